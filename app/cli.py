@@ -1,0 +1,290 @@
+"""``mroqc-desk``: the GUI by default, and the commands scripts and IT staff rely on.
+
+Every command prints one clear line on failure and exits 2 for unusable input; a traceback is
+never shown (it goes to the log file in the data folder instead). The contract is documented in
+``docs/cli.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from app import __version__
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+EXPORT_KINDS = ("workbook", "enrollment", "dosimetry", "attendance", "mdcb-roster", "audit-pdf")
+
+log = logging.getLogger("mroqc_desk")
+
+
+class UsageError(Exception):
+    """Unusable input: printed as one line, exit 2."""
+
+
+def iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
+
+
+def _add_db(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
+    group.add_argument("--db", metavar="PATH", help="SQLite database file")
+    group.add_argument("--db-url", metavar="URL", help="SQLAlchemy URL, e.g. a shared PostgreSQL server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mroqc-desk",
+        description="MROQC Facility Desk. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"mroqc-desk {__version__}")
+    _add_db(parser, required=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create an empty, migrated database")
+    _add_db(p)
+    p.add_argument("--facility", required=True, metavar="NAME")
+
+    p = sub.add_parser("demo", help="fill a new database with a synthetic facility")
+    _add_db(p)
+    p.add_argument("--patients", type=int, default=None, metavar="N", help="total cases (default: about 500 a year)")
+    p.add_argument("--years", type=int, default=5, metavar="Y")
+    p.add_argument("--seed", type=int, default=1, metavar="S")
+    p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
+
+    p = sub.add_parser("import", help="import a facility workbook (.xlsx, CSV folder or .zip)")
+    _add_db(p)
+    p.add_argument("file", metavar="FILE")
+
+    for name, text in (("check", "evaluate every policy rule"), ("programs", "program figures")):
+        p = sub.add_parser(name, help=text)
+        _add_db(p)
+        p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
+        p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="write a submission file or the self-audit PDF")
+    p.add_argument("kind", choices=EXPORT_KINDS, metavar="KIND", help=", ".join(EXPORT_KINDS))
+    _add_db(p)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--year", type=int, default=None)
+    p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
+    p.add_argument("--identified", action="store_true", help="include MRN, name and birth date")
+
+    for name in ("mvc-score", "mips-estimate"):
+        p = sub.add_parser(name, help=f"the {name.split('-')[0].upper()} calculator")
+        p.add_argument("file", metavar="FILE.json")
+        p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("backup", help="online backup of a database")
+    _add_db(p)
+    p.add_argument("--out", required=True, metavar="FILE")
+    p = sub.add_parser("restore", help="replace a database with a backup")
+    _add_db(p)
+    p.add_argument("file", metavar="FILE")
+    p = sub.add_parser("verify", help="integrity check")
+    _add_db(p)
+
+    p = sub.add_parser("screenshot", help="save a PNG of every main screen")
+    _add_db(p)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
+    return parser
+
+
+def _url(args: argparse.Namespace) -> str:
+    from app.storage.database import resolve_url
+
+    return resolve_url(getattr(args, "db", None), getattr(args, "db_url", None))
+
+
+def _open(args: argparse.Namespace, *, create: bool = False):
+    from app.storage.database import open_database
+
+    return open_database(_url(args), create=create)
+
+
+def _sqlite_file(args: argparse.Namespace) -> Path:
+    from app.storage.database import sqlite_path
+
+    path = sqlite_path(_url(args))
+    if path is None:
+        raise UsageError("This command works on a SQLite file; for PostgreSQL use the server's own tools (pg_dump).")
+    return path
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.services.facility import FacilityDetails, get_facility, save_facility
+
+    path = Path(args.db) if args.db else None
+    if path is not None and path.exists() and path.stat().st_size > 0:
+        raise UsageError(f"{path} already exists; choose a new file name.")
+    db = _open(args, create=True)
+    if get_facility(db) is not None:
+        raise UsageError("That database already has a facility.")
+    save_facility(db, FacilityDetails(name=args.facility), today=dt.date.today())
+    print(f"Created {db.display_name} for {args.facility.strip()}.")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo.generator import DemoOptions, generate_demo
+    from app.services.facility import get_facility
+
+    if args.patients is not None and args.patients < 0:
+        raise UsageError("--patients cannot be negative.")
+    if not 1 <= args.years <= 30:
+        raise UsageError("--years must be between 1 and 30.")
+    db = _open(args, create=True)
+    if get_facility(db) is not None:
+        raise UsageError("The demo needs a new, empty database; that one already has a facility.")
+    summary = generate_demo(
+        db,
+        DemoOptions(patients=args.patients, years=args.years, seed=args.seed, as_of=args.as_of or dt.date.today()),
+    )
+    print(summary)
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from app.workbook.importer import import_workbook
+    from app.workbook.schema import WorkbookError
+
+    db = _open(args)
+    try:
+        result = import_workbook(db, Path(args.file))
+    except WorkbookError as exc:
+        print(f"Import rejected, nothing was changed: {len(exc.problems)} problem(s) in {args.file}", file=sys.stderr)
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_USAGE
+    print(result)
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if not out.parent.resolve().is_dir():
+        raise UsageError(f"The folder {out.parent} does not exist.")
+    if args.kind != "workbook":
+        raise UsageError(f"Export '{args.kind}' is not available in this version yet.")
+    from app.workbook.exporter import export_workbook
+
+    db = _open(args)
+    count = export_workbook(db, out, identified=args.identified)
+    print(f"Wrote {out} ({count} rows).")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.storage.backup import backup
+
+    report = backup(_sqlite_file(args), Path(args.out))
+    print(f"Backed up {report.facility or 'the facility'} to {args.out}.")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.storage.backup import restore
+    from app.storage.database import open_database
+
+    target = _sqlite_file(args)
+    report = restore(Path(args.file), target)
+    open_database(_url(args)).dispose()  # migrate an older backup now, with its copy kept aside
+    print(f"Restored {report.facility or 'the facility'} from {args.file} into {target}.")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from app.storage.backup import inspect_file
+
+    report = inspect_file(_sqlite_file(args))
+    if report.ok:
+        print(f"OK: {report.facility or 'no facility yet'}, schema {report.revision}, integrity and references intact.")
+        return EXIT_OK
+    for problem in report.problems:
+        print(problem)
+    return EXIT_FINDINGS
+
+
+def cmd_not_yet(args: argparse.Namespace) -> int:
+    raise UsageError(f"'{args.command}' is not available in this version yet.")
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    try:
+        from ui.application import run_gui
+    except ImportError as exc:  # a broken Qt install must still give one clear line
+        raise UsageError(f"The window cannot start: {exc}") from None
+    explicit = args.db or args.db_url
+    return run_gui(_url(args) if explicit else None)
+
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
+    None: cmd_gui,
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "export": cmd_export,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
+    "verify": cmd_verify,
+    "check": cmd_not_yet,
+    "programs": cmd_not_yet,
+    "mvc-score": cmd_not_yet,
+    "mips-estimate": cmd_not_yet,
+    "screenshot": cmd_not_yet,
+}
+
+
+def _setup_logging() -> Path | None:
+    """Log to a file in the data folder; the log never holds PHI (no patient values are logged)."""
+    try:
+        from app.paths import data_dir
+
+        log_file = data_dir() / "mroqc-desk.log"
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return log_file
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_file = _setup_logging()
+    from app.storage.database import DatabaseError
+
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, DatabaseError, ValueError) as exc:
+        print(f"mroqc-desk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("mroqc-desk: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line for the user, the details in the log
+        log.exception("unexpected error in %s", args.command)
+        where = f" (details in {log_file})" if log_file else ""
+        print(f"mroqc-desk: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def print_json(data: object) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write("\n")

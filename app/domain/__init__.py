@@ -1,0 +1,1 @@
+"""Plain domain vocabulary shared by storage, rules, workbook and UI."""

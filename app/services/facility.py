@@ -1,0 +1,80 @@
+"""Setting up and reading the facility record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.domain.vocabulary import FACILITY_KINDS, PROJECTS
+from app.storage.database import Database
+from app.storage.models import Facility
+
+
+class FacilityError(ValueError):
+    """Invalid facility details; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class FacilityDetails:
+    name: str
+    kind: str = "hospital"
+    radiation_oncologists: int = 0
+    joined_on: dt.date | None = None
+    baseline_year: int | None = None
+    active_projects: tuple[str, ...] = PROJECTS
+    enrollment_period_start: str = "01-01"
+    policy_year: int | None = None
+
+    def validated(self, today: dt.date) -> FacilityDetails:
+        name = self.name.strip()
+        if not name:
+            raise FacilityError("The facility needs a name.")
+        if self.kind not in FACILITY_KINDS:
+            raise FacilityError(f"Facility kind must be one of: {', '.join(FACILITY_KINDS)}.")
+        if self.radiation_oncologists < 0:
+            raise FacilityError("The number of radiation oncologists cannot be negative.")
+        unknown = [p for p in self.active_projects if p not in PROJECTS]
+        if unknown or not self.active_projects:
+            raise FacilityError(f"Active projects must be among: {', '.join(PROJECTS)}.")
+        try:
+            dt.date.fromisoformat(f"2024-{self.enrollment_period_start}")
+        except ValueError:
+            raise FacilityError("The enrollment period start must be a month-day such as 01-01.") from None
+        joined = self.joined_on or today
+        baseline = self.baseline_year or joined.year
+        return FacilityDetails(
+            name=name,
+            kind=self.kind,
+            radiation_oncologists=self.radiation_oncologists,
+            joined_on=joined,
+            baseline_year=baseline,
+            active_projects=tuple(self.active_projects),
+            enrollment_period_start=self.enrollment_period_start,
+            policy_year=self.policy_year,
+        )
+
+
+def get_facility(db: Database) -> Facility | None:
+    with db.reader() as session:
+        return session.scalars(select(Facility).limit(1)).first()
+
+
+def save_facility(db: Database, details: FacilityDetails, *, today: dt.date, user: str | None = None) -> Facility:
+    """Create the facility record, or update it if the database already has one."""
+    clean = details.validated(today)
+    with db.transaction(user=user) as session:
+        facility = session.scalars(select(Facility).limit(1)).first()
+        if facility is None:
+            facility = Facility(id=1)
+            session.add(facility)
+        facility.name = clean.name
+        facility.kind = clean.kind
+        facility.radiation_oncologists = clean.radiation_oncologists
+        facility.joined_on = clean.joined_on  # type: ignore[assignment]
+        facility.baseline_year = clean.baseline_year  # type: ignore[assignment]
+        facility.active_projects = ",".join(clean.active_projects)
+        facility.enrollment_period_start = clean.enrollment_period_start
+        facility.policy_year = clean.policy_year
+    return facility

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy models, opening/migrating a database, and the audit log."""

@@ -1,0 +1,211 @@
+"""Opening a facility database: validate the file, migrate it, hand out audited sessions.
+
+A database is opened only through ``open_database``. It refuses anything that is not an MROQC
+Facility Desk database (never overwriting it), refuses a schema from a newer app version, copies
+a SQLite file before migrating it, and runs Alembic to head with each step in its own
+transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.paths import DB_URL_ENV, default_db_path
+from app.storage import audit
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_HEADER = b"SQLite format 3\x00"
+OUR_TABLES = {"facility", "cases", "staff"}
+
+
+class DatabaseError(Exception):
+    """A database that cannot be used; the message is one sentence for the user."""
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+def resolve_url(db: str | None = None, db_url: str | None = None) -> str:
+    """``--db`` wins, then ``--db-url``, then ``MROQC_DESK_DB_URL``, then the default file."""
+    if db:
+        return sqlite_url(db)
+    if db_url:
+        return db_url
+    env = os.environ.get(DB_URL_ENV)
+    if env:
+        return env
+    return sqlite_url(default_db_path())
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _check_sqlite_file(path: Path, must_exist: bool) -> None:
+    if not path.exists():
+        if must_exist:
+            raise DatabaseError(
+                f"No database at {path}. Create one with 'mroqc-desk init --db {path} --facility NAME'."
+            )
+        if not path.parent.exists():
+            raise DatabaseError(f"The folder {path.parent} does not exist.")
+        return
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file.")
+    if path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise DatabaseError(f"{path} is not an MROQC Facility Desk database (not a SQLite file); it was left untouched.")
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as probe:
+            result = probe.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is damaged and cannot be read ({exc}); restore a backup.") from None
+    if not result or result[0] != "ok":
+        raise DatabaseError(f"{path} is damaged ({result[0] if result else 'no answer'}); restore a backup.")
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _sqlite_pragmas(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's online backup (safe while others read)."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def _migrate(engine: Engine, path: Path | None) -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    current = _current_revision(engine)
+    tables = set(inspect(engine).get_table_names())
+    if current is None and tables - {"alembic_version"}:
+        if not OUR_TABLES & tables:
+            raise DatabaseError("This database belongs to another program; it was left untouched.")
+        raise DatabaseError("This database has no schema version; it was left untouched.")
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except Exception:
+            raise DatabaseError(
+                f"This database was written by a newer version of MROQC Facility Desk (schema {current}). "
+                "Install the newer version to open it."
+            ) from None
+    if current == head:
+        return
+    if current is not None and path is not None and path.exists():
+        copy_sqlite(path, path.with_name(f"{path.stem}.before-{head}{path.suffix}"))
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+
+
+@dataclass
+class Database:
+    """An open, migrated facility database."""
+
+    url: str
+    engine: Engine
+    path: Path | None
+    _sessions: sessionmaker[Session]
+
+    @contextmanager
+    def transaction(self, user: str | None = None, at=None) -> Iterator[Session]:
+        """One audited unit of work: everything in it commits together or not at all."""
+        with self._sessions() as session:
+            session.info.update(
+                audited=True,
+                user=user or audit.current_user(),
+                change_set=audit.new_change_set(),
+                at=at,
+            )
+            with session.begin():
+                yield session
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only session (no audit, nothing committed)."""
+        with self._sessions() as session:
+            yield session  # closing detaches loaded objects without expiring them
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def display_name(self) -> str:
+        return str(self.path) if self.path else make_url(self.url).render_as_string(hide_password=True)
+
+
+def open_database(url: str, *, create: bool = False, migrate: bool = True) -> Database:
+    """Open (and if needed create and migrate) the database at ``url``.
+
+    ``create=False`` refuses a SQLite path that does not exist, so a typo never silently
+    starts an empty facility.
+    """
+    path = sqlite_path(url)
+    if path is not None:
+        _check_sqlite_file(path, must_exist=not create)
+    try:
+        engine = create_db_engine(url)
+        if migrate:
+            _migrate(engine, path)
+    except DatabaseError:
+        raise
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
+        raise DatabaseError(f"Cannot open the database: {reason}") from None
+    return Database(url=url, engine=engine, path=path, _sessions=sessionmaker(engine, expire_on_commit=False))

@@ -1,0 +1,237 @@
+"""The facility database, one typed ORM class per table.
+
+Workbook IDs (``staff_id``, ``case_id``, ``meeting_id``) are the primary keys of their tables so
+that re-importing a workbook updates rows instead of duplicating them. Tables whose workbook
+sheet has no ID column use a surrogate integer key plus a natural key (``NATURAL_KEYS``) that
+the importer matches on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Facility(Base):
+    """The one facility a database describes (a single row)."""
+
+    __tablename__ = "facility"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="hospital")
+    radiation_oncologists: Mapped[int] = mapped_column(Integer, default=0)
+    joined_on: Mapped[dt.date] = mapped_column(Date)
+    baseline_year: Mapped[int] = mapped_column(Integer)
+    #: Comma list of project codes; all four when empty.
+    active_projects: Mapped[str] = mapped_column(String(100), default="")
+    #: ``MM-DD`` start of each project's annual enrollment period.
+    enrollment_period_start: Mapped[str] = mapped_column(String(5), default="01-01")
+    policy_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    profession: Mapped[str] = mapped_column(String(40))
+    physician_title: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    works_on_mroqc: Mapped[bool] = mapped_column(Boolean, default=False)
+    treats_mroqc_patients: Mapped[bool] = mapped_column(Boolean, default=False)
+    cmd_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    arrt_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pgip_member_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("staff_id", "role", "start", name="uq_role_assignment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(40), index=True)
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class Case(Base):
+    """One eligible patient of one project and where their enrollment stands."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_eligible_on", "eligible_on"),
+        Index("ix_cases_enrolled_on", "enrolled_on"),
+        Index("ix_cases_project_eligible", "project", "eligible_on"),
+        Index("ix_cases_status_eligible", "status", "eligible_on"),
+    )
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str] = mapped_column(String(20))
+    primary_site: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    eligible_on: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    enrolled_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    not_enrolled_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    payer: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # Protected health information: never logged, left out of exports unless asked for.
+    mrn: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class DataEntry(Base):
+    """One logged registry data-entry session (counts as data-entry activity)."""
+
+    __tablename__ = "data_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    case_id: Mapped[str | None] = mapped_column(
+        ForeignKey("cases.case_id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[str | None] = mapped_column(
+        ForeignKey("staff.staff_id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class DosimetrySubmission(Base):
+    __tablename__ = "dosimetry_submissions"
+    __table_args__ = (UniqueConstraint("case_id", "submitted_on", name="uq_dosimetry_case_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id", ondelete="CASCADE"), index=True)
+    submitted_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id"))
+    technique: Mapped[str] = mapped_column(String(40))
+    total_dose_gy: Mapped[float] = mapped_column(Float)
+    fractions: Mapped[int] = mapped_column(Integer)
+    #: Optional dose metrics such as ``{"mean_heart_dose_gy": 1.2}``.
+    metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+
+
+class Meeting(Base):
+    """A collaborative-wide MROQC meeting."""
+
+    __tablename__ = "meetings"
+
+    meeting_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    format: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    location: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class Attendance(Base):
+    """Who attended a meeting for which role (``attendee``: covering no role)."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "role", "staff_id", name="uq_attendance"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(
+        ForeignKey("meetings.meeting_id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(40))
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.staff_id"), index=True)
+    ce_credit: Mapped[str | None] = mapped_column(String(10), nullable=True)
+
+
+class Correspondence(Base):
+    __tablename__ = "correspondence"
+    __table_args__ = (UniqueConstraint("received_on", "subject", name="uq_correspondence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    reply_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    replied_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+
+
+class Absence(Base):
+    """A staff member's leave or vacation, or (no staff) a facility enrollment pause."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[str | None] = mapped_column(
+        ForeignKey("staff.staff_id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date] = mapped_column(Date)
+    approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    project: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class ProgramYear(Base):
+    """What the consortium decided about a program year (entered by the user)."""
+
+    __tablename__ = "program_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    performance_targets_met: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    """One change: who, when, which record, before → after (PHI values are masked)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_table_record", "table_name", "record_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    user: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(10))  # insert / update / delete / note
+    table_name: Mapped[str] = mapped_column(String(60))
+    record_key: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    #: Groups the entries of one service call (one import, one bulk edit) so they read together.
+    change_set: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    summary: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+#: For each table without a workbook ID, the columns a re-import matches existing rows on.
+NATURAL_KEYS: dict[str, tuple[str, ...]] = {
+    "role_assignments": ("staff_id", "role", "start"),
+    "data_entries": ("date", "case_id", "kind", "staff_id"),
+    "dosimetry_submissions": ("case_id", "submitted_on"),
+    "attendance": ("meeting_id", "role", "staff_id"),
+    "correspondence": ("received_on", "subject"),
+    "absences": ("staff_id", "kind", "start", "project"),
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Set up and run MROQC Facility Desk from a source checkout, needing only Python 3.11+.
+
+    python3 dev.py start [mroqc-desk arguments]   # the app (GUI by default)
+    python3 dev.py test  [pytest arguments]       # ruff, then the whole test suite
+
+Creates ``.venv`` and installs the project into it (again whenever pyproject.toml changes).
+For the tests it also makes sure the Qt runtime libraries are present (apt-get, when run as
+root on Debian/Ubuntu) and that the local PostgreSQL server is started if it is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".installed-pyproject"
+# Libraries Qt's offscreen platform needs on a bare Debian/Ubuntu image.
+QT_DEBIAN_PACKAGES = ["libegl1", "libgl1", "libxkbcommon0", "libfontconfig1", "libdbus-1-3", "fonts-dejavu-core"]
+QT_LIBRARIES = ["libEGL.so.1", "libGL.so.1", "libxkbcommon.so.0", "libfontconfig.so.1", "libdbus-1.so.3"]
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run(cmd, check=True, **kwargs)
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("MROQC Facility Desk needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        run([sys.executable, "-m", "venv", str(VENV)])
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest:
+        return
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+    STAMP.write_text(digest)
+
+
+def missing_qt_libraries() -> list[str]:
+    if not sys.platform.startswith("linux") or not shutil.which("ldconfig"):
+        return []
+    known = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
+    return [lib for lib in QT_LIBRARIES if lib not in known]
+
+
+def ensure_system_packages() -> None:
+    missing = missing_qt_libraries()
+    if not missing:
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        run(["apt-get", "update", "-qq"])
+        run(["apt-get", "install", "-y", "-qq", *QT_DEBIAN_PACKAGES], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    else:
+        print(f"warning: Qt needs {', '.join(missing)}; install: {' '.join(QT_DEBIAN_PACKAGES)}", flush=True)
+
+
+def postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_postgres() -> None:
+    """Start the machine's own PostgreSQL cluster if it is installed but stopped."""
+    if postgres_reachable() or not shutil.which("pg_ctlcluster"):
+        return
+    versions = sorted(Path("/etc/postgresql").glob("*")) if Path("/etc/postgresql").exists() else []
+    if versions:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1].name, "main", "start"], check=False)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test"}:
+        print(__doc__)
+        return 2
+    action, rest = sys.argv[1], sys.argv[2:]
+    ensure_venv()
+    if action == "start":
+        exe = BIN / ("mroqc-desk.exe" if os.name == "nt" else "mroqc-desk")
+        return subprocess.run([str(exe), *rest]).returncode
+    ensure_system_packages()
+    ensure_postgres()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    lint = subprocess.run([str(PYTHON), "-m", "ruff", "check", "app", "ui", "tests", "bench", "dev.py"], cwd=ROOT)
+    if lint.returncode:
+        print("ruff found problems (see above)", flush=True)
+        return lint.returncode
+    return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

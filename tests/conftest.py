@@ -1,0 +1,85 @@
+"""Shared fixtures: a fresh database per test, a private data folder, offscreen Qt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from app.services.facility import FacilityDetails, save_facility  # noqa: E402
+from app.storage.database import Database, open_database, sqlite_url  # noqa: E402
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing a test does touches the real user's data folder or default database."""
+    monkeypatch.setenv("MROQC_DESK_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("MROQC_DESK_DB_URL", raising=False)
+    monkeypatch.setenv("MROQC_DESK_USER", "test-user")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "facility.sqlite3"
+
+
+@pytest.fixture
+def empty_db(db_path: Path) -> Iterator[Database]:
+    db = open_database(sqlite_url(db_path), create=True)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def db(empty_db: Database) -> Database:
+    """A migrated database with a facility record."""
+    save_facility(
+        empty_db,
+        FacilityDetails(
+            name="Lakeside Cancer Center",
+            radiation_oncologists=4,
+            joined_on=dt.date(2019, 3, 1),
+            baseline_year=2019,
+        ),
+        today=TODAY,
+    )
+    return empty_db
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=2):
+            return None
+    except Exception as exc:  # any failure means: no usable server here
+        return f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(exc).__name__})"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A brand-new PostgreSQL database on the local server, dropped afterwards."""
+    reason = _pg_available()
+    if reason:
+        if os.environ.get("MROQC_DESK_REQUIRE_PG"):
+            pytest.fail(f"{reason}; CI requires the PostgreSQL tests to run")
+        pytest.skip(reason)
+    import psycopg
+
+    name = f"mroqc_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
