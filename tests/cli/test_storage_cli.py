@@ -1,0 +1,87 @@
+"""``init``, ``backup``, ``restore`` and ``verify`` as scripts and IT staff call them."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+
+def test_version_prints_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("mroqc-desk ")
+
+
+def test_init_creates_a_migrated_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "new.sqlite3"
+    assert main(["init", "--db", str(path), "--facility", "Harbor RO"]) == 0
+    assert "Harbor RO" in capsys.readouterr().out
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM facility").fetchone() == ("Harbor RO",)
+
+
+def test_init_refuses_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "new.sqlite3"
+    path.write_text("keep me")
+    assert main(["init", "--db", str(path), "--facility", "Harbor RO"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert path.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("command", [["verify"], ["backup", "--out", "x.sqlite3"], ["import", "wb.xlsx"]])
+def test_missing_database_is_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    missing = tmp_path / "nope.sqlite3"
+    args = [command[0], "--db", str(missing), *command[1:]]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope.sqlite3" in err
+    assert not missing.exists()
+
+
+def test_backup_restore_verify_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    live, copy = tmp_path / "live.sqlite3", tmp_path / "copy.sqlite3"
+    assert main(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
+    assert main(["backup", "--db", str(live), "--out", str(copy)]) == 0
+    with sqlite3.connect(live) as conn:
+        conn.execute("UPDATE facility SET name = 'Changed after backup'")
+    assert main(["restore", "--db", str(live), str(copy)]) == 0
+    with sqlite3.connect(live) as conn:
+        assert conn.execute("SELECT name FROM facility").fetchone() == ("Harbor RO",)
+    assert (tmp_path / "live.before-restore.sqlite3").exists()
+    assert main(["verify", "--db", str(live)]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    live, bogus = tmp_path / "live.sqlite3", tmp_path / "bogus.sqlite3"
+    assert main(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
+    bogus.write_bytes(b"not a backup at all")
+    assert main(["restore", "--db", str(live), str(bogus)]) == 2
+    assert "not an MROQC Facility Desk database" in capsys.readouterr().err
+    with sqlite3.connect(live) as conn:
+        assert conn.execute("SELECT name FROM facility").fetchone() == ("Harbor RO",)
+
+
+def test_verify_reports_a_broken_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    live = tmp_path / "live.sqlite3"
+    assert main(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
+    with sqlite3.connect(live) as conn:  # foreign keys are off in a bare connection
+        conn.execute("INSERT INTO role_assignments (staff_id, role, start) VALUES ('ghost', 'cda', '2025-01-01')")
+    assert main(["verify", "--db", str(live)]) == 1
+    assert "foreign key" in capsys.readouterr().out
+
+
+def test_python_dash_m_app_runs_without_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "verify", "--db", str(tmp_path / "absent.sqlite3")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "absent.sqlite3" in result.stderr
