@@ -1,0 +1,245 @@
+"""The benchmark: median timings at a realistic size and at 10x, each beside a bare baseline.
+
+    .venv/bin/python -m bench [--sizes 20000,200000] [--runs 5] [--json bench/results/latest.json]
+
+It prints one table and writes a JSON file. It is a benchmark, not a test: it never fails on a
+slow machine. Demo databases are cached in ``bench/.cache`` (delete it to rebuild them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / "bench" / ".cache"
+AS_OF = dt.date(2025, 6, 30)
+PY = sys.executable
+BIN = Path(PY).parent
+
+
+@dataclass
+class Figure:
+    name: str
+    size: int | None
+    median_ms: float
+    baseline: str | None = None
+    baseline_ms: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline_ms:
+            return self.median_ms / self.baseline_ms
+        return None
+
+
+def median_ms(action: Callable[[], object], runs: int, setup: Callable[[], object] | None = None) -> float:
+    samples = []
+    for _ in range(runs):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def run_process(args: list[str], env: dict[str, str] | None = None) -> None:
+    subprocess.run(args, check=True, capture_output=True, env={**os.environ, **(env or {})})
+
+
+def demo_db(size: int) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"demo-{size}.sqlite3"
+    if not path.exists():
+        print(f"building demo database with {size:,} cases ...", flush=True)
+        run_process([str(BIN / "mroqc-desk"), "demo", "--db", str(path), "--patients", str(size),
+                     "--years", "10", "--seed", "1", "--as-of", AS_OF.isoformat()])
+    return path
+
+
+def bench_startup(runs: int, db: Path) -> list[Figure]:
+    offscreen = {"QT_QPA_PLATFORM": "offscreen"}
+    version = median_ms(lambda: run_process([str(BIN / "mroqc-desk"), "--version"]), runs)
+    bare = median_ms(lambda: run_process([PY, "-c", "import PySide6.QtWidgets"]), runs)
+    window = median_ms(lambda: run_process([PY, "-m", "bench.show_window", str(db)], offscreen), runs)
+    empty = median_ms(lambda: run_process([PY, "-m", "bench.show_window", "--empty"], offscreen), runs)
+    return [
+        Figure("start to --version", None, version, "python -c 'import PySide6.QtWidgets'", bare),
+        Figure("start to main window shown", None, window, "empty QMainWindow shown", empty),
+    ]
+
+
+def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
+    from app.services.register import RegisterQuery, count_cases, fetch_page
+    from app.storage.database import open_database, sqlite_url
+
+    db = open_database(sqlite_url(path))
+    raw = sqlite3.connect(path)
+    cols = "case_id, project, primary_site, eligible_on, status, enrolled_on, not_enrolled_reason, payer"
+
+    def raw_page(where: str, order: str, params: tuple = ()) -> None:
+        raw.execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
+        raw.execute(f"SELECT {cols} FROM cases {where} ORDER BY {order} LIMIT 500", params).fetchall()
+
+    def app_page(query: RegisterQuery) -> None:
+        count_cases(db, query)
+        fetch_page(db, query, 0, 500)
+
+    cases = [
+        ("register open", RegisterQuery(), ("", "eligible_on DESC, case_id DESC")),
+        ("register sort by project", RegisterQuery(sort_column="project", descending=False), ("", "project, case_id")),
+        ("register filter by text", RegisterQuery(search="123"),
+         ("WHERE lower(case_id) LIKE '%123%'", "eligible_on DESC, case_id DESC")),
+    ]
+    figures = []
+    for name, query, (where, order) in cases:
+        ours = median_ms(lambda q=query: app_page(q), runs)
+        base = median_ms(lambda w=where, o=order: raw_page(w, o), runs)
+        figures.append(Figure(name, size, ours, "same SELECT in raw sqlite3", base))
+    raw.close()
+    db.dispose()
+    return figures
+
+
+def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
+    from app.services.findings import run_check
+    from app.storage.database import open_database, sqlite_url
+
+    db = open_database(sqlite_url(path))
+    raw = sqlite3.connect(path)
+    ours = median_ms(lambda: run_check(db, AS_OF), runs)
+    base = median_ms(
+        lambda: raw.execute(
+            "SELECT project, status, count(*), max(enrolled_on) FROM cases WHERE eligible_on <= ? GROUP BY project, status",
+            (AS_OF.isoformat(),),
+        ).fetchall(),
+        runs,
+    )
+    raw.close()
+    db.dispose()
+    return [Figure("check", size, ours, "one raw SQL pass over the cases", base)]
+
+
+def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
+    import openpyxl
+
+    from app.storage.database import open_database, sqlite_url
+    from app.workbook.exporter import export_workbook
+    from app.workbook.importer import import_workbook
+
+    db = open_database(sqlite_url(path))
+    tmp = Path(tempfile.mkdtemp(prefix="mroqc-bench-"))
+    out = tmp / "export.xlsx"
+    rows = sqlite3.connect(path).execute("SELECT * FROM cases").fetchall()
+
+    def raw_write() -> None:
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet("cases")
+        for row in rows:
+            sheet.append(row)
+        book.save(tmp / "raw.xlsx")
+
+    def raw_read() -> None:
+        book = openpyxl.load_workbook(out, read_only=True)
+        for sheet in book.worksheets:
+            for _ in sheet.iter_rows(values_only=True):
+                pass
+        book.close()
+
+    export_ms = median_ms(lambda: export_workbook(db, out), runs)
+    raw_write_ms = median_ms(raw_write, runs)
+    target = tmp / "import.sqlite3"
+
+    def fresh_target() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+
+    def do_import() -> None:
+        fresh = open_database(sqlite_url(target), create=True)
+        import_workbook(fresh, out)
+        fresh.dispose()
+
+    import_runs = max(1, runs // 2)
+    import_ms = median_ms(do_import, import_runs, setup=fresh_target)
+    raw_read_ms = median_ms(raw_read, import_runs)
+    db.dispose()
+    return [
+        Figure("export workbook (.xlsx)", size, export_ms, "raw openpyxl write-only, cases only", raw_write_ms),
+        Figure("import workbook (.xlsx)", size, import_ms, "raw openpyxl read-only of the same file", raw_read_ms),
+    ]
+
+
+def bench_audit_pdf(runs: int, size: int, path: Path) -> list[Figure]:
+    try:
+        from app.reports.audit_pdf import export_audit_pdf  # noqa: F401  (arrives with the reports issue)
+    except ImportError:
+        return []
+    out = Path(tempfile.mkdtemp(prefix="mroqc-bench-")) / "audit.pdf"
+    ms = median_ms(lambda: run_process([str(BIN / "mroqc-desk"), "export", "audit-pdf", "--db", str(path),
+                                        "--out", str(out), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat()]), runs)
+    return [Figure("export audit-pdf (one year, whole process)", size, ms)]
+
+
+def bench_memory(size: int, path: Path) -> list[Figure]:
+    result = subprocess.run([PY, "-m", "bench.show_window", str(path), "--scroll", "--rss"],
+                            capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    try:
+        rss_mb = float(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return []
+    return [Figure("GUI peak RSS with the register open and scrolled (MB)", size, rss_mb)]
+
+
+def optional(step: Callable[[], list[Figure]], label: str) -> list[Figure]:
+    try:
+        return step()
+    except ImportError as exc:
+        print(f"skipped {label}: {exc}", flush=True)
+        return []
+
+
+def print_table(figures: list[Figure]) -> None:
+    print(f"\n{'figure':55} {'size':>8} {'median':>10} {'baseline':>10} {'ratio':>6}  baseline")
+    for f in figures:
+        size = f"{f.size:,}" if f.size else "-"
+        base = f"{f.baseline_ms:.1f}" if f.baseline_ms is not None else "-"
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else "-"
+        unit = "" if "MB" in f.name else " ms"
+        print(f"{f.name:55} {size:>8} {f.median_ms:>7.1f}{unit:3} {base:>10} {ratio:>6}  {f.baseline or ''}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,200000", help="comma list of case counts")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"))
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    figures: list[Figure] = []
+    dbs = {size: demo_db(size) for size in sizes}
+    figures += bench_startup(args.runs, dbs[max(sizes)])
+    for size, path in dbs.items():
+        figures += optional(lambda s=size, p=path: bench_register(args.runs, s, p), "register")
+        figures += optional(lambda s=size, p=path: bench_check(args.runs, s, p), "check")
+        figures += optional(lambda s=size, p=path: bench_workbook(args.runs, s, p), "workbook")
+        figures += optional(lambda s=size, p=path: bench_audit_pdf(args.runs, s, p), "audit pdf")
+    figures += bench_memory(max(sizes), dbs[max(sizes)])
+    print_table(figures)
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"when": dt.datetime.now().isoformat(timespec="seconds"), "runs": args.runs,
+                               "figures": [{**asdict(f), "ratio": f.ratio} for f in figures]}, indent=2))
+    print(f"\nwritten {out}")
+    return 0

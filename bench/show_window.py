@@ -1,0 +1,42 @@
+"""Start the GUI (or an empty QMainWindow) offscreen, show it, and quit: timed by bench/run.py.
+
+``--scroll --rss`` scrolls the register to the end and prints the peak RSS in MB.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+
+
+def main(argv: list[str]) -> int:
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    app = QApplication(sys.argv[:1])
+    if "--empty" in argv:
+        window = QMainWindow()
+        window.show()
+        app.processEvents()
+        return 0
+    from app.storage.database import open_database, sqlite_url
+    from ui.main_window import MainWindow
+
+    window = MainWindow(open_database(sqlite_url(argv[0])))
+    window.resize(1366, 768)
+    window.show()
+    app.processEvents()
+    if "--scroll" in argv:
+        window.show_area("Enrollment")
+        app.processEvents()
+        table = window.enrollment_page.table
+        bar = table.verticalScrollBar()
+        for fraction in (0.25, 0.5, 0.75, 1.0):
+            bar.setValue(int(bar.maximum() * fraction))
+            app.processEvents()
+    if "--rss" in argv:
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
