@@ -3,6 +3,7 @@
 
     python3 dev.py start [mroqc-desk arguments]   # the app (GUI by default)
     python3 dev.py test  [pytest arguments]       # ruff, then the whole test suite
+    python3 dev.py setup                          # only create/refresh .venv
 
 Creates ``.venv`` and installs the project into it (again whenever pyproject.toml changes).
 For the tests it also makes sure the Qt runtime libraries are present (apt-get, when run as
@@ -83,11 +84,13 @@ def ensure_postgres() -> None:
 
 
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"start", "test", "setup"}:
         print(__doc__)
         return 2
     action, rest = sys.argv[1], sys.argv[2:]
     ensure_venv()
+    if action == "setup":
+        return 0
     if action == "start":
         exe = BIN / ("mroqc-desk.exe" if os.name == "nt" else "mroqc-desk")
         return subprocess.run([str(exe), *rest]).returncode
