@@ -235,3 +235,33 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "correspondence": ("received_on", "subject"),
     "absences": ("staff_id", "kind", "start", "project"),
 }
+
+
+class QipEpisode(Base):
+    """A QIP episode a coordinator opened from an acknowledged trigger."""
+
+    __tablename__ = "qip_episodes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), index=True)
+    #: The finding's subject, e.g. ``{"project": "lung"}``.
+    subject: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trigger_message: Mapped[str] = mapped_column(Text, default="")
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class QipStep(Base):
+    """One step of an episode's process (outreach, follow-up, status notice, ...)."""
+
+    __tablename__ = "qip_steps"
+    __table_args__ = (UniqueConstraint("episode_id", "step", name="uq_qip_step"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("qip_episodes.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    done_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,168 @@
+"""The QIP tracker: episodes opened from acknowledged triggers and the steps of the process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import select
+
+from app.paths import resource
+from app.storage.database import Database
+from app.storage.models import QipEpisode, QipStep
+
+
+class QipError(ValueError):
+    """A QIP tracker action that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class ProcessStep:
+    key: str
+    title: str
+    due_days: int
+
+
+@cache
+def process_steps() -> tuple[ProcessStep, ...]:
+    with resource("programs", "qip_process.toml").open("rb") as handle:
+        data = tomllib.load(handle)
+    return tuple(ProcessStep(s["key"], s["title"], int(s["due_days"])) for s in data["step"])
+
+
+def step_title(key: str) -> str:
+    return next((s.title for s in process_steps() if s.key == key), key)
+
+
+def step_status(due_on: dt.date | None, done_on: dt.date | None, as_of: dt.date, soon_days: int = 7) -> str:
+    """``done``, ``overdue``, ``due soon`` or ``upcoming`` at the as-of date."""
+    if done_on is not None and done_on <= as_of:
+        return "done"
+    if due_on is None:
+        return "upcoming"
+    if due_on < as_of:
+        return "overdue"
+    if (due_on - as_of).days <= soon_days:
+        return "due soon"
+    return "upcoming"
+
+
+@dataclass(frozen=True)
+class StepView:
+    key: str
+    title: str
+    due_on: dt.date | None
+    done_on: dt.date | None
+    note: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class EpisodeView:
+    id: int
+    rule: str
+    subject: dict[str, Any]
+    trigger_message: str
+    opened_on: dt.date
+    closed_on: dt.date | None
+    notes: str | None
+    steps: tuple[StepView, ...]
+
+    @property
+    def next_step(self) -> StepView | None:
+        return next((s for s in self.steps if s.status != "done"), None)
+
+    @property
+    def overdue(self) -> tuple[StepView, ...]:
+        return tuple(s for s in self.steps if s.status == "overdue")
+
+
+def open_episode(
+    db: Database, rule: str, subject: dict[str, Any], message: str, opened_on: dt.date, user: str | None = None
+) -> int:
+    """Start an episode for a trigger; one open episode per trigger and subject."""
+    with db.transaction(user=user) as session:
+        for episode in session.scalars(select(QipEpisode).where(QipEpisode.rule == rule, QipEpisode.closed_on.is_(None))):
+            if episode.subject == subject:
+                raise QipError(f"An episode for {rule} is already open (since {episode.opened_on.isoformat()}).")
+        episode = QipEpisode(rule=rule, subject=dict(subject), trigger_message=message, opened_on=opened_on)
+        session.add(episode)
+        session.flush()
+        for position, step in enumerate(process_steps()):
+            session.add(
+                QipStep(episode_id=episode.id, step=step.key, position=position,
+                        due_on=opened_on + dt.timedelta(days=step.due_days))
+            )
+        return episode.id
+
+
+def _step(session: Any, episode_id: int, key: str) -> QipStep:
+    step = session.scalars(select(QipStep).where(QipStep.episode_id == episode_id, QipStep.step == key)).first()
+    if step is None:
+        raise QipError(f"Episode {episode_id} has no step '{key}'.")
+    return step
+
+
+def record_step(
+    db: Database, episode_id: int, key: str, *, done_on: dt.date | None, note: str | None = None,
+    due_on: dt.date | None = None, user: str | None = None,
+) -> None:
+    """Mark a step done (or not done with ``done_on=None``), change its due date, add a note."""
+    with db.transaction(user=user) as session:
+        episode = session.get(QipEpisode, episode_id)
+        if episode is None:
+            raise QipError(f"There is no QIP episode {episode_id}.")
+        if done_on is not None and done_on < episode.opened_on:
+            raise QipError("A step cannot be done before the episode was opened.")
+        step = _step(session, episode_id, key)
+        step.done_on = done_on
+        if note is not None:
+            step.note = note.strip() or None
+        if due_on is not None:
+            step.due_on = due_on
+
+
+def close_episode(db: Database, episode_id: int, closed_on: dt.date | None, notes: str | None = None,
+                  user: str | None = None) -> None:
+    """Close (or with ``closed_on=None`` reopen) an episode."""
+    with db.transaction(user=user) as session:
+        episode = session.get(QipEpisode, episode_id)
+        if episode is None:
+            raise QipError(f"There is no QIP episode {episode_id}.")
+        if closed_on is not None and closed_on < episode.opened_on:
+            raise QipError("An episode cannot close before it opened.")
+        episode.closed_on = closed_on
+        if notes is not None:
+            episode.notes = notes.strip() or None
+
+
+def list_episodes(db: Database, as_of: dt.date, include_closed: bool = True) -> list[EpisodeView]:
+    with db.reader() as session:
+        query = select(QipEpisode).order_by(QipEpisode.opened_on.desc(), QipEpisode.id.desc())
+        if not include_closed:
+            query = query.where(QipEpisode.closed_on.is_(None))
+        episodes = session.scalars(query).all()
+        steps = session.scalars(select(QipStep).order_by(QipStep.episode_id, QipStep.position)).all()
+    by_episode: dict[int, list[StepView]] = {}
+    for s in steps:
+        by_episode.setdefault(s.episode_id, []).append(
+            StepView(s.step, step_title(s.step), s.due_on, s.done_on, s.note, step_status(s.due_on, s.done_on, as_of))
+        )
+    return [
+        EpisodeView(e.id, e.rule, dict(e.subject or {}), e.trigger_message, e.opened_on, e.closed_on, e.notes,
+                    tuple(by_episode.get(e.id, ())))
+        for e in episodes
+    ]
+
+
+def due_soon(db: Database, as_of: dt.date) -> list[tuple[EpisodeView, StepView]]:
+    """Open episodes' next steps that are overdue or due within a week, most urgent first."""
+    items = []
+    for episode in list_episodes(db, as_of, include_closed=False):
+        step = episode.next_step
+        if step is not None and step.status in ("overdue", "due soon"):
+            items.append((episode, step))
+    return sorted(items, key=lambda pair: pair[1].due_on or as_of)

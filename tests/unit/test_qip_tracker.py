@@ -1,0 +1,66 @@
+"""The QIP tracker: opening an episode, the process schedule, overdue steps, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from app.services import qip
+from app.storage.models import AuditEntry
+
+OPENED = dt.date(2025, 3, 3)
+
+
+def test_opening_an_episode_schedules_the_process(db) -> None:
+    episode_id = qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "No lung enrollment for 41 days.", OPENED)
+    [episode] = qip.list_episodes(db, OPENED)
+    assert episode.id == episode_id
+    due = {s.key: s.due_on for s in episode.steps}
+    assert due["outreach"] == OPENED
+    assert due["follow_up"] == OPENED + dt.timedelta(days=14)
+    assert due["status_notice"] == OPENED + dt.timedelta(days=30)
+    assert [s.key for s in episode.steps][-1] == "monitoring"
+
+
+def test_a_second_open_episode_for_the_same_trigger_is_refused(db) -> None:
+    qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "m", OPENED)
+    with pytest.raises(qip.QipError, match="already open"):
+        qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "m", OPENED)
+    qip.open_episode(db, "QIP-ENR-ZERO", {"project": "breast"}, "m", OPENED)  # another subject is fine
+
+
+@pytest.mark.parametrize(
+    ("as_of", "status"),
+    [(OPENED + dt.timedelta(days=14), "due soon"), (OPENED + dt.timedelta(days=15), "overdue"),
+     (OPENED + dt.timedelta(days=7), "due soon"), (OPENED + dt.timedelta(days=6), "upcoming")],
+)
+def test_follow_up_is_overdue_the_day_after_it_was_due(as_of: dt.date, status: str) -> None:
+    assert qip.step_status(OPENED + dt.timedelta(days=14), None, as_of) == status
+
+
+def test_recording_steps_moves_the_next_step_and_is_audited(db) -> None:
+    episode_id = qip.open_episode(db, "QIP-DATA-LAG", {}, "Data lag 45 days.", OPENED)
+    qip.record_step(db, episode_id, "outreach", done_on=OPENED, note="Call from the coordinating center")
+    as_of = OPENED + dt.timedelta(days=20)
+    [episode] = qip.list_episodes(db, as_of)
+    assert episode.next_step.key == "follow_up"
+    assert [s.key for s in episode.overdue] == ["follow_up"]
+    assert qip.due_soon(db, as_of)[0][1].key == "follow_up"
+    with db.reader() as session:
+        tables = session.scalars(select(AuditEntry.table_name)).all()
+    assert tables.count("qip_steps") == 7  # six created, one updated
+
+
+def test_step_done_before_opening_is_refused(db) -> None:
+    episode_id = qip.open_episode(db, "QIP-DATA-LAG", {}, "m", OPENED)
+    with pytest.raises(qip.QipError, match="before the episode"):
+        qip.record_step(db, episode_id, "outreach", done_on=OPENED - dt.timedelta(days=1))
+
+
+def test_closed_episodes_leave_the_due_list(db) -> None:
+    episode_id = qip.open_episode(db, "QIP-DATA-LAG", {}, "m", OPENED)
+    qip.close_episode(db, episode_id, OPENED + dt.timedelta(days=40), notes="Resolved")
+    assert qip.due_soon(db, OPENED + dt.timedelta(days=50)) == []
+    assert qip.list_episodes(db, OPENED, include_closed=False) == []
