@@ -116,3 +116,19 @@ def test_facility_validation_has_clear_messages(db) -> None:
         save_facility(db, FacilityDetails(name="  "), today=dt.date(2026, 1, 1))
     with pytest.raises(FacilityError, match="month-day"):
         save_facility(db, FacilityDetails(name="X", enrollment_period_start="13-45"), today=dt.date(2026, 1, 1))
+
+
+def test_database_from_every_released_schema_upgrades(tmp_path: Path) -> None:
+    """Files kept from each released schema (tests/data/schema-*.sqlite3) open on today's app."""
+    import shutil
+
+    fixtures = sorted((Path(__file__).resolve().parents[1] / "data").glob("schema-*.sqlite3"))
+    assert fixtures
+    for fixture in fixtures:
+        path = tmp_path / fixture.name
+        shutil.copy(fixture, path)
+        db = open_database(sqlite_url(path))
+        with db.reader() as session:
+            assert session.get(Case, "C1").enrolled_on == dt.date(2024, 1, 5)
+        assert get_facility(db).name.startswith("Schema")
+        db.dispose()
