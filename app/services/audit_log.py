@@ -1,0 +1,85 @@
+"""Reading the audit log: filtered, sorted and paged in SQL (it grows with every change)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from app.storage.database import Database
+from app.storage.models import AuditEntry
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("at", "When (UTC)"),
+    ("user", "Who"),
+    ("action", "Change"),
+    ("table_name", "Table"),
+    ("record_key", "Record"),
+    ("before", "Before"),
+    ("after", "After"),
+)
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    user: str | None = None
+    table: str | None = None
+    record: str = ""
+
+
+def _filtered(query: AuditQuery, stmt: Select) -> Select:
+    if query.date_from:
+        stmt = stmt.where(AuditEntry.at >= dt.datetime.combine(query.date_from, dt.time.min))
+    if query.date_to:
+        stmt = stmt.where(AuditEntry.at < dt.datetime.combine(query.date_to + dt.timedelta(days=1), dt.time.min))
+    if query.user:
+        stmt = stmt.where(AuditEntry.user == query.user)
+    if query.table:
+        stmt = stmt.where(AuditEntry.table_name == query.table)
+    if query.record.strip():
+        stmt = stmt.where(AuditEntry.record_key.contains(query.record.strip(), autoescape=True))
+    return stmt
+
+
+def count_entries(db: Database, query: AuditQuery) -> int:
+    with db.reader() as session:
+        return session.scalar(_filtered(query, select(func.count(AuditEntry.id)))) or 0
+
+
+def fetch_entries(db: Database, query: AuditQuery, offset: int, limit: int) -> list[dict[str, Any]]:
+    """Newest first: the change a coordinator is looking for is usually the latest."""
+    stmt = _filtered(query, select(AuditEntry)).order_by(AuditEntry.id.desc()).offset(offset).limit(limit)
+    with db.reader() as session:
+        return [
+            {
+                "at": e.at, "user": e.user, "action": e.action, "table_name": e.table_name,
+                "record_key": e.record_key, "before": e.before, "after": e.after,
+                "summary": e.summary, "change_set": e.change_set,
+            }
+            for e in session.scalars(stmt)
+        ]
+
+
+def filter_choices(db: Database) -> tuple[list[str], list[str]]:
+    """The people and tables that appear in the log, for the filter lists."""
+    with db.reader() as session:
+        users = list(session.scalars(select(AuditEntry.user).distinct().order_by(AuditEntry.user)))
+        tables = list(session.scalars(select(AuditEntry.table_name).distinct().order_by(AuditEntry.table_name)))
+    return users, tables
+
+
+def describe_change(entry: dict[str, Any]) -> str:
+    """One line a person can read: ``name: 'A' → 'B'; status: ...``."""
+    if entry.get("summary"):
+        return str(entry["summary"])
+    before, after = entry.get("before") or {}, entry.get("after") or {}
+    if entry["action"] == "insert":
+        return "added: " + ", ".join(f"{k}={v}" for k, v in after.items() if v not in (None, "", {}))
+    if entry["action"] == "delete":
+        return "deleted: " + ", ".join(f"{k}={v}" for k, v in before.items() if v not in (None, "", {}))
+    keys = sorted(set(before) | set(after))
+    return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in keys)

@@ -1,0 +1,44 @@
+"""Reading the audit log back: filters, paging and readable descriptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.services import audit_log
+from app.services.facility import FacilityDetails, save_facility
+from app.storage.models import Case
+
+
+def _add_cases(db, n: int, user: str) -> None:
+    with db.transaction(user=user) as session:
+        for i in range(n):
+            session.add(Case(case_id=f"AUD-{i:03d}", project="breast", eligible_on=dt.date(2025, 1, 2), status="pending"))
+
+
+def test_filters_by_person_table_and_record(db) -> None:
+    _add_cases(db, 5, "dana")
+    assert audit_log.count_entries(db, audit_log.AuditQuery()) == 6  # facility + 5 cases
+    assert audit_log.count_entries(db, audit_log.AuditQuery(user="dana")) == 5
+    assert audit_log.count_entries(db, audit_log.AuditQuery(table="facility")) == 1
+    assert audit_log.count_entries(db, audit_log.AuditQuery(record="AUD-003")) == 1
+    users, tables = audit_log.filter_choices(db)
+    assert users == ["dana", "test-user"] and tables == ["cases", "facility"]
+
+
+def test_date_filter_is_inclusive_of_the_last_day(db) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    assert audit_log.count_entries(db, audit_log.AuditQuery(date_from=today, date_to=today)) == 1
+    assert audit_log.count_entries(db, audit_log.AuditQuery(date_to=today - dt.timedelta(days=1))) == 0
+
+
+def test_paging_is_newest_first(db) -> None:
+    _add_cases(db, 5, "dana")
+    page = audit_log.fetch_entries(db, audit_log.AuditQuery(table="cases"), 0, 2)
+    assert [e["record_key"] for e in page] == ["AUD-004", "AUD-003"]
+
+
+def test_update_reads_as_before_and_after(db) -> None:
+    save_facility(db, FacilityDetails(name="Renamed RO", radiation_oncologists=4, joined_on=dt.date(2019, 3, 1),
+                                      baseline_year=2019), today=dt.date(2026, 1, 1))
+    [latest] = audit_log.fetch_entries(db, audit_log.AuditQuery(table="facility"), 0, 1)
+    assert audit_log.describe_change(latest) == "name: 'Lakeside Cancer Center' → 'Renamed RO'"
