@@ -1,0 +1,1 @@
+"""Reports: the signed self-audit PDF and the submission files."""

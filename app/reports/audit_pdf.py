@@ -1,0 +1,321 @@
+"""Draw the self-audit PDF with reportlab: cover, rule summary, charts, findings, attendance,
+roster, data entry, correspondence, programs and the attestation block.
+
+Readable in black and white: status is always spelled out in words, charts use grey levels and
+distinct patterns, violations are bold with a marker and never shown by colour alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.pdfgen import canvas as pdf_canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from app.domain.vocabulary import PROJECTS, REQUIRED_ROLES, label
+from app.reports.audit_report import MONTHS, AuditReport
+
+STYLES = getSampleStyleSheet()
+BODY = STYLES["BodyText"]
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=8, leading=10)
+CELL = ParagraphStyle("cell", parent=BODY, fontSize=8, leading=9.5)
+CELL_BOLD = ParagraphStyle("cellbold", parent=CELL, fontName="Helvetica-Bold")
+H1 = STYLES["Heading1"]
+H2 = STYLES["Heading2"]
+TITLE = ParagraphStyle("title", parent=STYLES["Title"], fontSize=24, leading=30, spaceAfter=18)
+CENTER = ParagraphStyle("center", parent=BODY, alignment=TA_CENTER)
+DARK, MID, LIGHT = colors.Color(0.2, 0.2, 0.2), colors.Color(0.55, 0.55, 0.55), colors.Color(0.85, 0.85, 0.85)
+STATUS_WORDS = {"clear": "Clear", "info": "Note", "warning": "Warning", "trigger": "TRIGGERED", "violation": "VIOLATION"}
+
+
+def esc(text: Any) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def grid(data: list[list[Any]], widths: list[float], *, bold_rows: set[int] | None = None) -> Table:
+    """A table that repeats its header on every page and splits between rows."""
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    style = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+        ("BACKGROUND", (0, 0), (-1, 0), LIGHT),
+        ("GRID", (0, 0), (-1, -1), 0.4, MID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    for row in bold_rows or ():
+        style.append(("FONT", (0, row), (-1, row), "Helvetica-Bold", 8))
+        style.append(("LINEBELOW", (0, row), (-1, row), 1.2, DARK))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+class NumberedCanvas(pdf_canvas.Canvas):
+    """Two-pass canvas so each page can say "Page N of M" and carry the running header."""
+
+    header_text = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self._decorate(total)
+            super().showPage()
+        super().save()
+
+    def _decorate(self, total: int) -> None:
+        width, height = LETTER
+        self.setFont("Helvetica", 8)
+        self.setFillColor(DARK)
+        if self._pageNumber > 1:
+            self.drawString(0.75 * inch, height - 0.5 * inch, self.header_text)
+            self.setStrokeColor(MID)
+            self.line(0.75 * inch, height - 0.55 * inch, width - 0.75 * inch, height - 0.55 * inch)
+        self.drawRightString(width - 0.75 * inch, 0.5 * inch, f"Page {self._pageNumber} of {total}")
+        self.drawString(0.75 * inch, 0.5 * inch, "MROQC Facility Desk self-audit")
+
+
+def enrollment_chart(report: AuditReport, project: str) -> Drawing:
+    drawing = Drawing(240, 150)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 30, 30, 200, 95
+    current = report.enrollment.get(project, [0] * 12)
+    previous = report.enrollment_previous.get(project, [0] * 12)
+    chart.data = [previous, current]
+    chart.bars[0].fillColor = colors.white
+    chart.bars[0].strokeColor = DARK
+    chart.bars[1].fillColor = DARK
+    chart.bars[1].strokeColor = DARK
+    chart.categoryAxis.categoryNames = [m[0] for m in MONTHS]
+    chart.categoryAxis.labels.fontSize = 6
+    chart.valueAxis.labels.fontSize = 6
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(4, *previous, *current) * 1.15
+    chart.barSpacing = 0.5
+    chart.groupSpacing = 3
+    drawing.add(chart)
+    drawing.add(String(30, 135, label(project), fontName="Helvetica-Bold", fontSize=9))
+    return drawing
+
+
+def chart_legend(year: int) -> Drawing:
+    drawing = Drawing(480, 18)
+    legend = Legend()
+    legend.x, legend.y = 30, 12
+    legend.fontSize = 8
+    legend.columnMaximum = 1
+    legend.alignment = "right"
+    legend.strokeColor = DARK
+    legend.colorNamePairs = [(colors.white, f"{year - 1} (outlined)"), (DARK, f"{year} (solid)")]
+    drawing.add(legend)
+    return drawing
+
+
+def data_entry_chart(report: AuditReport) -> Drawing:
+    drawing = Drawing(480, 150)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 40, 25, 420, 110
+    chart.data = [report.data_entry_previous, report.data_entry]
+    chart.bars[0].fillColor = colors.white
+    chart.bars[0].strokeColor = DARK
+    chart.bars[1].fillColor = DARK
+    chart.categoryAxis.categoryNames = list(MONTHS)
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(4, *report.data_entry, *report.data_entry_previous) * 1.15
+    drawing.add(chart)
+    return drawing
+
+
+def cover(report: AuditReport) -> list[Any]:
+    start, end = report.period
+    rows = [
+        ["Facility", report.facility],
+        ["Period", f"{start.isoformat()} to {end.isoformat()}"],
+        ["Evaluated as of", report.as_of.isoformat()],
+        ["Policy year", report.policy_year],
+        ["Generated at", report.generated_at.strftime("%Y-%m-%d %H:%M")],
+        ["Patient identifiers", "Included (identified export)" if report.identified else "None (de-identified)"],
+    ]
+    table = Table([[Paragraph(f"<b>{esc(a)}</b>", BODY), Paragraph(esc(b), BODY)] for a, b in rows],
+                  colWidths=[1.8 * inch, 4.6 * inch], hAlign="LEFT")
+    table.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, MID), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return [Spacer(1, 1.4 * inch), Paragraph("MROQC self-audit", TITLE),
+            Paragraph(esc(report.facility), H1), Spacer(1, 0.3 * inch), table, PageBreak()]
+
+
+def summary(report: AuditReport) -> list[Any]:
+    counts: dict[str, int] = {}
+    for rule in report.rules:
+        counts[rule.status] = counts.get(rule.status, 0) + 1
+    headline = ", ".join(f"{n} {STATUS_WORDS[s].lower()}" for s, n in sorted(counts.items())) or "no rules evaluated"
+    data: list[list[Any]] = [["Rule", "Kind", "What it checks", "Status", "Findings"]]
+    flagged = set()
+    for i, rule in enumerate(report.rules, start=1):
+        data.append([rule.rule, rule.kind, Paragraph(esc(rule.title), CELL), STATUS_WORDS.get(rule.status, rule.status),
+                     str(rule.count)])
+        if rule.status in ("trigger", "violation"):
+            flagged.add(i)
+    return [Paragraph("Summary of every rule", H1), Paragraph(f"As of {report.as_of.isoformat()}: {headline}.", BODY),
+            Spacer(1, 6), grid(data, [1.55 * inch, 0.8 * inch, 3.0 * inch, 0.85 * inch, 0.6 * inch], bold_rows=flagged),
+            PageBreak()]
+
+
+def enrollment_section(report: AuditReport) -> list[Any]:
+    charts = [enrollment_chart(report, p) for p in PROJECTS]
+    chart_grid = Table([charts[:2], charts[2:]], colWidths=[3.3 * inch, 3.3 * inch])
+    totals = [["Project", *[m for m in MONTHS], "Total"]]
+    for project in PROJECTS:
+        for year, series in ((report.year - 1, report.enrollment_previous), (report.year, report.enrollment)):
+            values = series.get(project, [0] * 12)
+            totals.append([f"{label(project)} {year}", *values, sum(values)])
+    table = grid(totals, [1.45 * inch] + [0.37 * inch] * 12 + [0.5 * inch])
+    return [Paragraph("Monthly enrollment by project", H1),
+            Paragraph(f"Enrollments per month in {report.year} (solid) against {report.year - 1} (outlined).", BODY),
+            chart_legend(report.year), chart_grid, Spacer(1, 8), table, PageBreak()]
+
+
+def findings_section(report: AuditReport) -> list[Any]:
+    parts: list[Any] = [Paragraph("Findings and their evidence", H1)]
+    if not report.findings:
+        parts.append(Paragraph("No findings: every rule is clear as of this date.", BODY))
+    for finding in report.findings:
+        subject = ", ".join(f"{k} {v}" for k, v in finding.get("subject", {}).items())
+        heading = f"{finding['rule']} ({STATUS_WORDS.get(finding['severity'], finding['severity'])})"
+        if subject:
+            heading += f": {subject}"
+        evidence = finding.get("evidence") or {}
+        rows = [["Evidence", "Value"]]
+        for key, value in evidence.items():
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            if len(text) > 600:
+                text = text[:600] + " ..."
+            rows.append([Paragraph(esc(label(key)), CELL), Paragraph(esc(text), CELL)])
+        block = [Paragraph(esc(heading), H2), Paragraph(esc(finding.get("message", "")), BODY)]
+        if len(rows) > 1:
+            block.append(grid(rows, [1.8 * inch, 4.9 * inch]))
+        parts += [CondPageBreak(1.5 * inch), *block, Spacer(1, 6)]
+    return [*parts, PageBreak()]
+
+
+def attendance_section(report: AuditReport) -> list[Any]:
+    data: list[list[Any]] = [["Meeting", *[label(r) for r in REQUIRED_ROLES]]]
+    for row in report.attendance:
+        cells = []
+        for role in REQUIRED_ROLES:
+            cell = row.cells.get(role)
+            if cell is None:
+                cells.append("")
+            elif cell.violation:
+                cells.append(Paragraph(f"(!) {esc(cell.text)}", CELL_BOLD))
+            else:
+                cells.append(Paragraph(esc(cell.text), CELL))
+        title = f"{row.meeting.isoformat()} {label(row.format)}" + (f"<br/>{esc(row.title)}" if row.title else "")
+        data.append([Paragraph(title, CELL), *cells])
+    parts: list[Any] = [Paragraph(f"Attendance at collaborative-wide meetings, {report.year}", H1),
+                        Paragraph("(!) marks a policy violation for that role at that meeting.", SMALL), Spacer(1, 4)]
+    parts.append(grid(data, [1.6 * inch, 1.7 * inch, 1.7 * inch, 1.7 * inch]) if report.attendance
+                 else Paragraph("No meetings in this period.", BODY))
+    roster = [["Role", "Held by", "From", "To"]]
+    for r in report.roster:
+        roster.append([label(r.role), Paragraph(esc(r.person), CELL), r.start.isoformat(), r.end.isoformat() if r.end else "continuing"])
+    parts += [Spacer(1, 12), Paragraph(f"Role roster over {report.year}", H2),
+              grid(roster, [1.8 * inch, 2.4 * inch, 1.2 * inch, 1.2 * inch]) if len(roster) > 1
+              else Paragraph("No role assignments.", BODY), PageBreak()]
+    return parts
+
+
+def activity_section(report: AuditReport) -> list[Any]:
+    letters = [["Received", "Subject", "Reply due", "Replied", "Status"]]
+    for letter in report.letters:
+        letters.append([letter.received_on.isoformat(), Paragraph(esc(letter.subject), CELL),
+                        letter.due_on.isoformat() if letter.due_on else "", letter.replied_on.isoformat() if letter.replied_on else "",
+                        letter.status])
+    return [
+        Paragraph("Data-entry activity", H1),
+        Paragraph(f"Logged data-entry sessions per month, {report.year} (solid) against {report.year - 1} (outlined).", BODY),
+        chart_legend(report.year), data_entry_chart(report), Spacer(1, 10),
+        Paragraph("Correspondence", H1),
+        grid(letters, [0.85 * inch, 3.1 * inch, 0.85 * inch, 0.85 * inch, 1.0 * inch]) if len(letters) > 1
+        else Paragraph("No correspondence in this period.", BODY),
+        PageBreak(),
+    ]
+
+
+def programs_and_attestation(report: AuditReport) -> list[Any]:
+    rows = [["Program figure", "Value", "Why"]]
+    for p in report.programs:
+        rows.append([Paragraph(esc(p.label), CELL), Paragraph(esc(p.value), CELL), Paragraph(esc(p.detail), CELL)])
+    signature = Table(
+        [["", ""], ["Clinical champion (name, signature)", "Date"], ["", ""], ["Administrative lead (name, signature)", "Date"]],
+        colWidths=[4.4 * inch, 2.0 * inch], rowHeights=[0.45 * inch, 0.25 * inch, 0.45 * inch, 0.25 * inch], hAlign="LEFT",
+    )
+    signature.setStyle(TableStyle([("LINEABOVE", (0, 1), (-1, 1), 0.8, DARK), ("LINEABOVE", (0, 3), (-1, 3), 0.8, DARK),
+                                   ("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    attestation = KeepTogether([
+        Paragraph("Attestation", H1),
+        Paragraph(
+            f"We have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
+            f"{report.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, and attest that it reflects "
+            "the facility's records to the best of our knowledge.", BODY),
+        Spacer(1, 10), signature,
+    ])
+    return [Paragraph("Program figures", H1),
+            grid(rows, [2.0 * inch, 1.6 * inch, 3.1 * inch]) if len(rows) > 1 else Paragraph("No program figures.", BODY),
+            Spacer(1, 18), attestation]
+
+
+def write_audit_pdf(report: AuditReport, out: Path) -> Path:
+    """Write the PDF to a temporary file beside ``out`` and rename it into place."""
+    out = Path(out)
+    fd, tmp_name = tempfile.mkstemp(prefix=".audit-", suffix=".pdf", dir=out.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        doc = SimpleDocTemplate(
+            str(tmp), pagesize=LETTER, leftMargin=0.75 * inch, rightMargin=0.75 * inch,
+            topMargin=0.8 * inch, bottomMargin=0.8 * inch,
+            title=f"MROQC self-audit {report.year} - {report.facility}", author="MROQC Facility Desk",
+        )
+        story = [*cover(report), *summary(report), *enrollment_section(report), *findings_section(report),
+                 *attendance_section(report), *activity_section(report), *programs_and_attestation(report)]
+
+        class Canvas(NumberedCanvas):
+            header_text = f"{report.facility} | self-audit {report.year} | as of {report.as_of.isoformat()}"
+
+        doc.build(story, canvasmaker=Canvas)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out

@@ -1,0 +1,85 @@
+"""What the self-audit PDF shows, as plain data: assembled by ``audit_data``, drawn by ``audit_pdf``.
+
+Keeping the report's content separate from its drawing lets tests check the figures without
+parsing a PDF, and lets the Reports screen preview the same content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True)
+class RuleStatus:
+    rule: str
+    kind: str
+    title: str
+    status: str  # clear / info / warning / trigger / violation
+    count: int
+
+
+@dataclass(frozen=True)
+class AttendanceCell:
+    text: str  # "Holder: A. Person" / "Substitute: B. Person" / "Absent"
+    violation: bool
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    meeting: dt.date
+    format: str
+    title: str
+    cells: dict[str, AttendanceCell]
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    role: str
+    person: str
+    start: dt.date
+    end: dt.date | None
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    received_on: dt.date
+    subject: str
+    due_on: dt.date | None
+    replied_on: dt.date | None
+    status: str
+
+
+@dataclass(frozen=True)
+class ProgramRow:
+    label: str
+    value: str
+    detail: str
+
+
+@dataclass
+class AuditReport:
+    facility: str
+    year: int
+    as_of: dt.date
+    policy_year: str
+    generated_at: dt.datetime
+    identified: bool = False
+    rules: list[RuleStatus] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    #: project → 12 monthly enrollment counts, for the year and the year before.
+    enrollment: dict[str, list[int]] = field(default_factory=dict)
+    enrollment_previous: dict[str, list[int]] = field(default_factory=dict)
+    attendance: list[AttendanceRow] = field(default_factory=list)
+    roster: list[RosterRow] = field(default_factory=list)
+    data_entry: list[int] = field(default_factory=lambda: [0] * 12)
+    data_entry_previous: list[int] = field(default_factory=lambda: [0] * 12)
+    letters: list[LetterRow] = field(default_factory=list)
+    programs: list[ProgramRow] = field(default_factory=list)
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date]:
+        return dt.date(self.year, 1, 1), min(dt.date(self.year, 12, 31), self.as_of)
