@@ -1,0 +1,114 @@
+"""Assemble the self-audit's content from the database and the rules engine.
+
+Figures are aggregated in SQL (monthly counts by project, data-entry sessions per month), so a
+200,000-case facility's report costs a handful of queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import and_, extract, func, or_, select
+
+from app.domain.vocabulary import PROJECTS
+from app.reports.audit_report import AuditReport, LetterRow, RosterRow
+from app.storage.database import Database
+from app.storage.models import Case, Correspondence, DataEntry, RoleAssignment, Staff
+
+
+def monthly_enrollment(db: Database, year: int, as_of: dt.date) -> dict[str, list[int]]:
+    """Enrollments per project and month of ``year``, counting only enrollments dated ≤ as-of."""
+    end = min(dt.date(year, 12, 31), as_of)
+    series = {p: [0] * 12 for p in PROJECTS}
+    if end < dt.date(year, 1, 1):
+        return series
+    month = extract("month", Case.enrolled_on)
+    stmt = (
+        select(Case.project, month, func.count())
+        .where(Case.enrolled_on >= dt.date(year, 1, 1), Case.enrolled_on <= end)
+        .group_by(Case.project, month)
+    )
+    with db.reader() as session:
+        for project, m, count in session.execute(stmt):
+            if project in series:
+                series[project][int(m) - 1] = count
+    return series
+
+
+def monthly_data_entry(db: Database, year: int, as_of: dt.date) -> list[int]:
+    end = min(dt.date(year, 12, 31), as_of)
+    counts = [0] * 12
+    if end < dt.date(year, 1, 1):
+        return counts
+    month = extract("month", DataEntry.date)
+    stmt = select(month, func.count()).where(DataEntry.date >= dt.date(year, 1, 1), DataEntry.date <= end).group_by(month)
+    with db.reader() as session:
+        for m, count in session.execute(stmt):
+            counts[int(m) - 1] = count
+    return counts
+
+
+def roster(db: Database, year: int, as_of: dt.date) -> list[RosterRow]:
+    """Everyone who held a role at some point of the year up to the as-of date."""
+    start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)
+    stmt = (
+        select(RoleAssignment.role, Staff.name, RoleAssignment.start, RoleAssignment.end)
+        .join(Staff, Staff.staff_id == RoleAssignment.staff_id)
+        .where(RoleAssignment.start <= end, or_(RoleAssignment.end.is_(None), RoleAssignment.end >= start))
+        .order_by(RoleAssignment.role, RoleAssignment.start)
+    )
+    with db.reader() as session:
+        return [RosterRow(role, name, s, e if e is None or e <= end else None) for role, name, s, e in session.execute(stmt)]
+
+
+def letters(db: Database, year: int, as_of: dt.date, reply_days: int) -> list[LetterRow]:
+    start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)
+    stmt = (
+        select(Correspondence)
+        .where(and_(Correspondence.received_on >= start, Correspondence.received_on <= end))
+        .order_by(Correspondence.received_on)
+    )
+    rows = []
+    with db.reader() as session:
+        for c in session.scalars(stmt):
+            due = c.due_on or (c.received_on + dt.timedelta(days=reply_days) if c.reply_required else None)
+            replied = c.replied_on if c.replied_on and c.replied_on <= as_of else None
+            rows.append(LetterRow(c.received_on, c.subject, due, replied, letter_status(c.reply_required, due, replied, as_of)))
+    return rows
+
+
+def letter_status(reply_required: bool, due: dt.date | None, replied: dt.date | None, as_of: dt.date) -> str:
+    if not reply_required:
+        return "no reply needed"
+    if replied is not None:
+        return "answered late" if due and replied > due else "answered"
+    if due and due < as_of:
+        return "overdue"
+    return "awaiting reply"
+
+
+def base_report(db: Database, facility: str, year: int, as_of: dt.date, policy_year: str, reply_days: int,
+                generated_at: dt.datetime, identified: bool = False) -> AuditReport:
+    """The report's database figures; findings, attendance and programs are added by the caller."""
+    report = AuditReport(facility=facility, year=year, as_of=as_of, policy_year=policy_year,
+                         generated_at=generated_at, identified=identified)
+    report.enrollment = monthly_enrollment(db, year, as_of)
+    report.enrollment_previous = monthly_enrollment(db, year - 1, as_of)
+    report.data_entry = monthly_data_entry(db, year, as_of)
+    report.data_entry_previous = monthly_data_entry(db, year - 1, as_of)
+    report.roster = roster(db, year, as_of)
+    report.letters = letters(db, year, as_of, reply_days)
+    return report
+
+
+def counts_by_rule(findings: list[dict]) -> dict[str, tuple[int, str]]:
+    """Per rule: how many findings and the most severe severity among them."""
+    order = {"info": 0, "warning": 1, "trigger": 2, "violation": 2}
+    result: dict[str, list] = defaultdict(lambda: [0, "clear"])
+    for f in findings:
+        entry = result[f["rule"]]
+        entry[0] += 1
+        if entry[1] == "clear" or order.get(f["severity"], 0) > order.get(entry[1], 0):
+            entry[1] = f["severity"]
+    return {rule: (n, severity) for rule, (n, severity) in result.items()}
