@@ -1,0 +1,1 @@
+"""Submission files: enrollment, dosimetry, attendance, MDCB roster, CE certificate requests."""
