@@ -146,15 +146,14 @@ def _chain(first: list[Sequence[Any]], rest: Iterator[Sequence[Any]]) -> Iterato
 
 def write_csv(out: Path, sheet: Sheet) -> int:
     count = 0
-    with atomic_path(out, ".csv") as tmp:
-        with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([csv_text(h) for h in sheet.headers])
-            for row in sheet.rows:
-                writer.writerow([csv_text(v) for v in row])
-                count += 1
-            if count == 0 and sheet.empty_note:
-                writer.writerow([f"# {sheet.empty_note}"])
+    with atomic_path(out, ".csv") as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([csv_text(h) for h in sheet.headers])
+        for row in sheet.rows:
+            writer.writerow([csv_text(v) for v in row])
+            count += 1
+        if count == 0 and sheet.empty_note:
+            writer.writerow([f"# {sheet.empty_note}"])
     return count
 
 
