@@ -22,7 +22,9 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
-EXPORT_KINDS = ("workbook", "enrollment", "dosimetry", "attendance", "mdcb-roster", "audit-pdf")
+EXPORT_KINDS = (
+    "workbook", "enrollment", "dosimetry", "attendance", "mdcb-roster", "ce-certificates", "audit-pdf",
+)
 
 log = logging.getLogger("mroqc_desk")
 
@@ -177,13 +179,18 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if not out.parent.resolve().is_dir():
         raise UsageError(f"The folder {out.parent} does not exist.")
-    if args.kind != "workbook":
-        raise UsageError(f"Export '{args.kind}' is not available in this version yet.")
-    from app.workbook.exporter import export_workbook
-
     db = _open(args)
-    count = export_workbook(db, out, identified=args.identified)
-    print(f"Wrote {out} ({count} rows).")
+    if args.kind == "workbook":
+        from app.workbook.exporter import export_workbook
+
+        count = export_workbook(db, out, identified=args.identified)
+        print(f"Wrote {out} ({count} rows).")
+        return EXIT_OK
+    from app.exports.service import export_kind
+
+    as_of = args.as_of or dt.date.today()
+    count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified)
+    print(f"Wrote {out} ({count} rows{', identified' if args.identified else ', de-identified'}).")
     return EXIT_OK
 
 
@@ -218,6 +225,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS
 
 
+def cmd_mvc_score(args: argparse.Namespace) -> int:
+    from app.calculator_commands import cmd_mvc_score as run
+
+    return run(args)
+
+
+def cmd_mips_estimate(args: argparse.Namespace) -> int:
+    from app.calculator_commands import cmd_mips_estimate as run
+
+    return run(args)
+
+
 def cmd_not_yet(args: argparse.Namespace) -> int:
     raise UsageError(f"'{args.command}' is not available in this version yet.")
 
@@ -242,8 +261,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "check": cmd_not_yet,
     "programs": cmd_not_yet,
-    "mvc-score": cmd_not_yet,
-    "mips-estimate": cmd_not_yet,
+    "mvc-score": cmd_mvc_score,
+    "mips-estimate": cmd_mips_estimate,
     "screenshot": cmd_not_yet,
 }
 
