@@ -1,0 +1,252 @@
+"""Record rules shared by the forms and the services: what makes a case, a person, a meeting
+valid. Each validator returns ``{field: message}`` so a form can show the message beside the
+field while the user types, and a service can refuse the save with the same words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from app.domain.vocabulary import (
+    ABSENCE_KINDS,
+    ATTENDANCE_ROLES,
+    BONE_METS_PRIMARY_SITES,
+    CASE_STATUSES,
+    CE_CREDITS,
+    DATA_ENTRY_KINDS,
+    MEETING_FORMATS,
+    NOT_ENROLLED_REASONS,
+    PAYERS,
+    PHYSICIAN_TITLES,
+    PROFESSIONS,
+    PROJECTS,
+    ROLES,
+)
+
+MAX_TOTAL_DOSE_GY = 200.0
+MAX_FRACTIONS = 60
+MAX_DOSE_PER_FRACTION_GY = 30.0
+
+Problems = dict[str, str]
+
+
+def _choice(problems: Problems, name: str, value: str | None, allowed: tuple[str, ...], required: bool = True) -> None:
+    if value in (None, ""):
+        if required:
+            problems[name] = "required"
+        return
+    if value not in allowed:
+        problems[name] = f"'{value}' is not one of: {', '.join(allowed)}"
+
+
+@dataclass
+class CaseRecord:
+    case_id: str
+    project: str
+    eligible_on: dt.date | None
+    status: str = "pending"
+    primary_site: str | None = None
+    enrolled_on: dt.date | None = None
+    not_enrolled_reason: str | None = None
+    note: str | None = None
+    payer: str | None = None
+    mrn: str | None = None
+    name: str | None = None
+    birth_date: dt.date | None = None
+
+
+def validate_case(c: CaseRecord) -> Problems:
+    problems: Problems = {}
+    if not (c.case_id or "").strip():
+        problems["case_id"] = "required"
+    _choice(problems, "project", c.project, PROJECTS)
+    _choice(problems, "status", c.status, CASE_STATUSES)
+    _choice(problems, "payer", c.payer, PAYERS, required=False)
+    if c.eligible_on is None:
+        problems["eligible_on"] = "required"
+    if c.project == "bone_mets":
+        if not c.primary_site:
+            problems["primary_site"] = "a bone-metastases case needs its primary site"
+        elif c.primary_site not in BONE_METS_PRIMARY_SITES:
+            problems["primary_site"] = (
+                f"'{c.primary_site}' is not an MROQC-eligible primary for bone metastases "
+                f"(eligible: {', '.join(BONE_METS_PRIMARY_SITES)})"
+            )
+    if c.status == "enrolled":
+        if c.enrolled_on is None:
+            problems["enrolled_on"] = "an enrolled case needs its enrollment date"
+        elif c.eligible_on and c.enrolled_on < c.eligible_on:
+            problems["enrolled_on"] = "the enrollment date is before the eligible date"
+    elif c.enrolled_on is not None:
+        problems["enrolled_on"] = "only an enrolled case has an enrollment date"
+    if c.status == "not_enrolled":
+        if not c.not_enrolled_reason:
+            problems["not_enrolled_reason"] = "say why the case was not enrolled"
+        else:
+            _choice(problems, "not_enrolled_reason", c.not_enrolled_reason, NOT_ENROLLED_REASONS)
+        if c.not_enrolled_reason == "other" and not (c.note or "").strip():
+            problems["note"] = "the reason 'other' needs a note"
+    elif c.not_enrolled_reason:
+        problems["not_enrolled_reason"] = "only a not-enrolled case has a reason"
+    if c.birth_date and c.eligible_on and c.birth_date > c.eligible_on:
+        problems["birth_date"] = "the birth date is after the eligible date"
+    return problems
+
+
+@dataclass
+class StaffRecord:
+    staff_id: str
+    name: str
+    profession: str
+    physician_title: str | None = None
+    works_on_mroqc: bool = False
+    treats_mroqc_patients: bool = False
+    cmd_id: str | None = None
+    arrt_id: str | None = None
+    pgip_member_since: dt.date | None = None
+    email: str | None = None
+
+
+def validate_staff(s: StaffRecord) -> Problems:
+    problems: Problems = {}
+    if not (s.staff_id or "").strip():
+        problems["staff_id"] = "required"
+    if not (s.name or "").strip():
+        problems["name"] = "required"
+    _choice(problems, "profession", s.profession, PROFESSIONS)
+    if s.physician_title:
+        _choice(problems, "physician_title", s.physician_title, PHYSICIAN_TITLES)
+        if s.profession != "physician":
+            problems["physician_title"] = "only a physician has a physician title"
+    if s.email and "@" not in s.email:
+        problems["email"] = "not an e-mail address"
+    return problems
+
+
+def validate_period(start: dt.date | None, end: dt.date | None, *, end_required: bool = False) -> Problems:
+    problems: Problems = {}
+    if start is None:
+        problems["start"] = "required"
+    if end is None and end_required:
+        problems["end"] = "required"
+    if start and end and end < start:
+        problems["end"] = "the end is before the start"
+    return problems
+
+
+def validate_role(role: str, start: dt.date | None, end: dt.date | None) -> Problems:
+    problems = validate_period(start, end)
+    _choice(problems, "role", role, ROLES)
+    return problems
+
+
+@dataclass
+class DosimetryRecord:
+    case_id: str
+    submitted_on: dt.date | None
+    staff_id: str
+    technique: str
+    total_dose_gy: float | None
+    fractions: int | None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def validate_dosimetry(d: DosimetryRecord) -> Problems:
+    problems: Problems = {}
+    for name in ("case_id", "staff_id", "technique"):
+        if not (getattr(d, name) or "").strip():
+            problems[name] = "required"
+    if d.submitted_on is None:
+        problems["submitted_on"] = "required"
+    if d.total_dose_gy is None:
+        problems["total_dose_gy"] = "required"
+    elif not 0 < d.total_dose_gy <= MAX_TOTAL_DOSE_GY:
+        problems["total_dose_gy"] = f"a total dose must be above 0 and at most {MAX_TOTAL_DOSE_GY:g} Gy"
+    if d.fractions is None:
+        problems["fractions"] = "required"
+    elif not 1 <= d.fractions <= MAX_FRACTIONS:
+        problems["fractions"] = f"fractions must be from 1 to {MAX_FRACTIONS}"
+    plausible_inputs = "total_dose_gy" not in problems and "fractions" not in problems
+    if plausible_inputs and d.total_dose_gy / d.fractions > MAX_DOSE_PER_FRACTION_GY:
+        problems["fractions"] = (
+            f"{d.total_dose_gy / d.fractions:.1f} Gy per fraction is implausible (at most {MAX_DOSE_PER_FRACTION_GY:g})"
+        )
+    for name, value in d.metrics.items():
+        if not name.strip():
+            problems["metrics"] = "a metric needs a name"
+        elif value is None or value < 0:
+            problems["metrics"] = f"metric '{name}' needs a non-negative number"
+    return problems
+
+
+def parse_metrics(text: str) -> dict[str, float]:
+    """``mean_heart_dose_gy=1.2;lung_v20_pct=18`` → dict; raises ValueError saying what is wrong."""
+    metrics: dict[str, float] = {}
+    for part in (text or "").split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"'{part}' is not name=value")
+        try:
+            metrics[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"'{value.strip()}' in '{part}' is not a number") from None
+    return metrics
+
+
+def format_metrics(metrics: dict[str, float] | None) -> str:
+    return ";".join(f"{k}={v:g}" for k, v in sorted((metrics or {}).items()))
+
+
+def validate_meeting(meeting_id: str, date: dt.date | None, fmt: str) -> Problems:
+    problems: Problems = {}
+    if not (meeting_id or "").strip():
+        problems["meeting_id"] = "required"
+    if date is None:
+        problems["date"] = "required"
+    _choice(problems, "format", fmt, MEETING_FORMATS)
+    return problems
+
+
+def validate_attendance(role: str, staff_id: str, ce_credit: str | None) -> Problems:
+    problems: Problems = {}
+    _choice(problems, "role", role, ATTENDANCE_ROLES)
+    if not (staff_id or "").strip():
+        problems["staff_id"] = "required"
+    _choice(problems, "ce_credit", ce_credit, CE_CREDITS, required=False)
+    return problems
+
+
+def validate_letter(received_on: dt.date | None, subject: str, due_on: dt.date | None, replied_on: dt.date | None) -> Problems:
+    problems: Problems = {}
+    if received_on is None:
+        problems["received_on"] = "required"
+    if not (subject or "").strip():
+        problems["subject"] = "required"
+    if received_on and due_on and due_on < received_on:
+        problems["due_on"] = "the reply is due before the letter arrived"
+    if received_on and replied_on and replied_on < received_on:
+        problems["replied_on"] = "the reply is dated before the letter arrived"
+    return problems
+
+
+def validate_absence(kind: str, start: dt.date | None, end: dt.date | None, staff_id: str | None, project: str | None) -> Problems:
+    problems = validate_period(start, end, end_required=True)
+    _choice(problems, "kind", kind, ABSENCE_KINDS)
+    if kind in ("leave", "vacation") and not staff_id:
+        problems["staff_id"] = "leave and vacation belong to a person"
+    if kind == "enrollment_pause" and staff_id:
+        problems["staff_id"] = "an enrollment pause is for the whole facility (no person)"
+    _choice(problems, "project", project, PROJECTS, required=False)
+    return problems
+
+
+def validate_data_entry(kind: str, date: dt.date | None) -> Problems:
+    problems: Problems = {}
+    if date is None:
+        problems["date"] = "required"
+    _choice(problems, "kind", kind, DATA_ENTRY_KINDS)
+    return problems

@@ -1,0 +1,98 @@
+"""Adding, correcting and bulk-updating cases in the enrollment register."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from app.domain.records import CaseRecord, validate_case
+from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
+from app.storage.database import Database
+from app.storage.models import Case, DosimetrySubmission
+
+
+def get_case(db: Database, case_id: str) -> CaseRecord:
+    with db.reader() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"There is no case {case_id}.")
+        return CaseRecord(**{f.name: getattr(case, f.name) for f in dataclasses.fields(CaseRecord)})
+
+
+def _clean(record: CaseRecord) -> CaseRecord:
+    def text(value: str | None) -> str | None:
+        return value.strip() or None if isinstance(value, str) else value
+
+    return dataclasses.replace(
+        record,
+        case_id=record.case_id.strip(),
+        primary_site=text(record.primary_site),
+        note=text(record.note),
+        mrn=text(record.mrn),
+        name=text(record.name),
+        not_enrolled_reason=text(record.not_enrolled_reason),
+        payer=text(record.payer),
+    )
+
+
+def save_case(db: Database, record: CaseRecord, *, original_id: str | None = None, user: str | None = None) -> Change:
+    """Add a case (``original_id`` None) or correct one; the case ID itself cannot change."""
+    record = _clean(record)
+    require_valid(validate_case(record), "case")
+    with db.transaction(user=user) as session:
+        if original_id is None and session.get(Case, record.case_id) is not None:
+            raise ValidationFailed({"case_id": f"case {record.case_id} already exists"}, "case")
+        if original_id is not None and original_id != record.case_id:
+            raise ValidationFailed({"case_id": "a case ID cannot be changed; add a new case instead"}, "case")
+        _, before = put(session, Case, (record.case_id,) if original_id else None, dataclasses.asdict(record))
+    action = "Added" if before is None else "Corrected"
+    return Change(Case, (record.case_id,), before, f"{action} case {record.case_id}")
+
+
+def set_status(
+    db: Database, case_ids: Sequence[str], status: str, *, enrolled_on: dt.date | None = None,
+    reason: str | None = None, note: str | None = None, user: str | None = None,
+) -> list[Change]:
+    """Change the status of several cases in one transaction; all are checked before any is saved."""
+    changes: list[Change] = []
+    with db.transaction(user=user) as session:
+        cases = {c.case_id: c for c in session.scalars(select(Case).where(Case.case_id.in_(list(case_ids))))}
+        missing = [cid for cid in case_ids if cid not in cases]
+        if missing:
+            raise NotFound(f"These cases no longer exist: {', '.join(missing[:10])}.")
+        problems: dict[str, str] = {}
+        for cid in case_ids:
+            c = cases[cid]
+            record = CaseRecord(
+                case_id=c.case_id, project=c.project, eligible_on=c.eligible_on, status=status,
+                primary_site=c.primary_site, enrolled_on=enrolled_on if status == "enrolled" else None,
+                not_enrolled_reason=reason if status == "not_enrolled" else None,
+                note=note if note is not None else c.note, payer=c.payer,
+            )
+            for field, message in validate_case(record).items():
+                problems.setdefault(field, f"case {cid}: {message}")
+        require_valid(problems, "status change")
+        for cid in case_ids:
+            c = cases[cid]
+            before = {col: getattr(c, col) for col in ("case_id", "project", "primary_site", "eligible_on", "status",
+                                                       "enrolled_on", "not_enrolled_reason", "note", "payer", "mrn",
+                                                       "name", "birth_date")}
+            c.status = status
+            c.enrolled_on = enrolled_on if status == "enrolled" else None
+            c.not_enrolled_reason = reason if status == "not_enrolled" else None
+            if note is not None:
+                c.note = note
+            changes.append(Change(Case, (cid,), before, f"Status of case {cid} set to {status}"))
+    return changes
+
+
+def delete_case(db: Database, case_id: str, user: str | None = None) -> Change:
+    """Delete a case entered by mistake; its data-entry log rows stay, without the case link."""
+    with db.transaction(user=user) as session:
+        if session.scalar(select(func.count()).select_from(DosimetrySubmission).where(DosimetrySubmission.case_id == case_id)):
+            raise ValidationFailed({"case_id": "the case has dosimetry submissions; delete those first"}, "case")
+        before = remove(session, Case, (case_id,), "case")
+    return Change(Case, (case_id,), before, f"Deleted case {case_id}")

@@ -1,0 +1,86 @@
+"""Dosimetry submissions (physics leads) and what is still missing for enrolled cases."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import exists, func, select
+
+from app.domain.records import DosimetryRecord, validate_dosimetry
+from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.storage.database import Database
+from app.storage.models import Case, DosimetrySubmission, Staff
+
+#: Projects whose enrolled cases are expected to have a dosimetry submission.
+DOSIMETRY_PROJECTS = ("breast", "lung")
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    id: int
+    case_id: str
+    project: str
+    submitted_on: dt.date
+    staff_name: str
+    technique: str
+    total_dose_gy: float
+    fractions: int
+    metrics: dict[str, float]
+
+
+def list_submissions(db: Database, limit: int = 5000) -> list[SubmissionRow]:
+    stmt = (
+        select(DosimetrySubmission, Case.project, Staff.name)
+        .join(Case, Case.case_id == DosimetrySubmission.case_id)
+        .join(Staff, Staff.staff_id == DosimetrySubmission.staff_id)
+        .order_by(DosimetrySubmission.submitted_on.desc())
+        .limit(limit)
+    )
+    with db.reader() as session:
+        return [
+            SubmissionRow(d.id, d.case_id, project, d.submitted_on, name, d.technique, d.total_dose_gy, d.fractions,
+                          dict(d.metrics or {}))
+            for d, project, name in session.execute(stmt)
+        ]
+
+
+def missing_submissions(db: Database, as_of: dt.date, limit: int = 500) -> tuple[int, list[tuple[str, str, dt.date]]]:
+    """Enrolled breast/lung cases with no submission: (count, the oldest ``limit`` of them)."""
+    has_submission = exists().where(DosimetrySubmission.case_id == Case.case_id)
+    where = (Case.project.in_(DOSIMETRY_PROJECTS), Case.enrolled_on.is_not(None), Case.enrolled_on <= as_of, ~has_submission)
+    with db.reader() as session:
+        count = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
+        rows = session.execute(
+            select(Case.case_id, Case.project, Case.enrolled_on).where(*where).order_by(Case.enrolled_on).limit(limit)
+        ).all()
+    return count, [tuple(r) for r in rows]
+
+
+def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int | None = None,
+                    user: str | None = None) -> Change:
+    require_valid(validate_dosimetry(record), "dosimetry submission")
+    with db.transaction(user=user) as session:
+        case = session.get(Case, record.case_id)
+        if case is None:
+            raise ValidationFailed({"case_id": f"there is no case {record.case_id}"}, "dosimetry submission")
+        if session.get(Staff, record.staff_id) is None:
+            raise ValidationFailed({"staff_id": f"there is no staff member {record.staff_id}"}, "dosimetry submission")
+        if record.submitted_on and record.submitted_on < case.eligible_on:
+            raise ValidationFailed({"submitted_on": "the submission is dated before the case was eligible"},
+                                   "dosimetry submission")
+        clash = session.scalars(select(DosimetrySubmission).where(
+            DosimetrySubmission.case_id == record.case_id, DosimetrySubmission.submitted_on == record.submitted_on)).first()
+        if clash is not None and clash.id != submission_id:
+            raise ValidationFailed({"submitted_on": "this case already has a submission on that date"}, "dosimetry submission")
+        obj, before = put(session, DosimetrySubmission, (submission_id,) if submission_id else None,
+                          dataclasses.asdict(record))
+        key = (obj.id,)
+    return Change(DosimetrySubmission, key, before, f"Dosimetry for case {record.case_id} saved")
+
+
+def delete_submission(db: Database, submission_id: int, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        before = remove(session, DosimetrySubmission, (submission_id,), "dosimetry submission")
+    return Change(DosimetrySubmission, (submission_id,), before, "Dosimetry submission deleted")

@@ -1,0 +1,99 @@
+"""Correspondence from the coordinating center, leave and vacations, and enrollment pauses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.domain.records import validate_absence, validate_letter
+from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.storage.database import Database
+from app.storage.models import Absence, Correspondence, Staff
+
+
+@dataclass(frozen=True)
+class LetterRow:
+    id: int
+    received_on: dt.date
+    subject: str
+    reply_required: bool
+    due_on: dt.date | None
+    replied_on: dt.date | None
+
+
+def list_letters(db: Database) -> list[LetterRow]:
+    with db.reader() as session:
+        return [
+            LetterRow(c.id, c.received_on, c.subject, c.reply_required, c.due_on, c.replied_on)
+            for c in session.scalars(select(Correspondence).order_by(Correspondence.received_on.desc()))
+        ]
+
+
+def save_letter(
+    db: Database, received_on: dt.date | None, subject: str, reply_required: bool, due_on: dt.date | None = None,
+    replied_on: dt.date | None = None, *, letter_id: int | None = None, user: str | None = None,
+) -> Change:
+    """Save a letter; a reply-needing letter without a due date is due after the policy's default days."""
+    subject = (subject or "").strip()
+    require_valid(validate_letter(received_on, subject, due_on, replied_on), "letter")
+    with db.transaction(user=user) as session:
+        clash = session.scalars(select(Correspondence).where(
+            Correspondence.received_on == received_on, Correspondence.subject == subject)).first()
+        if clash is not None and clash.id != letter_id:
+            raise ValidationFailed({"subject": "a letter with this subject and date is already recorded"}, "letter")
+        obj, before = put(session, Correspondence, (letter_id,) if letter_id else None,
+                          {"received_on": received_on, "subject": subject, "reply_required": reply_required,
+                           "due_on": due_on if reply_required else None, "replied_on": replied_on})
+        key = (obj.id,)
+    return Change(Correspondence, key, before, f"Letter '{subject}' saved")
+
+
+def delete_letter(db: Database, letter_id: int, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        before = remove(session, Correspondence, (letter_id,), "letter")
+    return Change(Correspondence, (letter_id,), before, "Letter deleted")
+
+
+@dataclass(frozen=True)
+class AbsenceRow:
+    id: int
+    staff_id: str | None
+    name: str
+    kind: str
+    start: dt.date
+    end: dt.date
+    approved: bool
+    project: str | None
+
+
+def list_absences(db: Database) -> list[AbsenceRow]:
+    stmt = select(Absence, Staff.name).outerjoin(Staff, Staff.staff_id == Absence.staff_id).order_by(Absence.start.desc())
+    with db.reader() as session:
+        return [
+            AbsenceRow(a.id, a.staff_id, name or "Whole facility", a.kind, a.start, a.end, a.approved, a.project)
+            for a, name in session.execute(stmt)
+        ]
+
+
+def save_absence(
+    db: Database, kind: str, start: dt.date | None, end: dt.date | None, approved: bool,
+    staff_id: str | None = None, project: str | None = None, *, absence_id: int | None = None, user: str | None = None,
+) -> Change:
+    staff_id, project = staff_id or None, project or None
+    require_valid(validate_absence(kind, start, end, staff_id, project), "leave or pause")
+    with db.transaction(user=user) as session:
+        if staff_id and session.get(Staff, staff_id) is None:
+            raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "leave or pause")
+        obj, before = put(session, Absence, (absence_id,) if absence_id else None,
+                          {"kind": kind, "start": start, "end": end, "approved": approved,
+                           "staff_id": staff_id, "project": project})
+        key = (obj.id,)
+    return Change(Absence, key, before, "Leave or pause saved")
+
+
+def delete_absence(db: Database, absence_id: int, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        before = remove(session, Absence, (absence_id,), "leave or pause")
+    return Change(Absence, (absence_id,), before, "Leave or pause deleted")

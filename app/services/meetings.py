@@ -1,0 +1,108 @@
+"""Collaborative-wide meetings and who attended them for which role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.domain.records import validate_attendance, validate_meeting
+from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.storage.database import Database
+from app.storage.models import Attendance, Meeting, Staff
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    meeting_id: str
+    date: dt.date
+    format: str
+    title: str | None
+    location: str | None
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    id: int
+    meeting_id: str
+    role: str
+    staff_id: str
+    name: str
+    ce_credit: str | None
+
+
+def list_meetings(db: Database, year: int | None = None) -> list[MeetingRow]:
+    stmt = select(Meeting).order_by(Meeting.date)
+    if year is not None:
+        stmt = stmt.where(Meeting.date >= dt.date(year, 1, 1), Meeting.date <= dt.date(year, 12, 31))
+    with db.reader() as session:
+        return [MeetingRow(m.meeting_id, m.date, m.format, m.title, m.location) for m in session.scalars(stmt)]
+
+
+def meeting_years(db: Database) -> list[int]:
+    with db.reader() as session:
+        return sorted({d.year for d in session.scalars(select(Meeting.date))}, reverse=True)
+
+
+def save_meeting(
+    db: Database, meeting_id: str, date: dt.date | None, fmt: str, title: str | None = None,
+    location: str | None = None, *, original_id: str | None = None, user: str | None = None,
+) -> Change:
+    meeting_id = (meeting_id or "").strip()
+    require_valid(validate_meeting(meeting_id, date, fmt), "meeting")
+    with db.transaction(user=user) as session:
+        if original_id is None and session.get(Meeting, meeting_id) is not None:
+            raise ValidationFailed({"meeting_id": f"meeting {meeting_id} already exists"}, "meeting")
+        if original_id is not None and original_id != meeting_id:
+            raise ValidationFailed({"meeting_id": "a meeting ID cannot be changed"}, "meeting")
+        _, before = put(session, Meeting, (meeting_id,) if original_id else None,
+                        {"meeting_id": meeting_id, "date": date, "format": fmt,
+                         "title": (title or "").strip() or None, "location": (location or "").strip() or None})
+    return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} saved")
+
+
+def delete_meeting(db: Database, meeting_id: str, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        if session.scalars(select(Attendance.id).where(Attendance.meeting_id == meeting_id).limit(1)).first():
+            raise ValidationFailed({"meeting_id": "remove the meeting's attendance first"}, "meeting")
+        before = remove(session, Meeting, (meeting_id,), "meeting")
+    return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} deleted")
+
+
+def list_attendance(db: Database, meeting_id: str) -> list[AttendanceRow]:
+    stmt = (
+        select(Attendance, Staff.name)
+        .join(Staff, Staff.staff_id == Attendance.staff_id)
+        .where(Attendance.meeting_id == meeting_id)
+        .order_by(Attendance.role, Staff.name)
+    )
+    with db.reader() as session:
+        return [AttendanceRow(a.id, a.meeting_id, a.role, a.staff_id, name, a.ce_credit) for a, name in session.execute(stmt)]
+
+
+def save_attendance(
+    db: Database, meeting_id: str, role: str, staff_id: str, ce_credit: str | None = None,
+    *, attendance_id: int | None = None, user: str | None = None,
+) -> Change:
+    ce_credit = ce_credit or None
+    require_valid(validate_attendance(role, staff_id, ce_credit), "attendance")
+    with db.transaction(user=user) as session:
+        if session.get(Meeting, meeting_id) is None:
+            raise ValidationFailed({"meeting_id": f"there is no meeting {meeting_id}"}, "attendance")
+        if session.get(Staff, staff_id) is None:
+            raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "attendance")
+        duplicate = session.scalars(select(Attendance).where(
+            Attendance.meeting_id == meeting_id, Attendance.role == role, Attendance.staff_id == staff_id)).first()
+        if duplicate is not None and duplicate.id != attendance_id:
+            raise ValidationFailed({"staff_id": "this person is already recorded for that role"}, "attendance")
+        obj, before = put(session, Attendance, (attendance_id,) if attendance_id else None,
+                          {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit})
+        key = (obj.id,)
+    return Change(Attendance, key, before, "Attendance saved")
+
+
+def delete_attendance(db: Database, attendance_id: int, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        before = remove(session, Attendance, (attendance_id,), "attendance record")
+    return Change(Attendance, (attendance_id,), before, "Attendance removed")

@@ -1,0 +1,124 @@
+"""People and the roles they hold: who is champion, physics lead, CDA, and when."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.domain.records import StaffRecord, validate_role, validate_staff
+from app.domain.vocabulary import REQUIRED_ROLES, ROLES, SINGLE_HOLDER_ROLES, label
+from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
+from app.storage.database import Database
+from app.storage.models import Attendance, DosimetrySubmission, RoleAssignment, Staff
+
+
+def list_staff(db: Database) -> list[StaffRecord]:
+    with db.reader() as session:
+        return [
+            StaffRecord(**{f.name: getattr(s, f.name) for f in dataclasses.fields(StaffRecord)})
+            for s in session.scalars(select(Staff).order_by(Staff.name))
+        ]
+
+
+def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = None, user: str | None = None) -> Change:
+    record = dataclasses.replace(
+        record, staff_id=record.staff_id.strip(), name=record.name.strip(),
+        cmd_id=(record.cmd_id or "").strip() or None, arrt_id=(record.arrt_id or "").strip() or None,
+        email=(record.email or "").strip() or None, physician_title=record.physician_title or None,
+    )
+    require_valid(validate_staff(record), "person")
+    with db.transaction(user=user) as session:
+        if original_id is None and session.get(Staff, record.staff_id) is not None:
+            raise ValidationFailed({"staff_id": f"staff ID {record.staff_id} is taken"}, "person")
+        if original_id is not None and original_id != record.staff_id:
+            raise ValidationFailed({"staff_id": "a staff ID cannot be changed"}, "person")
+        _, before = put(session, Staff, (record.staff_id,) if original_id else None, dataclasses.asdict(record))
+    return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}")
+
+
+def delete_staff(db: Database, staff_id: str, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        for model, what in ((Attendance, "meeting attendance"), (DosimetrySubmission, "dosimetry submissions")):
+            if session.scalars(select(model).where(model.staff_id == staff_id).limit(1)).first() is not None:
+                raise ValidationFailed({"staff_id": f"this person has {what} on record; end their roles instead"}, "person")
+        before = remove(session, Staff, (staff_id,), "person")
+    return Change(Staff, (staff_id,), before, f"Deleted {before['name']}")
+
+
+@dataclass(frozen=True)
+class RoleRow:
+    id: int
+    staff_id: str
+    name: str
+    role: str
+    start: dt.date
+    end: dt.date | None
+
+
+def list_roles(db: Database) -> list[RoleRow]:
+    stmt = (
+        select(RoleAssignment, Staff.name)
+        .join(Staff, Staff.staff_id == RoleAssignment.staff_id)
+        .order_by(RoleAssignment.role, RoleAssignment.start)
+    )
+    with db.reader() as session:
+        return [RoleRow(r.id, r.staff_id, name, r.role, r.start, r.end) for r, name in session.execute(stmt)]
+
+
+def save_role(
+    db: Database, staff_id: str, role: str, start: dt.date | None, end: dt.date | None,
+    *, assignment_id: int | None = None, user: str | None = None,
+) -> Change:
+    require_valid(validate_role(role, start, end), "role assignment")
+    with db.transaction(user=user) as session:
+        if session.get(Staff, staff_id) is None:
+            raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "role assignment")
+        if assignment_id is not None and session.get(RoleAssignment, assignment_id) is None:
+            raise NotFound("That role assignment no longer exists.")
+        obj, before = put(session, RoleAssignment, (assignment_id,) if assignment_id else None,
+                          {"staff_id": staff_id, "role": role, "start": start, "end": end})
+        key = (obj.id,)
+    return Change(RoleAssignment, key, before, f"{label(role)} assignment saved")
+
+
+def delete_role(db: Database, assignment_id: int, user: str | None = None) -> Change:
+    with db.transaction(user=user) as session:
+        before = remove(session, RoleAssignment, (assignment_id,), "role assignment")
+    return Change(RoleAssignment, (assignment_id,), before, "Role assignment deleted")
+
+
+def holders_on(roles: list[RoleRow], role: str, day: dt.date) -> list[RoleRow]:
+    return [r for r in roles if r.role == role and r.start <= day and (r.end is None or r.end >= day)]
+
+
+def role_warnings(roles: list[RoleRow], today: dt.date, horizon_days: int = 30) -> list[str]:
+    """What a coordinator should act on: a required role falling vacant soon, two champions."""
+    warnings = []
+    horizon = today + dt.timedelta(days=horizon_days)
+    for role in REQUIRED_ROLES:
+        current = holders_on(roles, role, today)
+        if not current:
+            warnings.append(f"{label(role)}: nobody holds this required role today.")
+            continue
+        if all(r.end is not None and r.end < horizon for r in current):
+            last_day = max(r.end for r in current if r.end is not None)
+            successor = holders_on(roles, role, last_day + dt.timedelta(days=1))
+            if not successor:
+                warnings.append(f"{label(role)}: falls vacant after {last_day.isoformat()}; name a successor.")
+    for role in SINGLE_HOLDER_ROLES:
+        rows = sorted((r for r in roles if r.role == role), key=lambda r: r.start)
+        for i, a in enumerate(rows):
+            for b in rows[i + 1:]:
+                if b.start <= (a.end or dt.date.max) and a.staff_id != b.staff_id:
+                    overlap_end = min(a.end or dt.date.max, b.end or dt.date.max)
+                    until = "onwards" if overlap_end == dt.date.max else f"to {overlap_end.isoformat()}"
+                    warnings.append(f"{label(role)}: {a.name} and {b.name} overlap from {b.start.isoformat()} {until}.")
+    return warnings
+
+
+def timeline(roles: list[RoleRow]) -> dict[str, list[RoleRow]]:
+    """Role → its holders in order, for the roster timeline."""
+    return {role: sorted((r for r in roles if r.role == role), key=lambda r: r.start) for role in ROLES}
