@@ -76,6 +76,7 @@ class NumberedCanvas(pdf_canvas.Canvas):
     """Two-pass canvas so each page can say "Page N of M" and carry the running header."""
 
     header_text = ""
+    page_count = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -87,6 +88,7 @@ class NumberedCanvas(pdf_canvas.Canvas):
 
     def save(self) -> None:
         total = len(self._pages)
+        type(self).page_count = total
         for state in self._pages:
             self.__dict__.update(state)
             self._decorate(total)
@@ -296,8 +298,8 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
             Spacer(1, 18), attestation]
 
 
-def write_audit_pdf(report: AuditReport, out: Path) -> Path:
-    """Write the PDF to a temporary file beside ``out`` and rename it into place."""
+def write_audit_pdf(report: AuditReport, out: Path) -> int:
+    """Write the PDF to a temporary file beside ``out``, rename it into place; returns its pages."""
     out = Path(out)
     fd, tmp_name = tempfile.mkstemp(prefix=".audit-", suffix=".pdf", dir=out.parent)
     os.close(fd)
@@ -318,4 +320,4 @@ def write_audit_pdf(report: AuditReport, out: Path) -> Path:
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return out
+    return Canvas.page_count

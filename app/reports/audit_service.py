@@ -1,0 +1,45 @@
+"""``export audit-pdf``: gather the year's figures and findings, then draw the PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from app.reports import audit_data
+from app.reports.audit_pdf import write_audit_pdf
+from app.reports.audit_report import AuditReport, RuleStatus
+from app.services.facility import get_facility
+from app.storage.database import Database
+
+
+class ReportError(ValueError):
+    pass
+
+
+def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = False,
+                 generated_at: dt.datetime | None = None) -> AuditReport:
+    from app.reports.audit_rules import add_rule_content
+
+    facility = get_facility(db)
+    if facility is None:
+        raise ReportError("The database has no facility yet; set it up first.")
+    if as_of < dt.date(year, 1, 1):
+        raise ReportError(f"The as-of date {as_of.isoformat()} is before {year} began.")
+    generated = generated_at or dt.datetime.now().replace(microsecond=0)
+    report = audit_data.base_report(db, facility.name, year, as_of, str(facility.policy_year or year), 14, generated,
+                                    identified)
+    add_rule_content(db, report)
+    return report
+
+
+def rule_statuses(findings: list[dict], catalogue: list[tuple[str, str, str]]) -> list[RuleStatus]:
+    """Every rule in the catalogue, clear unless a finding names it."""
+    counts = audit_data.counts_by_rule(findings)
+    return [RuleStatus(rule, kind, title, counts.get(rule, (0, "clear"))[1], counts.get(rule, (0, "clear"))[0])
+            for rule, kind, title in catalogue]
+
+
+def export_audit_pdf(db: Database, out: Path, *, year: int, as_of: dt.date, identified: bool = False) -> int:
+    """Write the PDF; returns its page count."""
+    report = build_report(db, year=year, as_of=as_of, identified=identified)
+    return write_audit_pdf(report, out)
