@@ -1,0 +1,1 @@
+"""The deterministic synthetic demo facility (no real person's data)."""
