@@ -1,0 +1,1 @@
+"""The Qt desktop front end: thin over ``app.services``; widgets never run SQL."""

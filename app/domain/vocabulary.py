@@ -28,6 +28,22 @@ NOT_ENROLLED_REASONS: tuple[str, ...] = (
     "measure_criteria",
 )
 PAYERS: tuple[str, ...] = ("bcbsm", "bcn", "medicare", "medicaid", "other", "uninsured")
+#: Payers that count as Blue Cross Blue Shield of Michigan for the non-BCBSM share.
+BCBSM_PAYERS: tuple[str, ...] = ("bcbsm", "bcn")
+#: Codes whose words are not just the code with spaces.
+SPECIAL_LABELS: dict[str, str] = {
+    "bcbsm": "BCBSM",
+    "bcn": "BCN",
+    "cda": "CDA",
+    "cmo": "CMO",
+    "ro_involved": "RO involved",
+    "in_person": "In person",
+    "virtual": "Virtual (webinar)",
+    "mdcb": "MDCB",
+    "arrt": "ARRT",
+    "asrt": "ASRT",
+    "pro": "PRO",
+}
 
 REQUIRED_ROLES: tuple[str, ...] = ("clinical_champion", "physics_lead", "cda")
 OPTIONAL_ROLES: tuple[str, ...] = ("administrative_lead", "dosimetry_representative")
@@ -77,4 +93,6 @@ def label(value: str | None) -> str:
         return PROJECT_LABELS[value]
     if value in ROLE_LABELS:
         return ROLE_LABELS[value]
+    if value in SPECIAL_LABELS:
+        return SPECIAL_LABELS[value]
     return value.replace("_", " ").capitalize()

@@ -1,0 +1,144 @@
+"""Enrollment register: every eligible case, searchable and filterable, sorted in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
+from app.services.register import RegisterQuery
+from app.storage.database import Database
+from ui.models.case_table_model import CaseTableModel
+
+SEARCH_DELAY_MS = 250
+
+
+def to_date(value: QDate) -> dt.date:
+    return dt.date(value.year(), value.month(), value.day())
+
+
+class DateFilter(QWidget):
+    """A date with an on/off box: unticked means "any date"."""
+
+    changed = Signal()
+
+    def __init__(self, caption: str, initial: QDate) -> None:
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.enabled = QCheckBox(caption)
+        self.date = QDateEdit(initial)
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setEnabled(False)
+        self.enabled.toggled.connect(self.date.setEnabled)
+        self.enabled.toggled.connect(self.changed)
+        self.date.dateChanged.connect(self.changed)
+        layout.addWidget(self.enabled)
+        layout.addWidget(self.date)
+
+    def value(self) -> dt.date | None:
+        return to_date(self.date.date()) if self.enabled.isChecked() else None
+
+
+class EnrollmentPage(QWidget):
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.model = CaseTableModel(db, self)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search case ID  (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.project = QComboBox()
+        self.project.addItem("All projects", None)
+        for code in PROJECTS:
+            self.project.addItem(label(code), code)
+        self.status = QComboBox()
+        self.status.addItem("Any status", None)
+        for code in CASE_STATUSES:
+            self.status.addItem(label(code), code)
+        today = QDate.currentDate()
+        self.eligible_from = DateFilter("Eligible from", today.addYears(-1))
+        self.eligible_to = DateFilter("to", today)
+        self.count_label = QLabel()
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(3, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setAlternatingRowColors(True)
+        for column, width in enumerate((120, 130, 110, 100, 110, 100, 170, 90)):
+            self.table.setColumnWidth(column, width)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 2)
+        filters.addWidget(self.project)
+        filters.addWidget(self.status)
+        filters.addWidget(self.eligible_from)
+        filters.addWidget(self.eligible_to)
+        heading = QLabel("<h2>Enrollment register</h2>")
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addStretch(1)
+        top.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(SEARCH_DELAY_MS)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.search.textChanged.connect(self._debounce.start)
+        self.project.currentIndexChanged.connect(self.apply_filters)
+        self.status.currentIndexChanged.connect(self.apply_filters)
+        self.eligible_from.changed.connect(self.apply_filters)
+        self.eligible_to.changed.connect(self.apply_filters)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        self.model.modelReset.connect(self._show_count)
+        self._show_count()
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def current_query(self) -> RegisterQuery:
+        project, status = self.project.currentData(), self.status.currentData()
+        return RegisterQuery(
+            search=self.search.text(),
+            projects=(project,) if project else (),
+            statuses=(status,) if status else (),
+            eligible_from=self.eligible_from.value(),
+            eligible_to=self.eligible_to.value(),
+            sort_column=self.model.query.sort_column,
+            descending=self.model.query.descending,
+        )
+
+    def apply_filters(self) -> None:
+        self.model.set_query(self.current_query())
+
+    def _show_count(self) -> None:
+        n = self.model.rowCount()
+        self.count_label.setText(f"{n:,} case{'s' if n != 1 else ''}")

@@ -1,0 +1,140 @@
+"""The main window: a left-hand list of areas and the page of the chosen one.
+
+The window only knows which pages exist; each page lives in its own module and talks to
+``app.services`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app import __version__
+from app.paths import resource
+from app.services.facility import get_facility
+from app.storage.database import Database
+from ui.enrollment import EnrollmentPage
+from ui.placeholder import ComingPage
+
+AREAS: tuple[tuple[str, str], ...] = (
+    ("Dashboard", "Status of every QIP trigger at a glance, enrollment against last year, what is due."),
+    ("Enrollment", ""),
+    ("Dosimetry", "Log dosimetry submissions and see which enrolled cases still need one."),
+    ("Staff & roles", "People, their professions and MROQC involvement, and who held each role when."),
+    ("Meetings", "Collaborative-wide meetings, who covered each required role, substitutes and CE credit."),
+    ("Correspondence", "Letters from the coordinating center that need a reply, and their due dates."),
+    ("Findings", "Every QIP trigger, attendance violation and warning, with its evidence."),
+    ("Programs", "Data history, CQI VBR, FTE funding estimate and the P4P timeline."),
+    ("Reports", "Submission files and the signed self-audit PDF."),
+    ("Audit log", "Every change: who, when, before and after."),
+    ("Settings", "Database location, program year and facility details."),
+)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, db: Database, open_other: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self._open_other = open_other
+        facility = get_facility(db)
+        self.facility_name = facility.name if facility else "no facility yet"
+        self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
+        self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(180)
+        self.nav.setSpacing(3)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for name, what in AREAS:
+            page = self._make_page(name, what)
+            self.pages[name] = page
+            self.stack.addWidget(page)
+            self.nav.addItem(name)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_menus()
+        self.statusBar().addWidget(QLabel(f"{self.facility_name}  ·  {db.display_name}"))
+        self._restore_geometry()
+        self.show_area("Enrollment")
+
+    @property
+    def enrollment_page(self) -> EnrollmentPage:
+        page = self.pages["Enrollment"]
+        assert isinstance(page, EnrollmentPage)
+        return page
+
+    def _make_page(self, name: str, what: str) -> QWidget:
+        if name == "Enrollment":
+            return EnrollmentPage(self.db)
+        return ComingPage(name, what)
+
+    def show_area(self, name: str) -> None:
+        self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_action = QAction("&Open database…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_action.triggered.connect(self.open_database)
+        file_menu.addAction(open_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        for number, (name, _) in enumerate(AREAS, start=1):
+            action = QAction(name, self)
+            if number <= 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked=False, n=name: self.show_area(n))
+            go_menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About MROQC Facility Desk", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def about_text(self) -> str:
+        return (f"<h3>MROQC Facility Desk {__version__}</h3>"
+                "<p>Enrollment, meeting-attendance and QIP tracking for member facilities of the Michigan "
+                "Radiation Oncology Quality Consortium.</p>"
+                f"<p>Database: {self.db.display_name}</p>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About MROQC Facility Desk", self.about_text())
+
+    def open_database(self) -> None:
+        if self._open_other is not None:
+            self._open_other()
+            return
+        QFileDialog.getOpenFileName(self, "Open database", "", "MROQC database (*.sqlite3 *.db)")
+
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("main_window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 760)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        QSettings().setValue("main_window/geometry", self.saveGeometry())
+        super().closeEvent(event)
+
+

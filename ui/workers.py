@@ -1,0 +1,70 @@
+"""Run slow work off the GUI thread, one job at a time, and hand the result back on it.
+
+Like Anki's CollectionOp: the job is a plain function over ``app`` services; ``done`` and
+``failed`` run on the GUI thread. A single-thread pool serialises database jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+_pool: QThreadPool | None = None
+
+
+def pool() -> QThreadPool:
+    global _pool
+    if _pool is None:
+        _pool = QThreadPool()
+        _pool.setMaxThreadCount(1)
+    return _pool
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, work: Callable[[], Any], signals: _Signals) -> None:
+        super().__init__()
+        self.work = work
+        self.signals = signals
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self.work()
+        except Exception as exc:  # reported to the GUI thread, which shows a dialog
+            log.error("background job failed: %s", "".join(traceback.format_exception_only(exc)).strip())
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.done.emit(result)
+
+
+_live: set[_Signals] = set()
+
+
+def run_in_background(
+    work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None] | None = None
+) -> None:
+    signals = _Signals()
+    _live.add(signals)  # keep the QObject alive until the job reports
+
+    def finish(result: Any) -> None:
+        _live.discard(signals)
+        done(result)
+
+    def fail(exc: Exception) -> None:
+        _live.discard(signals)
+        if failed is not None:
+            failed(exc)
+
+    signals.done.connect(finish)
+    signals.failed.connect(fail)
+    pool().start(_Job(work, signals))
