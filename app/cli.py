@@ -163,10 +163,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.workbook.importer import import_workbook
     from app.workbook.schema import WorkbookError
 
-    db = _open(args)
+    target = Path(args.db) if args.db else None
+    created = target is not None and not target.exists()  # a new file for this workbook's facility
+    db = _open(args, create=created)
     try:
         result = import_workbook(db, Path(args.file))
     except WorkbookError as exc:
+        db.dispose()
+        if created and target is not None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
         print(f"Import rejected, nothing was changed: {len(exc.problems)} problem(s) in {args.file}", file=sys.stderr)
         for problem in exc.problems:
             print(problem, file=sys.stderr)

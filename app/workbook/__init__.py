@@ -1,0 +1,1 @@
+"""The facility workbook (INTERFACES.md): one schema drives reading, validation and export."""
