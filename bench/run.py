@@ -115,6 +115,7 @@ def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
 
 def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
     from app.services.findings import run_check
+
     from app.storage.database import open_database, sqlite_url
 
     db = open_database(sqlite_url(path))
@@ -134,10 +135,10 @@ def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
 
 def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
     import openpyxl
-
-    from app.storage.database import open_database, sqlite_url
     from app.workbook.exporter import export_workbook
     from app.workbook.importer import import_workbook
+
+    from app.storage.database import open_database, sqlite_url
 
     db = open_database(sqlite_url(path))
     tmp = Path(tempfile.mkdtemp(prefix="mroqc-bench-"))
