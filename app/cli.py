@@ -163,6 +163,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.workbook.importer import import_workbook
     from app.workbook.schema import WorkbookError
 
+    if not Path(args.file).exists():
+        raise UsageError(f"No workbook at {args.file}.")
     target = Path(args.db) if args.db else None
     created = target is not None and not target.exists()  # a new file for this workbook's facility
     db = _open(args, create=created)

@@ -135,10 +135,10 @@ def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
 
 def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
     import openpyxl
-    from app.workbook.exporter import export_workbook
-    from app.workbook.importer import import_workbook
 
     from app.storage.database import open_database, sqlite_url
+    from app.workbook.exporter import export_workbook
+    from app.workbook.importer import import_workbook
 
     db = open_database(sqlite_url(path))
     tmp = Path(tempfile.mkdtemp(prefix="mroqc-bench-"))

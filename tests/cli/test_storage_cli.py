@@ -35,10 +35,12 @@ def test_init_refuses_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert path.read_text() == "keep me"
 
 
-@pytest.mark.parametrize("command", [["verify"], ["backup", "--out", "x.sqlite3"], ["import", "wb.xlsx"]])
+@pytest.mark.parametrize("command", [["verify"], ["backup", "--out", "x.sqlite3"], ["export", "enrollment"]])
 def test_missing_database_is_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     missing = tmp_path / "nope.sqlite3"
-    args = [command[0], "--db", str(missing), *command[1:]]
+    args = [*command, "--db", str(missing)] if command[0] == "export" else [command[0], "--db", str(missing), *command[1:]]
+    if command[0] == "export":
+        args += ["--out", str(tmp_path / "e.csv")]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "nope.sqlite3" in err
@@ -85,3 +87,18 @@ def test_python_dash_m_app_runs_without_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "absent.sqlite3" in result.stderr
+
+
+def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp_path: Path, capsys) -> None:
+    from tests.unit.test_workbook import VALID, mutate, write_folder
+
+    good = write_folder(tmp_path / "good", VALID)
+    bad = write_folder(tmp_path / "bad", mutate("cases", 2, "eligible_on", "02/01/2025"))
+    assert main(["import", "--db", str(tmp_path / "rejected.sqlite3"), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "cases, 2, eligible_on: '02/01/2025' is not a date" in err
+    assert not (tmp_path / "rejected.sqlite3").exists()
+    assert main(["import", "--db", str(tmp_path / "new.sqlite3"), str(good)]) == 0
+    assert "added" in capsys.readouterr().out
+    assert main(["import", "--db", str(tmp_path / "new.sqlite3"), str(tmp_path / "absent.xlsx")]) == 2
+    assert "No workbook at" in capsys.readouterr().err
