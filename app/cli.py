@@ -245,6 +245,56 @@ def cmd_mips_estimate(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from app.domain.vocabulary import label
+    from app.services.findings import run_check, to_json
+
+    as_of = args.as_of or dt.date.today()
+    result = run_check(_open(args), as_of)
+    if args.json:
+        print_json(to_json(result))
+    else:
+        print(f"{result.facility}: policy {result.policy.year}, as of {as_of.isoformat()}")
+        kind = None
+        for f in result.findings:
+            if f.kind != kind:
+                kind = f.kind
+                print(f"\n{label(kind)} findings")
+            subject = ", ".join(f"{k} {v}" for k, v in f.to_json()["subject"].items())
+            print(f"  [{f.severity}] {f.rule}{' (' + subject + ')' if subject else ''}: {f.message}")
+        blocking = sum(1 for f in result.findings if f.blocking)
+        print(f"\n{len(result.findings)} finding(s), {blocking} trigger(s) or violation(s).")
+    return EXIT_FINDINGS if result.blocking else EXIT_OK
+
+
+def cmd_programs(args: argparse.Namespace) -> int:
+    from app.services.findings import programs, programs_json
+
+    as_of = args.as_of or dt.date.today()
+    figures = programs_json(programs(_open(args), as_of))
+    if args.json:
+        print_json(figures)
+        return EXIT_OK
+    history = figures["data_history"]
+    print(f"Data history (Gold Card and CQI VBR prerequisite): {'met' if history['met'] else 'not met'}; "
+          f"baseline {history['baseline_year']}, contribution years {', '.join(map(str, history['contribution_years'])) or 'none'}")
+    for reason in history["reasons"]:
+        print(f"  - {reason}")
+    print("CQI VBR per radiation oncologist:")
+    for v in figures["vbr"]:
+        print(f"  {v['name']}: {'eligible' if v['eligible'] else 'not eligible'}")
+        for reason in v["unmet"]:
+            print(f"    - {reason}")
+    fte = figures["fte"]
+    print(f"FTE funding estimate {fte['year']}: {fte['cases']} cases / {fte['cases_per_fte']} = {fte['fte']:.2f} FTE "
+          f"({fte['staffing']})")
+    if fte["non_bcbsm_share"] is not None:
+        print(f"  non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} (projected {fte['projected_non_bcbsm_share']:.0%})")
+    print(f"P4P payment for {as_of.year} expected: {figures['p4p_payment_expected']}")
+    print(f"MVC participation-bonus questionnaire due: {figures['mvc_questionnaire_due']}")
+    return EXIT_OK
+
+
 def cmd_not_yet(args: argparse.Namespace) -> int:
     raise UsageError(f"'{args.command}' is not available in this version yet.")
 
@@ -267,8 +317,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "verify": cmd_verify,
-    "check": cmd_not_yet,
-    "programs": cmd_not_yet,
+    "check": cmd_check,
+    "programs": cmd_programs,
     "mvc-score": cmd_mvc_score,
     "mips-estimate": cmd_mips_estimate,
     "screenshot": cmd_not_yet,
@@ -299,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, DatabaseError, ValueError) as exc:
+    except (UsageError, DatabaseError, ValueError, LookupError) as exc:
         print(f"mroqc-desk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -43,6 +43,8 @@ SPECIAL_LABELS: dict[str, str] = {
     "arrt": "ARRT",
     "asrt": "ASRT",
     "pro": "PRO",
+    "qip": "QIP",
+    "ce": "Continuing education",
 }
 
 REQUIRED_ROLES: tuple[str, ...] = ("clinical_champion", "physics_lead", "cda")

@@ -93,6 +93,7 @@ class Case(Base):
         Index("ix_cases_enrolled_on", "enrolled_on"),
         Index("ix_cases_project_eligible", "project", "eligible_on"),
         Index("ix_cases_status_eligible", "status", "eligible_on"),
+        Index("ix_cases_project_enrolled", "project", "enrolled_on"),
     )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)

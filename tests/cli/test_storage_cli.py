@@ -35,7 +35,7 @@ def test_init_refuses_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert path.read_text() == "keep me"
 
 
-@pytest.mark.parametrize("command", [["verify"], ["backup", "--out", "x.sqlite3"], ["export", "enrollment"]])
+@pytest.mark.parametrize("command", [["verify"], ["backup", "--out", "x.sqlite3"], ["check"], ["programs"], ["export", "enrollment"]])
 def test_missing_database_is_exit_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
     missing = tmp_path / "nope.sqlite3"
     args = [*command, "--db", str(missing)] if command[0] == "export" else [command[0], "--db", str(missing), *command[1:]]

@@ -1,0 +1,44 @@
+"""QIP-CORR-NORESPONSE: letters needing a reply that went unanswered or were answered late."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from app.rules.findings import Finding
+from app.rules.policy_file import Policy
+from app.rules.snapshot import FacilitySnapshot, Letter
+
+
+def due_date(letter: Letter, policy: Policy) -> dt.date:
+    return letter.due_on or letter.received_on + dt.timedelta(days=policy.reply_days)
+
+
+def unanswered(letter: Letter, policy: Policy, as_of: dt.date) -> str | None:
+    """``"no reply"``, ``"late reply"`` or None, as things stood at the as-of date."""
+    due = due_date(letter, policy)
+    replied = letter.replied_on if letter.replied_on and letter.replied_on <= as_of else None
+    if replied is None:
+        return "no reply" if due < as_of else None
+    return "late reply" if replied > due else None
+
+
+def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    since = as_of - dt.timedelta(days=policy.correspondence_lookback_days)
+    late = []
+    for letter in sorted(snapshot.letters, key=lambda x: x.received_on):
+        if not letter.reply_required or not since < letter.received_on <= as_of:
+            continue
+        problem = unanswered(letter, policy, as_of)
+        if problem:
+            late.append({"received_on": letter.received_on, "subject": letter.subject, "due_on": due_date(letter, policy),
+                         "replied_on": letter.replied_on if letter.replied_on and letter.replied_on <= as_of else None,
+                         "problem": problem})
+    if not late:
+        return []
+    severity = "trigger" if len(late) >= 2 else "warning"
+    return [Finding(
+        "QIP-CORR-NORESPONSE", "qip", severity, {},
+        f"{len(late)} letter(s) from the last {policy.correspondence_lookback_days} days were not answered by their due date"
+        + (" (two or more is a QIP trigger)." if severity == "trigger" else " (a second one would be a QIP trigger)."),
+        {"letters": late, "count": len(late)},
+    )]

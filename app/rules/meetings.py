@@ -1,0 +1,212 @@
+"""Attendance policy (ATT-*) and QIP-MTG-MISSED: who covered each required role at each meeting.
+
+``attendance_verdicts`` is the one place that judges a meeting; the rules, the Meetings screen
+and the attendance export all read its verdicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from app.domain.vocabulary import REQUIRED_ROLES, label
+from app.rules.findings import Finding
+from app.rules.policy_file import Policy
+from app.rules.snapshot import FacilitySnapshot, MeetingInfo, Person
+
+ROLE_CODE = {"clinical_champion": "CC", "physics_lead": "PL", "cda": "CDA"}
+
+
+@dataclass(frozen=True)
+class Attendee:
+    staff_id: str
+    name: str
+    holder: bool
+    acceptable: bool
+    reason: str = ""  # why a substitute is not acceptable
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoleVerdict:
+    """One required role at one meeting."""
+
+    meeting: MeetingInfo
+    role: str
+    holders: tuple[str, ...]
+    attendees: tuple[Attendee, ...] = ()
+
+    @property
+    def covered(self) -> bool:
+        return any(a.holder or a.acceptable for a in self.attendees)
+
+    @property
+    def substituted(self) -> bool:
+        """Someone other than the holder came for the role (acceptable or not)."""
+        return bool(self.attendees) and not any(a.holder for a in self.attendees)
+
+    @property
+    def coverage(self) -> str:
+        if not self.attendees:
+            return "absent"
+        return "holder" if any(a.holder for a in self.attendees) else "substitute"
+
+    @property
+    def verdict(self) -> str:
+        if not self.attendees:
+            return "absent"
+        if self.covered:
+            return "covered"
+        return "substitute not acceptable"
+
+
+@dataclass(frozen=True)
+class MeetingVerdict:
+    meeting: MeetingInfo
+    roles: dict[str, RoleVerdict] = field(default_factory=dict)
+    double_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # staff_id → roles covered
+
+
+def judge_substitute(person: Person | None, role: str, snapshot: FacilitySnapshot, policy: Policy,
+                     other_roles: tuple[str, ...]) -> tuple[bool, str, tuple[str, ...]]:
+    """(acceptable, why not, notes) for someone standing in for ``role``'s holder."""
+    if person is None:
+        return False, "not a known staff member", ()
+    kind = label(person.profession).lower()
+    if role == "clinical_champion":
+        if person.profession == "radiation_oncologist":
+            if not person.treats_mroqc_patients:
+                return True, "", ("ideally the substitute is one of this facility's oncologists who treats MROQC patients",)
+            return True, "", ()
+        if person.profession == "physician" and person.physician_title in policy.champion_physician_titles:
+            limit = policy.champion_physician_max_oncologists
+            if snapshot.facility.radiation_oncologists <= limit:
+                return True, "", ()
+            return False, (f"a physician titled {label(person.physician_title)} may substitute only where the facility has "
+                           f"at most {limit} radiation oncologists (this one has {snapshot.facility.radiation_oncologists})"), ()
+        if person.profession == "physician":
+            return False, "only a radiation oncologist, or a CMO, chief of quality or RO-involved physician, may substitute", ()
+        return False, f"a {kind} may never substitute for the clinical champion", ()
+    if role == "physics_lead":
+        if person.profession not in ("physicist", "dosimetrist"):
+            return False, f"a {kind} cannot substitute for the physics lead (a physicist or dosimetrist must)", ()
+        if not person.works_on_mroqc:
+            return False, f"the {kind} does not work on MROQC", ()
+        return True, "", ()
+    if other_roles:
+        return False, f"already covering {', '.join(label(r) for r in other_roles)} at this meeting", ()
+    if person.profession == "cda" or person.works_on_mroqc:
+        return True, "", ()
+    return False, f"a {kind} who does not work on MROQC cannot substitute for the CDA", ()
+
+
+def attendance_verdicts(snapshot: FacilitySnapshot, policy: Policy, year: int, as_of: dt.date) -> list[MeetingVerdict]:
+    """Every meeting of ``year`` dated ≤ D, judged role by role."""
+    by_meeting: dict[str, list] = {}
+    for a in snapshot.attendance:
+        by_meeting.setdefault(a.meeting_id, []).append(a)
+    verdicts = []
+    for meeting in sorted(snapshot.meetings, key=lambda m: (m.date, m.meeting_id)):
+        if meeting.date.year != year or meeting.date > as_of:
+            continue
+        rows = by_meeting.get(meeting.meeting_id, [])
+        covering: dict[str, list[str]] = {}
+        for a in rows:
+            if a.role in REQUIRED_ROLES:
+                covering.setdefault(a.staff_id, []).append(a.role)
+        roles = {}
+        for role in REQUIRED_ROLES:
+            holders = tuple(snapshot.holders(role, meeting.date))
+            attendees = []
+            for a in rows:
+                if a.role != role:
+                    continue
+                person = snapshot.staff.get(a.staff_id)
+                name = person.name if person else a.staff_id
+                if a.staff_id in holders:
+                    attendees.append(Attendee(a.staff_id, name, True, True))
+                    continue
+                others = tuple(r for r in covering.get(a.staff_id, []) if r != role)
+                ok, why, notes = judge_substitute(person, role, snapshot, policy, others)
+                attendees.append(Attendee(a.staff_id, name, False, ok, why, notes))
+            roles[role] = RoleVerdict(meeting, role, holders, tuple(attendees))
+        doubles = {s: tuple(r) for s, r in covering.items() if len(set(r)) >= 2}
+        verdicts.append(MeetingVerdict(meeting, roles, doubles))
+    return verdicts
+
+
+def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """ATT-*-ABSENT, ATT-*-SUB-INELIGIBLE, ATT-CC-SUB-LIMIT, ATT-DOUBLE-ROLE and QIP-MTG-MISSED."""
+    findings: list[Finding] = []
+    verdicts = attendance_verdicts(snapshot, policy, as_of.year, as_of)
+    missed: dict[str, list[dt.date]] = {role: [] for role in REQUIRED_ROLES}
+    champion_substitutions = 0
+    for mv in verdicts:
+        day = mv.meeting.date
+        for role, rv in mv.roles.items():
+            code = ROLE_CODE[role]
+            subject = {"role": role, "meeting": day}
+            if not rv.attendees:
+                findings.append(Finding(f"ATT-{code}-ABSENT", "attendance", "violation", subject,
+                                        f"Nobody attended the {day.isoformat()} meeting for the {label(role).lower()}.",
+                                        {"meeting_id": mv.meeting.meeting_id, "holders": list(rv.holders)}))
+            for a in rv.attendees:
+                if not a.holder and not a.acceptable:
+                    findings.append(Finding(f"ATT-{code}-SUB-INELIGIBLE", "attendance", "violation", subject,
+                                            f"{a.name} stood in for the {label(role).lower()} on {day.isoformat()}, "
+                                            f"but {a.reason}.",
+                                            {"meeting_id": mv.meeting.meeting_id, "substitute": a.staff_id,
+                                             "reason": a.reason, "holders": list(rv.holders)}))
+            if not rv.covered:
+                missed[role].append(day)
+            if role == "clinical_champion" and rv.substituted:
+                champion_substitutions += 1
+                if champion_substitutions > policy.champion_substitutions_per_year:
+                    findings.append(Finding(
+                        "ATT-CC-SUB-LIMIT", "attendance", "violation", subject,
+                        f"The clinical champion was replaced on {day.isoformat()}: substitution number "
+                        f"{champion_substitutions} this year (allowed: {policy.champion_substitutions_per_year}).",
+                        {"meeting_id": mv.meeting.meeting_id, "substitution_number": champion_substitutions,
+                         "allowed_per_year": policy.champion_substitutions_per_year,
+                         "substitutes": [a.staff_id for a in rv.attendees]}))
+        for staff_id, roles in sorted(mv.double_roles.items()):
+            person = snapshot.staff.get(staff_id)
+            findings.append(Finding(
+                "ATT-DOUBLE-ROLE", "attendance", "violation", {"staff": staff_id, "meeting": day},
+                f"{person.name if person else staff_id} attended the {day.isoformat()} meeting for "
+                f"{' and '.join(label(r).lower() for r in roles)}; each role needs its own person.",
+                {"meeting_id": mv.meeting.meeting_id, "roles": list(roles)}))
+    for role, days in missed.items():
+        if len(days) > policy.missed_meetings_limit:
+            findings.append(Finding(
+                "QIP-MTG-MISSED", "qip", "trigger", {"role": role},
+                f"The {label(role).lower()} was not covered at {len(days)} meetings in {as_of.year} "
+                f"(more than {policy.missed_meetings_limit} is a QIP trigger).",
+                {"meetings_missed": len(days), "limit": policy.missed_meetings_limit, "meeting_dates": days}))
+    return findings
+
+
+def ce_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """CE-VIRTUAL and CE-MDCB-NO-ID for the year's meetings up to D."""
+    meetings = {m.meeting_id: m for m in snapshot.meetings if m.date.year == as_of.year and m.date <= as_of}
+    seen: set[tuple[str, str, str]] = set()
+    findings = []
+    for a in sorted(snapshot.attendance, key=lambda a: (a.meeting_id, a.staff_id)):
+        meeting = meetings.get(a.meeting_id)
+        if meeting is None or not a.ce_credit:
+            continue
+        person = snapshot.staff.get(a.staff_id)
+        name = person.name if person else a.staff_id
+        subject = {"staff": a.staff_id, "meeting": meeting.date}
+        if meeting.format == "virtual" and (a.staff_id, a.meeting_id, "virtual") not in seen:
+            seen.add((a.staff_id, a.meeting_id, "virtual"))
+            findings.append(Finding("CE-VIRTUAL", "ce", "warning", subject,
+                                    f"{name} asked for {a.ce_credit.upper()} credit for the {meeting.date.isoformat()} "
+                                    "webinar; MROQC gives no CE credit for virtual meetings.",
+                                    {"meeting_id": meeting.meeting_id, "credit": a.ce_credit}))
+        if a.ce_credit == "mdcb" and not (person and person.cmd_id) and (a.staff_id, a.meeting_id, "mdcb") not in seen:
+            seen.add((a.staff_id, a.meeting_id, "mdcb"))
+            findings.append(Finding("CE-MDCB-NO-ID", "ce", "warning", subject,
+                                    f"{name} asked for MDCB credit for {meeting.date.isoformat()} but has no CMD ID on file.",
+                                    {"meeting_id": meeting.meeting_id}))
+    return findings

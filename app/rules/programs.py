@@ -1,0 +1,122 @@
+"""Program figures (not findings): data history, CQI VBR per oncologist, FTE estimate, P4P dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from app.domain.vocabulary import BCBSM_PAYERS
+from app.rules.policy_file import Policy
+from app.rules.snapshot import FacilitySnapshot
+
+
+@dataclass(frozen=True)
+class DataHistory:
+    baseline_year: int
+    contribution_years: tuple[int, ...]
+    met: bool
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VbrStatus:
+    staff_id: str
+    name: str
+    eligible: bool
+    unmet: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FteEstimate:
+    year: int
+    cases: int
+    fte: Decimal
+    cases_per_fte: int
+    payment: Decimal | None
+    staffing: str
+    non_bcbsm_cases: int
+    non_bcbsm_share: Decimal | None
+    projected_non_bcbsm_share: Decimal
+
+
+@dataclass(frozen=True)
+class ProgramFigures:
+    as_of: dt.date
+    data_history: DataHistory
+    vbr: tuple[VbrStatus, ...]
+    fte: FteEstimate
+    p4p_payment: dt.date
+    mvc_questionnaire_due: dt.date
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def data_history(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> DataHistory:
+    """Gold Card and VBR prerequisite: ≥ N complete years of data from the baseline year on."""
+    baseline = snapshot.facility.baseline_year
+    years = tuple(sorted(y for y in snapshot.activity_years if baseline <= y < as_of.year))
+    reasons = []
+    if len(years) < policy.data_history_min_years:
+        reasons.append(f"{len(years)} complete year(s) of data contributed since {baseline}; "
+                       f"{policy.data_history_min_years} are needed")
+    if baseline not in years:
+        reasons.append(f"the baseline year {baseline} has no data contributed" if baseline < as_of.year
+                       else f"the baseline year {baseline} is not complete yet")
+    return DataHistory(baseline, years, not reasons, tuple(reasons))
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def vbr(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date, history: DataHistory) -> tuple[VbrStatus, ...]:
+    targets = snapshot.targets_met.get(as_of.year)
+    result = []
+    for person in sorted(snapshot.staff.values(), key=lambda p: p.name):
+        if person.profession != "radiation_oncologist":
+            continue
+        unmet = []
+        if not history.met:
+            unmet.append("the facility's data history is not met: " + "; ".join(history.reasons))
+        if targets is None:
+            unmet.append(f"the consortium's performance targets for {as_of.year} are not entered yet")
+        elif not targets:
+            unmet.append(f"the facility did not meet the consortium's performance targets for {as_of.year}")
+        needed = years_before(as_of, policy.pgip_min_years)
+        if person.pgip_member_since is None:
+            unmet.append("not a PGIP member")
+        elif person.pgip_member_since > needed:
+            unmet.append(f"PGIP member since {person.pgip_member_since.isoformat()}: "
+                         f"less than {policy.pgip_min_years} year(s) on {as_of.isoformat()}")
+        result.append(VbrStatus(person.staff_id, person.name, not unmet, tuple(unmet)))
+    return tuple(result)
+
+
+def fte_estimate(snapshot: FacilitySnapshot, policy: Policy, year: int, rate_per_fte: Decimal | None = None) -> FteEstimate:
+    by_payer = {payer: n for (y, payer), n in snapshot.enrolled_by_year_payer.items() if y == year}
+    cases = sum(by_payer.values())
+    fte = (Decimal(cases) / Decimal(policy.cases_per_fte)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    non_bcbsm = sum(n for payer, n in by_payer.items() if payer not in BCBSM_PAYERS)
+    share = (Decimal(non_bcbsm) / cases).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) if cases else None
+    payment = (fte * rate_per_fte).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if rate_per_fte is not None else None
+    return FteEstimate(year, cases, fte, policy.cases_per_fte, payment,
+                       f"{fte} FTE: a CDA plus a physicist or dosimetrist share this work",
+                       non_bcbsm, share, policy.non_bcbsm_share)
+
+
+def program_figures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date, fte_year: int | None = None,
+                    rate_per_fte: Decimal | None = None) -> ProgramFigures:
+    """``fte_year`` defaults to the last complete calendar year before the as-of date."""
+    history = data_history(snapshot, policy, as_of)
+    month, day = (int(x) for x in policy.mvc_questionnaire_due.split("-"))
+    return ProgramFigures(
+        as_of=as_of,
+        data_history=history,
+        vbr=vbr(snapshot, policy, as_of, history),
+        fte=fte_estimate(snapshot, policy, fte_year or as_of.year - 1, rate_per_fte),
+        p4p_payment=dt.date(as_of.year + 1, policy.p4p_payment_month, 1),
+        mvc_questionnaire_due=dt.date(as_of.year, month, day),
+    )

@@ -1,0 +1,125 @@
+"""QIP-DATA-LAG, QIP-CORR-NORESPONSE, role vacancies, program figures and the policy file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from app.rules import correspondence, data_lag, programs, roles
+from app.rules.policy_file import PolicyFileError, load_policy, parse_policy
+from app.rules.snapshot import AbsenceInfo, Letter, RoleSpan
+from tests.unit.rules_builders import AS_OF, JOINED, POLICY, D, leave, pause, snapshot
+
+
+def ago(days: int) -> dt.date:
+    return AS_OF - dt.timedelta(days=days)
+
+
+@pytest.mark.parametrize(("days", "fires"), [(30, False), (31, True)])
+def test_data_lag_threshold(days, fires) -> None:
+    assert bool(data_lag.data_lag(snapshot(last_activity=ago(days)), POLICY, AS_OF)) is fires
+
+
+@pytest.mark.parametrize(("absences", "fires"), [
+    ((pause(ago(10), ago(5)),), False),                       # 36 days, 6 excused by a facility-wide pause: 30
+    ((pause(ago(10), ago(5), approved=False),), True),
+    ((leave("CDA", ago(20), ago(11)),), False),               # the only CDA on approved leave for 10 days
+    ((leave("CDA", ago(20), ago(11), approved=False),), True),
+])
+def test_excused_days(absences, fires) -> None:
+    last = ago(36) if absences[0].kind == "enrollment_pause" else ago(40)
+    found = data_lag.data_lag(snapshot(last_activity=last, absences=absences), POLICY, AS_OF)
+    assert bool(found) is fires
+
+
+def test_with_several_cdas_every_one_must_be_away() -> None:
+    roles_ = (*snapshot().roles, RoleSpan("CDA2", "cda", JOINED))
+    one_away = (leave("CDA", ago(30), ago(1)),)
+    both_away = one_away + (AbsenceInfo("vacation", ago(30), ago(1), True, "CDA2"),)
+    assert data_lag.data_lag(snapshot(roles=roles_, last_activity=ago(40), absences=one_away), POLICY, AS_OF)
+    assert not data_lag.data_lag(snapshot(roles=roles_, last_activity=ago(40), absences=both_away), POLICY, AS_OF)
+
+
+def test_no_activity_uses_the_join_date() -> None:
+    [found] = data_lag.data_lag(snapshot(last_activity=None), POLICY, AS_OF)
+    assert found.evidence["last_activity"] == JOINED and found.evidence["no_activity_on_record"]
+
+
+def letter(received_days_ago: int, replied_days_ago: int | None = None, due_days_ago: int | None = None) -> Letter:
+    return Letter(ago(received_days_ago), f"Letter {received_days_ago}", True,
+                  ago(due_days_ago) if due_days_ago is not None else None,
+                  ago(replied_days_ago) if replied_days_ago is not None else None)
+
+
+@pytest.mark.parametrize(("letters", "severity"), [
+    ((letter(14),), None),                    # due today (received + 14): not yet late
+    ((letter(15),), "warning"),               # due yesterday, no reply
+    ((letter(15), letter(40, replied_days_ago=20)), "trigger"),   # one unanswered, one answered 6 days late
+    ((letter(40, replied_days_ago=26),), None),                   # answered on the due date
+    ((letter(40, replied_days_ago=30, due_days_ago=35),), "warning"),  # explicit due date, answered late
+    ((letter(400),), None),                   # outside the year
+    ((letter(20, replied_days_ago=-5),), "warning"),  # reply dated after D does not count at D
+])
+def test_correspondence(letters, severity) -> None:
+    found = correspondence.correspondence(snapshot(letters=letters), POLICY, AS_OF)
+    assert (found[0].severity if found else None) == severity
+
+
+def test_letters_not_needing_a_reply_are_ignored() -> None:
+    assert correspondence.correspondence(snapshot(letters=(Letter(ago(60), "FYI", False),)), POLICY, AS_OF) == []
+
+
+def test_role_vacancies() -> None:
+    ended = tuple(r if r.role != "physics_lead" else RoleSpan("PL", "physics_lead", JOINED, ago(10))
+                  for r in snapshot().roles if r.role != "dosimetry_representative")
+    found = roles.vacancies(snapshot(roles=ended), POLICY, AS_OF)
+    assert [(f.rule, f.severity, f.subject) for f in found] == [
+        ("QIP-ROLE-VACANT", "trigger", {"role": "physics_lead"}),
+        ("PART-ROLE-VACANT", "warning", {"role": "dosimetry_representative"})]
+    assert found[0].evidence["vacant_since"] == ago(9)
+    assert roles.vacancies(snapshot(), POLICY, AS_OF) == []
+
+
+@pytest.mark.parametrize(("years", "baseline", "met"), [
+    ({2018, 2019}, 2018, True), ({2019}, 2018, False), ({2019, 2020}, 2018, False), ({2018, 2025}, 2018, False)])
+def test_data_history(years, baseline, met) -> None:
+    assert programs.data_history(snapshot(activity_years=frozenset(years)), POLICY, AS_OF).met is met
+
+
+def test_vbr_lists_each_unmet_condition() -> None:
+    from dataclasses import replace
+
+    from tests.unit.rules_builders import PEOPLE
+    staff = dict(PEOPLE) | {"CC": replace(PEOPLE["CC"], pgip_member_since=D(2024, 6, 30)),
+                            "RO2": replace(PEOPLE["RO2"], pgip_member_since=D(2024, 7, 1))}
+    snap = snapshot(staff=staff, activity_years=frozenset({2018, 2019}), targets_met={2025: True})
+    figures = programs.program_figures(snap, POLICY, AS_OF)
+    by_id = {v.staff_id: v for v in figures.vbr}
+    assert by_id["CC"].eligible                       # exactly one year on D
+    assert "less than 1 year" in by_id["RO2"].unmet[0]
+    assert by_id["RO3"].unmet == ("not a PGIP member",)
+    snap = snapshot(staff=staff, activity_years=frozenset({2019}), targets_met={})
+    unmet = {v.staff_id: v for v in programs.program_figures(snap, POLICY, AS_OF).vbr}["CC"].unmet
+    assert len(unmet) == 2 and "data history" in unmet[0] and "not entered" in unmet[1]
+
+
+def test_fte_estimate_and_dates() -> None:
+    snap = snapshot(enrolled_by_year_payer={(2024, "bcbsm"): 50, (2024, "bcn"): 11, (2024, "medicare"): 321,
+                                            (2024, None): 0, (2025, "medicare"): 99})
+    figures = programs.program_figures(snap, POLICY, AS_OF, rate_per_fte=Decimal("80000"))
+    assert figures.fte.cases == 382 and figures.fte.fte == Decimal("2.00")
+    assert figures.fte.payment == Decimal("160000.00")
+    assert figures.fte.non_bcbsm_share == Decimal("0.840")
+    assert figures.p4p_payment == D(2026, 7, 1) and figures.mvc_questionnaire_due == D(2025, 11, 1)
+    assert programs.fte_estimate(snap, POLICY, 2024).fte == Decimal("2.00")
+
+
+def test_policy_file_selection_and_validation() -> None:
+    assert load_policy(None, AS_OF).year == 2025
+    assert load_policy(None, D(2019, 1, 1)).year == 2025  # no older file: the oldest there is
+    with pytest.raises(PolicyFileError, match="no policy file for 1999"):
+        load_policy(1999, AS_OF)
+    with pytest.raises(PolicyFileError, match="2030.toml: 'enrollment.decline_fraction' is missing"):
+        parse_policy({"year": 2030}, "2030.toml")
