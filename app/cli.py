@@ -198,7 +198,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     as_of = args.as_of or dt.date.today()
     count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified)
-    print(f"Wrote {out} ({count} rows{', identified' if args.identified else ', de-identified'}).")
+    unit = "pages" if args.kind == "audit-pdf" else "rows"
+    print(f"Wrote {out} ({count} {unit}{', identified' if args.identified else ', de-identified'}).")
     return EXIT_OK
 
 

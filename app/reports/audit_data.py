@@ -7,7 +7,6 @@ Figures are aggregated in SQL (monthly counts by project, data-entry sessions pe
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 
 from sqlalchemy import and_, extract, func, or_, select
 
@@ -100,15 +99,3 @@ def base_report(db: Database, facility: str, year: int, as_of: dt.date, policy_y
     report.roster = roster(db, year, as_of)
     report.letters = letters(db, year, as_of, reply_days)
     return report
-
-
-def counts_by_rule(findings: list[dict]) -> dict[str, tuple[int, str]]:
-    """Per rule: how many findings and the most severe severity among them."""
-    order = {"info": 0, "warning": 1, "trigger": 2, "violation": 2}
-    result: dict[str, list] = defaultdict(lambda: [0, "clear"])
-    for f in findings:
-        entry = result[f["rule"]]
-        entry[0] += 1
-        if entry[1] == "clear" or order.get(f["severity"], 0) > order.get(entry[1], 0):
-            entry[1] = f["severity"]
-    return {rule: (n, severity) for rule, (n, severity) in result.items()}

@@ -208,6 +208,27 @@ def enrollment_section(report: AuditReport) -> list[Any]:
             chart_legend(report.year), chart_grid, Spacer(1, 8), table, PageBreak()]
 
 
+EVIDENCE_ITEMS = 40
+
+
+def evidence_text(value: Any) -> str:
+    """Evidence as a person reads it: one line per listed record, ``key: value`` pairs."""
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return esc(", ".join(f"{label(k).lower()}: {'-' if v is None else v}" for k, v in value.items()))
+    if isinstance(value, list):
+        if not value:
+            return "none"
+        if all(isinstance(v, dict) for v in value):
+            lines = [evidence_text(v) for v in value[:EVIDENCE_ITEMS]]
+        else:
+            lines = [esc(", ".join(str(v) for v in value[:EVIDENCE_ITEMS * 5]))]
+        more = len(value) - (EVIDENCE_ITEMS if all(isinstance(v, dict) for v in value) else EVIDENCE_ITEMS * 5)
+        return "<br/>".join(lines) + (f"<br/>... and {more} more" if more > 0 else "")
+    return esc(value if isinstance(value, str) else json.dumps(value, default=str))
+
+
 def findings_section(report: AuditReport) -> list[Any]:
     parts: list[Any] = [Paragraph("Findings and their evidence", H1)]
     if not report.findings:
@@ -220,10 +241,7 @@ def findings_section(report: AuditReport) -> list[Any]:
         evidence = finding.get("evidence") or {}
         rows = [["Evidence", "Value"]]
         for key, value in evidence.items():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            if len(text) > 600:
-                text = text[:600] + " ..."
-            rows.append([Paragraph(esc(label(key)), CELL), Paragraph(esc(text), CELL)])
+            rows.append([Paragraph(esc(label(key)), CELL), Paragraph(evidence_text(value), CELL)])
         block = [Paragraph(esc(heading), H2), Paragraph(esc(finding.get("message", "")), BODY)]
         if len(rows) > 1:
             block.append(grid(rows, [1.8 * inch, 4.9 * inch]))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from app.reports import audit_data
 from app.reports.audit_pdf import write_audit_pdf
-from app.reports.audit_report import AuditReport, RuleStatus
+from app.reports.audit_report import AuditReport
 from app.services.facility import get_facility
 from app.storage.database import Database
 
@@ -26,17 +26,13 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
     if as_of < dt.date(year, 1, 1):
         raise ReportError(f"The as-of date {as_of.isoformat()} is before {year} began.")
     generated = generated_at or dt.datetime.now().replace(microsecond=0)
-    report = audit_data.base_report(db, facility.name, year, as_of, str(facility.policy_year or year), 14, generated,
+    from app.rules.policy_file import load_policy
+
+    policy = load_policy(facility.policy_year, as_of)
+    report = audit_data.base_report(db, facility.name, year, as_of, str(policy.year), policy.reply_days, generated,
                                     identified)
     add_rule_content(db, report)
     return report
-
-
-def rule_statuses(findings: list[dict], catalogue: list[tuple[str, str, str]]) -> list[RuleStatus]:
-    """Every rule in the catalogue, clear unless a finding names it."""
-    counts = audit_data.counts_by_rule(findings)
-    return [RuleStatus(rule, kind, title, counts.get(rule, (0, "clear"))[1], counts.get(rule, (0, "clear"))[0])
-            for rule, kind, title in catalogue]
 
 
 def export_audit_pdf(db: Database, out: Path, *, year: int, as_of: dt.date, identified: bool = False) -> int:

@@ -1,0 +1,64 @@
+"""The rule-driven parts of the self-audit: findings, rule summary, attendance matrix, programs."""
+
+from __future__ import annotations
+
+from app.reports.audit_report import (
+    AttendanceCell,
+    AttendanceRow,
+    AuditReport,
+    ProgramRow,
+    RuleStatus,
+)
+from app.rules.engine import CATALOGUE, evaluate
+from app.rules.meetings import attendance_verdicts
+from app.rules.policy_file import load_policy
+from app.rules.programs import program_figures
+from app.services.findings import load_snapshot
+from app.storage.database import Database
+
+
+def add_rule_content(db: Database, report: AuditReport) -> None:
+    snapshot, policy_year = load_snapshot(db, report.as_of)
+    policy = load_policy(policy_year, report.as_of)
+    report.policy_year = str(policy.year)
+    findings = [f.to_json() for f in evaluate(snapshot, policy, report.as_of)]
+    report.findings = findings
+    counts: dict[str, list] = {}
+    order = {"info": 0, "warning": 1, "trigger": 2, "violation": 2}
+    for f in findings:
+        entry = counts.setdefault(f["rule"], [0, "clear"])
+        entry[0] += 1
+        if entry[1] == "clear" or order[f["severity"]] > order.get(entry[1], 0):
+            entry[1] = f["severity"]
+    report.rules = [RuleStatus(rule, kind, title, counts.get(rule, [0, "clear"])[1], counts.get(rule, [0, "clear"])[0])
+                    for rule, kind, title in CATALOGUE]
+    for mv in attendance_verdicts(snapshot, policy, report.year, report.as_of):
+        cells = {}
+        for role, rv in mv.roles.items():
+            if not rv.attendees:
+                cells[role] = AttendanceCell("Absent", True)
+                continue
+            parts = []
+            for a in rv.attendees:
+                kind = "Holder" if a.holder else "Substitute"
+                text = f"{kind}: {a.name}" + (f" - not acceptable: {a.reason}" if not a.acceptable else "")
+                parts.append(text)
+            double = any(a.staff_id in mv.double_roles for a in rv.attendees)
+            cells[role] = AttendanceCell("; ".join(parts) + (" (covering two roles)" if double else ""),
+                                         not rv.covered or double)
+        report.attendance.append(AttendanceRow(mv.meeting.date, mv.meeting.format, mv.meeting.title or "", cells))
+    figures = program_figures(snapshot, policy, report.as_of)
+    h, fte = figures.data_history, figures.fte
+    report.programs = [
+        ProgramRow("Data history (Gold Card and CQI VBR prerequisite)", "Met" if h.met else "Not met",
+                   f"baseline {h.baseline_year}; contribution years {', '.join(map(str, h.contribution_years)) or 'none'}"
+                   + ("; " + "; ".join(h.reasons) if h.reasons else "")),
+        *[ProgramRow(f"CQI VBR: {v.name}", "Eligible" if v.eligible else "Not eligible", "; ".join(v.unmet) or "all conditions met")
+          for v in figures.vbr],
+        ProgramRow(f"FTE funding estimate {fte.year}", f"{fte.fte} FTE",
+                   f"{fte.cases} enrolled cases / {fte.cases_per_fte}; {fte.staffing}"
+                   + (f"; non-BCBSM share {fte.non_bcbsm_share:.1%} (projected {fte.projected_non_bcbsm_share:.0%})"
+                      if fte.non_bcbsm_share is not None else "")),
+        ProgramRow("BCBSM P4P payment", figures.p4p_payment.isoformat(), f"payment for {report.as_of.year} performance"),
+        ProgramRow("MVC participation-bonus questionnaire", figures.mvc_questionnaire_due.isoformat(), "due date"),
+    ]
