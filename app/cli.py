@@ -296,6 +296,20 @@ def cmd_programs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _open(args).dispose()  # refuse a missing or foreign database before Qt starts
+    try:
+        from ui.screenshots import save_all
+    except ImportError as exc:
+        raise UsageError(f"Screenshots need the window toolkit: {exc}") from None
+    saved = save_all(_url(args), Path(args.out), args.as_of)
+    print(f"Saved {len(saved)} screenshots in {args.out}.")
+    return EXIT_OK
+
+
 def cmd_not_yet(args: argparse.Namespace) -> int:
     raise UsageError(f"'{args.command}' is not available in this version yet.")
 
@@ -322,7 +336,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "programs": cmd_programs,
     "mvc-score": cmd_mvc_score,
     "mips-estimate": cmd_mips_estimate,
-    "screenshot": cmd_not_yet,
+    "screenshot": cmd_screenshot,
 }
 
 

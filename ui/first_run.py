@@ -148,7 +148,7 @@ class FirstRunDialog(QDialog):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             QMessageBox.warning(self, "Demo not created", f"The demo facility could not be built: {exc}")
 
-        run_in_background(work, done, failed)
+        run_in_background(work, done, failed, owner=self)
 
     def open_existing(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.default_path.parent),

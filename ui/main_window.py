@@ -25,6 +25,7 @@ from app import __version__
 from app.paths import resource
 from app.services.facility import get_facility
 from app.storage.database import Database
+from ui.as_of import AsOf
 from ui.enrollment import EnrollmentPage
 from ui.placeholder import ComingPage
 
@@ -36,6 +37,7 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("Meetings", "Collaborative-wide meetings, who covered each required role, substitutes and CE credit."),
     ("Correspondence", "Letters from the coordinating center that need a reply, and their due dates."),
     ("Findings", "Every QIP trigger, attendance violation and warning, with its evidence."),
+    ("QIP tracker", "QIP episodes opened from triggers and the steps of the process."),
     ("Programs", "Data history, CQI VBR, FTE funding estimate and the P4P timeline."),
     ("Reports", "Submission files and the signed self-audit PDF."),
     ("Audit log", "Every change: who, when, before and after."),
@@ -53,18 +55,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
         self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
 
+        self.as_of = AsOf()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(180)
         self.nav.setSpacing(3)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
-        for name, what in AREAS:
-            page = self._make_page(name, what)
-            self.pages[name] = page
-            self.stack.addWidget(page)
+        self._descriptions = dict(AREAS)
+        for name, _what in AREAS:
+            self.stack.addWidget(QWidget())  # built on first visit: start-up stays fast
             self.nav.addItem(name)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._show_row)
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -74,21 +76,72 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.statusBar().addWidget(QLabel(f"{self.facility_name}  ·  {db.display_name}"))
         self._restore_geometry()
-        self.show_area("Enrollment")
+        self.show_area("Dashboard")
 
     @property
     def enrollment_page(self) -> EnrollmentPage:
-        page = self.pages["Enrollment"]
+        page = self.page("Enrollment")
         assert isinstance(page, EnrollmentPage)
         return page
 
-    def _make_page(self, name: str, what: str) -> QWidget:
+    def page(self, name: str) -> QWidget:
+        """The area's page, built the first time it is needed."""
+        if name not in self.pages:
+            row = [n for n, _ in AREAS].index(name)
+            page = self._make_page(name)
+            old = self.stack.widget(row)
+            self.stack.insertWidget(row, page)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.pages[name] = page
+        return self.pages[name]
+
+    def _show_row(self, row: int) -> None:
+        self.page(AREAS[row][0])
+        self.stack.setCurrentIndex(row)
+
+    def _make_page(self, name: str) -> QWidget:
+        from ui import audit_log, dashboard, findings, meetings, programs, qip_tracker, reports
+
         if name == "Enrollment":
             return EnrollmentPage(self.db)
-        return ComingPage(name, what)
+        if name == "Dashboard":
+            return dashboard.DashboardPage(self.db, self.as_of)
+        if name == "Findings":
+            page = findings.FindingsPage(self.db, self.as_of)
+            page.show_case.connect(self.show_case)
+            page.episode_opened.connect(self._episode_opened)
+            return page
+        if name == "QIP tracker":
+            return qip_tracker.QipTrackerPage(self.db, self.as_of)
+        if name == "Meetings":
+            return meetings.MeetingsPage(self.db, self.as_of)
+        if name == "Programs":
+            return programs.ProgramsPage(self.db, self.as_of)
+        if name == "Reports":
+            return reports.ReportsPage(self.db, self.as_of)
+        if name == "Audit log":
+            return audit_log.AuditLogPage(self.db)
+        return ComingPage(name, self._descriptions[name])
 
     def show_area(self, name: str) -> None:
         self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
+
+    def show_case(self, case_id: str) -> None:
+        """Jump from a finding to the case in the register."""
+        self.show_area("Enrollment")
+        page = self.enrollment_page
+        page.project.setCurrentIndex(0)
+        page.status.setCurrentIndex(0)
+        page.eligible_from.enabled.setChecked(False)
+        page.eligible_to.enabled.setChecked(False)
+        page.search.setText(case_id)
+        page.apply_filters()
+
+    def _episode_opened(self) -> None:
+        tracker = self.page("QIP tracker")
+        tracker.refresh()  # type: ignore[attr-defined]
+        self.show_area("QIP tracker")
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

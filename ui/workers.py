@@ -11,6 +11,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -51,18 +52,25 @@ _live: set[_Signals] = set()
 
 
 def run_in_background(
-    work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None] | None = None
+    work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None] | None = None,
+    owner: QObject | None = None,
 ) -> None:
+    """Run ``work`` off the GUI thread; ``done``/``failed`` run on it unless their page is gone."""
     signals = _Signals()
     _live.add(signals)  # keep the QObject alive until the job reports
+    owner = owner if owner is not None else getattr(done, "__self__", None)
+
+    def alive() -> bool:
+        return owner is None or not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
     def finish(result: Any) -> None:
         _live.discard(signals)
-        done(result)
+        if alive():
+            done(result)
 
     def fail(exc: Exception) -> None:
         _live.discard(signals)
-        if failed is not None:
+        if failed is not None and alive():
             failed(exc)
 
     signals.done.connect(finish)

@@ -103,7 +103,7 @@ def fte_estimate(snapshot: FacilitySnapshot, policy: Policy, year: int, rate_per
     share = (Decimal(non_bcbsm) / cases).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) if cases else None
     payment = (fte * rate_per_fte).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if rate_per_fte is not None else None
     return FteEstimate(year, cases, fte, policy.cases_per_fte, payment,
-                       f"{fte} FTE: a CDA plus a physicist or dosimetrist share this work",
+                       "staffed as a CDA plus a physicist or dosimetrist sharing the work",
                        non_bcbsm, share, policy.non_bcbsm_share)
 
 

@@ -1,0 +1,149 @@
+"""Dashboard, Findings drill-down, QIP tracker, Meetings, Programs, Reports and Audit log on a demo facility."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+from PySide6.QtWidgets import QMessageBox
+
+from app.services import qip
+from app.services.findings import run_check
+from tests.gui.conftest import AS_OF
+from ui.main_window import MainWindow
+from ui.workers import pool
+
+
+def settle(qtbot) -> None:
+    pool().waitForDone(30000)
+    qtbot.wait(50)
+
+
+@pytest.fixture
+def window(qtbot, demo_db) -> MainWindow:
+    w = MainWindow(demo_db)
+    qtbot.addWidget(w)
+    w.as_of.set(AS_OF)
+    w.show()
+    settle(qtbot)
+    return w
+
+
+def test_dashboard_tiles_agree_with_the_findings(qtbot, window: MainWindow, demo_db) -> None:
+    page = window.page("Dashboard")
+    qtbot.waitUntil(lambda: page.data is not None and page.data.as_of == AS_OF, timeout=10000)
+    fired = {f.rule for f in run_check(demo_db, AS_OF).findings if f.blocking}
+    for tile in page.data.tiles:
+        assert (tile.status == "triggered") == (tile.rule in fired), tile
+    assert page.tiles.count() == len(page.data.tiles) == 7
+    assert len(page.data.this_year) == 12
+
+
+def test_as_of_change_re_evaluates(qtbot, window: MainWindow) -> None:
+    import datetime as dt
+
+    page = window.page("Dashboard")
+    window.as_of.set(dt.date(2024, 12, 31))
+    qtbot.waitUntil(lambda: page.data is not None and page.data.as_of == dt.date(2024, 12, 31), timeout=10000)
+
+
+def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: MainWindow, demo_db) -> None:
+    page = window.page("Findings")
+    window.show_area("Findings")
+    qtbot.waitUntil(lambda: page.result is not None, timeout=10000)
+    with_cases = [f.to_json() for f in page.result.findings if f.rule in ("QIP-ENR-SELECTIVE", "ENR-REASON-OTHER")]
+    assert with_cases, "the demo should hold a finding that names cases"
+    target = with_cases[0]
+    page.search.setText(target["rule"])
+    group = page.tree.topLevelItem(0)
+    page.tree.setCurrentItem(group.child(0))
+    assert target["rule"] in page.evidence.toHtml()
+    assert page.jump.isEnabled()
+    page.jump.click()
+    register = window.enrollment_page
+    assert window.stack.currentWidget() is register
+    assert register.model.rowCount() >= 1 and register.search.text().startswith("MRQ-")
+
+    trigger = next(f.to_json() for f in page.result.findings if f.kind == "qip" and f.severity == "trigger")
+    window.show_area("Findings")
+    page.search.setText(trigger["rule"])
+    page.tree.setCurrentItem(page.tree.topLevelItem(0).child(0))
+    assert page.open_episode.isEnabled()
+    page.open_episode.click()
+    tracker = window.page("QIP tracker")
+    assert window.stack.currentWidget() is tracker
+    assert tracker.table.rowCount() == 1 and tracker.table.item(0, 1).text() == trigger["rule"]
+    tracker.done.click()  # outreach done on the as-of date
+    [episode] = qip.list_episodes(demo_db, AS_OF)
+    assert episode.steps[0].done_on == AS_OF and episode.next_step.key == "follow_up"
+
+
+def test_qip_tracker_close_asks_first(qtbot, window: MainWindow, demo_db, monkeypatch) -> None:
+    qip.open_episode(demo_db, "QIP-DATA-LAG", {}, "test", AS_OF)
+    tracker = window.page("QIP tracker")
+    tracker.refresh()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    tracker.close_button.click()
+    assert qip.list_episodes(demo_db, AS_OF)[0].closed_on is None
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    tracker.close_button.click()
+    assert qip.list_episodes(demo_db, AS_OF)[0].closed_on == AS_OF
+
+
+def test_meetings_show_every_role_of_every_meeting(qtbot, window: MainWindow) -> None:
+    page = window.page("Meetings")
+    settle(qtbot)
+    assert page.table.rowCount() > 0 and page.table.rowCount() % 3 == 0
+
+
+def test_programs_page(qtbot, window: MainWindow) -> None:
+    page = window.page("Programs")
+    settle(qtbot)
+    assert "Data history" in page.text.toPlainText() and "FTE" in page.text.toPlainText()
+    page.rate.setText("lots")
+    page.refresh()
+    assert "must be a number" in page.text.toPlainText()
+
+
+def test_reports_preview_then_save_the_same_pdf(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    page = window.page("Reports")
+    page.year.setValue(2025)
+    page.preview_button.click()
+    settle(qtbot)
+    qtbot.waitUntil(lambda: page.preview.page_count > 0, timeout=20000)
+    out = tmp_path / "audit.pdf"
+    page.save_to(out)
+    settle(qtbot)
+    assert len(PdfReader(out).pages) == page.preview.page_count
+
+
+def test_reports_save_xlsx_and_identified_needs_confirmation(qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    page = window.page("Reports")
+    page.kind.setCurrentIndex(page.kind.findData("enrollment"))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    page.identified.setChecked(True)
+    assert not page.identified.isChecked()
+    out = tmp_path / "enrollment.xlsx"
+    page.save_to(out)
+    settle(qtbot)
+    header = next(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    assert "mrn" not in header
+
+
+def test_audit_log_page_filters_and_exports(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    page = window.page("Audit log")
+    page.date_from.enabled.setChecked(False)
+    assert page.table.rowCount() >= 1
+    out = tmp_path / "audit.csv"
+    assert page.export_to(out) >= 1
+    assert out.read_text(encoding="utf-8-sig").startswith("when_utc")
+
+
+def test_screenshot_command_saves_every_screen(tmp_path: Path, demo_file: Path) -> None:
+    from app.cli import main
+    from ui.main_window import AREAS
+
+    assert main(["screenshot", "--db", str(demo_file), "--out", str(tmp_path / "shots"), "--as-of", "2025-06-30"]) == 0
+    assert len(list((tmp_path / "shots").glob("*.png"))) == len(AREAS)

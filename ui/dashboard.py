@@ -1,0 +1,152 @@
+"""Dashboard: one tile per QIP trigger, the enrollment trend, the next meeting, what is due."""
+
+from __future__ import annotations
+
+from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.reports.audit_report import MONTHS
+from app.services.dashboard import DashboardData, Tile, build_dashboard
+from app.storage.database import Database
+from ui.as_of import AsOf, date_edit
+from ui.workers import run_in_background
+
+STATUS_WORDS = {"clear": "Clear", "warning": "Warning", "triggered": "TRIGGERED"}
+STATUS_MARK = {"clear": "✓", "warning": "!", "triggered": "✕"}
+
+
+class TileWidget(QFrame):
+    def __init__(self, tile: Tile) -> None:
+        super().__init__()
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName(f"tile-{tile.rule}")
+        self.status = tile.status
+        layout = QVBoxLayout(self)
+        head = QLabel(f"<b>{tile.title}</b>")
+        state = QLabel(f"{STATUS_MARK[tile.status]} {STATUS_WORDS[tile.status]}")
+        font = state.font()
+        font.setBold(tile.status != "clear")
+        state.setFont(font)
+        if tile.status != "clear":  # colour as a second cue only: the word says it too
+            palette = state.palette()
+            palette.setColor(QPalette.ColorRole.WindowText, Qt.GlobalColor.darkRed if tile.status == "triggered"
+                             else Qt.GlobalColor.darkYellow)
+            state.setPalette(palette)
+        figure = QLabel(tile.figure)
+        figure.setWordWrap(True)
+        big = figure.font()
+        big.setPointSizeF(big.pointSizeF() * 1.25)
+        figure.setFont(big)
+        detail = QLabel(f"<small>{tile.rule} · {tile.detail}</small>" if tile.detail else f"<small>{tile.rule}</small>")
+        detail.setWordWrap(True)
+        for w in (head, state, figure, detail):
+            layout.addWidget(w)
+        layout.addStretch(1)
+
+
+def trend_chart(data: DashboardData) -> QChartView:
+    current, previous = QBarSet(str(data.as_of.year)), QBarSet(str(data.as_of.year - 1))
+    current.append([float(v) for v in data.this_year])
+    previous.append([float(v) for v in data.last_year])
+    series = QBarSeries()
+    series.append(previous)
+    series.append(current)
+    chart = QChart()
+    chart.addSeries(series)
+    chart.setTitle("Monthly enrollments, all projects")
+    axis_x = QBarCategoryAxis()
+    axis_x.append(list(MONTHS))
+    axis_y = QValueAxis()
+    axis_y.setRange(0, max(4, *data.this_year, *data.last_year) * 1.1)
+    axis_y.applyNiceNumbers()
+    axis_y.setLabelFormat("%d")
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis_x)
+    series.attachAxis(axis_y)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    view = QChartView(chart)
+    view.setRenderHint(QPainter.RenderHint.Antialiasing)
+    view.setMinimumHeight(220)
+    return view
+
+
+class DashboardPage(QWidget):
+    def __init__(self, db: Database, as_of: AsOf) -> None:
+        super().__init__()
+        self.db = db
+        self.as_of = as_of
+        self.data: DashboardData | None = None
+        self.heading = QLabel("<h2>Dashboard</h2>")
+        self.picker = date_edit(as_of)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(160)
+        top = QHBoxLayout()
+        top.addWidget(self.heading)
+        top.addStretch(1)
+        top.addWidget(QLabel("As of"))
+        top.addWidget(self.picker)
+        top.addWidget(self.progress)
+        self.tiles = QGridLayout()
+        self.body = QHBoxLayout()
+        self.next_meeting = QLabel()
+        self.next_meeting.setWordWrap(True)
+        self.due = QListWidget()
+        self.due.setMaximumHeight(120)
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Next meeting</b>"))
+        side.addWidget(self.next_meeting)
+        side.addWidget(QLabel("<b>Due soon or overdue</b>"))
+        side.addWidget(self.due)
+        side.addStretch(1)
+        self.chart_holder = QVBoxLayout()
+        self.body.addLayout(self.chart_holder, 3)
+        self.body.addLayout(side, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self.tiles)
+        layout.addLayout(self.body, 1)
+        as_of.changed.connect(lambda _d: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.progress.show()
+        day = self.as_of.day
+        run_in_background(lambda: build_dashboard(self.db, day), self.show_data)
+
+    def show_data(self, data: DashboardData) -> None:
+        self.data = data
+        self.progress.hide()
+        while self.tiles.count():
+            item = self.tiles.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        for i, tile in enumerate(data.tiles):
+            self.tiles.addWidget(TileWidget(tile), i // 4, i % 4)
+        while self.chart_holder.count():
+            item = self.chart_holder.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.chart_holder.addWidget(trend_chart(data))
+        self.next_meeting.setText(data.next_meeting)
+        self.due.clear()
+        self.due.addItems(data.due or ["Nothing due."])
+        self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
+                             f"as of {data.as_of.isoformat()}</small>")
+
+    def tile_status(self, rule: str) -> str | None:
+        return next((t.status for t in self.data.tiles if t.rule == rule), None) if self.data else None
+
+

@@ -1,0 +1,177 @@
+"""Findings: every finding grouped by kind, filterable, with its evidence and the records behind it."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import label
+from app.rules.engine import KINDS
+from app.services import qip
+from app.services.findings import CheckResult, run_check
+from app.storage.database import Database
+from ui.as_of import AsOf, date_edit
+from ui.workers import run_in_background
+
+ROLE = Qt.ItemDataRole.UserRole
+
+
+def subject_text(subject: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in subject.items())
+
+
+def case_ids(evidence: dict[str, Any]) -> list[str]:
+    """Case IDs a finding's evidence names, for the jump to the register."""
+    ids = list(evidence.get("eligible_case_ids") or [])
+    if evidence.get("case_id"):
+        ids.append(evidence["case_id"])
+    ids += [c["case_id"] for c in evidence.get("cases") or [] if isinstance(c, dict) and "case_id" in c]
+    return ids
+
+
+class FindingsPage(QWidget):
+    show_case = Signal(str)
+    episode_opened = Signal()
+
+    def __init__(self, db: Database, as_of: AsOf) -> None:
+        super().__init__()
+        self.db = db
+        self.as_of = as_of
+        self.result: CheckResult | None = None
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by rule, subject or words")
+        self.severity = QComboBox()
+        for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning")):
+            self.severity.addItem(text, value)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "What"])
+        self.tree.setColumnWidth(0, 210)
+        self.tree.setColumnWidth(1, 200)
+        self.tree.setColumnWidth(2, 90)
+        self.evidence = QTextBrowser()
+        self.jump = QPushButton("Show the case in the register")
+        self.open_episode = QPushButton("Open a QIP episode for this trigger")
+        self.summary = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<h2>Findings</h2>"))
+        top.addStretch(1)
+        top.addWidget(QLabel("As of"))
+        top.addWidget(date_edit(as_of))
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.severity)
+        filters.addWidget(self.summary)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(QLabel("<b>Evidence</b>"))
+        right_layout.addWidget(self.evidence, 1)
+        right_layout.addWidget(self.jump)
+        right_layout.addWidget(self.open_episode)
+        splitter = QSplitter()
+        splitter.addWidget(self.tree)
+        splitter.addWidget(right)
+        splitter.setSizes([700, 400])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        self.search.textChanged.connect(self.fill)
+        self.severity.currentIndexChanged.connect(self.fill)
+        self.tree.currentItemChanged.connect(self.show_evidence)
+        self.jump.clicked.connect(self.jump_to_case)
+        self.open_episode.clicked.connect(self.start_episode)
+        as_of.changed.connect(lambda _d: self.refresh())
+        self.show_evidence(None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        day = self.as_of.day
+        self.summary.setText("Evaluating…")
+        run_in_background(lambda: run_check(self.db, day), self.show_result)
+
+    def show_result(self, result: CheckResult) -> None:
+        self.result = result
+        self.fill()
+
+    def visible(self) -> list[dict[str, Any]]:
+        if self.result is None:
+            return []
+        words = self.search.text().strip().lower()
+        wanted = self.severity.currentData()
+        rows = []
+        for f in self.result.findings:
+            data = f.to_json()
+            if wanted == "blocking" and not f.blocking or wanted == "warning" and f.severity != "warning":
+                continue
+            if words and words not in " ".join((f.rule, subject_text(data["subject"]), f.message)).lower():
+                continue
+            rows.append(data)
+        return rows
+
+    def fill(self) -> None:
+        self.tree.clear()
+        rows = self.visible()
+        for kind in KINDS:
+            members = [r for r in rows if r["kind"] == kind]
+            if not members:
+                continue
+            group = QTreeWidgetItem([f"{label(kind)} ({len(members)})"])
+            self.tree.addTopLevelItem(group)
+            for r in members:
+                item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"], r["message"]])
+                item.setData(0, ROLE, r)
+                item.setToolTip(3, r["message"])
+                group.addChild(item)
+            group.setExpanded(True)
+        total = len(self.result.findings) if self.result else 0
+        self.summary.setText(f"{len(rows)} of {total} finding(s)")
+
+    def current(self) -> dict[str, Any] | None:
+        item = self.tree.currentItem()
+        return item.data(0, ROLE) if item else None
+
+    def show_evidence(self, *_args: Any) -> None:
+        finding = self.current()
+        self.jump.setEnabled(bool(finding and case_ids(finding["evidence"])))
+        self.open_episode.setEnabled(bool(finding and finding["kind"] == "qip" and finding["severity"] == "trigger"))
+        if not finding:
+            self.evidence.setHtml("<i>Select a finding to see why it fired.</i>")
+            return
+        rows = "".join(
+            f"<tr><td valign='top'><b>{html.escape(label(k))}</b></td><td>{html.escape(v if isinstance(v, str) else json.dumps(v, indent=1))}</td></tr>"
+            for k, v in finding["evidence"].items())
+        self.evidence.setHtml(f"<h3>{finding['rule']}</h3><p>{html.escape(finding['message'])}</p><table>{rows}</table>")
+
+    def jump_to_case(self) -> None:
+        finding = self.current()
+        if finding and (ids := case_ids(finding["evidence"])):
+            self.show_case.emit(ids[0])
+
+    def start_episode(self) -> None:
+        finding = self.current()
+        if not finding:
+            return
+        try:
+            qip.open_episode(self.db, finding["rule"], finding["subject"], finding["message"], self.as_of.day)
+        except qip.QipError as exc:
+            QMessageBox.information(self, "QIP episode", str(exc))
+            return
+        self.episode_opened.emit()

@@ -1,0 +1,64 @@
+"""Programs: data history (Gold Card / VBR prerequisite), CQI VBR per oncologist, FTE, P4P dates."""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal, InvalidOperation
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
+
+from app.services.findings import programs, programs_json
+from app.storage.database import Database
+from ui.as_of import AsOf, date_edit
+from ui.workers import run_in_background
+
+
+class ProgramsPage(QWidget):
+    def __init__(self, db: Database, as_of: AsOf) -> None:
+        super().__init__()
+        self.db = db
+        self.as_of = as_of
+        self.rate = QLineEdit()
+        self.rate.setPlaceholderText("Payment per FTE in $ (optional)")
+        self.rate.setMinimumWidth(260)
+        self.text = QTextBrowser()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<h2>Programs</h2>"))
+        top.addStretch(1)
+        top.addWidget(self.rate)
+        top.addWidget(QLabel("As of"))
+        top.addWidget(date_edit(as_of))
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.text, 1)
+        self.rate.editingFinished.connect(self.refresh)
+        as_of.changed.connect(lambda _d: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            rate = Decimal(self.rate.text().replace(",", "").replace("$", "")) if self.rate.text().strip() else None
+        except InvalidOperation:
+            self.text.setHtml("<p><b>The payment per FTE must be a number, e.g. 85000.</b></p>")
+            return
+        day = self.as_of.day
+        run_in_background(lambda: programs_json(programs(self.db, day, rate_per_fte=rate)), self.show)
+
+    def show(self, f: dict) -> None:  # type: ignore[override]
+        e = html.escape
+        h, fte = f["data_history"], f["fte"]
+        vbr = "".join(f"<li><b>{e(v['name'])}</b>: {'eligible' if v['eligible'] else 'not eligible'}"
+                      + ("<ul>" + "".join(f"<li>{e(u)}</li>" for u in v["unmet"]) + "</ul>" if v["unmet"] else "") + "</li>"
+                      for v in f["vbr"]) or "<li>No radiation oncologists on the staff list.</li>"
+        payment = f"<br>Payment estimate: ${fte['payment_estimate']:,.2f}" if fte["payment_estimate"] is not None else ""
+        share = (f"<br>Non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} "
+                 f"(projected about {fte['projected_non_bcbsm_share']:.0%})" if fte["non_bcbsm_share"] is not None else "")
+        self.text.setHtml(
+            f"<h3>Data history (Gold Card and CQI VBR prerequisite): {'met' if h['met'] else 'not met'}</h3>"
+            f"<p>Baseline year {h['baseline_year']}; contribution years: {', '.join(map(str, h['contribution_years'])) or 'none'}"
+            + "".join(f"<br>• {e(r)}" for r in h["reasons"]) + "</p>"
+            f"<h3>CQI VBR per radiation oncologist</h3><ul>{vbr}</ul>"
+            f"<h3>FTE funding estimate {fte['year']}</h3><p>{fte['cases']:,} enrolled cases / {fte['cases_per_fte']} = "
+            f"<b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
+            f"<h3>Dates</h3><p>BCBSM P4P payment for this year's performance: {f['p4p_payment_expected']}<br>"
+            f"MVC participation-bonus questionnaire due: {f['mvc_questionnaire_due']}</p>")

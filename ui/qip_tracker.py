@@ -1,0 +1,142 @@
+"""QIP tracker: episodes opened from triggers, each step's due date, what is done and overdue."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services import qip
+from app.storage.database import Database
+from ui.as_of import AsOf, date_edit
+
+
+def _cell(text: str) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    return item
+
+
+class QipTrackerPage(QWidget):
+    def __init__(self, db: Database, as_of: AsOf) -> None:
+        super().__init__()
+        self.db = db
+        self.as_of = as_of
+        self.episodes: list[qip.EpisodeView] = []
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(["Opened", "Trigger", "Subject", "Next step", "Due", "Overdue steps"])
+        self.steps = QTableWidget(0, 5)
+        self.steps.setHorizontalHeaderLabels(["Step", "Due", "Done", "Status", "Note"])
+        for t in (self.table, self.steps):
+            t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            t.horizontalHeader().setStretchLastSection(True)
+            t.verticalHeader().setVisible(False)
+        self.table.setColumnWidth(1, 170)
+        self.steps.setColumnWidth(0, 330)
+        self.done = QPushButton("Mark step done on the as-of date")
+        self.note = QPushButton("Add a note to the step…")
+        self.close_button = QPushButton("Close the episode…")
+        self.empty = QLabel("No QIP episodes yet. Open one from a trigger on the Findings page.")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("<h2>QIP tracker</h2>"))
+        top.addStretch(1)
+        top.addWidget(QLabel("As of"))
+        top.addWidget(date_edit(as_of))
+        buttons = QHBoxLayout()
+        for b in (self.done, self.note, self.close_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(QLabel("<b>Steps of the selected episode</b>"))
+        layout.addWidget(self.steps, 3)
+        layout.addLayout(buttons)
+        self.table.itemSelectionChanged.connect(self.show_steps)
+        self.done.clicked.connect(self.mark_done)
+        self.note.clicked.connect(self.add_note)
+        self.close_button.clicked.connect(self.close_episode)
+        as_of.changed.connect(lambda _d: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        selected = self.selected()
+        self.episodes = qip.list_episodes(self.db, self.as_of.day)
+        self.empty.setVisible(not self.episodes)
+        self.table.setRowCount(len(self.episodes))
+        for row, e in enumerate(self.episodes):
+            nxt = e.next_step
+            values = [e.opened_on.isoformat(), e.rule, ", ".join(f"{k} {v}" for k, v in e.subject.items()),
+                      "closed " + e.closed_on.isoformat() if e.closed_on else (nxt.title if nxt else "all steps done"),
+                      nxt.due_on.isoformat() if nxt and nxt.due_on and not e.closed_on else "",
+                      str(len(e.overdue)) if not e.closed_on else ""]
+            for col, text in enumerate(values):
+                self.table.setItem(row, col, _cell(text))
+        index = next((i for i, e in enumerate(self.episodes) if selected and e.id == selected.id), 0 if self.episodes else -1)
+        if index >= 0:
+            self.table.selectRow(index)
+        self.show_steps()
+
+    def selected(self) -> qip.EpisodeView | None:
+        row = self.table.currentRow()
+        return self.episodes[row] if 0 <= row < len(self.episodes) else None
+
+    def selected_step(self) -> qip.StepView | None:
+        episode, row = self.selected(), self.steps.currentRow()
+        return episode.steps[row] if episode and 0 <= row < len(episode.steps) else None
+
+    def show_steps(self) -> None:
+        episode = self.selected()
+        steps = episode.steps if episode else ()
+        self.steps.setRowCount(len(steps))
+        for row, s in enumerate(steps):
+            status = "OVERDUE" if s.status == "overdue" else s.status
+            for col, text in enumerate([s.title, s.due_on.isoformat() if s.due_on else "", s.done_on.isoformat() if s.done_on else "",
+                                        status, s.note or ""]):
+                self.steps.setItem(row, col, _cell(text))
+        for b in (self.done, self.note, self.close_button):
+            b.setEnabled(episode is not None and episode.closed_on is None)
+        if episode and episode.next_step:
+            self.steps.selectRow(list(episode.steps).index(episode.next_step))
+
+    def mark_done(self) -> None:
+        episode, step = self.selected(), self.selected_step()
+        if not (episode and step):
+            return
+        try:
+            qip.record_step(self.db, episode.id, step.key, done_on=self.as_of.day)
+        except qip.QipError as exc:
+            QMessageBox.warning(self, "Step not updated", str(exc))
+        self.refresh()
+
+    def add_note(self) -> None:
+        episode, step = self.selected(), self.selected_step()
+        if not (episode and step):
+            return
+        text, ok = QInputDialog.getMultiLineText(self, "Note", f"Note for '{step.title}':", step.note or "")
+        if ok:
+            qip.record_step(self.db, episode.id, step.key, done_on=step.done_on, note=text)
+            self.refresh()
+
+    def close_episode(self) -> None:
+        episode = self.selected()
+        if not episode:
+            return
+        answer = QMessageBox.question(self, "Close the episode?",
+                                      f"Close the {episode.rule} episode opened {episode.opened_on.isoformat()} as of "
+                                      f"{self.as_of.day.isoformat()}?")
+        if answer == QMessageBox.StandardButton.Yes:
+            qip.close_episode(self.db, episode.id, self.as_of.day)
+            self.refresh()

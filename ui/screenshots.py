@@ -1,0 +1,42 @@
+"""``mroqc-desk screenshot``: render every main screen offscreen and save one PNG per screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from app.storage.database import open_database
+from ui.application import make_app
+from ui.workers import pool
+
+SIZE = (1366, 768)
+
+
+def settle(app) -> None:  # type: ignore[no-untyped-def]
+    """Let background jobs finish and their results reach the widgets."""
+    for _ in range(3):
+        pool().waitForDone(30000)
+        app.processEvents()
+
+
+def save_all(url: str, out: Path, as_of: dt.date | None = None) -> list[Path]:
+    app = make_app()
+    from ui.main_window import AREAS, MainWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    window = MainWindow(open_database(url))
+    window.resize(*SIZE)
+    if as_of is not None:
+        window.as_of.set(as_of)
+    window.show()
+    saved = []
+    for number, (name, _) in enumerate(AREAS, start=1):
+        window.show_area(name)
+        settle(app)
+        path = out / f"{number:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
+        window.grab().save(str(path))
+        saved.append(path)
+    window.close()
+    window.db.dispose()
+    return saved
