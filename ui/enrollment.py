@@ -15,12 +15,16 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
+from app.services.cases import delete_case, get_case
+from app.services.editing import Change, NotFound, ValidationFailed, undo
 from app.services.register import RegisterQuery
 from app.storage.database import Database
 from ui.models.case_table_model import CaseTableModel
@@ -98,9 +102,18 @@ class EnrollmentPage(QWidget):
         filters.addWidget(self.eligible_from)
         filters.addWidget(self.eligible_to)
         heading = QLabel("<h2>Enrollment register</h2>")
+        self.new_button = QPushButton("&New case")
+        self.edit_button = QPushButton("&Edit…")
+        self.status_button = QPushButton("Set &status of selected…")
+        self.delete_button = QPushButton("&Delete…")
+        self.undo_button = QPushButton("&Undo last change")
+        self.undo_button.setEnabled(False)
+        self.last_change: list[Change] = []
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addStretch(1)
+        for button in (self.new_button, self.edit_button, self.status_button, self.delete_button, self.undo_button):
+            top.addWidget(button)
         top.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -117,6 +130,15 @@ class EnrollmentPage(QWidget):
         self.eligible_from.changed.connect(self.apply_filters)
         self.eligible_to.changed.connect(self.apply_filters)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_case)
+        QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_last)
+        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self.edit_case)
+        self.new_button.clicked.connect(self.new_case)
+        self.edit_button.clicked.connect(self.edit_case)
+        self.status_button.clicked.connect(self.bulk_status)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.undo_button.clicked.connect(self.undo_last)
+        self.table.doubleClicked.connect(lambda _index: self.edit_case())
         self.model.modelReset.connect(self._show_count)
         self._show_count()
 
@@ -138,6 +160,67 @@ class EnrollmentPage(QWidget):
 
     def apply_filters(self) -> None:
         self.model.set_query(self.current_query())
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [cid for cid in (self.model.case_id(r) for r in rows) if cid]
+
+    def _remember(self, changes: list[Change]) -> None:
+        self.last_change = changes
+        self.undo_button.setEnabled(bool(changes))
+        self.undo_button.setToolTip(changes[0].description if changes else "")
+        self.model.refresh()
+
+    def open_form(self, record=None):  # type: ignore[no-untyped-def]
+        from ui.case_form import CaseForm
+
+        return CaseForm(self.db, record, self)
+
+    def new_case(self) -> None:
+        form = self.open_form()
+        if form.exec() and form.change:
+            self._remember([form.change])
+
+    def edit_case(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        try:
+            record = get_case(self.db, ids[0])
+        except NotFound as exc:
+            QMessageBox.information(self, "Case not found", str(exc))
+            return
+        form = self.open_form(record)
+        if form.exec() and form.change:
+            self._remember([form.change])
+
+    def bulk_status(self) -> None:
+        from ui.bulk_status import BulkStatusDialog
+
+        ids = self.selected_ids()
+        if not ids:
+            QMessageBox.information(self, "No cases selected", "Select the cases first (Shift or Ctrl click).")
+            return
+        dialog = BulkStatusDialog(self.db, ids, self)
+        if dialog.exec():
+            self._remember(dialog.changes)
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        answer = QMessageBox.question(self, "Delete case?", f"Delete case {ids[0]}? You can undo this right after.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self._remember([delete_case(self.db, ids[0])])
+        except (ValidationFailed, NotFound) as exc:
+            QMessageBox.warning(self, "Case not deleted", str(exc))
+
+    def undo_last(self) -> None:
+        for change in reversed(self.last_change):
+            undo(self.db, change)
+        self._remember([])
 
     def _show_count(self) -> None:
         n = self.model.rowCount()

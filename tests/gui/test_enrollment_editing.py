@@ -1,0 +1,119 @@
+"""Entering and correcting cases in the register as a CDA would: type, save, undo, bulk status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from sqlalchemy import select
+
+from app.services.cases import get_case
+from app.storage.models import AuditEntry
+from ui.case_form import CaseForm
+from ui.enrollment import EnrollmentPage
+
+
+@pytest.fixture
+def page(qtbot, db) -> EnrollmentPage:
+    p = EnrollmentPage(db)
+    qtbot.addWidget(p)
+    p.show()
+    return p
+
+
+def fill_new_case(qtbot, form: CaseForm, case_id: str) -> None:
+    qtbot.keyClicks(form.case_id, case_id)
+    form.project.setCurrentIndex(form.project.findData("lung"))
+    form.eligible_on.setDate(QDate(2025, 3, 3))
+
+
+def test_new_case_typed_and_saved_is_in_the_register_and_audited(qtbot, page: EnrollmentPage, db, monkeypatch) -> None:
+    def run_form(record=None):
+        form = CaseForm(db, record, page)
+        fill_new_case(qtbot, form, "GUI-001")
+        form.status.setCurrentIndex(form.status.findData("enrolled"))
+        form.enrolled_on.setDate(QDate(2025, 3, 10))
+        form.exec = lambda: (form.save(), form.result())[1]  # drive the dialog without a modal loop
+        return form
+
+    monkeypatch.setattr(page, "open_form", run_form)
+    page.new_button.click()
+    assert page.model.rowCount() == 1 and page.count_label.text() == "1 case"
+    assert get_case(db, "GUI-001").enrolled_on == dt.date(2025, 3, 10)
+    with db.reader() as s:
+        assert s.scalars(select(AuditEntry).where(AuditEntry.record_key == "GUI-001")).first().action == "insert"
+    assert page.undo_button.isEnabled()
+    page.undo_button.click()
+    assert page.model.rowCount() == 0
+
+
+def test_invalid_input_disables_save_says_why_and_keeps_the_input(qtbot, db) -> None:
+    form = CaseForm(db)
+    qtbot.addWidget(form)
+    fill_new_case(qtbot, form, "GUI-002")
+    form.status.setCurrentIndex(form.status.findData("enrolled"))
+    save = form.buttons.button(QDialogButtonBox.StandardButton.Save)
+    assert not save.isEnabled() and "needs its enrollment date" in form.problems.text()
+    form.enrolled_on.setDate(QDate(2025, 3, 1))  # before eligible
+    assert "before the eligible date" in form.problems.text()
+    form.project.setCurrentIndex(form.project.findData("bone_mets"))
+    assert "primary site" in form.problems.text().lower()
+    form.save()
+    assert form.change is None and form.case_id.text() == "GUI-002"
+    form.enrolled_on.setDate(QDate(2025, 3, 9))
+    form.primary_site.setCurrentIndex(form.primary_site.findData("melanoma"))
+    assert save.isEnabled()
+
+
+def test_phi_fields_are_hidden_until_asked_for(qtbot, db) -> None:
+    form = CaseForm(db)
+    qtbot.addWidget(form)
+    form.show()
+    assert not form.phi_box.isVisible()
+    form.show_phi.setChecked(True)
+    assert form.phi_box.isVisible()
+
+
+def test_edit_then_bulk_status_then_undo(qtbot, page: EnrollmentPage, db, monkeypatch) -> None:
+    from app.domain.records import CaseRecord
+    from app.services.cases import save_case
+
+    for i in range(3):
+        save_case(db, CaseRecord(case_id=f"B-{i}", project="breast", eligible_on=dt.date(2025, 1, 2 + i)))
+    page.model.refresh()
+    page.table.selectAll()
+    from ui import bulk_status
+
+    real = bulk_status.BulkStatusDialog
+
+    def run_dialog(db_, ids, parent):
+        dialog = real(db_, ids, parent)
+        dialog.status.setCurrentIndex(dialog.status.findData("not_enrolled"))
+        dialog.reason.setCurrentIndex(dialog.reason.findData("declined"))
+        dialog.exec = lambda: (dialog.apply(), dialog.result())[1]
+        return dialog
+
+    monkeypatch.setattr(bulk_status, "BulkStatusDialog", run_dialog)
+    page.bulk_status()
+    assert {get_case(db, f"B-{i}").status for i in range(3)} == {"not_enrolled"}
+    page.undo_last()
+    assert {get_case(db, f"B-{i}").status for i in range(3)} == {"pending"}
+
+
+def test_delete_asks_first(qtbot, page: EnrollmentPage, db, monkeypatch) -> None:
+    from app.domain.records import CaseRecord
+    from app.services.cases import save_case
+
+    save_case(db, CaseRecord(case_id="D-1", project="lung", eligible_on=dt.date(2025, 1, 2)))
+    page.model.refresh()
+    page.table.selectRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    page.delete_button.click()
+    assert page.model.rowCount() == 1
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.delete_button.click()
+    assert page.model.rowCount() == 0
+    page.undo_button.click()
+    assert page.model.rowCount() == 1

@@ -1,0 +1,69 @@
+"""Change the status of several selected cases at once (one transaction, all or none)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import CASE_STATUSES, NOT_ENROLLED_REASONS
+from app.services.cases import set_status
+from app.services.editing import Change, NotFound, ValidationFailed
+from app.storage.database import Database
+from ui.case_form import choice_box, date_of, optional_date, set_date
+
+
+class BulkStatusDialog(QDialog):
+    def __init__(self, db: Database, case_ids: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.case_ids = case_ids
+        self.changes: list[Change] = []
+        self.setWindowTitle(f"Set the status of {len(case_ids)} case(s)")
+        self.status = choice_box(CASE_STATUSES)
+        self.enrolled_on = optional_date()
+        set_date(self.enrolled_on, dt.date.today())
+        self.reason = choice_box(NOT_ENROLLED_REASONS, "")
+        self.note = QLineEdit()
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow("&Status", self.status)
+        form.addRow("Enrolled &on", self.enrolled_on)
+        form.addRow("Not-enrolled &reason", self.reason)
+        form.addRow("&Note (for reason 'other')", self.note)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(", ".join(case_ids[:12]) + (" …" if len(case_ids) > 12 else "")))
+        layout.addLayout(form)
+        layout.addWidget(self.problems)
+        layout.addWidget(buttons)
+        self.status.currentIndexChanged.connect(self._fields)
+        self._fields()
+
+    def _fields(self) -> None:
+        status = self.status.currentData()
+        self.enrolled_on.setEnabled(status == "enrolled")
+        self.reason.setEnabled(status == "not_enrolled")
+        self.note.setEnabled(status == "not_enrolled")
+
+    def apply(self) -> None:
+        status = self.status.currentData()
+        try:
+            self.changes = set_status(self.db, self.case_ids, status, enrolled_on=date_of(self.enrolled_on),
+                                      reason=self.reason.currentData(), note=self.note.text().strip() or None)
+        except (ValidationFailed, NotFound) as exc:
+            problems = getattr(exc, "problems", None)
+            self.problems.setText("Nothing was changed. " + ("; ".join(problems.values()) if problems else str(exc)))
+            return
+        self.accept()

@@ -1,0 +1,171 @@
+"""Add or correct a case: every field checked as the user types, with the record rules the
+import uses; PHI fields hidden until the user asks for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.records import CaseRecord, validate_case
+from app.domain.vocabulary import (
+    BONE_METS_PRIMARY_SITES,
+    CASE_STATUSES,
+    NOT_ENROLLED_REASONS,
+    PAYERS,
+    PROJECTS,
+    label,
+)
+from app.services.cases import save_case
+from app.services.editing import Change, ValidationFailed
+from app.storage.database import Database
+
+NO_DATE = QDate(1900, 1, 1)
+
+
+def optional_date() -> QDateEdit:
+    """A date field that may be empty (shown blank at its minimum)."""
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("yyyy-MM-dd")
+    edit.setMinimumDate(NO_DATE)
+    edit.setSpecialValueText(" ")
+    edit.setDate(NO_DATE)
+    return edit
+
+
+def date_of(edit: QDateEdit) -> dt.date | None:
+    d = edit.date()
+    return None if d == NO_DATE else dt.date(d.year(), d.month(), d.day())
+
+
+def set_date(edit: QDateEdit, value: dt.date | None) -> None:
+    edit.setDate(QDate(value.year, value.month, value.day) if value else NO_DATE)
+
+
+def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
+    box = QComboBox()
+    if blank is not None:
+        box.addItem(blank, None)
+    for v in values:
+        box.addItem(label(v), v)
+    return box
+
+
+class CaseForm(QDialog):
+    def __init__(self, db: Database, record: CaseRecord | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.original_id = record.case_id if record else None
+        self.change: Change | None = None
+        self.setWindowTitle("Correct case" if record else "New case")
+        self.case_id = QLineEdit()
+        self.project = choice_box(PROJECTS)
+        self.primary_site = choice_box(BONE_METS_PRIMARY_SITES, "(not bone metastases)")
+        self.eligible_on = optional_date()
+        self.status = choice_box(CASE_STATUSES)
+        self.enrolled_on = optional_date()
+        self.reason = choice_box(NOT_ENROLLED_REASONS, "")
+        self.note = QLineEdit()
+        self.payer = choice_box(PAYERS, "")
+        self.show_phi = QCheckBox("Show patient identifiers")
+        self.mrn, self.name = QLineEdit(), QLineEdit()
+        self.birth_date = optional_date()
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        form = QFormLayout()
+        self.rows = {}
+        for text, key, widget in (("Case &ID", "case_id", self.case_id), ("&Project", "project", self.project),
+                                  ("Primary &site", "primary_site", self.primary_site),
+                                  ("&Eligible on", "eligible_on", self.eligible_on), ("S&tatus", "status", self.status),
+                                  ("Enrolled o&n", "enrolled_on", self.enrolled_on),
+                                  ("Not-enrolled &reason", "not_enrolled_reason", self.reason),
+                                  ("N&ote", "note", self.note), ("Pa&yer", "payer", self.payer)):
+            form.addRow(text, widget)
+            self.rows[key] = widget
+        form.addRow("", self.show_phi)
+        self.phi_box = QWidget()
+        phi = QFormLayout(self.phi_box)
+        phi.setContentsMargins(0, 0, 0, 0)
+        phi.addRow("MRN", self.mrn)
+        phi.addRow("Patient name", self.name)
+        phi.addRow("Birth date", self.birth_date)
+        self.rows.update({"mrn": self.mrn, "name": self.name, "birth_date": self.birth_date})
+        self.phi_box.setVisible(False)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.phi_box)
+        layout.addWidget(self.problems)
+        layout.addWidget(self.buttons)
+        if record:
+            self.load(record)
+            self.case_id.setReadOnly(True)
+        else:
+            set_date(self.eligible_on, dt.date.today())
+        self.show_phi.toggled.connect(self.phi_box.setVisible)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        for w in (self.case_id, self.note, self.mrn, self.name):
+            w.textChanged.connect(self.check)
+        for w in (self.project, self.primary_site, self.status, self.reason, self.payer):
+            w.currentIndexChanged.connect(self.check)
+        for w in (self.eligible_on, self.enrolled_on, self.birth_date):
+            w.dateChanged.connect(self.check)
+        self.check()
+
+    def load(self, r: CaseRecord) -> None:
+        self.case_id.setText(r.case_id)
+        for box, value in ((self.project, r.project), (self.primary_site, r.primary_site), (self.status, r.status),
+                           (self.reason, r.not_enrolled_reason), (self.payer, r.payer)):
+            box.setCurrentIndex(max(box.findData(value), 0))
+        set_date(self.eligible_on, r.eligible_on)
+        set_date(self.enrolled_on, r.enrolled_on)
+        set_date(self.birth_date, r.birth_date)
+        self.note.setText(r.note or "")
+        self.mrn.setText(r.mrn or "")
+        self.name.setText(r.name or "")
+
+    def record(self) -> CaseRecord:
+        return CaseRecord(
+            case_id=self.case_id.text().strip(), project=self.project.currentData(), eligible_on=date_of(self.eligible_on),
+            status=self.status.currentData(), primary_site=self.primary_site.currentData(),
+            enrolled_on=date_of(self.enrolled_on), not_enrolled_reason=self.reason.currentData(),
+            note=self.note.text().strip() or None, payer=self.payer.currentData(), mrn=self.mrn.text().strip() or None,
+            name=self.name.text().strip() or None, birth_date=date_of(self.birth_date))
+
+    def check(self) -> dict[str, str]:
+        """Mark the fields with a problem and say what to fix, as the user types."""
+        problems = validate_case(self.record())
+        for key, widget in self.rows.items():
+            widget.setToolTip(problems.get(key, ""))
+            widget.setProperty("invalid", key in problems)
+            widget.setStyleSheet("border: 1px solid palette(highlight);" if key in problems else "")
+        self.problems.setText("\n".join(f"• {label(k)}: {m}" for k, m in problems.items()))
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
+        return problems
+
+    def save(self) -> None:
+        if self.check():
+            return
+        try:
+            self.change = save_case(self.db, self.record(), original_id=self.original_id)
+        except ValidationFailed as exc:  # e.g. a case ID taken meanwhile: keep the input, say what to fix
+            self.problems.setText("\n".join(f"• {label(k)}: {m}" for k, m in exc.problems.items()))
+            return
+        self.accept()
