@@ -3,6 +3,7 @@ as dialogs, never as tracebacks."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -59,6 +60,22 @@ class Session:
             old.close()
             old.db.dispose()
 
+    def close(self) -> None:
+        """Tear the window down while Qt still runs (not during interpreter shutdown)."""
+        from ui.workers import pool
+
+        if self.window is None:
+            return
+        pool().waitForDone(30000)
+        db = self.window.db
+        self.window.close()
+        self.window.deleteLater()
+        QApplication.sendPostedEvents(None, 0)
+        QApplication.processEvents()
+        self.window = None
+        gc.collect()
+        db.dispose()
+
     def open_other(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
                                               "MROQC database (*.sqlite3 *.db);;All files (*)")
@@ -98,4 +115,6 @@ def run_gui(url: str | None) -> int:
     quit_after = os.environ.get(QUIT_AFTER_ENV)
     if quit_after:
         QTimer.singleShot(int(quit_after), app.quit)
-    return app.exec()
+    code = app.exec()
+    session.close()
+    return code

@@ -33,7 +33,7 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("Dashboard", "Status of every QIP trigger at a glance, enrollment against last year, what is due."),
     ("Enrollment", ""),
     ("Dosimetry", "Log dosimetry submissions and see which enrolled cases still need one."),
-    ("Staff & roles", "People, their professions and MROQC involvement, and who held each role when."),
+    ("Staff & roles", "People, their professions and MROQC involvement, who held each role when, leave and pauses."),
     ("Meetings", "Collaborative-wide meetings, who covered each required role, substitutes and CE credit."),
     ("Correspondence", "Letters from the coordinating center that need a reply, and their due dates."),
     ("Findings", "Every QIP trigger, attendance violation and warning, with its evidence."),
@@ -101,7 +101,19 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
 
     def _make_page(self, name: str) -> QWidget:
-        from ui import audit_log, dashboard, findings, meetings, programs, qip_tracker, reports
+        from ui import (
+            audit_log,
+            correspondence,
+            dashboard,
+            dosimetry,
+            findings,
+            meetings,
+            programs,
+            qip_tracker,
+            reports,
+            settings,
+            staff,
+        )
 
         if name == "Enrollment":
             return EnrollmentPage(self.db)
@@ -122,6 +134,14 @@ class MainWindow(QMainWindow):
             return reports.ReportsPage(self.db, self.as_of)
         if name == "Audit log":
             return audit_log.AuditLogPage(self.db)
+        if name == "Staff & roles":
+            return staff.StaffPage(self.db)
+        if name == "Correspondence":
+            return correspondence.CorrespondencePage(self.db)
+        if name == "Dosimetry":
+            return dosimetry.DosimetryPage(self.db)
+        if name == "Settings":
+            return settings.SettingsPage(self.db)
         return ComingPage(name, self._descriptions[name])
 
     def show_area(self, name: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from pathlib import Path
 
@@ -37,6 +38,12 @@ def save_all(url: str, out: Path, as_of: dt.date | None = None) -> list[Path]:
         path = out / f"{number:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
         window.grab().save(str(path))
         saved.append(path)
+    db = window.db
     window.close()
-    window.db.dispose()
+    window.deleteLater()  # tear the widgets down while Qt is alive, not at interpreter exit
+    settle(app)
+    app.sendPostedEvents(None, 0)
+    del window
+    gc.collect()
+    db.dispose()
     return saved

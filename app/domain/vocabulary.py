@@ -98,3 +98,11 @@ def label(value: str | None) -> str:
     if value in SPECIAL_LABELS:
         return SPECIAL_LABELS[value]
     return value.replace("_", " ").capitalize()
+
+
+#: Every stored code, so a display can turn codes (and only codes) into words.
+CODES: frozenset[str] = frozenset(
+    PROJECTS + BONE_METS_PRIMARY_SITES + CASE_STATUSES + NOT_ENROLLED_REASONS + PAYERS + ROLES + PROFESSIONS
+    + PHYSICIAN_TITLES + FACILITY_KINDS + DATA_ENTRY_KINDS + MEETING_FORMATS + ATTENDANCE_ROLES + CE_CREDITS
+    + ABSENCE_KINDS
+)

@@ -23,6 +23,7 @@ class SubmissionRow:
     case_id: str
     project: str
     submitted_on: dt.date
+    staff_id: str
     staff_name: str
     technique: str
     total_dose_gy: float
@@ -40,7 +41,7 @@ def list_submissions(db: Database, limit: int = 5000) -> list[SubmissionRow]:
     )
     with db.reader() as session:
         return [
-            SubmissionRow(d.id, d.case_id, project, d.submitted_on, name, d.technique, d.total_dose_gy, d.fractions,
+            SubmissionRow(d.id, d.case_id, project, d.submitted_on, d.staff_id, name, d.technique, d.total_dose_gy, d.fractions,
                           dict(d.metrics or {}))
             for d, project, name in session.execute(stmt)
         ]

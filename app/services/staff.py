@@ -12,7 +12,7 @@ from app.domain.records import StaffRecord, validate_role, validate_staff
 from app.domain.vocabulary import REQUIRED_ROLES, ROLES, SINGLE_HOLDER_ROLES, label
 from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
-from app.storage.models import Attendance, DosimetrySubmission, RoleAssignment, Staff
+from app.storage.models import Absence, Attendance, DosimetrySubmission, RoleAssignment, Staff
 
 
 def list_staff(db: Database) -> list[StaffRecord]:
@@ -41,7 +41,8 @@ def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = N
 
 def delete_staff(db: Database, staff_id: str, user: str | None = None) -> Change:
     with db.transaction(user=user) as session:
-        for model, what in ((Attendance, "meeting attendance"), (DosimetrySubmission, "dosimetry submissions")):
+        for model, what in ((Attendance, "meeting attendance"), (DosimetrySubmission, "dosimetry submissions"),
+                            (RoleAssignment, "role assignments"), (Absence, "leave on record")):
             if session.scalars(select(model).where(model.staff_id == staff_id).limit(1)).first() is not None:
                 raise ValidationFailed({"staff_id": f"this person has {what} on record; end their roles instead"}, "person")
         before = remove(session, Staff, (staff_id,), "person")

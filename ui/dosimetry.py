@@ -1,0 +1,100 @@
+"""Dosimetry: physics leads log submissions and see which enrolled cases still need one."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
+
+from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
+from app.services import dosimetry, staff
+from app.storage.database import Database
+from ui.record_form import Field
+from ui.record_page import RecordPage
+
+TECHNIQUES = ("3D-CRT", "IMRT", "VMAT", "SBRT", "Electrons", "Protons", "Other")
+
+
+def _record(v: dict) -> DosimetryRecord:
+    try:
+        metrics = parse_metrics(v.get("metrics") or "")
+    except ValueError:
+        metrics = {"": -1.0}  # reported as a problem by the validator
+    return DosimetryRecord(v["case_id"], v["submitted_on"], v["staff_id"] or "", v["technique"] or "",
+                           v["total_dose_gy"] or None, v["fractions"] or None, metrics)
+
+
+def _problems(v: dict) -> dict[str, str]:
+    problems = validate_dosimetry(_record(v))
+    try:
+        parse_metrics(v.get("metrics") or "")
+    except ValueError as exc:
+        problems["metrics"] = f"write name=value;name=value ({exc})"
+    return problems
+
+
+class DosimetryPage(QWidget):
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        def people() -> tuple[tuple[str, object], ...]:
+            return tuple((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
+                         if p.profession in ("physicist", "dosimetrist"))
+
+        self.list = RecordPage(
+            db, "Submissions",
+            [("case_id", "Case"), ("project", "Project"), ("submitted_on", "Submitted"), ("staff_name", "By"),
+             ("technique", "Technique"), ("total_dose_gy", "Total dose (Gy)"), ("fractions", "Fractions"),
+             ("per_fraction", "Gy per fraction"), ("metrics_text", "Metrics")],
+            self.rows,
+            lambda: [Field("case_id", "&Case ID", read_only_when_editing=True),
+                     Field("submitted_on", "&Submitted on", "date"),
+                     Field("staff_id", "Submitted &by", "choice", people()),
+                     Field("technique", "&Technique", "choice", tuple((t, t) for t in TECHNIQUES)),
+                     Field("total_dose_gy", "Total &dose (Gy)", "float"), Field("fractions", "&Fractions", "int"),
+                     Field("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)")],
+            lambda v, old: dosimetry.save_submission(db, _record(v), submission_id=old["id"] if old else None),
+            lambda r: dosimetry.delete_submission(db, r["id"]),
+            _problems,
+            lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
+        )
+        self.missing_label = QLabel()
+        self.missing = QListWidget()
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(0, 0, 0, 0)
+        side_layout.addWidget(self.missing_label)
+        side_layout.addWidget(self.missing, 1)
+        splitter = QSplitter()
+        splitter.addWidget(self.list)
+        splitter.addWidget(side)
+        splitter.setSizes([900, 300])
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>Dosimetry</h2>"))
+        layout.addWidget(splitter, 1)
+        remember = self.list._remember
+
+        def remember_and_recount(change) -> None:  # type: ignore[no-untyped-def]
+            remember(change)
+            self.show_missing()
+
+        self.list._remember = remember_and_recount  # type: ignore[method-assign]
+        self.show_missing()
+
+    def rows(self) -> list[dict]:
+        result = []
+        for s in dosimetry.list_submissions(self.db):
+            row = dataclasses.asdict(s)
+            row["per_fraction"] = round(s.total_dose_gy / s.fractions, 2) if s.fractions else None
+            row["metrics_text"] = format_metrics(s.metrics)
+            row["metrics"] = format_metrics(s.metrics)
+            result.append(row)
+        return result
+
+    def show_missing(self) -> None:
+        count, rows = dosimetry.missing_submissions(self.db, dt.date.today())
+        self.missing_label.setText(f"<b>Enrolled breast and lung cases without a submission: {count:,}</b>"
+                                   + (f" (oldest {len(rows)} listed)" if count > len(rows) else ""))
+        self.missing.clear()
+        self.missing.addItems([f"{cid} · {project} · enrolled {enrolled.isoformat()}" for cid, project, enrolled in rows])

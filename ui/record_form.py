@@ -1,0 +1,163 @@
+"""A form built from field declarations: typed widgets, problems shown as the user types,
+input kept when a save is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import label
+from app.services.editing import Change, NotFound, ValidationFailed
+from ui.case_form import date_of, optional_date, set_date
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    caption: str
+    kind: str = "text"  # text, date, bool, choice, int, float
+    choices: tuple[tuple[str, Any], ...] = ()  # (shown, value); a None value means "none"
+    read_only_when_editing: bool = False
+
+
+def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple[str, Any], ...]:
+    return ((blank, None),) * (blank is not None) + tuple((label(v), v) for v in values)
+
+
+class RecordForm(QDialog):
+    def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any]], Change],
+                 values: dict[str, Any] | None = None, validate: Callable[[dict[str, Any]], dict[str, str]] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.fields = fields
+        self._save = save
+        self._validate = validate
+        self.change: Change | None = None
+        self.widgets: dict[str, QWidget] = {}
+        form = QFormLayout()
+        for f in fields:
+            widget = self._widget(f)
+            self.widgets[f.key] = widget
+            form.addRow(f.caption, widget)
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setTextFormat(Qt.TextFormat.PlainText)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problems)
+        layout.addWidget(self.buttons)
+        if values:
+            self.set_values(values)
+            for f in fields:
+                if f.read_only_when_editing:
+                    self.widgets[f.key].setEnabled(False)
+        for w in self.widgets.values():
+            for signal in ("textChanged", "currentIndexChanged", "dateChanged", "toggled", "valueChanged"):
+                if hasattr(w, signal):
+                    getattr(w, signal).connect(self.check)
+        self.check()
+
+    @staticmethod
+    def _widget(f: Field) -> QWidget:
+        if f.kind == "date":
+            return optional_date()
+        if f.kind == "bool":
+            return QCheckBox()
+        if f.kind == "choice":
+            box = QComboBox()
+            for shown, value in f.choices:
+                box.addItem(shown, value)
+            return box
+        if f.kind == "int":
+            spin = QSpinBox()
+            spin.setRange(0, 100000)
+            return spin
+        if f.kind == "float":
+            spin = QDoubleSpinBox()
+            spin.setRange(0, 1000)
+            spin.setDecimals(2)
+            return spin
+        return QLineEdit()
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        for f in self.fields:
+            w, v = self.widgets[f.key], values.get(f.key)
+            if f.kind == "date":
+                set_date(w, v)  # type: ignore[arg-type]
+            elif f.kind == "bool":
+                w.setChecked(bool(v))  # type: ignore[attr-defined]
+            elif f.kind == "choice":
+                w.setCurrentIndex(max(w.findData(v), 0))  # type: ignore[attr-defined]
+            elif f.kind in ("int", "float"):
+                w.setValue(v or 0)  # type: ignore[attr-defined]
+            else:
+                w.setText("" if v is None else str(v))  # type: ignore[attr-defined]
+
+    def values(self) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for f in self.fields:
+            w = self.widgets[f.key]
+            if f.kind == "date":
+                result[f.key] = date_of(w)  # type: ignore[arg-type]
+            elif f.kind == "bool":
+                result[f.key] = w.isChecked()  # type: ignore[attr-defined]
+            elif f.kind == "choice":
+                result[f.key] = w.currentData()  # type: ignore[attr-defined]
+            elif f.kind in ("int", "float"):
+                result[f.key] = w.value()  # type: ignore[attr-defined]
+            else:
+                result[f.key] = w.text().strip()  # type: ignore[attr-defined]
+        return result
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        captions = {f.key: f.caption.replace("&", "") for f in self.fields}
+        for key, w in self.widgets.items():
+            w.setToolTip(problems.get(key, ""))
+            w.setStyleSheet("border: 1px solid palette(highlight);" if key in problems else "")
+        self.problems.setText("\n".join(f"• {captions.get(k, label(k))}: {m}" for k, m in problems.items()))
+
+    def check(self) -> dict[str, str]:
+        problems = self._validate(self.values()) if self._validate else {}
+        self.show_problems(problems)
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
+        return problems
+
+    def save(self) -> None:
+        if self.check():
+            return
+        try:
+            self.change = self._save(self.values())
+        except ValidationFailed as exc:
+            self.show_problems(exc.problems)
+            return
+        except (NotFound, ValueError) as exc:
+            self.problems.setText(str(exc))
+            return
+        self.accept()
+
+
+def as_date(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""

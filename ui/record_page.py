@@ -1,0 +1,150 @@
+"""A list of records with Add, Edit, Delete (asks first) and Undo of the last change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import CODES, label
+from app.services.editing import Change, NotFound, ValidationFailed, undo
+from app.storage.database import Database
+from ui.record_form import Field, RecordForm
+
+
+def shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return label(value) if value in CODES else value
+    return str(value)
+
+
+class RecordPage(QWidget):
+    """``rows()`` gives dicts; ``columns`` names which keys to show; the callables do the work."""
+
+    def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]],
+                 fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None], Change],
+                 delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
+                 describe: Callable[[dict], str] = lambda r: "this record") -> None:
+        super().__init__()
+        self.db = db
+        self.title = title
+        self.columns = columns
+        self._rows = rows
+        self.fields = fields
+        self._save = save
+        self._delete = delete
+        self._validate = validate
+        self._describe = describe
+        self.records: list[dict] = []
+        self.last_change: Change | None = None
+        self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
+        self.table = QTableWidget(0, len(columns))
+        self.table.setHorizontalHeaderLabels([c for _, c in columns])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSortingEnabled(True)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.add_button = QPushButton("&Add…")
+        self.edit_button = QPushButton("&Edit…")
+        self.delete_button = QPushButton("&Delete…")
+        self.undo_button = QPushButton("&Undo last change")
+        self.undo_button.setEnabled(False)
+        self.delete_button.setVisible(delete is not None)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel(f"<b>{title}</b>"))
+        bar.addStretch(1)
+        for b in (self.add_button, self.edit_button, self.delete_button, self.undo_button):
+            bar.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        self.add_button.clicked.connect(lambda: self.open_form(None))
+        self.edit_button.clicked.connect(self.edit)
+        self.delete_button.clicked.connect(self.delete)
+        self.undo_button.clicked.connect(self.undo_last)
+        self.table.doubleClicked.connect(lambda _i: self.edit())
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.records = self._rows()
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(self.records))
+        for r, record in enumerate(self.records):
+            for c, (key, _) in enumerate(self.columns):
+                item = QTableWidgetItem(shown(record.get(key)))
+                item.setData(Qt.ItemDataRole.UserRole, r)
+                self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(self.table.horizontalHeader().sortIndicatorSection(),
+                                self.table.horizontalHeader().sortIndicatorOrder())
+        self.table.resizeColumnsToContents()
+
+    def selected(self) -> dict | None:
+        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
+        return self.records[item.data(Qt.ItemDataRole.UserRole)] if item else None
+
+    def open_form(self, record: dict | None) -> None:
+        fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
+        form = RecordForm(f"{'Edit' if record else 'Add'}: {self.title.lower()}", fields,
+                          lambda values: self._save(values, record), record, self._validate, self)
+        if self.form_hook:
+            self.form_hook(form)
+        elif not form.exec():
+            return
+        if form.change:
+            self._remember(form.change)
+
+    def edit(self) -> None:
+        record = self.selected()
+        if record:
+            self.open_form(record)
+
+    def delete(self) -> None:
+        record = self.selected()
+        if not record or self._delete is None:
+            return
+        if QMessageBox.question(self, "Delete?", f"Delete {self._describe(record)}? You can undo this right after.") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            self._remember(self._delete(record))
+        except (ValidationFailed, NotFound) as exc:
+            QMessageBox.warning(self, "Not deleted", str(exc))
+
+    def _remember(self, change: Change | None) -> None:
+        self.last_change = change
+        self.undo_button.setEnabled(change is not None)
+        self.undo_button.setToolTip(change.description if change else "")
+        self.refresh()
+
+    def undo_last(self) -> None:
+        if self.last_change:
+            undo(self.db, self.last_change)
+        self._remember(None)

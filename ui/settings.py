@@ -1,0 +1,100 @@
+"""Settings: where the database is, which program (policy) year applies, the facility's details."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
+from app.rules.policy_file import available_years
+from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
+from app.storage.database import Database
+
+
+class SettingsPage(QWidget):
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self.location = QLabel(db.display_name)
+        self.location.setWordWrap(True)
+        self.name = QLineEdit()
+        self.kind = QComboBox()
+        for code in FACILITY_KINDS:
+            self.kind.addItem(label(code), code)
+        self.oncologists = QSpinBox()
+        self.oncologists.setRange(0, 200)
+        self.joined = QDateEdit()
+        self.joined.setCalendarPopup(True)
+        self.joined.setDisplayFormat("yyyy-MM-dd")
+        self.baseline = QSpinBox()
+        self.baseline.setRange(2000, 2100)
+        self.projects = QLineEdit()
+        self.projects.setToolTip(f"Comma list of: {', '.join(PROJECTS)}")
+        self.period_start = QLineEdit()
+        self.period_start.setPlaceholderText("MM-DD, e.g. 01-01")
+        self.policy_year = QComboBox()
+        self.policy_year.addItem("Automatic (the program year of the as-of date)", None)
+        for year in available_years():
+            self.policy_year.addItem(str(year), year)
+        self.save_button = QPushButton("Save facility details")
+        self.save_button.clicked.connect(self.save)
+        form = QFormLayout()
+        form.addRow("Database", self.location)
+        form.addRow("Facility &name", self.name)
+        form.addRow("&Kind", self.kind)
+        form.addRow("&Radiation oncologists", self.oncologists)
+        form.addRow("&Joined MROQC on", self.joined)
+        form.addRow("&Baseline year", self.baseline)
+        form.addRow("Active &projects", self.projects)
+        form.addRow("Enrollment period &starts", self.period_start)
+        form.addRow("Program (&policy) year", self.policy_year)
+        form.addRow("", self.save_button)
+        box = QWidget()
+        box.setLayout(form)
+        box.setMaximumWidth(720)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>Settings</h2>"))
+        layout.addWidget(box)
+        layout.addStretch(1)
+        self.load()
+
+    def load(self) -> None:
+        f = get_facility(self.db)
+        if f is None:
+            return
+        self.name.setText(f.name)
+        self.kind.setCurrentIndex(max(self.kind.findData(f.kind), 0))
+        self.oncologists.setValue(f.radiation_oncologists)
+        self.joined.setDate(QDate(f.joined_on.year, f.joined_on.month, f.joined_on.day))
+        self.baseline.setValue(f.baseline_year)
+        self.projects.setText(f.active_projects or ",".join(PROJECTS))
+        self.period_start.setText(f.enrollment_period_start or "01-01")
+        self.policy_year.setCurrentIndex(max(self.policy_year.findData(f.policy_year), 0))
+
+    def save(self) -> bool:
+        d = self.joined.date()
+        details = FacilityDetails(
+            name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
+            joined_on=dt.date(d.year(), d.month(), d.day()), baseline_year=self.baseline.value(),
+            active_projects=tuple(p.strip() for p in self.projects.text().split(",") if p.strip()),
+            enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData())
+        try:
+            save_facility(self.db, details, today=dt.date.today())
+        except FacilityError as exc:
+            QMessageBox.warning(self, "Not saved", f"{exc} Your entries are kept; correct them and save again.")
+            return False
+        QMessageBox.information(self, "Saved", "The facility details were saved.")
+        return True

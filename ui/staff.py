@@ -1,0 +1,104 @@
+"""Staff & roles: people, role assignments over time (with warnings), and leave and pauses."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+
+from app.domain import records
+from app.domain.vocabulary import (
+    ABSENCE_KINDS,
+    PHYSICIAN_TITLES,
+    PROFESSIONS,
+    PROJECTS,
+    ROLES,
+    label,
+)
+from app.services import letters, staff
+from app.storage.database import Database
+from ui.record_form import Field, choices_of
+from ui.record_page import RecordPage
+
+
+def _people_choices(db: Database, blank: str | None = None) -> tuple[tuple[str, object], ...]:
+    people = tuple((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db))
+    return (((blank, None),) if blank else ()) + people
+
+
+class StaffPage(QWidget):
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.people = RecordPage(
+            db, "People",
+            [("staff_id", "Staff ID"), ("name", "Name"), ("profession", "Profession"), ("physician_title", "Title"),
+             ("works_on_mroqc", "Works on MROQC"), ("treats_mroqc_patients", "Treats MROQC patients"),
+             ("cmd_id", "CMD ID"), ("arrt_id", "ARRT ID"), ("pgip_member_since", "PGIP since"), ("email", "E-mail")],
+            lambda: [dataclasses.asdict(s) for s in staff.list_staff(db)],
+            [Field("staff_id", "Staff &ID", read_only_when_editing=True), Field("name", "&Name"),
+             Field("profession", "&Profession", "choice", choices_of(PROFESSIONS)),
+             Field("physician_title", "Physician &title", "choice", choices_of(PHYSICIAN_TITLES, "(none)")),
+             Field("works_on_mroqc", "Works on &MROQC", "bool"),
+             Field("treats_mroqc_patients", "Treats MROQC &patients", "bool"),
+             Field("cmd_id", "&CMD ID"), Field("arrt_id", "&ARRT ID"), Field("pgip_member_since", "P&GIP member since", "date"),
+             Field("email", "&E-mail")],
+            lambda v, old: staff.save_staff(db, records.StaffRecord(**v), original_id=old["staff_id"] if old else None),
+            lambda r: staff.delete_staff(db, r["staff_id"]),
+            lambda v: records.validate_staff(records.StaffRecord(**v)),
+            lambda r: r["name"],
+        )
+        self.roles = RecordPage(
+            db, "Role assignments",
+            [("role", "Role"), ("name", "Held by"), ("start", "From"), ("end", "To")],
+            lambda: [dataclasses.asdict(r) for r in staff.list_roles(db)],
+            lambda: [Field("staff_id", "&Person", "choice", _people_choices(db)),
+                     Field("role", "&Role", "choice", choices_of(ROLES)),
+                     Field("start", "&From", "date"), Field("end", "&To (blank: continuing)", "date")],
+            lambda v, old: staff.save_role(db, v["staff_id"], v["role"], v["start"], v["end"],
+                                           assignment_id=old["id"] if old else None),
+            lambda r: staff.delete_role(db, r["id"]),
+            lambda v: records.validate_role(v["role"], v["start"], v["end"]),
+            lambda r: f"{label(r['role'])} assignment of {r['name']}",
+        )
+        self.leave = RecordPage(
+            db, "Leave, vacations and enrollment pauses",
+            [("name", "Who"), ("kind", "Kind"), ("start", "From"), ("end", "To"), ("approved", "Approved"),
+             ("project", "Project")],
+            lambda: [dataclasses.asdict(a) for a in letters.list_absences(db)],
+            lambda: [Field("staff_id", "&Person (blank: whole facility)", "choice", _people_choices(db, "(whole facility)")),
+                     Field("kind", "&Kind", "choice", choices_of(ABSENCE_KINDS)), Field("start", "&From", "date"),
+                     Field("end", "&To", "date"), Field("approved", "&Approved", "bool"),
+                     Field("project", "P&roject (pauses only; blank: all)", "choice", choices_of(PROJECTS, "(all projects)"))],
+            lambda v, old: letters.save_absence(db, v["kind"], v["start"], v["end"], v["approved"], v["staff_id"],
+                                                v["project"], absence_id=old["id"] if old else None),
+            lambda r: letters.delete_absence(db, r["id"]),
+            lambda v: records.validate_absence(v["kind"], v["start"], v["end"], v["staff_id"], v["project"]),
+            lambda r: f"the {label(r['kind']).lower()} of {r['name']}",
+        )
+        remember = self.roles._remember
+
+        def remember_and_warn(change) -> None:  # type: ignore[no-untyped-def]
+            remember(change)
+            self.show_warnings()
+
+        self.roles._remember = remember_and_warn  # type: ignore[method-assign]
+        tabs = QTabWidget()
+        tabs.addTab(self.people, "People")
+        roles_tab = QWidget()
+        roles_layout = QVBoxLayout(roles_tab)
+        roles_layout.addWidget(self.warnings)
+        roles_layout.addWidget(self.roles, 1)
+        tabs.addTab(roles_tab, "Roles")
+        tabs.addTab(self.leave, "Leave && pauses")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<h2>Staff & roles</h2>"))
+        layout.addWidget(tabs, 1)
+        self.show_warnings()
+
+    def show_warnings(self) -> None:
+        warnings = staff.role_warnings(staff.list_roles(self.db), dt.date.today())
+        self.warnings.setText("<br>".join(f"⚠ {w}" for w in warnings) if warnings else "✓ Every required role is held.")
