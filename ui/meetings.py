@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
@@ -13,12 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.vocabulary import label
+from app.domain import records
+from app.domain.vocabulary import ATTENDANCE_ROLES, CE_CREDITS, MEETING_FORMATS, label
 from app.rules.meetings import MeetingVerdict
-from app.services.findings import meeting_verdicts
+from app.services import meetings as meeting_service
+from app.services import staff as staff_service
+from app.services.findings import meeting_verdicts, substitute_verdict
 from app.services.meetings import meeting_years
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.record_form import Field, choices_of
+from ui.record_page import RecordPage
 from ui.workers import run_in_background
 
 HEADERS = ["Date", "Format", "Role", "Attended for the role", "Coverage", "Verdict", "Why / notes"]
@@ -43,14 +51,67 @@ class MeetingsPage(QWidget):
         top.addStretch(1)
         top.addWidget(QLabel("Year"))
         top.addWidget(self.year)
+        self.meeting_list = RecordPage(
+            db, "Meetings",
+            [("date", "Date"), ("meeting_id", "Meeting ID"), ("format", "Format"), ("title", "Title"), ("location", "Location")],
+            lambda: [dataclasses.asdict(m) for m in meeting_service.list_meetings(db)],
+            [Field("meeting_id", "Meeting &ID", read_only_when_editing=True), Field("date", "&Date", "date"),
+             Field("format", "&Format", "choice", choices_of(MEETING_FORMATS)), Field("title", "&Title"),
+             Field("location", "&Location")],
+            lambda v, old: meeting_service.save_meeting(db, v["meeting_id"], v["date"], v["format"], v["title"],
+                                                        v["location"], original_id=old["meeting_id"] if old else None),
+            lambda r: meeting_service.delete_meeting(db, r["meeting_id"]),
+            lambda v: records.validate_meeting(v["meeting_id"], v["date"], v["format"]),
+            lambda r: f"the meeting of {r['date']}",
+        )
+        self.attendance = RecordPage(
+            db, "Attendance of the selected meeting",
+            [("role", "Attended for"), ("name", "Person"), ("ce_credit", "CE credit requested")],
+            self.attendance_rows,
+            lambda: [Field("role", "Attended &for", "choice", choices_of(ATTENDANCE_ROLES)),
+                     Field("staff_id", "&Person", "choice", tuple((f"{p.name} ({label(p.profession)})", p.staff_id)
+                                                               for p in staff_service.list_staff(db))),
+                     Field("ce_credit", "&CE credit requested", "choice", choices_of(CE_CREDITS, "(none)"))],
+            lambda v, old: meeting_service.save_attendance(db, self.current_meeting() or "", v["role"], v["staff_id"],
+                                                           v["ce_credit"], attendance_id=old["id"] if old else None),
+            lambda r: meeting_service.delete_attendance(db, r["id"]),
+            lambda v: records.validate_attendance(v["role"], v["staff_id"], v["ce_credit"]),
+            lambda r: f"{r['name']}'s attendance",
+            advise=lambda v: substitute_verdict(db, self.current_meeting(), v["role"], v["staff_id"]),
+        )
+        for page in (self.meeting_list, self.attendance):
+            remember = page._remember
+
+            def remember_and_judge(change, remember=remember) -> None:  # type: ignore[no-untyped-def]
+                remember(change)
+                self.refresh()
+
+            page._remember = remember_and_judge  # type: ignore[method-assign]
+        self.meeting_list.table.itemSelectionChanged.connect(self.attendance.refresh)
+        self.meeting_list.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # the latest meeting first
+        self.meeting_list.table.selectRow(0)
+        editing = QHBoxLayout()
+        editing.addWidget(self.meeting_list, 3)
+        editing.addWidget(self.attendance, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(editing, 2)
+        layout.addWidget(QLabel("<b>Coverage of each required role and the policy verdict</b>"))
         layout.addWidget(self.note)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 3)
         self.load_years()
         self.year.currentIndexChanged.connect(self.refresh)
+        self.attendance.refresh()
         as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
+
+    def current_meeting(self) -> str | None:
+        record = self.meeting_list.selected() if hasattr(self, "meeting_list") else None
+        return record["meeting_id"] if record else None
+
+    def attendance_rows(self) -> list[dict]:
+        meeting_id = self.current_meeting()
+        return [dataclasses.asdict(a) for a in meeting_service.list_attendance(self.db, meeting_id)] if meeting_id else []
 
     def load_years(self) -> None:
         self.year.clear()
@@ -89,6 +150,5 @@ class MeetingsPage(QWidget):
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
-        self.note.setText(f"{len(verdicts)} meeting(s) up to {self.as_of.day.isoformat()}. "
-                          "Entering and editing attendance comes in a coming version; import it with the workbook.")
+        self.note.setText(f"{len(verdicts)} meeting(s) of the year up to {self.as_of.day.isoformat()}.")
         self.table.setSortingEnabled(False)

@@ -45,12 +45,15 @@ def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple
 class RecordForm(QDialog):
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any]], Change],
                  values: dict[str, Any] | None = None, validate: Callable[[dict[str, Any]], dict[str, str]] | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.fields = fields
         self._save = save
         self._validate = validate
+        self._advise = advise
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
         self.change: Change | None = None
         self.widgets: dict[str, QWidget] = {}
         form = QFormLayout()
@@ -67,6 +70,7 @@ class RecordForm(QDialog):
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.advice)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         if values:
@@ -140,8 +144,11 @@ class RecordForm(QDialog):
         self.problems.setText("\n".join(f"• {captions.get(k, label(k))}: {m}" for k, m in problems.items()))
 
     def check(self) -> dict[str, str]:
-        problems = self._validate(self.values()) if self._validate else {}
+        values = self.values()
+        problems = self._validate(values) if self._validate else {}
         self.show_problems(problems)
+        if self._advise:
+            self.advice.setText(self._advise(values))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
         return problems
 

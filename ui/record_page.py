@@ -43,7 +43,8 @@ class RecordPage(QWidget):
     def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]],
                  fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None], Change],
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
-                 describe: Callable[[dict], str] = lambda r: "this record") -> None:
+                 describe: Callable[[dict], str] = lambda r: "this record",
+                 advise: Callable[[dict], str] | None = None) -> None:
         super().__init__()
         self.db = db
         self.title = title
@@ -54,6 +55,7 @@ class RecordPage(QWidget):
         self._delete = delete
         self._validate = validate
         self._describe = describe
+        self._advise = advise
         self.records: list[dict] = []
         self.last_change: Change | None = None
         self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
@@ -113,7 +115,7 @@ class RecordPage(QWidget):
     def open_form(self, record: dict | None) -> None:
         fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
         form = RecordForm(f"{'Edit' if record else 'Add'}: {self.title.lower()}", fields,
-                          lambda values: self._save(values, record), record, self._validate, self)
+                          lambda values: self._save(values, record), record, self._validate, self, self._advise)
         if self.form_hook:
             self.form_hook(form)
         elif not form.exec():

@@ -177,3 +177,38 @@ def programs_json(figures: ProgramFigures) -> dict[str, Any]:
         "p4p_payment_expected": figures.p4p_payment,
         "mvc_questionnaire_due": figures.mvc_questionnaire_due,
     })
+
+
+def substitute_verdict(db: Database, meeting_id: str | None, role: str | None, staff_id: str | None) -> str:
+    """What the attendance policy says about this person attending for this role, in words.
+
+    Reads only the people, roles and that meeting's attendance, so the form can ask on every change.
+    """
+    from app.domain.vocabulary import REQUIRED_ROLES
+    from app.rules.meetings import judge_substitute
+
+    if not (meeting_id and role and staff_id) or role not in REQUIRED_ROLES:
+        return ""
+    with db.reader() as session:
+        meeting = session.get(Meeting, meeting_id)
+        f = _facility(session)
+        if meeting is None:
+            return ""
+        person = session.get(Staff, staff_id)
+        holders = [r.staff_id for r in session.scalars(select(RoleAssignment).where(
+            RoleAssignment.role == role, RoleAssignment.start <= meeting.date))
+            if r.end is None or r.end >= meeting.date]
+        others = tuple(a.role for a in session.scalars(select(Attendance).where(
+            Attendance.meeting_id == meeting_id, Attendance.staff_id == staff_id))
+            if a.role != role and a.role in REQUIRED_ROLES)
+        policy = load_policy(f.policy_year, meeting.date)
+        info = FacilityInfo(f.name, f.joined_on, f.baseline_year, f.radiation_oncologists, PROJECTS)
+        snapshot = FacilitySnapshot(facility=info)
+        plain_person = Person(person.staff_id, person.name, person.profession, person.physician_title,
+                              person.works_on_mroqc, person.treats_mroqc_patients, person.cmd_id) if person else None
+    if staff_id in holders:
+        return "✓ Holder of the role on the meeting date."
+    ok, why, notes = judge_substitute(plain_person, role, snapshot, policy, others)
+    if ok:
+        return "✓ Acceptable substitute." + (f" Note: {notes[0]}." if notes else "")
+    return f"✕ Not an acceptable substitute: {why}. It will be recorded and reported as a violation."

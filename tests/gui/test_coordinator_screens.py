@@ -117,3 +117,35 @@ def test_settings_save_and_refuse_bad_input(qtbot, db, monkeypatch) -> None:
     assert page.save() is True
     facility = get_facility(db)
     assert facility.enrollment_period_start == "07-01" and facility.policy_year == 2025
+
+
+def test_meeting_with_a_substitute_and_the_verdict_as_it_is_chosen(qtbot, db) -> None:
+    from ui.as_of import AsOf
+    from ui.meetings import MeetingsPage
+    from ui.workers import pool
+
+    for sid, name, profession in (("CC", "Dr. Champ", "radiation_oncologist"), ("RES", "Dr. Resident", "resident")):
+        staff.save_staff(db, StaffRecord(staff_id=sid, name=name, profession=profession))
+    staff.save_role(db, "CC", "clinical_champion", dt.date(2020, 1, 1), None)
+    page = MeetingsPage(db, AsOf(dt.date(2025, 12, 31)))
+    qtbot.addWidget(page)
+    submit(page.meeting_list, meeting_id="M-2025-03", date=dt.date(2025, 3, 5), format="in_person", title="Spring")
+    page.meeting_list.table.selectRow(0)
+    captured = {}
+
+    def hook(form: RecordForm) -> None:
+        fill(form, role="clinical_champion", staff_id="RES")
+        captured["advice"] = form.advice.text()
+        fill(form, staff_id="CC")
+        captured["holder"] = form.advice.text()
+        fill(form, staff_id="RES")
+        form.save()
+
+    page.attendance.form_hook = hook
+    page.attendance.add_button.click()
+    assert "Not an acceptable substitute" in captured["advice"] and "resident" in captured["advice"]
+    assert "Holder" in captured["holder"]
+    pool().waitForDone(10000)
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=5000)
+    texts = [page.table.item(r, 5).text() for r in range(3)]
+    assert any(t.startswith("VIOLATION") for t in texts)
