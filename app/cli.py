@@ -310,10 +310,6 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_not_yet(args: argparse.Namespace) -> int:
-    raise UsageError(f"'{args.command}' is not available in this version yet.")
-
-
 def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from ui.application import run_gui
