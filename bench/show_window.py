@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 
@@ -17,7 +18,7 @@ def main(argv: list[str]) -> int:
         window = QMainWindow()
         window.show()
         app.processEvents()
-        return 0
+        os._exit(0)  # measured to "shown", like the app below
     from app.storage.database import open_database, sqlite_url
     from ui.main_window import MainWindow
 
@@ -25,6 +26,8 @@ def main(argv: list[str]) -> int:
     window.resize(1366, 768)
     window.show()
     app.processEvents()
+    if "--scroll" not in argv:
+        os._exit(0)  # shown: the dashboard's evaluation goes on in the background, not timed here
     if "--scroll" in argv:
         window.show_area("Enrollment")
         app.processEvents()
@@ -34,8 +37,11 @@ def main(argv: list[str]) -> int:
             bar.setValue(int(bar.maximum() * fraction))
             app.processEvents()
     if "--rss" in argv:
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    return 0
+        from ui.workers import pool
+
+        pool().waitForDone()  # the dashboard's evaluation counts toward the peak too
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, flush=True)
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,11 @@ The window only knows which pages exist; each page lives in its own module and t
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings
+import shiboken6
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,6 +31,11 @@ from ui.as_of import AsOf
 from ui.enrollment import EnrollmentPage
 from ui.placeholder import ComingPage
 
+PAGE_MODULES: dict[str, str] = {
+    "Dashboard": "dashboard", "Dosimetry": "dosimetry", "Staff & roles": "staff", "Meetings": "meetings",
+    "Correspondence": "correspondence", "Findings": "findings", "QIP tracker": "qip_tracker", "Programs": "programs",
+    "Reports": "reports", "Audit log": "audit_log", "Settings": "settings",
+}
 AREAS: tuple[tuple[str, str], ...] = (
     ("Dashboard", "Status of every QIP trigger at a glance, enrollment against last year, what is due."),
     ("Enrollment", ""),
@@ -76,7 +83,14 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.statusBar().addWidget(QLabel(f"{self.facility_name}  ·  {db.display_name}"))
         self._restore_geometry()
-        self.show_area("Dashboard")
+        self.nav.blockSignals(True)
+        self.nav.setCurrentRow(0)
+        self.nav.blockSignals(False)
+        QTimer.singleShot(0, self._open_first_area)  # the window appears first; its first page fills in next
+
+    def _open_first_area(self) -> None:
+        if shiboken6.isValid(self) and AREAS[self.nav.currentRow()][0] not in self.pages:
+            self._show_row(self.nav.currentRow())
 
     @property
     def enrollment_page(self) -> EnrollmentPage:
@@ -101,47 +115,38 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
 
     def _make_page(self, name: str) -> QWidget:
-        from ui import (
-            audit_log,
-            correspondence,
-            dashboard,
-            dosimetry,
-            findings,
-            meetings,
-            programs,
-            qip_tracker,
-            reports,
-            settings,
-            staff,
-        )
 
         if name == "Enrollment":
             return EnrollmentPage(self.db)
+        module_name = PAGE_MODULES.get(name)
+        if module_name is None:
+            return ComingPage(name, self._descriptions[name])
+        module = importlib.import_module(f"ui.{module_name}")  # each page's imports load when it is first opened
         if name == "Dashboard":
-            return dashboard.DashboardPage(self.db, self.as_of)
+            return module.DashboardPage(self.db, self.as_of)
         if name == "Findings":
-            page = findings.FindingsPage(self.db, self.as_of)
+            page = module.FindingsPage(self.db, self.as_of)
             page.show_case.connect(self.show_case)
             page.episode_opened.connect(self._episode_opened)
             return page
         if name == "QIP tracker":
-            return qip_tracker.QipTrackerPage(self.db, self.as_of)
+            return module.QipTrackerPage(self.db, self.as_of)
         if name == "Meetings":
-            return meetings.MeetingsPage(self.db, self.as_of)
+            return module.MeetingsPage(self.db, self.as_of)
         if name == "Programs":
-            return programs.ProgramsPage(self.db, self.as_of)
+            return module.ProgramsPage(self.db, self.as_of)
         if name == "Reports":
-            return reports.ReportsPage(self.db, self.as_of)
+            return module.ReportsPage(self.db, self.as_of)
         if name == "Audit log":
-            return audit_log.AuditLogPage(self.db)
+            return module.AuditLogPage(self.db)
         if name == "Staff & roles":
-            return staff.StaffPage(self.db)
+            return module.StaffPage(self.db)
         if name == "Correspondence":
-            return correspondence.CorrespondencePage(self.db)
+            return module.CorrespondencePage(self.db)
         if name == "Dosimetry":
-            return dosimetry.DosimetryPage(self.db)
+            return module.DosimetryPage(self.db)
         if name == "Settings":
-            return settings.SettingsPage(self.db)
+            return module.SettingsPage(self.db)
         return ComingPage(name, self._descriptions[name])
 
     def show_area(self, name: str) -> None:

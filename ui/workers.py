@@ -43,9 +43,13 @@ class _Job(QRunnable):
             result = self.work()
         except Exception as exc:  # reported to the GUI thread, which shows a dialog
             log.error("background job failed: %s", "".join(traceback.format_exception_only(exc)).strip())
-            self.signals.failed.emit(exc)
+            outcome, value = self.signals.failed, exc
         else:
-            self.signals.done.emit(result)
+            outcome, value = self.signals.done, result
+        try:
+            outcome.emit(value)
+        except RuntimeError:  # the window closed while the job ran: nobody is left to tell
+            log.info("background job finished after its window closed")
 
 
 _live: set[_Signals] = set()

@@ -98,6 +98,16 @@ def _xlsx_cell(sheet: Any, value: Any, date_format: str = "yyyy-mm-dd") -> Any:
     return cell
 
 
+def _xlsx_value(sheet: Any, value: Any) -> Any:
+    """Plain values go in as they are (openpyxl types them, dates included); only text that
+    openpyxl would store as a formula needs a cell marked as a string."""
+    if isinstance(value, str):
+        return _xlsx_cell(sheet, value) if value.startswith("=") else value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
 def _widths(headers: Sequence[str], sample: list[Sequence[Any]]) -> list[float]:
     widths = [len(h) + 2 for h in headers]
     for row in sample:
@@ -130,7 +140,7 @@ def write_xlsx(out: Path, sheets: Sequence[Sheet]) -> int:
             sheet.append(header)
             count = 0
             for row in _chain(sample, rows):
-                sheet.append([_xlsx_cell(sheet, v) for v in row])
+                sheet.append([_xlsx_value(sheet, v) for v in row])
                 count += 1
             if count == 0 and spec.empty_note:
                 sheet.append([_xlsx_cell(sheet, spec.empty_note)])

@@ -8,8 +8,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-
 from app.storage.database import (
     SQLITE_HEADER,
     DatabaseError,
@@ -56,6 +54,8 @@ def inspect_file(path: Path) -> VerifyReport:
                     break
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path} is damaged and cannot be read ({exc}).") from None
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     if revision is None:
         problems.append("schema: no version recorded")

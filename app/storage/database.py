@@ -14,18 +14,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.paths import DB_URL_ENV, default_db_path
 from app.storage import audit
+from app.storage.schema_version import HEAD_REVISION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -59,7 +60,9 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def alembic_config(connection=None) -> Config:
+def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -68,6 +71,8 @@ def alembic_config(connection=None) -> Config:
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -90,13 +95,11 @@ def _check_sqlite_file(path: Path, must_exist: bool) -> None:
         header = handle.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
         raise DatabaseError(f"{path} is not an MROQC Facility Desk database (not a SQLite file); it was left untouched.")
-    try:
+    try:  # reads the schema page only; 'mroqc-desk verify' checks every page
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as probe:
-            result = probe.execute("PRAGMA quick_check").fetchone()
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path} is damaged and cannot be read ({exc}); restore a backup.") from None
-    if not result or result[0] != "ok":
-        raise DatabaseError(f"{path} is damaged ({result[0] if result else 'no answer'}); restore a backup.")
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -124,12 +127,28 @@ def copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
+def _recorded_revision(engine: Engine) -> str | None:
+    """The revision stamped in the database, read with plain SQL (no Alembic import)."""
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return None
+
+
 def _current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def _migrate(engine: Engine, path: Path | None) -> None:
+    if _recorded_revision(engine) == HEAD_REVISION:
+        return  # the everyday case: up to date, and Alembic stays unimported
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     head = script.get_current_head()
     current = _current_revision(engine)

@@ -132,3 +132,25 @@ def test_database_from_every_released_schema_upgrades(tmp_path: Path) -> None:
             assert session.get(Case, "C1").enrolled_on == dt.date(2024, 1, 5)
         assert get_facility(db).name.startswith("Schema")
         db.dispose()
+
+
+def test_known_revisions_match_the_migration_scripts() -> None:
+    """Opening an up-to-date database skips Alembic, so its list must equal the scripts'."""
+    from alembic.script import ScriptDirectory
+
+    from app.storage.schema_version import HEAD_REVISION, KNOWN_REVISIONS
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert script.get_current_head() == HEAD_REVISION
+    assert sorted(r.revision for r in script.walk_revisions()) == sorted(KNOWN_REVISIONS)
+
+
+def test_opening_an_up_to_date_database_does_not_import_alembic(db_path: Path) -> None:
+    import subprocess
+    import sys
+
+    open_database(sqlite_url(db_path), create=True).dispose()
+    code = ("import sys; from app.storage.database import open_database, sqlite_url; "
+            f"open_database(sqlite_url({str(db_path)!r})).dispose(); print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == "False"
