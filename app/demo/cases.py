@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from typing import Generic, TypeVar
 
+from app.demo.bulk import CHUNK
 from app.demo.staff import Assignment
 from app.demo.timeline import QUIET_PROJECT, Timeline
 
@@ -24,7 +25,6 @@ YEARLY_GROWTH = 0.03
 CLOSED_DAYS = ((1, 1), (7, 4), (12, 24), (12, 25), (12, 31))
 DEFAULT_CASES_PER_YEAR = (400, 600)
 ENROLL_WITHIN_DAYS = 20
-CHUNK = 10_000
 T = TypeVar("T")
 
 

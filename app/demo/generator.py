@@ -19,10 +19,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
-from app.demo.cases import CHUNK, CaseFactory, WorkCalendar, default_total
+from app.demo.bulk import CHUNK, BulkWriter
+from app.demo.cases import CaseFactory, WorkCalendar, default_total
 from app.demo.meetings import AttendanceBuilder, schedule
 from app.demo.office import correspondence, program_years
 from app.demo.staff import absences, assignments, away_days, roster
@@ -34,7 +32,6 @@ from app.storage.database import Database
 from app.storage.models import (
     Absence,
     Attendance,
-    Base,
     Case,
     Correspondence,
     DataEntry,
@@ -80,14 +77,6 @@ def _stream(seed: int, part: str) -> random.Random:
     return random.Random(f"mroqc-demo:{seed}:{part}")
 
 
-def _insert(session: Session, model: type[Base], rows: list[dict]) -> int:
-    """Core bulk insert on the table (bypassing the ORM's per-row bookkeeping)."""
-    table = model.__table__
-    for i in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[i:i + CHUNK])
-    return len(rows)
-
-
 def _facility(timeline: Timeline, oncologists: int) -> dict:
     """All projects active; pinned to the as-of year's policy when that policy file exists."""
     policy_year = timeline.as_of.year if timeline.as_of.year in available_years() else None
@@ -96,7 +85,7 @@ def _facility(timeline: Timeline, oncologists: int) -> dict:
             "active_projects": ",".join(PROJECTS), "enrollment_period_start": "01-01", "policy_year": policy_year}
 
 
-def _write_cases(session: Session, factory: CaseFactory, total: int) -> dict[str, int]:
+def _write_cases(writer: BulkWriter, factory: CaseFactory, total: int) -> dict[str, int]:
     """Stream the cases with their registry entries and dosimetry, one chunk at a time."""
     counts = {"cases": 0, "data entries": 0, "dosimetry submissions": 0}
     cases: list[dict] = []
@@ -104,9 +93,9 @@ def _write_cases(session: Session, factory: CaseFactory, total: int) -> dict[str
     doses: list[dict] = []
 
     def flush() -> None:
-        counts["cases"] += _insert(session, Case, cases)
-        counts["data entries"] += _insert(session, DataEntry, entries)
-        counts["dosimetry submissions"] += _insert(session, DosimetrySubmission, doses)
+        counts["cases"] += writer.insert(Case, cases)
+        counts["data entries"] += writer.insert(DataEntry, entries)
+        counts["dosimetry submissions"] += writer.insert(DosimetrySubmission, doses)
         cases.clear()
         entries.clear()
         doses.clear()
@@ -141,15 +130,16 @@ def generate_demo(db: Database, options: DemoOptions) -> DemoSummary:
 
     with db.transaction() as session:
         session.info["audited"] = False  # a bulk fixture: one summary entry below instead of one per row
-        _insert(session, Facility, [_facility(timeline, oncologists)])
-        counts = {"staff": _insert(session, Staff, [p.row() for p in staff]),
-                  "role assignments": _insert(session, RoleAssignment, [a.row() for a in roles]),
-                  "absences": _insert(session, Absence, away)}
-        counts.update(_write_cases(session, factory, max(0, total)))
-        counts.update({"meetings": _insert(session, Meeting, meetings),
-                       "attendance records": _insert(session, Attendance, attendance),
-                       "letters": _insert(session, Correspondence, letters),
-                       "program years": _insert(session, ProgramYear, verdicts)})
+        writer = BulkWriter(session)
+        writer.insert(Facility, [_facility(timeline, oncologists)])
+        counts = {"staff": writer.insert(Staff, [p.row() for p in staff]),
+                  "role assignments": writer.insert(RoleAssignment, [a.row() for a in roles]),
+                  "absences": writer.insert(Absence, away)}
+        counts.update(_write_cases(writer, factory, max(0, total)))
+        counts.update({"meetings": writer.insert(Meeting, meetings),
+                       "attendance records": writer.insert(Attendance, attendance),
+                       "letters": writer.insert(Correspondence, letters),
+                       "program years": writer.insert(ProgramYear, verdicts)})
         summary = DemoSummary(FACILITY_NAME, timeline.joined, options.as_of, counts)
         audit.note(session, f"Demo facility generated (seed {options.seed}): {summary}".replace("\n", " "))
     return summary

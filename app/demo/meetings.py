@@ -14,7 +14,7 @@ import random
 from app.demo.staff import Assignment, Person, holders
 from app.demo.timeline import Timeline
 
-#: (month, season) of the consortium's meetings; a three-meeting year drops summer or winter.
+#: (month, season) of the consortium's meetings; a three-meeting year has no winter meeting.
 SLOTS = ((3, "Spring"), (6, "Summer"), (10, "Fall"), (12, "Winter"))
 IN_PERSON_SEASONS = ("Spring", "Fall")
 ALL_VIRTUAL_YEARS = (2020, 2021)  # the pandemic years
@@ -24,7 +24,8 @@ CHAMPION_INELIGIBLE = ("RES-01", "MD-01", "NP-01")  # a resident, a CMO (the fac
 PHYSICS_INELIGIBLE = ("DOS-03", "RTT-01")  # not on MROQC / not physics
 CDA_SUBSTITUTES = ("RN-01", "ADM-01")  # work on MROQC
 CDA_INELIGIBLE = ("RN-02",)  # does not work on MROQC
-EXTRA_POOL = ("DOS-01", "DOS-02", "ADM-01", "RN-01", "RTT-01", "RTT-02", "RES-01", "MD-02")
+EXTRA_POOL = ("DOS-01", "DOS-02", "ADM-01", "RN-01", "RES-01", "MD-02")
+THERAPISTS = ("RTT-01", "RTT-02")
 CE_BY_PERSON = {"RTT-01": "arrt", "RTT-02": "asrt"}
 
 
@@ -39,12 +40,12 @@ def schedule(rng: random.Random, timeline: Timeline) -> list[dict]:
     """Three or four meetings a year, in person in spring and fall, by webinar otherwise."""
     rows = []
     for year in timeline.years():
-        dropped = None if rng.random() < 0.5 else rng.choice(("Summer", "Winter"))
+        dropped = None if rng.random() < 0.5 else "Winter"
         for month, season in SLOTS:
             if season == dropped:
                 continue
             day = _meeting_day(rng, year, month)
-            in_person = season in IN_PERSON_SEASONS and year not in ALL_VIRTUAL_YEARS and rng.random() < 0.9
+            in_person = season in IN_PERSON_SEASONS and year not in ALL_VIRTUAL_YEARS
             if not timeline.joined <= day <= timeline.as_of:
                 continue
             rows.append({
@@ -132,7 +133,7 @@ class AttendanceBuilder:
     def _champion(self, sheet: _Sheet, day: dt.date, forced: str | None) -> None:
         rng = self.rng
         current = holders(self.roles, "clinical_champion", day)
-        outcome = forced or self._outcome(0.80, 0.12, 0.04)
+        outcome = forced or self._outcome(0.82, 0.11, 0.025)
         if outcome == "holder" and current:
             sheet.sign("clinical_champion", current[0])
         elif outcome == "substitute":
@@ -146,7 +147,7 @@ class AttendanceBuilder:
     def _physics(self, sheet: _Sheet, day: dt.date) -> None:
         rng = self.rng
         current = holders(self.roles, "physics_lead", day)
-        outcome = self._outcome(0.82, 0.11, 0.03)
+        outcome = self._outcome(0.84, 0.11, 0.02)
         if outcome == "holder" and current:
             sheet.sign("physics_lead", current[0])
         elif outcome == "substitute":
@@ -158,7 +159,7 @@ class AttendanceBuilder:
     def _cda(self, sheet: _Sheet, day: dt.date, forced: str | None) -> None:
         rng = self.rng
         current = holders(self.roles, "cda", day)
-        outcome = forced or ("double" if rng.random() < 0.04 else self._outcome(0.80, 0.08, 0.03))
+        outcome = forced or ("double" if rng.random() < 0.025 else self._outcome(0.82, 0.08, 0.02))
         if outcome == "holder" and current:
             attending = current if len(current) > 1 and rng.random() < 0.4 else [rng.choice(current)]
             for staff_id in attending:
@@ -178,9 +179,13 @@ class AttendanceBuilder:
     def _extras(self, sheet: _Sheet, in_person: bool) -> None:
         """Colleagues who came along without covering a role."""
         rng = self.rng
+        if in_person:  # the therapists come for the in-person meetings, where CE credit is given
+            for staff_id in THERAPISTS:
+                if rng.random() < 0.7:
+                    sheet.sign("attendee", staff_id)
         others = [p.staff_id for p in self.oncologists] + list(EXTRA_POOL)
         pool = [s for s in others if s not in sheet.present()]
-        count = rng.randint(1, 3) if in_person else rng.randint(0, 2)
+        count = rng.randint(1, 2) if in_person else rng.randint(0, 2)
         for staff_id in rng.sample(pool, min(count, len(pool))):
             sheet.sign("attendee", staff_id)
 
@@ -188,9 +193,10 @@ class AttendanceBuilder:
         """CE requests at an in-person meeting: MDCB for CMDs, ARRT/ASRT for therapists."""
         for staff_id in sorted(sheet.present()):
             person = self.staff[staff_id]
-            credit = "mdcb" if person.profession == "dosimetrist" and person.cmd_id else CE_BY_PERSON.get(staff_id)
-            if credit and self.rng.random() < 0.75:
-                self._request(sheet, staff_id, credit)
+            if staff_id in CE_BY_PERSON:  # the therapists come for the certificate
+                self._request(sheet, staff_id, CE_BY_PERSON[staff_id])
+            elif person.profession == "dosimetrist" and person.cmd_id and self.rng.random() < 0.75:
+                self._request(sheet, staff_id, "mdcb")
 
     @staticmethod
     def _request(sheet: _Sheet, staff_id: str, credit: str) -> None:

@@ -24,33 +24,50 @@ SUBJECTS = (
 )
 
 
-def _reply(rng: random.Random, received: dt.date, due: dt.date, as_of: dt.date) -> dt.date | None:
-    """Mostly answered in time; a few late and a few never (or not yet)."""
-    roll = rng.random()
-    if roll < 0.86:
-        replied = received + dt.timedelta(days=rng.randint(1, max(1, (due - received).days)))
-    elif roll < 0.95:
+def _reply(rng: random.Random, received: dt.date, due: dt.date, fate: str, as_of: dt.date) -> dt.date | None:
+    """The reply date for a letter whose fate is ``on_time``, ``late`` or ``never``
+    (None also while the reply still lies after the as-of date)."""
+    if fate == "never":
+        return None
+    if fate == "late":
         replied = due + dt.timedelta(days=rng.randint(1, 20))
     else:
-        return None
+        replied = received + dt.timedelta(days=rng.randint(1, max(1, (due - received).days)))
     return replied if replied <= as_of else None
+
+
+def _fates(rng: random.Random, count: int) -> list[str]:
+    """Most letters of a year answered on time; zero to two late, now and then one never answered.
+    Counted per year rather than rolled per letter, so no seed makes a facility that ignores its mail."""
+    fates = ["on_time"] * count
+    slots = rng.sample(range(count), count)
+    for i in slots[:min(count, rng.choice((0, 0, 1, 1, 2)))]:
+        fates[i] = "late"
+    if count and rng.random() < 0.2:
+        fates[slots[-1]] = "never"
+    return fates
 
 
 def correspondence(rng: random.Random, timeline: Timeline) -> list[dict]:
     """6–12 letters a year; most need a reply, within 14 days unless the letter names a due date."""
     rows, seen = [], set()
     for year in timeline.years():
+        letters = []
         for month in sorted(rng.sample(range(1, 13), rng.randint(6, 12))):
             received = weekday_on_or_after(dt.date(year, month, rng.randint(1, 26)))
             subject, needs_reply = rng.choice(SUBJECTS)
             subject = f"{subject} ({received:%b %Y})"
-            if not timeline.joined <= received <= timeline.as_of or (received, subject) in seen:
-                continue
-            seen.add((received, subject))
-            due = received + dt.timedelta(days=rng.choice((10, 21, 30))) if rng.random() < 0.3 else None
-            replied = _reply(rng, received, due or received + dt.timedelta(days=14), timeline.as_of) if needs_reply else None
+            if timeline.joined <= received <= timeline.as_of and (received, subject) not in seen:
+                seen.add((received, subject))
+                letters.append((received, subject, needs_reply))
+        fates = iter(_fates(rng, sum(1 for *_, needs_reply in letters if needs_reply)))
+        for received, subject, needs_reply in letters:
+            due = received + dt.timedelta(days=rng.choice((10, 21, 30))) if needs_reply and rng.random() < 0.3 else None
+            replied = None
+            if needs_reply:
+                replied = _reply(rng, received, due or received + dt.timedelta(days=14), next(fates), timeline.as_of)
             rows.append({"received_on": received, "subject": subject, "reply_required": needs_reply,
-                         "due_on": due if needs_reply else None, "replied_on": replied})
+                         "due_on": due, "replied_on": replied})
     return rows
 
 

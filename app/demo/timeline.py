@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 ONE_DAY = dt.timedelta(days=1)
 LAG_GAP_DAYS = 38  # more than the 30-day data-lag limit, so the gap is a finding on its last days
-QUIET_DAYS = 38  # more than the 30-day zero-enrollment limit
+QUIET_DAYS = 52  # the 30-day zero-enrollment limit plus the longest usual enrollment delay
 QUIET_PROJECT = "lung"
 
 
