@@ -188,7 +188,7 @@ def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
 
 def bench_audit_pdf(runs: int, size: int, path: Path) -> list[Figure]:
     try:
-        from app.reports.audit_pdf import export_audit_pdf  # noqa: F401  (arrives with the reports issue)
+        from app.reports.audit_service import export_audit_pdf  # noqa: F401
     except ImportError:
         return []
     out = Path(tempfile.mkdtemp(prefix="mroqc-bench-")) / "audit.pdf"

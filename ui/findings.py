@@ -46,8 +46,26 @@ def case_ids(evidence: dict[str, Any]) -> list[str]:
     return ids
 
 
+def record_target(finding: dict[str, Any]) -> tuple[str, str] | None:
+    """The record a finding points at: ("case", id), ("meeting", date) or ("staff", id)."""
+    ids = case_ids(finding["evidence"])
+    if ids:
+        return "case", ids[0]
+    subject = finding["subject"]
+    if "meeting" in subject:
+        return "meeting", str(subject["meeting"])
+    if "staff" in subject:
+        return "staff", str(subject["staff"])
+    return None
+
+
+TARGET_WORDS = {"case": "Show the case in the register", "meeting": "Show the meeting",
+                "staff": "Show the staff member"}
+
+
 class FindingsPage(QWidget):
     show_case = Signal(str)
+    show_record = Signal(str, str)
     episode_opened = Signal()
 
     def __init__(self, db: Database, as_of: AsOf) -> None:
@@ -150,7 +168,9 @@ class FindingsPage(QWidget):
 
     def show_evidence(self, *_args: Any) -> None:
         finding = self.current()
-        self.jump.setEnabled(bool(finding and case_ids(finding["evidence"])))
+        target = record_target(finding) if finding else None
+        self.jump.setEnabled(target is not None)
+        self.jump.setText(TARGET_WORDS[target[0]] if target else "Show the records behind it")
         self.open_episode.setEnabled(bool(finding and finding["kind"] == "qip" and finding["severity"] == "trigger"))
         if not finding:
             self.evidence.setHtml("<i>Select a finding to see why it fired.</i>")
@@ -162,8 +182,13 @@ class FindingsPage(QWidget):
 
     def jump_to_case(self) -> None:
         finding = self.current()
-        if finding and (ids := case_ids(finding["evidence"])):
-            self.show_case.emit(ids[0])
+        target = record_target(finding) if finding else None
+        if target is None:
+            return
+        if target[0] == "case":
+            self.show_case.emit(target[1])
+        else:
+            self.show_record.emit(*target)
 
     def start_episode(self) -> None:
         finding = self.current()

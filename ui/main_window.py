@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         if name == "Findings":
             page = module.FindingsPage(self.db, self.as_of)
             page.show_case.connect(self.show_case)
+            page.show_record.connect(self.show_record)
             page.episode_opened.connect(self._episode_opened)
             return page
         if name == "QIP tracker":
@@ -162,6 +163,17 @@ class MainWindow(QMainWindow):
         page.eligible_to.enabled.setChecked(False)
         page.search.setText(case_id)
         page.apply_filters()
+
+    def show_record(self, kind: str, key: str) -> None:
+        """Jump from a finding to the meeting (by date) or the staff member behind it."""
+        if kind == "meeting":
+            self.show_area("Meetings")
+            page = self.page("Meetings")
+            page.select_meeting(key)  # type: ignore[attr-defined]
+        elif kind == "staff":
+            self.show_area("Staff & roles")
+            page = self.page("Staff & roles")
+            page.select_person(key)  # type: ignore[attr-defined]
 
     def _episode_opened(self) -> None:
         tracker = self.page("QIP tracker")

@@ -105,6 +105,17 @@ class MeetingsPage(QWidget):
         as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
 
+    def select_meeting(self, date_text: str) -> None:
+        """Select the meeting held on ``date_text`` (ISO) and show its year's verdicts."""
+        year_index = self.year.findData(int(date_text[:4]))
+        if year_index >= 0:
+            self.year.setCurrentIndex(year_index)
+        table = self.meeting_list.table
+        for row in range(table.rowCount()):
+            if table.item(row, 0).text() == date_text:
+                table.selectRow(row)
+                break
+
     def current_meeting(self) -> str | None:
         record = self.meeting_list.selected() if hasattr(self, "meeting_list") else None
         return record["meeting_id"] if record else None

@@ -86,7 +86,7 @@ class StaffPage(QWidget):
             self.show_warnings()
 
         self.roles._remember = remember_and_warn  # type: ignore[method-assign]
-        tabs = QTabWidget()
+        tabs = self.tabs = QTabWidget()
         tabs.addTab(self.people, "People")
         roles_tab = QWidget()
         roles_layout = QVBoxLayout(roles_tab)
@@ -98,6 +98,13 @@ class StaffPage(QWidget):
         layout.addWidget(QLabel("<h2>Staff & roles</h2>"))
         layout.addWidget(tabs, 1)
         self.show_warnings()
+
+    def select_person(self, staff_id: str) -> None:
+        table = self.people.table
+        for row in range(table.rowCount()):
+            if table.item(row, 0).text() == staff_id:
+                table.selectRow(row)
+                break
 
     def show_warnings(self) -> None:
         warnings = staff.role_warnings(staff.list_roles(self.db), dt.date.today())

@@ -147,3 +147,22 @@ def test_screenshot_command_saves_every_screen(tmp_path: Path, demo_file: Path) 
 
     assert main(["screenshot", "--db", str(demo_file), "--out", str(tmp_path / "shots"), "--as-of", "2025-06-30"]) == 0
     assert len(list((tmp_path / "shots").glob("*.png"))) == len(AREAS)
+
+
+def test_findings_jump_to_the_meeting_or_the_staff_member(qtbot, window: MainWindow) -> None:
+    from ui.findings import record_target
+
+    meeting = {"rule": "ATT-CC-ABSENT", "subject": {"role": "clinical_champion", "meeting": "2025-03-12"}, "evidence": {}}
+    person = {"rule": "CE-MDCB-NO-ID", "subject": {"staff": "PHY-01", "meeting": "2025-03-12"}, "evidence": {}}
+    assert record_target(meeting) == ("meeting", "2025-03-12")
+    assert record_target({**person, "subject": {"staff": "PHY-01"}}) == ("staff", "PHY-01")
+    window.show_record("staff", "PHY-01")
+    staff_page = window.page("Staff & roles")
+    assert window.stack.currentWidget() is staff_page
+    row = staff_page.people.table.currentRow()
+    assert staff_page.people.table.item(row, 0).text() == "PHY-01"
+    meetings = window.page("Meetings")
+    first = meetings.meeting_list.table.item(meetings.meeting_list.table.rowCount() - 1, 0).text()
+    window.show_record("meeting", first)
+    assert window.stack.currentWidget() is meetings
+    assert meetings.current_meeting() is not None
