@@ -92,6 +92,8 @@ class _Sheet:
 
 
 class AttendanceBuilder:
+    """Fills each meeting's sign-in sheet role by role, then the colleagues who came along."""
+
     def __init__(self, rng: random.Random, staff: list[Person], roles: list[Assignment]) -> None:
         self.rng = rng
         self.staff = {p.staff_id: p for p in staff}

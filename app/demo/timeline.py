@@ -33,13 +33,11 @@ class Window:
     def __contains__(self, day: object) -> bool:
         return isinstance(day, dt.date) and self.start <= day <= self.end
 
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days + 1
-
 
 @dataclass(frozen=True)
 class Timeline:
+    """The facility's history from joining MROQC to the as-of date, with its dated episodes."""
+
     joined: dt.date
     as_of: dt.date
     pause: Window | None
@@ -55,9 +53,6 @@ class Timeline:
     def at(self, fraction: float) -> dt.date:
         """The date a given fraction of the way from joining to the as-of date."""
         return self.joined + dt.timedelta(days=int(self.span_days * fraction))
-
-    def offset(self, day: dt.date) -> int:
-        return (day - self.joined).days
 
     def years(self) -> range:
         return range(self.joined.year, self.as_of.year + 1)
