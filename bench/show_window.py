@@ -14,9 +14,10 @@ def peak_rss_mb() -> float:
     """This process's own peak: VmHWM starts afresh at exec, while ru_maxrss carries over the
     peak of the process that forked us (the benchmark, after its big workbook runs)."""
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
