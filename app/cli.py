@@ -290,7 +290,8 @@ def cmd_programs(args: argparse.Namespace) -> int:
     print(f"FTE funding estimate {fte['year']}: {fte['cases']} cases / {fte['cases_per_fte']} = {fte['fte']:.2f} FTE "
           f"({fte['staffing']})")
     if fte["non_bcbsm_share"] is not None:
-        print(f"  non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} (projected {fte['projected_non_bcbsm_share']:.0%})")
+        print(f"  non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} (projected {fte['projected_non_bcbsm_share']:.0%})"
+              + (f"; {fte['unknown_payer_cases']} case(s) without a payer left out" if fte["unknown_payer_cases"] else ""))
     print(f"P4P payment for {as_of.year} expected: {figures['p4p_payment_expected']}")
     print(f"MVC participation-bonus questionnaire due: {figures['mvc_questionnaire_due']}")
     return EXIT_OK

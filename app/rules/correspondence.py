@@ -8,8 +8,11 @@ from app.rules.findings import Finding
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot, Letter
 
+RULE = "QIP-CORR-NORESPONSE"
+
 
 def due_date(letter: Letter, policy: Policy) -> dt.date:
+    """The letter's own due date, else received + the policy's reply days."""
     return letter.due_on or letter.received_on + dt.timedelta(days=policy.reply_days)
 
 
@@ -23,6 +26,8 @@ def unanswered(letter: Letter, policy: Policy, as_of: dt.date) -> str | None:
 
 
 def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """QIP-CORR-NORESPONSE over letters received in (D − lookback, D]: one late letter is a warning
+    (a nudge before it counts), two or more a trigger."""
     since = as_of - dt.timedelta(days=policy.correspondence_lookback_days)
     late = []
     for letter in sorted(snapshot.letters, key=lambda x: x.received_on):
@@ -37,7 +42,7 @@ def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -
         return []
     severity = "trigger" if len(late) >= 2 else "warning"
     return [Finding(
-        "QIP-CORR-NORESPONSE", "qip", severity, {},
+        RULE, "qip", severity, {},
         f"{len(late)} letter(s) from the last {policy.correspondence_lookback_days} days were not answered by their due date"
         + (" (two or more is a QIP trigger)." if severity == "trigger" else " (a second one would be a QIP trigger)."),
         {"letters": late, "count": len(late)},

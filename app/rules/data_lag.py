@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+from app.rules.enrollment import paused
 from app.rules.findings import Finding, day_range
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
+
+RULE = "QIP-DATA-LAG"
 
 
 def excused(snapshot: FacilitySnapshot, day: dt.date) -> str | None:
     """Why a day without data entry does not count, or None.
 
-    A facility-wide approved enrollment pause excuses the day (a one-project pause does not:
-    the other projects' data entry goes on); so does every CDA holder of the
-    day being on approved leave or vacation. A day with no CDA at all is not excused: a vacant
-    role is the facility's to fill (QIP-ROLE-VACANT reports it).
+    An approved enrollment pause excuses the day when it covers every active project (a
+    facility-wide pause does; a one-project pause does not, since the other projects' data entry
+    goes on). So does every CDA holder of the day being on approved leave or vacation. A day with
+    no CDA holder at all is not excused: a vacant role is the facility's to fill (QIP-ROLE-VACANT
+    reports it), not a reason the data may wait.
     """
-    if any(a.kind == "enrollment_pause" and a.approved and a.staff_id is None and a.project is None and a.covers(day)
-           for a in snapshot.absences):
+    projects = snapshot.facility.active_projects or (None,)  # None: a facility-wide pause only
+    if all(paused(snapshot, project, day) for project in projects):
         return "pause"
     holders = snapshot.holders("cda", day)
     if holders and all(
@@ -30,16 +34,20 @@ def excused(snapshot: FacilitySnapshot, day: dt.date) -> str | None:
 
 
 def data_lag(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """QIP-DATA-LAG: non-excused days in (E, D] above the limit, E the latest data-entry activity."""
     if snapshot.facility.joined_on > as_of:
         return []
-    last = snapshot.last_activity or snapshot.facility.joined_on
+    # E: the latest activity, never before the join date (no lag accrues before membership).
+    last = max(snapshot.last_activity or snapshot.facility.joined_on, snapshot.facility.joined_on)
     reasons = [excused(snapshot, day) for day in day_range(last, as_of)]
     counted = sum(1 for r in reasons if r is None)
     if counted <= policy.lag_days:
         return []
     return [Finding(
-        "QIP-DATA-LAG", "qip", "trigger", {},
-        f"No data entry since {last.isoformat()}: {counted} days that count (the limit is {policy.lag_days}).",
+        RULE, "qip", "trigger", {},
+        (f"No data entry since {last.isoformat()}" if last != snapshot.facility.joined_on or snapshot.last_activity == last
+         else f"No data entry since joining on {last.isoformat()}")
+        + f": {counted} days that count (the limit is {policy.lag_days}).",
         {"last_activity": last, "days_counted": counted, "limit": policy.lag_days,
          "days_excused_pause": reasons.count("pause"), "days_excused_cda_absence": reasons.count("cda_absent"),
          "no_activity_on_record": snapshot.last_activity is None},

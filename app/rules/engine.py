@@ -50,10 +50,13 @@ KINDS: tuple[str, ...] = ("qip", "attendance", "ce", "participation")
 
 
 def _order(finding: Finding) -> tuple:
+    """Kind, then severity (triggers and violations first), rule, subject (ISO dates sort in time
+    order), message: a total order, so the same data always lists the same way."""
     subject = sorted((k, str(v)) for k, v in finding.subject.items())
-    return (KINDS.index(finding.kind), SEVERITY_ORDER.get(finding.severity, 9), finding.rule, subject)
+    return (KINDS.index(finding.kind), SEVERITY_ORDER.get(finding.severity, 9), finding.rule, subject, finding.message)
 
 
 def evaluate(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """Every rule of POLICY.md on ``snapshot`` at ``as_of``: pure, never reads the clock or a database."""
     findings = [f for rule in RULES for f in rule(snapshot, policy, as_of)]
     return sorted(findings, key=_order)

@@ -14,11 +14,23 @@ from app.rules.findings import Finding
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot, MeetingInfo, Person
 
-ROLE_CODE = {"clinical_champion": "CC", "physics_lead": "PL", "cda": "CDA"}
+#: Per required role: (nobody attended, unacceptable substitute). Literal IDs, so a search finds them.
+ABSENT_RULE = {"clinical_champion": "ATT-CC-ABSENT", "physics_lead": "ATT-PL-ABSENT", "cda": "ATT-CDA-ABSENT"}
+INELIGIBLE_RULE = {"clinical_champion": "ATT-CC-SUB-INELIGIBLE", "physics_lead": "ATT-PL-SUB-INELIGIBLE",
+                   "cda": "ATT-CDA-SUB-INELIGIBLE"}
+RULE_SUB_LIMIT = "ATT-CC-SUB-LIMIT"
+RULE_DOUBLE_ROLE = "ATT-DOUBLE-ROLE"
+RULE_MISSED = "QIP-MTG-MISSED"
+RULE_CE_VIRTUAL = "CE-VIRTUAL"
+RULE_CE_MDCB_NO_ID = "CE-MDCB-NO-ID"
 
 
 @dataclass(frozen=True)
 class Attendee:
+    """One person who attended a meeting for a role: its holder that day, or a substitute judged by
+    the attendance policy (``reason`` says why not acceptable; ``notes`` carries the policy's
+    ``info`` notes, e.g. a champion substitute who does not treat MROQC patients)."""
+
     staff_id: str
     name: str
     holder: bool
@@ -62,6 +74,8 @@ class RoleVerdict:
 
 @dataclass(frozen=True)
 class MeetingVerdict:
+    """One meeting: a verdict per required role, and who covered two or more roles."""
+
     meeting: MeetingInfo
     roles: dict[str, RoleVerdict] = field(default_factory=dict)
     double_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)  # staff_id → roles covered
@@ -144,15 +158,14 @@ def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
     for mv in verdicts:
         day = mv.meeting.date
         for role, rv in mv.roles.items():
-            code = ROLE_CODE[role]
             subject = {"role": role, "meeting": day}
             if not rv.attendees:
-                findings.append(Finding(f"ATT-{code}-ABSENT", "attendance", "violation", subject,
+                findings.append(Finding(ABSENT_RULE[role], "attendance", "violation", subject,
                                         f"Nobody attended the {day.isoformat()} meeting for the {label(role).lower()}.",
                                         {"meeting_id": mv.meeting.meeting_id, "holders": list(rv.holders)}))
             for a in rv.attendees:
                 if not a.holder and not a.acceptable:
-                    findings.append(Finding(f"ATT-{code}-SUB-INELIGIBLE", "attendance", "violation", subject,
+                    findings.append(Finding(INELIGIBLE_RULE[role], "attendance", "violation", subject,
                                             f"{a.name} stood in for the {label(role).lower()} on {day.isoformat()}, "
                                             f"but {a.reason}.",
                                             {"meeting_id": mv.meeting.meeting_id, "substitute": a.staff_id,
@@ -163,7 +176,7 @@ def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
                 champion_substitutions += 1
                 if champion_substitutions > policy.champion_substitutions_per_year:
                     findings.append(Finding(
-                        "ATT-CC-SUB-LIMIT", "attendance", "violation", subject,
+                        RULE_SUB_LIMIT, "attendance", "violation", subject,
                         f"The clinical champion was replaced on {day.isoformat()}: substitution number "
                         f"{champion_substitutions} this year (allowed: {policy.champion_substitutions_per_year}).",
                         {"meeting_id": mv.meeting.meeting_id, "substitution_number": champion_substitutions,
@@ -172,14 +185,14 @@ def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
         for staff_id, roles in sorted(mv.double_roles.items()):
             person = snapshot.staff.get(staff_id)
             findings.append(Finding(
-                "ATT-DOUBLE-ROLE", "attendance", "violation", {"staff": staff_id, "meeting": day},
+                RULE_DOUBLE_ROLE, "attendance", "violation", {"staff": staff_id, "meeting": day},
                 f"{person.name if person else staff_id} attended the {day.isoformat()} meeting for "
                 f"{' and '.join(label(r).lower() for r in roles)}; each role needs its own person.",
                 {"meeting_id": mv.meeting.meeting_id, "roles": list(roles)}))
     for role, days in missed.items():
         if len(days) > policy.missed_meetings_limit:
             findings.append(Finding(
-                "QIP-MTG-MISSED", "qip", "trigger", {"role": role},
+                RULE_MISSED, "qip", "trigger", {"role": role},
                 f"The {label(role).lower()} was not covered at {len(days)} meetings in {as_of.year} "
                 f"(more than {policy.missed_meetings_limit} is a QIP trigger).",
                 {"meetings_missed": len(days), "limit": policy.missed_meetings_limit, "meeting_dates": days}))
@@ -200,13 +213,13 @@ def ce_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> l
         subject = {"staff": a.staff_id, "meeting": meeting.date}
         if meeting.format == "virtual" and (a.staff_id, a.meeting_id, "virtual") not in seen:
             seen.add((a.staff_id, a.meeting_id, "virtual"))
-            findings.append(Finding("CE-VIRTUAL", "ce", "warning", subject,
+            findings.append(Finding(RULE_CE_VIRTUAL, "ce", "warning", subject,
                                     f"{name} asked for {a.ce_credit.upper()} credit for the {meeting.date.isoformat()} "
                                     "webinar; MROQC gives no CE credit for virtual meetings.",
                                     {"meeting_id": meeting.meeting_id, "credit": a.ce_credit}))
         if a.ce_credit == "mdcb" and not (person and person.cmd_id) and (a.staff_id, a.meeting_id, "mdcb") not in seen:
             seen.add((a.staff_id, a.meeting_id, "mdcb"))
-            findings.append(Finding("CE-MDCB-NO-ID", "ce", "warning", subject,
+            findings.append(Finding(RULE_CE_MDCB_NO_ID, "ce", "warning", subject,
                                     f"{name} asked for MDCB credit for {meeting.date.isoformat()} but has no CMD ID on file.",
                                     {"meeting_id": meeting.meeting_id}))
     return findings

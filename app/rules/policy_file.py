@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from app.domain.vocabulary import NOT_ENROLLED_REASONS, PHYSICIAN_TITLES, PROJECTS
 from app.paths import resource
 
 
@@ -20,6 +21,8 @@ class PolicyFileError(ValueError):
 
 @dataclass(frozen=True)
 class Policy:
+    """Every *(param)* of POLICY.md for one program year; the rules read numbers only from here."""
+
     year: int
     period_start: str
     zero_enrollment_days: int
@@ -45,76 +48,140 @@ class Policy:
     mvc_questionnaire_due: str
 
 
-def _get(data: dict[str, Any], path: str, kind: type, source: str) -> Any:
+#: Every key a policy file must hold, with its kind. A key not listed here is an error too, so a
+#: misspelt key cannot leave the intended one silently missing from a hand-edited file.
+KEYS: dict[str, str] = {
+    "year": "int",
+    "enrollment.period_start": "month_day",
+    "enrollment.zero_enrollment_days": "int",
+    "enrollment.decline_fraction": "fraction",
+    "enrollment.selective_decision_days": "int",
+    "enrollment.selective_lookback_days": "int",
+    "enrollment.accepted_not_enrolled_reasons": "reasons",
+    "meetings.missed_meetings_limit": "int",
+    "meetings.champion_substitutions_per_year": "int",
+    "meetings.champion_physician_max_oncologists": "int",
+    "meetings.champion_physician_titles": "titles",
+    "data_entry.lag_days": "int",
+    "correspondence.reply_days": "int",
+    "correspondence.lookback_days": "int",
+    "participation.min_cases": "int",
+    "participation.lookback_days": "int",
+    "participation.counted_projects": "projects",
+    "programs.cases_per_fte": "positive_int",
+    "programs.non_bcbsm_share": "share",
+    "programs.data_history_min_years": "int",
+    "programs.pgip_min_years": "int",
+    "programs.p4p_payment_month": "month",
+    "programs.mvc_questionnaire_due": "month_day",
+}
+_CODES = {"reasons": NOT_ENROLLED_REASONS, "titles": PHYSICIAN_TITLES, "projects": PROJECTS}
+
+
+def _leaves(data: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        out += _leaves(value, path + ".") if isinstance(value, dict) else [path]
+    return out
+
+
+def _value(data: dict[str, Any], path: str, kind: str, source: str) -> Any:
+    """One key, checked against its kind; the error names the file and the key."""
     node: Any = data
     for part in path.split("."):
         if not isinstance(node, dict) or part not in node:
             raise PolicyFileError(f"{source}: '{path}' is missing")
         node = node[part]
-    if kind is int and (isinstance(node, bool) or not isinstance(node, int) or node < 0):
-        raise PolicyFileError(f"{source}: '{path}' must be a whole number ≥ 0")
-    if kind is str and not isinstance(node, str):
-        raise PolicyFileError(f"{source}: '{path}' must be text")
-    if kind is list and (not isinstance(node, list) or not all(isinstance(x, str) for x in node)):
-        raise PolicyFileError(f"{source}: '{path}' must be a list of text")
-    return node
 
+    def fail(what: str) -> PolicyFileError:
+        return PolicyFileError(f"{source}: '{path}' must be {what} (found {node!r})")
 
-def _month_day(text: str, path: str, source: str) -> str:
+    if kind in ("int", "positive_int", "month"):
+        if isinstance(node, bool) or not isinstance(node, int) or node < 0:
+            raise fail("a whole number ≥ 0")
+        if kind == "positive_int" and node == 0:
+            raise fail("a whole number > 0")
+        if kind == "month" and not 1 <= node <= 12:
+            raise fail("a month number 1 to 12")
+        return node
+    if kind in _CODES:
+        if not isinstance(node, list) or not all(isinstance(x, str) for x in node):
+            raise fail("a list of text")
+        unknown = [x for x in node if x not in _CODES[kind]]
+        if unknown:
+            raise PolicyFileError(f"{source}: '{path}' has unknown value(s) {', '.join(unknown)}; "
+                                  f"known: {', '.join(_CODES[kind])}")
+        return tuple(node)
+    if not isinstance(node, str):  # month_day, fraction, share: text, so numbers stay exact
+        raise fail("text in quotes")
+    if kind == "month_day":
+        try:
+            dt.date.fromisoformat(f"2024-{node}")
+        except ValueError:
+            raise fail("a month-day such as \"01-01\"") from None
+        return node
     try:
-        dt.date.fromisoformat(f"2024-{text}")
-    except ValueError:
-        raise PolicyFileError(f"{source}: '{path}' must be a month-day such as 01-01") from None
-    return text
+        number = Fraction(node) if kind == "fraction" else Decimal(node)
+    except (ValueError, ArithmeticError, ZeroDivisionError):
+        raise fail("a number written as text, such as \"1/5\" or \"0.84\"") from None
+    if not (0 < number <= 1 if kind == "fraction" else 0 <= number <= 1):
+        raise fail("between 0 and 1")
+    return number
 
 
 def parse_policy(data: dict[str, Any], source: str) -> Policy:
-    g = lambda path, kind: _get(data, path, kind, source)  # noqa: E731
-    decline_text, share_text = g("enrollment.decline_fraction", str), g("programs.non_bcbsm_share", str)
-    try:
-        decline, share = Fraction(decline_text), Decimal(share_text)
-    except (ValueError, ArithmeticError):
-        raise PolicyFileError(f"{source}: decline_fraction and non_bcbsm_share must be numbers written as text") from None
-    if not 0 < decline <= 1 or not 0 <= share <= 1:
-        raise PolicyFileError(f"{source}: decline_fraction and non_bcbsm_share must lie between 0 and 1")
+    """A checked ``Policy`` from a parsed TOML document; ``PolicyFileError`` names what is wrong."""
+    unknown = sorted(set(_leaves(data)) - set(KEYS))
+    if unknown:
+        raise PolicyFileError(f"{source}: unknown key(s) {', '.join(repr(k) for k in unknown)}")
+    v, problems = {}, []
+    for path, kind in KEYS.items():  # every problem at once, so a hand-edited file is fixed in one go
+        try:
+            v[path] = _value(data, path, kind, source)
+        except PolicyFileError as exc:
+            problems.append(str(exc).removeprefix(f"{source}: "))
+    if problems:
+        raise PolicyFileError(f"{source}: " + "; ".join(problems))
     return Policy(
-        year=g("year", int),
-        period_start=_month_day(g("enrollment.period_start", str), "enrollment.period_start", source),
-        zero_enrollment_days=g("enrollment.zero_enrollment_days", int),
-        decline_fraction=decline,
-        selective_decision_days=g("enrollment.selective_decision_days", int),
-        selective_lookback_days=g("enrollment.selective_lookback_days", int),
-        accepted_reasons=tuple(g("enrollment.accepted_not_enrolled_reasons", list)),
-        missed_meetings_limit=g("meetings.missed_meetings_limit", int),
-        champion_substitutions_per_year=g("meetings.champion_substitutions_per_year", int),
-        champion_physician_max_oncologists=g("meetings.champion_physician_max_oncologists", int),
-        champion_physician_titles=tuple(g("meetings.champion_physician_titles", list)),
-        lag_days=g("data_entry.lag_days", int),
-        reply_days=g("correspondence.reply_days", int),
-        correspondence_lookback_days=g("correspondence.lookback_days", int),
-        min_cases=g("participation.min_cases", int),
-        participation_lookback_days=g("participation.lookback_days", int),
-        counted_projects=tuple(g("participation.counted_projects", list)),
-        cases_per_fte=g("programs.cases_per_fte", int) or 1,
-        non_bcbsm_share=share,
-        data_history_min_years=g("programs.data_history_min_years", int),
-        pgip_min_years=g("programs.pgip_min_years", int),
-        p4p_payment_month=g("programs.p4p_payment_month", int),
-        mvc_questionnaire_due=_month_day(g("programs.mvc_questionnaire_due", str), "programs.mvc_questionnaire_due", source),
+        year=v["year"],
+        period_start=v["enrollment.period_start"],
+        zero_enrollment_days=v["enrollment.zero_enrollment_days"],
+        decline_fraction=v["enrollment.decline_fraction"],
+        selective_decision_days=v["enrollment.selective_decision_days"],
+        selective_lookback_days=v["enrollment.selective_lookback_days"],
+        accepted_reasons=v["enrollment.accepted_not_enrolled_reasons"],
+        missed_meetings_limit=v["meetings.missed_meetings_limit"],
+        champion_substitutions_per_year=v["meetings.champion_substitutions_per_year"],
+        champion_physician_max_oncologists=v["meetings.champion_physician_max_oncologists"],
+        champion_physician_titles=v["meetings.champion_physician_titles"],
+        lag_days=v["data_entry.lag_days"],
+        reply_days=v["correspondence.reply_days"],
+        correspondence_lookback_days=v["correspondence.lookback_days"],
+        min_cases=v["participation.min_cases"],
+        participation_lookback_days=v["participation.lookback_days"],
+        counted_projects=v["participation.counted_projects"],
+        cases_per_fte=v["programs.cases_per_fte"],
+        non_bcbsm_share=v["programs.non_bcbsm_share"],
+        data_history_min_years=v["programs.data_history_min_years"],
+        pgip_min_years=v["programs.pgip_min_years"],
+        p4p_payment_month=v["programs.p4p_payment_month"],
+        mvc_questionnaire_due=v["programs.mvc_questionnaire_due"],
     )
 
 
 def policy_dir() -> Path:
+    """Where the bundled policy files live (``resources/policy``)."""
     return resource("policy")
 
 
 def available_years() -> list[int]:
+    """The program years with a policy file: adding ``2027.toml`` adds 2027, no code change."""
     return sorted(int(p.stem) for p in policy_dir().glob("*.toml") if p.stem.isdigit())
 
 
 @cache
-def load_policy_file(year: int) -> Policy:
-    path = policy_dir() / f"{year}.toml"
+def _read(path: Path, year: int) -> Policy:
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -124,12 +191,19 @@ def load_policy_file(year: int) -> Policy:
         raise PolicyFileError(f"{path.name}: not valid TOML ({exc})") from None
     policy = parse_policy(data, path.name)
     if policy.year != year:
-        raise PolicyFileError(f"{path.name}: says year {policy.year}")
+        raise PolicyFileError(f"{path.name}: says year = {policy.year}; the file name and the year must agree")
     return policy
 
 
+def load_policy_file(year: int) -> Policy:
+    """The checked policy of one program year (read once per file)."""
+    return _read(resource("policy", f"{year}.toml"), year)
+
+
 def load_policy(facility_policy_year: int | None, as_of: dt.date) -> Policy:
-    """The facility's chosen year; else the newest file not after the as-of year; else the oldest."""
+    """The policy to evaluate D with: the facility's chosen program year if it set one; else the
+    newest file not after D's year (rules change by program year, and a past D must be judged by
+    the rules of its time); else, for a D older than every file, the oldest file."""
     years = available_years()
     if not years:
         raise PolicyFileError(f"No policy files in {policy_dir()}.")

@@ -36,8 +36,11 @@ class FteEstimate:
     payment: Decimal | None
     staffing: str
     non_bcbsm_cases: int
+    #: Non-BCBSM cases over the cases with a known payer (BCBSM and BCN count as BCBSM); None when
+    #: no enrolled case of the year has a payer recorded.
     non_bcbsm_share: Decimal | None
     projected_non_bcbsm_share: Decimal
+    unknown_payer_cases: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,28 +98,42 @@ def vbr(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date, history: Dat
     return tuple(result)
 
 
+def default_fte_year(as_of: dt.date) -> int:
+    """The last complete calendar year at D: D's own year when D is December 31, else the year before.
+
+    The payment is made on a whole year's volume, so a partial year would understate it.
+    """
+    return as_of.year if (as_of.month, as_of.day) == (12, 31) else as_of.year - 1
+
+
 def fte_estimate(snapshot: FacilitySnapshot, policy: Policy, year: int, rate_per_fte: Decimal | None = None) -> FteEstimate:
+    """FTE = enrolled cases of ``year`` / cases per FTE (2 decimals, half up), the payment at a rate
+    per FTE when one is given, and the non-BCBSM share against the program's projection."""
     by_payer = {payer: n for (y, payer), n in snapshot.enrolled_by_year_payer.items() if y == year}
     cases = sum(by_payer.values())
     fte = (Decimal(cases) / Decimal(policy.cases_per_fte)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    non_bcbsm = sum(n for payer, n in by_payer.items() if payer not in BCBSM_PAYERS)
-    share = (Decimal(non_bcbsm) / cases).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) if cases else None
+    unknown = by_payer.get(None, 0)
+    non_bcbsm = sum(n for payer, n in by_payer.items() if payer is not None and payer not in BCBSM_PAYERS)
+    known = cases - unknown
+    share = (Decimal(non_bcbsm) / known).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP) if known else None
     payment = (fte * rate_per_fte).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if rate_per_fte is not None else None
-    return FteEstimate(year, cases, fte, policy.cases_per_fte, payment,
-                       "staffed as a CDA plus a physicist or dosimetrist sharing the work",
-                       non_bcbsm, share, policy.non_bcbsm_share)
+    staffing = ("staffed by a clinical data abstractor (clinical data and patient-reported outcomes) and a "
+                "physicist or dosimetrist (treatment planning and delivery details)")
+    return FteEstimate(year, cases, fte, policy.cases_per_fte, payment, staffing,
+                       non_bcbsm, share, policy.non_bcbsm_share, unknown)
 
 
 def program_figures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date, fte_year: int | None = None,
                     rate_per_fte: Decimal | None = None) -> ProgramFigures:
-    """``fte_year`` defaults to the last complete calendar year before the as-of date."""
+    """Every program figure at D. ``fte_year`` defaults to ``default_fte_year(D)``; the snapshot must
+    hold that year's payer counts (``load_snapshot`` loads them for the same ``fte_year``)."""
     history = data_history(snapshot, policy, as_of)
     month, day = (int(x) for x in policy.mvc_questionnaire_due.split("-"))
     return ProgramFigures(
         as_of=as_of,
         data_history=history,
         vbr=vbr(snapshot, policy, as_of, history),
-        fte=fte_estimate(snapshot, policy, fte_year or as_of.year - 1, rate_per_fte),
+        fte=fte_estimate(snapshot, policy, fte_year or default_fte_year(as_of), rate_per_fte),
         p4p_payment=dt.date(as_of.year + 1, policy.p4p_payment_month, 1),
         mvc_questionnaire_due=dt.date(as_of.year, month, day),
     )

@@ -9,8 +9,13 @@ from app.rules.findings import Finding
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
 
+RULE_REQUIRED = "QIP-ROLE-VACANT"
+RULE_OPTIONAL = "PART-ROLE-VACANT"
+
 
 def vacancies(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """A finding per role nobody holds on D: a trigger for a required role, a warning for the
+    administrative lead or dosimetry representative. Evidence: since when it is vacant."""
     findings = []
     for role in REQUIRED_ROLES + OPTIONAL_ROLES:
         if snapshot.holders(role, as_of):
@@ -19,7 +24,7 @@ def vacancies(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> lis
         last = max((r.end for r in ended if r.end), default=None)
         required = role in REQUIRED_ROLES
         findings.append(Finding(
-            "QIP-ROLE-VACANT" if required else "PART-ROLE-VACANT", "qip",
+            RULE_REQUIRED if required else RULE_OPTIONAL, "qip",
             "trigger" if required else "warning", {"role": role},
             f"Nobody holds the {'required ' if required else ''}role of {label(role).lower()} on {as_of.isoformat()}"
             + (f" (vacant since {(last + dt.timedelta(days=1)).isoformat()})." if last else "."),

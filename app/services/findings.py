@@ -1,8 +1,12 @@
 """Run the policy rules on a database: load a snapshot with SQL aggregates, evaluate, report.
 
-The snapshot reads whole-history figures as aggregates (last enrollment per project, monthly
-counts, activity years) and only the last ~400 days of cases row by row, so a 10-year,
-200,000-case facility evaluates in a fraction of a second.
+The snapshot never reads one row per case for the whole history. Case figures come as
+aggregates: the last enrollment per project, monthly enrollment counts for the two years the
+decline rule compares, eligible cases per project and day over the last year, the newest
+unenrolled cases per project (evidence, capped), the selective-enrollment candidates only, the
+latest activity date and the years with activity. A 10-year, 200,000-case facility loads in well
+under a second; ``app.rules.snapshot.case_fields`` is the plain-Python reference these queries
+are tested against.
 """
 
 from __future__ import annotations
@@ -12,24 +16,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, or_, select
 
 from app.domain.vocabulary import PROJECTS
 from app.rules.engine import evaluate
 from app.rules.findings import Finding, plain
 from app.rules.meetings import MeetingVerdict, attendance_verdicts
 from app.rules.policy_file import Policy, load_policy
-from app.rules.programs import ProgramFigures, program_figures
+from app.rules.programs import ProgramFigures, default_fte_year, program_figures
 from app.rules.snapshot import (
+    EVIDENCE_CASE_LIMIT,
     AbsenceInfo,
     AttendanceInfo,
+    CaseAtDate,
     FacilityInfo,
     FacilitySnapshot,
     Letter,
     MeetingInfo,
     Person,
-    RecentCase,
     RoleSpan,
+    case_window_days,
+    months_from,
+    selective_window,
+    status_at,
 )
 from app.storage.database import Database
 from app.storage.models import (
@@ -46,15 +55,15 @@ from app.storage.models import (
     Staff,
 )
 
-RECENT_DAYS = 400  # covers the one-year windows plus the period start that may precede them
-
 
 class NoFacility(ValueError):
-    pass
+    """The database has no facility record: nothing to evaluate (``check`` exits 2)."""
 
 
 @dataclass(frozen=True)
 class CheckResult:
+    """What ``check`` reports: the as-of date, the policy used, the facility and its findings."""
+
     as_of: dt.date
     policy: Policy
     facility: str
@@ -62,6 +71,7 @@ class CheckResult:
 
     @property
     def blocking(self) -> bool:
+        """At least one trigger or violation (``check`` exits 1)."""
         return any(f.blocking for f in self.findings)
 
 
@@ -72,11 +82,80 @@ def _facility(session: Any) -> Facility:
     return facility
 
 
-def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None) -> tuple[FacilitySnapshot, int | None]:
-    """The facility as its records stood on ``as_of`` (and the facility's chosen policy year)."""
-    recent_from = as_of - dt.timedelta(days=RECENT_DAYS)
+def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set[int]) -> dict[str, Any]:
+    """The snapshot's case fields, by SQL aggregates (see ``app.rules.snapshot.case_fields``)."""
+    enrolled = Case.enrolled_on.is_not(None) & (Case.enrolled_on <= as_of)
+    last_enrollment = {}
+    for project in PROJECTS:  # one index seek each on (project, enrolled_on)
+        last = session.scalar(select(func.max(Case.enrolled_on)).where(Case.project == project, enrolled))
+        if last is not None:
+            last_enrollment[project] = last
+    monthly: dict[tuple[int, int], int] = {}
+    for day, n in session.execute(  # grouped by day on the covering index, bucketed here: portable SQL
+            select(Case.enrolled_on, func.count()).where(enrolled, Case.enrolled_on >= months_from(as_of))
+            .group_by(Case.enrolled_on)):
+        monthly[(day.year, day.month)] = monthly.get((day.year, day.month), 0) + n
+    cases_from = as_of - dt.timedelta(days=case_window_days(policy))
+    counts: dict[tuple[str, dt.date], int] = {}
+    after: dict[str, tuple[tuple[dt.date, str], ...]] = {}
+    for project in PROJECTS:  # covering index (project, eligible_on)
+        window = (Case.project == project) & (Case.eligible_on > cases_from) & (Case.eligible_on <= as_of)
+        for day, n in session.execute(select(Case.eligible_on, func.count()).where(window).group_by(Case.eligible_on)):
+            counts[(project, day)] = n
+        since = max(last_enrollment.get(project, cases_from), cases_from)
+        rows = tuple((day, cid) for day, cid in session.execute(
+            select(Case.eligible_on, Case.case_id).where(window, Case.eligible_on > since)
+            .order_by(Case.eligible_on.desc(), Case.case_id.desc()).limit(EVIDENCE_CASE_LIMIT)))
+        if rows:
+            after[project] = rows
+    oldest, newest = selective_window(policy, as_of)
+    reason = Case.not_enrolled_reason
+    flagged_reason = or_(reason.is_(None), reason == "", reason.not_in(policy.accepted_reasons), reason == "other")
+    candidates = tuple(
+        CaseAtDate(cid, project, eligible, status_at(status, enr, as_of),
+                   (why or None) if status == "not_enrolled" else None, note)
+        for cid, project, eligible, status, enr, why, note in session.execute(
+            select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
+            .where(Case.eligible_on > oldest, Case.eligible_on <= newest,
+                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
+                   or_(Case.status != "not_enrolled", flagged_reason))
+            .order_by(Case.eligible_on, Case.case_id)))
+    by_payer: dict[tuple[int, str | None], int] = {}
+    for year in sorted(payer_years):
+        for payer, n in session.execute(
+                select(Case.payer, func.count()).where(enrolled, Case.enrolled_on >= dt.date(year, 1, 1),
+                                                       Case.enrolled_on <= dt.date(year, 12, 31)).group_by(Case.payer)):
+            by_payer[(year, payer)] = n
+    return {"last_enrollment": last_enrollment, "monthly_enrollments": monthly, "cases_from": cases_from,
+            "eligible_counts": counts, "cases_after_last_enrollment": after, "selective_candidates": candidates,
+            "enrolled_by_year_payer": by_payer}
+
+
+def _activity(session: Any, as_of: dt.date, first_year: int) -> tuple[dt.date | None, frozenset[int]]:
+    """The latest data-entry activity ≤ D, and the calendar years with any (index seeks only)."""
+    columns = (DataEntry.date, DosimetrySubmission.submitted_on, Case.enrolled_on)
+    lasts = [session.scalar(select(func.max(column)).where(column <= as_of)) for column in columns]
+    last = max((d for d in lasts if d is not None), default=None)
+    years = frozenset(
+        y for y in range(first_year, as_of.year + 1)
+        if any(session.scalar(select(column).where(column >= dt.date(y, 1, 1), column <= min(dt.date(y, 12, 31), as_of))
+                              .limit(1)) is not None for column in columns))
+    return last, years
+
+
+def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
+                  cases: bool = True) -> tuple[FacilitySnapshot, int | None]:
+    """The facility as its records stood on ``as_of``, and the facility's chosen policy year.
+
+    Records dated after D are left out (a letter received later, an enrollment dated later, the
+    attendance of a later meeting); meetings scheduled after D are kept, without attendance, so a
+    screen can show the next one (the rules read only meetings ≤ D). ``cases=False`` skips the
+    case and activity figures, for callers that only judge meetings. ``fte_year`` adds that
+    year's payer counts to the default FTE year's.
+    """
     with db.reader() as session:
         f = _facility(session)
+        policy = load_policy(f.policy_year, as_of)
         facility = FacilityInfo(
             name=f.name, joined_on=f.joined_on, baseline_year=f.baseline_year,
             radiation_oncologists=f.radiation_oncologists,
@@ -88,59 +167,30 @@ def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None) -> 
                  for s in session.scalars(select(Staff))}
         roles = tuple(RoleSpan(r.staff_id, r.role, r.start, r.end)
                       for r in session.scalars(select(RoleAssignment).where(RoleAssignment.start <= as_of)))
-        meetings = tuple(MeetingInfo(m.meeting_id, m.date, m.format, m.title)
-                         for m in session.scalars(select(Meeting).where(Meeting.date <= as_of)))
+        meetings = tuple(MeetingInfo(m.meeting_id, m.date, m.format, m.title) for m in session.scalars(select(Meeting)))
         attendance = tuple(AttendanceInfo(a.meeting_id, a.role, a.staff_id, a.ce_credit) for a in session.scalars(
             select(Attendance).join(Meeting, Meeting.meeting_id == Attendance.meeting_id).where(Meeting.date <= as_of)))
         letters = tuple(Letter(c.received_on, c.subject, c.reply_required, c.due_on, c.replied_on) for c in session.scalars(
             select(Correspondence).where(Correspondence.received_on <= as_of)))
         absences = tuple(AbsenceInfo(a.kind, a.start, a.end, a.approved, a.staff_id, a.project) for a in session.scalars(
             select(Absence).where(Absence.start <= as_of)))
-        enrolled = Case.enrolled_on.is_not(None) & (Case.enrolled_on <= as_of)
-        last_enrollment = {}
-        for project in PROJECTS:  # one index seek each on (project, enrolled_on)
-            last = session.scalar(select(func.max(Case.enrolled_on)).where(Case.project == project, enrolled))
-            if last is not None:
-                last_enrollment[project] = last
-        year, month = extract("year", Case.enrolled_on), extract("month", Case.enrolled_on)
-        monthly = {(int(y), int(m)): n for y, m, n in session.execute(
-            select(year, month, func.count()).where(enrolled, Case.enrolled_on >= dt.date(as_of.year - 2, 1, 1))
-            .group_by(year, month))}
-        recent = tuple(
-            RecentCase(cid, project, eligible, "enrolled" if enr and enr <= as_of else
-                       ("not_enrolled" if status == "not_enrolled" else "pending"),
-                       reason if status == "not_enrolled" else None, note)
-            for cid, project, eligible, status, enr, reason, note in session.execute(
-                select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on,
-                       Case.not_enrolled_reason, Case.note)
-                .where(Case.eligible_on > recent_from, Case.eligible_on <= as_of)))
-        activity_dates = (DataEntry.date, DosimetrySubmission.submitted_on, Case.enrolled_on)
-        lasts = [session.scalar(select(func.max(column)).where(column <= as_of)) for column in activity_dates]
-        last_activity = max((d for d in lasts if d is not None), default=None)
-        activity_years = frozenset(
-            y for y in range(min(f.joined_on.year, f.baseline_year), as_of.year + 1)
-            if any(session.scalar(select(column).where(column >= dt.date(y, 1, 1), column <= min(dt.date(y, 12, 31), as_of))
-                                  .limit(1)) is not None for column in activity_dates))
-        fte_years = {as_of.year, as_of.year - 1, fte_year or as_of.year - 1}
-        by_payer = {}
-        for y in sorted(fte_years):
-            for payer, n in session.execute(
-                    select(Case.payer, func.count()).where(enrolled, Case.enrolled_on >= dt.date(y, 1, 1),
-                                                           Case.enrolled_on <= dt.date(y, 12, 31)).group_by(Case.payer)):
-                by_payer[(y, payer)] = n
         targets = {p.year: p.performance_targets_met for p in session.scalars(select(ProgramYear))}
-        by_payer = {(int(y), payer): n for y, payer, n in session.execute(
-            select(year, Case.payer, func.count()).where(enrolled).group_by(year, Case.payer))}
+        figures: dict[str, Any] = {}
+        if cases:
+            payer_years = {default_fte_year(as_of)} | ({fte_year} if fte_year else set())
+            figures = _case_figures(session, as_of, policy, payer_years)
+            figures["last_activity"], figures["activity_years"] = _activity(
+                session, as_of, min(f.joined_on.year, f.baseline_year))
         policy_year = f.policy_year
     snapshot = FacilitySnapshot(
         facility=facility, staff=staff, roles=roles, meetings=meetings, attendance=attendance, letters=letters,
-        absences=absences, last_enrollment=last_enrollment, monthly_enrollments=monthly, recent_cases=recent,
-        last_activity=last_activity, activity_years=activity_years, targets_met=targets, enrolled_by_year_payer=by_payer,
+        absences=absences, targets_met=targets, **figures,
     )
     return snapshot, policy_year
 
 
 def run_check(db: Database, as_of: dt.date) -> CheckResult:
+    """Every rule of POLICY.md at ``as_of``, findings sorted by kind, severity, rule and subject."""
     snapshot, policy_year = load_snapshot(db, as_of)
     policy = load_policy(policy_year, as_of)
     return CheckResult(as_of, policy, snapshot.facility.name, evaluate(snapshot, policy, as_of))
@@ -153,16 +203,20 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 
 
 def meeting_verdicts(db: Database, year: int, as_of: dt.date) -> list[MeetingVerdict]:
-    snapshot, policy_year = load_snapshot(db, as_of)
+    """The Meetings screen's and the attendance export's verdicts: ``year``'s meetings up to ``as_of``."""
+    snapshot, policy_year = load_snapshot(db, as_of, cases=False)
     return attendance_verdicts(snapshot, load_policy(policy_year, as_of), year, as_of)
 
 
 def programs(db: Database, as_of: dt.date, fte_year: int | None = None, rate_per_fte: Decimal | None = None) -> ProgramFigures:
+    """The program figures at ``as_of`` (``app.rules.programs.program_figures``) from a database."""
     snapshot, policy_year = load_snapshot(db, as_of, fte_year)
     return program_figures(snapshot, load_policy(policy_year, as_of), as_of, fte_year, rate_per_fte)
 
 
 def programs_json(figures: ProgramFigures) -> dict[str, Any]:
+    """The ``programs --json`` object (documented key by key in docs/rules.md); dates ISO, money
+    and shares as numbers."""
     h, fte = figures.data_history, figures.fte
     return plain({
         "as_of": figures.as_of,
@@ -171,7 +225,7 @@ def programs_json(figures: ProgramFigures) -> dict[str, Any]:
         "vbr": [{"staff_id": v.staff_id, "name": v.name, "eligible": v.eligible, "unmet": list(v.unmet)} for v in figures.vbr],
         "fte": {"year": fte.year, "cases": fte.cases, "cases_per_fte": fte.cases_per_fte, "fte": float(fte.fte),
                 "payment_estimate": float(fte.payment) if fte.payment is not None else None, "staffing": fte.staffing,
-                "non_bcbsm_cases": fte.non_bcbsm_cases,
+                "non_bcbsm_cases": fte.non_bcbsm_cases, "unknown_payer_cases": fte.unknown_payer_cases,
                 "non_bcbsm_share": float(fte.non_bcbsm_share) if fte.non_bcbsm_share is not None else None,
                 "projected_non_bcbsm_share": float(fte.projected_non_bcbsm_share)},
         "p4p_payment_expected": figures.p4p_payment,

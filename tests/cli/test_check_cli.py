@@ -61,3 +61,62 @@ def test_programs_json(demo: Path, capsys) -> None:
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"data_history", "vbr", "fte", "p4p_payment_expected", "mvc_questionnaire_due"}
     assert data["fte"]["cases_per_fte"] == 191 and data["p4p_payment_expected"] == "2026-07-01"
+
+
+def test_check_exit_1_on_a_database_with_triggers(tmp_path: Path, capsys) -> None:
+    """A new facility with nobody in the required roles: QIP-ROLE-VACANT triggers at once."""
+    db = tmp_path / "new.sqlite3"
+    assert main(["init", "--db", str(db), "--facility", "New RO"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--db", str(db), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    vacant = [f for f in data["findings"] if f["rule"] == "QIP-ROLE-VACANT"]
+    assert [f["subject"] for f in vacant] == [{"role": "cda"}, {"role": "clinical_champion"}, {"role": "physics_lead"}]
+    assert all((f["kind"], f["severity"]) == ("qip", "trigger") for f in vacant)
+    assert data["facility"] == "New RO" and data["policy"].isdigit()
+
+
+def test_check_human_output_groups_by_kind_and_counts(demo: Path, capsys) -> None:
+    capsys.readouterr()
+    code = main(["check", "--db", str(demo), "--as-of", "2025-06-30"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("policy 2025, as of 2025-06-30")
+    findings = [line for line in lines if line.startswith("  [")]
+    total, blocking = (int(x.split()[0]) for x in lines[-1].split(", "))
+    assert lines[-1].endswith("trigger(s) or violation(s).") and total == len(findings)
+    assert code == (1 if blocking else 0)
+    headers = [line for line in lines if line.endswith(" findings")]
+    assert len(headers) == len(set(headers))                    # each kind once: findings are grouped
+    assert all(" (" in line or "]" in line for line in findings)
+
+
+def test_check_json_is_the_same_as_the_service(demo: Path, capsys) -> None:
+    import datetime as dt
+
+    from app.services.findings import run_check, to_json
+    from app.storage.database import open_database, sqlite_url
+
+    capsys.readouterr()
+    main(["check", "--db", str(demo), "--as-of", "2024-11-30", "--json"])
+    printed = json.loads(capsys.readouterr().out)
+    db = open_database(sqlite_url(demo))
+    try:
+        assert printed == json.loads(json.dumps(to_json(run_check(db, dt.date(2024, 11, 30)))))
+    finally:
+        db.dispose()
+    assert printed["as_of"] == "2024-11-30"
+    for finding in printed["findings"]:
+        assert finding["kind"] in ("qip", "attendance", "ce", "participation")
+        assert finding["severity"] in ("trigger", "violation", "warning", "info")
+
+
+def test_programs_human_output_and_exit_2_without_database(demo: Path, tmp_path: Path, capsys) -> None:
+    capsys.readouterr()
+    assert main(["programs", "--db", str(demo), "--as-of", "2025-06-30"]) == 0
+    out = capsys.readouterr().out
+    assert "Data history" in out and "FTE funding estimate 2024" in out and "2026-07-01" in out and "2025-11-01" in out
+    assert main(["programs", "--db", str(tmp_path / "missing.sqlite3")]) == 2
+    assert capsys.readouterr().err.startswith("mroqc-desk: ")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["programs", "--db", str(demo), "--as-of", "2025-02-30"])
+    assert exit_info.value.code == 2

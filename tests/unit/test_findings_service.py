@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
-from app.services.findings import load_snapshot, run_check, to_json
-from app.storage.models import Case, DataEntry, RoleAssignment, Staff
+import pytest
+
+from app.rules.policy_file import load_policy_file
+from app.rules.programs import default_fte_year
+from app.rules.snapshot import CaseRecord, case_fields
+from app.services.findings import load_snapshot, meeting_verdicts, programs, run_check, to_json
+from app.storage.models import (
+    Attendance,
+    Case,
+    DataEntry,
+    DosimetrySubmission,
+    Meeting,
+    RoleAssignment,
+    Staff,
+)
 
 D = dt.date
 
@@ -33,7 +47,8 @@ def test_records_after_the_as_of_date_do_not_count(db) -> None:
     seed(db)
     snap, _ = load_snapshot(db, D(2025, 6, 30))
     assert snap.last_enrollment["lung"] == D(2025, 4, 3)            # E2's July enrollment is in the future
-    assert {c.case_id: c.status for c in snap.recent_cases} == {"E1": "enrolled", "E2": "pending"}
+    assert snap.eligible_counts == {("lung", D(2025, 4, 1)): 1, ("lung", D(2025, 5, 1)): 1}   # F1 is eligible later
+    assert snap.cases_after_last_enrollment == {"lung": ((D(2025, 5, 1), "E2"),)}             # pending at D
     assert snap.last_activity == D(2025, 6, 1)
     later, _ = load_snapshot(db, D(2025, 8, 31))
     assert later.last_enrollment["lung"] == D(2025, 7, 15) and later.last_activity == D(2025, 8, 1)
@@ -59,3 +74,90 @@ def test_json_shape_is_the_contract(db) -> None:
     assert data["as_of"] == "2025-06-30" and data["policy"] == "2025" and data["facility"] == "Lakeside Cancer Center"
     for finding in data["findings"]:
         assert set(finding) == {"rule", "kind", "severity", "subject", "message", "evidence"}
+
+
+REASONS = (None, "declined", "unable_to_consent", "not_treated", "transferred", "deceased", "ineligible_on_review",
+           "other", "measure_criteria")
+PAYERS = (None, "bcbsm", "bcn", "medicare", "medicaid", "other", "uninsured")
+
+
+def random_cases(n: int, seed: int) -> list[CaseRecord]:
+    """Cases over 2022-2025 in every state, including enrollments long after eligibility."""
+    rng = random.Random(seed)
+    cases = []
+    for i in range(n):
+        eligible = D(2022, 1, 1) + dt.timedelta(days=rng.randrange(0, 4 * 365))
+        status = rng.choice(("pending", "enrolled", "enrolled", "enrolled", "not_enrolled"))
+        enrolled = eligible + dt.timedelta(days=rng.choice((0, 3, 20, 45, 120))) if status == "enrolled" else None
+        reason = rng.choice(REASONS) if status == "not_enrolled" else None
+        cases.append(CaseRecord(f"C{i:04d}", rng.choice(("breast", "lung", "prostate", "bone_mets")), eligible, status,
+                                enrolled, reason, "note" if reason == "other" else None, rng.choice(PAYERS)))
+    return cases
+
+
+@pytest.mark.parametrize("as_of", [D(2025, 6, 30), D(2025, 1, 15), D(2025, 1, 31), D(2024, 12, 31), D(2023, 3, 1),
+                                   D(2022, 3, 20)])
+def test_sql_aggregates_agree_with_the_plain_reference(db, as_of) -> None:
+    """The loader's SQL figures equal ``case_fields`` computed from every row in Python."""
+    cases = random_cases(1500, seed=as_of.toordinal())
+    with db.transaction() as s:
+        s.add_all(Case(case_id=c.case_id, project=c.project, eligible_on=c.eligible_on, status=c.status,
+                       enrolled_on=c.enrolled_on, not_enrolled_reason=c.reason, note=c.note, payer=c.payer) for c in cases)
+    snap, _ = load_snapshot(db, as_of)
+    expected = case_fields(cases, as_of, load_policy_file(2025), {default_fte_year(as_of)})
+    assert expected["selective_candidates"] and expected["eligible_counts"]   # the data exercises them
+    for name, value in expected.items():
+        assert getattr(snap, name) == value, name
+    assert snap.last_activity == max((c.enrolled_on for c in cases if c.enrolled_on and c.enrolled_on <= as_of), default=None)
+
+
+def test_activity_years_and_latest_activity_take_every_source(db) -> None:
+    with db.transaction() as s:
+        s.add(Staff(staff_id="DS", name="D S", profession="dosimetrist"))
+        s.add(Case(case_id="X", project="breast", eligible_on=D(2019, 5, 1), status="enrolled", enrolled_on=D(2019, 5, 2)))
+        s.flush()
+        s.add(DataEntry(date=D(2021, 3, 1), kind="other"))
+        s.add(DosimetrySubmission(case_id="X", submitted_on=D(2023, 7, 1), staff_id="DS", technique="vmat",
+                                  total_dose_gy=40, fractions=15))
+        s.add(DataEntry(date=D(2025, 2, 1), kind="pro"))
+    snap, _ = load_snapshot(db, D(2024, 6, 30))
+    assert snap.activity_years == {2019, 2021, 2023} and snap.last_activity == D(2023, 7, 1)
+    assert programs(db, D(2024, 6, 30)).data_history.contribution_years == (2019, 2021, 2023)
+
+
+def test_meetings_after_the_as_of_date_are_listed_without_attendance(db) -> None:
+    seed(db)
+    with db.transaction() as s:
+        s.add_all([Meeting(meeting_id="M1", date=D(2025, 3, 1), format="in_person"),
+                   Meeting(meeting_id="M2", date=D(2025, 9, 1), format="virtual")])
+        s.flush()
+        s.add_all([Attendance(meeting_id=m, role=r, staff_id=p) for m in ("M1", "M2")
+                   for r, p in (("clinical_champion", "CC"), ("physics_lead", "PL"), ("cda", "CD"))])
+    snap, _ = load_snapshot(db, D(2025, 6, 30), cases=False)
+    assert {m.meeting_id for m in snap.meetings} == {"M1", "M2"} and {a.meeting_id for a in snap.attendance} == {"M1"}
+    assert snap.last_enrollment == {} and snap.last_activity is None        # case figures skipped
+    assert [mv.meeting.meeting_id for mv in meeting_verdicts(db, 2025, D(2025, 6, 30))] == ["M1"]
+    assert not any(f.rule.startswith("ATT-") for f in run_check(db, D(2025, 6, 30)).findings)
+
+
+def test_sql_aggregates_agree_on_postgresql(pg_url: str) -> None:
+    """The same queries on PostgreSQL (skipped when no server is reachable, required in CI)."""
+    from app.services.facility import FacilityDetails, save_facility
+    from app.storage.database import open_database
+
+    db = open_database(pg_url, create=True)
+    try:
+        save_facility(db, FacilityDetails(name="PG RO", radiation_oncologists=2, joined_on=D(2019, 3, 1),
+                                          baseline_year=2019), today=D(2025, 7, 1))
+        cases = random_cases(800, seed=7)
+        with db.transaction() as s:
+            s.add_all(Case(case_id=c.case_id, project=c.project, eligible_on=c.eligible_on, status=c.status,
+                           enrolled_on=c.enrolled_on, not_enrolled_reason=c.reason, note=c.note, payer=c.payer)
+                      for c in cases)
+        for as_of in (D(2025, 6, 30), D(2024, 1, 10)):
+            snap, _ = load_snapshot(db, as_of)
+            expected = case_fields(cases, as_of, load_policy_file(2025), {default_fte_year(as_of)})
+            for name, value in expected.items():
+                assert getattr(snap, name) == value, name
+    finally:
+        db.dispose()

@@ -148,3 +148,40 @@ def test_ce_rules(fmt, credit, staff, rules) -> None:
     found = meetings.ce_findings(snap, POLICY, AS_OF)
     assert sorted(f.rule for f in found) == rules
     assert all(f.kind == "ce" and f.severity == "warning" for f in found)
+
+
+def test_an_attendee_covering_no_role_is_not_coverage() -> None:
+    rows = [a for a in full_attendance("M1") if a.role != "physics_lead"] + [AttendanceInfo("M1", "attendee", "PL")]
+    assert ids(run(rows)) == ["ATT-PL-ABSENT"]
+
+
+def test_a_meeting_on_the_as_of_date_counts() -> None:
+    assert ids(run([], [meeting("TODAY", AS_OF)])) == ["ATT-CC-ABSENT", "ATT-PL-ABSENT", "ATT-CDA-ABSENT"]
+
+
+def test_verdicts_for_the_meetings_screen() -> None:
+    rows = [AttendanceInfo("M1", "clinical_champion", "RES"), AttendanceInfo("M1", "physics_lead", "PL")]
+    [mv] = meetings.attendance_verdicts(snapshot(meetings=(M1,), attendance=tuple(rows)), POLICY, 2025, AS_OF)
+    cc, pl, cda = mv.roles["clinical_champion"], mv.roles["physics_lead"], mv.roles["cda"]
+    assert (cc.coverage, cc.verdict, cc.covered, cc.substituted) == ("substitute", "substitute not acceptable", False, True)
+    assert cc.holders == ("CC",) and not cc.attendees[0].acceptable and "resident" in cc.attendees[0].reason
+    assert (pl.coverage, pl.verdict, pl.covered) == ("holder", "covered", True)
+    assert (cda.coverage, cda.verdict, cda.attendees) == ("absent", "absent", ())
+
+
+def test_substitute_for_a_vacant_champion_role_counts_toward_the_limit() -> None:
+    ms = year_of_meetings(2)
+    no_champion = tuple(r for r in snapshot().roles if r.role != "clinical_champion")
+    rows = [AttendanceInfo(m.meeting_id, r, s) for m in ms for r, s in
+            (("clinical_champion", "RO2"), ("physics_lead", "PL"), ("cda", "CDA"))]
+    assert ids(run(rows, ms, roles=no_champion)) == ["ATT-CC-SUB-LIMIT"]
+
+
+def test_unacceptable_substitutes_count_as_missed_meetings() -> None:
+    ms = year_of_meetings(3)
+    rows = [AttendanceInfo(m.meeting_id, r, s) for m in ms for r, s in
+            (("clinical_champion", "CC"), ("physics_lead", "PL"), ("cda", "ADM"))]
+    found = run(rows, ms)
+    assert ids(found).count("ATT-CDA-SUB-INELIGIBLE") == 3
+    [missed] = [f for f in found if f.rule == "QIP-MTG-MISSED"]
+    assert missed.subject == {"role": "cda"} and missed.evidence["meeting_dates"] == [m.date for m in ms]
