@@ -81,14 +81,15 @@ class CaseForm(QDialog):
         self.reason = choice_box(NOT_ENROLLED_REASONS, "")
         self.note = QLineEdit()
         self.payer = choice_box(PAYERS, "")
-        self.show_phi = QCheckBox("Show patient identifiers")
+        self.show_phi = QCheckBox("S&how patient identifiers (MRN, name, birth date)")
         self.mrn, self.name = QLineEdit(), QLineEdit()
         self.birth_date = optional_date()
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
-        form = QFormLayout()
+        form = self.form = QFormLayout()
         self.rows = {}
+        self.captions: dict[str, str] = {}
         for text, key, widget in (("Case &ID", "case_id", self.case_id), ("&Project", "project", self.project),
                                   ("Primary &site", "primary_site", self.primary_site),
                                   ("&Eligible on", "eligible_on", self.eligible_on), ("S&tatus", "status", self.status),
@@ -97,19 +98,19 @@ class CaseForm(QDialog):
                                   ("N&ote", "note", self.note), ("Pa&yer", "payer", self.payer)):
             form.addRow(text, widget)
             self.rows[key] = widget
+            self.captions[key] = text.replace("&", "")
         form.addRow("", self.show_phi)
-        self.phi_box = QWidget()
-        phi = QFormLayout(self.phi_box)
-        phi.setContentsMargins(0, 0, 0, 0)
-        phi.addRow("MRN", self.mrn)
-        phi.addRow("Patient name", self.name)
-        phi.addRow("Birth date", self.birth_date)
-        self.rows.update({"mrn": self.mrn, "name": self.name, "birth_date": self.birth_date})
-        self.phi_box.setVisible(False)
+        # the identifiers are rows of the same form (aligned with the others), hidden until asked for
+        for text, key, widget in (("&MRN", "mrn", self.mrn), ("Patient n&ame", "name", self.name),
+                                  ("&Birth date", "birth_date", self.birth_date)):
+            form.addRow(text, widget)
+            self.rows[key] = widget
+            self.captions[key] = text.replace("&", "")
+        self.set_phi_visible(False)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.setMinimumWidth(420)  # room for a full note or patient name without scrolling inside the field
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.phi_box)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         if record:
@@ -117,7 +118,7 @@ class CaseForm(QDialog):
             self.case_id.setReadOnly(True)
         else:
             set_date(self.eligible_on, dt.date.today())
-        self.show_phi.toggled.connect(self.phi_box.setVisible)
+        self.show_phi.toggled.connect(self.set_phi_visible)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
@@ -128,6 +129,18 @@ class CaseForm(QDialog):
         for w in (self.eligible_on, self.enrolled_on, self.birth_date):
             w.dateChanged.connect(self.check)
         self.check()
+
+    def set_phi_visible(self, visible: bool) -> None:
+        for widget in (self.mrn, self.name, self.birth_date):
+            self.form.setRowVisible(widget, visible)
+        self.adjustSize()  # shrink back when hidden instead of leaving a blank band
+
+    def phi_visible(self) -> bool:
+        return self.show_phi.isChecked()
+
+    def describe(self, problems: dict[str, str]) -> str:
+        """Problems in the words of the form's own captions ("Case ID", not "Case id")."""
+        return "\n".join(f"• {self.captions.get(k, label(k))}: {m}" for k, m in problems.items())
 
     def load(self, r: CaseRecord) -> None:
         self.case_id.setText(r.case_id)
@@ -156,7 +169,7 @@ class CaseForm(QDialog):
             widget.setToolTip(problems.get(key, ""))
             widget.setProperty("invalid", key in problems)
             widget.setStyleSheet("border: 1px solid palette(highlight);" if key in problems else "")
-        self.problems.setText("\n".join(f"• {label(k)}: {m}" for k, m in problems.items()))
+        self.problems.setText(self.describe(problems))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
         return problems
 
@@ -166,6 +179,6 @@ class CaseForm(QDialog):
         try:
             self.change = save_case(self.db, self.record(), original_id=self.original_id)
         except ValidationFailed as exc:  # e.g. a case ID taken meanwhile: keep the input, say what to fix
-            self.problems.setText("\n".join(f"• {label(k)}: {m}" for k, m in exc.problems.items()))
+            self.problems.setText(self.describe(exc.problems))
             return
         self.accept()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.domain import records
@@ -37,6 +38,7 @@ class CorrespondencePage(QWidget):
             lambda r: letters.delete_letter(db, r["id"]),
             lambda v: records.validate_letter(v["received_on"], v["subject"], v["due_on"], v["replied_on"]),
             lambda r: f"the letter '{r['subject']}'",
+            sort=(0, Qt.SortOrder.DescendingOrder),  # the newest letters, the ones still awaiting a reply, first
         )
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -24,6 +24,19 @@ from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "warning": "Warning", "triggered": "TRIGGERED"}
 STATUS_MARK = {"clear": "✓", "warning": "!", "triggered": "✕"}
+# colour is a second cue only (the word says it too); each pair is (on a light window, on a dark one) so
+# the word stays readable in either system palette: dark red on a dark grey window all but disappears
+STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a")}
+
+
+def is_dark(palette: QPalette) -> bool:
+    """Whether the system palette (light or dark scheme) draws light text on a dark window."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(QPalette.ColorRole.WindowText).lightness()
+
+
+def status_colour(status: str, palette: QPalette) -> QColor | None:
+    pair = STATUS_COLOURS.get(status)
+    return QColor(pair[1] if is_dark(palette) else pair[0]) if pair else None
 
 
 class TileWidget(QFrame):
@@ -38,10 +51,10 @@ class TileWidget(QFrame):
         font = state.font()
         font.setBold(tile.status != "clear")
         state.setFont(font)
-        if tile.status != "clear":  # colour as a second cue only: the word says it too
+        colour = status_colour(tile.status, state.palette())
+        if colour is not None:
             palette = state.palette()
-            palette.setColor(QPalette.ColorRole.WindowText, Qt.GlobalColor.darkRed if tile.status == "triggered"
-                             else Qt.GlobalColor.darkYellow)
+            palette.setColor(QPalette.ColorRole.WindowText, colour)
             state.setPalette(palette)
         figure = QLabel(tile.figure)
         figure.setWordWrap(True)
@@ -55,7 +68,7 @@ class TileWidget(QFrame):
         layout.addStretch(1)
 
 
-def trend_chart(data: DashboardData) -> QChartView:
+def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
     current, previous = QBarSet(str(data.as_of.year)), QBarSet(str(data.as_of.year - 1))
     current.append([float(v) for v in data.this_year])
     previous.append([float(v) for v in data.last_year])
@@ -63,6 +76,11 @@ def trend_chart(data: DashboardData) -> QChartView:
     series.append(previous)
     series.append(current)
     chart = QChart()
+    # the chart has its own light theme; follow the system palette instead of a white box in dark mode
+    chart.setTheme(QChart.ChartTheme.ChartThemeDark if is_dark(palette) else QChart.ChartTheme.ChartThemeLight)
+    chart.setBackgroundBrush(palette.color(QPalette.ColorRole.Base))
+    chart.setTitleBrush(palette.color(QPalette.ColorRole.Text))
+    chart.legend().setLabelColor(palette.color(QPalette.ColorRole.Text))
     chart.addSeries(series)
     chart.setTitle("Monthly enrollments, all projects")
     axis_x = QBarCategoryAxis()
@@ -71,6 +89,8 @@ def trend_chart(data: DashboardData) -> QChartView:
     axis_y.setRange(0, max(4, *data.this_year, *data.last_year) * 1.1)
     axis_y.applyNiceNumbers()
     axis_y.setLabelFormat("%d")
+    for axis in (axis_x, axis_y):
+        axis.setLabelsColor(palette.color(QPalette.ColorRole.Text))
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(axis_x)
@@ -105,6 +125,8 @@ class DashboardPage(QWidget):
         self.next_meeting.setWordWrap(True)
         self.due = QListWidget()
         self.due.setMaximumHeight(120)
+        self.due.setWordWrap(True)  # a letter's subject and dates: wrap rather than hide behind a scroll bar
+        self.due.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side = QVBoxLayout()
         side.addWidget(QLabel("<b>Next meeting</b>"))
         side.addWidget(self.next_meeting)
@@ -139,12 +161,18 @@ class DashboardPage(QWidget):
             item = self.chart_holder.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        self.chart_holder.addWidget(trend_chart(data))
+        self.chart_holder.addWidget(trend_chart(data, self.palette()))
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
         self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
                              f"as of {data.as_of.isoformat()}</small>")
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+        """Redraw tiles and chart when the system switches between light and dark."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.data is not None:
+            self.show_data(self.data)
 
     def tile_status(self, rule: str) -> str | None:
         return next((t.status for t in self.data.tiles if t.rule == rule), None) if self.data else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
@@ -13,6 +14,7 @@ from app.storage.database import Database
 from ui.record_form import Field
 from ui.record_page import RecordPage
 
+SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
 TECHNIQUES = ("3D-CRT", "IMRT", "VMAT", "SBRT", "Electrons", "Protons", "Other")
 
 
@@ -58,17 +60,23 @@ class DosimetryPage(QWidget):
             lambda r: dosimetry.delete_submission(db, r["id"]),
             _problems,
             lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
+            sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
         )
         self.missing_label = QLabel()
+        self.missing_label.setWordWrap(True)  # unwrapped, this one line set the side pane's width and clipped the table
         self.missing = QListWidget()
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.missing_label)
         side_layout.addWidget(self.missing, 1)
+        # wide enough for one whole "case · project · enrolled date" line, and no wider
+        side.setMinimumWidth(self.fontMetrics().horizontalAdvance("MRQ-0000000 · breast · enrolled 2000-00-00") + 40)
         splitter = QSplitter()
         splitter.addWidget(self.list)
         splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)  # the submissions table needs its columns; the missing list is one line each
+        splitter.setStretchFactor(1, 1)
         splitter.setSizes([900, 300])
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Dosimetry</h2>"))
@@ -77,9 +85,11 @@ class DosimetryPage(QWidget):
 
         def remember_and_recount(change) -> None:  # type: ignore[no-untyped-def]
             remember(change)
+            self.list.set_note(self.capped_note(len(self.list.records)))
             self.show_missing()
 
         self.list._remember = remember_and_recount  # type: ignore[method-assign]
+        self.list.set_note(self.capped_note(len(self.list.records)))
         self.show_missing()
 
     def rows(self) -> list[dict]:
@@ -91,6 +101,13 @@ class DosimetryPage(QWidget):
             row["metrics"] = format_metrics(s.metrics)
             result.append(row)
         return result
+
+    @staticmethod
+    def capped_note(shown: int) -> str:
+        """Say when older submissions are left out, so a missing old case is not taken for unlogged."""
+        if shown < SHOWN_SUBMISSIONS:
+            return ""
+        return f"The latest {shown:,} submissions are listed; older ones are kept but not shown here."
 
     def show_missing(self) -> None:
         count, rows = dosimetry.missing_submissions(self.db, dt.date.today())

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -63,9 +64,10 @@ class MeetingsPage(QWidget):
             lambda r: meeting_service.delete_meeting(db, r["meeting_id"]),
             lambda v: records.validate_meeting(v["meeting_id"], v["date"], v["format"]),
             lambda r: f"the meeting of {r['date']}",
+            sort=(0, Qt.SortOrder.DescendingOrder),  # the latest meeting first
         )
         self.attendance = RecordPage(
-            db, "Attendance of the selected meeting",
+            db, "Attendance",  # short: the two lists share one row of buttons at 1366 px
             [("role", "Attended for"), ("name", "Person"), ("ce_credit", "CE credit requested")],
             self.attendance_rows,
             lambda: [Field("role", "Attended &for", "choice", choices_of(ATTENDANCE_ROLES)),
@@ -78,30 +80,43 @@ class MeetingsPage(QWidget):
             lambda v: records.validate_attendance(v["role"], v["staff_id"], v["ce_credit"]),
             lambda r: f"{r['name']}'s attendance",
             advise=lambda v: substitute_verdict(db, self.current_meeting(), v["role"], v["staff_id"]),
+            form_title=lambda: f"attendance at {self.meeting_caption()}",
         )
         for page in (self.meeting_list, self.attendance):
             remember = page._remember
 
             def remember_and_judge(change, remember=remember) -> None:  # type: ignore[no-untyped-def]
                 remember(change)
+                self.load_years()
                 self.refresh()
 
             page._remember = remember_and_judge  # type: ignore[method-assign]
-        self.meeting_list.table.itemSelectionChanged.connect(self.attendance.refresh)
-        self.meeting_list.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # the latest meeting first
+        self.meeting_list.table.itemSelectionChanged.connect(self.meeting_changed)
         self.meeting_list.table.selectRow(0)
-        editing = QHBoxLayout()
-        editing.addWidget(self.meeting_list, 3)
-        editing.addWidget(self.attendance, 2)
+        editing = QSplitter()
+        editing.addWidget(self.meeting_list)
+        editing.addWidget(self.attendance)
+        editing.setStretchFactor(0, 3)
+        editing.setStretchFactor(1, 2)
+        coverage = QWidget()
+        coverage_layout = QVBoxLayout(coverage)
+        coverage_layout.setContentsMargins(0, 0, 0, 0)
+        coverage_layout.addWidget(QLabel("<b>Coverage of each required role and the policy verdict</b>"))
+        coverage_layout.addWidget(self.note)
+        coverage_layout.addWidget(self.table, 1)
+        # the lists being edited get most of the height; a year's coverage is a dozen rows
+        body = QSplitter(Qt.Orientation.Vertical)
+        body.addWidget(editing)
+        body.addWidget(coverage)
+        body.setStretchFactor(0, 3)
+        body.setStretchFactor(1, 2)
+        body.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(editing, 2)
-        layout.addWidget(QLabel("<b>Coverage of each required role and the policy verdict</b>"))
-        layout.addWidget(self.note)
-        layout.addWidget(self.table, 3)
+        layout.addWidget(body, 1)
         self.load_years()
         self.year.currentIndexChanged.connect(self.refresh)
-        self.attendance.refresh()
+        self.meeting_changed()
         as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
 
@@ -116,6 +131,19 @@ class MeetingsPage(QWidget):
                 table.selectRow(row)
                 break
 
+    def meeting_caption(self) -> str:
+        record = self.meeting_list.selected() if hasattr(self, "meeting_list") else None
+        if not record:
+            return "no meeting selected"
+        return f"{record['meeting_id']} · {record['date'].isoformat()} · {label(record['format'])}"
+
+    def meeting_changed(self) -> None:
+        """Show whose attendance is listed; attendance can only be added to a chosen meeting."""
+        self.attendance.refresh()
+        chosen = self.current_meeting() is not None
+        self.attendance.set_note(self.meeting_caption() if chosen else "Select a meeting on the left.")
+        self.attendance.add_button.setEnabled(chosen)
+
     def current_meeting(self) -> str | None:
         record = self.meeting_list.selected() if hasattr(self, "meeting_list") else None
         return record["meeting_id"] if record else None
@@ -125,12 +153,20 @@ class MeetingsPage(QWidget):
         return [dataclasses.asdict(a) for a in meeting_service.list_attendance(self.db, meeting_id)] if meeting_id else []
 
     def load_years(self) -> None:
-        self.year.clear()
+        """The years that have meetings; kept up to date as meetings are added, so the first
+        meeting of a new facility (or of a new year) gets its coverage shown at once."""
+        previous = self.year.currentData()
         years = meeting_years(self.db) or [self.as_of.day.year]
+        self.year.blockSignals(True)
+        self.year.clear()
         for y in years:
             self.year.addItem(str(y), y)
-        index = self.year.findData(self.as_of.day.year)
-        self.year.setCurrentIndex(max(index, 0))
+        for wanted in (previous, self.as_of.day.year, years[0]):  # years are newest first
+            index = self.year.findData(wanted)
+            if wanted is not None and index >= 0:
+                self.year.setCurrentIndex(index)
+                break
+        self.year.blockSignals(False)
 
     def refresh(self) -> None:
         year = self.year.currentData()

@@ -44,7 +44,11 @@ class RecordPage(QWidget):
                  fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None], Change],
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
                  describe: Callable[[dict], str] = lambda r: "this record",
-                 advise: Callable[[dict], str] | None = None) -> None:
+                 advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
+                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder)) -> None:
+        """``form_title`` names what the Add/Edit dialog is about when the title alone does not
+        (which meeting an attendance belongs to); ``sort`` is the order a user expects first
+        (newest letters, latest submissions)."""
         super().__init__()
         self.db = db
         self.title = title
@@ -56,6 +60,7 @@ class RecordPage(QWidget):
         self._validate = validate
         self._describe = describe
         self._advise = advise
+        self._form_title = form_title
         self.records: list[dict] = []
         self.last_change: Change | None = None
         self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
@@ -68,7 +73,10 @@ class RecordPage(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setSortingEnabled(True)
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.table.setAlternatingRowColors(True)
+        # the register's row height: without it the style's taller default shows a third fewer rows at 1366x768
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.horizontalHeader().setSortIndicator(*sort)
         self.add_button = QPushButton("&Add…")
         self.edit_button = QPushButton("&Edit…")
         self.delete_button = QPushButton("&Delete…")
@@ -77,6 +85,7 @@ class RecordPage(QWidget):
         self.delete_button.setVisible(delete is not None)
         self.note = QLabel()
         self.note.setWordWrap(True)
+        self.note.hide()  # an empty label would leave a blank band above the table
         bar = QHBoxLayout()
         bar.addWidget(QLabel(f"<b>{title}</b>"))
         bar.addStretch(1)
@@ -108,13 +117,19 @@ class RecordPage(QWidget):
                                 self.table.horizontalHeader().sortIndicatorOrder())
         self.table.resizeColumnsToContents()
 
+    def set_note(self, text: str) -> None:
+        """A line of context under the title (what is listed, for which meeting); hidden when empty."""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
     def selected(self) -> dict | None:
         item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
         return self.records[item.data(Qt.ItemDataRole.UserRole)] if item else None
 
     def open_form(self, record: dict | None) -> None:
         fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
-        form = RecordForm(f"{'Edit' if record else 'Add'}: {self.title.lower()}", fields,
+        subject = self._form_title() if self._form_title else self.title.lower()
+        form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields,
                           lambda values: self._save(values, record), record, self._validate, self, self._advise)
         if self.form_hook:
             self.form_hook(form)

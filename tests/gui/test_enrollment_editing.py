@@ -71,9 +71,14 @@ def test_phi_fields_are_hidden_until_asked_for(qtbot, db) -> None:
     form = CaseForm(db)
     qtbot.addWidget(form)
     form.show()
-    assert not form.phi_box.isVisible()
+    phi = (form.mrn, form.name, form.birth_date)
+    assert not any(w.isVisible() for w in phi)
     form.show_phi.setChecked(True)
-    assert form.phi_box.isVisible()
+    assert all(w.isVisible() for w in phi)
+    label = form.form.labelForField(form.mrn)
+    assert label.isVisible() and label.text() == "&MRN"  # aligned in the same form, with a mnemonic
+    form.show_phi.setChecked(False)
+    assert not any(w.isVisible() for w in phi)
 
 
 def test_edit_then_bulk_status_then_undo(qtbot, page: EnrollmentPage, db, monkeypatch) -> None:
