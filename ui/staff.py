@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from html import escape
 
-from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.domain import records
 from app.domain.vocabulary import (
@@ -13,6 +15,7 @@ from app.domain.vocabulary import (
     PHYSICIAN_TITLES,
     PROFESSIONS,
     PROJECTS,
+    REQUIRED_ROLES,
     ROLES,
     label,
 )
@@ -20,6 +23,27 @@ from app.services import letters, staff
 from app.storage.database import Database
 from ui.record_form import Field, choices_of
 from ui.record_page import RecordPage
+
+
+def timeline_html(roles: list[staff.RoleRow]) -> str:
+    """Who held each role, in order, with the vacant stretches between holders spelled out:
+    a vacancy of a required role is what the QIP-ROLE-VACANT trigger looks for."""
+    parts = []
+    for role, rows in staff.timeline(roles).items():
+        if not rows and role not in REQUIRED_ROLES:
+            continue
+        lines = []
+        covered_until: dt.date | None = None  # the last day some earlier holder covers (date.max: open-ended)
+        for r in rows:
+            if covered_until is not None and covered_until < dt.date.max and r.start > covered_until + dt.timedelta(days=1):
+                gap = (covered_until + dt.timedelta(days=1), r.start - dt.timedelta(days=1))
+                lines.append(f"<i>vacant {gap[0].isoformat()} – {gap[1].isoformat()}</i>")
+            lines.append(f"{r.start.isoformat()} – {r.end.isoformat() if r.end else 'now'}&nbsp; {escape(r.name)}")
+            end = r.end or dt.date.max
+            covered_until = end if covered_until is None else max(covered_until, end)
+        required = " (required)" if role in REQUIRED_ROLES else ""
+        parts.append(f"<b>{escape(label(role))}</b>{required}<br>" + ("<br>".join(lines) or "<i>nobody yet</i>"))
+    return "<br><br>".join(parts)
 
 
 def _people_choices(db: Database, blank: str | None = None) -> tuple[tuple[str, object], ...]:
@@ -88,10 +112,28 @@ class StaffPage(QWidget):
         self.roles._remember = remember_and_warn  # type: ignore[method-assign]
         tabs = self.tabs = QTabWidget()
         tabs.addTab(self.people, "People")
+        self.timeline = QLabel()
+        self.timeline.setTextFormat(Qt.TextFormat.RichText)
+        self.timeline.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.timeline.setWordWrap(True)
+        self.timeline.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        timeline_box = QWidget()
+        timeline_layout = QVBoxLayout(timeline_box)
+        timeline_layout.setContentsMargins(0, 0, 0, 0)
+        timeline_layout.addWidget(QLabel("<b>Timeline: who held each role</b>"))
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.timeline)
+        timeline_layout.addWidget(scroll, 1)
+        split = QSplitter()
+        split.addWidget(self.roles)
+        split.addWidget(timeline_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
         roles_tab = QWidget()
         roles_layout = QVBoxLayout(roles_tab)
         roles_layout.addWidget(self.warnings)
-        roles_layout.addWidget(self.roles, 1)
+        roles_layout.addWidget(split, 1)
         tabs.addTab(roles_tab, "Roles")
         tabs.addTab(self.leave, "Leave && pauses")
         layout = QVBoxLayout(self)
@@ -107,5 +149,8 @@ class StaffPage(QWidget):
                 break
 
     def show_warnings(self) -> None:
-        warnings = staff.role_warnings(staff.list_roles(self.db), dt.date.today())
+        """The warnings and the timeline, both recomputed after every change to the roles."""
+        roles = staff.list_roles(self.db)
+        self.timeline.setText(timeline_html(roles))
+        warnings = staff.role_warnings(roles, dt.date.today())
         self.warnings.setText("<br>".join(f"⚠ {w}" for w in warnings) if warnings else "✓ Every required role is held.")
