@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QDate
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -32,6 +33,7 @@ class AuditLogPage(QWidget):
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
+        self._shown_once = False
         self.user = QComboBox()
         self.table_filter = QComboBox()
         self.record = QLineEdit()
@@ -66,8 +68,20 @@ class AuditLogPage(QWidget):
         self.export_button.clicked.connect(self.export)
         self.refresh()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """Edits made on other screens since this page was built show up when the user comes back."""
+        super().showEvent(event)
+        if self._shown_once and not event.spontaneous():  # not on every restore of a minimised window
+            self.load_choices()
+            self.refresh()
+        self._shown_once = True
+
     def load_choices(self) -> None:
+        """Fill the person and table filters, keeping what the user had chosen."""
         users, tables = audit_log.filter_choices(self.db)
+        chosen_user, chosen_table = self.user.currentData(), self.table_filter.currentData()
+        for box in (self.user, self.table_filter):
+            box.blockSignals(True)
         self.user.clear()
         self.user.addItem("Everyone", None)
         for u in users:
@@ -76,6 +90,10 @@ class AuditLogPage(QWidget):
         self.table_filter.addItem("Every table", None)
         for t in tables:
             self.table_filter.addItem(t, t)
+        self.user.setCurrentIndex(max(self.user.findData(chosen_user), 0))
+        self.table_filter.setCurrentIndex(max(self.table_filter.findData(chosen_table), 0))
+        for box in (self.user, self.table_filter):
+            box.blockSignals(False)
 
     def query(self) -> audit_log.AuditQuery:
         return audit_log.AuditQuery(self.date_from.value(), self.date_to.value(), self.user.currentData(),
