@@ -225,6 +225,18 @@ def print_table(figures: list[Figure]) -> None:
         print(f"{f.name:55} {size:>8} {f.median_ms:>7.1f}{unit:3} {base:>10} {ratio:>6}  {f.baseline or ''}")
 
 
+def markdown_table(figures: list[Figure]) -> str:
+    """The table as Markdown, for the README's performance section."""
+    lines = ["| figure | cases | median | baseline | ratio | baseline is |", "|---|---:|---:|---:|---:|---|"]
+    for f in figures:
+        unit = " MB" if "MB" in f.name else " ms"
+        base = f"{f.baseline_ms:.1f} ms" if f.baseline_ms is not None else "–"
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else "–"
+        lines.append(f"| {f.name} | {f'{f.size:,}' if f.size else '–'} | {f.median_ms:.1f}{unit} | {base} | {ratio} "
+                     f"| {f.baseline or '–'} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20000,200000", help="comma list of case counts")
@@ -246,5 +258,6 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"when": dt.datetime.now().isoformat(timespec="seconds"), "runs": args.runs,
                                "figures": [{**asdict(f), "ratio": f.ratio} for f in figures]}, indent=2))
-    print(f"\nwritten {out}")
+    out.with_suffix(".md").write_text(markdown_table(figures))
+    print(f"\nwritten {out} and {out.with_suffix('.md')}")
     return 0

@@ -35,6 +35,8 @@ def save_all(url: str, out: Path, as_of: dt.date | None = None) -> list[Path]:
     for number, (name, _) in enumerate(AREAS, start=1):
         window.show_area(name)
         settle(app)
+        if name not in window.pages:  # the page failed to build: a placeholder must not pass as a screenshot
+            raise RuntimeError(f"the {name} screen could not be built (see the log)")
         path = out / f"{number:02d}-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.png"
         window.grab().save(str(path))
         saved.append(path)
