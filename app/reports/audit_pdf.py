@@ -21,6 +21,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas as pdf_canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -33,7 +34,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.domain.vocabulary import PROJECTS, REQUIRED_ROLES, label
+from app.domain.vocabulary import CODES, PROJECTS, REQUIRED_ROLES, label
 from app.reports.audit_report import MONTHS, AuditReport
 
 STYLES = getSampleStyleSheet()
@@ -46,6 +47,8 @@ H2 = STYLES["Heading2"]
 TITLE = ParagraphStyle("title", parent=STYLES["Title"], fontSize=24, leading=30, spaceAfter=18)
 CENTER = ParagraphStyle("center", parent=BODY, alignment=TA_CENTER)
 DARK, MID, LIGHT = colors.Color(0.2, 0.2, 0.2), colors.Color(0.55, 0.55, 0.55), colors.Color(0.85, 0.85, 0.85)
+#: Table cell for a month after the as-of date: not a zero, it has not happened yet.
+NOT_YET = "-"
 STATUS_WORDS = {"clear": "Clear", "info": "Note", "warning": "Warning", "trigger": "TRIGGERED", "violation": "VIOLATION"}
 
 
@@ -53,9 +56,34 @@ def esc(text: Any) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+MARGIN_X, MARGIN_Y = 0.75 * inch, 0.8 * inch
+FRAME_PADDING = 6  # reportlab's default frame padding, each side
+#: The height a flowable has at the top of a page.
+FRAME_HEIGHT = LETTER[1] - 2 * MARGIN_Y - 2 * FRAME_PADDING
+
+
+class Grid(Table):
+    """A table that splits between rows; only a row taller than a whole page (a long note, a long
+    list of case ids) is split inside itself, where reportlab would otherwise stop the whole report
+    with a LayoutError. (reportlab's own ``splitInRow`` also splits rows that would fit the next page.)"""
+
+    def split(self, availWidth: float, availHeight: float) -> list[Any]:  # noqa: N803 (reportlab's names)
+        parts = super().split(availWidth, availHeight)
+        if parts or availHeight < FRAME_HEIGHT - 1:
+            return parts
+        self.splitInRow = 1
+        try:
+            parts = super().split(availWidth, availHeight)
+        finally:
+            self.splitInRow = 0
+        for part in parts:
+            part.splitInRow = 0
+        return parts
+
+
 def grid(data: list[list[Any]], widths: list[float], *, bold_rows: set[int] | None = None) -> Table:
-    """A table that repeats its header on every page and splits between rows."""
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    """A table that repeats its header on every page and splits cleanly between rows."""
+    table = Grid(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     style = [
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
         ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
@@ -177,20 +205,32 @@ def cover(report: AuditReport) -> list[Any]:
             Paragraph(esc(report.facility), H1), Spacer(1, 0.3 * inch), table, PageBreak()]
 
 
+#: Statuses from least to most serious, so the summary line names the worst first.
+SEVERITY_ORDER = ("clear", "info", "warning", "trigger", "violation")
+#: Statuses read as adjectives ("3 clear", "2 triggered"), not counted nouns ("3 warnings").
+ADJECTIVE_STATUSES = ("clear", "trigger")
+
+
+def status_count(n: int, status: str) -> str:
+    word = STATUS_WORDS.get(status, status).lower()
+    return f"{n} {word}" if n == 1 or status in ADJECTIVE_STATUSES else f"{n} {word}s"
+
+
 def summary(report: AuditReport) -> list[Any]:
     counts: dict[str, int] = {}
     for rule in report.rules:
         counts[rule.status] = counts.get(rule.status, 0) + 1
-    headline = ", ".join(f"{n} {STATUS_WORDS[s].lower()}" for s, n in sorted(counts.items())) or "no rules evaluated"
+    worst_first = sorted(counts, key=lambda s: -SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 0)
+    headline = ", ".join(status_count(counts[s], s) for s in worst_first) or "no rules evaluated"
     data: list[list[Any]] = [["Rule", "Kind", "What it checks", "Status", "Findings"]]
     flagged = set()
     for i, rule in enumerate(report.rules, start=1):
-        data.append([rule.rule, rule.kind, Paragraph(esc(rule.title), CELL), STATUS_WORDS.get(rule.status, rule.status),
-                     str(rule.count)])
+        data.append([rule.rule, Paragraph(esc(label(rule.kind)), CELL), Paragraph(esc(rule.title), CELL),
+                     STATUS_WORDS.get(rule.status, rule.status), str(rule.count)])
         if rule.status in ("trigger", "violation"):
             flagged.add(i)
     return [Paragraph("Summary of every rule", H1), Paragraph(f"As of {report.as_of.isoformat()}: {headline}.", BODY),
-            Spacer(1, 6), grid(data, [1.55 * inch, 0.8 * inch, 3.0 * inch, 0.85 * inch, 0.6 * inch], bold_rows=flagged),
+            Spacer(1, 6), grid(data, [1.6 * inch, 0.85 * inch, 2.8 * inch, 0.85 * inch, 0.7 * inch], bold_rows=flagged),
             PageBreak()]
 
 
@@ -198,35 +238,99 @@ def enrollment_section(report: AuditReport) -> list[Any]:
     charts = [enrollment_chart(report, p) for p in PROJECTS]
     chart_grid = Table([charts[:2], charts[2:]], colWidths=[3.3 * inch, 3.3 * inch])
     totals = [["Project", *[m for m in MONTHS], "Total"]]
+    months_seen = report.period[1].month  # later months of the year are after the as-of date
     for project in PROJECTS:
         for year, series in ((report.year - 1, report.enrollment_previous), (report.year, report.enrollment)):
-            values = series.get(project, [0] * 12)
-            totals.append([f"{label(project)} {year}", *values, sum(values)])
+            values: list[Any] = list(series.get(project, [0] * 12))
+            if year == report.year:
+                values[months_seen:] = [NOT_YET] * (12 - months_seen)
+            totals.append([f"{label(project)} {year}", *values, sum(v for v in values if v != NOT_YET)])
     table = grid(totals, [1.45 * inch] + [0.37 * inch] * 12 + [0.5 * inch])
+    note = (f" Months after {report.as_of.isoformat()} are shown as \"{NOT_YET}\"." if months_seen < 12 else "")
     return [Paragraph("Monthly enrollment by project", H1),
-            Paragraph(f"Enrollments per month in {report.year} (solid) against {report.year - 1} (outlined).", BODY),
+            Paragraph(f"Enrollments per month in {report.year} (solid) against {report.year - 1} (outlined).{note}", BODY),
             chart_legend(report.year), chart_grid, Spacer(1, 8), table, PageBreak()]
 
 
-EVIDENCE_ITEMS = 40
+#: Plain values listed in one evidence cell (case ids); records (dicts) get a table of their own.
+EVIDENCE_ITEMS = 200
+
+
+def evidence_value(value: Any) -> str:
+    """A stored code (``bone_mets``, ``not_enrolled``) in words; anything else as it is."""
+    if value is None:
+        return "-"
+    if isinstance(value, str) and value in CODES:
+        return label(value)
+    return str(value)
 
 
 def evidence_text(value: Any) -> str:
-    """Evidence as a person reads it: one line per listed record, ``key: value`` pairs."""
+    """Evidence as a person reads it: ``key: value`` pairs, lists comma-separated."""
     if value is None:
         return "-"
     if isinstance(value, dict):
-        return esc(", ".join(f"{label(k).lower()}: {'-' if v is None else v}" for k, v in value.items()))
+        return esc(", ".join(f"{label(k).lower()}: {evidence_value(v)}" for k, v in value.items()))
     if isinstance(value, list):
         if not value:
             return "none"
-        if all(isinstance(v, dict) for v in value):
-            lines = [evidence_text(v) for v in value[:EVIDENCE_ITEMS]]
-        else:
-            lines = [esc(", ".join(str(v) for v in value[:EVIDENCE_ITEMS * 5]))]
-        more = len(value) - (EVIDENCE_ITEMS if all(isinstance(v, dict) for v in value) else EVIDENCE_ITEMS * 5)
-        return "<br/>".join(lines) + (f"<br/>... and {more} more" if more > 0 else "")
-    return esc(value if isinstance(value, str) else json.dumps(value, default=str))
+        text = ", ".join(evidence_text(v) if isinstance(v, dict) else esc(evidence_value(v))
+                         for v in value[:EVIDENCE_ITEMS])
+        more = len(value) - EVIDENCE_ITEMS
+        return text + (f"<br/>... and {more} more" if more > 0 else "")
+    if isinstance(value, str):
+        return esc(evidence_value(value))
+    return esc(json.dumps(value, default=str))
+
+
+def is_record_list(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def record_table(key: str, records: list[dict[str, Any]], evidence: dict[str, Any]) -> list[Any]:
+    """Listed records (the cases behind a finding) as a table of their own, one row per record,
+    so a long list splits across pages between rows with its header repeated."""
+    columns: list[str] = []
+    for record in records:
+        columns += [c for c in record if c not in columns]
+    total = evidence.get(f"{key.removesuffix('s')}_count")  # "cases" -> "case_count", when the rule gives it
+    caption = f"{label(key)}: {len(records)}"
+    if isinstance(total, int) and total > len(records):
+        caption += f" listed of {total} (the rest are in the facility's records)"
+    texts = [[evidence_value(record.get(c)) for c in columns] for record in records]
+    data: list[list[Any]] = [[Paragraph(f"<b>{esc(label(c))}</b>", CELL) for c in columns]]
+    data += [[Paragraph(esc(t), CELL) for t in row] for row in texts]
+    return [Spacer(1, 4), Paragraph(esc(caption), SMALL), grid(data, fitted_widths(columns, texts, RECORD_TABLE_WIDTH))]
+
+
+RECORD_TABLE_WIDTH = 6.7 * inch
+#: Cell padding (6 points a side) plus a little slack, so a value that fits is not wrapped.
+CELL_SLACK = 14
+
+
+def fitted_widths(columns: list[str], texts: list[list[str]], width: float) -> list[float]:
+    """Columns as wide as their longest value (ids and dates never wrap); what does not fit is
+    taken from the widest columns, whose free text wraps instead."""
+    natural = []
+    for i, column in enumerate(columns):
+        longest = max([stringWidth(label(column), "Helvetica-Bold", CELL.fontSize)]
+                      + [stringWidth(row[i], CELL.fontName, CELL.fontSize) for row in texts])
+        natural.append(longest + CELL_SLACK)
+    widths = sorted(natural)
+    # The largest cap such that every column at min(natural, cap) fits the table width.
+    cap = width / len(natural)
+    for k, w in enumerate(widths):
+        rest = width - sum(widths[:k])
+        if w * (len(widths) - k) > rest:
+            cap = rest / (len(widths) - k)
+            break
+    else:
+        cap = max(widths)
+    fitted = [min(w, cap) for w in natural]
+    spare = width - sum(fitted)
+    widest = max(range(len(fitted)), key=lambda i: natural[i])
+    fitted[widest] += spare  # a table the page's width, the slack in its longest column
+    return fitted
 
 
 def findings_section(report: AuditReport) -> list[Any]:
@@ -234,18 +338,22 @@ def findings_section(report: AuditReport) -> list[Any]:
     if not report.findings:
         parts.append(Paragraph("No findings: every rule is clear as of this date.", BODY))
     for finding in report.findings:
-        subject = ", ".join(f"{k} {v}" for k, v in finding.get("subject", {}).items())
+        subject = ", ".join(f"{k} {evidence_value(v)}" for k, v in finding.get("subject", {}).items())
         heading = f"{finding['rule']} ({STATUS_WORDS.get(finding['severity'], finding['severity'])})"
         if subject:
             heading += f": {subject}"
         evidence = finding.get("evidence") or {}
         rows = [["Evidence", "Value"]]
+        records = []
         for key, value in evidence.items():
-            rows.append([Paragraph(esc(label(key)), CELL), Paragraph(evidence_text(value), CELL)])
+            if is_record_list(value):
+                records += record_table(key, value, evidence)
+            else:
+                rows.append([Paragraph(esc(label(key)), CELL), Paragraph(evidence_text(value), CELL)])
         block = [Paragraph(esc(heading), H2), Paragraph(esc(finding.get("message", "")), BODY)]
         if len(rows) > 1:
             block.append(grid(rows, [1.8 * inch, 4.9 * inch]))
-        parts += [CondPageBreak(1.5 * inch), *block, Spacer(1, 6)]
+        parts += [CondPageBreak(1.5 * inch), *block, *records, Spacer(1, 6)]
     return [*parts, PageBreak()]
 
 
@@ -324,8 +432,8 @@ def write_audit_pdf(report: AuditReport, out: Path) -> int:
     tmp = Path(tmp_name)
     try:
         doc = SimpleDocTemplate(
-            str(tmp), pagesize=LETTER, leftMargin=0.75 * inch, rightMargin=0.75 * inch,
-            topMargin=0.8 * inch, bottomMargin=0.8 * inch,
+            str(tmp), pagesize=LETTER, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
+            topMargin=MARGIN_Y, bottomMargin=MARGIN_Y,
             title=f"MROQC self-audit {report.year} - {report.facility}", author="MROQC Facility Desk",
         )
         story = [*cover(report), *summary(report), *enrollment_section(report), *findings_section(report),
