@@ -115,10 +115,10 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 def create_db_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
         _sqlite_pragmas(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def copy_sqlite(source: Path, target: Path) -> None:

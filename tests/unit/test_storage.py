@@ -101,6 +101,21 @@ def test_phi_is_masked_in_the_audit_log(db) -> None:
     assert entry.after["eligible_on"] == "2025-01-02"
 
 
+def test_a_database_error_never_carries_patient_values(db) -> None:
+    """Database errors reach the log file and error dialogs: their text must not hold PHI."""
+    from sqlalchemy.exc import IntegrityError
+
+    row = {"project": "breast", "eligible_on": dt.date(2025, 1, 2), "status": "pending",
+           "mrn": "MRN-77123", "name": "Lee Synthetic", "birth_date": dt.date(1951, 4, 5)}
+    with db.transaction() as session:
+        session.add(Case(case_id="C9", **row))
+    with pytest.raises(IntegrityError) as caught, db.transaction() as session:
+        session.add(Case(case_id="C9", **row))  # the same ID again
+    text_of_error = str(caught.value)
+    assert "cases" in text_of_error  # still says what went wrong
+    assert "MRN-77123" not in text_of_error and "Lee Synthetic" not in text_of_error
+
+
 def test_failed_transaction_leaves_no_change_and_no_audit(db) -> None:
     with pytest.raises(RuntimeError), db.transaction() as session:
         session.add(Case(case_id="C2", project="lung", eligible_on=dt.date(2025, 1, 2), status="pending"))
