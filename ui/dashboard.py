@@ -56,7 +56,8 @@ class TileWidget(QFrame):
             palette = state.palette()
             palette.setColor(QPalette.ColorRole.WindowText, colour)
             state.setPalette(palette)
-        figure = QLabel(tile.figure)
+        # "Breast: 0  Lung: 42  Bone metastases: 0": wrap between the items, never inside one
+        figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in tile.figure.split("  ")))
         figure.setWordWrap(True)
         big = figure.font()
         big.setPointSizeF(big.pointSizeF() * 1.25)
