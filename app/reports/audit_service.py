@@ -13,11 +13,12 @@ from app.storage.database import Database
 
 
 class ReportError(ValueError):
-    pass
+    """The audit cannot be made from this input (no facility, an as-of date before the year)."""
 
 
 def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = False,
                  generated_at: dt.datetime | None = None) -> AuditReport:
+    """The year's audit evaluated at the as-of date, or at December 31 of the year if that is earlier."""
     from app.reports.audit_rules import add_rule_content
 
     facility = get_facility(db)
@@ -25,6 +26,9 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
         raise ReportError("The database has no facility yet; set it up first.")
     if as_of < dt.date(year, 1, 1):
         raise ReportError(f"The as-of date {as_of.isoformat()} is before {year} began.")
+    # The audit speaks for its year: a past year's audit made today is judged at that year's end,
+    # so later records (next year's findings, meetings, letters) never appear in it.
+    as_of = min(as_of, dt.date(year, 12, 31))
     generated = generated_at or dt.datetime.now().replace(microsecond=0)
     from app.rules.policy_file import load_policy
 

@@ -59,3 +59,21 @@ def test_audit_pdf_holds_facility_rules_and_attestation_and_no_phi(demo: Path, t
 def test_unknown_export_ending_is_exit_2(demo: Path, tmp_path: Path, capsys) -> None:
     assert main(["export", "enrollment", "--db", str(demo), "--out", str(tmp_path / "x.docx")]) == 2
     assert "Save as .xlsx or .csv" in capsys.readouterr().err
+
+
+def test_a_past_years_audit_is_judged_at_that_years_end(demo: Path) -> None:
+    """An audit of 2024 made in mid-2025 must show 2024's findings, not mid-2025's."""
+    import datetime as dt
+
+    from app.reports.audit_service import build_report
+    from app.services.findings import run_check
+    from app.storage.database import open_database, sqlite_url
+
+    db = open_database(sqlite_url(demo))
+    try:
+        report = build_report(db, year=2024, as_of=dt.date(2025, 6, 30))
+        year_end = run_check(db, dt.date(2024, 12, 31))
+    finally:
+        db.dispose()
+    assert report.as_of == dt.date(2024, 12, 31)
+    assert sorted(f["rule"] for f in report.findings) == sorted(f.rule for f in year_end.findings)
