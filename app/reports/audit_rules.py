@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.reports.audit_report import (
     AttendanceCell,
     AttendanceRow,
@@ -16,12 +18,29 @@ from app.rules.programs import program_figures
 from app.services.findings import load_snapshot
 from app.storage.database import Database
 
+NOTE_WITHHELD = "(note withheld: free text may name the patient; export with identifiers to include it)"
+
+
+def withhold_free_text(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding without the case note a coordinator typed (ENR-REASON-OTHER quotes it).
+
+    A note is free text: it may hold a name or an MRN, so a de-identified audit leaves it out."""
+    evidence = finding.get("evidence") or {}
+    note = evidence.get("note")
+    if not note:
+        return finding
+    return {**finding, "message": finding["message"].replace(note, NOTE_WITHHELD),
+            "evidence": {**evidence, "note": NOTE_WITHHELD}}
+
 
 def add_rule_content(db: Database, report: AuditReport) -> None:
+    """Findings, the rule summary, the attendance matrix and program figures at the report's as-of date."""
     snapshot, policy_year = load_snapshot(db, report.as_of)
     policy = load_policy(policy_year, report.as_of)
     report.policy_year = str(policy.year)
     findings = [f.to_json() for f in evaluate(snapshot, policy, report.as_of)]
+    if not report.identified:
+        findings = [withhold_free_text(f) for f in findings]
     report.findings = findings
     counts: dict[str, list] = {}
     order = {"info": 0, "warning": 1, "trigger": 2, "violation": 2}

@@ -77,3 +77,29 @@ def test_a_past_years_audit_is_judged_at_that_years_end(demo: Path) -> None:
         db.dispose()
     assert report.as_of == dt.date(2024, 12, 31)
     assert sorted(f["rule"] for f in report.findings) == sorted(f.rule for f in year_end.findings)
+
+
+def test_a_deidentified_audit_withholds_case_notes(tmp_path: Path) -> None:
+    """A note is free text that may name the patient: only an identified audit prints it."""
+    import datetime as dt
+
+    from app.services.facility import FacilityDetails, save_facility
+    from app.storage.database import open_database, sqlite_url
+    from app.storage.models import Case
+
+    path = tmp_path / "notes.sqlite3"
+    db = open_database(sqlite_url(path), create=True)
+    save_facility(db, FacilityDetails(name="Note Test RO", kind="hospital", radiation_oncologists=2,
+                                      joined_on=dt.date(2020, 1, 1), baseline_year=2020), today=dt.date(2025, 6, 30))
+    with db.transaction() as session:
+        session.add(Case(case_id="N1", project="breast", eligible_on=dt.date(2025, 3, 1), status="not_enrolled",
+                         not_enrolled_reason="other", note="Spoke with daughter Jane Roe"))
+    db.dispose()
+    texts = {}
+    for flag in ([], ["--identified"]):
+        out = tmp_path / f"audit{len(flag)}.pdf"
+        assert main(["export", "audit-pdf", "--db", str(path), "--out", str(out), "--year", "2025",
+                     "--as-of", "2025-06-30", *flag]) == 0
+        texts[bool(flag)] = " ".join("\n".join(page.extract_text() for page in PdfReader(out).pages).split())
+    assert "ENR-REASON-OTHER" in texts[False] and "Jane Roe" not in texts[False] and "note withheld" in texts[False]
+    assert "Jane Roe" in texts[True]
