@@ -81,6 +81,7 @@ class MeetingsPage(QWidget):
             lambda r: f"{r['name']}'s attendance",
             advise=lambda v: substitute_verdict(db, self.current_meeting(), v["role"], v["staff_id"]),
             form_title=lambda: f"attendance at {self.meeting_caption()}",
+            filterable=False,  # a meeting's handful of attendees: the buttons need the room more
         )
         for page in (self.meeting_list, self.attendance):
             remember = page._remember

@@ -1,4 +1,5 @@
-"""A list of records with Add, Edit, Delete (asks first) and Undo of the last change."""
+"""A list of records with Add, Edit, Delete (asks first), Undo of the last change and a filter;
+Ctrl+N adds and Ctrl+F goes to the filter, as on the Enrollment register."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -45,10 +49,12 @@ class RecordPage(QWidget):
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
                  describe: Callable[[dict], str] = lambda r: "this record",
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
-                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder)) -> None:
+                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True) -> None:
         """``form_title`` names what the Add/Edit dialog is about when the title alone does not
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
-        (newest letters, latest submissions)."""
+        (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
+        short list sharing the screen with a longer one (one meeting's attendance), where the
+        room is better spent on the buttons."""
         super().__init__()
         self.db = db
         self.title = title
@@ -83,11 +89,19 @@ class RecordPage(QWidget):
         self.undo_button = QPushButton("&Undo last change")
         self.undo_button.setEnabled(False)
         self.delete_button.setVisible(delete is not None)
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter  (Ctrl+F)")
+        self.filter.setToolTip("Show only the rows containing this text")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumWidth(self.fontMetrics().horizontalAdvance("Filter  (Ctrl+F)") + 24)
+        self.filter.setMaximumWidth(220)  # two lists share a row of buttons at 1366 px (Meetings)
+        self.filter.setVisible(filterable)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()  # an empty label would leave a blank band above the table
         bar = QHBoxLayout()
         bar.addWidget(QLabel(f"<b>{title}</b>"))
+        bar.addWidget(self.filter, 1)
         bar.addStretch(1)
         for b in (self.add_button, self.edit_button, self.delete_button, self.undo_button):
             bar.addWidget(b)
@@ -101,7 +115,64 @@ class RecordPage(QWidget):
         self.delete_button.clicked.connect(self.delete)
         self.undo_button.clicked.connect(self.undo_last)
         self.table.doubleClicked.connect(lambda _i: self.edit())
+        self.filter.textChanged.connect(self.apply_filter)
+        self._shortcut(QKeySequence.StandardKey.New, lambda page: page.add_button.click())
+        self._shortcut(QKeySequence.StandardKey.Find, RecordPage.focus_filter)
         self.refresh()
+
+    def _shortcut(self, keys: QKeySequence.StandardKey, action: Callable[[RecordPage], None]) -> None:
+        """A window-wide shortcut, like the register's, so it works straight after opening the screen.
+
+        Where one screen shows two lists at once (Meetings), their shortcuts clash and Qt reports
+        the press as ambiguous to one of them: it then goes to the list the user is working in.
+        """
+        shortcut = QShortcut(QKeySequence(keys), self)
+        shortcut.activated.connect(lambda: action(self))
+        shortcut.activatedAmbiguously.connect(lambda: action(self.working_list()))
+
+    def working_list(self) -> RecordPage:
+        """Of the lists visible in this window: the one holding the keyboard focus, else the first
+        on screen (top, then left: the meetings, not their attendance)."""
+        visible = self._visible_lists()
+        focus = QApplication.focusWidget()
+        for page in visible:
+            if focus is not None and page.isAncestorOf(focus):
+                return page
+        return visible[0] if visible else self
+
+    def _visible_lists(self) -> list[RecordPage]:
+        """The lists shown in this window, in reading order (top, then left)."""
+        window = self.window()
+
+        def place(page: RecordPage) -> tuple[int, int]:
+            corner = page.mapTo(window, QPoint(0, 0))
+            return corner.y(), corner.x()
+
+        return sorted((p for p in window.findChildren(RecordPage) if p.isVisible()), key=place)
+
+    def focus_filter(self) -> None:
+        """Into this list's filter, or, if it has none, the filter of the first list on screen that has one."""
+        target = self
+        if self.filter.isHidden():
+            lists = [p for p in self._visible_lists() if not p.filter.isHidden()]
+            if not lists:
+                return
+            target = lists[0]
+        target.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        target.filter.selectAll()
+
+    def apply_filter(self) -> None:
+        """Hide the rows not containing the filter text (any column, any case); a hidden row is
+        also unselected, so Edit and Delete never act on a record the user cannot see."""
+        text = self.filter.text().strip().casefold()
+        for r in range(self.table.rowCount()):
+            cells = (self.table.item(r, c) for c in range(self.table.columnCount()))
+            hidden = bool(text) and not any(text in item.text().casefold() for item in cells if item is not None)
+            self.table.setRowHidden(r, hidden)
+        current = self.table.currentRow()
+        if current >= 0 and self.table.isRowHidden(current):
+            self.table.clearSelection()
+            self.table.setCurrentCell(-1, -1)
 
     def refresh(self) -> None:
         self.records = self._rows()
@@ -116,6 +187,7 @@ class RecordPage(QWidget):
         self.table.sortByColumn(self.table.horizontalHeader().sortIndicatorSection(),
                                 self.table.horizontalHeader().sortIndicatorOrder())
         self.table.resizeColumnsToContents()
+        self.apply_filter()
 
     def set_note(self, text: str) -> None:
         """A line of context under the title (what is listed, for which meeting); hidden when empty."""
