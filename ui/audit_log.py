@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QDate
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,23 +23,27 @@ from PySide6.QtWidgets import (
 from app.exports.tabular import Sheet, write_table
 from app.services import audit_log
 from app.storage.database import Database
-from ui.enrollment import DateFilter
+from ui.as_of import AsOf
+from ui.enrollment import DateFilter, to_qdate
 
 PAGE = 1000
 
 
 class AuditLogPage(QWidget):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
+        """``as_of`` is the window's shared date: the date range offered by default is the month up
+        to it, like every other screen that looks at a period."""
         super().__init__()
         self.db = db
+        self.as_of = as_of if as_of is not None else AsOf()
         self._shown_once = False
         self.user = QComboBox()
         self.table_filter = QComboBox()
         self.record = QLineEdit()
         self.record.setPlaceholderText("Record (case ID, staff ID, …)")
-        today = QDate.currentDate()
-        self.date_from = DateFilter("From", today.addMonths(-1))
-        self.date_to = DateFilter("to", today)
+        day = to_qdate(self.as_of.day)
+        self.date_from = DateFilter("From", day.addMonths(-1))
+        self.date_to = DateFilter("to", day)
         self.export_button = QPushButton("Export…")
         self.count = QLabel()
         self.table = QTableWidget(0, 6)
@@ -66,7 +69,12 @@ class AuditLogPage(QWidget):
                        self.date_from.changed, self.date_to.changed):
             signal.connect(self.refresh)
         self.export_button.clicked.connect(self.export)
+        self.as_of.changed.connect(self._as_of_changed)
         self.refresh()
+
+    def _as_of_changed(self, day: dt.date) -> None:
+        self.date_from.follow(to_qdate(day).addMonths(-1))
+        self.date_to.follow(to_qdate(day))
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         """Edits made on other screens since this page was built show up when the user comes back."""

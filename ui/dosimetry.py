@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidg
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
 from app.services import dosimetry, staff
 from app.storage.database import Database
+from ui.as_of import AsOf
 from ui.record_form import Field
 from ui.record_page import RecordPage
 
@@ -37,9 +38,12 @@ def _problems(v: dict) -> dict[str, str]:
 
 
 class DosimetryPage(QWidget):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
+        """``as_of`` is the window's shared date: the missing list counts cases enrolled up to it,
+        so it agrees with the findings and the self-audit for the same date."""
         super().__init__()
         self.db = db
+        self.as_of = as_of if as_of is not None else AsOf()
         def people() -> tuple[tuple[str, object], ...]:
             return tuple((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
                          if p.profession in ("physicist", "dosimetrist"))
@@ -90,6 +94,7 @@ class DosimetryPage(QWidget):
 
         self.list._remember = remember_and_recount  # type: ignore[method-assign]
         self.list.set_note(self.capped_note(len(self.list.records)))
+        self.as_of.changed.connect(self.show_missing)
         self.show_missing()
 
     def rows(self) -> list[dict]:
@@ -109,9 +114,12 @@ class DosimetryPage(QWidget):
             return ""
         return f"The latest {shown:,} submissions are listed; older ones are kept but not shown here."
 
-    def show_missing(self) -> None:
-        count, rows = dosimetry.missing_submissions(self.db, dt.date.today())
-        self.missing_label.setText(f"<b>Enrolled breast and lung cases without a submission: {count:,}</b>"
+    def show_missing(self, *_changed: object) -> None:
+        """Recounted after every change to the submissions and whenever the as-of date moves."""
+        day = self.as_of.day
+        count, rows = dosimetry.missing_submissions(self.db, day)
+        when = f" (enrolled by {day.isoformat()})" if day != dt.date.today() else ""
+        self.missing_label.setText(f"<b>Enrolled breast and lung cases without a submission{when}: {count:,}</b>"
                                    + (f" (oldest {len(rows)} listed)" if count > len(rows) else ""))
         self.missing.clear()
         self.missing.addItems([f"{cid} · {project} · enrolled {enrolled.isoformat()}" for cid, project, enrolled in rows])

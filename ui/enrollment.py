@@ -27,6 +27,7 @@ from app.services.cases import delete_case, get_case
 from app.services.editing import Change, NotFound, ValidationFailed, undo
 from app.services.register import RegisterQuery
 from app.storage.database import Database
+from ui.as_of import AsOf
 from ui.models.case_table_model import CaseTableModel
 
 SEARCH_DELAY_MS = 250
@@ -34,6 +35,10 @@ SEARCH_DELAY_MS = 250
 
 def to_date(value: QDate) -> dt.date:
     return dt.date(value.year(), value.month(), value.day())
+
+
+def to_qdate(value: dt.date) -> QDate:
+    return QDate(value.year, value.month, value.day)
 
 
 class DateFilter(QWidget):
@@ -59,11 +64,23 @@ class DateFilter(QWidget):
     def value(self) -> dt.date | None:
         return to_date(self.date.date()) if self.enabled.isChecked() else None
 
+    def follow(self, default: QDate) -> None:
+        """Move an unticked filter to a new default (the as-of date moved); a ticked one is the
+        user's choice in use, so it stays put rather than change the list under their eyes."""
+        if self.enabled.isChecked():
+            return
+        self.date.blockSignals(True)  # unticked: the list does not depend on it, no need to re-query
+        self.date.setDate(default)
+        self.date.blockSignals(False)
+
 
 class EnrollmentPage(QWidget):
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, parent: QWidget | None = None, as_of: AsOf | None = None) -> None:
+        """``as_of`` is the window's shared date: the eligibility range offered by default is the
+        year up to it, so a coordinator reviewing an earlier period sees that period's cases."""
         super().__init__(parent)
         self.db = db
+        self.as_of = as_of if as_of is not None else AsOf()
         self.model = CaseTableModel(db, self)
 
         self.search = QLineEdit()
@@ -77,9 +94,9 @@ class EnrollmentPage(QWidget):
         self.status.addItem("Any status", None)
         for code in CASE_STATUSES:
             self.status.addItem(label(code), code)
-        today = QDate.currentDate()
-        self.eligible_from = DateFilter("Eligible from", today.addYears(-1))
-        self.eligible_to = DateFilter("to", today)
+        day = to_qdate(self.as_of.day)
+        self.eligible_from = DateFilter("Eligible from", day.addYears(-1))
+        self.eligible_to = DateFilter("to", day)
         self.count_label = QLabel()
 
         self.table = QTableView()
@@ -140,7 +157,12 @@ class EnrollmentPage(QWidget):
         self.undo_button.clicked.connect(self.undo_last)
         self.table.doubleClicked.connect(lambda _index: self.edit_case())
         self.model.modelReset.connect(self._show_count)
+        self.as_of.changed.connect(self._as_of_changed)
         self._show_count()
+
+    def _as_of_changed(self, day: dt.date) -> None:
+        self.eligible_from.follow(to_qdate(day).addYears(-1))
+        self.eligible_to.follow(to_qdate(day))
 
     def focus_search(self) -> None:
         self.search.setFocus()

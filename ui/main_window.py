@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
     def _make_page(self, name: str) -> QWidget:
 
         if name == "Enrollment":
-            return EnrollmentPage(self.db)
+            return EnrollmentPage(self.db, as_of=self.as_of)
         module_name = PAGE_MODULES.get(name)
         if module_name is None:
             return ComingPage(name, self._descriptions[name])
@@ -139,13 +139,13 @@ class MainWindow(QMainWindow):
         if name == "Reports":
             return module.ReportsPage(self.db, self.as_of)
         if name == "Audit log":
-            return module.AuditLogPage(self.db)
+            return module.AuditLogPage(self.db, self.as_of)
         if name == "Staff & roles":
-            return module.StaffPage(self.db)
+            return module.StaffPage(self.db, self.as_of)
         if name == "Correspondence":
             return module.CorrespondencePage(self.db)
         if name == "Dosimetry":
-            return module.DosimetryPage(self.db)
+            return module.DosimetryPage(self.db, self.as_of)
         if name == "Settings":
             return module.SettingsPage(self.db)
         return ComingPage(name, self._descriptions[name])

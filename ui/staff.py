@@ -21,6 +21,7 @@ from app.domain.vocabulary import (
 )
 from app.services import letters, staff
 from app.storage.database import Database
+from ui.as_of import AsOf
 from ui.record_form import Field, choices_of
 from ui.record_page import RecordPage
 
@@ -52,9 +53,12 @@ def _people_choices(db: Database, blank: str | None = None) -> tuple[tuple[str, 
 
 
 class StaffPage(QWidget):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
+        """``as_of`` is the window's shared date: the role warnings say who holds each role on it,
+        so they agree with the findings and the self-audit for the same date."""
         super().__init__()
         self.db = db
+        self.as_of = as_of if as_of is not None else AsOf()
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
         self.people = RecordPage(
@@ -139,6 +143,7 @@ class StaffPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Staff & roles</h2>"))
         layout.addWidget(tabs, 1)
+        self.as_of.changed.connect(self.show_warnings)
         self.show_warnings()
 
     def select_person(self, staff_id: str) -> None:
@@ -148,9 +153,15 @@ class StaffPage(QWidget):
                 table.selectRow(row)
                 break
 
-    def show_warnings(self) -> None:
-        """The warnings and the timeline, both recomputed after every change to the roles."""
+    def show_warnings(self, *_changed: object) -> None:
+        """The warnings and the timeline, both recomputed after every change to the roles and
+        whenever the as-of date moves (``_changed`` is the new date, read from ``self.as_of``)."""
         roles = staff.list_roles(self.db)
         self.timeline.setText(timeline_html(roles))
-        warnings = staff.role_warnings(roles, dt.date.today())
-        self.warnings.setText("<br>".join(f"⚠ {w}" for w in warnings) if warnings else "✓ Every required role is held.")
+        day = self.as_of.day
+        warnings = staff.role_warnings(roles, day)
+        if day != dt.date.today():  # the service words its warnings for today; say which day they are for
+            warnings = [w.replace(" today.", f" on {day.isoformat()}.") for w in warnings]
+        when = f"<i>As of {day.isoformat()}</i><br>" if day != dt.date.today() else ""
+        self.warnings.setText(when + ("<br>".join(f"⚠ {w}" for w in warnings) if warnings
+                                      else "✓ Every required role is held."))

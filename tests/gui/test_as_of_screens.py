@@ -1,0 +1,63 @@
+"""Screens that look at a period follow the window's as-of date, not the computer's clock: a
+coordinator reviewing last quarter sees last quarter's warnings, missing cases and date ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDate
+
+from app.domain.records import CaseRecord, StaffRecord
+from app.services import staff
+from app.services.cases import save_case
+from tests.gui.conftest import AS_OF
+from ui.as_of import AsOf
+from ui.dosimetry import DosimetryPage
+from ui.main_window import MainWindow
+from ui.staff import StaffPage
+
+
+def qdate(day: dt.date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def test_role_warnings_are_for_the_as_of_date(qtbot, db) -> None:
+    staff.save_staff(db, StaffRecord(staff_id="S1", name="Dr. Ada Synthetic", profession="radiation_oncologist",
+                                     works_on_mroqc=True))
+    staff.save_role(db, "S1", "clinical_champion", dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    as_of = AsOf(dt.date(2024, 6, 30))
+    page = StaffPage(db, as_of)
+    qtbot.addWidget(page)
+    assert "Clinical champion: nobody" not in page.warnings.text()  # held on 2024-06-30
+    as_of.set(dt.date(2025, 6, 30))
+    assert "Clinical champion: nobody" in page.warnings.text()  # recomputed when the date moves
+    assert "2025-06-30" in page.warnings.text()
+
+
+def test_missing_dosimetry_is_counted_at_the_as_of_date(qtbot, db) -> None:
+    save_case(db, CaseRecord(case_id="C1", project="breast", eligible_on=dt.date(2025, 1, 2), status="enrolled",
+                             enrolled_on=dt.date(2025, 1, 5)))
+    as_of = AsOf(dt.date(2024, 12, 31))
+    page = DosimetryPage(db, as_of)
+    qtbot.addWidget(page)
+    assert "without a submission (enrolled by 2024-12-31): 0" in page.missing_label.text()
+    as_of.set(dt.date(2025, 6, 30))
+    assert "without a submission (enrolled by 2025-06-30): 1" in page.missing_label.text()
+    assert page.missing.count() == 1
+
+
+def test_default_date_ranges_end_at_the_as_of_date(qtbot, demo_db) -> None:
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.as_of.set(AS_OF)
+    enrollment, audit = window.enrollment_page, window.page("Audit log")
+    assert enrollment.eligible_to.date.date() == qdate(AS_OF)
+    assert enrollment.eligible_from.date.date() == qdate(AS_OF).addYears(-1)
+    assert audit.date_to.date.date() == qdate(AS_OF)
+    assert audit.date_from.date.date() == qdate(AS_OF).addMonths(-1)
+    enrollment.eligible_to.enabled.setChecked(True)  # in use: the user's range stays put
+    later = dt.date(2025, 9, 30)
+    window.as_of.set(later)
+    assert enrollment.eligible_to.date.date() == qdate(AS_OF)
+    assert enrollment.eligible_from.date.date() == qdate(later).addYears(-1)
+    assert audit.date_to.date.date() == qdate(later)
