@@ -7,6 +7,8 @@ The window only knows which pages exist; each page lives in its own module and t
 from __future__ import annotations
 
 import importlib
+import logging
+import traceback
 from collections.abc import Callable
 
 import shiboken6
@@ -29,7 +31,9 @@ from app.services.facility import get_facility
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.enrollment import EnrollmentPage
-from ui.placeholder import ComingPage
+from ui.placeholder import ComingPage, ScreenFailedPage
+
+log = logging.getLogger(__name__)
 
 PAGE_MODULES: dict[str, str] = {
     "Dashboard": "dashboard", "Dosimetry": "dosimetry", "Staff & roles": "staff", "Meetings": "meetings",
@@ -50,6 +54,16 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("Audit log", "Every change: who, when, before and after."),
     ("Settings", "Database location, program year and facility details."),
 )
+
+
+class ScreenFailed(Exception):
+    """A screen could not be built; the window shows a ``ScreenFailedPage`` in its place."""
+
+
+def plain_reason(exc: BaseException) -> str:
+    """The first line of the error, for the user; the whole traceback goes to the log."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0].rstrip(".") if lines else "") or type(exc).__name__
 
 
 class MainWindow(QMainWindow):
@@ -99,19 +113,43 @@ class MainWindow(QMainWindow):
         return page
 
     def page(self, name: str) -> QWidget:
-        """The area's page, built the first time it is needed."""
+        """The area's page, built the first time it is needed.
+
+        Raises ``ScreenFailed`` when building it fails; the area then shows what went wrong, and
+        the page is not remembered (``ui.screenshots`` relies on that), so the next visit tries again.
+        """
         if name not in self.pages:
             row = [n for n, _ in AREAS].index(name)
-            page = self._make_page(name)
-            old = self.stack.widget(row)
-            self.stack.insertWidget(row, page)
-            self.stack.removeWidget(old)
-            old.deleteLater()
+            try:
+                page = self._make_page(name)
+            except Exception as exc:
+                # for whoever supports the facility: code lines and the error's message, never local variables
+                # (database errors carry no query values: see hide_parameters)
+                log.error("the %s screen could not be opened:\n%s", name, "".join(traceback.format_exception(exc)))
+                self._place(row, ScreenFailedPage(name, plain_reason(exc)))
+                raise ScreenFailed(name) from exc
+            self._place(row, page)
             self.pages[name] = page
         return self.pages[name]
 
+    def _place(self, row: int, page: QWidget) -> None:
+        """Put ``page`` in the stack at ``row`` in place of what stood there."""
+        current = self.stack.currentIndex()
+        old = self.stack.widget(row)
+        self.stack.insertWidget(row, page)
+        self.stack.removeWidget(old)
+        old.deleteLater()
+        self.stack.setCurrentIndex(current)
+
+    def built(self, name: str) -> QWidget | None:
+        """The area's page, or None when it could not be built (the area then says why)."""
+        try:
+            return self.page(name)
+        except ScreenFailed:
+            return None
+
     def _show_row(self, row: int) -> None:
-        self.page(AREAS[row][0])
+        self.built(AREAS[row][0])
         self.stack.setCurrentIndex(row)
 
     def _make_page(self, name: str) -> QWidget:
@@ -156,7 +194,9 @@ class MainWindow(QMainWindow):
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
         self.show_area("Enrollment")
-        page = self.enrollment_page
+        page = self.pages.get("Enrollment")  # None: the register could not be opened and says so
+        if not isinstance(page, EnrollmentPage):
+            return
         page.project.setCurrentIndex(0)
         page.status.setCurrentIndex(0)
         page.eligible_from.enabled.setChecked(False)
@@ -168,16 +208,19 @@ class MainWindow(QMainWindow):
         """Jump from a finding to the meeting (by date) or the staff member behind it."""
         if kind == "meeting":
             self.show_area("Meetings")
-            page = self.page("Meetings")
-            page.select_meeting(key)  # type: ignore[attr-defined]
+            page = self.pages.get("Meetings")
+            if page is not None:
+                page.select_meeting(key)  # type: ignore[attr-defined]
         elif kind == "staff":
             self.show_area("Staff & roles")
-            page = self.page("Staff & roles")
-            page.select_person(key)  # type: ignore[attr-defined]
+            page = self.pages.get("Staff & roles")
+            if page is not None:
+                page.select_person(key)  # type: ignore[attr-defined]
 
     def _episode_opened(self) -> None:
-        tracker = self.page("QIP tracker")
-        tracker.refresh()  # type: ignore[attr-defined]
+        tracker = self.pages.get("QIP tracker")
+        if tracker is not None:  # not built yet: opening it below builds it with the new episode
+            tracker.refresh()  # type: ignore[attr-defined]
         self.show_area("QIP tracker")
 
     def _build_menus(self) -> None:
@@ -225,6 +268,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         QSettings().setValue("main_window/geometry", self.saveGeometry())
+        for page in self.pages.values():
+            close_previews = getattr(page, "close_previews", None)
+            if close_previews is not None:  # report previews may hold patient identifiers: gone with the window
+                close_previews()
         super().closeEvent(event)
 
 

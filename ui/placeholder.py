@@ -1,6 +1,9 @@
-"""A page for an area that is not built yet: says so plainly instead of pretending."""
+"""Stand-in pages: an area that is not built yet, or a screen that failed to open. Both say so plainly
+instead of pretending."""
 
 from __future__ import annotations
+
+from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -16,3 +19,21 @@ class ComingPage(QWidget):
         body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(heading)
         layout.addWidget(body, 1)
+
+
+class ScreenFailedPage(QWidget):
+    """Shown in place of a screen whose building failed, so the user is told so in plain words
+    instead of seeing the "coming version" placeholder, which would suggest the screen does not exist."""
+
+    def __init__(self, title: str, reason: str) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<h2>{escape(title)}</h2>")
+        self.message = QLabel(
+            f"This screen could not be opened: {escape(reason)}.<br><br>"
+            "Your data is safe; the details are in the log file. Choose the screen again to retry.")
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(heading)
+        layout.addWidget(self.message, 1)

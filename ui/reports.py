@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import shutil
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -37,9 +40,25 @@ KINDS = (
 )
 
 
+class ReportSettings(NamedTuple):
+    """Everything that decides a report's content: a preview may only be saved while all of it is unchanged."""
+
+    kind: str
+    year: int
+    as_of: dt.date
+    identified: bool
+
+
 class ReportsPage(QWidget):
+    """Choose a report, preview the self-audit, save either; previews live only as long as the window."""
+
     def __init__(self, db: Database, as_of: AsOf) -> None:
         super().__init__()
+        # One folder per page for its previews, removed when the window closes (``close_previews``) or,
+        # failing that, when the page is garbage-collected or the program exits: an identified preview
+        # holds patient identifiers and must not stay behind in the system's temporary folder.
+        self._preview_dir: tempfile.TemporaryDirectory[str] | None = None
+        self._preview_numbers = itertools.count(1)
         self.db = db
         self.as_of = as_of
         self.kind = QComboBox()
@@ -57,6 +76,7 @@ class ReportsPage(QWidget):
         self.status = QLabel()
         self.preview = PdfPreview()
         self._preview_file: Path | None = None
+        self._preview_settings: ReportSettings | None = None
         form = QFormLayout()
         form.addRow("&Report", self.kind)
         form.addRow("&Year", self.year)
@@ -101,24 +121,68 @@ class ReportsPage(QWidget):
         self.save_button.setEnabled(not busy)
         self.status.setText(text)
 
-    def _export(self, out: Path) -> int:
-        return export_kind(self.db, self.kind.currentData(), out, year=self.year.value(), as_of=self.as_of.day,
-                           identified=self.identified.isChecked())
+    def settings(self) -> ReportSettings:
+        """The report as currently chosen on the page."""
+        return ReportSettings(self.kind.currentData(), self.year.value(), self.as_of.day, self.identified.isChecked())
+
+    def _export(self, out: Path, chosen: ReportSettings) -> int:
+        return export_kind(self.db, chosen.kind, out, year=chosen.year, as_of=chosen.as_of,
+                           identified=chosen.identified)
+
+    def preview_folder(self) -> Path:
+        """The page's own temporary folder for previews, made on the first preview."""
+        if self._preview_dir is None:
+            self._preview_dir = tempfile.TemporaryDirectory(prefix="mroqc-preview-")
+        return Path(self._preview_dir.name)
 
     def make_preview(self) -> None:
-        target = Path(tempfile.mkdtemp(prefix="mroqc-preview-")) / "self-audit.pdf"
+        folder = self.preview_folder()
+        directory = self._preview_dir
+        chosen = self.settings()
+        target = folder / f"self-audit-{next(self._preview_numbers)}.pdf"
+
+        def gone() -> bool:
+            """True when the window closed (and the folder was removed) while the preview was built."""
+            return directory is not self._preview_dir
         self._busy(True, "Building the self-audit…")
 
         def work() -> tuple[Path, list]:
-            self._export(target)
+            try:
+                self._export(target, chosen)
+            except Exception:
+                target.unlink(missing_ok=True)  # a half-written preview is of no use and may hold identifiers
+                raise
+            if gone():  # leave nothing behind
+                shutil.rmtree(folder, ignore_errors=True)
+                return target, []
             return target, render_pages(target)
 
         def done(result: tuple[Path, list]) -> None:
-            self._preview_file, images = result
+            new_file, images = result
+            if gone():
+                self._busy(False)
+                return
+            old = self._preview_file
+            self._preview_file, self._preview_settings = new_file, chosen
+            if old is not None and old != new_file:
+                old.unlink(missing_ok=True)  # only the preview on screen is kept
             self.preview.show_images(images)
             self._busy(False, f"Preview: {len(images)} page(s). Save it to keep it.")
 
-        run_in_background(work, done, self.failed, owner=self)
+        def failed(exc: Exception) -> None:
+            if gone():  # the folder was removed on purpose: nothing to tell
+                self._busy(False)
+                return
+            self.failed(exc)
+
+        run_in_background(work, done, failed, owner=self)
+
+    def close_previews(self) -> None:
+        """Remove every preview file now; the main window calls this when it closes."""
+        self._preview_file = self._preview_settings = None
+        if self._preview_dir is not None:
+            self._preview_dir.cleanup()
+            self._preview_dir = None
 
     def save(self) -> None:
         code = self.kind.currentData()
@@ -129,15 +193,21 @@ class ReportsPage(QWidget):
             self.save_to(Path(name))
 
     def save_to(self, out: Path) -> None:
+        """Copy the preview when it shows exactly the report now chosen (kind, year, as-of date and
+        identifiers alike); otherwise write the report afresh, so the saved file never differs from
+        what the settings on screen say it is."""
         self._busy(True, f"Writing {out.name}…")
+        chosen = self.settings()
         preview = self._preview_file
-        same_preview = preview is not None and self.kind.currentData() == "audit-pdf" and preview.exists()
+        same_preview = (preview is not None and chosen.kind == "audit-pdf" and self._preview_settings == chosen
+                        and preview.exists())
+        pages = self.preview.page_count
 
         def work() -> int:
             if same_preview:
                 shutil.copyfile(preview, out)
-                return self.preview.page_count
-            return self._export(out)
+                return pages
+            return self._export(out, chosen)
 
         run_in_background(work, lambda n: self._busy(False, f"Saved {out} ({n} {'pages' if out.suffix == '.pdf' else 'rows'})."),
                           self.failed, owner=self)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QMessageBox
 
 from app import __version__
 from app.services.facility import get_facility
@@ -107,3 +107,27 @@ def test_first_run_demo_builds_in_the_background(qtbot, tmp_path: Path, monkeypa
     assert not dialog.progress.isHidden() or dialog.chosen_url
     qtbot.waitUntil(lambda: dialog.chosen_url is not None, timeout=20000)
     assert dialog.chosen_url.endswith("demo-facility.sqlite3")
+
+
+def test_a_screen_that_fails_to_open_says_so_and_is_retried(qtbot, window: MainWindow, monkeypatch, caplog) -> None:
+    real = window._make_page
+
+    def broken(name: str):  # type: ignore[no-untyped-def]
+        if name == "Programs":
+            raise RuntimeError("the programs table is missing")
+        return real(name)
+
+    monkeypatch.setattr(window, "_make_page", broken)
+    with caplog.at_level("ERROR", logger="ui.main_window"):
+        window.show_area("Programs")
+    shown = window.stack.currentWidget()
+    text = " ".join(label.text() for label in shown.findChildren(QLabel))
+    assert "This screen could not be opened: the programs table is missing." in text
+    assert "Your data is safe; the details are in the log file." in text
+    assert "coming version" not in text
+    assert "Programs" not in window.pages  # ui.screenshots counts on this to spot a failed screen
+    assert "Traceback" in caplog.text and "the programs table is missing" in caplog.text
+    window.show_area("Dashboard")
+    monkeypatch.setattr(window, "_make_page", real)
+    window.show_area("Programs")  # fixed meanwhile (a locked database freed): the next visit opens it
+    assert window.stack.currentWidget() is window.pages["Programs"]
