@@ -160,8 +160,6 @@ class StaffPage(QWidget):
         self.timeline.setText(timeline_html(roles))
         day = self.as_of.day
         warnings = staff.role_warnings(roles, day)
-        if day != dt.date.today():  # the service words its warnings for today; say which day they are for
-            warnings = [w.replace(" today.", f" on {day.isoformat()}.") for w in warnings]
         when = f"<i>As of {day.isoformat()}</i><br>" if day != dt.date.today() else ""
         self.warnings.setText(when + ("<br>".join(f"⚠ {w}" for w in warnings) if warnings
                                       else "✓ Every required role is held."))

@@ -48,8 +48,10 @@ def list_submissions(db: Database, limit: int = 5000) -> list[SubmissionRow]:
 
 
 def missing_submissions(db: Database, as_of: dt.date, limit: int = 500) -> tuple[int, list[tuple[str, str, dt.date]]]:
-    """Enrolled breast/lung cases with no submission: (count, the oldest ``limit`` of them)."""
-    has_submission = exists().where(DosimetrySubmission.case_id == Case.case_id)
+    """Breast/lung cases enrolled by ``as_of`` with no submission made by then: (count, the oldest
+    ``limit`` of them). A later submission does not count, so a past date shows what was missing then."""
+    has_submission = exists().where(DosimetrySubmission.case_id == Case.case_id,
+                                    DosimetrySubmission.submitted_on <= as_of)
     where = (Case.project.in_(DOSIMETRY_PROJECTS), Case.enrolled_on.is_not(None), Case.enrolled_on <= as_of, ~has_submission)
     with db.reader() as session:
         count = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0

@@ -95,14 +95,15 @@ def holders_on(roles: list[RoleRow], role: str, day: dt.date) -> list[RoleRow]:
     return [r for r in roles if r.role == role and r.start <= day and (r.end is None or r.end >= day)]
 
 
-def role_warnings(roles: list[RoleRow], today: dt.date, horizon_days: int = 30) -> list[str]:
-    """What a coordinator should act on: a required role falling vacant soon, two champions."""
+def role_warnings(roles: list[RoleRow], day: dt.date, horizon_days: int = 30) -> list[str]:
+    """What a coordinator should act on at ``day`` (the window's as-of date): a required role
+    vacant or falling vacant within the horizon, two champions or physics leads at once."""
     warnings = []
-    horizon = today + dt.timedelta(days=horizon_days)
+    horizon = day + dt.timedelta(days=horizon_days)
     for role in REQUIRED_ROLES:
-        current = holders_on(roles, role, today)
+        current = holders_on(roles, role, day)
         if not current:
-            warnings.append(f"{label(role)}: nobody holds this required role today.")
+            warnings.append(f"{label(role)}: nobody holds this required role on {day.isoformat()}.")
             continue
         if all(r.end is not None and r.end < horizon for r in current):
             last_day = max(r.end for r in current if r.end is not None)

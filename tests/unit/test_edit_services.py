@@ -105,7 +105,7 @@ def test_staff_validation_and_role_warnings(db) -> None:
     warnings = staff.role_warnings(staff.list_roles(db), D(2025, 7, 1))
     assert any("Clinical champion: Dr. Ada Synthetic and Dr. Ben Synthetic overlap" in w for w in warnings)
     assert any(w.startswith("Physics lead: falls vacant after 2025-07-15") for w in warnings)
-    assert any(w.startswith("Clinical data abstractor: nobody") for w in warnings)
+    assert "Clinical data abstractor: nobody holds this required role on 2025-07-01." in warnings
 
 
 def test_attendance_rejects_unknown_people_and_duplicates(db) -> None:
@@ -146,6 +146,8 @@ def test_dosimetry_plausibility_and_missing_list(db) -> None:
                                                   parse_metrics("mean_heart_dose_gy=1.5; lung_v20_pct=12")))
     count, rows = dosimetry.missing_submissions(db, D(2025, 6, 30))
     assert count == 1 and rows[0][0] == "C-2"
+    count, rows = dosimetry.missing_submissions(db, D(2025, 1, 31))  # before C-1's submission of Feb 1
+    assert count == 2 and [r[0] for r in rows] == ["C-1", "C-2"]
     assert dosimetry.list_submissions(db)[0].metrics == {"mean_heart_dose_gy": 1.5, "lung_v20_pct": 12.0}
     with pytest.raises(ValueError, match="not a number"):
         parse_metrics("v20=lots")
