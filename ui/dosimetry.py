@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
@@ -44,6 +44,7 @@ class DosimetryPage(QWidget):
         super().__init__()
         self.db = db
         self.as_of = as_of if as_of is not None else AsOf()
+        self.case_search = ""  # the case-ID search in SQL, used when the list is capped
         def people() -> tuple[tuple[str, object], ...]:
             return tuple((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
                          if p.profession in ("physicist", "dosimetrist"))
@@ -95,11 +96,14 @@ class DosimetryPage(QWidget):
         self.list._remember = remember_and_recount  # type: ignore[method-assign]
         self.list.set_note(self.capped_note(len(self.list.records)))
         self.as_of.changed.connect(self.show_missing)
+        self._search_timer = QTimer(self, singleShot=True, interval=300)  # search when typing pauses
+        self._search_timer.timeout.connect(self.search_cases)
+        self.list.filter.textChanged.connect(self._search_timer.start)
         self.show_missing()
 
     def rows(self) -> list[dict]:
         result = []
-        for s in dosimetry.list_submissions(self.db):
+        for s in dosimetry.list_submissions(self.db, limit=SHOWN_SUBMISSIONS, case_search=self.case_search):
             row = dataclasses.asdict(s)
             row["per_fraction"] = round(s.total_dose_gy / s.fractions, 2) if s.fractions else None
             row["metrics_text"] = format_metrics(s.metrics)
@@ -107,12 +111,26 @@ class DosimetryPage(QWidget):
             result.append(row)
         return result
 
-    @staticmethod
-    def capped_note(shown: int) -> str:
+    def capped_note(self, shown: int) -> str:
         """Say when older submissions are left out, so a missing old case is not taken for unlogged."""
+        if self.case_search:
+            return (f"Submissions of cases whose ID contains “{self.case_search}”: {shown:,}"
+                    + (" (the latest listed)." if shown >= SHOWN_SUBMISSIONS else "."))
         if shown < SHOWN_SUBMISSIONS:
             return ""
-        return f"The latest {shown:,} submissions are listed; older ones are kept but not shown here."
+        return (f"The latest {shown:,} submissions are listed; type a case ID in the filter to search "
+                "all of them.")
+
+    def search_cases(self) -> None:
+        """When the list is capped, the filter text searches every submission in the database (in SQL),
+        not only the rows on screen; a short list keeps filtering on screen as every list does."""
+        text = self.list.filter.text().strip()
+        capped = len(self.list.records) >= SHOWN_SUBMISSIONS
+        if text == self.case_search or not (capped or self.case_search):
+            return
+        self.case_search = text
+        self.list.refresh()
+        self.list.set_note(self.capped_note(len(self.list.records)))
 
     def show_missing(self, *_changed: object) -> None:
         """Recounted after every change to the submissions and whenever the as-of date moves."""

@@ -31,14 +31,18 @@ class SubmissionRow:
     metrics: dict[str, float]
 
 
-def list_submissions(db: Database, limit: int = 5000) -> list[SubmissionRow]:
+def list_submissions(db: Database, limit: int = 5000, case_search: str = "") -> list[SubmissionRow]:
+    """The latest ``limit`` submissions, newest first; with ``case_search``, only those of cases
+    whose ID contains it (searched in SQL, so an old case is found however long the history)."""
     stmt = (
         select(DosimetrySubmission, Case.project, Staff.name)
         .join(Case, Case.case_id == DosimetrySubmission.case_id)
         .join(Staff, Staff.staff_id == DosimetrySubmission.staff_id)
-        .order_by(DosimetrySubmission.submitted_on.desc())
+        .order_by(DosimetrySubmission.submitted_on.desc(), DosimetrySubmission.id.desc())
         .limit(limit)
     )
+    if case_search.strip():
+        stmt = stmt.where(DosimetrySubmission.case_id.icontains(case_search.strip(), autoescape=True))
     with db.reader() as session:
         return [
             SubmissionRow(d.id, d.case_id, project, d.submitted_on, d.staff_id, name, d.technique, d.total_dose_gy, d.fractions,
