@@ -35,3 +35,24 @@ def demo_db(demo_file: Path) -> Database:
     db = open_database(sqlite_url(demo_file))
     yield db
     db.dispose()
+
+
+def settle(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Let background jobs (evaluations, previews) finish and their results reach the widgets."""
+    from ui.workers import pool
+
+    pool().waitForDone(60000)
+    qtbot.wait(50)
+
+
+@pytest.fixture
+def settled_window(qtbot, demo_db: Database):  # type: ignore[no-untyped-def]
+    """The main window on the demo facility at ``AS_OF``, shown, with its first evaluation done."""
+    from ui.main_window import MainWindow
+
+    w = MainWindow(demo_db)
+    qtbot.addWidget(w)
+    w.as_of.set(AS_OF)
+    w.show()
+    settle(qtbot)
+    return w

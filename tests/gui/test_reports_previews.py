@@ -11,27 +11,16 @@ from pypdf import PdfReader
 from PySide6.QtWidgets import QMessageBox
 
 import ui.reports
-from tests.gui.conftest import AS_OF
+from tests.gui.conftest import AS_OF, settle
 from ui.main_window import MainWindow
 from ui.reports import ReportsPage
-from ui.workers import pool
 
 IDENTIFIED_LINE = "Included (identified export)"
 
 
-def settle(qtbot) -> None:
-    pool().waitForDone(60000)
-    qtbot.wait(50)
-
-
 @pytest.fixture
-def window(qtbot, demo_db) -> MainWindow:
-    w = MainWindow(demo_db)
-    qtbot.addWidget(w)
-    w.as_of.set(AS_OF)
-    w.show()
-    settle(qtbot)
-    return w
+def window(settled_window: MainWindow) -> MainWindow:
+    return settled_window
 
 
 @pytest.fixture

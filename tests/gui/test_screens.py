@@ -11,24 +11,13 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.services import qip
 from app.services.findings import run_check
-from tests.gui.conftest import AS_OF
+from tests.gui.conftest import AS_OF, settle
 from ui.main_window import MainWindow
-from ui.workers import pool
-
-
-def settle(qtbot) -> None:
-    pool().waitForDone(30000)
-    qtbot.wait(50)
 
 
 @pytest.fixture
-def window(qtbot, demo_db) -> MainWindow:
-    w = MainWindow(demo_db)
-    qtbot.addWidget(w)
-    w.as_of.set(AS_OF)
-    w.show()
-    settle(qtbot)
-    return w
+def window(settled_window: MainWindow) -> MainWindow:
+    return settled_window
 
 
 def test_dashboard_tiles_agree_with_the_findings(qtbot, window: MainWindow, demo_db) -> None:
