@@ -5,11 +5,20 @@ from __future__ import annotations
 import html
 from decimal import Decimal, InvalidOperation
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services.findings import programs, programs_json
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.calculators import MipsEstimateDialog, MvcScoreDialog
 from ui.workers import run_in_background
 
 
@@ -22,9 +31,20 @@ class ProgramsPage(QWidget):
         self.rate.setPlaceholderText("Payment per FTE in $ (optional)")
         self.rate.setMinimumWidth(260)
         self.text = QTextBrowser()
+        # The calculators are non-modal and kept, so their inputs survive closing and reopening.
+        self.mvc_dialog: MvcScoreDialog | None = None
+        self.mips_dialog: MipsEstimateDialog | None = None
+        self.mvc_button = QPushButton("M&VC P4P score…")
+        self.mvc_button.setToolTip("Score the MVC P4P episode-payment measure for two conditions")
+        self.mvc_button.clicked.connect(self.open_mvc)
+        self.mips_button = QPushButton("M&IPS 2018 estimate…")
+        self.mips_button.setToolTip("Estimate a practice's MIPS 2018 final score and payment adjustment")
+        self.mips_button.clicked.connect(self.open_mips)
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Programs</h2>"))
         top.addStretch(1)
+        top.addWidget(self.mvc_button)
+        top.addWidget(self.mips_button)
         top.addWidget(self.rate)
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
@@ -34,6 +54,22 @@ class ProgramsPage(QWidget):
         self.rate.editingFinished.connect(self.refresh)
         as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
+
+    def open_mvc(self) -> None:
+        if self.mvc_dialog is None:
+            self.mvc_dialog = MvcScoreDialog(self)
+        self._bring_up(self.mvc_dialog)
+
+    def open_mips(self) -> None:
+        if self.mips_dialog is None:
+            self.mips_dialog = MipsEstimateDialog(self)
+        self._bring_up(self.mips_dialog)
+
+    @staticmethod
+    def _bring_up(dialog: MvcScoreDialog | MipsEstimateDialog) -> None:
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
 
     def refresh(self) -> None:
         try:
