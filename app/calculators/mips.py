@@ -38,6 +38,8 @@ def _number(data: dict[str, Any], key: str, default: Any = None, *, low: float =
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CalculatorInputError(f"'{key}' must be a number")
     number = Decimal(str(value))
+    if not number.is_finite():
+        raise CalculatorInputError(f"'{key}' must be a finite number")
     if number < low or (high is not None and number > high):
         raise CalculatorInputError(f"'{key}' must be between {low} and {high}" if high is not None else f"'{key}' must be at least {low}")
     return number

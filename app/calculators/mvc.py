@@ -36,6 +36,12 @@ def points_for(z: Decimal) -> int:
     return sum(1 for edge in bands if z >= edge)
 
 
+#: Sanity limits on typed dollar amounts (not policy numbers): beyond them the input is a typo,
+#: and z-scores would be too large to round to cents.
+MAX_AMOUNT = Decimal(1_000_000_000)
+MIN_SD = Decimal("0.01")
+
+
 def _money(item: dict[str, Any], field: str, where: str) -> Decimal:
     if field not in item:
         raise CalculatorInputError(f"{where}: '{field}' is missing")
@@ -48,6 +54,8 @@ def _money(item: dict[str, Any], field: str, where: str) -> Decimal:
         raise CalculatorInputError(f"{where}: '{field}' must be a number") from None
     if not number.is_finite() or number < 0:
         raise CalculatorInputError(f"{where}: '{field}' must be a positive amount")
+    if number > MAX_AMOUNT:  # a typo, not an episode payment; z would overflow the rounding
+        raise CalculatorInputError(f"{where}: '{field}' must be at most {MAX_AMOUNT:,} dollars")
     return number
 
 
@@ -60,8 +68,8 @@ def score_condition(item: dict[str, Any], where: str = "condition") -> Condition
     performance = _money(item, "hospital_performance", where)
     cohort_baseline = _money(item, "cohort_baseline", where)
     sd = _money(item, "sd", where)
-    if sd == 0:
-        raise CalculatorInputError(f"{where}: 'sd' must be greater than zero")
+    if sd < MIN_SD:
+        raise CalculatorInputError(f"{where}: 'sd' must be at least {MIN_SD} dollars (greater than zero)")
     improvement = (hospital_baseline - performance) / sd
     achievement = (cohort_baseline - performance) / sd
     return ConditionScore(name, improvement, achievement, points_for(improvement), points_for(achievement))

@@ -89,7 +89,7 @@ def test_mvc_bad_input_says_what_to_fix(qtbot, mvc_dialog: MvcScoreDialog) -> No
     for key, text in SEED.items():
         type_into(qtbot, first.amounts[key], text)
     type_into(qtbot, first.amounts["sd"], "0")
-    assert "To fix: Condition 1: the SD must be greater than zero" in shown(mvc_dialog.problems)
+    assert "To fix: Condition 1: the SD must be at least 0.01 dollars (greater than zero)" in shown(mvc_dialog.problems)
     assert shown(first.points) == "—"
     assert first.amounts["sd"].styleSheet()  # the field at fault is marked
     type_into(qtbot, first.amounts["hospital_performance"], "lots")

@@ -47,6 +47,8 @@ def test_mvc_total_sums_two_conditions() -> None:
     [({"conditions": []}, "1 to 2"),
      ({"conditions": [dict(SEED_CONDITION, condition="knee")]}, "must be one of"),
      ({"conditions": [dict(SEED_CONDITION, sd=0)]}, "greater than zero"),
+     ({"conditions": [dict(SEED_CONDITION, sd=1e-99)]}, "greater than zero"),
+     ({"conditions": [dict(SEED_CONDITION, hospital_baseline=1e99)]}, "at most 1,000,000,000"),
      ({"conditions": [dict(SEED_CONDITION, sd="abc")]}, "must be a number"),
      ({"conditions": [SEED_CONDITION, SEED_CONDITION]}, "only once")],
 )
@@ -128,3 +130,9 @@ def test_mips_quality_reporting_notes() -> None:
     result = mips.estimate({**ELIGIBLE, "quality_measures_reported": 4, "data_completeness_pct": 59,
                             "quality_cases": 19})
     assert len(result.quality_reporting_notes) == 3
+
+
+@pytest.mark.parametrize("charges", [float("inf"), float("nan")])
+def test_mips_refuses_a_number_that_is_not_finite(charges: float) -> None:
+    with pytest.raises(mips.CalculatorInputError, match="finite"):
+        mips.estimate({**ELIGIBLE, "part_b_allowed_charges": charges})
