@@ -96,7 +96,7 @@ def test_mvc_bad_input_says_what_to_fix(qtbot, mvc_dialog: MvcScoreDialog) -> No
     assert "Condition 1: hospital performance mean must be a number" in shown(mvc_dialog.problems)
     type_into(qtbot, first.amounts["sd"], "4812")
     type_into(qtbot, first.amounts["hospital_performance"], "1e99")  # overflows the decimals: no traceback
-    assert "Condition 1: the amounts are too large or too small" in shown(mvc_dialog.problems)
+    assert "Condition 1: hospital performance mean must be at most 1,000,000,000 dollars" in shown(mvc_dialog.problems)
     type_into(qtbot, first.amounts["hospital_performance"], "18524")
     assert shown(first.points) == "5 points" and "To fix" not in shown(mvc_dialog.problems)
     assert not first.amounts["sd"].styleSheet()
