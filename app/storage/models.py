@@ -89,7 +89,7 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        Index("ix_cases_eligible_on", "eligible_on"),
+        Index("ix_cases_eligible_case", "eligible_on", "case_id"),  # register order + case-ID filter
         Index("ix_cases_enrolled_on", "enrolled_on"),
         Index("ix_cases_project_eligible", "project", "eligible_on"),
         Index("ix_cases_status_eligible", "status", "eligible_on"),
