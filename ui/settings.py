@@ -1,18 +1,25 @@
-"""Settings: where the database is, which program (policy) year applies, the facility's details."""
+"""Settings: where the database is, which program (policy) year applies, the facility's details,
+and the "Data" group (import a workbook, export it, back up: ``ui.data_transfer``).
+
+``SettingsPage.data_changed`` is emitted after a workbook import committed, so the main window
+can refresh the other screens; the page reloads its own facility form itself.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFormLayout,
+    QFrame,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -22,9 +29,13 @@ from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.rules.policy_file import available_years
 from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
 from app.storage.database import Database
+from ui.data_transfer import DataTransferPanel
 
 
 class SettingsPage(QWidget):
+    #: After a workbook import committed: every screen's data may have changed.
+    data_changed = Signal()
+
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
@@ -65,11 +76,28 @@ class SettingsPage(QWidget):
         box = QWidget()
         box.setLayout(form)
         box.setMaximumWidth(720)
-        layout = QVBoxLayout(self)
+        self.data = DataTransferPanel(db)
+        self.data.setMaximumWidth(720)
+        self.data.data_changed.connect(self._data_changed)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(QLabel("<h2>Settings</h2>"))
         layout.addWidget(box)
+        layout.addWidget(self.data)
         layout.addStretch(1)
+        # Scrolls rather than squeezing: on a short window the Data group's wrapped text would overlap.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
         self.load()
+
+    def _data_changed(self) -> None:
+        self.load()  # an import may have changed the facility's details too
+        self.data_changed.emit()
 
     def load(self) -> None:
         f = get_facility(self.db)

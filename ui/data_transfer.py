@@ -1,0 +1,397 @@
+"""Settings → Data: import a facility workbook, export it, back up the database, in the window.
+
+Coordinators keep their data in spreadsheets; until now only the command line (``mroqc-desk
+import``, ``export workbook``, ``backup``) could move it. This panel runs the same ``app``
+services (``app.workbook.importer``, ``app.workbook.exporter``, ``app.storage.backup``) off the
+GUI thread through ``ui.workers.run_in_background``, so the window stays responsive while a
+large workbook is checked and written.
+
+Signal to wire: ``DataTransferPanel.data_changed`` (re-emitted as ``SettingsPage.data_changed``)
+is emitted on the GUI thread after an import committed. The main window should connect it to
+whatever refreshes the other screens (their tables and findings), because the import may have
+added or changed any table, the facility details included. Export and backup never emit it:
+they change nothing in the database.
+
+Errors always end in a dialog that says what went wrong and what to do, never a traceback.
+Nothing here logs patient values: a failing job is reported to the log by its exception type
+only, because a database error's text can carry the row it was writing. (The job therefore
+hands failures back as a value instead of raising, so ``ui.workers`` does not log the text.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.storage.backup import VerifyReport, backup
+from app.storage.database import Database, DatabaseError
+from app.workbook.exporter import export_workbook
+from app.workbook.importer import ImportResult, import_workbook
+from app.workbook.schema import WorkbookError
+from ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
+EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
+BACKUP_FILTER = "MROQC database backup (*.sqlite3)"
+LAST_FOLDER_KEY = "data_transfer/last_folder"
+POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up by the server's own backups "
+                       "(pg_dump), which whoever runs the server looks after. This button copies SQLite files only.")
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A job's exception, handed back as a value so the worker never logs its (possibly PHI) text."""
+
+    exc: Exception
+
+
+def _catching(work: Callable[[], Any]) -> Callable[[], Any]:
+    def run() -> Any:
+        try:
+            return work()
+        except Exception as exc:
+            return _Failed(exc)
+    return run
+
+
+def explain(exc: Exception) -> str:
+    """One or two sentences for the coordinator; never a traceback, never a SQL statement."""
+    if isinstance(exc, DatabaseError | ValueError | LookupError):
+        return str(exc)
+    if isinstance(exc, PermissionError):
+        return f"The file cannot be written or read here: permission denied ({exc.filename or 'unknown file'})."
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"The file could not be read or written: {exc.strerror or type(exc).__name__}{where}."
+    if isinstance(exc, SQLAlchemyError):
+        orig = getattr(exc, "orig", None)  # the driver's one-line reason, without the statement or its values
+        reason = str(orig).splitlines()[0] if orig is not None and str(orig) else type(exc).__name__
+        return f"The database refused the change: {reason}."
+    return f"An unexpected error occurred ({type(exc).__name__})."
+
+
+class ImportProblemsDialog(QDialog):
+    """Every reason a workbook was rejected, selectable and copyable, so they can be fixed in one pass."""
+
+    def __init__(self, source: Path, problems: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Workbook not imported")
+        self.problems = problems
+        listed = [p for p in problems if not p.startswith("… and ")]
+        more = re.search(r"… and (\d+) more", problems[-1]) if problems else None
+        total = len(listed) + (int(more.group(1)) if more else 0)
+        first = f" The first {len(listed)} are listed." if more else ""
+        heading = QLabel(
+            f"<b>Nothing was changed.</b> {html.escape(source.name)} has {total:,} problem(s), and an import is "
+            f"all or nothing, so no row was imported.{first}")
+        heading.setWordWrap(True)
+        self.advice = QLabel(
+            "<b>What to do:</b> fix these rows in the workbook and import again. Each line names the sheet, "
+            "the row number as your spreadsheet shows it (the header is row 1), the column, and what is wrong.")
+        self.advice.setWordWrap(True)
+        self.text = QPlainTextEdit("\n".join(problems))
+        self.text.setReadOnly(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setAccessibleName("Problems in the workbook")
+        self.copied = QLabel()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = buttons.addButton("&Copy all", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.clicked.connect(self.copy_all)
+        buttons.rejected.connect(self.reject)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setDefault(True)
+        footer = QHBoxLayout()
+        footer.addWidget(self.copied, 1)
+        footer.addWidget(buttons)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.advice)
+        layout.addLayout(footer)
+        self.resize(720, 460)
+
+    def copy_all(self) -> None:
+        QGuiApplication.clipboard().setText(self.text.toPlainText())
+        self.copied.setText("Copied to the clipboard.")
+
+
+class DataTransferPanel(QGroupBox):
+    """The "Data" group: import, export and back up, one background job at a time.
+
+    Emits ``data_changed`` after an import committed (see the module docstring).
+    """
+
+    data_changed = Signal()
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__("Data", parent)
+        self.db = db
+        self.problems_dialog: ImportProblemsDialog | None = None
+        intro = QLabel("Move the facility's records between this database and the facility workbook that "
+                       "coordinators keep in a spreadsheet (one sheet per table, as MROQC describes it).")
+        intro.setWordWrap(True)
+        self.import_button = QPushButton("&Import a facility workbook…")
+        self.import_button.setToolTip("An .xlsx workbook or a .zip of CSV files in the facility workbook format")
+        self.import_folder_button = QPushButton("Import a f&older of CSV files…")
+        self.import_folder_button.setToolTip("A folder holding one <sheet>.csv file per sheet of the workbook")
+        import_help = self._help(
+            "Adds new rows and updates rows that have the same IDs; never deletes. The whole file is checked "
+            "first: if any row is wrong, nothing is imported and every problem is listed.")
+        self.export_button = QPushButton("&Export the facility workbook…")
+        self.identified = QCheckBox("Include patient identifiers (MRN, name, birth date)")
+        self.identified_warning = QLabel(
+            "⚠ The exported file will hold protected health information. Send it only to someone entitled "
+            "to it, and store it securely.")
+        self.identified_warning.setWordWrap(True)
+        self.identified_warning.setStyleSheet("color: #a0522d;")
+        self.identified_warning.hide()
+        export_help = self._help(
+            "Every table as an .xlsx workbook or a .zip of CSV files, in the format the import reads. "
+            "De-identified unless you include patient identifiers.")
+        self.backup_button = QPushButton("Back &up this database…")
+        if db.path is None:
+            self.backup_button.setEnabled(False)
+            self.backup_button.setToolTip(POSTGRES_BACKUP_TIP)
+            backup_help = self._help("Not available here: this database is on a PostgreSQL server, which is "
+                                     "backed up by the server's own backups.")
+        else:
+            self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
+            backup_help = self._help("A complete copy of the database file, checked for integrity before it "
+                                     "is saved. Keep it on another drive.")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)  # busy: the services report no steps
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumWidth(240)
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        grid.addWidget(self.import_button, 0, 0)
+        grid.addWidget(import_help, 0, 1, 2, 1)
+        grid.addWidget(self.import_folder_button, 1, 0)
+        grid.addWidget(self.export_button, 2, 0)
+        grid.addWidget(export_help, 2, 1)
+        grid.addWidget(self.identified, 3, 1)
+        grid.addWidget(self.identified_warning, 4, 1)
+        grid.addWidget(self.backup_button, 5, 0)
+        grid.addWidget(backup_help, 5, 1)
+        busy = QHBoxLayout()
+        busy.addWidget(self.progress)
+        busy.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(grid)
+        layout.addLayout(busy)
+
+        self.import_button.clicked.connect(self.choose_workbook)
+        self.import_folder_button.clicked.connect(self.choose_folder)
+        self.export_button.clicked.connect(self.choose_export)
+        self.identified.toggled.connect(self.confirm_identified)
+        self.backup_button.clicked.connect(self.choose_backup)
+
+    @staticmethod
+    def _help(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        return label
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def _last_folder(self) -> str:
+        return str(QSettings().value(LAST_FOLDER_KEY, str(Path.home())))
+
+    def _remember_folder(self, path: Path) -> None:
+        QSettings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
+
+    def _busy(self, busy: bool, text: str = "") -> None:
+        """One job at a time: the buttons wait while the progress bar runs."""
+        self.progress.setVisible(busy)
+        for button in (self.import_button, self.import_folder_button, self.export_button):
+            button.setEnabled(not busy)
+        self.backup_button.setEnabled(not busy and self.db.path is not None)
+        self.identified.setEnabled(not busy)
+        self.status.setText(text)
+
+    def _run(self, name: str, work: Callable[[], Any], done: Callable[[Any], None],
+             failed: Callable[[Exception], None]) -> None:
+        def finish(outcome: Any) -> None:
+            if isinstance(outcome, _Failed):
+                log.warning("%s failed: %s", name, type(outcome.exc).__name__)  # the type only: no values
+                failed(outcome.exc)
+            else:
+                done(outcome)
+
+        def crashed(exc: Exception) -> None:  # not reached: _catching hands failures back as values
+            failed(exc)
+
+        run_in_background(_catching(work), finish, crashed, owner=self)
+
+    # -- import ---------------------------------------------------------------------------
+
+    def choose_workbook(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Import a facility workbook", self._last_folder(), WORKBOOK_FILTER)
+        if name:
+            self.import_from(Path(name))
+
+    def choose_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Import a folder of CSV files", self._last_folder())
+        if name:
+            self.import_from(Path(name))
+
+    def confirm_import(self, source: Path) -> bool:
+        kind = "the folder" if source.is_dir() else "the workbook"
+        answer = QMessageBox.question(
+            self, "Import the workbook?",
+            f"Import {kind} “{source.name}” into this database?\n\n"
+            f"From: {source}\nInto: {self.db.display_name}\n\n"
+            "The import adds new rows and updates the rows whose IDs are already here to the workbook's values. "
+            "It never deletes anything. Every row is checked first: if any is wrong, nothing is changed.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def import_from(self, source: Path) -> None:
+        """Confirm, then validate and import ``source`` in the background."""
+        if not self.confirm_import(source):
+            return
+        self._remember_folder(source)
+        self._busy(True, f"Checking and importing {source.name}…")
+        self._run("workbook import", lambda: import_workbook(self.db, source),
+                  lambda result: self._imported(result), lambda exc: self._import_failed(source, exc))
+
+    def _imported(self, result: ImportResult) -> None:
+        self._busy(False, str(result))
+        self.data_changed.emit()
+        QMessageBox.information(self, "Workbook imported",
+                                f"{result}\n\nEvery screen now shows the imported records.")
+
+    def _import_failed(self, source: Path, exc: Exception) -> None:
+        if isinstance(exc, WorkbookError):
+            self._busy(False, f"{source.name} was not imported: {len(exc.problems)} problem(s). Nothing was changed.")
+            self.problems_dialog = ImportProblemsDialog(source, exc.problems, self)
+            self.problems_dialog.open()  # window-modal, and the page keeps painting behind it
+            return
+        self._busy(False, f"{source.name} was not imported. Nothing was changed.")
+        QMessageBox.warning(
+            self, "Workbook not imported",
+            f"{explain(exc)}\n\nNothing was changed: the import writes everything or nothing. Check that the file "
+            "is not open in another program and that the database is reachable, then import again.")
+
+    # -- export ---------------------------------------------------------------------------
+
+    def confirm_identified(self, checked: bool) -> None:
+        if checked:
+            answer = QMessageBox.warning(
+                self, "Include patient identifiers?",
+                "The exported workbook will hold protected health information (MRN, name, birth date). Only do "
+                "this when the recipient is entitled to it, and store the file securely.",
+                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Ok:
+                self.identified.setChecked(False)
+                return
+        self.identified_warning.setVisible(self.identified.isChecked())
+
+    def choose_export(self) -> None:
+        kind = "identified" if self.identified.isChecked() else "deidentified"
+        suggested = Path(self._last_folder()) / f"facility-workbook-{kind}-{dt.date.today().isoformat()}.xlsx"
+        name, chosen_filter = QFileDialog.getSaveFileName(
+            self, "Export the facility workbook", str(suggested), ";;".join(EXPORT_FILTERS))
+        if not name:
+            return
+        out = Path(name)
+        if out.suffix.lower() not in (".xlsx", ".zip"):  # a typed name without its ending
+            out = out.with_name(out.name + EXPORT_FILTERS.get(chosen_filter, ".xlsx"))
+        self.export_to(out)
+
+    def export_to(self, out: Path) -> None:
+        identified = self.identified.isChecked()
+        self._remember_folder(out)
+        self._busy(True, f"Writing {out.name}…")
+        self._run("workbook export", lambda: export_workbook(self.db, out, identified=identified),
+                  lambda count: self._exported(out, count, identified), self._export_failed)
+
+    def _exported(self, out: Path, count: int, identified: bool) -> None:
+        kind = "with patient identifiers" if identified else "de-identified"
+        text = f"Wrote {out} ({count:,} rows, {kind})."
+        self._busy(False, text)
+        QMessageBox.information(self, "Workbook exported", text)
+
+    def _export_failed(self, exc: Exception) -> None:
+        self._busy(False, "The workbook was not exported.")
+        QMessageBox.warning(self, "Workbook not exported",
+                            f"{explain(exc)}\n\nNo file was written under that name. Choose a folder you can "
+                            "write to (and close the file if a spreadsheet program has it open), then export again.")
+
+    # -- backup ---------------------------------------------------------------------------
+
+    def default_backup_path(self) -> Path:
+        assert self.db.path is not None
+        return self.db.path.with_name(f"{self.db.path.stem}-backup-{dt.date.today().isoformat()}.sqlite3")
+
+    def choose_backup(self) -> None:
+        if self.db.path is None:
+            QMessageBox.information(self, "Back up this database", POSTGRES_BACKUP_TIP)
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Back up this database", str(self.default_backup_path()),
+                                              BACKUP_FILTER)
+        if not name:
+            return
+        out = Path(name)
+        if out.suffix == "":
+            out = out.with_suffix(".sqlite3")
+        self.backup_to(out)
+
+    def backup_to(self, out: Path) -> None:
+        source = self.db.path
+        if source is None:
+            return
+        if out.expanduser().resolve() == source.expanduser().resolve():
+            QMessageBox.warning(self, "Backup not made",
+                                "That is the database itself. Choose another file name for the backup.")
+            return
+        self._busy(True, f"Backing up to {out.name}…")
+        self._run("backup", lambda: backup(source, out),
+                  lambda report: self._backed_up(out, report), self._backup_failed)
+
+    def _backed_up(self, out: Path, report: VerifyReport) -> None:
+        who = report.facility or "the facility"
+        text = f"Backed up {who} to {out}. The copy passed its integrity check (schema {report.revision})."
+        self._busy(False, text)
+        QMessageBox.information(self, "Backup made", text)
+
+    def _backup_failed(self, exc: Exception) -> None:
+        self._busy(False, "No backup was made.")
+        QMessageBox.warning(self, "Backup not made",
+                            f"{explain(exc)}\n\nNo backup file was written and the database is unchanged. Choose a "
+                            "folder you can write to with enough free space, then back up again.")
