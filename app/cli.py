@@ -15,8 +15,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from app import __version__
-
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
@@ -46,12 +44,28 @@ def _add_db(parser: argparse.ArgumentParser, required: bool = True) -> None:
     group.add_argument("--db-url", metavar="URL", help="SQLAlchemy URL, e.g. a shared PostgreSQL server")
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, reading the version only when asked: the lookup costs some 50 ms that the
+    window's start-up (``mroqc-desk`` with no command) does without."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show program's version number and exit") -> None:
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        from app import __version__
+
+        print(f"mroqc-desk {__version__}")  # on stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mroqc-desk",
         description="MROQC Facility Desk. With no command, opens the window.",
     )
-    parser.add_argument("--version", action="version", version=f"mroqc-desk {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     _add_db(parser, required=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -106,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _url(args: argparse.Namespace) -> str:
-    from app.storage.database import resolve_url
+    # app.paths, not app.storage.database: the window chooses its database before SQLAlchemy loads
+    from app.paths import resolve_url
 
     return resolve_url(getattr(args, "db", None), getattr(args, "db_url", None))
 
@@ -353,21 +368,28 @@ def _setup_logging() -> Path | None:
     return log_file
 
 
+def _is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``DatabaseError``, without importing SQLAlchemy before the command runs
+    (the window must appear before it loads): if ``app.storage.database`` was never imported,
+    nothing can have raised one."""
+    database = sys.modules.get("app.storage.database")
+    return database is not None and isinstance(exc, database.DatabaseError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = _setup_logging()
-    from app.storage.database import DatabaseError
-
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, DatabaseError, ValueError, LookupError) as exc:
-        print(f"mroqc-desk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         print("mroqc-desk: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # last resort: one line for the user, the details in the log
+    except Exception as exc:
+        if isinstance(exc, (UsageError, ValueError, LookupError)) or _is_database_error(exc):
+            print(f"mroqc-desk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        # last resort: one line for the user, the details in the log
         log.exception("unexpected error in %s", args.command)
         where = f" (details in {log_file})" if log_file else ""
         print(f"mroqc-desk: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)

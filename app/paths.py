@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from platformdirs import user_data_path
 
@@ -24,6 +25,41 @@ def data_dir() -> Path:
 
 def default_db_path() -> Path:
     return data_dir() / "facility.sqlite3"
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+def resolve_url(db: str | None = None, db_url: str | None = None) -> str:
+    """``--db`` wins, then ``--db-url``, then ``MROQC_DESK_DB_URL``, then the default file.
+
+    It lives here, not in ``app.storage.database``, so the window can choose its database and
+    appear before SQLAlchemy (most of the start-up time) is imported.
+    """
+    if db:
+        return sqlite_url(db)
+    if db_url:
+        return db_url
+    env = os.environ.get(DB_URL_ENV)
+    if env:
+        return env
+    return sqlite_url(default_db_path())
+
+
+def database_name(url: str) -> str:
+    """How the window names a database it is still opening (before SQLAlchemy is loaded): the file
+    of a SQLite URL, otherwise the URL with its password masked, as ``Database.display_name`` does."""
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return url[len("sqlite:///"):]
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.netloc.rpartition("@")[2]
+        return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    except ValueError:  # not a URL we can take apart: name it without risking a password
+        return url.split("://", 1)[0] + "://…"
 
 
 def resources_dir() -> Path:

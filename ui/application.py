@@ -1,5 +1,10 @@
 """Start the window: choose the database (first-run setup if there is none), show errors
-as dialogs, never as tracebacks."""
+as dialogs, never as tracebacks.
+
+The window appears before SQLAlchemy is imported and the database opened (``Session.show_opening``):
+importing the ORM alone takes most of a second, and a window that shows at once and then fills in
+feels faster than one that shows late and full.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,29 @@ import os
 import sys
 import traceback
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from app import __version__
-from app.paths import default_db_path, resource
-from app.storage.database import Database, DatabaseError, open_database, sqlite_url
+from app.paths import database_name, default_db_path, resource, sqlite_url
+
+if TYPE_CHECKING:  # both import SQLAlchemy: loaded only once the window is on screen
+    from app.storage.database import Database
+    from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
-QUIT_AFTER_ENV = "MROQC_DESK_QUIT_AFTER_MS"  # smoke tests and benchmarks: close after N ms
+QUIT_AFTER_ENV = "MROQC_DESK_QUIT_AFTER_MS"  # smoke tests and benchmarks: quit N ms after the first page is built
+EXIT_CANNOT_OPEN = 2  # as the CLI's unusable input
+EXIT_INTERNAL = 3
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``DatabaseError``, found without importing SQLAlchemy: if
+    ``app.storage.database`` was never imported, nothing can have raised one."""
+    database = sys.modules.get("app.storage.database")
+    return database is not None and isinstance(exc, database.DatabaseError)
 
 
 def install_exception_hook() -> None:
@@ -35,20 +52,29 @@ def install_exception_hook() -> None:
     sys.excepthook = hook
 
 
-def make_app() -> QApplication:
+def make_app(*, version: bool = True) -> QApplication:
+    """The application, named and with its icon. ``version=False`` leaves the version to be set
+    later (``set_version``): reading it costs some 50 ms the window's start-up does without."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("MROQC Facility Desk")
     app.setOrganizationName("MROQC")
-    app.setApplicationVersion(__version__)
+    if version:
+        set_version()
     app.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
     return app  # type: ignore[return-value]
+
+
+def set_version() -> None:
+    from app import __version__
+
+    QApplication.setApplicationVersion(__version__)
 
 
 class Session:
     """The open database and its window; replaced when the user opens another file."""
 
     def __init__(self) -> None:
-        self.window = None
+        self.window: MainWindow | None = None
 
     def show(self, db: Database) -> None:
         from ui.main_window import MainWindow
@@ -58,7 +84,43 @@ class Session:
         self.window.show()
         if old is not None:
             old.close()
-            old.db.dispose()
+            if old.db is not None:
+                old.db.dispose()
+
+    def show_opening(self, url: str) -> MainWindow:
+        """Show the window for ``url`` at once; it opens (and migrates) the database right after.
+
+        A database that cannot be opened ends the app as it always did: one clear dialog and exit
+        code 2 (see ``_open_failed``).
+        """
+        from ui.main_window import MainWindow
+
+        def opener() -> Database:
+            from app.storage.database import open_database
+
+            set_version()  # left out of make_app(version=False) to show the window sooner
+            return open_database(url)
+
+        self.window = MainWindow.opening(opener, database_name(url), open_other=self.open_other)
+        self.window.open_failed.connect(self._open_failed)
+        self.window.show()
+        return self.window
+
+    def _open_failed(self, exc: Exception) -> None:
+        """The file is unusable (damaged, foreign, from a newer version): say so in one dialog and
+        end with exit code 2, never a traceback. Anything unexpected goes to the log, exit code 3."""
+        from ui.main_window import plain_reason
+
+        if is_database_error(exc):
+            reason, code = str(exc), EXIT_CANNOT_OPEN
+        else:
+            log.error("the database could not be opened:\n%s", "".join(traceback.format_exception(exc)))
+            reason = f"{plain_reason(exc)}.\n\nThe details are in the log file in the data folder."
+            code = EXIT_INTERNAL
+        if self.window is not None:
+            self.window.hide()  # the dialog stands alone, as when the window used to open last
+        QMessageBox.critical(None, "Cannot open the database", reason)
+        QApplication.exit(code)
 
     def close(self) -> None:
         """Tear the window down while Qt still runs (not during interpreter shutdown)."""
@@ -74,9 +136,12 @@ class Session:
         QApplication.processEvents()
         self.window = None
         gc.collect()
-        db.dispose()
+        if db is not None:  # None: the database never opened
+            db.dispose()
 
     def open_other(self) -> None:
+        from app.storage.database import DatabaseError, open_database
+
         name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
                                               "MROQC database (*.sqlite3 *.db);;All files (*)")
         if not name:
@@ -100,21 +165,19 @@ def choose_database(url: str | None) -> str | None:
 
 
 def run_gui(url: str | None) -> int:
-    app = make_app()
+    """The window on ``url`` (or the default database, or first-run setup); the exit code."""
+    app = make_app(version=False)  # set once the window is on screen (show_opening)
     install_exception_hook()
     chosen = choose_database(url)
     if chosen is None:
         return 0
-    try:
-        db = open_database(chosen)
-    except DatabaseError as exc:
-        QMessageBox.critical(None, "Cannot open the database", str(exc))
-        return 2
     session = Session()
-    session.show(db)
+    window = session.show_opening(chosen)
     quit_after = os.environ.get(QUIT_AFTER_ENV)
-    if quit_after:
-        QTimer.singleShot(int(quit_after), app.quit)
+    if quit_after:  # counted from a usable window (database open, first page built), not from exec
+        # exit(0), not quit(): after Qt 6's quit() every later event loop in this process ends at
+        # once (the tests run the GUI more than once in one process)
+        window.ready.connect(lambda: QTimer.singleShot(int(quit_after), lambda: app.exit(0)))
     code = app.exec()
     session.close()
     return code

@@ -10,10 +10,11 @@ import importlib
 import logging
 import traceback
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence
+from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -25,13 +26,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import __version__
 from app.paths import resource
-from app.services.facility import get_facility
-from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.enrollment import EnrollmentPage
-from ui.placeholder import ComingPage, ScreenFailedPage
+
+# SQLAlchemy (through app.storage and the pages) is most of the start-up time: it is imported only
+# once the window is on screen (see MainWindow.opening), never when this module loads. So are the
+# version (importlib.metadata) and ui.placeholder (its ``Qt`` namespace builds ~100 enums, ~50 ms).
+if TYPE_CHECKING:
+    from app.storage.database import Database
+    from ui.enrollment import EnrollmentPage
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,16 @@ AREAS: tuple[tuple[str, str], ...] = (
 )
 
 
+def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
+    """``action.setShortcut(sequence)``, without its cost: PySide's overload resolution for
+    ``setShortcut`` builds the ~100 enums of the ``Qt`` namespace (~45 ms) before the window can
+    show; ``setShortcuts`` with the one sequence does the same and skips that."""
+    action.setShortcuts([sequence])
+
+
+PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
+
+
 class ScreenFailed(Exception):
     """A screen could not be built; the window shows a ``ScreenFailedPage`` in its place."""
 
@@ -67,13 +80,28 @@ def plain_reason(exc: BaseException) -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, open_other: Callable[[], None] | None = None) -> None:
+    """``MainWindow(db)`` on an open database, or ``MainWindow.opening(opener, name)``, which shows
+    the window first and opens the database right after (the way the app starts)."""
+
+    on_screen = Signal()  # (opening) the frame and areas are painted; the database opens next
+    opened = Signal()  # the database is open: title and status bar name the facility
+    open_failed = Signal(object)  # the opener raised this exception; the window stays empty
+    ready = Signal()  # the first page is built, or says why not (its evaluation may still be running)
+
+    def __init__(self, db: Database | None, open_other: Callable[[], None] | None = None, *,
+                 opener: Callable[[], Database] | None = None, name: str = "") -> None:
         super().__init__()
-        self.db = db
+        if (db is None) == (opener is None):
+            raise TypeError("MainWindow needs either an open database or an opener")
+        self.db: Database | None = None
+        self.facility_name = ""
         self._open_other = open_other
-        facility = get_facility(db)
-        self.facility_name = facility.name if facility else "no facility yet"
-        self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
+        self._opener = opener
+        self._opening_name = name
+        self._ready = False
+        self._painted = False
+        self._open_after_paint = False
+        self.setWindowTitle("MROQC Facility Desk")
         self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
 
         self.as_of = AsOf()
@@ -84,9 +112,9 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
         self._descriptions = dict(AREAS)
-        for name, _what in AREAS:
+        for area, _what in AREAS:
             self.stack.addWidget(QWidget())  # built on first visit: start-up stays fast
-            self.nav.addItem(name)
+            self.nav.addItem(area)
         self.nav.currentRowChanged.connect(self._show_row)
 
         central = QWidget()
@@ -95,19 +123,84 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._build_menus()
-        self.statusBar().addWidget(QLabel(f"{self.facility_name}  ·  {db.display_name}"))
+        self.status_label = QLabel(f"Opening {name}…")
+        self.statusBar().addWidget(self.status_label)
         self._restore_geometry()
         self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
         self.nav.blockSignals(False)
-        QTimer.singleShot(0, self._open_first_area)  # the window appears first; its first page fills in next
+        if db is not None:
+            self._adopt(db)
+        else:
+            QTimer.singleShot(0, self._open_now)  # the window appears first; the database opens next
+
+    @classmethod
+    def opening(cls, opener: Callable[[], Database], name: str,
+                open_other: Callable[[], None] | None = None) -> MainWindow:
+        """A window that shows its frame and areas at once and calls ``opener`` (which may import
+        SQLAlchemy and migrate) just after it is on screen; ``name`` is what the status bar says it
+        is opening. It emits ``opened`` then ``ready``, or ``open_failed`` with the exception."""
+        return cls(None, open_other, opener=opener, name=name)
+
+    def _open_now(self, waited: bool = False) -> None:
+        """Open the database once the window is painted (or ``PAINT_WAIT_MS`` passed, or it is
+        hidden): the open holds the event loop for most of a second, and the user should see the
+        window meanwhile, not an empty frame."""
+        opener = self._opener
+        if opener is None or not shiboken6.isValid(self):
+            return
+        if self.isVisible() and not self._painted and not waited:
+            self._open_after_paint = True  # paintEvent calls back; the timer is for a window never painted
+            QTimer.singleShot(PAINT_WAIT_MS, lambda: self._open_now(waited=True))
+            return
+        self._opener = None  # once only, whichever of the paint and the timer comes first
+        self._open_after_paint = False
+        self.on_screen.emit()
+        try:
+            db = opener()
+        except Exception as exc:  # the caller decides what to tell the user (see open_failed)
+            self.status_label.setText(f"Could not open {self._opening_name}")
+            self.open_failed.emit(exc)
+            return
+        self._adopt(db)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        self._painted = True
+        if self._open_after_paint:
+            self._open_after_paint = False
+            QTimer.singleShot(0, self._open_now)  # after this paint reaches the screen
+
+    def _adopt(self, db: Database) -> None:
+        """Name the facility in the title and status bar, then build the chosen area's page."""
+        from app.services.facility import get_facility
+
+        self.db = db
+        facility = get_facility(db)
+        self.facility_name = facility.name if facility else "no facility yet"
+        self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
+        self.status_label.setText(f"{self.facility_name}  ·  {db.display_name}")
+        self.opened.emit()
+        QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
+
+    @property
+    def display_name(self) -> str:
+        """The database's name, also while it is still being opened."""
+        return self.db.display_name if self.db is not None else self._opening_name
 
     def _open_first_area(self) -> None:
-        if shiboken6.isValid(self) and AREAS[self.nav.currentRow()][0] not in self.pages:
-            self._show_row(self.nav.currentRow())
+        if not shiboken6.isValid(self):
+            return
+        if AREAS[self.nav.currentRow()][0] not in self.pages:
+            self._show_row(self.nav.currentRow())  # the area chosen while the database opened, if any
+        if not self._ready:
+            self._ready = True
+            self.ready.emit()
 
     @property
     def enrollment_page(self) -> EnrollmentPage:
+        from ui.enrollment import EnrollmentPage
+
         page = self.page("Enrollment")
         assert isinstance(page, EnrollmentPage)
         return page
@@ -117,8 +210,13 @@ class MainWindow(QMainWindow):
 
         Raises ``ScreenFailed`` when building it fails; the area then shows what went wrong, and
         the page is not remembered (``ui.screenshots`` relies on that), so the next visit tries again.
+        Pages exist only once the database is open (``opened``).
         """
+        if self.db is None:
+            raise RuntimeError(f"the {name} screen is built once the database is open")
         if name not in self.pages:
+            from ui.placeholder import ScreenFailedPage
+
             row = [n for n, _ in AREAS].index(name)
             try:
                 page = self._make_page(name)
@@ -142,19 +240,27 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(current)
 
     def built(self, name: str) -> QWidget | None:
-        """The area's page, or None when it could not be built (the area then says why)."""
+        """The area's page, or None when it could not be built (the area then says why) or the
+        database is not open yet."""
+        if self.db is None:
+            return None
         try:
             return self.page(name)
         except ScreenFailed:
             return None
 
     def _show_row(self, row: int) -> None:
-        self.built(AREAS[row][0])
+        if self.db is not None:  # still opening: the chosen row is remembered and built once open
+            self.built(AREAS[row][0])
         self.stack.setCurrentIndex(row)
 
     def _make_page(self, name: str) -> QWidget:
+        from ui.placeholder import ComingPage
 
+        assert self.db is not None
         if name == "Enrollment":
+            from ui.enrollment import EnrollmentPage
+
             return EnrollmentPage(self.db, as_of=self.as_of)
         module_name = PAGE_MODULES.get(name)
         if module_name is None:
@@ -194,7 +300,9 @@ class MainWindow(QMainWindow):
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
         self.show_area("Enrollment")
-        page = self.pages.get("Enrollment")  # None: the register could not be opened and says so
+        from ui.enrollment import EnrollmentPage
+
+        page = self.pages.get("Enrollment")  # None: the register could not be opened (or not yet)
         if not isinstance(page, EnrollmentPage):
             return
         page.project.setCurrentIndex(0)
@@ -225,18 +333,20 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open database…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_action = QAction("&Open database…", self)
+        set_shortcut(open_action, QKeySequence(QKeySequence.StandardKey.Open))
         open_action.triggered.connect(self.open_database)
         file_menu.addAction(open_action)
         file_menu.addSeparator()
-        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action = QAction("&Quit", self)
+        set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         go_menu = self.menuBar().addMenu("&Go")
         for number, (name, _) in enumerate(AREAS, start=1):
             action = QAction(name, self)
             if number <= 9:
-                action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+                set_shortcut(action, QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _checked=False, n=name: self.show_area(n))
             go_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
@@ -245,10 +355,12 @@ class MainWindow(QMainWindow):
         help_menu.addAction(about)
 
     def about_text(self) -> str:
+        from app import __version__
+
         return (f"<h3>MROQC Facility Desk {__version__}</h3>"
                 "<p>Enrollment, meeting-attendance and QIP tracking for member facilities of the Michigan "
                 "Radiation Oncology Quality Consortium.</p>"
-                f"<p>Database: {self.db.display_name}</p>")
+                f"<p>Database: {self.display_name}</p>")
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About MROQC Facility Desk", self.about_text())

@@ -8,7 +8,6 @@ transaction.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.paths import DB_URL_ENV, default_db_path
+# the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
+from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
 from app.storage.schema_version import HEAD_REVISION
 
@@ -35,22 +35,6 @@ OUR_TABLES = {"facility", "cases", "staff"}
 
 class DatabaseError(Exception):
     """A database that cannot be used; the message is one sentence for the user."""
-
-
-def sqlite_url(path: str | os.PathLike[str]) -> str:
-    return f"sqlite:///{Path(path).expanduser().resolve()}"
-
-
-def resolve_url(db: str | None = None, db_url: str | None = None) -> str:
-    """``--db`` wins, then ``--db-url``, then ``MROQC_DESK_DB_URL``, then the default file."""
-    if db:
-        return sqlite_url(db)
-    if db_url:
-        return db_url
-    env = os.environ.get(DB_URL_ENV)
-    if env:
-        return env
-    return sqlite_url(default_db_path())
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -28,3 +28,21 @@ def test_every_app_module_imports_without_qt() -> None:
     result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout.strip()) >= 8
+
+
+def test_the_cli_does_not_import_sqlalchemy_before_a_command_needs_it() -> None:
+    """``mroqc-desk`` with no command opens the window, which must appear before SQLAlchemy loads."""
+    code = ("import sys, app.cli; from app.cli import _url, build_parser; "
+            "_url(build_parser().parse_args(['--db', 'x.sqlite3'])); "
+            "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_window_names_a_database_before_opening_it_without_its_password() -> None:
+    from app.paths import database_name, sqlite_url
+
+    assert database_name(sqlite_url("/data/facility.sqlite3")) == "/data/facility.sqlite3"
+    assert database_name("postgresql+psycopg://desk:s3cr@t@db.example:5432/mroqc") == \
+        "postgresql+psycopg://desk:***@db.example:5432/mroqc"
+    assert database_name("postgresql://db.example/mroqc") == "postgresql://db.example/mroqc"
