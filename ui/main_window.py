@@ -183,6 +183,21 @@ class MainWindow(QMainWindow):
         self.opened.emit()
         QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
 
+    def reload_after_import(self) -> None:
+        """A workbook import changed rows every other screen may show: drop those screens (each is
+        built afresh on its next visit, reading the new rows) and re-read the facility's name."""
+        from app.services.facility import get_facility
+
+        names = [name for name, _ in AREAS]
+        for name in [n for n in self.pages if n != "Settings"]:
+            del self.pages[name]
+            self._place(names.index(name), QWidget())
+        if self.db is not None:
+            facility = get_facility(self.db)
+            self.facility_name = facility.name if facility else "no facility yet"
+            self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
+            self.status_label.setText(f"{self.facility_name}  ·  {self.db.display_name}")
+
     @property
     def display_name(self) -> str:
         """The database's name, also while it is still being opened."""
@@ -291,7 +306,9 @@ class MainWindow(QMainWindow):
         if name == "Dosimetry":
             return module.DosimetryPage(self.db, self.as_of)
         if name == "Settings":
-            return module.SettingsPage(self.db)
+            page = module.SettingsPage(self.db)
+            page.data_changed.connect(self.reload_after_import)
+            return page
         return ComingPage(name, self._descriptions[name])
 
     def show_area(self, name: str) -> None:

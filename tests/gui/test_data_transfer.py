@@ -269,3 +269,27 @@ def test_backup_is_off_for_a_server_database(qtbot, db) -> None:
     page = page_for(qtbot, server)
     assert not page.data.backup_button.isEnabled()
     assert "PostgreSQL" in page.data.backup_button.toolTip() and "server's own backups" in page.data.backup_button.toolTip()
+
+
+def test_after_an_import_the_other_screens_show_the_new_rows(qtbot, demo_db, empty_db, tmp_path, monkeypatch,
+                                                             boxes) -> None:
+    """The window drops the screens built before the import; the register then counts the imported cases."""
+    from ui.main_window import MainWindow
+
+    workbook = tmp_path / "lakeside.xlsx"
+    export_workbook(demo_db, workbook)
+    window = MainWindow(empty_db)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot)
+    before = window.enrollment_page
+    assert before.model.rowCount() == 0
+    window.show_area("Settings")
+    open_file(monkeypatch, workbook)
+    with qtbot.waitSignal(window.pages["Settings"].data_changed, timeout=120_000):
+        window.pages["Settings"].data.import_button.click()
+    settle(qtbot)
+    assert "Enrollment" not in window.pages  # rebuilt on the next visit
+    assert window.enrollment_page is not before
+    qtbot.waitUntil(lambda: window.enrollment_page.model.rowCount() == counts(demo_db)["cases"], timeout=30_000)
+    assert "Lakeside Regional Cancer Center" in window.windowTitle()
