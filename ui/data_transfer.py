@@ -54,6 +54,7 @@ from app.storage.database import Database, DatabaseError
 from app.workbook.exporter import export_workbook
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
+from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -311,15 +312,9 @@ class DataTransferPanel(QGroupBox):
     # -- export ---------------------------------------------------------------------------
 
     def confirm_identified(self, checked: bool) -> None:
-        if checked:
-            answer = QMessageBox.warning(
-                self, "Include patient identifiers?",
-                "The exported workbook will hold protected health information (MRN, name, birth date). Only do "
-                "this when the recipient is entitled to it, and store the file securely.",
-                QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-            if answer != QMessageBox.StandardButton.Ok:
-                self.identified.setChecked(False)
-                return
+        if checked and not confirm_identifiers(self, "The exported workbook"):
+            self.identified.setChecked(False)
+            return
         self.identified_warning.setVisible(self.identified.isChecked())
 
     def choose_export(self) -> None:

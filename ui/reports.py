@@ -28,6 +28,7 @@ from app.exports.service import export_kind
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.pdf_preview import PdfPreview, render_pages
+from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
 KINDS = (
@@ -105,14 +106,7 @@ class ReportsPage(QWidget):
         self.preview_button.setEnabled(self.kind.currentData() == "audit-pdf")
 
     def confirm_identified(self, checked: bool) -> None:
-        if not checked:
-            return
-        answer = QMessageBox.warning(
-            self, "Include patient identifiers?",
-            "The file will hold protected health information (MRN, name, birth date). Only do this when the "
-            "recipient is entitled to it, and store the file securely.",
-            QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Ok:
+        if checked and not confirm_identifiers(self, "The file"):
             self.identified.setChecked(False)
 
     def _busy(self, busy: bool, text: str = "") -> None:
