@@ -355,6 +355,13 @@ class MainWindow(QMainWindow):
         open_action.triggered.connect(self.open_database)
         file_menu.addAction(open_action)
         file_menu.addSeparator()
+        for text, button in (("&Import a facility workbook…", "import_button"),
+                             ("&Export the facility workbook…", "export_button"),
+                             ("&Back up this database…", "backup_button")):
+            action = QAction(text, self)
+            action.triggered.connect(lambda _checked=False, b=button: self.data_action(b))
+            file_menu.addAction(action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
@@ -370,6 +377,18 @@ class MainWindow(QMainWindow):
         about = QAction("&About MROQC Facility Desk", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def data_action(self, button: str) -> None:
+        """File-menu shortcuts to Settings → Data, where import, export and backup live with their
+        options and progress; nothing happens while the database is still opening."""
+        if self.db is None:
+            return
+        self.show_area("Settings")
+        page = self.built("Settings")
+        if page is not None:
+            target = getattr(page.data, button)
+            if target.isEnabled():
+                target.click()
 
     def about_text(self) -> str:
         from app import __version__

@@ -293,3 +293,22 @@ def test_after_an_import_the_other_screens_show_the_new_rows(qtbot, demo_db, emp
     assert window.enrollment_page is not before
     qtbot.waitUntil(lambda: window.enrollment_page.model.rowCount() == counts(demo_db)["cases"], timeout=30_000)
     assert "Lakeside Regional Cancer Center" in window.windowTitle()
+
+
+def test_the_file_menu_imports_through_settings(qtbot, demo_db, empty_db, tmp_path, monkeypatch, boxes) -> None:
+    """File → Import a facility workbook… goes to Settings → Data and starts the same import."""
+    from ui.main_window import MainWindow
+
+    workbook = tmp_path / "lakeside.xlsx"
+    export_workbook(demo_db, workbook)
+    window = MainWindow(empty_db)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot)
+    open_file(monkeypatch, workbook)
+    action = next(a for a in window.menuBar().actions()[0].menu().actions() if "Import a facility" in a.text())
+    action.trigger()
+    settings = window.pages["Settings"]
+    assert window.stack.currentWidget() is settings
+    qtbot.waitUntil(lambda: counts(empty_db)["cases"] == counts(demo_db)["cases"], timeout=120_000)
+    settle(qtbot)
