@@ -271,9 +271,9 @@ def test_backup_is_off_for_a_server_database(qtbot, db) -> None:
     assert "PostgreSQL" in page.data.backup_button.toolTip() and "server's own backups" in page.data.backup_button.toolTip()
 
 
-def test_after_an_import_the_other_screens_show_the_new_rows(qtbot, demo_db, empty_db, tmp_path, monkeypatch,
-                                                             boxes) -> None:
-    """The window drops the screens built before the import; the register then counts the imported cases."""
+@pytest.fixture
+def empty_window(qtbot, demo_db, empty_db, tmp_path) -> tuple[Any, Path]:
+    """The main window on an empty database, and a workbook of the demo facility to import into it."""
     from ui.main_window import MainWindow
 
     workbook = tmp_path / "lakeside.xlsx"
@@ -282,6 +282,12 @@ def test_after_an_import_the_other_screens_show_the_new_rows(qtbot, demo_db, emp
     qtbot.addWidget(window)
     window.show()
     settle(qtbot)
+    return window, workbook
+
+
+def test_after_an_import_the_other_screens_show_the_new_rows(qtbot, demo_db, empty_window, monkeypatch, boxes) -> None:
+    """The window drops the screens built before the import; the register then counts the imported cases."""
+    window, workbook = empty_window
     before = window.enrollment_page
     assert before.model.rowCount() == 0
     window.show_area("Settings")
@@ -295,16 +301,9 @@ def test_after_an_import_the_other_screens_show_the_new_rows(qtbot, demo_db, emp
     assert "Lakeside Regional Cancer Center" in window.windowTitle()
 
 
-def test_the_file_menu_imports_through_settings(qtbot, demo_db, empty_db, tmp_path, monkeypatch, boxes) -> None:
+def test_the_file_menu_imports_through_settings(qtbot, demo_db, empty_db, empty_window, monkeypatch, boxes) -> None:
     """File → Import a facility workbook… goes to Settings → Data and starts the same import."""
-    from ui.main_window import MainWindow
-
-    workbook = tmp_path / "lakeside.xlsx"
-    export_workbook(demo_db, workbook)
-    window = MainWindow(empty_db)
-    qtbot.addWidget(window)
-    window.show()
-    settle(qtbot)
+    window, workbook = empty_window
     open_file(monkeypatch, workbook)
     action = next(a for a in window.menuBar().actions()[0].menu().actions() if "Import a facility" in a.text())
     action.trigger()
