@@ -173,30 +173,30 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, db: Database) -> None:
         """Name the facility in the title and status bar, then build the chosen area's page."""
-        from app.services.facility import get_facility
-
         self.db = db
-        facility = get_facility(db)
-        self.facility_name = facility.name if facility else "no facility yet"
-        self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
-        self.status_label.setText(f"{self.facility_name}  ·  {db.display_name}")
+        self._name_facility()
         self.opened.emit()
         QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
 
     def reload_after_import(self) -> None:
         """A workbook import changed rows every other screen may show: drop those screens (each is
         built afresh on its next visit, reading the new rows) and re-read the facility's name."""
-        from app.services.facility import get_facility
-
         names = [name for name, _ in AREAS]
         for name in [n for n in self.pages if n != "Settings"]:
             del self.pages[name]
             self._place(names.index(name), QWidget())
-        if self.db is not None:
-            facility = get_facility(self.db)
-            self.facility_name = facility.name if facility else "no facility yet"
-            self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
-            self.status_label.setText(f"{self.facility_name}  ·  {self.db.display_name}")
+        self._name_facility()
+
+    def _name_facility(self) -> None:
+        """The facility's name in the title and the status bar, read from the open database."""
+        from app.services.facility import get_facility
+
+        if self.db is None:
+            return
+        facility = get_facility(self.db)
+        self.facility_name = facility.name if facility else "no facility yet"
+        self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
+        self.status_label.setText(f"{self.facility_name}  ·  {self.db.display_name}")
 
     @property
     def display_name(self) -> str:
