@@ -368,28 +368,21 @@ def _setup_logging() -> Path | None:
     return log_file
 
 
-def _is_database_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a ``DatabaseError``, without importing SQLAlchemy before the command runs
-    (the window must appear before it loads): if ``app.storage.database`` was never imported,
-    nothing can have raised one."""
-    database = sys.modules.get("app.storage.database")
-    return database is not None and isinstance(exc, database.DatabaseError)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = _setup_logging()
+    from app.storage.errors import DatabaseError  # loads no SQLAlchemy: the window appears first
+
     try:
         return COMMANDS[args.command](args)
+    except (UsageError, DatabaseError, ValueError, LookupError) as exc:
+        print(f"mroqc-desk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("mroqc-desk: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
-        if isinstance(exc, (UsageError, ValueError, LookupError)) or _is_database_error(exc):
-            print(f"mroqc-desk: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-        # last resort: one line for the user, the details in the log
+    except Exception as exc:  # last resort: one line for the user, the details in the log
         log.exception("unexpected error in %s", args.command)
         where = f" (details in {log_file})" if log_file else ""
         print(f"mroqc-desk: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)

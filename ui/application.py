@@ -21,6 +21,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from app.paths import database_name, default_db_path, resource, sqlite_url
+from app.storage.errors import DatabaseError
 
 if TYPE_CHECKING:  # both import SQLAlchemy: loaded only once the window is on screen
     from app.storage.database import Database
@@ -30,13 +31,6 @@ log = logging.getLogger(__name__)
 QUIT_AFTER_ENV = "MROQC_DESK_QUIT_AFTER_MS"  # smoke tests and benchmarks: quit N ms after the first page is built
 EXIT_CANNOT_OPEN = 2  # as the CLI's unusable input
 EXIT_INTERNAL = 3
-
-
-def is_database_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a ``DatabaseError``, found without importing SQLAlchemy: if
-    ``app.storage.database`` was never imported, nothing can have raised one."""
-    database = sys.modules.get("app.storage.database")
-    return database is not None and isinstance(exc, database.DatabaseError)
 
 
 def install_exception_hook() -> None:
@@ -111,7 +105,7 @@ class Session:
         end with exit code 2, never a traceback. Anything unexpected goes to the log, exit code 3."""
         from ui.main_window import plain_reason
 
-        if is_database_error(exc):
+        if isinstance(exc, DatabaseError):
             reason, code = str(exc), EXIT_CANNOT_OPEN
         else:
             log.error("the database could not be opened:\n%s", "".join(traceback.format_exception(exc)))
@@ -140,7 +134,7 @@ class Session:
             db.dispose()
 
     def open_other(self) -> None:
-        from app.storage.database import DatabaseError, open_database
+        from app.storage.database import open_database
 
         name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
                                               "MROQC database (*.sqlite3 *.db);;All files (*)")

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
 from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
+from app.storage.errors import DatabaseError
 from app.storage.schema_version import HEAD_REVISION
 
 if TYPE_CHECKING:
@@ -31,10 +32,6 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
 OUR_TABLES = {"facility", "cases", "staff"}
-
-
-class DatabaseError(Exception):
-    """A database that cannot be used; the message is one sentence for the user."""
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -1,0 +1,8 @@
+"""The storage error callers catch, kept apart from SQLAlchemy so that catching it loads nothing:
+the CLI and the window must handle it before (and without) the database modules being imported."""
+
+from __future__ import annotations
+
+
+class DatabaseError(Exception):
+    """A database that cannot be used; the message is one sentence for the user."""
