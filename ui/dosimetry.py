@@ -86,14 +86,7 @@ class DosimetryPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Dosimetry</h2>"))
         layout.addWidget(splitter, 1)
-        remember = self.list._remember
-
-        def remember_and_recount(change) -> None:  # type: ignore[no-untyped-def]
-            remember(change)
-            self.list.set_note(self.capped_note(len(self.list.records)))
-            self.show_missing()
-
-        self.list._remember = remember_and_recount  # type: ignore[method-assign]
+        self.list.changed.connect(self.recount)
         self.list.set_note(self.capped_note(len(self.list.records)))
         self.as_of.changed.connect(self.show_missing)
         self._search_timer = QTimer(self, singleShot=True, interval=300)  # search when typing pauses
@@ -110,6 +103,11 @@ class DosimetryPage(QWidget):
             row["metrics"] = format_metrics(s.metrics)
             result.append(row)
         return result
+
+    def recount(self) -> None:
+        """After a save, delete or undo: the note on what is listed, and the missing list."""
+        self.list.set_note(self.capped_note(len(self.list.records)))
+        self.show_missing()
 
     def capped_note(self, shown: int) -> str:
         """Say when older submissions are left out, so a missing old case is not taken for unlogged."""

@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,7 +42,12 @@ def shown(value: Any) -> str:
 
 
 class RecordPage(QWidget):
-    """``rows()`` gives dicts; ``columns`` names which keys to show; the callables do the work."""
+    """``rows()`` gives dicts; ``columns`` names which keys to show; the callables do the work.
+
+    ``changed`` is emitted after a save, a delete or an undo, once the list shows it: screens that
+    derive something from the records (warnings, a missing list) recompute on it."""
+
+    changed = Signal()
 
     def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]],
                  fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None], Change],
@@ -232,6 +237,7 @@ class RecordPage(QWidget):
         self.undo_button.setEnabled(change is not None)
         self.undo_button.setToolTip(change.description if change else "")
         self.refresh()
+        self.changed.emit()
 
     def undo_last(self) -> None:
         if self.last_change:

@@ -107,13 +107,7 @@ class StaffPage(QWidget):
             lambda v: records.validate_absence(v["kind"], v["start"], v["end"], v["staff_id"], v["project"]),
             lambda r: f"the {label(r['kind']).lower()} of {r['name']}",
         )
-        remember = self.roles._remember
-
-        def remember_and_warn(change) -> None:  # type: ignore[no-untyped-def]
-            remember(change)
-            self.show_warnings()
-
-        self.roles._remember = remember_and_warn  # type: ignore[method-assign]
+        self.roles.changed.connect(self.show_warnings)
         tabs = self.tabs = QTabWidget()
         tabs.addTab(self.people, "People")
         self.timeline = QLabel()
