@@ -13,21 +13,16 @@ added or changed any table, the facility details included. Export and backup nev
 they change nothing in the database.
 
 Errors always end in a dialog that says what went wrong and what to do, never a traceback.
-Nothing here logs patient values: a failing job is reported to the log by its exception type
-only, because a database error's text can carry the row it was writing. (The job therefore
-hands failures back as a value instead of raising, so ``ui.workers`` does not log the text.)
+Nothing here logs patient values: ``ui.workers`` logs a failed job by its exception type and
+place only, since an error's text can quote the row it was writing; the text goes to the dialog.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -57,30 +52,12 @@ from app.workbook.schema import WorkbookError
 from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
-log = logging.getLogger(__name__)
-
 WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
 EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
 BACKUP_FILTER = "MROQC database backup (*.sqlite3)"
 LAST_FOLDER_KEY = "data_transfer/last_folder"
 POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up by the server's own backups "
                        "(pg_dump), which whoever runs the server looks after. This button copies SQLite files only.")
-
-
-@dataclass(frozen=True)
-class _Failed:
-    """A job's exception, handed back as a value so the worker never logs its (possibly PHI) text."""
-
-    exc: Exception
-
-
-def _catching(work: Callable[[], Any]) -> Callable[[], Any]:
-    def run() -> Any:
-        try:
-            return work()
-        except Exception as exc:
-            return _Failed(exc)
-    return run
 
 
 def explain(exc: Exception) -> str:
@@ -245,20 +222,6 @@ class DataTransferPanel(QGroupBox):
         self.identified.setEnabled(not busy)
         self.status.setText(text)
 
-    def _run(self, name: str, work: Callable[[], Any], done: Callable[[Any], None],
-             failed: Callable[[Exception], None]) -> None:
-        def finish(outcome: Any) -> None:
-            if isinstance(outcome, _Failed):
-                log.warning("%s failed: %s", name, type(outcome.exc).__name__)  # the type only: no values
-                failed(outcome.exc)
-            else:
-                done(outcome)
-
-        def crashed(exc: Exception) -> None:  # not reached: _catching hands failures back as values
-            failed(exc)
-
-        run_in_background(_catching(work), finish, crashed, owner=self)
-
     # -- import ---------------------------------------------------------------------------
 
     def choose_workbook(self) -> None:
@@ -288,8 +251,8 @@ class DataTransferPanel(QGroupBox):
             return
         self._remember_folder(source)
         self._busy(True, f"Checking and importing {source.name}…")
-        self._run("workbook import", lambda: import_workbook(self.db, source),
-                  lambda result: self._imported(result), lambda exc: self._import_failed(source, exc))
+        run_in_background(lambda: import_workbook(self.db, source), self._imported,
+                          lambda exc: self._import_failed(source, exc), owner=self)
 
     def _imported(self, result: ImportResult) -> None:
         self._busy(False, str(result))
@@ -333,8 +296,8 @@ class DataTransferPanel(QGroupBox):
         identified = self.identified.isChecked()
         self._remember_folder(out)
         self._busy(True, f"Writing {out.name}…")
-        self._run("workbook export", lambda: export_workbook(self.db, out, identified=identified),
-                  lambda count: self._exported(out, count, identified), self._export_failed)
+        run_in_background(lambda: export_workbook(self.db, out, identified=identified),
+                          lambda count: self._exported(out, count, identified), self._export_failed, owner=self)
 
     def _exported(self, out: Path, count: int, identified: bool) -> None:
         kind = "with patient identifiers" if identified else "de-identified"
@@ -376,8 +339,8 @@ class DataTransferPanel(QGroupBox):
                                 "That is the database itself. Choose another file name for the backup.")
             return
         self._busy(True, f"Backing up to {out.name}…")
-        self._run("backup", lambda: backup(source, out),
-                  lambda report: self._backed_up(out, report), self._backup_failed)
+        run_in_background(lambda: backup(source, out), lambda report: self._backed_up(out, report),
+                          self._backup_failed, owner=self)
 
     def _backed_up(self, out: Path, report: VerifyReport) -> None:
         who = report.facility or "the facility"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import shiboken6
@@ -42,7 +43,11 @@ class _Job(QRunnable):
         try:
             result = self.work()
         except Exception as exc:  # reported to the GUI thread, which shows a dialog
-            log.error("background job failed: %s", "".join(traceback.format_exception_only(exc)).strip())
+            # the type and where it was raised, never the message: a message may quote a patient's
+            # value (a rejected workbook cell, a constraint); the dialog shows it to the user instead
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            log.error("background job failed: %s%s", type(exc).__name__,
+                      f" at {Path(where.filename).name}:{where.lineno}" if where else "")
             outcome, value = self.signals.failed, exc
         else:
             outcome, value = self.signals.done, result
