@@ -26,7 +26,7 @@ def read_json(path: str) -> Any:
 
 
 def cmd_mvc_score(args: argparse.Namespace) -> int:
-    from app.cli import print_json
+    from app.commands.output import print_json
 
     result = mvc.to_json(mvc.score_measure(read_json(args.file)))
     if args.json:
@@ -42,7 +42,7 @@ def cmd_mvc_score(args: argparse.Namespace) -> int:
 
 
 def cmd_mips_estimate(args: argparse.Namespace) -> int:
-    from app.cli import print_json
+    from app.commands.output import print_json
 
     result = mips.to_json(mips.estimate(read_json(args.file)))
     if args.json:

@@ -1,34 +1,39 @@
 """``mroqc-desk``: the GUI by default, and the commands scripts and IT staff rely on.
 
 Every command prints one clear line on failure and exits 2 for unusable input; a traceback is
-never shown (it goes to the log file in the data folder instead). The contract is documented in
-``docs/cli.md``.
+never shown (it goes to the log file in the data folder instead). Every command that opens a
+database signs in first (``app.commands.signin``). The contract is documented in ``docs/cli.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 3
-
-EXPORT_KINDS = (
-    "workbook", "enrollment", "dosimetry", "attendance", "mdcb-roster", "ce-certificates", "audit-pdf",
+from app.commands.output import (
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    print_json,
 )
+from app.commands.signin import (
+    add_sign_in_options,
+    open_signed_in,
+    secrets,
+    show_recovery_key,
+    user_name,
+)
+from app.exports.kinds import EXPORT_KINDS
+
+__all__ = ["EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "main", "print_json"]
 
 log = logging.getLogger("mroqc_desk")
-
-
-class UsageError(Exception):
-    """Unusable input: printed as one line, exit 2."""
 
 
 def iso_date(text: str) -> dt.date:
@@ -38,10 +43,18 @@ def iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
 
 
-def _add_db(parser: argparse.ArgumentParser, required: bool = True) -> None:
+def _add_db(parser: argparse.ArgumentParser, required: bool = True, *, sign_in: bool = True,
+            upgrade: bool = True) -> None:
+    """--db / --db-url, and (``sign_in``) who signs in; ``upgrade``: ``--admin NAME`` gives an
+    earlier version's database its first administrator."""
     group = parser.add_mutually_exclusive_group(required=required)
     group.add_argument("--db", metavar="PATH", help="SQLite database file")
     group.add_argument("--db-url", metavar="URL", help="SQLAlchemy URL, e.g. a shared PostgreSQL server")
+    if sign_in:
+        add_sign_in_options(parser)
+    if upgrade:
+        parser.add_argument("--admin", metavar="NAME",
+                            help="an earlier version's database: create its administrator NAME (then it is encrypted)")
 
 
 class _VersionAction(argparse.Action):
@@ -69,12 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(parser, required=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("init", help="create an empty, migrated database")
-    _add_db(p)
+    p = sub.add_parser("init", help="create an empty, migrated database and its administrator")
+    _add_db(p, sign_in=False, upgrade=False)
     p.add_argument("--facility", required=True, metavar="NAME")
+    _add_new_admin(p)
 
     p = sub.add_parser("demo", help="fill a new database with a synthetic facility")
-    _add_db(p)
+    _add_db(p, sign_in=False, upgrade=False)
+    _add_new_admin(p)
     p.add_argument("--patients", type=int, default=None, metavar="N", help="total cases (default: about 500 a year)")
     p.add_argument("--years", type=int, default=5, metavar="Y")
     p.add_argument("--seed", type=int, default=1, metavar="S")
@@ -98,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
     p.add_argument("--identified", action="store_true", help="include MRN, name and birth date")
 
+    _add_user_commands(sub)
+
     for name in ("mvc-score", "mips-estimate"):
         p = sub.add_parser(name, help=f"the {name.split('-')[0].upper()} calculator")
         p.add_argument("file", metavar="FILE.json")
@@ -106,8 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="online backup of a database")
     _add_db(p)
     p.add_argument("--out", required=True, metavar="FILE")
-    p = sub.add_parser("restore", help="replace a database with a backup")
-    _add_db(p)
+    p = sub.add_parser("restore", help="replace a database with a backup (an administrator of the backup)")
+    _add_db(p, upgrade=False)
     p.add_argument("file", metavar="FILE")
     p = sub.add_parser("verify", help="integrity check")
     _add_db(p)
@@ -119,6 +136,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_new_admin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--admin", required=True, metavar="NAME", help="the first user, an administrator")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help="read the administrator's password from the first line of standard input")
+
+
+def _add_user_commands(sub) -> None:  # type: ignore[no-untyped-def]
+    users = sub.add_parser("users", help="list and manage users (administrators only)")
+    actions = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    p = actions.add_parser("list", help="every user, their role and status")
+    _add_db(p, upgrade=False)
+    p.add_argument("--json", action="store_true")
+    p = actions.add_parser("add", help="a new user; their first password must be changed at first sign-in")
+    _add_db(p, upgrade=False)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--role", required=True, choices=ROLE_CHOICES, metavar="ROLE", help=", ".join(ROLE_CHOICES))
+    p.add_argument("--full-name", metavar="TEXT", help="the person's name as the window shows it")
+    p = actions.add_parser("set-role", help="change a user's role")
+    _add_db(p, upgrade=False)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("role", choices=ROLE_CHOICES, metavar="ROLE", help=", ".join(ROLE_CHOICES))
+    for action, text in (("disable", "no more sign-in (the user's key slot is removed)"),
+                         ("enable", "allow sign-in again"), ("unlock", "forget failed sign-ins that locked the account"),
+                         ("reset-password", "set a first password, to be changed at next sign-in")):
+        p = actions.add_parser(action, help=text)
+        _add_db(p, upgrade=False)
+        p.add_argument("name", metavar="NAME")
+
+    p = sub.add_parser("passwd", help="change your own password")
+    _add_db(p, upgrade=False)
+
+
+ROLE_CHOICES = ("admin", "coordinator", "physics", "reviewer")
+
+
 def _url(args: argparse.Namespace) -> str:
     # app.paths, not app.storage.database: the window chooses its database before SQLAlchemy loads
     from app.paths import resolve_url
@@ -126,52 +178,60 @@ def _url(args: argparse.Namespace) -> str:
     return resolve_url(getattr(args, "db", None), getattr(args, "db_url", None))
 
 
-def _open(args: argparse.Namespace, *, create: bool = False):
-    from app.storage.database import open_database
+def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The database of ``--db``/``--db-url``, signed in; a password set by an administrator must
+    be changed (``passwd``) before anything else."""
+    db = open_signed_in(args, _url(args))
+    if db.actor.must_change_password and args.command != "passwd":
+        db.dispose()
+        raise UsageError("not allowed: your password was set by an administrator; change it first with "
+                         "'mroqc-desk passwd'")
+    return db
 
-    return open_database(_url(args), create=create)
 
+def _create(args: argparse.Namespace, build) -> object:  # type: ignore[no-untyped-def]
+    """A new database with its administrator (``--admin``), filled by ``build(db)``."""
+    from app.security.signin import create_database
 
-def _sqlite_file(args: argparse.Namespace) -> Path:
-    from app.storage.database import sqlite_path
-
-    path = sqlite_path(_url(args))
-    if path is None:
-        raise UsageError("This command works on a SQLite file; for PostgreSQL use the server's own tools (pg_dump).")
-    return path
+    url = _url(args)
+    db, recovery_key = create_database(url, args.admin, secrets(args).new_password(args.admin), build=build)
+    return db, recovery_key
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from app.services.facility import FacilityDetails, get_facility, save_facility
+    from app.services.facility import FacilityDetails, save_facility
 
-    path = Path(args.db) if args.db else None
-    if path is not None and path.exists() and path.stat().st_size > 0:
-        raise UsageError(f"{path} already exists; choose a new file name.")
-    db = _open(args, create=True)
-    if get_facility(db) is not None:
-        raise UsageError("That database already has a facility.")
-    save_facility(db, FacilityDetails(name=args.facility), today=dt.date.today())
-    print(f"Created {db.display_name} for {args.facility.strip()}.")
+    name = args.facility.strip()
+    if not name:
+        raise UsageError("--facility needs the facility's name")
+    db, recovery_key = _create(args, lambda db: save_facility(db, FacilityDetails(name=name), today=dt.date.today()))
+    print(f"Created {db.display_name} for {name}; {db.actor.name} is its administrator.")
+    show_recovery_key(recovery_key)
+    db.dispose()
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from app.demo.generator import DemoOptions, generate_demo
-    from app.services.facility import get_facility
 
     if args.patients is not None and args.patients < 0:
         raise UsageError("--patients cannot be negative.")
     if not 1 <= args.years <= 30:
         raise UsageError("--years must be between 1 and 30.")
-    db = _open(args, create=True)
-    if get_facility(db) is not None:
-        raise UsageError("The demo needs a new, empty database; that one already has a facility.")
-    summary = generate_demo(
-        db,
-        DemoOptions(patients=args.patients, years=args.years, seed=args.seed, as_of=args.as_of or dt.date.today()),
-    )
-    print(summary)
+    options = DemoOptions(patients=args.patients, years=args.years, seed=args.seed, as_of=args.as_of or dt.date.today())
+    summaries = []
+    db, recovery_key = _create(args, lambda db: summaries.append(generate_demo(db, options)))
+    print(summaries[0])
+    show_recovery_key(recovery_key)
+    db.dispose()
     return EXIT_OK
+
+
+def _print_rejected(exc, source: str) -> int:  # type: ignore[no-untyped-def]
+    print(f"Import rejected, nothing was changed: {len(exc.problems)} problem(s) in {source}", file=sys.stderr)
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    return EXIT_USAGE
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -181,36 +241,37 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not Path(args.file).exists():
         raise UsageError(f"No workbook at {args.file}.")
     target = Path(args.db) if args.db else None
-    created = target is not None and not target.exists()  # a new file for this workbook's facility
-    db = _open(args, create=created)
+    if target is not None and not target.exists():  # a new file for this workbook's facility
+        if not args.admin:
+            raise UsageError(f"No database at {target}: to create it for this workbook, say who its administrator "
+                             "is with --admin NAME")
+        results = []
+        try:
+            db, recovery_key = _create(args, lambda db: results.append(import_workbook(db, Path(args.file))))
+        except WorkbookError as exc:  # built under a temporary name: nothing is left behind
+            return _print_rejected(exc, args.file)
+        print(results[0])
+        show_recovery_key(recovery_key)
+        db.dispose()
+        return EXIT_OK
+    db = _open(args)
     try:
         result = import_workbook(db, Path(args.file))
     except WorkbookError as exc:
+        return _print_rejected(exc, args.file)
+    finally:
         db.dispose()
-        if created and target is not None:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-        print(f"Import rejected, nothing was changed: {len(exc.problems)} problem(s) in {args.file}", file=sys.stderr)
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return EXIT_USAGE
     print(result)
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from app.exports.service import export_kind
+
     out = Path(args.out)
     if not out.parent.resolve().is_dir():
         raise UsageError(f"The folder {out.parent} does not exist.")
     db = _open(args)
-    if args.kind == "workbook":
-        from app.workbook.exporter import export_workbook
-
-        count = export_workbook(db, out, identified=args.identified)
-        print(f"Wrote {out} ({count} rows).")
-        return EXIT_OK
-    from app.exports.service import export_kind
-
     as_of = args.as_of or dt.date.today()
     count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified)
     unit = "pages" if args.kind == "audit-pdf" else "rows"
@@ -219,30 +280,34 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from app.storage.backup import backup
+    from app.services.maintenance import backup_database
 
-    report = backup(_sqlite_file(args), Path(args.out))
+    db = _open(args)
+    report = backup_database(db, Path(args.out))
     print(f"Backed up {report.facility or 'the facility'} to {args.out}.")
     return EXIT_OK
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from app.storage.backup import restore
-    from app.storage.database import open_database
+    from app.services.maintenance import restore_database
 
-    target = _sqlite_file(args)
-    report = restore(Path(args.file), target)
-    open_database(_url(args)).dispose()  # migrate an older backup now, with its copy kept aside
-    print(f"Restored {report.facility or 'the facility'} from {args.file} into {target}.")
+    recovery = args.recovery_key_stdin
+    name = "" if recovery else user_name(args)
+    secret = secrets(args).ask("Recovery key: " if recovery else f"Password for {name} (in the backup): ",
+                               "recovery key" if recovery else "password")
+    report = restore_database(_url(args), Path(args.file), name, secret, recovery=recovery)
+    aside = f" The database it replaced is kept as {report.set_aside.name}." if report.set_aside else ""
+    print(f"Restored {report.facility or 'the facility'} from {args.file} (taken {report.taken_at}).{aside}")
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from app.storage.backup import inspect_file
+    from app.services.maintenance import verify_database
 
-    report = inspect_file(_sqlite_file(args))
+    report = verify_database(_open(args))
     if report.ok:
-        print(f"OK: {report.facility or 'no facility yet'}, schema {report.revision}, integrity and references intact.")
+        print(f"OK: {report.facility or 'no facility yet'}, schema {report.revision}, integrity and references intact, "
+              f"audit log of {report.audit_entries} entries unbroken.")
         return EXIT_OK
     for problem in report.problems:
         print(problem)
@@ -313,26 +378,50 @@ def cmd_programs(args: argparse.Namespace) -> int:
 
 
 def cmd_screenshot(args: argparse.Namespace) -> int:
+    import importlib
     import os
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    _open(args).dispose()  # refuse a missing or foreign database before Qt starts
+    db = _open(args)  # signed in, and a missing or foreign database refused, before Qt starts
     try:
-        from ui.screenshots import save_all
+        save_all = importlib.import_module("ui.screenshots").save_all
     except ImportError as exc:
         raise UsageError(f"Screenshots need the window toolkit: {exc}") from None
-    saved = save_all(_url(args), Path(args.out), args.as_of)
+    saved = save_all(db, Path(args.out), args.as_of)
     print(f"Saved {len(saved)} screenshots in {args.out}.")
     return EXIT_OK
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    """The window. With ``--password-stdin`` (or the recovery key) it opens signed in, without
+    the sign-in dialog (benchmarks, smoke tests); otherwise it asks."""
+    import importlib
+
     try:
-        from ui.application import run_gui
+        run_gui = importlib.import_module("ui.application").run_gui  # app/ never imports ui/ itself
     except ImportError as exc:  # a broken Qt install must still give one clear line
         raise UsageError(f"The window cannot start: {exc}") from None
     explicit = args.db or args.db_url
-    return run_gui(_url(args) if explicit else None)
+    signed_in = None
+    if args.password_stdin or args.recovery_key_stdin or args.admin:
+        signed_in = lambda url: open_signed_in(args, url)  # noqa: E731 (run once the window shows)
+    return run_gui(_url(args) if explicit else None, sign_in=signed_in, user=args.user)
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from app.commands.users import run
+
+    return run(args, _open(args), secrets(args))
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    from app.services.users import change_own_password
+
+    db = _open(args)  # signing in asks for the old password (line 1 of standard input)
+    old = secrets(args).given[0]
+    change_own_password(db, old, secrets(args).new_password(db.actor.name))
+    print(f"The password of {db.actor.name} was changed.")
+    return EXIT_OK
 
 
 COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
@@ -349,6 +438,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "mvc-score": cmd_mvc_score,
     "mips-estimate": cmd_mips_estimate,
     "screenshot": cmd_screenshot,
+    "users": cmd_users,
+    "passwd": cmd_passwd,
 }
 
 
@@ -356,9 +447,11 @@ def _setup_logging() -> Path | None:
     """Log to a file in the data folder; the log never holds PHI (no patient values are logged)."""
     try:
         from app.paths import data_dir
+        from app.storage.files import make_private
 
         log_file = data_dir() / "mroqc-desk.log"
         handler = logging.FileHandler(log_file, encoding="utf-8")
+        make_private(log_file)  # an earlier version made it 0644
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -369,6 +462,9 @@ def _setup_logging() -> Path | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.storage.files import private_umask
+
+    private_umask()  # every file this process creates is private to the account
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = _setup_logging()
@@ -376,8 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return COMMANDS[args.command](args)
-    except (UsageError, DatabaseError, ValueError, LookupError) as exc:
-        print(f"mroqc-desk: {exc}", file=sys.stderr)
+    except (UsageError, DatabaseError, ValueError, LookupError, PermissionError) as exc:
+        message = str(exc)
+        if not message.startswith(("sign-in failed:", "not allowed:")):
+            message = f"mroqc-desk: {message}"
+        print(message, file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("mroqc-desk: interrupted", file=sys.stderr)
@@ -388,7 +487,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"mroqc-desk: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return EXIT_INTERNAL
 
-
-def print_json(data: object) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)
-    sys.stdout.write("\n")

@@ -27,6 +27,7 @@ from app.demo.staff import absences, assignments, away_days, roster
 from app.demo.timeline import Timeline, plan_timeline
 from app.domain.vocabulary import PROJECTS
 from app.rules.policy_file import available_years
+from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import (
@@ -128,7 +129,7 @@ def generate_demo(db: Database, options: DemoOptions) -> DemoSummary:
     total = options.patients if options.patients is not None else default_total(case_rng, timeline)
     factory = CaseFactory(case_rng, timeline, WorkCalendar(timeline, roles, away_days(away)))
 
-    with db.transaction() as session:
+    with db.transaction(Permission.IMPORT) as session:
         session.info["audited"] = False  # a bulk fixture: one summary entry below instead of one per row
         writer = BulkWriter(session)
         writer.insert(Facility, [_facility(timeline, oncologists)])

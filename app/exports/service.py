@@ -1,36 +1,92 @@
-"""One entry point for every export kind, used by the CLI and the Reports screen."""
+"""Every export kind, in one registry used by the CLI, the Reports screen and Settings → Data.
+
+An export needs the role that may export (identified: a coordinator or administrator) and is
+recorded in the audit log under the signed-in user: which kind, identified or not, which file.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.exports import submissions
+from app.exports.kinds import KIND_INFO, KindInfo
 from app.exports.tabular import ExportError, write_table
+from app.security.roles import Permission
+from app.storage import audit
 from app.storage.database import Database
 
-TABLE_KINDS = ("enrollment", "dosimetry", "attendance", "mdcb-roster", "ce-certificates")
+
+@dataclass(frozen=True)
+class ExportKind:
+    """A kind (``app.exports.kinds``) and the function that writes it."""
+
+    info: KindInfo
+    write: Callable[[Database, Path, int | None, dt.date, bool], int]
 
 
-def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: dt.date, identified: bool = False) -> int:
-    """Write one export; returns the number of data rows (pages for the PDF)."""
-    period = submissions.Period.of(year, as_of)
-    if kind == "audit-pdf":
-        from app.reports.audit_service import export_audit_pdf
+def _table(build: Callable[[Database, submissions.Period, bool], object]) -> Callable[[Database, Path, int | None, dt.date, bool], int]:
+    def write(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool) -> int:
+        return write_table(out, [build(db, submissions.Period.of(year, as_of), identified)])  # type: ignore[list-item]
 
-        return export_audit_pdf(db, out, year=year or as_of.year, as_of=as_of, identified=identified)
-    if kind == "enrollment":
-        sheet = submissions.enrollment_sheet(db, period, identified=identified)
-    elif kind == "dosimetry":
-        sheet = submissions.dosimetry_sheet(db, period)
-    elif kind == "attendance":
-        from app.exports.attendance import attendance_sheet
+    return write
 
-        sheet = attendance_sheet(db, period)
-    elif kind == "mdcb-roster":
-        sheet = submissions.mdcb_roster_sheet(db, period)
-    elif kind == "ce-certificates":
-        sheet = submissions.ce_certificates_sheet(db, period)
-    else:
+
+def _workbook(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool) -> int:
+    from app.workbook.exporter import export_workbook
+
+    return export_workbook(db, out, identified=identified)
+
+
+def _audit_pdf(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool) -> int:
+    from app.reports.audit_service import export_audit_pdf
+
+    return export_audit_pdf(db, out, year=year or as_of.year, as_of=as_of, identified=identified)
+
+
+def _attendance(db: Database, period: submissions.Period, identified: bool):  # type: ignore[no-untyped-def]
+    from app.exports.attendance import attendance_sheet
+
+    return attendance_sheet(db, period)
+
+
+_WRITERS: dict[str, Callable[[Database, Path, int | None, dt.date, bool], int]] = {
+    "workbook": _workbook,
+    "enrollment": _table(lambda db, period, identified: submissions.enrollment_sheet(db, period, identified=identified)),
+    "dosimetry": _table(lambda db, period, identified: submissions.dosimetry_sheet(db, period)),
+    "attendance": _table(_attendance),
+    "mdcb-roster": _table(lambda db, period, identified: submissions.mdcb_roster_sheet(db, period)),
+    "ce-certificates": _table(lambda db, period, identified: submissions.ce_certificates_sheet(db, period)),
+    "audit-pdf": _audit_pdf,
+}
+KINDS: dict[str, ExportKind] = {info.name: ExportKind(info, _WRITERS[info.name]) for info in KIND_INFO}
+assert set(_WRITERS) == set(KINDS), "every export kind needs its writer"
+
+
+def export_permission(identified: bool) -> Permission:
+    return Permission.EXPORT_IDENTIFIED if identified else Permission.EXPORT
+
+
+def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: dt.date, identified: bool = False,
+                preview: bool = False) -> int:
+    """Write one export; returns the number of data rows (pages for the PDF). ``preview``: a
+    temporary file the window shows and deletes (audited when it is saved, not when shown)."""
+    spec = KINDS.get(kind)
+    if spec is None:
         raise ExportError(f"Unknown export '{kind}'.")
-    return write_table(out, [sheet])
+    identified = identified and spec.info.identifies
+    permission = export_permission(identified)
+    db.require(permission)
+    count = spec.write(db, Path(out), year, as_of, identified)
+    if not preview:
+        record_export(db, kind, Path(out), identified)
+    return count
+
+
+def record_export(db: Database, kind: str, out: Path, identified: bool) -> None:
+    """The audit entry of an export written (or a preview saved) by the signed-in user."""
+    with db.transaction(export_permission(identified)) as session:
+        audit.note(session, f"exported {kind} ({'identified' if identified else 'de-identified'}) to {out.name}",
+                   table="exports", key=kind)

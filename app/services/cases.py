@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from app.domain.records import CaseRecord, validate_case
+from app.security.roles import Permission
 from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Case, DosimetrySubmission
@@ -38,11 +39,11 @@ def _clean(record: CaseRecord) -> CaseRecord:
     )
 
 
-def save_case(db: Database, record: CaseRecord, *, original_id: str | None = None, user: str | None = None) -> Change:
+def save_case(db: Database, record: CaseRecord, *, original_id: str | None = None) -> Change:
     """Add a case (``original_id`` None) or correct one; the case ID itself cannot change."""
     record = _clean(record)
     require_valid(validate_case(record), "case")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.CASES) as session:
         if original_id is None and session.get(Case, record.case_id) is not None:
             raise ValidationFailed({"case_id": f"case {record.case_id} already exists"}, "case")
         if original_id is not None and original_id != record.case_id:
@@ -54,11 +55,11 @@ def save_case(db: Database, record: CaseRecord, *, original_id: str | None = Non
 
 def set_status(
     db: Database, case_ids: Sequence[str], status: str, *, enrolled_on: dt.date | None = None,
-    reason: str | None = None, note: str | None = None, user: str | None = None,
+    reason: str | None = None, note: str | None = None,
 ) -> list[Change]:
     """Change the status of several cases in one transaction; all are checked before any is saved."""
     changes: list[Change] = []
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.CASES) as session:
         cases = {c.case_id: c for c in session.scalars(select(Case).where(Case.case_id.in_(list(case_ids))))}
         missing = [cid for cid in case_ids if cid not in cases]
         if missing:
@@ -89,9 +90,9 @@ def set_status(
     return changes
 
 
-def delete_case(db: Database, case_id: str, user: str | None = None) -> Change:
+def delete_case(db: Database, case_id: str) -> Change:
     """Delete a case entered by mistake; its data-entry log rows stay, without the case link."""
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.CASES) as session:
         if session.scalar(select(func.count()).select_from(DosimetrySubmission).where(DosimetrySubmission.case_id == case_id)):
             raise ValidationFailed({"case_id": "the case has dosimetry submissions; delete those first"}, "case")
         before = remove(session, Case, (case_id,), "case")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import exists, func, select
 
 from app.domain.records import DosimetryRecord, validate_dosimetry
+from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Case, DosimetrySubmission, Staff
@@ -65,10 +66,9 @@ def missing_submissions(db: Database, as_of: dt.date, limit: int = 500) -> tuple
     return count, [tuple(r) for r in rows]
 
 
-def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int | None = None,
-                    user: str | None = None) -> Change:
+def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int | None = None) -> Change:
     require_valid(validate_dosimetry(record), "dosimetry submission")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.DOSIMETRY) as session:
         case = session.get(Case, record.case_id)
         if case is None:
             raise ValidationFailed({"case_id": f"there is no case {record.case_id}"}, "dosimetry submission")
@@ -87,7 +87,7 @@ def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int
     return Change(DosimetrySubmission, key, before, f"Dosimetry for case {record.case_id} saved")
 
 
-def delete_submission(db: Database, submission_id: int, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_submission(db: Database, submission_id: int) -> Change:
+    with db.transaction(Permission.DOSIMETRY) as session:
         before = remove(session, DosimetrySubmission, (submission_id,), "dosimetry submission")
     return Change(DosimetrySubmission, (submission_id,), before, "Dosimetry submission deleted")

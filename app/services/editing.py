@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import Base
 
@@ -79,9 +80,19 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str)
     return before
 
 
-def undo(db: Database, change: Change, user: str | None = None) -> None:
+#: Which permission undoing a change of each table needs: the one that made the change.
+UNDO_PERMISSION: dict[str, Permission] = {
+    "cases": Permission.CASES, "data_entries": Permission.CASES, "staff": Permission.STAFF,
+    "role_assignments": Permission.STAFF, "absences": Permission.STAFF, "meetings": Permission.MEETINGS,
+    "attendance": Permission.MEETINGS, "correspondence": Permission.LETTERS,
+    "dosimetry_submissions": Permission.DOSIMETRY, "program_years": Permission.PROGRAM_YEARS,
+    "qip_episodes": Permission.QIP, "qip_steps": Permission.QIP, "facility": Permission.FACILITY,
+}
+
+
+def undo(db: Database, change: Change) -> None:
     """Put the record back as it was before ``change``."""
-    with db.transaction(user=user) as session:
+    with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key)
         if change.before is None:
             if obj is not None:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS
+from app.security.policy import security_policy
+from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import Facility
 
@@ -26,6 +28,7 @@ class FacilityDetails:
     active_projects: tuple[str, ...] = PROJECTS
     enrollment_period_start: str = "01-01"
     policy_year: int | None = None
+    lock_after_minutes: int | None = None  # None: the security policy's default
 
     def validated(self, today: dt.date) -> FacilityDetails:
         name = self.name.strip()
@@ -44,6 +47,11 @@ class FacilityDetails:
             raise FacilityError("The enrollment period start must be a month-day such as 01-01.") from None
         joined = self.joined_on or today
         baseline = self.baseline_year or joined.year
+        policy = security_policy()
+        lock = policy.idle_default_minutes if self.lock_after_minutes is None else self.lock_after_minutes
+        if not policy.idle_min_minutes <= lock <= policy.idle_max_minutes:
+            raise FacilityError(f"The window locks after {policy.idle_min_minutes} to {policy.idle_max_minutes} "
+                                "idle minutes.")
         return FacilityDetails(
             name=name,
             kind=self.kind,
@@ -53,6 +61,7 @@ class FacilityDetails:
             active_projects=tuple(self.active_projects),
             enrollment_period_start=self.enrollment_period_start,
             policy_year=self.policy_year,
+            lock_after_minutes=lock,
         )
 
 
@@ -61,10 +70,10 @@ def get_facility(db: Database) -> Facility | None:
         return session.scalars(select(Facility).limit(1)).first()
 
 
-def save_facility(db: Database, details: FacilityDetails, *, today: dt.date, user: str | None = None) -> Facility:
+def save_facility(db: Database, details: FacilityDetails, *, today: dt.date) -> Facility:
     """Create the facility record, or update it if the database already has one."""
     clean = details.validated(today)
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.FACILITY) as session:
         facility = session.scalars(select(Facility).limit(1)).first()
         if facility is None:
             facility = Facility(id=1)
@@ -77,4 +86,5 @@ def save_facility(db: Database, details: FacilityDetails, *, today: dt.date, use
         facility.active_projects = ",".join(clean.active_projects)
         facility.enrollment_period_start = clean.enrollment_period_start
         facility.policy_year = clean.policy_year
+        facility.lock_after_minutes = clean.lock_after_minutes  # type: ignore[assignment]
     return facility

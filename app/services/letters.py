@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.records import validate_absence, validate_letter
+from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Absence, Correspondence, Staff
@@ -33,12 +34,12 @@ def list_letters(db: Database) -> list[LetterRow]:
 
 def save_letter(
     db: Database, received_on: dt.date | None, subject: str, reply_required: bool, due_on: dt.date | None = None,
-    replied_on: dt.date | None = None, *, letter_id: int | None = None, user: str | None = None,
+    replied_on: dt.date | None = None, *, letter_id: int | None = None,
 ) -> Change:
     """Save a letter; a reply-needing letter without a due date is due after the policy's default days."""
     subject = (subject or "").strip()
     require_valid(validate_letter(received_on, subject, due_on, replied_on), "letter")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.LETTERS) as session:
         clash = session.scalars(select(Correspondence).where(
             Correspondence.received_on == received_on, Correspondence.subject == subject)).first()
         if clash is not None and clash.id != letter_id:
@@ -50,8 +51,8 @@ def save_letter(
     return Change(Correspondence, key, before, f"Letter '{subject}' saved")
 
 
-def delete_letter(db: Database, letter_id: int, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_letter(db: Database, letter_id: int) -> Change:
+    with db.transaction(Permission.LETTERS) as session:
         before = remove(session, Correspondence, (letter_id,), "letter")
     return Change(Correspondence, (letter_id,), before, "Letter deleted")
 
@@ -79,11 +80,11 @@ def list_absences(db: Database) -> list[AbsenceRow]:
 
 def save_absence(
     db: Database, kind: str, start: dt.date | None, end: dt.date | None, approved: bool,
-    staff_id: str | None = None, project: str | None = None, *, absence_id: int | None = None, user: str | None = None,
+    staff_id: str | None = None, project: str | None = None, *, absence_id: int | None = None,
 ) -> Change:
     staff_id, project = staff_id or None, project or None
     require_valid(validate_absence(kind, start, end, staff_id, project), "leave or pause")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.STAFF) as session:
         if staff_id and session.get(Staff, staff_id) is None:
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "leave or pause")
         obj, before = put(session, Absence, (absence_id,) if absence_id else None,
@@ -93,7 +94,7 @@ def save_absence(
     return Change(Absence, key, before, "Leave or pause saved")
 
 
-def delete_absence(db: Database, absence_id: int, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_absence(db: Database, absence_id: int) -> Change:
+    with db.transaction(Permission.STAFF) as session:
         before = remove(session, Absence, (absence_id,), "leave or pause")
     return Change(Absence, (absence_id,), before, "Leave or pause deleted")

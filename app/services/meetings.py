@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.records import validate_attendance, validate_meeting
+from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Attendance, Meeting, Staff
@@ -47,11 +48,11 @@ def meeting_years(db: Database) -> list[int]:
 
 def save_meeting(
     db: Database, meeting_id: str, date: dt.date | None, fmt: str, title: str | None = None,
-    location: str | None = None, *, original_id: str | None = None, user: str | None = None,
+    location: str | None = None, *, original_id: str | None = None,
 ) -> Change:
     meeting_id = (meeting_id or "").strip()
     require_valid(validate_meeting(meeting_id, date, fmt), "meeting")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.MEETINGS) as session:
         if original_id is None and session.get(Meeting, meeting_id) is not None:
             raise ValidationFailed({"meeting_id": f"meeting {meeting_id} already exists"}, "meeting")
         if original_id is not None and original_id != meeting_id:
@@ -62,8 +63,8 @@ def save_meeting(
     return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} saved")
 
 
-def delete_meeting(db: Database, meeting_id: str, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_meeting(db: Database, meeting_id: str) -> Change:
+    with db.transaction(Permission.MEETINGS) as session:
         if session.scalars(select(Attendance.id).where(Attendance.meeting_id == meeting_id).limit(1)).first():
             raise ValidationFailed({"meeting_id": "remove the meeting's attendance first"}, "meeting")
         before = remove(session, Meeting, (meeting_id,), "meeting")
@@ -83,11 +84,11 @@ def list_attendance(db: Database, meeting_id: str) -> list[AttendanceRow]:
 
 def save_attendance(
     db: Database, meeting_id: str, role: str, staff_id: str, ce_credit: str | None = None,
-    *, attendance_id: int | None = None, user: str | None = None,
+    *, attendance_id: int | None = None,
 ) -> Change:
     ce_credit = ce_credit or None
     require_valid(validate_attendance(role, staff_id, ce_credit), "attendance")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.MEETINGS) as session:
         if session.get(Meeting, meeting_id) is None:
             raise ValidationFailed({"meeting_id": f"there is no meeting {meeting_id}"}, "attendance")
         if session.get(Staff, staff_id) is None:
@@ -102,7 +103,7 @@ def save_attendance(
     return Change(Attendance, key, before, "Attendance saved")
 
 
-def delete_attendance(db: Database, attendance_id: int, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_attendance(db: Database, attendance_id: int) -> Change:
+    with db.transaction(Permission.MEETINGS) as session:
         before = remove(session, Attendance, (attendance_id,), "attendance record")
     return Change(Attendance, (attendance_id,), before, "Attendance removed")

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.paths import resource
+from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import QipEpisode, QipStep
 
@@ -81,10 +82,10 @@ class EpisodeView:
 
 
 def open_episode(
-    db: Database, rule: str, subject: dict[str, Any], message: str, opened_on: dt.date, user: str | None = None
+    db: Database, rule: str, subject: dict[str, Any], message: str, opened_on: dt.date
 ) -> int:
     """Start an episode for a trigger; one open episode per trigger and subject."""
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.QIP) as session:
         for episode in session.scalars(select(QipEpisode).where(QipEpisode.rule == rule, QipEpisode.closed_on.is_(None))):
             if episode.subject == subject:
                 raise QipError(f"An episode for {rule} is already open (since {episode.opened_on.isoformat()}).")
@@ -108,10 +109,10 @@ def _step(session: Any, episode_id: int, key: str) -> QipStep:
 
 def record_step(
     db: Database, episode_id: int, key: str, *, done_on: dt.date | None, note: str | None = None,
-    due_on: dt.date | None = None, user: str | None = None,
+    due_on: dt.date | None = None,
 ) -> None:
     """Mark a step done (or not done with ``done_on=None``), change its due date, add a note."""
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.QIP) as session:
         episode = session.get(QipEpisode, episode_id)
         if episode is None:
             raise QipError(f"There is no QIP episode {episode_id}.")
@@ -125,10 +126,9 @@ def record_step(
             step.due_on = due_on
 
 
-def close_episode(db: Database, episode_id: int, closed_on: dt.date | None, notes: str | None = None,
-                  user: str | None = None) -> None:
+def close_episode(db: Database, episode_id: int, closed_on: dt.date | None, notes: str | None = None) -> None:
     """Close (or with ``closed_on=None`` reopen) an episode."""
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.QIP) as session:
         episode = session.get(QipEpisode, episode_id)
         if episode is None:
             raise QipError(f"There is no QIP episode {episode_id}.")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.domain.records import StaffRecord, validate_role, validate_staff
 from app.domain.vocabulary import REQUIRED_ROLES, ROLES, SINGLE_HOLDER_ROLES, label
+from app.security.roles import Permission
 from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Absence, Attendance, DosimetrySubmission, RoleAssignment, Staff
@@ -23,14 +24,14 @@ def list_staff(db: Database) -> list[StaffRecord]:
         ]
 
 
-def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = None, user: str | None = None) -> Change:
+def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = None) -> Change:
     record = dataclasses.replace(
         record, staff_id=record.staff_id.strip(), name=record.name.strip(),
         cmd_id=(record.cmd_id or "").strip() or None, arrt_id=(record.arrt_id or "").strip() or None,
         email=(record.email or "").strip() or None, physician_title=record.physician_title or None,
     )
     require_valid(validate_staff(record), "person")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.STAFF) as session:
         if original_id is None and session.get(Staff, record.staff_id) is not None:
             raise ValidationFailed({"staff_id": f"staff ID {record.staff_id} is taken"}, "person")
         if original_id is not None and original_id != record.staff_id:
@@ -39,8 +40,8 @@ def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = N
     return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}")
 
 
-def delete_staff(db: Database, staff_id: str, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_staff(db: Database, staff_id: str) -> Change:
+    with db.transaction(Permission.STAFF) as session:
         for model, what in ((Attendance, "meeting attendance"), (DosimetrySubmission, "dosimetry submissions"),
                             (RoleAssignment, "role assignments"), (Absence, "leave on record")):
             if session.scalars(select(model).where(model.staff_id == staff_id).limit(1)).first() is not None:
@@ -71,10 +72,10 @@ def list_roles(db: Database) -> list[RoleRow]:
 
 def save_role(
     db: Database, staff_id: str, role: str, start: dt.date | None, end: dt.date | None,
-    *, assignment_id: int | None = None, user: str | None = None,
+    *, assignment_id: int | None = None,
 ) -> Change:
     require_valid(validate_role(role, start, end), "role assignment")
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.STAFF) as session:
         if session.get(Staff, staff_id) is None:
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "role assignment")
         if assignment_id is not None and session.get(RoleAssignment, assignment_id) is None:
@@ -85,8 +86,8 @@ def save_role(
     return Change(RoleAssignment, key, before, f"{label(role)} assignment saved")
 
 
-def delete_role(db: Database, assignment_id: int, user: str | None = None) -> Change:
-    with db.transaction(user=user) as session:
+def delete_role(db: Database, assignment_id: int) -> Change:
+    with db.transaction(Permission.STAFF) as session:
         before = remove(session, RoleAssignment, (assignment_id,), "role assignment")
     return Change(RoleAssignment, (assignment_id,), before, "Role assignment deleted")
 

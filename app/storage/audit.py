@@ -4,36 +4,34 @@ A ``before_flush`` listener turns the ORM's own change tracking into ``AuditEntr
 the same transaction, so a change and its audit entries commit or roll back together and no
 service can forget to audit. Bulk paths that bypass the ORM (import, demo) call ``record_many``.
 PHI columns are masked: the audit log says a patient identifier changed, never what it was.
+
+"Who" is the signed-in user (``Database.actor``), never the environment. Every entry is
+appended to a hash chain (``app.storage.audit_chain``) under a lock on ``audit_head``, so
+entries from several workstations form one chain and an edited entry shows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from app.storage.models import AuditEntry, Base
+from app.storage.audit_chain import GENESIS, HASHED_FIELDS, ChainReport, link, walk
+from app.storage.models import AuditEntry, AuditHead, Base
 
 PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset({"mrn", "name", "birth_date"})}
 PHI_MASK = "[hidden PHI]"
-USER_ENV = "MROQC_DESK_USER"
-
-
-def current_user() -> str:
-    """The person changing data: the configured name, else the operating-system login."""
-    configured = os.environ.get(USER_ENV)
-    if configured:
-        return configured
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (some service accounts)
-        return "unknown"
+#: Never in the audit log either: what a password or recovery key became.
+SECRET_COLUMNS: dict[str, frozenset[str]] = {"users": frozenset({"password_hash"}),
+                                             "recovery_keys": frozenset({"key_hash"})}
+SECRET_MASK = "[hidden]"
+#: "Who" for work no person did: creating a database before its administrator exists, migrations.
+SYSTEM_USER = "(system)"
 
 
 def now() -> dt.datetime:
@@ -53,8 +51,10 @@ def plain(value: Any) -> Any:
 
 def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
     phi = PHI_COLUMNS.get(table, frozenset())
+    secret = SECRET_COLUMNS.get(table, frozenset())
     return {
-        key: (PHI_MASK if key in phi and value is not None else plain(value))
+        key: (PHI_MASK if key in phi else SECRET_MASK) if value is not None and (key in phi or key in secret)
+        else plain(value)
         for key, value in values.items()
     }
 
@@ -91,7 +91,7 @@ def _changed_values(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:
 def _entry(session: Session, action: str, table: str, key: str, before: Any, after: Any) -> dict:
     return {
         "at": session.info.get("at") or now(),
-        "user": session.info.get("user") or current_user(),
+        "user": session.info.get("user") or SYSTEM_USER,
         "action": action,
         "table_name": table,
         "record_key": key,
@@ -138,7 +138,43 @@ def _audit_after_flush(session: Session, flush_context: Any) -> None:
         row["after"] = _masked(obj.__tablename__, _column_values(obj))
     rows = session.info.pop("_audit_rows", [])
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        append(session, rows)
+
+
+def _json_safe(value: Any) -> Any:
+    """The value as the JSON column gives it back (tuples as lists, dates as text), so the hash
+    computed now matches the one ``verify`` computes from the stored row."""
+    return None if value is None else json.loads(json.dumps(value, default=str))
+
+
+def append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add entries at the end of the chain: lock its head, number and hash each entry, move the head.
+
+    The no-op UPDATE takes SQLite's write lock (and PostgreSQL's row lock) before the head is
+    read, so two workstations appending at once wait for each other instead of forking the chain.
+    """
+    if not rows:
+        return
+    locked = session.execute(update(AuditHead).where(AuditHead.id == 1).values(entries=AuditHead.entries))
+    head = session.execute(select(AuditHead.last_id, AuditHead.last_hash, AuditHead.entries)
+                           .where(AuditHead.id == 1)).one_or_none()
+    last_id, previous, count = (head.last_id, head.last_hash, head.entries) if head else (0, GENESIS, 0)
+    if head is None:  # a head lost from a damaged file: verify reports the mismatch
+        last_id = session.scalar(select(AuditEntry.id).order_by(AuditEntry.id.desc()).limit(1)) or 0
+    for row in rows:
+        last_id += 1
+        row["id"] = last_id
+        row["before"] = _json_safe(row.get("before"))
+        row["after"] = _json_safe(row.get("after"))
+        row.setdefault("summary", None)
+        row["hash"] = previous = link(previous, row)
+    session.execute(insert(AuditEntry), rows)
+    count += len(rows)
+    if locked.rowcount:
+        session.execute(update(AuditHead).where(AuditHead.id == 1)
+                        .values(last_id=last_id, last_hash=previous, entries=count))
+    else:
+        session.execute(insert(AuditHead).values(id=1, last_id=last_id, last_hash=previous, entries=count))
 
 
 def record_many(
@@ -148,8 +184,7 @@ def record_many(
 ) -> int:
     """Audit changes written with Core bulk statements: ``(action, key, before, after)``."""
     rows = [_entry(session, action, table, key, before, after) for action, key, before, after in changes]
-    if rows:
-        session.execute(insert(AuditEntry), rows)
+    append(session, rows)
     return len(rows)
 
 
@@ -157,4 +192,13 @@ def note(session: Session, summary: str, table: str = "-", key: str = "-") -> No
     """An audit entry that describes an operation rather than one record (demo, restore)."""
     row = _entry(session, "note", table, key, None, None)
     row["summary"] = summary[:300]
-    session.execute(insert(AuditEntry), [row])
+    append(session, [row])
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole audit log in ID order against its hash chain and recorded end."""
+    columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS] + [AuditEntry.hash]
+    head = session.execute(select(AuditHead.last_id, AuditHead.last_hash, AuditHead.entries)
+                           .where(AuditHead.id == 1)).mappings().one_or_none()
+    rows = session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=5000)).mappings()
+    return walk(rows, head)

@@ -1,9 +1,14 @@
 """Opening a facility database: validate the file, migrate it, hand out audited sessions.
 
-A database is opened only through ``open_database``. It refuses anything that is not an MROQC
-Facility Desk database (never overwriting it), refuses a schema from a newer app version, copies
-a SQLite file before migrating it, and runs Alembic to head with each step in its own
-transaction.
+A database is opened through ``open_database`` (people reach it through ``app.security.signin``,
+which finds the key and the signed-in user). It refuses anything that is not an MROQC Facility
+Desk database (never writing to it), refuses a schema from a newer app version, keeps an
+encrypted backup of a SQLite file before migrating it, and runs Alembic to head with each step in
+its own transaction.
+
+A SQLite database is encrypted with SQLCipher under a random 256-bit key given as a raw key (no
+key derivation per connection: the passwords are stretched once, in the key slots). Its files
+are private to the account (``app.storage.files``); temporary tables and sorts stay in memory.
 """
 
 from __future__ import annotations
@@ -23,15 +28,22 @@ from sqlalchemy.orm import Session, sessionmaker
 # the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
 from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
-from app.storage.errors import DatabaseError
+from app.storage.errors import DatabaseError, PlaintextDatabase
+from app.storage.files import make_private
 from app.storage.schema_version import HEAD_REVISION
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from app.security.roles import Actor, Permission
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
 OUR_TABLES = {"facility", "cases", "staff"}
+COMPANIONS = ("-wal", "-shm", "-journal")
+#: Page cache per connection (KiB, as SQLite's negative cache_size): decrypted pages stay in
+#: memory, so a re-sorted register does not decrypt the same pages again.
+CACHE_KIB = 64 * 1024
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -59,11 +71,22 @@ def head_revision() -> str:
     return head
 
 
-def _check_sqlite_file(path: Path, must_exist: bool) -> None:
+def is_plain_sqlite(path: Path) -> bool:
+    """Whether the file starts as an unencrypted SQLite database does (an earlier version's file,
+    or another program's); an encrypted file starts with random bytes."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def _check_sqlite_file(path: Path, must_exist: bool, encrypted: bool) -> None:
+    """Refuse, without writing to it, a path that cannot be this app's database."""
     if not path.exists():
         if must_exist:
             raise DatabaseError(
-                f"No database at {path}. Create one with 'mroqc-desk init --db {path} --facility NAME'."
+                f"No database at {path}. Create one with 'mroqc-desk init --db {path} --facility NAME --admin NAME'."
             )
         if not path.parent.exists():
             raise DatabaseError(f"The folder {path.parent} does not exist.")
@@ -71,10 +94,10 @@ def _check_sqlite_file(path: Path, must_exist: bool) -> None:
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a database file.")
     if path.stat().st_size == 0:
-        return
-    with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
+        raise DatabaseError(f"{path} is an empty file, not an MROQC Facility Desk database; it was left untouched.")
+    if encrypted:
+        return  # the key proves it: a wrong file fails to decrypt on the first read (see _first_read)
+    if not is_plain_sqlite(path):
         raise DatabaseError(f"{path} is not an MROQC Facility Desk database (not a SQLite file); it was left untouched.")
     try:  # reads the schema page only; 'mroqc-desk verify' checks every page
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as probe:
@@ -83,29 +106,116 @@ def _check_sqlite_file(path: Path, must_exist: bool) -> None:
         raise DatabaseError(f"{path} is damaged and cannot be read ({exc}); restore a backup.") from None
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def identify_plain(path: Path) -> str | None:
+    """The schema revision of an unencrypted MROQC database (None: created but never stamped),
+    read through a read-only connection: a foreign, damaged or newer file is refused, untouched."""
+    try:
+        with sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True) as probe:
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            revision = (probe.execute("SELECT version_num FROM alembic_version").fetchone()
+                        if "alembic_version" in tables else None)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is damaged and cannot be read ({exc}); restore a backup.") from None
+    if not OUR_TABLES & tables:
+        raise DatabaseError(f"{path} belongs to another program; it was left untouched.")
+    if revision is None:
+        raise DatabaseError(f"{path} has no schema version; it was left untouched.")
+    from app.storage.schema_version import KNOWN_REVISIONS
+
+    if revision[0] not in KNOWN_REVISIONS:
+        raise DatabaseError(f"{path} was written by a newer version of MROQC Facility Desk (schema {revision[0]}). "
+                            "Install the newer version to open it.")
+    return str(revision[0])
+
+
+def check_sqlite_file(path: Path, *, must_exist: bool = True, encrypted: bool = True) -> None:
+    """Public name of the checks every SQLite path goes through before it is opened."""
+    _check_sqlite_file(path, must_exist, encrypted)
+
+
+def key_pragma(key: bytes) -> str:
+    """SQLCipher's raw-key form: used as is, no per-connection key derivation."""
+    return f"PRAGMA key = \"x'{key.hex()}'\""
+
+
+def _sqlite_pragmas(engine: Engine, key: bytes | None) -> None:
+    pragma = key_pragma(key) if key is not None else None
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
         cursor = dbapi_connection.cursor()
+        if pragma is not None:
+            cursor.execute(pragma)  # before anything reads the file
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA temp_store=MEMORY")  # no temporary file, encrypted or not, ever holds a row
+        cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cursor.close()
 
 
-def create_db_engine(url: str) -> Engine:
+def sqlcipher_module():  # type: ignore[no-untyped-def]
+    try:
+        import sqlcipher3.dbapi2 as module
+    except ImportError:  # pragma: no cover - a dependency of the app
+        raise DatabaseError("The encryption library (sqlcipher3) is not installed; reinstall MROQC Facility Desk.") from None
+    return module
+
+
+def _check_server_url(url: str) -> None:
+    """A server database away from this computer only over TLS, unless the URL says otherwise.
+
+    libpq's default (``prefer``) silently falls back to an unencrypted connection, so a host other
+    than this computer needs ``sslmode=require`` (or ``verify-ca``/``verify-full``), or an explicit
+    ``sslmode=disable`` from whoever accepts the risk (a private network, an SSH tunnel)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return
+    host = parsed.host or str(parsed.query.get("host") or "")
+    if not host or host.startswith("/") or host in {"localhost", "127.0.0.1", "::1"}:
+        return
+    mode = str(parsed.query.get("sslmode") or "")
+    if mode not in {"require", "verify-ca", "verify-full", "disable"}:
+        raise DatabaseError(
+            f"Refusing an unencrypted connection to {host}: add ?sslmode=verify-full (or sslmode=require) to the "
+            "URL, or sslmode=disable to accept one (see docs/shared-database.md)."
+        )
+
+
+def create_db_engine(url: str, key: bytes | None = None) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
-        _sqlite_pragmas(engine)
+        options: dict = {"connect_args": {"check_same_thread": False}, "hide_parameters": True}
+        if key is not None:
+            options["module"] = sqlcipher_module()
+        engine = create_engine(url, **options)
+        _sqlite_pragmas(engine, key)
         return engine
+    _check_server_url(url)
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
-def copy_sqlite(source: Path, target: Path) -> None:
-    """A consistent copy through SQLite's online backup (safe while others read)."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  # type: ignore[no-untyped-def]
+    """A plain DB-API connection to a SQLite file, keyed when encrypted (backups, verify, export)."""
+    module = sqlcipher_module() if key is not None else sqlite3
+    target = Path(path).resolve().as_uri() + ("?mode=ro" if read_only else "")
+    conn = module.connect(target, uri=True, check_same_thread=False)
+    if key is not None:
+        conn.execute(key_pragma(key))
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return conn
+
+
+def copy_sqlite(source: Path, target: Path, key: bytes | None = None) -> None:
+    """A consistent copy through SQLite's online backup (safe while others read), with the same key."""
+    src = connect_sqlite(source, key)
+    dst = connect_sqlite(target, key)
+    try:
         src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    make_private(target)
 
 
 def _recorded_revision(engine: Engine) -> str | None:
@@ -124,7 +234,19 @@ def _current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def _migrate(engine: Engine, path: Path | None) -> None:
+def _first_read(engine: Engine, path: Path | None, encrypted: bool) -> None:
+    """Read the schema once, so a wrong key or a damaged file is refused before anything writes."""
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
+    except SQLAlchemyError:
+        if encrypted:
+            raise DatabaseError(f"{path} cannot be decrypted with its key file: it is damaged, or not this "
+                                "key file's database; it was left untouched.") from None
+        raise
+
+
+def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migration=None) -> None:  # type: ignore[no-untyped-def]
     if _recorded_revision(engine) == HEAD_REVISION:
         return  # the everyday case: up to date, and Alembic stays unimported
     from alembic import command
@@ -148,33 +270,57 @@ def _migrate(engine: Engine, path: Path | None) -> None:
             ) from None
     if current == head:
         return
-    if current is not None and path is not None and path.exists():
-        copy_sqlite(path, path.with_name(f"{path.stem}.before-{head}{path.suffix}"))
+    if current is not None and path is not None and path.exists() and before_migration is not None:
+        before_migration(path, head)  # an encrypted backup of the file as it was (app.storage.backup)
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
 
 
 @dataclass
 class Database:
-    """An open, migrated facility database."""
+    """An open, migrated facility database and who is signed in to it (``actor``)."""
 
     url: str
     engine: Engine
     path: Path | None
     _sessions: sessionmaker[Session]
+    key: bytes | None = None
+    actor: Actor | None = None
+
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self, user: str | None = None, at=None) -> Iterator[Session]:
-        """One audited unit of work: everything in it commits together or not at all."""
+    def transaction(self, permission: Permission | None, *, at=None, summary: str | None = None) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+        """One audited unit of work under the signed-in user: everything in it commits together or
+        not at all. ``permission`` is what the work needs (checked before anything is read);
+        None only for sign-in bookkeeping, which every user does."""
+        if permission is not None:
+            from app.security.roles import authorize
+
+            authorize(self.actor, permission)
         with self._sessions() as session:
             session.info.update(
                 audited=True,
-                user=user or audit.current_user(),
+                user=self.actor.name if self.actor else audit.SYSTEM_USER,
                 change_set=audit.new_change_set(),
                 at=at,
             )
             with session.begin():
                 yield session
+                if summary:
+                    audit.note(session, summary)
+
+    def require(self, permission: Permission) -> None:
+        """Refuse (``NotAllowed``) unless the signed-in user may; for work outside a transaction."""
+        from app.security.roles import authorize
+
+        authorize(self.actor, permission)
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -190,22 +336,40 @@ class Database:
         return str(self.path) if self.path else make_url(self.url).render_as_string(hide_password=True)
 
 
-def open_database(url: str, *, create: bool = False, migrate: bool = True) -> Database:
+def private_files(path: Path) -> None:
+    """The database and its companions readable by this account only (an earlier version made them 0644)."""
+    for name in (path.name, *(path.name + c for c in COMPANIONS)):
+        make_private(path.with_name(name))
+
+
+def open_database(url: str, *, create: bool = False, migrate: bool = True, key: bytes | None = None,
+                  allow_plaintext: bool = False, before_migration=None) -> Database:  # type: ignore[no-untyped-def]
     """Open (and if needed create and migrate) the database at ``url``.
 
     ``create=False`` refuses a SQLite path that does not exist, so a typo never silently
-    starts an empty facility.
+    starts an empty facility. A SQLite file is opened with ``key`` (SQLCipher); an unencrypted
+    one (an earlier version's) only with ``allow_plaintext`` (the upgrade and the benchmark):
+    otherwise ``PlaintextDatabase`` says it needs its administrator first.
+    ``before_migration(path, head)`` keeps a copy before a schema upgrade.
     """
     path = sqlite_path(url)
     if path is not None:
-        _check_sqlite_file(path, must_exist=not create)
+        _check_sqlite_file(path, must_exist=not create, encrypted=key is not None)
+        if key is None and path.exists() and not allow_plaintext:
+            raise PlaintextDatabase(f"{path} was written by an earlier version of MROQC Facility Desk: it gets "
+                                    "its administrator and is encrypted on first open.")
     try:
-        engine = create_db_engine(url)
+        engine = create_db_engine(url, key if path is not None else None)
+        if path is not None and path.exists():
+            _first_read(engine, path, key is not None)
         if migrate:
-            _migrate(engine, path)
+            _migrate(engine, path, key, before_migration)
     except DatabaseError:
         raise
     except SQLAlchemyError as exc:
         reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
         raise DatabaseError(f"Cannot open the database: {reason}") from None
-    return Database(url=url, engine=engine, path=path, _sessions=sessionmaker(engine, expire_on_commit=False))
+    if path is not None:
+        private_files(path)
+    return Database(url=url, engine=engine, path=path, _sessions=sessionmaker(engine, expire_on_commit=False),
+                    key=key if path is not None else None)

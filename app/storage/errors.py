@@ -6,3 +6,8 @@ from __future__ import annotations
 
 class DatabaseError(Exception):
     """A database that cannot be used; the message is one sentence for the user."""
+
+
+class PlaintextDatabase(DatabaseError):
+    """An unencrypted SQLite database from an earlier version: it needs its first administrator,
+    then is encrypted (``app.security.signin.upgrade_database``)."""

@@ -9,6 +9,7 @@ the importer matches on.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +57,8 @@ class Facility(Base):
     #: ``MM-DD`` start of each project's annual enrollment period.
     enrollment_period_start: Mapped[str] = mapped_column(String(5), default="01-01")
     policy_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    #: Minutes without input after which the window locks itself (a facility setting, 1–60).
+    lock_after_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
 
 
 class Staff(Base):
@@ -171,11 +174,20 @@ class Attendance(Base):
     ce_credit: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
+def new_letter_id() -> str:
+    """A letter's ID when none was given: unique without a counter (two workstations may add letters)."""
+    return f"L-{uuid.uuid4().hex[:8].upper()}"
+
+
 class Correspondence(Base):
+    """A letter from the coordinating center. ``letter_id`` tells apart two letters received the
+    same day with the same subject (the workbook's optional ``letter_id`` column)."""
+
     __tablename__ = "correspondence"
-    __table_args__ = (UniqueConstraint("received_on", "subject", name="uq_correspondence"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    letter_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_letter_id)
+    sender: Mapped[str | None] = mapped_column(String(200), nullable=True)
     received_on: Mapped[dt.date] = mapped_column(Date, index=True)
     subject: Mapped[str] = mapped_column(String(300))
     reply_required: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -225,6 +237,76 @@ class AuditEntry(Base):
     #: Groups the entries of one service call (one import, one bulk edit) so they read together.
     change_set: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     summary: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    #: SHA-256 over this entry and the previous entry's hash: the chain ``verify`` walks.
+    hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AuditHead(Base):
+    """The end of the audit chain (one row): the last entry's ID and hash and the entry count.
+
+    Appending locks this row first, so entries from several workstations form one chain; and a
+    log cut short at its end no longer matches the head.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class User(Base):
+    """A person who signs in. On SQLite the password lives only in the key file's slot (it
+    unwraps the database key); on a server database ``password_hash`` holds its Argon2id hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    role: Mapped[str] = mapped_column(String(20))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SignInFailure(Base):
+    """A failed sign-in on a server database (SQLite keeps these in its key file, which is
+    readable before the database is unlocked). ``name`` is what was typed, user or not."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RecoveryKey(Base):
+    """The Argon2id hash of a server database's recovery key (SQLite: a key-file slot)."""
+
+    __tablename__ = "recovery_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ScreeningProfile(Base):
+    """A saved column mapping for an EHR screening list ("ARIA weekly consults")."""
+
+    __tablename__ = "screening_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: A digest of the file's normalised headers: the profile is offered when they match.
+    headers: Mapped[str] = mapped_column(String(64), index=True)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 #: For each table without a workbook ID, the columns a re-import matches existing rows on.
@@ -233,7 +315,7 @@ NATURAL_KEYS: dict[str, tuple[str, ...]] = {
     "data_entries": ("date", "case_id", "kind", "staff_id"),
     "dosimetry_submissions": ("case_id", "submitted_on"),
     "attendance": ("meeting_id", "role", "staff_id"),
-    "correspondence": ("received_on", "subject"),
+    "correspondence": ("letter_id",),
     "absences": ("staff_id", "kind", "start", "project"),
 }
 

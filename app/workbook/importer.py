@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import Base, Case, Facility, Meeting, Staff
@@ -144,11 +145,11 @@ def validate_workbook(db: Database, source: Path) -> tuple[ParsedWorkbook, dict[
     return parsed, present
 
 
-def import_workbook(db: Database, source: Path, user: str | None = None) -> ImportResult:
+def import_workbook(db: Database, source: Path) -> ImportResult:
     """Validate ``source`` completely, then write it in one transaction (or raise WorkbookError)."""
     parsed, present = validate_workbook(db, Path(source))
     result = ImportResult(Path(source).name)
-    with db.transaction(user=user) as session:
+    with db.transaction(Permission.IMPORT) as session:
         session.info["audited"] = False  # audited explicitly below, row by row
         if parsed.facility is not None:
             _upsert_facility(session, parsed.facility, result)

@@ -1,0 +1,32 @@
+"""The export kinds: names, titles and file types, in one place.
+
+Light on purpose (no SQLAlchemy): the command line lists the kinds before any database code
+loads. ``app.exports.service`` gives each kind its writer and checks none is missing.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class KindInfo(NamedTuple):
+    """``name`` is the CLI's KIND; ``title`` what the window calls it; ``files`` its save filter;
+    ``identifies`` whether ``--identified`` adds patient identifiers to it."""
+
+    name: str
+    title: str
+    files: str
+    identifies: bool
+
+
+SPREADSHEET = "Excel (*.xlsx);;CSV (*.csv)"
+KIND_INFO: tuple[KindInfo, ...] = (
+    KindInfo("workbook", "Facility workbook (everything; imports back)", "Excel (*.xlsx);;ZIP of CSV files (*.zip)", True),
+    KindInfo("enrollment", "Enrollment file (one row per case)", SPREADSHEET, True),
+    KindInfo("dosimetry", "Dosimetry submissions", SPREADSHEET, False),
+    KindInfo("attendance", "Meeting attendance with verdicts", SPREADSHEET, False),
+    KindInfo("mdcb-roster", "MDCB Activity Upload Roster", SPREADSHEET, False),
+    KindInfo("ce-certificates", "ARRT/ASRT certificate-of-completion requests", SPREADSHEET, False),
+    KindInfo("audit-pdf", "Self-audit PDF (signed by the champion and the administrative lead)", "PDF (*.pdf)", True),
+)
+EXPORT_KINDS: tuple[str, ...] = tuple(info.name for info in KIND_INFO)

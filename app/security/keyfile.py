@@ -1,0 +1,189 @@
+"""The key file beside an encrypted SQLite database: its key slots, failed sign-ins, queued notes.
+
+Designed like disk-encryption key slots (LUKS): the database is encrypted (SQLCipher) with one
+random 256-bit key; each user's slot holds that key wrapped (AES-256-GCM) under a key Argon2id
+derives from the user's password; one more slot holds it under the recovery key. So adding,
+removing or re-passwording a user rewrites one slot and never re-encrypts the database, and a
+removed user's password unwraps nothing. Each slot is bound (as authenticated data) to the
+database's ID and its own name, so a slot copied from another file or renamed does not open.
+
+The file must be readable before the database is unlocked, which is why failed sign-ins (the
+lockout count) and notes for the audit log about them are kept here until the next sign-in
+writes them into the audit log. It holds no patient value and no password. It is written
+atomically and is private to the account (0600), like the database.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app.security.passwords import KEY_BYTES, cost, derive_key, new_salt, normal_recovery_key
+from app.security.policy import KdfCost
+from app.storage.errors import DatabaseError
+from app.storage.files import atomic_write, make_private
+
+FORMAT = "MROQC Facility Desk key file"
+VERSION = 1
+SUFFIX = ".keys"
+RECOVERY_SLOT = "recovery"
+MAX_FAILURE_NAMES = 500  # a flood of made-up names cannot grow the file without bound
+MAX_NOTES = 1000
+
+
+def key_file_for(db_path: Path) -> Path:
+    """``facility.sqlite3`` → ``facility.sqlite3.keys``."""
+    return db_path.with_name(db_path.name + SUFFIX)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def user_slot(name: str) -> str:
+    return f"user:{name}"
+
+
+@dataclass
+class Slot:
+    """The database key wrapped under one secret."""
+
+    salt: bytes
+    nonce: bytes
+    wrapped: bytes
+    kdf: KdfCost
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kdf": "argon2id", "time_cost": self.kdf.time_cost, "memory_kib": self.kdf.memory_kib,
+                "parallelism": self.kdf.parallelism, "salt": _b64(self.salt), "nonce": _b64(self.nonce),
+                "key": _b64(self.wrapped)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Slot:
+        if data.get("kdf") != "argon2id":
+            raise ValueError("unknown key derivation")
+        return cls(salt=_unb64(data["salt"]), nonce=_unb64(data["nonce"]), wrapped=_unb64(data["key"]),
+                   kdf=KdfCost(int(data["time_cost"]), int(data["memory_kib"]), int(data["parallelism"])))
+
+
+@dataclass
+class KeyFile:
+    """The parsed key file of one database; ``save`` writes it back atomically."""
+
+    path: Path
+    database_id: str
+    slots: dict[str, Slot] = field(default_factory=dict)
+    failures: dict[str, list[dt.datetime]] = field(default_factory=dict)
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    # ---- reading and writing the file ---------------------------------------------------
+
+    @classmethod
+    def new(cls, path: Path) -> KeyFile:
+        return cls(path=path, database_id=os.urandom(16).hex())
+
+    @classmethod
+    def load(cls, path: Path) -> KeyFile:
+        if not path.is_file():
+            raise DatabaseError(f"The key file {path.name} that unlocks this database is missing; "
+                                "restore the database from a backup (a backup holds its keys).")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != FORMAT:
+                raise ValueError("not a key file")
+            if int(data.get("version", 0)) > VERSION:
+                raise DatabaseError(f"{path.name} was written by a newer version of MROQC Facility Desk.")
+            return cls(
+                path=path, database_id=str(data["database_id"]),
+                slots={name: Slot.from_json(slot) for name, slot in data.get("slots", {}).items()},
+                failures={name: [dt.datetime.fromisoformat(t) for t in times]
+                          for name, times in data.get("failures", {}).items()},
+                notes=[{"at": str(n["at"]), "summary": str(n["summary"])} for n in data.get("notes", [])],
+            )
+        except DatabaseError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            raise DatabaseError(f"The key file {path.name} is damaged; restore the database from a backup.") from None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": VERSION, "database_id": self.database_id,
+                "slots": {name: slot.to_json() for name, slot in sorted(self.slots.items())},
+                "failures": {name: [t.isoformat() for t in times] for name, times in self.failures.items() if times},
+                "notes": self.notes[-MAX_NOTES:]}
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps(self.to_json(), indent=1).encode("utf-8"))
+        make_private(self.path)
+
+    # ---- key slots -------------------------------------------------------------------------
+
+    def _aad(self, slot_name: str) -> bytes:
+        return f"{FORMAT} v{VERSION}|{self.database_id}|{slot_name}".encode()
+
+    def wrap(self, slot_name: str, secret: str, database_key: bytes, kdf: KdfCost | None = None) -> None:
+        """Put (or replace) the slot ``slot_name``: ``database_key`` wrapped under ``secret``."""
+        kdf = kdf or cost()
+        salt, nonce = new_salt(), os.urandom(12)
+        kek = derive_key(secret, salt, kdf)
+        self.slots[slot_name] = Slot(salt, nonce, AESGCM(kek).encrypt(nonce, database_key, self._aad(slot_name)), kdf)
+
+    def unwrap(self, slot_name: str, secret: str) -> bytes | None:
+        """The database key, or None when the secret is wrong or there is no such slot (which
+        costs the same Argon2id run, so timing does not tell the two apart)."""
+        slot = self.slots.get(slot_name)
+        if slot is None:
+            derive_key(secret, b"\0" * 16, cost())
+            return None
+        kek = derive_key(secret, slot.salt, slot.kdf)
+        try:
+            key = AESGCM(kek).decrypt(slot.nonce, slot.wrapped, self._aad(slot_name))
+        except InvalidTag:
+            return None
+        return key if len(key) == KEY_BYTES else None
+
+    def wrap_recovery(self, recovery_key: str, database_key: bytes) -> None:
+        self.wrap(RECOVERY_SLOT, normal_recovery_key(recovery_key), database_key)
+
+    def unwrap_recovery(self, recovery_key: str) -> bytes | None:
+        return self.unwrap(RECOVERY_SLOT, normal_recovery_key(recovery_key))
+
+    def remove(self, slot_name: str) -> None:
+        self.slots.pop(slot_name, None)
+
+    # ---- failed sign-ins and the notes they leave for the audit log -----------------------
+
+    def add_failure(self, name: str, at: dt.datetime, keep: list[dt.datetime]) -> None:
+        self.failures[name] = [*keep, at]
+        if len(self.failures) > MAX_FAILURE_NAMES:  # forget the names whose last failure is oldest
+            for stale in sorted(self.failures, key=lambda n: max(self.failures[n]))[:len(self.failures) - MAX_FAILURE_NAMES]:
+                del self.failures[stale]
+
+    def note(self, at: dt.datetime, summary: str) -> None:
+        self.notes.append({"at": at.isoformat(), "summary": summary})
+
+    def take_notes(self) -> list[tuple[dt.datetime, str]]:
+        notes = [(dt.datetime.fromisoformat(n["at"]), n["summary"]) for n in self.notes]
+        self.notes = []
+        return notes
+
+
+@contextmanager
+def editing(path: Path) -> Iterator[KeyFile]:
+    """Load, change and save the key file in one step."""
+    keys = KeyFile.load(path)
+    yield keys
+    keys.save()

@@ -1,0 +1,359 @@
+"""Signing in: the only way a person opens a facility database.
+
+SQLite: the password unwraps the database key from the user's slot in the key file
+(``app.security.keyfile``); the file then opens with SQLCipher. A server database (PostgreSQL)
+keeps an Argon2id hash per user in ``users`` (its encryption at rest is the server's). Either
+way the result is a ``Database`` whose ``actor`` is the signed-in user, and the sign-in is
+audited.
+
+Failures say the same for an unknown user and a wrong password (and take as long); five of them
+in fifteen minutes lock the name for fifteen minutes (``resources/security.toml``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import delete, func, insert, select, update
+
+from app.security import lockout
+from app.security.keyfile import KeyFile, key_file_for, user_slot
+from app.security.passwords import (
+    KEY_BYTES,
+    check_new_password,
+    hash_password,
+    new_recovery_key,
+    normal_recovery_key,
+    verify_password,
+)
+from app.security.policy import security_policy
+from app.security.roles import ROLES, Actor
+from app.storage import audit
+from app.storage.database import (
+    Database,
+    check_sqlite_file,
+    identify_plain,
+    is_plain_sqlite,
+    open_database,
+    sqlite_path,
+)
+from app.storage.errors import DatabaseError, PlaintextDatabase
+from app.storage.models import RecoveryKey, SignInFailure, User
+
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+RECOVERY_NAME = "(recovery key)"
+WRONG = "sign-in failed: the user name or password is not right"
+
+
+class SignInFailed(PermissionError):
+    """Nobody was signed in; the message starts with ``sign-in failed:`` and never says whether
+    the user exists."""
+
+
+class AccountLocked(SignInFailed):
+    def __init__(self, until: dt.datetime) -> None:
+        self.until = until
+        local = until.replace(tzinfo=dt.UTC).astimezone()
+        super().__init__(f"sign-in failed: too many failed attempts; this account is locked until "
+                         f"{local:%H:%M} ({local:%Y-%m-%d %Z}), or until an administrator unlocks it")
+
+
+class NeedsAdministrator(DatabaseError):
+    """The database has no user yet (an earlier version's): create its administrator first."""
+
+
+def normal_name(name: str) -> str:
+    return (name or "").strip().lower()
+
+
+def check_user_name(name: str) -> str:
+    """A user name as stored: lower case letters, digits and ``. _ @ -``, 1–64 characters."""
+    cleaned = normal_name(name)
+    if not NAME_PATTERN.match(cleaned):
+        raise ValueError("a user name is 1–64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit")
+    return cleaned
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+# ---- opening with a password ------------------------------------------------------------
+
+
+def sign_in(url: str, name: str, password: str, *, at: dt.datetime | None = None) -> Database:
+    """Open the database at ``url`` as ``name``. Raises ``SignInFailed`` (or ``AccountLocked``),
+    ``PlaintextDatabase`` / ``NeedsAdministrator`` for a database that has no user yet, or
+    ``DatabaseError`` for a file that cannot be used."""
+    at = at or now_utc()
+    name = normal_name(name)
+    path = sqlite_path(url)
+    if path is not None:
+        return _sign_in_sqlite(url, path, name, password, at, recovery=False)
+    return _sign_in_server(url, name, password, at, recovery=False)
+
+
+def sign_in_with_recovery_key(url: str, recovery_key: str, *, at: dt.datetime | None = None) -> Database:
+    """Open the database with its recovery key, with an administrator's rights (to reset passwords)."""
+    at = at or now_utc()
+    path = sqlite_path(url)
+    if path is not None:
+        return _sign_in_sqlite(url, path, RECOVERY_NAME, recovery_key, at, recovery=True)
+    return _sign_in_server(url, RECOVERY_NAME, recovery_key, at, recovery=True)
+
+
+def check_openable(path: Path) -> None:
+    """Refuse, reading only, a file that is no database of this app's (missing, empty, a folder,
+    another program's, damaged, newer), and one from an earlier version, which needs its
+    administrator first (``PlaintextDatabase``)."""
+    check_sqlite_file(path, must_exist=True, encrypted=True)
+    if is_plain_sqlite(path):
+        identify_plain(path)
+        raise PlaintextDatabase(f"{path} was written by an earlier version of MROQC Facility Desk: create its "
+                                "administrator first (--admin NAME); the file is then encrypted.")
+    if not key_file_for(path).exists():
+        raise DatabaseError(f"{path} is not an MROQC Facility Desk database, or its key file {key_file_for(path).name} "
+                            "is missing (restore a backup); it was left untouched.")
+
+
+def _sign_in_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Database:
+    check_openable(path)
+    keys = KeyFile.load(key_file_for(path))
+    policy = security_policy()
+    until = lockout.locked_until(keys.failures.get(name, []), at, policy)
+    if until is not None:
+        raise AccountLocked(until)
+    key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
+    if key is None:
+        keep = lockout.recent(keys.failures.get(name, []), at, policy)
+        keys.add_failure(name, at, keep)
+        keys.note(at, _failure_note(name, known=recovery or user_slot(name) in keys.slots))
+        keys.save()
+        until = lockout.locked_until(keys.failures[name], at, policy)
+        if until is not None:
+            raise AccountLocked(until)
+        raise SignInFailed(WRONG)
+    db = open_database(url, key=key, before_migration=_keep_before_migration(keys, key))
+    try:
+        actor = _actor_for(db, name, recovery)
+    except BaseException:
+        db.dispose()
+        raise
+    notes = keys.take_notes()
+    if keys.failures.pop(name, None) is not None or notes:
+        keys.save()
+    db.actor = actor
+    _record_sign_in(db, actor, at, notes)
+    return db
+
+
+def _sign_in_server(url: str, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Database:
+    db = open_database(url)
+    try:
+        policy = security_policy()
+        with db.reader() as session:
+            if session.scalar(select(func.count()).select_from(User)) == 0:
+                raise NeedsAdministrator("This database has no users yet: create its administrator first (--admin NAME).")
+            failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
+            user = None if recovery else session.scalars(select(User).where(User.name == name)).first()
+            stored = (session.scalars(select(RecoveryKey.key_hash).order_by(RecoveryKey.id.desc())).first()
+                      if recovery else (user.password_hash if user is not None and not user.disabled else None))
+        until = lockout.locked_until(failures, at, policy)
+        if until is not None:
+            raise AccountLocked(until)
+        if not verify_password(stored, normal_recovery_key(secret) if recovery else secret):
+            with db.transaction(None) as session:
+                session.execute(delete(SignInFailure).where(SignInFailure.name == name,
+                                                            SignInFailure.at < at - dt.timedelta(days=1)))
+                session.execute(insert(SignInFailure).values(name=name, at=at))
+                audit.note(session, _failure_note(name, known=recovery or user is not None), table="users")
+            with db.reader() as session:
+                failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
+            until = lockout.locked_until(failures, at, policy)
+            if until is not None:
+                raise AccountLocked(until)
+            raise SignInFailed(WRONG)
+        actor = _actor_for(db, name, recovery)
+        with db.transaction(None) as session:
+            session.execute(delete(SignInFailure).where(SignInFailure.name == name))
+    except BaseException:
+        db.dispose()
+        raise
+    db.actor = actor
+    _record_sign_in(db, actor, at, [])
+    return db
+
+
+def _failure_note(name: str, *, known: bool) -> str:
+    if name == RECOVERY_NAME:
+        return "failed sign-in with the recovery key"
+    # a name that is no user may be a password typed in the wrong box: never written down
+    return f"failed sign-in as {name}" if known else "failed sign-in with a user name that does not exist"
+
+
+def _actor_for(db: Database, name: str, recovery: bool) -> Actor:
+    if recovery:
+        return Actor(name=RECOVERY_NAME, role="admin")
+    with db.reader() as session:
+        user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        raise SignInFailed(WRONG)
+    if user.disabled:
+        raise SignInFailed("sign-in failed: this account is disabled; an administrator can enable it")
+    return Actor(name=user.name, role=user.role, must_change_password=user.must_change_password)
+
+
+def _record_sign_in(db: Database, actor: Actor, at: dt.datetime, notes: list[tuple[dt.datetime, str]]) -> None:
+    with db.transaction(None) as session:
+        for when, summary in notes:  # failed attempts kept in the key file until the file was open
+            session.info["at"] = when
+            audit.note(session, summary, table="users")
+        session.info["at"] = at
+        audit.note(session, "signed in with the recovery key" if actor.name == RECOVERY_NAME else "signed in",
+                   table="users", key=actor.name)
+        if actor.name != RECOVERY_NAME:
+            session.execute(update(User).where(User.name == actor.name).values(last_sign_in_at=at))
+
+
+def _keep_before_migration(keys: KeyFile, key: bytes) -> Callable[[Path, str], None]:
+    def keep(path: Path, head: str) -> None:
+        from app.storage.backup import write_backup_file
+
+        write_backup_file(path, key, keys, path.with_name(f"{path.stem}.before-{head}.backup"))
+
+    return keep
+
+
+# ---- creating a database and its first administrator --------------------------------------
+
+
+def _new_user(session, name: str, role: str, password: str | None, at: dt.datetime, *,  # type: ignore[no-untyped-def]
+              must_change: bool, full_name: str | None = None, server: bool) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of: {', '.join(ROLES)}")
+    session.add(User(name=name, full_name=full_name, role=role, disabled=False, must_change_password=must_change,
+                     password_hash=hash_password(password) if server and password else None,
+                     created_at=at, password_changed_at=at))
+
+
+def create_database(url: str, admin: str, password: str, *, build: Callable[[Database], None] | None = None,
+                    at: dt.datetime | None = None) -> tuple[Database, str]:
+    """A new, migrated database whose first user is the administrator ``admin``; returns it (signed
+    in as the administrator) and its recovery key, to be shown once.
+
+    ``build(db)`` fills it (the facility, or the demo) before it becomes visible: a SQLite file is
+    built under a temporary name and renamed into place only once complete, so an interrupted
+    ``init`` or ``demo`` never leaves a file behind.
+    """
+    at = at or now_utc()
+    admin = check_user_name(admin)
+    check_new_password(password, name=admin)
+    recovery_key = new_recovery_key()
+    path = sqlite_path(url)
+    if path is None:
+        return _create_server(url, admin, password, recovery_key, build, at), recovery_key
+    return _create_sqlite(path, admin, password, recovery_key, build, at), recovery_key
+
+
+def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
+                   build: Callable[[Database], None] | None, at: dt.datetime) -> Database:
+    if path.exists():
+        raise DatabaseError(f"{path} already exists; choose a new file name.")
+    if not path.parent.is_dir():
+        raise DatabaseError(f"The folder {path.parent} does not exist.")
+    key = os.urandom(KEY_BYTES)
+    building = path.with_name(f".{path.name}.building-{os.urandom(4).hex()}")
+    keys = KeyFile.new(key_file_for(path))
+    keys.wrap(user_slot(admin), password, key)
+    keys.wrap_recovery(recovery_key, key)
+    try:
+        db = open_database(f"sqlite:///{building}", create=True, key=key)
+        try:
+            with db.transaction(None) as session:
+                _new_user(session, admin, "admin", password, at, must_change=False, server=False)
+                audit.note(session, f"database created; {admin} is its administrator", table="users", key=admin)
+            db.actor = Actor(admin, "admin")
+            if build is not None:
+                build(db)
+        finally:
+            db.dispose()
+        if path.exists():
+            raise DatabaseError(f"{path} appeared while the database was being built; choose a new file name.")
+        keys.save()
+        os.replace(building, path)
+    finally:
+        for leftover in (building, *(building.with_name(building.name + s) for s in ("-wal", "-shm", "-journal"))):
+            leftover.unlink(missing_ok=True)
+    db = open_database(f"sqlite:///{path}", key=key)
+    db.actor = Actor(admin, "admin")
+    return db
+
+
+def _create_server(url: str, admin: str, password: str, recovery_key: str,
+                   build: Callable[[Database], None] | None, at: dt.datetime) -> Database:
+    db = open_database(url, create=True)
+    try:
+        with db.reader() as session:
+            if session.scalar(select(func.count()).select_from(User)):
+                raise DatabaseError("That database already has users; sign in instead.")
+        with db.transaction(None) as session:
+            _new_user(session, admin, "admin", password, at, must_change=False, server=True)
+            session.add(RecoveryKey(key_hash=hash_password(normal_recovery_key(recovery_key)), created_at=at))
+            audit.note(session, f"administrator {admin} created", table="users", key=admin)
+        db.actor = Actor(admin, "admin")
+        if build is not None:
+            build(db)
+    except BaseException:
+        db.dispose()
+        raise
+    return db
+
+
+def needs_administrator(url: str) -> bool:
+    """Whether the database exists but has no user yet (an earlier version's file or server database)."""
+    path = sqlite_path(url)
+    if path is not None:
+        return path.is_file() and path.stat().st_size > 0 and is_plain_sqlite(path)
+    db = open_database(url)
+    try:
+        with db.reader() as session:
+            return session.scalar(select(func.count()).select_from(User)) == 0
+    finally:
+        db.dispose()
+
+
+def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | None = None) -> tuple[Database, str]:
+    """Give an earlier version's database its administrator; a SQLite file is then encrypted in
+    place (``app.storage.encryption``), leaving no unencrypted copy. Returns the database, signed
+    in as the administrator, and the recovery key to show once."""
+    at = at or now_utc()
+    admin = check_user_name(admin)
+    check_new_password(password, name=admin)
+    recovery_key = new_recovery_key()
+    path = sqlite_path(url)
+    if path is None:
+        if not needs_administrator(url):
+            raise DatabaseError("That database already has users; sign in instead.")
+        return _create_server(url, admin, password, recovery_key, None, at), recovery_key
+    from app.storage.encryption import encrypt_earlier_version
+
+    key = os.urandom(KEY_BYTES)
+    keys = KeyFile.new(key_file_for(path))
+    keys.wrap(user_slot(admin), password, key)
+    keys.wrap_recovery(recovery_key, key)
+
+    def first_user(db: Database) -> None:
+        with db.transaction(None) as session:
+            _new_user(session, admin, "admin", password, at, must_change=False, server=False)
+            audit.note(session, f"upgraded from an earlier version and encrypted; {admin} is its administrator",
+                       table="users", key=admin)
+
+    encrypt_earlier_version(path, key, keys, first_user)
+    db = open_database(f"sqlite:///{path}", key=key)
+    db.actor = Actor(admin, "admin")
+    _record_sign_in(db, db.actor, at, [])
+    return db, recovery_key

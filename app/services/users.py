@@ -1,0 +1,226 @@
+"""Users: adding, roles, disabling, unlocking, passwords. Administrators only, except that every
+user changes their own password.
+
+On SQLite a user's password is their key slot (``app.security.keyfile``): adding a user or
+setting a password wraps the open database's key under it; disabling removes the slot, so a
+disabled user's password unwraps nothing (enabling again needs a new first password, set with
+``reset_password``). On a server database the same is done with the Argon2id hash in ``users``.
+Every change is audited (the hash itself never is).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+
+from app.security import lockout
+from app.security.keyfile import KeyFile, key_file_for, user_slot
+from app.security.passwords import check_new_password, hash_password, verify_password
+from app.security.policy import security_policy
+from app.security.roles import ROLE_NAMES, ROLES, Permission
+from app.security.signin import RECOVERY_NAME, SignInFailed, check_user_name, now_utc
+from app.storage import audit
+from app.storage.database import Database
+from app.storage.models import SignInFailure, User
+
+
+class UserError(ValueError):
+    """A user change that cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class UserRow:
+    name: str
+    full_name: str | None
+    role: str
+    disabled: bool
+    must_change_password: bool
+    locked_until: dt.datetime | None
+    last_sign_in_at: dt.datetime | None
+    created_at: dt.datetime
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES[self.role]
+
+    @property
+    def status(self) -> str:
+        if self.disabled:
+            return "disabled"
+        if self.locked_until is not None:
+            return "locked"
+        return "must change password" if self.must_change_password else "active"
+
+
+def _key_file(db: Database) -> KeyFile | None:
+    return KeyFile.load(key_file_for(db.path)) if db.encrypted and db.path is not None else None
+
+
+def _failures(db: Database, keys: KeyFile | None) -> dict[str, list[dt.datetime]]:
+    if keys is not None:
+        return keys.failures
+    found: dict[str, list[dt.datetime]] = {}
+    with db.reader() as session:
+        for name, at in session.execute(select(SignInFailure.name, SignInFailure.at)):
+            found.setdefault(name, []).append(at)
+    return found
+
+
+def list_users(db: Database, *, at: dt.datetime | None = None) -> list[UserRow]:
+    db.require(Permission.USERS)
+    at = at or now_utc()
+    failures = _failures(db, _key_file(db))
+    policy = security_policy()
+    with db.reader() as session:
+        users = list(session.scalars(select(User).order_by(User.name)))
+    return [UserRow(u.name, u.full_name, u.role, u.disabled, u.must_change_password,
+                    lockout.locked_until(failures.get(u.name, []), at, policy), u.last_sign_in_at, u.created_at)
+            for u in users]
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise UserError(f"unknown role '{role}'; one of: {', '.join(ROLES)}")
+    return role
+
+
+def _get(session, name: str) -> User:  # type: ignore[no-untyped-def]
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None:
+        raise UserError(f"there is no user {name}")
+    return user
+
+
+def _other_active_admins(session, name: str) -> int:  # type: ignore[no-untyped-def]
+    return session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.disabled.is_(False), User.name != name)) or 0
+
+
+def _set_secret(db: Database, name: str, password: str | None) -> None:
+    """Wrap the database key under ``password`` for ``name`` (SQLite), or remove the slot (None)."""
+    keys = _key_file(db)
+    if keys is None:
+        return
+    if password is None:
+        keys.remove(user_slot(name))
+    else:
+        assert db.key is not None
+        keys.wrap(user_slot(name), password, db.key)
+    keys.save()
+
+
+def add_user(db: Database, name: str, role: str, password: str, *, full_name: str | None = None) -> None:
+    """A new user whose first password (set by the administrator) must be changed at first sign-in."""
+    db.require(Permission.USERS)
+    name = _name(name)
+    _check_role(role)
+    check_new_password(password, name=name)
+    at = now_utc()
+    with db.reader() as session:
+        if session.scalars(select(User).where(User.name == name)).first() is not None:
+            raise UserError(f"there already is a user {name}")
+    _set_secret(db, name, password)
+    try:
+        with db.transaction(Permission.USERS) as session:
+            session.add(User(name=name, full_name=(full_name or "").strip() or None, role=role, disabled=False,
+                             must_change_password=True, created_at=at, password_changed_at=at,
+                             password_hash=None if db.encrypted else hash_password(password)))
+    except BaseException:
+        _set_secret(db, name, None)
+        raise
+
+
+def _name(name: str) -> str:
+    try:
+        return check_user_name(name)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def set_role(db: Database, name: str, role: str) -> None:
+    _check_role(role)
+    with db.transaction(Permission.USERS) as session:
+        user = _get(session, _name(name))
+        if user.role == "admin" and role != "admin" and _other_active_admins(session, user.name) == 0:
+            raise UserError("the database needs at least one active administrator")
+        user.role = role
+
+
+def disable_user(db: Database, name: str) -> None:
+    """No more sign-in: the account stays in the audit log; on SQLite its key slot is removed."""
+    name = _name(name)
+    if db.actor is not None and db.actor.name == name:
+        raise UserError("you cannot disable your own account")
+    with db.transaction(Permission.USERS) as session:
+        user = _get(session, name)
+        if user.role == "admin" and _other_active_admins(session, name) == 0:
+            raise UserError("the database needs at least one active administrator")
+        user.disabled = True
+        user.password_hash = None
+    _set_secret(db, name, None)
+
+
+def enable_user(db: Database, name: str) -> bool:
+    """Allow sign-in again; returns True when the account also needs a new first password (it had
+    none left after being disabled)."""
+    name = _name(name)
+    with db.transaction(Permission.USERS) as session:
+        user = _get(session, name)
+        user.disabled = False
+        server_without = not db.encrypted and user.password_hash is None
+    keys = _key_file(db)
+    return server_without or (keys is not None and user_slot(name) not in keys.slots)
+
+
+def unlock_user(db: Database, name: str) -> None:
+    """Forget the failed sign-ins that locked ``name`` (user or not)."""
+    name = _name(name)
+    db.require(Permission.USERS)
+    keys = _key_file(db)
+    if keys is not None:
+        keys.failures.pop(name, None)
+        keys.save()
+    with db.transaction(Permission.USERS) as session:
+        session.execute(delete(SignInFailure).where(SignInFailure.name == name))
+        audit.note(session, f"unlocked {name}", table="users", key=name)
+
+
+def reset_password(db: Database, name: str, password: str) -> None:
+    """A first password set by an administrator: to be changed at the user's next sign-in."""
+    name = _name(name)
+    db.require(Permission.USERS)
+    check_new_password(password, name=name)
+    with db.reader() as session:
+        _get(session, name)
+    _set_secret(db, name, password)
+    with db.transaction(Permission.USERS) as session:
+        user = _get(session, name)
+        user.must_change_password = True
+        user.password_changed_at = now_utc()
+        user.password_hash = None if db.encrypted else hash_password(password)
+        audit.note(session, f"password of {name} reset by an administrator", table="users", key=name)
+
+
+def change_own_password(db: Database, old: str, new: str) -> None:
+    """The signed-in user's own password; the old one must be right (checked as at sign-in)."""
+    actor = db.actor
+    if actor is None or actor.name == RECOVERY_NAME:
+        raise UserError("sign in as a user to change your password (the recovery key has none)")
+    check_new_password(new, name=actor.name, old=old)
+    keys = _key_file(db)
+    with db.reader() as session:
+        user = _get(session, actor.name)
+        stored = user.password_hash
+    right = keys.unwrap(user_slot(actor.name), old) is not None if keys is not None else verify_password(stored, old)
+    if not right:
+        raise SignInFailed("sign-in failed: the old password is not right")
+    _set_secret(db, actor.name, new)
+    with db.transaction(None) as session:
+        user = _get(session, actor.name)
+        user.must_change_password = False
+        user.password_changed_at = now_utc()
+        user.password_hash = None if db.encrypted else hash_password(new)
+        audit.note(session, "changed own password", table="users", key=actor.name)
+    db.actor = type(actor)(actor.name, actor.role, must_change_password=False)

@@ -1,0 +1,79 @@
+"""The audit log's hash chain: each entry's hash covers the entry and the previous entry's hash.
+
+Changing, removing or inserting an entry anywhere breaks every later link, so ``verify`` (and
+the Audit log screen) can point at the first entry that no longer matches. The end of the chain
+is also kept in ``audit_head`` (last ID, last hash, count), so cutting entries off the end shows
+too. The canonical form below is part of the file format: migration 0005 chained the entries
+that existed before, and every database written since depends on it. Never change it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: The fields an entry's hash covers, in this order (the entry's ID included: no reordering).
+HASHED_FIELDS = ("id", "at", "user", "action", "table_name", "record_key", "before", "after", "change_set", "summary")
+GENESIS = "0" * 64
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0, tzinfo=None).isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def canonical(entry: Mapping[str, Any]) -> bytes:
+    """The bytes hashed for one entry: its fields as sorted, compact JSON."""
+    values = {name: _plain(entry.get(name)) for name in HASHED_FIELDS}
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+def link(previous: str, entry: Mapping[str, Any]) -> str:
+    return hashlib.sha256(previous.encode("ascii") + b"\n" + canonical(entry)).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What walking the chain found. ``broken_at``: the ID of the first entry that does not match
+    (None when intact); ``problem``: what is wrong there, in words."""
+
+    entries: int
+    broken_at: int | None
+    problem: str | None
+    last_hash: str
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def walk(entries: Iterable[Mapping[str, Any]], head: Mapping[str, Any] | None) -> ChainReport:
+    """Check ``entries`` (in ID order) link by link, then against the recorded head."""
+    previous = GENESIS
+    count = 0
+    last_id = 0
+    for entry in entries:
+        count += 1
+        expected = link(previous, entry)
+        if entry.get("hash") != expected:
+            what = "has no hash" if not entry.get("hash") else "was changed, or an entry before it was removed or added"
+            return ChainReport(count, int(entry["id"]), f"audit entry {entry['id']} {what}", previous)
+        previous = expected
+        last_id = int(entry["id"])
+    if head is None:
+        if count:
+            return ChainReport(count, None, "the audit log's recorded end is missing", previous)
+        return ChainReport(0, None, None, previous)
+    if int(head["entries"]) != count or int(head["last_id"]) != last_id or head["last_hash"] != previous:
+        return ChainReport(count, last_id or None,
+                           f"the audit log ends at entry {last_id} ({count} entries) but its recorded end is entry "
+                           f"{head['last_id']} ({head['entries']} entries): entries were removed from its end",
+                           previous)
+    return ChainReport(count, None, None, previous)

@@ -1,0 +1,88 @@
+"""Files the app writes: private to the operating-system account, and written atomically.
+
+Every file and folder the app creates is readable by its own account only (0600 / 0700 on
+POSIX): the database, its -wal/-shm and key file, backups, exports, the log. ``private_umask``
+sets that once for the process, so files made by libraries (SQLite's WAL, openpyxl, reportlab)
+are private too; ``make_private`` tightens a file an earlier version created. On Windows the
+per-user data folder is private to the account already (see docs/security.md).
+
+A file that must never be seen half-written (exports, the self-audit PDF, backups, the key
+file) is written under a temporary name beside its target, flushed to disk and renamed into
+place (``atomic_path``), as Electrum writes its wallet files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+class FolderMissing(OSError):
+    """The folder a file was to be written in does not exist."""
+
+
+def private_umask() -> None:
+    """Make every file and folder this process creates from now on private to its account."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
+def make_private(path: Path) -> None:
+    """Restrict an existing file (0600) or folder (0700) to its owner; others' files are left alone."""
+    if os.name != "posix":
+        return
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    if info.st_uid != os.getuid():
+        return
+    wanted = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        with contextlib.suppress(OSError):
+            path.chmod(stat.S_IMODE(info.st_mode) & wanted)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def atomic_path(out: Path, suffix: str = "") -> Iterator[Path]:
+    """A private temporary path beside ``out``; when the block succeeds the file is synced to disk
+    and renamed over ``out``. On failure nothing is left behind and ``out`` is untouched."""
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise FolderMissing(f"The folder {out.parent} does not exist.")
+    fd, name = tempfile.mkstemp(prefix=f".{out.name}-", suffix=suffix or ".tmp", dir=out.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+        fsync_folder(out.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write(out: Path, data: bytes) -> None:
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(data)
