@@ -12,8 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from app.security.policy import KdfCost, security_policy  # noqa: E402
 from app.services.facility import FacilityDetails, save_facility  # noqa: E402
-from app.storage.database import Database, open_database, sqlite_url  # noqa: E402
+from app.storage.database import Database  # noqa: E402
+from tests.support import create  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TODAY = dt.date(2026, 11, 23)
@@ -24,7 +26,20 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     """Nothing a test does touches the real user's data folder or default database."""
     monkeypatch.setenv("MROQC_DESK_DATA_DIR", str(tmp_path_factory.mktemp("data")))
     monkeypatch.delenv("MROQC_DESK_DB_URL", raising=False)
-    monkeypatch.setenv("MROQC_DESK_USER", "test-user")
+
+
+CHEAP_KDF = KdfCost(time_cost=1, memory_kib=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its lowest cost for tests (each slot and hash records its own parameters)."""
+    import dataclasses
+
+    import app.security.passwords as passwords
+
+    cheap = dataclasses.replace(security_policy(), kdf=CHEAP_KDF)
+    monkeypatch.setattr(passwords, "security_policy", lambda: cheap)
 
 
 @pytest.fixture
@@ -34,7 +49,8 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def empty_db(db_path: Path) -> Iterator[Database]:
-    db = open_database(sqlite_url(db_path), create=True)
+    """A new database with its administrator signed in, and no facility yet."""
+    db = create(db_path)
     yield db
     db.dispose()
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -284,7 +284,7 @@ class Database:
     engine: Engine
     path: Path | None
     _sessions: sessionmaker[Session]
-    key: bytes | None = None
+    key: bytes | None = field(default=None, repr=False)  # never in a traceback or a log line
     actor: Actor | None = None
 
     @property
