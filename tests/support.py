@@ -49,3 +49,53 @@ def admin_stdin() -> str:
 def cli_sign_in(db_path: Path | str) -> list[str]:
     """The arguments that sign a command in as ``ADMIN`` (with ``admin_stdin()`` on standard input)."""
     return ["--user", ADMIN, "--password-stdin"]
+
+
+def database_key(path: Path | str, name: str = ADMIN, password: str = PASSWORD) -> bytes:
+    """The key of an encrypted test database, unwrapped from its key file as sign-in does."""
+    from app.security.keyfile import KeyFile, key_file_for, user_slot
+
+    key = KeyFile.load(key_file_for(Path(path))).unwrap(user_slot(name), password)
+    assert key is not None, "wrong test password"
+    return key
+
+
+def raw_connection(path: Path | str):  # type: ignore[no-untyped-def]
+    """A plain DB-API connection (sqlcipher3, keyed) to a test database: for tests that look at
+    the stored rows directly, as ``sqlite3.connect`` did before the files were encrypted."""
+    from app.storage.database import connect_sqlite
+
+    return connect_sqlite(Path(path), database_key(path))
+
+
+NO_DATABASE = {"mvc-score", "mips-estimate", "--version"}
+CREATES = {"init", "demo"}
+
+
+def cli(argv: list, lines: list[str] | None = None) -> int:
+    """``mroqc-desk`` in-process, signed in as ``ADMIN`` through ``--password-stdin`` (``lines``
+    are the lines of standard input, the test password by default). ``init`` and ``demo`` create
+    the database with ``ADMIN`` as its administrator. Arguments already naming who signs in are
+    left as they are."""
+    import io
+    import sys
+
+    from app.cli import main
+
+    args = [str(a) for a in argv]
+    given = set(args)
+    if args and args[0] in CREATES:
+        if "--admin" not in given:
+            args += ["--admin", ADMIN]
+        if "--password-stdin" not in given:
+            args.append("--password-stdin")
+    elif args and args[0] not in NO_DATABASE and not given & {"--user", "--recovery-key-stdin", "--admin"}:
+        args += ["--user", ADMIN, "--password-stdin"]
+    elif "--admin" in given and "--password-stdin" not in given:
+        args.append("--password-stdin")
+    saved = sys.stdin
+    sys.stdin = io.StringIO("".join(f"{line}\n" for line in (lines if lines is not None else [PASSWORD])))
+    try:
+        return main(args)
+    finally:
+        sys.stdin = saved

@@ -93,13 +93,18 @@ def open_signed_in(args: argparse.Namespace, url: str):  # type: ignore[no-untyp
     """The database at ``url``, signed in as ``--user`` (or with the recovery key). An earlier
     version's database gets its administrator here when ``--admin NAME`` is given."""
     from app.security.signin import (
+        check_openable,
         needs_administrator,
         sign_in,
         sign_in_with_recovery_key,
         upgrade_database,
     )
+    from app.storage.database import sqlite_path
 
     admin = getattr(args, "admin", None)
+    path = sqlite_path(url)
+    if path is not None and not admin:
+        check_openable(path)  # a missing, foreign or earlier version's file is said before a password is asked
     if admin:
         if not needs_administrator(url):
             raise UsageError("--admin creates the first administrator of a database that has none; this one has "

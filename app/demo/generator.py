@@ -27,6 +27,7 @@ from app.demo.staff import absences, assignments, away_days, roster
 from app.demo.timeline import Timeline, plan_timeline
 from app.domain.vocabulary import PROJECTS
 from app.rules.policy_file import available_years
+from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
@@ -83,7 +84,8 @@ def _facility(timeline: Timeline, oncologists: int) -> dict:
     policy_year = timeline.as_of.year if timeline.as_of.year in available_years() else None
     return {"name": FACILITY_NAME, "kind": "hospital", "radiation_oncologists": oncologists,
             "joined_on": timeline.joined, "baseline_year": timeline.joined.year,
-            "active_projects": ",".join(PROJECTS), "enrollment_period_start": "01-01", "policy_year": policy_year}
+            "active_projects": ",".join(PROJECTS), "enrollment_period_start": "01-01", "policy_year": policy_year,
+            "lock_after_minutes": security_policy().idle_default_minutes}
 
 
 def _write_cases(writer: BulkWriter, factory: CaseFactory, total: int) -> dict[str, int]:

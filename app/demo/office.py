@@ -48,6 +48,9 @@ def _fates(rng: random.Random, count: int) -> list[str]:
     return fates
 
 
+SENDER = "MROQC Coordinating Center"
+
+
 def correspondence(rng: random.Random, timeline: Timeline) -> list[dict]:
     """6–12 letters a year; most need a reply, within 14 days unless the letter names a due date."""
     rows, seen = [], set()
@@ -61,13 +64,13 @@ def correspondence(rng: random.Random, timeline: Timeline) -> list[dict]:
                 seen.add((received, subject))
                 letters.append((received, subject, needs_reply))
         fates = iter(_fates(rng, sum(1 for *_, needs_reply in letters if needs_reply)))
-        for received, subject, needs_reply in letters:
+        for number, (received, subject, needs_reply) in enumerate(letters, start=1):
             due = received + dt.timedelta(days=rng.choice((10, 21, 30))) if needs_reply and rng.random() < 0.3 else None
             replied = None
             if needs_reply:
                 replied = _reply(rng, received, due or received + dt.timedelta(days=14), next(fates), timeline.as_of)
-            rows.append({"received_on": received, "subject": subject, "reply_required": needs_reply,
-                         "due_on": due, "replied_on": replied})
+            rows.append({"letter_id": f"L-{year}-{number:02d}", "sender": SENDER, "received_on": received,
+                         "subject": subject, "reply_required": needs_reply, "due_on": due, "replied_on": replied})
     return rows
 
 

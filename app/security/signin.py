@@ -272,11 +272,11 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
     keys.wrap_recovery(recovery_key, key)
     try:
         db = open_database(f"sqlite:///{building}", create=True, key=key)
+        db.actor = Actor(admin, "admin")  # the administrator creates the database (and is "who" for it)
         try:
             with db.transaction(None) as session:
                 _new_user(session, admin, "admin", password, at, must_change=False, server=False)
                 audit.note(session, f"database created; {admin} is its administrator", table="users", key=admin)
-            db.actor = Actor(admin, "admin")
             if build is not None:
                 build(db)
         finally:
@@ -296,6 +296,7 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
 def _create_server(url: str, admin: str, password: str, recovery_key: str,
                    build: Callable[[Database], None] | None, at: dt.datetime) -> Database:
     db = open_database(url, create=True)
+    db.actor = Actor(admin, "admin")
     try:
         with db.reader() as session:
             if session.scalar(select(func.count()).select_from(User)):
@@ -304,7 +305,6 @@ def _create_server(url: str, admin: str, password: str, recovery_key: str,
             _new_user(session, admin, "admin", password, at, must_change=False, server=True)
             session.add(RecoveryKey(key_hash=hash_password(normal_recovery_key(recovery_key)), created_at=at))
             audit.note(session, f"administrator {admin} created", table="users", key=admin)
-        db.actor = Actor(admin, "admin")
         if build is not None:
             build(db)
     except BaseException:
@@ -347,6 +347,7 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
     keys.wrap_recovery(recovery_key, key)
 
     def first_user(db: Database) -> None:
+        db.actor = Actor(admin, "admin")
         with db.transaction(None) as session:
             _new_user(session, admin, "admin", password, at, must_change=False, server=False)
             audit.note(session, f"upgraded from an earlier version and encrypted; {admin} is its administrator",

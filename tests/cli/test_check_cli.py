@@ -7,19 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from tests.support import cli, create, reopen
 
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     path = tmp_path / "demo.sqlite3"
-    assert main(["demo", "--db", str(path), "--patients", "1500", "--years", "3", "--seed", "1", "--as-of", "2025-06-30"]) == 0
+    assert cli(["demo", "--db", str(path), "--patients", "1500", "--years", "3", "--seed", "1", "--as-of", "2025-06-30"]) == 0
     return path
 
 
 def test_check_json_and_exit_1_with_triggers(demo: Path, capsys) -> None:
     capsys.readouterr()
-    code = main(["check", "--db", str(demo), "--as-of", "2025-06-30", "--json"])
+    code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"as_of", "policy", "facility", "findings"}
     blocking = [f for f in data["findings"] if f["severity"] in ("trigger", "violation")]
@@ -31,33 +31,32 @@ def test_check_exit_0_without_triggers(tmp_path: Path, capsys) -> None:
     from tests.unit.test_workbook import VALID, write_folder
 
     db = tmp_path / "quiet.sqlite3"
-    assert main(["import", "--db", str(db), str(write_folder(tmp_path / "wb", VALID))]) == 0
+    assert cli(["import", "--db", str(db), str(write_folder(tmp_path / "wb", VALID)), "--admin", "test-admin"]) == 0
     capsys.readouterr()
     # as of the join date nothing can have gone wrong yet
-    assert main(["check", "--db", str(db), "--as-of", "2019-01-15", "--json"]) == 0
+    assert cli(["check", "--db", str(db), "--as-of", "2019-01-15", "--json"]) == 0
     blocking = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["severity"] in ("trigger", "violation")]
     assert blocking == []
 
 
 def test_check_bad_date_and_missing_database_exit_2(tmp_path: Path, demo: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["check", "--db", str(demo), "--as-of", "30/06/2025"])
+        cli(["check", "--db", str(demo), "--as-of", "30/06/2025"])
     assert exit_info.value.code == 2
-    assert main(["check", "--db", str(tmp_path / "missing.sqlite3")]) == 2
+    assert cli(["check", "--db", str(tmp_path / "missing.sqlite3")]) == 2
     assert "No database at" in capsys.readouterr().err
 
 
 def test_check_on_a_database_without_facility_is_exit_2(tmp_path: Path, capsys) -> None:
-    from app.storage.database import open_database, sqlite_url
 
-    open_database(sqlite_url(tmp_path / "empty.sqlite3"), create=True).dispose()
-    assert main(["check", "--db", str(tmp_path / "empty.sqlite3")]) == 2
+    create(tmp_path / "empty.sqlite3").dispose()
+    assert cli(["check", "--db", str(tmp_path / "empty.sqlite3")]) == 2
     assert "no facility yet" in capsys.readouterr().err
 
 
 def test_programs_json(demo: Path, capsys) -> None:
     capsys.readouterr()
-    assert main(["programs", "--db", str(demo), "--as-of", "2025-06-30", "--json"]) == 0
+    assert cli(["programs", "--db", str(demo), "--as-of", "2025-06-30", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) >= {"data_history", "vbr", "fte", "p4p_payment_expected", "mvc_questionnaire_due"}
     assert data["fte"]["cases_per_fte"] == 191 and data["p4p_payment_expected"] == "2026-07-01"
@@ -66,9 +65,9 @@ def test_programs_json(demo: Path, capsys) -> None:
 def test_check_exit_1_on_a_database_with_triggers(tmp_path: Path, capsys) -> None:
     """A new facility with nobody in the required roles: QIP-ROLE-VACANT triggers at once."""
     db = tmp_path / "new.sqlite3"
-    assert main(["init", "--db", str(db), "--facility", "New RO"]) == 0
+    assert cli(["init", "--db", str(db), "--facility", "New RO"]) == 0
     capsys.readouterr()
-    assert main(["check", "--db", str(db), "--json"]) == 1
+    assert cli(["check", "--db", str(db), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     vacant = [f for f in data["findings"] if f["rule"] == "QIP-ROLE-VACANT"]
     assert [f["subject"] for f in vacant] == [{"role": "cda"}, {"role": "clinical_champion"}, {"role": "physics_lead"}]
@@ -78,7 +77,7 @@ def test_check_exit_1_on_a_database_with_triggers(tmp_path: Path, capsys) -> Non
 
 def test_check_human_output_groups_by_kind_and_counts(demo: Path, capsys) -> None:
     capsys.readouterr()
-    code = main(["check", "--db", str(demo), "--as-of", "2025-06-30"])
+    code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("policy 2025, as of 2025-06-30")
     findings = [line for line in lines if line.startswith("  [")]
@@ -94,12 +93,11 @@ def test_check_json_is_the_same_as_the_service(demo: Path, capsys) -> None:
     import datetime as dt
 
     from app.services.findings import run_check, to_json
-    from app.storage.database import open_database, sqlite_url
 
     capsys.readouterr()
-    main(["check", "--db", str(demo), "--as-of", "2024-11-30", "--json"])
+    cli(["check", "--db", str(demo), "--as-of", "2024-11-30", "--json"])
     printed = json.loads(capsys.readouterr().out)
-    db = open_database(sqlite_url(demo))
+    db = reopen(demo)
     try:
         assert printed == json.loads(json.dumps(to_json(run_check(db, dt.date(2024, 11, 30)))))
     finally:
@@ -112,11 +110,11 @@ def test_check_json_is_the_same_as_the_service(demo: Path, capsys) -> None:
 
 def test_programs_human_output_and_exit_2_without_database(demo: Path, tmp_path: Path, capsys) -> None:
     capsys.readouterr()
-    assert main(["programs", "--db", str(demo), "--as-of", "2025-06-30"]) == 0
+    assert cli(["programs", "--db", str(demo), "--as-of", "2025-06-30"]) == 0
     out = capsys.readouterr().out
     assert "Data history" in out and "FTE funding estimate 2024" in out and "2026-07-01" in out and "2025-11-01" in out
-    assert main(["programs", "--db", str(tmp_path / "missing.sqlite3")]) == 2
+    assert cli(["programs", "--db", str(tmp_path / "missing.sqlite3")]) == 2
     assert capsys.readouterr().err.startswith("mroqc-desk: ")
     with pytest.raises(SystemExit) as exit_info:
-        main(["programs", "--db", str(demo), "--as-of", "2025-02-30"])
+        cli(["programs", "--db", str(demo), "--as-of", "2025-02-30"])
     assert exit_info.value.code == 2

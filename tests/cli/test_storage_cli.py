@@ -2,35 +2,34 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from tests.support import cli, raw_connection
 
 
 def test_version_prints_package_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
-        main(["--version"])
+        cli(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.startswith("mroqc-desk ")
 
 
 def test_init_creates_a_migrated_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "new.sqlite3"
-    assert main(["init", "--db", str(path), "--facility", "Harbor RO"]) == 0
+    assert cli(["init", "--db", str(path), "--facility", "Harbor RO"]) == 0
     assert "Harbor RO" in capsys.readouterr().out
-    with sqlite3.connect(path) as conn:
+    with raw_connection(path) as conn:
         assert conn.execute("SELECT name FROM facility").fetchone() == ("Harbor RO",)
 
 
 def test_init_refuses_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "new.sqlite3"
     path.write_text("keep me")
-    assert main(["init", "--db", str(path), "--facility", "Harbor RO"]) == 2
+    assert cli(["init", "--db", str(path), "--facility", "Harbor RO"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert path.read_text() == "keep me"
 
@@ -41,7 +40,7 @@ def test_missing_database_is_exit_2_with_one_line(tmp_path: Path, capsys: pytest
     args = [*command, "--db", str(missing)] if command[0] == "export" else [command[0], "--db", str(missing), *command[1:]]
     if command[0] == "export":
         args += ["--out", str(tmp_path / "e.csv")]
-    assert main(args) == 2
+    assert cli(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "nope.sqlite3" in err
     assert not missing.exists()
@@ -49,34 +48,34 @@ def test_missing_database_is_exit_2_with_one_line(tmp_path: Path, capsys: pytest
 
 def test_backup_restore_verify_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     live, copy = tmp_path / "live.sqlite3", tmp_path / "copy.sqlite3"
-    assert main(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
-    assert main(["backup", "--db", str(live), "--out", str(copy)]) == 0
-    with sqlite3.connect(live) as conn:
+    assert cli(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
+    assert cli(["backup", "--db", str(live), "--out", str(copy)]) == 0
+    with raw_connection(live) as conn:
         conn.execute("UPDATE facility SET name = 'Changed after backup'")
-    assert main(["restore", "--db", str(live), str(copy)]) == 0
-    with sqlite3.connect(live) as conn:
+    assert cli(["restore", "--db", str(live), str(copy)]) == 0
+    with raw_connection(live) as conn:
         assert conn.execute("SELECT name FROM facility").fetchone() == ("Harbor RO",)
     assert (tmp_path / "live.before-restore.sqlite3").exists()
-    assert main(["verify", "--db", str(live)]) == 0
+    assert cli(["verify", "--db", str(live)]) == 0
     assert "OK" in capsys.readouterr().out
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     live, bogus = tmp_path / "live.sqlite3", tmp_path / "bogus.sqlite3"
-    assert main(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
+    assert cli(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
     bogus.write_bytes(b"not a backup at all")
-    assert main(["restore", "--db", str(live), str(bogus)]) == 2
-    assert "not an MROQC Facility Desk database" in capsys.readouterr().err
-    with sqlite3.connect(live) as conn:
+    assert cli(["restore", "--db", str(live), str(bogus)]) == 2
+    assert "is not an MROQC Facility Desk backup; nothing was changed" in capsys.readouterr().err
+    with raw_connection(live) as conn:
         assert conn.execute("SELECT name FROM facility").fetchone() == ("Harbor RO",)
 
 
 def test_verify_reports_a_broken_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     live = tmp_path / "live.sqlite3"
-    assert main(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
-    with sqlite3.connect(live) as conn:  # foreign keys are off in a bare connection
+    assert cli(["init", "--db", str(live), "--facility", "Harbor RO"]) == 0
+    with raw_connection(live) as conn:  # foreign keys are off in a bare connection
         conn.execute("INSERT INTO role_assignments (staff_id, role, start) VALUES ('ghost', 'cda', '2025-01-01')")
-    assert main(["verify", "--db", str(live)]) == 1
+    assert cli(["verify", "--db", str(live)]) == 1
     assert "foreign key" in capsys.readouterr().out
 
 
@@ -94,11 +93,13 @@ def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp
 
     good = write_folder(tmp_path / "good", VALID)
     bad = write_folder(tmp_path / "bad", mutate("cases", 2, "eligible_on", "02/01/2025"))
-    assert main(["import", "--db", str(tmp_path / "rejected.sqlite3"), str(bad)]) == 2
+    assert cli(["import", "--db", str(tmp_path / "rejected.sqlite3"), str(bad), "--admin", "test-admin"]) == 2
     err = capsys.readouterr().err
     assert "cases, 2, eligible_on: '02/01/2025' is not a date" in err
-    assert not (tmp_path / "rejected.sqlite3").exists()
-    assert main(["import", "--db", str(tmp_path / "new.sqlite3"), str(good)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good"]  # no database, key file or leftover
+    assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(good)]) == 2
+    assert "--admin NAME" in capsys.readouterr().err  # a new file needs its administrator
+    assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(good), "--admin", "test-admin"]) == 0
     assert "added" in capsys.readouterr().out
-    assert main(["import", "--db", str(tmp_path / "new.sqlite3"), str(tmp_path / "absent.xlsx")]) == 2
+    assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(tmp_path / "absent.xlsx")]) == 2
     assert "No workbook at" in capsys.readouterr().err

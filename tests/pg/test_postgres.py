@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
+from app.security.roles import Permission
 from app.services.facility import FacilityDetails, get_facility, save_facility
 from app.storage.database import DatabaseError, head_revision, open_database
 from app.storage.models import AuditEntry, Case
@@ -20,7 +21,7 @@ def test_migrates_and_audits_on_postgres(pg_url: str) -> None:
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
         save_facility(db, FacilityDetails(name="Shared RO", joined_on=dt.date(2020, 1, 1)), today=dt.date(2026, 1, 1))
-        with db.transaction() as session:
+        with db.transaction(Permission.IMPORT) as session:
             session.add(Case(case_id="PG-1", project="lung", eligible_on=dt.date(2025, 2, 1), status="pending"))
         with db.reader() as session:
             assert session.get(Case, "PG-1") is not None

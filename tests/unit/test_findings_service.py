@@ -10,6 +10,7 @@ import pytest
 from app.rules.policy_file import load_policy_file
 from app.rules.programs import default_fte_year
 from app.rules.snapshot import CaseRecord, case_fields
+from app.security.roles import Permission
 from app.services.findings import load_snapshot, meeting_verdicts, programs, run_check, to_json
 from app.storage.models import (
     Attendance,
@@ -25,7 +26,7 @@ D = dt.date
 
 
 def seed(db) -> None:
-    with db.transaction() as s:
+    with db.transaction(Permission.IMPORT) as s:
         s.add_all([Staff(staff_id="CC", name="Dr. C", profession="radiation_oncologist"),
                    Staff(staff_id="PL", name="P L", profession="physicist"),
                    Staff(staff_id="CD", name="C D", profession="cda")])
@@ -100,7 +101,7 @@ def random_cases(n: int, seed: int) -> list[CaseRecord]:
 def test_sql_aggregates_agree_with_the_plain_reference(db, as_of) -> None:
     """The loader's SQL figures equal ``case_fields`` computed from every row in Python."""
     cases = random_cases(1500, seed=as_of.toordinal())
-    with db.transaction() as s:
+    with db.transaction(Permission.IMPORT) as s:
         s.add_all(Case(case_id=c.case_id, project=c.project, eligible_on=c.eligible_on, status=c.status,
                        enrolled_on=c.enrolled_on, not_enrolled_reason=c.reason, note=c.note, payer=c.payer) for c in cases)
     snap, _ = load_snapshot(db, as_of)
@@ -112,7 +113,7 @@ def test_sql_aggregates_agree_with_the_plain_reference(db, as_of) -> None:
 
 
 def test_activity_years_and_latest_activity_take_every_source(db) -> None:
-    with db.transaction() as s:
+    with db.transaction(Permission.IMPORT) as s:
         s.add(Staff(staff_id="DS", name="D S", profession="dosimetrist"))
         s.add(Case(case_id="X", project="breast", eligible_on=D(2019, 5, 1), status="enrolled", enrolled_on=D(2019, 5, 2)))
         s.flush()
@@ -127,7 +128,7 @@ def test_activity_years_and_latest_activity_take_every_source(db) -> None:
 
 def test_meetings_after_the_as_of_date_are_listed_without_attendance(db) -> None:
     seed(db)
-    with db.transaction() as s:
+    with db.transaction(Permission.IMPORT) as s:
         s.add_all([Meeting(meeting_id="M1", date=D(2025, 3, 1), format="in_person"),
                    Meeting(meeting_id="M2", date=D(2025, 9, 1), format="virtual")])
         s.flush()
@@ -143,14 +144,14 @@ def test_meetings_after_the_as_of_date_are_listed_without_attendance(db) -> None
 def test_sql_aggregates_agree_on_postgresql(pg_url: str) -> None:
     """The same queries on PostgreSQL (skipped when no server is reachable, required in CI)."""
     from app.services.facility import FacilityDetails, save_facility
-    from app.storage.database import open_database
+    from tests.support import create
 
-    db = open_database(pg_url, create=True)
+    db = create(pg_url)
     try:
         save_facility(db, FacilityDetails(name="PG RO", radiation_oncologists=2, joined_on=D(2019, 3, 1),
                                           baseline_year=2019), today=D(2025, 7, 1))
         cases = random_cases(800, seed=7)
-        with db.transaction() as s:
+        with db.transaction(Permission.IMPORT) as s:
             s.add_all(Case(case_id=c.case_id, project=c.project, eligible_on=c.eligible_on, status=c.status,
                            enrolled_on=c.enrolled_on, not_enrolled_reason=c.reason, note=c.note, payer=c.payer)
                       for c in cases)

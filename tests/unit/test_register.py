@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert
 
+from app.security.roles import Permission
 from app.services.register import RegisterQuery, count_cases, fetch_page
 from app.storage.models import Case
 
@@ -25,7 +26,7 @@ def register_db(db):
                      "enrolled_on": eligible + dt.timedelta(days=2) if enrolled else None,
                      "primary_site": "melanoma" if project == "bone_mets" else None, "payer": "bcbsm" if i % 5 == 0 else None,
                      "mrn": f"SECRET-{i}"})
-    with db.transaction() as session:
+    with db.transaction(Permission.IMPORT) as session:
         session.execute(insert(Case), rows)
     return db
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -12,11 +11,11 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.storage.database import open_database, sqlite_url
 from app.storage.models import AuditEntry, Case
 from app.workbook.exporter import export_workbook
 from app.workbook.importer import import_workbook
 from app.workbook.schema import WorkbookError
+from tests.support import create, raw_connection
 
 VALID: dict[str, list[list[str]]] = {
     "facility": [["key", "value"], ["name", "Harbor RO"], ["kind", "hospital"], ["radiation_oncologists", "2"],
@@ -153,7 +152,7 @@ def test_not_a_workbook_is_a_clear_error(empty_db, tmp_path: Path) -> None:
 
 
 def _tables(path: Path) -> dict[str, list]:
-    conn = sqlite3.connect(path)
+    conn = raw_connection(path)
     tables = ("facility", "staff", "role_assignments", "cases", "data_entries", "dosimetry_submissions", "meetings",
               "attendance", "correspondence", "absences", "program_years")
     skip_id = {"role_assignments", "data_entries", "dosimetry_submissions", "attendance", "correspondence", "absences"}
@@ -170,7 +169,7 @@ def test_export_then_import_gives_the_same_data(loaded, db_path: Path, tmp_path:
     out = tmp_path / target
     export_workbook(loaded, out, identified=True)
     copy = tmp_path / "copy.sqlite3"
-    db = open_database(sqlite_url(copy), create=True)
+    db = create(copy)
     import_workbook(db, out)
     db.dispose()
     assert _tables(copy) == _tables(db_path)
@@ -214,7 +213,7 @@ def test_formula_text_round_trips_exactly(loaded, tmp_path: Path) -> None:
             assert cell.data_type == "s"
         else:
             assert "'=SUM(A1)" in zipfile.ZipFile(out).read("cases.csv").decode("utf-8-sig")
-        db = open_database(sqlite_url(tmp_path / f"{target}.sqlite3"), create=True)
+        db = create(tmp_path / f"{target}.sqlite3")
         import_workbook(db, out)
         with db.reader() as s:
             assert s.get(Case, "C3").note == "=SUM(A1)"
