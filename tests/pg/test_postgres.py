@@ -7,16 +7,28 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from app.security.roles import Permission
+from app.security.roles import NotAllowed, Permission
+from app.security.signin import (
+    AccountLocked,
+    NeedsAdministrator,
+    SignInFailed,
+    sign_in,
+    sign_in_with_recovery_key,
+    upgrade_database,
+)
+from app.services import users
 from app.services.facility import FacilityDetails, get_facility, save_facility
-from app.storage.database import DatabaseError, head_revision, open_database
-from app.storage.models import AuditEntry, Case
+from app.services.maintenance import verify_database
+from app.storage.database import DatabaseError, create_db_engine, head_revision, open_database
+from app.storage.models import AuditEntry, Case, User
+from tests.support import ADMIN, PASSWORD, as_role, create, create_with_key, reopen
 
 pytestmark = pytest.mark.pg
+NOW = dt.datetime(2026, 12, 1, 9, 0)
 
 
 def test_migrates_and_audits_on_postgres(pg_url: str) -> None:
-    db = open_database(pg_url)
+    db = create(pg_url)
     try:
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
@@ -25,18 +37,75 @@ def test_migrates_and_audits_on_postgres(pg_url: str) -> None:
             session.add(Case(case_id="PG-1", project="lung", eligible_on=dt.date(2025, 2, 1), status="pending"))
         with db.reader() as session:
             assert session.get(Case, "PG-1") is not None
-            actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)).all()
-        assert actions == ["insert", "insert"]
+            entries = session.scalars(select(AuditEntry).where(AuditEntry.table_name.in_(("facility", "cases")))
+                                      .order_by(AuditEntry.id)).all()
+        assert [e.action for e in entries] == ["insert", "insert"] and {e.user for e in entries} == {ADMIN}
         assert get_facility(db).name == "Shared RO"
+        assert verify_database(db).ok
     finally:
         db.dispose()
 
 
 def test_reopening_is_a_no_op_and_newer_schema_is_refused(pg_url: str) -> None:
-    open_database(pg_url).dispose()
-    db = open_database(pg_url)
+    create(pg_url).dispose()
+    db = reopen(pg_url)
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
     db.dispose()
     with pytest.raises(DatabaseError, match="newer version"):
         open_database(pg_url)
+
+
+def test_users_roles_lockout_and_recovery_work_the_same_on_the_server(pg_url: str) -> None:
+    db, recovery_key = create_with_key(pg_url)
+    users.add_user(db, "pat", "physics", "pat's first password")
+    with db.reader() as session:
+        stored = session.scalars(select(User.password_hash).where(User.name == "pat")).one()
+        logged = " ".join(str(e.after) for e in session.scalars(select(AuditEntry)))
+    assert stored.startswith("$argon2id$") and stored not in logged and "pat's first password" not in logged
+    pat = sign_in(pg_url, "pat", "pat's first password", at=NOW)
+    assert pat.actor.role == "physics" and pat.actor.must_change_password
+    with pytest.raises(NotAllowed):
+        save_facility(pat, FacilityDetails(name="Mine now"), today=dt.date(2026, 1, 1))
+    pat.dispose()
+    for minute in range(5):
+        with pytest.raises(SignInFailed):
+            sign_in(pg_url, "pat", "wrong password!!", at=NOW + dt.timedelta(minutes=minute))
+    with pytest.raises(AccountLocked):
+        sign_in(pg_url, "pat", "pat's first password", at=NOW + dt.timedelta(minutes=6))
+    users.unlock_user(db, "pat")
+    sign_in(pg_url, "pat", "pat's first password", at=NOW + dt.timedelta(minutes=7)).dispose()
+    users.disable_user(db, "pat")
+    with pytest.raises(SignInFailed):
+        sign_in(pg_url, "pat", "pat's first password")
+    db.dispose()
+    rescued = sign_in_with_recovery_key(pg_url, recovery_key)
+    assert rescued.actor.role == "admin"
+    rescued.dispose()
+    sign_in(pg_url, ADMIN, PASSWORD).dispose()
+
+
+def test_a_server_database_of_the_previous_version_gets_its_administrator(pg_url: str) -> None:
+    open_database(pg_url).dispose()  # migrated, but nobody in it: as an earlier version left it
+    with pytest.raises(NeedsAdministrator):
+        sign_in(pg_url, ADMIN, PASSWORD)
+    db, _key = upgrade_database(pg_url, ADMIN, PASSWORD)
+    assert as_role(db, "admin").actor.role == "admin"
+    db.dispose()
+    sign_in(pg_url, ADMIN, PASSWORD).dispose()
+
+
+@pytest.mark.parametrize(("url", "refused"), [
+    ("postgresql+psycopg://u@db.hospital.example/mroqc", True),
+    ("postgresql+psycopg://u@db.hospital.example/mroqc?sslmode=prefer", True),
+    ("postgresql+psycopg://u@db.hospital.example/mroqc?sslmode=verify-full", False),
+    ("postgresql+psycopg://u@db.hospital.example/mroqc?sslmode=disable", False),
+    ("postgresql+psycopg://u@127.0.0.1/mroqc", False),
+    ("postgresql+psycopg://u@localhost/mroqc", False),
+])
+def test_a_remote_server_needs_tls_unless_the_url_says_otherwise(url: str, refused: bool) -> None:
+    if refused:
+        with pytest.raises(DatabaseError, match="sslmode"):
+            create_db_engine(url)
+    else:
+        create_db_engine(url).dispose()  # no connection is made until used
