@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -70,7 +71,8 @@ class Session:
     def __init__(self) -> None:
         self.window: MainWindow | None = None
 
-    def show(self, db: Database) -> None:
+    def show(self, db: Database) -> MainWindow:
+        """The window on a database already open and signed in (first run, File → Open)."""
         from ui.main_window import MainWindow
 
         old = self.window
@@ -80,20 +82,26 @@ class Session:
             old.close()
             if old.db is not None:
                 old.db.dispose()
+        return self.window
 
-    def show_opening(self, url: str) -> MainWindow:
-        """Show the window for ``url`` at once; it opens (and migrates) the database right after.
+    def show_opening(self, url: str, sign_in: Callable[[str], Database] | None = None,
+                     user: str | None = None) -> MainWindow:
+        """Show the window for ``url`` at once; it signs in (the sign-in dialog over the empty
+        window, or ``sign_in`` when the command line brought the password) and opens (and
+        migrates) the database right after.
 
         A database that cannot be opened ends the app as it always did: one clear dialog and exit
-        code 2 (see ``_open_failed``).
+        code 2 (see ``_open_failed``); closing the sign-in dialog ends it quietly.
         """
         from ui.main_window import MainWindow
 
         def opener() -> Database:
-            from app.storage.database import open_database
-
             set_version()  # left out of make_app(version=False) to show the window sooner
-            return open_database(url)
+            if sign_in is not None:
+                return sign_in(url)
+            from ui.sign_in import ask_sign_in
+
+            return ask_sign_in(self.window, url, database_name(url), user)
 
         self.window = MainWindow.opening(opener, database_name(url), open_other=self.open_other)
         self.window.open_failed.connect(self._open_failed)
@@ -104,8 +112,12 @@ class Session:
         """The file is unusable (damaged, foreign, from a newer version): say so in one dialog and
         end with exit code 2, never a traceback. Anything unexpected goes to the log, exit code 3."""
         from ui.main_window import plain_reason
+        from ui.sign_in import SignInCancelled
 
-        if isinstance(exc, DatabaseError):
+        if isinstance(exc, SignInCancelled):
+            QApplication.exit(0)
+            return
+        if isinstance(exc, DatabaseError | PermissionError | ValueError):  # a failed sign-in is a PermissionError
             reason, code = str(exc), EXIT_CANNOT_OPEN
         else:
             log.error("the database could not be opened:\n%s", "".join(traceback.format_exception(exc)))
@@ -134,19 +146,22 @@ class Session:
             db.dispose()
 
     def open_other(self) -> None:
-        from app.storage.database import open_database
+        from ui.sign_in import SignInCancelled, ask_sign_in
 
         name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
                                               "MROQC database (*.sqlite3 *.db);;All files (*)")
         if not name:
             return
         try:
-            self.show(open_database(sqlite_url(name)))
+            self.show(ask_sign_in(self.window, sqlite_url(name), name))
+        except SignInCancelled:
+            return
         except DatabaseError as exc:
             QMessageBox.warning(self.window, "Cannot open that file", str(exc))
 
 
-def choose_database(url: str | None) -> str | None:
+def choose_database(url: str | None) -> str | Database | None:
+    """The URL to sign in to, or (first run) the new database already signed in, or None (cancelled)."""
     if url is not None:
         return url
     path = default_db_path()
@@ -155,18 +170,24 @@ def choose_database(url: str | None) -> str | None:
     from ui.first_run import FirstRunDialog
 
     dialog = FirstRunDialog(path)
-    return dialog.chosen_url if dialog.exec() else None
+    if not dialog.exec():
+        return None
+    return dialog.db if dialog.db is not None else dialog.chosen_url
 
 
-def run_gui(url: str | None) -> int:
-    """The window on ``url`` (or the default database, or first-run setup); the exit code."""
+def run_gui(url: str | None, sign_in: Callable[[str], Database] | None = None, user: str | None = None) -> int:
+    """The window on ``url`` (or the default database, or first-run setup); the exit code.
+    ``sign_in(url)`` opens it signed in without the dialog (the password came on standard input)."""
     app = make_app(version=False)  # set once the window is on screen (show_opening)
     install_exception_hook()
     chosen = choose_database(url)
     if chosen is None:
         return 0
     session = Session()
-    window = session.show_opening(chosen)
+    if isinstance(chosen, str):
+        window = session.show_opening(chosen, sign_in, user)
+    else:
+        window = session.show(chosen)
     quit_after = os.environ.get(QUIT_AFTER_ENV)
     if quit_after:  # counted from a usable window (database open, first page built), not from exec
         # exit(0), not quit(): after Qt 6's quit() every later event loop in this process ends at

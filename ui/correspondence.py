@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.domain import records
 from app.reports.audit_data import letter_status
 from app.rules.policy_file import load_policy
+from app.security.roles import Permission
 from app.services import letters
 from app.services.facility import get_facility
 from app.storage.database import Database
@@ -39,7 +40,7 @@ class CorrespondencePage(QWidget):
             lambda v: records.validate_letter(v["received_on"], v["subject"], v["due_on"], v["replied_on"]),
             lambda r: f"the letter '{r['subject']}'",
             sort=(0, Qt.SortOrder.DescendingOrder),  # the newest letters, the ones still awaiting a reply, first
-        )
+        ).require(Permission.LETTERS)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))
         layout.addWidget(self.list, 1)

@@ -44,17 +44,20 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.storage.backup import VerifyReport, backup
+from app.exports.service import export_kind
+from app.security.roles import Permission
+from app.services.maintenance import backup_database
+from app.storage.backup import VerifyReport
 from app.storage.database import Database, DatabaseError
-from app.workbook.exporter import export_workbook
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
+from ui.permissions import gate
 from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
 WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
 EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
-BACKUP_FILTER = "MROQC database backup (*.sqlite3)"
+BACKUP_FILTER = "MROQC Facility Desk backup (*.backup)"
 LAST_FOLDER_KEY = "data_transfer/last_folder"
 POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up by the server's own backups "
                        "(pg_dump), which whoever runs the server looks after. This button copies SQLite files only.")
@@ -165,6 +168,9 @@ class DataTransferPanel(QGroupBox):
             self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
             backup_help = self._help("A complete copy of the database file, checked for integrity before it "
                                      "is saved. Keep it on another drive.")
+        gate(db, Permission.IMPORT, self.import_button, self.import_folder_button)
+        gate(db, Permission.EXPORT_IDENTIFIED, self.identified)
+        gate(db, Permission.BACKUP, self.backup_button)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: the services report no steps
         self.progress.setTextVisible(False)
@@ -296,11 +302,13 @@ class DataTransferPanel(QGroupBox):
         identified = self.identified.isChecked()
         self._remember_folder(out)
         self._busy(True, f"Writing {out.name}…")
-        run_in_background(lambda: export_workbook(self.db, out, identified=identified),
+        run_in_background(lambda: export_kind(self.db, "workbook", out, year=None, as_of=dt.date.today(),
+                                               identified=identified),
                           lambda count: self._exported(out, count, identified), self._export_failed, owner=self)
 
     def _exported(self, out: Path, count: int, identified: bool) -> None:
-        kind = "with patient identifiers" if identified else "de-identified"
+        kind = ("WITH PATIENT IDENTIFIERS: it holds protected health information, keep it secure"
+                if identified else "de-identified")
         text = f"Wrote {out} ({count:,} rows, {kind})."
         self._busy(False, text)
         QMessageBox.information(self, "Workbook exported", text)
@@ -315,7 +323,7 @@ class DataTransferPanel(QGroupBox):
 
     def default_backup_path(self) -> Path:
         assert self.db.path is not None
-        return self.db.path.with_name(f"{self.db.path.stem}-backup-{dt.date.today().isoformat()}.sqlite3")
+        return self.db.path.with_name(f"{self.db.path.stem}-{dt.date.today().isoformat()}.backup")
 
     def choose_backup(self) -> None:
         if self.db.path is None:
@@ -327,7 +335,7 @@ class DataTransferPanel(QGroupBox):
             return
         out = Path(name)
         if out.suffix == "":
-            out = out.with_suffix(".sqlite3")
+            out = out.with_suffix(".backup")
         self.backup_to(out)
 
     def backup_to(self, out: Path) -> None:
@@ -339,12 +347,13 @@ class DataTransferPanel(QGroupBox):
                                 "That is the database itself. Choose another file name for the backup.")
             return
         self._busy(True, f"Backing up to {out.name}…")
-        run_in_background(lambda: backup(source, out), lambda report: self._backed_up(out, report),
+        run_in_background(lambda: backup_database(self.db, out), lambda report: self._backed_up(out, report),
                           self._backup_failed, owner=self)
 
     def _backed_up(self, out: Path, report: VerifyReport) -> None:
         who = report.facility or "the facility"
-        text = f"Backed up {who} to {out}. The copy passed its integrity check (schema {report.revision})."
+        text = (f"Backed up {who} to {out}. The copy passed its integrity check (schema {report.revision}); it is "
+                "encrypted and opens with today's passwords or the recovery key.")
         self._busy(False, text)
         QMessageBox.information(self, "Backup made", text)
 

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
+from app.security.roles import Permission
 from app.services import dosimetry, staff
 from app.storage.database import Database
 from ui.as_of import AsOf
@@ -66,7 +67,7 @@ class DosimetryPage(QWidget):
             _problems,
             lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
-        )
+        ).require(Permission.DOSIMETRY)
         self.missing_label = QLabel()
         self.missing_label.setWordWrap(True)  # unwrapped, this one line set the side pane's width and clipped the table
         self.missing = QListWidget()

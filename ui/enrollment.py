@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
+from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
 from app.services.editing import Change, NotFound, ValidationFailed, undo
 from app.services.register import RegisterQuery
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.models.case_table_model import CaseTableModel
+from ui.permissions import gate
 
 SEARCH_DELAY_MS = 250
 
@@ -125,6 +127,8 @@ class EnrollmentPage(QWidget):
         self.delete_button = QPushButton("&Delete…")
         self.undo_button = QPushButton("&Undo last change")
         self.undo_button.setEnabled(False)
+        self.may_edit = gate(db, Permission.CASES, self.new_button, self.edit_button, self.status_button,
+                             self.delete_button, self.undo_button)
         self.last_change: list[Change] = []
         top = QHBoxLayout()
         top.addWidget(heading)
@@ -199,11 +203,15 @@ class EnrollmentPage(QWidget):
         return CaseForm(self.db, record, self)
 
     def new_case(self) -> None:
+        if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
+            return
         form = self.open_form()
         if form.exec() and form.change:
             self._remember([form.change])
 
     def edit_case(self) -> None:
+        if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
+            return
         ids = self.selected_ids()
         if not ids:
             return
@@ -217,6 +225,8 @@ class EnrollmentPage(QWidget):
             self._remember([form.change])
 
     def bulk_status(self) -> None:
+        if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
+            return
         from ui.bulk_status import BulkStatusDialog
 
         ids = self.selected_ids()
@@ -228,6 +238,8 @@ class EnrollmentPage(QWidget):
             self._remember(dialog.changes)
 
     def delete_selected(self) -> None:
+        if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
+            return
         ids = self.selected_ids()
         if not ids:
             return
@@ -240,6 +252,8 @@ class EnrollmentPage(QWidget):
             QMessageBox.warning(self, "Case not deleted", str(exc))
 
     def undo_last(self) -> None:
+        if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
+            return
         for change in reversed(self.last_change):
             undo(self.db, change)
         self._remember([])

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import label
 from app.rules.engine import KINDS
+from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import CheckResult, run_check
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.permissions import gate
 from ui.workers import run_in_background
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -86,6 +88,7 @@ class FindingsPage(QWidget):
         self.evidence = QTextBrowser()
         self.jump = QPushButton("Show the case in the register")
         self.open_episode = QPushButton("Open a QIP episode for this trigger")
+        gate(db, Permission.QIP, self.open_episode)
         self.summary = QLabel()
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Findings</h2>"))

@@ -1,4 +1,8 @@
-"""First start: set up the facility's database, explore a demo facility, or open a file."""
+"""First start: set up the facility's database, explore a demo facility, or open a file.
+
+Either new database gets its first user, the administrator typed here, and is encrypted; its
+recovery key is shown once before the window opens, signed in as that administrator.
+"""
 
 from __future__ import annotations
 
@@ -24,24 +28,48 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import FACILITY_KINDS, label
+from app.security.passwords import PasswordRejected
+from app.security.signin import check_user_name, create_database
 from app.services.facility import FacilityDetails, FacilityError, save_facility
-from app.storage.database import DatabaseError, open_database, sqlite_url
+from app.storage.database import Database, DatabaseError, sqlite_url
+from ui.sign_in import (
+    NewPasswordFields,
+    RecoveryKeyDialog,
+    SignInCancelled,
+    ask_sign_in,
+    default_user,
+    remember_user,
+)
 from ui.workers import run_in_background
 
 
 class FirstRunDialog(QDialog):
-    """Leaves the chosen database URL in ``chosen_url`` when accepted."""
+    """When accepted: ``db``, the new database signed in as its administrator, or (an existing
+    file opened) ``chosen_url`` with ``db`` signed in there too."""
 
     def __init__(self, default_path: Path, parent=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(parent)
         self.setWindowTitle("Welcome to MROQC Facility Desk")
         self.default_path = default_path
         self.chosen_url: str | None = None
+        self.db: Database | None = None
 
         intro = QLabel("<h2>Welcome</h2><p>No facility database was found on this computer. "
                        "Set one up for your facility, explore a demo facility with synthetic patients, "
                        "or open an existing database file.</p>")
         intro.setWordWrap(True)
+
+        self.admin = QLineEdit(default_user())
+        self.admin.setObjectName("admin")
+        admin_form = QFormLayout()
+        admin_form.addRow("&User name", self.admin)
+        self.password = NewPasswordFields(admin_form)
+        admin_note = QLabel("You are the database's first user, its administrator: you add everyone else "
+                            "(Settings → Users). The database is encrypted; only passwords open it.")
+        admin_note.setWordWrap(True)
+        admin_form.addRow(admin_note)
+        admin_box = QGroupBox("Your account (administrator)")
+        admin_box.setLayout(admin_form)
 
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Lakeside Cancer Center")
@@ -84,6 +112,7 @@ class FirstRunDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addWidget(admin_box)
         layout.addWidget(setup)
         layout.addWidget(self.demo_button)
         layout.addWidget(self.open_button)
@@ -98,6 +127,25 @@ class FirstRunDialog(QDialog):
         self.progress.setVisible(busy)
         self.status.setText(text)
 
+    def administrator(self) -> tuple[str, str] | None:
+        """The administrator's name and password as typed, or None after saying what is wrong."""
+        try:
+            name = check_user_name(self.admin.text())
+            return name, self.password.value(name)
+        except (ValueError, PasswordRejected) as exc:
+            QMessageBox.warning(self, "Check your account", str(exc)[0].upper() + str(exc)[1:] + ".")
+            self.password.first.setFocus()
+            return None
+
+    def _created(self, db: Database, recovery_key: str) -> None:
+        """Show the recovery key once, then hand the signed-in database to the window."""
+        assert db.actor is not None
+        remember_user(db.actor.name)
+        RecoveryKeyDialog(recovery_key, self).exec()
+        self.db = db
+        self.chosen_url = db.url
+        self.accept()
+
     def create_facility(self) -> None:
         joined = self.joined.date()
         details = FacilityDetails(
@@ -106,59 +154,64 @@ class FirstRunDialog(QDialog):
         )
         try:
             details.validated(dt.date.today())
-            db = open_database(sqlite_url(self.default_path), create=True)
-            save_facility(db, details, today=dt.date.today())
-            db.dispose()
-        except (FacilityError, DatabaseError) as exc:
+        except FacilityError as exc:
             QMessageBox.warning(self, "Facility not created", str(exc))
             self.name.setFocus()
             return
-        self.chosen_url = sqlite_url(self.default_path)
-        self.accept()
+        account = self.administrator()
+        if account is None:
+            return
+        try:
+            db, recovery_key = create_database(sqlite_url(self.default_path), *account,
+                                               build=lambda db: save_facility(db, details, today=dt.date.today()))
+        except (FacilityError, DatabaseError) as exc:
+            QMessageBox.warning(self, "Facility not created", str(exc))
+            return
+        self._created(db, recovery_key)
 
     def demo_path(self) -> Path:
         return self.default_path.with_name("demo-facility.sqlite3")
 
     def create_demo(self) -> None:
         path = self.demo_path()
-        if path.exists():
-            self.chosen_url = sqlite_url(path)
-            self.accept()
+        if path.exists():  # made on an earlier first start: sign in to it
+            self._open(sqlite_url(path), str(path))
+            return
+        account = self.administrator()
+        if account is None:
             return
         self._busy(True, "Building the demo facility (five years of synthetic cases)…")
 
-        def work() -> str:
+        def work() -> tuple[Database, str]:
             from app.demo.generator import DemoOptions, generate_demo
 
-            db = open_database(sqlite_url(path), create=True)
-            try:
-                generate_demo(db, DemoOptions(years=5, seed=1, as_of=dt.date.today()))
-            finally:
-                db.dispose()
-            return sqlite_url(path)
+            options = DemoOptions(years=5, seed=1, as_of=dt.date.today())
+            # built under a temporary name: a failure leaves no file behind
+            return create_database(sqlite_url(path), *account, build=lambda db: generate_demo(db, options))
 
-        def done(url: str) -> None:
-            self.chosen_url = url
+        def done(result: tuple[Database, str]) -> None:
             self._busy(False)
-            self.accept()
+            self._created(*result)
 
         def failed(exc: Exception) -> None:
             self._busy(False)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
             QMessageBox.warning(self, "Demo not created", f"The demo facility could not be built: {exc}")
 
         run_in_background(work, done, failed, owner=self)
 
-    def open_existing(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.default_path.parent),
-                                              "MROQC database (*.sqlite3 *.db);;All files (*)")
-        if not name:
-            return
+    def _open(self, url: str, name: str) -> None:
         try:
-            open_database(sqlite_url(name)).dispose()
+            self.db = ask_sign_in(self, url, name)
+        except SignInCancelled:
+            return
         except DatabaseError as exc:
             QMessageBox.warning(self, "Cannot open that file", str(exc))
             return
-        self.chosen_url = sqlite_url(name)
+        self.chosen_url = url
         self.accept()
+
+    def open_existing(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.default_path.parent),
+                                              "MROQC database (*.sqlite3 *.db);;All files (*)")
+        if name:
+            self._open(sqlite_url(name), name)

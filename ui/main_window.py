@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
         self._opener = opener
         self._opening_name = name
         self._ready = False
+        self._lock_dialog = None
+        self.idle = None  # the IdleWatcher, once the database is open
         self._painted = False
         self._open_after_paint = False
         self.setWindowTitle("MROQC Facility Desk")
@@ -173,10 +175,106 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, db: Database) -> None:
         """Name the facility in the title and status bar, then build the chosen area's page."""
+        from ui.lock import IdleWatcher
+
         self.db = db
         self._name_facility()
+        self.idle = IdleWatcher(self._lock_minutes(), self)
+        self.idle.idle.connect(lambda: self.lock(reason="idle"))
         self.opened.emit()
         QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
+        if db.actor is not None and db.actor.must_change_password:
+            QTimer.singleShot(0, self._force_password_change)
+
+    def _lock_minutes(self) -> int:
+        from app.security.policy import security_policy
+        from app.services.facility import get_facility
+
+        facility = get_facility(self.db) if self.db is not None else None
+        return facility.lock_after_minutes if facility is not None else security_policy().idle_default_minutes
+
+    def _force_password_change(self) -> None:
+        """A password an administrator set is changed before anything else; declining closes the window."""
+        from ui.sign_in import ChangePasswordDialog
+
+        if self.db is None or not shiboken6.isValid(self):
+            return
+        if not ChangePasswordDialog(self.db, forced=True, parent=self).exec():
+            self.close()
+
+    def change_password(self) -> None:
+        from ui.sign_in import ChangePasswordDialog
+
+        if self.db is not None and ChangePasswordDialog(self.db, parent=self).exec():
+            QMessageBox.information(self, "Password changed", "Your password was changed.")
+
+    @property
+    def locked(self) -> bool:
+        return self._lock_dialog is not None
+
+    def lock(self, reason: str = "locked by the user", switching: bool = False) -> None:
+        """Cover every window and ask for the password (File → Lock, Ctrl+L, or idle minutes).
+
+        The same user finds everything as they left it. When someone else signs in, the first
+        user's open forms are discarded (with a notice) and every screen is rebuilt for the new
+        user's role."""
+        from app.security.signin import record_lock
+        from ui.lock import LockDialog, cover_every_window
+
+        if self.db is None or self.db.actor is None or self._lock_dialog is not None:
+            return
+        if self.idle is not None:
+            self.idle.pause()
+        covers = cover_every_window()
+        record_lock(self.db, "idle" if reason == "idle" else ("switching user" if switching else "locked by the user"))
+        before = self.db.actor
+        dialog = LockDialog(self.db, self.facility_name, switching=switching, parent=self)
+        self._lock_dialog = dialog
+        try:
+            dialog.exec()
+        finally:
+            self._lock_dialog = None
+        if dialog.quit_requested:
+            for cover in covers:
+                cover.remove()
+            self.close()
+            return
+        if dialog.actor is not None and dialog.actor.name != before.name:
+            discarded = self._discard_open_dialogs(exclude={dialog})
+            for cover in covers:
+                cover.remove()
+            self.rebuild_for_user()
+            if discarded:
+                QMessageBox.information(self, "Unsaved forms discarded",
+                                        f"{before.name} left {discarded} unsaved form(s) open; they were discarded "
+                                        f"when {dialog.actor.name} signed in.")
+        else:
+            for cover in covers:
+                cover.remove()
+        if self.idle is not None:
+            self.idle.resume()
+
+    def switch_user(self) -> None:
+        self.lock(switching=True)
+
+    def _discard_open_dialogs(self, exclude: set) -> int:  # type: ignore[type-arg]
+        from PySide6.QtWidgets import QApplication, QDialog
+
+        count = 0
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QDialog) and widget.isVisible() and widget not in exclude:
+                widget.reject()
+                count += 1
+        return count
+
+    def rebuild_for_user(self) -> None:
+        """Another user signed in: every screen is built again for their role."""
+        names = [name for name, _ in AREAS]
+        for name in list(self.pages):
+            del self.pages[name]
+            self._place(names.index(name), QWidget())
+        self._name_facility()
+        self._show_row(self.nav.currentRow())
 
     def reload_after_import(self) -> None:
         """A workbook import changed rows every other screen may show: drop those screens (each is
@@ -196,7 +294,9 @@ class MainWindow(QMainWindow):
         facility = get_facility(self.db)
         self.facility_name = facility.name if facility else "no facility yet"
         self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
-        self.status_label.setText(f"{self.facility_name}  ·  {self.db.display_name}")
+        from ui.sign_in import signed_in_as
+
+        self.status_label.setText(f"{self.facility_name}  ·  {self.db.display_name}  ·  {signed_in_as(self.db)}")
 
     @property
     def display_name(self) -> str:
@@ -362,6 +462,17 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, b=button: self.data_action(b))
             file_menu.addAction(action)
         file_menu.addSeparator()
+        lock_action = QAction("&Lock", self)
+        set_shortcut(lock_action, QKeySequence("Ctrl+L"))
+        lock_action.triggered.connect(lambda: self.lock())
+        file_menu.addAction(lock_action)
+        switch_action = QAction("S&witch user…", self)
+        switch_action.triggered.connect(self.switch_user)
+        file_menu.addAction(switch_action)
+        password_action = QAction("&Change my password…", self)
+        password_action.triggered.connect(self.change_password)
+        file_menu.addAction(password_action)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
@@ -415,6 +526,8 @@ class MainWindow(QMainWindow):
             self.resize(1280, 760)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self.idle is not None:
+            self.idle.stop()
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         for page in self.pages.values():
             close_previews = getattr(page, "close_previews", None)

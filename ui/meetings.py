@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.domain import records
 from app.domain.vocabulary import ATTENDANCE_ROLES, CE_CREDITS, MEETING_FORMATS, label
 from app.rules.meetings import MeetingVerdict
+from app.security.roles import Permission
 from app.services import meetings as meeting_service
 from app.services import staff as staff_service
 from app.services.findings import meeting_verdicts, substitute_verdict
@@ -65,7 +66,7 @@ class MeetingsPage(QWidget):
             lambda v: records.validate_meeting(v["meeting_id"], v["date"], v["format"]),
             lambda r: f"the meeting of {r['date']}",
             sort=(0, Qt.SortOrder.DescendingOrder),  # the latest meeting first
-        )
+        ).require(Permission.MEETINGS)
         self.attendance = RecordPage(
             db, "Attendance",  # short: the two lists share one row of buttons at 1366 px
             [("role", "Attended for"), ("name", "Person"), ("ce_credit", "CE credit requested")],
@@ -82,7 +83,7 @@ class MeetingsPage(QWidget):
             advise=lambda v: substitute_verdict(db, self.current_meeting(), v["role"], v["staff_id"]),
             form_title=lambda: f"attendance at {self.meeting_caption()}",
             filterable=False,  # a meeting's handful of attendees: the buttons need the room more
-        )
+        ).require(Permission.MEETINGS)
         for page in (self.meeting_list, self.attendance):
             remember = page._remember
 

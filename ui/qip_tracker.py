@@ -16,9 +16,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.security.roles import Permission
 from app.services import qip
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.permissions import gate
 
 
 def _cell(text: str) -> QTableWidgetItem:
@@ -47,6 +49,7 @@ class QipTrackerPage(QWidget):
         self.done = QPushButton("Mark step done on the as-of date")
         self.note = QPushButton("Add a note to the step…")
         self.close_button = QPushButton("Close the episode…")
+        gate(db, Permission.QIP, self.done, self.note, self.close_button)
         self.empty = QLabel("No QIP episodes yet. Open one from a trigger on the Findings page.")
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>QIP tracker</h2>"))

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import CODES, label
+from app.security.roles import Permission
 from app.services.editing import Change, NotFound, ValidationFailed, undo
 from app.storage.database import Database
+from ui.permissions import gate
 from ui.record_form import Field, RecordForm
 
 
@@ -59,7 +61,8 @@ class RecordPage(QWidget):
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
         (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
         short list sharing the screen with a longer one (one meeting's attendance), where the
-        room is better spent on the buttons."""
+        room is better spent on the buttons. ``require(permission)`` says what adding, editing and
+        deleting need: without it the buttons are disabled, saying who may (``ui.permissions``)."""
         super().__init__()
         self.db = db
         self.title = title
@@ -94,6 +97,7 @@ class RecordPage(QWidget):
         self.undo_button = QPushButton("&Undo last change")
         self.undo_button.setEnabled(False)
         self.delete_button.setVisible(delete is not None)
+        self.may_edit = True
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("Filter  (Ctrl+F)")
         self.filter.setToolTip("Show only the rows containing this text")
@@ -124,6 +128,12 @@ class RecordPage(QWidget):
         self._shortcut(QKeySequence.StandardKey.New, lambda page: page.add_button.click())
         self._shortcut(QKeySequence.StandardKey.Find, RecordPage.focus_filter)
         self.refresh()
+
+    def require(self, permission: Permission) -> RecordPage:
+        """Changes here need ``permission``: without it the list is read-only, its buttons saying who may."""
+        self.may_edit = gate(self.db, permission, self.add_button, self.edit_button, self.delete_button,
+                             self.undo_button)
+        return self
 
     def _shortcut(self, keys: QKeySequence.StandardKey, action: Callable[[RecordPage], None]) -> None:
         """A window-wide shortcut, like the register's, so it works straight after opening the screen.
@@ -204,6 +214,8 @@ class RecordPage(QWidget):
         return self.records[item.data(Qt.ItemDataRole.UserRole)] if item else None
 
     def open_form(self, record: dict | None) -> None:
+        if not self.may_edit:
+            return
         fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
         subject = self._form_title() if self._form_title else self.title.lower()
         form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields,

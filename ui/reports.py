@@ -25,9 +25,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.exports.service import export_kind
+from app.security.roles import Permission
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.pdf_preview import PdfPreview, render_pages
+from ui.permissions import gate
 from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
@@ -69,6 +71,7 @@ class ReportsPage(QWidget):
         self.year.setRange(2000, 2100)
         self.year.setValue(as_of.day.year)
         self.identified = QCheckBox("Include patient identifiers (MRN, name, birth date)")
+        gate(db, Permission.EXPORT_IDENTIFIED, self.identified)
         self.preview_button = QPushButton("Preview")
         self.save_button = QPushButton("Save…")
         self.progress = QProgressBar()

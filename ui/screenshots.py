@@ -7,7 +7,7 @@ import gc
 import re
 from pathlib import Path
 
-from app.storage.database import open_database
+from app.storage.database import Database
 from ui.application import make_app
 from ui.workers import pool
 
@@ -21,12 +21,13 @@ def settle(app) -> None:  # type: ignore[no-untyped-def]
         app.processEvents()
 
 
-def save_all(url: str, out: Path, as_of: dt.date | None = None) -> list[Path]:
+def save_all(db: Database, out: Path, as_of: dt.date | None = None) -> list[Path]:
+    """Every screen of the signed-in ``db`` as PNG files in ``out`` (disposes ``db``)."""
     app = make_app()
     from ui.main_window import AREAS, MainWindow
 
     out.mkdir(parents=True, exist_ok=True)
-    window = MainWindow(open_database(url))
+    window = MainWindow(db)
     window.resize(*SIZE)
     if as_of is not None:
         window.as_of.set(as_of)

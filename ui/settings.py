@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.rules.policy_file import available_years
+from app.security.roles import Permission
 from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
 from app.storage.database import Database
 from ui.data_transfer import DataTransferPanel
+from ui.permissions import gate
 
 
 class SettingsPage(QWidget):
@@ -61,6 +63,7 @@ class SettingsPage(QWidget):
         for year in available_years():
             self.policy_year.addItem(str(year), year)
         self.save_button = QPushButton("Save facility details")
+        gate(db, Permission.FACILITY, self.save_button)
         self.save_button.clicked.connect(self.save)
         form = QFormLayout()
         form.addRow("Database", self.location)

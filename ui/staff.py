@@ -19,6 +19,7 @@ from app.domain.vocabulary import (
     ROLES,
     label,
 )
+from app.security.roles import Permission
 from app.services import letters, staff
 from app.storage.database import Database
 from ui.as_of import AsOf
@@ -78,7 +79,7 @@ class StaffPage(QWidget):
             lambda r: staff.delete_staff(db, r["staff_id"]),
             lambda v: records.validate_staff(records.StaffRecord(**v)),
             lambda r: r["name"],
-        )
+        ).require(Permission.STAFF)
         self.roles = RecordPage(
             db, "Role assignments",
             [("role", "Role"), ("name", "Held by"), ("start", "From"), ("end", "To")],
@@ -91,7 +92,7 @@ class StaffPage(QWidget):
             lambda r: staff.delete_role(db, r["id"]),
             lambda v: records.validate_role(v["role"], v["start"], v["end"]),
             lambda r: f"{label(r['role'])} assignment of {r['name']}",
-        )
+        ).require(Permission.STAFF)
         self.leave = RecordPage(
             db, "Leave, vacations and enrollment pauses",
             [("name", "Who"), ("kind", "Kind"), ("start", "From"), ("end", "To"), ("approved", "Approved"),
@@ -106,7 +107,7 @@ class StaffPage(QWidget):
             lambda r: letters.delete_absence(db, r["id"]),
             lambda v: records.validate_absence(v["kind"], v["start"], v["end"], v["staff_id"], v["project"]),
             lambda r: f"the {label(r['kind']).lower()} of {r['name']}",
-        )
+        ).require(Permission.STAFF)
         self.roles.changed.connect(self.show_warnings)
         tabs = self.tabs = QTabWidget()
         tabs.addTab(self.people, "People")

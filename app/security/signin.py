@@ -358,3 +358,72 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
     db.actor = Actor(admin, "admin")
     _record_sign_in(db, db.actor, at, [])
     return db, recovery_key
+
+
+# ---- checking a password on an open database (lock screen, switching user) -------------------
+
+
+def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime | None = None) -> Actor:
+    """The user ``name`` of the already open ``db`` proved by ``password``, with the same lockout
+    and audit as a sign-in: the lock screen unlocks, or another user takes over the window.
+    Raises ``SignInFailed`` (``AccountLocked``); returns the user's ``Actor``."""
+    at = at or now_utc()
+    name = normal_name(name)
+    policy = security_policy()
+    if db.encrypted and db.path is not None:
+        keys = KeyFile.load(key_file_for(db.path))
+        until = lockout.locked_until(keys.failures.get(name, []), at, policy)
+        if until is not None:
+            raise AccountLocked(until)
+        key = keys.unwrap(user_slot(name), password)
+        if key is None or key != db.key:
+            keys.add_failure(name, at, lockout.recent(keys.failures.get(name, []), at, policy))
+            keys.note(at, _failure_note(name, known=user_slot(name) in keys.slots))
+            keys.save()
+            until = lockout.locked_until(keys.failures[name], at, policy)
+            raise AccountLocked(until) if until is not None else SignInFailed(WRONG)
+        notes = keys.take_notes()
+        if keys.failures.pop(name, None) is not None or notes:
+            keys.save()
+    else:
+        with db.reader() as session:
+            failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
+            user = session.scalars(select(User).where(User.name == name)).first()
+            stored = user.password_hash if user is not None and not user.disabled else None
+        until = lockout.locked_until(failures, at, policy)
+        if until is not None:
+            raise AccountLocked(until)
+        if not verify_password(stored, password):
+            with db.transaction(None) as session:
+                session.execute(insert(SignInFailure).values(name=name, at=at))
+                audit.note(session, _failure_note(name, known=user is not None), table="users")
+            with db.reader() as session:
+                failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
+            until = lockout.locked_until(failures, at, policy)
+            raise AccountLocked(until) if until is not None else SignInFailed(WRONG)
+        notes = []
+        with db.transaction(None) as session:
+            session.execute(delete(SignInFailure).where(SignInFailure.name == name))
+    return _take_over(db, name, at, notes)
+
+
+def _take_over(db: Database, name: str, at: dt.datetime, notes: list[tuple[dt.datetime, str]]) -> Actor:
+    actor = _actor_for(db, name, recovery=False)
+    previous = db.actor
+    db.actor = actor
+    with db.transaction(None) as session:
+        for when, summary in notes:
+            session.info["at"] = when
+            audit.note(session, summary, table="users")
+        session.info["at"] = at
+        summary = "unlocked the window" if previous is not None and previous.name == actor.name else (
+            f"signed in at the window of {previous.name}" if previous is not None else "signed in")
+        audit.note(session, summary, table="users", key=actor.name)
+        session.execute(update(User).where(User.name == actor.name).values(last_sign_in_at=at))
+    return actor
+
+
+def record_lock(db: Database, reason: str) -> None:
+    """The audit entry of the window locking (idle, or by the user)."""
+    with db.transaction(None) as session:
+        audit.note(session, f"window locked ({reason})", table="users", key=db.actor.name if db.actor else "-")

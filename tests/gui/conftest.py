@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from app.demo.generator import DemoOptions, generate_demo
-from app.storage.database import Database, open_database, sqlite_url
+from app.storage.database import Database
+from tests.support import create, reopen
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -24,15 +25,14 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("gui") / "demo.sqlite3"
-    db = open_database(sqlite_url(path), create=True)
-    generate_demo(db, DemoOptions(years=3, seed=3, as_of=AS_OF))
-    db.dispose()
+    create(path, lambda db: generate_demo(db, DemoOptions(years=3, seed=3, as_of=AS_OF))).dispose()
     return path
 
 
 @pytest.fixture
 def demo_db(demo_file: Path) -> Database:
-    db = open_database(sqlite_url(demo_file))
+    """The demo facility, signed in as its administrator (``tests.support.as_role`` for other roles)."""
+    db = reopen(demo_file)
     yield db
     db.dispose()
 
@@ -56,3 +56,29 @@ def settled_window(qtbot, demo_db: Database):  # type: ignore[no-untyped-def]
     w.show()
     settle(qtbot)
     return w
+
+
+@pytest.fixture
+def recovery_keys(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The recovery keys the window showed (its dialog answered as a person who wrote it down)."""
+    from ui.sign_in import RecoveryKeyDialog
+
+    shown: list[str] = []
+
+    def exec_(dialog: RecoveryKeyDialog) -> int:
+        shown.append(dialog.key.text())
+        dialog.kept.setChecked(True)
+        assert dialog.ok.isEnabled()
+        dialog.accept()
+        return 1
+
+    monkeypatch.setattr(RecoveryKeyDialog, "exec", exec_)
+    return shown
+
+
+def type_administrator(qtbot, dialog, name: str = "dana", password: str = "dana's password 1") -> None:  # type: ignore[no-untyped-def]
+    """Fill the first-run account: the administrator's name and password typed twice."""
+    dialog.admin.clear()
+    qtbot.keyClicks(dialog.admin, name)
+    qtbot.keyClicks(dialog.password.first, password)
+    qtbot.keyClicks(dialog.password.second, password)

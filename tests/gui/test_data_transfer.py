@@ -19,11 +19,12 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.storage.backup import inspect_file
-from app.storage.database import Database
+from app.services.maintenance import restore_database, verify_database
+from app.storage.database import Database, sqlite_url
 from app.storage.models import AuditEntry, Case, Facility, Meeting, Staff
 from app.workbook.exporter import export_workbook
 from tests.gui.conftest import settle
+from tests.support import ADMIN, PASSWORD
 from ui import data_transfer
 from ui.settings import SettingsPage
 
@@ -104,9 +105,10 @@ def test_import_a_valid_workbook_into_an_empty_database(qtbot, demo_db, empty_db
         assert got[table] == expected[table] > 0, table
     assert got["audit_log"] > 0
     with empty_db.reader() as s:
-        users = set(s.scalars(select(AuditEntry.user)))
-        change_sets = set(s.scalars(select(AuditEntry.change_set)))
-    assert users == {"test-user"} and len(change_sets) == 1  # one import, one audited change set
+        imported = select(AuditEntry).where(AuditEntry.table_name != "users")  # not the sign-in bookkeeping
+        users = {e.user for e in s.scalars(imported)}
+        change_sets = {e.change_set for e in s.scalars(imported)}
+    assert users == {ADMIN} and len(change_sets) == 1  # one import by the signed-in user, one change set
     summary = boxes.texts("information")[0]
     assert summary.startswith("Imported lakeside.xlsx: added") and "cases" in summary
     assert page.name.text() == "Lakeside Regional Cancer Center (demo)"  # the page shows the imported facility
@@ -150,9 +152,9 @@ def test_a_folder_of_csv_files_imports_and_the_window_stays_responsive(qtbot, de
     release = threading.Event()
     real_import = data_transfer.import_workbook
 
-    def slow_import(db: Database, source: Path, user: str | None = None) -> Any:
+    def slow_import(db: Database, source: Path) -> Any:
         release.wait(30)
-        return real_import(db, source, user)
+        return real_import(db, source)
     monkeypatch.setattr(data_transfer, "import_workbook", slow_import)
     page = page_for(qtbot, empty_db)
     page.data.import_folder_button.click()
@@ -222,7 +224,8 @@ def test_export_is_deidentified_unless_identifiers_are_asked_for(qtbot, demo_db,
     panel.export_button.click()
     settle(qtbot)
     assert set(headers(identified, "cases")) >= PHI_COLUMNS
-    assert "with patient identifiers" in boxes.texts("information")[-1]
+    said = boxes.texts("information")[-1]
+    assert "WITH PATIENT IDENTIFIERS" in said and "protected health information" in said and str(identified) in said
 
 
 def test_export_adds_the_chosen_ending_and_explains_a_missing_folder(qtbot, demo_db, tmp_path, monkeypatch,
@@ -244,15 +247,15 @@ def test_export_adds_the_chosen_ending_and_explains_a_missing_folder(qtbot, demo
 def test_backup_writes_a_verified_copy(qtbot, db, db_path, tmp_path, monkeypatch, boxes) -> None:
     page = page_for(qtbot, db)
     assert page.data.backup_button.isEnabled()
-    out = tmp_path / "copies" / "lakeside.sqlite3"
+    out = tmp_path / "copies" / "lakeside.backup"
     out.parent.mkdir()
     asked = save_file(monkeypatch, out)
     page.data.backup_button.click()
     settle(qtbot)
-    assert Path(asked[0][2]) == db_path.with_name(f"facility-backup-{dt.date.today().isoformat()}.sqlite3")
-    report = inspect_file(out)
-    assert report.ok and report.facility == "Lakeside Cancer Center"
+    assert Path(asked[0][2]) == db_path.with_name(f"facility-{dt.date.today().isoformat()}.backup")
     assert "integrity check" in boxes.texts("information")[0]
+    report = restore_database(sqlite_url(tmp_path / "copies" / "restored.sqlite3"), out, ADMIN, PASSWORD)
+    assert report.facility == "Lakeside Cancer Center"
 
 
 def test_backup_refuses_the_database_itself(qtbot, db, db_path, monkeypatch, boxes) -> None:
@@ -261,7 +264,7 @@ def test_backup_refuses_the_database_itself(qtbot, db, db_path, monkeypatch, box
     page.data.backup_button.click()
     settle(qtbot)
     assert "the database itself" in boxes.texts("warning")[0]
-    assert inspect_file(db_path).ok
+    assert verify_database(db).ok
 
 
 def test_backup_is_off_for_a_server_database(qtbot, db) -> None:

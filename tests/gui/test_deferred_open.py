@@ -12,7 +12,9 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.storage.database import Database, DatabaseError, open_database, sqlite_url
+from app.security.signin import sign_in
+from app.storage.database import Database, DatabaseError, sqlite_url
+from tests.support import ADMIN, PASSWORD, reopen
 from ui.main_window import AREAS, MainWindow
 
 from .conftest import settle
@@ -26,7 +28,7 @@ def test_the_window_shows_every_area_before_the_database_opens(qtbot, demo_file:
     def opener() -> Database:
         seen.update(visible=window.isVisible(), areas=window.nav.count(), status=window.status_label.text(),
                     title=window.windowTitle(), on_screen=bool(shown))
-        return open_database(sqlite_url(demo_file))
+        return reopen(demo_file)
 
     window = MainWindow.opening(opener, str(demo_file))
     qtbot.addWidget(window)
@@ -45,7 +47,8 @@ def test_the_window_shows_every_area_before_the_database_opens(qtbot, demo_file:
     assert seen == {"visible": True, "areas": len(AREAS), "status": f"Opening {demo_file}…",
                     "title": "MROQC Facility Desk", "on_screen": True}
     assert "MROQC Facility Desk — Lakeside" in window.windowTitle()
-    assert window.status_label.text() == f"{window.facility_name}  ·  {demo_file}"
+    assert window.status_label.text() == (f"{window.facility_name}  ·  {demo_file}  ·  "
+                                          f"Signed in as {ADMIN} (administrator)")
     assert list(window.pages) == ["Findings"] and window.stack.currentWidget() is window.pages["Findings"]
     window.show_area("Dashboard")
     assert window.stack.currentWidget() is window.pages["Dashboard"]
@@ -70,7 +73,7 @@ def test_a_failing_opener_leaves_an_empty_window_that_says_so(qtbot) -> None:
 
 
 def test_a_window_that_is_not_shown_opens_its_database_anyway(qtbot, demo_file: Path) -> None:
-    window = MainWindow.opening(lambda: open_database(sqlite_url(demo_file)), str(demo_file))
+    window = MainWindow.opening(lambda: reopen(demo_file), str(demo_file))
     qtbot.addWidget(window)
     with qtbot.waitSignal(window.ready, timeout=20000):
         pass  # never painted: it does not wait for a paint that will not come
@@ -89,13 +92,15 @@ def gui_run(qtbot, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-
     dialogs: list[tuple[object, str, str]] = []
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text: dialogs.append((parent, title, text)))
 
-    def run(url: str) -> int:
+    def run(url: str, *, dialog: bool = False) -> int:
+        """``dialog``: sign in through the sign-in dialog (else as with --password-stdin)."""
         guard = QTimer()
         guard.setSingleShot(True)
         guard.timeout.connect(lambda: QApplication.exit(99))
         guard.start(30000)
         try:
-            return application.run_gui(url)
+            signer = None if dialog else (lambda u: sign_in(u, ADMIN, PASSWORD))
+            return application.run_gui(url, sign_in=signer)
         finally:
             guard.stop()
 
@@ -109,18 +114,50 @@ def test_run_gui_on_an_unusable_file_shows_one_dialog_and_exits_2(gui_run, tmp_p
     assert gui_run(sqlite_url(bad)) == 2
     assert gui_run.dialogs == [
         (None, "Cannot open the database",
-         f"{bad} is not an MROQC Facility Desk database (not a SQLite file); it was left untouched.")]
+         f"{bad} is not an MROQC Facility Desk database, or its key file notes.sqlite3.keys is missing "
+         "(restore a backup); it was left untouched.")]
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_run_gui_asks_who_signs_in_and_a_wrong_password_is_asked_again(gui_run, demo_file: Path,
+                                                                       monkeypatch) -> None:
+    from ui import application
+    from ui.sign_in import SignInDialog
+
+    attempts: list[str] = []
+
+    def exec_(dialog: SignInDialog) -> int:
+        for password in ("not the password", PASSWORD):
+            dialog.user.setText(ADMIN)
+            dialog.password.setText(password)
+            dialog.try_sign_in()
+            attempts.append(dialog.error.text() if dialog.db is None else "signed in")
+            if dialog.db is not None:
+                return 1
+        return 0
+
+    monkeypatch.setattr(SignInDialog, "exec", exec_)
+    monkeypatch.setenv(application.QUIT_AFTER_ENV, "1")
+    assert gui_run(sqlite_url(demo_file), dialog=True) == 0
+    assert attempts == ["The user name or password is not right.", "signed in"]
+
+
+def test_closing_the_sign_in_dialog_ends_quietly(gui_run, demo_file: Path, monkeypatch) -> None:
+    from ui.sign_in import SignInDialog
+
+    monkeypatch.setattr(SignInDialog, "exec", lambda dialog: 0)
+    assert gui_run(sqlite_url(demo_file), dialog=True) == 0
+    assert gui_run.dialogs == []
 
 
 def test_run_gui_on_an_unexpected_failure_logs_it_and_exits_3(gui_run, demo_file: Path, monkeypatch, caplog,
                                                               capfd) -> None:
-    import app.storage.database as database
+    import app.security.signin as signin
 
     def broken(url: str, **_options: object) -> Database:
         raise RuntimeError("the disk went away\nsecond line")
 
-    monkeypatch.setattr(database, "open_database", broken)
+    monkeypatch.setattr(signin, "open_database", broken)
     with caplog.at_level("ERROR", logger="ui.application"):
         assert gui_run(sqlite_url(demo_file)) == 3
     [(parent, title, text)] = gui_run.dialogs
@@ -161,7 +198,10 @@ def test_the_window_is_on_screen_before_sqlalchemy_is_imported(demo_file: Path, 
 import os, sys
 from ui.application import Session, make_app
 app = make_app()
-window = Session().show_opening({sqlite_url(demo_file)!r})
+def signed_in(url):  # SQLAlchemy loads here, once the window is on screen
+    from app.security.signin import sign_in
+    return sign_in(url, {ADMIN!r}, {PASSWORD!r})
+window = Session().show_opening({sqlite_url(demo_file)!r}, sign_in=signed_in)
 def on_screen():
     print("on screen; sqlalchemy loaded:", "sqlalchemy" in sys.modules, "areas:", window.nav.count(), flush=True)
 window.on_screen.connect(on_screen)

@@ -9,8 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox
 
 from app import __version__
+from app.security.signin import sign_in_with_recovery_key
 from app.services.facility import get_facility
-from app.storage.database import open_database, sqlite_url
+from app.storage.database import sqlite_url
+from tests.gui.conftest import type_administrator
+from tests.support import reopen
 from ui.first_run import FirstRunDialog
 from ui.main_window import AREAS, MainWindow
 
@@ -70,17 +73,35 @@ def test_about_names_the_version(window: MainWindow, monkeypatch) -> None:
     assert __version__ in shown["text"]
 
 
-def test_first_run_creates_the_facility_database(qtbot, tmp_path: Path) -> None:
+def test_first_run_creates_the_facility_database_and_its_administrator(qtbot, tmp_path: Path,
+                                                                      recovery_keys) -> None:
     target = tmp_path / "facility.sqlite3"
     dialog = FirstRunDialog(target)
     qtbot.addWidget(dialog)
     qtbot.keyClicks(dialog.name, "Harbor Radiation Oncology")
     dialog.oncologists.setValue(2)
+    type_administrator(qtbot, dialog)
     dialog.create_button.click()
     assert dialog.chosen_url == sqlite_url(target)
-    db = open_database(sqlite_url(target))
-    assert get_facility(db).name == "Harbor Radiation Oncology"
-    db.dispose()
+    assert dialog.db is not None and dialog.db.actor.name == "dana" and dialog.db.actor.role == "admin"
+    assert get_facility(dialog.db).name == "Harbor Radiation Oncology"
+    dialog.db.dispose()
+    assert len(recovery_keys) == 1  # shown once, before the window opens
+    reopen(target, "dana", "dana's password 1").dispose()
+    sign_in_with_recovery_key(sqlite_url(target), recovery_keys[0]).dispose()
+
+
+def test_first_run_refuses_a_short_password_and_creates_nothing(qtbot, tmp_path: Path, monkeypatch) -> None:
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    target = tmp_path / "facility.sqlite3"
+    dialog = FirstRunDialog(target)
+    qtbot.addWidget(dialog)
+    qtbot.keyClicks(dialog.name, "Harbor Radiation Oncology")
+    type_administrator(qtbot, dialog, password="short")
+    dialog.create_button.click()
+    assert warnings == ["A password needs at least 12 characters."]
+    assert not target.exists() and dialog.chosen_url is None
 
 
 def test_first_run_without_a_name_says_so_and_creates_nothing(qtbot, tmp_path: Path, monkeypatch) -> None:
@@ -94,7 +115,7 @@ def test_first_run_without_a_name_says_so_and_creates_nothing(qtbot, tmp_path: P
     assert not target.exists() and dialog.chosen_url is None
 
 
-def test_first_run_demo_builds_in_the_background(qtbot, tmp_path: Path, monkeypatch) -> None:
+def test_first_run_demo_builds_in_the_background(qtbot, tmp_path: Path, monkeypatch, recovery_keys) -> None:
     import app.demo.generator as generator
 
     original = generator.generate_demo
@@ -103,10 +124,13 @@ def test_first_run_demo_builds_in_the_background(qtbot, tmp_path: Path, monkeypa
                                                                                as_of=options.as_of)))
     dialog = FirstRunDialog(tmp_path / "facility.sqlite3")
     qtbot.addWidget(dialog)
+    type_administrator(qtbot, dialog)
     dialog.demo_button.click()
     assert not dialog.progress.isHidden() or dialog.chosen_url
     qtbot.waitUntil(lambda: dialog.chosen_url is not None, timeout=20000)
-    assert dialog.chosen_url.endswith("demo-facility.sqlite3")
+    assert dialog.chosen_url.endswith("demo-facility.sqlite3") and dialog.db.actor.name == "dana"
+    dialog.db.dispose()
+    assert recovery_keys
 
 
 def test_a_screen_that_fails_to_open_says_so_and_is_retried(qtbot, window: MainWindow, monkeypatch, caplog) -> None:

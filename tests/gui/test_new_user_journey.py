@@ -14,8 +14,9 @@ from app.services.cases import get_case
 from app.services.facility import get_facility
 from app.services.findings import run_check
 from app.services.meetings import list_attendance
-from app.storage.database import open_database, sqlite_url
+from app.storage.database import sqlite_url
 from app.storage.models import AuditEntry
+from tests.gui.conftest import type_administrator
 from tests.gui.test_coordinator_screens import fill, submit
 from ui.case_form import CaseForm
 from ui.first_run import FirstRunDialog
@@ -23,15 +24,16 @@ from ui.main_window import MainWindow
 from ui.workers import pool
 
 
-def test_new_user_sets_up_everything_in_the_gui(qtbot, tmp_path: Path, monkeypatch) -> None:
+def test_new_user_sets_up_everything_in_the_gui(qtbot, tmp_path: Path, monkeypatch, recovery_keys) -> None:
     target = tmp_path / "facility.sqlite3"
     first_run = FirstRunDialog(target)
     qtbot.addWidget(first_run)
     qtbot.keyClicks(first_run.name, "Harbor Radiation Oncology")
     first_run.oncologists.setValue(2)
     first_run.joined.setDate(QDate(2024, 1, 1))
+    type_administrator(qtbot, first_run)
     first_run.create_button.click()
-    db = open_database(first_run.chosen_url)
+    db = first_run.db
     facility = get_facility(db)
     assert facility is not None and facility.name == "Harbor Radiation Oncology"
     assert facility.radiation_oncologists == 2 and facility.joined_on == dt.date(2024, 1, 1)

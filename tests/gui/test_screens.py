@@ -131,10 +131,10 @@ def test_audit_log_page_filters_and_exports(qtbot, window: MainWindow, tmp_path:
 
 
 def test_screenshot_command_saves_every_screen(tmp_path: Path, demo_file: Path) -> None:
-    from app.cli import main
+    from tests.support import cli
     from ui.main_window import AREAS
 
-    assert main(["screenshot", "--db", str(demo_file), "--out", str(tmp_path / "shots"), "--as-of", "2025-06-30"]) == 0
+    assert cli(["screenshot", "--db", str(demo_file), "--out", str(tmp_path / "shots"), "--as-of", "2025-06-30"]) == 0
     assert len(list((tmp_path / "shots").glob("*.png"))) == len(AREAS)
 
 

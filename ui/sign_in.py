@@ -1,0 +1,321 @@
+"""Signing in from the window: the sign-in dialog, the first administrator of an earlier version's
+database, the recovery key shown once, and changing a password.
+
+The dialogs call ``app.security.signin`` themselves (a sign-in takes a fraction of a second of
+Argon2id, shown with a busy cursor) and keep the wrong-password message as the service words
+it, which never says whether the user exists.
+"""
+
+from __future__ import annotations
+
+import getpass
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.security.passwords import PasswordRejected, check_new_password
+from app.security.policy import security_policy
+from app.security.roles import ROLE_NAMES
+from app.security.signin import (
+    SignInFailed,
+    check_user_name,
+    needs_administrator,
+    sign_in,
+    sign_in_with_recovery_key,
+    upgrade_database,
+)
+from app.storage.database import Database
+from app.storage.errors import DatabaseError
+
+LAST_USER_KEY = "sign_in/last_user"
+
+
+class SignInCancelled(Exception):
+    """The person closed the sign-in dialog: the window ends quietly."""
+
+
+def default_user() -> str:
+    remembered = QSettings().value(LAST_USER_KEY)
+    if remembered:
+        return str(remembered)
+    try:
+        return getpass.getuser().lower()
+    except Exception:  # no login name
+        return ""
+
+
+def remember_user(name: str) -> None:
+    QSettings().setValue(LAST_USER_KEY, name)
+
+
+class _Busy:
+    """A wait cursor while Argon2id runs."""
+
+    def __enter__(self) -> None:
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+
+    def __exit__(self, *exc: object) -> None:
+        QApplication.restoreOverrideCursor()
+
+
+def _error_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #b22222;")
+    label.hide()
+    return label
+
+
+def password_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setMinimumWidth(260)
+    return field
+
+
+class SignInDialog(QDialog):
+    """The user name and password (or the recovery key) for ``url``; ``db`` once accepted."""
+
+    def __init__(self, url: str, name: str, user: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.url = url
+        self.db: Database | None = None
+        self.setWindowTitle("Sign in — MROQC Facility Desk")
+        heading = QLabel(f"<h3>Sign in</h3><p>to {name}</p>")
+        heading.setWordWrap(True)
+        self.user = QLineEdit(user or default_user())
+        self.user.setObjectName("user")
+        self.password = password_field()
+        self.password.setObjectName("password")
+        self.recovery = QLineEdit()
+        self.recovery.setPlaceholderText("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX")
+        self.recovery.hide()
+        self.recovery_label = QLabel("&Recovery key")
+        self.recovery_label.setBuddy(self.recovery)
+        self.recovery_label.hide()
+        self.error = _error_label()
+        form = QFormLayout()
+        form.addRow("&User name", self.user)
+        form.addRow("&Password", self.password)
+        form.addRow(self.recovery_label, self.recovery)
+        self.use_recovery = QPushButton("Every password lost? Use the recovery key…")
+        self.use_recovery.setFlat(True)
+        self.use_recovery.clicked.connect(self.show_recovery)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        buttons.accepted.connect(self.try_sign_in)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.use_recovery, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(buttons)
+        (self.password if self.user.text() else self.user).setFocus()
+
+    def show_recovery(self) -> None:
+        for widget in (self.recovery, self.recovery_label):
+            widget.show()
+        for widget in (self.user, self.password):
+            widget.setEnabled(False)
+        self.use_recovery.hide()
+        self.recovery.setFocus()
+
+    def try_sign_in(self) -> None:
+        try:
+            with _Busy():
+                if self.recovery.isVisible():
+                    self.db = sign_in_with_recovery_key(self.url, self.recovery.text())
+                else:
+                    self.db = sign_in(self.url, self.user.text(), self.password.text())
+        except SignInFailed as exc:
+            self.error.setText(str(exc).removeprefix("sign-in failed: ").capitalize() + ".")
+            self.error.show()
+            self.password.clear()
+            (self.recovery if self.recovery.isVisible() else self.password).setFocus()
+            return
+        if not self.recovery.isVisible():
+            remember_user(self.db.actor.name)
+        self.accept()
+
+
+class NewPasswordFields:
+    """A new password typed twice, checked against the policy as it is typed."""
+
+    def __init__(self, form: QFormLayout, label: str = "&Password") -> None:
+        minimum = security_policy().min_password_length
+        self.first = password_field()
+        self.first.setObjectName("new_password")
+        self.first.setPlaceholderText(f"at least {minimum} characters")
+        self.second = password_field()
+        self.second.setObjectName("new_password_again")
+        form.addRow(label, self.first)
+        form.addRow("Type it &again", self.second)
+
+    def value(self, name: str = "", old: str | None = None) -> str:
+        """The new password, or ``PasswordRejected`` saying what is wrong with it."""
+        if self.first.text() != self.second.text():
+            raise PasswordRejected("the two passwords typed differ")
+        check_new_password(self.first.text(), name=name, old=old)
+        return self.first.text()
+
+
+class RecoveryKeyDialog(QDialog):
+    """The recovery key, shown once: the person must say they have kept it before going on."""
+
+    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Your recovery key")
+        text = QLabel("<h3>Write down the recovery key</h3><p>It opens this database if every password is "
+                      "lost. Keep it on paper, away from this computer (a locked drawer, the facility's "
+                      "safe). <b>It is not shown again.</b></p>")
+        text.setWordWrap(True)
+        self.key = QLabel(recovery_key)
+        self.key.setObjectName("recovery_key")
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        self.key.setFont(font)
+        self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        copy = QPushButton("&Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(recovery_key))
+        self.kept = QCheckBox("I have written the recovery key down and put it somewhere safe")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Continue")
+        self.ok.setEnabled(False)
+        self.kept.toggled.connect(self.ok.setEnabled)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.key)
+        layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.kept)
+        layout.addWidget(buttons)
+
+    def reject(self) -> None:  # Esc does not skip it
+        if self.kept.isChecked():
+            self.accept()
+
+
+class AdministratorDialog(QDialog):
+    """An earlier version's database (or an empty server database) gets its first administrator;
+    a SQLite file is then encrypted. ``db`` and ``recovery_key`` once accepted."""
+
+    def __init__(self, url: str, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.url = url
+        self.db: Database | None = None
+        self.recovery_key = ""
+        self.setWindowTitle("Create the administrator — MROQC Facility Desk")
+        text = QLabel(f"<h3>This database needs its administrator</h3><p>{name} was made by an earlier "
+                      "version of MROQC Facility Desk, which had no users. Create the first user, an "
+                      "administrator, who can then add everyone else. The file is then encrypted: only "
+                      "passwords (or the recovery key) open it, and no unencrypted copy is kept.</p>")
+        text.setWordWrap(True)
+        form = QFormLayout()
+        self.user = QLineEdit(default_user())
+        self.user.setObjectName("user")
+        form.addRow("&User name", self.user)
+        self.password = NewPasswordFields(form)
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create and encrypt")
+        buttons.accepted.connect(self.create)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def create(self) -> None:
+        try:
+            name = check_user_name(self.user.text())
+            password = self.password.value(name)
+            with _Busy():
+                self.db, self.recovery_key = upgrade_database(self.url, name, password)
+        except (ValueError, DatabaseError) as exc:
+            self.error.setText(str(exc)[0].upper() + str(exc)[1:])
+            self.error.show()
+            return
+        remember_user(name)
+        RecoveryKeyDialog(self.recovery_key, self).exec()
+        self.accept()
+
+
+class ChangePasswordDialog(QDialog):
+    """The signed-in user's own password; ``forced`` when an administrator set the current one."""
+
+    def __init__(self, db: Database, forced: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from app.services.users import change_own_password
+
+        self._change = change_own_password
+        self.db = db
+        self.setWindowTitle("Change my password")
+        assert db.actor is not None
+        why = ("<p>Your password was set by an administrator. Choose your own before you go on.</p>"
+               if forced else "")
+        text = QLabel(f"<h3>Change the password of {db.actor.name}</h3>{why}")
+        text.setWordWrap(True)
+        form = QFormLayout()
+        self.old = password_field()
+        self.old.setObjectName("old_password")
+        form.addRow("&Current password", self.old)
+        self.new = NewPasswordFields(form, "&New password")
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Change password")
+        buttons.accepted.connect(self.change)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+    def change(self) -> None:
+        assert self.db.actor is not None
+        try:
+            new = self.new.value(self.db.actor.name, self.old.text())
+            with _Busy():
+                self._change(self.db, self.old.text(), new)
+        except (ValueError, SignInFailed) as exc:
+            self.error.setText(str(exc).removeprefix("sign-in failed: ").capitalize() + ".")
+            self.error.show()
+            return
+        self.accept()
+
+
+def ask_sign_in(parent: QWidget | None, url: str, name: str, user: str | None = None) -> Database:
+    """Sign in to ``url`` through the dialogs (creating the first administrator of an earlier
+    version's database first); raises ``SignInCancelled`` when the person closes them."""
+    if needs_administrator(url):
+        first = AdministratorDialog(url, name, parent)
+        if not first.exec() or first.db is None:
+            raise SignInCancelled()
+        return first.db
+    dialog = SignInDialog(url, name, user, parent)
+    if not dialog.exec() or dialog.db is None:
+        raise SignInCancelled()
+    return dialog.db
+
+
+def signed_in_as(db: Database) -> str:
+    """"Signed in as dana (coordinator (CDA))" for the status bar."""
+    if db.actor is None:
+        return ""
+    return f"Signed in as {db.actor.name} ({ROLE_NAMES.get(db.actor.role, db.actor.role)})"
