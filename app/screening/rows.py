@@ -92,7 +92,7 @@ def choose_formats(table: RawTable, columns: dict[str, str], given: str | None
         return {}, [Problem(table.header_row, columns[present[-1]], str(exc))]
     if joint is None:
         return {}, []
-    if all(all(dates.parse(t, joint.format) for t in texts[f]) for f in present):
+    if all(dates.parse(t, joint.format) for t in {t for f in present for t in texts[f]}):
         return {f: joint for f in present if texts[f]}, []
     formats: dict[str, dates.DateFormat] = {}
     problems: list[Problem] = []
@@ -138,16 +138,31 @@ class _Reader:
         self.index = {f: parsed.table.column(h) for f, h in parsed.columns.items()}
         self.payers = PayerMap(parsed.mapping.payer_values)
         self.problems = parsed.problems
+        self.code_cache: dict[tuple[str, str], tuple[list[str], list[str], list[str]]] = {}
+        self.date_cache: dict[str, dict[str, dt.date | None | str]] = {f: {} for f in DATE_FIELDS}
+        self.decisions: dict[tuple[tuple[str, ...], ...], Decision] = {}
 
     def problem(self, row: int, field_name: str, message: str) -> None:
         self.problems.append(Problem(row, self.columns.get(field_name, field_name), message))
 
     def codes(self, number: int, cell: Cell, field_name: str) -> tuple[list[str], list[str]]:
-        """(ICD-10-CM codes, unknown codes) of one cell; unknown ones are problems under "reject"."""
+        """(ICD-10-CM codes, unknown codes) of one cell; unknown ones are problems under "reject".
+        Remembered per cell text: a 50,000-row list repeats a few hundred diagnosis cells."""
         text = text_of(cell)
+        key = (field_name, text)
+        found = self.code_cache.get(key)
+        if found is None:
+            found = self.code_cache[key] = self._codes(text, field_name)
+        known, unknown, refused = found
+        for token in refused:
+            self.problem(number, field_name, f"'{token}' is neither an ICD-10-CM code nor in [codes] "
+                                             "(or set unknown_codes = \"not_eligible\")")
+        return known, unknown
+
+    def _codes(self, text: str, field_name: str) -> tuple[list[str], list[str], list[str]]:
         if field_name == "primary_diagnosis" and text.lower() in PRIMARY_WORDS:
-            return [text], []
-        known, unknown = [], []
+            return [text], [], []
+        known, unknown, refused = [], [], []
         for token in split_codes(text):
             found = resolve(token, self.mapping.codes)
             if found.icd is not None:
@@ -155,11 +170,25 @@ class _Reader:
             elif field_name == "primary_diagnosis" and token.lower() in PRIMARY_WORDS:
                 known.append(token)
             elif self.mapping.unknown_codes == "reject":
-                self.problem(number, field_name, f"'{token}' is neither an ICD-10-CM code nor in [codes] "
-                                                 "(or set unknown_codes = \"not_eligible\")")
+                refused.append(token)
             else:
                 unknown.append(token)
-        return known, unknown
+        return known, unknown, refused
+
+    def date(self, cell: Cell, field_name: str) -> dt.date | None | str:
+        if not isinstance(cell, str):
+            return _date(cell, self.parsed.formats.get(field_name))
+        cache = self.date_cache[field_name]
+        if cell not in cache:
+            cache[cell] = _date(cell, self.parsed.formats.get(field_name))
+        return cache[cell]
+
+    def decide(self, codes: list[str], primary: list[str], unknown: list[str]) -> Decision:
+        key = (tuple(codes), tuple(primary), tuple(unknown))
+        decision = self.decisions.get(key)
+        if decision is None:
+            decision = self.decisions[key] = decide(codes, primary, unknown)
+        return decision
 
     def read(self, number: int, row: list[Cell]) -> ScreenRow | None:
         before = len(self.problems)
@@ -169,14 +198,14 @@ class _Reader:
             mrn = mrn.lstrip("0") or ("0" if mrn else "")
         if not mrn:
             self.problem(number, "mrn", "no MRN")
-        eligible = _date(row[index["eligible_on"]], formats.get("eligible_on"))
+        eligible = self.date(row[index["eligible_on"]], "eligible_on")
         if eligible is None:
             self.problem(number, "eligible_on", "no eligible date")
         elif eligible == "":
             fmt = formats.get("eligible_on")
             self.problem(number, "eligible_on", f"'{text_of(row[index['eligible_on']])}' is not a date"
                          + (f" in {fmt.words}" if fmt else ""))
-        birth = _date(row[index["birth_date"]], formats.get("birth_date")) if "birth_date" in index else None
+        birth = self.date(row[index["birth_date"]], "birth_date") if "birth_date" in index else None
         if birth == "":
             fmt = formats.get("birth_date")
             self.problem(number, "birth_date", "not a date" + (f" in {fmt.words}" if fmt else ""))
@@ -192,7 +221,7 @@ class _Reader:
         if payer_text:
             self.parsed.payer_texts[payer_text] += 1
         payer = self.payers.code(payer_text)
-        return ScreenRow(row=number, mrn=mrn, eligible_on=eligible, decision=decide(codes, primary, unknown),
+        return ScreenRow(row=number, mrn=mrn, eligible_on=eligible, decision=self.decide(codes, primary, unknown),
                          name=_name(row, index), birth_date=birth if isinstance(birth, dt.date) else None,
                          payer=payer, unmapped_payer=payer_text if payer_text and payer is None else None)
 
