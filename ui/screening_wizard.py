@@ -74,7 +74,7 @@ from app.screening.payers import PayerMap
 from app.screening.plan import Plan
 from app.screening.profiles import list_profiles, profile_for, save_profile
 from app.screening.reading import RawTable, read_table, text_of
-from app.screening.rows import ParsedList, parse
+from app.screening.rows import ParsedList, choose_columns, choose_formats, evidence_text, parse
 from app.screening.service import ImportReceipt, import_list, preview, undo_import
 from app.storage.database import Database
 from ui.workers import run_in_background
@@ -254,6 +254,7 @@ class MappingPage(QWizardPage):
         self.payers = QTableWidget(0, 3)
         self.payers.setHorizontalHeaderLabels(["In the file", "Rows", "Payer"])
         self.payers.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.payers.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.profile_name = QLineEdit()
         self.profile_name.setPlaceholderText("e.g. ARIA weekly consults")
         save = QPushButton("Save as &profile")
@@ -331,13 +332,10 @@ class MappingPage(QWizardPage):
         if self._filling or self.w.table is None:
             return
         self.fill_payers()
-        from app.screening.rows import choose_formats
-
         columns = {name: box.currentData() for name, box in self.fields.items() if box.currentData()}
         formats, problems = choose_formats(self.w.table, columns, self.date_format.currentData())
         self.evidence.setText("; ".join(str(p).split(": ", 1)[1] for p in problems) if problems else
-                              "; ".join(f"{columns[f]}: {fmt.evidence}" for f, fmt in formats.items()) or
-                              "no dates as text (spreadsheet dates need no format)")
+                              evidence_text(columns, formats) or "no dates as text (spreadsheet dates need no format)")
         self.completeChanged.emit()
 
     def fill_payers(self) -> None:
@@ -424,6 +422,8 @@ class PreviewPage(QWizardPage):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(False)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 60), (1, 100), (2, 120), (3, 110), (5, 90), (6, 150)):
+            self.table.setColumnWidth(column, width)
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
         layout.addWidget(self.evidence)
@@ -604,8 +604,6 @@ class ScreeningWizard(QWizard):
 
     def columns(self) -> dict[str, str]:
         """The columns the drop-downs start from: the mapping's over the detected ones."""
-        from app.screening.rows import choose_columns
-
         assert self.table is not None
         return choose_columns(self.table, self.mapping)[0]
 

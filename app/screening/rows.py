@@ -50,8 +50,14 @@ class ParsedList:
 
     @property
     def date_evidence(self) -> str:
-        """The date formats and why, in one sentence per column."""
-        return "; ".join(f"{self.columns[f]}: {fmt.evidence}" for f, fmt in self.formats.items())
+        return evidence_text(self.columns, self.formats)
+
+
+def evidence_text(columns: dict[str, str], formats: dict[str, dates.DateFormat]) -> str:
+    """The date formats and why: once for columns read together, else one sentence per column."""
+    if len(set(formats.values())) == 1 and len(formats) > 1:
+        return f"{' and '.join(columns[f] for f in formats)}: {next(iter(formats.values())).evidence}"
+    return "; ".join(f"{columns[f]}: {fmt.evidence}" for f, fmt in formats.items())
 
 
 def choose_columns(table: RawTable, mapping: Mapping) -> tuple[dict[str, str], list[Problem]]:

@@ -100,7 +100,7 @@ def test_date_format_evidence() -> None:
     assert found.format == "%m/%d/%Y"
     assert found.evidence == "all 3 dates fit MM/DD/YYYY; 1 fits DD/MM/YYYY"
     parsed = read_list(SAMPLES / "aria_consults.csv")
-    assert parsed.date_evidence.startswith("DOB: all 26 dates fit MM/DD/YYYY; only ")
+    assert parsed.date_evidence == "DOB and Consult Date: all 26 dates fit MM/DD/YYYY; only 16 fit DD/MM/YYYY"
     assert dates.detect([], "%d.%m.%Y").evidence == "date format DD.MM.YYYY from the mapping"
 
 
