@@ -181,3 +181,9 @@ def test_mapping_keys_are_checked(tmp_path: Path) -> None:
     again = tmp_path / "again.toml"
     again.write_text(to_toml(mapping), encoding="utf-8")
     assert load_mapping(again) == mapping
+
+
+def test_the_documented_header_list_is_the_one_in_the_code() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "screen-import.md").read_text(encoding="utf-8")
+    for field_name, names in columns.KNOWN_HEADERS.items():
+        assert f"| `{field_name}` | {', '.join(names)} |" in doc
