@@ -95,7 +95,12 @@ class Plan:
                 f"{c['not_eligible']:,} not eligible.")
 
     def same_writes(self, other: Plan) -> bool:
-        return self.new_cases == other.new_cases and self.updates == other.updates
+        """Whether both plans write the same (new case IDs aside: another new case elsewhere in
+        the register moves the next free number without changing what this list means)."""
+        def unnumbered(plan: Plan) -> list[dict[str, Any]]:
+            return [{k: v for k, v in c.items() if k != "case_id"} for c in plan.new_cases]
+
+        return unnumbered(self) == unnumbered(other) and self.updates == other.updates
 
 
 def same_name(a: str | None, b: str | None) -> bool:

@@ -155,3 +155,12 @@ def test_a_user_who_may_not_import_is_told_so(qtbot, db: Database, role: str) ->
     to_preview(qtbot, w)
     assert w.preview_page.counts.text().startswith("The list could not be previewed: not allowed:")
     assert not w.preview_page.isComplete()
+
+
+def test_open_screening_wizard_shows_it_modally(qtbot, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import screening_wizard
+
+    shown: list[ScreeningWizard] = []
+    monkeypatch.setattr(ScreeningWizard, "exec", lambda self: shown.append(self) or 0)
+    assert screening_wizard.open_screening_wizard(None, db, on_imported=lambda receipt: None) is None
+    assert len(shown) == 1 and shown[0].windowTitle() == "Import an eligible-patient list"

@@ -156,6 +156,13 @@ def test_preview_writes_nothing_and_a_changed_register_is_noticed(db: Database) 
     assert len(cases(db)) == 1
 
 
+def test_an_unrelated_new_case_only_moves_the_new_numbers(db: Database) -> None:
+    shown = preview(db, ARIA, ARIA_MAPPING)
+    save_case(db, CaseRecord("MRQ-0000001", "lung", dt.date(2024, 1, 5), mrn="Z999999"))
+    receipt = import_list(db, shown.parsed, expected=shown.plan)
+    assert receipt.new_ids[0] == "MRQ-0000002" and len(cases(db)) == 9
+
+
 def test_undo_removes_new_cases_and_restores_updated_ones(db: Database) -> None:
     run(db, ARIA)
     before = {k: (c.eligible_on, c.payer, c.birth_date) for k, c in cases(db).items()}
