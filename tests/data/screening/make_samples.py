@@ -230,11 +230,16 @@ def epic(path: Path) -> None:
 
 
 def _fix_zip_times(path: Path) -> None:
-    """Give every member of the workbook one fixed time, so the script always writes the same bytes."""
+    """Give every member of the workbook (and its "modified" property, which openpyxl sets on
+    saving) one fixed time, so the script always writes the same bytes."""
+    import re
     import zipfile
 
     with zipfile.ZipFile(path) as source:
         members = [(info.filename, source.read(info)) for info in source.infolist()]
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    members = [(name, re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp, data)
+                if name == "docProps/core.xml" else data) for name, data in members]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in members:
             target.writestr(zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6]), data,
