@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
         p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("screen-import", help="import an eligible-patient list from the EHR (.csv, .xlsx, Synthea folder)")
+    _add_db(p)
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--mapping", metavar="MAP.toml", help="which column holds what (default: found by the headers)")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; change nothing")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("export", help="write a submission file or the self-audit PDF")
     p.add_argument("kind", choices=EXPORT_KINDS, metavar="KIND", help=", ".join(EXPORT_KINDS))
     _add_db(p)
@@ -263,6 +270,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         db.dispose()
     print(result)
     return EXIT_OK
+
+
+def cmd_screen_import(args: argparse.Namespace) -> int:
+    from app.screening.command import run
+
+    db = _open(args)
+    try:
+        return run(db, args.file, args.mapping, dry_run=args.dry_run, as_json=args.json)
+    finally:
+        db.dispose()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -429,6 +446,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "init": cmd_init,
     "demo": cmd_demo,
     "import": cmd_import,
+    "screen-import": cmd_screen_import,
     "export": cmd_export,
     "backup": cmd_backup,
     "restore": cmd_restore,

@@ -40,6 +40,7 @@ class Policy:
     min_cases: int
     participation_lookback_days: int
     counted_projects: tuple[str, ...]
+    same_case_days: int
     cases_per_fte: int
     non_bcbsm_share: Decimal
     data_history_min_years: int
@@ -68,6 +69,7 @@ KEYS: dict[str, str] = {
     "participation.min_cases": "int",
     "participation.lookback_days": "int",
     "participation.counted_projects": "projects",
+    "screening.same_case_days": "positive_int",
     "programs.cases_per_fte": "positive_int",
     "programs.non_bcbsm_share": "share",
     "programs.data_history_min_years": "int",
@@ -161,6 +163,7 @@ def parse_policy(data: dict[str, Any], source: str) -> Policy:
         min_cases=v["participation.min_cases"],
         participation_lookback_days=v["participation.lookback_days"],
         counted_projects=v["participation.counted_projects"],
+        same_case_days=v["screening.same_case_days"],
         cases_per_fte=v["programs.cases_per_fte"],
         non_bcbsm_share=v["programs.non_bcbsm_share"],
         data_history_min_years=v["programs.data_history_min_years"],
