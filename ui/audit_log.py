@@ -20,11 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.tabular import Sheet, write_table
 from app.services import audit_log
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.enrollment import DateFilter, to_qdate
+from ui.workers import run_in_background
 
 PAGE = 1000
 
@@ -60,8 +60,12 @@ class AuditLogPage(QWidget):
         top.addWidget(QLabel("<h2>Audit log</h2>"))
         top.addStretch(1)
         top.addWidget(self.count)
+        self.integrity = QLabel("Checking that no entry was changed…")
+        self.integrity.setObjectName("audit_integrity")
+        self.integrity.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.integrity)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         self.load_choices()
@@ -71,6 +75,26 @@ class AuditLogPage(QWidget):
         self.export_button.clicked.connect(self.export)
         self.as_of.changed.connect(self._as_of_changed)
         self.refresh()
+        self.check_integrity()
+
+    def check_integrity(self) -> None:
+        """Walk the hash chain in the background: every entry linked to the one before it."""
+        from app.services.audit_log import chain_status
+
+        run_in_background(lambda: chain_status(self.db), self._integrity_known, self._integrity_unknown, owner=self)
+
+    def _integrity_known(self, report) -> None:  # type: ignore[no-untyped-def]
+        if report.intact:
+            self.integrity.setText(f"✓ The audit log is intact: each of its {report.entries:,} entries is linked to "
+                                   "the one before it, so none was changed or removed.")
+            self.integrity.setStyleSheet("color: #2e7d32;")
+        else:
+            self.integrity.setText(f"⚠ The audit log was altered outside the app: {report.problem}. Entries from "
+                                   "there on cannot be trusted; tell your administrator (mroqc-desk verify).")
+            self.integrity.setStyleSheet("color: #b22222; font-weight: bold;")
+
+    def _integrity_unknown(self, exc: Exception) -> None:
+        self.integrity.setText(f"The audit log could not be checked: {exc}")
 
     def _as_of_changed(self, day: dt.date) -> None:
         self.date_from.follow(to_qdate(day).addMonths(-1))
@@ -128,12 +152,8 @@ class AuditLogPage(QWidget):
             self.export_to(Path(name))
 
     def export_to(self, out: Path) -> int:
-        query = self.query()
-        total = audit_log.count_entries(self.db, query)
-        rows = ([e["at"], e["user"], e["action"], e["table_name"], e["record_key"], audit_log.describe_change(e)]
-                for offset in range(0, total, 5000) for e in audit_log.fetch_entries(self.db, query, offset, 5000))
         try:
-            return write_table(out, [Sheet("audit log", ["when_utc", "who", "change", "table", "record", "before_after"], rows)])
+            return audit_log.export_entries(self.db, self.query(), out)
         except ValueError as exc:
             QMessageBox.warning(self, "Audit log not exported", str(exc))
             return 0

@@ -127,13 +127,18 @@ class EnrollmentPage(QWidget):
         self.delete_button = QPushButton("&Delete…")
         self.undo_button = QPushButton("&Undo last change")
         self.undo_button.setEnabled(False)
+        self.screen_button = QPushButton("Import &eligible patients…")
+        self.screen_button.setToolTip("A screening list from the EHR, the planning system or the tumour registry "
+                                      "(CSV or Excel): its patients become pending cases")
         self.may_edit = gate(db, Permission.CASES, self.new_button, self.edit_button, self.status_button,
                              self.delete_button, self.undo_button)
+        gate(db, Permission.IMPORT, self.screen_button)
         self.last_change: list[Change] = []
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addStretch(1)
-        for button in (self.new_button, self.edit_button, self.status_button, self.delete_button, self.undo_button):
+        for button in (self.new_button, self.screen_button, self.edit_button, self.status_button, self.delete_button,
+                       self.undo_button):
             top.addWidget(button)
         top.addWidget(self.count_label)
         layout = QVBoxLayout(self)
@@ -155,6 +160,7 @@ class EnrollmentPage(QWidget):
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_last)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self.edit_case)
         self.new_button.clicked.connect(self.new_case)
+        self.screen_button.clicked.connect(self.import_eligible)
         self.edit_button.clicked.connect(self.edit_case)
         self.status_button.clicked.connect(self.bulk_status)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -196,6 +202,13 @@ class EnrollmentPage(QWidget):
         self.undo_button.setEnabled(bool(changes))
         self.undo_button.setToolTip(changes[0].description if changes else "")
         self.model.refresh()
+
+    def import_eligible(self) -> None:
+        """The screening-list wizard (``ui.screening_wizard``); the register shows what it added."""
+        from ui.screening_wizard import open_screening_wizard
+
+        if self.screen_button.isEnabled():
+            open_screening_wizard(self, self.db, on_imported=lambda _receipt: self.model.refresh())
 
     def open_form(self, record=None):  # type: ignore[no-untyped-def]
         from ui.case_form import CaseForm

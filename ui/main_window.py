@@ -408,6 +408,7 @@ class MainWindow(QMainWindow):
         if name == "Settings":
             page = module.SettingsPage(self.db)
             page.data_changed.connect(self.reload_after_import)
+            page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
             return page
         return ComingPage(name, self._descriptions[name])
 
@@ -455,6 +456,9 @@ class MainWindow(QMainWindow):
         open_action.triggered.connect(self.open_database)
         file_menu.addAction(open_action)
         file_menu.addSeparator()
+        eligible = QAction("Import &eligible patients from the EHR…", self)
+        eligible.triggered.connect(self.import_eligible)
+        file_menu.addAction(eligible)
         for text, button in (("&Import a facility workbook…", "import_button"),
                              ("&Export the facility workbook…", "export_button"),
                              ("&Back up this database…", "backup_button")):
@@ -488,6 +492,14 @@ class MainWindow(QMainWindow):
         about = QAction("&About MROQC Facility Desk", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def import_eligible(self) -> None:
+        if self.db is None:
+            return
+        self.show_area("Enrollment")
+        page = self.built("Enrollment")
+        if page is not None:
+            page.import_eligible()  # type: ignore[attr-defined]
 
     def data_action(self, button: str) -> None:
         """File-menu shortcuts to Settings → Data, where import, export and backup live with their

@@ -10,8 +10,9 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 
-def render_pages(path: Path, scale: float = 1.2) -> list[QImage]:
-    document = pdfium.PdfDocument(str(path))
+def render_pages(source: Path | bytes, scale: float = 1.2) -> list[QImage]:
+    """Every page as an image, from a file or from the PDF's bytes in memory."""
+    document = pdfium.PdfDocument(source if isinstance(source, bytes) else str(source))
     images = []
     try:
         for page in document:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import shutil
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,7 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.service import export_kind
+from app.exports.kinds import KIND_INFO
+from app.exports.service import export_kind, preview_audit_pdf, save_preview
 from app.security.roles import Permission
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
@@ -33,14 +31,9 @@ from ui.permissions import gate
 from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
-KINDS = (
-    ("audit-pdf", "Self-audit PDF (signed by the champion and the administrative lead)", "PDF (*.pdf)"),
-    ("enrollment", "Enrollment file (one row per case)", "Excel (*.xlsx);;CSV (*.csv)"),
-    ("dosimetry", "Dosimetry submissions", "Excel (*.xlsx);;CSV (*.csv)"),
-    ("attendance", "Meeting attendance with verdicts", "Excel (*.xlsx);;CSV (*.csv)"),
-    ("mdcb-roster", "MDCB Activity Upload Roster", "Excel (*.xlsx);;CSV (*.csv)"),
-    ("ce-certificates", "ARRT/ASRT certificate-of-completion requests", "Excel (*.xlsx);;CSV (*.csv)"),
-)
+#: The reports this screen offers (the facility workbook lives in Settings → Data), the self-audit first.
+KINDS = tuple((info.name, info.title, info.files) for info in sorted(
+    (i for i in KIND_INFO if i.name != "workbook"), key=lambda i: i.name != "audit-pdf"))
 
 
 class ReportSettings(NamedTuple):
@@ -53,15 +46,11 @@ class ReportSettings(NamedTuple):
 
 
 class ReportsPage(QWidget):
-    """Choose a report, preview the self-audit, save either; previews live only as long as the window."""
+    """Choose a report, preview the self-audit, save either. A preview lives in memory only: an
+    identified one holds patient identifiers and must never be left in a temporary folder."""
 
     def __init__(self, db: Database, as_of: AsOf) -> None:
         super().__init__()
-        # One folder per page for its previews, removed when the window closes (``close_previews``) or,
-        # failing that, when the page is garbage-collected or the program exits: an identified preview
-        # holds patient identifiers and must not stay behind in the system's temporary folder.
-        self._preview_dir: tempfile.TemporaryDirectory[str] | None = None
-        self._preview_numbers = itertools.count(1)
         self.db = db
         self.as_of = as_of
         self.kind = QComboBox()
@@ -79,8 +68,9 @@ class ReportsPage(QWidget):
         self.progress.hide()
         self.status = QLabel()
         self.preview = PdfPreview()
-        self._preview_file: Path | None = None
+        self._preview_pdf: bytes | None = None
         self._preview_settings: ReportSettings | None = None
+        self._preview_generation = 0
         form = QFormLayout()
         form.addRow("&Report", self.kind)
         form.addRow("&Year", self.year)
@@ -126,60 +116,31 @@ class ReportsPage(QWidget):
         return export_kind(self.db, chosen.kind, out, year=chosen.year, as_of=chosen.as_of,
                            identified=chosen.identified)
 
-    def preview_folder(self) -> Path:
-        """The page's own temporary folder for previews, made on the first preview."""
-        if self._preview_dir is None:
-            self._preview_dir = tempfile.TemporaryDirectory(prefix="mroqc-preview-")
-        return Path(self._preview_dir.name)
-
     def make_preview(self) -> None:
-        folder = self.preview_folder()
-        directory = self._preview_dir
         chosen = self.settings()
-        target = folder / f"self-audit-{next(self._preview_numbers)}.pdf"
-
-        def gone() -> bool:
-            """True when the window closed (and the folder was removed) while the preview was built."""
-            return directory is not self._preview_dir
+        self._preview_generation += 1
+        generation = self._preview_generation
         self._busy(True, "Building the self-audit…")
 
-        def work() -> tuple[Path, list]:
-            try:
-                self._export(target, chosen)
-            except Exception:
-                target.unlink(missing_ok=True)  # a half-written preview is of no use and may hold identifiers
-                raise
-            if gone():  # leave nothing behind
-                shutil.rmtree(folder, ignore_errors=True)
-                return target, []
-            return target, render_pages(target)
+        def work() -> tuple[bytes, list]:
+            data, _pages = preview_audit_pdf(self.db, year=chosen.year, as_of=chosen.as_of, identified=chosen.identified)
+            return data, render_pages(data)
 
-        def done(result: tuple[Path, list]) -> None:
-            new_file, images = result
-            if gone():
-                self._busy(False)
+        def done(result: tuple[bytes, list]) -> None:
+            self._busy(False)
+            if generation != self._preview_generation:  # closed, or a newer preview was asked for
                 return
-            old = self._preview_file
-            self._preview_file, self._preview_settings = new_file, chosen
-            if old is not None and old != new_file:
-                old.unlink(missing_ok=True)  # only the preview on screen is kept
-            self.preview.show_images(images)
-            self._busy(False, f"Preview: {len(images)} page(s). Save it to keep it.")
+            self._preview_pdf, self._preview_settings = result[0], chosen
+            self.preview.show_images(result[1])
+            self._busy(False, f"Preview: {len(result[1])} page(s). Save it to keep it.")
 
-        def failed(exc: Exception) -> None:
-            if gone():  # the folder was removed on purpose: nothing to tell
-                self._busy(False)
-                return
-            self.failed(exc)
-
-        run_in_background(work, done, failed, owner=self)
+        run_in_background(work, done, self.failed, owner=self)
 
     def close_previews(self) -> None:
-        """Remove every preview file now; the main window calls this when it closes."""
-        self._preview_file = self._preview_settings = None
-        if self._preview_dir is not None:
-            self._preview_dir.cleanup()
-            self._preview_dir = None
+        """Forget the preview (the main window calls this when it closes or locks to another user)."""
+        self._preview_generation += 1
+        self._preview_pdf = self._preview_settings = None
+        self.preview.show_images([])
 
     def save(self) -> None:
         code = self.kind.currentData()
@@ -195,19 +156,25 @@ class ReportsPage(QWidget):
         what the settings on screen say it is."""
         self._busy(True, f"Writing {out.name}…")
         chosen = self.settings()
-        preview = self._preview_file
-        same_preview = (preview is not None and chosen.kind == "audit-pdf" and self._preview_settings == chosen
-                        and preview.exists())
+        preview = self._preview_pdf if chosen.kind == "audit-pdf" and self._preview_settings == chosen else None
         pages = self.preview.page_count
 
         def work() -> int:
-            if same_preview:
-                shutil.copyfile(preview, out)
+            if preview is not None:
+                save_preview(self.db, preview, out, identified=chosen.identified)
                 return pages
             return self._export(out, chosen)
 
-        run_in_background(work, lambda n: self._busy(False, f"Saved {out} ({n} {'pages' if out.suffix == '.pdf' else 'rows'})."),
-                          self.failed, owner=self)
+        def saved(count: int) -> None:
+            unit = "pages" if out.suffix == ".pdf" else "rows"
+            self._busy(False, f"Saved {out} ({count} {unit}).")
+            if chosen.identified:
+                QMessageBox.information(self, "Saved with patient identifiers",
+                                        f"{out} holds patient identifiers (MRN, name, birth date): protected health "
+                                        "information. Keep it in a secure place and delete it when it is no longer "
+                                        "needed.")
+
+        run_in_background(work, saved, self.failed, owner=self)
 
     def failed(self, exc: Exception) -> None:
         self._busy(False)

@@ -27,16 +27,20 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.rules.policy_file import available_years
+from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
 from app.storage.database import Database
 from ui.data_transfer import DataTransferPanel
 from ui.permissions import gate
+from ui.users import UsersPanel
 
 
 class SettingsPage(QWidget):
     #: After a workbook import committed: every screen's data may have changed.
     data_changed = Signal()
+    #: The facility's idle-lock minutes were saved: the window's idle timer follows.
+    lock_minutes_changed = Signal(int)
 
     def __init__(self, db: Database) -> None:
         super().__init__()
@@ -62,6 +66,11 @@ class SettingsPage(QWidget):
         self.policy_year.addItem("Automatic (the program year of the as-of date)", None)
         for year in available_years():
             self.policy_year.addItem(str(year), year)
+        self.lock_minutes = QSpinBox()
+        policy = security_policy()
+        self.lock_minutes.setRange(policy.idle_min_minutes, policy.idle_max_minutes)
+        self.lock_minutes.setSuffix(" minutes without input")
+        self.lock_minutes.setToolTip("The window locks itself and asks for the password again")
         self.save_button = QPushButton("Save facility details")
         gate(db, Permission.FACILITY, self.save_button)
         self.save_button.clicked.connect(self.save)
@@ -75,6 +84,7 @@ class SettingsPage(QWidget):
         form.addRow("Active &projects", self.projects)
         form.addRow("Enrollment period &starts", self.period_start)
         form.addRow("Program (&policy) year", self.policy_year)
+        form.addRow("&Lock the window after", self.lock_minutes)
         form.addRow("", self.save_button)
         box = QWidget()
         box.setLayout(form)
@@ -82,10 +92,13 @@ class SettingsPage(QWidget):
         self.data = DataTransferPanel(db)
         self.data.setMaximumWidth(720)
         self.data.data_changed.connect(self._data_changed)
+        self.users = UsersPanel(db)
+        self.users.setMaximumWidth(900)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(QLabel("<h2>Settings</h2>"))
         layout.addWidget(box)
+        layout.addWidget(self.users)
         layout.addWidget(self.data)
         layout.addStretch(1)
         # Scrolls rather than squeezing: on a short window the Data group's wrapped text would overlap.
@@ -114,6 +127,7 @@ class SettingsPage(QWidget):
         self.projects.setText(f.active_projects or ",".join(PROJECTS))
         self.period_start.setText(f.enrollment_period_start or "01-01")
         self.policy_year.setCurrentIndex(max(self.policy_year.findData(f.policy_year), 0))
+        self.lock_minutes.setValue(f.lock_after_minutes)
 
     def save(self) -> bool:
         d = self.joined.date()
@@ -121,11 +135,13 @@ class SettingsPage(QWidget):
             name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
             joined_on=dt.date(d.year(), d.month(), d.day()), baseline_year=self.baseline.value(),
             active_projects=tuple(p.strip() for p in self.projects.text().split(",") if p.strip()),
-            enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData())
+            enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData(),
+            lock_after_minutes=self.lock_minutes.value())
         try:
             save_facility(self.db, details, today=dt.date.today())
         except FacilityError as exc:
             QMessageBox.warning(self, "Not saved", f"{exc} Your entries are kept; correct them and save again.")
             return False
+        self.lock_minutes_changed.emit(self.lock_minutes.value())
         QMessageBox.information(self, "Saved", "The facility details were saved.")
         return True

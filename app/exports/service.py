@@ -90,3 +90,26 @@ def record_export(db: Database, kind: str, out: Path, identified: bool) -> None:
     with db.transaction(export_permission(identified)) as session:
         audit.note(session, f"exported {kind} ({'identified' if identified else 'de-identified'}) to {out.name}",
                    table="exports", key=kind)
+
+
+def preview_audit_pdf(db: Database, *, year: int, as_of: dt.date, identified: bool = False) -> tuple[bytes, int]:
+    """The self-audit PDF in memory (its bytes and pages), for the window to show before saving:
+    an identified preview never lands on the disk. Not audited: nothing left the app yet."""
+    import io
+
+    from app.reports.audit_pdf import write_audit_pdf
+    from app.reports.audit_service import build_report
+
+    db.require(export_permission(identified))
+    buffer = io.BytesIO()
+    pages = write_audit_pdf(build_report(db, year=year, as_of=as_of, identified=identified), buffer)
+    return buffer.getvalue(), pages
+
+
+def save_preview(db: Database, data: bytes, out: Path, *, identified: bool) -> None:
+    """Write a previewed self-audit to ``out`` (atomically), audited as the export it now is."""
+    from app.storage.files import atomic_write
+
+    db.require(export_permission(identified))
+    atomic_write(Path(out), data)
+    record_export(db, "audit-pdf", Path(out), identified)

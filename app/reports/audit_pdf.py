@@ -8,10 +8,8 @@ distinct patterns, violations are bold with a marker and never shown by colour a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -424,26 +422,29 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
             Spacer(1, 18), attestation]
 
 
-def write_audit_pdf(report: AuditReport, out: Path) -> int:
-    """Write the PDF to a temporary file beside ``out``, rename it into place; returns its pages."""
-    out = Path(out)
-    fd, tmp_name = tempfile.mkstemp(prefix=".audit-", suffix=".pdf", dir=out.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        doc = SimpleDocTemplate(
-            str(tmp), pagesize=LETTER, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-            topMargin=MARGIN_Y, bottomMargin=MARGIN_Y,
-            title=f"MROQC self-audit {report.year} - {report.facility}", author="MROQC Facility Desk",
-        )
-        story = [*cover(report), *summary(report), *enrollment_section(report), *findings_section(report),
-                 *attendance_section(report), *activity_section(report), *programs_and_attestation(report)]
+def write_audit_pdf(report: AuditReport, out: Path | BinaryIO) -> int:
+    """Write the PDF (returns its pages): to a file through a temporary name renamed into place
+    (``app.storage.files.atomic_path``), or into ``out`` itself when it is a binary stream (a
+    preview kept in memory, so an identified one never touches the disk)."""
+    if not isinstance(out, str | Path):
+        return _build(report, out)
+    from app.storage.files import atomic_path
 
-        class Canvas(NumberedCanvas):
-            header_text = f"{report.facility} | self-audit {report.year} | as of {report.as_of.isoformat()}"
+    with atomic_path(Path(out), ".pdf") as tmp:
+        return _build(report, tmp)
 
-        doc.build(story, canvasmaker=Canvas)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+def _build(report: AuditReport, target: Path | BinaryIO) -> int:
+    doc = SimpleDocTemplate(
+        str(target) if isinstance(target, Path) else target, pagesize=LETTER, leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X, topMargin=MARGIN_Y, bottomMargin=MARGIN_Y,
+        title=f"MROQC self-audit {report.year} - {report.facility}", author="MROQC Facility Desk",
+    )
+    story = [*cover(report), *summary(report), *enrollment_section(report), *findings_section(report),
+             *attendance_section(report), *activity_section(report), *programs_and_attestation(report)]
+
+    class Canvas(NumberedCanvas):
+        header_text = f"{report.facility} | self-audit {report.year} | as of {report.as_of.isoformat()}"
+
+    doc.build(story, canvasmaker=Canvas)
     return Canvas.page_count

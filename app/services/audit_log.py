@@ -83,3 +83,26 @@ def describe_change(entry: dict[str, Any]) -> str:
         return "deleted: " + ", ".join(f"{k}={v}" for k, v in before.items() if v not in (None, "", {}))
     keys = sorted(set(before) | set(after))
     return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in keys)
+
+
+def chain_status(db: Database):  # type: ignore[no-untyped-def]
+    """Whether the audit log's hash chain is intact (``app.storage.audit_chain.ChainReport``)."""
+    from app.storage.audit import verify_chain
+
+    with db.reader() as session:
+        return verify_chain(session)
+
+
+def export_entries(db: Database, query: AuditQuery, out) -> int:  # type: ignore[no-untyped-def]
+    """The entries ``query`` selects as a spreadsheet (de-identified: PHI is masked in the log itself);
+    the export is itself audited."""
+    from app.exports.service import export_permission, record_export
+    from app.exports.tabular import Sheet, write_table
+
+    db.require(export_permission(False))
+    total = count_entries(db, query)
+    rows = ([e["at"], e["user"], e["action"], e["table_name"], e["record_key"], describe_change(e)]
+            for offset in range(0, total, 5000) for e in fetch_entries(db, query, offset, 5000))
+    written = write_table(out, [Sheet("audit log", ["when_utc", "who", "change", "table", "record", "before_after"], rows)])
+    record_export(db, "audit-log", out, False)
+    return written

@@ -1,5 +1,5 @@
 """Reports: a saved self-audit is the report the settings on screen describe, and previews,
-which may hold patient identifiers, do not outlive the window."""
+which may hold patient identifiers, live in memory only and do not outlive the window."""
 
 from __future__ import annotations
 
@@ -37,16 +37,19 @@ def exports(monkeypatch) -> list[dict]:
     return calls
 
 
-def preview(qtbot, page: ReportsPage) -> Path:
+def preview(qtbot, page: ReportsPage) -> bytes:
     page.make_preview()
     settle(qtbot)
     qtbot.waitUntil(lambda: page.progress.isHidden(), timeout=30000)
-    assert page._preview_file is not None
-    return page._preview_file
+    assert page._preview_pdf is not None
+    return page._preview_pdf
 
 
-def pdf_text(path: Path) -> str:
-    return "".join(p.extract_text() or "" for p in PdfReader(path).pages)
+def pdf_text(source: Path | bytes) -> str:
+    import io
+
+    reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else source)
+    return "".join(p.extract_text() or "" for p in reader.pages)
 
 
 def test_unticking_identifiers_after_the_preview_saves_a_de_identified_file(
@@ -61,7 +64,7 @@ def test_unticking_identifiers_after_the_preview_saves_a_de_identified_file(
     out = tmp_path / "audit.pdf"
     page.save_to(out)
     settle(qtbot)
-    assert exports[-1]["identified"] is False and len(exports) == 2
+    assert exports[-1]["identified"] is False and len(exports) == 1  # written afresh, not the preview
     assert IDENTIFIED_LINE not in pdf_text(out)
 
 
@@ -80,7 +83,7 @@ def test_a_preview_of_other_settings_is_not_saved(qtbot, window: MainWindow, tmp
     out = tmp_path / ("enrollment.xlsx" if change == "kind" else "audit.pdf")
     page.save_to(out)
     settle(qtbot)
-    assert len(exports) == 2, "saved the stale preview instead of writing the report afresh"
+    assert len(exports) == 1, "saved the stale preview instead of writing the report afresh"
     assert exports[-1] == {"kind": page.kind.currentData(), "year": page.year.value(), "as_of": window.as_of.day,
                            "identified": False}
 
@@ -93,16 +96,27 @@ def test_unchanged_settings_save_the_preview_itself(qtbot, window: MainWindow, t
     out = tmp_path / "audit.pdf"
     page.save_to(out)
     settle(qtbot)
-    assert len(exports) == 1 and out.read_bytes() == shown.read_bytes()
+    assert exports == [] and out.read_bytes() == shown  # the preview itself, written once
+    from app.storage.models import AuditEntry
+
+    with window.db.reader() as session:
+        last = session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
+    assert last.summary == "exported audit-pdf (de-identified) to audit.pdf"  # saving it is the audited export
 
 
-def test_previews_share_one_folder_keep_only_the_latest_and_go_with_the_window(qtbot, window: MainWindow) -> None:
+def test_an_identified_preview_never_touches_the_disk_and_goes_with_the_window(
+        qtbot, window: MainWindow, tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: QMessageBox.StandardButton.Ok)
     page = window.page("Reports")
     page.year.setValue(2025)
-    first = preview(qtbot, page)
-    second = preview(qtbot, page)
-    assert first.parent == second.parent, "each preview made a new temporary folder"
-    assert second.exists() and not first.exists()
-    assert list(second.parent.iterdir()) == [second]
+    page.identified.setChecked(True)
+    shown = preview(qtbot, page)
+    assert IDENTIFIED_LINE in pdf_text(shown) and page.preview.page_count > 0
+    assert list(scratch.iterdir()) == []
     window.close()
-    assert not second.parent.exists()
+    assert page._preview_pdf is None
