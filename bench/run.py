@@ -3,7 +3,9 @@
     .venv/bin/python -m bench [--sizes 20000,200000] [--runs 5] [--json bench/results/latest.json]
 
 It prints one table and writes a JSON file. It is a benchmark, not a test: it never fails on a
-slow machine. Demo databases are cached in ``bench/.cache`` (delete it to rebuild them).
+slow machine. Demo databases are cached in ``bench/.cache`` (delete it to rebuild them): each is
+encrypted, as every database is, with an unencrypted copy beside it so the cost of encryption is
+measured in the same run (the same app code on both files).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,9 @@ CACHE = ROOT / "bench" / ".cache"
 AS_OF = dt.date(2025, 6, 30)
 PY = sys.executable
 BIN = Path(PY).parent
+USER = "bench-admin"
+PASSWORD = "bench password 1"  # the benchmark's own synthetic databases only
+SIGN_IN = ["--user", USER, "--password-stdin"]
 
 
 @dataclass
@@ -55,18 +59,70 @@ def median_ms(action: Callable[[], object], runs: int, setup: Callable[[], objec
     return statistics.median(samples)
 
 
-def run_process(args: list[str], env: dict[str, str] | None = None) -> None:
-    subprocess.run(args, check=True, capture_output=True, env={**os.environ, **(env or {})})
+def run_process(args: list[str], env: dict[str, str] | None = None, password: bool = False) -> None:
+    """``password``: the benchmark's password on standard input, as ``--password-stdin`` reads it."""
+    subprocess.run(args, check=True, capture_output=True, env={**os.environ, **(env or {})},
+                   input=(PASSWORD + "\n").encode() if password else None)
 
 
 def demo_db(size: int) -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"demo-{size}.sqlite3"
+    path = CACHE / f"demo-{size}-encrypted.sqlite3"
     if not path.exists():
         print(f"building demo database with {size:,} cases ...", flush=True)
         run_process([str(BIN / "mroqc-desk"), "demo", "--db", str(path), "--patients", str(size),
-                     "--years", "10", "--seed", "1", "--as-of", AS_OF.isoformat()])
+                     "--years", "10", "--seed", "1", "--as-of", AS_OF.isoformat(), "--admin", USER,
+                     "--password-stdin"], password=True)
     return path
+
+
+def signed_in(path: Path):  # type: ignore[no-untyped-def]
+    from app.security.signin import sign_in
+    from app.storage.database import sqlite_url
+
+    return sign_in(sqlite_url(path), USER, PASSWORD)
+
+
+def database_key(path: Path) -> bytes:
+    from app.security.keyfile import KeyFile, key_file_for, user_slot
+
+    key = KeyFile.load(key_file_for(path)).unwrap(user_slot(USER), PASSWORD)
+    assert key is not None
+    return key
+
+
+def raw_connection(path: Path):  # type: ignore[no-untyped-def]
+    """The baseline's connection: sqlcipher3 keyed like the app's, nothing else of the app."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    conn = sqlcipher.connect(str(path))
+    conn.execute(f"PRAGMA key = \"x'{database_key(path).hex()}'\"")
+    return conn
+
+
+def plain_copy(path: Path) -> Path:
+    """An unencrypted copy of the demo (cached), to measure what encryption costs."""
+    plain = path.with_name(path.name.replace("-encrypted", "-plain"))
+    if not plain.exists():
+        building = plain.with_name(plain.name + ".building")
+        building.unlink(missing_ok=True)
+        conn = raw_connection(path)
+        conn.execute(f"ATTACH DATABASE '{building}' AS plain KEY ''")
+        conn.execute("SELECT sqlcipher_export('plain')")
+        conn.execute("DETACH DATABASE plain")
+        conn.close()
+        building.rename(plain)
+    return plain
+
+
+def unencrypted(path: Path):  # type: ignore[no-untyped-def]
+    """The unencrypted copy opened by the same app code, with the same administrator signed in."""
+    from app.security.roles import Actor
+    from app.storage.database import open_database, sqlite_url
+
+    db = open_database(sqlite_url(plain_copy(path)), allow_plaintext=True, migrate=False)
+    db.actor = Actor(USER, "admin")
+    return db
 
 
 def bench_startup(runs: int, db: Path) -> list[Figure]:
@@ -75,8 +131,9 @@ def bench_startup(runs: int, db: Path) -> list[Figure]:
     bare = median_ms(lambda: run_process([PY, "-c", "import PySide6.QtWidgets"]), runs)
     window = median_ms(lambda: run_process([PY, "-m", "bench.show_window", str(db)], offscreen), runs)
     # the window shows before the database opens: the total wait until the first page is filled in
-    # (database open and migrated, the dashboard built and its evaluation delivered) is measured too
-    filled = median_ms(lambda: run_process([PY, "-m", "bench.show_window", str(db), "--filled"], offscreen), runs)
+    # (signed in, database open and migrated, the dashboard built and its evaluation delivered)
+    filled = median_ms(lambda: run_process([PY, "-m", "bench.show_window", str(db), "--filled", USER], offscreen,
+                                           password=True), runs)
     empty = median_ms(lambda: run_process([PY, "-m", "bench.show_window", "--empty"], offscreen), runs)
     return [
         Figure("start to --version", None, version, "python -c 'import PySide6.QtWidgets'", bare),
@@ -87,19 +144,19 @@ def bench_startup(runs: int, db: Path) -> list[Figure]:
 
 def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
     from app.services.register import RegisterQuery, count_cases, fetch_page
-    from app.storage.database import open_database, sqlite_url
 
-    db = open_database(sqlite_url(path))
-    raw = sqlite3.connect(path)
+    db = signed_in(path)
+    plain = unencrypted(path)
+    raw = raw_connection(path)
     cols = "case_id, project, primary_site, eligible_on, status, enrolled_on, not_enrolled_reason, payer"
 
     def raw_page(where: str, order: str, params: tuple = ()) -> None:
         raw.execute(f"SELECT count(*) FROM cases {where}", params).fetchone()
         raw.execute(f"SELECT {cols} FROM cases {where} ORDER BY {order} LIMIT 500", params).fetchall()
 
-    def app_page(query: RegisterQuery) -> None:
-        count_cases(db, query)
-        fetch_page(db, query, 0, 500)
+    def app_page(query: RegisterQuery, on=db) -> None:  # type: ignore[no-untyped-def]
+        count_cases(on, query)
+        fetch_page(on, query, 0, 500)
 
     cases = [
         ("register open", RegisterQuery(), ("", "eligible_on DESC, case_id DESC")),
@@ -111,19 +168,23 @@ def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
     for name, query, (where, order) in cases:
         ours = median_ms(lambda q=query: app_page(q), runs)
         base = median_ms(lambda w=where, o=order: raw_page(w, o), runs)
-        figures.append(Figure(name, size, ours, "same SELECT in raw sqlite3", base))
+        clear = median_ms(lambda q=query: app_page(q, plain), runs)
+        figures.append(Figure(name, size, ours, "same SELECT in raw sqlcipher3 (same key)", base))
+        figures.append(Figure(f"{name}: encrypted vs unencrypted", size, ours, "the app on an unencrypted copy", clear))
     raw.close()
     db.dispose()
+    plain.dispose()
     return figures
 
 
 def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
     from app.services.findings import run_check
-    from app.storage.database import open_database, sqlite_url
 
-    db = open_database(sqlite_url(path))
-    raw = sqlite3.connect(path)
+    db = signed_in(path)
+    plain = unencrypted(path)
+    raw = raw_connection(path)
     ours = median_ms(lambda: run_check(db, AS_OF), runs)
+    clear = median_ms(lambda: run_check(plain, AS_OF), runs)
     base = median_ms(
         lambda: raw.execute(
             "SELECT project, status, count(*), max(enrolled_on) FROM cases WHERE eligible_on <= ? GROUP BY project, status",
@@ -133,20 +194,23 @@ def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
     )
     raw.close()
     db.dispose()
-    return [Figure("check", size, ours, "one raw SQL pass over the cases", base)]
+    plain.dispose()
+    return [Figure("check", size, ours, "one raw SQL pass over the cases", base),
+            Figure("check: encrypted vs unencrypted", size, ours, "the app on an unencrypted copy", clear)]
 
 
 def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
     import openpyxl
 
-    from app.storage.database import open_database, sqlite_url
+    from app.security.signin import create_database
+    from app.storage.database import sqlite_url
     from app.workbook.exporter import export_workbook
     from app.workbook.importer import import_workbook
 
-    db = open_database(sqlite_url(path))
+    db = signed_in(path)
     tmp = Path(tempfile.mkdtemp(prefix="mroqc-bench-"))
     out = tmp / "export.xlsx"
-    raw = sqlite3.connect(path)
+    raw = raw_connection(path)
     tables = ("staff", "role_assignments", "cases", "data_entries", "dosimetry_submissions", "meetings", "attendance",
               "correspondence", "absences", "program_years")
     rows = {t: raw.execute(f"SELECT * FROM {t}").fetchall() for t in tables}  # the same rows the export writes
@@ -172,12 +236,12 @@ def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
     target = tmp / "import.sqlite3"
 
     def fresh_target() -> None:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".keys"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
 
-    def do_import() -> None:
-        fresh = open_database(sqlite_url(target), create=True)
-        import_workbook(fresh, out)
+    def do_import() -> None:  # into a new database, as `import --db NEW --admin NAME` does
+        fresh, _key = create_database(sqlite_url(target), USER, PASSWORD,
+                                      build=lambda new: import_workbook(new, out))
         fresh.dispose()
 
     import_runs = max(1, runs // 2)
@@ -197,13 +261,15 @@ def bench_audit_pdf(runs: int, size: int, path: Path) -> list[Figure]:
         return []
     out = Path(tempfile.mkdtemp(prefix="mroqc-bench-")) / "audit.pdf"
     ms = median_ms(lambda: run_process([str(BIN / "mroqc-desk"), "export", "audit-pdf", "--db", str(path),
-                                        "--out", str(out), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat()]), runs)
+                                        "--out", str(out), "--year", str(AS_OF.year), "--as-of", AS_OF.isoformat(),
+                                        *SIGN_IN], password=True), runs)
     return [Figure("export audit-pdf (one year, whole process)", size, ms)]
 
 
 def bench_memory(size: int, path: Path) -> list[Figure]:
-    result = subprocess.run([PY, "-m", "bench.show_window", str(path), "--scroll", "--rss"],
-                            capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = subprocess.run([PY, "-m", "bench.show_window", str(path), "--scroll", "--rss", USER],
+                            capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                            input=PASSWORD + "\n")
     try:
         rss_mb = float(result.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):

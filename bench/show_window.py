@@ -7,6 +7,9 @@ first, the database opened right after) and quits
 * with ``--filled`` when the database is open, the first page built and its first evaluation
   delivered (what the user waits for in all);
 * with ``--scroll --rss`` after scrolling the register to the end, printing the peak RSS in MB.
+
+The last argument then names who signs in; the password comes on standard input, as
+``mroqc-desk --db FILE --user NAME --password-stdin`` takes it (the window then skips the dialog).
 """
 
 from __future__ import annotations
@@ -77,7 +80,17 @@ def main(argv: list[str]) -> int:
     app = make_app(version=False)  # as run_gui does
     QMessageBox.critical = cannot_open  # type: ignore[method-assign]
     session = Session()
-    window = session.show_opening(sqlite_url(argv[0]))  # as run_gui does
+    user = argv[-1] if len(argv) > 1 and not argv[-1].startswith("--") else None
+    password = sys.stdin.readline().rstrip("\n") if user else ""
+
+    def sign_in(url: str):  # type: ignore[no-untyped-def]
+        from app.security.signin import (
+            sign_in as open_signed_in,  # SQLAlchemy loads once the window shows
+        )
+
+        return open_signed_in(url, user or "", password)
+
+    window = session.show_opening(sqlite_url(argv[0]), sign_in=sign_in)  # as run_gui does
     window.resize(1366, 768)
     if "--filled" in argv or "--scroll" in argv or "--rss" in argv:
         window.ready.connect(lambda: after_ready(app, window, argv))
