@@ -18,6 +18,7 @@ from app.exports.submissions import (
     mdcb_roster_sheet,
 )
 from app.exports.tabular import ExportError, Sheet, restore_csv, write_table
+from app.security.roles import Permission
 from app.storage.models import Attendance, Case, DosimetrySubmission, Meeting, Staff
 
 AS_OF = dt.date(2025, 6, 30)
@@ -26,7 +27,7 @@ PHI = ("MRN-990011", "Alex Synthetic", "1957-04-09")
 
 @pytest.fixture
 def facility_db(db):
-    with db.transaction() as s:
+    with db.transaction(Permission.IMPORT) as s:
         s.add_all([
             Staff(staff_id="P1", name="Dr. Morgan Vale", profession="physicist", works_on_mroqc=True, cmd_id="CMD-1",
                   email="mvale@example.org"),
