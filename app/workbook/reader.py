@@ -142,7 +142,8 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _lines(text: IO[str], where: str, used: list[int]) -> Iterator[str]:
-    """The file's lines, each bounded, and each row's lines together bounded (``used``)."""
+    """The file's lines, each bounded, and each row's lines together bounded (``used``: the
+    characters read for the current row, and its number)."""
     while True:
         try:
             line = text.readline(MAX_LINE_CHARS + 1)
@@ -152,7 +153,8 @@ def _lines(text: IO[str], where: str, used: list[int]) -> Iterator[str]:
             return
         used[0] += len(line)
         if len(line) > MAX_LINE_CHARS or used[0] > MAX_LINE_CHARS:
-            raise refuse(f"{where} has a row longer than {MAX_LINE_CHARS:,} characters")
+            raise refuse(f"{where}, row {used[1]}: the row is longer than {MAX_LINE_CHARS:,} characters (a cell "
+                         f"holds at most {MAX_CELL_CHARS:,})")
         yield line
 
 
@@ -163,11 +165,11 @@ def _csv_rows(open_binary: Callable[[], IO[bytes]], where: str) -> Iterator[list
         if buffered.peek(2)[:2] in _UTF16_BOMS:
             raise refuse(f"{where} is UTF-16 text; save it as 'CSV UTF-8'")
         text = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
-        used = [0]
+        used = [0, 1]
         reader = csv.reader(_lines(text, where, used), strict=True)
         row = 1
         while True:
-            used[0] = 0
+            used[0], used[1] = 0, row
             try:
                 cells = next(reader, None)
             except csv.Error as exc:
