@@ -47,14 +47,17 @@ class RawSheet:
 
     name: str
     open_rows: Callable[[], Iterator[list[Any]]]
+    #: How messages name it: "cases.csv in data.zip", "sheet 'cases'".
+    where: str = ""
 
     def read(self, budget: RowBudget) -> tuple[list[str], Rows]:
-        rows = self.open_rows()
-        header = _guarded(self.name, lambda: next(rows, None))
+        where = self.where or self.name
+        rows = _guarded(where, self.open_rows)
+        header = _guarded(where, lambda: next(rows, None))
         headers = [str(h).strip() if h is not None else "" for h in (header or [])]
         while headers and headers[-1] == "":
             headers.pop()
-        return headers, _numbered(self.name, rows, budget)
+        return headers, _numbered(where, rows, budget)
 
 
 @dataclass
@@ -77,7 +80,9 @@ def _blank(values: Iterable[Any]) -> bool:
 def _damaged(where: str, exc: BaseException) -> WorkbookError:
     if isinstance(exc, MemoryError):
         return refuse(f"{where} needs more memory than this computer has to read")
-    return refuse(f"{where} cannot be read (damaged: {type(exc).__name__})")
+    kind = type(exc)
+    name = kind.__name__ if kind.__name__ != "error" else f"{kind.__module__}.error"  # zlib.error, not "error"
+    return refuse(f"{where} cannot be read: the file is damaged ({name})")
 
 
 def _guarded(where: str, step: Callable[[], Any]) -> Any:
@@ -133,7 +138,8 @@ def read_xlsx(path: Path) -> Source:
             return iter(())
         return _guarded(f"sheet '{name}'", sheet.iter_rows)
 
-    return Source({n: RawSheet(n, lambda n=n: rows(n)) for n in names}, [lambda: _guarded(path.name, book.close)])
+    return Source({n: RawSheet(n, lambda n=n: rows(n), f"sheet '{n}' of {path.name}") for n in names},
+                  [lambda: _guarded(path.name, book.close)])
 
 
 # ---- CSV ----------------------------------------------------------------------------------
@@ -193,7 +199,7 @@ def _field_limit() -> Iterator[None]:
 
 
 def _csv_sheet(name: str, open_binary: Callable[[], IO[bytes]], where: str) -> RawSheet:
-    return RawSheet(name, lambda: _csv_rows(open_binary, where))
+    return RawSheet(name, lambda: _csv_rows(open_binary, where), where)
 
 
 def read_csv_folder(path: Path) -> Source:
@@ -224,7 +230,8 @@ def read_zip(path: Path) -> Source:
     if problems:
         archive.close()
         raise WorkbookError(problems)
-    sheets = {name: _csv_sheet(name, lambda m=member: archive.open(m), member) for name, member in names.items()}
+    sheets = {name: _csv_sheet(name, lambda m=member: archive.open(m), f"{member} in {path.name}")
+              for name, member in names.items()}
     return Source(sheets, [archive.close])
 
 
