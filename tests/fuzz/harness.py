@@ -36,7 +36,7 @@ class Run:
 
 
 def start(args: list[str], stdin: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, object, object]:
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()
     process = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, stdin=subprocess.PIPE, stdout=out,
                                stderr=err, env={**os.environ, **(env or {})})
     assert process.stdin is not None
