@@ -133,10 +133,11 @@ def read_xlsx(path: Path) -> Source:
         raise WorkbookError(problems)
 
     def rows(name: str) -> Iterator[list[Any]]:
-        sheet = _guarded(f"sheet '{name}'", lambda: book.get_sheet_by_name(name))
-        if _guarded(f"sheet '{name}'", lambda: sheet.start) is None:
+        where = f"sheet '{name}' of {path.name}"
+        sheet = _guarded(where, lambda: book.get_sheet_by_name(name))
+        if _guarded(where, lambda: sheet.start) is None:  # an empty sheet: its row iterator would panic
             return iter(())
-        return _guarded(f"sheet '{name}'", sheet.iter_rows)
+        return _guarded(where, sheet.iter_rows)
 
     return Source({n: RawSheet(n, lambda n=n: rows(n), f"sheet '{n}' of {path.name}") for n in names},
                   [lambda: _guarded(path.name, book.close)])
