@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.storage.models import Case, DataEntry
-from tests.fuzz.harness import finish, run_cli, start
+from tests.fuzz.harness import run_cli, start
 from tests.fuzz.test_fuzz_import import NEW_ADMIN, NEW_PASSWORD, base, fresh_copy  # noqa: F401 - fixture
 from tests.support import ADMIN, PASSWORD, reopen
 from tests.unit.test_workbook import VALID
@@ -59,19 +59,24 @@ def counts(path: Path, name: str, password: str) -> tuple[int, int]:
 
 
 def killed_at_random(args: list[str], stdin: str, delay: float) -> str:
-    """Start the command, SIGKILL it after ``delay`` seconds (if still running); its exit as text."""
+    """Start the command, SIGKILL it after ``delay`` seconds (if still running); its end as text."""
     started = time.monotonic()
     process, out, err = start(args, stdin)
-    while time.monotonic() - started < delay and process.poll() is None:
-        time.sleep(0.01)
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        out.close()  # type: ignore[attr-defined]
-        err.close()  # type: ignore[attr-defined]
-        return "killed"
-    run = finish(process, out, err, TRIAL_TIMEOUT, started)
-    return f"exit {run.code}"
+    status = None
+    while status is None:
+        pid, code, _ = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            status = f"exit {os.waitstatus_to_exitcode(code)}"
+        elif time.monotonic() - started >= delay:
+            os.kill(process.pid, signal.SIGKILL)
+            os.wait4(process.pid, 0)
+            status = "killed"
+        else:
+            time.sleep(0.005)
+    process.returncode = 0  # reaped above
+    out.close()  # type: ignore[attr-defined]
+    err.close()  # type: ignore[attr-defined]
+    return status
 
 
 def verify(path: Path, name: str, password: str) -> int:
