@@ -150,3 +150,20 @@ def test_kill_during_import_leaves_the_file_untouched_or_complete(base: Path, tm
     if os.environ.get("MROQC_CRASH_REPORT"):
         Path(os.environ["MROQC_CRASH_REPORT"]).write_text(json.dumps(figures, indent=1), encoding="utf-8")
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.xfail(reason="app/security/signin.py _create_sqlite builds a new database as .NAME.building-XXXXXXXX "
+                          "(+ -wal, -shm) beside the target and removes it only in a finally block; a process killed "
+                          "with SIGKILL leaves those files behind, and no later command removes them", strict=False)
+def test_a_killed_new_file_import_leaves_no_hidden_files(tmp_path: Path) -> None:
+    workbook = big_workbook(tmp_path / "big.xlsx")
+    target = tmp_path / "new" / "facility.sqlite3"
+    target.parent.mkdir()
+    args = ["import", "--db", str(target), "--admin", NEW_ADMIN, "--password-stdin", str(workbook)]
+    full = run_cli(args, NEW_PASSWORD + "\n", TRIAL_TIMEOUT)
+    assert full.code == 0
+    shutil.rmtree(target.parent)
+    target.parent.mkdir()
+    outcome = killed_at_random(args, NEW_PASSWORD + "\n", full.seconds * 0.6)
+    assert outcome == "killed"
+    assert sorted(p.name for p in target.parent.iterdir() if ".building-" in p.name) == []
