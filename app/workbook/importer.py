@@ -26,7 +26,7 @@ from app.storage.database import Database
 from app.storage.models import Base, Case, Correspondence, Facility, Meeting, Staff
 from app.workbook.reader import open_source
 from app.workbook.schema import SHEETS, SheetSpec, WorkbookError
-from app.workbook.validate import Existing, ParsedSheet, ParsedWorkbook, parse_workbook
+from app.workbook.validate import Canon, Existing, ParsedSheet, ParsedWorkbook, parse_workbook
 
 LOOKUP_CHUNK = 500
 WRITE_CHUNK = 5000
@@ -88,45 +88,58 @@ def _stored_form(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _existing_rows(session: Session, spec: SheetSpec, model: type[Base], columns: list[str],
-                   keys: list[tuple]) -> dict[tuple, tuple[Any, dict[str, Any]]]:
-    """Stored rows matching ``keys``: by primary key in chunks, else every row of the (natural-key) table."""
+Stored = dict[tuple, tuple[Any, tuple[Any, ...]]]
+
+
+def _stored_by_id(session: Session, model: type[Base], spec: SheetSpec, columns: list[str], keys: list[tuple]) -> Stored:
+    """The stored rows of a chunk of IDs: ID → (ID, values in ``columns`` order)."""
+    pk = getattr(model, spec.key[0])
     table_columns = [getattr(model, name) for name in columns]
-    existing: dict[tuple, tuple[Any, dict[str, Any]]] = {}
-    if spec.key_is_primary:
-        pk = getattr(model, spec.key[0])
-        wanted = [k[0] for k in keys]
-        for i in range(0, len(wanted), LOOKUP_CHUNK):
-            for found in session.execute(select(*table_columns).where(pk.in_(wanted[i:i + LOOKUP_CHUNK]))):
-                values = dict(zip(columns, found, strict=True))
-                existing[(values[spec.key[0]],)] = (values[spec.key[0]], values)
-    else:
-        stmt = select(model.id, *table_columns).execution_options(yield_per=WRITE_CHUNK)  # type: ignore[attr-defined]
-        for found in session.execute(stmt):
-            values = dict(zip(columns, found[1:], strict=True))
-            existing[tuple(values[k] for k in spec.key)] = (found[0], values)
-    return existing
+    at = columns.index(spec.key[0])
+    wanted = [k[0] for k in keys]
+    stored: Stored = {}
+    for i in range(0, len(wanted), LOOKUP_CHUNK):
+        for found in session.execute(select(*table_columns).where(pk.in_(wanted[i:i + LOOKUP_CHUNK]))):
+            stored[(found[at],)] = (found[at], tuple(found))
+    return stored
+
+
+def _stored_by_natural_key(session: Session, model: type[Base], spec: SheetSpec, columns: list[str]) -> Stored:
+    """Every stored row of a table without IDs: natural key → (row ID, values in ``columns`` order).
+    Repeated key values (dates, codes, case IDs) are shared, so 540,000 rows stay small."""
+    canon = Canon()
+    at = [columns.index(k) for k in spec.key]
+    stmt = select(model.id, *[getattr(model, name) for name in columns])  # type: ignore[attr-defined]
+    stored: Stored = {}
+    for found in session.execute(stmt.execution_options(yield_per=WRITE_CHUNK)):
+        values = found[1:]
+        stored[tuple(canon(values[i]) for i in at)] = (found[0], tuple(values))
+    return stored
 
 
 def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[str], result: ImportResult) -> None:
+    """Insert or update ``sheet``'s rows a chunk at a time; rows with IDs are looked up per chunk,
+    so memory holds one chunk of stored rows, not the whole table."""
     model = _model(spec.table)
     columns = [c.attr for c in spec.columns if c.name in present or c.name in spec.key]
     key_at = [sheet.attrs.index(k) for k in spec.key]
-    keys = [tuple(row[i] for i in key_at) for row in sheet.rows]
-    existing = _existing_rows(session, spec, model, columns, keys)
+    natural = None if spec.key_is_primary else _stored_by_natural_key(session, model, spec, columns)
     pk_name = spec.key[0] if spec.key_is_primary else "id"
     added = updated = 0
     for start in range(0, len(sheet), WRITE_CHUNK):
+        rows = sheet.rows[start:start + WRITE_CHUNK]
+        keys = [tuple(row[i] for i in key_at) for row in rows]
+        stored = natural if natural is not None else _stored_by_id(session, model, spec, columns, keys)
         inserts, updates, audit_rows = [], [], []
-        for key, values in zip(keys[start:start + WRITE_CHUNK], sheet.dicts(start, start + WRITE_CHUNK), strict=True):
+        for key, values in zip(keys, sheet.dicts(start, start + WRITE_CHUNK), strict=True):
             values = _stored_form(values)
-            match = existing.get(key)
+            match = stored.get(key)
             if match is None:
                 inserts.append(values)
                 audit_rows.append(("insert", _key_text(key), None, values))
                 continue
             identity, before = match
-            old, new = _changes(before, {name: values[name] for name in columns})
+            old, new = _changes(dict(zip(columns, before, strict=True)), {name: values[name] for name in columns})
             if not new:
                 result.unchanged += 1
                 continue
@@ -139,6 +152,7 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
         audit.record_many(session, spec.table, audit_rows)
         added += len(inserts)
         updated += len(updates)
+        del rows
     result.added[spec.name] = added
     result.updated[spec.name] = updated
 
