@@ -200,6 +200,11 @@ def parse_cell(column: Column, value: Any, today: dt.date | None = None) -> Any:
             raise CellError("missing value")
         return False if column.kind == "bool" else None
     kind = column.kind
+    if isinstance(value, str):  # the common cases first
+        if kind == "text":
+            return _checked_text(column, value)
+        if kind == "enum" and value in column.choices:
+            return value
     if kind == "date":
         return _date(column, value, today or dt.date.today())
     if kind == "bool":
@@ -351,16 +356,19 @@ def _parse_sheet(ctx: _Context, spec: SheetSpec, sheet: RawSheet) -> None:
     letters = spec.name == "correspondence"
     check = RECORD_CHECKS.get(spec.name)
     width = len(headers)
-    at = {c.attr: headers.index(c.name) if c.name in headers else None for c in spec.columns}
+    # (attribute, column, its index in the row or -1, whether its values are shared), once per sheet
+    plan = [(c.attr, c, headers.index(c.name) if c.name in headers else -1, c.kind in SHARED_KINDS)
+            for c in spec.columns]
+    canon, today = ctx.canon, ctx.today
     for number, cells in rows:
         values: dict[str, Any] = {}
         cell_ok = True
-        for column in spec.columns:
-            index = at[column.attr]
-            raw = cells[index] if index is not None and index < len(cells) else None
+        size = len(cells)
+        for attr, column, index, shared in plan:
+            raw = cells[index] if 0 <= index < size else None
             try:
-                value = parse_cell(column, raw, ctx.today)
-                values[column.attr] = ctx.canon(value) if column.kind in SHARED_KINDS else value
+                value = parse_cell(column, raw, today)
+                values[attr] = canon(value) if shared else value
             except CellError as exc:
                 parsed.problem(spec.name, number, column.name, str(exc))
                 cell_ok = False
