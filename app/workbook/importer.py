@@ -9,6 +9,7 @@ patient identifiers already stored.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from app.workbook.schema import SHEETS, SheetSpec, WorkbookError
 from app.workbook.validate import Canon, Existing, ParsedSheet, ParsedWorkbook, parse_workbook
 
 LOOKUP_CHUNK = 500
+#: Stored values worth sharing between rows (not the metrics' dicts).
+SHAREABLE = (str, dt.date)
 WRITE_CHUNK = 5000
 log = logging.getLogger(__name__)
 
@@ -106,14 +109,14 @@ def _stored_by_id(session: Session, model: type[Base], spec: SheetSpec, columns:
 
 def _stored_by_natural_key(session: Session, model: type[Base], spec: SheetSpec, columns: list[str]) -> Stored:
     """Every stored row of a table without IDs: natural key → (row ID, values in ``columns`` order).
-    Repeated key values (dates, codes, case IDs) are shared, so 540,000 rows stay small."""
+    Equal values (dates, codes, case IDs) are shared between rows, so 540,000 rows stay small."""
     canon = Canon()
     at = [columns.index(k) for k in spec.key]
     stmt = select(model.id, *[getattr(model, name) for name in columns])  # type: ignore[attr-defined]
     stored: Stored = {}
     for found in session.execute(stmt.execution_options(yield_per=WRITE_CHUNK)):
-        values = found[1:]
-        stored[tuple(canon(values[i]) for i in at)] = (found[0], tuple(values))
+        values = tuple(canon(v) if isinstance(v, SHAREABLE) else v for v in found[1:])
+        stored[tuple(values[i] for i in at)] = (found[0], values)
     return stored
 
 
@@ -201,7 +204,7 @@ def import_workbook(db: Database, source: Path) -> ImportResult:
                 _upsert_facility(session, parsed.facility, result)
             for spec in SHEETS:
                 if spec.name in parsed.sheets:
-                    _upsert(session, spec, parsed.sheets[spec.name], parsed.headers[spec.name], result)
+                    _upsert(session, spec, parsed.sheets.pop(spec.name), parsed.headers[spec.name], result)
     except SQLAlchemyError as exc:  # validation should have caught it: say so in one line, change nothing
         log.exception("the database refused a validated workbook")
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
