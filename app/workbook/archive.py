@@ -76,6 +76,8 @@ def open_zip(path: Path, what: str = "a .zip file") -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path)
         infos = archive.infolist()
+    except NotImplementedError as exc:  # e.g. "zip file version 9.9": a feature, not damage
+        raise refuse(f"{path.name} uses a zip feature this app does not read ({exc})") from None
     except Exception as exc:  # zipfile raises many types on a damaged directory
         raise refuse(f"{path.name} cannot be read as {what} (damaged: {type(exc).__name__})") from None
     try:
@@ -100,6 +102,9 @@ def check_members(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         seen.add(name)
         if info.flag_bits & 0x1:
             raise refuse(f"{path.name} is password-protected; save it without a password")
+        if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
+            raise refuse(f"{path.name} needs a newer zip reader (version {info.extract_version / 10:.1f}) for "
+                         f"'{name[:80]}'")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise refuse(f"{path.name} uses a compression method this app does not read (method {info.compress_type})")
         total += info.file_size

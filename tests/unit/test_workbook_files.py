@@ -165,3 +165,12 @@ def test_a_zip_of_csv_with_a_damaged_member_is_refused(loaded, tmp_path: Path) -
     path = tmp_path / "bad.zip"
     path.write_bytes(bytes(bad))
     assert refused(loaded, path)[0].startswith("workbook: cases.csv in bad.zip cannot be read: the file is damaged")
+
+
+def test_a_zip_version_this_reader_lacks_is_one_line(loaded, tmp_path: Path) -> None:
+    data = bytearray(corpus.csv_zip(tmp_path / "base.zip", corpus.copy_sheets()).read_bytes())
+    at = data.find(b"PK\x01\x02")
+    data[at + 6] = 99  # "version needed to extract" of the first member: 9.9
+    path = tmp_path / "v.zip"
+    path.write_bytes(bytes(data))
+    assert refused(loaded, path) == ["workbook: v.zip uses a zip feature this app does not read (zip file version 9.9)"]
