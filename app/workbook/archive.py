@@ -102,9 +102,6 @@ def check_members(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         seen.add(name)
         if info.flag_bits & 0x1:
             raise refuse(f"{path.name} is password-protected; save it without a password")
-        if info.extract_version > zipfile.MAX_EXTRACT_VERSION:
-            raise refuse(f"{path.name} needs a newer zip reader (version {info.extract_version / 10:.1f}) for "
-                         f"'{name[:80]}'")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise refuse(f"{path.name} uses a compression method this app does not read (method {info.compress_type})")
         total += info.file_size
