@@ -155,10 +155,7 @@ def flip_in_members(data: bytes, rng: random.Random, flips: int) -> bytes:
 def patch_sizes(data: bytes, member: str, *, file_size: int | None = None) -> bytes:
     """Rewrite a member's uncompressed size in the central directory (a lying zip)."""
     out = bytearray(data)
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        info = archive.getinfo(member)
     name = member.encode()
-    at = out.rfind(b"PK\x01\x02" + bytes(20 * [0])[:0])
     at = 0
     while True:
         at = out.find(b"PK\x01\x02", at)
@@ -170,7 +167,6 @@ def patch_sizes(data: bytes, member: str, *, file_size: int | None = None) -> by
         at += 4
     if file_size is not None:
         struct.pack_into("<I", out, at + 24, file_size)
-    del info
     return bytes(out)
 
 
@@ -248,9 +244,6 @@ def _bytes(path: Path, data: bytes) -> Path:
 
 
 def _bombs(add: Callable[..., None]) -> None:
-    note = "a" * 300_000_000 if False else None  # noqa: SIM108 - documented: the 300 MB bomb is made below, streamed
-    del note
-
     def ratio_zip(path: Path) -> Path:  # 300 MB of one letter in a note: about 300 KB compressed
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             archive.writestr("facility.csv", csv_bytes(VALID["facility"]))
