@@ -25,9 +25,10 @@ from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import Base, Case, Correspondence, Facility, Meeting, Staff
+from app.workbook.cells import Canon
 from app.workbook.reader import open_source
 from app.workbook.schema import SHEETS, SheetSpec, WorkbookError
-from app.workbook.validate import Canon, Existing, ParsedSheet, ParsedWorkbook, parse_workbook
+from app.workbook.validate import Existing, ParsedSheet, ParsedWorkbook, parse_workbook
 
 LOOKUP_CHUNK = 500
 #: Stored values worth sharing between rows (not the metrics' dicts).
