@@ -6,6 +6,7 @@ field while the user types, and a service can refuse the save with the same word
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 from app.domain.vocabulary import (
@@ -27,6 +28,14 @@ from app.domain.vocabulary import (
 MAX_TOTAL_DOSE_GY = 200.0
 MAX_FRACTIONS = 60
 MAX_DOSE_PER_FRACTION_GY = 30.0
+#: The earliest plausible birth date (a patient born before it would be over 120 at eligibility).
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+#: Dose metrics of one submission: how many, how long a name, the largest value.
+MAX_METRICS = 50
+MAX_METRIC_NAME = 64
+MAX_METRIC_VALUE = 1_000_000.0
+#: The primary site of a breast, lung or prostate case is its project (or left blank).
+SITE_IS_PROJECT = ("breast", "lung", "prostate")
 
 Problems = dict[str, str]
 
@@ -56,7 +65,9 @@ class CaseRecord:
     birth_date: dt.date | None = None
 
 
-def validate_case(c: CaseRecord) -> Problems:
+def validate_case(c: CaseRecord, *, reason_required: bool = True) -> Problems:
+    """``reason_required=False`` (the workbook import) accepts a not-enrolled case without a
+    reason: POLICY.md makes it a QIP-ENR-SELECTIVE finding, which a refused import would hide."""
     problems: Problems = {}
     if not (c.case_id or "").strip():
         problems["case_id"] = "required"
@@ -73,6 +84,9 @@ def validate_case(c: CaseRecord) -> Problems:
                 f"'{c.primary_site}' is not an MROQC-eligible primary for bone metastases "
                 f"(eligible: {', '.join(BONE_METS_PRIMARY_SITES)})"
             )
+    elif c.project in SITE_IS_PROJECT and c.primary_site and c.primary_site != c.project:
+        problems["primary_site"] = (f"a {c.project} case's primary site is {c.project} (or blank), "
+                                    f"not '{c.primary_site}'")
     if c.status == "enrolled":
         if c.enrolled_on is None:
             problems["enrolled_on"] = "an enrolled case needs its enrollment date"
@@ -82,7 +96,8 @@ def validate_case(c: CaseRecord) -> Problems:
         problems["enrolled_on"] = "only an enrolled case has an enrollment date"
     if c.status == "not_enrolled":
         if not c.not_enrolled_reason:
-            problems["not_enrolled_reason"] = "say why the case was not enrolled"
+            if reason_required:
+                problems["not_enrolled_reason"] = "say why the case was not enrolled"
         else:
             _choice(problems, "not_enrolled_reason", c.not_enrolled_reason, NOT_ENROLLED_REASONS)
         if c.not_enrolled_reason == "other" and not (c.note or "").strip():
@@ -91,6 +106,8 @@ def validate_case(c: CaseRecord) -> Problems:
         problems["not_enrolled_reason"] = "only a not-enrolled case has a reason"
     if c.birth_date and c.eligible_on and c.birth_date > c.eligible_on:
         problems["birth_date"] = "the birth date is after the eligible date"
+    elif c.birth_date and c.birth_date < EARLIEST_BIRTH_DATE:
+        problems["birth_date"] = f"a birth date before {EARLIEST_BIRTH_DATE.isoformat()} is implausible"
     return problems
 
 
@@ -175,25 +192,38 @@ def validate_dosimetry(d: DosimetryRecord) -> Problems:
     for name, value in d.metrics.items():
         if not name.strip():
             problems["metrics"] = "a metric needs a name"
-        elif value is None or value < 0:
-            problems["metrics"] = f"metric '{name}' needs a non-negative number"
+        elif value is None or not math.isfinite(value) or not 0 <= value <= MAX_METRIC_VALUE:
+            problems["metrics"] = f"metric '{name}' needs a number from 0 to {MAX_METRIC_VALUE:,.0f}"
+    if len(d.metrics) > MAX_METRICS:
+        problems["metrics"] = f"at most {MAX_METRICS} metrics"
     return problems
 
 
 def parse_metrics(text: str) -> dict[str, float]:
-    """``mean_heart_dose_gy=1.2;lung_v20_pct=18`` → dict; raises ValueError saying what is wrong."""
+    """``mean_heart_dose_gy=1.2;lung_v20_pct=18`` → dict; raises ValueError saying what is wrong
+    (a name given twice, too many or too long names, a value that is not a finite number)."""
     metrics: dict[str, float] = {}
     for part in (text or "").split(";"):
         part = part.strip()
         if not part:
             continue
         name, sep, value = part.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"'{part}' is not name=value")
+        name = name.strip()
+        if not sep or not name:
+            raise ValueError(f"'{part[:80]}' is not name=value")
+        if len(name) > MAX_METRIC_NAME:
+            raise ValueError(f"a metric name has at most {MAX_METRIC_NAME} characters")
+        if name in metrics:
+            raise ValueError(f"'{name}' is given twice")
+        if len(metrics) >= MAX_METRICS:
+            raise ValueError(f"at most {MAX_METRICS} metrics")
         try:
-            metrics[name.strip()] = float(value)
+            number = float(value) if len(value) <= 40 else math.nan
         except ValueError:
-            raise ValueError(f"'{value.strip()}' in '{part}' is not a number") from None
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"'{value.strip()[:40]}' in '{name}' is not a number")
+        metrics[name] = number
     return metrics
 
 

@@ -1,8 +1,9 @@
 """Write tables to ``.xlsx`` or ``.csv`` safely: typed cells, no formulas, no half-written files.
 
-- ``.xlsx``: openpyxl write-only mode (constant memory at 200,000 rows), dates as dates, numbers
-  as numbers, every text cell stored as a string (never a formula), a frozen header row, widths
-  from the header and the first rows.
+- ``.xlsx``: xlsxwriter in constant-memory mode (one row in memory at a time; faster than
+  openpyxl's write-only mode), dates as dates, numbers as numbers, every text cell written as a
+  string (never a formula, whatever it starts with), a frozen header row, widths from the header
+  and the first rows. A text longer than a cell holds is refused rather than cut short.
 - ``.csv``: UTF-8 with a BOM so Excel opens it; text that a spreadsheet would evaluate
   (``= + - @``) gets a leading apostrophe, which the workbook import removes again.
 - Both are written to a temporary file beside the target and renamed into place.
@@ -17,17 +18,17 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 CSV_ESCAPE = "'"
 WIDTH_SAMPLE_ROWS = 200
+#: Characters one spreadsheet cell holds (Excel's limit; xlsxwriter would cut a longer text).
+XLSX_CELL_CHARS = 32_767
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 
 
 class ExportError(ValueError):
@@ -84,30 +85,6 @@ def atomic_path(out: Path, suffix: str) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _xlsx_cell(sheet: Any, value: Any, date_format: str = "yyyy-mm-dd") -> Any:
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # a string, even if it looks like a formula
-    else:
-        if isinstance(value, dt.datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        elif isinstance(value, dt.date):
-            cell.number_format = date_format
-    return cell
-
-
-def _xlsx_value(sheet: Any, value: Any) -> Any:
-    """Plain values go in as they are (openpyxl types them, dates included); only text that
-    openpyxl would store as a formula needs a cell marked as a string."""
-    if isinstance(value, str):
-        return _xlsx_cell(sheet, value) if value.startswith("=") else value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
-
-
 def _widths(headers: Sequence[str], sample: list[Sequence[Any]]) -> list[float]:
     widths = [len(h) + 2 for h in headers]
     for row in sample:
@@ -117,35 +94,66 @@ def _widths(headers: Sequence[str], sample: list[Sequence[Any]]) -> list[float]:
     return widths
 
 
+class _XlsxSheet:
+    """Writes typed cells into one worksheet: text always as text, dates and numbers typed."""
+
+    def __init__(self, book: Any, spec: Sheet) -> None:
+        self.name = spec.name[:31]
+        self.sheet = book.add_worksheet(self.name)
+        self.date = book.add_format({"num_format": DATE_FORMAT})
+        self.datetime = book.add_format({"num_format": DATETIME_FORMAT})
+        self.bold = book.add_format({"bold": True})
+
+    def row(self, number: int, values: Sequence[Any], style: Any = None) -> None:
+        sheet = self.sheet
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            if isinstance(value, str):
+                if len(value) > XLSX_CELL_CHARS:
+                    raise ExportError(f"{self.name}, row {number + 1}: a text of {len(value):,} characters is longer "
+                                      f"than a spreadsheet cell holds ({XLSX_CELL_CHARS:,}); save as CSV instead.")
+                sheet.write_string(number, col, value, style)
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(number, col, value, self.datetime)
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(number, col, value, self.date)
+            elif isinstance(value, int | float | Decimal):
+                sheet.write_number(number, col, float(value) if isinstance(value, Decimal) else value)
+            else:
+                sheet.write_string(number, col, str(value), style)
+
+
 def write_xlsx(out: Path, sheets: Sequence[Sheet]) -> int:
+    import xlsxwriter
+
     written = 0
     with atomic_path(out, ".xlsx") as tmp:
-        book = Workbook(write_only=True)
-        for spec in sheets:
-            sheet = book.create_sheet(spec.name[:31])
-            rows = iter(spec.rows)
-            sample = []
-            for row in rows:
-                sample.append(row)
-                if len(sample) >= WIDTH_SAMPLE_ROWS:
-                    break
-            for i, width in enumerate(_widths(spec.headers, sample), start=1):
-                sheet.column_dimensions[get_column_letter(i)].width = width
-            sheet.freeze_panes = "A2"
-            header = []
-            for h in spec.headers:
-                cell = _xlsx_cell(sheet, h)
-                cell.font = Font(bold=True)
-                header.append(cell)
-            sheet.append(header)
-            count = 0
-            for row in _chain(sample, rows):
-                sheet.append([_xlsx_value(sheet, v) for v in row])
-                count += 1
-            if count == 0 and spec.empty_note:
-                sheet.append([_xlsx_cell(sheet, spec.empty_note)])
-            written += count
-        book.save(tmp)
+        book = xlsxwriter.Workbook(str(tmp), {"constant_memory": True})
+        try:
+            for spec in sheets:
+                sheet = _XlsxSheet(book, spec)
+                rows = iter(spec.rows)
+                sample = []
+                for row in rows:
+                    sample.append(row)
+                    if len(sample) >= WIDTH_SAMPLE_ROWS:
+                        break
+                for i, width in enumerate(_widths(spec.headers, sample)):
+                    sheet.sheet.set_column(i, i, width)
+                sheet.sheet.freeze_panes(1, 0)
+                sheet.row(0, list(spec.headers), sheet.bold)
+                count = 0
+                for row in _chain(sample, rows):
+                    count += 1
+                    sheet.row(count, row)
+                if count == 0 and spec.empty_note:
+                    sheet.row(1, [spec.empty_note])
+                written += count
+        finally:
+            book.close()
     return written
 
 

@@ -12,7 +12,7 @@ from app.domain.records import CaseRecord, validate_case
 from app.security.roles import Permission
 from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
-from app.storage.models import Case, DosimetrySubmission
+from app.storage.models import Case, DataEntry, DosimetrySubmission
 
 
 def get_case(db: Database, case_id: str) -> CaseRecord:
@@ -91,9 +91,15 @@ def set_status(
 
 
 def delete_case(db: Database, case_id: str) -> Change:
-    """Delete a case entered by mistake; its data-entry log rows stay, without the case link."""
+    """Delete a case entered by mistake; its data-entry log rows stay, without the case link.
+
+    The links are cut here, through the ORM, rather than left to the database's ``ON DELETE SET
+    NULL``: each data-entry row that loses its case gets its own audit entry (before → after)."""
     with db.transaction(Permission.CASES) as session:
         if session.scalar(select(func.count()).select_from(DosimetrySubmission).where(DosimetrySubmission.case_id == case_id)):
             raise ValidationFailed({"case_id": "the case has dosimetry submissions; delete those first"}, "case")
+        for entry in session.scalars(select(DataEntry).where(DataEntry.case_id == case_id)):
+            entry.case_id = None
+        session.flush()
         before = remove(session, Case, (case_id,), "case")
     return Change(Case, (case_id,), before, f"Deleted case {case_id}")

@@ -18,6 +18,8 @@ from app.workbook.importer import _model
 from app.workbook.schema import FACILITY_KEYS, SHEETS, SheetSpec
 
 STREAM_CHUNK = 5000
+#: Export order where the key is not a readable order (letters by date, then ID).
+ORDER: dict[str, tuple[str, ...]] = {"correspondence": ("received_on", "letter_id")}
 
 
 def _facility_sheet(db: Database) -> Sheet:
@@ -34,7 +36,8 @@ def _facility_sheet(db: Database) -> Sheet:
 
 def _rows(db: Database, spec: SheetSpec, columns: Sequence[str]) -> Iterator[list[Any]]:
     model = _model(spec.table)
-    order = [getattr(model, k) for k in spec.key if k != "case_id" or spec.key_is_primary] or [model.id]  # type: ignore[attr-defined]
+    names = ORDER.get(spec.name) or tuple(k for k in spec.key if k != "case_id" or spec.key_is_primary)
+    order = [getattr(model, k) for k in names] or [model.id]  # type: ignore[attr-defined]
     stmt = select(*[getattr(model, c) for c in columns]).order_by(*order)
     metrics_at = columns.index("metrics") if "metrics" in columns else -1
     with db.reader() as session:

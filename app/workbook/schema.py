@@ -5,7 +5,7 @@ Validation, import and export all read this table, so a column is added in one p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.domain.vocabulary import (
     ABSENCE_KINDS,
@@ -22,6 +22,7 @@ from app.domain.vocabulary import (
     PROJECTS,
     ROLES,
 )
+from app.workbook.limits import MAX_ONCOLOGISTS, MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 
 MAX_PROBLEMS = 200
 
@@ -36,13 +37,24 @@ class WorkbookError(Exception):
 
 @dataclass(frozen=True)
 class Column:
+    """One column: its kind (text, id, date, bool, int, float, enum, metrics, projects, monthday,
+    year, policy_year) and its range. Text lengths come from the database column (``String(n)``),
+    so what the import accepts both SQLite and PostgreSQL hold."""
+
     name: str
-    kind: str = "text"  # text, date, bool, int, float, enum, metrics
+    kind: str = "text"
     required: bool = False
     choices: tuple[str, ...] = ()
     #: The model attribute, where it differs from the column name.
     field: str | None = None
     phi: bool = False
+    #: Whole numbers: the smallest and largest value accepted.
+    low: int | None = None
+    high: int | None = None
+    #: Dates of things that have happened: not later than ``limits.latest_past_event()``.
+    past: bool = False
+    #: Characters at most (set from the model by ``SheetSpec``; the facility keys set theirs).
+    max_length: int | None = None
 
     @property
     def attr(self) -> str:
@@ -62,66 +74,98 @@ class SheetSpec:
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 
+    def __post_init__(self) -> None:
+        sized = tuple(replace(c, max_length=c.max_length or text_length(self.table, c.attr))
+                      if c.kind in TEXT_KINDS else c for c in self.columns)
+        object.__setattr__(self, "columns", sized)
+
+
+#: Kinds stored as text, whose length the database column bounds.
+TEXT_KINDS = ("text", "id", "enum")
+
+
+def text_length(table: str, attr: str) -> int:
+    """The characters the database column holds: ``String(n)``'s n, else ``MAX_TEXT_CHARS``."""
+    from app.storage.models import Base
+
+    column = Base.metadata.tables[table].c[attr]
+    length = getattr(column.type, "length", None)
+    return int(length) if length else MAX_TEXT_CHARS
+
 
 def _enum(name: str, choices: tuple[str, ...], required: bool = True) -> Column:
     return Column(name, "enum", required, choices)
 
 
+def _id(name: str, required: bool = True) -> Column:
+    return Column(name, "id", required)
+
+
+def _date(name: str, required: bool = False, *, past: bool = False, phi: bool = False) -> Column:
+    return Column(name, "date", required, past=past, phi=phi)
+
+
+def _year(name: str, required: bool = True) -> Column:
+    return Column(name, "year", required, low=MIN_YEAR, high=MAX_YEAR)
+
+
 #: The ``facility`` sheet is two columns, ``key`` and ``value``; these are its keys.
 FACILITY_KEYS: tuple[Column, ...] = (
-    Column("name", required=True),
-    _enum("kind", FACILITY_KINDS),
-    Column("radiation_oncologists", "int", True),
-    Column("joined_on", "date", True),
-    Column("baseline_year", "int", True),
+    Column("name", required=True, max_length=text_length("facility", "name")),
+    replace(_enum("kind", FACILITY_KINDS), max_length=text_length("facility", "kind")),
+    Column("radiation_oncologists", "int", True, low=0, high=MAX_ONCOLOGISTS),
+    _date("joined_on", True, past=True),
+    _year("baseline_year"),
     Column("active_projects", "projects"),
     Column("enrollment_period_start", "monthday"),
-    Column("policy_year", "int"),
+    Column("policy_year", "policy_year"),
 )
 
 SHEETS: tuple[SheetSpec, ...] = (
     SheetSpec("staff", "staff", (
-        Column("staff_id", required=True), Column("name", required=True), _enum("profession", PROFESSIONS),
+        _id("staff_id"), Column("name", required=True), _enum("profession", PROFESSIONS),
         _enum("physician_title", PHYSICIAN_TITLES, False), Column("works_on_mroqc", "bool"),
         Column("treats_mroqc_patients", "bool"), Column("cmd_id"), Column("arrt_id"),
-        Column("pgip_member_since", "date"), Column("email"),
+        _date("pgip_member_since", past=True), Column("email"),
     ), ("staff_id",)),
     SheetSpec("roles", "role_assignments", (
-        Column("staff_id", required=True), _enum("role", ROLES), Column("start", "date", True), Column("end", "date"),
+        _id("staff_id"), _enum("role", ROLES), _date("start", True), _date("end"),
     ), ("staff_id", "role", "start"), key_is_primary=False),
     SheetSpec("cases", "cases", (
-        Column("case_id", required=True), _enum("project", PROJECTS), Column("primary_site"),
-        Column("eligible_on", "date", True), _enum("status", CASE_STATUSES), Column("enrolled_on", "date"),
+        _id("case_id"), _enum("project", PROJECTS), Column("primary_site"),
+        _date("eligible_on", True, past=True), _enum("status", CASE_STATUSES), _date("enrolled_on", past=True),
         _enum("not_enrolled_reason", NOT_ENROLLED_REASONS, False), Column("note"), _enum("payer", PAYERS, False),
-        Column("mrn", phi=True), Column("name", phi=True), Column("birth_date", "date", phi=True),
+        Column("mrn", phi=True), Column("name", phi=True), _date("birth_date", past=True, phi=True),
     ), ("case_id",)),
     SheetSpec("data_entry", "data_entries", (
-        Column("date", "date", True), Column("case_id"), _enum("kind", DATA_ENTRY_KINDS), Column("staff_id"),
+        _date("date", True, past=True), _id("case_id", False), _enum("kind", DATA_ENTRY_KINDS), _id("staff_id", False),
     ), ("date", "case_id", "kind", "staff_id"), key_is_primary=False),
     SheetSpec("dosimetry", "dosimetry_submissions", (
-        Column("case_id", required=True), Column("submitted_on", "date", True), Column("staff_id", required=True),
+        _id("case_id"), _date("submitted_on", True, past=True), _id("staff_id"),
         Column("technique", required=True), Column("total_dose_gy", "float", True), Column("fractions", "int", True),
         Column("metrics", "metrics"),
     ), ("case_id", "submitted_on"), key_is_primary=False),
     SheetSpec("meetings", "meetings", (
-        Column("meeting_id", required=True), Column("date", "date", True), _enum("format", MEETING_FORMATS),
+        _id("meeting_id"), _date("date", True), _enum("format", MEETING_FORMATS),
         Column("title"), Column("location"),
     ), ("meeting_id",)),
     SheetSpec("attendance", "attendance", (
-        Column("meeting_id", required=True), _enum("role", ATTENDANCE_ROLES), Column("staff_id", required=True),
+        _id("meeting_id"), _enum("role", ATTENDANCE_ROLES), _id("staff_id"),
         _enum("ce_credit", CE_CREDITS, False),
     ), ("meeting_id", "role", "staff_id"), key_is_primary=False),
     SheetSpec("correspondence", "correspondence", (
-        Column("received_on", "date", True), Column("subject", required=True), Column("reply_required", "bool", True),
-        Column("due_on", "date"), Column("replied_on", "date"),
-    ), ("received_on", "subject"), key_is_primary=False),
+        _id("letter_id", False), _date("received_on", True, past=True), Column("subject", required=True),
+        Column("sender"), Column("reply_required", "bool", True), _date("due_on"), _date("replied_on", past=True),
+    ), ("letter_id",), key_is_primary=False),
     SheetSpec("absences", "absences", (
-        Column("staff_id"), _enum("kind", ABSENCE_KINDS), Column("start", "date", True), Column("end", "date", True),
+        _id("staff_id", False), _enum("kind", ABSENCE_KINDS), _date("start", True), _date("end", True),
         Column("approved", "bool", True), _enum("project", PROJECTS, False),
     ), ("staff_id", "kind", "start", "project"), key_is_primary=False),
     SheetSpec("program_years", "program_years", (
-        Column("year", "int", True), Column("performance_targets_met", "bool", True),
+        _year("year"), Column("performance_targets_met", "bool", True),
     ), ("year",)),
 )
 SHEET_NAMES: tuple[str, ...] = ("facility", *(s.name for s in SHEETS))
 SPECS: dict[str, SheetSpec] = {s.name: s for s in SHEETS}
+#: Rows of ``correspondence`` without a ``letter_id`` are matched on these (and get a new ID).
+LETTER_FALLBACK_KEY: tuple[str, ...] = ("received_on", "subject")

@@ -1,138 +1,101 @@
 """Turn raw workbook rows into typed rows, collecting every problem with its sheet, row and column.
 
-Cell checks (types, enums, required values) come first; record rules (dates in order, a reason
-for not enrolling, plausible doses) reuse ``app.domain.records`` so the forms and the import say
-the same thing; then duplicates and references across sheets and the database.
+Cell checks (types, ranges, lengths, enums, required values) come first; record rules (dates in
+order, plausible doses) reuse ``app.domain.records`` so the forms and the import say the same
+thing; then duplicates and references across sheets and the database.
+
+Rows are kept compact (a tuple per row, repeated dates and codes shared) because a 200,000-case
+workbook has some 840,000 of them and all are held until the write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-import re
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain import records
-from app.domain.vocabulary import PROJECTS
-from app.workbook.reader import RawSheet
-from app.workbook.schema import FACILITY_KEYS, SPECS, Column, SheetSpec
-
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MONTH_DAY = re.compile(r"^\d{2}-\d{2}$")
-
-
-class CellError(ValueError):
-    pass
+from app.storage.models import new_letter_id
+from app.workbook.cells import SHARED_KINDS, Canon, CellError, as_text, parse_cell, quote
+from app.workbook.reader import RawSheet, RowBudget, Source
+from app.workbook.schema import (
+    FACILITY_KEYS,
+    LETTER_FALLBACK_KEY,
+    MAX_PROBLEMS,
+    SHEET_NAMES,
+    SPECS,
+    SheetSpec,
+)
 
 
 @dataclass
-class Row:
-    number: int
-    values: dict[str, Any]
+class ParsedSheet:
+    """A sheet's valid rows: one tuple per row in ``attrs`` order, and each row's number."""
+
+    attrs: tuple[str, ...]
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    numbers: array = field(default_factory=lambda: array("I"))
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def append(self, number: int, values: dict[str, Any]) -> None:
+        self.rows.append(tuple(values[a] for a in self.attrs))
+        self.numbers.append(number)
+
+    def column(self, attr: str) -> Iterator[Any]:
+        at = self.attrs.index(attr)
+        return (row[at] for row in self.rows)
+
+    def dicts(self, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        return [dict(zip(self.attrs, row, strict=True)) for row in self.rows[start:stop]]
+
+
+@dataclass
+class Existing:
+    """What the database already holds that the workbook may refer to or match."""
+
+    ids: dict[str, set[str]] = field(default_factory=lambda: {"staff": set(), "cases": set(), "meetings": set()})
+    has_facility: bool = False
+    #: Letters: every ``letter_id``, and the IDs by (received_on, subject).
+    letter_ids: set[str] = field(default_factory=set)
+    letters_by_key: dict[tuple, list[str]] = field(default_factory=dict)
 
 
 @dataclass
 class ParsedWorkbook:
     facility: dict[str, Any] | None = None
-    sheets: dict[str, list[Row]] = field(default_factory=dict)
+    sheets: dict[str, ParsedSheet] = field(default_factory=dict)
+    headers: dict[str, set[str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: Problems found beyond the ``MAX_PROBLEMS`` kept.
+    more_problems: int = 0
 
     def problem(self, sheet: str, row: int, column: str, message: str) -> None:
-        self.problems.append(f"{sheet}, {row}, {column}: {message}")
+        self.add(f"{sheet}, {row}, {column}: {message}")
+
+    def add(self, problem: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+        else:
+            self.more_problems += 1
+
+    def listing(self) -> list[str]:
+        ordered = sorted(self.problems, key=_problem_order)
+        if self.more_problems:
+            ordered.append(f"… and {self.more_problems} more problem(s)")
+        return ordered
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
-
-
-def parse_cell(column: Column, value: Any) -> Any:
-    """A typed value, or ``CellError`` with a message for people."""
-    if isinstance(value, str):
-        value = value.strip()
-    if value is None or value == "":
-        if column.required:
-            raise CellError("missing value")
-        return False if column.kind == "bool" else None
-    kind = column.kind
-    if kind == "date":
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        text = str(value)
-        if not ISO_DATE.match(text):
-            raise CellError(f"'{text}' is not a date in the form YYYY-MM-DD")
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            raise CellError(f"'{text}' is not a real date") from None
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).lower()
-        if text in ("yes", "no"):
-            return text == "yes"
-        raise CellError(f"'{value}' must be yes or no")
-    if kind == "int":
-        if isinstance(value, bool):
-            raise CellError(f"'{value}' is not a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-            return int(value)
-        raise CellError(f"'{value}' is not a whole number")
-    if kind == "float":
-        try:
-            number = float(value) if not isinstance(value, bool) else math.nan
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise CellError(f"'{value}' is not a number")
-        return number
-    text = _text(value)
-    if kind == "enum" and text not in column.choices:
-        raise CellError(f"unknown value '{text}' (expected one of: {', '.join(column.choices)})")
-    if kind == "metrics":
-        try:
-            return records.parse_metrics(text or "")
-        except ValueError as exc:
-            raise CellError(f"metrics must be name=value;name=value: {exc}") from None
-    if kind == "projects":
-        projects = tuple(p.strip() for p in (text or "").split(",") if p.strip())
-        unknown = [p for p in projects if p not in PROJECTS]
-        if unknown or not projects:
-            raise CellError(f"projects must be a comma list of: {', '.join(PROJECTS)}")
-        return projects
-    if kind == "monthday":
-        try:
-            if not MONTH_DAY.match(text or ""):
-                raise ValueError
-            dt.date.fromisoformat(f"2024-{text}")
-        except ValueError:
-            raise CellError(f"'{text}' is not a month-day such as 01-01") from None
-        return text
-    return text
-
-
-def _columns(parsed: ParsedWorkbook, spec: SheetSpec, sheet: RawSheet) -> bool:
+def _columns(parsed: ParsedWorkbook, spec: SheetSpec, headers: list[str]) -> bool:
     ok = True
     seen: set[str] = set()
-    for header in sheet.headers:
+    for header in headers:
         if spec.column(header) is None:
-            parsed.problem(spec.name, 1, header or "(blank)", f"unknown column (columns: {', '.join(c.name for c in spec.columns)})")
+            parsed.problem(spec.name, 1, quote(header) or "(blank)",
+                           f"unknown column (columns: {', '.join(c.name for c in spec.columns)})")
             ok = False
         elif header in seen:
             parsed.problem(spec.name, 1, header, "the column appears twice")
@@ -145,81 +108,151 @@ def _columns(parsed: ParsedWorkbook, spec: SheetSpec, sheet: RawSheet) -> bool:
     return ok
 
 
-def _parse_facility(parsed: ParsedWorkbook, sheet: RawSheet) -> None:
-    if sheet.headers[:2] != ["key", "value"] or len(sheet.headers) > 2:
-        parsed.problem("facility", 1, ",".join(sheet.headers) or "(blank)", "the facility sheet has two columns: key, value")
+def _parse_facility(parsed: ParsedWorkbook, sheet: RawSheet, budget: RowBudget, today: dt.date) -> None:
+    headers, rows = sheet.read(budget)
+    if headers[:2] != ["key", "value"] or len(headers) > 2:
+        parsed.problem("facility", 1, quote(",".join(headers)) or "(blank)", "the facility sheet has two columns: key, value")
         return
     values: dict[str, Any] = {}
     first_row: dict[str, int] = {}
     known = {c.name: c for c in FACILITY_KEYS}
-    for number, cells in sheet.rows:
-        key = _text(cells[0] if cells else None)
+    for number, cells in rows:
+        key = as_text(cells[0] if cells else None)
         value = cells[1] if len(cells) > 1 else None
         if key not in known:
-            parsed.problem("facility", number, "key", f"unknown key '{key}' (keys: {', '.join(known)})")
+            parsed.problem("facility", number, "key", f"unknown key '{quote(key)}' (keys: {', '.join(known)})")
             continue
         if key in first_row:
             parsed.problem("facility", number, "key", f"'{key}' is given twice (first on row {first_row[key]})")
             continue
         first_row[key] = number
+        if any(as_text(c) for c in cells[2:]):
+            parsed.problem("facility", number, "value", f"{key}: the value runs into a third column (a comma "
+                           "list in a CSV file needs quotes: \"breast,lung\")")
+            continue
         try:
-            values[key] = parse_cell(known[key], value)
+            values[key] = parse_cell(known[key], value, today)
         except CellError as exc:
             parsed.problem("facility", number, "value", f"{key}: {exc}")
     for column in FACILITY_KEYS:
         if column.required and column.name not in first_row:
             parsed.problem("facility", 1, "key", f"required key '{column.name}' is missing")
+    joined, baseline = values.get("joined_on"), values.get("baseline_year")
+    if isinstance(joined, dt.date) and isinstance(baseline, int) and baseline > joined.year + 1:
+        parsed.problem("facility", first_row["baseline_year"], "value",
+                       f"baseline_year: {baseline} is more than a year after joining ({joined.year})")
     parsed.facility = values
+
+
+def _case(values: dict[str, Any]) -> dict[str, str]:
+    record = records.CaseRecord(**{k: values.get(k) for k in (
+        "case_id", "project", "eligible_on", "status", "primary_site", "enrolled_on", "not_enrolled_reason", "note",
+        "payer", "mrn", "name", "birth_date")})
+    return records.validate_case(record, reason_required=False)
+
+
+def _dosimetry(values: dict[str, Any]) -> dict[str, str]:
+    metrics = records.parse_metrics(values["metrics"] or "")
+    return records.validate_dosimetry(records.DosimetryRecord(**{**values, "metrics": metrics}))
 
 
 RecordCheck = Callable[[dict[str, Any]], dict[str, str]]
 RECORD_CHECKS: dict[str, RecordCheck] = {
-    "cases": lambda v: records.validate_case(records.CaseRecord(**{k: v.get(k) for k in (
-        "case_id", "project", "eligible_on", "status", "primary_site", "enrolled_on", "not_enrolled_reason", "note",
-        "payer", "mrn", "name", "birth_date")})),
+    "cases": _case,
     "staff": lambda v: records.validate_staff(records.StaffRecord(**v)),
     "roles": lambda v: records.validate_role(v["role"], v["start"], v["end"]),
-    "dosimetry": lambda v: records.validate_dosimetry(records.DosimetryRecord(**{**v, "metrics": v["metrics"] or {}})),
+    "dosimetry": _dosimetry,
     "attendance": lambda v: records.validate_attendance(v["role"], v["staff_id"], v["ce_credit"]),
     "correspondence": lambda v: records.validate_letter(v["received_on"], v["subject"], v["due_on"], v["replied_on"]),
     "absences": lambda v: records.validate_absence(v["kind"], v["start"], v["end"], v["staff_id"], v["project"]),
 }
 
 
-def _parse_sheet(parsed: ParsedWorkbook, spec: SheetSpec, sheet: RawSheet) -> None:
-    if not _columns(parsed, spec, sheet):
+@dataclass
+class _Context:
+    parsed: ParsedWorkbook
+    existing: Existing
+    budget: RowBudget
+    today: dt.date
+    canon: Canon = field(default_factory=Canon)
+
+
+def _parse_sheet(ctx: _Context, spec: SheetSpec, sheet: RawSheet) -> None:
+    parsed = ctx.parsed
+    headers, rows = sheet.read(ctx.budget)
+    parsed.headers[spec.name] = set(headers)
+    if not _columns(parsed, spec, headers):
+        for _ in rows:  # still read (and count) the rows: a damaged sheet must say so
+            pass
         return
-    rows: list[Row] = []
-    first_seen: dict[tuple, int] = {}
-    for number, cells in sheet.rows:
-        raw = dict(zip(sheet.headers, cells, strict=False))
+    out = ParsedSheet(tuple(c.attr for c in spec.columns))
+    first_seen: dict[Any, int] = {}
+    letters = spec.name == "correspondence"
+    check = RECORD_CHECKS.get(spec.name)
+    width = len(headers)
+    # (attribute, column, its index in the row or -1, whether its values are shared), once per sheet
+    plan = [(c.attr, c, headers.index(c.name) if c.name in headers else -1, c.kind in SHARED_KINDS)
+            for c in spec.columns]
+    canon, today = ctx.canon, ctx.today
+    for number, cells in rows:
         values: dict[str, Any] = {}
         cell_ok = True
-        for column in spec.columns:
+        size = len(cells)
+        for attr, column, index, shared in plan:
+            raw = cells[index] if 0 <= index < size else None
             try:
-                values[column.attr] = parse_cell(column, raw.get(column.name))
+                value = parse_cell(column, raw, today)
+                values[attr] = canon(value) if shared else value
             except CellError as exc:
                 parsed.problem(spec.name, number, column.name, str(exc))
                 cell_ok = False
-        if len(cells) > len(sheet.headers) and not all(c in (None, "") for c in cells[len(sheet.headers):]):
+        if len(cells) > width and not all(c in (None, "") for c in cells[width:]):
             parsed.problem(spec.name, number, "(no header)", "a value stands in a column without a header")
             cell_ok = False
         if not cell_ok:
             continue
-        check = RECORD_CHECKS.get(spec.name)
         for column_name, message in (check(values) if check else {}).items():
             parsed.problem(spec.name, number, column_name, message)
             cell_ok = False
-        key = tuple(values[c] for c in spec.key)
+        if letters and not _letter_id(ctx, values, number, first_seen):
+            continue
+        key: Any = values[spec.key[0]] if len(spec.key) == 1 else tuple(values[c] for c in spec.key)
         if key in first_seen:
+            shown = "/".join(quote(k) for k in (key if isinstance(key, tuple) else (key,)) if k is not None)
             what = "ID" if len(spec.key) == 1 else "row (" + ", ".join(spec.key) + ")"
-            parsed.problem(spec.name, number, spec.key[0], f"duplicate {what} {'/'.join(str(k) for k in key if k is not None)} "
-                           f"(first on row {first_seen[key]})")
+            parsed.problem(spec.name, number, spec.key[0], f"duplicate {what} {shown} (first on row {first_seen[key]})")
             continue
         first_seen[key] = number
         if cell_ok:
-            rows.append(Row(number, values))
-    parsed.sheets[spec.name] = rows
+            out.append(number, values)
+    parsed.sheets[spec.name] = out
+
+
+def _letter_id(ctx: _Context, values: dict[str, Any], number: int, first_seen: dict[Any, int]) -> bool:
+    """A letter without a ``letter_id`` is the stored letter of the same (received_on, subject), or a
+    new one with a generated ID; False (and a problem) when that is ambiguous or repeated."""
+    if values["letter_id"] is not None:
+        return True
+    fallback = ("",) + tuple(values[k] for k in LETTER_FALLBACK_KEY)
+    if fallback in first_seen:
+        ctx.parsed.problem("correspondence", number, "subject", f"duplicate row (received_on, subject) "
+                           f"{values['received_on']}/{quote(values['subject'])} (first on row {first_seen[fallback]}); "
+                           "give each letter its letter_id")
+        return False
+    first_seen[fallback] = number
+    stored = ctx.existing.letters_by_key.get(fallback[1:], [])
+    if len(stored) > 1:
+        ctx.parsed.problem("correspondence", number, "letter_id", f"{len(stored)} stored letters were received on "
+                           f"{values['received_on']} with this subject ({', '.join(sorted(stored)[:5])}); say which")
+        return False
+    if stored:
+        values["letter_id"] = stored[0]
+        return True
+    letter_id = new_letter_id()
+    while letter_id in ctx.existing.letter_ids or letter_id in first_seen:
+        letter_id = new_letter_id()
+    values["letter_id"] = letter_id
+    return True
 
 
 REFERENCES: tuple[tuple[str, str, str], ...] = (
@@ -236,34 +269,36 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
 ID_COLUMN = {"staff": "staff_id", "cases": "case_id", "meetings": "meeting_id"}
 
 
-def check_references(parsed: ParsedWorkbook, existing: dict[str, set[str]]) -> None:
-    known = {kind: set(existing.get(kind, set())) | {r.values[col] for r in parsed.sheets.get(kind, [])}
-             for kind, col in ID_COLUMN.items()}
+def check_references(parsed: ParsedWorkbook, existing: Existing) -> None:
     words = {"staff": "staff member", "cases": "case", "meetings": "meeting"}
+    in_file = {kind: set(parsed.sheets[kind].column(col)) if kind in parsed.sheets else set()
+               for kind, col in ID_COLUMN.items()}
     for sheet, column, kind in REFERENCES:
-        for row in parsed.sheets.get(sheet, []):
-            value = row.values.get(column)
-            if value is not None and value not in known[kind]:
-                parsed.problem(sheet, row.number, column, f"unknown {words[kind]} '{value}' (not in the workbook or the database)")
+        if sheet not in parsed.sheets:
+            continue
+        rows = parsed.sheets[sheet]
+        for number, value in zip(rows.numbers, rows.column(column), strict=True):
+            if value is not None and value not in in_file[kind] and value not in existing.ids[kind]:
+                parsed.problem(sheet, number, column, f"unknown {words[kind]} '{quote(value)}' (not in the workbook or "
+                               "the database)")
 
 
-def parse_workbook(raw: dict[str, RawSheet], existing_ids: dict[str, set[str]], has_facility: bool) -> ParsedWorkbook:
-    parsed = ParsedWorkbook()
+def parse_workbook(source: Source, existing: Existing, today: dt.date | None = None) -> ParsedWorkbook:
+    """Read and check every sheet of ``source`` (each once, in the schema's order)."""
+    ctx = _Context(ParsedWorkbook(), existing, RowBudget(), today or dt.date.today())
+    raw = source.sheets
     if "facility" in raw:
-        _parse_facility(parsed, raw["facility"])
-    elif not has_facility:
-        parsed.problems.append("workbook: the facility sheet is required for a database that has no facility yet")
+        _parse_facility(ctx.parsed, raw["facility"], ctx.budget, ctx.today)
+    elif not existing.has_facility:
+        ctx.parsed.add("workbook: the facility sheet is required for a database that has no facility yet")
     for name, spec in SPECS.items():
         if name in raw:
-            _parse_sheet(parsed, spec, raw[name])
-    check_references(parsed, existing_ids)
-    parsed.problems.sort(key=_problem_order)
-    return parsed
+            _parse_sheet(ctx, spec, raw[name])
+    check_references(ctx.parsed, existing)
+    return ctx.parsed
 
 
 def _problem_order(problem: str) -> tuple[int, int]:
-    from app.workbook.schema import SHEET_NAMES
-
     sheet, _, rest = problem.partition(", ")
     row = rest.split(",", 1)[0]
     return (SHEET_NAMES.index(sheet) if sheet in SHEET_NAMES else -1, int(row) if row.isdigit() else 0)

@@ -154,3 +154,32 @@ def test_failed_export_leaves_no_file(tmp_path: Path) -> None:
 def test_unknown_ending_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="xlsx or .csv"):
         write_table(tmp_path / "x.pdf", [Sheet("x", ["h"], [])])
+
+
+def test_attendance_lists_those_who_attended_for_no_role(facility_db, tmp_path: Path) -> None:
+    from app.exports.attendance import attendance_sheet
+
+    out = tmp_path / "a.csv"
+    write_table(out, [attendance_sheet(facility_db, Period.of(2025, AS_OF))])
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    attendees = [r for r in rows if r["role"] == "Attendee"]
+    assert [(r["meeting_id"], r["attended_by"]) for r in attendees] == [("M1", "Casey Dosim; Rae Therapist")]
+    assert "Rae Therapist: ARRT credit requested" in attendees[0]["reason"]
+
+
+def test_xlsx_cells_are_typed_and_text_never_a_formula(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    rows = [["=1+1", dt.date(2025, 1, 2), dt.datetime(2025, 1, 2, 3, 4), 7, 2.5, True, None, "@x", "-3", "+a"]]
+    write_table(out, [Sheet("t", [f"h{i}" for i in range(10)], rows)])
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    cells = [c for c in next(sheet.iter_rows(min_row=2))]
+    assert [c.value for c in cells] == ["=1+1", dt.datetime(2025, 1, 2), dt.datetime(2025, 1, 2, 3, 4), 7, 2.5, "yes",
+                                        None, "@x", "-3", "+a"]
+    assert cells[0].data_type == "s" and cells[1].number_format == "yyyy-mm-dd" and cells[3].data_type == "n"
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+
+
+def test_a_text_too_long_for_a_cell_is_refused_not_cut(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="longer than a spreadsheet cell holds"):
+        write_table(tmp_path / "x.xlsx", [Sheet("x", ["h"], [["y" * 40_000]])])
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,169 @@
+"""Kill -9 at random moments of ``mroqc-desk import``: untouched or complete, never stuck.
+
+A workbook of a few thousand cases is imported through the real command line, into a new file
+and into an existing one, and the process is killed at a random moment (50 trials in all, seeded,
+each bounded in time). Afterwards a new file either does not exist or passes ``verify`` and holds
+the whole workbook; an existing file passes ``verify`` and holds either its old rows or all the
+new ones; and the same import run again succeeds (nothing is stuck).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.storage.models import Case, DataEntry
+from tests.fuzz.harness import run_cli, start
+from tests.fuzz.test_fuzz_import import NEW_ADMIN, NEW_PASSWORD, base, fresh_copy  # noqa: F401 - fixture
+from tests.support import ADMIN, PASSWORD, reopen
+from tests.unit.test_workbook import VALID
+
+pytestmark = pytest.mark.slow
+
+TRIALS_EACH = 25
+CASES = 6000
+TRIAL_TIMEOUT = 120.0
+
+
+def big_workbook(path: Path) -> Path:
+    """VALID plus ``CASES`` cases with a data-entry row each, as an .xlsx."""
+    from app.exports.tabular import Sheet, write_xlsx
+
+    sheets = {name: [list(r) for r in rows] for name, rows in VALID.items()}
+    header = sheets["cases"][0]
+    for i in range(CASES):
+        row = dict.fromkeys(header, "")
+        row.update(case_id=f"K{i:05d}", project=("breast", "lung", "prostate")[i % 3], eligible_on="2024-03-01",
+                   status="pending")
+        sheets["cases"].append([row[h] for h in header])
+        sheets["data_entry"].append(["2024-03-05", f"K{i:05d}", "abstraction", "S3"])
+    write_xlsx(path, [Sheet(n, rows[0], rows[1:], empty_note="") for n, rows in sheets.items()])
+    return path
+
+
+def counts(path: Path, name: str, password: str) -> tuple[int, int]:
+    db = reopen(path, name, password)
+    try:
+        with db.reader() as s:
+            return s.scalar(select(func.count()).select_from(Case)), s.scalar(select(func.count()).select_from(DataEntry))
+    finally:
+        db.dispose()
+
+
+def killed_at_random(args: list[str], stdin: str, delay: float) -> str:
+    """Start the command, SIGKILL it after ``delay`` seconds (if still running); its end as text."""
+    started = time.monotonic()
+    process, out, err = start(args, stdin)
+    status = None
+    while status is None:
+        pid, code, _ = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            status = f"exit {os.waitstatus_to_exitcode(code)}"
+        elif time.monotonic() - started >= delay:
+            os.kill(process.pid, signal.SIGKILL)
+            os.wait4(process.pid, 0)
+            status = "killed"
+        else:
+            time.sleep(0.005)
+    process.returncode = 0  # reaped above
+    out.close()  # type: ignore[attr-defined]
+    err.close()  # type: ignore[attr-defined]
+    return status
+
+
+def verify(path: Path, name: str, password: str) -> int:
+    return run_cli(["verify", "--db", str(path), "--user", name, "--password-stdin"], password + "\n", TRIAL_TIMEOUT).code
+
+
+def test_kill_during_import_leaves_the_file_untouched_or_complete(base: Path, tmp_path: Path) -> None:  # noqa: F811
+    rng = random.Random(13)
+    workbook = big_workbook(tmp_path / "big.xlsx")
+    before = counts(base, ADMIN, PASSWORD)
+
+    reference = tmp_path / "reference" / "facility.sqlite3"
+    reference.parent.mkdir()
+    new_args = ["import", "--db", str(reference), "--admin", NEW_ADMIN, "--password-stdin", str(workbook)]
+    full = run_cli(new_args, NEW_PASSWORD + "\n", TRIAL_TIMEOUT)
+    assert full.code == 0, full.stderr
+    complete_new = counts(reference, NEW_ADMIN, NEW_PASSWORD)
+    window = full.seconds * 1.1
+
+    failures: list[str] = []
+    outcomes: dict[str, int] = {}
+    leftovers: list[str] = []
+    deadline = time.monotonic() + 900
+    for trial in range(TRIALS_EACH):
+        if time.monotonic() > deadline:
+            failures.append(f"out of time after {trial} new-file trials")
+            break
+        target = tmp_path / "new" / f"t{trial}" / "facility.sqlite3"
+        target.parent.mkdir(parents=True)
+        args = ["import", "--db", str(target), "--admin", NEW_ADMIN, "--password-stdin", str(workbook)]
+        outcome = killed_at_random(args, NEW_PASSWORD + "\n", rng.uniform(0, window))
+        state = "complete" if target.exists() else "absent"
+        outcomes[f"new {outcome}, {state}"] = outcomes.get(f"new {outcome}, {state}", 0) + 1
+        if target.exists():
+            if verify(target, NEW_ADMIN, NEW_PASSWORD) != 0:
+                failures.append(f"new-file trial {trial} ({outcome}): verify failed")
+            elif counts(target, NEW_ADMIN, NEW_PASSWORD) != complete_new:
+                failures.append(f"new-file trial {trial} ({outcome}): the file exists but is incomplete")
+        extra = sorted(p.name for p in target.parent.iterdir() if p.name not in (target.name, target.name + ".keys"))
+        if extra or (not target.exists() and any(target.parent.iterdir())):
+            leftovers.append(f"t{trial}: {sorted(p.name for p in target.parent.iterdir())}")
+        if not target.exists():  # never stuck: the same import succeeds afterwards
+            again = run_cli(args, NEW_PASSWORD + "\n", TRIAL_TIMEOUT)
+            if again.code != 0:
+                failures.append(f"new-file trial {trial}: the import run again failed: {again.stderr.strip()[:200]}")
+        shutil.rmtree(target.parent)
+
+    for trial in range(TRIALS_EACH):
+        if time.monotonic() > deadline:
+            failures.append(f"out of time after {trial} existing-file trials")
+            break
+        work = fresh_copy(base, tmp_path / "existing")
+        args = ["import", "--db", str(work), "--user", ADMIN, "--password-stdin", str(workbook)]
+        outcome = killed_at_random(args, PASSWORD + "\n", rng.uniform(0, window))
+        if verify(work, ADMIN, PASSWORD) != 0:
+            failures.append(f"existing-file trial {trial} ({outcome}): verify failed")
+            continue
+        found = counts(work, ADMIN, PASSWORD)
+        state = "untouched" if found == before else "complete" if found[0] == before[0] + CASES else "partial"
+        outcomes[f"existing {outcome}, {state}"] = outcomes.get(f"existing {outcome}, {state}", 0) + 1
+        if state == "partial":
+            failures.append(f"existing-file trial {trial} ({outcome}): {found} rows, neither {before} nor complete")
+        if state == "untouched":
+            again = run_cli(args, PASSWORD + "\n", TRIAL_TIMEOUT)
+            if again.code != 0:
+                failures.append(f"existing-file trial {trial}: the import run again failed: {again.stderr.strip()[:200]}")
+
+    figures = {"trials": 2 * TRIALS_EACH, "full_import_seconds": round(full.seconds, 2), "outcomes": outcomes,
+               "leftover_files": leftovers, "failures": failures}
+    print(json.dumps(figures, indent=1))
+    if os.environ.get("MROQC_CRASH_REPORT"):
+        Path(os.environ["MROQC_CRASH_REPORT"]).write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.xfail(reason="app/security/signin.py _create_sqlite builds a new database as .NAME.building-XXXXXXXX "
+                          "(+ -wal, -shm) beside the target and removes it only in a finally block; a process killed "
+                          "with SIGKILL leaves those files behind, and no later command removes them", strict=False)
+def test_a_killed_new_file_import_leaves_no_hidden_files(tmp_path: Path) -> None:
+    workbook = big_workbook(tmp_path / "big.xlsx")
+    target = tmp_path / "new" / "facility.sqlite3"
+    target.parent.mkdir()
+    args = ["import", "--db", str(target), "--admin", NEW_ADMIN, "--password-stdin", str(workbook)]
+    full = run_cli(args, NEW_PASSWORD + "\n", TRIAL_TIMEOUT)
+    assert full.code == 0
+    shutil.rmtree(target.parent)
+    target.parent.mkdir()
+    outcome = killed_at_random(args, NEW_PASSWORD + "\n", full.seconds * 0.6)
+    assert outcome == "killed"
+    assert sorted(p.name for p in target.parent.iterdir() if ".building-" in p.name) == []

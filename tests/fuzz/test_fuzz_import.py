@@ -1,0 +1,130 @@
+"""Issue 13's targets, through the real command line, for every file of the fuzz corpus.
+
+Each input is imported into an existing database (a fresh copy each time) and into a new
+``--db`` file. Every run must exit 0, 1 or 2 with a clear answer and no traceback, within
+``MAX_RSS_MB`` of memory; a refused import must leave the existing database's data exactly as it
+was and leave no file behind for the new one. Figures for the record are printed (``-s``) and,
+with ``MROQC_FUZZ_REPORT=FILE``, written as JSON.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.security.keyfile import key_file_for
+from app.workbook.importer import import_workbook
+from tests.fuzz.corpus import build
+from tests.fuzz.harness import clear_answer, run_cli
+from tests.support import ADMIN, PASSWORD, create, reopen
+from tests.unit.test_workbook import VALID, write_folder
+
+pytestmark = pytest.mark.slow
+
+MAX_RSS_MB = 500
+NEW_ADMIN, NEW_PASSWORD = "fuzz-admin", "fuzz password 4567"
+#: Bookkeeping every signed-in command writes (who signed in, when): not the workbook's data.
+SIGN_IN_COLUMNS = {("users", "last_sign_in_at")}
+
+
+def content(path: Path) -> dict[str, list[tuple]]:
+    """Every table's rows, less the sign-in bookkeeping (the audit log's sign-in notes, its end)."""
+    from sqlalchemy import text
+
+    db = reopen(path)
+    try:
+        with db.reader() as session:
+            tables = [r[0] for r in session.execute(text("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                                         "AND name NOT IN ('audit_head', 'alembic_version')"))]
+            dump = {}
+            for table in sorted(tables):
+                columns = [r[1] for r in session.execute(text(f"PRAGMA table_info({table})"))
+                           if (table, r[1]) not in SIGN_IN_COLUMNS]
+                where = " WHERE NOT (table_name = 'users' AND action = 'note')" if table == "audit_log" else ""
+                rows = session.execute(text(f"SELECT {', '.join(columns)} FROM {table}{where}"))
+                dump[table] = sorted((tuple(r) for r in rows), key=repr)
+    finally:
+        db.dispose()
+    return dump
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    """A facility database holding the valid workbook, created with the test administrator."""
+    path = tmp_path / "base" / "facility.sqlite3"
+    path.parent.mkdir()
+    db = create(path)
+    import_workbook(db, write_folder(tmp_path / "valid", VALID))
+    db.dispose()
+    return path
+
+
+def fresh_copy(base: Path, folder: Path) -> Path:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    for source in (base, key_file_for(base)):
+        shutil.copy2(source, folder / source.name)
+    return folder / base.name
+
+
+def test_every_corpus_file_gets_a_clear_answer(base: Path, tmp_path: Path) -> None:
+    corpus = build(tmp_path / "corpus", seed=13)
+    before = content(base)
+    failures: list[str] = []
+    codes: collections.Counter[str] = collections.Counter()
+    families: dict[str, collections.Counter[int]] = collections.defaultdict(collections.Counter)
+    peak = {"existing": 0.0, "new": 0.0}
+    stuck: list[str] = []
+    bytes_changed = 0
+    for item in corpus:
+        work = fresh_copy(base, tmp_path / "work")
+        original = work.read_bytes()
+        run = run_cli(["import", "--db", str(work), "--user", ADMIN, "--password-stdin", str(item.path)], PASSWORD + "\n")
+        codes[f"existing:{run.code}"] += 1
+        families[item.family][run.code] += 1
+        peak["existing"] = max(peak["existing"], run.max_rss_mb)
+        problem = clear_answer(run)
+        if problem is None and item.valid and run.code != 0:
+            problem = f"a valid workbook was refused: {run.stderr.strip()[:300]}"
+        if problem is None and run.code != 0:
+            bytes_changed += work.read_bytes() != original
+            if content(work) != before:
+                problem = "a refused import changed the database"
+        if problem is None and run.max_rss_mb > MAX_RSS_MB:
+            problem = f"used {run.max_rss_mb:.0f} MB"
+        if problem:
+            failures.append(f"{item.name} (existing database): {problem}")
+
+        target = tmp_path / "new" / item.name.replace(".", "-") / "facility.sqlite3"
+        target.parent.mkdir(parents=True)
+        run = run_cli(["import", "--db", str(target), "--admin", NEW_ADMIN, "--password-stdin", str(item.path)],
+                      NEW_PASSWORD + "\n")
+        codes[f"new:{run.code}"] += 1
+        peak["new"] = max(peak["new"], run.max_rss_mb)
+        problem = clear_answer(run)
+        left = sorted(p.name for p in target.parent.iterdir())
+        if problem is None and run.code != 0 and left:
+            problem = f"a refused import left {left}"
+            stuck.append(item.name)
+        if problem is None and run.code == 0 and not target.exists():
+            problem = "exit 0 but no database"
+        if problem is None and run.max_rss_mb > MAX_RSS_MB:
+            problem = f"used {run.max_rss_mb:.0f} MB"
+        if problem:
+            failures.append(f"{item.name} (new database): {problem}")
+        shutil.rmtree(target.parent)
+
+    figures = {"inputs": len(corpus), "runs": 2 * len(corpus), "exit_codes": dict(sorted(codes.items())),
+               "by_family": {f: dict(c) for f, c in sorted(families.items())},
+               "max_rss_mb": {k: round(v, 1) for k, v in peak.items()}, "files_left_by_refused_new_db": stuck,
+               "refused_imports_whose_file_bytes_changed": bytes_changed, "failures": failures}
+    print(json.dumps(figures, indent=1))
+    if os.environ.get("MROQC_FUZZ_REPORT"):
+        Path(os.environ["MROQC_FUZZ_REPORT"]).write_text(json.dumps(figures, indent=1), encoding="utf-8")
+    assert not failures, "\n".join(failures)
