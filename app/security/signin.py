@@ -266,7 +266,8 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
     if not path.parent.is_dir():
         raise DatabaseError(f"The folder {path.parent} does not exist.")
     key = os.urandom(KEY_BYTES)
-    building = path.with_name(f".{path.name}.building-{os.urandom(4).hex()}")
+    remove_abandoned_builds(path)
+    building = path.with_name(f".{path.name}.building-{os.getpid()}-{os.urandom(4).hex()}")
     keys = KeyFile.new(key_file_for(path))
     keys.wrap(user_slot(admin), password, key)
     keys.wrap_recovery(recovery_key, key)
@@ -291,6 +292,32 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
     db = open_database(f"sqlite:///{path}", key=key)
     db.actor = Actor(admin, "admin")
     return db
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's, or a platform without signals: leave it
+    return True
+
+
+def remove_abandoned_builds(path: Path) -> list[Path]:
+    """Remove what an interrupted ``init``/``demo``/``import`` (killed, power cut) left while
+    building a new database beside ``path``: its temporary files carry the builder's process ID,
+    and one whose process is gone is of no use to anyone (its key was never saved)."""
+    removed = []
+    for leftover in path.parent.glob(f".{path.name}.building-*"):
+        try:
+            pid = int(leftover.name.split(".building-", 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if not _process_alive(pid):
+            leftover.unlink(missing_ok=True)
+            removed.append(leftover)
+    return removed
 
 
 def _create_server(url: str, admin: str, password: str, recovery_key: str,

@@ -13,15 +13,22 @@ entries from several workstations form one chain and an edited entry shows.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import Text, cast, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from app.storage.audit_chain import GENESIS, HASHED_FIELDS, ChainReport, link, walk
+from app.storage.audit_chain import (
+    GENESIS,
+    HASHED_FIELDS,
+    ChainReport,
+    audit_columns,
+    link,
+    stored_text,
+    walk,
+)
 from app.storage.models import AuditEntry, AuditHead, Base
 
 PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset({"mrn", "name", "birth_date"})}
@@ -141,10 +148,11 @@ def _audit_after_flush(session: Session, flush_context: Any) -> None:
         append(session, rows)
 
 
-def _json_safe(value: Any) -> Any:
-    """The value as the JSON column gives it back (tuples as lists, dates as text), so the hash
-    computed now matches the one ``verify`` computes from the stored row."""
-    return None if value is None else json.loads(json.dumps(value, default=str))
+#: audit_log with before/after as text: written (and hashed) once, by database kind
+_AUDIT_TEXT = {"sqlite": audit_columns(), "postgresql": audit_columns(server=True)}
+_SQLITE_INSERT = ('INSERT INTO audit_log (id, "at", "user", action, table_name, record_key, "before", "after", '
+                  "change_set, summary, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores a value on SQLite
 
 
 def append(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -164,11 +172,17 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         last_id += 1
         row["id"] = last_id
-        row["before"] = _json_safe(row.get("before"))
-        row["after"] = _json_safe(row.get("after"))
+        row["before"] = stored_text(row.get("before"))
+        row["after"] = stored_text(row.get("after"))
         row.setdefault("summary", None)
         row["hash"] = previous = link(previous, row)
-    session.execute(insert(AuditEntry), rows)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":  # straight to the driver: SQLAlchemy's per-row parameter work costs as much as SQLite's
+        session.connection().exec_driver_sql(_SQLITE_INSERT, [
+            (r["id"], r["at"].strftime(_SQLITE_DATETIME), r["user"], r["action"], r["table_name"], r["record_key"],
+             r["before"], r["after"], r["change_set"], r["summary"], r["hash"]) for r in rows])
+    else:
+        session.execute(insert(_AUDIT_TEXT.get(dialect, _AUDIT_TEXT["postgresql"])), rows)
     count += len(rows)
     if locked.rowcount:
         session.execute(update(AuditHead).where(AuditHead.id == 1)
@@ -197,8 +211,11 @@ def note(session: Session, summary: str, table: str = "-", key: str = "-") -> No
 
 def verify_chain(session: Session) -> ChainReport:
     """Walk the whole audit log in ID order against its hash chain and recorded end."""
-    columns = [getattr(AuditEntry, name) for name in HASHED_FIELDS] + [AuditEntry.hash]
+    table = audit_columns()
     head = session.execute(select(AuditHead.last_id, AuditHead.last_hash, AuditHead.entries)
                            .where(AuditHead.id == 1)).mappings().one_or_none()
-    rows = session.execute(select(*columns).order_by(AuditEntry.id).execution_options(yield_per=5000)).mappings()
+    # the JSON columns as their stored text (PostgreSQL's driver would decode json into values)
+    columns = [cast(table.c[name], Text).label(name) if name in ("before", "after") else table.c[name]
+               for name in (*HASHED_FIELDS, "hash")]
+    rows = session.execute(select(*columns).order_by(table.c.id).execution_options(yield_per=5000)).mappings()
     return walk(rows, head)

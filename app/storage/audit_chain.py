@@ -5,6 +5,10 @@ the Audit log screen) can point at the first entry that no longer matches. The e
 is also kept in ``audit_head`` (last ID, last hash, count), so cutting entries off the end shows
 too. The canonical form below is part of the file format: migration 0005 chained the entries
 that existed before, and every database written since depends on it. Never change it.
+
+The ``before`` and ``after`` columns are hashed as the JSON text stored in them (``stored_text``
+writes it; ``audit_columns`` reads it back as text), not as re-encoded values: what is checked
+is exactly what is on disk, and no JSON round trip can make an honest entry look changed.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import sqlalchemy as sa
 
 #: The fields an entry's hash covers, in this order (the entry's ID included: no reordering).
 HASHED_FIELDS = ("id", "at", "user", "action", "table_name", "record_key", "before", "after", "change_set", "summary")
@@ -29,10 +35,46 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Sorted, compact JSON; one encoder reused (an import hashes hundreds of thousands of entries)
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
+def stored_text(value: Any) -> str | None:
+    """The JSON text an entry's ``before``/``after`` is stored as (None stays SQL NULL)."""
+    if value is None:
+        return None
+    return _encode(value)
+
+
+class ServerJsonText(sa.types.TypeDecorator):
+    """JSON text sent as it is and cast to ``json`` by the server (a json column refuses text)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def bind_expression(self, bindvalue):  # type: ignore[no-untyped-def]
+        return sa.cast(bindvalue, sa.JSON)
+
+
+def audit_columns(server: bool = False) -> sa.TableClause:
+    """``audit_log`` as a plain table whose JSON columns read and write as text (fresh columns per
+    call: a column object belongs to one table). ``server``: PostgreSQL, where the text is cast
+    to ``json`` on the way in."""
+    json_text = ServerJsonText() if server else sa.Text()
+    return sa.table(
+        "audit_log", sa.column("id", sa.Integer), sa.column("at", sa.DateTime), sa.column("user", sa.String),
+        sa.column("action", sa.String), sa.column("table_name", sa.String), sa.column("record_key", sa.String),
+        sa.column("before", json_text), sa.column("after", json_text), sa.column("change_set", sa.String),
+        sa.column("summary", sa.String), sa.column("hash", sa.String),
+    )
+
+
 def canonical(entry: Mapping[str, Any]) -> bytes:
-    """The bytes hashed for one entry: its fields as sorted, compact JSON."""
-    values = {name: _plain(entry.get(name)) for name in HASHED_FIELDS}
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    """The bytes hashed for one entry: its fields (``before``/``after`` as their stored JSON text)
+    as sorted, compact JSON."""
+    values = {name: entry.get(name) for name in HASHED_FIELDS}
+    values["at"] = _plain(values["at"])  # the one field that is not text or a number
+    return _encode(values).encode()
 
 
 def link(previous: str, entry: Mapping[str, Any]) -> str:

@@ -109,3 +109,23 @@ def test_a_remote_server_needs_tls_unless_the_url_says_otherwise(url: str, refus
             create_db_engine(url)
     else:
         create_db_engine(url).dispose()  # no connection is made until used
+
+
+def test_an_earlier_version_audit_log_is_chained_as_stored(pg_url: str) -> None:
+    """Entries written before migration 0005 (JSON spaced as the old version wrote it) verify."""
+    from alembic import command
+
+    from app.storage.database import alembic_config
+
+    engine = create_db_engine(pg_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0004")
+        conn.execute(text("""INSERT INTO audit_log (at, "user", action, table_name, record_key, "before", "after")
+                             VALUES (now(), 'old', 'update', 'cases', 'C1', '{"b": 1, "a": [1, 2]}', '{"note":  "x"}')"""))
+    engine.dispose()
+    db, _key = upgrade_database(pg_url, ADMIN, PASSWORD)
+    try:
+        report = verify_database(db)
+        assert report.ok and report.audit_entries >= 2, report.problems
+    finally:
+        db.dispose()

@@ -18,22 +18,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from app.storage.audit_chain import GENESIS, link
+from app.storage.audit_chain import GENESIS, audit_columns, link
 
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
-
-
-def _audit_columns():
-    """Fresh column objects each run (a column belongs to one table; tests migrate many times)."""
-    return (
-        sa.column("id", sa.Integer), sa.column("at", sa.DateTime), sa.column("user", sa.String),
-        sa.column("action", sa.String), sa.column("table_name", sa.String), sa.column("record_key", sa.String),
-        sa.column("before", sa.JSON), sa.column("after", sa.JSON), sa.column("change_set", sa.String),
-        sa.column("summary", sa.String),
-    )
 
 
 def upgrade() -> None:
@@ -107,12 +97,15 @@ def upgrade() -> None:
         batch_op.drop_constraint("uq_correspondence", type_="unique")
         batch_op.create_unique_constraint("uq_correspondence_letter_id", ["letter_id"])
 
-    # chain every existing audit entry, in ID order, in batches (a large facility has millions)
-    columns = _audit_columns()
-    audit = sa.table("audit_log", *columns, sa.column("hash", sa.String))
+    # chain every existing audit entry, in ID order, in batches (a large facility has millions);
+    # before/after are hashed as the JSON text they are stored as
+    audit = audit_columns()
+    columns = [c for c in audit.c if c.name != "hash"]
     previous, count, last_id, after_id = GENESIS, 0, 0, 0
     while True:
-        rows = bind.execute(sa.select(*(audit.c[c.name] for c in columns)).where(audit.c.id > after_id)
+        # the JSON columns as their stored text (PostgreSQL's driver would decode json into values)
+        rows = bind.execute(sa.select(*(sa.cast(c, sa.Text).label(c.name) if c.name in ("before", "after") else c
+                                        for c in columns)).where(audit.c.id > after_id)
                             .order_by(audit.c.id).limit(20000)).mappings().all()
         if not rows:
             break
