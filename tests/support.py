@@ -42,14 +42,6 @@ def as_role(db: Database, role: str, name: str | None = None) -> Database:
     return dataclasses.replace(db, actor=Actor(name or f"test-{role}", role))
 
 
-def admin_stdin() -> str:
-    return PASSWORD + "\n"
-
-
-def cli_sign_in(db_path: Path | str) -> list[str]:
-    """The arguments that sign a command in as ``ADMIN`` (with ``admin_stdin()`` on standard input)."""
-    return ["--user", ADMIN, "--password-stdin"]
-
 
 def database_key(path: Path | str, name: str = ADMIN, password: str = PASSWORD) -> bytes:
     """The key of an encrypted test database, unwrapped from its key file as sign-in does."""

@@ -10,6 +10,7 @@ import argparse
 
 from app.commands.output import EXIT_OK, print_json
 from app.commands.signin import Secrets
+from app.security.roles import Permission
 from app.services import users
 from app.storage.database import Database
 
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace, db: Database, secrets: Secrets) -> int:
                                                                   if u.last_sign_in_at else ""))
         return EXIT_OK
     if action == "add":
-        db.require(users.Permission.USERS)  # refused before a first password is asked for
+        db.require(Permission.USERS)  # refused before a first password is asked for
         users.add_user(db, args.name, args.role, secrets.new_password(args.name), full_name=args.full_name)
         print(f"Added {args.name.strip().lower()} ({args.role}); the first password must be changed at first sign-in.")
     elif action == "set-role":
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace, db: Database, secrets: Secrets) -> int:
         users.unlock_user(db, args.name)
         print(f"{args.name} is unlocked.")
     elif action == "reset-password":
-        db.require(users.Permission.USERS)
+        db.require(Permission.USERS)
         users.reset_password(db, args.name, secrets.new_password(args.name))
         print(f"The password of {args.name} was reset; it must be changed at the next sign-in.")
     return EXIT_OK

@@ -274,6 +274,10 @@ def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migrat
         before_migration(path, head)  # an encrypted backup of the file as it was (app.storage.backup)
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
+    if current is not None:  # an upgrade is in the audit log too, as every change is
+        with Session(engine) as session, session.begin():
+            session.info["user"] = audit.SYSTEM_USER
+            audit.note(session, f"schema upgraded from {current} to {head}", table="alembic_version")
 
 
 @dataclass
