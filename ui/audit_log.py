@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -36,7 +35,6 @@ class AuditLogPage(QWidget):
         super().__init__()
         self.db = db
         self.as_of = as_of if as_of is not None else AsOf()
-        self._shown_once = False
         self.user = QComboBox()
         self.table_filter = QComboBox()
         self.record = QLineEdit()
@@ -100,13 +98,10 @@ class AuditLogPage(QWidget):
         self.date_from.follow(to_qdate(day).addMonths(-1))
         self.date_to.follow(to_qdate(day))
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        """Edits made on other screens since this page was built show up when the user comes back."""
-        super().showEvent(event)
-        if self._shown_once and not event.spontaneous():  # not on every restore of a minimised window
-            self.load_choices()
-            self.refresh()
-        self._shown_once = True
+    def reload(self) -> None:
+        self.load_choices()
+        self.refresh()
+        self.check_integrity()
 
     def load_choices(self) -> None:
         """Fill the person and table filters, keeping what the user had chosen."""

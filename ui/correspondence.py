@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.domain import records
-from app.reports.audit_data import letter_status
+from app.rules.correspondence import due_date, letter_status
 from app.rules.policy_file import load_policy
+from app.rules.snapshot import Letter
 from app.security.roles import Permission
 from app.services import letters
 from app.services.facility import get_facility
 from app.storage.database import Database
+from ui.as_of import AsOf
 from ui.record_form import Field
 from ui.record_page import RecordPage
 
 
 class CorrespondencePage(QWidget):
-    def __init__(self, db: Database) -> None:
+    """Letters with their reply due dates and where each stood at the window's as-of date, by the
+    same due-date reading as QIP-CORR-NORESPONSE (``app.rules.correspondence``)."""
+
+    def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
         super().__init__()
         self.db = db
+        self.as_of = as_of if as_of is not None else AsOf()
         facility = get_facility(db)
-        self.reply_days = load_policy(facility.policy_year if facility else None, dt.date.today()).reply_days
+        self.policy_year = facility.policy_year if facility else None
+        self.reply_days = self.policy().reply_days
         self.list = RecordPage(
             db, "Letters",
             [("received_on", "Received"), ("subject", "Subject"), ("reply_required", "Reply needed"),
@@ -45,13 +51,20 @@ class CorrespondencePage(QWidget):
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))
         layout.addWidget(self.list, 1)
 
+    def policy(self):  # type: ignore[no-untyped-def]
+        return load_policy(self.policy_year, self.as_of.day)
+
     def rows(self) -> list[dict]:
-        today = dt.date.today()
+        day, policy = self.as_of.day, self.policy()
         result = []
-        for letter in letters.list_letters(self.db):
-            row = dataclasses.asdict(letter)
-            due = letter.due_on or (letter.received_on + dt.timedelta(days=self.reply_days) if letter.reply_required else None)
-            row["due"] = due
-            row["state"] = letter_status(letter.reply_required, due, letter.replied_on, today)
+        for row_letter in letters.list_letters(self.db):
+            row = dataclasses.asdict(row_letter)
+            letter = Letter(row_letter.received_on, row_letter.subject, row_letter.reply_required, row_letter.due_on,
+                            row_letter.replied_on)
+            row["due"] = due_date(letter, policy) if letter.reply_required else None
+            row["state"] = letter_status(letter, policy, day)
             result.append(row)
         return result
+
+    def reload(self) -> None:
+        self.list.refresh()

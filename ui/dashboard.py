@@ -141,8 +141,11 @@ class DashboardPage(QWidget):
         layout.addLayout(top)
         layout.addLayout(self.tiles)
         layout.addLayout(self.body, 1)
-        as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
+
+    def stop_busy(self) -> None:
+        """The evaluation failed (a dialog says so): no spinner left running."""
+        self.progress.hide()
 
     def refresh(self) -> None:
         self.progress.show()

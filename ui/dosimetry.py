@@ -105,6 +105,11 @@ class DosimetryPage(QWidget):
             result.append(row)
         return result
 
+    def reload(self) -> None:
+        self.list.refresh()
+        self.recount()
+        self.show_missing()
+
     def recount(self) -> None:
         """After a save, delete or undo: the note on what is listed, and the missing list."""
         self.list.set_note(self.capped_note(len(self.list.records)))

@@ -203,6 +203,10 @@ class EnrollmentPage(QWidget):
         self.undo_button.setToolTip(changes[0].description if changes else "")
         self.model.refresh()
 
+    def reload(self) -> None:
+        """Another screen, an import or another workstation changed cases: the same page, re-read."""
+        self.model.refresh()
+
     def import_eligible(self) -> None:
         """The screening-list wizard (``ui.screening_wizard``); the register shows what it added."""
         from ui.screening_wizard import open_screening_wizard

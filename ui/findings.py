@@ -119,9 +119,11 @@ class FindingsPage(QWidget):
         self.tree.currentItemChanged.connect(self.show_evidence)
         self.jump.clicked.connect(self.jump_to_case)
         self.open_episode.clicked.connect(self.start_episode)
-        as_of.changed.connect(lambda _d: self.refresh())
         self.show_evidence(None)
         self.refresh()
+
+    def stop_busy(self) -> None:
+        self.summary.setText("The findings could not be evaluated.")
 
     def refresh(self) -> None:
         day = self.as_of.day

@@ -66,6 +66,24 @@ def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
     action.setShortcuts([sequence])
 
 
+#: What each screen shows, for the change hub (``ui.hub``): the tables whose changes it reloads on
+#: (None: anything of the facility's), whether the as-of date moves it, and whether sign-ins and
+#: exports count (the audit log lists them).
+FOLLOWS: dict[str, tuple[frozenset[str] | None, bool, bool]] = {
+    "Dashboard": (None, True, False),
+    "Enrollment": (frozenset({"cases"}), False, False),
+    "Dosimetry": (frozenset({"dosimetry_submissions", "cases", "staff"}), False, False),
+    "Staff & roles": (frozenset({"staff", "role_assignments", "absences"}), False, False),
+    "Meetings": (frozenset({"meetings", "attendance", "staff", "role_assignments", "facility"}), True, False),
+    "Correspondence": (frozenset({"correspondence", "facility"}), True, False),
+    "Findings": (None, True, False),
+    "QIP tracker": (frozenset({"qip_episodes", "qip_steps"}), True, False),
+    "Programs": (None, True, False),
+    "Reports": (frozenset(), False, False),
+    "Audit log": (None, False, True),
+    "Settings": (frozenset({"facility", "users"}), False, True),
+}
+
 PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
 
 
@@ -101,6 +119,7 @@ class MainWindow(QMainWindow):
         self._ready = False
         self._lock_dialog = None
         self.idle = None  # the IdleWatcher, once the database is open
+        self.hub = None  # the change hub (ui.hub), once the database is open
         self._painted = False
         self._open_after_paint = False
         self.setWindowTitle("MROQC Facility Desk")
@@ -175,9 +194,12 @@ class MainWindow(QMainWindow):
 
     def _adopt(self, db: Database) -> None:
         """Name the facility in the title and status bar, then build the chosen area's page."""
+        from ui.hub import Hub
         from ui.lock import IdleWatcher
 
         self.db = db
+        self.hub = Hub(db, self.as_of, self)
+        self.hub.changed.connect(self._facility_may_have_changed)
         self._name_facility()
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
@@ -276,14 +298,14 @@ class MainWindow(QMainWindow):
         self._name_facility()
         self._show_row(self.nav.currentRow())
 
-    def reload_after_import(self) -> None:
-        """A workbook import changed rows every other screen may show: drop those screens (each is
-        built afresh on its next visit, reading the new rows) and re-read the facility's name."""
-        names = [name for name, _ in AREAS]
-        for name in [n for n in self.pages if n != "Settings"]:
-            del self.pages[name]
-            self._place(names.index(name), QWidget())
-        self._name_facility()
+    def _facility_may_have_changed(self, change) -> None:  # type: ignore[no-untyped-def]
+        if change.touches({"facility"}):
+            self._name_facility()
+
+    def refresh(self) -> None:
+        """View → Refresh (F5): every screen reads everything again."""
+        if self.hub is not None:
+            self.hub.refresh_everything()
 
     def _name_facility(self) -> None:
         """The facility's name in the title and the status bar, read from the open database."""
@@ -343,6 +365,10 @@ class MainWindow(QMainWindow):
                 raise ScreenFailed(name) from exc
             self._place(row, page)
             self.pages[name] = page
+            shows, moves_with_date, bookkeeping = FOLLOWS.get(name, (None, True, False))
+            reload = getattr(page, "reload", None) or getattr(page, "refresh", None)
+            if self.hub is not None and reload is not None:
+                self.hub.follow(page, shows, reload, as_of=moves_with_date, bookkeeping=bookkeeping)
         return self.pages[name]
 
     def _place(self, row: int, page: QWidget) -> None:
@@ -402,12 +428,11 @@ class MainWindow(QMainWindow):
         if name == "Staff & roles":
             return module.StaffPage(self.db, self.as_of)
         if name == "Correspondence":
-            return module.CorrespondencePage(self.db)
+            return module.CorrespondencePage(self.db, self.as_of)
         if name == "Dosimetry":
             return module.DosimetryPage(self.db, self.as_of)
         if name == "Settings":
             page = module.SettingsPage(self.db)
-            page.data_changed.connect(self.reload_after_import)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
             return page
         return ComingPage(name, self._descriptions[name])
@@ -444,10 +469,7 @@ class MainWindow(QMainWindow):
                 page.select_person(key)  # type: ignore[attr-defined]
 
     def _episode_opened(self) -> None:
-        tracker = self.pages.get("QIP tracker")
-        if tracker is not None:  # not built yet: opening it below builds it with the new episode
-            tracker.refresh()  # type: ignore[attr-defined]
-        self.show_area("QIP tracker")
+        self.show_area("QIP tracker")  # the hub has told the tracker about the new episode
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -481,6 +503,11 @@ class MainWindow(QMainWindow):
         set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        refresh_action = QAction("&Refresh", self)
+        set_shortcut(refresh_action, QKeySequence(QKeySequence.StandardKey.Refresh))
+        refresh_action.triggered.connect(self.refresh)
+        view_menu.addAction(refresh_action)
         go_menu = self.menuBar().addMenu("&Go")
         for number, (name, _) in enumerate(AREAS, start=1):
             action = QAction(name, self)

@@ -119,7 +119,6 @@ class MeetingsPage(QWidget):
         self.load_years()
         self.year.currentIndexChanged.connect(self.refresh)
         self.meeting_changed()
-        as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
 
     def select_meeting(self, date_text: str) -> None:
@@ -138,6 +137,12 @@ class MeetingsPage(QWidget):
         if not record:
             return "no meeting selected"
         return f"{record['meeting_id']} · {record['date'].isoformat()} · {label(record['format'])}"
+
+    def reload(self) -> None:
+        """Meetings, their attendance and the verdicts, as they now are (and at the as-of date)."""
+        self.meeting_list.refresh()
+        self.meeting_changed()
+        self.refresh()
 
     def meeting_changed(self) -> None:
         """Show whose attendance is listed; attendance can only be added to a chosen meeting."""

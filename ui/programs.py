@@ -52,7 +52,6 @@ class ProgramsPage(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.text, 1)
         self.rate.editingFinished.connect(self.refresh)
-        as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
 
     def open_mvc(self) -> None:

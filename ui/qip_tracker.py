@@ -71,7 +71,6 @@ class QipTrackerPage(QWidget):
         self.done.clicked.connect(self.mark_done)
         self.note.clicked.connect(self.add_note)
         self.close_button.clicked.connect(self.close_episode)
-        as_of.changed.connect(lambda _d: self.refresh())
         self.refresh()
 
     def refresh(self) -> None:

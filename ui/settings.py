@@ -115,6 +115,10 @@ class SettingsPage(QWidget):
         self.load()  # an import may have changed the facility's details too
         self.data_changed.emit()
 
+    def reload(self) -> None:
+        self.load()
+        self.users.refresh()
+
     def load(self) -> None:
         f = get_facility(self.db)
         if f is None:

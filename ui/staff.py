@@ -148,6 +148,11 @@ class StaffPage(QWidget):
                 table.selectRow(row)
                 break
 
+    def reload(self) -> None:
+        for listing in (self.people, self.roles, self.leave):
+            listing.refresh()
+        self.show_warnings()
+
     def show_warnings(self, *_changed: object) -> None:
         """The warnings and the timeline, both recomputed after every change to the roles and
         whenever the as-of date moves (``_changed`` is the new date, read from ``self.as_of``)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 log = logging.getLogger(__name__)
 _pool: QThreadPool | None = None
@@ -60,11 +61,24 @@ class _Job(QRunnable):
 _live: set[_Signals] = set()
 
 
+def show_failure(parent: QWidget | None, exc: Exception) -> None:
+    """What failed, in plain words, and what to do; the details are in the log (never a patient value)."""
+    lines = str(exc).strip().splitlines()
+    reason = (lines[0].rstrip(".") if lines else "") or type(exc).__name__
+    QMessageBox.warning(parent, "That did not work",
+                        f"{reason}.\n\nNothing was changed by it. Try again (View → Refresh, F5); if it keeps "
+                        "happening, tell whoever supports MROQC Facility Desk: the details are in the log file "
+                        "in the data folder.")
+
+
 def run_in_background(
     work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None] | None = None,
     owner: QObject | None = None,
 ) -> None:
-    """Run ``work`` off the GUI thread; ``done``/``failed`` run on it unless their page is gone."""
+    """Run ``work`` off the GUI thread; ``done``/``failed`` run on it unless their page is gone.
+
+    Without ``failed``, a failure is never silent: the owner's ``stop_busy()`` (if it has one)
+    stops its spinner and a dialog says what failed and what to do (``show_failure``)."""
     signals = _Signals()
     _live.add(signals)  # keep the QObject alive until the job reports
     owner = owner if owner is not None else getattr(done, "__self__", None)
@@ -79,8 +93,15 @@ def run_in_background(
 
     def fail(exc: Exception) -> None:
         _live.discard(signals)
-        if failed is not None and alive():
+        if not alive():
+            return
+        if failed is not None:
             failed(exc)
+            return
+        stop = getattr(owner, "stop_busy", None)
+        if callable(stop):
+            stop()
+        show_failure(owner if isinstance(owner, QWidget) else None, exc)
 
     signals.done.connect(finish)
     signals.failed.connect(fail)

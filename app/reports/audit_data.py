@@ -12,6 +12,9 @@ from sqlalchemy import and_, extract, func, or_, select
 
 from app.domain.vocabulary import PROJECTS
 from app.reports.audit_report import AuditReport, LetterRow, RosterRow
+from app.rules.correspondence import due_date, letter_status
+from app.rules.policy_file import Policy
+from app.rules.snapshot import Letter
 from app.storage.database import Database
 from app.storage.models import Case, Correspondence, DataEntry, RoleAssignment, Staff
 
@@ -61,7 +64,7 @@ def roster(db: Database, year: int, as_of: dt.date) -> list[RosterRow]:
         return [RosterRow(role, name, s, e if e is None or e <= end else None) for role, name, s, e in session.execute(stmt)]
 
 
-def letters(db: Database, year: int, as_of: dt.date, reply_days: int) -> list[LetterRow]:
+def letters(db: Database, year: int, as_of: dt.date, policy: Policy) -> list[LetterRow]:
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)
     stmt = (
         select(Correspondence)
@@ -71,31 +74,22 @@ def letters(db: Database, year: int, as_of: dt.date, reply_days: int) -> list[Le
     rows = []
     with db.reader() as session:
         for c in session.scalars(stmt):
-            due = c.due_on or (c.received_on + dt.timedelta(days=reply_days) if c.reply_required else None)
+            letter = Letter(c.received_on, c.subject, c.reply_required, c.due_on, c.replied_on)
+            due = due_date(letter, policy) if c.reply_required else None
             replied = c.replied_on if c.replied_on and c.replied_on <= as_of else None
-            rows.append(LetterRow(c.received_on, c.subject, due, replied, letter_status(c.reply_required, due, replied, as_of)))
+            rows.append(LetterRow(c.received_on, c.subject, due, replied, letter_status(letter, policy, as_of)))
     return rows
 
 
-def letter_status(reply_required: bool, due: dt.date | None, replied: dt.date | None, as_of: dt.date) -> str:
-    if not reply_required:
-        return "no reply needed"
-    if replied is not None:
-        return "answered late" if due and replied > due else "answered"
-    if due and due < as_of:
-        return "overdue"
-    return "awaiting reply"
-
-
-def base_report(db: Database, facility: str, year: int, as_of: dt.date, policy_year: str, reply_days: int,
+def base_report(db: Database, facility: str, year: int, as_of: dt.date, policy: Policy,
                 generated_at: dt.datetime, identified: bool = False) -> AuditReport:
     """The report's database figures; findings, attendance and programs are added by the caller."""
-    report = AuditReport(facility=facility, year=year, as_of=as_of, policy_year=policy_year,
+    report = AuditReport(facility=facility, year=year, as_of=as_of, policy_year=str(policy.year),
                          generated_at=generated_at, identified=identified)
     report.enrollment = monthly_enrollment(db, year, as_of)
     report.enrollment_previous = monthly_enrollment(db, year - 1, as_of)
     report.data_entry = monthly_data_entry(db, year, as_of)
     report.data_entry_previous = monthly_data_entry(db, year - 1, as_of)
     report.roster = roster(db, year, as_of)
-    report.letters = letters(db, year, as_of, reply_days)
+    report.letters = letters(db, year, as_of, policy)
     return report

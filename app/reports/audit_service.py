@@ -33,8 +33,7 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
     from app.rules.policy_file import load_policy
 
     policy = load_policy(facility.policy_year, as_of)
-    report = audit_data.base_report(db, facility.name, year, as_of, str(policy.year), policy.reply_days, generated,
-                                    identified)
+    report = audit_data.base_report(db, facility.name, year, as_of, policy, generated, identified)
     add_rule_content(db, report)
     return report
 

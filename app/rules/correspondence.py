@@ -25,6 +25,18 @@ def unanswered(letter: Letter, policy: Policy, as_of: dt.date) -> str | None:
     return "late reply" if replied > due else None
 
 
+def letter_status(letter: Letter, policy: Policy, as_of: dt.date) -> str:
+    """Where a letter stood at the as-of date, in words: what the Correspondence screen and the
+    self-audit show, by the same due date and reply reading as the rule."""
+    if not letter.reply_required:
+        return "no reply needed"
+    due = due_date(letter, policy)
+    replied = letter.replied_on if letter.replied_on and letter.replied_on <= as_of else None
+    if replied is not None:
+        return "answered late" if replied > due else "answered"
+    return "overdue" if due < as_of else "awaiting reply"
+
+
 def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
     """QIP-CORR-NORESPONSE over letters received in (D − lookback, D]: one late letter is a warning
     (a nudge before it counts), two or more a trigger."""

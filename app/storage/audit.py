@@ -163,6 +163,7 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
+    session.info.setdefault("changed_tables", set()).update(r["table_name"] for r in rows)
     locked = session.execute(update(AuditHead).where(AuditHead.id == 1).values(entries=AuditHead.entries))
     head = session.execute(select(AuditHead.last_id, AuditHead.last_hash, AuditHead.entries)
                            .where(AuditHead.id == 1)).one_or_none()

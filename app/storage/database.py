@@ -14,7 +14,7 @@ are private to the account (``app.storage.files``); temporary tables and sorts s
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 # the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
 from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
+from app.storage.changes import DataChanged, Listener
 from app.storage.errors import DatabaseError, PlaintextDatabase
 from app.storage.files import make_private
 from app.storage.schema_version import HEAD_REVISION
@@ -290,6 +291,17 @@ class Database:
     _sessions: sessionmaker[Session]
     key: bytes | None = field(default=None, repr=False)  # never in a traceback or a log line
     actor: Actor | None = None
+    listeners: list[Listener] = field(default_factory=list, repr=False)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(DataChanged)`` after every committed change; returns the unsubscribe."""
+        self.listeners.append(listener)
+        return lambda: self.listeners.remove(listener) if listener in self.listeners else None
+
+    def announce(self, change: DataChanged) -> None:
+        """Tell every listener (a change committed here, or one learnt of from elsewhere)."""
+        for listener in list(self.listeners):
+            listener(change)
 
     @property
     def encrypted(self) -> bool:
@@ -319,6 +331,9 @@ class Database:
                 yield session
                 if summary:
                     audit.note(session, summary)
+            written = session.info.pop("changed_tables", None)
+        if written:
+            self.announce(DataChanged(frozenset(written)))
 
     def require(self, permission: Permission) -> None:
         """Refuse (``NotAllowed``) unless the signed-in user may; for work outside a transaction."""

@@ -1,0 +1,106 @@
+"""The window's one change signal: every screen is current after every edit.
+
+The database tells its listeners what each committed transaction wrote (``app.storage.changes``),
+whichever screen, dialog, import, bulk change or undo made it, and from whichever thread. The
+hub relays that to the GUI thread as ``changed(DataChanged)``, and ``follow`` keeps a screen up
+to date with it: a visible screen that shows one of the written tables reloads at once, a hidden
+one is marked stale and reloads when it is next shown (so an import does not rebuild twelve
+screens at once). The as-of date moving and View → Refresh (F5) arrive the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable
+
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from app.storage.changes import EVERYTHING, DataChanged
+from app.storage.database import Database
+from ui.as_of import AsOf
+
+#: What each kind of screen shows. ``None``: anything of the facility's (the evaluating screens).
+FACILITY = None
+
+
+class Hub(QObject):
+    changed = Signal(object)  # DataChanged, on the GUI thread
+    _relay = Signal(object)  # from any thread
+
+    def __init__(self, db: Database, as_of: AsOf, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.as_of = as_of
+        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._unsubscribe = db.subscribe(self._relay.emit)
+        self._followers: list[_Follower] = []
+
+    @Slot(object)
+    def _deliver(self, change: DataChanged) -> None:
+        self.changed.emit(change)
+
+    def refresh_everything(self) -> None:
+        """View → Refresh (F5): every screen reads everything again."""
+        self.changed.emit(EVERYTHING)
+
+    def follow(self, screen: QWidget, shows: Iterable[str] | None, reload: Callable[[], None], *,
+               as_of: bool = False, bookkeeping: bool = False) -> None:  # noqa: FBT001
+        """Keep ``screen`` current: ``reload()`` when a change touches the tables it ``shows``
+        (None: any facility data) or, with ``as_of``, when the as-of date moves. ``bookkeeping``:
+        sign-ins and exports count too (the audit log shows them)."""
+        follower = _Follower(self, screen, None if shows is None else frozenset(shows), reload, bookkeeping)
+        self._followers.append(follower)
+        if as_of:
+            self.as_of.changed.connect(lambda _day: follower.changed(EVERYTHING))
+
+    def close(self) -> None:
+        self._unsubscribe()
+        for follower in self._followers:
+            follower.detach()
+        self._followers.clear()
+
+
+class _Follower(QObject):
+    """One screen kept current: reloads now if visible, else on its next show."""
+
+    def __init__(self, hub: Hub, screen: QWidget, shows: frozenset[str] | None, reload: Callable[[], None],
+                 bookkeeping: bool) -> None:
+        super().__init__(screen)
+        self.screen = screen
+        self.shows = shows
+        self.reload = reload
+        self.bookkeeping = bookkeeping
+        self.stale = False
+        self.hub = hub
+        hub.changed.connect(self.changed)
+        screen.installEventFilter(self)
+
+    def relevant(self, change: DataChanged) -> bool:
+        if change.tables is None:
+            return True
+        if not self.bookkeeping and not change.facility_data:
+            return False
+        return self.shows is None or change.touches(self.shows) or (self.bookkeeping and bool(change.tables))
+
+    @Slot(object)
+    def changed(self, change: DataChanged) -> None:
+        if not shiboken6.isValid(self.screen) or not self.relevant(change):
+            return
+        if self.screen.isVisible():
+            self.stale = False
+            self.reload()
+        else:
+            self.stale = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Show and self.stale:
+            self.stale = False
+            self.reload()
+        return False
+
+    def detach(self) -> None:
+        if shiboken6.isValid(self.hub):
+            with contextlib.suppress(RuntimeError, TypeError):  # already gone with the screen
+                self.hub.changed.disconnect(self.changed)
