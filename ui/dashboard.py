@@ -147,6 +147,10 @@ class DashboardPage(QWidget):
         """The evaluation failed (a dialog says so): no spinner left running."""
         self.progress.hide()
 
+    def show_no_facility(self, _reason: str) -> None:
+        self.next_meeting.setText("This database has no facility yet: enter its details under Settings, or "
+                                  "import a facility workbook (Settings → Data).")
+
     def refresh(self) -> None:
         self.progress.show()
         day = self.as_of.day

@@ -125,6 +125,9 @@ class FindingsPage(QWidget):
     def stop_busy(self) -> None:
         self.summary.setText("The findings could not be evaluated.")
 
+    def show_no_facility(self, _reason: str) -> None:
+        self.summary.setText("No facility yet: enter its details under Settings.")
+
     def refresh(self) -> None:
         day = self.as_of.day
         self.summary.setText("Evaluating…")

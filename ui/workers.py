@@ -16,6 +16,8 @@ import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.storage.errors import NoFacility
+
 log = logging.getLogger(__name__)
 _pool: QThreadPool | None = None
 
@@ -101,6 +103,11 @@ def run_in_background(
         stop = getattr(owner, "stop_busy", None)
         if callable(stop):
             stop()
+        if isinstance(exc, NoFacility):  # a new, empty database: the screen says so, nothing failed
+            empty = getattr(owner, "show_no_facility", None)
+            if callable(empty):
+                empty(str(exc))
+            return
         show_failure(owner if isinstance(owner, QWidget) else None, exc)
 
     signals.done.connect(finish)

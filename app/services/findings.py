@@ -41,6 +41,7 @@ from app.rules.snapshot import (
     status_at,
 )
 from app.storage.database import Database
+from app.storage.errors import NoFacility
 from app.storage.models import (
     Absence,
     Attendance,
@@ -54,10 +55,6 @@ from app.storage.models import (
     RoleAssignment,
     Staff,
 )
-
-
-class NoFacility(ValueError):
-    """The database has no facility record: nothing to evaluate (``check`` exits 2)."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,11 @@ class DatabaseError(Exception):
     """A database that cannot be used; the message is one sentence for the user."""
 
 
+class NoFacility(ValueError):
+    """The database has no facility record yet: nothing to evaluate (``check`` exits 2; the
+    window's screens say to set it up in Settings instead of failing)."""
+
+
 class PlaintextDatabase(DatabaseError):
     """An unencrypted SQLite database from an earlier version: it needs its first administrator,
     then is encrypted (``app.security.signin.upgrade_database``)."""

@@ -41,8 +41,9 @@ def settle(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Let background jobs (evaluations, previews) finish and their results reach the widgets."""
     from ui.workers import pool
 
-    pool().waitForDone(60000)
-    qtbot.wait(50)
+    for _ in range(3):  # a change reaches the hub queued, which may start a job, whose result is queued
+        pool().waitForDone(60000)
+        qtbot.wait(30)
 
 
 @pytest.fixture
