@@ -16,10 +16,14 @@ DATA_DIR_ENV = "MROQC_DESK_DATA_DIR"
 
 
 def data_dir() -> Path:
-    """The per-user data folder (overridable for tests and portable installs)."""
+    """The per-user data folder (overridable for tests and portable installs), private to the
+    account (0700): other accounts cannot even list what is in it."""
+    from app.storage.files import make_private
+
     override = os.environ.get(DATA_DIR_ENV)
     path = Path(override) if override else user_data_path(APP_NAME, APP_AUTHOR)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private(path)
     return path
 
 

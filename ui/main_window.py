@@ -270,6 +270,8 @@ class MainWindow(QMainWindow):
                 QMessageBox.information(self, "Unsaved forms discarded",
                                         f"{before.name} left {discarded} unsaved form(s) open; they were discarded "
                                         f"when {dialog.actor.name} signed in.")
+            if dialog.actor.must_change_password:
+                QTimer.singleShot(0, self._force_password_change)
         else:
             for cover in covers:
                 cover.remove()
@@ -558,11 +560,27 @@ class MainWindow(QMainWindow):
         QFileDialog.getOpenFileName(self, "Open database", "", "MROQC database (*.sqlite3 *.db)")
 
     def _restore_geometry(self) -> None:
+        """Where the window was last time; the first time 1280×760, centred. Never larger than the
+        screen's available area (1366×768 laptops: the status bar must stay visible)."""
         geometry = QSettings().value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 760)
+        screen = self.screen()
+        if screen is None:
+            return
+        room = screen.availableGeometry()
+        frame = 40  # the window manager's title bar and borders, which the size does not include
+        # never smaller than a usable register either (a geometry saved by an offscreen run can be tiny)
+        width = min(max(self.width(), 1024), room.width())
+        height = min(max(self.height(), 640), room.height() - frame)
+        self.resize(width, height)
+        if geometry is None:  # the first time: centred
+            self.move(room.x() + (room.width() - width) // 2, room.y() + max(0, (room.height() - height - frame) // 2))
+        else:  # where it was, but wholly on this screen (a screen may have got smaller since)
+            self.move(min(max(self.x(), room.x()), room.x() + room.width() - width),
+                      min(max(self.y(), room.y()), room.y() + room.height() - height - frame))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if self.idle is not None:

@@ -82,7 +82,7 @@ def build_dashboard(db: Database, as_of: dt.date) -> DashboardData:
                       str(len(open_letters)), "two or more is a trigger"))
     vacant = [label(f.subject["role"]) for f in findings if f.rule == "QIP-ROLE-VACANT"]
     tiles.append(Tile("QIP-ROLE-VACANT", "Required roles", _status(findings, "QIP-ROLE-VACANT"),
-                      "all held" if not vacant else "vacant: " + ", ".join(vacant)))
+                      "all held" if not vacant else "vacant: " + ",  ".join(vacant)))  # two spaces: the tile wraps there
     upcoming = sorted((m for m in snapshot.meetings if m.date > as_of), key=lambda m: m.date)
     next_meeting = "No meeting scheduled after this date."
     if upcoming:
