@@ -11,11 +11,10 @@ from app.reports.audit_report import (
     ProgramRow,
     RuleStatus,
 )
-from app.rules.engine import CATALOGUE, evaluate
+from app.rules.engine import CATALOGUE
 from app.rules.meetings import attendance_verdicts
-from app.rules.policy_file import load_policy
 from app.rules.programs import program_figures
-from app.services.findings import load_snapshot
+from app.services.findings import evaluate_at
 from app.storage.database import Database
 
 NOTE_WITHHELD = "(note withheld: free text may name the patient; export with identifiers to include it)"
@@ -35,10 +34,10 @@ def withhold_free_text(finding: dict[str, Any]) -> dict[str, Any]:
 
 def add_rule_content(db: Database, report: AuditReport) -> None:
     """Findings, the rule summary, the attendance matrix and program figures at the report's as-of date."""
-    snapshot, policy_year = load_snapshot(db, report.as_of)
-    policy = load_policy(policy_year, report.as_of)
+    evaluation = evaluate_at(db, report.as_of)
+    snapshot, policy = evaluation.snapshot, evaluation.policy
     report.policy_year = str(policy.year)
-    findings = [f.to_json() for f in evaluate(snapshot, policy, report.as_of)]
+    findings = [f.to_json() for f in evaluation.findings]
     if not report.identified:
         findings = [withhold_free_text(f) for f in findings]
     report.findings = findings

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.rules.findings import Finding
+from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot, Letter
 
@@ -37,9 +38,12 @@ def letter_status(letter: Letter, policy: Policy, as_of: dt.date) -> str:
     return "overdue" if due < as_of else "awaiting reply"
 
 
-def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
-    """QIP-CORR-NORESPONSE over letters received in (D − lookback, D]: one late letter is a warning
-    (a nudge before it counts), two or more a trigger."""
+#: Two unanswered letters are a trigger, one a warning (POLICY.md)
+TRIGGER_AT = 2
+
+
+def reply_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
+    """QIP-CORR-NORESPONSE's figure: letters from (D − lookback, D] unanswered by their due date."""
     since = as_of - dt.timedelta(days=policy.correspondence_lookback_days)
     late = []
     for letter in sorted(snapshot.letters, key=lambda x: x.received_on):
@@ -50,12 +54,20 @@ def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -
             late.append({"received_on": letter.received_on, "subject": letter.subject, "due_on": due_date(letter, policy),
                          "replied_on": letter.replied_on if letter.replied_on and letter.replied_on <= as_of else None,
                          "problem": problem})
-    if not late:
-        return []
-    severity = "trigger" if len(late) >= 2 else "warning"
-    return [Finding(
-        RULE, "qip", severity, {},
-        f"{len(late)} letter(s) from the last {policy.correspondence_lookback_days} days were not answered by their due date"
-        + (" (two or more is a QIP trigger)." if severity == "trigger" else " (a second one would be a QIP trigger)."),
-        {"letters": late, "count": len(late)},
-    )]
+    return [Measure(RULE, {}, len(late), TRIGGER_AT, len(late) >= TRIGGER_AT, {"letters": late, "count": len(late)})]
+
+
+def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """QIP-CORR-NORESPONSE over letters received in (D − lookback, D]: one late letter is a warning
+    (a nudge before it counts), two or more a trigger."""
+    findings = []
+    for m in reply_measures(snapshot, policy, as_of):
+        if not m.value:
+            continue
+        severity = "trigger" if m.fires else "warning"
+        findings.append(Finding(
+            RULE, "qip", severity, {},
+            f"{m.value} letter(s) from the last {policy.correspondence_lookback_days} days were not answered by their due "
+            "date" + (" (two or more is a QIP trigger)." if m.fires else " (a second one would be a QIP trigger)."),
+            m.evidence))
+    return findings

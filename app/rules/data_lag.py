@@ -6,6 +6,7 @@ import datetime as dt
 
 from app.rules.enrollment import paused
 from app.rules.findings import Finding, day_range
+from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
 
@@ -33,22 +34,31 @@ def excused(snapshot: FacilitySnapshot, day: dt.date) -> str | None:
     return None
 
 
-def data_lag(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
-    """QIP-DATA-LAG: non-excused days in (E, D] above the limit, E the latest data-entry activity."""
+def lag_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
+    """QIP-DATA-LAG's figure: the non-excused days in (E, D], E the latest data-entry activity."""
     if snapshot.facility.joined_on > as_of:
         return []
     # E: the latest activity, never before the join date (no lag accrues before membership).
     last = max(snapshot.last_activity or snapshot.facility.joined_on, snapshot.facility.joined_on)
     reasons = [excused(snapshot, day) for day in day_range(last, as_of)]
     counted = sum(1 for r in reasons if r is None)
-    if counted <= policy.lag_days:
-        return []
-    return [Finding(
-        RULE, "qip", "trigger", {},
-        (f"No data entry since {last.isoformat()}" if last != snapshot.facility.joined_on or snapshot.last_activity == last
-         else f"No data entry since joining on {last.isoformat()}")
-        + f": {counted} days that count (the limit is {policy.lag_days}).",
+    return [Measure(
+        RULE, {}, counted, policy.lag_days, counted > policy.lag_days,
         {"last_activity": last, "days_counted": counted, "limit": policy.lag_days,
          "days_excused_pause": reasons.count("pause"), "days_excused_cda_absence": reasons.count("cda_absent"),
-         "no_activity_on_record": snapshot.last_activity is None},
-    )]
+         "no_activity_on_record": snapshot.last_activity is None})]
+
+
+def data_lag(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """QIP-DATA-LAG: non-excused days in (E, D] above the limit, E the latest data-entry activity."""
+    findings = []
+    for m in lag_measures(snapshot, policy, as_of):
+        if not m.fires:
+            continue
+        last = m.evidence["last_activity"]
+        findings.append(Finding(
+            RULE, "qip", "trigger", {},
+            (f"No data entry since {last.isoformat()}" if last != snapshot.facility.joined_on or snapshot.last_activity == last
+             else f"No data entry since joining on {last.isoformat()}")
+            + f": {m.value} days that count (the limit is {m.limit}).", m.evidence))
+    return findings

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from app.rules import correspondence, data_lag, enrollment, meetings, roles
 from app.rules.findings import SEVERITY_ORDER, Finding
+from app.rules.measures import Measure, Measures
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
 
@@ -23,28 +24,41 @@ RULES: tuple[Rule, ...] = (
     enrollment.participation_volume,
 )
 
+#: The rules with a threshold, as measures (``app.rules.measures``): the figure each compares with
+#: its limit for every subject, fired or not. The Dashboard's tiles read these.
+MEASURED: tuple[Callable[[FacilitySnapshot, Policy, dt.date], list[Measure]], ...] = (
+    enrollment.zero_measures,
+    enrollment.decline_measures,
+    enrollment.selective_measures,
+    meetings.missed_measures,
+    data_lag.lag_measures,
+    correspondence.reply_measures,
+    roles.vacancy_measures,
+)
+
 #: Every rule ID with its kind and what it checks: the summary page lists each, fired or not.
+#: The IDs are the rule modules' own constants: a rule ID is written once, where the rule is.
 CATALOGUE: tuple[tuple[str, str, str], ...] = (
-    ("QIP-ENR-ZERO", "qip", "A project went too long without enrollment"),
-    ("QIP-ENR-DECLINE", "qip", "Year-to-date enrollment fell too far against last year"),
-    ("QIP-ENR-SELECTIVE", "qip", "Cases undecided or not enrolled without an accepted reason"),
-    ("ENR-REASON-OTHER", "qip", "Cases not enrolled for reason 'other'"),
-    ("QIP-MTG-MISSED", "qip", "A required role uncovered at too many meetings"),
-    ("QIP-DATA-LAG", "qip", "Too long without data entry"),
-    ("QIP-CORR-NORESPONSE", "qip", "Letters not answered by their due date"),
-    ("QIP-ROLE-VACANT", "qip", "A required role has no holder"),
-    ("PART-ROLE-VACANT", "qip", "Administrative lead or dosimetry representative vacant"),
-    ("ATT-CC-ABSENT", "attendance", "Nobody attended for the clinical champion"),
-    ("ATT-PL-ABSENT", "attendance", "Nobody attended for the physics lead"),
-    ("ATT-CDA-ABSENT", "attendance", "Nobody attended for the CDA"),
-    ("ATT-CC-SUB-INELIGIBLE", "attendance", "Unacceptable substitute for the clinical champion"),
-    ("ATT-PL-SUB-INELIGIBLE", "attendance", "Unacceptable substitute for the physics lead"),
-    ("ATT-CDA-SUB-INELIGIBLE", "attendance", "Unacceptable substitute for the CDA"),
-    ("ATT-CC-SUB-LIMIT", "attendance", "Champion replaced more often than allowed"),
-    ("ATT-DOUBLE-ROLE", "attendance", "One person covering two roles at a meeting"),
-    ("CE-VIRTUAL", "ce", "CE credit requested for a virtual meeting"),
-    ("CE-MDCB-NO-ID", "ce", "MDCB credit requested without a CMD ID"),
-    ("PART-VOLUME", "participation", "Too few breast, lung and prostate cases in a year"),
+    (enrollment.RULE_ZERO, "qip", "A project went too long without enrollment"),
+    (enrollment.RULE_DECLINE, "qip", "Year-to-date enrollment fell too far against last year"),
+    (enrollment.RULE_SELECTIVE, "qip", "Cases undecided or not enrolled without an accepted reason"),
+    (enrollment.RULE_REASON_OTHER, "qip", "Cases not enrolled for reason 'other'"),
+    (meetings.RULE_MISSED, "qip", "A required role uncovered at too many meetings"),
+    (data_lag.RULE, "qip", "Too long without data entry"),
+    (correspondence.RULE, "qip", "Letters not answered by their due date"),
+    (roles.RULE_REQUIRED, "qip", "A required role has no holder"),
+    (roles.RULE_OPTIONAL, "qip", "Administrative lead or dosimetry representative vacant"),
+    (meetings.ABSENT_RULE["clinical_champion"], "attendance", "Nobody attended for the clinical champion"),
+    (meetings.ABSENT_RULE["physics_lead"], "attendance", "Nobody attended for the physics lead"),
+    (meetings.ABSENT_RULE["cda"], "attendance", "Nobody attended for the CDA"),
+    (meetings.INELIGIBLE_RULE["clinical_champion"], "attendance", "Unacceptable substitute for the clinical champion"),
+    (meetings.INELIGIBLE_RULE["physics_lead"], "attendance", "Unacceptable substitute for the physics lead"),
+    (meetings.INELIGIBLE_RULE["cda"], "attendance", "Unacceptable substitute for the CDA"),
+    (meetings.RULE_SUB_LIMIT, "attendance", "Champion replaced more often than allowed"),
+    (meetings.RULE_DOUBLE_ROLE, "attendance", "One person covering two roles at a meeting"),
+    (meetings.RULE_CE_VIRTUAL, "ce", "CE credit requested for a virtual meeting"),
+    (meetings.RULE_CE_MDCB_NO_ID, "ce", "MDCB credit requested without a CMD ID"),
+    (enrollment.RULE_VOLUME, "participation", "Too few breast, lung and prostate cases in a year"),
 )
 KINDS: tuple[str, ...] = ("qip", "attendance", "ce", "participation")
 
@@ -60,3 +74,12 @@ def evaluate(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list
     """Every rule of POLICY.md on ``snapshot`` at ``as_of``: pure, never reads the clock or a database."""
     findings = [f for rule in RULES for f in rule(snapshot, policy, as_of)]
     return sorted(findings, key=_order)
+
+
+def measure(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> Measures:
+    """Every measured rule's figures at ``as_of``, by rule ID: pure, like ``evaluate``."""
+    found: Measures = {}
+    for rule in MEASURED:
+        for m in rule(snapshot, policy, as_of):
+            found.setdefault(m.rule, []).append(m)
+    return found

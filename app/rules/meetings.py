@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from app.domain.vocabulary import REQUIRED_ROLES, label
 from app.rules.findings import Finding
+from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot, MeetingInfo, Person
 
@@ -189,14 +190,30 @@ def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
                 f"{person.name if person else staff_id} attended the {day.isoformat()} meeting for "
                 f"{' and '.join(label(r).lower() for r in roles)}; each role needs its own person.",
                 {"meeting_id": mv.meeting.meeting_id, "roles": list(roles)}))
-    for role, days in missed.items():
-        if len(days) > policy.missed_meetings_limit:
+    for m in _missed_measures(missed, policy):
+        if m.fires:
             findings.append(Finding(
-                RULE_MISSED, "qip", "trigger", {"role": role},
-                f"The {label(role).lower()} was not covered at {len(days)} meetings in {as_of.year} "
-                f"(more than {policy.missed_meetings_limit} is a QIP trigger).",
-                {"meetings_missed": len(days), "limit": policy.missed_meetings_limit, "meeting_dates": days}))
+                RULE_MISSED, "qip", "trigger", m.subject,
+                f"The {label(m.subject['role']).lower()} was not covered at {m.value} meetings in {as_of.year} "
+                f"(more than {m.limit} is a QIP trigger).", m.evidence))
     return findings
+
+
+def _missed_measures(missed: dict[str, list[dt.date]], policy: Policy) -> list[Measure]:
+    return [Measure(RULE_MISSED, {"role": role}, len(days), policy.missed_meetings_limit,
+                    len(days) > policy.missed_meetings_limit,
+                    {"meetings_missed": len(days), "limit": policy.missed_meetings_limit, "meeting_dates": days})
+            for role, days in missed.items()]
+
+
+def missed_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
+    """QIP-MTG-MISSED's figure for each required role: the year's meetings up to D it was not covered at."""
+    missed: dict[str, list[dt.date]] = {role: [] for role in REQUIRED_ROLES}
+    for mv in attendance_verdicts(snapshot, policy, as_of.year, as_of):
+        for role, rv in mv.roles.items():
+            if not rv.covered:
+                missed[role].append(mv.meeting.date)
+    return _missed_measures(missed, policy)
 
 
 def ce_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:

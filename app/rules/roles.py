@@ -6,11 +6,19 @@ import datetime as dt
 
 from app.domain.vocabulary import OPTIONAL_ROLES, REQUIRED_ROLES, label
 from app.rules.findings import Finding
+from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
 
 RULE_REQUIRED = "QIP-ROLE-VACANT"
 RULE_OPTIONAL = "PART-ROLE-VACANT"
+
+
+def vacancy_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
+    """QIP-ROLE-VACANT's figure for each required role: how many hold it on D (it fires at none)."""
+    return [Measure(RULE_REQUIRED, {"role": role}, len(snapshot.holders(role, as_of)), 1,
+                    not snapshot.holders(role, as_of), {"holders": list(snapshot.holders(role, as_of))})
+            for role in REQUIRED_ROLES]
 
 
 def vacancies(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:

@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from app.domain.vocabulary import PROJECTS
-from app.rules.engine import evaluate
+from app.rules.engine import evaluate, measure
 from app.rules.findings import Finding, plain
+from app.rules.measures import Measures
 from app.rules.meetings import MeetingVerdict, attendance_verdicts
 from app.rules.policy_file import Policy, load_policy
 from app.rules.programs import ProgramFigures, default_fte_year, program_figures
@@ -58,18 +59,36 @@ from app.storage.models import (
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    """What ``check`` reports: the as-of date, the policy used, the facility and its findings."""
+class Evaluation:
+    """What is true at the as-of date, owned in one place: the policy that applies, the facility's
+    records as they stood (``snapshot``), every finding, and every measured rule's figures
+    (``measures``, fired or not). ``check``, the Dashboard, Findings, Programs and the self-audit
+    all read one of these (``evaluate_at``) instead of loading and judging again."""
 
     as_of: dt.date
     policy: Policy
-    facility: str
+    snapshot: FacilitySnapshot
     findings: list[Finding]
+    measures: Measures
+
+    @property
+    def facility(self) -> str:
+        return self.snapshot.facility.name
 
     @property
     def blocking(self) -> bool:
         """At least one trigger or violation (``check`` exits 1)."""
         return any(f.blocking for f in self.findings)
+
+    def status(self, rule: str) -> str:
+        """``clear``, ``warning`` or ``triggered`` for a rule, by its findings."""
+        severities = {f.severity for f in self.findings if f.rule == rule}
+        if severities & {"trigger", "violation"}:
+            return "triggered"
+        return "warning" if severities else "clear"
+
+
+CheckResult = Evaluation  # what ``check`` reports is the evaluation
 
 
 def _facility(session: Any) -> Facility:
@@ -141,8 +160,9 @@ def _activity(session: Any, as_of: dt.date, first_year: int) -> tuple[dt.date | 
 
 
 def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
-                  cases: bool = True) -> tuple[FacilitySnapshot, int | None]:
-    """The facility as its records stood on ``as_of``, and the facility's chosen policy year.
+                  cases: bool = True) -> tuple[FacilitySnapshot, Policy]:
+    """The facility as its records stood on ``as_of``, and the policy that applies then (the
+    facility's chosen program year, else the as-of date's).
 
     Records dated after D are left out (a letter received later, an enrollment dated later, the
     attendance of a later meeting); meetings scheduled after D are kept, without attendance, so a
@@ -178,19 +198,23 @@ def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
             figures = _case_figures(session, as_of, policy, payer_years)
             figures["last_activity"], figures["activity_years"] = _activity(
                 session, as_of, min(f.joined_on.year, f.baseline_year))
-        policy_year = f.policy_year
     snapshot = FacilitySnapshot(
         facility=facility, staff=staff, roles=roles, meetings=meetings, attendance=attendance, letters=letters,
         absences=absences, targets_met=targets, **figures,
     )
-    return snapshot, policy_year
+    return snapshot, policy
 
 
-def run_check(db: Database, as_of: dt.date) -> CheckResult:
-    """Every rule of POLICY.md at ``as_of``, findings sorted by kind, severity, rule and subject."""
-    snapshot, policy_year = load_snapshot(db, as_of)
-    policy = load_policy(policy_year, as_of)
-    return CheckResult(as_of, policy, snapshot.facility.name, evaluate(snapshot, policy, as_of))
+def evaluate_at(db: Database, as_of: dt.date, fte_year: int | None = None) -> Evaluation:
+    """Every rule of POLICY.md at ``as_of`` (findings sorted by kind, severity, rule and subject)
+    and every measured rule's figures, from one snapshot."""
+    snapshot, policy = load_snapshot(db, as_of, fte_year)
+    return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of))
+
+
+def run_check(db: Database, as_of: dt.date) -> Evaluation:
+    """``check``: the evaluation at ``as_of``."""
+    return evaluate_at(db, as_of)
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
@@ -201,14 +225,19 @@ def to_json(result: CheckResult) -> dict[str, Any]:
 
 def meeting_verdicts(db: Database, year: int, as_of: dt.date) -> list[MeetingVerdict]:
     """The Meetings screen's and the attendance export's verdicts: ``year``'s meetings up to ``as_of``."""
-    snapshot, policy_year = load_snapshot(db, as_of, cases=False)
-    return attendance_verdicts(snapshot, load_policy(policy_year, as_of), year, as_of)
+    snapshot, policy = load_snapshot(db, as_of, cases=False)
+    return attendance_verdicts(snapshot, policy, year, as_of)
 
 
 def programs(db: Database, as_of: dt.date, fte_year: int | None = None, rate_per_fte: Decimal | None = None) -> ProgramFigures:
     """The program figures at ``as_of`` (``app.rules.programs.program_figures``) from a database."""
-    snapshot, policy_year = load_snapshot(db, as_of, fte_year)
-    return program_figures(snapshot, load_policy(policy_year, as_of), as_of, fte_year, rate_per_fte)
+    return program_figures_of(evaluate_at(db, as_of, fte_year), fte_year, rate_per_fte)
+
+
+def program_figures_of(evaluation: Evaluation, fte_year: int | None = None,
+                       rate_per_fte: Decimal | None = None) -> ProgramFigures:
+    """The program figures of an evaluation (the same snapshot its findings come from)."""
+    return program_figures(evaluation.snapshot, evaluation.policy, evaluation.as_of, fte_year, rate_per_fte)
 
 
 def programs_json(figures: ProgramFigures) -> dict[str, Any]:

@@ -20,22 +20,51 @@ def window(settled_window: MainWindow) -> MainWindow:
     return settled_window
 
 
-def test_dashboard_tiles_agree_with_the_findings(qtbot, window: MainWindow, demo_db) -> None:
+def test_dashboard_tiles_agree_with_the_findings_and_the_stored_records(qtbot, window: MainWindow, demo_db,
+                                                                      demo_file) -> None:
+    """Each tile's state is its rule's; its figure is checked against the rows themselves, counted
+    here with plain SQL rather than by the rules' own code."""
+    import datetime as dt
+
+    from tests.support import raw_connection
+
     page = window.page("Dashboard")
     qtbot.waitUntil(lambda: page.data is not None and page.data.as_of == AS_OF, timeout=10000)
     fired = {f.rule for f in run_check(demo_db, AS_OF).findings if f.blocking}
     for tile in page.data.tiles:
         assert (tile.status == "triggered") == (tile.rule in fired), tile
+    assert {t.status for t in page.data.tiles} >= {"triggered", "clear"}  # the demo at AS_OF has both
     assert page.tiles.count() == len(page.data.tiles) == 7
-    assert len(page.data.this_year) == 12
+    tiles = {t.rule: t for t in page.data.tiles}
+    since = (AS_OF - dt.timedelta(days=365)).isoformat()
+    with raw_connection(demo_file) as conn:
+        letters = conn.execute(
+            "SELECT count(*) FROM correspondence WHERE reply_required = 1 AND received_on > ? AND received_on <= ? "
+            "AND (CASE WHEN replied_on IS NOT NULL AND replied_on <= ? THEN replied_on > coalesce(due_on, date(received_on, '+14 days')) "
+            "ELSE coalesce(due_on, date(received_on, '+14 days')) < ? END)",
+            (since, AS_OF.isoformat(), AS_OF.isoformat(), AS_OF.isoformat())).fetchone()[0]
+        held = {r[0] for r in conn.execute("SELECT role FROM role_assignments WHERE start <= ? AND (\"end\" IS NULL OR \"end\" >= ?)",
+                                           (AS_OF.isoformat(), AS_OF.isoformat()))}
+        month_counts = dict(conn.execute(
+            "SELECT cast(strftime('%m', enrolled_on) AS integer), count(*) FROM cases WHERE enrolled_on BETWEEN ? AND ? "
+            "GROUP BY 1", (f"{AS_OF.year}-01-01", AS_OF.isoformat())).fetchall())
+    assert tiles["QIP-CORR-NORESPONSE"].figure == str(letters)
+    vacant = {"clinical_champion", "physics_lead", "cda"} - held
+    assert (tiles["QIP-ROLE-VACANT"].figure == "all held") == (not vacant)
+    assert page.data.this_year[:AS_OF.month] == [month_counts.get(m, 0) for m in range(1, AS_OF.month + 1)]
 
 
 def test_as_of_change_re_evaluates(qtbot, window: MainWindow) -> None:
     import datetime as dt
 
     page = window.page("Dashboard")
+    decline = next(t for t in page.data.tiles if t.rule == "QIP-ENR-DECLINE")
+    assert decline.detail == f"January to month {AS_OF.month} of {AS_OF.year}"
     window.as_of.set(dt.date(2024, 12, 31))
     qtbot.waitUntil(lambda: page.data is not None and page.data.as_of == dt.date(2024, 12, 31), timeout=10000)
+    decline = next(t for t in page.data.tiles if t.rule == "QIP-ENR-DECLINE")
+    assert decline.detail == "January to month 12 of 2024"  # judged at the new date: its own year, whole
+    assert page.data.this_year != page.data.last_year or sum(page.data.this_year) == 0
 
 
 def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: MainWindow, demo_db) -> None:
