@@ -71,9 +71,9 @@ def friendly(message: str, names: dict[str, str]) -> str:
     return message[:1].upper() + message[1:]
 
 
-def mentioned(message: str, keys: list[str]) -> set[str]:
-    """Which JSON fields a calculator error names, so those fields can be highlighted."""
-    return {key for key in keys if f"'{key}'" in message}
+def mentioned(exc: CalculatorInputError, keys: list[str]) -> set[str]:
+    """The input fields the error names (read from the error, not its wording)."""
+    return {exc.field} & set(keys) if exc.field else set()
 
 
 def _close_button(dialog: QDialog) -> QPushButton:
@@ -245,10 +245,9 @@ class MvcScoreDialog(QDialog):
                                 "compute — check the digits")
                 continue
             except CalculatorInputError as exc:
-                message = str(exc)
-                panel.highlight(mentioned(message, list(names)))
-                example = " — type dollars, e.g. 19405 or $19,405" if "must be a number" in message else ""
-                problems.append(friendly(message, {**names, "sd": "the SD"}) + example)
+                panel.highlight(mentioned(exc, list(names)))
+                example = " — type dollars, e.g. 19405 or $19,405" if exc.kind == "not_a_number" else ""
+                problems.append(friendly(str(exc), {**names, "sd": "the SD"}) + example)
                 continue
             scored.append((panel, row))
         total_text = f"<b>Measure total: {DASH} of 10 points</b>"
@@ -480,7 +479,7 @@ class MipsEstimateDialog(QDialog):
             except ArithmeticError:  # guarded by TOO_LARGE_DIGITS; kept so no input can raise out of a slot
                 problems.append("A number is too large or too small to compute — check the digits")
             except CalculatorInputError as exc:
-                bad = mentioned(str(exc), list(self.numbers))
+                bad = mentioned(exc, list(self.numbers))
                 problems.append(friendly(str(exc), MIPS_NAMES))
         for key, edit in self.numbers.items():
             edit.setStyleSheet(PROBLEM_STYLE if key in bad else "")

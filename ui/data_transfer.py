@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -82,14 +81,14 @@ def explain(exc: Exception) -> str:
 class ImportProblemsDialog(QDialog):
     """Every reason a workbook was rejected, selectable and copyable, so they can be fixed in one pass."""
 
-    def __init__(self, source: Path, problems: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, source: Path, error: WorkbookError, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Workbook not imported")
+        problems = error.problems
         self.problems = problems
         listed = [p for p in problems if not p.startswith("… and ")]
-        more = re.search(r"… and (\d+) more", problems[-1]) if problems else None
-        total = len(listed) + (int(more.group(1)) if more else 0)
-        first = f" The first {len(listed)} are listed." if more else ""
+        total = error.total
+        first = f" The first {len(listed)} are listed." if total > len(listed) else ""
         heading = QLabel(
             f"<b>Nothing was changed.</b> {html.escape(source.name)} has {total:,} problem(s), and an import is "
             f"all or nothing, so no row was imported.{first}")
@@ -269,7 +268,7 @@ class DataTransferPanel(QGroupBox):
     def _import_failed(self, source: Path, exc: Exception) -> None:
         if isinstance(exc, WorkbookError):
             self._busy(False, f"{source.name} was not imported: {len(exc.problems)} problem(s). Nothing was changed.")
-            self.problems_dialog = ImportProblemsDialog(source, exc.problems, self)
+            self.problems_dialog = ImportProblemsDialog(source, exc, self)
             self.problems_dialog.open()  # window-modal, and the page keeps painting behind it
             return
         self._busy(False, f"{source.name} was not imported. Nothing was changed.")

@@ -398,17 +398,12 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(row)
 
     def _make_page(self, name: str) -> QWidget:
-        from ui.placeholder import ComingPage
-
         assert self.db is not None
         if name == "Enrollment":
             from ui.enrollment import EnrollmentPage
 
             return EnrollmentPage(self.db, as_of=self.as_of)
-        module_name = PAGE_MODULES.get(name)
-        if module_name is None:
-            return ComingPage(name, self._descriptions[name])
-        module = importlib.import_module(f"ui.{module_name}")  # each page's imports load when it is first opened
+        module = importlib.import_module(f"ui.{PAGE_MODULES[name]}")  # each page's imports load when it is first opened
         if name == "Dashboard":
             return module.DashboardPage(self.db, self.as_of)
         if name == "Findings":
@@ -437,7 +432,7 @@ class MainWindow(QMainWindow):
             page = module.SettingsPage(self.db)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
             return page
-        return ComingPage(name, self._descriptions[name])
+        raise KeyError(f"no screen called {name}")
 
     def show_area(self, name: str) -> None:
         self.nav.setCurrentRow([n for n, _ in AREAS].index(name))

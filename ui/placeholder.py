@@ -1,5 +1,4 @@
-"""Stand-in pages: an area that is not built yet, or a screen that failed to open. Both say so plainly
-instead of pretending."""
+"""The stand-in for a screen that failed to open: it says so plainly instead of pretending."""
 
 from __future__ import annotations
 
@@ -9,21 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 
-class ComingPage(QWidget):
-    def __init__(self, title: str, what: str) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        heading = QLabel(f"<h2>{title}</h2>")
-        body = QLabel(f"{what}<br><br><i>This area arrives in a coming version of MROQC Facility Desk.</i>")
-        body.setWordWrap(True)
-        body.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(heading)
-        layout.addWidget(body, 1)
-
-
 class ScreenFailedPage(QWidget):
-    """Shown in place of a screen whose building failed, so the user is told so in plain words
-    instead of seeing the "coming version" placeholder, which would suggest the screen does not exist."""
+    """Shown in place of a screen whose building failed, so the user is told so in plain words."""
 
     def __init__(self, title: str, reason: str) -> None:
         super().__init__()

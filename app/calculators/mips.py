@@ -36,19 +36,20 @@ def _number(data: dict[str, Any], key: str, default: Any = None, *, low: float =
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise CalculatorInputError(f"'{key}' must be a number")
+        raise CalculatorInputError(f"'{key}' must be a number", field=key, kind="not_a_number")
     number = Decimal(str(value))
     if not number.is_finite():
-        raise CalculatorInputError(f"'{key}' must be a finite number")
+        raise CalculatorInputError(f"'{key}' must be a finite number", field=key, kind="not_a_number")
     if number < low or (high is not None and number > high):
-        raise CalculatorInputError(f"'{key}' must be between {low} and {high}" if high is not None else f"'{key}' must be at least {low}")
+        raise CalculatorInputError(f"'{key}' must be between {low} and {high}" if high is not None
+                                   else f"'{key}' must be at least {low}", field=key, kind="out_of_range")
     return number
 
 
 def _flag(data: dict[str, Any], key: str) -> bool:
     value = data.get(key, False)
     if not isinstance(value, bool):
-        raise CalculatorInputError(f"'{key}' must be true or false")
+        raise CalculatorInputError(f"'{key}' must be true or false", field=key, kind="choice")
     return value
 
 

@@ -14,7 +14,14 @@ from app.calculators.program_numbers import program_numbers
 
 
 class CalculatorInputError(ValueError):
-    """Input the calculator cannot use; the message says which field and why."""
+    """Input the calculator cannot use. The message says which field and why, for people;
+    ``field`` names the input field (None: the input as a whole) and ``kind`` what is wrong
+    (``missing``, ``not_a_number``, ``out_of_range``, ``choice``), for the window to read."""
+
+    def __init__(self, message: str, *, field: str | None = None, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -44,18 +51,19 @@ MIN_SD = Decimal("0.01")
 
 def _money(item: dict[str, Any], field: str, where: str) -> Decimal:
     if field not in item:
-        raise CalculatorInputError(f"{where}: '{field}' is missing")
+        raise CalculatorInputError(f"{where}: '{field}' is missing", field=field, kind="missing")
     value = item[field]
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise CalculatorInputError(f"{where}: '{field}' must be a number")
+        raise CalculatorInputError(f"{where}: '{field}' must be a number", field=field, kind="not_a_number")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise CalculatorInputError(f"{where}: '{field}' must be a number") from None
+        raise CalculatorInputError(f"{where}: '{field}' must be a number", field=field, kind="not_a_number") from None
     if not number.is_finite() or number < 0:
-        raise CalculatorInputError(f"{where}: '{field}' must be a positive amount")
+        raise CalculatorInputError(f"{where}: '{field}' must be a positive amount", field=field, kind="out_of_range")
     if number > MAX_AMOUNT:  # a typo, not an episode payment; z would overflow the rounding
-        raise CalculatorInputError(f"{where}: '{field}' must be at most {MAX_AMOUNT:,} dollars")
+        raise CalculatorInputError(f"{where}: '{field}' must be at most {MAX_AMOUNT:,} dollars", field=field,
+                                   kind="out_of_range")
     return number
 
 
@@ -63,13 +71,15 @@ def score_condition(item: dict[str, Any], where: str = "condition") -> Condition
     conditions = program_numbers()["mvc"]["conditions"]
     name = item.get("condition")
     if name not in conditions:
-        raise CalculatorInputError(f"{where}: 'condition' must be one of {', '.join(conditions)}")
+        raise CalculatorInputError(f"{where}: 'condition' must be one of {', '.join(conditions)}", field="condition",
+                                   kind="choice")
     hospital_baseline = _money(item, "hospital_baseline", where)
     performance = _money(item, "hospital_performance", where)
     cohort_baseline = _money(item, "cohort_baseline", where)
     sd = _money(item, "sd", where)
     if sd < MIN_SD:
-        raise CalculatorInputError(f"{where}: 'sd' must be at least {MIN_SD} dollars (greater than zero)")
+        raise CalculatorInputError(f"{where}: 'sd' must be at least {MIN_SD} dollars (greater than zero)", field="sd",
+                                   kind="out_of_range")
     improvement = (hospital_baseline - performance) / sd
     achievement = (cohort_baseline - performance) / sd
     return ConditionScore(name, improvement, achievement, points_for(improvement), points_for(achievement))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
+from app.domain.vocabulary import PHI_CASE_FIELDS
 from app.exports.tabular import Sheet
 from app.paths import resource
 from app.storage.database import Database
@@ -58,8 +59,8 @@ def enrollment_sheet(db: Database, period: Period, identified: bool = False) -> 
                sql_case((Case.status == "not_enrolled", Case.not_enrolled_reason), else_=None), Case.payer]
     headers = ["case_id", "project", "primary_site", "eligible_on", "status", "enrolled_on", "not_enrolled_reason", "payer"]
     if identified:
-        columns += [Case.mrn, Case.name, Case.birth_date]
-        headers += ["mrn", "name", "birth_date"]
+        columns += [getattr(Case, field) for field in PHI_CASE_FIELDS]
+        headers += list(PHI_CASE_FIELDS)
     stmt = select(*columns).where(Case.eligible_on <= period.end).order_by(Case.eligible_on, Case.case_id)
     if period.start:
         stmt = stmt.where(Case.eligible_on >= period.start)

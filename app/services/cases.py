@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from app.domain.records import CaseRecord, validate_case
 from app.security.roles import Permission
-from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
+from app.services.editing import (
+    Change,
+    NotFound,
+    ValidationFailed,
+    put,
+    remove,
+    require_valid,
+    snapshot,
+)
 from app.storage.database import Database
 from app.storage.models import Case, DataEntry, DosimetrySubmission
 
@@ -78,9 +86,7 @@ def set_status(
         require_valid(problems, "status change")
         for cid in case_ids:
             c = cases[cid]
-            before = {col: getattr(c, col) for col in ("case_id", "project", "primary_site", "eligible_on", "status",
-                                                       "enrolled_on", "not_enrolled_reason", "note", "payer", "mrn",
-                                                       "name", "birth_date")}
+            before = snapshot(c)
             c.status = status
             c.enrolled_on = enrolled_on if status == "enrolled" else None
             c.not_enrolled_reason = reason if status == "not_enrolled" else None

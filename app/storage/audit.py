@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Text, cast, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.vocabulary import PHI_CASE_FIELDS
 from app.storage.audit_chain import (
     GENESIS,
     HASHED_FIELDS,
@@ -31,7 +32,7 @@ from app.storage.audit_chain import (
 )
 from app.storage.models import AuditEntry, AuditHead, Base
 
-PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset({"mrn", "name", "birth_date"})}
+PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset(PHI_CASE_FIELDS)}
 PHI_MASK = "[hidden PHI]"
 #: Never in the audit log either: what a password or recovery key became.
 SECRET_COLUMNS: dict[str, frozenset[str]] = {"users": frozenset({"password_hash"}),

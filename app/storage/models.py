@@ -1,9 +1,9 @@
 """The facility database, one typed ORM class per table.
 
-Workbook IDs (``staff_id``, ``case_id``, ``meeting_id``) are the primary keys of their tables so
-that re-importing a workbook updates rows instead of duplicating them. Tables whose workbook
-sheet has no ID column use a surrogate integer key plus a natural key (``NATURAL_KEYS``) that
-the importer matches on.
+Workbook IDs (``staff_id``, ``case_id``, ``meeting_id``, ``letter_id``) are the primary or unique
+keys of their tables so that re-importing a workbook updates rows instead of duplicating them.
+Tables whose workbook sheet has no ID column use a surrogate integer key plus a natural key that
+the importer matches on (``app.workbook.schema``).
 """
 
 from __future__ import annotations
@@ -307,17 +307,6 @@ class ScreeningProfile(Base):
     mapping: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-
-
-#: For each table without a workbook ID, the columns a re-import matches existing rows on.
-NATURAL_KEYS: dict[str, tuple[str, ...]] = {
-    "role_assignments": ("staff_id", "role", "start"),
-    "data_entries": ("date", "case_id", "kind", "staff_id"),
-    "dosimetry_submissions": ("case_id", "submitted_on"),
-    "attendance": ("meeting_id", "role", "staff_id"),
-    "correspondence": ("letter_id",),
-    "absences": ("staff_id", "kind", "start", "project"),
-}
 
 
 class QipEpisode(Base):

@@ -189,7 +189,7 @@ def validate_workbook(db: Database, source: Path) -> ParsedWorkbook:
     with open_source(Path(source)) as opened:
         parsed = parse_workbook(opened, existing)
     if parsed.problems:
-        raise WorkbookError(parsed.listing())
+        raise WorkbookError(parsed.listing(), total=len(parsed.problems) + parsed.more_problems)
     return parsed
 
 

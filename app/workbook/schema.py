@@ -30,9 +30,11 @@ MAX_PROBLEMS = 200
 class WorkbookError(Exception):
     """A workbook that was not imported; ``problems`` are ``sheet, row, column: message`` lines."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
-        super().__init__(f"{len(problems)} problem(s) in the workbook")
+        #: every problem found, also those beyond the ones listed (``MAX_PROBLEMS``)
+        self.total = total if total is not None else len([p for p in problems if not p.startswith("… and ")])
+        super().__init__(f"{self.total} problem(s) in the workbook")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ workbook has some 840,000 of them and all are held until the write.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from array import array
 from collections.abc import Callable, Iterator
@@ -145,9 +146,7 @@ def _parse_facility(parsed: ParsedWorkbook, sheet: RawSheet, budget: RowBudget, 
 
 
 def _case(values: dict[str, Any]) -> dict[str, str]:
-    record = records.CaseRecord(**{k: values.get(k) for k in (
-        "case_id", "project", "eligible_on", "status", "primary_site", "enrolled_on", "not_enrolled_reason", "note",
-        "payer", "mrn", "name", "birth_date")})
+    record = records.CaseRecord(**{f.name: values.get(f.name) for f in dataclasses.fields(records.CaseRecord)})
     return records.validate_case(record, reason_required=False)
 
 
