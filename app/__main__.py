@@ -1,5 +1,9 @@
-"""``python -m app`` is the same entry point as the ``mroqc-desk`` console script."""
+"""``python -m app``: the same as the ``mroqc-desk`` console script (``ui.launch``), which adds
+the window to the command line of ``app.cli``; without the window toolkit, the commands alone."""
 
-from app.cli import main
+try:
+    from ui.launch import main
+except ImportError:  # pragma: no cover - an install without the ui package
+    from app.cli import main
 
 raise SystemExit(main())

@@ -394,35 +394,34 @@ def cmd_programs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _front_end(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    front_end = getattr(args, "front_end", None)
+    if front_end is None:
+        raise UsageError("this command line has no window; start the app with 'mroqc-desk'")
+    return front_end
+
+
 def cmd_screenshot(args: argparse.Namespace) -> int:
-    import importlib
     import os
 
+    front_end = _front_end(args)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     db = _open(args)  # signed in, and a missing or foreign database refused, before Qt starts
-    try:
-        save_all = importlib.import_module("ui.screenshots").save_all
-    except ImportError as exc:
-        raise UsageError(f"Screenshots need the window toolkit: {exc}") from None
-    saved = save_all(db, Path(args.out), args.as_of)
+    saved = front_end.save_screenshots(db, Path(args.out), args.as_of)
     print(f"Saved {len(saved)} screenshots in {args.out}.")
     return EXIT_OK
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    """The window. With ``--password-stdin`` (or the recovery key) it opens signed in, without
-    the sign-in dialog (benchmarks, smoke tests); otherwise it asks."""
-    import importlib
-
-    try:
-        run_gui = importlib.import_module("ui.application").run_gui  # app/ never imports ui/ itself
-    except ImportError as exc:  # a broken Qt install must still give one clear line
-        raise UsageError(f"The window cannot start: {exc}") from None
+    """The window (the front end ``ui.launch`` hands in; ``app`` never imports ``ui``). With
+    ``--password-stdin`` (or the recovery key) it opens signed in, without the sign-in dialog
+    (benchmarks, smoke tests); otherwise it asks."""
+    front_end = _front_end(args)
     explicit = args.db or args.db_url
     signed_in = None
     if args.password_stdin or args.recovery_key_stdin or args.admin:
         signed_in = lambda url: open_signed_in(args, url)  # noqa: E731 (run once the window shows)
-    return run_gui(_url(args) if explicit else None, sign_in=signed_in, user=args.user)
+    return front_end.open_window(_url(args) if explicit else None, signed_in, args.user)
 
 
 def cmd_users(args: argparse.Namespace) -> int:
@@ -479,12 +478,15 @@ def _setup_logging() -> Path | None:
     return log_file
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, front_end: object | None = None) -> int:
+    """``front_end``: what opens the window and renders screenshots (``ui.launch.QtFrontEnd``);
+    without it those two answer with one line instead."""
     from app.storage.files import private_umask
 
     private_umask()  # every file this process creates is private to the account
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.front_end = front_end
     log_file = _setup_logging()
     from app.storage.errors import DatabaseError  # loads no SQLAlchemy: the window appears first
 

@@ -1,8 +1,8 @@
-"""Entry point of the frozen app: the same ``app.cli.main`` as the console script."""
+"""Entry point of the frozen app: the same ``ui.launch.main`` as the console script."""
 
 import sys
 
-from app.cli import main
+from ui.launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -72,7 +72,7 @@ def cli(argv: list, lines: list[str] | None = None) -> int:
     import io
     import sys
 
-    from app.cli import main
+    from ui.launch import main  # the console script's entry: the command line with the window
 
     args = [str(a) for a in argv]
     given = set(args)

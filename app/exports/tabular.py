@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from app.storage import files
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 CSV_ESCAPE = "'"
@@ -71,18 +71,13 @@ def csv_text(value: Any) -> str:
 
 @contextmanager
 def atomic_path(out: Path, suffix: str) -> Iterator[Path]:
-    """A temporary path beside ``out`` that replaces ``out`` only if the block succeeds."""
+    """``app.storage.files.atomic_path`` (synced, renamed into place), with a missing folder said
+    as the export error it is."""
     out = Path(out)
     if not out.parent.is_dir():
         raise ExportError(f"The folder {out.parent} does not exist.")
-    fd, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=suffix, dir=out.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    with files.atomic_path(out, suffix) as tmp:
         yield tmp
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _widths(headers: Sequence[str], sample: list[Sequence[Any]]) -> list[float]:

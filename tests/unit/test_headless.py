@@ -46,3 +46,16 @@ def test_the_window_names_a_database_before_opening_it_without_its_password() ->
     assert database_name("postgresql+psycopg://desk:s3cr@t@db.example:5432/mroqc") == \
         "postgresql+psycopg://desk:***@db.example:5432/mroqc"
     assert database_name("postgresql://db.example/mroqc") == "postgresql://db.example/mroqc"
+
+
+def test_the_command_line_never_imports_the_window() -> None:
+    """``app.cli`` is handed the window by ``ui.launch``; on its own, asking for the window is one
+    clear line (exit 2), and no module of ``ui`` is ever imported."""
+    code = SCRIPT.split("import app\n")[0] + (
+        "from app.cli import main\n"
+        "code = main(['--db', 'nowhere.sqlite3'])\n"
+        "assert code == 2, code\n"
+        "assert not any(m == 'ui' or m.startswith('ui.') for m in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "mroqc-desk: this command line has no window; start the app with 'mroqc-desk'"
