@@ -211,6 +211,18 @@ def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
             Figure("check: encrypted vs unencrypted", size, enc, "the app on an unencrypted copy", clear)]
 
 
+def bench_dashboard(runs: int, size: int, path: Path) -> list[Figure]:
+    """The Dashboard's whole evaluation (tiles, trend, what is due) beside ``check``'s, which it
+    now shares: the tiles cost next to nothing on top."""
+    from app.services.dashboard import build_dashboard
+    from app.services.findings import run_check
+
+    db = signed_in(path)
+    ours, base = paired_median_ms(lambda: build_dashboard(db, AS_OF), lambda: run_check(db, AS_OF), runs)
+    db.dispose()
+    return [Figure("dashboard evaluation", size, ours, "check's evaluation alone", base)]
+
+
 def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
     import openpyxl
 
@@ -332,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     for size, path in dbs.items():
         figures += optional(lambda s=size, p=path: bench_register(args.runs, s, p), "register")
         figures += optional(lambda s=size, p=path: bench_check(args.runs, s, p), "check")
+        figures += optional(lambda s=size, p=path: bench_dashboard(args.runs, s, p), "dashboard")
         figures += optional(lambda s=size, p=path: bench_workbook(args.runs, s, p), "workbook")
         figures += optional(lambda s=size, p=path: bench_audit_pdf(args.runs, s, p), "audit pdf")
     figures += bench_memory(max(sizes), dbs[max(sizes)])
