@@ -320,8 +320,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from app.services.maintenance import verify_database
+    from app.storage.errors import DamagedDatabase
 
-    report = verify_database(_open(args))
+    try:
+        db = _open(args)
+    except DamagedDatabase as exc:  # a problem verify reports, not unusable input
+        print(f"integrity: {exc}")
+        return EXIT_FINDINGS
+    report = verify_database(db)
     if report.ok:
         print(f"OK: {report.facility or 'no facility yet'}, schema {report.revision}, integrity and references intact, "
               f"audit log of {report.audit_entries} entries unbroken.")

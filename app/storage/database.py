@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
 from app.storage.changes import DataChanged, Listener
-from app.storage.errors import DatabaseError, PlaintextDatabase
+from app.storage.errors import DamagedDatabase, DatabaseError, PlaintextDatabase
 from app.storage.files import make_private
 from app.storage.schema_version import HEAD_REVISION
 
@@ -236,15 +236,33 @@ def _current_revision(engine: Engine) -> str | None:
 
 
 def _first_read(engine: Engine, path: Path | None, encrypted: bool) -> None:
-    """Read the schema once, so a wrong key or a damaged file is refused before anything writes."""
+    """Read the schema once, so a wrong key or a damaged file is refused before anything writes;
+    then the quick integrity check (``quick_check_file``)."""
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT count(*) FROM sqlite_master")).scalar()
+            page_size = int(connection.execute(text("PRAGMA page_size")).scalar() or 0)
+            page_count = int(connection.execute(text("PRAGMA page_count")).scalar() or 0)
     except SQLAlchemyError:
         if encrypted:
             raise DatabaseError(f"{path} cannot be decrypted with its key file: it is damaged, or not this "
                                 "key file's database; it was left untouched.") from None
         raise
+    if path is not None:
+        quick_check_file(path, page_size, page_count)
+
+
+def quick_check_file(path: Path, page_size: int, page_count: int) -> None:
+    """What can be checked of a whole file in no time (every open, whatever its size): SQLite
+    writes whole pages, so a file cut short or padded is not a whole number of them; and with its
+    WAL folded in, it holds exactly the pages its header counts. ``verify`` checks every page."""
+    size = path.stat().st_size
+    wal = path.with_name(path.name + "-wal")
+    wal_empty = not wal.exists() or wal.stat().st_size == 0
+    if page_size <= 0 or size % page_size or (wal_empty and size // page_size != page_count):
+        raise DamagedDatabase(f"{path} is damaged (cut short or overwritten: {size:,} bytes is not the "
+                            f"{page_count:,} pages it should hold); restore a backup. 'mroqc-desk verify' "
+                            "tells more. It was left untouched.")
 
 
 def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migration=None) -> None:  # type: ignore[no-untyped-def]

@@ -16,3 +16,8 @@ class NoFacility(ValueError):
 class PlaintextDatabase(DatabaseError):
     """An unencrypted SQLite database from an earlier version: it needs its first administrator,
     then is encrypted (``app.security.signin.upgrade_database``)."""
+
+
+class DamagedDatabase(DatabaseError):
+    """The file fails the quick integrity check every open makes: nothing is read from it or
+    written to it (``verify`` reports it as a problem, exit 1)."""

@@ -103,3 +103,25 @@ def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp
     assert "added" in capsys.readouterr().out
     assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(tmp_path / "absent.xlsx")]) == 2
     assert "No workbook at" in capsys.readouterr().err
+
+
+def test_a_damaged_file_is_refused_by_every_command_and_verify_names_it(tmp_path: Path, capsys) -> None:
+    """Cut 1,000 bytes off the end: nothing evaluates or writes it any more; verify says why (exit 1)."""
+    import hashlib
+
+    path = tmp_path / "live.sqlite3"
+    assert cli(["init", "--db", str(path), "--facility", "Harbor RO"]) == 0
+    with path.open("r+b") as handle:
+        handle.truncate(path.stat().st_size - 1000)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    capsys.readouterr()
+    for argv in (["check", "--db", path], ["programs", "--db", path],
+                 ["export", "enrollment", "--db", path, "--out", tmp_path / "e.csv"],
+                 ["import", "--db", path, tmp_path]):
+        assert cli(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "is damaged" in err, err
+    assert cli(["verify", "--db", path]) == 1
+    assert "integrity:" in capsys.readouterr().out
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before  # never written to
+    assert not (tmp_path / "e.csv").exists()
