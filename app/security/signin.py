@@ -115,7 +115,7 @@ def check_openable(path: Path) -> None:
         identify_plain(path)
         raise PlaintextDatabase(f"{path} was written by an earlier version of MROQC Facility Desk: create its "
                                 "administrator first (--admin NAME); the file is then encrypted.")
-    if not key_file_for(path).exists():
+    if not key_file_for(path).exists() and not finish_interrupted_build(path):
         raise DatabaseError(f"{path} is not an MROQC Facility Desk database, or its key file {key_file_for(path).name} "
                             "is missing (restore a backup); it was left untouched.")
 
@@ -282,16 +282,51 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
                 build(db)
         finally:
             db.dispose()
-        if path.exists():
-            raise DatabaseError(f"{path} appeared while the database was being built; choose a new file name.")
+        keys.path = key_file_for(building)
         keys.save()
-        os.replace(building, path)
+        _publish(building, path)
+        os.replace(keys.path, key_file_for(path))
+        keys.path = key_file_for(path)
     finally:
-        for leftover in (building, *(building.with_name(building.name + s) for s in ("-wal", "-shm", "-journal"))):
+        for leftover in (building, key_file_for(building),
+                         *(building.with_name(building.name + s) for s in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
     db = open_database(f"sqlite:///{path}", key=key)
     db.actor = Actor(admin, "admin")
     return db
+
+
+def _publish(building: Path, path: Path) -> None:
+    """Give the finished database its name, unless something took the name meanwhile (another
+    ``init`` racing for it): a hard link is made only if the name is free, atomically."""
+    try:
+        os.link(building, path)
+    except FileExistsError:
+        raise DatabaseError(f"{path} appeared while the database was being built; choose a new file name.") from None
+    except OSError:  # a file system without hard links: the check and the rename are close enough
+        if path.exists():
+            raise DatabaseError(f"{path} appeared while the database was being built; choose a new file name.") from None
+        os.replace(building, path)
+
+
+def finish_interrupted_build(path: Path) -> bool:
+    """A build killed between giving the database its name and its key file theirs: the name and
+    the build are one file (a hard link), and the build's key file is beside it. Put that key file
+    in place; returns whether it did."""
+    keys = key_file_for(path)
+    if not path.exists() or keys.exists():
+        return False
+    for candidate in path.parent.glob(f".{path.name}.building-*{key_file_for(Path('x')).suffix}"):
+        built = candidate.with_name(candidate.name[: -len(key_file_for(Path('x')).suffix)])
+        try:
+            same = built.exists() and os.path.samefile(built, path)
+        except OSError:
+            same = False
+        if same:
+            os.replace(candidate, keys)
+            built.unlink(missing_ok=True)
+            return True
+    return False
 
 
 def _process_alive(pid: int) -> bool:
@@ -308,6 +343,7 @@ def remove_abandoned_builds(path: Path) -> list[Path]:
     """Remove what an interrupted ``init``/``demo``/``import`` (killed, power cut) left while
     building a new database beside ``path``: its temporary files carry the builder's process ID,
     and one whose process is gone is of no use to anyone (its key was never saved)."""
+    finish_interrupted_build(path)
     removed = []
     for leftover in path.parent.glob(f".{path.name}.building-*"):
         try:

@@ -406,3 +406,38 @@ def test_who_is_the_signed_in_user_never_the_environment(db, monkeypatch) -> Non
     with db.reader() as session:
         entry = session.scalars(select(AuditEntry).where(AuditEntry.record_key == "W1")).one()
     assert entry.user == "gina"
+
+
+def test_a_build_killed_between_its_two_renames_is_finished_at_the_next_open(tmp_path: Path) -> None:
+    """The database got its name but its key file did not (a kill in between): the next sign-in
+    finds the build's key file beside it (one file under two names) and puts it in place."""
+    import os
+
+    db = create(tmp_path / "f.sqlite3")
+    db.dispose()
+    path = tmp_path / "f.sqlite3"
+    building = tmp_path / ".f.sqlite3.building-999999-abcd"
+    os.link(path, building)
+    os.replace(key_file_for(path), key_file_for(building))
+    reopen(path).dispose()
+    assert key_file_for(path).exists() and not building.exists() and not key_file_for(building).exists()
+
+
+def test_two_inits_racing_for_one_name_never_overwrite_each_other(tmp_path: Path) -> None:
+    """Two processes creating the same file at once: one wins, the other says so; the winner's
+    database opens with its own key file, and nothing else is left behind."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "app", "init", "--db", str(tmp_path / "race.sqlite3"), "--facility", "Race RO",
+               "--admin", ADMIN, "--password-stdin"]
+    runs = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outcomes = [run.communicate(PASSWORD + "\n", timeout=120) + (run.returncode,) for run in runs]
+    codes = sorted(code for _, _, code in outcomes)
+    assert codes == [0, 2], outcomes
+    loser = next(err for _, err, code in outcomes if code == 2)
+    assert "already exists" in loser or "appeared while the database was being built" in loser
+    assert "Traceback" not in loser
+    reopen(tmp_path / "race.sqlite3").dispose()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.sqlite3", "race.sqlite3.keys"]
