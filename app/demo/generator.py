@@ -85,7 +85,7 @@ def _facility(timeline: Timeline, oncologists: int) -> dict:
     return {"name": FACILITY_NAME, "kind": "hospital", "radiation_oncologists": oncologists,
             "joined_on": timeline.joined, "baseline_year": timeline.joined.year,
             "active_projects": ",".join(PROJECTS), "enrollment_period_start": "01-01", "policy_year": policy_year,
-            "lock_after_minutes": security_policy().idle_default_minutes}
+            "lock_after_minutes": security_policy().idle_default_minutes, "date_format": "iso"}
 
 
 def _write_cases(writer: BulkWriter, factory: CaseFactory, total: int) -> dict[str, int]:

@@ -26,7 +26,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import true as sa_true
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -41,7 +42,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Facility(Base):
+class Versioned:
+    """A record people edit, perhaps at two workstations at once: its ``version`` goes up by one
+    with every change, and a save or delete based on an older version is refused
+    (SQLAlchemy raises ``StaleDataError``; ``app.services.editing`` turns it into a ``Conflict``)."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805 (SQLAlchemy's declared attribute)
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Facility(Versioned, Base):
     """The one facility a database describes (a single row)."""
 
     __tablename__ = "facility"
@@ -59,9 +72,11 @@ class Facility(Base):
     policy_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     #: Minutes without input after which the window locks itself (a facility setting, 1–60).
     lock_after_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    #: How dates are shown: ``iso`` (2025-06-30) or ``us`` (06/30/2025); typed either way.
+    date_format: Mapped[str] = mapped_column(String(20), default="iso", server_default="iso")
 
 
-class Staff(Base):
+class Staff(Versioned, Base):
     __tablename__ = "staff"
 
     staff_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -76,7 +91,7 @@ class Staff(Base):
     email: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
-class RoleAssignment(Base):
+class RoleAssignment(Versioned, Base):
     __tablename__ = "role_assignments"
     __table_args__ = (UniqueConstraint("staff_id", "role", "start", name="uq_role_assignment"),)
 
@@ -87,7 +102,7 @@ class RoleAssignment(Base):
     end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
-class Case(Base):
+class Case(Versioned, Base):
     """One eligible patient of one project and where their enrollment stands."""
 
     __tablename__ = "cases"
@@ -114,7 +129,7 @@ class Case(Base):
     birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
-class DataEntry(Base):
+class DataEntry(Versioned, Base):
     """One logged registry data-entry session (counts as data-entry activity)."""
 
     __tablename__ = "data_entries"
@@ -130,7 +145,7 @@ class DataEntry(Base):
     )
 
 
-class DosimetrySubmission(Base):
+class DosimetrySubmission(Versioned, Base):
     __tablename__ = "dosimetry_submissions"
     __table_args__ = (UniqueConstraint("case_id", "submitted_on", name="uq_dosimetry_case_date"),)
 
@@ -145,7 +160,7 @@ class DosimetrySubmission(Base):
     metrics: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
 
 
-class Meeting(Base):
+class Meeting(Versioned, Base):
     """A collaborative-wide MROQC meeting."""
 
     __tablename__ = "meetings"
@@ -157,7 +172,7 @@ class Meeting(Base):
     location: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
-class Attendance(Base):
+class Attendance(Versioned, Base):
     """Who attended a meeting for which role (``attendee``: covering no role)."""
 
     __tablename__ = "attendance"
@@ -179,7 +194,7 @@ def new_letter_id() -> str:
     return f"L-{uuid.uuid4().hex[:8].upper()}"
 
 
-class Correspondence(Base):
+class Correspondence(Versioned, Base):
     """A letter from the coordinating center. ``letter_id`` tells apart two letters received the
     same day with the same subject (the workbook's optional ``letter_id`` column)."""
 
@@ -195,7 +210,7 @@ class Correspondence(Base):
     replied_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
-class Absence(Base):
+class Absence(Versioned, Base):
     """A staff member's leave or vacation, or (no staff) a facility enrollment pause."""
 
     __tablename__ = "absences"
@@ -211,7 +226,7 @@ class Absence(Base):
     project: Mapped[str | None] = mapped_column(String(20), nullable=True)
 
 
-class ProgramYear(Base):
+class ProgramYear(Versioned, Base):
     """What the consortium decided about a program year (entered by the user)."""
 
     __tablename__ = "program_years"
@@ -256,7 +271,7 @@ class AuditHead(Base):
     entries: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class User(Base):
+class User(Versioned, Base):
     """A person who signs in. On SQLite the password lives only in the key file's slot (it
     unwraps the database key); on a server database ``password_hash`` holds its Argon2id hash."""
 
@@ -272,6 +287,8 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: When the user last saw the digest of what came due (reminders).
+    last_digest_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class SignInFailure(Base):
@@ -295,7 +312,7 @@ class RecoveryKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
-class ScreeningProfile(Base):
+class ScreeningProfile(Versioned, Base):
     """A saved column mapping for an EHR screening list ("ARIA weekly consults")."""
 
     __tablename__ = "screening_profiles"
@@ -309,7 +326,7 @@ class ScreeningProfile(Base):
     updated_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class QipEpisode(Base):
+class QipEpisode(Versioned, Base):
     """A QIP episode a coordinator opened from an acknowledged trigger."""
 
     __tablename__ = "qip_episodes"
@@ -324,7 +341,7 @@ class QipEpisode(Base):
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class QipStep(Base):
+class QipStep(Versioned, Base):
     """One step of an episode's process (outreach, follow-up, status notice, ...)."""
 
     __tablename__ = "qip_steps"
@@ -337,3 +354,38 @@ class QipStep(Base):
     due_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     done_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class FindingReview(Versioned, Base):
+    """A finding marked reviewed, with its explanation ("zero eligible cases: the facility had no
+    lung referrals in August"). Kept as history: the latest for a rule and subject follows the
+    finding while it fires, and an older one is never lost when it clears and fires again."""
+
+    __tablename__ = "finding_reviews"
+    __table_args__ = (Index("ix_finding_reviews_rule_subject", "rule", "subject_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    #: The subject as sorted, compact JSON: what a review is looked up by.
+    subject_key: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    note: Mapped[str] = mapped_column(Text)
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    #: The as-of date the finding was looked at.
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class SigningCertificate(Base):
+    """The facility's own certificate and key that sign the self-audit PDF (kept in the database,
+    which is encrypted at rest on SQLite)."""
+
+    __tablename__ = "signing_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    subject: Mapped[str] = mapped_column(String(300))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
