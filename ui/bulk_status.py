@@ -10,23 +10,29 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.vocabulary import CASE_STATUSES, NOT_ENROLLED_REASONS
 from app.services.cases import set_status
-from app.services.editing import Change, NotFound, ValidationFailed
+from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.database import Database
 from ui.case_form import choice_box, date_of, optional_date, set_date
 
 
 class BulkStatusDialog(QDialog):
-    def __init__(self, db: Database, case_ids: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, case_ids: list[str], parent: QWidget | None = None, *,
+                 versions: dict[str, int | None] | None = None) -> None:
+        """``versions``: each case's version as the register showed it (a case changed since at
+        another workstation refuses the whole change)."""
         super().__init__(parent)
         self.db = db
         self.case_ids = case_ids
+        self.versions = {cid: v for cid, v in (versions or {}).items() if v is not None}
         self.changes: list[Change] = []
+        self.reloaded = False
         self.setWindowTitle(f"Set the status of {len(case_ids)} case(s)")
         self.status = choice_box(CASE_STATUSES)
         self.enrolled_on = optional_date()
@@ -61,7 +67,15 @@ class BulkStatusDialog(QDialog):
         status = self.status.currentData()
         try:
             self.changes = set_status(self.db, self.case_ids, status, enrolled_on=date_of(self.enrolled_on),
-                                      reason=self.reason.currentData(), note=self.note.text().strip() or None)
+                                      reason=self.reason.currentData(), note=self.note.text().strip() or None,
+                                      versions=self.versions)
+        except Conflict as exc:
+            QMessageBox.warning(self, "Nothing was changed",
+                                f"Case {exc.key[0]} was changed at another workstation since the register showed it, "
+                                "so no case was changed. The register now shows them as saved; select and try again.")
+            self.reloaded = True
+            self.reject()
+            return
         except (ValidationFailed, NotFound) as exc:
             problems = getattr(exc, "problems", None)
             self.problems.setText("Nothing was changed. " + ("; ".join(problems.values()) if problems else str(exc)))

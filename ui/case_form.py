@@ -30,7 +30,7 @@ from app.domain.vocabulary import (
     label,
 )
 from app.services.cases import save_case
-from app.services.editing import Change, ValidationFailed
+from app.services.editing import Change, Conflict, ValidationFailed
 from app.storage.database import Database
 
 NO_DATE = QDate(1900, 1, 1)
@@ -70,7 +70,9 @@ class CaseForm(QDialog):
         super().__init__(parent)
         self.db = db
         self.original_id = record.case_id if record else None
+        self.version = record.version if record else None  # as read: a save is refused if it changed since
         self.change: Change | None = None
+        self.reloaded = False
         self.setWindowTitle("Correct case" if record else "New case")
         self.case_id = QLineEdit()
         self.project = choice_box(PROJECTS)
@@ -160,7 +162,7 @@ class CaseForm(QDialog):
             status=self.status.currentData(), primary_site=self.primary_site.currentData(),
             enrolled_on=date_of(self.enrolled_on), not_enrolled_reason=self.reason.currentData(),
             note=self.note.text().strip() or None, payer=self.payer.currentData(), mrn=self.mrn.text().strip() or None,
-            name=self.name.text().strip() or None, birth_date=date_of(self.birth_date))
+            name=self.name.text().strip() or None, birth_date=date_of(self.birth_date), version=self.version)
 
     def check(self) -> dict[str, str]:
         """Mark the fields with a problem and say what to fix, as the user types."""
@@ -180,5 +182,21 @@ class CaseForm(QDialog):
             self.change = save_case(self.db, self.record(), original_id=self.original_id)
         except ValidationFailed as exc:  # e.g. a case ID taken meanwhile: keep the input, say what to fix
             self.problems.setText(self.describe(exc.problems))
+            return
+        except Conflict as exc:  # saved at another workstation since this form opened: the person decides
+            from ui import conflict
+
+            choice = conflict.resolve(exc, {key: label(key) for key in self.rows}, self)
+            if choice == conflict.RELOAD:
+                self.reloaded = True
+                self.reject()
+            elif choice == conflict.OVERWRITE:
+                self.version = exc.version
+                try:
+                    self.change = save_case(self.db, self.record(), original_id=self.original_id, overwrite=True)
+                except (Conflict, ValidationFailed) as again:
+                    self.problems.setText(f"Not saved: {again}")
+                    return
+                self.accept()
             return
         self.accept()

@@ -40,9 +40,10 @@ class CorrespondencePage(QWidget):
              Field("reply_required", "Reply &needed", "bool"),
              Field("due_on", f"Reply &due (blank: {self.reply_days} days after receipt)", "date"),
              Field("replied_on", "Re&plied on", "date")],
-            lambda v, old: letters.save_letter(db, v["received_on"], v["subject"], v["reply_required"], v["due_on"],
-                                               v["replied_on"], letter_id=old["id"] if old else None),
-            lambda r: letters.delete_letter(db, r["id"]),
+            lambda v, old, overwrite: letters.save_letter(db, v["received_on"], v["subject"], v["reply_required"],
+                                                          v["due_on"], v["replied_on"], letter_id=old["id"] if old else None,
+                                                          version=old["version"] if old else None, overwrite=overwrite),
+            lambda r: letters.delete_letter(db, r["id"], version=r["version"]),
             lambda v: records.validate_letter(v["received_on"], v["subject"], v["due_on"], v["replied_on"]),
             lambda r: f"the letter '{r['subject']}'",
             sort=(0, Qt.SortOrder.DescendingOrder),  # the newest letters, the ones still awaiting a reply, first

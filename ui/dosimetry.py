@@ -62,8 +62,10 @@ class DosimetryPage(QWidget):
                      Field("technique", "&Technique", "choice", tuple((t, t) for t in TECHNIQUES)),
                      Field("total_dose_gy", "Total &dose (Gy)", "float"), Field("fractions", "&Fractions", "int"),
                      Field("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)")],
-            lambda v, old: dosimetry.save_submission(db, _record(v), submission_id=old["id"] if old else None),
-            lambda r: dosimetry.delete_submission(db, r["id"]),
+            lambda v, old, overwrite: dosimetry.save_submission(
+                db, dataclasses.replace(_record(v), version=old["version"] if old else None),
+                submission_id=old["id"] if old else None, overwrite=overwrite),
+            lambda r: dosimetry.delete_submission(db, r["id"], version=r["version"]),
             _problems,
             lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first

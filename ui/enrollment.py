@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
 from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
-from app.services.editing import Change, NotFound, ValidationFailed, undo
+from app.services.editing import Change, Conflict, NotFound, ValidationFailed, undo
 from app.services.register import RegisterQuery
 from app.storage.database import Database
 from ui.as_of import AsOf
@@ -194,8 +194,13 @@ class EnrollmentPage(QWidget):
         self.model.set_query(self.current_query())
 
     def selected_ids(self) -> list[str]:
+        return list(self.selected_versions())
+
+    def selected_versions(self) -> dict[str, int | None]:
+        """The selected cases and the version each shows: a change based on them is refused if a
+        case changed at another workstation since (``app.services.editing.Conflict``)."""
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [cid for cid in (self.model.case_id(r) for r in rows) if cid]
+        return {cid: self.model.version(r) for r in rows if (cid := self.model.case_id(r))}
 
     def _remember(self, changes: list[Change]) -> None:
         self.last_change = changes
@@ -240,6 +245,8 @@ class EnrollmentPage(QWidget):
         form = self.open_form(record)
         if form.exec() and form.change:
             self._remember([form.change])
+        elif form.reloaded:
+            self.model.refresh()
 
     def bulk_status(self) -> None:
         if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
@@ -250,9 +257,11 @@ class EnrollmentPage(QWidget):
         if not ids:
             QMessageBox.information(self, "No cases selected", "Select the cases first (Shift or Ctrl click).")
             return
-        dialog = BulkStatusDialog(self.db, ids, self)
+        dialog = BulkStatusDialog(self.db, ids, self, versions=self.selected_versions())
         if dialog.exec():
             self._remember(dialog.changes)
+        elif dialog.reloaded:
+            self.model.refresh()
 
     def delete_selected(self) -> None:
         if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
@@ -264,15 +273,22 @@ class EnrollmentPage(QWidget):
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
-            self._remember([delete_case(self.db, ids[0])])
+            self._remember([delete_case(self.db, ids[0], version=self.selected_versions().get(ids[0]))])
+        except Conflict as exc:
+            QMessageBox.warning(self, "Case not deleted", f"{exc} The register now shows it as saved.")
+            self.model.refresh()
         except (ValidationFailed, NotFound) as exc:
             QMessageBox.warning(self, "Case not deleted", str(exc))
 
     def undo_last(self) -> None:
         if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
             return
-        for change in reversed(self.last_change):
-            undo(self.db, change)
+        try:
+            for change in reversed(self.last_change):
+                undo(self.db, change)
+        except Conflict:
+            QMessageBox.warning(self, "Not undone", "Someone else changed this case after you did, so your change "
+                                "can no longer be undone without losing theirs. The register shows it as saved.")
         self._remember([])
 
     def _show_count(self) -> None:

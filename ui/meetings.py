@@ -60,9 +60,10 @@ class MeetingsPage(QWidget):
             [Field("meeting_id", "Meeting &ID", read_only_when_editing=True), Field("date", "&Date", "date"),
              Field("format", "&Format", "choice", choices_of(MEETING_FORMATS)), Field("title", "&Title"),
              Field("location", "&Location")],
-            lambda v, old: meeting_service.save_meeting(db, v["meeting_id"], v["date"], v["format"], v["title"],
-                                                        v["location"], original_id=old["meeting_id"] if old else None),
-            lambda r: meeting_service.delete_meeting(db, r["meeting_id"]),
+            lambda v, old, overwrite: meeting_service.save_meeting(
+                db, v["meeting_id"], v["date"], v["format"], v["title"], v["location"],
+                original_id=old["meeting_id"] if old else None, version=old["version"] if old else None, overwrite=overwrite),
+            lambda r: meeting_service.delete_meeting(db, r["meeting_id"], version=r["version"]),
             lambda v: records.validate_meeting(v["meeting_id"], v["date"], v["format"]),
             lambda r: f"the meeting of {r['date']}",
             sort=(0, Qt.SortOrder.DescendingOrder),  # the latest meeting first
@@ -75,9 +76,10 @@ class MeetingsPage(QWidget):
                      Field("staff_id", "&Person", "choice", tuple((f"{p.name} ({label(p.profession)})", p.staff_id)
                                                                for p in staff_service.list_staff(db))),
                      Field("ce_credit", "&CE credit requested", "choice", choices_of(CE_CREDITS, "(none)"))],
-            lambda v, old: meeting_service.save_attendance(db, self.current_meeting() or "", v["role"], v["staff_id"],
-                                                           v["ce_credit"], attendance_id=old["id"] if old else None),
-            lambda r: meeting_service.delete_attendance(db, r["id"]),
+            lambda v, old, overwrite: meeting_service.save_attendance(
+                db, self.current_meeting() or "", v["role"], v["staff_id"], v["ce_credit"],
+                attendance_id=old["id"] if old else None, version=old["version"] if old else None, overwrite=overwrite),
+            lambda r: meeting_service.delete_attendance(db, r["id"], version=r["version"]),
             lambda v: records.validate_attendance(v["role"], v["staff_id"], v["ce_credit"]),
             lambda r: f"{r['name']}'s attendance",
             advise=lambda v: substitute_verdict(db, self.current_meeting(), v["role"], v["staff_id"]),

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import label
-from app.services.editing import Change, NotFound, ValidationFailed
+from app.services.editing import Change, Conflict, NotFound, ValidationFailed
+from ui import conflict
 from ui.case_form import date_of, optional_date, set_date
 
 
@@ -43,7 +44,10 @@ def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple
 
 
 class RecordForm(QDialog):
-    def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any]], Change],
+    """A record's fields; ``save(values, overwrite_version)`` saves them (``overwrite_version``:
+    the newer version the person chose to save over after a ``Conflict``, else None)."""
+
+    def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any], int | None], Change],
                  values: dict[str, Any] | None = None, validate: Callable[[dict[str, Any]], dict[str, str]] | None = None,
                  parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +59,7 @@ class RecordForm(QDialog):
         self.advice = QLabel()
         self.advice.setWordWrap(True)
         self.change: Change | None = None
+        self.reloaded = False  # the person chose the other workstation's version (ConflictDialog)
         self.widgets: dict[str, QWidget] = {}
         form = QFormLayout()
         for f in fields:
@@ -155,15 +160,33 @@ class RecordForm(QDialog):
     def save(self) -> None:
         if self.check():
             return
+        values = self.values()
         try:
-            self.change = self._save(self.values())
+            self.change = self._save(values, None)
         except ValidationFailed as exc:
             self.show_problems(exc.problems)
+            return
+        except Conflict as exc:  # someone saved this record first: theirs or mine, the person decides
+            self._resolve(exc, values)
             return
         except (NotFound, ValueError) as exc:
             self.problems.setText(str(exc))
             return
         self.accept()
+
+    def _resolve(self, exc: Conflict, values: dict[str, Any]) -> None:
+        captions = {f.key: f.caption.replace("&", "") for f in self.fields}
+        choice = conflict.resolve(exc, captions, self)
+        if choice == conflict.RELOAD:
+            self.reloaded = True
+            self.reject()
+        elif choice == conflict.OVERWRITE:
+            try:
+                self.change = self._save(values, exc.version)
+            except (Conflict, ValidationFailed, NotFound, ValueError) as again:
+                self.problems.setText(f"Not saved: {again}")
+                return
+            self.accept()
 
 
 def as_date(value: dt.date | None) -> str:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import CODES, label
 from app.security.roles import Permission
-from app.services.editing import Change, NotFound, ValidationFailed, undo
+from app.services.editing import Change, Conflict, NotFound, ValidationFailed, undo
 from app.storage.database import Database
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
@@ -52,7 +52,7 @@ class RecordPage(QWidget):
     changed = Signal()
 
     def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]],
-                 fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None], Change],
+                 fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None, bool], Change],
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
                  describe: Callable[[dict], str] = lambda r: "this record",
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
@@ -218,11 +218,18 @@ class RecordPage(QWidget):
             return
         fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
         subject = self._form_title() if self._form_title else self.title.lower()
-        form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields,
-                          lambda values: self._save(values, record), record, self._validate, self, self._advise)
+        def save(values: dict, overwrite: int | None) -> Change:
+            # after a conflict the person chose to save over the newer version: the record as it now is
+            old = record if overwrite is None or record is None else {**record, "version": overwrite}
+            return self._save(values, old, overwrite is not None)
+
+        form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields, save, record, self._validate, self,
+                          self._advise)
         if self.form_hook:
             self.form_hook(form)
         elif not form.exec():
+            if form.reloaded:
+                self.refresh()
             return
         if form.change:
             self._remember(form.change)
@@ -241,6 +248,9 @@ class RecordPage(QWidget):
             return
         try:
             self._remember(self._delete(record))
+        except Conflict as exc:
+            QMessageBox.warning(self, "Not deleted", f"{exc} The list now shows it as it is saved.")
+            self.refresh()
         except (ValidationFailed, NotFound) as exc:
             QMessageBox.warning(self, "Not deleted", str(exc))
 
@@ -253,5 +263,9 @@ class RecordPage(QWidget):
 
     def undo_last(self) -> None:
         if self.last_change:
-            undo(self.db, self.last_change)
+            try:
+                undo(self.db, self.last_change)
+            except Conflict:
+                QMessageBox.warning(self, "Not undone", "Someone else changed this record after you did, so your "
+                                    "change can no longer be undone without losing theirs. The list shows it as saved.")
         self._remember(None)

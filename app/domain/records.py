@@ -63,6 +63,9 @@ class CaseRecord:
     mrn: str | None = None
     name: str | None = None
     birth_date: dt.date | None = None
+    #: the version the record was read at (None: a new case); a save based on it is refused if
+    #: the case changed since (``app.services.editing.Conflict``)
+    version: int | None = None
 
 
 def validate_case(c: CaseRecord, *, reason_required: bool = True) -> Problems:
@@ -123,6 +126,7 @@ class StaffRecord:
     arrt_id: str | None = None
     pgip_member_since: dt.date | None = None
     email: str | None = None
+    version: int | None = None  # as read (see CaseRecord.version)
 
 
 def validate_staff(s: StaffRecord) -> Problems:
@@ -167,6 +171,7 @@ class DosimetryRecord:
     total_dose_gy: float | None
     fractions: int | None
     metrics: dict[str, float] = field(default_factory=dict)
+    version: int | None = None  # as read (see CaseRecord.version)
 
 
 def validate_dosimetry(d: DosimetryRecord) -> Problems:

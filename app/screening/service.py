@@ -80,6 +80,12 @@ def _audit_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _versions(session: Session, case_ids: list[str]) -> dict[str, int]:
+    """The cases' versions as this transaction reads them: an update passes them, so a case someone
+    else changed in between is refused, as a save in the window is."""
+    return dict(session.execute(select(Case.case_id, Case.version).where(Case.case_id.in_(case_ids))).all())
+
+
 def _write(session: Session, plan: Plan, progress: Progress | None) -> None:
     total = len(plan.new_cases) + len(plan.updates)
     done = 0
@@ -92,7 +98,8 @@ def _write(session: Session, plan: Plan, progress: Progress | None) -> None:
             progress(done, total)
     for i in range(0, len(plan.updates), CHUNK):
         chunk = plan.updates[i:i + CHUNK]
-        session.execute(update(Case), [{"case_id": u.case_id, **u.after} for u in chunk])
+        versions = _versions(session, [u.case_id for u in chunk])  # a case changed since is refused (StaleDataError)
+        session.execute(update(Case), [{"case_id": u.case_id, "version": versions[u.case_id], **u.after} for u in chunk])
         audit.record_many(session, "cases", [("update", u.case_id, u.before, u.after) for u in chunk])
         done += len(chunk)
         if progress:
@@ -166,7 +173,9 @@ def undo_import(db: Database, receipt: ImportReceipt) -> None:
             session.execute(delete(Case).where(Case.case_id.in_(chunk)))
             audit.record_many(session, "cases", [("delete", cid, _audit_values(before[cid]), None) for cid in chunk])
         if receipt.updates:
-            session.execute(update(Case), [{"case_id": u.case_id, **u.before} for u in receipt.updates])
+            versions = _versions(session, [u.case_id for u in receipt.updates])
+            session.execute(update(Case), [{"case_id": u.case_id, "version": versions[u.case_id], **u.before}
+                                           for u in receipt.updates])
             audit.record_many(session, "cases", [("update", u.case_id, u.after, u.before) for u in receipt.updates])
         audit.note(session, f"Undid the screening import of {receipt.source} ({len(receipt.new_ids)} new cases "
                             f"removed, {len(receipt.updates)} restored)", "cases")

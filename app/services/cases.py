@@ -12,12 +12,14 @@ from app.domain.records import CaseRecord, validate_case
 from app.security.roles import Permission
 from app.services.editing import (
     Change,
+    Conflict,
     NotFound,
     ValidationFailed,
     put,
     remove,
     require_valid,
     snapshot,
+    version_after,
 )
 from app.storage.database import Database
 from app.storage.models import Case, DataEntry, DosimetrySubmission
@@ -47,8 +49,10 @@ def _clean(record: CaseRecord) -> CaseRecord:
     )
 
 
-def save_case(db: Database, record: CaseRecord, *, original_id: str | None = None) -> Change:
-    """Add a case (``original_id`` None) or correct one; the case ID itself cannot change."""
+def save_case(db: Database, record: CaseRecord, *, original_id: str | None = None, overwrite: bool = False) -> Change:
+    """Add a case (``original_id`` None) or correct one; the case ID itself cannot change. A
+    correction based on ``record.version`` is refused (``Conflict``) if the case changed since,
+    unless ``overwrite``."""
     record = _clean(record)
     require_valid(validate_case(record), "case")
     with db.transaction(Permission.CASES) as session:
@@ -56,22 +60,32 @@ def save_case(db: Database, record: CaseRecord, *, original_id: str | None = Non
             raise ValidationFailed({"case_id": f"case {record.case_id} already exists"}, "case")
         if original_id is not None and original_id != record.case_id:
             raise ValidationFailed({"case_id": "a case ID cannot be changed; add a new case instead"}, "case")
-        _, before = put(session, Case, (record.case_id,) if original_id else None, dataclasses.asdict(record))
+        _, before = put(session, Case, (record.case_id,) if original_id else None, dataclasses.asdict(record),
+                        version=record.version if original_id else None, overwrite=overwrite, what="case")
+        after = version_after(session, Case, (record.case_id,))
     action = "Added" if before is None else "Corrected"
-    return Change(Case, (record.case_id,), before, f"{action} case {record.case_id}")
+    return Change(Case, (record.case_id,), before, f"{action} case {record.case_id}", after)
 
 
 def set_status(
     db: Database, case_ids: Sequence[str], status: str, *, enrolled_on: dt.date | None = None,
-    reason: str | None = None, note: str | None = None,
+    reason: str | None = None, note: str | None = None, versions: dict[str, int] | None = None,
 ) -> list[Change]:
-    """Change the status of several cases in one transaction; all are checked before any is saved."""
+    """Change the status of several cases in one transaction; all are checked before any is saved.
+    ``versions``: each case's version as the register showed it; if any case changed since,
+    nothing is saved (``Conflict`` on the first)."""
     changes: list[Change] = []
     with db.transaction(Permission.CASES) as session:
         cases = {c.case_id: c for c in session.scalars(select(Case).where(Case.case_id.in_(list(case_ids))))}
         missing = [cid for cid in case_ids if cid not in cases]
         if missing:
+            if versions:
+                raise Conflict("case", (missing[0],), None, {"status": status}, None)
             raise NotFound(f"These cases no longer exist: {', '.join(missing[:10])}.")
+        for cid, seen in (versions or {}).items():
+            if cid in cases and cases[cid].version != seen:
+                raise Conflict("case", (cid,), snapshot(cases[cid]), {**snapshot(cases[cid]), "status": status},
+                               cases[cid].version)
         problems: dict[str, str] = {}
         for cid in case_ids:
             c = cases[cid]
@@ -93,10 +107,12 @@ def set_status(
             if note is not None:
                 c.note = note
             changes.append(Change(Case, (cid,), before, f"Status of case {cid} set to {status}"))
+        session.flush()
+        changes = [Change(c.model, c.key, c.before, c.description, cases[c.key[0]].version) for c in changes]
     return changes
 
 
-def delete_case(db: Database, case_id: str) -> Change:
+def delete_case(db: Database, case_id: str, *, version: int | None = None) -> Change:
     """Delete a case entered by mistake; its data-entry log rows stay, without the case link.
 
     The links are cut here, through the ORM, rather than left to the database's ``ON DELETE SET
@@ -107,5 +123,5 @@ def delete_case(db: Database, case_id: str) -> Change:
         for entry in session.scalars(select(DataEntry).where(DataEntry.case_id == case_id)):
             entry.case_id = None
         session.flush()
-        before = remove(session, Case, (case_id,), "case")
+        before = remove(session, Case, (case_id,), "case", version=version)
     return Change(Case, (case_id,), before, f"Deleted case {case_id}")

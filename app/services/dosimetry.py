@@ -30,6 +30,7 @@ class SubmissionRow:
     total_dose_gy: float
     fractions: int
     metrics: dict[str, float]
+    version: int = 1
 
 
 def list_submissions(db: Database, limit: int = 5000, case_search: str = "") -> list[SubmissionRow]:
@@ -47,7 +48,7 @@ def list_submissions(db: Database, limit: int = 5000, case_search: str = "") -> 
     with db.reader() as session:
         return [
             SubmissionRow(d.id, d.case_id, project, d.submitted_on, d.staff_id, name, d.technique, d.total_dose_gy, d.fractions,
-                          dict(d.metrics or {}))
+                          dict(d.metrics or {}), d.version)
             for d, project, name in session.execute(stmt)
         ]
 
@@ -66,7 +67,8 @@ def missing_submissions(db: Database, as_of: dt.date, limit: int = 500) -> tuple
     return count, [tuple(r) for r in rows]
 
 
-def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int | None = None) -> Change:
+def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int | None = None,
+                    overwrite: bool = False) -> Change:
     require_valid(validate_dosimetry(record), "dosimetry submission")
     with db.transaction(Permission.DOSIMETRY) as session:
         case = session.get(Case, record.case_id)
@@ -82,12 +84,14 @@ def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int
         if clash is not None and clash.id != submission_id:
             raise ValidationFailed({"submitted_on": "this case already has a submission on that date"}, "dosimetry submission")
         obj, before = put(session, DosimetrySubmission, (submission_id,) if submission_id else None,
-                          dataclasses.asdict(record))
+                          dataclasses.asdict(record), version=record.version if submission_id else None,
+                          overwrite=overwrite, what="dosimetry submission")
         key = (obj.id,)
-    return Change(DosimetrySubmission, key, before, f"Dosimetry for case {record.case_id} saved")
+        after = obj.version
+    return Change(DosimetrySubmission, key, before, f"Dosimetry for case {record.case_id} saved", after)
 
 
-def delete_submission(db: Database, submission_id: int) -> Change:
+def delete_submission(db: Database, submission_id: int, *, version: int | None = None) -> Change:
     with db.transaction(Permission.DOSIMETRY) as session:
-        before = remove(session, DosimetrySubmission, (submission_id,), "dosimetry submission")
+        before = remove(session, DosimetrySubmission, (submission_id,), "dosimetry submission", version=version)
     return Change(DosimetrySubmission, (submission_id,), before, "Dosimetry submission deleted")

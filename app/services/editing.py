@@ -1,8 +1,15 @@
-"""What every edit service shares: refusing invalid records, upserting, and undoing.
+"""What every edit service shares: refusing invalid records, upserting, undoing, and refusing a
+save based on an older version of the record.
 
 A save returns a ``Change`` holding the record's values before the save (kept in memory only,
 so undo can restore patient identifiers that the audit log masks). Undo is itself an audited
 change.
+
+No lost update: every record people edit has a ``version`` (``models.Versioned``). A screen
+keeps the version it showed; a save or delete passes it, and if the record has changed (or gone)
+since, nothing is written and ``Conflict`` says what the other person saved. Saving over it is a
+deliberate second save with ``overwrite=True``, which the audit log records. Between reading and
+writing, SQLAlchemy's version counter guards the same rule (``StaleDataError``).
 """
 
 from __future__ import annotations
@@ -31,14 +38,42 @@ class NotFound(LookupError):
     pass
 
 
+class Conflict(Exception):
+    """The record changed (or was deleted) since the person opened it; nothing was written.
+
+    ``theirs``: the record as it now is (None: deleted); ``mine``: what was to be saved (None: a
+    delete); ``version``: its version now, to pass with ``overwrite=True`` to save over it."""
+
+    def __init__(self, what: str, key: tuple[Any, ...], theirs: dict[str, Any] | None,
+                 mine: dict[str, Any] | None, version: int | None) -> None:
+        self.what = what
+        self.key = key
+        self.theirs = theirs
+        self.mine = mine
+        self.version = version
+        if theirs is None:
+            message = f"Someone else deleted this {what} since you opened it; nothing was saved."
+        else:
+            message = f"Someone else changed this {what} since you opened it; nothing was saved."
+        super().__init__(message)
+
+    def differences(self) -> list[tuple[str, Any, Any]]:
+        """``(field, theirs, mine)`` for every field the two differ in."""
+        theirs, mine = self.theirs or {}, self.mine or {}
+        fields = [f for f in (mine or theirs) if f not in ("version",)]
+        return [(f, theirs.get(f), mine.get(f)) for f in fields if theirs.get(f) != mine.get(f)]
+
+
 @dataclass(frozen=True)
 class Change:
-    """Enough to undo one save or delete."""
+    """Enough to undo one save or delete. ``version``: the record's version right after the
+    change (None after a delete): an undo refuses to overwrite a later change by someone else."""
 
     model: type[Base]
     key: tuple[Any, ...]
     before: dict[str, Any] | None  # None: the record did not exist before
     description: str
+    version: int | None = None
 
 
 def snapshot(obj: Base) -> dict[str, Any]:
@@ -56,9 +91,44 @@ def require_valid(problems: dict[str, str], what: str) -> None:
         raise ValidationFailed(problems, what)
 
 
-def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values: dict[str, Any]) -> tuple[Base, dict | None]:
-    """Insert, or update the record at ``key``; returns it and its values before."""
+def _check_version(session: Session, obj: Base | None, model: type[Base], key: tuple[Any, ...], what: str,
+                   version: int | None, mine: dict[str, Any] | None, overwrite: bool) -> None:
+    """Refuse (``Conflict``) a change based on ``version`` when the record is at another. With
+    ``overwrite`` the person saw the newer version (``Conflict.version``) and chose to save over
+    it: that is audited (and refused again if it changed once more meanwhile)."""
+    if obj is None:
+        raise Conflict(what, key, None, mine, None)
+    current = getattr(obj, "version", None)
+    if version is not None and current is not None and current != version:
+        raise Conflict(what, key, snapshot(obj), mine, current)
+    if overwrite:
+        from app.storage import audit
+
+        audit.note(session, f"{what} saved over another person's newer version (version {current}) on purpose",
+                   table=model.__tablename__, key="/".join(str(k) for k in key))
+
+
+def _flush(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
+    """Write now; a change committed by someone else since this session read the record is a conflict."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(what, key or (), None if mine is None else {}, mine, None) from None
+
+
+def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values: dict[str, Any], *,
+        version: int | None = None, overwrite: bool = False, what: str = "record") -> tuple[Base, dict | None]:
+    """Insert, or update the record at ``key`` if it is still at ``version`` (None: no check);
+    returns it and its values before. A ``version`` among ``values`` is never written by hand."""
+    values = {k: v for k, v in values.items() if k != "version"}
     obj = session.get(model, key) if key is not None else None
+    if key is not None:
+        if obj is None and version is not None:
+            raise Conflict(what, key, None, values, None)
+        if obj is not None:
+            _check_version(session, obj, model, key, what, version, values, overwrite)
     before = snapshot(obj) if obj is not None else None
     if obj is None:
         obj = model(**values)
@@ -66,18 +136,29 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
     else:
         for name, value in values.items():
             setattr(obj, name, value)
-    session.flush()
+    _flush(session, what, key, values)
     return obj, before
 
 
-def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str) -> dict[str, Any]:
+def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str, *,
+           version: int | None = None) -> dict[str, Any]:
+    """Delete the record at ``key`` if it is still at ``version`` (None: no check)."""
     obj = session.get(model, key)
     if obj is None:
+        if version is not None:
+            raise Conflict(what, key, None, None, None)
         raise NotFound(f"That {what} no longer exists.")
+    _check_version(session, obj, model, key, what, version, None, overwrite=False)
     before = snapshot(obj)
     session.delete(obj)
-    session.flush()
+    _flush(session, what, key, None)
     return before
+
+
+def version_after(session: Session, model: type[Base], key: tuple[Any, ...]) -> int | None:
+    """The record's version once a change is flushed (what an undo of that change expects)."""
+    obj = session.get(model, key)
+    return getattr(obj, "version", None) if obj is not None else None
 
 
 #: Which permission undoing a change of each table needs: the one that made the change.
@@ -91,15 +172,19 @@ UNDO_PERMISSION: dict[str, Permission] = {
 
 
 def undo(db: Database, change: Change) -> None:
-    """Put the record back as it was before ``change``."""
+    """Put the record back as it was before ``change`` (``Conflict`` if someone changed it since)."""
+    what = change.model.__tablename__.replace("_", " ").rstrip("s")
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key)
+        if obj is not None and change.version is not None and getattr(obj, "version", None) != change.version:
+            raise Conflict(what, change.key, snapshot(obj), change.before, getattr(obj, "version", None))
         if change.before is None:
             if obj is not None:
                 session.delete(obj)
             return
+        restored = {k: v for k, v in change.before.items() if k != "version"}
         if obj is None:
-            session.add(change.model(**change.before))
+            session.add(change.model(**restored))
             return
-        for name, value in change.before.items():
+        for name, value in restored.items():
             setattr(obj, name, value)

@@ -22,19 +22,24 @@ class LetterRow:
     reply_required: bool
     due_on: dt.date | None
     replied_on: dt.date | None
+    version: int = 1
+    letter_id: str | None = None
+    sender: str | None = None
 
 
 def list_letters(db: Database) -> list[LetterRow]:
     with db.reader() as session:
         return [
-            LetterRow(c.id, c.received_on, c.subject, c.reply_required, c.due_on, c.replied_on)
+            LetterRow(c.id, c.received_on, c.subject, c.reply_required, c.due_on, c.replied_on, c.version, c.letter_id,
+                      c.sender)
             for c in session.scalars(select(Correspondence).order_by(Correspondence.received_on.desc()))
         ]
 
 
 def save_letter(
     db: Database, received_on: dt.date | None, subject: str, reply_required: bool, due_on: dt.date | None = None,
-    replied_on: dt.date | None = None, *, letter_id: int | None = None,
+    replied_on: dt.date | None = None, *, letter_id: int | None = None, version: int | None = None,
+    overwrite: bool = False,
 ) -> Change:
     """Save a letter; a reply-needing letter without a due date is due after the policy's default days."""
     subject = (subject or "").strip()
@@ -46,14 +51,16 @@ def save_letter(
             raise ValidationFailed({"subject": "a letter with this subject and date is already recorded"}, "letter")
         obj, before = put(session, Correspondence, (letter_id,) if letter_id else None,
                           {"received_on": received_on, "subject": subject, "reply_required": reply_required,
-                           "due_on": due_on if reply_required else None, "replied_on": replied_on})
+                           "due_on": due_on if reply_required else None, "replied_on": replied_on},
+                          version=version, overwrite=overwrite, what="letter")
         key = (obj.id,)
-    return Change(Correspondence, key, before, f"Letter '{subject}' saved")
+        after = obj.version
+    return Change(Correspondence, key, before, f"Letter '{subject}' saved", after)
 
 
-def delete_letter(db: Database, letter_id: int) -> Change:
+def delete_letter(db: Database, letter_id: int, *, version: int | None = None) -> Change:
     with db.transaction(Permission.LETTERS) as session:
-        before = remove(session, Correspondence, (letter_id,), "letter")
+        before = remove(session, Correspondence, (letter_id,), "letter", version=version)
     return Change(Correspondence, (letter_id,), before, "Letter deleted")
 
 
@@ -67,13 +74,14 @@ class AbsenceRow:
     end: dt.date
     approved: bool
     project: str | None
+    version: int = 1
 
 
 def list_absences(db: Database) -> list[AbsenceRow]:
     stmt = select(Absence, Staff.name).outerjoin(Staff, Staff.staff_id == Absence.staff_id).order_by(Absence.start.desc())
     with db.reader() as session:
         return [
-            AbsenceRow(a.id, a.staff_id, name or "Whole facility", a.kind, a.start, a.end, a.approved, a.project)
+            AbsenceRow(a.id, a.staff_id, name or "Whole facility", a.kind, a.start, a.end, a.approved, a.project, a.version)
             for a, name in session.execute(stmt)
         ]
 
@@ -81,6 +89,7 @@ def list_absences(db: Database) -> list[AbsenceRow]:
 def save_absence(
     db: Database, kind: str, start: dt.date | None, end: dt.date | None, approved: bool,
     staff_id: str | None = None, project: str | None = None, *, absence_id: int | None = None,
+    version: int | None = None, overwrite: bool = False,
 ) -> Change:
     staff_id, project = staff_id or None, project or None
     require_valid(validate_absence(kind, start, end, staff_id, project), "leave or pause")
@@ -89,12 +98,14 @@ def save_absence(
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "leave or pause")
         obj, before = put(session, Absence, (absence_id,) if absence_id else None,
                           {"kind": kind, "start": start, "end": end, "approved": approved,
-                           "staff_id": staff_id, "project": project})
+                           "staff_id": staff_id, "project": project},
+                          version=version, overwrite=overwrite, what="leave or pause")
         key = (obj.id,)
-    return Change(Absence, key, before, "Leave or pause saved")
+        after = obj.version
+    return Change(Absence, key, before, "Leave or pause saved", after)
 
 
-def delete_absence(db: Database, absence_id: int) -> Change:
+def delete_absence(db: Database, absence_id: int, *, version: int | None = None) -> Change:
     with db.transaction(Permission.STAFF) as session:
-        before = remove(session, Absence, (absence_id,), "leave or pause")
+        before = remove(session, Absence, (absence_id,), "leave or pause", version=version)
     return Change(Absence, (absence_id,), before, "Leave or pause deleted")

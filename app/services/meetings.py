@@ -21,6 +21,7 @@ class MeetingRow:
     format: str
     title: str | None
     location: str | None
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class AttendanceRow:
     staff_id: str
     name: str
     ce_credit: str | None
+    version: int = 1
 
 
 def list_meetings(db: Database, year: int | None = None) -> list[MeetingRow]:
@@ -38,7 +40,7 @@ def list_meetings(db: Database, year: int | None = None) -> list[MeetingRow]:
     if year is not None:
         stmt = stmt.where(Meeting.date >= dt.date(year, 1, 1), Meeting.date <= dt.date(year, 12, 31))
     with db.reader() as session:
-        return [MeetingRow(m.meeting_id, m.date, m.format, m.title, m.location) for m in session.scalars(stmt)]
+        return [MeetingRow(m.meeting_id, m.date, m.format, m.title, m.location, m.version) for m in session.scalars(stmt)]
 
 
 def meeting_years(db: Database) -> list[int]:
@@ -48,7 +50,8 @@ def meeting_years(db: Database) -> list[int]:
 
 def save_meeting(
     db: Database, meeting_id: str, date: dt.date | None, fmt: str, title: str | None = None,
-    location: str | None = None, *, original_id: str | None = None,
+    location: str | None = None, *, original_id: str | None = None, version: int | None = None,
+    overwrite: bool = False,
 ) -> Change:
     meeting_id = (meeting_id or "").strip()
     require_valid(validate_meeting(meeting_id, date, fmt), "meeting")
@@ -57,17 +60,19 @@ def save_meeting(
             raise ValidationFailed({"meeting_id": f"meeting {meeting_id} already exists"}, "meeting")
         if original_id is not None and original_id != meeting_id:
             raise ValidationFailed({"meeting_id": "a meeting ID cannot be changed"}, "meeting")
-        _, before = put(session, Meeting, (meeting_id,) if original_id else None,
-                        {"meeting_id": meeting_id, "date": date, "format": fmt,
-                         "title": (title or "").strip() or None, "location": (location or "").strip() or None})
-    return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} saved")
+        obj, before = put(session, Meeting, (meeting_id,) if original_id else None,
+                          {"meeting_id": meeting_id, "date": date, "format": fmt,
+                           "title": (title or "").strip() or None, "location": (location or "").strip() or None},
+                          version=version if original_id else None, overwrite=overwrite, what="meeting")
+        after = obj.version
+    return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} saved", after)
 
 
-def delete_meeting(db: Database, meeting_id: str) -> Change:
+def delete_meeting(db: Database, meeting_id: str, *, version: int | None = None) -> Change:
     with db.transaction(Permission.MEETINGS) as session:
         if session.scalars(select(Attendance.id).where(Attendance.meeting_id == meeting_id).limit(1)).first():
             raise ValidationFailed({"meeting_id": "remove the meeting's attendance first"}, "meeting")
-        before = remove(session, Meeting, (meeting_id,), "meeting")
+        before = remove(session, Meeting, (meeting_id,), "meeting", version=version)
     return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} deleted")
 
 
@@ -79,12 +84,13 @@ def list_attendance(db: Database, meeting_id: str) -> list[AttendanceRow]:
         .order_by(Attendance.role, Staff.name)
     )
     with db.reader() as session:
-        return [AttendanceRow(a.id, a.meeting_id, a.role, a.staff_id, name, a.ce_credit) for a, name in session.execute(stmt)]
+        return [AttendanceRow(a.id, a.meeting_id, a.role, a.staff_id, name, a.ce_credit, a.version)
+                for a, name in session.execute(stmt)]
 
 
 def save_attendance(
     db: Database, meeting_id: str, role: str, staff_id: str, ce_credit: str | None = None,
-    *, attendance_id: int | None = None,
+    *, attendance_id: int | None = None, version: int | None = None, overwrite: bool = False,
 ) -> Change:
     ce_credit = ce_credit or None
     require_valid(validate_attendance(role, staff_id, ce_credit), "attendance")
@@ -98,12 +104,14 @@ def save_attendance(
         if duplicate is not None and duplicate.id != attendance_id:
             raise ValidationFailed({"staff_id": "this person is already recorded for that role"}, "attendance")
         obj, before = put(session, Attendance, (attendance_id,) if attendance_id else None,
-                          {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit})
+                          {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit},
+                          version=version, overwrite=overwrite, what="attendance record")
         key = (obj.id,)
-    return Change(Attendance, key, before, "Attendance saved")
+        after = obj.version
+    return Change(Attendance, key, before, "Attendance saved", after)
 
 
-def delete_attendance(db: Database, attendance_id: int) -> Change:
+def delete_attendance(db: Database, attendance_id: int, *, version: int | None = None) -> Change:
     with db.transaction(Permission.MEETINGS) as session:
-        before = remove(session, Attendance, (attendance_id,), "attendance record")
+        before = remove(session, Attendance, (attendance_id,), "attendance record", version=version)
     return Change(Attendance, (attendance_id,), before, "Attendance removed")

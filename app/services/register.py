@@ -68,7 +68,8 @@ def count_cases(db: Database, query: RegisterQuery) -> int:
 def fetch_page(
     db: Database, query: RegisterQuery, offset: int, limit: int, total: int | None = None
 ) -> list[tuple[Any, ...]]:
-    """Rows ``offset`` to ``offset + limit`` in the query's order.
+    """Rows ``offset`` to ``offset + limit`` in the query's order: the ``COLUMNS`` values, then the
+    case's version (not shown; see ``app.services.editing``).
 
     With ``total`` known, a page in the second half is read from the other end in reverse
     order: OFFSET costs a walk over the skipped rows, so the last page is as cheap as the first.
@@ -83,7 +84,8 @@ def fetch_page(
         offset, limit, descending = total - end, end - offset, not descending
     order = [column.desc(), Case.case_id.desc()] if descending else [column.asc(), Case.case_id.asc()]
     # Flipping both keys is an exact reversal: each database puts NULLs at one fixed end.
-    stmt = _filtered(query, select(*SORTABLE.values()), db.engine.dialect.name).order_by(*order)
+    # the version rides along, last: a save or bulk change from the register passes what it showed
+    stmt = _filtered(query, select(*SORTABLE.values(), Case.version), db.engine.dialect.name).order_by(*order)
     with db.engine.connect() as conn:
         rows = [tuple(row) for row in conn.execute(stmt.offset(offset).limit(limit))]
     return rows[::-1] if reverse else rows

@@ -11,7 +11,15 @@ from sqlalchemy import select
 from app.domain.records import StaffRecord, validate_role, validate_staff
 from app.domain.vocabulary import REQUIRED_ROLES, ROLES, SINGLE_HOLDER_ROLES, label
 from app.security.roles import Permission
-from app.services.editing import Change, NotFound, ValidationFailed, put, remove, require_valid
+from app.services.editing import (
+    Change,
+    NotFound,
+    ValidationFailed,
+    put,
+    remove,
+    require_valid,
+    version_after,
+)
 from app.storage.database import Database
 from app.storage.models import Absence, Attendance, DosimetrySubmission, RoleAssignment, Staff
 
@@ -24,7 +32,7 @@ def list_staff(db: Database) -> list[StaffRecord]:
         ]
 
 
-def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = None) -> Change:
+def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = None, overwrite: bool = False) -> Change:
     record = dataclasses.replace(
         record, staff_id=record.staff_id.strip(), name=record.name.strip(),
         cmd_id=(record.cmd_id or "").strip() or None, arrt_id=(record.arrt_id or "").strip() or None,
@@ -36,17 +44,19 @@ def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = N
             raise ValidationFailed({"staff_id": f"staff ID {record.staff_id} is taken"}, "person")
         if original_id is not None and original_id != record.staff_id:
             raise ValidationFailed({"staff_id": "a staff ID cannot be changed"}, "person")
-        _, before = put(session, Staff, (record.staff_id,) if original_id else None, dataclasses.asdict(record))
-    return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}")
+        _, before = put(session, Staff, (record.staff_id,) if original_id else None, dataclasses.asdict(record),
+                        version=record.version if original_id else None, overwrite=overwrite, what="person")
+        after = version_after(session, Staff, (record.staff_id,))
+    return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}", after)
 
 
-def delete_staff(db: Database, staff_id: str) -> Change:
+def delete_staff(db: Database, staff_id: str, *, version: int | None = None) -> Change:
     with db.transaction(Permission.STAFF) as session:
         for model, what in ((Attendance, "meeting attendance"), (DosimetrySubmission, "dosimetry submissions"),
                             (RoleAssignment, "role assignments"), (Absence, "leave on record")):
             if session.scalars(select(model).where(model.staff_id == staff_id).limit(1)).first() is not None:
                 raise ValidationFailed({"staff_id": f"this person has {what} on record; end their roles instead"}, "person")
-        before = remove(session, Staff, (staff_id,), "person")
+        before = remove(session, Staff, (staff_id,), "person", version=version)
     return Change(Staff, (staff_id,), before, f"Deleted {before['name']}")
 
 
@@ -58,6 +68,7 @@ class RoleRow:
     role: str
     start: dt.date
     end: dt.date | None
+    version: int = 1
 
 
 def list_roles(db: Database) -> list[RoleRow]:
@@ -67,28 +78,30 @@ def list_roles(db: Database) -> list[RoleRow]:
         .order_by(RoleAssignment.role, RoleAssignment.start)
     )
     with db.reader() as session:
-        return [RoleRow(r.id, r.staff_id, name, r.role, r.start, r.end) for r, name in session.execute(stmt)]
+        return [RoleRow(r.id, r.staff_id, name, r.role, r.start, r.end, r.version) for r, name in session.execute(stmt)]
 
 
 def save_role(
     db: Database, staff_id: str, role: str, start: dt.date | None, end: dt.date | None,
-    *, assignment_id: int | None = None,
+    *, assignment_id: int | None = None, version: int | None = None, overwrite: bool = False,
 ) -> Change:
     require_valid(validate_role(role, start, end), "role assignment")
     with db.transaction(Permission.STAFF) as session:
         if session.get(Staff, staff_id) is None:
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "role assignment")
-        if assignment_id is not None and session.get(RoleAssignment, assignment_id) is None:
+        if assignment_id is not None and version is None and session.get(RoleAssignment, assignment_id) is None:
             raise NotFound("That role assignment no longer exists.")
         obj, before = put(session, RoleAssignment, (assignment_id,) if assignment_id else None,
-                          {"staff_id": staff_id, "role": role, "start": start, "end": end})
+                          {"staff_id": staff_id, "role": role, "start": start, "end": end},
+                          version=version, overwrite=overwrite, what="role assignment")
         key = (obj.id,)
-    return Change(RoleAssignment, key, before, f"{label(role)} assignment saved")
+        after = obj.version
+    return Change(RoleAssignment, key, before, f"{label(role)} assignment saved", after)
 
 
-def delete_role(db: Database, assignment_id: int) -> Change:
+def delete_role(db: Database, assignment_id: int, *, version: int | None = None) -> Change:
     with db.transaction(Permission.STAFF) as session:
-        before = remove(session, RoleAssignment, (assignment_id,), "role assignment")
+        before = remove(session, RoleAssignment, (assignment_id,), "role assignment", version=version)
     return Change(RoleAssignment, (assignment_id,), before, "Role assignment deleted")
 
 

@@ -244,9 +244,9 @@ def _first_read(engine: Engine, path: Path | None, encrypted: bool) -> None:
             page_size = int(connection.execute(text("PRAGMA page_size")).scalar() or 0)
             page_count = int(connection.execute(text("PRAGMA page_count")).scalar() or 0)
     except SQLAlchemyError:
-        if encrypted:
-            raise DatabaseError(f"{path} cannot be decrypted with its key file: it is damaged, or not this "
-                                "key file's database; it was left untouched.") from None
+        if encrypted:  # the key is the one its slot unwrapped (authenticated): the file is what is wrong
+            raise DamagedDatabase(f"{path} cannot be decrypted with its key file: it is damaged, or not this "
+                                  "key file's database; it was left untouched.") from None
         raise
     if path is not None:
         quick_check_file(path, page_size, page_count)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.records import parse_metrics
 from app.security.roles import Permission
@@ -92,7 +93,7 @@ def _stored_form(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-Stored = dict[tuple, tuple[Any, tuple[Any, ...]]]
+Stored = dict[tuple, tuple[Any, tuple[Any, ...], int]]  # key → (row ID, values, version as read)
 
 
 def _stored_by_id(session: Session, model: type[Base], spec: SheetSpec, columns: list[str], keys: list[tuple]) -> Stored:
@@ -103,8 +104,9 @@ def _stored_by_id(session: Session, model: type[Base], spec: SheetSpec, columns:
     wanted = [k[0] for k in keys]
     stored: Stored = {}
     for i in range(0, len(wanted), LOOKUP_CHUNK):
-        for found in session.execute(select(*table_columns).where(pk.in_(wanted[i:i + LOOKUP_CHUNK]))):
-            stored[(found[at],)] = (found[at], tuple(found))
+        for found in session.execute(select(*table_columns, model.version)  # type: ignore[attr-defined]
+                                     .where(pk.in_(wanted[i:i + LOOKUP_CHUNK]))):
+            stored[(found[at],)] = (found[at], tuple(found[:-1]), found[-1])
     return stored
 
 
@@ -113,11 +115,11 @@ def _stored_by_natural_key(session: Session, model: type[Base], spec: SheetSpec,
     Equal values (dates, codes, case IDs) are shared between rows, so 540,000 rows stay small."""
     canon = Canon()
     at = [columns.index(k) for k in spec.key]
-    stmt = select(model.id, *[getattr(model, name) for name in columns])  # type: ignore[attr-defined]
+    stmt = select(model.id, model.version, *[getattr(model, name) for name in columns])  # type: ignore[attr-defined]
     stored: Stored = {}
     for found in session.execute(stmt.execution_options(yield_per=WRITE_CHUNK)):
-        values = tuple(canon(v) if isinstance(v, SHAREABLE) else v for v in found[1:])
-        stored[tuple(values[i] for i in at)] = (found[0], values)
+        values = tuple(canon(v) if isinstance(v, SHAREABLE) else v for v in found[2:])
+        stored[tuple(values[i] for i in at)] = (found[0], values, found[1])
     return stored
 
 
@@ -142,12 +144,13 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
                 inserts.append(values)
                 audit_rows.append(("insert", _key_text(key), None, values))
                 continue
-            identity, before = match
+            identity, before, version = match
             old, new = _changes(dict(zip(columns, before, strict=True)), {name: values[name] for name in columns})
             if not new:
                 result.unchanged += 1
                 continue
-            updates.append({pk_name: identity, **new})
+            # the version read: a row someone changed since is refused (StaleDataError), as in the window
+            updates.append({pk_name: identity, "version": version, **new})
             audit_rows.append(("update", _key_text(key), old, new))
         if inserts:  # Core, not the ORM's bulk path: a third of the time for the same statement
             session.execute(insert(model.__table__), inserts)
@@ -176,7 +179,7 @@ def _upsert_facility(session: Session, values: dict[str, Any], result: ImportRes
     before = {k: getattr(facility, k) for k in values}
     old, new = _changes(before, values)
     if new:
-        session.execute(update(Facility), [{"id": facility.id, **new}])
+        session.execute(update(Facility), [{"id": facility.id, "version": facility.version, **new}])
         audit.record_many(session, "facility", [("update", str(facility.id), old, new)])
         result.updated["facility"] = 1
     else:
@@ -206,6 +209,9 @@ def import_workbook(db: Database, source: Path) -> ImportResult:
             for spec in SHEETS:
                 if spec.name in parsed.sheets:
                     _upsert(session, spec, parsed.sheets.pop(spec.name), parsed.headers[spec.name], result)
+    except StaleDataError:  # someone changed rows of this workbook while it was written: all or nothing
+        raise WorkbookError(["workbook: someone changed some of these records while the import was being written; "
+                             "nothing was imported. Import the file again."]) from None
     except SQLAlchemyError as exc:  # validation should have caught it: say so in one line, change nothing
         log.exception("the database refused a validated workbook")
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]

@@ -93,8 +93,9 @@ def test_edit_then_bulk_status_then_undo(qtbot, page: EnrollmentPage, db, monkey
 
     real = bulk_status.BulkStatusDialog
 
-    def run_dialog(db_, ids, parent):
-        dialog = real(db_, ids, parent)
+    def run_dialog(db_, ids, parent, versions=None):
+        assert versions and set(versions) == set(ids)  # the register passes what it showed
+        dialog = real(db_, ids, parent, versions=versions)
         dialog.status.setCurrentIndex(dialog.status.findData("not_enrolled"))
         dialog.reason.setCurrentIndex(dialog.reason.findData("declined"))
         dialog.exec = lambda: (dialog.apply(), dialog.result())[1]
@@ -122,3 +123,48 @@ def test_delete_asks_first(qtbot, page: EnrollmentPage, db, monkeypatch) -> None
     assert page.model.rowCount() == 0
     page.undo_button.click()
     assert page.model.rowCount() == 1
+
+
+def test_a_form_saved_elsewhere_first_offers_reload_or_save_mine(qtbot, settled_window, monkeypatch) -> None:
+    """Two workstations open one record; the second save shows what the other person saved and
+    what was typed, and the person chooses: take theirs, or save theirs over (audited)."""
+    import dataclasses
+
+    from app.services import staff as staff_service
+    from ui import conflict
+
+    window = settled_window
+    window.show_area("Staff & roles")
+    people = window.page("Staff & roles").people
+    row = next(r for r in people.records if r["profession"] == "cda")
+    target = people.records.index(row)
+    shown: list[conflict.ConflictDialog] = []
+
+    def choose(choice):  # type: ignore[no-untyped-def]
+        def answer(exc, captions, parent):  # type: ignore[no-untyped-def]
+            dialog = conflict.ConflictDialog(exc, captions, parent)
+            shown.append(dialog)
+            return choice
+        return answer
+
+    def type_email(form) -> None:  # type: ignore[no-untyped-def]
+        form.widgets["email"].setText("mine@example.org")
+        form.save()
+
+    for choice, expected in ((conflict.RELOAD, "theirs@example.org"), (conflict.OVERWRITE, "mine@example.org")):
+        people.refresh()
+        record = next(r for r in people.records if r["staff_id"] == row["staff_id"])
+        # meanwhile, at the other workstation:
+        elsewhere = next(s for s in staff_service.list_staff(window.db) if s.staff_id == row["staff_id"])
+        staff_service.save_staff(window.db, dataclasses.replace(elsewhere, email="theirs@example.org"),
+                                 original_id=row["staff_id"])
+        monkeypatch.setattr(conflict, "resolve", choose(choice))
+        people.form_hook = type_email
+        people.open_form(record)
+        dialog = shown[-1]
+        differing = {dialog.table.item(r, 0).text(): (dialog.table.item(r, 1).text(), dialog.table.item(r, 2).text())
+                     for r in range(dialog.table.rowCount())}
+        assert differing["E-mail"] == ("theirs@example.org", "mine@example.org")
+        now = next(s for s in staff_service.list_staff(window.db) if s.staff_id == row["staff_id"])
+        assert now.email == expected
+    assert target >= 0

@@ -95,6 +95,11 @@ class CaseTableModel(QAbstractTableModel):
         values = self.row_values(row)
         return values[0] if values else None
 
+    def version(self, row: int) -> int | None:
+        """The case's version as this row shows it (fetched with the page, after the shown columns)."""
+        values = self.row_values(row)
+        return values[len(COLUMNS)] if values and len(values) > len(COLUMNS) else None
+
     @property
     def cached_pages(self) -> int:
         return len(self._pages)

@@ -1,0 +1,100 @@
+"""When someone else saved the same record first: what they saved and what you typed, field by
+field, and two ways on — take theirs (Reload: keep nothing of mine), or save yours over theirs
+(an explicit, audited overwrite). Nothing is ever written without one of the two being chosen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import CODES, label
+from app.services.editing import Conflict
+
+RELOAD, OVERWRITE = "reload", "overwrite"
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and value in CODES:
+        return label(value)
+    return str(value)
+
+
+class ConflictDialog(QDialog):
+    """``choice`` after ``exec``: ``RELOAD``, ``OVERWRITE`` or None (closed: keep editing)."""
+
+    def __init__(self, conflict: Conflict, captions: dict[str, str] | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.conflict = conflict
+        self.choice: str | None = None
+        captions = captions or {}
+        self.setWindowTitle("Someone else saved this first")
+        deleted = conflict.theirs is None
+        if deleted and conflict.mine is not None and not conflict.mine:
+            text = (f"<h3>This {conflict.what} was changed at another workstation</h3>"
+                    "<p>It changed while you were saving. Reload it to see what is saved now; your entries are "
+                    "kept in the form until you do.</p>")
+        elif deleted:
+            text = (f"<h3>This {conflict.what} was deleted at another workstation</h3>"
+                    "<p>Nothing was saved. Reload to see the list as it is now.</p>")
+        else:
+            text = (f"<h3>This {conflict.what} was changed at another workstation</h3>"
+                    "<p>Someone saved it after you opened it, so nothing of yours was saved. Compare below, then "
+                    "either take their version, or save yours over it (the audit log will show you did).</p>")
+        heading = QLabel(text)
+        heading.setWordWrap(True)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Field", "Saved by the other person", "What you typed"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        rows = conflict.differences() if not deleted else []
+        self.table.setRowCount(len(rows))
+        for r, (field, theirs, mine) in enumerate(rows):
+            for c, text_value in enumerate((captions.get(field, label(field)), _shown(theirs), _shown(mine))):
+                self.table.setItem(r, c, QTableWidgetItem(text_value))
+        self.table.resizeColumnsToContents()
+        self.table.setVisible(bool(rows))
+        buttons = QDialogButtonBox()
+        self.reload_button = QPushButton("&Reload (keep nothing of mine)")
+        self.overwrite_button = QPushButton("&Save mine over theirs")
+        buttons.addButton(self.reload_button, QDialogButtonBox.ButtonRole.RejectRole)
+        if not deleted and conflict.version is not None:
+            buttons.addButton(self.overwrite_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.reload_button.clicked.connect(lambda: self._choose(RELOAD))
+        self.overwrite_button.clicked.connect(lambda: self._choose(OVERWRITE))
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(buttons)
+        self.resize(640, 360 if rows else 200)
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.accept() if choice == OVERWRITE else self.done(QDialog.DialogCode.Rejected)
+
+
+def resolve(conflict: Conflict, captions: dict[str, str] | None = None, parent: QWidget | None = None) -> str | None:
+    """Show the conflict and return what the person chose (``RELOAD``, ``OVERWRITE`` or None)."""
+    dialog = ConflictDialog(conflict, captions, parent)
+    dialog.exec()
+    return dialog.choice
