@@ -19,6 +19,7 @@ from app.domain.vocabulary import CASE_STATUSES, NOT_ENROLLED_REASONS
 from app.services.cases import set_status
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.database import Database
+from app.storage.errors import DatabaseError
 from ui.case_form import choice_box, date_of, optional_date, set_date
 
 
@@ -79,5 +80,8 @@ class BulkStatusDialog(QDialog):
         except (ValidationFailed, NotFound) as exc:
             problems = getattr(exc, "problems", None)
             self.problems.setText("Nothing was changed. " + ("; ".join(problems.values()) if problems else str(exc)))
+            return
+        except DatabaseError as exc:  # the server went away: no case changed
+            self.problems.setText(f"Nothing was changed: {exc}.")
             return
         self.accept()

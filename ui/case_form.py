@@ -32,6 +32,7 @@ from app.domain.vocabulary import (
 from app.services.cases import save_case
 from app.services.editing import Change, Conflict, ValidationFailed
 from app.storage.database import Database
+from app.storage.errors import DatabaseError
 
 NO_DATE = QDate(1900, 1, 1)
 
@@ -194,9 +195,12 @@ class CaseForm(QDialog):
                 self.version = exc.version
                 try:
                     self.change = save_case(self.db, self.record(), original_id=self.original_id, overwrite=True)
-                except (Conflict, ValidationFailed) as again:
+                except (Conflict, ValidationFailed, DatabaseError) as again:
                     self.problems.setText(f"Not saved: {again}")
                     return
                 self.accept()
+            return
+        except DatabaseError as exc:  # the server went away: nothing saved, the form keeps what was typed
+            self.problems.setText(f"Not saved: {exc}.")
             return
         self.accept()

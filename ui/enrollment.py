@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -209,8 +209,26 @@ class EnrollmentPage(QWidget):
         self.model.refresh()
 
     def reload(self) -> None:
-        """Another screen, an import or another workstation changed cases: the same page, re-read."""
+        """Another screen, an import or another workstation changed cases: the same page, re-read,
+        with the selected cases still selected and the list where it was scrolled to."""
+        selected = set(self.selected_ids())
+        current = self.table.currentIndex()
+        current_id = self.model.case_id(current.row()) if current.isValid() else None
+        scrolled = self.table.verticalScrollBar().value()
         self.model.refresh()
+        if not selected and current_id is None:
+            return
+        near = current.row() if current.isValid() else scrolled
+        rows = self.model.find_rows(selected | ({current_id} if current_id else set()), near)
+        chosen = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for case_id, row in rows.items():
+            if case_id in selected:
+                chosen.select(self.model.index(row, 0), flags)
+        if current_id in rows:
+            chosen.setCurrentIndex(self.model.index(rows[current_id], max(current.column(), 0)),
+                                   QItemSelectionModel.SelectionFlag.NoUpdate)
+        self.table.verticalScrollBar().setValue(scrolled)
 
     def import_eligible(self) -> None:
         """The screening-list wizard (``ui.screening_wizard``); the register shows what it added."""

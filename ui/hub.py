@@ -5,7 +5,9 @@ whichever screen, dialog, import, bulk change or undo made it, and from whicheve
 hub relays that to the GUI thread as ``changed(DataChanged)``, and ``follow`` keeps a screen up
 to date with it: a visible screen that shows one of the written tables reloads at once, a hidden
 one is marked stale and reloads when it is next shown (so an import does not rebuild twelve
-screens at once). The as-of date moving and View → Refresh (F5) arrive the same way.
+screens at once). The as-of date moving and View → Refresh (F5) arrive the same way, and so do
+changes made at other workstations (``app.storage.watch``, started here): the hub also relays
+whether the database's server can be reached (``connection(bool)``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.storage.changes import EVERYTHING, DataChanged
 from app.storage.database import Database
+from app.storage.watch import ChangeWatcher
 from ui.as_of import AsOf
 
 #: What each kind of screen shows. ``None``: anything of the facility's (the evaluating screens).
@@ -27,15 +30,23 @@ FACILITY = None
 
 class Hub(QObject):
     changed = Signal(object)  # DataChanged, on the GUI thread
+    connection = Signal(bool)  # the database's server reachable (False: lost, retrying), on the GUI thread
     _relay = Signal(object)  # from any thread
+    _relay_connection = Signal(bool)
 
-    def __init__(self, db: Database, as_of: AsOf, parent: QObject | None = None) -> None:
+    def __init__(self, db: Database, as_of: AsOf, parent: QObject | None = None, *, watch: bool = True) -> None:
         super().__init__(parent)
         self.db = db
         self.as_of = as_of
         self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._relay_connection.connect(self.connection, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = db.subscribe(self._relay.emit)
         self._followers: list[_Follower] = []
+        self.watcher: ChangeWatcher | None = None
+        if watch:
+            self.watcher = ChangeWatcher(db, self._relay_connection.emit).start()
+            watcher = self.watcher
+            self.destroyed.connect(lambda *_: watcher.stop(timeout=0))
 
     @Slot(object)
     def _deliver(self, change: DataChanged) -> None:
@@ -55,7 +66,14 @@ class Hub(QObject):
         if as_of:
             self.as_of.changed.connect(lambda _day: follower.changed(EVERYTHING))
 
+    def stop_watching(self) -> None:
+        """The window closes: stop hearing of other workstations' changes (the screens go with it)."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
     def close(self) -> None:
+        self.stop_watching()
         self._unsubscribe()
         for follower in self._followers:
             follower.detach()

@@ -146,6 +146,13 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.status_label = QLabel(f"Opening {name}…")
         self.statusBar().addWidget(self.status_label)
+        self.connection_label = QLabel("Connection to the database lost: retrying. Nothing can be saved "
+                                       "until it is back; what you typed stays in the form.")
+        self.connection_label.setObjectName("connection_lost")
+        self.connection_label.setStyleSheet("QLabel { color: white; background: #b3261e; "
+                                            "padding: 1px 6px; border-radius: 3px; }")
+        self.connection_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.connection_label)
         self._restore_geometry()
         self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
@@ -200,6 +207,7 @@ class MainWindow(QMainWindow):
         self.db = db
         self.hub = Hub(db, self.as_of, self)
         self.hub.changed.connect(self._facility_may_have_changed)
+        self.hub.connection.connect(self._connection_changed)
         self._name_facility()
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
@@ -577,9 +585,18 @@ class MainWindow(QMainWindow):
             self.move(min(max(self.x(), room.x()), room.x() + room.width() - width),
                       min(max(self.y(), room.y()), room.y() + room.height() - height - frame))
 
+    def _connection_changed(self, connected: bool) -> None:
+        """The database's server went away or came back (``app.storage.watch``): say so where the
+        user looks; what they type is kept, and a save meanwhile says it was not saved."""
+        self.connection_label.setVisible(not connected)
+        if connected:
+            self.statusBar().showMessage("Connected to the database again; every screen shows what it holds now.", 8000)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if self.idle is not None:
             self.idle.stop()
+        if self.hub is not None:
+            self.hub.stop_watching()  # no more listening for other workstations' changes
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         for page in self.pages.values():
             close_previews = getattr(page, "close_previews", None)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import label
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
+from app.storage.errors import DatabaseError
 from ui import conflict
 from ui.case_form import date_of, optional_date, set_date
 
@@ -172,6 +173,9 @@ class RecordForm(QDialog):
         except (NotFound, ValueError) as exc:
             self.problems.setText(str(exc))
             return
+        except DatabaseError as exc:  # the server went away: nothing saved, the form keeps what was typed
+            self.problems.setText(f"Not saved: {exc}.")
+            return
         self.accept()
 
     def _resolve(self, exc: Conflict, values: dict[str, Any]) -> None:
@@ -183,7 +187,7 @@ class RecordForm(QDialog):
         elif choice == conflict.OVERWRITE:
             try:
                 self.change = self._save(values, exc.version)
-            except (Conflict, ValidationFailed, NotFound, ValueError) as again:
+            except (Conflict, ValidationFailed, NotFound, ValueError, DatabaseError) as again:
                 self.problems.setText(f"Not saved: {again}")
                 return
             self.accept()

@@ -190,6 +190,11 @@ class RecordPage(QWidget):
             self.table.setCurrentCell(-1, -1)
 
     def refresh(self) -> None:
+        """Read the rows again, keeping the selected record selected and the list where it was
+        scrolled to (a change from another workstation must not move the user's place)."""
+        kept = self._identity(self.selected())
+        column = max(self.table.currentColumn(), 0)
+        scrolled = self.table.verticalScrollBar().value()
         self.records = self._rows()
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.records))
@@ -203,6 +208,23 @@ class RecordPage(QWidget):
                                 self.table.horizontalHeader().sortIndicatorOrder())
         self.table.resizeColumnsToContents()
         self.apply_filter()
+        if kept is not None:
+            for r in range(self.table.rowCount()):
+                item = self.table.item(r, 0)
+                if item is not None and self._identity(self.records[item.data(Qt.ItemDataRole.UserRole)]) == kept:
+                    if not self.table.isRowHidden(r):
+                        self.table.setCurrentCell(r, column)
+                    break
+        self.table.verticalScrollBar().setValue(scrolled)
+
+    def _identity(self, record: dict | None) -> object:
+        """What names a record across reloads: its key if it has one, else what the row shows."""
+        if record is None:
+            return None
+        for key in ("id", "staff_id", "case_id"):
+            if record.get(key) is not None:
+                return (key, record[key])
+        return tuple(shown(record.get(key)) for key, _ in self.columns)
 
     def set_note(self, text: str) -> None:
         """A line of context under the title (what is listed, for which meeting); hidden when empty."""

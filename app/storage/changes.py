@@ -10,6 +10,9 @@ the same way.
 
 from __future__ import annotations
 
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -22,6 +25,8 @@ class DataChanged:
     """``tables``: what was written (None: possibly everything, e.g. a refresh the user asked for)."""
 
     tables: frozenset[str] | None = None
+    #: made at another workstation (or by another program on this file), learnt of by ``app.storage.watch``
+    elsewhere: bool = False
 
     def touches(self, tables: Iterable[str]) -> bool:
         return self.tables is None or not self.tables.isdisjoint(tables)
@@ -34,3 +39,45 @@ class DataChanged:
 
 EVERYTHING = DataChanged(None)
 Listener = Callable[[DataChanged], None]
+
+
+#: PostgreSQL's NOTIFY channel: every committed change says its change set and tables there.
+CHANNEL = "mroqc_desk_changes"
+#: NOTIFY payloads must stay under 8000 bytes; a change naming more tables than fit says "everything".
+_PAYLOAD_LIMIT = 7000
+
+
+def notice(change_set: str, tables: Iterable[str]) -> str:
+    """The NOTIFY payload for one committed change (``read_notice`` reads it)."""
+    payload = json.dumps({"cs": change_set, "t": sorted(tables)}, separators=(",", ":"))
+    return payload if len(payload) < _PAYLOAD_LIMIT else json.dumps({"cs": change_set, "t": None})
+
+
+def read_notice(payload: str) -> tuple[str | None, frozenset[str] | None]:
+    """``(change_set, tables)`` from a payload; anything unreadable means "possibly everything"."""
+    try:
+        data = json.loads(payload)
+        tables = data.get("t")
+        return data.get("cs"), None if tables is None else frozenset(str(t) for t in tables)
+    except (ValueError, AttributeError, TypeError):
+        return None, None
+
+
+class OwnChanges:
+    """The change sets committed from this process (the latest few thousand): the watcher skips them,
+    since this window already announced them when they committed."""
+
+    def __init__(self, keep: int = 4096) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def add(self, change_set: str) -> None:
+        with self._lock:
+            self._seen[change_set] = None
+            while len(self._seen) > self._keep:
+                self._seen.popitem(last=False)
+
+    def __contains__(self, change_set: object) -> bool:
+        with self._lock:
+            return change_set in self._seen

@@ -20,16 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 # the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
 from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
-from app.storage.changes import DataChanged, Listener
-from app.storage.errors import DamagedDatabase, DatabaseError, PlaintextDatabase
+from app.storage.changes import CHANNEL, DataChanged, Listener, OwnChanges, notice
+from app.storage.errors import ConnectionLost, DamagedDatabase, DatabaseError, PlaintextDatabase
 from app.storage.files import make_private
 from app.storage.schema_version import HEAD_REVISION
 
@@ -310,6 +310,8 @@ class Database:
     key: bytes | None = field(default=None, repr=False)  # never in a traceback or a log line
     actor: Actor | None = None
     listeners: list[Listener] = field(default_factory=list, repr=False)
+    #: change sets committed from here: a workstation's watcher does not announce its own changes twice
+    own: OwnChanges = field(default_factory=OwnChanges, repr=False)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(DataChanged)`` after every committed change; returns the unsubscribe."""
@@ -338,20 +340,43 @@ class Database:
             from app.security.roles import authorize
 
             authorize(self.actor, permission)
+        change_set = audit.new_change_set()
+        self.own.add(change_set)
         with self._sessions() as session:
             session.info.update(
                 audited=True,
                 user=self.actor.name if self.actor else audit.SYSTEM_USER,
-                change_set=audit.new_change_set(),
+                change_set=change_set,
                 at=at,
             )
-            with session.begin():
-                yield session
-                if summary:
-                    audit.note(session, summary)
+            try:
+                with session.begin():
+                    yield session
+                    if summary:
+                        audit.note(session, summary)
+                    written = session.info.get("changed_tables")
+                    if written and not self.is_sqlite:  # delivered to every LISTENer when (and only if) this commits
+                        session.execute(select(func.pg_notify(CHANNEL, notice(change_set, written))))
+            except DBAPIError as exc:
+                if self.is_sqlite or not exc.connection_invalidated:  # a refused statement, not a server gone
+                    raise
+                if not self._committed(change_set):
+                    raise ConnectionLost("The connection to the database was lost, so this was not saved; what you "
+                                         "typed is kept: save again when the status bar says it is back") from None
             written = session.info.pop("changed_tables", None)
         if written:
             self.announce(DataChanged(frozenset(written)))
+
+    def _committed(self, change_set: str) -> bool:
+        """Whether a transaction whose connection dropped around its COMMIT did commit: its audit
+        entries commit with it, so its change set is in the log exactly when it did (a save is
+        then reported as saved, never repeated). Unknown (no connection yet) counts as not."""
+        try:
+            with self._sessions() as session:
+                return session.scalar(select(audit.AuditEntry.id)
+                                      .where(audit.AuditEntry.change_set == change_set).limit(1)) is not None
+        except DBAPIError:
+            return False
 
     def require(self, permission: Permission) -> None:
         """Refuse (``NotAllowed``) unless the signed-in user may; for work outside a transaction."""

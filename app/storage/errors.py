@@ -21,3 +21,9 @@ class PlaintextDatabase(DatabaseError):
 class DamagedDatabase(DatabaseError):
     """The file fails the quick integrity check every open makes: nothing is read from it or
     written to it (``verify`` reports it as a problem, exit 1)."""
+
+
+class ConnectionLost(DatabaseError):
+    """The shared database's server went away (restarted, network down) while this was being saved,
+    and it did not commit: nothing was saved, nothing half-saved (a save that did commit just
+    before the connection dropped is reported as saved, not as this)."""

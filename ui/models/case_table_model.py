@@ -100,6 +100,18 @@ class CaseTableModel(QAbstractTableModel):
         values = self.row_values(row)
         return values[len(COLUMNS)] if values and len(values) > len(COLUMNS) else None
 
+    def find_rows(self, case_ids: set[str], near: int, span: int = 200) -> dict[str, int]:
+        """Where these cases now are, looked for around row ``near`` (a change elsewhere moves a
+        row a little if at all; looking further would read the whole register)."""
+        found: dict[str, int] = {}
+        for row in range(max(0, near - span), min(self._count, near + span + 1)):
+            case_id = self.case_id(row)
+            if case_id in case_ids:
+                found[case_id] = row
+                if len(found) == len(case_ids):
+                    break
+        return found
+
     @property
     def cached_pages(self) -> int:
         return len(self._pages)
