@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p = sub.add_parser("verify", help="integrity check")
     _add_db(p)
+    p = sub.add_parser("copy", help="move the facility to an empty shared PostgreSQL database (an administrator)")
+    _add_db(p)
+    p.add_argument("--to-db-url", required=True, metavar="URL", help="the empty target, postgresql+psycopg://…")
 
     p = sub.add_parser("screenshot", help="save a PNG of every main screen")
     _add_db(p)
@@ -337,6 +340,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    from app.services.moving import copy_database
+
+    db = _open(args)
+    try:
+        report = copy_database(db, args.to_db_url, secrets(args).given[0] if secrets(args).given else "")
+    finally:
+        db.dispose()
+    for line in report.lines():
+        print(line)
+    print(f"Copied {report.rows} rows in {len(report.tables)} tables to {report.target}; every table verified. "
+          "Point the workstations at it with --db-url or MROQC_DESK_DB_URL (docs/shared-database.md).")
+    if report.without_password:
+        print(f"{', '.join(report.without_password)} need a first password there: 'mroqc-desk users reset-password' "
+              "on the shared database (a file keeps no password a server can check).", file=sys.stderr)
+    show_recovery_key(report.recovery_key)
+    return EXIT_OK
+
+
 def cmd_mvc_score(args: argparse.Namespace) -> int:
     from app.calculator_commands import cmd_mvc_score as run
 
@@ -456,6 +478,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "verify": cmd_verify,
+    "copy": cmd_copy,
     "check": cmd_check,
     "programs": cmd_programs,
     "mvc-score": cmd_mvc_score,

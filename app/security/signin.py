@@ -426,6 +426,17 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
 # ---- checking a password on an open database (lock screen, switching user) -------------------
 
 
+def password_is_right(db: Database, name: str, password: str) -> bool:
+    """Whether ``password`` is ``name``'s on the open ``db``, with no bookkeeping: for work that
+    needs the password itself (``copy`` carries it to the server) after a sign-in that counted."""
+    name = normal_name(name)
+    if db.encrypted and db.path is not None:
+        return KeyFile.load(key_file_for(db.path)).unwrap(user_slot(name), password) == db.key
+    with db.reader() as session:
+        user = session.scalars(select(User).where(User.name == name)).first()
+        return user is not None and not user.disabled and verify_password(user.password_hash, password)
+
+
 def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime | None = None) -> Actor:
     """The user ``name`` of the already open ``db`` proved by ``password``, with the same lockout
     and audit as a sign-in: the lock screen unlocks, or another user takes over the window.
