@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -33,28 +32,25 @@ from app.services.cases import save_case
 from app.services.editing import Change, Conflict, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
-
-NO_DATE = QDate(1900, 1, 1)
-
-
-def optional_date() -> QDateEdit:
-    """A date field that may be empty (shown blank at its minimum)."""
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setMinimumDate(NO_DATE)
-    edit.setSpecialValueText(" ")
-    edit.setDate(NO_DATE)
-    return edit
+from ui.date_field import DateField
 
 
-def date_of(edit: QDateEdit) -> dt.date | None:
-    d = edit.date()
-    return None if d == NO_DATE else dt.date(d.year(), d.month(), d.day())
+def optional_date() -> DateField:
+    """A date field that may be empty (empty is no date, never a placeholder date)."""
+    return DateField()
 
 
-def set_date(edit: QDateEdit, value: dt.date | None) -> None:
-    edit.setDate(QDate(value.year, value.month, value.day) if value else NO_DATE)
+def date_of(edit: DateField) -> dt.date | None:
+    return edit.date()
+
+
+def set_date(edit: DateField, value: dt.date | None) -> None:
+    edit.set_date(value)
+
+
+def date_problems(fields: dict[str, QWidget]) -> dict[str, str]:
+    """What is wrong with the text of the date fields among ``fields`` (typed but not a date)."""
+    return {key: w.problem() for key, w in fields.items() if isinstance(w, DateField) and w.problem()}  # type: ignore[misc]
 
 
 def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
@@ -120,7 +116,7 @@ class CaseForm(QDialog):
             self.load(record)
             self.case_id.setReadOnly(True)
         else:
-            set_date(self.eligible_on, dt.date.today())
+            set_date(self.eligible_on, self.eligible_on.today())
         self.show_phi.toggled.connect(self.set_phi_visible)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
@@ -167,7 +163,7 @@ class CaseForm(QDialog):
 
     def check(self) -> dict[str, str]:
         """Mark the fields with a problem and say what to fix, as the user types."""
-        problems = validate_case(self.record())
+        problems = date_problems(self.rows) or validate_case(self.record())
         for key, widget in self.rows.items():
             widget.setToolTip(problems.get(key, ""))
             widget.setProperty("invalid", key in problems)

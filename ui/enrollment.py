@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,18 +29,25 @@ from app.services.editing import Change, Conflict, NotFound, ValidationFailed, u
 from app.services.register import RegisterQuery
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.date_field import DateField
 from ui.models.case_table_model import CaseTableModel
 from ui.permissions import gate
 
 SEARCH_DELAY_MS = 250
 
 
-def to_date(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
-def to_qdate(value: dt.date) -> QDate:
-    return QDate(value.year, value.month, value.day)
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier, or that month's last day."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 class DateFilter(QWidget):
@@ -48,25 +55,23 @@ class DateFilter(QWidget):
 
     changed = Signal()
 
-    def __init__(self, caption: str, initial: QDate) -> None:
+    def __init__(self, caption: str, initial: dt.date) -> None:
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.enabled = QCheckBox(caption)
-        self.date = QDateEdit(initial)
-        self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date = DateField(initial, required=True)
         self.date.setEnabled(False)
         self.enabled.toggled.connect(self.date.setEnabled)
         self.enabled.toggled.connect(self.changed)
-        self.date.dateChanged.connect(self.changed)
+        self.date.committed.connect(self.changed)
         layout.addWidget(self.enabled)
         layout.addWidget(self.date)
 
     def value(self) -> dt.date | None:
-        return to_date(self.date.date()) if self.enabled.isChecked() else None
+        return self.date.date() if self.enabled.isChecked() else None
 
-    def follow(self, default: QDate) -> None:
+    def follow(self, default: dt.date) -> None:
         """Move an unticked filter to a new default (the as-of date moved); a ticked one is the
         user's choice in use, so it stays put rather than change the list under their eyes."""
         if self.enabled.isChecked():
@@ -96,8 +101,8 @@ class EnrollmentPage(QWidget):
         self.status.addItem("Any status", None)
         for code in CASE_STATUSES:
             self.status.addItem(label(code), code)
-        day = to_qdate(self.as_of.day)
-        self.eligible_from = DateFilter("Eligible from", day.addYears(-1))
+        day = self.as_of.day
+        self.eligible_from = DateFilter("Eligible from", years_before(day, 1))
         self.eligible_to = DateFilter("to", day)
         self.count_label = QLabel()
 
@@ -171,8 +176,8 @@ class EnrollmentPage(QWidget):
         self._show_count()
 
     def _as_of_changed(self, day: dt.date) -> None:
-        self.eligible_from.follow(to_qdate(day).addYears(-1))
-        self.eligible_to.follow(to_qdate(day))
+        self.eligible_from.follow(years_before(day, 1))
+        self.eligible_to.follow(day)
 
     def focus_search(self) -> None:
         self.search.setFocus()

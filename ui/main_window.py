@@ -126,6 +126,9 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
 
         self.as_of = AsOf()
+        from ui.date_field import use_reference
+
+        use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(180)
@@ -325,6 +328,9 @@ class MainWindow(QMainWindow):
             return
         facility = get_facility(self.db)
         self.facility_name = facility.name if facility else "no facility yet"
+        from ui.date_field import use_date_format
+
+        use_date_format(facility.date_format if facility else "iso")
         self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
         from ui.sign_in import signed_in_as
 

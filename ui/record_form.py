@@ -28,7 +28,7 @@ from app.domain.vocabulary import label
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
-from ui.case_form import date_of, optional_date, set_date
+from ui.case_form import date_of, date_problems, optional_date, set_date
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class RecordForm(QDialog):
 
     def check(self) -> dict[str, str]:
         values = self.values()
-        problems = self._validate(values) if self._validate else {}
+        problems = date_problems(self.widgets) or (self._validate(values) if self._validate else {})
         self.show_problems(problems)
         if self._advise:
             self.advice.setText(self._advise(values))
