@@ -33,6 +33,7 @@ from app.services.editing import Change, Conflict, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
 from ui.date_field import DateField
+from ui.form_guard import DiscardGuard
 
 
 def optional_date() -> DateField:
@@ -62,7 +63,7 @@ def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
     return box
 
 
-class CaseForm(QDialog):
+class CaseForm(DiscardGuard, QDialog):
     def __init__(self, db: Database, record: CaseRecord | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -128,6 +129,14 @@ class CaseForm(QDialog):
         for w in (self.eligible_on, self.enrolled_on, self.birth_date):
             w.dateChanged.connect(self.check)
         self.check()
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        return self.rows
+
+    def reject(self) -> None:
+        if self.may_close():
+            super().reject()
 
     def set_phi_visible(self, visible: bool) -> None:
         for widget in (self.mrn, self.name, self.birth_date):
@@ -186,7 +195,7 @@ class CaseForm(QDialog):
             choice = conflict.resolve(exc, {key: label(key) for key in self.rows}, self)
             if choice == conflict.RELOAD:
                 self.reloaded = True
-                self.reject()
+                self.close_anyway()
             elif choice == conflict.OVERWRITE:
                 self.version = exc.version
                 try:

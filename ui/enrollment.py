@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
 from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
-from app.services.editing import Change, Conflict, NotFound, ValidationFailed, undo
+from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.services.register import RegisterQuery
 from app.storage.database import Database
 from ui.as_of import AsOf
@@ -130,7 +130,7 @@ class EnrollmentPage(QWidget):
         self.edit_button = QPushButton("&Edit…")
         self.status_button = QPushButton("Set &status of selected…")
         self.delete_button = QPushButton("&Delete…")
-        self.undo_button = QPushButton("&Undo last change")
+        self.undo_button = QPushButton("&Undo")
         self.undo_button.setEnabled(False)
         self.screen_button = QPushButton("Import &eligible patients…")
         self.screen_button.setToolTip("A screening list from the EHR, the planning system or the tumour registry "
@@ -138,7 +138,7 @@ class EnrollmentPage(QWidget):
         self.may_edit = gate(db, Permission.CASES, self.new_button, self.edit_button, self.status_button,
                              self.delete_button, self.undo_button)
         gate(db, Permission.IMPORT, self.screen_button)
-        self.last_change: list[Change] = []
+        self.history = History()
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addStretch(1)
@@ -163,6 +163,10 @@ class EnrollmentPage(QWidget):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_case)
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_last)
+        QShortcut(QKeySequence("Ctrl+Shift+Z"), self, activated=self.redo_next)
+        QShortcut(QKeySequence("Ctrl+Y"), self, activated=self.redo_next)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, activated=self.delete_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self.edit_case)
         self.new_button.clicked.connect(self.new_case)
         self.screen_button.clicked.connect(self.import_eligible)
@@ -207,10 +211,21 @@ class EnrollmentPage(QWidget):
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
         return {cid: self.model.version(r) for r in rows if (cid := self.model.case_id(r))}
 
+    @property
+    def last_change(self) -> list[Change]:
+        """The newest edit (its changes) that Undo would take back."""
+        return self.history.done[-1] if self.history.done else []
+
     def _remember(self, changes: list[Change]) -> None:
-        self.last_change = changes
-        self.undo_button.setEnabled(bool(changes))
-        self.undo_button.setToolTip(changes[0].description if changes else "")
+        self.history.record(changes)
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        self.undo_button.setEnabled(self.history.can_undo())
+        tip = f"Undo {self.history.next_undo()} (Ctrl+Z)" if self.history.can_undo() else "Nothing to undo"
+        if self.history.can_redo():
+            tip += f"\nRedo {self.history.next_redo()} (Ctrl+Shift+Z)"
+        self.undo_button.setToolTip(tip)
         self.model.refresh()
 
     def reload(self) -> None:
@@ -306,13 +321,23 @@ class EnrollmentPage(QWidget):
     def undo_last(self) -> None:
         if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
             return
+        self._step(self.history.undo, "undone")
+
+    def redo_next(self) -> None:
+        """Make the newest undone edit again (Ctrl+Shift+Z)."""
+        if not self.may_edit:
+            return
+        self._step(self.history.redo, "made again")
+
+    def _step(self, action, done: str) -> None:  # type: ignore[no-untyped-def]
         try:
-            for change in reversed(self.last_change):
-                undo(self.db, change)
+            action(self.db)
         except Conflict:
-            QMessageBox.warning(self, "Not undone", "Someone else changed this case after you did, so your change "
-                                "can no longer be undone without losing theirs. The register shows it as saved.")
-        self._remember([])
+            QMessageBox.warning(self, f"Not {done}", "Someone else changed this case after you did, so your change "
+                                f"can no longer be {done} without losing theirs. The register shows it as saved.")
+        except (ValidationFailed, NotFound) as exc:
+            QMessageBox.warning(self, f"Not {done}", str(exc))
+        self._history_changed()
 
     def _show_count(self) -> None:
         n = self.model.rowCount()

@@ -298,7 +298,7 @@ class MainWindow(QMainWindow):
         count = 0
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible() and widget not in exclude:
-                widget.reject()
+                getattr(widget, "close_anyway", widget.reject)()  # another user: discarded without asking
                 count += 1
         return count
 
@@ -527,6 +527,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, n=name: self.show_area(n))
             go_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About MROQC Facility Desk", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
@@ -558,6 +562,11 @@ class MainWindow(QMainWindow):
                 "<p>Enrollment, meeting-attendance and QIP tracking for member facilities of the Michigan "
                 "Radiation Oncology Quality Consortium.</p>"
                 f"<p>Database: {self.display_name}</p>")
+
+    def show_shortcuts(self) -> None:
+        from ui.shortcuts import ShortcutSheet
+
+        ShortcutSheet(self).show()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About MROQC Facility Desk", self.about_text())

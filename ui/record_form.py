@@ -29,6 +29,7 @@ from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
 from ui.case_form import date_of, date_problems, optional_date, set_date
+from ui.form_guard import DiscardGuard
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple
     return ((blank, None),) * (blank is not None) + tuple((label(v), v) for v in values)
 
 
-class RecordForm(QDialog):
+class RecordForm(DiscardGuard, QDialog):
     """A record's fields; ``save(values, overwrite_version)`` saves them (``overwrite_version``:
     the newer version the person chose to save over after a ``Conflict``, else None)."""
 
@@ -89,6 +90,14 @@ class RecordForm(QDialog):
                 if hasattr(w, signal):
                     getattr(w, signal).connect(self.check)
         self.check()
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        return self.widgets
+
+    def reject(self) -> None:
+        if self.may_close():
+            super().reject()
 
     @staticmethod
     def _widget(f: Field) -> QWidget:
@@ -183,7 +192,7 @@ class RecordForm(QDialog):
         choice = conflict.resolve(exc, captions, self)
         if choice == conflict.RELOAD:
             self.reloaded = True
-            self.reject()
+            self.close_anyway()
         elif choice == conflict.OVERWRITE:
             try:
                 self.change = self._save(values, exc.version)

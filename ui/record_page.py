@@ -132,6 +132,9 @@ class RecordPage(QWidget):
         self._shortcut(QKeySequence.StandardKey.Undo, RecordPage.undo_last)
         self._shortcut(QKeySequence("Ctrl+Shift+Z"), RecordPage.redo_next)
         self._shortcut(QKeySequence("Ctrl+Y"), RecordPage.redo_next)
+        open_key = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
+        open_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_key.activated.connect(self.edit)
         delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)  # in the list only: Delete in a text field edits text
         delete_key.activated.connect(self.delete)

@@ -14,7 +14,7 @@ writing, SQLAlchemy's version counter guards the same rule (``StaleDataError``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import inspect
@@ -257,6 +257,17 @@ class History:
         if not source:
             return []
         step = source.pop()
-        inverse = [undo(db, change) for change in reversed(step)]
+        inverse = []
+        for change in reversed(step):
+            made = undo(db, change)
+            inverse.append(made)
+            # the record is back as it was before ``change``, but at a new version: the older
+            # steps that expect it as it was then expect that new version now
+            was = (change.before or {}).get("version")
+            if was is not None and made.version is not None and was != made.version:
+                for stack in (source, target):
+                    stack[:] = [[replace(c, version=made.version)
+                                 if c.model is change.model and c.key == change.key and c.version == was else c
+                                 for c in s] for s in stack]
         target.append(inverse)
         return inverse
