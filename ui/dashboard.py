@@ -22,11 +22,12 @@ from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.workers import run_in_background
 
-STATUS_WORDS = {"clear": "Clear", "warning": "Warning", "triggered": "TRIGGERED"}
-STATUS_MARK = {"clear": "✓", "warning": "!", "triggered": "✕"}
+STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED"}
+STATUS_MARK = {"clear": "✓", "close": "◐", "warning": "!", "triggered": "✕"}
 # colour is a second cue only (the word says it too); each pair is (on a light window, on a dark one) so
 # the word stays readable in either system palette: dark red on a dark grey window all but disappears
-STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a")}
+STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a"),
+                  "close": ("#b35900", "#ffad5c")}  # amber: one step away
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -66,6 +67,11 @@ class TileWidget(QFrame):
         detail.setWordWrap(True)
         for w in (head, state, figure, detail):
             layout.addWidget(w)
+        self.forecast = QLabel(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")
+        self.forecast.setWordWrap(True)
+        self.forecast.setObjectName("forecast")
+        if tile.forecast:
+            layout.addWidget(self.forecast)
         layout.addStretch(1)
 
 
@@ -133,6 +139,13 @@ class DashboardPage(QWidget):
         side.addWidget(self.next_meeting)
         side.addWidget(QLabel("<b>Due soon or overdue</b>"))
         side.addWidget(self.due)
+        side.addWidget(QLabel("<b>Next to fire if nothing changes</b>"))
+        self.upcoming = QListWidget()
+        self.upcoming.setObjectName("upcoming")
+        self.upcoming.setMaximumHeight(130)
+        self.upcoming.setWordWrap(True)
+        self.upcoming.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.addWidget(self.upcoming)
         side.addStretch(1)
         self.chart_holder = QVBoxLayout()
         self.body.addLayout(self.chart_holder, 3)
@@ -173,6 +186,9 @@ class DashboardPage(QWidget):
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
+        self.upcoming.clear()
+        self.upcoming.addItems([f"{u.fires_on.isoformat()}: " + " ".join(u.texts) for u in data.upcoming]
+                               or ["Nothing fires within the forecast horizon."])
         self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
                              f"as of {data.as_of.isoformat()}</small>")
 
