@@ -170,6 +170,13 @@ class FindingsPage(QWidget):
         total = len(self.result.findings) if self.result else 0
         self.summary.setText(f"{len(rows)} of {total} finding(s)")
 
+    def show_rule(self, rule: str) -> None:
+        """Filter to ``rule`` (a prefix such as ``ATT-`` takes the family) and select its first finding."""
+        self.search.setText(rule)
+        group = self.tree.topLevelItem(0)
+        if group is not None and group.childCount():
+            self.tree.setCurrentItem(group.child(0))
+
     def current(self) -> dict[str, Any] | None:
         item = self.tree.currentItem()
         return item.data(0, ROLE) if item else None

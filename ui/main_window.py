@@ -413,7 +413,9 @@ class MainWindow(QMainWindow):
             return EnrollmentPage(self.db, as_of=self.as_of)
         module = importlib.import_module(f"ui.{PAGE_MODULES[name]}")  # each page's imports load when it is first opened
         if name == "Dashboard":
-            return module.DashboardPage(self.db, self.as_of)
+            page = module.DashboardPage(self.db, self.as_of)
+            page.open_rule.connect(self.show_findings)
+            return page
         if name == "Findings":
             page = module.FindingsPage(self.db, self.as_of)
             page.show_case.connect(self.show_case)
@@ -444,6 +446,13 @@ class MainWindow(QMainWindow):
 
     def show_area(self, name: str) -> None:
         self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
+
+    def show_findings(self, rule: str) -> None:
+        """From a Dashboard tile to its rule's findings (``ATT-*``: every attendance rule)."""
+        self.show_area("Findings")
+        page = self.pages.get("Findings")
+        if page is not None:
+            page.show_rule(rule.rstrip("*"))  # type: ignore[attr-defined]
 
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
