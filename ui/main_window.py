@@ -419,6 +419,7 @@ class MainWindow(QMainWindow):
         if name == "Findings":
             page = module.FindingsPage(self.db, self.as_of)
             page.show_case.connect(self.show_case)
+            page.show_cases.connect(self.show_cases)
             page.show_record.connect(self.show_record)
             page.episode_opened.connect(self._episode_opened)
             return page
@@ -454,6 +455,15 @@ class MainWindow(QMainWindow):
         if page is not None:
             page.show_rule(rule.rstrip("*"))  # type: ignore[attr-defined]
 
+    def show_cases(self, case_ids: list, caption: str) -> None:
+        """Jump from a finding to exactly the cases it lists, in the register."""
+        self.show_area("Enrollment")
+        from ui.enrollment import EnrollmentPage
+
+        page = self.pages.get("Enrollment")
+        if isinstance(page, EnrollmentPage):
+            page.show_cases(list(case_ids), caption)
+
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
         self.show_area("Enrollment")
@@ -462,6 +472,9 @@ class MainWindow(QMainWindow):
         page = self.pages.get("Enrollment")  # None: the register could not be opened (or not yet)
         if not isinstance(page, EnrollmentPage):
             return
+        if page.case_set:
+            page.case_set = ()
+            page.set_bar.hide()
         page.project.setCurrentIndex(0)
         page.status.setCurrentIndex(0)
         page.eligible_from.enabled.setChecked(False)
