@@ -78,6 +78,7 @@ class FindingsPage(QWidget):
         self.db = db
         self.as_of = as_of
         self.result: CheckResult | None = None
+        self.rows: list[dict[str, Any]] = []  # the findings listed, as JSON; tree items hold their index
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by rule, subject or words")
         self.severity = QComboBox()
@@ -124,7 +125,7 @@ class FindingsPage(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(right)
-        splitter.setSizes([700, 400])
+        splitter.setSizes([480, 620])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
@@ -170,6 +171,7 @@ class FindingsPage(QWidget):
     def fill(self) -> None:
         self.tree.clear()
         rows = self.visible()
+        self.rows = []
         for kind in KINDS:
             members = [r for r in rows if r["kind"] == kind]
             if not members:
@@ -178,7 +180,8 @@ class FindingsPage(QWidget):
             self.tree.addTopLevelItem(group)
             for r in members:
                 item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"], r["message"]])
-                item.setData(0, ROLE, r)
+                self.rows.append(r)
+                item.setData(0, ROLE, len(self.rows) - 1)  # an index: a dict stored in Qt comes back key-sorted
                 item.setToolTip(3, r["message"])
                 group.addChild(item)
             group.setExpanded(True)
@@ -194,7 +197,8 @@ class FindingsPage(QWidget):
 
     def current(self) -> dict[str, Any] | None:
         item = self.tree.currentItem()
-        return item.data(0, ROLE) if item else None
+        index = item.data(0, ROLE) if item else None
+        return self.rows[index] if isinstance(index, int) and 0 <= index < len(self.rows) else None
 
     def show_evidence(self, *_args: Any) -> None:
         finding = self.current()
