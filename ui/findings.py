@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from app.rules.engine import KINDS
 from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import CheckResult, run_check
+from app.services.reviews import ReviewError, ReviewState, mark_reviewed, review_states
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
@@ -79,16 +81,28 @@ class FindingsPage(QWidget):
         self.as_of = as_of
         self.result: CheckResult | None = None
         self.rows: list[dict[str, Any]] = []  # the findings listed, as JSON; tree items hold their index
+        self.select_first = False  # show_rule asked for the first finding of a rule
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by rule, subject or words")
         self.severity = QComboBox()
         for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning")):
             self.severity.addItem(text, value)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "What"])
+        self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "Reviewed", "What"])
         self.tree.setColumnWidth(0, 210)
         self.tree.setColumnWidth(1, 200)
         self.tree.setColumnWidth(2, 90)
+        self.tree.setColumnWidth(3, 80)
+        self.reviews: list[ReviewState] = []  # per finding of ``result``, same order
+        self.row_findings: list[int] = []     # per listed row, its index in ``result.findings``
+        self.review_text = QLabel()
+        self.review_text.setObjectName("review")
+        self.review_text.setWordWrap(True)
+        self.review_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.review_button = QPushButton("Mark reviewed…")
+        self.review_button.setToolTip("Keep the explanation with the finding: who, when, and why (audited)")
+        self.may_review = gate(db, Permission.REVIEW, self.review_button)
+        self.review_button.clicked.connect(self.ask_review)
         self.panel = EvidencePanel()
         self.evidence = self.panel.text
         self.panel.open_case.connect(self.open_case)
@@ -120,6 +134,10 @@ class FindingsPage(QWidget):
         cases_row.addWidget(self.show_all)
         cases_row.addWidget(self.export_cases)
         right_layout.addLayout(cases_row)
+        review_row = QHBoxLayout()
+        review_row.addWidget(self.review_text, 1)
+        review_row.addWidget(self.review_button)
+        right_layout.addLayout(review_row)
         right_layout.addWidget(self.jump)
         right_layout.addWidget(self.open_episode)
         splitter = QSplitter()
@@ -147,10 +165,19 @@ class FindingsPage(QWidget):
     def refresh(self) -> None:
         day = self.as_of.day
         self.summary.setText("Evaluating…")
-        run_in_background(lambda: run_check(self.db, day), self.show_result)
+        db = self.db
 
-    def show_result(self, result: CheckResult) -> None:
-        self.result = result
+        def job() -> tuple[CheckResult, list[ReviewState]]:
+            result = run_check(db, day)
+            return result, review_states(db, result.findings, day)
+
+        run_in_background(job, self.show_result)
+
+    def show_result(self, found: tuple[CheckResult, list[ReviewState]] | CheckResult) -> None:
+        if isinstance(found, tuple):
+            self.result, self.reviews = found
+        else:  # an evaluation alone: no review known yet
+            self.result, self.reviews = found, [ReviewState(None, ()) for _ in found.findings]
         self.fill()
 
     def visible(self) -> list[dict[str, Any]]:
@@ -159,8 +186,9 @@ class FindingsPage(QWidget):
         words = self.search.text().strip().lower()
         wanted = self.severity.currentData()
         rows = []
-        for f in self.result.findings:
+        for index, f in enumerate(self.result.findings):
             data = f.to_json()
+            data["_index"] = index
             if wanted == "blocking" and not f.blocking or wanted == "warning" and f.severity != "warning":
                 continue
             if words and words not in " ".join((f.rule, subject_text(data["subject"]), f.message)).lower():
@@ -169,9 +197,12 @@ class FindingsPage(QWidget):
         return rows
 
     def fill(self) -> None:
+        before = self.current()
+        keep = (before["rule"], subject_text(before["subject"])) if before else None
         self.tree.clear()
         rows = self.visible()
         self.rows = []
+        reselect = None
         for kind in KINDS:
             members = [r for r in rows if r["kind"] == kind]
             if not members:
@@ -179,21 +210,34 @@ class FindingsPage(QWidget):
             group = QTreeWidgetItem([f"{label(kind)} ({len(members)})"])
             self.tree.addTopLevelItem(group)
             for r in members:
-                item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"], r["message"]])
+                state = self.state_of(r)
+                item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"],
+                                        "✓ reviewed" if state and state.current else "", r["message"]])
                 self.rows.append(r)
                 item.setData(0, ROLE, len(self.rows) - 1)  # an index: a dict stored in Qt comes back key-sorted
-                item.setToolTip(3, r["message"])
+                item.setToolTip(4, r["message"])
                 group.addChild(item)
+                if keep == (r["rule"], subject_text(r["subject"])):
+                    reselect = item
             group.setExpanded(True)
+        if reselect is not None:  # a reload keeps the finding being read
+            self.tree.setCurrentItem(reselect)
+        else:
+            self._select_first()
         total = len(self.result.findings) if self.result else 0
         self.summary.setText(f"{len(rows)} of {total} finding(s)")
 
     def show_rule(self, rule: str) -> None:
         """Filter to ``rule`` (a prefix such as ``ATT-`` takes the family) and select its first finding."""
+        self.select_first = True  # also when the evaluation is still running: its result selects it
         self.search.setText(rule)
+        self._select_first()
+
+    def _select_first(self) -> None:
         group = self.tree.topLevelItem(0)
-        if group is not None and group.childCount():
+        if self.select_first and group is not None and group.childCount():
             self.tree.setCurrentItem(group.child(0))
+            self.select_first = False
 
     def current(self) -> dict[str, Any] | None:
         item = self.tree.currentItem()
@@ -212,6 +256,45 @@ class FindingsPage(QWidget):
         self.show_all.setText(f"Show all {len(self.panel.case_ids)} cases in the register" if len(self.panel.case_ids) > 1
                               else "Show this case in the register" if has_cases else "Show all these cases in the register")
         self.export_cases.setEnabled(has_cases and self.may_export)
+        state = self.state_of(finding) if finding else None
+        self.review_button.setEnabled(finding is not None and self.may_review)
+        if finding is None or state is None:
+            self.review_text.setText("")
+        else:
+            current = state.current
+            earlier = [r for r in state.history if r is not current]
+            self.review_text.setText(
+                (f"<b>{html.escape(current.line)}</b>" if current else "<i>Not reviewed.</i>")
+                + (f"<br/><small>{len(earlier)} earlier explanation(s) of this finding kept.</small>" if earlier else ""))
+            self.review_text.setToolTip("\n".join(r.line for r in state.history))
+
+    def state_of(self, finding: dict[str, Any]) -> ReviewState | None:
+        index = finding.get("_index")
+        return self.reviews[index] if isinstance(index, int) and index < len(self.reviews) else None
+
+    def ask_review(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        finding = self.current()
+        if not finding:
+            return
+        note, ok = QInputDialog.getMultiLineText(
+            self, "Mark reviewed", f"What explains {finding['rule']} (or what was done about it)?\n"
+            "It is kept with the finding and printed in the self-audit: do not name patients.")
+        if ok:
+            self.mark_reviewed(note)
+
+    def mark_reviewed(self, note: str) -> bool:
+        """Keep ``note`` with the selected finding (audited); the page reloads through the hub."""
+        finding = self.current()
+        if not finding or self.result is None:
+            return False
+        try:
+            mark_reviewed(self.db, self.result.findings[finding["_index"]], note, self.as_of.day)
+        except ReviewError as exc:
+            QMessageBox.information(self, "Mark reviewed", str(exc))
+            return False
+        return True
 
     def show_all_cases(self) -> None:
         finding = self.current()

@@ -309,6 +309,9 @@ def findings_section(report: AuditReport) -> list[Any]:
         rows += [[Paragraph(esc(name), CELL), Paragraph(cell_text(text), CELL)] for name, text in view.facts]
         records = [part for table in view.tables for part in record_table(table)]
         block = [Paragraph(esc(heading), H2), Paragraph(esc(view.message), BODY)]
+        review = finding.get("review")
+        if review:
+            block.append(Paragraph(f"<b>{esc(review['line'])}</b>", BODY))
         if view.next_step:
             block.append(Paragraph(f"<b>What to do next:</b> {esc(view.next_step)}", BODY))
         if len(rows) > 1:
