@@ -30,6 +30,7 @@ a benchmark: it prints figures and exits 0 even when they miss the targets (``--
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -140,26 +141,23 @@ class ClientReport:
     failed: str | None = None
 
 
-def _client(n: int, url: str, hot: list[str], start: Any, deadline_in: float, think_ms: float,
+def _client(n: int, url: str, hot: list[str], start: Any, finished: Any, deadline_in: float, think_ms: float,
             results: Any) -> None:
     report = ClientReport(client_name(n))
     try:
-        _work(n, url, hot, start, deadline_in, think_ms, report)
+        _work(n, url, hot, start, finished, deadline_in, think_ms, report)
     except Exception as exc:  # noqa: BLE001 - reported in the figures, never a traceback per process
         report.failed = f"{type(exc).__name__}: {exc}"
     results.put(dataclasses.asdict(report))
 
 
-def _work(n: int, url: str, hot: list[str], start: Any, deadline_in: float, think_ms: float,
+def _work(n: int, url: str, hot: list[str], start: Any, finished: Any, deadline_in: float, think_ms: float,
           report: ClientReport) -> None:
     from app.security.signin import sign_in
-    from app.services import cases, meetings
     from app.services.editing import Conflict
-    from app.services.findings import evaluate_at
-    from app.services.register import RegisterQuery, count_cases, fetch_page
+    from app.services.register import RegisterQuery, fetch_page
     from app.storage.watch import ChangeWatcher
 
-    rng = random.Random(n)
     db = sign_in(url, report.name, PASSWORD)
     heard_lock = threading.Lock()
 
@@ -174,8 +172,6 @@ def _work(n: int, url: str, hot: list[str], start: Any, deadline_in: float, thin
 
     watcher = Listening(db).start()
     everyone = [cid for cid, *_ in fetch_page(db, RegisterQuery(statuses=("pending",)), 0, 400)]
-    meeting_id = f"LOAD-{report.name}"
-    counter = 0
 
     def timed_read(what: str, work: Any) -> None:
         t0 = time.perf_counter()
@@ -200,6 +196,27 @@ def _work(n: int, url: str, hot: list[str], start: Any, deadline_in: float, thin
 
     start.wait()
     deadline = time.monotonic() + deadline_in
+    try:
+        _act(n, db, hot, everyone, deadline, think_ms, report, timed_read, attempt)
+    finally:
+        # everybody keeps listening until the last workstation's last save had time to arrive
+        with contextlib.suppress(threading.BrokenBarrierError):
+            finished.wait(timeout=deadline_in + 60)
+        time.sleep(2.5)
+        watcher.stop()
+        db.dispose()
+
+
+def _act(n: int, db: Any, hot: list[str], everyone: list[str], deadline: float, think_ms: float,
+         report: ClientReport, timed_read: Any, attempt: Any) -> None:
+    """The workstation's mix until ``deadline``."""
+    from app.services import cases, meetings
+    from app.services.findings import evaluate_at
+    from app.services.register import RegisterQuery, count_cases, fetch_page
+
+    rng = random.Random(n)
+    meeting_id = f"LOAD-{report.name}"
+    counter = 0
     while time.monotonic() < deadline:
         counter += 1
         roll = rng.random()
@@ -234,9 +251,6 @@ def _work(n: int, url: str, hot: list[str], start: Any, deadline_in: float, thin
         else:
             timed_read("evaluation", lambda: evaluate_at(db, AS_OF))
         time.sleep(rng.expovariate(1000 / think_ms))
-    time.sleep(2.5)  # the last saves' notices still travel
-    watcher.stop()
-    db.dispose()
 
 
 # -- reconciliation ---------------------------------------------------------------------------
@@ -323,8 +337,9 @@ def run(url: str, clients: int, seconds: float, think_ms: float = 150.0) -> dict
     hot = prepare(url, clients)
     touched = hot + []  # every hot case; the others are checked through their tokens below
     context = mp.get_context("spawn")  # a clean interpreter per workstation, as on separate machines
-    start, results = context.Event(), context.Queue()
-    processes = [context.Process(target=_client, args=(n, url, hot, start, seconds, think_ms, results), daemon=True)
+    start, finished, results = context.Event(), context.Barrier(clients), context.Queue()
+    processes = [context.Process(target=_client, args=(n, url, hot, start, finished, seconds, think_ms, results),
+                                 daemon=True)
                  for n in range(clients)]
     for p in processes:
         p.start()
