@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, default=None)
     p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
     p.add_argument("--identified", action="store_true", help="include MRN, name and birth date")
+    p.add_argument("--rule", default=None, metavar="RULE", help="finding-cases: only this rule's findings")
 
     _add_user_commands(sub)
 
@@ -293,7 +294,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"The folder {out.parent} does not exist.")
     db = _open(args)
     as_of = args.as_of or dt.date.today()
-    count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified)
+    count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified, rule=args.rule)
     unit = "pages" if args.kind == "audit-pdf" else "rows"
     print(f"Wrote {out} ({count} {unit}{', identified' if args.identified else ', de-identified'}).")
     return EXIT_OK

@@ -100,6 +100,18 @@ class EnrollmentPage(QWidget):
         self.eligible_from = DateFilter("Eligible from", day.addYears(-1))
         self.eligible_to = DateFilter("to", day)
         self.count_label = QLabel()
+        #: the set of cases a finding listed ("show all these cases in the register"), or None
+        self.case_set: tuple[str, ...] = ()
+        self.set_label = QLabel()
+        self.set_label.setObjectName("case-set")
+        self.set_clear = QPushButton("Show every case")
+        self.set_clear.clicked.connect(self.clear_case_set)
+        self.set_bar = QWidget()
+        bar = QHBoxLayout(self.set_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.set_label, 1)
+        bar.addWidget(self.set_clear)
+        self.set_bar.hide()
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -144,6 +156,7 @@ class EnrollmentPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
+        layout.addWidget(self.set_bar)
         layout.addWidget(self.table, 1)
 
         self._debounce = QTimer(self)
@@ -188,7 +201,33 @@ class EnrollmentPage(QWidget):
             eligible_to=self.eligible_to.value(),
             sort_column=self.model.query.sort_column,
             descending=self.model.query.descending,
+            case_ids=self.case_set,
         )
+
+    def show_cases(self, case_ids: list[str], caption: str) -> None:
+        """Exactly these cases (a finding's list), every other filter cleared; a bar says which
+        set is shown and clears it."""
+        self.case_set = tuple(dict.fromkeys(case_ids))
+        for widget in (self.project, self.status):
+            widget.blockSignals(True)
+            widget.setCurrentIndex(0)
+            widget.blockSignals(False)
+        for date_filter in (self.eligible_from, self.eligible_to):
+            date_filter.enabled.blockSignals(True)
+            date_filter.enabled.setChecked(False)
+            date_filter.date.setEnabled(False)
+            date_filter.enabled.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.set_label.setText(f"Showing the {len(self.case_set)} case(s) of {caption}.")
+        self.set_bar.show()
+        self.apply_filters()
+
+    def clear_case_set(self) -> None:
+        self.case_set = ()
+        self.set_bar.hide()
+        self.apply_filters()
 
     def apply_filters(self) -> None:
         self.model.set_query(self.current_query())

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import html
-import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -23,12 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import label
+from app.exports.kinds import SPREADSHEET
+from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
 from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import CheckResult, run_check
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.evidence_panel import EvidencePanel
 from ui.permissions import gate
 from ui.workers import run_in_background
 
@@ -67,6 +69,7 @@ TARGET_WORDS = {"case": "Show the case in the register", "meeting": "Show the me
 
 class FindingsPage(QWidget):
     show_case = Signal(str)
+    show_cases = Signal(list, str)  # case IDs, what they are ("QIP-ENR-SELECTIVE")
     show_record = Signal(str, str)
     episode_opened = Signal()
 
@@ -75,6 +78,7 @@ class FindingsPage(QWidget):
         self.db = db
         self.as_of = as_of
         self.result: CheckResult | None = None
+        self.rows: list[dict[str, Any]] = []  # the findings listed, as JSON; tree items hold their index
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by rule, subject or words")
         self.severity = QComboBox()
@@ -85,7 +89,15 @@ class FindingsPage(QWidget):
         self.tree.setColumnWidth(0, 210)
         self.tree.setColumnWidth(1, 200)
         self.tree.setColumnWidth(2, 90)
-        self.evidence = QTextBrowser()
+        self.panel = EvidencePanel()
+        self.evidence = self.panel.text
+        self.panel.open_case.connect(self.open_case)
+        self.show_all = QPushButton("Show all these cases in the register")
+        self.show_all.clicked.connect(self.show_all_cases)
+        self.export_cases = QPushButton("Export these cases…")
+        self.export_cases.setToolTip("The cases of this rule's findings as a work list (.xlsx or .csv), audited")
+        self.export_cases.clicked.connect(self.export_work_list)
+        self.may_export = gate(db, Permission.EXPORT, self.export_cases)
         self.jump = QPushButton("Show the case in the register")
         self.open_episode = QPushButton("Open a QIP episode for this trigger")
         gate(db, Permission.QIP, self.open_episode)
@@ -103,13 +115,17 @@ class FindingsPage(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(QLabel("<b>Evidence</b>"))
-        right_layout.addWidget(self.evidence, 1)
+        right_layout.addWidget(self.panel, 1)
+        cases_row = QHBoxLayout()
+        cases_row.addWidget(self.show_all)
+        cases_row.addWidget(self.export_cases)
+        right_layout.addLayout(cases_row)
         right_layout.addWidget(self.jump)
         right_layout.addWidget(self.open_episode)
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(right)
-        splitter.setSizes([700, 400])
+        splitter.setSizes([480, 620])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
@@ -155,6 +171,7 @@ class FindingsPage(QWidget):
     def fill(self) -> None:
         self.tree.clear()
         rows = self.visible()
+        self.rows = []
         for kind in KINDS:
             members = [r for r in rows if r["kind"] == kind]
             if not members:
@@ -163,16 +180,25 @@ class FindingsPage(QWidget):
             self.tree.addTopLevelItem(group)
             for r in members:
                 item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"], r["message"]])
-                item.setData(0, ROLE, r)
+                self.rows.append(r)
+                item.setData(0, ROLE, len(self.rows) - 1)  # an index: a dict stored in Qt comes back key-sorted
                 item.setToolTip(3, r["message"])
                 group.addChild(item)
             group.setExpanded(True)
         total = len(self.result.findings) if self.result else 0
         self.summary.setText(f"{len(rows)} of {total} finding(s)")
 
+    def show_rule(self, rule: str) -> None:
+        """Filter to ``rule`` (a prefix such as ``ATT-`` takes the family) and select its first finding."""
+        self.search.setText(rule)
+        group = self.tree.topLevelItem(0)
+        if group is not None and group.childCount():
+            self.tree.setCurrentItem(group.child(0))
+
     def current(self) -> dict[str, Any] | None:
         item = self.tree.currentItem()
-        return item.data(0, ROLE) if item else None
+        index = item.data(0, ROLE) if item else None
+        return self.rows[index] if isinstance(index, int) and 0 <= index < len(self.rows) else None
 
     def show_evidence(self, *_args: Any) -> None:
         finding = self.current()
@@ -180,13 +206,52 @@ class FindingsPage(QWidget):
         self.jump.setEnabled(target is not None)
         self.jump.setText(TARGET_WORDS[target[0]] if target else "Show the records behind it")
         self.open_episode.setEnabled(bool(finding and finding["kind"] == "qip" and finding["severity"] == "trigger"))
-        if not finding:
-            self.evidence.setHtml("<i>Select a finding to see why it fired.</i>")
+        self.panel.show_finding(finding)
+        has_cases = bool(self.panel.case_ids)
+        self.show_all.setEnabled(has_cases)
+        self.show_all.setText(f"Show all {len(self.panel.case_ids)} cases in the register" if len(self.panel.case_ids) > 1
+                              else "Show this case in the register" if has_cases else "Show all these cases in the register")
+        self.export_cases.setEnabled(has_cases and self.may_export)
+
+    def show_all_cases(self) -> None:
+        finding = self.current()
+        if finding and self.panel.case_ids:
+            self.show_cases.emit(self.panel.case_ids, finding["rule"])
+
+    def open_case(self, case_id: str) -> None:
+        """Open the case's form over the work list (Enter or double-click in the evidence table);
+        a save reaches every screen through the change hub, this list included."""
+        from app.services.cases import get_case
+        from app.services.editing import NotFound
+        from ui.case_form import CaseForm
+
+        try:
+            record = get_case(self.db, case_id)
+        except NotFound as exc:
+            QMessageBox.information(self, "Case not found", str(exc))
             return
-        rows = "".join(
-            f"<tr><td valign='top'><b>{html.escape(label(k))}</b></td><td>{html.escape(v if isinstance(v, str) else json.dumps(v, indent=1))}</td></tr>"
-            for k, v in finding["evidence"].items())
-        self.evidence.setHtml(f"<h3>{finding['rule']}</h3><p>{html.escape(finding['message'])}</p><table>{rows}</table>")
+        form = CaseForm(self.db, record, self)
+        form.setModal(True)
+        form.open()
+        self.case_form = form  # kept for tests and so it is not collected while open
+
+    def export_work_list(self, _checked: bool = False, path: str | None = None) -> None:
+        from app.exports.service import export_kind
+
+        finding = self.current()
+        if not finding:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export these cases", f"{finding['rule']}-cases.xlsx", SPREADSHEET)
+            if not path:
+                return
+        day = self.as_of.day
+        try:
+            count = export_kind(self.db, "finding-cases", Path(path), year=None, as_of=day, rule=finding["rule"])
+        except (ExportError, OSError) as exc:
+            QMessageBox.warning(self, "Export", str(exc))
+            return
+        self.summary.setText(f"Exported {count} case(s) to {Path(path).name}.")
 
     def jump_to_case(self) -> None:
         finding = self.current()

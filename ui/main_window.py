@@ -413,10 +413,13 @@ class MainWindow(QMainWindow):
             return EnrollmentPage(self.db, as_of=self.as_of)
         module = importlib.import_module(f"ui.{PAGE_MODULES[name]}")  # each page's imports load when it is first opened
         if name == "Dashboard":
-            return module.DashboardPage(self.db, self.as_of)
+            page = module.DashboardPage(self.db, self.as_of)
+            page.open_rule.connect(self.show_findings)
+            return page
         if name == "Findings":
             page = module.FindingsPage(self.db, self.as_of)
             page.show_case.connect(self.show_case)
+            page.show_cases.connect(self.show_cases)
             page.show_record.connect(self.show_record)
             page.episode_opened.connect(self._episode_opened)
             return page
@@ -446,6 +449,22 @@ class MainWindow(QMainWindow):
     def show_area(self, name: str) -> None:
         self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
 
+    def show_findings(self, rule: str) -> None:
+        """From a Dashboard tile to its rule's findings (``ATT-*``: every attendance rule)."""
+        self.show_area("Findings")
+        page = self.pages.get("Findings")
+        if page is not None:
+            page.show_rule(rule.rstrip("*"))  # type: ignore[attr-defined]
+
+    def show_cases(self, case_ids: list, caption: str) -> None:
+        """Jump from a finding to exactly the cases it lists, in the register."""
+        self.show_area("Enrollment")
+        from ui.enrollment import EnrollmentPage
+
+        page = self.pages.get("Enrollment")
+        if isinstance(page, EnrollmentPage):
+            page.show_cases(list(case_ids), caption)
+
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
         self.show_area("Enrollment")
@@ -454,6 +473,9 @@ class MainWindow(QMainWindow):
         page = self.pages.get("Enrollment")  # None: the register could not be opened (or not yet)
         if not isinstance(page, EnrollmentPage):
             return
+        if page.case_set:
+            page.case_set = ()
+            page.set_bar.hide()
         page.project.setCurrentIndex(0)
         page.status.setCurrentIndex(0)
         page.eligible_from.enabled.setChecked(False)

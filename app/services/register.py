@@ -39,6 +39,8 @@ class RegisterQuery:
     eligible_to: dt.date | None = None
     sort_column: str = "eligible_on"
     descending: bool = True
+    #: only these cases (a finding's list, "show all these cases in the register"); empty: any
+    case_ids: tuple[str, ...] = ()
 
 
 def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
@@ -56,6 +58,8 @@ def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
         stmt = stmt.where(Case.eligible_on >= query.eligible_from)
     if query.eligible_to:
         stmt = stmt.where(Case.eligible_on <= query.eligible_to)
+    if query.case_ids:
+        stmt = stmt.where(Case.case_id.in_(query.case_ids))
     return stmt
 
 
