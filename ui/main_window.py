@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
     open_failed = Signal(object)  # the opener raised this exception; the window stays empty
     ready = Signal()  # the first page is built, or says why not (its evaluation may still be running)
 
-    def __init__(self, db: Database | None, open_other: Callable[[], None] | None = None, *,
+    def __init__(self, db: Database | None, open_other: Callable[..., None] | None = None, *,
                  opener: Callable[[], Database] | None = None, name: str = "") -> None:
         super().__init__()
         if (db is None) == (opener is None):
@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
 
     @classmethod
     def opening(cls, opener: Callable[[], Database], name: str,
-                open_other: Callable[[], None] | None = None) -> MainWindow:
+                open_other: Callable[..., None] | None = None) -> MainWindow:
         """A window that shows its frame and areas at once and calls ``opener`` (which may import
         SQLAlchemy and migrate) just after it is on screen; ``name`` is what the status bar says it
         is opening. It emits ``opened`` then ``ready``, or ``open_failed`` with the exception."""
@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
         if name == "Settings":
             page = module.SettingsPage(self.db)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
+            page.open_requested.connect(self.open_database)
             return page
         raise KeyError(f"no screen called {name}")
 
@@ -578,9 +579,10 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About MROQC Facility Desk", self.about_text())
 
-    def open_database(self) -> None:
+    def open_database(self, url: str | None = None) -> None:
+        """File → Open (a file chosen in a dialog), or ``url`` (the shared database just moved to)."""
         if self._open_other is not None:
-            self._open_other()
+            self._open_other(url) if url else self._open_other()
             return
         QFileDialog.getOpenFileName(self, "Open database", "", "MROQC database (*.sqlite3 *.db)")
 

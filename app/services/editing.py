@@ -108,7 +108,7 @@ def _check_version(session: Session, obj: Base | None, model: type[Base], key: t
                    table=model.__tablename__, key="/".join(str(k) for k in key))
 
 
-def _flush(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
+def flush_or_conflict(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
     """Write now; a change committed by someone else since this session read the record is a conflict."""
     from sqlalchemy.orm.exc import StaleDataError
 
@@ -136,7 +136,7 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
     else:
         for name, value in values.items():
             setattr(obj, name, value)
-    _flush(session, what, key, values)
+    flush_or_conflict(session, what, key, values)
     return obj, before
 
 
@@ -151,7 +151,7 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str,
     _check_version(session, obj, model, key, what, version, None, overwrite=False)
     before = snapshot(obj)
     session.delete(obj)
-    _flush(session, what, key, None)
+    flush_or_conflict(session, what, key, None)
     return before
 
 
