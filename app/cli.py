@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file", metavar="FILE.json")
         p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("verify-pdf", help="whether a signed self-audit is unchanged since signing, and who signed it")
+    p.add_argument("file", metavar="FILE")
+
     p = sub.add_parser("backup", help="online backup of a database")
     _add_db(p)
     p.add_argument("--out", required=True, metavar="FILE")
@@ -360,6 +363,18 @@ def cmd_copy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_verify_pdf(args: argparse.Namespace) -> int:
+    """Exit 0 and who signed when intact; 1 when changed since signing or unsigned; 2 not a PDF."""
+    from app.reports.signing import verify_pdf
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"No file at {path}.")
+    result = verify_pdf(path)
+    print(f"{path.name}: {result.line}")
+    return EXIT_OK if result.intact else EXIT_FINDINGS
+
+
 def cmd_mvc_score(args: argparse.Namespace) -> int:
     from app.calculator_commands import cmd_mvc_score as run
 
@@ -483,6 +498,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "programs": cmd_programs,
     "mvc-score": cmd_mvc_score,
+    "verify-pdf": cmd_verify_pdf,
     "mips-estimate": cmd_mips_estimate,
     "screenshot": cmd_screenshot,
     "users": cmd_users,

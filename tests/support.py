@@ -60,7 +60,7 @@ def raw_connection(path: Path | str):  # type: ignore[no-untyped-def]
     return connect_sqlite(Path(path), database_key(path))
 
 
-NO_DATABASE = {"mvc-score", "mips-estimate", "--version"}
+NO_DATABASE = {"mvc-score", "mips-estimate", "--version", "verify-pdf"}
 CREATES = {"init", "demo"}
 
 

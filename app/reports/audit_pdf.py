@@ -374,14 +374,31 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
     )
     signature.setStyle(TableStyle([("LINEABOVE", (0, 1), (-1, 1), 0.8, DARK), ("LINEABOVE", (0, 3), (-1, 3), 0.8, DARK),
                                    ("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    attestation = KeepTogether([
-        Paragraph("Attestation", H1),
-        Paragraph(
-            f"We have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
-            f"{report.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, and attest that it reflects "
-            "the facility's records to the best of our knowledge.", BODY),
-        Spacer(1, 10), signature,
-    ])
+    statement = Paragraph(
+        f"We have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
+        f"{report.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, and attest that it reflects "
+        "the facility's records to the best of our knowledge.", BODY)
+    signed = report.attestation
+    if signed is None:
+        attestation = KeepTogether([Paragraph("Attestation", H1), statement, Spacer(1, 10), signature])
+    else:
+        rows_signed = [["Signed by", signed.name], ["Role", signed.role],
+                       ["Date and time", f"{signed.signed_at:%Y-%m-%d %H:%M} UTC"],
+                       ["As-of date", signed.as_of.isoformat()],
+                       ["Findings", f"{signed.findings} ({signed.blocking} triggers or violations)"],
+                       ["Signed in as", signed.user]]
+        attestation = KeepTogether([
+            Paragraph("Attestation", H1),
+            Paragraph(f"I have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
+                      f"{signed.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, with "
+                      f"{signed.findings} findings, and attest that it reflects the facility's records to the best of "
+                      "my knowledge.", BODY),
+            grid([[Paragraph(f"<b>{esc(k)}</b>", CELL), Paragraph(esc(v), CELL)] for k, v in rows_signed],
+                 [1.6 * inch, 4.8 * inch]),
+            Spacer(1, 6),
+            Paragraph("This PDF carries a digital signature made with the facility's certificate: a PDF reader shows "
+                      "whether it is unchanged since signing, and <i>mroqc-desk verify-pdf FILE</i> checks it.", SMALL),
+        ])
     return [Paragraph("Program figures", H1),
             grid(rows, [2.0 * inch, 1.6 * inch, 3.1 * inch]) if len(rows) > 1 else Paragraph("No program figures.", BODY),
             Spacer(1, 18), attestation]
