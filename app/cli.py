@@ -298,7 +298,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = _open(args)
     as_of = args.as_of or dt.date.today()
     count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified, rule=args.rule)
-    unit = "pages" if args.kind == "audit-pdf" else "rows"
+    unit = {"audit-pdf": "pages", "calendar": "events"}.get(args.kind, "rows")
     print(f"Wrote {out} ({count} {unit}{', identified' if args.identified else ', de-identified'}).")
     return EXIT_OK
 

@@ -6,6 +6,7 @@ The window only knows which pages exist; each page lives in its own module and t
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 import traceback
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -141,7 +143,12 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        self.digest_holder = right  # the reminder digest (ui.digest) goes above the screens
+        right.addWidget(self.stack, 1)
+        layout.addLayout(right, 1)
+        self.digest = None
         self.setCentralWidget(central)
         self._build_menus()
         self.status_label = QLabel(f"Opening {name}…")
@@ -212,9 +219,25 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
         self.opened.emit()
+        self._start_digest()
         QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
         if db.actor is not None and db.actor.must_change_password:
             QTimer.singleShot(0, self._force_password_change)
+
+    #: The window's clock (tests replace it): the digest's "now"; screens never read the clock themselves.
+    clock: Callable[[], dt.datetime] = staticmethod(dt.datetime.now)  # type: ignore[assignment]
+
+    def _start_digest(self) -> None:
+        """The reminder digest on opening (and once a day while open), above the screens."""
+        from ui.digest import DigestBar
+
+        if self.db is None or self.db.actor is None:
+            return
+        if self.digest is not None:
+            self.digest.deleteLater()
+        self.digest = DigestBar(self.db, lambda: type(self).clock(), self)
+        self.digest_holder.insertWidget(0, self.digest)
+        self.digest.check()
 
     def _lock_minutes(self) -> int:
         from app.security.policy import security_policy

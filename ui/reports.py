@@ -152,7 +152,7 @@ class ReportsPage(QWidget):
     def save(self) -> None:
         code = self.kind.currentData()
         pattern = next(p for c, _, p in KINDS if c == code)
-        suggested = f"{code}-{self.year.value()}{'.pdf' if code == 'audit-pdf' else '.xlsx'}"
+        suggested = f"{code}-{self.year.value()}{ {'audit-pdf': '.pdf', 'calendar': '.ics'}.get(code, '.xlsx')}"
         name, _ = QFileDialog.getSaveFileName(self, "Save report", suggested, pattern)
         if name:
             self.save_to(Path(name))
@@ -173,7 +173,7 @@ class ReportsPage(QWidget):
             return self._export(out, chosen)
 
         def saved(count: int) -> None:
-            unit = "pages" if out.suffix == ".pdf" else "rows"
+            unit = {".pdf": "pages", ".ics": "events"}.get(out.suffix, "rows")
             self._busy(False, f"Saved {out} ({count} {unit}).")
             if chosen.identified:
                 QMessageBox.information(self, "Saved with patient identifiers",

@@ -60,6 +60,13 @@ def _finding_cases(db: Database, out: Path, year: int | None, as_of: dt.date, id
     return write_table(out, [finding_cases_sheet(db, as_of, identified, rule)])
 
 
+def _calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
+    from app.exports.calendar import write_calendar
+    from app.storage.audit import now
+
+    return write_calendar(db, out, as_of, now().replace(tzinfo=dt.UTC))
+
+
 _WRITERS: dict[str, Callable[..., int]] = {
     "workbook": _workbook,
     "enrollment": _table(lambda db, period, identified: submissions.enrollment_sheet(db, period, identified=identified)),
@@ -68,6 +75,7 @@ _WRITERS: dict[str, Callable[..., int]] = {
     "mdcb-roster": _table(lambda db, period, identified: submissions.mdcb_roster_sheet(db, period)),
     "ce-certificates": _table(lambda db, period, identified: submissions.ce_certificates_sheet(db, period)),
     "finding-cases": _finding_cases,
+    "calendar": _calendar,
     "audit-pdf": _audit_pdf,
 }
 KINDS: dict[str, ExportKind] = {info.name: ExportKind(info, _WRITERS[info.name]) for info in KIND_INFO}
