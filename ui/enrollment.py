@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
@@ -26,7 +27,7 @@ from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
 from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed, undo
-from app.services.register import RegisterQuery
+from app.services.register import FLAGS, RegisterQuery, flag_policy
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.models.case_table_model import CaseTableModel
@@ -96,6 +97,15 @@ class EnrollmentPage(QWidget):
         self.status.addItem("Any status", None)
         for code in CASE_STATUSES:
             self.status.addItem(label(code), code)
+        self.flag = QComboBox()
+        self.flag.setObjectName("flag-filter")
+        self.flag.addItem("Any flag or none", ())
+        self.flag.addItem("Any flag raised", tuple(FLAGS))
+        for key, text in FLAGS.items():
+            self.flag.addItem(text, (key,))
+        self.flag_policy = flag_policy(db, self.as_of.day)
+        # the first page is fetched with the flags (no flag filter yet: the count stays as it is)
+        self.model.query = dataclasses.replace(self.model.query, flag_policy=self.flag_policy)
         day = to_qdate(self.as_of.day)
         self.eligible_from = DateFilter("Eligible from", day.addYears(-1))
         self.eligible_to = DateFilter("to", day)
@@ -123,13 +133,14 @@ class EnrollmentPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        for column, width in enumerate((120, 130, 110, 100, 110, 100, 170, 90)):
+        for column, width in enumerate((120, 110, 100, 95, 100, 95, 150, 85, 200)):
             self.table.setColumnWidth(column, width)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 2)
         filters.addWidget(self.project)
         filters.addWidget(self.status)
+        filters.addWidget(self.flag)
         filters.addWidget(self.eligible_from)
         filters.addWidget(self.eligible_to)
         heading = QLabel("<h2>Enrollment register</h2>")
@@ -166,6 +177,7 @@ class EnrollmentPage(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.project.currentIndexChanged.connect(self.apply_filters)
         self.status.currentIndexChanged.connect(self.apply_filters)
+        self.flag.currentIndexChanged.connect(self.apply_filters)
         self.eligible_from.changed.connect(self.apply_filters)
         self.eligible_to.changed.connect(self.apply_filters)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
@@ -186,6 +198,8 @@ class EnrollmentPage(QWidget):
     def _as_of_changed(self, day: dt.date) -> None:
         self.eligible_from.follow(to_qdate(day).addYears(-1))
         self.eligible_to.follow(to_qdate(day))
+        self.flag_policy = flag_policy(self.db, day)  # the flags are judged at the as-of date
+        self.apply_filters()
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -202,13 +216,15 @@ class EnrollmentPage(QWidget):
             sort_column=self.model.query.sort_column,
             descending=self.model.query.descending,
             case_ids=self.case_set,
+            flag_policy=self.flag_policy,
+            flags=tuple(self.flag.currentData() or ()),
         )
 
     def show_cases(self, case_ids: list[str], caption: str) -> None:
         """Exactly these cases (a finding's list), every other filter cleared; a bar says which
         set is shown and clears it."""
         self.case_set = tuple(dict.fromkeys(case_ids))
-        for widget in (self.project, self.status):
+        for widget in (self.project, self.status, self.flag):
             widget.blockSignals(True)
             widget.setCurrentIndex(0)
             widget.blockSignals(False)

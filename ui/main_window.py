@@ -73,7 +73,7 @@ def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
 #: exports count (the audit log lists them).
 FOLLOWS: dict[str, tuple[frozenset[str] | None, bool, bool]] = {
     "Dashboard": (None, True, False),
-    "Enrollment": (frozenset({"cases"}), False, False),
+    "Enrollment": (frozenset({"cases", "dosimetry_submissions", "facility"}), False, False),  # flags read both
     "Dosimetry": (frozenset({"dosimetry_submissions", "cases", "staff"}), False, False),
     "Staff & roles": (frozenset({"staff", "role_assignments", "absences"}), False, False),
     "Meetings": (frozenset({"meetings", "attendance", "staff", "role_assignments", "facility"}), True, False),
