@@ -7,16 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import sqlalchemy as sa
 from PySide6.QtCore import Qt
 
 from app.domain.records import CaseRecord
 from app.security.signin import sign_in, sign_in_with_recovery_key
 from app.services import cases
 from app.services.facility import FacilityDetails, save_facility
-from app.storage.database import create_db_engine
 from tests.gui.conftest import AS_OF
-from tests.support import ADMIN, PASSWORD, as_role, create
+from tests.support import ADMIN, PASSWORD, as_role, create, tables_at
 from ui import moving
 from ui.data_transfer import DataTransferPanel
 
@@ -33,14 +31,6 @@ def facility(tmp_path):  # type: ignore[no-untyped-def]
     yield db
     db.dispose()
 
-
-def _tables_at(url: str) -> list[str]:
-    engine = create_db_engine(url)
-    try:
-        with engine.connect() as connection:
-            return sa.inspect(connection).get_table_names()
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -100,7 +90,7 @@ def test_a_wrong_password_copies_nothing(qtbot, facility, pg_url, shown_keys) ->
     qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Nothing was copied" in dialog.status.text(), timeout=10000)
     assert dialog.copy_button.isEnabled() and dialog.report is None and not shown_keys
-    assert _tables_at(pg_url) == []
+    assert tables_at(pg_url) == []
 
 
 def test_an_address_that_is_not_a_server_is_refused_before_anything_runs(qtbot, facility, tmp_path) -> None:
