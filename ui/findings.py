@@ -26,6 +26,7 @@ from app.domain.vocabulary import label
 from app.exports.kinds import SPREADSHEET
 from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
+from app.rules.findings import plain
 from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import CheckResult, run_check
@@ -37,6 +38,9 @@ from ui.permissions import gate
 from ui.workers import run_in_background
 
 ROLE = Qt.ItemDataRole.UserRole
+#: The tree's group of forecasts within the close distance (the Dashboard's amber tiles)
+CLOSE = "close"
+GROUP_WORDS = {CLOSE: "Close to firing"}
 
 
 def subject_text(subject: dict[str, Any]) -> str:
@@ -85,7 +89,8 @@ class FindingsPage(QWidget):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by rule, subject or words")
         self.severity = QComboBox()
-        for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning")):
+        for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning"),
+                            ("Close to firing", "close")):
             self.severity.addItem(text, value)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "Reviewed", "What"])
@@ -189,11 +194,19 @@ class FindingsPage(QWidget):
         for index, f in enumerate(self.result.findings):
             data = f.to_json()
             data["_index"] = index
-            if wanted == "blocking" and not f.blocking or wanted == "warning" and f.severity != "warning":
+            if wanted == "blocking" and not f.blocking or wanted in ("warning", "close") and f.severity != wanted:
                 continue
             if words and words not in " ".join((f.rule, subject_text(data["subject"]), f.message)).lower():
                 continue
             rows.append(data)
+        # the forecasts within the policy's close distance: the work to do before they fire
+        for f in self.result.forecast:
+            if not f.close(self.result.policy, self.result.as_of) or wanted not in (None, "close"):
+                continue
+            if words and words not in " ".join((f.rule, subject_text(plain(f.subject)), f.text)).lower():
+                continue
+            rows.append({"rule": f.rule, "kind": CLOSE, "severity": CLOSE, "subject": plain(f.subject),
+                         "message": f.text, "evidence": plain(f.evidence), "_index": None})
         return rows
 
     def fill(self) -> None:
@@ -203,11 +216,11 @@ class FindingsPage(QWidget):
         rows = self.visible()
         self.rows = []
         reselect = None
-        for kind in KINDS:
+        for kind in (*KINDS, CLOSE):
             members = [r for r in rows if r["kind"] == kind]
             if not members:
                 continue
-            group = QTreeWidgetItem([f"{label(kind)} ({len(members)})"])
+            group = QTreeWidgetItem([f"{GROUP_WORDS.get(kind, label(kind))} ({len(members)})"])
             self.tree.addTopLevelItem(group)
             for r in members:
                 state = self.state_of(r)
@@ -225,7 +238,8 @@ class FindingsPage(QWidget):
         else:
             self._select_first()
         total = len(self.result.findings) if self.result else 0
-        self.summary.setText(f"{len(rows)} of {total} finding(s)")
+        close = sum(1 for r in rows if r["kind"] == CLOSE)
+        self.summary.setText(f"{len(rows) - close} of {total} finding(s)" + (f", {close} close to firing" if close else ""))
 
     def show_rule(self, rule: str) -> None:
         """Filter to ``rule`` (a prefix such as ``ATT-`` takes the family) and select its first finding."""
@@ -257,7 +271,8 @@ class FindingsPage(QWidget):
                               else "Show this case in the register" if has_cases else "Show all these cases in the register")
         self.export_cases.setEnabled(has_cases and self.may_export)
         state = self.state_of(finding) if finding else None
-        self.review_button.setEnabled(finding is not None and self.may_review)
+        # a forecast is not a finding yet: nothing to explain until it fires
+        self.review_button.setEnabled(finding is not None and finding.get("_index") is not None and self.may_review)
         if finding is None or state is None:
             self.review_text.setText("")
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.domain.vocabulary import OPTIONAL_ROLES, REQUIRED_ROLES, label
@@ -44,6 +44,9 @@ class Forecast:
     unit: str
     fires_on: dt.date | None
     text: str
+    #: what a coordinator works through before it fires (the cases still to enroll or decide, the
+    #: letters awaiting a reply): the rule's measure evidence, as a finding's evidence reads
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     @property
     def firing(self) -> bool:
@@ -114,7 +117,7 @@ def zero_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -
                 fires_on = day
                 break
         out.append(Forecast(m.rule, m.subject, m.value, m.limit, m.limit - m.value, "days", fires_on,
-                            f"{name}: day {m.value} of {m.limit} — {_on(fires_on)} without an enrollment."))
+                            f"{name}: day {m.value} of {m.limit} — {_on(fires_on)} without an enrollment.", m.evidence))
     return out
 
 
@@ -157,10 +160,15 @@ def selective_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
                         f"{m.value} case(s) undecided or unexplained past the decision window: firing.")]
     nxt = snapshot.next_undecided_eligible_on
     fires_on = nxt + dt.timedelta(days=policy.selective_decision_days) if nxt else None
+    window = dt.timedelta(days=policy.selective_decision_days)
+    evidence = {"decision_days": policy.selective_decision_days, "case_count": len(snapshot.undecided_soon),
+                "cases": [{"case_id": c.case_id, "project": c.project, "eligible_on": c.eligible_on, "status": c.status,
+                           "reason": c.reason, "leaves_window_on": c.eligible_on + window}
+                          for c in snapshot.undecided_soon]}
     text = (f"No case is undecided past the decision window; the oldest undecided case (eligible "
             f"{nxt.isoformat()}) {_on(fires_on, 'passes it')} without a decision." if nxt
             else "No case is undecided past the decision window, and none is waiting inside it.")
-    return [Forecast(m.rule, m.subject, m.value, m.limit, 1, "cases", fires_on, text)]
+    return [Forecast(m.rule, m.subject, m.value, m.limit, 1, "cases", fires_on, text, evidence)]
 
 
 def missed_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
@@ -183,7 +191,8 @@ def missed_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date)
         out.append(Forecast(
             m.rule, m.subject, m.value, m.limit, distance, "meetings", fires_on,
             f"{name}: {m.value} of {m.limit} meetings missed — {nth}"
-            + (f" ({fires_on.isoformat()}) fire(s) the trigger." if fires_on else " fire the trigger (none scheduled).")))
+            + (f" ({fires_on.isoformat()}) fire(s) the trigger." if fires_on else " fire the trigger (none scheduled)."),
+            {**m.evidence, "upcoming_meetings": upcoming}))
     return out
 
 
@@ -220,7 +229,7 @@ def lag_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) ->
                 fires_on = day
                 break
         out.append(Forecast(m.rule, m.subject, m.value, m.limit, m.limit + 1 - m.value, "days", fires_on,
-                            f"Data entry: {m.value} of {m.limit} days — {_on(fires_on)} without data entry."))
+                            f"Data entry: {m.value} of {m.limit} days — {_on(fires_on)} without data entry.", m.evidence))
     return out
 
 
@@ -232,8 +241,10 @@ def reply_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) 
         return [_firing(m.rule, m.subject, m.value, m.limit, "letters", as_of,
                         f"{m.value} letters not answered on time: firing.")]
     frozen = as_it_stood(snapshot, as_of)
-    waiting = sorted(correspondence.due_date(x, policy) for x in frozen.letters
-                     if x.reply_required and x.replied_on is None and correspondence.due_date(x, policy) >= as_of)
+    awaiting = sorted((x for x in frozen.letters
+                       if x.reply_required and x.replied_on is None and correspondence.due_date(x, policy) >= as_of),
+                      key=lambda x: correspondence.due_date(x, policy))
+    waiting = [correspondence.due_date(x, policy) for x in awaiting]
     fires_on = next((due + dt.timedelta(days=1) for due in waiting
                      if correspondence.reply_measures(frozen, policy, due + dt.timedelta(days=1))[0].fires), None)
     due_text = (f"{len(waiting)} letter(s) awaiting a reply, the first due {waiting[0].isoformat()}" if waiting
@@ -241,7 +252,9 @@ def reply_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) 
     return [Forecast(m.rule, m.subject, m.value, m.limit, m.limit - m.value, "letters", fires_on,
                      f"{m.value} letter(s) late, {due_text} — "
                      + ("a second late letter fires" if m.value else "two late letters fire")
-                     + (f" (on {fires_on.isoformat()} if unanswered)." if fires_on else "."))]
+                     + (f" (on {fires_on.isoformat()} if unanswered)." if fires_on else "."),
+                     {**m.evidence, "awaiting_reply": [{"received_on": x.received_on, "subject": x.subject,
+                                                        "due_on": correspondence.due_date(x, policy)} for x in awaiting]})]
 
 
 def vacancy_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:

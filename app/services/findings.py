@@ -139,11 +139,17 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
                    or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
                    or_(Case.status != "not_enrolled", flagged_reason))
             .order_by(Case.eligible_on, Case.case_id)))
-    # the oldest case inside the decision window that would count once past it (index on eligible_on)
-    soon = session.scalar(select(func.min(Case.eligible_on)).where(
-        Case.eligible_on > newest, Case.eligible_on <= as_of,
-        or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
-        or_(Case.status != "not_enrolled", reason.is_(None), reason == "", reason.not_in(policy.accepted_reasons))))
+    # the cases inside the decision window that would count once past it, oldest first (index on eligible_on)
+    soon = tuple(
+        CaseAtDate(cid, project, eligible, status_at(status, enr, as_of),
+                   (why or None) if status == "not_enrolled" else None, note)
+        for cid, project, eligible, status, enr, why, note in session.execute(
+            select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
+            .where(Case.eligible_on > newest, Case.eligible_on <= as_of,
+                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
+                   or_(Case.status != "not_enrolled", reason.is_(None), reason == "",
+                       reason.not_in(policy.accepted_reasons)))
+            .order_by(Case.eligible_on, Case.case_id).limit(EVIDENCE_CASE_LIMIT)))
     by_payer: dict[tuple[int, str | None], int] = {}
     for year in sorted(payer_years):
         for payer, n in session.execute(
@@ -152,7 +158,7 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
             by_payer[(year, payer)] = n
     return {"last_enrollment": last_enrollment, "monthly_enrollments": monthly, "cases_from": cases_from,
             "eligible_counts": counts, "cases_after_last_enrollment": after, "selective_candidates": candidates,
-            "enrolled_by_year_payer": by_payer, "next_undecided_eligible_on": soon}
+            "enrolled_by_year_payer": by_payer, "undecided_soon": soon}
 
 
 def _activity(session: Any, as_of: dt.date, first_year: int) -> tuple[dt.date | None, frozenset[int]]:

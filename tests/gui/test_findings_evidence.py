@@ -109,3 +109,43 @@ def test_enter_opens_the_case_and_fixing_it_moves_the_figure(qtbot, work_window,
     settle(qtbot)
     tile = next(t for t in dashboard.data.tiles if t.rule == "QIP-ENR-SELECTIVE")
     assert tile.figure == str(before - 1)
+
+
+def test_from_the_amber_tile_to_the_cases_to_decide(qtbot, db) -> None:
+    """A pending case about to leave the decision window: the tile is amber; its click lists the
+    case under "Close to firing"; deciding it clears the tile."""
+    import datetime as dt
+
+    from app.security.roles import Permission
+    from app.storage.models import Case
+    from tests.unit.test_findings_service import seed
+    from ui.dashboard import TileWidget
+    from ui.main_window import MainWindow
+
+    seed(db)
+    as_of = dt.date(2025, 3, 20)
+    with db.transaction(Permission.IMPORT) as s:
+        s.add(Case(case_id="SOON-1", project="breast", eligible_on=dt.date(2025, 2, 22), status="pending"))  # leaves Mar 24
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.as_of.set(as_of)
+    window.show()
+    settle(qtbot)
+    dashboard = window.page("Dashboard")
+    tile = dashboard.findChild(TileWidget, "tile-QIP-ENR-SELECTIVE")
+    assert tile.status == "close"
+    tile.clicked.emit(tile.rule)
+    page = window.page("Findings")
+    qtbot.waitUntil(lambda: page.current() is not None, timeout=10000)
+    assert page.current()["kind"] == "close" and page.tree.topLevelItem(0).text(0) == "Close to firing (1)"
+    assert table_ids(page.panel) == ["SOON-1"] and not page.review_button.isEnabled()
+    page.panel.table.selectRow(0)
+    qtbot.keyClick(page.panel.table, Qt.Key.Key_Return)
+    form = page.case_form
+    form.status.setCurrentIndex(form.status.findData("not_enrolled"))
+    form.reason.setCurrentIndex(form.reason.findData("declined"))
+    form.save()
+    settle(qtbot)
+    window.show_area("Dashboard")
+    settle(qtbot)
+    qtbot.waitUntil(lambda: dashboard.findChild(TileWidget, "tile-QIP-ENR-SELECTIVE").status == "clear", timeout=10000)

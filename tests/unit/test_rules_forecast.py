@@ -167,8 +167,11 @@ def test_a_case_undecided_inside_the_window_fires_when_it_leaves_it(as_of) -> No
              CaseRecord("OK", "lung", as_of - days(29), "not_enrolled", reason="declined"),
              CaseRecord("OT", "lung", as_of - days(29), "not_enrolled", reason="other", note="n")]
     fields = case_fields(cases, as_of, POLICY)
-    assert fields["next_undecided_eligible_on"] == as_of - days(27)
+    assert [c.case_id for c in fields["undecided_soon"]] == ["P2", "P1"]      # oldest first; OK and OT decided
+    assert snapshot(**fields).next_undecided_eligible_on == as_of - days(27)
     f = one(forecast.selective_forecasts(snapshot(**fields), POLICY, as_of), "QIP-ENR-SELECTIVE")
+    assert [c["case_id"] for c in f.evidence["cases"]] == ["P2", "P1"]
+    assert f.evidence["cases"][0]["leaves_window_on"] == as_of + days(3)
     assert (f.value, f.distance, f.fires_on) == (0, 1, as_of + days(3))
 
     def at(day):  # the records as they stood at D, judged later: P2's later enrollment unknown
