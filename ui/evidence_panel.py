@@ -10,7 +10,7 @@ import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -51,6 +51,18 @@ def table_model(table: EvidenceTable, parent: QWidget | None = None) -> QStandar
     return model
 
 
+class CaseTable(QTableView):
+    """The evidence table: Enter (or Return) opens the current row, as a double-click does."""
+
+    activated_row = Signal(int)
+
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
+            self.activated_row.emit(self.currentIndex().row())
+            return
+        super().keyPressEvent(event)
+
+
 class EvidencePanel(QWidget):
     """The selected finding's evidence; ``open_case`` when a case row is opened."""
 
@@ -61,7 +73,7 @@ class EvidencePanel(QWidget):
         self.view: EvidenceView | None = None
         self.text = QTextBrowser()
         self.caption = QLabel()
-        self.table = QTableView()
+        self.table = CaseTable()
         self.table.setObjectName("evidence-table")
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -71,8 +83,7 @@ class EvidencePanel(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
-        QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self._open_current)
-        QShortcut(QKeySequence(Qt.Key.Key_Enter), self.table, activated=self._open_current)
+        self.table.activated_row.connect(self._open)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.text, 2)
@@ -107,11 +118,6 @@ class EvidencePanel(QWidget):
     def case_ids(self) -> list[str]:
         table = self.shown_table
         return table.case_ids if table else []
-
-    def _open_current(self) -> None:
-        index = self.table.currentIndex()
-        if index.isValid():
-            self._open(index.row())
 
     def _open(self, row: int) -> None:
         model = self.table.model()
