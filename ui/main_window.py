@@ -330,6 +330,7 @@ class MainWindow(QMainWindow):
             self._place(names.index(name), QWidget())
         self._name_facility()
         self._show_row(self.nav.currentRow())
+        self._start_digest()  # the new user's reminders, since they last looked
 
     def _facility_may_have_changed(self, change) -> None:  # type: ignore[no-untyped-def]
         if change.touches({"facility"}):
