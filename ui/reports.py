@@ -200,7 +200,9 @@ class ReportsPage(QWidget):
         from app.services.findings import run_check
 
         findings = len(run_check(self.db, min(chosen.as_of, dt.date(chosen.year, 12, 31))).findings)
-        actor = self.db.actor.name if self.db.actor else ""
+        from app.services.users import my_full_name
+
+        actor = my_full_name(self.db)
         facility = get_facility(self.db)
         dialog = SignDialog(facility.name if facility else "the facility", chosen.year,
                             min(chosen.as_of, dt.date(chosen.year, 12, 31)).isoformat(), findings, actor, self)
