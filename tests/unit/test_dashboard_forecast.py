@@ -56,3 +56,18 @@ def test_a_facility_not_yet_a_member_says_so(empty_db) -> None:
     _, by_rule = tiles(empty_db, D(2025, 3, 20))  # a new member with no enrollment yet: counted from joining
     assert by_rule["QIP-ENR-ZERO"].status == "clear" and "Breast: 19" in by_rule["QIP-ENR-ZERO"].figure
     assert by_rule["QIP-ENR-ZERO"].forecast.endswith("fires on 2025-03-31 without an enrollment.")
+
+
+def test_a_past_as_of_date_is_forecast_from_what_was_on_record_then(db) -> None:
+    """June 20: data entry last on June 1 (19 days). The database also holds a July 15 enrollment
+    and an August 1 entry, unknown on June 20: the forecast still says July 2, the 31st day."""
+    from app.services.findings import run_check, to_json
+
+    seed(db)
+    data = to_json(run_check(db, D(2025, 6, 20)))
+    lag = next(f for f in data["forecast"] if f["rule"] == "QIP-DATA-LAG")
+    assert lag == {"rule": "QIP-DATA-LAG", "subject": {}, "distance": 12, "fires_on": "2025-07-02"}
+    # evaluated later with everything recorded by then (the next activity is July 15): it fires
+    # on July 2 as forecast, not on July 1
+    assert any(f["rule"] == "QIP-DATA-LAG" for f in to_json(run_check(db, D(2025, 7, 2)))["findings"])
+    assert not any(f["rule"] == "QIP-DATA-LAG" for f in to_json(run_check(db, D(2025, 7, 1)))["findings"])

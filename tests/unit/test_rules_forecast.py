@@ -144,18 +144,19 @@ def test_a_second_late_letter_fires_the_day_after_it_is_due(as_of) -> None:
     assert_boundary(correspondence.correspondence, forecast.as_it_stood(snap, as_of), "QIP-CORR-NORESPONSE", f.fires_on)
 
 
-def test_a_role_falls_vacant_the_day_after_its_assignment_ends() -> None:
-    spans = tuple(r if r.role != "physics_lead" else replace(r, end=AS_OF + days(10)) for r in snapshot().roles)
+@pytest.mark.parametrize("as_of", [AS_OF, PAST])
+def test_a_role_falls_vacant_the_day_after_its_assignment_ends(as_of) -> None:
+    spans = tuple(r if r.role != "physics_lead" else replace(r, end=as_of + days(10)) for r in snapshot().roles)
     snap = snapshot(roles=spans)
-    found = forecast.vacancy_forecasts(snap, POLICY, AS_OF)
+    found = forecast.vacancy_forecasts(snap, POLICY, as_of)
     f = one(found, "QIP-ROLE-VACANT", role="physics_lead")
-    assert (f.value, f.distance, f.fires_on) == (1, 1, AS_OF + days(11))
+    assert (f.value, f.distance, f.fires_on) == (1, 1, as_of + days(11))
     assert_boundary(roles.vacancies, snap, "QIP-ROLE-VACANT", f.fires_on, role="physics_lead")
     assert one(found, "QIP-ROLE-VACANT", role="cda").fires_on is None  # no end date
     # a second holder whose assignment runs on keeps it held
-    two = snapshot(roles=(*spans, RoleSpan("PH2", "physics_lead", JOINED, AS_OF + days(40))))
-    assert one(forecast.vacancy_forecasts(two, POLICY, AS_OF), "QIP-ROLE-VACANT", role="physics_lead").fires_on \
-        == AS_OF + days(41)
+    two = snapshot(roles=(*spans, RoleSpan("PH2", "physics_lead", JOINED, as_of + days(40))))
+    assert one(forecast.vacancy_forecasts(two, POLICY, as_of), "QIP-ROLE-VACANT", role="physics_lead").fires_on \
+        == as_of + days(41)
 
 
 @pytest.mark.parametrize("as_of", [AS_OF, PAST])
@@ -197,13 +198,14 @@ def test_enrollment_decline_fires_at_the_month_end_last_year_pulls_ahead(year) -
     assert_boundary(enrollment.enrollment_decline, snap, "QIP-ENR-DECLINE", f.fires_on)
 
 
-def test_participation_volume_falls_as_cases_leave_the_year() -> None:
-    counts = {("breast", AS_OF - days(300)): 2, ("lung", AS_OF - days(200)): 1, ("prostate", AS_OF - days(10)): 149,
-              ("bone_mets", AS_OF - days(250)): 40}
+@pytest.mark.parametrize("as_of", [AS_OF, PAST])
+def test_participation_volume_falls_as_cases_leave_the_year(as_of) -> None:
+    counts = {("breast", as_of - days(300)): 2, ("lung", as_of - days(200)): 1, ("prostate", as_of - days(10)): 149,
+              ("bone_mets", as_of - days(250)): 40}
     snap = snapshot(eligible_counts=counts)
-    f = one(forecast.volume_forecasts(snap, POLICY, AS_OF), "PART-VOLUME")
+    f = one(forecast.volume_forecasts(snap, POLICY, as_of), "PART-VOLUME")
     # 152 counted, 150 expected: fires when 3 have left, the lung case on D − 200 + 365
-    assert (f.value, f.distance, f.fires_on) == (152, 3, AS_OF + days(165))
+    assert (f.value, f.distance, f.fires_on) == (152, 3, as_of + days(165))
     assert_boundary(enrollment.participation_volume, snap, "PART-VOLUME", f.fires_on)
 
 
