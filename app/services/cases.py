@@ -16,6 +16,7 @@ from app.services.editing import (
     NotFound,
     ValidationFailed,
     flush_or_conflict,
+    last_change,
     put,
     remove,
     require_valid,
@@ -81,12 +82,13 @@ def set_status(
         missing = [cid for cid in case_ids if cid not in cases]
         if missing:
             if versions:
-                raise Conflict("case", (missing[0],), None, {"status": status}, None)
+                raise Conflict("case", (missing[0],), None, {"status": status}, None,
+                               **last_change(session, Case, (missing[0],)))
             raise NotFound(f"These cases no longer exist: {', '.join(missing[:10])}.")
         for cid, seen in (versions or {}).items():
             if cid in cases and cases[cid].version != seen:
                 raise Conflict("case", (cid,), snapshot(cases[cid]), {**snapshot(cases[cid]), "status": status},
-                               cases[cid].version)
+                               cases[cid].version, **last_change(session, Case, (cid,)))
         problems: dict[str, str] = {}
         for cid in case_ids:
             c = cases[cid]
