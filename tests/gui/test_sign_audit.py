@@ -39,3 +39,16 @@ def test_a_coordinator_cannot_sign(qtbot, demo_db) -> None:
     page = page_for(qtbot, as_role(demo_db, "coordinator"))
     assert not page.sign_button.isEnabled()
     assert "may sign the self-audit" in page.sign_button.toolTip()
+
+
+def test_reports_saves_the_calendar(qtbot, demo_db, tmp_path) -> None:
+    import icalendar
+
+    page = page_for(qtbot, demo_db)
+    page.kind.setCurrentIndex(page.kind.findData("calendar"))
+    assert not page.preview_button.isEnabled() and not page.sign_button.isEnabled()
+    out = tmp_path / "mroqc.ics"
+    page.save_to(out)
+    settle(qtbot)
+    events = list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))
+    assert events and page.status.text() == f"Saved {out} ({len(events)} events)."
