@@ -26,8 +26,20 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed-pyproject"
 # Libraries Qt's offscreen platform needs on a bare Debian/Ubuntu image.
-QT_DEBIAN_PACKAGES = ["libegl1", "libgl1", "libxkbcommon0", "libfontconfig1", "libdbus-1-3", "fonts-dejavu-core"]
-QT_LIBRARIES = ["libEGL.so.1", "libGL.so.1", "libxkbcommon.so.0", "libfontconfig.so.1", "libdbus-1.so.3"]
+#: what Qt needs on Debian/Ubuntu: library → the package that has it (offscreen: the tests)
+QT_LIBRARIES = {
+    "libEGL.so.1": "libegl1", "libGL.so.1": "libgl1", "libxkbcommon.so.0": "libxkbcommon0",
+    "libfontconfig.so.1": "libfontconfig1", "libdbus-1.so.3": "libdbus-1-3",
+}
+#: and on a desktop (X11, the "xcb" platform plugin): the window
+QT_WINDOW_LIBRARIES = {
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libxcb-icccm.so.4": "libxcb-icccm4", "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1", "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-xinerama.so.0": "libxcb-xinerama0", "libxcb-xkb.so.1": "libxcb-xkb1",
+}
+FONT_PACKAGES = ["fonts-dejavu-core"]
 
 
 def run(cmd: list[str], **kwargs) -> None:
@@ -48,22 +60,26 @@ def ensure_venv() -> None:
     STAMP.write_text(digest)
 
 
-def missing_qt_libraries() -> list[str]:
+def missing_qt_libraries(window: bool = False) -> dict[str, str]:
     if not sys.platform.startswith("linux") or not shutil.which("ldconfig"):
-        return []
+        return {}
     known = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True).stdout
-    return [lib for lib in QT_LIBRARIES if lib not in known]
+    wanted = {**QT_LIBRARIES, **(QT_WINDOW_LIBRARIES if window else {})}
+    return {lib: package for lib, package in wanted.items() if lib not in known}
 
 
-def ensure_system_packages() -> None:
-    missing = missing_qt_libraries()
+def ensure_system_packages(window: bool = False) -> None:
+    """Qt's runtime libraries (``window``: also those of the X11 window), installed with apt-get
+    when run as root on Debian/Ubuntu; otherwise a warning naming the packages."""
+    missing = missing_qt_libraries(window)
     if not missing:
         return
+    packages = sorted(set(missing.values())) + FONT_PACKAGES
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
         run(["apt-get", "update", "-qq"])
-        run(["apt-get", "install", "-y", "-qq", *QT_DEBIAN_PACKAGES], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        run(["apt-get", "install", "-y", "-qq", *packages], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     else:
-        print(f"warning: Qt needs {', '.join(missing)}; install: {' '.join(QT_DEBIAN_PACKAGES)}", flush=True)
+        print(f"warning: Qt needs {', '.join(missing)}; install: {' '.join(packages)}", flush=True)
 
 
 def postgres_reachable() -> bool:
@@ -92,6 +108,7 @@ def main() -> int:
     if action == "setup":
         return 0
     if action == "start":
+        ensure_system_packages(window=bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")))
         exe = BIN / ("mroqc-desk.exe" if os.name == "nt" else "mroqc-desk")
         return subprocess.run([str(exe), *rest]).returncode
     ensure_system_packages()

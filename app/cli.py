@@ -119,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, default=None)
     p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
     p.add_argument("--identified", action="store_true", help="include MRN, name and birth date")
+    p.add_argument("--rule", default=None, metavar="RULE", help="finding-cases: only this rule's findings")
 
     _add_user_commands(sub)
 
@@ -126,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=f"the {name.split('-')[0].upper()} calculator")
         p.add_argument("file", metavar="FILE.json")
         p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("verify-pdf", help="whether a signed self-audit is unchanged since signing, and who signed it")
+    p.add_argument("file", metavar="FILE")
 
     p = sub.add_parser("backup", help="online backup of a database")
     _add_db(p)
@@ -293,8 +297,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"The folder {out.parent} does not exist.")
     db = _open(args)
     as_of = args.as_of or dt.date.today()
-    count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified)
-    unit = "pages" if args.kind == "audit-pdf" else "rows"
+    count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified, rule=args.rule)
+    unit = {"audit-pdf": "pages", "calendar": "events"}.get(args.kind, "rows")
     print(f"Wrote {out} ({count} {unit}{', identified' if args.identified else ', de-identified'}).")
     return EXIT_OK
 
@@ -357,6 +361,18 @@ def cmd_copy(args: argparse.Namespace) -> int:
               "on the shared database (a file keeps no password a server can check).", file=sys.stderr)
     show_recovery_key(report.recovery_key)
     return EXIT_OK
+
+
+def cmd_verify_pdf(args: argparse.Namespace) -> int:
+    """Exit 0 and who signed when intact; 1 when changed since signing or unsigned; 2 not a PDF."""
+    from app.reports.signing import verify_pdf
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"No file at {path}.")
+    result = verify_pdf(path)
+    print(f"{path.name}: {result.line}")
+    return EXIT_OK if result.intact else EXIT_FINDINGS
 
 
 def cmd_mvc_score(args: argparse.Namespace) -> int:
@@ -482,6 +498,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "programs": cmd_programs,
     "mvc-score": cmd_mvc_score,
+    "verify-pdf": cmd_verify_pdf,
     "mips-estimate": cmd_mips_estimate,
     "screenshot": cmd_screenshot,
     "users": cmd_users,

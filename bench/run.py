@@ -171,15 +171,30 @@ def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
         count_cases(on, query)
         fetch_page(on, query, 0, 500)
 
+    from app.services.register import flag_policy
+
+    flags = flag_policy(db, AS_OF)  # the window's register shows the flag column, judged at the as-of date
     cases = [
-        ("register open", RegisterQuery(), ("", "eligible_on DESC, case_id DESC")),
-        ("register sort by project", RegisterQuery(sort_column="project", descending=False), ("", "project, case_id")),
-        ("register filter by text", RegisterQuery(search="123"),
+        ("register open", RegisterQuery(flag_policy=flags), ("", "eligible_on DESC, case_id DESC")),
+        ("register sort by project", RegisterQuery(sort_column="project", descending=False, flag_policy=flags),
+         ("", "project, case_id")),
+        ("register filter by text", RegisterQuery(search="123", flag_policy=flags),
          ("WHERE case_id LIKE '%123%' ESCAPE '/'", "eligible_on DESC, case_id DESC")),  # the app's own SQL
+        # the flag filters against the plain SELECT of the same cases (what a hand-written query would do)
+        ("register filter by flag: no dosimetry", RegisterQuery(flag_policy=flags, flags=("missing_dosimetry",)),
+         ("WHERE project IN ('breast', 'lung') AND enrolled_on IS NOT NULL AND enrolled_on <= ? AND NOT EXISTS "
+          "(SELECT 1 FROM dosimetry_submissions d WHERE d.case_id = cases.case_id AND d.submitted_on <= ?)",
+          "eligible_on DESC, case_id DESC", (AS_OF.isoformat(), AS_OF.isoformat()))),
+        ("register filter by flag: pending past the window",
+         RegisterQuery(flag_policy=flags, flags=("pending_past_window",)),
+         ("WHERE (enrolled_on IS NULL OR enrolled_on > ?) AND status != 'not_enrolled' AND eligible_on <= ?",
+          "eligible_on DESC, case_id DESC", (AS_OF.isoformat(), (AS_OF - dt.timedelta(days=30)).isoformat()))),
     ]
     figures = []
-    for name, query, (where, order) in cases:
-        ours, base = paired_median_ms(lambda q=query: app_page(q), lambda w=where, o=order: raw_page(w, o), runs)
+    for name, query, (where, order, *params) in cases:
+        args = params[0] if params else ()
+        ours, base = paired_median_ms(lambda q=query: app_page(q), lambda w=where, o=order, a=args: raw_page(w, o, a),
+                                      runs)
         enc, clear = paired_median_ms(lambda q=query: app_page(q), lambda q=query: app_page(q, plain), runs * 3)
         figures.append(Figure(name, size, ours, "same SELECT in raw sqlcipher3 (same key)", base))
         figures.append(Figure(f"{name}: encrypted vs unencrypted", size, enc, "the app on an unencrypted copy", clear))

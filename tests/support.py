@@ -60,7 +60,7 @@ def raw_connection(path: Path | str):  # type: ignore[no-untyped-def]
     return connect_sqlite(Path(path), database_key(path))
 
 
-NO_DATABASE = {"mvc-score", "mips-estimate", "--version"}
+NO_DATABASE = {"mvc-score", "mips-estimate", "--version", "verify-pdf"}
 CREATES = {"init", "demo"}
 
 
@@ -91,3 +91,17 @@ def cli(argv: list, lines: list[str] | None = None) -> int:
         return main(args)
     finally:
         sys.stdin = saved
+
+
+def tables_at(url: str) -> list[str]:
+    """The tables a database holds, read directly (an empty target stays empty)."""
+    import sqlalchemy as sa
+
+    from app.storage.database import create_db_engine
+
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sa.inspect(connection).get_table_names()
+    finally:
+        engine.dispose()

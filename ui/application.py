@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from app.paths import database_name, default_db_path, resource, sqlite_url
+from app.paths import DB_URL_ENV, database_name, default_db_path, resource, sqlite_url
 from app.storage.errors import DatabaseError
 
 if TYPE_CHECKING:  # both import SQLAlchemy: loaded only once the window is on screen
@@ -145,15 +145,18 @@ class Session:
         if db is not None:  # None: the database never opened
             db.dispose()
 
-    def open_other(self) -> None:
+    def open_other(self, url: str | None = None) -> None:
+        """File → Open: a database file chosen here, or ``url`` (the shared database just moved to)."""
         from ui.sign_in import SignInCancelled, ask_sign_in
 
-        name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
-                                              "MROQC database (*.sqlite3 *.db);;All files (*)")
-        if not name:
-            return
+        if url is None:
+            name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
+                                                  "MROQC database (*.sqlite3 *.db);;All files (*)")
+            if not name:
+                return
+            url = sqlite_url(name)
         try:
-            self.show(ask_sign_in(self.window, sqlite_url(name), name))
+            self.show(ask_sign_in(self.window, url, database_name(url)))
         except SignInCancelled:
             return
         except DatabaseError as exc:
@@ -164,6 +167,11 @@ def choose_database(url: str | None) -> str | Database | None:
     """The URL to sign in to, or (first run) the new database already signed in, or None (cancelled)."""
     if url is not None:
         return url
+    from ui.moving import remembered_shared_url
+
+    shared = os.environ.get(DB_URL_ENV) or remembered_shared_url()  # the facility moved to a shared database
+    if shared:
+        return shared
     path = default_db_path()
     if path.exists():
         return sqlite_url(path)

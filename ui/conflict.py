@@ -6,6 +6,7 @@ field, and two ways on — take theirs (Reload: keep nothing of mine), or save y
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -38,6 +39,15 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def who_and_when(conflict: Conflict) -> tuple[str, str]:
+    """("cda2", " at 14:05 EST on 2026-12-01") from the audit log, or ("the other person", "")."""
+    who = conflict.by or "the other person"
+    if conflict.at is None:
+        return who, ""
+    local = conflict.at.replace(tzinfo=dt.UTC).astimezone() if conflict.at.tzinfo is None else conflict.at.astimezone()
+    return who, f" at {local:%H:%M %Z} on {local:%Y-%m-%d}"
+
+
 class ConflictDialog(QDialog):
     """``choice`` after ``exec``: ``RELOAD``, ``OVERWRITE`` or None (closed: keep editing)."""
 
@@ -49,21 +59,24 @@ class ConflictDialog(QDialog):
         captions = captions or {}
         self.setWindowTitle("Someone else saved this first")
         deleted = conflict.theirs is None
+        who, when = who_and_when(conflict)
         if deleted and conflict.mine is not None and not conflict.mine:
             text = (f"<h3>This {conflict.what} was changed at another workstation</h3>"
                     "<p>It changed while you were saving. Reload it to see what is saved now; your entries are "
                     "kept in the form until you do.</p>")
         elif deleted:
             text = (f"<h3>This {conflict.what} was deleted at another workstation</h3>"
-                    "<p>Nothing was saved. Reload to see the list as it is now.</p>")
+                    f"<p>{html.escape(who.capitalize() if who == 'the other person' else who)} deleted it{when}. "
+                    "Nothing was saved. Reload to see the list as it is now.</p>")
         else:
             text = (f"<h3>This {conflict.what} was changed at another workstation</h3>"
-                    "<p>Someone saved it after you opened it, so nothing of yours was saved. Compare below, then "
-                    "either take their version, or save yours over it (the audit log will show you did).</p>")
-        heading = QLabel(text)
+                    f"<p>{html.escape(who.capitalize() if who == 'the other person' else who)} saved it{when}, after "
+                    "you opened it, so nothing of yours was saved. Compare below, then either take their version, "
+                    "or save yours over it (the audit log will show you did).</p>")
+        self.heading = heading = QLabel(text)
         heading.setWordWrap(True)
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Field", "Saved by the other person", "What you typed"])
+        self.table.setHorizontalHeaderLabels(["Field", f"Saved by {who}", "What you typed"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)

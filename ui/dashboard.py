@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -22,11 +22,12 @@ from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.workers import run_in_background
 
-STATUS_WORDS = {"clear": "Clear", "warning": "Warning", "triggered": "TRIGGERED"}
-STATUS_MARK = {"clear": "✓", "warning": "!", "triggered": "✕"}
+STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED"}
+STATUS_MARK = {"clear": "✓", "close": "◐", "warning": "!", "triggered": "✕"}
 # colour is a second cue only (the word says it too); each pair is (on a light window, on a dark one) so
 # the word stays readable in either system palette: dark red on a dark grey window all but disappears
-STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a")}
+STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a"),
+                  "close": ("#b35900", "#ffad5c")}  # amber: one step away
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -40,13 +41,23 @@ def status_colour(status: str, palette: QPalette) -> QColor | None:
 
 
 class TileWidget(QFrame):
+    """One tile: title, state (word, mark and colour), key figure, and the forecast of its subject
+    nearest to firing; the rule and what it checks in the tooltip. A click opens its findings."""
+
+    clicked = Signal(str)
+
     def __init__(self, tile: Tile) -> None:
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setObjectName(f"tile-{tile.rule}")
+        self.rule = tile.rule
         self.status = tile.status
+        self.setToolTip(f"{tile.rule} · {tile.detail}" if tile.detail else tile.rule)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(self)
+        layout.setSpacing(2)
         head = QLabel(f"<b>{tile.title}</b>")
+        head.setWordWrap(True)
         state = QLabel(f"{STATUS_MARK[tile.status]} {STATUS_WORDS[tile.status]}")
         font = state.font()
         font.setBold(tile.status != "clear")
@@ -60,13 +71,22 @@ class TileWidget(QFrame):
         figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in tile.figure.split("  ")))
         figure.setWordWrap(True)
         big = figure.font()
-        big.setPointSizeF(big.pointSizeF() * 1.25)
+        big.setPointSizeF(big.pointSizeF() * 1.15)
         figure.setFont(big)
-        detail = QLabel(f"<small>{tile.rule} · {tile.detail}</small>" if tile.detail else f"<small>{tile.rule}</small>")
-        detail.setWordWrap(True)
-        for w in (head, state, figure, detail):
+        rule = QLabel(f"<small>{tile.rule}</small>")
+        for w in (head, state, figure, rule):
             layout.addWidget(w)
+        self.forecast = QLabel(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")
+        self.forecast.setWordWrap(True)
+        self.forecast.setObjectName("forecast")
+        if tile.forecast:
+            layout.addWidget(self.forecast)
         layout.addStretch(1)
+
+    def mouseReleaseEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(self.rule)
+        super().mouseReleaseEvent(event)
 
 
 def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
@@ -103,7 +123,14 @@ def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
     return view
 
 
+#: tiles per row: two rows fit a 768-pixel-high screen with the chart below
+TILE_COLUMNS = 5
+
+
 class DashboardPage(QWidget):
+    #: a tile was clicked: show that rule's findings (the ATT-* tile: every attendance violation)
+    open_rule = Signal(str)
+
     def __init__(self, db: Database, as_of: AsOf) -> None:
         super().__init__()
         self.db = db
@@ -125,7 +152,7 @@ class DashboardPage(QWidget):
         self.next_meeting = QLabel()
         self.next_meeting.setWordWrap(True)
         self.due = QListWidget()
-        self.due.setMaximumHeight(120)
+        self.due.setMaximumHeight(90)
         self.due.setWordWrap(True)  # a letter's subject and dates: wrap rather than hide behind a scroll bar
         self.due.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         side = QVBoxLayout()
@@ -133,6 +160,13 @@ class DashboardPage(QWidget):
         side.addWidget(self.next_meeting)
         side.addWidget(QLabel("<b>Due soon or overdue</b>"))
         side.addWidget(self.due)
+        side.addWidget(QLabel("<b>Next to fire if nothing changes</b>"))
+        self.upcoming = QListWidget()
+        self.upcoming.setObjectName("upcoming")
+        self.upcoming.setMinimumHeight(150)
+        self.upcoming.setWordWrap(True)
+        self.upcoming.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side.addWidget(self.upcoming)
         side.addStretch(1)
         self.chart_holder = QVBoxLayout()
         self.body.addLayout(self.chart_holder, 3)
@@ -164,7 +198,9 @@ class DashboardPage(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         for i, tile in enumerate(data.tiles):
-            self.tiles.addWidget(TileWidget(tile), i // 4, i % 4)
+            widget = TileWidget(tile)
+            widget.clicked.connect(self.open_rule)
+            self.tiles.addWidget(widget, i // TILE_COLUMNS, i % TILE_COLUMNS)
         while self.chart_holder.count():
             item = self.chart_holder.takeAt(0)
             if item.widget():
@@ -173,6 +209,9 @@ class DashboardPage(QWidget):
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
+        self.upcoming.clear()
+        self.upcoming.addItems([f"{u.fires_on.isoformat()}: " + " ".join(u.texts) for u in data.upcoming]
+                               or ["Nothing fires within the forecast horizon."])
         self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
                              f"as of {data.as_of.isoformat()}</small>")
 

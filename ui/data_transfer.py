@@ -131,6 +131,8 @@ class DataTransferPanel(QGroupBox):
     """
 
     data_changed = Signal()
+    #: "Move to a shared database…" finished and the administrator chose to open it (its URL)
+    open_requested = Signal(str)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
@@ -167,6 +169,17 @@ class DataTransferPanel(QGroupBox):
             self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
             backup_help = self._help("A complete copy of the database file, checked for integrity before it "
                                      "is saved. Keep it on another drive.")
+        self.move_button = QPushButton("&Move to a shared database…")
+        if db.path is None:
+            self.move_button.setEnabled(False)
+            self.move_button.setToolTip("This database is already on a PostgreSQL server")
+            move_help = self._help("This database is already the shared one.")
+        else:
+            self.move_button.setToolTip("Copy everything into a new, empty PostgreSQL database every workstation shares")
+            move_help = self._help("For a facility whose workstations should share one database: copies everything, "
+                                   "users and the audit log included, into a new, empty PostgreSQL database and "
+                                   "checks every table. This file is left as it is.")
+        gate(db, Permission.COPY, self.move_button)
         gate(db, Permission.IMPORT, self.import_button, self.import_folder_button)
         gate(db, Permission.EXPORT_IDENTIFIED, self.identified)
         gate(db, Permission.BACKUP, self.backup_button)
@@ -190,6 +203,8 @@ class DataTransferPanel(QGroupBox):
         grid.addWidget(self.identified_warning, 4, 1)
         grid.addWidget(self.backup_button, 5, 0)
         grid.addWidget(backup_help, 5, 1)
+        grid.addWidget(self.move_button, 6, 0)
+        grid.addWidget(move_help, 6, 1)
         busy = QHBoxLayout()
         busy.addWidget(self.progress)
         busy.addWidget(self.status, 1)
@@ -203,6 +218,7 @@ class DataTransferPanel(QGroupBox):
         self.export_button.clicked.connect(self.choose_export)
         self.identified.toggled.connect(self.confirm_identified)
         self.backup_button.clicked.connect(self.choose_backup)
+        self.move_button.clicked.connect(self.move_to_shared)
 
     @staticmethod
     def _help(text: str) -> QLabel:
@@ -317,6 +333,16 @@ class DataTransferPanel(QGroupBox):
         QMessageBox.warning(self, "Workbook not exported",
                             f"{explain(exc)}\n\nNo file was written under that name. Choose a folder you can "
                             "write to (and close the file if a spreadsheet program has it open), then export again.")
+
+    # -- move to a shared database --------------------------------------------------------------
+
+    def move_to_shared(self) -> QDialog:
+        from ui.moving import MoveDialog  # it uses this module's explain()
+
+        dialog = MoveDialog(self.db, self)
+        dialog.open_requested.connect(self.open_requested)
+        dialog.open()
+        return dialog
 
     # -- backup ---------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -26,7 +27,7 @@ from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
 from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
-from app.services.register import RegisterQuery
+from app.services.register import FLAGS, RegisterQuery, flag_policy
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import DateField
@@ -101,10 +102,31 @@ class EnrollmentPage(QWidget):
         self.status.addItem("Any status", None)
         for code in CASE_STATUSES:
             self.status.addItem(label(code), code)
+        self.flag = QComboBox()
+        self.flag.setObjectName("flag-filter")
+        self.flag.addItem("Any flag or none", ())
+        self.flag.addItem("Any flag raised", tuple(FLAGS))
+        for key, text in FLAGS.items():
+            self.flag.addItem(text, (key,))
+        self.flag_policy = flag_policy(db, self.as_of.day)
+        # the first page is fetched with the flags (no flag filter yet: the count stays as it is)
+        self.model.query = dataclasses.replace(self.model.query, flag_policy=self.flag_policy)
         day = self.as_of.day
         self.eligible_from = DateFilter("Eligible from", years_before(day, 1))
         self.eligible_to = DateFilter("to", day)
         self.count_label = QLabel()
+        #: the set of cases a finding listed ("show all these cases in the register"), or None
+        self.case_set: tuple[str, ...] = ()
+        self.set_label = QLabel()
+        self.set_label.setObjectName("case-set")
+        self.set_clear = QPushButton("Show every case")
+        self.set_clear.clicked.connect(self.clear_case_set)
+        self.set_bar = QWidget()
+        bar = QHBoxLayout(self.set_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.set_label, 1)
+        bar.addWidget(self.set_clear)
+        self.set_bar.hide()
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -116,13 +138,14 @@ class EnrollmentPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        for column, width in enumerate((120, 130, 110, 100, 110, 100, 170, 90)):
+        for column, width in enumerate((120, 110, 100, 95, 100, 95, 150, 85, 200)):
             self.table.setColumnWidth(column, width)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 2)
         filters.addWidget(self.project)
         filters.addWidget(self.status)
+        filters.addWidget(self.flag)
         filters.addWidget(self.eligible_from)
         filters.addWidget(self.eligible_to)
         heading = QLabel("<h2>Enrollment register</h2>")
@@ -149,6 +172,7 @@ class EnrollmentPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
+        layout.addWidget(self.set_bar)
         layout.addWidget(self.table, 1)
 
         self._debounce = QTimer(self)
@@ -158,6 +182,7 @@ class EnrollmentPage(QWidget):
         self.search.textChanged.connect(self._debounce.start)
         self.project.currentIndexChanged.connect(self.apply_filters)
         self.status.currentIndexChanged.connect(self.apply_filters)
+        self.flag.currentIndexChanged.connect(self.apply_filters)
         self.eligible_from.changed.connect(self.apply_filters)
         self.eligible_to.changed.connect(self.apply_filters)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
@@ -182,6 +207,8 @@ class EnrollmentPage(QWidget):
     def _as_of_changed(self, day: dt.date) -> None:
         self.eligible_from.follow(years_before(day, 1))
         self.eligible_to.follow(day)
+        self.flag_policy = flag_policy(self.db, day)  # the flags are judged at the as-of date
+        self.apply_filters()
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -197,7 +224,35 @@ class EnrollmentPage(QWidget):
             eligible_to=self.eligible_to.value(),
             sort_column=self.model.query.sort_column,
             descending=self.model.query.descending,
+            case_ids=self.case_set,
+            flag_policy=self.flag_policy,
+            flags=tuple(self.flag.currentData() or ()),
         )
+
+    def show_cases(self, case_ids: list[str], caption: str) -> None:
+        """Exactly these cases (a finding's list), every other filter cleared; a bar says which
+        set is shown and clears it."""
+        self.case_set = tuple(dict.fromkeys(case_ids))
+        for widget in (self.project, self.status, self.flag):
+            widget.blockSignals(True)
+            widget.setCurrentIndex(0)
+            widget.blockSignals(False)
+        for date_filter in (self.eligible_from, self.eligible_to):
+            date_filter.enabled.blockSignals(True)
+            date_filter.enabled.setChecked(False)
+            date_filter.date.setEnabled(False)
+            date_filter.enabled.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.set_label.setText(f"Showing the {len(self.case_set)} case(s) of {caption}.")
+        self.set_bar.show()
+        self.apply_filters()
+
+    def clear_case_set(self) -> None:
+        self.case_set = ()
+        self.set_bar.hide()
+        self.apply_filters()
 
     def apply_filters(self) -> None:
         self.model.set_query(self.current_query())

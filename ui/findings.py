@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import html
-import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -23,16 +23,24 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import label
+from app.exports.kinds import SPREADSHEET
+from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
+from app.rules.findings import plain
 from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import CheckResult, run_check
+from app.services.reviews import ReviewError, ReviewState, mark_reviewed, review_states
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.evidence_panel import EvidencePanel
 from ui.permissions import gate
 from ui.workers import run_in_background
 
 ROLE = Qt.ItemDataRole.UserRole
+#: The tree's group of forecasts within the close distance (the Dashboard's amber tiles)
+CLOSE = "close"
+GROUP_WORDS = {CLOSE: "Close to firing"}
 
 
 def subject_text(subject: dict[str, Any]) -> str:
@@ -67,6 +75,7 @@ TARGET_WORDS = {"case": "Show the case in the register", "meeting": "Show the me
 
 class FindingsPage(QWidget):
     show_case = Signal(str)
+    show_cases = Signal(list, str)  # case IDs, what they are ("QIP-ENR-SELECTIVE")
     show_record = Signal(str, str)
     episode_opened = Signal()
 
@@ -75,17 +84,39 @@ class FindingsPage(QWidget):
         self.db = db
         self.as_of = as_of
         self.result: CheckResult | None = None
+        self.rows: list[dict[str, Any]] = []  # the findings listed, as JSON; tree items hold their index
+        self.select_first = False  # show_rule asked for the first finding of a rule
         self.search = QLineEdit()
         self.search.setPlaceholderText("Filter by rule, subject or words")
         self.severity = QComboBox()
-        for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning")):
+        for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning"),
+                            ("Close to firing", "close")):
             self.severity.addItem(text, value)
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "What"])
+        self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "Reviewed", "What"])
         self.tree.setColumnWidth(0, 210)
         self.tree.setColumnWidth(1, 200)
         self.tree.setColumnWidth(2, 90)
-        self.evidence = QTextBrowser()
+        self.tree.setColumnWidth(3, 80)
+        self.reviews: list[ReviewState] = []  # per finding of ``result``, same order
+        self.row_findings: list[int] = []     # per listed row, its index in ``result.findings``
+        self.review_text = QLabel()
+        self.review_text.setObjectName("review")
+        self.review_text.setWordWrap(True)
+        self.review_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.review_button = QPushButton("Mark reviewed…")
+        self.review_button.setToolTip("Keep the explanation with the finding: who, when, and why (audited)")
+        self.may_review = gate(db, Permission.REVIEW, self.review_button)
+        self.review_button.clicked.connect(self.ask_review)
+        self.panel = EvidencePanel()
+        self.evidence = self.panel.text
+        self.panel.open_case.connect(self.open_case)
+        self.show_all = QPushButton("Show all these cases in the register")
+        self.show_all.clicked.connect(self.show_all_cases)
+        self.export_cases = QPushButton("Export these cases…")
+        self.export_cases.setToolTip("The cases of this rule's findings as a work list (.xlsx or .csv), audited")
+        self.export_cases.clicked.connect(self.export_work_list)
+        self.may_export = gate(db, Permission.EXPORT, self.export_cases)
         self.jump = QPushButton("Show the case in the register")
         self.open_episode = QPushButton("Open a QIP episode for this trigger")
         gate(db, Permission.QIP, self.open_episode)
@@ -103,13 +134,21 @@ class FindingsPage(QWidget):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(QLabel("<b>Evidence</b>"))
-        right_layout.addWidget(self.evidence, 1)
+        right_layout.addWidget(self.panel, 1)
+        cases_row = QHBoxLayout()
+        cases_row.addWidget(self.show_all)
+        cases_row.addWidget(self.export_cases)
+        right_layout.addLayout(cases_row)
+        review_row = QHBoxLayout()
+        review_row.addWidget(self.review_text, 1)
+        review_row.addWidget(self.review_button)
+        right_layout.addLayout(review_row)
         right_layout.addWidget(self.jump)
         right_layout.addWidget(self.open_episode)
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(right)
-        splitter.setSizes([700, 400])
+        splitter.setSizes([480, 620])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
@@ -131,10 +170,19 @@ class FindingsPage(QWidget):
     def refresh(self) -> None:
         day = self.as_of.day
         self.summary.setText("Evaluating…")
-        run_in_background(lambda: run_check(self.db, day), self.show_result)
+        db = self.db
 
-    def show_result(self, result: CheckResult) -> None:
-        self.result = result
+        def job() -> tuple[CheckResult, list[ReviewState]]:
+            result = run_check(db, day)
+            return result, review_states(db, result.findings, day)
+
+        run_in_background(job, self.show_result)
+
+    def show_result(self, found: tuple[CheckResult, list[ReviewState]] | CheckResult) -> None:
+        if isinstance(found, tuple):
+            self.result, self.reviews = found
+        else:  # an evaluation alone: no review known yet
+            self.result, self.reviews = found, [ReviewState(None, ()) for _ in found.findings]
         self.fill()
 
     def visible(self) -> list[dict[str, Any]]:
@@ -143,36 +191,72 @@ class FindingsPage(QWidget):
         words = self.search.text().strip().lower()
         wanted = self.severity.currentData()
         rows = []
-        for f in self.result.findings:
+        for index, f in enumerate(self.result.findings):
             data = f.to_json()
-            if wanted == "blocking" and not f.blocking or wanted == "warning" and f.severity != "warning":
+            data["_index"] = index
+            if wanted == "blocking" and not f.blocking or wanted in ("warning", "close") and f.severity != wanted:
                 continue
             if words and words not in " ".join((f.rule, subject_text(data["subject"]), f.message)).lower():
                 continue
             rows.append(data)
+        # the forecasts within the policy's close distance: the work to do before they fire
+        for f in self.result.forecast:
+            if not f.close(self.result.policy, self.result.as_of) or wanted not in (None, "close"):
+                continue
+            if words and words not in " ".join((f.rule, subject_text(plain(f.subject)), f.text)).lower():
+                continue
+            rows.append({"rule": f.rule, "kind": CLOSE, "severity": CLOSE, "subject": plain(f.subject),
+                         "message": f.text, "evidence": plain(f.evidence), "_index": None})
         return rows
 
     def fill(self) -> None:
+        before = self.current()
+        keep = (before["rule"], subject_text(before["subject"])) if before else None
         self.tree.clear()
         rows = self.visible()
-        for kind in KINDS:
+        self.rows = []
+        reselect = None
+        for kind in (*KINDS, CLOSE):
             members = [r for r in rows if r["kind"] == kind]
             if not members:
                 continue
-            group = QTreeWidgetItem([f"{label(kind)} ({len(members)})"])
+            group = QTreeWidgetItem([f"{GROUP_WORDS.get(kind, label(kind))} ({len(members)})"])
             self.tree.addTopLevelItem(group)
             for r in members:
-                item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"], r["message"]])
-                item.setData(0, ROLE, r)
-                item.setToolTip(3, r["message"])
+                state = self.state_of(r)
+                item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"],
+                                        "✓ reviewed" if state and state.current else "", r["message"]])
+                self.rows.append(r)
+                item.setData(0, ROLE, len(self.rows) - 1)  # an index: a dict stored in Qt comes back key-sorted
+                item.setToolTip(4, r["message"])
                 group.addChild(item)
+                if keep == (r["rule"], subject_text(r["subject"])):
+                    reselect = item
             group.setExpanded(True)
+        if reselect is not None:  # a reload keeps the finding being read
+            self.tree.setCurrentItem(reselect)
+        else:
+            self._select_first()
         total = len(self.result.findings) if self.result else 0
-        self.summary.setText(f"{len(rows)} of {total} finding(s)")
+        close = sum(1 for r in rows if r["kind"] == CLOSE)
+        self.summary.setText(f"{len(rows) - close} of {total} finding(s)" + (f", {close} close to firing" if close else ""))
+
+    def show_rule(self, rule: str) -> None:
+        """Filter to ``rule`` (a prefix such as ``ATT-`` takes the family) and select its first finding."""
+        self.select_first = True  # also when the evaluation is still running: its result selects it
+        self.search.setText(rule)
+        self._select_first()
+
+    def _select_first(self) -> None:
+        group = self.tree.topLevelItem(0)
+        if self.select_first and group is not None and group.childCount():
+            self.tree.setCurrentItem(group.child(0))
+            self.select_first = False
 
     def current(self) -> dict[str, Any] | None:
         item = self.tree.currentItem()
-        return item.data(0, ROLE) if item else None
+        index = item.data(0, ROLE) if item else None
+        return self.rows[index] if isinstance(index, int) and 0 <= index < len(self.rows) else None
 
     def show_evidence(self, *_args: Any) -> None:
         finding = self.current()
@@ -180,13 +264,92 @@ class FindingsPage(QWidget):
         self.jump.setEnabled(target is not None)
         self.jump.setText(TARGET_WORDS[target[0]] if target else "Show the records behind it")
         self.open_episode.setEnabled(bool(finding and finding["kind"] == "qip" and finding["severity"] == "trigger"))
+        self.panel.show_finding(finding)
+        has_cases = bool(self.panel.case_ids)
+        self.show_all.setEnabled(has_cases)
+        self.show_all.setText(f"Show all {len(self.panel.case_ids)} cases in the register" if len(self.panel.case_ids) > 1
+                              else "Show this case in the register" if has_cases else "Show all these cases in the register")
+        self.export_cases.setEnabled(has_cases and self.may_export)
+        state = self.state_of(finding) if finding else None
+        # a forecast is not a finding yet: nothing to explain until it fires
+        self.review_button.setEnabled(finding is not None and finding.get("_index") is not None and self.may_review)
+        if finding is None or state is None:
+            self.review_text.setText("")
+        else:
+            current = state.current
+            earlier = [r for r in state.history if r is not current]
+            self.review_text.setText(
+                (f"<b>{html.escape(current.line)}</b>" if current else "<i>Not reviewed.</i>")
+                + (f"<br/><small>{len(earlier)} earlier explanation(s) of this finding kept.</small>" if earlier else ""))
+            self.review_text.setToolTip("\n".join(r.line for r in state.history))
+
+    def state_of(self, finding: dict[str, Any]) -> ReviewState | None:
+        index = finding.get("_index")
+        return self.reviews[index] if isinstance(index, int) and index < len(self.reviews) else None
+
+    def ask_review(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        finding = self.current()
         if not finding:
-            self.evidence.setHtml("<i>Select a finding to see why it fired.</i>")
             return
-        rows = "".join(
-            f"<tr><td valign='top'><b>{html.escape(label(k))}</b></td><td>{html.escape(v if isinstance(v, str) else json.dumps(v, indent=1))}</td></tr>"
-            for k, v in finding["evidence"].items())
-        self.evidence.setHtml(f"<h3>{finding['rule']}</h3><p>{html.escape(finding['message'])}</p><table>{rows}</table>")
+        note, ok = QInputDialog.getMultiLineText(
+            self, "Mark reviewed", f"What explains {finding['rule']} (or what was done about it)?\n"
+            "It is kept with the finding and printed in the self-audit: do not name patients.")
+        if ok:
+            self.mark_reviewed(note)
+
+    def mark_reviewed(self, note: str) -> bool:
+        """Keep ``note`` with the selected finding (audited); the page reloads through the hub."""
+        finding = self.current()
+        if not finding or self.result is None:
+            return False
+        try:
+            mark_reviewed(self.db, self.result.findings[finding["_index"]], note, self.as_of.day)
+        except ReviewError as exc:
+            QMessageBox.information(self, "Mark reviewed", str(exc))
+            return False
+        return True
+
+    def show_all_cases(self) -> None:
+        finding = self.current()
+        if finding and self.panel.case_ids:
+            self.show_cases.emit(self.panel.case_ids, finding["rule"])
+
+    def open_case(self, case_id: str) -> None:
+        """Open the case's form over the work list (Enter or double-click in the evidence table);
+        a save reaches every screen through the change hub, this list included."""
+        from app.services.cases import get_case
+        from app.services.editing import NotFound
+        from ui.case_form import CaseForm
+
+        try:
+            record = get_case(self.db, case_id)
+        except NotFound as exc:
+            QMessageBox.information(self, "Case not found", str(exc))
+            return
+        form = CaseForm(self.db, record, self)
+        form.setModal(True)
+        form.open()
+        self.case_form = form  # kept for tests and so it is not collected while open
+
+    def export_work_list(self, _checked: bool = False, path: str | None = None) -> None:
+        from app.exports.service import export_kind
+
+        finding = self.current()
+        if not finding:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export these cases", f"{finding['rule']}-cases.xlsx", SPREADSHEET)
+            if not path:
+                return
+        day = self.as_of.day
+        try:
+            count = export_kind(self.db, "finding-cases", Path(path), year=None, as_of=day, rule=finding["rule"])
+        except (ExportError, OSError) as exc:
+            QMessageBox.warning(self, "Export", str(exc))
+            return
+        self.summary.setText(f"Exported {count} case(s) to {Path(path).name}.")
 
     def jump_to_case(self) -> None:
         finding = self.current()

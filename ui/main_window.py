@@ -6,6 +6,7 @@ The window only knows which pages exist; each page lives in its own module and t
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import logging
 import traceback
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -71,7 +73,7 @@ def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
 #: exports count (the audit log lists them).
 FOLLOWS: dict[str, tuple[frozenset[str] | None, bool, bool]] = {
     "Dashboard": (None, True, False),
-    "Enrollment": (frozenset({"cases"}), False, False),
+    "Enrollment": (frozenset({"cases", "dosimetry_submissions", "facility"}), False, False),  # flags read both
     "Dosimetry": (frozenset({"dosimetry_submissions", "cases", "staff"}), False, False),
     "Staff & roles": (frozenset({"staff", "role_assignments", "absences"}), False, False),
     "Meetings": (frozenset({"meetings", "attendance", "staff", "role_assignments", "facility"}), True, False),
@@ -106,7 +108,7 @@ class MainWindow(QMainWindow):
     open_failed = Signal(object)  # the opener raised this exception; the window stays empty
     ready = Signal()  # the first page is built, or says why not (its evaluation may still be running)
 
-    def __init__(self, db: Database | None, open_other: Callable[[], None] | None = None, *,
+    def __init__(self, db: Database | None, open_other: Callable[..., None] | None = None, *,
                  opener: Callable[[], Database] | None = None, name: str = "") -> None:
         super().__init__()
         if (db is None) == (opener is None):
@@ -144,7 +146,12 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.addWidget(self.nav)
-        layout.addWidget(self.stack, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        self.digest_holder = right  # the reminder digest (ui.digest) goes above the screens
+        right.addWidget(self.stack, 1)
+        layout.addLayout(right, 1)
+        self.digest = None
         self.setCentralWidget(central)
         self._build_menus()
         self.status_label = QLabel(f"Opening {name}…")
@@ -167,7 +174,7 @@ class MainWindow(QMainWindow):
 
     @classmethod
     def opening(cls, opener: Callable[[], Database], name: str,
-                open_other: Callable[[], None] | None = None) -> MainWindow:
+                open_other: Callable[..., None] | None = None) -> MainWindow:
         """A window that shows its frame and areas at once and calls ``opener`` (which may import
         SQLAlchemy and migrate) just after it is on screen; ``name`` is what the status bar says it
         is opening. It emits ``opened`` then ``ready``, or ``open_failed`` with the exception."""
@@ -215,9 +222,25 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
         self.opened.emit()
+        self._start_digest()
         QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
         if db.actor is not None and db.actor.must_change_password:
             QTimer.singleShot(0, self._force_password_change)
+
+    #: The window's clock (tests replace it): the digest's "now"; screens never read the clock themselves.
+    clock: Callable[[], dt.datetime] = staticmethod(dt.datetime.now)  # type: ignore[assignment]
+
+    def _start_digest(self) -> None:
+        """The reminder digest on opening (and once a day while open), above the screens."""
+        from ui.digest import DigestBar
+
+        if self.db is None or self.db.actor is None:
+            return
+        if self.digest is not None:
+            self.digest.deleteLater()
+        self.digest = DigestBar(self.db, lambda: type(self).clock(), self)
+        self.digest_holder.insertWidget(0, self.digest)
+        self.digest.check()
 
     def _lock_minutes(self) -> int:
         from app.security.policy import security_policy
@@ -310,6 +333,7 @@ class MainWindow(QMainWindow):
             self._place(names.index(name), QWidget())
         self._name_facility()
         self._show_row(self.nav.currentRow())
+        self._start_digest()  # the new user's reminders, since they last looked
 
     def _facility_may_have_changed(self, change) -> None:  # type: ignore[no-untyped-def]
         if change.touches({"facility"}):
@@ -419,10 +443,13 @@ class MainWindow(QMainWindow):
             return EnrollmentPage(self.db, as_of=self.as_of)
         module = importlib.import_module(f"ui.{PAGE_MODULES[name]}")  # each page's imports load when it is first opened
         if name == "Dashboard":
-            return module.DashboardPage(self.db, self.as_of)
+            page = module.DashboardPage(self.db, self.as_of)
+            page.open_rule.connect(self.show_findings)
+            return page
         if name == "Findings":
             page = module.FindingsPage(self.db, self.as_of)
             page.show_case.connect(self.show_case)
+            page.show_cases.connect(self.show_cases)
             page.show_record.connect(self.show_record)
             page.episode_opened.connect(self._episode_opened)
             return page
@@ -445,11 +472,28 @@ class MainWindow(QMainWindow):
         if name == "Settings":
             page = module.SettingsPage(self.db)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
+            page.open_requested.connect(self.open_database)
             return page
         raise KeyError(f"no screen called {name}")
 
     def show_area(self, name: str) -> None:
         self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
+
+    def show_findings(self, rule: str) -> None:
+        """From a Dashboard tile to its rule's findings (``ATT-*``: every attendance rule)."""
+        self.show_area("Findings")
+        page = self.pages.get("Findings")
+        if page is not None:
+            page.show_rule(rule.rstrip("*"))  # type: ignore[attr-defined]
+
+    def show_cases(self, case_ids: list, caption: str) -> None:
+        """Jump from a finding to exactly the cases it lists, in the register."""
+        self.show_area("Enrollment")
+        from ui.enrollment import EnrollmentPage
+
+        page = self.pages.get("Enrollment")
+        if isinstance(page, EnrollmentPage):
+            page.show_cases(list(case_ids), caption)
 
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
@@ -459,6 +503,9 @@ class MainWindow(QMainWindow):
         page = self.pages.get("Enrollment")  # None: the register could not be opened (or not yet)
         if not isinstance(page, EnrollmentPage):
             return
+        if page.case_set:
+            page.case_set = ()
+            page.set_bar.hide()
         page.project.setCurrentIndex(0)
         page.status.setCurrentIndex(0)
         page.eligible_from.enabled.setChecked(False)
@@ -571,9 +618,10 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         QMessageBox.about(self, "About MROQC Facility Desk", self.about_text())
 
-    def open_database(self) -> None:
+    def open_database(self, url: str | None = None) -> None:
+        """File → Open (a file chosen in a dialog), or ``url`` (the shared database just moved to)."""
         if self._open_other is not None:
-            self._open_other()
+            self._open_other(url) if url else self._open_other()
             return
         QFileDialog.getOpenFileName(self, "Open database", "", "MROQC database (*.sqlite3 *.db)")
 

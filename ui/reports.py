@@ -63,6 +63,9 @@ class ReportsPage(QWidget):
         gate(db, Permission.EXPORT_IDENTIFIED, self.identified)
         self.preview_button = QPushButton("Preview")
         self.save_button = QPushButton("Save…")
+        self.sign_button = QPushButton("Review and sign…")
+        self.sign_button.setToolTip("Sign the previewed self-audit as the clinical champion or administrative lead")
+        self.may_sign = gate(db, Permission.SIGN_AUDIT, self.sign_button)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.hide()
@@ -79,6 +82,7 @@ class ReportsPage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.preview_button)
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.sign_button)
         buttons.addWidget(self.progress)
         buttons.addStretch(1)
         form_box = QWidget()
@@ -93,10 +97,12 @@ class ReportsPage(QWidget):
         self.identified.toggled.connect(self.confirm_identified)
         self.preview_button.clicked.connect(self.make_preview)
         self.save_button.clicked.connect(self.save)
+        self.sign_button.clicked.connect(self.review_and_sign)
         self.kind.currentIndexChanged.connect(self._kind_changed)
 
     def _kind_changed(self) -> None:
         self.preview_button.setEnabled(self.kind.currentData() == "audit-pdf")
+        self.sign_button.setEnabled(self.kind.currentData() == "audit-pdf" and self.may_sign)
 
     def confirm_identified(self, checked: bool) -> None:
         if checked and not confirm_identifiers(self, "The file"):
@@ -106,6 +112,7 @@ class ReportsPage(QWidget):
         self.progress.setVisible(busy)
         self.preview_button.setEnabled(not busy and self.kind.currentData() == "audit-pdf")
         self.save_button.setEnabled(not busy)
+        self.sign_button.setEnabled(not busy and self.kind.currentData() == "audit-pdf" and self.may_sign)
         self.status.setText(text)
 
     def settings(self) -> ReportSettings:
@@ -145,7 +152,7 @@ class ReportsPage(QWidget):
     def save(self) -> None:
         code = self.kind.currentData()
         pattern = next(p for c, _, p in KINDS if c == code)
-        suggested = f"{code}-{self.year.value()}{'.pdf' if code == 'audit-pdf' else '.xlsx'}"
+        suggested = f"{code}-{self.year.value()}{ {'audit-pdf': '.pdf', 'calendar': '.ics'}.get(code, '.xlsx')}"
         name, _ = QFileDialog.getSaveFileName(self, "Save report", suggested, pattern)
         if name:
             self.save_to(Path(name))
@@ -166,7 +173,7 @@ class ReportsPage(QWidget):
             return self._export(out, chosen)
 
         def saved(count: int) -> None:
-            unit = "pages" if out.suffix == ".pdf" else "rows"
+            unit = {".pdf": "pages", ".ics": "events"}.get(out.suffix, "rows")
             self._busy(False, f"Saved {out} ({count} {unit}).")
             if chosen.identified:
                 QMessageBox.information(self, "Saved with patient identifiers",
@@ -175,6 +182,58 @@ class ReportsPage(QWidget):
                                         "needed.")
 
         run_in_background(work, saved, self.failed, owner=self)
+
+    def review_and_sign(self) -> None:
+        """Sign the self-audit the preview shows: without a current preview, build it first, so
+        the reviewer reads what they sign."""
+        from ui.sign_audit import SignDialog
+
+        chosen = self.settings()
+        if chosen.kind != "audit-pdf":
+            return
+        if self._preview_pdf is None or self._preview_settings != chosen:
+            self.make_preview()
+            QMessageBox.information(self, "Review first", "Read the self-audit shown below, then choose Review and "
+                                    "sign again to sign it.")
+            return
+        from app.services.facility import get_facility
+        from app.services.findings import run_check
+
+        findings = len(run_check(self.db, min(chosen.as_of, dt.date(chosen.year, 12, 31))).findings)
+        from app.services.users import my_full_name
+
+        actor = my_full_name(self.db)
+        facility = get_facility(self.db)
+        dialog = SignDialog(facility.name if facility else "the facility", chosen.year,
+                            min(chosen.as_of, dt.date(chosen.year, 12, 31)).isoformat(), findings, actor, self)
+        if not dialog.exec():
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save the signed self-audit", f"self-audit-{chosen.year}-signed.pdf",
+                                              "PDF (*.pdf)")
+        if name:
+            self.sign_to(dialog.name.text(), dialog.role.currentText(), Path(name))
+
+    def sign_to(self, signer: str, role: str, out: Path) -> None:
+        """Sign the chosen self-audit as ``signer`` in ``role`` and save it to ``out`` (audited);
+        the preview then shows the signed file."""
+        from app.reports.signing import save_signed, sign_audit
+
+        chosen = self.settings()
+        self._busy(True, "Signing the self-audit…")
+
+        def work():  # type: ignore[no-untyped-def]
+            signed = sign_audit(self.db, year=chosen.year, as_of=chosen.as_of, signer_name=signer, signer_role=role,
+                                identified=chosen.identified)
+            save_signed(self.db, signed, out, identified=chosen.identified)
+            return signed, render_pages(signed.data)
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            signed, images = result
+            self._preview_pdf, self._preview_settings = signed.data, chosen
+            self.preview.show_images(images)
+            self._busy(False, f"Signed by {signed.attestation.name} ({signed.attestation.role}) and saved to {out}.")
+
+        run_in_background(work, done, self.failed, owner=self)
 
     def failed(self, exc: Exception) -> None:
         self._busy(False)

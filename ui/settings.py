@@ -44,6 +44,8 @@ class SettingsPage(QWidget):
     data_changed = Signal()
     #: The facility's idle-lock minutes were saved: the window's idle timer follows.
     lock_minutes_changed = Signal(int)
+    #: the facility was moved to a shared database and the administrator chose to open it (its URL)
+    open_requested = Signal(str)
 
     def __init__(self, db: Database) -> None:
         super().__init__()
@@ -102,6 +104,7 @@ class SettingsPage(QWidget):
         self.data = DataTransferPanel(db)
         self.data.setMaximumWidth(720)
         self.data.data_changed.connect(self._data_changed)
+        self.data.open_requested.connect(self.open_requested)
         self.users = UsersPanel(db)
         self.users.setMaximumWidth(900)
         content = QWidget()

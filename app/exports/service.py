@@ -24,23 +24,24 @@ class ExportKind:
     """A kind (``app.exports.kinds``) and the function that writes it."""
 
     info: KindInfo
-    write: Callable[[Database, Path, int | None, dt.date, bool], int]
+    #: (db, out, year, as_of, identified, **options): options a kind takes (``rule`` for finding-cases)
+    write: Callable[..., int]
 
 
 def _table(build: Callable[[Database, submissions.Period, bool], object]) -> Callable[[Database, Path, int | None, dt.date, bool], int]:
-    def write(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool) -> int:
+    def write(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
         return write_table(out, [build(db, submissions.Period.of(year, as_of), identified)])  # type: ignore[list-item]
 
     return write
 
 
-def _workbook(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool) -> int:
+def _workbook(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
     from app.workbook.exporter import export_workbook
 
     return export_workbook(db, out, identified=identified)
 
 
-def _audit_pdf(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool) -> int:
+def _audit_pdf(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
     from app.reports.audit_service import export_audit_pdf
 
     return export_audit_pdf(db, out, year=year or as_of.year, as_of=as_of, identified=identified)
@@ -52,13 +53,29 @@ def _attendance(db: Database, period: submissions.Period, identified: bool):  # 
     return attendance_sheet(db, period)
 
 
-_WRITERS: dict[str, Callable[[Database, Path, int | None, dt.date, bool], int]] = {
+def _finding_cases(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
+                   rule: str | None = None, **_options: object) -> int:
+    from app.exports.finding_cases import finding_cases_sheet
+
+    return write_table(out, [finding_cases_sheet(db, as_of, identified, rule)])
+
+
+def _calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
+    from app.exports.calendar import write_calendar
+    from app.storage.audit import now
+
+    return write_calendar(db, out, as_of, now().replace(tzinfo=dt.UTC))
+
+
+_WRITERS: dict[str, Callable[..., int]] = {
     "workbook": _workbook,
     "enrollment": _table(lambda db, period, identified: submissions.enrollment_sheet(db, period, identified=identified)),
     "dosimetry": _table(lambda db, period, identified: submissions.dosimetry_sheet(db, period)),
     "attendance": _table(_attendance),
     "mdcb-roster": _table(lambda db, period, identified: submissions.mdcb_roster_sheet(db, period)),
     "ce-certificates": _table(lambda db, period, identified: submissions.ce_certificates_sheet(db, period)),
+    "finding-cases": _finding_cases,
+    "calendar": _calendar,
     "audit-pdf": _audit_pdf,
 }
 KINDS: dict[str, ExportKind] = {info.name: ExportKind(info, _WRITERS[info.name]) for info in KIND_INFO}
@@ -70,7 +87,7 @@ def export_permission(identified: bool) -> Permission:
 
 
 def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: dt.date, identified: bool = False,
-                preview: bool = False) -> int:
+                preview: bool = False, rule: str | None = None) -> int:
     """Write one export; returns the number of data rows (pages for the PDF). ``preview``: a
     temporary file the window shows and deletes (audited when it is saved, not when shown)."""
     spec = KINDS.get(kind)
@@ -79,7 +96,7 @@ def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: 
     identified = identified and spec.info.identifies
     permission = export_permission(identified)
     db.require(permission)
-    count = spec.write(db, Path(out), year, as_of, identified)
+    count = spec.write(db, Path(out), year, as_of, identified, rule=rule)
     if not preview:
         record_export(db, kind, Path(out), identified)
     return count

@@ -7,7 +7,6 @@ distinct patterns, violations are bold with a marker and never shown by colour a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -32,8 +31,9 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from app.domain.vocabulary import CODES, PROJECTS, REQUIRED_ROLES, label
+from app.domain.vocabulary import PROJECTS, REQUIRED_ROLES, label
 from app.reports.audit_report import MONTHS, AuditReport
+from app.reports.evidence import EvidenceTable, present, subject_text
 
 STYLES = getSampleStyleSheet()
 BODY = STYLES["BodyText"]
@@ -250,55 +250,19 @@ def enrollment_section(report: AuditReport) -> list[Any]:
             chart_legend(report.year), chart_grid, Spacer(1, 8), table, PageBreak()]
 
 
-#: Plain values listed in one evidence cell (case ids); records (dicts) get a table of their own.
-EVIDENCE_ITEMS = 200
+def cell_text(text: str) -> str:
+    """A presenter's plain text in a table cell: escaped, line breaks kept."""
+    return esc(text).replace("\n", "<br/>")
 
 
-def evidence_value(value: Any) -> str:
-    """A stored code (``bone_mets``, ``not_enrolled``) in words; anything else as it is."""
-    if value is None:
-        return "-"
-    if isinstance(value, str) and value in CODES:
-        return label(value)
-    return str(value)
-
-
-def evidence_text(value: Any) -> str:
-    """Evidence as a person reads it: ``key: value`` pairs, lists comma-separated."""
-    if value is None:
-        return "-"
-    if isinstance(value, dict):
-        return esc(", ".join(f"{label(k).lower()}: {evidence_value(v)}" for k, v in value.items()))
-    if isinstance(value, list):
-        if not value:
-            return "none"
-        text = ", ".join(evidence_text(v) if isinstance(v, dict) else esc(evidence_value(v))
-                         for v in value[:EVIDENCE_ITEMS])
-        more = len(value) - EVIDENCE_ITEMS
-        return text + (f"<br/>... and {more} more" if more > 0 else "")
-    if isinstance(value, str):
-        return esc(evidence_value(value))
-    return esc(json.dumps(value, default=str))
-
-
-def is_record_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def record_table(key: str, records: list[dict[str, Any]], evidence: dict[str, Any]) -> list[Any]:
+def record_table(table: EvidenceTable) -> list[Any]:
     """Listed records (the cases behind a finding) as a table of their own, one row per record,
     so a long list splits across pages between rows with its header repeated."""
-    columns: list[str] = []
-    for record in records:
-        columns += [c for c in record if c not in columns]
-    total = evidence.get(f"{key.removesuffix('s')}_count")  # "cases" -> "case_count", when the rule gives it
-    caption = f"{label(key)}: {len(records)}"
-    if isinstance(total, int) and total > len(records):
-        caption += f" listed of {total} (the rest are in the facility's records)"
-    texts = [[evidence_value(record.get(c)) for c in columns] for record in records]
-    data: list[list[Any]] = [[Paragraph(f"<b>{esc(label(c))}</b>", CELL) for c in columns]]
+    texts = table.texts()
+    data: list[list[Any]] = [[Paragraph(f"<b>{esc(h)}</b>", CELL) for h in table.headers]]
     data += [[Paragraph(esc(t), CELL) for t in row] for row in texts]
-    return [Spacer(1, 4), Paragraph(esc(caption), SMALL), grid(data, fitted_widths(columns, texts, RECORD_TABLE_WIDTH))]
+    return [Spacer(1, 4), Paragraph(esc(table.caption), SMALL),
+            grid(data, fitted_widths(list(table.columns), texts, RECORD_TABLE_WIDTH))]
 
 
 RECORD_TABLE_WIDTH = 6.7 * inch
@@ -336,19 +300,20 @@ def findings_section(report: AuditReport) -> list[Any]:
     if not report.findings:
         parts.append(Paragraph("No findings: every rule is clear as of this date.", BODY))
     for finding in report.findings:
-        subject = ", ".join(f"{k} {evidence_value(v)}" for k, v in finding.get("subject", {}).items())
+        view = present(finding)
         heading = f"{finding['rule']} ({STATUS_WORDS.get(finding['severity'], finding['severity'])})"
+        subject = subject_text(finding.get("subject") or {})
         if subject:
             heading += f": {subject}"
-        evidence = finding.get("evidence") or {}
-        rows = [["Evidence", "Value"]]
-        records = []
-        for key, value in evidence.items():
-            if is_record_list(value):
-                records += record_table(key, value, evidence)
-            else:
-                rows.append([Paragraph(esc(label(key)), CELL), Paragraph(evidence_text(value), CELL)])
-        block = [Paragraph(esc(heading), H2), Paragraph(esc(finding.get("message", "")), BODY)]
+        rows: list[list[Any]] = [["Evidence", "Value"]]
+        rows += [[Paragraph(esc(name), CELL), Paragraph(cell_text(text), CELL)] for name, text in view.facts]
+        records = [part for table in view.tables for part in record_table(table)]
+        block = [Paragraph(esc(heading), H2), Paragraph(esc(view.message), BODY)]
+        review = finding.get("review")
+        if review:
+            block.append(Paragraph(f"<b>{esc(review['line'])}</b>", BODY))
+        if view.next_step:
+            block.append(Paragraph(f"<b>What to do next:</b> {esc(view.next_step)}", BODY))
         if len(rows) > 1:
             block.append(grid(rows, [1.8 * inch, 4.9 * inch]))
         parts += [CondPageBreak(1.5 * inch), *block, *records, Spacer(1, 6)]
@@ -409,14 +374,31 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
     )
     signature.setStyle(TableStyle([("LINEABOVE", (0, 1), (-1, 1), 0.8, DARK), ("LINEABOVE", (0, 3), (-1, 3), 0.8, DARK),
                                    ("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    attestation = KeepTogether([
-        Paragraph("Attestation", H1),
-        Paragraph(
-            f"We have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
-            f"{report.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, and attest that it reflects "
-            "the facility's records to the best of our knowledge.", BODY),
-        Spacer(1, 10), signature,
-    ])
+    statement = Paragraph(
+        f"We have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
+        f"{report.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, and attest that it reflects "
+        "the facility's records to the best of our knowledge.", BODY)
+    signed = report.attestation
+    if signed is None:
+        attestation = KeepTogether([Paragraph("Attestation", H1), statement, Spacer(1, 10), signature])
+    else:
+        rows_signed = [["Signed by", signed.name], ["Role", signed.role],
+                       ["Date and time", f"{signed.signed_at:%Y-%m-%d %H:%M} UTC"],
+                       ["As-of date", signed.as_of.isoformat()],
+                       ["Findings", f"{signed.findings} ({signed.blocking} triggers or violations)"],
+                       ["Signed in as", signed.user]]
+        attestation = KeepTogether([
+            Paragraph("Attestation", H1),
+            Paragraph(f"I have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
+                      f"{signed.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, with "
+                      f"{signed.findings} findings, and attest that it reflects the facility's records to the best of "
+                      "my knowledge.", BODY),
+            grid([[Paragraph(f"<b>{esc(k)}</b>", CELL), Paragraph(esc(v), CELL)] for k, v in rows_signed],
+                 [1.6 * inch, 4.8 * inch]),
+            Spacer(1, 6),
+            Paragraph("This PDF carries a digital signature made with the facility's certificate: a PDF reader shows "
+                      "whether it is unchanged since signing, and <i>mroqc-desk verify-pdf FILE</i> checks it.", SMALL),
+        ])
     return [Paragraph("Program figures", H1),
             grid(rows, [2.0 * inch, 1.6 * inch, 3.1 * inch]) if len(rows) > 1 else Paragraph("No program figures.", BODY),
             Spacer(1, 18), attestation]

@@ -60,6 +60,20 @@ class ProgramRow:
     detail: str
 
 
+@dataclass(frozen=True)
+class Attestation:
+    """Who attested the self-audit, in which role, when (UTC), for which as-of date, and how many
+    findings it had; ``user`` the signed-in account that signed."""
+
+    name: str
+    role: str
+    signed_at: dt.datetime
+    as_of: dt.date
+    findings: int
+    blocking: int
+    user: str
+
+
 @dataclass
 class AuditReport:
     facility: str
@@ -79,6 +93,8 @@ class AuditReport:
     data_entry_previous: list[int] = field(default_factory=lambda: [0] * 12)
     letters: list[LetterRow] = field(default_factory=list)
     programs: list[ProgramRow] = field(default_factory=list)
+    #: set when a reviewer signs it (``app.reports.signing``); None: blank lines to sign by hand
+    attestation: Attestation | None = None
 
     @property
     def period(self) -> tuple[dt.date, dt.date]:

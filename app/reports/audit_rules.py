@@ -15,6 +15,7 @@ from app.rules.engine import CATALOGUE
 from app.rules.meetings import attendance_verdicts
 from app.rules.programs import program_figures
 from app.services.findings import evaluate_at
+from app.services.reviews import review_states
 from app.storage.database import Database
 
 NOTE_WITHHELD = "(note withheld: free text may name the patient; export with identifiers to include it)"
@@ -38,6 +39,10 @@ def add_rule_content(db: Database, report: AuditReport) -> None:
     snapshot, policy = evaluation.snapshot, evaluation.policy
     report.policy_year = str(policy.year)
     findings = [f.to_json() for f in evaluation.findings]
+    for finding, state in zip(findings, review_states(db, evaluation.findings, report.as_of), strict=True):
+        if state.current is not None:  # the facility's explanation: "explained by … on …"
+            finding["review"] = {"line": state.current.line, "by": state.current.reviewed_by,
+                                 "at": state.current.reviewed_at.isoformat(), "note": state.current.note}
     if not report.identified:
         findings = [withhold_free_text(f) for f in findings]
     report.findings = findings

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from app.rules import correspondence, data_lag, enrollment, meetings, roles
+from app.rules import correspondence, data_lag, enrollment, forecast, meetings, roles
 from app.rules.findings import SEVERITY_ORDER, Finding
+from app.rules.forecast import Forecast
 from app.rules.measures import Measure, Measures
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
@@ -34,6 +35,21 @@ MEASURED: tuple[Callable[[FacilitySnapshot, Policy, dt.date], list[Measure]], ..
     data_lag.lag_measures,
     correspondence.reply_measures,
     roles.vacancy_measures,
+    enrollment.volume_measures,
+)
+
+#: The forecasts (``app.rules.forecast``): per rule with a threshold and subject, how far from
+#: firing and the day it fires if nothing changes; ``check --json``'s ``forecast`` and the tiles.
+FORECASTS: tuple[Callable[[FacilitySnapshot, Policy, dt.date], list[Forecast]], ...] = (
+    forecast.zero_forecasts,
+    forecast.decline_forecasts,
+    forecast.selective_forecasts,
+    forecast.missed_forecasts,
+    forecast.substitution_forecasts,
+    forecast.lag_forecasts,
+    forecast.reply_forecasts,
+    forecast.vacancy_forecasts,
+    forecast.volume_forecasts,
 )
 
 #: Every rule ID with its kind and what it checks: the summary page lists each, fired or not.
@@ -83,3 +99,18 @@ def measure(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> Measu
         for m in rule(snapshot, policy, as_of):
             found.setdefault(m.rule, []).append(m)
     return found
+
+
+def forecast_all(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """Every forecast at ``as_of``, in the order of ``FORECASTS`` (rule, then subject): pure."""
+    return [f for rule in FORECASTS for f in rule(snapshot, policy, as_of)]
+
+
+def upcoming(forecasts: list[Forecast], as_of: dt.date, count: int = 5) -> list[tuple[dt.date, list[Forecast]]]:
+    """The next ``count`` dates after ``as_of`` on which a rule fires if nothing changes, soonest
+    first, each with the forecasts that fire that day."""
+    days: dict[dt.date, list[Forecast]] = {}
+    for f in forecasts:
+        if f.fires_on is not None and f.fires_on > as_of:
+            days.setdefault(f.fires_on, []).append(f)
+    return [(day, days[day]) for day in sorted(days)[:count]]

@@ -175,19 +175,28 @@ def selective_enrollment(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.d
     return findings
 
 
-def participation_volume(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
-    """PART-VOLUME: fewer breast + lung + prostate cases in a year than the program expects."""
+def volume_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
+    """PART-VOLUME's figure: breast + lung + prostate cases eligible in (D − lookback, D] (it fires
+    below the minimum)."""
     since = as_of - dt.timedelta(days=policy.participation_lookback_days)
     counts = {p: 0 for p in (*policy.counted_projects, "bone_mets")}
     for (project, day), n in snapshot.eligible_counts.items():
         if since < day <= as_of and project in counts:
             counts[project] += n
     counted = sum(counts[p] for p in policy.counted_projects)
-    if counted >= policy.min_cases:
-        return []
-    return [Finding(
-        RULE_VOLUME, "participation", "warning", {},
-        f"{counted} breast, lung and prostate cases became eligible in the last {policy.participation_lookback_days} days; "
-        f"the program expects at least {policy.min_cases} (bone metastases, {counts['bone_mets']}, come on top).",
-        {"since": since, "counted_cases": counted, "minimum": policy.min_cases, "by_project": counts},
-    )]
+    return [Measure(RULE_VOLUME, {}, counted, policy.min_cases, counted < policy.min_cases,
+                    {"since": since, "counted_cases": counted, "minimum": policy.min_cases, "by_project": counts})]
+
+
+def participation_volume(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
+    """PART-VOLUME: fewer breast + lung + prostate cases in a year than the program expects."""
+    findings = []
+    for m in volume_measures(snapshot, policy, as_of):
+        if not m.fires:
+            continue
+        findings.append(Finding(
+            RULE_VOLUME, "participation", "warning", {},
+            f"{m.value} breast, lung and prostate cases became eligible in the last {policy.participation_lookback_days} "
+            f"days; the program expects at least {m.limit} (bone metastases, {m.evidence['by_project']['bone_mets']}, "
+            "come on top).", m.evidence))
+    return findings

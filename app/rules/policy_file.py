@@ -47,6 +47,9 @@ class Policy:
     pgip_min_years: int
     p4p_payment_month: int
     mvc_questionnaire_due: str
+    close_days: int
+    close_steps: int
+    horizon_days: int
 
 
 #: Every key a policy file must hold, with its kind. A key not listed here is an error too, so a
@@ -76,6 +79,9 @@ KEYS: dict[str, str] = {
     "programs.pgip_min_years": "int",
     "programs.p4p_payment_month": "month",
     "programs.mvc_questionnaire_due": "month_day",
+    "forecast.close_days": "int",
+    "forecast.close_steps": "int",
+    "forecast.horizon_days": "positive_int",
 }
 _CODES = {"reasons": NOT_ENROLLED_REASONS, "titles": PHYSICIAN_TITLES, "projects": PROJECTS}
 
@@ -170,6 +176,9 @@ def parse_policy(data: dict[str, Any], source: str) -> Policy:
         pgip_min_years=v["programs.pgip_min_years"],
         p4p_payment_month=v["programs.p4p_payment_month"],
         mvc_questionnaire_due=v["programs.mvc_questionnaire_due"],
+        close_days=v["forecast.close_days"],
+        close_steps=v["forecast.close_steps"],
+        horizon_days=v["forecast.horizon_days"],
     )
 
 

@@ -146,6 +146,10 @@ class FacilitySnapshot:
     #: Cases eligible in the selective-enrollment window that are pending at D, or not enrolled with
     #: no reason, a reason outside the accepted list, or ``other``: the only case rows loaded.
     selective_candidates: tuple[CaseAtDate, ...] = ()
+    #: The cases eligible in (D − decision window, D] that are pending at D or not enrolled with no
+    #: reason or one outside the accepted list, oldest first (at most ``EVIDENCE_CASE_LIMIT``): the
+    #: day the first leaves the decision window, QIP-ENR-SELECTIVE fires unless it is decided.
+    undecided_soon: tuple[CaseAtDate, ...] = ()
     #: Latest data-entry activity ≤ D (entries, dosimetry submissions, enrollments).
     last_activity: dt.date | None = None
     #: Calendar years with any data-entry activity ≤ D.
@@ -154,6 +158,10 @@ class FacilitySnapshot:
     targets_met: dict[int, bool] = field(default_factory=dict)
     #: Cases enrolled (≤ D) per (calendar year, payer), for the FTE estimate's year(s).
     enrolled_by_year_payer: dict[tuple[int, str | None], int] = field(default_factory=dict)
+
+    @property
+    def next_undecided_eligible_on(self) -> dt.date | None:
+        return self.undecided_soon[0].eligible_on if self.undecided_soon else None
 
     def holders(self, role: str, day: dt.date) -> list[str]:
         return [r.staff_id for r in self.roles if r.role == role and r.covers(day)]
@@ -177,6 +185,12 @@ def selective_window(policy: Policy, as_of: dt.date) -> tuple[dt.date, dt.date]:
 def selective_reason_flagged(reason: str | None, policy: Policy) -> bool:
     """A not-enrolled reason the selective rule must look at: missing, not accepted, or ``other``."""
     return not reason or reason not in policy.accepted_reasons or reason == "other"
+
+
+def undecided_at(status: str, reason: str | None, policy: Policy) -> bool:
+    """A case QIP-ENR-SELECTIVE counts once past the decision window: pending, or not enrolled
+    with no reason or a reason outside the accepted list (``other`` is accepted)."""
+    return status == "pending" or (status == "not_enrolled" and (not reason or reason not in policy.accepted_reasons))
 
 
 def months_from(as_of: dt.date) -> dt.date:
@@ -226,6 +240,12 @@ def case_fields(cases: Iterable[CaseRecord], as_of: dt.date, policy: Policy,
         if status == "pending" or (status == "not_enrolled" and selective_reason_flagged(c.reason, policy)):
             candidates.append(CaseAtDate(c.case_id, c.project, c.eligible_on, status,
                                          (c.reason or None) if status == "not_enrolled" else None, c.note))
+    soon = []
+    for c in sorted(cases, key=lambda c: (c.eligible_on, c.case_id)):
+        status = status_at(c.status, c.enrolled_on, as_of)
+        if newest < c.eligible_on <= as_of and undecided_at(status, c.reason, policy):
+            soon.append(CaseAtDate(c.case_id, c.project, c.eligible_on, status,
+                                   (c.reason or None) if status == "not_enrolled" else None, c.note))
     years = set(payer_years)
     by_payer: dict[tuple[int, str | None], int] = {}
     for c in enrolled:
@@ -235,4 +255,5 @@ def case_fields(cases: Iterable[CaseRecord], as_of: dt.date, policy: Policy,
             by_payer[key] = by_payer.get(key, 0) + 1
     return {"last_enrollment": last, "monthly_enrollments": monthly, "cases_from": cases_from,
             "eligible_counts": counts, "cases_after_last_enrollment": after,
-            "selective_candidates": tuple(candidates), "enrolled_by_year_payer": by_payer}
+            "selective_candidates": tuple(candidates), "enrolled_by_year_payer": by_payer,
+            "undecided_soon": tuple(soon[:EVIDENCE_CASE_LIMIT])}

@@ -5,9 +5,9 @@ disabled, with a tooltip naming who may).
 | role | may |
 |---|---|
 | admin | everything, including users, facility settings, restore |
-| coordinator (CDA) | cases, data entry, staff and roles, meetings, correspondence, imports, exports incl. identified |
+| coordinator (CDA) | cases, data entry, staff and roles, meetings, correspondence, imports, exports incl. identified, mark findings reviewed |
 | physics (physics lead, dosimetry representative) | dosimetry submissions; read the rest; de-identified exports |
-| reviewer (clinical champion, administrative lead) | read everything, acknowledge findings and QIP steps, sign the self-audit; de-identified exports |
+| reviewer (clinical champion, administrative lead) | read everything, acknowledge findings and QIP steps, mark findings reviewed, sign the self-audit; de-identified exports |
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Permission(Enum):
     DOSIMETRY = "change dosimetry submissions"
     PROGRAM_YEARS = "change program years"
     QIP = "acknowledge findings and change QIP steps"
+    REVIEW = "mark findings reviewed with their explanation"
     SIGN_AUDIT = "sign the self-audit"
     IMPORT = "import data"
     EXPORT = "export de-identified files"
@@ -50,10 +51,10 @@ ALLOWED: dict[str, frozenset[Permission]] = {
     "admin": frozenset(Permission),
     "coordinator": frozenset({
         Permission.CASES, Permission.STAFF, Permission.MEETINGS, Permission.LETTERS, Permission.PROGRAM_YEARS,
-        Permission.IMPORT, Permission.EXPORT, Permission.EXPORT_IDENTIFIED, Permission.BACKUP,
+        Permission.IMPORT, Permission.EXPORT, Permission.EXPORT_IDENTIFIED, Permission.BACKUP, Permission.REVIEW,
     }),
     "physics": frozenset({Permission.DOSIMETRY, Permission.EXPORT}),
-    "reviewer": frozenset({Permission.QIP, Permission.SIGN_AUDIT, Permission.EXPORT}),
+    "reviewer": frozenset({Permission.QIP, Permission.REVIEW, Permission.SIGN_AUDIT, Permission.EXPORT}),
 }
 
 

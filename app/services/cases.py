@@ -15,6 +15,8 @@ from app.services.editing import (
     Conflict,
     NotFound,
     ValidationFailed,
+    flush_or_conflict,
+    last_change,
     put,
     remove,
     require_valid,
@@ -80,12 +82,13 @@ def set_status(
         missing = [cid for cid in case_ids if cid not in cases]
         if missing:
             if versions:
-                raise Conflict("case", (missing[0],), None, {"status": status}, None)
+                raise Conflict("case", (missing[0],), None, {"status": status}, None,
+                               **last_change(session, Case, (missing[0],)))
             raise NotFound(f"These cases no longer exist: {', '.join(missing[:10])}.")
         for cid, seen in (versions or {}).items():
             if cid in cases and cases[cid].version != seen:
                 raise Conflict("case", (cid,), snapshot(cases[cid]), {**snapshot(cases[cid]), "status": status},
-                               cases[cid].version)
+                               cases[cid].version, **last_change(session, Case, (cid,)))
         problems: dict[str, str] = {}
         for cid in case_ids:
             c = cases[cid]
@@ -107,7 +110,8 @@ def set_status(
             if note is not None:
                 c.note = note
             changes.append(Change(Case, (cid,), before, f"Status of case {cid} set to {status}"))
-        session.flush()
+        # another workstation's save committed between reading and writing: a conflict, not an error
+        flush_or_conflict(session, "case", (case_ids[0],), {"status": status})
         changes = [Change(c.model, c.key, c.before, c.description, cases[c.key[0]].version) for c in changes]
     return changes
 
@@ -122,6 +126,6 @@ def delete_case(db: Database, case_id: str, *, version: int | None = None) -> Ch
             raise ValidationFailed({"case_id": "the case has dosimetry submissions; delete those first"}, "case")
         for entry in session.scalars(select(DataEntry).where(DataEntry.case_id == case_id)):
             entry.case_id = None
-        session.flush()
+        flush_or_conflict(session, "case", (case_id,), None)
         before = remove(session, Case, (case_id,), "case", version=version)
     return Change(Case, (case_id,), before, f"Deleted case {case_id}")

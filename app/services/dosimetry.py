@@ -11,11 +11,9 @@ from sqlalchemy import exists, func, select
 from app.domain.records import DosimetryRecord, validate_dosimetry
 from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.services.register import DOSIMETRY_PROJECTS  # one list: the register's flag reads it too
 from app.storage.database import Database
 from app.storage.models import Case, DosimetrySubmission, Staff
-
-#: Projects whose enrolled cases are expected to have a dosimetry submission.
-DOSIMETRY_PROJECTS = ("breast", "lung")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ writing, SQLAlchemy's version counter guards the same rule (``StaleDataError``).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,12 +46,16 @@ class Conflict(Exception):
     delete); ``version``: its version now, to pass with ``overwrite=True`` to save over it."""
 
     def __init__(self, what: str, key: tuple[Any, ...], theirs: dict[str, Any] | None,
-                 mine: dict[str, Any] | None, version: int | None) -> None:
+                 mine: dict[str, Any] | None, version: int | None, *, by: str | None = None,
+                 at: dt.datetime | None = None) -> None:
         self.what = what
         self.key = key
         self.theirs = theirs
         self.mine = mine
         self.version = version
+        #: who saved (or deleted) it last and when (UTC), from the audit log: the window names them
+        self.by = by
+        self.at = at
         if theirs is None:
             message = f"Someone else deleted this {what} since you opened it; nothing was saved."
         else:
@@ -91,16 +96,32 @@ def require_valid(problems: dict[str, str], what: str) -> None:
         raise ValidationFailed(problems, what)
 
 
+def last_change(session: Session, model: type[Base], key: tuple[Any, ...]) -> dict[str, Any]:
+    """``{"by": user, "at": when}`` of the record's latest audit entry (empty if none): a conflict
+    says who saved first, so the two people can talk rather than guess."""
+    from sqlalchemy import select
+
+    from app.storage.models import AuditEntry
+
+    found = session.execute(
+        select(AuditEntry.user, AuditEntry.at)
+        .where(AuditEntry.table_name == model.__tablename__,
+               AuditEntry.record_key == "/".join(str(k) for k in key),
+               AuditEntry.action != "note")
+        .order_by(AuditEntry.id.desc()).limit(1)).first()
+    return {"by": found[0], "at": found[1]} if found else {}
+
+
 def _check_version(session: Session, obj: Base | None, model: type[Base], key: tuple[Any, ...], what: str,
                    version: int | None, mine: dict[str, Any] | None, overwrite: bool) -> None:
     """Refuse (``Conflict``) a change based on ``version`` when the record is at another. With
     ``overwrite`` the person saw the newer version (``Conflict.version``) and chose to save over
     it: that is audited (and refused again if it changed once more meanwhile)."""
     if obj is None:
-        raise Conflict(what, key, None, mine, None)
+        raise Conflict(what, key, None, mine, None, **last_change(session, model, key))
     current = getattr(obj, "version", None)
     if version is not None and current is not None and current != version:
-        raise Conflict(what, key, snapshot(obj), mine, current)
+        raise Conflict(what, key, snapshot(obj), mine, current, **last_change(session, model, key))
     if overwrite:
         from app.storage import audit
 
@@ -108,7 +129,7 @@ def _check_version(session: Session, obj: Base | None, model: type[Base], key: t
                    table=model.__tablename__, key="/".join(str(k) for k in key))
 
 
-def _flush(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
+def flush_or_conflict(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
     """Write now; a change committed by someone else since this session read the record is a conflict."""
     from sqlalchemy.orm.exc import StaleDataError
 
@@ -126,7 +147,7 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
     obj = session.get(model, key) if key is not None else None
     if key is not None:
         if obj is None and version is not None:
-            raise Conflict(what, key, None, values, None)
+            raise Conflict(what, key, None, values, None, **last_change(session, model, key))
         if obj is not None:
             _check_version(session, obj, model, key, what, version, values, overwrite)
     before = snapshot(obj) if obj is not None else None
@@ -136,7 +157,7 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
     else:
         for name, value in values.items():
             setattr(obj, name, value)
-    _flush(session, what, key, values)
+    flush_or_conflict(session, what, key, values)
     return obj, before
 
 
@@ -146,12 +167,12 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str,
     obj = session.get(model, key)
     if obj is None:
         if version is not None:
-            raise Conflict(what, key, None, None, None)
+            raise Conflict(what, key, None, None, None, **last_change(session, model, key))
         raise NotFound(f"That {what} no longer exists.")
     _check_version(session, obj, model, key, what, version, None, overwrite=False)
     before = snapshot(obj)
     session.delete(obj)
-    _flush(session, what, key, None)
+    flush_or_conflict(session, what, key, None)
     return before
 
 
@@ -178,7 +199,8 @@ def undo(db: Database, change: Change) -> Change:
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key)
         if obj is not None and change.version is not None and getattr(obj, "version", None) != change.version:
-            raise Conflict(what, change.key, snapshot(obj), change.before, getattr(obj, "version", None))
+            raise Conflict(what, change.key, snapshot(obj), change.before, getattr(obj, "version", None),
+                           **last_change(session, change.model, change.key))
         before = snapshot(obj) if obj is not None else None
         description = f"undo of: {change.description}" if not change.description.startswith("undo of: ") \
             else change.description.removeprefix("undo of: ")

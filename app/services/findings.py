@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from app.domain.vocabulary import PROJECTS
-from app.rules.engine import evaluate, measure
+from app.rules.engine import evaluate, forecast_all, measure
 from app.rules.findings import Finding, plain
+from app.rules.forecast import Forecast
 from app.rules.measures import Measures
 from app.rules.meetings import MeetingVerdict, attendance_verdicts
 from app.rules.policy_file import Policy, load_policy
@@ -62,7 +63,7 @@ from app.storage.models import (
 class Evaluation:
     """What is true at the as-of date, owned in one place: the policy that applies, the facility's
     records as they stood (``snapshot``), every finding, and every measured rule's figures
-    (``measures``, fired or not). ``check``, the Dashboard, Findings, Programs and the self-audit
+    (``measures``, fired or not) and their forecasts. ``check``, the Dashboard, Findings, Programs and the self-audit
     all read one of these (``evaluate_at``) instead of loading and judging again."""
 
     as_of: dt.date
@@ -70,6 +71,8 @@ class Evaluation:
     snapshot: FacilitySnapshot
     findings: list[Finding]
     measures: Measures
+    #: per rule with a threshold and subject: how far from firing, and the day it fires if nothing changes
+    forecast: list[Forecast]
 
     @property
     def facility(self) -> str:
@@ -136,6 +139,17 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
                    or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
                    or_(Case.status != "not_enrolled", flagged_reason))
             .order_by(Case.eligible_on, Case.case_id)))
+    # the cases inside the decision window that would count once past it, oldest first (index on eligible_on)
+    soon = tuple(
+        CaseAtDate(cid, project, eligible, status_at(status, enr, as_of),
+                   (why or None) if status == "not_enrolled" else None, note)
+        for cid, project, eligible, status, enr, why, note in session.execute(
+            select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
+            .where(Case.eligible_on > newest, Case.eligible_on <= as_of,
+                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
+                   or_(Case.status != "not_enrolled", reason.is_(None), reason == "",
+                       reason.not_in(policy.accepted_reasons)))
+            .order_by(Case.eligible_on, Case.case_id).limit(EVIDENCE_CASE_LIMIT)))
     by_payer: dict[tuple[int, str | None], int] = {}
     for year in sorted(payer_years):
         for payer, n in session.execute(
@@ -144,7 +158,7 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
             by_payer[(year, payer)] = n
     return {"last_enrollment": last_enrollment, "monthly_enrollments": monthly, "cases_from": cases_from,
             "eligible_counts": counts, "cases_after_last_enrollment": after, "selective_candidates": candidates,
-            "enrolled_by_year_payer": by_payer}
+            "enrolled_by_year_payer": by_payer, "undecided_soon": soon}
 
 
 def _activity(session: Any, as_of: dt.date, first_year: int) -> tuple[dt.date | None, frozenset[int]]:
@@ -209,7 +223,8 @@ def evaluate_at(db: Database, as_of: dt.date, fte_year: int | None = None) -> Ev
     """Every rule of POLICY.md at ``as_of`` (findings sorted by kind, severity, rule and subject)
     and every measured rule's figures, from one snapshot."""
     snapshot, policy = load_snapshot(db, as_of, fte_year)
-    return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of))
+    return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of),
+                      forecast_all(snapshot, policy, as_of))
 
 
 def run_check(db: Database, as_of: dt.date) -> Evaluation:
@@ -220,7 +235,8 @@ def run_check(db: Database, as_of: dt.date) -> Evaluation:
 def to_json(result: CheckResult) -> dict[str, Any]:
     """The ``check --json`` contract of INTERFACES.md."""
     return {"as_of": result.as_of.isoformat(), "policy": str(result.policy.year), "facility": result.facility,
-            "findings": [f.to_json() for f in result.findings]}
+            "findings": [f.to_json() for f in result.findings],
+            "forecast": [f.to_json() for f in result.forecast]}
 
 
 def meeting_verdicts(db: Database, year: int, as_of: dt.date) -> list[MeetingVerdict]:

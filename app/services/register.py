@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, null, or_, select
 
 from app.storage.database import Database
-from app.storage.models import Case
+from app.storage.models import Case, DosimetrySubmission
 
 #: (key, header) in display order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -29,6 +29,59 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 SORTABLE = {key: getattr(Case, key) for key, _ in COLUMNS}
 
+#: The register's status flag (one at most per case: each needs a different status), in words.
+FLAGS: dict[str, str] = {
+    "pending_past_window": "Pending past the decision window",
+    "reason_not_accepted": "Not enrolled, reason not accepted",
+    "missing_dosimetry": "No dosimetry submission",
+}
+#: Projects whose enrolled cases need a dosimetry submission (the Dosimetry screen's list too).
+DOSIMETRY_PROJECTS = ("breast", "lung")
+
+
+@dataclass(frozen=True)
+class FlagPolicy:
+    """What the flags are judged by: the as-of date and the policy's decision window and accepted
+    reasons (``flag_policy`` reads them from the policy file of the facility's program year)."""
+
+    as_of: dt.date
+    decision_days: int
+    accepted_reasons: tuple[str, ...]
+
+
+def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
+    """The flags' policy at ``as_of``; None without a facility (no flags then)."""
+    from app.rules.policy_file import load_policy
+    from app.services.facility import get_facility
+
+    facility = get_facility(db)
+    if facility is None:
+        return None
+    policy = load_policy(facility.policy_year, as_of)
+    return FlagPolicy(as_of, policy.selective_decision_days, policy.accepted_reasons)
+
+
+def flag_conditions(p: FlagPolicy) -> dict[str, ColumnElement[bool]]:
+    """Each flag as a SQL condition at the as-of date (a case's status as it stood then)."""
+    d = p.as_of
+    pending = or_(Case.enrolled_on.is_(None), Case.enrolled_on > d) & (Case.status != "not_enrolled")
+    reason = Case.not_enrolled_reason
+    submitted = exists().where(DosimetrySubmission.case_id == Case.case_id, DosimetrySubmission.submitted_on <= d)
+    return {
+        "pending_past_window": pending & (Case.eligible_on <= d - dt.timedelta(days=p.decision_days)),
+        "reason_not_accepted": (Case.status == "not_enrolled")
+        & or_(reason.is_(None), reason == "", reason.not_in(p.accepted_reasons)),
+        "missing_dosimetry": Case.project.in_(DOSIMETRY_PROJECTS) & Case.enrolled_on.is_not(None)
+        & (Case.enrolled_on <= d) & ~submitted,
+    }
+
+
+def flag_column(p: FlagPolicy | None) -> ColumnElement:
+    """The flag's key per row (NULL: none), computed by the database for the rows of a page."""
+    if p is None:
+        return null()
+    return case(*[(condition, key) for key, condition in flag_conditions(p).items()], else_=None)
+
 
 @dataclass(frozen=True)
 class RegisterQuery:
@@ -39,6 +92,11 @@ class RegisterQuery:
     eligible_to: dt.date | None = None
     sort_column: str = "eligible_on"
     descending: bool = True
+    #: only these cases (a finding's list, "show all these cases in the register"); empty: any
+    case_ids: tuple[str, ...] = ()
+    #: what the flag column is judged by (None: no flags); ``flags``: only cases with one of these
+    flag_policy: FlagPolicy | None = None
+    flags: tuple[str, ...] = ()
 
 
 def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
@@ -56,6 +114,11 @@ def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
         stmt = stmt.where(Case.eligible_on >= query.eligible_from)
     if query.eligible_to:
         stmt = stmt.where(Case.eligible_on <= query.eligible_to)
+    if query.case_ids:
+        stmt = stmt.where(Case.case_id.in_(query.case_ids))
+    if query.flags and query.flag_policy is not None:
+        conditions = flag_conditions(query.flag_policy)
+        stmt = stmt.where(or_(*[conditions[f] for f in query.flags]))
     return stmt
 
 
@@ -69,7 +132,7 @@ def fetch_page(
     db: Database, query: RegisterQuery, offset: int, limit: int, total: int | None = None
 ) -> list[tuple[Any, ...]]:
     """Rows ``offset`` to ``offset + limit`` in the query's order: the ``COLUMNS`` values, then the
-    case's version (not shown; see ``app.services.editing``).
+    case's version (not shown; see ``app.services.editing``), then its flag (a ``FLAGS`` key or None).
 
     With ``total`` known, a page in the second half is read from the other end in reverse
     order: OFFSET costs a walk over the skipped rows, so the last page is as cheap as the first.
@@ -85,7 +148,8 @@ def fetch_page(
     order = [column.desc(), Case.case_id.desc()] if descending else [column.asc(), Case.case_id.asc()]
     # Flipping both keys is an exact reversal: each database puts NULLs at one fixed end.
     # the version rides along, last: a save or bulk change from the register passes what it showed
-    stmt = _filtered(query, select(*SORTABLE.values(), Case.version), db.engine.dialect.name).order_by(*order)
+    stmt = _filtered(query, select(*SORTABLE.values(), Case.version, flag_column(query.flag_policy)),
+                     db.engine.dialect.name).order_by(*order)
     with db.engine.connect() as conn:
         rows = [tuple(row) for row in conn.execute(stmt.offset(offset).limit(limit))]
     return rows[::-1] if reverse else rows

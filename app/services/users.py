@@ -80,6 +80,15 @@ def list_users(db: Database, *, at: dt.datetime | None = None) -> list[UserRow]:
             for u in users]
 
 
+def my_full_name(db: Database) -> str:
+    """The signed-in user's full name (their account name when none is recorded)."""
+    if db.actor is None:
+        return ""
+    with db.reader() as session:
+        full = session.scalar(select(User.full_name).where(User.name == db.actor.name))
+    return full or db.actor.name
+
+
 def _check_role(role: str) -> str:
     if role not in ROLES:
         raise UserError(f"unknown role '{role}'; one of: {', '.join(ROLES)}")

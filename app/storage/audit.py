@@ -36,7 +36,8 @@ PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset(PHI_CASE_FIELDS)}
 PHI_MASK = "[hidden PHI]"
 #: Never in the audit log either: what a password or recovery key became.
 SECRET_COLUMNS: dict[str, frozenset[str]] = {"users": frozenset({"password_hash"}),
-                                             "recovery_keys": frozenset({"key_hash"})}
+                                             "recovery_keys": frozenset({"key_hash"}),
+                                             "signing_certificates": frozenset({"private_key_pem"})}
 SECRET_MASK = "[hidden]"
 #: "Who" for work no person did: creating a database before its administrator exists, migrations.
 SYSTEM_USER = "(system)"

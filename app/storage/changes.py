@@ -81,3 +81,8 @@ class OwnChanges:
     def __contains__(self, change_set: object) -> bool:
         with self._lock:
             return change_set in self._seen
+
+    def latest(self) -> str | None:
+        """The change set begun last here (the load test pairs a save with the notices it caused)."""
+        with self._lock:
+            return next(reversed(self._seen), None)

@@ -21,7 +21,13 @@ def test_check_json_and_exit_1_with_triggers(demo: Path, capsys) -> None:
     capsys.readouterr()
     code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30", "--json"])
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"as_of", "policy", "facility", "findings"}
+    assert set(data) == {"as_of", "policy", "facility", "findings", "forecast"}
+    assert data["forecast"] and all(set(f) == {"rule", "subject", "distance", "fires_on"} for f in data["forecast"])
+    firing = {(f["rule"], json.dumps(f["subject"], sort_keys=True)) for f in data["forecast"] if f["distance"] == 0}
+    assert all(f["fires_on"] == "2025-06-30" for f in data["forecast"] if f["distance"] == 0)
+    # a rule firing at D is in the findings with that subject (a trigger or, for PART-*, a warning)
+    found = {(f["rule"], json.dumps(f["subject"], sort_keys=True)) for f in data["findings"]}
+    assert firing <= found
     blocking = [f for f in data["findings"] if f["severity"] in ("trigger", "violation")]
     assert code == (1 if blocking else 0)
     assert all(set(f) == {"rule", "kind", "severity", "subject", "message", "evidence"} for f in data["findings"])

@@ -168,3 +168,18 @@ def test_a_form_saved_elsewhere_first_offers_reload_or_save_mine(qtbot, settled_
         now = next(s for s in staff_service.list_staff(window.db) if s.staff_id == row["staff_id"])
         assert now.email == expected
     assert target >= 0
+
+
+def test_the_conflict_dialog_names_who_saved_first_in_local_time(qtbot) -> None:
+    import datetime as dt
+
+    from app.services.editing import Conflict
+    from ui.conflict import ConflictDialog
+
+    exc = Conflict("case", ("K1",), {"note": "theirs"}, {"note": "mine"}, 3, by="cda1",
+                   at=dt.datetime(2026, 12, 1, 14, 5))
+    dialog = ConflictDialog(exc, {"note": "Note"})
+    qtbot.addWidget(dialog)
+    assert dialog.table.horizontalHeaderItem(1).text() == "Saved by cda1"
+    local = dt.datetime(2026, 12, 1, 14, 5, tzinfo=dt.UTC).astimezone()
+    assert f"cda1 saved it at {local:%H:%M %Z} on 2026-12-01" in dialog.heading.text()

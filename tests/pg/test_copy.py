@@ -17,7 +17,7 @@ from app.security.signin import SignInFailed, sign_in, sign_in_with_recovery_key
 from app.services import cases, letters, moving, users
 from app.services.maintenance import verify_database
 from app.storage.database import create_db_engine
-from tests.support import ADMIN, PASSWORD, as_role, cli, create, reopen
+from tests.support import ADMIN, PASSWORD, as_role, cli, create, reopen, tables_at
 
 pytestmark = pytest.mark.pg
 AS_OF = dt.date(2026, 6, 30)
@@ -36,14 +36,6 @@ def _checksums(db, skip=("audit_log", "audit_head", "sign_in_failures")) -> dict
     with db.engine.connect() as connection:
         return {t.name: moving.table_checksum(connection, t) for t in moving._tables() if t.name not in skip}
 
-
-def _tables_at(url: str) -> list[str]:
-    engine = create_db_engine(url)
-    try:
-        with engine.connect() as connection:
-            return sa.inspect(connection).get_table_names()
-    finally:
-        engine.dispose()
 
 
 def test_copy_moves_everything_verified_and_the_source_is_unchanged(facility_file, pg_url, capsys) -> None:
@@ -95,7 +87,7 @@ def test_a_target_that_is_not_empty_is_refused_and_left_alone(facility_file, pg_
     assert len(err) == 1 and "not empty" in err[0]
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT note FROM their_table")).scalar() == "theirs"
-    assert _tables_at(pg_url) == ["their_table"]
+    assert tables_at(pg_url) == ["their_table"]
     engine.dispose()
 
 
@@ -114,7 +106,7 @@ def test_a_copy_that_fails_half_way_keeps_nothing_at_the_target(facility_file, p
     finally:
         source.dispose()
     assert "cases" in calls
-    assert _tables_at(pg_url) == []  # as empty as it was: a second attempt can start over
+    assert tables_at(pg_url) == []  # as empty as it was: a second attempt can start over
 
 
 def test_only_an_administrator_with_their_password_copies(facility_file, pg_url) -> None:
@@ -126,7 +118,7 @@ def test_only_an_administrator_with_their_password_copies(facility_file, pg_url)
             moving.copy_database(source, pg_url, "not the password")
     finally:
         source.dispose()
-    assert _tables_at(pg_url) == []
+    assert tables_at(pg_url) == []
 
 
 def test_copy_refuses_a_file_target(facility_file, tmp_path, capsys) -> None:

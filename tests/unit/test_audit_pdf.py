@@ -48,7 +48,8 @@ def test_two_hundred_listed_cases_become_a_table_across_pages(tmp_path: Path) ->
     assert "Bone metastases" in joined and "bone_mets" not in joined  # codes in words
     assert "200 listed of 260" in joined
     case_pages = [t for t in text if "C-00" in t]
-    assert len(case_pages) > 1 and all("Case id" in t for t in case_pages)  # the header repeats on every page
+    assert len(case_pages) > 1 and all("Case ID" in t for t in case_pages)  # the header repeats on every page
+    assert "What to do next: Record the reason each case was not enrolled, or enroll it." in joined
 
 
 def test_evidence_taller_than_a_page_is_split_not_fatal(tmp_path: Path) -> None:

@@ -54,6 +54,7 @@ def test_a_stale_save_is_refused_and_theirs_is_kept(two_workstations) -> None:
     assert conflict.value.theirs["note"] == "called the patient"
     assert ("note", "called the patient", "old idea") in conflict.value.differences()
     assert cases.get_case(first, "K1").note == "called the patient"  # not lost
+    assert conflict.value.by == "cda1" and conflict.value.at is not None  # who saved first, from the audit log
 
 
 def test_saving_mine_over_theirs_is_explicit_and_audited(two_workstations) -> None:
@@ -68,6 +69,15 @@ def test_saving_mine_over_theirs_is_explicit_and_audited(two_workstations) -> No
     with first.reader() as session:
         notes = [e.summary for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "note"))]
     assert any("saved over another person's newer version" in (n or "") for n in notes)
+
+
+def test_a_conflict_names_who_deleted_it(two_workstations) -> None:
+    first, second = two_workstations
+    opened_by_second = _case(second)
+    cases.delete_case(first, "K1")
+    with pytest.raises(Conflict) as conflict:
+        cases.save_case(second, dataclasses.replace(opened_by_second, note="too late"), original_id="K1")
+    assert conflict.value.theirs is None and conflict.value.by == "cda1"
 
 
 def test_a_stale_delete_is_refused(two_workstations) -> None:

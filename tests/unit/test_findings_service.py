@@ -71,10 +71,15 @@ def test_check_on_a_past_date_is_what_it_said_then(db) -> None:
 def test_json_shape_is_the_contract(db) -> None:
     seed(db)
     data = to_json(run_check(db, D(2025, 6, 30)))
-    assert set(data) == {"as_of", "policy", "facility", "findings"}
+    assert set(data) == {"as_of", "policy", "facility", "findings", "forecast"}
     assert data["as_of"] == "2025-06-30" and data["policy"] == "2025" and data["facility"] == "Lakeside Cancer Center"
     for finding in data["findings"]:
         assert set(finding) == {"rule", "kind", "severity", "subject", "message", "evidence"}
+    for entry in data["forecast"]:
+        assert set(entry) == {"rule", "subject", "distance", "fires_on"}
+        assert entry["fires_on"] is None or dt.date.fromisoformat(entry["fires_on"]) >= D(2025, 6, 30)
+    assert {"rule": "QIP-ENR-ZERO", "subject": {"project": "lung"}, "distance": 0, "fires_on": "2025-06-30"} \
+        in data["forecast"]
 
 
 REASONS = (None, "declined", "unable_to_consent", "not_treated", "transferred", "deceased", "ineligible_on_review",

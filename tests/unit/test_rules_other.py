@@ -123,7 +123,7 @@ def test_policy_file_selection_and_validation() -> None:
     with pytest.raises(PolicyFileError, match="no policy file for 1999"):
         load_policy(1999, AS_OF)
     with pytest.raises(PolicyFileError, match="^2030.toml: 'enrollment.period_start' is missing; .*"
-                                              "'programs.mvc_questionnaire_due' is missing$"):
+                                              "'forecast.horizon_days' is missing$"):
         parse_policy({"year": 2030}, "2030.toml")
 
 

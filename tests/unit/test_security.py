@@ -91,7 +91,9 @@ def test_every_role_may_exactly_what_the_table_says(seeded, role: str, permissio
 def test_the_table_is_the_one_the_issue_gives() -> None:
     assert ALLOWED["admin"] == frozenset(Permission)
     assert ALLOWED["physics"] == {Permission.DOSIMETRY, Permission.EXPORT}
-    assert ALLOWED["reviewer"] == {Permission.QIP, Permission.SIGN_AUDIT, Permission.EXPORT}
+    assert ALLOWED["reviewer"] == {Permission.QIP, Permission.REVIEW, Permission.SIGN_AUDIT, Permission.EXPORT}
+    # issue 16: reviewers and coordinators may mark findings reviewed; the physics lead may not
+    assert Permission.REVIEW in ALLOWED["coordinator"] and Permission.REVIEW not in ALLOWED["physics"]
     assert Permission.EXPORT_IDENTIFIED in ALLOWED["coordinator"] and Permission.USERS not in ALLOWED["coordinator"]
 
 

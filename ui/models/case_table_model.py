@@ -14,12 +14,16 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from app.domain.vocabulary import label
-from app.services.register import COLUMNS, RegisterQuery, count_cases, fetch_page
+from app.services.register import COLUMNS, FLAGS, RegisterQuery, count_cases, fetch_page
 from app.storage.database import Database
 
 PAGE_SIZE = 500
 MAX_CACHED_PAGES = 8
 LABELLED = {"project", "status", "not_enrolled_reason", "payer", "primary_site"}
+#: The flag column, after the stored columns (``app.services.register.FLAGS``; not sortable:
+#: it is judged at the as-of date, so no index orders it)
+FLAG_COLUMN = len(COLUMNS)
+FLAG_HEADER = "Flag"
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -36,11 +40,11 @@ class CaseTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(COLUMNS) + 1
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return COLUMNS[section][1]
+            return FLAG_HEADER if section == FLAG_COLUMN else COLUMNS[section][1]
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -51,6 +55,9 @@ class CaseTableModel(QAbstractTableModel):
         row = self.row_values(index.row())
         if row is None:
             return None
+        if index.column() == FLAG_COLUMN:
+            flag = row[FLAG_COLUMN + 1] if len(row) > FLAG_COLUMN + 1 else None
+            return flag if role == Qt.ItemDataRole.UserRole else FLAGS.get(flag, "") if flag else ""
         value = row[index.column()]
         if role == Qt.ItemDataRole.UserRole:
             return value
@@ -62,6 +69,8 @@ class CaseTableModel(QAbstractTableModel):
         return "" if value is None else str(value)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if column >= len(COLUMNS):  # the flag: filter by it instead
+            return
         self.set_query(replace(self.query, sort_column=COLUMNS[column][0],
                                descending=order == Qt.SortOrder.DescendingOrder))
 

@@ -1,0 +1,105 @@
+"""The reminder digest: what became due or overdue since the signed-in user last looked
+(``users.last_digest_at``): letters needing a reply, QIP steps, the meetings of the week ahead,
+and forecasts that moved to *close*.
+
+"Ahead" is the policy's ``forecast.close_days`` (a week): the distance at which a tile turns
+amber is the distance at which a reminder comes. The caller passes the time (the window's
+clock); nothing here reads it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.domain.vocabulary import label
+from app.rules.correspondence import due_date
+from app.services import qip
+from app.services.findings import evaluate_at
+from app.storage.database import Database
+from app.storage.models import User
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    kind: str  # letter, qip, meeting, forecast
+    day: dt.date
+    text: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    since: dt.datetime | None
+    now: dt.datetime
+    items: tuple[DigestItem, ...]
+
+    @property
+    def heading(self) -> str:
+        return (f"Since you last looked ({self.since:%Y-%m-%d %H:%M})" if self.since else "What is due") + \
+            f": {len(self.items)} reminder(s)"
+
+
+def last_digest_at(db: Database) -> dt.datetime | None:
+    if db.actor is None:
+        return None
+    with db.reader() as session:
+        return session.scalar(select(User.last_digest_at).where(User.name == db.actor.name))
+
+
+def dismiss(db: Database, now: dt.datetime) -> None:
+    """The user has read the digest: the next one starts from ``now``."""
+    if db.actor is None:
+        return
+    with db.transaction(None) as session:  # the user's own bookkeeping, like a sign-in: every user may
+        user = session.scalars(select(User).where(User.name == db.actor.name)).first()
+        if user is not None:
+            user.last_digest_at = now.replace(microsecond=0, tzinfo=None)
+
+
+def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> Digest:
+    """The reminders at ``now`` for a user who last looked at ``since`` (None: never)."""
+    today = now.date()
+    evaluation = evaluate_at(db, today)
+    policy = evaluation.policy
+    ahead = today + dt.timedelta(days=policy.close_days)
+    first = since.date() if since is not None else None
+
+    def new(day: dt.date) -> bool:  # became overdue since the last look (or never looked)
+        return first is None or day >= first
+
+    items: list[DigestItem] = []
+    for letter in evaluation.snapshot.letters:
+        if not letter.reply_required or (letter.replied_on is not None and letter.replied_on <= today):
+            continue
+        due = due_date(letter, policy)
+        if due < today and new(due):
+            items.append(DigestItem("letter", due, f"Reply overdue since {due.isoformat()}: {letter.subject}"))
+        elif today <= due <= ahead:
+            items.append(DigestItem("letter", due, f"Reply due {due.isoformat()}: {letter.subject}"))
+    for episode, step in qip.due_soon(db, today):
+        if step.due_on is None:
+            continue
+        if step.due_on < today and new(step.due_on):
+            items.append(DigestItem("qip", step.due_on, f"QIP step overdue since {step.due_on.isoformat()}: "
+                                                        f"{step.title} ({episode.rule})"))
+        elif today <= step.due_on <= ahead:
+            items.append(DigestItem("qip", step.due_on, f"QIP step due {step.due_on.isoformat()}: {step.title} "
+                                                        f"({episode.rule})"))
+    for meeting in sorted(evaluation.snapshot.meetings, key=lambda m: m.date):
+        if today <= meeting.date <= ahead:
+            items.append(DigestItem("meeting", meeting.date, f"Meeting {meeting.date.isoformat()} "
+                                                             f"({label(meeting.format)}){' ' + meeting.title if meeting.title else ''}"))
+    close_now = [f for f in evaluation.forecast if f.close(policy, today)]
+    if close_now:
+        before: set[tuple[str, str]] = set()
+        if first is not None and first < today:
+            earlier = evaluate_at(db, first)
+            before = {(f.rule, str(sorted(f.subject.items()))) for f in earlier.forecast
+                      if f.close(earlier.policy, first)}
+        for f in close_now:
+            if (f.rule, str(sorted(f.subject.items()))) not in before:
+                items.append(DigestItem("forecast", f.fires_on or today, f"Close to firing ({f.rule}): {f.text}"))
+    order = {"letter": 0, "qip": 1, "meeting": 2, "forecast": 3}
+    return Digest(since, now, tuple(sorted(items, key=lambda i: (i.day, order[i.kind], i.text))))

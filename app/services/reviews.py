@@ -1,0 +1,123 @@
+"""Findings marked reviewed, with the facility's explanation ("zero eligible cases: no lung
+referrals in August"), kept as history in ``finding_reviews``.
+
+A review belongs to a rule and a subject. It follows the finding while it keeps firing for that
+subject: it is *current* at an as-of date D when it was written for a date ≤ D and the finding
+has the same onset then as when it was reviewed. The onset is the evidence date that starts a
+firing spell, for the rules that have one (the window start of QIP-ENR-ZERO, the last activity
+of QIP-DATA-LAG, the date a role fell vacant); a finding that cleared and fired again has a new
+onset, so the earlier explanation is no longer shown as current — and is never lost: every
+review stays in the history shown beside the finding. Rules without an onset (the subject
+itself says which meeting or case, or the rule has one spell a year) keep their latest review.
+
+Marking a finding reviewed needs ``Permission.REVIEW`` (a reviewer, a coordinator or an
+administrator) and is audited under the signed-in user like every change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.rules.findings import Finding, plain
+from app.security.roles import Permission
+from app.storage import audit
+from app.storage.database import Database
+from app.storage.models import FindingReview
+
+#: Evidence key whose value starts a firing spell, per rule (see the module docstring).
+ONSET: dict[str, str] = {
+    "QIP-ENR-ZERO": "window_start",
+    "QIP-DATA-LAG": "last_activity",
+    "QIP-ROLE-VACANT": "vacant_since",
+    "PART-ROLE-VACANT": "vacant_since",
+}
+NOTE_CHARS = 2000
+
+
+class ReviewError(ValueError):
+    """A review that cannot be saved (no note, a note too long); the message says why."""
+
+
+@dataclass(frozen=True)
+class Review:
+    id: int
+    rule: str
+    subject: dict[str, Any]
+    note: str
+    reviewed_by: str
+    reviewed_at: dt.datetime
+    as_of: dt.date
+    onset: str | None
+
+    @property
+    def line(self) -> str:
+        """"Explained by dana on 2025-07-01 10:22: …": how the screen and the self-audit say it."""
+        return f"Explained by {self.reviewed_by} on {self.reviewed_at:%Y-%m-%d %H:%M} (as of {self.as_of.isoformat()}): {self.note}"
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """A finding's current review (None: not reviewed for this spell) and every review of its
+    rule and subject, newest first."""
+
+    current: Review | None
+    history: tuple[Review, ...]
+
+
+def subject_key(subject: dict[str, Any]) -> str:
+    """The subject as sorted, compact JSON (dates ISO): what a review is looked up by."""
+    return json.dumps(plain(subject), sort_keys=True, separators=(",", ":"))
+
+
+def onset(finding: Finding | dict[str, Any]) -> str | None:
+    rule = finding.rule if isinstance(finding, Finding) else finding["rule"]
+    evidence = finding.evidence if isinstance(finding, Finding) else finding.get("evidence") or {}
+    key = ONSET.get(rule)
+    value = evidence.get(key) if key else None
+    return plain(value) if value is not None else None
+
+
+def _review(row: FindingReview) -> Review:
+    return Review(row.id, row.rule, dict(row.subject or {}), row.note, row.reviewed_by, row.reviewed_at, row.as_of,
+                  (row.detail or {}).get("onset"))
+
+
+def mark_reviewed(db: Database, finding: Finding, note: str, as_of: dt.date) -> Review:
+    """Keep ``note`` as the explanation of ``finding`` seen at ``as_of`` (a new row: history stays)."""
+    text = (note or "").strip()
+    if not text:
+        raise ReviewError("Write what explains the finding (or what was done about it) before marking it reviewed.")
+    if len(text) > NOTE_CHARS:
+        raise ReviewError(f"The note is {len(text)} characters long; keep it to {NOTE_CHARS}.")
+    with db.transaction(Permission.REVIEW) as session:
+        row = FindingReview(rule=finding.rule, subject_key=subject_key(finding.subject), subject=plain(finding.subject),
+                            note=text, reviewed_by=db.actor.name if db.actor else audit.SYSTEM_USER,
+                            reviewed_at=audit.now(), as_of=as_of, detail={"onset": onset(finding)})
+        session.add(row)
+        session.flush()
+        return _review(row)
+
+
+def review_states(db: Database, findings: list[Finding], as_of: dt.date) -> list[ReviewState]:
+    """Per finding (same order), its current review and history at ``as_of``."""
+    keys = {(f.rule, subject_key(f.subject)) for f in findings}
+    by_key: dict[tuple[str, str], list[Review]] = {}
+    if keys:
+        with db.reader() as session:
+            rules = sorted({rule for rule, _ in keys})
+            for row in session.scalars(select(FindingReview).where(FindingReview.rule.in_(rules))
+                                       .order_by(FindingReview.reviewed_at.desc(), FindingReview.id.desc())):
+                if (row.rule, row.subject_key) in keys:
+                    by_key.setdefault((row.rule, row.subject_key), []).append(_review(row))
+    states = []
+    for f in findings:
+        history = tuple(by_key.get((f.rule, subject_key(f.subject)), ()))
+        now_onset = onset(f)
+        current = next((r for r in history if r.as_of <= as_of and (f.rule not in ONSET or r.onset == now_onset)), None)
+        states.append(ReviewState(current, history))
+    return states

@@ -1,0 +1,222 @@
+"""Settings → Data → "Move to a shared database…": the window's ``mroqc-desk copy``.
+
+A facility that starts on one workstation's file moves to the shared PostgreSQL server once,
+here, without the command line. The administrator gives the server's address and their password
+again (counted like a sign-in: five wrong ones lock the account); the copy runs in the background
+with a progress bar (``app.services.moving.copy_database``, one transaction, verified table by
+table before it commits); the dialog then shows the verification, the shared database's recovery
+key once, who needs a first password there, and offers to open the shared database.
+
+The address is remembered for this workstation only without its password (the server's
+password belongs in the user's ``~/.pgpass`` or ``MROQC_DESK_DB_URL``, see docs/shared-database.md).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from app.security.signin import SignInFailed, check_credentials
+from app.services.moving import CopyReport, TargetNotEmpty, copy_database
+from app.storage.database import Database
+from ui.data_transfer import explain
+from ui.sign_in import RecoveryKeyDialog
+from ui.workers import run_in_background
+
+#: QSettings key: the shared database this workstation opens when no --db/--db-url is given.
+SHARED_URL_KEY = "database/shared_url"
+EXAMPLE_URL = "postgresql+psycopg://mroqc_desk@db.hospital.org/mroqc?sslmode=verify-full"
+
+
+def remembered_shared_url() -> str | None:
+    value = QSettings().value(SHARED_URL_KEY)
+    return str(value) if value else None
+
+
+def remember_shared_url(url: str) -> None:
+    """Only the address: a password typed into the URL is never written to the settings file."""
+    QSettings().setValue(SHARED_URL_KEY, make_url(url)._replace(password=None).render_as_string(hide_password=False))
+
+
+class _Progress(QObject):
+    """Carries the copy's progress from the worker thread to the GUI thread (a queued signal)."""
+
+    moved = Signal(str, int, int)
+
+
+class MoveDialog(QDialog):
+    """Address + password → background copy → verification report, recovery key, open it."""
+
+    #: the administrator chose to open the shared database now (its URL)
+    open_requested = Signal(str)
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.report: CopyReport | None = None
+        self.setWindowTitle("Move to a shared database")
+        intro = QLabel(
+            "<p>Copies everything in this database — cases, staff, meetings, users and the audit log — into a "
+            "<b>new, empty</b> PostgreSQL database that every workstation of the facility can share. This file "
+            "is left as it is.</p><p>Whoever runs the database server creates the empty database and gives you "
+            "its address (docs/shared-database.md says how).</p>")
+        intro.setWordWrap(True)
+        self.url = QLineEdit()
+        self.url.setPlaceholderText(EXAMPLE_URL)
+        self.url.setAccessibleName("Address of the shared database")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setAccessibleName("Your password")
+        form = QFormLayout()
+        form.addRow("Shared database &address", self.url)
+        form.addRow(f"Your &password ({db.actor.name if db.actor else ''})", self.password)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Table", "Rows", "Checksum", "Verified"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAccessibleName("Verification, table by table")
+        self.table.verticalHeader().hide()
+        self.table.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.copy_button = QPushButton("&Copy into the shared database")
+        self.copy_button.setDefault(True)
+        self.buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_button = QPushButton("&Open the shared database now")
+        self.open_button.hide()
+        self.buttons.addButton(self.open_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.rejected.connect(self.reject)
+        self.copy_button.clicked.connect(self.start)
+        self.open_button.clicked.connect(self._open)
+        self._progress = _Progress(self)
+        self._progress.moved.connect(self._moved)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.buttons)
+        self.resize(640, 420)
+
+    # -- the copy -------------------------------------------------------------------------------
+
+    def target_url(self) -> str | None:
+        """The typed address, or None after saying what is wrong with it."""
+        text = self.url.text().strip()
+        if not text:
+            self._say("Type the shared database's address first, e.g. " + EXAMPLE_URL)
+            return None
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            self._say("That is not a database address. It looks like " + EXAMPLE_URL)
+            return None
+        if url.get_backend_name() != "postgresql":
+            self._say("The shared database is a PostgreSQL database: its address starts with postgresql+psycopg://. "
+                      "For another file use Back up this database.")
+            return None
+        return text
+
+    def start(self) -> None:
+        target = self.target_url()
+        if target is None:
+            return
+        password = self.password.text()
+        if not password:
+            self._say("Type your password: the copy carries it to the shared database.")
+            self.password.setFocus()
+            return
+        db, name, progress = self.db, self.db.actor.name if self.db.actor else "", self._progress
+
+        def work() -> CopyReport:
+            check_credentials(db, name, password)  # counted and audited like a sign-in
+            return copy_database(db, target, password, progress=progress.moved.emit)
+
+        self._busy(True)
+        self._say("Copying… the other workstations can keep working; what they save meanwhile stays in this file.")
+        run_in_background(work, self._copied, self._failed, owner=self)
+
+    def _busy(self, busy: bool) -> None:
+        self.progress.setVisible(busy)
+        for widget in (self.copy_button, self.url, self.password):
+            widget.setEnabled(not busy)
+        self.buttons.button(QDialogButtonBox.StandardButton.Close).setEnabled(not busy)
+
+    def _moved(self, table: str, done: int, everything: int) -> None:
+        self.progress.setRange(0, max(everything, 1))
+        self.progress.setValue(done)
+        self.status.setText(f"Copying {table.replace('_', ' ')}: {done:,} of {everything:,} rows")
+
+    def _copied(self, report: CopyReport) -> None:
+        self.report = report
+        self._busy(False)
+        self.password.clear()
+        self.copy_button.hide()
+        self.url.setEnabled(False)
+        self.password.setEnabled(False)
+        self._show_report(report)
+        waiting = (f" {', '.join(report.without_password)} need a first password there: after opening it, give "
+                   "them one in Settings → Users (they change it at their first sign-in)."
+                   if report.without_password else "")
+        self._say(f"<b>Copied {report.rows:,} rows; every table was verified.</b> Nothing here was changed.{waiting}")
+        remember_shared_url(self.url.text().strip())
+        RecoveryKeyDialog(report.recovery_key, self).exec()  # the shared database's own, shown once
+        self.open_button.show()
+        self.open_button.setDefault(True)
+        self.open_button.setFocus()
+
+    def _show_report(self, report: CopyReport) -> None:
+        self.table.show()
+        self.table.setRowCount(len(report.tables))
+        for row, check in enumerate(report.tables):
+            cells = [check.table.replace("_", " "), f"{check.rows:,}", check.checksum[:12],
+                     "✓ matches" if check.ok else f"✗ differs ({check.target_rows:,} rows there)"]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 1:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+
+    def _failed(self, exc: Exception) -> None:
+        self._busy(False)
+        self.progress.hide()
+        if isinstance(exc, SignInFailed):
+            self._say(f"{exc}. Nothing was copied.")
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        advice = ("Ask whoever runs the server for a new, empty one; it was left as it is."
+                  if isinstance(exc, TargetNotEmpty)
+                  else "Nothing was kept at the shared database; check its address and try again.")
+        self._say(f"{explain(exc)} {advice}")
+
+    def _open(self) -> None:
+        self.open_requested.emit(self.url.text().strip())
+        self.accept()
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
