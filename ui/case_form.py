@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.records import CaseRecord, validate_case
+from app.domain.records import CaseRecord, case_advice, validate_case
 from app.domain.vocabulary import (
     BONE_METS_PRIMARY_SITES,
     CASE_STATUSES,
+    INELIGIBLE_PRIMARY_SITES,
     NOT_ENROLLED_REASONS,
     PAYERS,
     PROJECTS,
@@ -75,10 +76,19 @@ class CaseForm(DiscardGuard, QDialog):
         self.case_id = QLineEdit()
         self.project = choice_box(PROJECTS)
         self.primary_site = choice_box(BONE_METS_PRIMARY_SITES, "(not bone metastases)")
+        self.primary_site.insertSeparator(self.primary_site.count())
+        for code in INELIGIBLE_PRIMARY_SITES:  # offered to be told plainly: such a case is not MROQC-eligible
+            self.primary_site.addItem(f"{label(code)} (not MROQC-eligible)", code)
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setObjectName("case-advice")
         self.eligible_on = optional_date()
         self.status = choice_box(CASE_STATUSES)
         self.enrolled_on = optional_date()
         self.reason = choice_box(NOT_ENROLLED_REASONS, "")
+        self.reason.setItemData(self.reason.findData("measure_criteria"),
+                                "Not accepted by MROQC: exactly what the selective-enrollment trigger (QIP-ENR-SELECTIVE) "
+                                "reports", Qt.ItemDataRole.ToolTipRole)
         self.note = QLineEdit()
         self.payer = choice_box(PAYERS, "")
         self.show_phi = QCheckBox("S&how patient identifiers (MRN, name, birth date)")
@@ -111,6 +121,7 @@ class CaseForm(DiscardGuard, QDialog):
         self.setMinimumWidth(420)  # room for a full note or patient name without scrolling inside the field
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.advice)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         if record:
@@ -172,7 +183,10 @@ class CaseForm(DiscardGuard, QDialog):
 
     def check(self) -> dict[str, str]:
         """Mark the fields with a problem and say what to fix, as the user types."""
-        problems = date_problems(self.rows) or validate_case(self.record())
+        record = self.record()
+        problems = date_problems(self.rows) or validate_case(record)
+        self.advice.setText(case_advice(record.project, record.primary_site, record.not_enrolled_reason))
+        self.advice.setVisible(bool(self.advice.text()))
         for key, widget in self.rows.items():
             widget.setToolTip(problems.get(key, ""))
             widget.setProperty("invalid", key in problems)

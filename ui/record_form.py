@@ -51,7 +51,9 @@ class RecordForm(DiscardGuard, QDialog):
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any], int | None], Change],
                  values: dict[str, Any] | None = None, validate: Callable[[dict[str, Any]], dict[str, str]] | None = None,
-                 parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None) -> None:
+                 parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None,
+                 defaults: dict[str, Any] | None = None) -> None:
+        """``defaults``: what a new record's form offers (a generated ID), changeable like anything typed."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.fields = fields
@@ -85,6 +87,8 @@ class RecordForm(DiscardGuard, QDialog):
             for f in fields:
                 if f.read_only_when_editing:
                     self.widgets[f.key].setEnabled(False)
+        elif defaults:
+            self.set_values(defaults)
         for w in self.widgets.values():
             for signal in ("textChanged", "currentIndexChanged", "dateChanged", "toggled", "valueChanged"):
                 if hasattr(w, signal):

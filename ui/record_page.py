@@ -57,7 +57,8 @@ class RecordPage(QWidget):
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
                  describe: Callable[[dict], str] = lambda r: "this record",
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
-                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True) -> None:
+                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True,
+                 defaults: Callable[[], dict] | None = None) -> None:
         """``form_title`` names what the Add/Edit dialog is about when the title alone does not
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
         (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
@@ -76,6 +77,7 @@ class RecordPage(QWidget):
         self._describe = describe
         self._advise = advise
         self._form_title = form_title
+        self._defaults = defaults  # what a new record's form offers (a generated ID)
         self.records: list[dict] = []
         self.history = History()
         self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
@@ -268,7 +270,7 @@ class RecordPage(QWidget):
             return self._save(values, old, overwrite is not None)
 
         form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields, save, record, self._validate, self,
-                          self._advise)
+                          self._advise, defaults=self._defaults() if self._defaults and record is None else None)
         if self.form_hook:
             self.form_hook(form)
         elif not form.exec():
@@ -295,7 +297,11 @@ class RecordPage(QWidget):
         except Conflict as exc:
             QMessageBox.warning(self, "Not deleted", f"{exc} The list now shows it as it is saved.")
             self.refresh()
-        except (ValidationFailed, NotFound) as exc:
+        except ValidationFailed as exc:
+            reasons = "; ".join(exc.problems.values())
+            QMessageBox.warning(self, "Not deleted", f"{self._describe(record)[0].upper()}{self._describe(record)[1:]} "
+                                f"was not deleted: {reasons}.")
+        except NotFound as exc:
             QMessageBox.warning(self, "Not deleted", str(exc))
 
     @property

@@ -176,6 +176,19 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str,
     return before
 
 
+def next_free_id(db: Database, column: Any, prefix: str, width: int = 3) -> str:
+    """The first ``prefix`` + number (``S-004``) not yet used in ``column``: an ID offered in a
+    new record's form, which the person may change."""
+    from sqlalchemy import select
+
+    with db.reader() as session:
+        taken = set(session.scalars(select(column).where(column.like(f"{prefix}%"))))
+    n = 1
+    while f"{prefix}{n:0{width}d}" in taken:
+        n += 1
+    return f"{prefix}{n:0{width}d}"
+
+
 def version_after(session: Session, model: type[Base], key: tuple[Any, ...]) -> int | None:
     """The record's version once a change is flushed (what an undo of that change expects)."""
     obj = session.get(model, key)
