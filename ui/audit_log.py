@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.wording import local_time, table_words
 from app.services import audit_log
 from app.storage.database import Database
 from ui.as_of import AsOf
@@ -45,7 +46,7 @@ class AuditLogPage(QWidget):
         self.export_button = QPushButton("Export…")
         self.count = QLabel()
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["When (UTC)", "Who", "Change", "Table", "Record", "Before → after"])
+        self.table.setHorizontalHeaderLabels(["When (local time)", "Who", "Change", "What", "Record", "Before → after"])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -114,9 +115,9 @@ class AuditLogPage(QWidget):
         for u in users:
             self.user.addItem(u, u)
         self.table_filter.clear()
-        self.table_filter.addItem("Every table", None)
+        self.table_filter.addItem("Every kind of record", None)
         for t in tables:
-            self.table_filter.addItem(t, t)
+            self.table_filter.addItem(table_words(t).capitalize(), t)
         self.user.setCurrentIndex(max(self.user.findData(chosen_user), 0))
         self.table_filter.setCurrentIndex(max(self.table_filter.findData(chosen_table), 0))
         for box in (self.user, self.table_filter):
@@ -132,7 +133,8 @@ class AuditLogPage(QWidget):
         entries = audit_log.fetch_entries(self.db, query, 0, PAGE)
         self.table.setRowCount(len(entries))
         for r, e in enumerate(entries):
-            for c, text in enumerate([e["at"].isoformat(sep=" "), e["user"], e["action"], e["table_name"], e["record_key"],
+            for c, text in enumerate([local_time(e["at"]), e["user"], audit_log.ACTION_WORDS.get(e["action"], e["action"]),
+                                      table_words(e["table_name"]), e["record_key"],
                                       audit_log.describe_change(e)]):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
+from app.domain.wording import metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
 from app.storage.database import Database
@@ -102,7 +103,7 @@ class DosimetryPage(QWidget):
         for s in dosimetry.list_submissions(self.db, limit=SHOWN_SUBMISSIONS, case_search=self.case_search):
             row = dataclasses.asdict(s)
             row["per_fraction"] = round(s.total_dose_gy / s.fractions, 2) if s.fractions else None
-            row["metrics_text"] = format_metrics(s.metrics)
+            row["metrics_text"] = metrics_words(s.metrics)  # in words; the form shows them as typed
             row["metrics"] = format_metrics(s.metrics)
             result.append(row)
         return result

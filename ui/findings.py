@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import label
+from app.domain.wording import subject_words
 from app.exports.kinds import SPREADSHEET
 from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
@@ -44,7 +45,7 @@ GROUP_WORDS = {CLOSE: "Close to firing"}
 
 
 def subject_text(subject: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in subject.items())
+    return subject_words(subject)  # the coordinators' words (app.domain.wording)
 
 
 def case_ids(evidence: dict[str, Any]) -> list[str]:

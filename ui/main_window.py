@@ -568,7 +568,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(refresh_action)
         go_menu = self.menuBar().addMenu("&Go")
         for number, (name, _) in enumerate(AREAS, start=1):
-            action = QAction(name, self)
+            action = QAction(name.replace("&", "&&"), self)  # "Staff & roles", not "Staff _roles"
             if number <= 9:
                 set_shortcut(action, QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _checked=False, n=name: self.show_area(n))

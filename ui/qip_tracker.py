@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.wording import subject_words
 from app.security.roles import Permission
 from app.services import qip
 from app.storage.database import Database
@@ -81,7 +82,7 @@ class QipTrackerPage(QWidget):
         self.table.setRowCount(len(self.episodes))
         for row, e in enumerate(self.episodes):
             nxt = e.next_step
-            values = [e.opened_on.isoformat(), e.rule, ", ".join(f"{k} {v}" for k, v in e.subject.items()),
+            values = [e.opened_on.isoformat(), e.rule, subject_words(e.subject),
                       "closed " + e.closed_on.isoformat() if e.closed_on else (nxt.title if nxt else "all steps done"),
                       nxt.due_on.isoformat() if nxt and nxt.due_on and not e.closed_on else "",
                       str(len(e.overdue)) if not e.closed_on else ""]

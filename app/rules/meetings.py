@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from app.domain.vocabulary import REQUIRED_ROLES, label
+from app.domain.wording import article
 from app.rules.findings import Finding
 from app.rules.measures import Measure
 from app.rules.policy_file import Policy
@@ -101,10 +102,10 @@ def judge_substitute(person: Person | None, role: str, snapshot: FacilitySnapsho
                            f"at most {limit} radiation oncologists (this one has {snapshot.facility.radiation_oncologists})"), ()
         if person.profession == "physician":
             return False, "only a radiation oncologist, or a CMO, chief of quality or RO-involved physician, may substitute", ()
-        return False, f"a {kind} may never substitute for the clinical champion", ()
+        return False, f"{article(kind)} may never substitute for the clinical champion", ()
     if role == "physics_lead":
         if person.profession not in ("physicist", "dosimetrist"):
-            return False, f"a {kind} cannot substitute for the physics lead (a physicist or dosimetrist must)", ()
+            return False, f"{article(kind)} cannot substitute for the physics lead (a physicist or dosimetrist must)", ()
         if not person.works_on_mroqc:
             return False, f"the {kind} does not work on MROQC", ()
         return True, "", ()
@@ -112,7 +113,7 @@ def judge_substitute(person: Person | None, role: str, snapshot: FacilitySnapsho
         return False, f"already covering {', '.join(label(r) for r in other_roles)} at this meeting", ()
     if person.profession == "cda" or person.works_on_mroqc:
         return True, "", ()
-    return False, f"a {kind} who does not work on MROQC cannot substitute for the CDA", ()
+    return False, f"{article(kind)} who does not work on MROQC cannot substitute for the CDA", ()
 
 
 def attendance_verdicts(snapshot: FacilitySnapshot, policy: Policy, year: int, as_of: dt.date) -> list[MeetingVerdict]:

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from app.domain.wording import local_time, table_words
 from app.storage.database import Database
 from app.storage.models import AuditEntry
 
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("at", "When (UTC)"),
+    ("at", "When (local time)"),
     ("user", "Who"),
     ("action", "Change"),
     ("table_name", "Table"),
@@ -72,17 +73,17 @@ def filter_choices(db: Database) -> tuple[list[str], list[str]]:
     return users, tables
 
 
+#: What each kind of audit entry did, in words.
+ACTION_WORDS = {"insert": "added", "update": "changed", "delete": "deleted"}
+
+
 def describe_change(entry: dict[str, Any]) -> str:
     """One line a person can read: ``name: 'A' → 'B'; status: ...``."""
     if entry.get("summary"):
         return str(entry["summary"])
-    before, after = entry.get("before") or {}, entry.get("after") or {}
-    if entry["action"] == "insert":
-        return "added: " + ", ".join(f"{k}={v}" for k, v in after.items() if v not in (None, "", {}))
-    if entry["action"] == "delete":
-        return "deleted: " + ", ".join(f"{k}={v}" for k, v in before.items() if v not in (None, "", {}))
-    keys = sorted(set(before) | set(after))
-    return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in keys)
+    from app.domain.wording import change_words
+
+    return change_words(entry["action"], entry.get("before"), entry.get("after"))
 
 
 def chain_status(db: Database):  # type: ignore[no-untyped-def]
@@ -101,7 +102,8 @@ def export_entries(db: Database, query: AuditQuery, out) -> int:  # type: ignore
 
     db.require(export_permission(False))
     total = count_entries(db, query)
-    rows = ([e["at"], e["user"], e["action"], e["table_name"], e["record_key"], describe_change(e)]
+    rows = ([local_time(e["at"]), e["user"], ACTION_WORDS.get(e["action"], e["action"]), table_words(e["table_name"]),
+             e["record_key"], describe_change(e)]
             for offset in range(0, total, 5000) for e in fetch_entries(db, query, offset, 5000))
     written = write_table(out, [Sheet("audit log", ["when_utc", "who", "change", "table", "record", "before_after"], rows)])
     record_export(db, "audit-log", out, False)

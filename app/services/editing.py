@@ -208,7 +208,9 @@ UNDO_PERMISSION: dict[str, Permission] = {
 def undo(db: Database, change: Change) -> Change:
     """Put the record back as it was before ``change`` (``Conflict`` if someone changed it since);
     returns the change that undoing made, whose own undo is the redo."""
-    what = TABLE_WORDS.get(change.model.__tablename__, change.model.__tablename__.replace("_", " "))
+    from app.domain.wording import table_words
+
+    what = table_words(change.model.__tablename__)
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key)
         if obj is not None and change.version is not None and getattr(obj, "version", None) != change.version:
@@ -230,16 +232,6 @@ def undo(db: Database, change: Change) -> Change:
                 setattr(obj, name, value)
         session.flush()
         return Change(change.model, change.key, before, description, getattr(obj, "version", None))
-
-
-#: What each table holds, in the coordinators' words (audit log, messages).
-TABLE_WORDS: dict[str, str] = {
-    "facility": "facility details", "staff": "person", "role_assignments": "role", "cases": "case",
-    "data_entries": "data-entry session", "dosimetry_submissions": "dosimetry submission", "meetings": "meeting",
-    "attendance": "attendance", "correspondence": "letter", "absences": "leave or pause",
-    "program_years": "program year", "qip_episodes": "QIP episode", "qip_steps": "QIP step", "users": "user",
-    "finding_reviews": "finding review", "screening_profiles": "screening profile",
-}
 
 
 class History:

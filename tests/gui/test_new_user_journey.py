@@ -135,7 +135,7 @@ def test_new_user_sets_up_everything_in_the_gui(qtbot, tmp_path: Path, monkeypat
     window.show_area("Audit log")
     log = window.page("Audit log")
     log.record.setText("H-0001")
-    assert {log.table.item(r, 3).text() for r in range(log.table.rowCount())} == {"cases"}
+    assert {log.table.item(r, 3).text() for r in range(log.table.rowCount())} == {"case"}  # the table in words
     log.record.clear()
     log.table_filter.setCurrentIndex(log.table_filter.findData("dosimetry_submissions"))
     assert log.table.rowCount() == 1 and "H-0001" in log.table.item(0, 5).text()  # before → after names the case

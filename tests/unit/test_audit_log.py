@@ -45,4 +45,4 @@ def test_update_reads_as_before_and_after(db) -> None:
     save_facility(db, FacilityDetails(name="Renamed RO", radiation_oncologists=4, joined_on=dt.date(2019, 3, 1),
                                       baseline_year=2019), today=dt.date(2026, 1, 1))
     [latest] = audit_log.fetch_entries(db, audit_log.AuditQuery(table="facility"), 0, 1)
-    assert audit_log.describe_change(latest) == "name: 'Lakeside Cancer Center' → 'Renamed RO'"
+    assert audit_log.describe_change(latest) == "name: Lakeside Cancer Center → Renamed RO"

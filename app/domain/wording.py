@@ -1,0 +1,116 @@
+"""Codes turned into the coordinators' words, for every screen, export and message: finding
+subjects, table and field names of the audit log, values, times in the local zone, "a"/"an".
+
+Pure functions; the Findings page, the QIP tracker and the audit log all use these (never a
+``_``-joined code on screen)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from app.domain.vocabulary import CODES, label
+
+#: What each table holds, in the coordinators' words.
+TABLE_WORDS: dict[str, str] = {
+    "facility": "facility details", "staff": "person", "role_assignments": "role", "cases": "case",
+    "data_entries": "data-entry session", "dosimetry_submissions": "dosimetry submission", "meetings": "meeting",
+    "attendance": "attendance", "correspondence": "letter", "absences": "leave or pause",
+    "program_years": "program year", "qip_episodes": "QIP episode", "qip_steps": "QIP step", "users": "user",
+    "finding_reviews": "finding review", "screening_profiles": "screening profile", "audit_log": "audit log",
+}
+
+#: Field names whose words are not just the name with spaces.
+FIELD_WORDS: dict[str, str] = {
+    "staff_id": "staff ID", "case_id": "case ID", "meeting_id": "meeting ID", "letter_id": "letter reference",
+    "mrn": "MRN", "cmd_id": "CMD ID", "arrt_id": "ARRT ID", "pgip_member_since": "PGIP member since",
+    "reply_required": "reply needed", "due_on": "reply due", "replied_on": "replied on", "received_on": "received on",
+    "eligible_on": "eligible on", "enrolled_on": "enrolled on", "not_enrolled_reason": "not-enrolled reason",
+    "total_dose_gy": "total dose (Gy)", "ce_credit": "CE credit", "works_on_mroqc": "works on MROQC",
+    "treats_mroqc_patients": "treats MROQC patients", "performance_targets_met": "performance targets met",
+    "radiation_oncologists": "radiation oncologists", "active_projects": "active projects",
+    "qip_steps": "QIP steps", "bone_mets": "bone metastases",
+}
+
+
+def article(word: str) -> str:
+    """``a physicist``, ``an administrator``."""
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word
+
+
+def table_words(table: str | None) -> str:
+    if not table:
+        return ""
+    return TABLE_WORDS.get(table, table.replace("_", " "))
+
+
+def field_words(field: str) -> str:
+    return FIELD_WORDS.get(field, field.replace("_", " "))
+
+
+def value_words(value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        if value in CODES:
+            return label(value)
+        if "," in value and all(v in CODES for v in value.split(",")):
+            return ", ".join(label(v) for v in value.split(","))
+        return value
+    return str(value)
+
+
+def subject_words(subject: dict[str, Any] | None) -> str:
+    """A finding's subject for people: ``Clinical champion, meeting M-2025-03``; ``Bone metastases``."""
+    if not subject:
+        return "the facility"
+    parts = []
+    for key, value in subject.items():
+        if key in ("project", "role", "kind"):
+            parts.append(value_words(value))
+        else:
+            parts.append(f"{field_words(key)} {value_words(value)}")
+    text = ", ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
+def change_words(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """An audit entry's change in words: ``reply needed: no → yes``; ``added: subject Site visit, …``."""
+    before, after = before or {}, after or {}
+    hidden = ("id", "version")
+    if action == "insert":
+        return "added: " + ", ".join(f"{field_words(k)} {value_words(v)}" for k, v in after.items()
+                                     if v not in (None, "", {}) and k not in hidden)
+    if action == "delete":
+        return "deleted: " + ", ".join(f"{field_words(k)} {value_words(v)}" for k, v in before.items()
+                                       if v not in (None, "", {}) and k not in hidden)
+    keys = [k for k in sorted(set(before) | set(after)) if k not in hidden]
+    return "; ".join(f"{field_words(k)}: {value_words(before.get(k))} → {value_words(after.get(k))}" for k in keys)
+
+
+def local_time(at: dt.datetime | None) -> str:
+    """A stored UTC time in the computer's local time, with its zone: ``2025-06-30 14:05:09 EDT``."""
+    if at is None:
+        return ""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    return aware.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def metric_words(name: str) -> str:
+    """A dosimetry metric's name for people: ``mean_heart_dose_gy`` → ``Mean heart dose (Gy)``."""
+    import re
+
+    unit = ""
+    for suffix, shown in (("_gy", " (Gy)"), ("_pct", " (%)"), ("_cc", " (cc)")):
+        if name.endswith(suffix):
+            name, unit = name[: -len(suffix)], shown
+            break
+    words = re.sub(r"\b([vd])(\d+)\b", lambda m: m.group(1).upper() + m.group(2), name.replace("_", " "))
+    return words[:1].upper() + words[1:] + unit
+
+
+def metrics_words(metrics: dict[str, float] | None) -> str:
+    """``Mean heart dose (Gy) 1.2; Lung V20 (%) 18``."""
+    return "; ".join(f"{metric_words(k)} {v:g}" for k, v in (metrics or {}).items())
