@@ -39,6 +39,7 @@ class AuditLogPage(QWidget):
         self.user = QComboBox()
         self.table_filter = QComboBox()
         self.record = QLineEdit()
+        self.record.setMinimumWidth(150)  # typed in, never squeezed to nothing
         self.record.setPlaceholderText("Record (case ID, staff ID, …)")
         day = self.as_of.day
         self.date_from = DateFilter("From", months_before(day, 1))

@@ -81,12 +81,18 @@ class TileWidget(QFrame):
         self.forecast.setObjectName("forecast")
         if tile.forecast:
             layout.addWidget(self.forecast)
+            # a wrapped forecast is given the height its wrapped lines need, not the grid's guess
+            self.forecast.setMinimumHeight(self.forecast.heightForWidth(TILE_TEXT_WIDTH))
         layout.addStretch(1)
 
     def mouseReleaseEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         if event.button() == Qt.MouseButton.LeftButton:
             self.clicked.emit(self.rule)
         super().mouseReleaseEvent(event)
+
+
+#: The narrowest a tile's text gets on a 1280×720 screen at 150 %: what its forecast is measured for.
+TILE_TEXT_WIDTH = 150
 
 
 def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:

@@ -92,6 +92,7 @@ class EnrollmentPage(QWidget):
         self.model = CaseTableModel(db, self)
 
         self.search = QLineEdit()
+        self.search.setMinimumWidth(150)  # typed in, never squeezed to nothing
         self.search.setPlaceholderText("Search case ID  (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.project = QComboBox()

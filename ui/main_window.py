@@ -61,6 +61,22 @@ AREAS: tuple[tuple[str, str], ...] = (
 )
 
 
+class _CurrentStack(QStackedWidget):
+    """A stack as large as its current page needs (not its largest page): what the window's
+    scroll area scrolls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def minimumSizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        page = self.currentWidget()
+        return page.minimumSizeHint().expandedTo(page.minimumSize()) if page is not None else super().minimumSizeHint()
+
+    def sizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        return self.minimumSizeHint()
+
+
 def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
     """``action.setShortcut(sequence)``, without its cost: PySide's overload resolution for
     ``setShortcut`` builds the ~100 enums of the ``Qt`` namespace (~45 ms) before the window can
@@ -135,7 +151,7 @@ class MainWindow(QMainWindow):
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(180)
         self.nav.setSpacing(3)
-        self.stack = QStackedWidget()
+        self.stack = _CurrentStack()
         self.pages: dict[str, QWidget] = {}
         self._descriptions = dict(AREAS)
         for area, _what in AREAS:
@@ -149,13 +165,26 @@ class MainWindow(QMainWindow):
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         self.digest_holder = right  # the reminder digest (ui.digest) goes above the screens
-        right.addWidget(self.stack, 1)
+        # the screens scroll rather than clip on a small screen (1366×768, or 1280×720 at 150 %):
+        # the stack gets the room there is, never less than its page needs
+        from PySide6.QtWidgets import QFrame, QScrollArea
+
+        self.screen_scroll = QScrollArea()
+        self.screen_scroll.setObjectName("screen-scroll")
+        self.screen_scroll.setWidgetResizable(True)
+        self.screen_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.screen_scroll.setWidget(self.stack)
+        right.addWidget(self.screen_scroll, 1)
         layout.addLayout(right, 1)
         self.digest = None
         self.setCentralWidget(central)
         self._build_menus()
         self.status_label = QLabel(f"Opening {name}…")
-        self.statusBar().addWidget(self.status_label)
+        # a long database path must not make the window wider than the screen: it is cut, with a tooltip
+        from PySide6.QtWidgets import QSizePolicy
+
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.statusBar().addWidget(self.status_label, 1)
         self.connection_label = QLabel("Connection to the database lost: retrying. Nothing can be saved "
                                        "until it is back; what you typed stays in the form.")
         self.connection_label.setObjectName("connection_lost")
@@ -359,6 +388,7 @@ class MainWindow(QMainWindow):
         from ui.sign_in import signed_in_as
 
         self.status_label.setText(f"{self.facility_name}  ·  {self.db.display_name}  ·  {signed_in_as(self.db)}")
+        self.status_label.setToolTip(self.status_label.text())
 
     @property
     def display_name(self) -> str:

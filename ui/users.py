@@ -107,15 +107,19 @@ class UsersPanel(QGroupBox):
         self.unlock_button = QPushButton("Un&lock")
         self.reset_button = QPushButton("Reset pass&word…")
         self.own_button = QPushButton("Change &my password…")
-        bar = QHBoxLayout()
-        for widget in (self.add_button, self.role, self.role_button, self.disable_button, self.enable_button,
-                       self.unlock_button, self.reset_button):
+        bar = QHBoxLayout()  # two rows: one would not fit a 1280×720 screen at 150 %
+        for widget in (self.add_button, self.role, self.role_button):
             bar.addWidget(widget)
         bar.addStretch(1)
+        more = QHBoxLayout()
+        for widget in (self.disable_button, self.enable_button, self.unlock_button, self.reset_button):
+            more.addWidget(widget)
+        more.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.table)
         layout.addLayout(bar)
+        layout.addLayout(more)
         layout.addWidget(self.own_button, 0, Qt.AlignmentFlag.AlignLeft)
         for widget in (self.table, self.add_button, self.role, self.role_button, self.disable_button,
                        self.enable_button, self.unlock_button, self.reset_button):
