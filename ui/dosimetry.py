@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel, QListWidget, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
+from app.domain.vocabulary import label
 from app.domain.wording import metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.permissions import gate
 from ui.record_form import Field
 from ui.record_page import RecordPage
 
@@ -39,7 +53,12 @@ def _problems(v: dict) -> dict[str, str]:
     return problems
 
 
+#: How many of the cases without dosimetry the table lists (the oldest); the export has them all.
+MISSING_SHOWN = 2000
+
+
 class DosimetryPage(QWidget):
+    show_case = Signal(str)  # open this case in the enrollment register
     def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
         """``as_of`` is the window's shared date: the missing list counts cases enrolled up to it,
         so it agrees with the findings and the self-audit for the same date."""
@@ -73,11 +92,37 @@ class DosimetryPage(QWidget):
         ).require(Permission.DOSIMETRY)
         self.missing_label = QLabel()
         self.missing_label.setWordWrap(True)  # unwrapped, this one line set the side pane's width and clipped the table
-        self.missing = QListWidget()
+        self.missing = QTableWidget(0, 3)
+        self.missing.setObjectName("missing-dosimetry")
+        self.missing.setHorizontalHeaderLabels(["Case", "Project", "Enrolled"])
+        self.missing.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.missing.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.missing.verticalHeader().setVisible(False)
+        self.missing.horizontalHeader().setStretchLastSection(True)
+        self.missing.setSortingEnabled(True)
+        self.missing.setToolTip("Double-click or Enter: open the case in the register")
+        self.missing.doubleClicked.connect(lambda _i: self.open_missing())
+        enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self.missing)
+        enter.setContext(Qt.ShortcutContext.WidgetShortcut)
+        enter.activated.connect(self.open_missing)
+        self.missing_filter = QLineEdit()
+        self.missing_filter.setPlaceholderText("Filter by case ID")
+        self.missing_filter.setClearButtonEnabled(True)
+        self.missing_filter.textChanged.connect(lambda _t: self._missing_timer.start())
+        self._missing_timer = QTimer(self, singleShot=True, interval=250)
+        self._missing_timer.timeout.connect(self.show_missing)
+        self.missing_export = QPushButton("E&xport…")
+        self.missing_export.setToolTip("Save every listed case (not only those shown) as Excel or CSV")
+        self.missing_export.clicked.connect(self.export_missing)
+        gate(db, Permission.EXPORT, self.missing_export)
+        missing_bar = QHBoxLayout()
+        missing_bar.addWidget(self.missing_filter, 1)
+        missing_bar.addWidget(self.missing_export)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.missing_label)
+        side_layout.addLayout(missing_bar)
         side_layout.addWidget(self.missing, 1)
         # wide enough for one whole "case · project · enrolled date" line, and no wider
         side.setMinimumWidth(self.fontMetrics().horizontalAdvance("MRQ-0000000 · breast · enrolled 2000-00-00") + 40)
@@ -142,9 +187,39 @@ class DosimetryPage(QWidget):
     def show_missing(self, *_changed: object) -> None:
         """Recounted after every change to the submissions and whenever the as-of date moves."""
         day = self.as_of.day
-        count, rows = dosimetry.missing_submissions(self.db, day)
-        when = f" (enrolled by {day.isoformat()})" if day != dt.date.today() else ""
+        count, rows = dosimetry.missing_submissions(self.db, day, limit=MISSING_SHOWN, search=self.missing_filter.text())
+        when = f" (enrolled by {day.isoformat()})" if day != getattr(self.as_of, "today", day) else ""
         self.missing_label.setText(f"<b>Enrolled breast and lung cases without a submission{when}: {count:,}</b>"
-                                   + (f" (oldest {len(rows)} listed)" if count > len(rows) else ""))
-        self.missing.clear()
-        self.missing.addItems([f"{cid} · {project} · enrolled {enrolled.isoformat()}" for cid, project, enrolled in rows])
+                                   + (f" (the oldest {len(rows):,} listed; Export saves them all)"
+                                      if count > len(rows) else ""))
+        self.missing.setSortingEnabled(False)
+        self.missing.setRowCount(len(rows))
+        for r, (cid, project, enrolled) in enumerate(rows):
+            for c, text in enumerate((cid, label(project), enrolled.isoformat())):
+                self.missing.setItem(r, c, QTableWidgetItem(text))
+        self.missing.setSortingEnabled(True)
+        self.missing_rows = rows
+
+    def open_missing(self) -> None:
+        """The selected case in the enrollment register."""
+        row = self.missing.currentRow()
+        if row >= 0 and self.missing.item(row, 0) is not None:
+            self.show_case.emit(self.missing.item(row, 0).text())
+
+    def export_missing(self, out: Path | None = None) -> int:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        from app.exports.service import export_kind
+
+        if out is None:
+            name, _ = QFileDialog.getSaveFileName(self, "Export the cases without dosimetry",
+                                                  f"cases-without-dosimetry-{self.as_of.day.isoformat()}.xlsx",
+                                                  "Excel (*.xlsx);;CSV (*.csv)")
+            if not name:
+                return 0
+            out = Path(name)
+        try:
+            return export_kind(self.db, "missing-dosimetry", out, year=None, as_of=self.as_of.day)
+        except (ValueError, PermissionError) as exc:
+            QMessageBox.warning(self, "Not exported", str(exc))
+            return 0

@@ -498,7 +498,9 @@ class MainWindow(QMainWindow):
         if name == "Correspondence":
             return module.CorrespondencePage(self.db, self.as_of)
         if name == "Dosimetry":
-            return module.DosimetryPage(self.db, self.as_of)
+            page = module.DosimetryPage(self.db, self.as_of)
+            page.show_case.connect(self.show_case)
+            return page
         if name == "Settings":
             page = module.SettingsPage(self.db)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)

@@ -28,7 +28,9 @@ def save_all(db: Database, out: Path, as_of: dt.date | None = None) -> list[Path
 
     out.mkdir(parents=True, exist_ok=True)
     window = MainWindow(db)
-    window.resize(*SIZE)
+    room = window.screen().availableGeometry() if window.screen() is not None else None
+    # as a person would see it: never larger than the screen (1280×720 at 150 % is 853×480)
+    window.resize(min(SIZE[0], room.width()) if room else SIZE[0], min(SIZE[1], room.height()) if room else SIZE[1])
     if as_of is not None:
         window.as_of.set(as_of)
     window.show()

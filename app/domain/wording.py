@@ -17,7 +17,7 @@ TABLE_WORDS: dict[str, str] = {
     "data_entries": "data-entry session", "dosimetry_submissions": "dosimetry submission", "meetings": "meeting",
     "attendance": "attendance", "correspondence": "letter", "absences": "leave or pause",
     "program_years": "program year", "qip_episodes": "QIP episode", "qip_steps": "QIP step", "users": "user",
-    "finding_reviews": "finding review", "screening_profiles": "screening profile", "audit_log": "audit log",
+    "finding_reviews": "finding review", "screening_profiles": "screening profile", "audit_log": "audit log", "exports": "export",
 }
 
 #: Field names whose words are not just the name with spaces.

@@ -27,6 +27,7 @@ KIND_INFO: tuple[KindInfo, ...] = (
     KindInfo("attendance", "Meeting attendance with verdicts", SPREADSHEET, False),
     KindInfo("mdcb-roster", "MDCB Activity Upload Roster", SPREADSHEET, False),
     KindInfo("ce-certificates", "ARRT/ASRT certificate-of-completion requests", SPREADSHEET, False),
+    KindInfo("missing-dosimetry", "Enrolled breast and lung cases without dosimetry", SPREADSHEET, False),
     KindInfo("finding-cases", "Cases behind the findings (a work list, one row per case)", SPREADSHEET, True),
     KindInfo("calendar", "Meetings and due dates (calendar, .ics)", "iCalendar (*.ics)", False),
     KindInfo("audit-pdf", "Self-audit PDF (signed by the champion and the administrative lead)", "PDF (*.pdf)", True),

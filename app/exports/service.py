@@ -13,7 +13,7 @@ from pathlib import Path
 
 from app.exports import submissions
 from app.exports.kinds import KIND_INFO, KindInfo
-from app.exports.tabular import ExportError, write_table
+from app.exports.tabular import ExportError, Sheet, write_table
 from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
@@ -67,7 +67,21 @@ def _calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identif
     return write_calendar(db, out, as_of, now().replace(tzinfo=dt.UTC))
 
 
+def _missing_dosimetry(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
+                       **_options: object) -> int:
+    """Every enrolled breast and lung case without a submission at ``as_of`` (the Dosimetry screen's list)."""
+    from app.domain.vocabulary import label
+    from app.services.dosimetry import missing_submissions
+
+    _count, rows = missing_submissions(db, as_of, limit=None)
+    sheet = Sheet("missing dosimetry", ["Case ID", "Project", "Enrolled on", "Days since enrollment"],
+                  [(cid, label(project), enrolled, (as_of - enrolled).days) for cid, project, enrolled in rows],
+                  empty_note=f"Every enrolled breast and lung case has a submission as of {as_of.isoformat()}.")
+    return write_table(out, [sheet])
+
+
 _WRITERS: dict[str, Callable[..., int]] = {
+    "missing-dosimetry": _missing_dosimetry,
     "workbook": _workbook,
     "enrollment": _table(lambda db, period, identified: submissions.enrollment_sheet(db, period, identified=identified)),
     "dosimetry": _table(lambda db, period, identified: submissions.dosimetry_sheet(db, period)),

@@ -51,16 +51,21 @@ def list_submissions(db: Database, limit: int = 5000, case_search: str = "") -> 
         ]
 
 
-def missing_submissions(db: Database, as_of: dt.date, limit: int = 500) -> tuple[int, list[tuple[str, str, dt.date]]]:
+def missing_submissions(db: Database, as_of: dt.date, limit: int | None = 500,
+                        search: str = "") -> tuple[int, list[tuple[str, str, dt.date]]]:
     """Breast/lung cases enrolled by ``as_of`` with no submission made by then: (count, the oldest
-    ``limit`` of them). A later submission does not count, so a past date shows what was missing then."""
+    ``limit`` of them; None: all). A later submission does not count, so a past date shows what was
+    missing then. ``search``: only case IDs containing it (the count too)."""
     has_submission = exists().where(DosimetrySubmission.case_id == Case.case_id,
                                     DosimetrySubmission.submitted_on <= as_of)
     where = (Case.project.in_(DOSIMETRY_PROJECTS), Case.enrolled_on.is_not(None), Case.enrolled_on <= as_of, ~has_submission)
+    if search.strip():
+        where += (Case.case_id.ilike(f"%{search.strip()}%"),)
     with db.reader() as session:
         count = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
         rows = session.execute(
-            select(Case.case_id, Case.project, Case.enrolled_on).where(*where).order_by(Case.enrolled_on).limit(limit)
+            select(Case.case_id, Case.project, Case.enrolled_on).where(*where).order_by(Case.enrolled_on, Case.case_id)
+            .limit(limit)
         ).all()
     return count, [tuple(r) for r in rows]
 

@@ -38,7 +38,7 @@ def test_missing_dosimetry_is_counted_at_the_as_of_date(qtbot, db) -> None:
     assert "without a submission (enrolled by 2024-12-31): 0" in page.missing_label.text()
     as_of.set(dt.date(2025, 6, 30))
     assert "without a submission (enrolled by 2025-06-30): 1" in page.missing_label.text()
-    assert page.missing.count() == 1
+    assert page.missing.rowCount() == 1
 
 
 def test_default_date_ranges_end_at_the_as_of_date(qtbot, demo_db) -> None:
