@@ -28,6 +28,7 @@ from app.domain.vocabulary import CODES, label
 from app.security.roles import Permission
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.storage.database import Database
+from ui.date_field import shown as shown_date
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
 
@@ -37,8 +38,10 @@ def shown(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return shown_date(value)  # as the facility shows dates (Settings)
     if isinstance(value, str):
         return label(value) if value in CODES else value
     return str(value)

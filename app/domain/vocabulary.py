@@ -41,7 +41,7 @@ SPECIAL_LABELS: dict[str, str] = {
     "cmo": "CMO",
     "ro_involved": "RO involved",
     "in_person": "In person",
-    "virtual": "Virtual (webinar)",
+    "virtual": "Virtual, by webinar",  # never nested in brackets: "(Virtual, by webinar)"
     "mdcb": "MDCB",
     "arrt": "ARRT",
     "asrt": "ASRT",

@@ -146,3 +146,18 @@ def test_no_qdateedit_left_in_the_window() -> None:
     ui = Path(__file__).resolve().parents[2] / "ui"
     users = [p.name for p in ui.rglob("*.py") if "QDateEdit(" in p.read_text(encoding="utf-8")]
     assert users == []
+
+
+def test_lists_show_dates_in_the_facility_format(qtbot, db) -> None:  # type: ignore[no-untyped-def]
+    from app.services import letters
+    from ui.correspondence import CorrespondencePage
+
+    letters.save_letter(db, dt.date(2025, 6, 30), "Site visit", False)
+    use_date_format("us")
+    try:
+        page = CorrespondencePage(db)
+        qtbot.addWidget(page)
+        cells = {page.list.table.item(0, c).text() for c in range(page.list.table.columnCount())}
+        assert "06/30/2025" in cells
+    finally:
+        use_date_format("iso")

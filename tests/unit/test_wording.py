@@ -44,3 +44,9 @@ def test_times_in_local_time_with_the_zone(monkeypatch) -> None:
 def test_a_and_an_and_metrics() -> None:
     assert article("administrator") == "an administrator" and article("physicist") == "a physicist"
     assert metric_words("mean_heart_dose_gy") == "Mean heart dose (Gy)" and metric_words("lung_v20_pct") == "Lung V20 (%)"
+
+
+def test_a_meeting_format_reads_well_in_brackets() -> None:
+    from app.domain.vocabulary import label
+
+    assert f"({label('virtual')})" == "(Virtual, by webinar)"
