@@ -219,8 +219,9 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
         self.opened.emit()
-        self._start_digest()
-        QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
+        QTimer.singleShot(0, self._open_first_area)
+        # after the first page's evaluation in the one background queue: the reminders never delay it
+        QTimer.singleShot(0, self._start_digest)  # the window shows the facility first; its page fills in next
         if db.actor is not None and db.actor.must_change_password:
             QTimer.singleShot(0, self._force_password_change)
 
