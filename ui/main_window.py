@@ -128,6 +128,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
 
         self.as_of = AsOf()
+        self.window_clock: Callable[[], dt.datetime] = type(self).clock  # as the class had it when built
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(180)
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
             return
         if self.digest is not None:
             self.digest.deleteLater()
-        self.digest = DigestBar(self.db, lambda: type(self).clock(), self)
+        self.digest = DigestBar(self.db, self.window_clock, self)
         self.digest_holder.insertWidget(0, self.digest)
         self.digest.check()
 

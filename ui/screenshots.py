@@ -27,7 +27,13 @@ def save_all(db: Database, out: Path, as_of: dt.date | None = None) -> list[Path
     from ui.main_window import AREAS, MainWindow
 
     out.mkdir(parents=True, exist_ok=True)
-    window = MainWindow(db)
+    clock = MainWindow.clock
+    if as_of is not None:  # the reminders as they would read that morning, not at today's date
+        MainWindow.clock = staticmethod(lambda: dt.datetime.combine(as_of, dt.time(9, 0)))  # type: ignore[assignment]
+    try:
+        window = MainWindow(db)
+    finally:
+        MainWindow.clock = clock  # type: ignore[method-assign]
     window.resize(*SIZE)
     if as_of is not None:
         window.as_of.set(as_of)
