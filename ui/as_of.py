@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, QObject, Signal
-from PySide6.QtWidgets import QDateEdit
+from PySide6.QtCore import QObject, Signal
+
+from ui.date_field import DateField
 
 
 class AsOf(QObject):
@@ -13,7 +14,9 @@ class AsOf(QObject):
 
     def __init__(self, day: dt.date | None = None) -> None:
         super().__init__()
-        self.day = day or dt.date.today()
+        #: The calendar day when the window opened: what ``t`` means in the as-of field itself.
+        self.today = dt.date.today()
+        self.day = day or self.today
 
     def set(self, day: dt.date) -> None:
         if day != self.day:
@@ -21,12 +24,10 @@ class AsOf(QObject):
             self.changed.emit(day)
 
 
-def date_edit(as_of: AsOf) -> QDateEdit:
-    """A date picker bound both ways to the shared as-of date."""
-    edit = QDateEdit(QDate(as_of.day.year, as_of.day.month, as_of.day.day))
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setToolTip("Evaluate everything as it stood on this date")
-    edit.dateChanged.connect(lambda d: as_of.set(dt.date(d.year(), d.month(), d.day())))
-    as_of.changed.connect(lambda d: edit.setDate(QDate(d.year, d.month, d.day)))
+def date_edit(as_of: AsOf) -> DateField:
+    """A date field bound both ways to the shared as-of date (``t`` there is today's date)."""
+    edit = DateField(as_of.day, reference=lambda: as_of.today, required=True)
+    edit.edit.setToolTip("Evaluate everything as it stood on this date (t: today)")
+    edit.committed.connect(as_of.set)
+    as_of.changed.connect(edit.set_date)
     return edit

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from app.services import audit_log
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.enrollment import DateFilter, to_qdate
+from ui.enrollment import DateFilter, months_before
 from ui.workers import run_in_background
 
 PAGE = 1000
@@ -39,8 +39,8 @@ class AuditLogPage(QWidget):
         self.table_filter = QComboBox()
         self.record = QLineEdit()
         self.record.setPlaceholderText("Record (case ID, staff ID, …)")
-        day = to_qdate(self.as_of.day)
-        self.date_from = DateFilter("From", day.addMonths(-1))
+        day = self.as_of.day
+        self.date_from = DateFilter("From", months_before(day, 1))
         self.date_to = DateFilter("to", day)
         self.export_button = QPushButton("Export…")
         self.count = QLabel()
@@ -95,8 +95,8 @@ class AuditLogPage(QWidget):
         self.integrity.setText(f"The audit log could not be checked: {exc}")
 
     def _as_of_changed(self, day: dt.date) -> None:
-        self.date_from.follow(to_qdate(day).addMonths(-1))
-        self.date_to.follow(to_qdate(day))
+        self.date_from.follow(months_before(day, 1))
+        self.date_to.follow(day)
 
     def reload(self) -> None:
         self.load_choices()

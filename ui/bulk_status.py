@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,7 +35,7 @@ class BulkStatusDialog(QDialog):
         self.setWindowTitle(f"Set the status of {len(case_ids)} case(s)")
         self.status = choice_box(CASE_STATUSES)
         self.enrolled_on = optional_date()
-        set_date(self.enrolled_on, dt.date.today())
+        set_date(self.enrolled_on, self.enrolled_on.today())
         self.reason = choice_box(NOT_ENROLLED_REASONS, "")
         self.note = QLineEdit()
         self.problems = QLabel()
@@ -66,6 +64,9 @@ class BulkStatusDialog(QDialog):
 
     def apply(self) -> None:
         status = self.status.currentData()
+        if status == "enrolled" and self.enrolled_on.problem():
+            self.problems.setText(f"• Enrolled on: {self.enrolled_on.problem()}")
+            return
         try:
             self.changes = set_status(self.db, self.case_ids, status, enrolled_on=date_of(self.enrolled_on),
                                       reason=self.reason.currentData(), note=self.note.text().strip() or None,

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -20,10 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.records import CaseRecord, validate_case
+from app.domain.records import CaseRecord, case_advice, validate_case
 from app.domain.vocabulary import (
     BONE_METS_PRIMARY_SITES,
     CASE_STATUSES,
+    INELIGIBLE_PRIMARY_SITES,
     NOT_ENROLLED_REASONS,
     PAYERS,
     PROJECTS,
@@ -33,28 +33,26 @@ from app.services.cases import save_case
 from app.services.editing import Change, Conflict, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
-
-NO_DATE = QDate(1900, 1, 1)
-
-
-def optional_date() -> QDateEdit:
-    """A date field that may be empty (shown blank at its minimum)."""
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setMinimumDate(NO_DATE)
-    edit.setSpecialValueText(" ")
-    edit.setDate(NO_DATE)
-    return edit
+from ui.date_field import DateField
+from ui.form_guard import DiscardGuard
 
 
-def date_of(edit: QDateEdit) -> dt.date | None:
-    d = edit.date()
-    return None if d == NO_DATE else dt.date(d.year(), d.month(), d.day())
+def optional_date() -> DateField:
+    """A date field that may be empty (empty is no date, never a placeholder date)."""
+    return DateField()
 
 
-def set_date(edit: QDateEdit, value: dt.date | None) -> None:
-    edit.setDate(QDate(value.year, value.month, value.day) if value else NO_DATE)
+def date_of(edit: DateField) -> dt.date | None:
+    return edit.date()
+
+
+def set_date(edit: DateField, value: dt.date | None) -> None:
+    edit.set_date(value)
+
+
+def date_problems(fields: dict[str, QWidget]) -> dict[str, str]:
+    """What is wrong with the text of the date fields among ``fields`` (typed but not a date)."""
+    return {key: w.problem() for key, w in fields.items() if isinstance(w, DateField) and w.problem()}  # type: ignore[misc]
 
 
 def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
@@ -66,7 +64,7 @@ def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
     return box
 
 
-class CaseForm(QDialog):
+class CaseForm(DiscardGuard, QDialog):
     def __init__(self, db: Database, record: CaseRecord | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -78,10 +76,19 @@ class CaseForm(QDialog):
         self.case_id = QLineEdit()
         self.project = choice_box(PROJECTS)
         self.primary_site = choice_box(BONE_METS_PRIMARY_SITES, "(not bone metastases)")
+        self.primary_site.insertSeparator(self.primary_site.count())
+        for code in INELIGIBLE_PRIMARY_SITES:  # offered to be told plainly: such a case is not MROQC-eligible
+            self.primary_site.addItem(f"{label(code)} (not MROQC-eligible)", code)
+        self.advice = QLabel()
+        self.advice.setWordWrap(True)
+        self.advice.setObjectName("case-advice")
         self.eligible_on = optional_date()
         self.status = choice_box(CASE_STATUSES)
         self.enrolled_on = optional_date()
         self.reason = choice_box(NOT_ENROLLED_REASONS, "")
+        self.reason.setItemData(self.reason.findData("measure_criteria"),
+                                "Not accepted by MROQC: exactly what the selective-enrollment trigger (QIP-ENR-SELECTIVE) "
+                                "reports", Qt.ItemDataRole.ToolTipRole)
         self.note = QLineEdit()
         self.payer = choice_box(PAYERS, "")
         self.show_phi = QCheckBox("S&how patient identifiers (MRN, name, birth date)")
@@ -114,13 +121,14 @@ class CaseForm(QDialog):
         self.setMinimumWidth(420)  # room for a full note or patient name without scrolling inside the field
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.advice)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         if record:
             self.load(record)
             self.case_id.setReadOnly(True)
         else:
-            set_date(self.eligible_on, dt.date.today())
+            set_date(self.eligible_on, self.eligible_on.today())
         self.show_phi.toggled.connect(self.set_phi_visible)
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
@@ -132,6 +140,14 @@ class CaseForm(QDialog):
         for w in (self.eligible_on, self.enrolled_on, self.birth_date):
             w.dateChanged.connect(self.check)
         self.check()
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        return self.rows
+
+    def reject(self) -> None:
+        if self.may_close():
+            super().reject()
 
     def set_phi_visible(self, visible: bool) -> None:
         for widget in (self.mrn, self.name, self.birth_date):
@@ -167,7 +183,10 @@ class CaseForm(QDialog):
 
     def check(self) -> dict[str, str]:
         """Mark the fields with a problem and say what to fix, as the user types."""
-        problems = validate_case(self.record())
+        record = self.record()
+        problems = date_problems(self.rows) or validate_case(record)
+        self.advice.setText(case_advice(record.project, record.primary_site, record.not_enrolled_reason))
+        self.advice.setVisible(bool(self.advice.text()))
         for key, widget in self.rows.items():
             widget.setToolTip(problems.get(key, ""))
             widget.setProperty("invalid", key in problems)
@@ -190,7 +209,7 @@ class CaseForm(QDialog):
             choice = conflict.resolve(exc, {key: label(key) for key in self.rows}, self)
             if choice == conflict.RELOAD:
                 self.reloaded = True
-                self.reject()
+                self.close_anyway()
             elif choice == conflict.OVERWRITE:
                 self.version = exc.version
                 try:

@@ -33,20 +33,23 @@ class CorrespondencePage(QWidget):
         self.reply_days = self.policy().reply_days
         self.list = RecordPage(
             db, "Letters",
-            [("received_on", "Received"), ("subject", "Subject"), ("reply_required", "Reply needed"),
+            [("received_on", "Received"), ("letter_id", "Reference"), ("sender", "From"), ("subject", "Subject"), ("reply_required", "Reply needed"),
              ("due", "Reply due"), ("replied_on", "Replied"), ("state", "Status")],
             self.rows,
-            [Field("received_on", "&Received on", "date"), Field("subject", "&Subject"),
+            [Field("letter_id", "Re&ference", read_only_when_editing=True), Field("received_on", "&Received on", "date"),
+             Field("sender", "Fro&m (sender)"), Field("subject", "&Subject"),
              Field("reply_required", "Reply &needed", "bool"),
              Field("due_on", f"Reply &due (blank: {self.reply_days} days after receipt)", "date"),
              Field("replied_on", "Re&plied on", "date")],
             lambda v, old, overwrite: letters.save_letter(db, v["received_on"], v["subject"], v["reply_required"],
                                                           v["due_on"], v["replied_on"], letter_id=old["id"] if old else None,
-                                                          version=old["version"] if old else None, overwrite=overwrite),
+                                                          version=old["version"] if old else None, overwrite=overwrite,
+                                                          sender=v["sender"], reference=None if old else v["letter_id"]),
             lambda r: letters.delete_letter(db, r["id"], version=r["version"]),
             lambda v: records.validate_letter(v["received_on"], v["subject"], v["due_on"], v["replied_on"]),
             lambda r: f"the letter '{r['subject']}'",
             sort=(0, Qt.SortOrder.DescendingOrder),  # the newest letters, the ones still awaiting a reply, first
+            defaults=lambda: {"letter_id": letters.next_letter_reference(db, self.as_of.day), "received_on": self.as_of.day},
         ).require(Permission.LETTERS)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 
-from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -26,22 +26,29 @@ from PySide6.QtWidgets import (
 from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
 from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
-from app.services.editing import Change, Conflict, NotFound, ValidationFailed, undo
+from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.services.register import FLAGS, RegisterQuery, flag_policy
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.date_field import DateField
 from ui.models.case_table_model import CaseTableModel
 from ui.permissions import gate
 
 SEARCH_DELAY_MS = 250
 
 
-def to_date(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` earlier (28 February for a 29 February that year lacks)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
-def to_qdate(value: dt.date) -> QDate:
-    return QDate(value.year, value.month, value.day)
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` earlier, or that month's last day."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 class DateFilter(QWidget):
@@ -49,25 +56,23 @@ class DateFilter(QWidget):
 
     changed = Signal()
 
-    def __init__(self, caption: str, initial: QDate) -> None:
+    def __init__(self, caption: str, initial: dt.date) -> None:
         super().__init__()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.enabled = QCheckBox(caption)
-        self.date = QDateEdit(initial)
-        self.date.setCalendarPopup(True)
-        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date = DateField(initial, required=True)
         self.date.setEnabled(False)
         self.enabled.toggled.connect(self.date.setEnabled)
         self.enabled.toggled.connect(self.changed)
-        self.date.dateChanged.connect(self.changed)
+        self.date.committed.connect(self.changed)
         layout.addWidget(self.enabled)
         layout.addWidget(self.date)
 
     def value(self) -> dt.date | None:
-        return to_date(self.date.date()) if self.enabled.isChecked() else None
+        return self.date.date() if self.enabled.isChecked() else None
 
-    def follow(self, default: QDate) -> None:
+    def follow(self, default: dt.date) -> None:
         """Move an unticked filter to a new default (the as-of date moved); a ticked one is the
         user's choice in use, so it stays put rather than change the list under their eyes."""
         if self.enabled.isChecked():
@@ -106,8 +111,8 @@ class EnrollmentPage(QWidget):
         self.flag_policy = flag_policy(db, self.as_of.day)
         # the first page is fetched with the flags (no flag filter yet: the count stays as it is)
         self.model.query = dataclasses.replace(self.model.query, flag_policy=self.flag_policy)
-        day = to_qdate(self.as_of.day)
-        self.eligible_from = DateFilter("Eligible from", day.addYears(-1))
+        day = self.as_of.day
+        self.eligible_from = DateFilter("Eligible from", years_before(day, 1))
         self.eligible_to = DateFilter("to", day)
         self.count_label = QLabel()
         #: the set of cases a finding listed ("show all these cases in the register"), or None
@@ -148,7 +153,7 @@ class EnrollmentPage(QWidget):
         self.edit_button = QPushButton("&Edit…")
         self.status_button = QPushButton("Set &status of selected…")
         self.delete_button = QPushButton("&Delete…")
-        self.undo_button = QPushButton("&Undo last change")
+        self.undo_button = QPushButton("&Undo")
         self.undo_button.setEnabled(False)
         self.screen_button = QPushButton("Import &eligible patients…")
         self.screen_button.setToolTip("A screening list from the EHR, the planning system or the tumour registry "
@@ -156,7 +161,7 @@ class EnrollmentPage(QWidget):
         self.may_edit = gate(db, Permission.CASES, self.new_button, self.edit_button, self.status_button,
                              self.delete_button, self.undo_button)
         gate(db, Permission.IMPORT, self.screen_button)
-        self.last_change: list[Change] = []
+        self.history = History()
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addStretch(1)
@@ -183,6 +188,10 @@ class EnrollmentPage(QWidget):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_case)
         QShortcut(QKeySequence.StandardKey.Undo, self, activated=self.undo_last)
+        QShortcut(QKeySequence("Ctrl+Shift+Z"), self, activated=self.redo_next)
+        QShortcut(QKeySequence("Ctrl+Y"), self, activated=self.redo_next)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, activated=self.delete_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)
         QShortcut(QKeySequence(Qt.Key.Key_Return), self.table, activated=self.edit_case)
         self.new_button.clicked.connect(self.new_case)
         self.screen_button.clicked.connect(self.import_eligible)
@@ -196,8 +205,8 @@ class EnrollmentPage(QWidget):
         self._show_count()
 
     def _as_of_changed(self, day: dt.date) -> None:
-        self.eligible_from.follow(to_qdate(day).addYears(-1))
-        self.eligible_to.follow(to_qdate(day))
+        self.eligible_from.follow(years_before(day, 1))
+        self.eligible_to.follow(day)
         self.flag_policy = flag_policy(self.db, day)  # the flags are judged at the as-of date
         self.apply_filters()
 
@@ -257,10 +266,21 @@ class EnrollmentPage(QWidget):
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
         return {cid: self.model.version(r) for r in rows if (cid := self.model.case_id(r))}
 
+    @property
+    def last_change(self) -> list[Change]:
+        """The newest edit (its changes) that Undo would take back."""
+        return self.history.done[-1] if self.history.done else []
+
     def _remember(self, changes: list[Change]) -> None:
-        self.last_change = changes
-        self.undo_button.setEnabled(bool(changes))
-        self.undo_button.setToolTip(changes[0].description if changes else "")
+        self.history.record(changes)
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        self.undo_button.setEnabled(self.history.can_undo())
+        tip = f"Undo {self.history.next_undo()} (Ctrl+Z)" if self.history.can_undo() else "Nothing to undo"
+        if self.history.can_redo():
+            tip += f"\nRedo {self.history.next_redo()} (Ctrl+Shift+Z)"
+        self.undo_button.setToolTip(tip)
         self.model.refresh()
 
     def reload(self) -> None:
@@ -361,13 +381,23 @@ class EnrollmentPage(QWidget):
     def undo_last(self) -> None:
         if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
             return
+        self._step(self.history.undo, "undone")
+
+    def redo_next(self) -> None:
+        """Make the newest undone edit again (Ctrl+Shift+Z)."""
+        if not self.may_edit:
+            return
+        self._step(self.history.redo, "made again")
+
+    def _step(self, action, done: str) -> None:  # type: ignore[no-untyped-def]
         try:
-            for change in reversed(self.last_change):
-                undo(self.db, change)
+            action(self.db)
         except Conflict:
-            QMessageBox.warning(self, "Not undone", "Someone else changed this case after you did, so your change "
-                                "can no longer be undone without losing theirs. The register shows it as saved.")
-        self._remember([])
+            QMessageBox.warning(self, f"Not {done}", "Someone else changed this case after you did, so your change "
+                                f"can no longer be {done} without losing theirs. The register shows it as saved.")
+        except (ValidationFailed, NotFound) as exc:
+            QMessageBox.warning(self, f"Not {done}", str(exc))
+        self._history_changed()
 
     def _show_count(self) -> None:
         n = self.model.rowCount()

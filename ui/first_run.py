@@ -9,10 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -32,6 +30,7 @@ from app.security.passwords import PasswordRejected
 from app.security.signin import check_user_name, create_database
 from app.services.facility import FacilityDetails, FacilityError, save_facility
 from app.storage.database import Database, DatabaseError, sqlite_url
+from ui.date_field import DateField
 from ui.sign_in import (
     NewPasswordFields,
     RecoveryKeyDialog,
@@ -78,13 +77,12 @@ class FirstRunDialog(QDialog):
             self.kind.addItem(label(code), code)
         self.oncologists = QSpinBox()
         self.oncologists.setRange(0, 200)
-        self.joined = QDateEdit(QDate.currentDate())
-        self.joined.setCalendarPopup(True)
-        self.joined.setDisplayFormat("yyyy-MM-dd")
+        self.joined = DateField(required=True)
+        self.joined.set_date(self.joined.today())
         self.baseline = QSpinBox()
         self.baseline.setRange(2000, 2100)
-        self.baseline.setValue(QDate.currentDate().year())
-        self.joined.dateChanged.connect(lambda d: self.baseline.setValue(d.year()))
+        self.baseline.setValue(self.joined.today().year)
+        self.joined.dateChanged.connect(lambda d: d is not None and self.baseline.setValue(d.year))
         form = QFormLayout()
         form.addRow("Facility &name", self.name)
         form.addRow("&Kind", self.kind)
@@ -148,9 +146,14 @@ class FirstRunDialog(QDialog):
 
     def create_facility(self) -> None:
         joined = self.joined.date()
+        if joined is None:
+            QMessageBox.warning(self, "Facility not created",
+                                f"Joined MROQC on: {self.joined.problem() or 'a date is needed'}.")
+            self.joined.setFocus()
+            return
         details = FacilityDetails(
             name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
-            joined_on=dt.date(joined.year(), joined.month(), joined.day()), baseline_year=self.baseline.value(),
+            joined_on=joined, baseline_year=self.baseline.value(),
         )
         try:
             details.validated(dt.date.today())

@@ -129,6 +129,9 @@ class MainWindow(QMainWindow):
 
         self.as_of = AsOf()
         self.window_clock: Callable[[], dt.datetime] = type(self).clock  # as the class had it when built
+        from ui.date_field import use_reference
+
+        use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(180)
@@ -320,7 +323,7 @@ class MainWindow(QMainWindow):
         count = 0
         for widget in QApplication.topLevelWidgets():
             if isinstance(widget, QDialog) and widget.isVisible() and widget not in exclude:
-                widget.reject()
+                getattr(widget, "close_anyway", widget.reject)()  # another user: discarded without asking
                 count += 1
         return count
 
@@ -351,6 +354,9 @@ class MainWindow(QMainWindow):
             return
         facility = get_facility(self.db)
         self.facility_name = facility.name if facility else "no facility yet"
+        from ui.date_field import use_date_format
+
+        use_date_format(facility.date_format if facility else "iso")
         self.setWindowTitle(f"MROQC Facility Desk — {self.facility_name}")
         from ui.sign_in import signed_in_as
 
@@ -570,6 +576,10 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, n=name: self.show_area(n))
             go_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
+        keys = QAction("&Keyboard shortcuts", self)
+        set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))
+        keys.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(keys)
         about = QAction("&About MROQC Facility Desk", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
@@ -601,6 +611,11 @@ class MainWindow(QMainWindow):
                 "<p>Enrollment, meeting-attendance and QIP tracking for member facilities of the Michigan "
                 "Radiation Oncology Quality Consortium.</p>"
                 f"<p>Database: {self.display_name}</p>")
+
+    def show_shortcuts(self) -> None:
+        from ui.shortcuts import ShortcutSheet
+
+        ShortcutSheet(self).show()
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About MROQC Facility Desk", self.about_text())

@@ -67,6 +67,7 @@ class MeetingsPage(QWidget):
             lambda v: records.validate_meeting(v["meeting_id"], v["date"], v["format"]),
             lambda r: f"the meeting of {r['date']}",
             sort=(0, Qt.SortOrder.DescendingOrder),  # the latest meeting first
+            defaults=lambda: {"meeting_id": meeting_service.next_meeting_id(db, self.as_of.day), "date": self.as_of.day},
         ).require(Permission.MEETINGS)
         self.attendance = RecordPage(
             db, "Attendance",  # short: the two lists share one row of buttons at 1366 px

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from decimal import Decimal, InvalidOperation
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from app.domain.vocabulary import DATA_ENTRY_KINDS, label
+from app.security.roles import Permission
+from app.services import data_entry, staff
 from app.services.findings import programs, programs_json
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.calculators import MipsEstimateDialog, MvcScoreDialog
+from ui.record_form import Field, choices_of
+from ui.record_page import RecordPage
 from ui.workers import run_in_background
 
 
@@ -48,9 +56,48 @@ class ProgramsPage(QWidget):
         top.addWidget(self.rate)
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
+        self.years = RecordPage(
+            db, "Program years", [("year", "Year"), ("performance_targets_met", "Performance targets met")],
+            lambda: [dataclasses.asdict(r) for r in data_entry.list_program_years(db)],
+            [Field("year", "&Year", "int", read_only_when_editing=True),
+             Field("performance_targets_met", "Performance &targets met (as the consortium decided)", "bool")],
+            lambda v, old, overwrite: data_entry.save_program_year(
+                db, v["year"], v["performance_targets_met"], original_year=old["year"] if old else None,
+                version=old["version"] if old else None, overwrite=overwrite),
+            lambda r: data_entry.delete_program_year(db, r["year"], version=r["version"]),
+            lambda v: data_entry.validate_program_year(v["year"]),
+            lambda r: f"program year {r['year']}", sort=(0, Qt.SortOrder.DescendingOrder),
+        ).require(Permission.PROGRAM_YEARS)
+        self.years.set_note("CQI VBR counts a year only when the consortium says its performance targets were met.")
+
+        def people() -> tuple:  # type: ignore[type-arg]
+            return ((("(nobody named)", None),)
+                    + tuple((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)))
+
+        self.sessions = RecordPage(
+            db, "Data-entry sessions",
+            [("date", "Date"), ("kind", "Kind"), ("case_id", "Case"), ("staff_name", "By")],
+            lambda: [dataclasses.asdict(r) for r in data_entry.list_data_entries(db)],
+            lambda: [Field("date", "&Date", "date"), Field("kind", "&Kind", "choice", choices_of(DATA_ENTRY_KINDS)),
+                     Field("case_id", "&Case ID (optional)"), Field("staff_id", "&By", "choice", people())],
+            lambda v, old, overwrite: data_entry.save_data_entry(
+                db, v["date"], v["kind"], v["case_id"], v["staff_id"], entry_id=old["id"] if old else None,
+                version=old["version"] if old else None, overwrite=overwrite),
+            lambda r: data_entry.delete_data_entry(db, r["id"], version=r["version"]),
+            lambda v: data_entry.validate_data_entry(v["date"], v["kind"]),
+            lambda r: f"the {label(r['kind']).lower()} session of {r['date']}", sort=(0, Qt.SortOrder.DescendingOrder),
+        ).require(Permission.CASES)
+        self.sessions.set_note("Abstraction, PRO and follow-up sessions: a long gap between them is what the "
+                               "data-entry lag trigger (QIP-DATA-LAG) looks for.")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.text, "&Figures")
+        self.tabs.addTab(self.years, "Program &years")
+        self.tabs.addTab(self.sessions, "Data-entry &sessions")
+        self.years.changed.connect(self.refresh)
+        self.sessions.changed.connect(self.refresh)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self.tabs, 1)
         self.rate.editingFinished.connect(self.refresh)
         self.refresh()
 
@@ -69,6 +116,12 @@ class ProgramsPage(QWidget):
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
+
+    def reload(self) -> None:
+        """Something changed (here, in another screen or at another workstation): read all again."""
+        self.years.refresh()
+        self.sessions.refresh()
+        self.refresh()
 
     def refresh(self) -> None:
         try:
@@ -96,4 +149,15 @@ class ProgramsPage(QWidget):
             f"<h3>FTE funding estimate {fte['year']}</h3><p>{fte['cases']:,} enrolled cases / {fte['cases_per_fte']} = "
             f"<b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
             f"<h3>Dates</h3><p>BCBSM P4P payment for this year's performance: {f['p4p_payment_expected']}<br>"
-            f"MVC participation-bonus questionnaire due: {f['mvc_questionnaire_due']}</p>")
+            f"MVC participation-bonus questionnaire due: {f['mvc_questionnaire_due']}{self._past(f['mvc_questionnaire_due'])}</p>")
+
+    def _past(self, due: str | None) -> str:
+        """" — past (N days ago)" when the due date is before the as-of date."""
+        import datetime as dt
+
+        try:
+            day = dt.date.fromisoformat(str(due))
+        except ValueError:
+            return ""
+        late = (self.as_of.day - day).days
+        return f" — <b>past</b> ({late} day{'s' if late != 1 else ''} before the as-of date)" if late > 0 else ""

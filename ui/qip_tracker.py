@@ -35,6 +35,7 @@ class QipTrackerPage(QWidget):
         self.db = db
         self.as_of = as_of
         self.episodes: list[qip.EpisodeView] = []
+        self.form_hook = None  # tests fill the "done on" form through this instead of exec()
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(["Opened", "Trigger", "Subject", "Next step", "Due", "Overdue steps"])
         self.steps = QTableWidget(0, 5)
@@ -46,7 +47,7 @@ class QipTrackerPage(QWidget):
             t.verticalHeader().setVisible(False)
         self.table.setColumnWidth(1, 170)
         self.steps.setColumnWidth(0, 330)
-        self.done = QPushButton("Mark step done on the as-of date")
+        self.done = QPushButton("Mark step &done…")
         self.note = QPushButton("Add a note to the step…")
         self.close_button = QPushButton("Close the episode…")
         gate(db, Permission.QIP, self.done, self.note, self.close_button)
@@ -117,11 +118,20 @@ class QipTrackerPage(QWidget):
         episode, step = self.selected(), self.selected_step()
         if not (episode and step):
             return
-        try:
-            qip.record_step(self.db, episode.id, step.key, done_on=self.as_of.day)
-        except qip.QipError as exc:
-            QMessageBox.warning(self, "Step not updated", str(exc))
-        self.refresh()
+        from ui.record_form import Field, RecordForm
+
+        def save(values: dict, _overwrite: int | None) -> None:  # type: ignore[type-arg]
+            qip.record_step(self.db, episode.id, step.key, done_on=values["done_on"])
+
+        form = RecordForm(f"Done: {step.title}", [Field("done_on", "&Done on", "date")], save,  # type: ignore[arg-type]
+                          values={"done_on": step.done_on or self.as_of.day},
+                          validate=lambda v: {} if v["done_on"] else {"done_on": "the day the step was done is needed"},
+                          parent=self)
+        if self.form_hook is not None:
+            self.form_hook(form)
+            self.refresh()
+        elif form.exec():
+            self.refresh()
 
     def add_note(self) -> None:
         episode, step = self.selected(), self.selected_step()

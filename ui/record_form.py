@@ -28,7 +28,8 @@ from app.domain.vocabulary import label
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
-from ui.case_form import date_of, optional_date, set_date
+from ui.case_form import date_of, date_problems, optional_date, set_date
+from ui.form_guard import DiscardGuard
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,15 @@ def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple
     return ((blank, None),) * (blank is not None) + tuple((label(v), v) for v in values)
 
 
-class RecordForm(QDialog):
+class RecordForm(DiscardGuard, QDialog):
     """A record's fields; ``save(values, overwrite_version)`` saves them (``overwrite_version``:
     the newer version the person chose to save over after a ``Conflict``, else None)."""
 
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any], int | None], Change],
                  values: dict[str, Any] | None = None, validate: Callable[[dict[str, Any]], dict[str, str]] | None = None,
-                 parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None) -> None:
+                 parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None,
+                 defaults: dict[str, Any] | None = None) -> None:
+        """``defaults``: what a new record's form offers (a generated ID), changeable like anything typed."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.fields = fields
@@ -84,11 +87,21 @@ class RecordForm(QDialog):
             for f in fields:
                 if f.read_only_when_editing:
                     self.widgets[f.key].setEnabled(False)
+        elif defaults:
+            self.set_values(defaults)
         for w in self.widgets.values():
             for signal in ("textChanged", "currentIndexChanged", "dateChanged", "toggled", "valueChanged"):
                 if hasattr(w, signal):
                     getattr(w, signal).connect(self.check)
         self.check()
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        return self.widgets
+
+    def reject(self) -> None:
+        if self.may_close():
+            super().reject()
 
     @staticmethod
     def _widget(f: Field) -> QWidget:
@@ -151,7 +164,7 @@ class RecordForm(QDialog):
 
     def check(self) -> dict[str, str]:
         values = self.values()
-        problems = self._validate(values) if self._validate else {}
+        problems = date_problems(self.widgets) or (self._validate(values) if self._validate else {})
         self.show_problems(problems)
         if self._advise:
             self.advice.setText(self._advise(values))
@@ -183,7 +196,7 @@ class RecordForm(QDialog):
         choice = conflict.resolve(exc, captions, self)
         if choice == conflict.RELOAD:
             self.reloaded = True
-            self.reject()
+            self.close_anyway()
         elif choice == conflict.OVERWRITE:
             try:
                 self.change = self._save(values, exc.version)

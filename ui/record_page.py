@@ -1,5 +1,6 @@
-"""A list of records with Add, Edit, Delete (asks first), Undo of the last change and a filter;
-Ctrl+N adds and Ctrl+F goes to the filter, as on the Enrollment register."""
+"""A list of records with Add, Edit, Delete (asks first), a filter and a multi-step undo/redo
+history of the edits made here; Ctrl+N adds, Ctrl+F goes to the filter, Delete deletes the
+selected row, Ctrl+Z undoes and Ctrl+Shift+Z (or Ctrl+Y) redoes, as on the Enrollment register."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import CODES, label
 from app.security.roles import Permission
-from app.services.editing import Change, Conflict, NotFound, ValidationFailed, undo
+from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.storage.database import Database
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
@@ -56,7 +57,8 @@ class RecordPage(QWidget):
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
                  describe: Callable[[dict], str] = lambda r: "this record",
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
-                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True) -> None:
+                 sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True,
+                 defaults: Callable[[], dict] | None = None) -> None:
         """``form_title`` names what the Add/Edit dialog is about when the title alone does not
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
         (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
@@ -75,8 +77,9 @@ class RecordPage(QWidget):
         self._describe = describe
         self._advise = advise
         self._form_title = form_title
+        self._defaults = defaults  # what a new record's form offers (a generated ID)
         self.records: list[dict] = []
-        self.last_change: Change | None = None
+        self.history = History()
         self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
         self.table = QTableWidget(0, len(columns))
         self.table.setHorizontalHeaderLabels([c for _, c in columns])
@@ -94,7 +97,7 @@ class RecordPage(QWidget):
         self.add_button = QPushButton("&Add…")
         self.edit_button = QPushButton("&Edit…")
         self.delete_button = QPushButton("&Delete…")
-        self.undo_button = QPushButton("&Undo last change")
+        self.undo_button = QPushButton("&Undo")
         self.undo_button.setEnabled(False)
         self.delete_button.setVisible(delete is not None)
         self.may_edit = True
@@ -124,9 +127,19 @@ class RecordPage(QWidget):
         self.delete_button.clicked.connect(self.delete)
         self.undo_button.clicked.connect(self.undo_last)
         self.table.doubleClicked.connect(lambda _i: self.edit())
+        self.table.itemSelectionChanged.connect(self._selection_changed)
         self.filter.textChanged.connect(self.apply_filter)
         self._shortcut(QKeySequence.StandardKey.New, lambda page: page.add_button.click())
         self._shortcut(QKeySequence.StandardKey.Find, RecordPage.focus_filter)
+        self._shortcut(QKeySequence.StandardKey.Undo, RecordPage.undo_last)
+        self._shortcut(QKeySequence("Ctrl+Shift+Z"), RecordPage.redo_next)
+        self._shortcut(QKeySequence("Ctrl+Y"), RecordPage.redo_next)
+        open_key = QShortcut(QKeySequence(Qt.Key.Key_Return), self.table)
+        open_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        open_key.activated.connect(self.edit)
+        delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)  # in the list only: Delete in a text field edits text
+        delete_key.activated.connect(self.delete)
         self.refresh()
 
     def require(self, permission: Permission) -> RecordPage:
@@ -135,7 +148,7 @@ class RecordPage(QWidget):
                              self.undo_button)
         return self
 
-    def _shortcut(self, keys: QKeySequence.StandardKey, action: Callable[[RecordPage], None]) -> None:
+    def _shortcut(self, keys: QKeySequence.StandardKey | QKeySequence, action: Callable[[RecordPage], None]) -> None:
         """A window-wide shortcut, like the register's, so it works straight after opening the screen.
 
         Where one screen shows two lists at once (Meetings), their shortcuts clash and Qt reports
@@ -188,6 +201,7 @@ class RecordPage(QWidget):
         if current >= 0 and self.table.isRowHidden(current):
             self.table.clearSelection()
             self.table.setCurrentCell(-1, -1)
+        self._selection_changed()
 
     def refresh(self) -> None:
         """Read the rows again, keeping the selected record selected and the list where it was
@@ -216,6 +230,13 @@ class RecordPage(QWidget):
                         self.table.setCurrentCell(r, column)
                     break
         self.table.verticalScrollBar().setValue(scrolled)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        """Edit and Delete act on the selected row: with none selected they are disabled."""
+        chosen = self.selected() is not None and bool(self.table.selectionModel().selectedRows())
+        self.edit_button.setEnabled(chosen)
+        self.delete_button.setEnabled(chosen)
 
     def _identity(self, record: dict | None) -> object:
         """What names a record across reloads: its key if it has one, else what the row shows."""
@@ -232,7 +253,10 @@ class RecordPage(QWidget):
         self.note.setVisible(bool(text))
 
     def selected(self) -> dict | None:
-        item = self.table.item(self.table.currentRow(), 0) if self.table.currentRow() >= 0 else None
+        row = self.table.currentRow()
+        if row < 0 or self.table.isRowHidden(row) or not self.table.selectionModel().isRowSelected(row):
+            return None
+        item = self.table.item(row, 0)
         return self.records[item.data(Qt.ItemDataRole.UserRole)] if item else None
 
     def open_form(self, record: dict | None) -> None:
@@ -246,7 +270,7 @@ class RecordPage(QWidget):
             return self._save(values, old, overwrite is not None)
 
         form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields, save, record, self._validate, self,
-                          self._advise)
+                          self._advise, defaults=self._defaults() if self._defaults and record is None else None)
         if self.form_hook:
             self.form_hook(form)
         elif not form.exec():
@@ -273,21 +297,47 @@ class RecordPage(QWidget):
         except Conflict as exc:
             QMessageBox.warning(self, "Not deleted", f"{exc} The list now shows it as it is saved.")
             self.refresh()
-        except (ValidationFailed, NotFound) as exc:
+        except ValidationFailed as exc:
+            reasons = "; ".join(exc.problems.values())
+            QMessageBox.warning(self, "Not deleted", f"{self._describe(record)[0].upper()}{self._describe(record)[1:]} "
+                                f"was not deleted: {reasons}.")
+        except NotFound as exc:
             QMessageBox.warning(self, "Not deleted", str(exc))
 
+    @property
+    def last_change(self) -> Change | None:
+        """The newest edit that Undo would take back."""
+        return self.history.done[-1][0] if self.history.done else None
+
     def _remember(self, change: Change | None) -> None:
-        self.last_change = change
-        self.undo_button.setEnabled(change is not None)
-        self.undo_button.setToolTip(change.description if change else "")
+        self.history.record(change)
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        self.undo_button.setEnabled(self.may_edit and self.history.can_undo())
+        tip = f"Undo {self.history.next_undo()} (Ctrl+Z)" if self.history.can_undo() else "Nothing to undo"
+        if self.history.can_redo():
+            tip += f"\nRedo {self.history.next_redo()} (Ctrl+Shift+Z)"
+        self.undo_button.setToolTip(tip)
         self.refresh()
         self.changed.emit()
 
     def undo_last(self) -> None:
-        if self.last_change:
-            try:
-                undo(self.db, self.last_change)
-            except Conflict:
-                QMessageBox.warning(self, "Not undone", "Someone else changed this record after you did, so your "
-                                    "change can no longer be undone without losing theirs. The list shows it as saved.")
-        self._remember(None)
+        """Take back the newest edit made in this list (Ctrl+Z again: the one before)."""
+        self._step(self.history.undo, "undone")
+
+    def redo_next(self) -> None:
+        """Make the newest undone edit again."""
+        self._step(self.history.redo, "made again")
+
+    def _step(self, action: Callable[[Database], list[Change]], done: str) -> None:
+        if not self.may_edit:
+            return
+        try:
+            action(self.db)
+        except Conflict:
+            QMessageBox.warning(self, f"Not {done}", "Someone else changed this record after you did, so your "
+                                f"change can no longer be {done} without losing theirs. The list shows it as saved.")
+        except (ValidationFailed, NotFound) as exc:
+            QMessageBox.warning(self, f"Not {done}", str(exc))
+        self._history_changed()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QFrame,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.dates import DATE_FORMAT_LABELS
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.rules.policy_file import available_years
 from app.security.policy import security_policy
@@ -32,6 +34,7 @@ from app.security.roles import Permission
 from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
 from app.storage.database import Database
 from ui.data_transfer import DataTransferPanel
+from ui.date_field import DateField, use_date_format
 from ui.permissions import gate
 from ui.users import UsersPanel
 
@@ -55,13 +58,19 @@ class SettingsPage(QWidget):
             self.kind.addItem(label(code), code)
         self.oncologists = QSpinBox()
         self.oncologists.setRange(0, 200)
-        self.joined = QDateEdit()
-        self.joined.setCalendarPopup(True)
-        self.joined.setDisplayFormat("yyyy-MM-dd")
+        self.joined = DateField(required=True)
         self.baseline = QSpinBox()
         self.baseline.setRange(2000, 2100)
-        self.projects = QLineEdit()
-        self.projects.setToolTip(f"Comma list of: {', '.join(PROJECTS)}")
+        self.project_boxes = {code: QCheckBox(label(code)) for code in PROJECTS}
+        self.projects = QWidget()
+        row = QHBoxLayout(self.projects)
+        row.setContentsMargins(0, 0, 0, 0)
+        for box in self.project_boxes.values():
+            row.addWidget(box)
+        row.addStretch(1)
+        self.date_format = QComboBox()
+        for code, shown in DATE_FORMAT_LABELS.items():
+            self.date_format.addItem(shown, code)
         self.period_start = QLineEdit()
         self.period_start.setPlaceholderText("MM-DD, e.g. 01-01")
         self.policy_year = QComboBox()
@@ -86,6 +95,7 @@ class SettingsPage(QWidget):
         form.addRow("Active &projects", self.projects)
         form.addRow("Enrollment period &starts", self.period_start)
         form.addRow("Program (&policy) year", self.policy_year)
+        form.addRow("Show &dates as", self.date_format)
         form.addRow("&Lock the window after", self.lock_minutes)
         form.addRow("", self.save_button)
         box = QWidget()
@@ -129,19 +139,26 @@ class SettingsPage(QWidget):
         self.name.setText(f.name)
         self.kind.setCurrentIndex(max(self.kind.findData(f.kind), 0))
         self.oncologists.setValue(f.radiation_oncologists)
-        self.joined.setDate(QDate(f.joined_on.year, f.joined_on.month, f.joined_on.day))
+        self.joined.set_date(f.joined_on)
         self.baseline.setValue(f.baseline_year)
-        self.projects.setText(f.active_projects or ",".join(PROJECTS))
+        active = set((f.active_projects or ",".join(PROJECTS)).split(","))
+        for code, box in self.project_boxes.items():
+            box.setChecked(code in active)
+        self.date_format.setCurrentIndex(max(self.date_format.findData(f.date_format), 0))
         self.period_start.setText(f.enrollment_period_start or "01-01")
         self.policy_year.setCurrentIndex(max(self.policy_year.findData(f.policy_year), 0))
         self.lock_minutes.setValue(f.lock_after_minutes)
 
     def save(self) -> bool:
-        d = self.joined.date()
+        if self.joined.problem() or self.joined.date() is None:
+            QMessageBox.warning(self, "Not saved", f"Joined MROQC on: {self.joined.problem() or 'a date is needed'}. "
+                                "Your entries are kept; correct them and save again.")
+            return False
         details = FacilityDetails(
             name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
-            joined_on=dt.date(d.year(), d.month(), d.day()), baseline_year=self.baseline.value(),
-            active_projects=tuple(p.strip() for p in self.projects.text().split(",") if p.strip()),
+            joined_on=self.joined.date(), baseline_year=self.baseline.value(),
+            active_projects=tuple(code for code, box in self.project_boxes.items() if box.isChecked()),
+            date_format=self.date_format.currentData(),
             enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData(),
             lock_after_minutes=self.lock_minutes.value())
         try:
@@ -150,5 +167,6 @@ class SettingsPage(QWidget):
             QMessageBox.warning(self, "Not saved", f"{exc} Your entries are kept; correct them and save again.")
             return False
         self.lock_minutes_changed.emit(self.lock_minutes.value())
+        use_date_format(self.date_format.currentData())
         QMessageBox.information(self, "Saved", "The facility details were saved.")
         return True

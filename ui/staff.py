@@ -81,6 +81,7 @@ class StaffPage(QWidget):
             lambda r: staff.delete_staff(db, r["staff_id"], version=r["version"]),
             lambda v: records.validate_staff(records.StaffRecord(**v)),
             lambda r: r["name"],
+            defaults=lambda: {"staff_id": staff.next_staff_id(db)},
         ).require(Permission.STAFF)
         self.roles = RecordPage(
             db, "Role assignments",

@@ -85,7 +85,8 @@ def validate_case(c: CaseRecord, *, reason_required: bool = True) -> Problems:
         elif c.primary_site not in BONE_METS_PRIMARY_SITES:
             problems["primary_site"] = (
                 f"'{c.primary_site}' is not an MROQC-eligible primary for bone metastases "
-                f"(eligible: {', '.join(BONE_METS_PRIMARY_SITES)})"
+                f"(eligible: {', '.join(BONE_METS_PRIMARY_SITES)}): such a case is not MROQC-eligible and is not "
+                "entered"
             )
     elif c.project in SITE_IS_PROJECT and c.primary_site and c.primary_site != c.project:
         problems["primary_site"] = (f"a {c.project} case's primary site is {c.project} (or blank), "
@@ -285,3 +286,20 @@ def validate_data_entry(kind: str, date: dt.date | None) -> Problems:
         problems["date"] = "required"
     _choice(problems, "kind", kind, DATA_ENTRY_KINDS)
     return problems
+
+
+def case_advice(project: str | None, primary_site: str | None, not_enrolled_reason: str | None) -> str:
+    """What a coordinator should know about the case as typed, in words (POLICY.md)."""
+    from app.domain.vocabulary import PROJECT_LABELS, label
+
+    notes = []
+    if project == "bone_mets" and primary_site and primary_site not in BONE_METS_PRIMARY_SITES:
+        eligible = ", ".join(label(p).lower() for p in BONE_METS_PRIMARY_SITES)
+        notes.append(f"A bone-metastases case with a {label(primary_site).lower()} primary is not MROQC-eligible "
+                     f"(only {eligible} primaries are), so it is not entered as an MROQC case.")
+    if not_enrolled_reason == "measure_criteria":
+        notes.append("“Did not meet the measure criteria” is not a reason MROQC accepts: a case left out because "
+                     "it did not meet the performance-measure criteria is exactly what the selective-enrollment "
+                     f"trigger (QIP-ENR-SELECTIVE) reports. Enroll it if it is {PROJECT_LABELS.get(project or '', 'eligible').lower()}-eligible, "
+                     "or give the real reason.")
+    return " ".join(notes)

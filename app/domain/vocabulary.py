@@ -15,6 +15,9 @@ PROJECT_LABELS: dict[str, str] = {
     "bone_mets": "Bone metastases",
 }
 BONE_METS_PRIMARY_SITES: tuple[str, ...] = ("breast", "lung", "prostate", "melanoma", "renal_cell")
+#: Primaries behind bone metastases that MROQC does not take: offered in the form only to say so.
+INELIGIBLE_PRIMARY_SITES: tuple[str, ...] = ("colorectal", "bladder", "kidney_other", "thyroid", "liver", "pancreas",
+                                             "head_and_neck", "myeloma", "other_primary")
 
 CASE_STATUSES: tuple[str, ...] = ("pending", "enrolled", "not_enrolled")
 NOT_ENROLLED_REASONS: tuple[str, ...] = (
@@ -45,6 +48,10 @@ SPECIAL_LABELS: dict[str, str] = {
     "pro": "PRO",
     "qip": "QIP",
     "ce": "Continuing education",
+    "measure_criteria": "Did not meet the measure criteria",
+    "kidney_other": "Kidney (not renal cell)",
+    "other_primary": "Another primary",
+    "renal_cell": "Renal cell",
 }
 
 REQUIRED_ROLES: tuple[str, ...] = ("clinical_champion", "physics_lead", "cda")

@@ -15,7 +15,7 @@ writing, SQLAlchemy's version counter guards the same rule (``StaleDataError``).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import inspect
@@ -176,6 +176,19 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str,
     return before
 
 
+def next_free_id(db: Database, column: Any, prefix: str, width: int = 3) -> str:
+    """The first ``prefix`` + number (``S-004``) not yet used in ``column``: an ID offered in a
+    new record's form, which the person may change."""
+    from sqlalchemy import select
+
+    with db.reader() as session:
+        taken = set(session.scalars(select(column).where(column.like(f"{prefix}%"))))
+    n = 1
+    while f"{prefix}{n:0{width}d}" in taken:
+        n += 1
+    return f"{prefix}{n:0{width}d}"
+
+
 def version_after(session: Session, model: type[Base], key: tuple[Any, ...]) -> int | None:
     """The record's version once a change is flushed (what an undo of that change expects)."""
     obj = session.get(model, key)
@@ -192,21 +205,104 @@ UNDO_PERMISSION: dict[str, Permission] = {
 }
 
 
-def undo(db: Database, change: Change) -> None:
-    """Put the record back as it was before ``change`` (``Conflict`` if someone changed it since)."""
-    what = change.model.__tablename__.replace("_", " ").rstrip("s")
+def undo(db: Database, change: Change) -> Change:
+    """Put the record back as it was before ``change`` (``Conflict`` if someone changed it since);
+    returns the change that undoing made, whose own undo is the redo."""
+    what = TABLE_WORDS.get(change.model.__tablename__, change.model.__tablename__.replace("_", " "))
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key)
         if obj is not None and change.version is not None and getattr(obj, "version", None) != change.version:
             raise Conflict(what, change.key, snapshot(obj), change.before, getattr(obj, "version", None),
                            **last_change(session, change.model, change.key))
+        before = snapshot(obj) if obj is not None else None
+        description = f"undo of: {change.description}" if not change.description.startswith("undo of: ") \
+            else change.description.removeprefix("undo of: ")
         if change.before is None:
             if obj is not None:
                 session.delete(obj)
-            return
+            return Change(change.model, change.key, before, description, None)
         restored = {k: v for k, v in change.before.items() if k != "version"}
         if obj is None:
-            session.add(change.model(**restored))
+            obj = change.model(**restored)
+            session.add(obj)
+        else:
+            for name, value in restored.items():
+                setattr(obj, name, value)
+        session.flush()
+        return Change(change.model, change.key, before, description, getattr(obj, "version", None))
+
+
+#: What each table holds, in the coordinators' words (audit log, messages).
+TABLE_WORDS: dict[str, str] = {
+    "facility": "facility details", "staff": "person", "role_assignments": "role", "cases": "case",
+    "data_entries": "data-entry session", "dosimetry_submissions": "dosimetry submission", "meetings": "meeting",
+    "attendance": "attendance", "correspondence": "letter", "absences": "leave or pause",
+    "program_years": "program year", "qip_episodes": "QIP episode", "qip_steps": "QIP step", "users": "user",
+    "finding_reviews": "finding review", "screening_profiles": "screening profile",
+}
+
+
+class History:
+    """One screen's edits, newest last: ``undo`` steps back one edit at a time, ``redo`` forward
+    again; a new edit after undoing drops what was undone. A step is a list of changes made
+    together (a bulk status change) and is undone together."""
+
+    def __init__(self, limit: int = 100) -> None:
+        self.limit = limit
+        self.done: list[list[Change]] = []
+        self.undone: list[list[Change]] = []
+
+    def record(self, changes: Change | list[Change] | None) -> None:
+        step = [changes] if isinstance(changes, Change) else list(changes or [])
+        if not step:
             return
-        for name, value in restored.items():
-            setattr(obj, name, value)
+        self.done.append(step)
+        del self.done[:-self.limit]
+        self.undone.clear()
+
+    def can_undo(self) -> bool:
+        return bool(self.done)
+
+    def can_redo(self) -> bool:
+        return bool(self.undone)
+
+    def next_undo(self) -> str:
+        return self._describe(self.done)
+
+    def next_redo(self) -> str:
+        return self._describe(self.undone)
+
+    @staticmethod
+    def _describe(stack: list[list[Change]]) -> str:
+        if not stack:
+            return ""
+        step = stack[-1]
+        text = step[0].description.removeprefix("undo of: ")
+        return text if len(step) == 1 else f"{text} and {len(step) - 1} more"
+
+    def undo(self, db: Database) -> list[Change]:
+        """Undo the newest edit (``Conflict``: someone changed the record since; that edit is dropped)."""
+        return self._step(db, self.done, self.undone)
+
+    def redo(self, db: Database) -> list[Change]:
+        return self._step(db, self.undone, self.done)
+
+    @staticmethod
+    def _step(db: Database, source: list[list[Change]], target: list[list[Change]]) -> list[Change]:
+        if not source:
+            return []
+        step = source.pop()
+        inverse = []
+        for change in reversed(step):
+            made = undo(db, change)
+            inverse.append(made)
+            # the record is back as it was before ``change``, but at a new version: the older
+            # steps that expect it as it was then expect that new version now
+            was = (change.before or {}).get("version")
+            if was is not None and made.version is not None and was != made.version:
+                for stack in (source, target):
+                    stack[:] = [[replace(c, version=made.version)
+                                 if c.model is change.model and c.key == change.key and c.version == was else c
+                                 for c in s] for s in stack]
+        target.append(inverse)
+        return inverse

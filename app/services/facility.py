@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app.domain.vocabulary import FACILITY_KINDS, PROJECTS
+from app.domain.dates import DATE_FORMATS
+from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.storage.database import Database
@@ -29,6 +30,7 @@ class FacilityDetails:
     enrollment_period_start: str = "01-01"
     policy_year: int | None = None
     lock_after_minutes: int | None = None  # None: the security policy's default
+    date_format: str | None = None  # ``iso`` or ``us``; None keeps the facility's (ISO for a new one)
 
     def validated(self, today: dt.date) -> FacilityDetails:
         name = self.name.strip()
@@ -40,7 +42,10 @@ class FacilityDetails:
             raise FacilityError("The number of radiation oncologists cannot be negative.")
         unknown = [p for p in self.active_projects if p not in PROJECTS]
         if unknown or not self.active_projects:
-            raise FacilityError(f"Active projects must be among: {', '.join(PROJECTS)}.")
+            raise FacilityError("Choose at least one active project among: "
+                                f"{', '.join(label(p) for p in PROJECTS)}.")
+        if self.date_format is not None and self.date_format not in DATE_FORMATS:
+            raise FacilityError("Dates are shown as 2025-06-30 or as 06/30/2025.")
         try:
             dt.date.fromisoformat(f"2024-{self.enrollment_period_start}")
         except ValueError:
@@ -62,6 +67,7 @@ class FacilityDetails:
             enrollment_period_start=self.enrollment_period_start,
             policy_year=self.policy_year,
             lock_after_minutes=lock,
+            date_format=self.date_format,
         )
 
 
@@ -87,4 +93,6 @@ def save_facility(db: Database, details: FacilityDetails, *, today: dt.date) -> 
         facility.enrollment_period_start = clean.enrollment_period_start
         facility.policy_year = clean.policy_year
         facility.lock_after_minutes = clean.lock_after_minutes  # type: ignore[assignment]
+        if clean.date_format is not None:
+            facility.date_format = clean.date_format
     return facility

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.domain.records import validate_absence, validate_letter
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.services.editing import Change, ValidationFailed, next_free_id, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Absence, Correspondence, Staff
 
@@ -39,7 +39,7 @@ def list_letters(db: Database) -> list[LetterRow]:
 def save_letter(
     db: Database, received_on: dt.date | None, subject: str, reply_required: bool, due_on: dt.date | None = None,
     replied_on: dt.date | None = None, *, letter_id: int | None = None, version: int | None = None,
-    overwrite: bool = False,
+    overwrite: bool = False, sender: str | None = None, reference: str | None = None,
 ) -> Change:
     """Save a letter; a reply-needing letter without a due date is due after the policy's default days."""
     subject = (subject or "").strip()
@@ -49,13 +49,24 @@ def save_letter(
             Correspondence.received_on == received_on, Correspondence.subject == subject)).first()
         if clash is not None and clash.id != letter_id:
             raise ValidationFailed({"subject": "a letter with this subject and date is already recorded"}, "letter")
+        if reference and reference.strip():
+            taken = session.scalars(select(Correspondence).where(Correspondence.letter_id == reference.strip())).first()
+            if taken is not None and taken.id != letter_id:
+                raise ValidationFailed({"letter_id": f"the reference {reference.strip()} is already used"}, "letter")
         obj, before = put(session, Correspondence, (letter_id,) if letter_id else None,
                           {"received_on": received_on, "subject": subject, "reply_required": reply_required,
-                           "due_on": due_on if reply_required else None, "replied_on": replied_on},
+                           "due_on": due_on if reply_required else None, "replied_on": replied_on,
+                           "sender": (sender or "").strip() or None}
+                          | ({"letter_id": reference.strip()} if reference and reference.strip() else {}),
                           version=version, overwrite=overwrite, what="letter")
         key = (obj.id,)
         after = obj.version
     return Change(Correspondence, key, before, f"Letter '{subject}' saved", after)
+
+
+def next_letter_reference(db: Database, day: dt.date) -> str:
+    """A free reference for a new letter received on ``day`` (``L-2025-003``), offered, editable."""
+    return next_free_id(db, Correspondence.letter_id, f"L-{day.year}-")
 
 
 def delete_letter(db: Database, letter_id: int, *, version: int | None = None) -> Change:

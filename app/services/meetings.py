@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.domain.records import validate_attendance, validate_meeting
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.services.editing import Change, ValidationFailed, next_free_id, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Attendance, Meeting, Staff
 
@@ -115,3 +115,8 @@ def delete_attendance(db: Database, attendance_id: int, *, version: int | None =
     with db.transaction(Permission.MEETINGS) as session:
         before = remove(session, Attendance, (attendance_id,), "attendance record", version=version)
     return Change(Attendance, (attendance_id,), before, "Attendance removed")
+
+
+def next_meeting_id(db: Database, day: dt.date) -> str:
+    """A free meeting ID for a meeting on ``day`` (``M-2025-06-01``…), offered, editable."""
+    return next_free_id(db, Meeting.meeting_id, f"M-{day.year}-{day.month:02d}-", width=2)

@@ -15,6 +15,7 @@ from app.services.editing import (
     Change,
     NotFound,
     ValidationFailed,
+    next_free_id,
     put,
     remove,
     require_valid,
@@ -48,6 +49,11 @@ def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = N
                         version=record.version if original_id else None, overwrite=overwrite, what="person")
         after = version_after(session, Staff, (record.staff_id,))
     return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}", after)
+
+
+def next_staff_id(db: Database) -> str:
+    """A free staff ID (``S-001``…) offered for a new person; any other may be typed."""
+    return next_free_id(db, Staff.staff_id, "S-")
 
 
 def delete_staff(db: Database, staff_id: str, *, version: int | None = None) -> Change:

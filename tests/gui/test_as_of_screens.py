@@ -5,20 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate
-
 from app.domain.records import CaseRecord, StaffRecord
 from app.services import staff
 from app.services.cases import save_case
 from tests.gui.conftest import AS_OF
 from ui.as_of import AsOf
 from ui.dosimetry import DosimetryPage
+from ui.enrollment import months_before, years_before
 from ui.main_window import MainWindow
 from ui.staff import StaffPage
-
-
-def qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
 
 
 def test_role_warnings_are_for_the_as_of_date(qtbot, db) -> None:
@@ -51,13 +46,13 @@ def test_default_date_ranges_end_at_the_as_of_date(qtbot, demo_db) -> None:
     qtbot.addWidget(window)
     window.as_of.set(AS_OF)
     enrollment, audit = window.enrollment_page, window.page("Audit log")
-    assert enrollment.eligible_to.date.date() == qdate(AS_OF)
-    assert enrollment.eligible_from.date.date() == qdate(AS_OF).addYears(-1)
-    assert audit.date_to.date.date() == qdate(AS_OF)
-    assert audit.date_from.date.date() == qdate(AS_OF).addMonths(-1)
+    assert enrollment.eligible_to.date.date() == AS_OF
+    assert enrollment.eligible_from.date.date() == years_before(AS_OF, 1)
+    assert audit.date_to.date.date() == AS_OF
+    assert audit.date_from.date.date() == months_before(AS_OF, 1)
     enrollment.eligible_to.enabled.setChecked(True)  # in use: the user's range stays put
     later = dt.date(2025, 9, 30)
     window.as_of.set(later)
-    assert enrollment.eligible_to.date.date() == qdate(AS_OF)
-    assert enrollment.eligible_from.date.date() == qdate(later).addYears(-1)
-    assert audit.date_to.date.date() == qdate(later)
+    assert enrollment.eligible_to.date.date() == AS_OF
+    assert enrollment.eligible_from.date.date() == years_before(later, 1)
+    assert audit.date_to.date.date() == later

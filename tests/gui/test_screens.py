@@ -96,7 +96,16 @@ def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: Main
     tracker = window.page("QIP tracker")
     assert window.stack.currentWidget() is tracker
     assert tracker.table.rowCount() == 1 and tracker.table.item(0, 1).text() == trigger["rule"]
+    filled: list[str] = []
+
+    def done_on(form) -> None:  # type: ignore[no-untyped-def]
+        filled.append(form.widgets["done_on"].text())  # offered: the as-of date
+        form.widgets["done_on"].set_text("t")  # any day may be typed; "t" is the as-of date
+        form.save()
+
+    tracker.form_hook = done_on
     tracker.done.click()  # outreach done on the as-of date
+    assert filled == [AS_OF.isoformat()]
     [episode] = qip.list_episodes(demo_db, AS_OF)
     assert episode.steps[0].done_on == AS_OF and episode.next_step.key == "follow_up"
 

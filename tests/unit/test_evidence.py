@@ -87,7 +87,7 @@ def test_the_work_list_export_has_every_listed_case_and_is_audited(db, tmp_path)
     with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["Case ID"] for r in rows] == [c["case_id"] for c in finding.evidence["cases"]] == ["S2", "S1", "E2"]
-    assert rows[0]["Not-enrolled reason"] == "Measure criteria" and rows[1]["Status at the as-of date"] == "Pending"
+    assert rows[0]["Not-enrolled reason"] == "Did not meet the measure criteria" and rows[1]["Status at the as-of date"] == "Pending"
     assert rows[2]["Status at the as-of date"] == "Pending"   # E2 is enrolled only after the as-of date
     everything = tmp_path / "all.csv"
     export_kind(db, "finding-cases", everything, year=None, as_of=as_of)
