@@ -146,3 +146,22 @@ def test_no_qdateedit_left_in_the_window() -> None:
     ui = Path(__file__).resolve().parents[2] / "ui"
     users = [p.name for p in ui.rglob("*.py") if "QDateEdit(" in p.read_text(encoding="utf-8")]
     assert users == []
+
+
+def test_a_labels_alt_letter_puts_the_cursor_in_the_date(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFormLayout
+
+    box = QWidget()
+    form = QFormLayout(box)
+    first = QLineEdit()
+    date = DateField()
+    form.addRow("Case &ID", first)
+    form.addRow("&Eligible on", date)
+    qtbot.addWidget(box)
+    box.show()
+    box.activateWindow()
+    qtbot.waitExposed(box)
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus)
+    qtbot.keyClick(box, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(date.edit.hasFocus, timeout=2000)
