@@ -404,6 +404,14 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"\n{label(kind)} findings")
             subject = ", ".join(f"{k} {v}" for k, v in f.to_json()["subject"].items())
             print(f"  [{f.severity}] {f.rule}{' (' + subject + ')' if subject else ''}: {f.message}")
+        from app.rules.engine import upcoming
+
+        coming = upcoming(result.forecast, as_of)
+        if coming:
+            print("\nNext to fire if nothing changes")
+            for day, found in coming:
+                for f in found:
+                    print(f"  {day.isoformat()} {f.rule}: {f.text}")
         blocking = sum(1 for f in result.findings if f.blocking)
         print(f"\n{len(result.findings)} finding(s), {blocking} trigger(s) or violation(s).")
     return EXIT_FINDINGS if result.blocking else EXIT_OK

@@ -92,6 +92,9 @@ class DateField(QWidget):
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.button)
         self.setFocusProxy(self.edit)
+        # a label's Alt+letter (a form's "&Eligible on") focuses its buddy only if the buddy itself
+        # takes focus: the proxy then hands it to the typing field
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._value: dt.date | None = None
         self._problem: str | None = None
         self._settled: dt.date | None = None

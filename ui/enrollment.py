@@ -291,7 +291,12 @@ class EnrollmentPage(QWidget):
         current = self.table.currentIndex()
         current_id = self.model.case_id(current.row()) if current.isValid() else None
         scrolled = self.table.verticalScrollBar().value()
-        self.model.refresh()
+        policy = flag_policy(self.db, self.as_of.day)  # the facility's program year may have changed
+        if policy != self.flag_policy:
+            self.flag_policy = policy
+            self.model.set_query(self.current_query())
+        else:
+            self.model.refresh()
         if not selected and current_id is None:
             return
         near = current.row() if current.isValid() else scrolled

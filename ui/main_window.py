@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
 
         self.as_of = AsOf()
+        self.window_clock: Callable[[], dt.datetime] = type(self).clock  # as the class had it when built
         from ui.date_field import use_reference
 
         use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date
@@ -251,8 +252,9 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
         self.opened.emit()
-        self._start_digest()
-        QTimer.singleShot(0, self._open_first_area)  # the window shows the facility first; its page fills in next
+        QTimer.singleShot(0, self._open_first_area)
+        # after the first page's evaluation in the one background queue: the reminders never delay it
+        QTimer.singleShot(0, self._start_digest)  # the window shows the facility first; its page fills in next
         if db.actor is not None and db.actor.must_change_password:
             QTimer.singleShot(0, self._force_password_change)
 
@@ -267,7 +269,7 @@ class MainWindow(QMainWindow):
             return
         if self.digest is not None:
             self.digest.deleteLater()
-        self.digest = DigestBar(self.db, lambda: type(self).clock(), self)
+        self.digest = DigestBar(self.db, self.window_clock, self)
         self.digest_holder.insertWidget(0, self.digest)
         self.digest.check()
 

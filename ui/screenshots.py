@@ -27,7 +27,13 @@ def save_all(db: Database, out: Path, as_of: dt.date | None = None) -> list[Path
     from ui.main_window import AREAS, MainWindow
 
     out.mkdir(parents=True, exist_ok=True)
-    window = MainWindow(db)
+    clock = MainWindow.clock
+    if as_of is not None:  # the reminders as they would read that morning, not at today's date
+        MainWindow.clock = staticmethod(lambda: dt.datetime.combine(as_of, dt.time(9, 0)))  # type: ignore[assignment]
+    try:
+        window = MainWindow(db)
+    finally:
+        MainWindow.clock = clock  # type: ignore[method-assign]
     room = window.screen().availableGeometry() if window.screen() is not None else None
     # as a person would see it: never larger than the screen (1280×720 at 150 % is 853×480)
     window.resize(min(SIZE[0], room.width()) if room else SIZE[0], min(SIZE[1], room.height()) if room else SIZE[1])

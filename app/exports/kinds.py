@@ -30,6 +30,6 @@ KIND_INFO: tuple[KindInfo, ...] = (
     KindInfo("missing-dosimetry", "Enrolled breast and lung cases without dosimetry", SPREADSHEET, False),
     KindInfo("finding-cases", "Cases behind the findings (a work list, one row per case)", SPREADSHEET, True),
     KindInfo("calendar", "Meetings and due dates (calendar, .ics)", "iCalendar (*.ics)", False),
-    KindInfo("audit-pdf", "Self-audit PDF (signed by the champion and the administrative lead)", "PDF (*.pdf)", True),
+    KindInfo("audit-pdf", "Self-audit PDF (to review, and sign as the champion or administrative lead)", "PDF (*.pdf)", True),
 )
 EXPORT_KINDS: tuple[str, ...] = tuple(info.name for info in KIND_INFO)

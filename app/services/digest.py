@@ -70,8 +70,11 @@ def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> D
         return first is None or day >= first
 
     items: list[DigestItem] = []
+    since_letters = today - dt.timedelta(days=policy.correspondence_lookback_days)  # the rule's window
     for letter in evaluation.snapshot.letters:
         if not letter.reply_required or (letter.replied_on is not None and letter.replied_on <= today):
+            continue
+        if letter.received_on <= since_letters:
             continue
         due = due_date(letter, policy)
         if due < today and new(due):

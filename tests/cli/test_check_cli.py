@@ -92,6 +92,10 @@ def test_check_human_output_groups_by_kind_and_counts(demo: Path, capsys) -> Non
     assert code == (1 if blocking else 0)
     headers = [line for line in lines if line.endswith(" findings")]
     assert len(headers) == len(set(headers)) >= 2               # each kind once: findings are grouped
+    coming = lines[lines.index("Next to fire if nothing changes") + 1:-2]   # then a blank line and the count
+    dates = [line.split()[0] for line in coming]
+    assert coming and all(line.startswith("  2025-") or line.startswith("  2026-") for line in coming)
+    assert dates == sorted(dates) and len(set(dates)) <= 5 and min(dates) > "2025-06-30"
     import re
 
     from app.rules.engine import CATALOGUE

@@ -161,3 +161,22 @@ def test_lists_show_dates_in_the_facility_format(qtbot, db) -> None:  # type: ig
         assert "06/30/2025" in cells
     finally:
         use_date_format("iso")
+
+
+def test_a_labels_alt_letter_puts_the_cursor_in_the_date(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFormLayout
+
+    box = QWidget()
+    form = QFormLayout(box)
+    first = QLineEdit()
+    date = DateField()
+    form.addRow("Case &ID", first)
+    form.addRow("&Eligible on", date)
+    qtbot.addWidget(box)
+    box.show()
+    box.activateWindow()
+    qtbot.waitExposed(box)
+    first.setFocus()
+    qtbot.waitUntil(first.hasFocus)
+    qtbot.keyClick(box, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(date.edit.hasFocus, timeout=2000)

@@ -111,3 +111,18 @@ def test_verify_pdf_command_contract(signed, tmp_path, capsys) -> None:
     assert "not a PDF" in capsys.readouterr().err
     with pytest.raises(NotAPdf):
         verify_pdf(text)
+
+
+def test_an_independent_reader_sees_the_whole_document_signed(signed, tmp_path) -> None:
+    """poppler's pdfsig (what PDF readers on Linux use) agrees: valid, the total document signed."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdfsig") is None:
+        pytest.skip("pdfsig (poppler-utils) is not installed")
+    _db, result, out = signed
+    report = subprocess.run(["pdfsig", str(out)], capture_output=True, text=True, check=False).stdout
+    assert "Signature is Valid." in report and "Total document signed" in report
+    tampered = tmp_path / "tampered.pdf"
+    tampered.write_bytes(result.data.replace(b"/Title (MROQC self-audit", b"/Title (MROQC self-AUDIT", 1))
+    assert "Digest Mismatch." in subprocess.run(["pdfsig", str(tampered)], capture_output=True, text=True).stdout
