@@ -141,7 +141,7 @@ class DataTransferPanel(QGroupBox):
         intro = QLabel("Move the facility's records between this database and the facility workbook that "
                        "coordinators keep in a spreadsheet (one sheet per table, as MROQC describes it).")
         intro.setWordWrap(True)
-        self.import_button = QPushButton("&Import a facility workbook…")
+        self.import_button = QPushButton("Import a &facility workbook…")
         self.import_button.setToolTip("An .xlsx workbook or a .zip of CSV files in the facility workbook format")
         self.import_folder_button = QPushButton("Import a f&older of CSV files…")
         self.import_folder_button.setToolTip("A folder holding one <sheet>.csv file per sheet of the workbook")
@@ -169,7 +169,7 @@ class DataTransferPanel(QGroupBox):
             self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
             backup_help = self._help("A complete copy of the database file, checked for integrity before it "
                                      "is saved. Keep it on another drive.")
-        self.move_button = QPushButton("&Move to a shared database…")
+        self.move_button = QPushButton("Move to a s&hared database…")
         if db.path is None:
             self.move_button.setEnabled(False)
             self.move_button.setToolTip("This database is already on a PostgreSQL server")

@@ -156,7 +156,7 @@ class EnrollmentPage(QWidget):
         self.delete_button = QPushButton("&Delete…")
         self.undo_button = QPushButton("&Undo")
         self.undo_button.setEnabled(False)
-        self.screen_button = QPushButton("Import &eligible patients…")
+        self.screen_button = QPushButton("&Import eligible patients…")
         self.screen_button.setToolTip("A screening list from the EHR, the planning system or the tumour registry "
                                       "(CSV or Excel): its patients become pending cases")
         self.may_edit = gate(db, Permission.CASES, self.new_button, self.edit_button, self.status_button,
