@@ -131,6 +131,8 @@ def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
 
 #: tiles per row: two rows fit a 768-pixel-high screen with the chart below
 TILE_COLUMNS = 5
+#: narrower than this (a 1280×720 screen at 150 % leaves about 660 px for a screen), three a row
+NARROW_WIDTH, NARROW_TILE_COLUMNS = 900, 3
 
 
 class DashboardPage(QWidget):
@@ -203,10 +205,12 @@ class DashboardPage(QWidget):
             item = self.tiles.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        for i, tile in enumerate(data.tiles):
+        self.tile_widgets = []
+        for tile in data.tiles:
             widget = TileWidget(tile)
             widget.clicked.connect(self.open_rule)
-            self.tiles.addWidget(widget, i // TILE_COLUMNS, i % TILE_COLUMNS)
+            self.tile_widgets.append(widget)
+        self._arrange(self._columns_for(self.width()))
         while self.chart_holder.count():
             item = self.chart_holder.takeAt(0)
             if item.widget():
@@ -220,6 +224,24 @@ class DashboardPage(QWidget):
                                or ["Nothing fires within the forecast horizon."])
         self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
                              f"as of {data.as_of.isoformat()}</small>")
+
+    @staticmethod
+    def _columns_for(width: int) -> int:
+        """Five tiles a row where they fit (1366 px), fewer on a narrow window (1280×720 at 150 %)."""
+        return TILE_COLUMNS if width >= NARROW_WIDTH else NARROW_TILE_COLUMNS
+
+    def _arrange(self, columns: int) -> None:
+        self._tile_columns = columns
+        for widget in getattr(self, "tile_widgets", []):
+            self.tiles.removeWidget(widget)
+        for i, widget in enumerate(getattr(self, "tile_widgets", [])):
+            self.tiles.addWidget(widget, i // columns, i % columns)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        columns = self._columns_for(event.size().width())
+        if columns != getattr(self, "_tile_columns", None):
+            self._arrange(columns)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         """Redraw tiles and chart when the system switches between light and dark."""

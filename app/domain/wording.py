@@ -7,9 +7,12 @@ Pure functions; the Findings page, the QIP tracker and the audit log all use the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from app.domain.vocabulary import CODES, label
+
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
 #: What each table holds, in the coordinators' words.
 TABLE_WORDS: dict[str, str] = {
@@ -53,6 +56,10 @@ def value_words(value: Any) -> str:
         return "(blank)"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return local_time(value)
+    if isinstance(value, str) and _STAMP.match(value):  # a stored UTC time, as the audit log keeps it
+        return local_time(dt.datetime.fromisoformat(value))
     if isinstance(value, str):
         if value in CODES:
             return label(value)
@@ -100,8 +107,6 @@ def local_time(at: dt.datetime | None) -> str:
 
 def metric_words(name: str) -> str:
     """A dosimetry metric's name for people: ``mean_heart_dose_gy`` → ``Mean heart dose (Gy)``."""
-    import re
-
     unit = ""
     for suffix, shown in (("_gy", " (Gy)"), ("_pct", " (%)"), ("_cc", " (cc)")):
         if name.endswith(suffix):

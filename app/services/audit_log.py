@@ -74,7 +74,7 @@ def filter_choices(db: Database) -> tuple[list[str], list[str]]:
 
 
 #: What each kind of audit entry did, in words.
-ACTION_WORDS = {"insert": "added", "update": "changed", "delete": "deleted"}
+ACTION_WORDS = {"insert": "added", "update": "changed", "delete": "deleted", "note": "noted"}
 
 
 def describe_change(entry: dict[str, Any]) -> str:

@@ -88,3 +88,15 @@ def test_the_check_sees_a_clipped_label(qtbot) -> None:  # type: ignore[no-untyp
     host.screen_scroll = host  # type: ignore[attr-defined]  # what problems_of reads of a window
     found = [p for p in problems_of(host, host) if "cut off" in p]  # type: ignore[arg-type]
     assert found
+
+
+def test_the_dashboard_reflows_its_tiles_on_a_narrow_window(qtbot, settled_window: MainWindow) -> None:
+    window = settled_window
+    window.show_area("Dashboard")
+    page = window.page("Dashboard")
+    for size, columns in (("1366x768 at 100%", 5), ("1280x720 at 150%", 3)):
+        window.resize(*SIZES[size])
+        settle(qtbot)
+        qtbot.wait(20)
+        assert page._tile_columns == columns
+        assert window.screen_scroll.horizontalScrollBar().maximum() == 0, f"{size}: the dashboard scrolls sideways"

@@ -50,3 +50,8 @@ def test_a_meeting_format_reads_well_in_brackets() -> None:
     from app.domain.vocabulary import label
 
     assert f"({label('virtual')})" == "(Virtual, by webinar)"
+
+
+def test_stored_times_in_an_audit_entry_read_as_local_times() -> None:
+    text = change_words("insert", None, {"created_at": "2026-12-01T15:09:20"})
+    assert "T15:09" not in text and local_time(dt.datetime(2026, 12, 1, 15, 9, 20)) in text
