@@ -21,22 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.vocabulary import CODES, label
+from app.domain.vocabulary import label
+from app.domain.wording import value_words
 from app.services.editing import Conflict
 
 RELOAD, OVERWRITE = "reload", "overwrite"
 
 
 def _shown(value: Any) -> str:
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and value in CODES:
-        return label(value)
-    return str(value)
+    return value_words(value)
 
 
 def who_and_when(conflict: Conflict) -> tuple[str, str]:

@@ -49,9 +49,14 @@ def settle(qtbot) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def settled_window(qtbot, demo_db: Database):  # type: ignore[no-untyped-def]
     """The main window on the demo facility at ``AS_OF``, shown, with its first evaluation done."""
+    return open_window(qtbot, demo_db)
+
+
+def open_window(qtbot, db: Database):  # type: ignore[no-untyped-def]
+    """The main window on ``db`` at ``AS_OF``, shown, with its first evaluation done."""
     from ui.main_window import MainWindow
 
-    w = MainWindow(demo_db)
+    w = MainWindow(db)
     qtbot.addWidget(w)
     w.as_of.set(AS_OF)
     w.show()

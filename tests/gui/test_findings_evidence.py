@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from app.services.findings import run_check
-from tests.gui.conftest import AS_OF, settle
+from tests.gui.conftest import AS_OF, open_window, settle
 from ui.case_form import CaseForm
 from ui.evidence_panel import CASE
 
@@ -24,18 +24,12 @@ def work_window(qtbot, demo_db):  # type: ignore[no-untyped-def]
 
     from app.security.roles import Permission
     from app.storage.models import Case
-    from ui.main_window import MainWindow
 
     with demo_db.transaction(Permission.IMPORT) as s:
         if s.get(Case, EXTRA[0]) is None:
             s.add_all(Case(case_id=cid, project="lung", eligible_on=dt.date(2025, 2, 3 + 7 * i), status="pending")
                       for i, cid in enumerate(EXTRA))
-    w = MainWindow(demo_db)
-    qtbot.addWidget(w)
-    w.as_of.set(AS_OF)
-    w.show()
-    settle(qtbot)
-    return w
+    return open_window(qtbot, demo_db)
 
 
 def select_rule(qtbot, window, rule: str):  # type: ignore[no-untyped-def]
