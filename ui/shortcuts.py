@@ -54,4 +54,5 @@ class ShortcutSheet(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(scroll)
         layout.addWidget(buttons)
-        self.resize(560, 520)
+        room = (parent or self).screen().availableGeometry()  # at 150 % a 720-pixel screen holds 480 of these
+        self.resize(min(560, room.width() - 40), min(520, room.height() - 60))

@@ -205,6 +205,8 @@ def test_help_keyboard_shortcuts_is_the_documented_sheet(qtbot, settled_window) 
     action.trigger()
     sheet = next(w for w in settled_window.findChildren(ShortcutSheet))
     assert sheet.isVisible() and "Ctrl+Shift+Z" in sheet.text.text()
+    room = settled_window.screen().availableGeometry()
+    assert sheet.frameGeometry().height() <= room.height() and sheet.width() <= room.width()  # scrolls, not cut off
     docs = (Path(__file__).resolve().parents[2] / "docs" / "keyboard.md").read_text(encoding="utf-8")
     for where, keys, what in SHORTCUTS:
         assert f"| {where} | {keys} | {what} |" in docs
