@@ -20,6 +20,7 @@ from app.reports.audit_report import MONTHS
 from app.services.dashboard import DashboardData, Tile, build_dashboard
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.date_field import shown
 from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED"}
@@ -220,10 +221,10 @@ class DashboardPage(QWidget):
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
         self.upcoming.clear()
-        self.upcoming.addItems([f"{u.fires_on.isoformat()}: " + " ".join(u.texts) for u in data.upcoming]
+        self.upcoming.addItems([f"{shown(u.fires_on)}: " + " ".join(u.texts) for u in data.upcoming]
                                or ["Nothing fires within the forecast horizon."])
         self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
-                             f"as of {data.as_of.isoformat()}</small>")
+                             f"as of {shown(data.as_of)}</small>")
 
     @staticmethod
     def _columns_for(width: int) -> int:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QMenu,
+    QTableWidgetItem,
     QToolButton,
     QWidget,
     QWidgetAction,
@@ -46,6 +47,20 @@ def use_reference(today: Callable[[], dt.date] | None) -> None:
 def shown(value: dt.date | None) -> str:
     """A date as the facility shows dates."""
     return format_date(value, _style["format"])
+
+
+class DateItem(QTableWidgetItem):
+    """A table cell showing a date as the facility shows dates and sorting by the date itself
+    (01/15/2024 after 12/31/2023, which text order would not give)."""
+
+    def __init__(self, value: dt.date | None) -> None:
+        super().__init__(shown(value))
+        self.date = value
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:  # noqa: D105
+        if isinstance(other, DateItem):
+            return (self.date or dt.date.min) < (other.date or dt.date.min)
+        return super().__lt__(other)
 
 
 class _LineEdit(QLineEdit):

@@ -27,6 +27,7 @@ from app.security.roles import Permission
 from app.services import dosimetry, staff
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.date_field import DateItem, shown
 from ui.permissions import gate
 from ui.record_form import Field
 from ui.record_page import RecordPage
@@ -188,15 +189,16 @@ class DosimetryPage(QWidget):
         """Recounted after every change to the submissions and whenever the as-of date moves."""
         day = self.as_of.day
         count, rows = dosimetry.missing_submissions(self.db, day, limit=MISSING_SHOWN, search=self.missing_filter.text())
-        when = f" (enrolled by {day.isoformat()})" if day != getattr(self.as_of, "today", day) else ""
+        when = f" (enrolled by {shown(day)})" if day != getattr(self.as_of, "today", day) else ""
         self.missing_label.setText(f"<b>Enrolled breast and lung cases without a submission{when}: {count:,}</b>"
                                    + (f" (the oldest {len(rows):,} listed; Export saves them all)"
                                       if count > len(rows) else ""))
         self.missing.setSortingEnabled(False)
         self.missing.setRowCount(len(rows))
         for r, (cid, project, enrolled) in enumerate(rows):
-            for c, text in enumerate((cid, label(project), enrolled.isoformat())):
+            for c, text in enumerate((cid, label(project))):
                 self.missing.setItem(r, c, QTableWidgetItem(text))
+            self.missing.setItem(r, 2, DateItem(enrolled))
         self.missing.setSortingEnabled(True)
         self.missing_rows = rows
 

@@ -27,6 +27,7 @@ from app.services.findings import meeting_verdicts, substitute_verdict
 from app.services.meetings import meeting_years
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.date_field import shown
 from ui.record_form import Field, choices_of
 from ui.record_page import RecordPage
 from ui.workers import run_in_background
@@ -139,7 +140,7 @@ class MeetingsPage(QWidget):
         record = self.meeting_list.selected() if hasattr(self, "meeting_list") else None
         if not record:
             return "no meeting selected"
-        return f"{record['meeting_id']} · {record['date'].isoformat()} · {label(record['format'])}"
+        return f"{record['meeting_id']} · {shown(record['date'])} · {label(record['format'])}"
 
     def reload(self) -> None:
         """Meetings, their attendance and the verdicts, as they now are (and at the as-of date)."""
@@ -198,7 +199,7 @@ class MeetingsPage(QWidget):
             verdict = rv.verdict if not reasons or rv.covered else f"VIOLATION: {rv.verdict}"
             if not rv.attendees:
                 verdict = "VIOLATION: nobody attended"
-            values = [mv.meeting.date.isoformat(), label(mv.meeting.format), label(role),
+            values = [shown(mv.meeting.date), label(mv.meeting.format), label(role),
                       "; ".join(a.name for a in rv.attendees) or "—", rv.coverage, verdict, "; ".join(reasons)]
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -207,5 +208,5 @@ class MeetingsPage(QWidget):
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
-        self.note.setText(f"{len(verdicts)} meeting(s) of the year up to {self.as_of.day.isoformat()}.")
+        self.note.setText(f"{len(verdicts)} meeting(s) of the year up to {shown(self.as_of.day)}.")
         self.table.setSortingEnabled(False)

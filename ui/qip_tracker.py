@@ -21,6 +21,7 @@ from app.security.roles import Permission
 from app.services import qip
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.date_field import shown
 from ui.permissions import gate
 
 
@@ -82,9 +83,9 @@ class QipTrackerPage(QWidget):
         self.table.setRowCount(len(self.episodes))
         for row, e in enumerate(self.episodes):
             nxt = e.next_step
-            values = [e.opened_on.isoformat(), e.rule, subject_words(e.subject),
-                      "closed " + e.closed_on.isoformat() if e.closed_on else (nxt.title if nxt else "all steps done"),
-                      nxt.due_on.isoformat() if nxt and nxt.due_on and not e.closed_on else "",
+            values = [shown(e.opened_on), e.rule, subject_words(e.subject),
+                      "closed " + shown(e.closed_on) if e.closed_on else (nxt.title if nxt else "all steps done"),
+                      shown(nxt.due_on) if nxt and nxt.due_on and not e.closed_on else "",
                       str(len(e.overdue)) if not e.closed_on else ""]
             for col, text in enumerate(values):
                 self.table.setItem(row, col, _cell(text))
@@ -107,7 +108,7 @@ class QipTrackerPage(QWidget):
         self.steps.setRowCount(len(steps))
         for row, s in enumerate(steps):
             status = "OVERDUE" if s.status == "overdue" else s.status
-            for col, text in enumerate([s.title, s.due_on.isoformat() if s.due_on else "", s.done_on.isoformat() if s.done_on else "",
+            for col, text in enumerate([s.title, shown(s.due_on), shown(s.done_on),
                                         status, s.note or ""]):
                 self.steps.setItem(row, col, _cell(text))
         for b in (self.done, self.note, self.close_button):
@@ -148,8 +149,8 @@ class QipTrackerPage(QWidget):
         if not episode:
             return
         answer = QMessageBox.question(self, "Close the episode?",
-                                      f"Close the {episode.rule} episode opened {episode.opened_on.isoformat()} as of "
-                                      f"{self.as_of.day.isoformat()}?")
+                                      f"Close the {episode.rule} episode opened {shown(episode.opened_on)} as of "
+                                      f"{shown(self.as_of.day)}?")
         if answer == QMessageBox.StandardButton.Yes:
             qip.close_episode(self.db, episode.id, self.as_of.day)
             self.refresh()

@@ -23,6 +23,7 @@ from app.security.roles import Permission
 from app.services import letters, staff
 from app.storage.database import Database
 from ui.as_of import AsOf
+from ui.date_field import shown
 from ui.record_form import Field, choices_of
 from ui.record_page import RecordPage
 
@@ -39,8 +40,8 @@ def timeline_html(roles: list[staff.RoleRow]) -> str:
         for r in rows:
             if covered_until is not None and covered_until < dt.date.max and r.start > covered_until + dt.timedelta(days=1):
                 gap = (covered_until + dt.timedelta(days=1), r.start - dt.timedelta(days=1))
-                lines.append(f"<i>vacant {gap[0].isoformat()} – {gap[1].isoformat()}</i>")
-            lines.append(f"{r.start.isoformat()} – {r.end.isoformat() if r.end else 'now'}&nbsp; {escape(r.name)}")
+                lines.append(f"<i>vacant {shown(gap[0])} – {shown(gap[1])}</i>")
+            lines.append(f"{shown(r.start)} – {shown(r.end) if r.end else 'now'}&nbsp; {escape(r.name)}")
             end = r.end or dt.date.max
             covered_until = end if covered_until is None else max(covered_until, end)
         required = " (required)" if role in REQUIRED_ROLES else ""
@@ -164,6 +165,6 @@ class StaffPage(QWidget):
         self.timeline.setText(timeline_html(roles))
         day = self.as_of.day
         warnings = staff.role_warnings(roles, day)
-        when = f"<i>As of {day.isoformat()}</i><br>" if day != dt.date.today() else ""
+        when = f"<i>As of {shown(day)}</i><br>" if day != dt.date.today() else ""
         self.warnings.setText(when + ("<br>".join(f"⚠ {w}" for w in warnings) if warnings
                                       else "✓ Every required role is held."))

@@ -180,3 +180,39 @@ def test_a_labels_alt_letter_puts_the_cursor_in_the_date(qtbot) -> None:  # type
     qtbot.waitUntil(first.hasFocus)
     qtbot.keyClick(box, Qt.Key.Key_E, Qt.KeyboardModifier.AltModifier)
     qtbot.waitUntil(date.edit.hasFocus, timeout=2000)
+
+
+def test_every_screen_shows_dates_in_the_us_format_when_chosen(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from sqlalchemy import select
+
+    from app.security.roles import Permission
+    from app.storage.models import Facility
+    from tests.gui.conftest import open_window, settle
+    from ui.date_field import DateItem
+
+    def facility_format(style: str) -> None:
+        with demo_db.transaction(Permission.FACILITY) as session:
+            session.scalars(select(Facility)).one().date_format = style
+
+    facility_format("us")
+    try:
+        window = open_window(qtbot, demo_db)
+        for area in ("Enrollment", "Meetings", "Dosimetry", "Staff & roles", "QIP tracker"):
+            window.show_area(area)
+            settle(qtbot)
+        register = window.page("Enrollment")
+        column = next(c for c in range(register.model.columnCount()) if register.model.headerData(
+            c, Qt.Orientation.Horizontal) == "Eligible on")
+        assert re.fullmatch(r"\d\d/\d\d/\d{4}", register.model.data(register.model.index(0, column)))
+        missing = window.page("Dosimetry").missing
+        assert missing.rowCount() > 1
+        dates = [missing.item(r, 2).date for r in range(missing.rowCount())]
+        assert all(isinstance(missing.item(r, 2), DateItem) for r in range(missing.rowCount()))
+        missing.sortItems(2, Qt.SortOrder.AscendingOrder)
+        assert [missing.item(r, 2).date for r in range(missing.rowCount())] == sorted(dates)  # by date, not text
+        assert re.fullmatch(r"\d\d/\d\d/\d{4}", missing.item(0, 2).text())
+    finally:
+        facility_format("iso")
+        use_date_format("iso")

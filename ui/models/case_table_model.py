@@ -16,6 +16,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from app.domain.vocabulary import label
 from app.services.register import COLUMNS, FLAGS, RegisterQuery, count_cases, fetch_page
 from app.storage.database import Database
+from ui.date_field import shown
+
+#: the register columns that hold dates
+DATE_COLUMNS = frozenset({"eligible_on", "enrolled_on"})
 
 PAGE_SIZE = 500
 MAX_CACHED_PAGES = 8
@@ -62,8 +66,11 @@ class CaseTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return value
         key = COLUMNS[index.column()][0]
+        if key in DATE_COLUMNS and value:  # SQLite hands the page's dates back as ISO text
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+            return shown(day)  # the facility's date format (sorting happens in SQL)
         if isinstance(value, dt.date):
-            return value.isoformat()
+            return shown(value)
         if key in LABELLED:
             return label(value)
         return "" if value is None else str(value)
