@@ -19,9 +19,10 @@ from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
 from ui.case_form import choice_box, date_of, optional_date, set_date
+from ui.form_guard import DiscardGuard
 
 
-class BulkStatusDialog(QDialog):
+class BulkStatusDialog(DiscardGuard, QDialog):
     def __init__(self, db: Database, case_ids: list[str], parent: QWidget | None = None, *,
                  versions: dict[str, int | None] | None = None) -> None:
         """``versions``: each case's version as the register showed it (a case changed since at
@@ -55,6 +56,15 @@ class BulkStatusDialog(QDialog):
         layout.addWidget(buttons)
         self.status.currentIndexChanged.connect(self._fields)
         self._fields()
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        return {"status": self.status, "enrolled_on": self.enrolled_on, "reason": self.reason, "note": self.note}
+
+    def reject(self) -> None:
+        """Esc or Cancel asks first when a status, date, reason or note was chosen."""
+        if self.may_close():
+            super().reject()
 
     def _fields(self) -> None:
         status = self.status.currentData()
@@ -76,7 +86,7 @@ class BulkStatusDialog(QDialog):
                                 f"Case {exc.key[0]} was changed at another workstation since the register showed it, "
                                 "so no case was changed. The register now shows them as saved; select and try again.")
             self.reloaded = True
-            self.reject()
+            self.close_anyway()
             return
         except (ValidationFailed, NotFound) as exc:
             problems = getattr(exc, "problems", None)

@@ -210,3 +210,22 @@ def test_help_keyboard_shortcuts_is_the_documented_sheet(qtbot, settled_window) 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "keyboard.md").read_text(encoding="utf-8")
     for where, keys, what in SHORTCUTS:
         assert f"| {where} | {keys} | {what} |" in docs
+
+
+def test_esc_on_the_bulk_status_change_asks_once_something_was_chosen(qtbot, asked, db) -> None:  # type: ignore[no-untyped-def]
+    from ui.bulk_status import BulkStatusDialog
+
+    dialog = BulkStatusDialog(db, ["A1", "A2"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert asked == [] and not dialog.isVisible()  # nothing chosen: closes at once
+
+    dialog = BulkStatusDialog(db, ["A1", "A2"])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.status.setCurrentIndex(dialog.status.findData("not_enrolled"))
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert asked == ["asked"] and dialog.isVisible()
