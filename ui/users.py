@@ -32,6 +32,7 @@ from app.security.passwords import PasswordRejected
 from app.security.roles import ROLE_NAMES, ROLES, Permission
 from app.services import users
 from app.storage.database import Database
+from ui.form_guard import DiscardGuard
 from ui.permissions import may
 from ui.sign_in import ChangePasswordDialog, NewPasswordFields
 
@@ -44,7 +45,7 @@ def _local(value: dt.datetime | None) -> str:
     return value.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
-class UserDialog(QDialog):
+class UserDialog(DiscardGuard, QDialog):
     """Add a user, or set a first password: the administrator types it twice; the user must change
     it at first sign-in."""
 
@@ -72,6 +73,16 @@ class UserDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        return {"name": self.name, "full_name": self.full_name, "role": self.role,
+                "password": self.password.first, "again": self.password.second}
+
+    def reject(self) -> None:
+        """Esc or Cancel asks first when something was typed."""
+        if self.may_close():
+            super().reject()
 
 
 class UsersPanel(QGroupBox):

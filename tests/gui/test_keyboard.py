@@ -229,3 +229,15 @@ def test_esc_on_the_bulk_status_change_asks_once_something_was_chosen(qtbot, ask
     dialog.status.setCurrentIndex(dialog.status.findData("not_enrolled"))
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert asked == ["asked"] and dialog.isVisible()
+
+
+def test_esc_on_a_half_typed_new_user_asks(qtbot, asked) -> None:  # type: ignore[no-untyped-def]
+    from ui.users import UserDialog
+
+    dialog = UserDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    qtbot.keyClicks(dialog.name, "cda3")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert asked == ["asked"] and dialog.isVisible() and dialog.name.text() == "cda3"
