@@ -391,13 +391,9 @@ class EnrollmentPage(QWidget):
         self._step(self.history.redo, "made again")
 
     def _step(self, action, done: str) -> None:  # type: ignore[no-untyped-def]
-        try:
-            action(self.db)
-        except Conflict:
-            QMessageBox.warning(self, f"Not {done}", "Someone else changed this case after you did, so your change "
-                                f"can no longer be {done} without losing theirs. The register shows it as saved.")
-        except (ValidationFailed, NotFound) as exc:
-            QMessageBox.warning(self, f"Not {done}", str(exc))
+        from ui.record_page import history_step
+
+        history_step(self, self.db, action, done, "case", "register")
         self._history_changed()
 
     def _show_count(self) -> None:

@@ -47,6 +47,19 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+
+def history_step(parent: QWidget, db: Database, action: Callable[[Database], list[Change]], done: str,
+                 what: str, where: str) -> None:
+    """One undo or redo step of a list's history (``done``: "undone" / "made again"), saying in
+    words why it was refused: someone else's later change is never overwritten."""
+    try:
+        action(db)
+    except Conflict:
+        QMessageBox.warning(parent, f"Not {done}", f"Someone else changed this {what} after you did, so your "
+                            f"change can no longer be {done} without losing theirs. The {where} shows it as saved.")
+    except (ValidationFailed, NotFound) as exc:
+        QMessageBox.warning(parent, f"Not {done}", str(exc))
+
 class RecordPage(QWidget):
     """``rows()`` gives dicts; ``columns`` names which keys to show; the callables do the work.
 
@@ -336,11 +349,5 @@ class RecordPage(QWidget):
     def _step(self, action: Callable[[Database], list[Change]], done: str) -> None:
         if not self.may_edit:
             return
-        try:
-            action(self.db)
-        except Conflict:
-            QMessageBox.warning(self, f"Not {done}", "Someone else changed this record after you did, so your "
-                                f"change can no longer be {done} without losing theirs. The list shows it as saved.")
-        except (ValidationFailed, NotFound) as exc:
-            QMessageBox.warning(self, f"Not {done}", str(exc))
+        history_step(self, self.db, action, done, "record", "list")
         self._history_changed()
