@@ -1,9 +1,7 @@
-"""``python -m app``: the same as the ``mroqc-desk`` console script (``ui.launch``), which adds
-the window to the command line of ``app.cli``; without the window toolkit, the commands alone."""
+"""``python -m app``: the command line of ``app.cli`` alone — the core never imports the window
+toolkit, so this runs where Qt is absent. ``python -m ui`` (or the ``mroqc-desk`` console script)
+is the same command line with the window as its front end."""
 
-try:
-    from ui.launch import main
-except ImportError:  # pragma: no cover - an install without the ui package
-    from app.cli import main
+from app.cli import main
 
 raise SystemExit(main())

@@ -59,3 +59,20 @@ def test_the_command_line_never_imports_the_window() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == "mroqc-desk: this command line has no window; start the app with 'mroqc-desk'"
+
+
+def test_python_dash_m_app_is_the_command_line_without_the_window() -> None:
+    """``python -m app`` never reaches for ``ui`` (not even to fall back from it) and runs with
+    PySide6 blocked; the window is ``python -m ui``."""
+    only_qt = SCRIPT.split("import app\n")[0].replace(' or name == "ui" or name.startswith("ui.")', "")
+    code = only_qt + (
+        "import runpy\n"
+        "sys.argv = ['app', '--version']\n"
+        "try:\n"
+        "    runpy.run_module('app', run_name='__main__')\n"
+        "except SystemExit as done:\n"
+        "    assert done.code in (0, None), done.code\n"
+        "assert not any(m == 'ui' or m.startswith('ui.') for m in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("mroqc-desk ")
