@@ -117,10 +117,6 @@ def table_checksum(connection: Connection, table: sa.Table) -> tuple[int, str]:
     return rows, f"{total:064x}"
 
 
-def _existing_tables(connection: Connection) -> list[str]:
-    return [name for name in sa.inspect(connection).get_table_names()]
-
-
 def _reset_sequences(connection: Connection, table: sa.Table) -> None:
     """Rows came with their IDs: the next ID the server hands out must come after them."""
     for column in table.primary_key.columns:
@@ -221,7 +217,7 @@ def _refuse_if_not_empty(url: str) -> None:
         engine = create_db_engine(url)
         try:
             with engine.connect() as connection:
-                existing = _existing_tables(connection)
+                existing = sa.inspect(connection).get_table_names()
         finally:
             engine.dispose()
     except sa.exc.SQLAlchemyError as exc:
