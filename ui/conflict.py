@@ -5,9 +5,7 @@ field, and two ways on — take theirs (Reload: keep nothing of mine), or save y
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-from typing import Any
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,14 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import label
-from app.domain.wording import value_words
+from app.domain.wording import to_local, value_words
 from app.services.editing import Conflict
 
 RELOAD, OVERWRITE = "reload", "overwrite"
-
-
-def _shown(value: Any) -> str:
-    return value_words(value)
 
 
 def who_and_when(conflict: Conflict) -> tuple[str, str]:
@@ -37,7 +31,7 @@ def who_and_when(conflict: Conflict) -> tuple[str, str]:
     who = conflict.by or "the other person"
     if conflict.at is None:
         return who, ""
-    local = conflict.at.replace(tzinfo=dt.UTC).astimezone() if conflict.at.tzinfo is None else conflict.at.astimezone()
+    local = to_local(conflict.at)
     return who, f" at {local:%H:%M %Z} on {local:%Y-%m-%d}"
 
 
@@ -76,7 +70,7 @@ class ConflictDialog(QDialog):
         rows = conflict.differences() if not deleted else []
         self.table.setRowCount(len(rows))
         for r, (field, theirs, mine) in enumerate(rows):
-            for c, text_value in enumerate((captions.get(field, label(field)), _shown(theirs), _shown(mine))):
+            for c, text_value in enumerate((captions.get(field, label(field)), value_words(theirs), value_words(mine))):
                 self.table.setItem(r, c, QTableWidgetItem(text_value))
         self.table.resizeColumnsToContents()
         self.table.setVisible(bool(rows))

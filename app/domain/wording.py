@@ -97,12 +97,17 @@ def change_words(action: str, before: dict[str, Any] | None, after: dict[str, An
     return "; ".join(f"{field_words(k)}: {value_words(before.get(k))} → {value_words(after.get(k))}" for k in keys)
 
 
+def to_local(at: dt.datetime) -> dt.datetime:
+    """A stored time (naive means UTC, as the database keeps it) in the computer's own zone."""
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
+    return aware.astimezone()
+
+
 def local_time(at: dt.datetime | None) -> str:
     """A stored UTC time in the computer's local time, with its zone: ``2025-06-30 14:05:09 EDT``."""
     if at is None:
         return ""
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
-    return aware.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+    return to_local(at).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def metric_words(name: str) -> str:
