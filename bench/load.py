@@ -86,12 +86,13 @@ def prepare(url: str, clients: int) -> list[str]:
             staff_id = session.scalars(sa.select(Staff.staff_id).order_by(Staff.staff_id)).first()
             hot = list(session.scalars(sa.select(Case.case_id).where(Case.status == "pending")
                                        .order_by(Case.case_id).limit(HOT_CASES)))
+        planned = {m.meeting_id for m in meetings.list_meetings(db)}
         for n in range(clients):
             name = client_name(n)
             if name not in existing:
                 users.add_user(db, name, "coordinator", PASSWORD)
             meeting_id = f"LOAD-{name}"
-            if not any(m.meeting_id == meeting_id for m in meetings.list_meetings(db)):
+            if meeting_id not in planned:
                 meetings.save_meeting(db, meeting_id, AS_OF, "virtual", f"Load test {name}")
                 meetings.save_attendance(db, meeting_id, "attendee", staff_id)
         return hot
@@ -335,7 +336,6 @@ def meets_targets(figures: dict[str, Any]) -> bool:
 
 def run(url: str, clients: int, seconds: float, think_ms: float = 150.0) -> dict[str, Any]:
     hot = prepare(url, clients)
-    touched = hot + []  # every hot case; the others are checked through their tokens below
     context = mp.get_context("spawn")  # a clean interpreter per workstation, as on separate machines
     start, finished, results = context.Event(), context.Barrier(clients), context.Queue()
     processes = [context.Process(target=_client, args=(n, url, hot, start, finished, seconds, think_ms, results),
@@ -344,7 +344,7 @@ def run(url: str, clients: int, seconds: float, think_ms: float = 150.0) -> dict
     for p in processes:
         p.start()
     time.sleep(min(3.0 + clients * 0.35, 15.0))  # sign-ins (Argon2) and watchers first, then all at once
-    before = snapshot_cases(url, touched)
+    before = snapshot_cases(url, hot)  # the others' first versions come from the attempts below
     began = time.monotonic()
     start.set()
     raw = [results.get(timeout=seconds + 120) for _ in processes]
@@ -353,17 +353,16 @@ def run(url: str, clients: int, seconds: float, think_ms: float = 150.0) -> dict
     reports = [ClientReport(r["name"], [Attempt(**{**a, "bases": [tuple(b) for b in a["bases"]]})
                                         for a in r["attempts"]], r["reads_ms"], [tuple(h) for h in r["heard"]],
                             r["failed"]) for r in raw]
-    edited = sorted({a.bases[0][0] for r in reports for a in r.attempts if a.kind in ("case", "bulk")}
-                    | set(hot))
-    # cases only the random corrections touched were never snapshotted before: their versions
-    # come from the attempts' first bases (each a read of the database at the time)
-    start_versions = dict(before)
-    for r in reports:
-        for a in r.attempts:
-            for record, version in a.bases:
-                if record not in start_versions and not record.startswith("attendance"):
-                    start_versions[record] = min(version, start_versions.get(record, (version, ""))[0]), ""
-    final = snapshot_cases(url, [c for c in edited if not c.startswith("attendance")])
+    cases = [a for r in reports for a in r.attempts if a.kind in ("case", "bulk")]
+    # a case only the random corrections touched was not read before the start: its first
+    # version is the lowest any attempt was based on (each a read of the database at the time)
+    first_seen: dict[str, int] = {}
+    for a in cases:
+        for record, version in a.bases:
+            if record not in before:
+                first_seen[record] = min(version, first_seen.get(record, version))
+    start_versions = {**before, **{record: (version, "") for record, version in first_seen.items()}}
+    final = snapshot_cases(url, sorted(start_versions))
     figures = reconcile(reports, start_versions, final)
     figures["seconds"] = seconds
     figures["wall_seconds"] = round(time.monotonic() - began, 1)
