@@ -29,11 +29,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from app.security.signin import SignInFailed, check_credentials
-from app.services.moving import CopyReport, TargetNotEmpty, copy_database
+from app.services.moving import (
+    CopyReport,
+    NotASharedDatabase,
+    TargetNotEmpty,
+    address_without_password,
+    check_target,
+    copy_database,
+)
 from app.storage.database import Database
 from ui.data_transfer import explain
 from ui.sign_in import RecoveryKeyDialog
@@ -51,7 +56,7 @@ def remembered_shared_url() -> str | None:
 
 def remember_shared_url(url: str) -> None:
     """Only the address: a password typed into the URL is never written to the settings file."""
-    QSettings().setValue(SHARED_URL_KEY, make_url(url)._replace(password=None).render_as_string(hide_password=False))
+    QSettings().setValue(SHARED_URL_KEY, address_without_password(url))
 
 
 class _Progress(QObject):
@@ -130,13 +135,9 @@ class MoveDialog(QDialog):
             self._say("Type the shared database's address first, e.g. " + EXAMPLE_URL)
             return None
         try:
-            url = make_url(text)
-        except ArgumentError:
-            self._say("That is not a database address. It looks like " + EXAMPLE_URL)
-            return None
-        if url.get_backend_name() != "postgresql":
-            self._say("The shared database is a PostgreSQL database: its address starts with postgresql+psycopg://. "
-                      "For another file use Back up this database.")
+            check_target(text)
+        except NotASharedDatabase as exc:
+            self._say(str(exc))
             return None
         return text
 

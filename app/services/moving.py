@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
 
 from app.security.passwords import hash_password, new_recovery_key, normal_recovery_key
 from app.security.roles import NotAllowed, Permission
@@ -39,6 +40,10 @@ Progress = Callable[[str, int, int], None]  # (table, rows done, rows in all)
 
 class TargetNotEmpty(DatabaseError):
     """The target database already holds tables: nothing is copied over anything (exit 2)."""
+
+
+class NotASharedDatabase(DatabaseError):
+    """The target address is not a PostgreSQL database's (or no address at all): nothing is done."""
 
 
 class CopyMismatch(DatabaseError):
@@ -140,9 +145,7 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
         raise NotAllowed("not allowed: copy as an administrator signed in with their password (not the recovery key)")
     if not password_is_right(source, actor.name, password):
         raise SignInFailed(WRONG)
-    if make_url(target_url).get_backend_name() != "postgresql":
-        raise DatabaseError("copy moves a facility to a shared PostgreSQL database (postgresql+psycopg://…); "
-                            "for another file use backup and restore.")
+    check_target(target_url)
     _refuse_if_not_empty(target_url)
     try:
         target = open_database(target_url, create=True)  # the schema, at this version's head
@@ -210,6 +213,24 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
     finally:
         target.dispose()
     return report
+
+
+def check_target(url: str) -> None:
+    """Raise ``NotASharedDatabase`` unless ``url`` is a PostgreSQL database's address (checked
+    before anything is read or signed in, so the window can say it at once)."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise NotASharedDatabase("That is not a database address; a shared database's looks like "
+                                 "postgresql+psycopg://user@server/database.") from None
+    if backend != "postgresql":
+        raise NotASharedDatabase("copy moves a facility to a shared PostgreSQL database (postgresql+psycopg://…); "
+                                 "for another file use backup and restore.")
+
+
+def address_without_password(url: str) -> str:
+    """The address to remember or show: a password typed into it is left out."""
+    return make_url(url)._replace(password=None).render_as_string(hide_password=False)
 
 
 def _refuse_if_not_empty(url: str) -> None:
