@@ -18,12 +18,12 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.security.roles import Permission
 from app.storage.database import Database
-from app.storage.models import Base
+from app.storage.models import AuditEntry, Base
 
 
 class ValidationFailed(ValueError):
@@ -99,10 +99,6 @@ def require_valid(problems: dict[str, str], what: str) -> None:
 def last_change(session: Session, model: type[Base], key: tuple[Any, ...]) -> dict[str, Any]:
     """``{"by": user, "at": when}`` of the record's latest audit entry (empty if none): a conflict
     says who saved first, so the two people can talk rather than guess."""
-    from sqlalchemy import select
-
-    from app.storage.models import AuditEntry
-
     found = session.execute(
         select(AuditEntry.user, AuditEntry.at)
         .where(AuditEntry.table_name == model.__tablename__,
