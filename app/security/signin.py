@@ -33,6 +33,12 @@ from app.security.passwords import (
 from app.security.policy import security_policy
 from app.security.roles import ROLES, Actor
 from app.storage import audit
+from app.storage.builds import (
+    building_name,
+    finish_interrupted_build,
+    publish,
+    remove_abandoned_builds,
+)
 from app.storage.database import (
     Database,
     check_sqlite_file,
@@ -42,6 +48,8 @@ from app.storage.database import (
     sqlite_path,
 )
 from app.storage.errors import DatabaseError, PlaintextDatabase
+from app.storage.journal import journals
+from app.storage.locks import OpenLock, hold_open, lock_file_for
 from app.storage.models import RecoveryKey, SignInFailure, User
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
@@ -120,7 +128,33 @@ def check_openable(path: Path) -> None:
                             "is missing (restore a backup); it was left untouched.")
 
 
+def hold_for_sign_in(path: Path) -> OpenLock | None:
+    """Hold the file open before anything reads it: whatever a killed restore, backup or encryption
+    left is settled first (a database is never read half restored). Nothing is created beside a
+    file that is not this app's database (another program's, a typo's): it is refused by the
+    read-only checks of ``check_openable`` instead."""
+    ours = journals(path) or lock_file_for(path).exists() or key_file_for(path).exists()
+    if not ours and path.is_file() and is_plain_sqlite(path):
+        identify_plain(path)  # an earlier version's file is ours; another program's is refused here, read-only
+        ours = True
+    return hold_open(path) if ours else None
+
+
 def _sign_in_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Database:
+    lock = hold_for_sign_in(path)
+    try:
+        db = _unlock_sqlite(url, path, name, secret, at, recovery=recovery, lock=lock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    if lock is not None:
+        lock.set_user(db.actor.name if db.actor else None)
+    return db
+
+
+def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool,
+                   lock: OpenLock | None) -> Database:
     check_openable(path)
     keys = KeyFile.load(key_file_for(path))
     policy = security_policy()
@@ -137,10 +171,11 @@ def _sign_in_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetim
         if until is not None:
             raise AccountLocked(until)
         raise SignInFailed(WRONG)
-    db = open_database(url, key=key, before_migration=_keep_before_migration(keys, key))
+    db = open_database(url, key=key, before_migration=_keep_before_migration(keys, key), lock=lock)
     try:
         actor = _actor_for(db, name, recovery)
     except BaseException:
+        db.lock = None  # the caller releases the hold it took
         db.dispose()
         raise
     notes = keys.take_notes()
@@ -267,12 +302,12 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
         raise DatabaseError(f"The folder {path.parent} does not exist.")
     key = os.urandom(KEY_BYTES)
     remove_abandoned_builds(path)
-    building = path.with_name(f".{path.name}.building-{os.getpid()}-{os.urandom(4).hex()}")
+    building = building_name(path)
     keys = KeyFile.new(key_file_for(path))
     keys.wrap(user_slot(admin), password, key)
     keys.wrap_recovery(recovery_key, key)
     try:
-        db = open_database(f"sqlite:///{building}", create=True, key=key)
+        db = open_database(f"sqlite:///{building}", create=True, key=key, hold=False)
         db.actor = Actor(admin, "admin")  # the administrator creates the database (and is "who" for it)
         try:
             with db.transaction(None) as session:
@@ -284,7 +319,7 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
             db.dispose()
         keys.path = key_file_for(building)
         keys.save()
-        _publish(building, path)
+        publish(building, path)
         os.replace(keys.path, key_file_for(path))
         keys.path = key_file_for(path)
     finally:
@@ -293,67 +328,9 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
             leftover.unlink(missing_ok=True)
     db = open_database(f"sqlite:///{path}", key=key)
     db.actor = Actor(admin, "admin")
+    if db.lock is not None:
+        db.lock.set_user(admin)
     return db
-
-
-def _publish(building: Path, path: Path) -> None:
-    """Give the finished database its name, unless something took the name meanwhile (another
-    ``init`` racing for it): a hard link is made only if the name is free, atomically."""
-    try:
-        os.link(building, path)
-    except FileExistsError:
-        raise DatabaseError(f"{path} appeared while the database was being built; choose a new file name.") from None
-    except OSError:  # a file system without hard links: the check and the rename are close enough
-        if path.exists():
-            raise DatabaseError(f"{path} appeared while the database was being built; choose a new file name.") from None
-        os.replace(building, path)
-
-
-def finish_interrupted_build(path: Path) -> bool:
-    """A build killed between giving the database its name and its key file theirs: the name and
-    the build are one file (a hard link), and the build's key file is beside it. Put that key file
-    in place; returns whether it did."""
-    keys = key_file_for(path)
-    if not path.exists() or keys.exists():
-        return False
-    for candidate in path.parent.glob(f".{path.name}.building-*{key_file_for(Path('x')).suffix}"):
-        built = candidate.with_name(candidate.name[: -len(key_file_for(Path('x')).suffix)])
-        try:
-            same = built.exists() and os.path.samefile(built, path)
-        except OSError:
-            same = False
-        if same:
-            os.replace(candidate, keys)
-            built.unlink(missing_ok=True)
-            return True
-    return False
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone else's, or a platform without signals: leave it
-    return True
-
-
-def remove_abandoned_builds(path: Path) -> list[Path]:
-    """Remove what an interrupted ``init``/``demo``/``import`` (killed, power cut) left while
-    building a new database beside ``path``: its temporary files carry the builder's process ID,
-    and one whose process is gone is of no use to anyone (its key was never saved)."""
-    finish_interrupted_build(path)
-    removed = []
-    for leftover in path.parent.glob(f".{path.name}.building-*"):
-        try:
-            pid = int(leftover.name.split(".building-", 1)[1].split("-", 1)[0])
-        except (IndexError, ValueError):
-            continue
-        if not _process_alive(pid):
-            leftover.unlink(missing_ok=True)
-            removed.append(leftover)
-    return removed
 
 
 def _create_server(url: str, admin: str, password: str, recovery_key: str,
@@ -419,6 +396,8 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
     encrypt_earlier_version(path, key, keys, first_user)
     db = open_database(f"sqlite:///{path}", key=key)
     db.actor = Actor(admin, "admin")
+    if db.lock is not None:
+        db.lock.set_user(admin)
     _record_sign_in(db, db.actor, at, [])
     return db, recovery_key
 
@@ -485,6 +464,8 @@ def _take_over(db: Database, name: str, at: dt.datetime, notes: list[tuple[dt.da
     actor = _actor_for(db, name, recovery=False)
     previous = db.actor
     db.actor = actor
+    if db.lock is not None:
+        db.lock.set_user(actor.name)
     with db.transaction(None) as session:
         for when, summary in notes:
             session.info["at"] = when

@@ -19,9 +19,21 @@ from app.security.keyfile import KeyFile, key_file_for, user_slot
 from app.security.roles import Actor, NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, normal_name, now_utc
 from app.storage import audit
-from app.storage.backup import VerifyReport, check_file, open_backup, set_aside, write_backup_file
-from app.storage.database import Database, open_database, sqlite_path
+from app.storage.backup import (
+    OpenedBackup,
+    VerifyReport,
+    aside_renames,
+    check_file,
+    extract_backup,
+    free_aside_name,
+    read_manifest,
+    table_counts,
+    write_backup_file,
+)
+from app.storage.database import Database, connect_sqlite, open_database, sqlite_path
 from app.storage.errors import DatabaseError
+from app.storage.journal import crash_point, operation
+from app.storage.locks import exclusive
 from app.storage.models import Facility, User
 from app.storage.schema_version import KNOWN_REVISIONS
 
@@ -39,8 +51,13 @@ def backup_database(db: Database, out: Path) -> VerifyReport:
     out = Path(out).expanduser().resolve()
     if out == path.resolve() or out == key_file_for(path).resolve():
         raise DatabaseError("Choose another file for the backup than the database itself.")
+    own = {path.resolve(), key_file_for(path).resolve()}
+    if out in own:
+        raise DatabaseError("Choose another file for the backup than the database itself.")
     assert db.key is not None
-    report = write_backup_file(path, db.key, KeyFile.load(key_file_for(path)), out)
+    db.check_still_there()
+    report = write_backup_file(path, db.key, KeyFile.load(key_file_for(path)), out,
+                               taken_by=db.actor.name if db.actor else None)
     with db.transaction(Permission.BACKUP) as session:
         audit.note(session, f"backup written to {out.name}", table="backups")
     return report
@@ -67,6 +84,106 @@ def verify_database(db: Database) -> VerifyReport:
 
 
 @dataclass(frozen=True)
+class BackupContents:
+    """What a backup holds, shown before a restore changes anything."""
+
+    file: Path
+    facility: str | None
+    taken_at: dt.datetime | None  # UTC
+    taken_by: str | None
+    app_version: str | None
+    revision: str | None
+    counts: dict[str, int]
+    verified: bool  # read from the backup's own database with a password that opens it (not only its label)
+
+
+def _taken_at(manifest: dict) -> dt.datetime | None:
+    try:
+        value = dt.datetime.fromisoformat(str(manifest.get("taken_at")))
+    except ValueError:
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def describe_backup(backup_file: Path) -> BackupContents:
+    """What the backup says of itself, without a password (its label; ``inspect_backup`` checks it)."""
+    manifest = read_manifest(Path(backup_file))
+    counts = manifest.get("counts") if isinstance(manifest.get("counts"), dict) else {}
+    return BackupContents(Path(backup_file), manifest.get("facility"), _taken_at(manifest), manifest.get("taken_by"),
+                          manifest.get("app_version"), manifest.get("revision"),
+                          {str(k): int(v) for k, v in counts.items() if isinstance(v, int)}, verified=False)
+
+
+def _unlock_backup(backup: OpenedBackup, backup_file: Path, name: str, secret: str, recovery: bool) -> bytes:
+    """The backup's database key, for an administrator of the backup (or its recovery key), after
+    every page of it was checked; refuses anyone else."""
+    keys = backup.keys
+    key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
+    if key is None:
+        raise SignInFailed(WRONG + " for that backup")
+    report = check_file(backup.database, key)
+    if not report.ok:
+        raise DatabaseError(f"{Path(backup_file).name} is not a valid backup: {report.problems[0]}")
+    if not recovery:
+        db = open_database(f"sqlite:///{backup.database}", key=key, migrate=False, hold=False)
+        try:
+            with db.reader() as session:
+                user = session.scalars(select(User).where(User.name == name)).first()
+        finally:
+            db.dispose()
+        if user is None or user.disabled:
+            raise SignInFailed(WRONG + " for that backup")
+        if user.role != "admin":
+            raise NotAllowed(Permission.RESTORE, Actor(name, user.role))
+    return key
+
+
+def _restore_target(url: str) -> Path:
+    target = sqlite_path(url)
+    if target is None:
+        raise DatabaseError("Restore works on a SQLite file; for PostgreSQL use the server's own tools (pg_restore).")
+    target = target.expanduser().resolve()
+    if not target.parent.is_dir():
+        raise DatabaseError(f"The folder {target.parent} does not exist.")
+    return target
+
+
+def inspect_backup(url: str, backup_file: Path, name: str, secret: str, *, recovery: bool = False) -> BackupContents:
+    """What the backup holds, read from its own database with the password of one of its
+    administrators (or its recovery key): facility, schema, rows per table. Extracted beside the
+    database at ``url`` (a journal removes it whatever happens); nothing else changes."""
+    target = _restore_target(url)
+    name = RECOVERY_NAME if recovery else normal_name(name)
+    work = target.parent / f".{target.name}.inspect-{os.urandom(4).hex()}"
+    with operation(target, "inspect", [work]):
+        backup = extract_backup(Path(backup_file), work)
+        key = _unlock_backup(backup, Path(backup_file), name, secret, recovery)
+        conn = connect_sqlite(backup.database, key, read_only=True)
+        try:
+            counts = table_counts(conn)
+            facility = (conn.execute("SELECT name FROM facility LIMIT 1").fetchone() or (None,))[0]
+            revision = (conn.execute("SELECT version_num FROM alembic_version").fetchone() or (None,))[0]
+        finally:
+            conn.close()
+    manifest = backup.manifest
+    return BackupContents(Path(backup_file), facility, _taken_at(manifest), manifest.get("taken_by"),
+                          manifest.get("app_version"), revision, counts, verified=True)
+
+
+def current_counts(db: Database) -> dict[str, int]:
+    """Rows per table of the open database, beside a backup's before a restore."""
+    from sqlalchemy import inspect as sql_inspect
+    from sqlalchemy import text
+
+    from app.storage.backup import COUNTED_TABLES
+
+    present = set(sql_inspect(db.engine).get_table_names())
+    with db.reader() as session:
+        return {table: int(session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar() or 0)
+                for table in COUNTED_TABLES if table in present}
+
+
+@dataclass(frozen=True)
 class RestoreReport:
     facility: str | None
     taken_at: str | None
@@ -76,47 +193,47 @@ class RestoreReport:
 def restore_database(url: str, backup_file: Path, name: str, secret: str, *, recovery: bool = False,
                      at: dt.datetime | None = None) -> RestoreReport:
     """Replace the SQLite database at ``url`` with a backup, signed in to the backup as an
-    administrator (or with its recovery key). The current database, if any, is renamed to
-    ``<name>.before-restore<suffix>`` (still an openable database); then the backup's file and
-    key file take its place and the restore is audited in the restored database."""
+    administrator (or with its recovery key).
+
+    Refused while anyone has the database open (``app.storage.locks``, naming them). Journaled
+    (``app.storage.journal``): the backup is extracted, checked, migrated and given the audit entry
+    of this restore beside the database, under a hidden name, while the database is untouched;
+    then the current database (with its companions and key file) is renamed aside to the first
+    free ``<name>.before-restore[-N]<suffix>`` — never over an earlier copy — and the backup's key
+    file and database take their names. A kill at any step leaves the old database or the
+    restored one, each with its key file, once the database is next opened."""
     at = at or now_utc()
-    target = sqlite_path(url)
-    if target is None:
-        raise DatabaseError("Restore works on a SQLite file; for PostgreSQL use the server's own tools (pg_restore).")
-    target = target.expanduser().resolve()
-    if not target.parent.is_dir():
-        raise DatabaseError(f"The folder {target.parent} does not exist.")
+    target = _restore_target(url)
     name = RECOVERY_NAME if recovery else normal_name(name)
-    with open_backup(backup_file, target.parent) as backup:
-        keys = backup.keys
-        key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
-        if key is None:
-            raise SignInFailed(WRONG + " for that backup")
+    work = target.parent / f".{target.name}.restore-{os.urandom(4).hex()}"
+    with exclusive(target, "restore", user=name, doing="restored"), \
+            operation(target, "restore", [work]) as journal:
+        backup = extract_backup(Path(backup_file), work)
+        crash_point("restore:extracted")
+        key = _unlock_backup(backup, Path(backup_file), name, secret, recovery)
         report = check_file(backup.database, key)
-        if not report.ok:
-            raise DatabaseError(f"{Path(backup_file).name} is not a valid backup: {report.problems[0]}")
-        if not recovery:
-            db = open_database(f"sqlite:///{backup.database}", key=key, migrate=False)
-            try:
-                with db.reader() as session:
-                    user = session.scalars(select(User).where(User.name == name)).first()
-            finally:
-                db.dispose()
-            if user is None or user.disabled:
-                raise SignInFailed(WRONG + " for that backup")
-            if user.role != "admin":
-                raise NotAllowed(Permission.RESTORE, Actor(name, user.role))
-        aside = set_aside(target, "before-restore")
-        os.replace(backup.database, target)
-        keys.path = key_file_for(target)
+        taken_at = backup.manifest.get("taken_at")
+        db = open_database(f"sqlite:///{backup.database}", key=key, hold=False)  # migrated here, not in place
+        try:
+            db.actor = Actor(name, "admin")
+            with db.transaction(Permission.RESTORE, at=at) as session:
+                audit.note(session, f"restored from the backup {Path(backup_file).name} taken {taken_at}",
+                           table="backups")
+        finally:
+            db.dispose()
+        conn = connect_sqlite(backup.database, key)
+        try:
+            conn.execute("PRAGMA journal_mode=DELETE")  # its WAL folded in: one file to move
+        finally:
+            conn.close()
+        keys = backup.keys
+        keys.path = work / key_file_for(target).name
         keys.failures, keys.notes = {}, []
         keys.save()
-    db = open_database(f"sqlite:///{target}", key=key)
-    try:
-        db.actor = Actor(name, "admin")
-        with db.transaction(Permission.RESTORE, at=at) as session:
-            audit.note(session, f"restored from the backup {Path(backup_file).name} taken {backup.manifest.get('taken_at')}",
-                       table="backups")
-    finally:
-        db.dispose()
-    return RestoreReport(report.facility, backup.manifest.get("taken_at"), aside)
+        crash_point("restore:prepared")
+        aside = None
+        if target.exists() or key_file_for(target).exists():
+            aside = free_aside_name(target, "before-restore")
+        journal.commit([*(aside_renames(target, aside) if aside else []),
+                        (keys.path, key_file_for(target)), (backup.database, target)])
+    return RestoreReport(report.facility, taken_at, aside)

@@ -14,17 +14,15 @@ import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
-from app.storage.files import atomic_path, make_private
+from app.storage.files import make_private
+from app.storage.journal import crash_point
 from app.storage.schema_version import KNOWN_REVISIONS
 
 BACKUP_FORMAT = "MROQC Facility Desk backup"
@@ -84,35 +82,64 @@ def check_file(path: Path, key: bytes | None) -> VerifyReport:
     return VerifyReport(problems=problems, revision=revision, facility=facility)
 
 
-def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path) -> VerifyReport:
-    """Back up the encrypted database file ``db_file`` (live or not) into the one-file backup ``out``."""
+#: Tables whose row counts a backup's manifest lists (what a restore shows before anything changes).
+COUNTED_TABLES = ("cases", "dosimetry_submissions", "staff", "role_assignments", "meetings", "attendance",
+                  "letters", "qip_episodes", "data_entry_sessions", "users", "audit_log")
+
+
+def table_counts(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Rows per table of ``COUNTED_TABLES`` that the database has (a DB-API connection)."""
+    present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {table: int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
+            for table in COUNTED_TABLES if table in present}
+
+
+def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path, *, journal_for: Path | None = None,
+                      taken_by: str | None = None) -> VerifyReport:
+    """Back up the encrypted database file ``db_file`` (live or not) into the one-file backup ``out``.
+
+    Journaled (``app.storage.journal``, beside ``journal_for``, the database a person opens —
+    ``db_file`` unless that is a temporary): a kill leaves no temporary behind once the database
+    is next opened, and ``out`` is either the previous file of that name or the whole new backup."""
+    from app import __version__
+    from app.storage.journal import operation
+
     out = Path(out).expanduser().resolve()
     if not out.parent.is_dir():
         raise DatabaseError(f"The folder {out.parent} does not exist.")
-    with tempfile.TemporaryDirectory(prefix=".backup-", dir=out.parent) as work:
-        copy = Path(work) / DATABASE
+    tag = os.urandom(4).hex()
+    work = out.parent / f".{out.name}.backup-{tag}"
+    archive_tmp = out.parent / f".{out.name}.{tag}.zip"
+    with operation(journal_for or db_file, "backup", [work, archive_tmp]) as journal:
+        work.mkdir(mode=0o700)
+        copy = work / DATABASE
         src = connect_sqlite(db_file, key)
         dst = connect_sqlite(copy, key)
         try:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
+            counts = table_counts(dst)
         finally:
             dst.close()
             src.close()
+        crash_point("backup:copied")
         report = check_file(copy, key)
         if not report.ok:
             raise DatabaseError("The backup copy failed its integrity check: " + report.problems[0])
         manifest = {"format": BACKUP_FORMAT, "version": BACKUP_VERSION, "database_id": keys.database_id,
                     "revision": report.revision, "facility": report.facility,
-                    "taken_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()}
+                    "taken_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                    "taken_by": taken_by, "app_version": __version__, "counts": counts}
         slots = KeyFile(path=keys.path, database_id=keys.database_id, slots=dict(keys.slots)).to_json()
-        # the archive closes before atomic_path syncs and renames it
-        with atomic_path(out, ".zip") as tmp, \
-                zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        with zipfile.ZipFile(archive_tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
             archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
             archive.writestr(KEYS, json.dumps(slots, indent=1))
             archive.write(copy, DATABASE)
-    make_private(out)
+        with open(archive_tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        make_private(archive_tmp)
+        crash_point("backup:written")
+        journal.commit([(archive_tmp, out, True)])
     return report
 
 
@@ -120,58 +147,86 @@ def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path) -> Ve
 class OpenedBackup:
     manifest: dict
     keys: KeyFile
-    database: Path  # extracted, private, removed when the ``open_backup`` block ends
+    database: Path  # extracted into the work folder the caller's journal removes
 
 
-@contextmanager
-def open_backup(backup_file: Path, work_folder: Path) -> Iterator[OpenedBackup]:
-    """Check a backup file's form and extract its database into ``work_folder`` (beside the
-    target, so moving it into place is a rename). Refuses anything that is not a backup."""
-    backup_file = Path(backup_file)
+def read_manifest(backup_file: Path) -> dict:
+    """What a backup says of itself (facility, taken when and by whom, app version, counts), read
+    without a password: the manifest is not secret (it holds no patient value)."""
+    archive = _open_archive(Path(backup_file))
+    with archive:
+        return _manifest(archive, Path(backup_file))
+
+
+def _open_archive(backup_file: Path) -> zipfile.ZipFile:
     if not backup_file.is_file():
         raise DatabaseError(f"No backup file at {backup_file}.")
     try:
         archive = zipfile.ZipFile(backup_file)
     except (zipfile.BadZipFile, OSError):
-        raise DatabaseError(f"{backup_file} is not an MROQC Facility Desk backup; nothing was changed.") from None
-    with archive, tempfile.TemporaryDirectory(prefix=".restore-", dir=work_folder) as work:
-        infos = {info.filename: info for info in archive.infolist()}
-        if set(infos) != MEMBERS or any(infos[name].file_size > MAX_SMALL_MEMBER for name in (MANIFEST, KEYS)):
-            raise DatabaseError(f"{backup_file} is not an MROQC Facility Desk backup; nothing was changed.")
-        free = shutil.disk_usage(work_folder).free
-        if infos[DATABASE].file_size > free:
-            raise DatabaseError(f"There is not enough free space in {work_folder} to restore {backup_file.name}.")
+        raise DatabaseError(f"{backup_file.name} is not an MROQC Facility Desk backup; nothing was changed.") from None
+    infos = {info.filename: info for info in archive.infolist()}
+    if set(infos) != MEMBERS or any(infos[name].file_size > MAX_SMALL_MEMBER for name in (MANIFEST, KEYS)):
+        archive.close()
+        raise DatabaseError(f"{backup_file.name} is not an MROQC Facility Desk backup; nothing was changed.")
+    return archive
+
+
+def _manifest(archive: zipfile.ZipFile, backup_file: Path) -> dict:
+    try:
+        manifest = json.loads(archive.read(MANIFEST))
+        if not isinstance(manifest, dict) or manifest.get("format") != BACKUP_FORMAT:
+            raise ValueError("not a backup")
+        if int(manifest.get("version", 0)) > BACKUP_VERSION:
+            raise DatabaseError(f"{backup_file.name} was written by a newer version of MROQC Facility Desk.")
+    except DatabaseError:
+        raise
+    except (ValueError, KeyError, TypeError, zipfile.BadZipFile, OSError):
+        raise DatabaseError(f"{backup_file.name} is damaged; nothing was changed.") from None
+    return manifest
+
+
+def extract_backup(backup_file: Path, work: Path) -> OpenedBackup:
+    """Check a backup file's form and extract its database and key slots into the folder ``work``
+    (created here; beside the target, so moving the database into place is a rename). Refuses
+    anything that is not a backup. The caller's journal names ``work`` as a temporary."""
+    backup_file = Path(backup_file)
+    archive = _open_archive(backup_file)
+    with archive:
+        manifest = _manifest(archive, backup_file)
+        size = archive.getinfo(DATABASE).file_size
+        if size > shutil.disk_usage(work.parent).free:
+            raise DatabaseError(f"There is not enough free space in {work.parent} to restore {backup_file.name}.")
+        work.mkdir(mode=0o700)
         try:
-            manifest = json.loads(archive.read(MANIFEST))
-            if manifest.get("format") != BACKUP_FORMAT:
-                raise ValueError("not a backup")
-            if int(manifest.get("version", 0)) > BACKUP_VERSION:
-                raise DatabaseError(f"{backup_file} was written by a newer version of MROQC Facility Desk.")
-            keys_path = Path(work) / "keys.json"
+            keys_path = work / "keys.json"
             keys_path.write_bytes(archive.read(KEYS))
             keys = KeyFile.load(keys_path)
-            database = Path(work) / DATABASE
+            database = work / DATABASE
             with archive.open(DATABASE) as source, open(database, "wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)
+                target.flush()
+                os.fsync(target.fileno())
         except DatabaseError:
             raise
         except (ValueError, KeyError, zipfile.BadZipFile, OSError):
-            raise DatabaseError(f"{backup_file} is damaged; nothing was changed.") from None
-        yield OpenedBackup(manifest=manifest, keys=keys, database=database)
+            raise DatabaseError(f"{backup_file.name} is damaged; nothing was changed.") from None
+    return OpenedBackup(manifest=manifest, keys=keys, database=database)
 
 
-def set_aside(db_path: Path, label: str) -> Path | None:
-    """Rename the database, its companions and its key file to ``<stem>.<label><suffix>…``, so
-    it stays an openable database; returns the new name (None when there was nothing)."""
-    if not db_path.exists():
-        return None
-    aside = db_path.with_name(f"{db_path.stem}.{label}{db_path.suffix}")
-    for old in (aside, *(aside.with_name(aside.name + c) for c in COMPANIONS), key_file_for(aside)):
-        old.unlink(missing_ok=True)
-    os.replace(db_path, aside)
-    for companion in COMPANIONS:
-        if db_path.with_name(db_path.name + companion).exists():
-            os.replace(db_path.with_name(db_path.name + companion), aside.with_name(aside.name + companion))
-    if key_file_for(db_path).exists():
-        os.replace(key_file_for(db_path), key_file_for(aside))
-    return aside
+def free_aside_name(db_path: Path, label: str) -> Path:
+    """``<stem>.<label><suffix>`` — or ``<stem>.<label>-2<suffix>``, -3, … — whichever is free with its
+    key file: a copy kept earlier is never overwritten (it may hold the only copy of some data)."""
+    for number in range(1, 10_000):
+        tail = label if number == 1 else f"{label}-{number}"
+        aside = db_path.with_name(f"{db_path.stem}.{tail}{db_path.suffix}")
+        if not any(p.exists() for p in (aside, key_file_for(aside), *(aside.with_name(aside.name + c) for c in COMPANIONS))):
+            return aside
+    raise DatabaseError(f"Too many copies named {db_path.stem}.{label}… beside {db_path.name}; move some elsewhere.")
+
+
+def aside_renames(db_path: Path, aside: Path) -> list[tuple[Path, Path]]:
+    """The renames that set the database, its companions and its key file aside as ``aside``
+    (companions first: the file and what belongs to it stay together whatever is interrupted)."""
+    return [*((db_path.with_name(db_path.name + c), aside.with_name(aside.name + c)) for c in COMPANIONS),
+            (db_path, aside), (key_file_for(db_path), key_file_for(aside))]

@@ -13,6 +13,7 @@ are private to the account (``app.storage.files``); temporary tables and sorts s
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,8 +30,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.paths import resolve_url, sqlite_url  # noqa: F401
 from app.storage import audit
 from app.storage.changes import CHANNEL, DataChanged, Listener, OwnChanges, notice
-from app.storage.errors import ConnectionLost, DamagedDatabase, DatabaseError, PlaintextDatabase
+from app.storage.errors import (
+    ConnectionLost,
+    DamagedDatabase,
+    DatabaseError,
+    DatabaseReplaced,
+    PlaintextDatabase,
+)
 from app.storage.files import make_private
+from app.storage.locks import OpenLock, hold_open
 from app.storage.schema_version import HEAD_REVISION
 
 if TYPE_CHECKING:
@@ -312,6 +320,27 @@ class Database:
     listeners: list[Listener] = field(default_factory=list, repr=False)
     #: change sets committed from here: a workstation's watcher does not announce its own changes twice
     own: OwnChanges = field(default_factory=OwnChanges, repr=False)
+    #: this process's hold on the SQLite file (``app.storage.locks``): nobody replaces it meanwhile
+    lock: OpenLock | None = field(default=None, repr=False)
+    #: the file's device and inode when opened: a file replaced or moved underneath is noticed
+    identity: tuple[int, int] | None = field(default=None, repr=False)
+
+    def check_still_there(self) -> None:
+        """Refuse (``DatabaseReplaced``) when the SQLite file this database was opened from is no
+        longer at its name — renamed, deleted or replaced by another program — so nothing is ever
+        written into a file that is not the facility's database any more."""
+        if self.path is None or self.identity is None:
+            return
+        try:
+            info = os.stat(self.path)
+            now = (info.st_dev, info.st_ino)
+        except OSError:
+            now = None
+        if now != self.identity:
+            raise DatabaseReplaced(
+                f"{self.path.name} was replaced, moved or deleted by another program after this window opened it, "
+                "so nothing more is saved here (this was not saved). Open the database again (File → Open "
+                "database); copy what you typed first.")
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener(DataChanged)`` after every committed change; returns the unsubscribe."""
@@ -340,6 +369,7 @@ class Database:
             from app.security.roles import authorize
 
             authorize(self.actor, permission)
+        self.check_still_there()
         change_set = audit.new_change_set()
         self.own.add(change_set)
         with self._sessions() as session:
@@ -392,6 +422,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
 
     @property
     def display_name(self) -> str:
@@ -405,7 +437,8 @@ def private_files(path: Path) -> None:
 
 
 def open_database(url: str, *, create: bool = False, migrate: bool = True, key: bytes | None = None,
-                  allow_plaintext: bool = False, before_migration=None) -> Database:  # type: ignore[no-untyped-def]
+                  allow_plaintext: bool = False, before_migration=None, lock: OpenLock | None = None,  # type: ignore[no-untyped-def]
+                  hold: bool = True) -> Database:
     """Open (and if needed create and migrate) the database at ``url``.
 
     ``create=False`` refuses a SQLite path that does not exist, so a typo never silently
@@ -413,13 +446,20 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
     one (an earlier version's) only with ``allow_plaintext`` (the upgrade and the benchmark):
     otherwise ``PlaintextDatabase`` says it needs its administrator first.
     ``before_migration(path, head)`` keeps a copy before a schema upgrade.
+
+    A SQLite file is held open (``app.storage.locks``) until ``Database.dispose``: ``lock`` when the
+    sign-in took the hold already, else one is taken here (``hold=False``: a hidden temporary the
+    app builds or checks, which nobody else opens).
     """
     path = sqlite_path(url)
+    own_lock = False
     if path is not None:
         _check_sqlite_file(path, must_exist=not create, encrypted=key is not None)
         if key is None and path.exists() and not allow_plaintext:
             raise PlaintextDatabase(f"{path} was written by an earlier version of MROQC Facility Desk: it gets "
                                     "its administrator and is encrypted on first open.")
+        if lock is None and hold and path.exists():
+            lock, own_lock = hold_open(path), True
     try:
         engine = create_db_engine(url, key if path is not None else None)
         if path is not None and path.exists():
@@ -427,11 +467,19 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
         if migrate:
             _migrate(engine, path, key, before_migration)
     except DatabaseError:
+        if own_lock and lock is not None:
+            lock.release()
         raise
     except SQLAlchemyError as exc:
+        if own_lock and lock is not None:
+            lock.release()
         reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
         raise DatabaseError(f"Cannot open the database: {reason}") from None
+    identity = None
     if path is not None:
         private_files(path)
+        info = os.stat(path)
+        identity = (info.st_dev, info.st_ino)
     return Database(url=url, engine=engine, path=path, _sessions=sessionmaker(engine, expire_on_commit=False),
-                    key=key if path is not None else None)
+                    key=key if path is not None else None, lock=lock if path is not None else None,
+                    identity=identity)

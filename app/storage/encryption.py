@@ -3,8 +3,9 @@
 The file is first identified through a read-only connection (a foreign or newer file is never
 written to), its WAL is folded into it, then it is exported with SQLCipher into a new file under
 a temporary name, an encrypted backup of that is kept (``<name>.before-<head>.backup``), the new
-file is migrated and given its administrator, and only then renamed over the old one. The old
-file's bytes are overwritten with zeros through a handle opened before the rename. Unencrypted
+file is migrated and given its administrator, and only then does it take the old one's name (the
+old one renamed to a hidden name first, then its bytes overwritten with zeros and removed — all
+under a journal, so a kill at any step is finished by the next open). Unencrypted
 copies that earlier versions left beside it (``<name>.before-*.sqlite3``) become encrypted
 backups the same way.
 
@@ -19,7 +20,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from app.security.keyfile import KeyFile
+from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import (
     COMPANIONS,
     Database,
@@ -30,10 +31,10 @@ from app.storage.database import (
     sqlcipher_module,
 )
 from app.storage.errors import DatabaseError
-from app.storage.files import fsync_folder, make_private
+from app.storage.files import make_private, shred  # noqa: F401 (shred: its home was here)
+from app.storage.journal import crash_point, operation
+from app.storage.locks import exclusive
 from app.storage.schema_version import HEAD_REVISION
-
-CHUNK = 1 << 20
 
 
 def _fold_wal(path: Path) -> None:
@@ -71,29 +72,6 @@ def export_encrypted(plain: Path, target: Path, key: bytes) -> None:
         check.close()
 
 
-def shred(path: Path, handle=None) -> None:  # type: ignore[no-untyped-def]
-    """Overwrite a file's bytes with zeros, sync, and remove it (through ``handle`` if the name now
-    points at another file)."""
-    own = handle is None
-    if own:
-        try:
-            handle = open(path, "r+b")  # noqa: SIM115 (closed below)
-        except OSError:
-            return
-    try:
-        size = os.fstat(handle.fileno()).st_size
-        handle.seek(0)
-        zeros = bytes(CHUNK)
-        for start in range(0, size, CHUNK):
-            handle.write(zeros[: min(CHUNK, size - start)])
-        handle.flush()
-        os.fsync(handle.fileno())
-    finally:
-        handle.close()
-    if own:
-        path.unlink(missing_ok=True)
-
-
 def _temporary(path: Path, what: str) -> Path:
     return path.with_name(f".{path.name}.{what}-{os.urandom(4).hex()}")
 
@@ -111,33 +89,63 @@ def earlier_copies(path: Path) -> list[Path]:
 
 def encrypt_earlier_version(path: Path, key: bytes, keys: KeyFile, first_user: Callable[[Database], None]) -> None:
     """Encrypt the earlier version's database at ``path`` under ``key`` (whose slots ``keys``
-    holds), migrate it and let ``first_user`` add its administrator; see the module docstring."""
+    holds), migrate it and let ``first_user`` add its administrator; see the module docstring.
+
+    Done alone (``app.storage.locks.exclusive``) under a journal (``app.storage.journal``): the
+    encrypted file and its key file are built under hidden names; then the plain file is renamed
+    to a hidden name, the key file and the encrypted file take their names, and the plain file is
+    overwritten and removed. A kill at any step leaves the plain file as it was, or the encrypted
+    one with its key file — and the next open finishes the overwriting."""
     from app.storage.backup import write_backup_file
 
     identify_plain(path)
-    _fold_wal(path)
-    building = _temporary(path, "encrypting")
+    with exclusive(path, "encryption", doing="encrypted"):
+        identify_plain(path)  # again, now that nobody else has it: a settled journal may have changed it
+        building = _temporary(path, "encrypting")
+        plain = _temporary(path, "plain")
+        temporaries = [building, *(building.with_name(building.name + c) for c in COMPANIONS), key_file_for(building)]
+        with operation(path, "encryption", temporaries) as journal:
+            _fold_wal(path)
+            export_encrypted(path, building, key)
+            crash_point("encryption:exported")
+            revision = identify_revision(building, key)
+            if revision != HEAD_REVISION:
+                write_backup_file(building, key, keys, path.with_name(f"{path.stem}.before-{HEAD_REVISION}.backup"),
+                                  journal_for=path)
+            db = open_database(f"sqlite:///{building}", key=key, hold=False)
+            try:
+                first_user(db)
+            finally:
+                db.dispose()
+            _fold_wal_encrypted(building, key)
+            final_keys = keys.path
+            keys.path = key_file_for(building)
+            keys.save()
+            keys.path = final_keys
+            crash_point("encryption:built")
+            journal.commit(
+                [*((path.with_name(path.name + c), plain.with_name(plain.name + c)) for c in COMPANIONS),
+                 (path, plain), (key_file_for(building), final_keys, True), (building, path)],
+                shreds=[plain, *(plain.with_name(plain.name + c) for c in COMPANIONS)])
+    encrypt_earlier_copies(path, key, keys)
+
+
+def _fold_wal_encrypted(path: Path, key: bytes) -> None:
+    """One file to move: the encrypted build's WAL folded into it."""
+    module = sqlcipher_module()
+    conn = module.connect(path.resolve().as_uri(), uri=True)
     try:
-        export_encrypted(path, building, key)
-        revision = identify_revision(building, key)
-        if revision != HEAD_REVISION:
-            write_backup_file(building, key, keys, path.with_name(f"{path.stem}.before-{HEAD_REVISION}.backup"))
-        db = open_database(f"sqlite:///{building}", key=key)
-        try:
-            first_user(db)
-        finally:
-            db.dispose()
-        keys.save()
-        with open(path, "r+b") as old:  # noqa: SIM115
-            os.replace(building, path)
-            fsync_folder(path.parent)
-            shred(path, old)
-        for companion in COMPANIONS:  # folded above; whatever is left holds no committed row
-            shred(path.with_name(path.name + companion))
+        conn.execute(key_pragma(key))
+        conn.execute("PRAGMA journal_mode=DELETE")
     finally:
-        _remove(building)
+        conn.close()
+
+
+def encrypt_earlier_copies(path: Path, key: bytes, keys: KeyFile) -> None:
+    """Unencrypted copies earlier versions kept beside ``path`` become encrypted backups (also run at
+    every sign-in, so a copy left by an interrupted encryption is done the next time)."""
     for copy in earlier_copies(path):
-        _encrypt_copy(copy, key, keys)
+        _encrypt_copy(copy, key, keys, path)
 
 
 def identify_revision(path: Path, key: bytes) -> str | None:
@@ -151,9 +159,9 @@ def identify_revision(path: Path, key: bytes) -> str | None:
         conn.close()
 
 
-def _encrypt_copy(copy: Path, key: bytes, keys: KeyFile) -> None:
+def _encrypt_copy(copy: Path, key: bytes, keys: KeyFile, db_path: Path) -> None:
     """An earlier version's unencrypted copy becomes an encrypted backup file, then is shredded; a
-    file that turns out not to be such a copy is left alone."""
+    file that turns out not to be such a copy is left alone. Journaled beside ``db_path``."""
     from app.storage.backup import write_backup_file
 
     try:
@@ -162,12 +170,11 @@ def _encrypt_copy(copy: Path, key: bytes, keys: KeyFile) -> None:
         return
     building = _temporary(copy, "encrypting")
     try:
-        export_encrypted(copy, building, key)
-        write_backup_file(building, key, keys, copy.with_name(f"{copy.stem}.backup"))
+        with operation(db_path, "copy-encryption",
+                       [building, *(building.with_name(building.name + c) for c in COMPANIONS)]) as journal:
+            export_encrypted(copy, building, key)
+            write_backup_file(building, key, keys, copy.with_name(f"{copy.stem}.backup"), journal_for=db_path)
+            crash_point("copy-encryption:written")
+            journal.commit([], shreds=[copy, *(copy.with_name(copy.name + c) for c in COMPANIONS)])
     except DatabaseError:
         return
-    finally:
-        _remove(building)
-    shred(copy)
-    for companion in COMPANIONS:
-        shred(copy.with_name(copy.name + companion))

@@ -27,3 +27,8 @@ class ConnectionLost(DatabaseError):
     """The shared database's server went away (restarted, network down) while this was being saved,
     and it did not commit: nothing was saved, nothing half-saved (a save that did commit just
     before the connection dropped is reported as saved, not as this)."""
+
+
+class DatabaseReplaced(DatabaseError):
+    """The SQLite file this window opened was renamed, deleted or replaced underneath it (another
+    program, an older version's restore): nothing more is written until it is opened again."""

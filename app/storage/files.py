@@ -51,6 +51,20 @@ def make_private(path: Path) -> None:
             path.chmod(stat.S_IMODE(info.st_mode) & wanted)
 
 
+def open_private(path: Path, mode: str = "a+b"):  # type: ignore[no-untyped-def]
+    """Open (creating it 0600 if missing) a file of the app's own — lock files, journals, notes —
+    in binary ``mode`` ("a+b", "w+b"), private whatever the process's umask."""
+    flags = os.O_RDWR | os.O_CREAT | (os.O_TRUNC if mode.startswith("w") else 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        handle = os.fdopen(fd, mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    make_private(Path(path))
+    return handle
+
+
 def fsync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable (POSIX; a no-op where folders cannot be opened)."""
     if os.name != "posix":
@@ -86,3 +100,30 @@ def atomic_path(out: Path, suffix: str = "") -> Iterator[Path]:
 def atomic_write(out: Path, data: bytes) -> None:
     with atomic_path(out) as tmp:
         tmp.write_bytes(data)
+
+
+SHRED_CHUNK = 1 << 20
+
+
+def shred(path: Path, handle=None) -> None:  # type: ignore[no-untyped-def]
+    """Overwrite a file's bytes with zeros, sync, and remove it (through ``handle`` if the name now
+    points at another file). Best effort: copy-on-write or wear-levelled storage may keep old
+    blocks (docs/security.md recommends full-disk encryption as well)."""
+    own = handle is None
+    if own:
+        try:
+            handle = open(path, "r+b")  # noqa: SIM115 (closed below)
+        except OSError:
+            return
+    try:
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(0)
+        zeros = bytes(SHRED_CHUNK)
+        for start in range(0, size, SHRED_CHUNK):
+            handle.write(zeros[: min(SHRED_CHUNK, size - start)])
+        handle.flush()
+        os.fsync(handle.fileno())
+    finally:
+        handle.close()
+    if own:
+        path.unlink(missing_ok=True)

@@ -363,7 +363,7 @@ def test_the_schema_0003_file_is_encrypted_on_upgrade_without_a_plaintext_copy(t
     db.dispose()
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["facility.before-0002.backup", f"facility.before-{head_revision()}.backup", "facility.sqlite3",
-                     "facility.sqlite3.keys"]
+                     "facility.sqlite3.keys", "facility.sqlite3.lock"]
     for written in tmp_path.iterdir():
         assert not is_plain_sqlite(written)
         if marker:
@@ -442,4 +442,4 @@ def test_two_inits_racing_for_one_name_never_overwrite_each_other(tmp_path: Path
     assert "already exists" in loser or "appeared while the database was being built" in loser
     assert "Traceback" not in loser
     reopen(tmp_path / "race.sqlite3").dispose()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.sqlite3", "race.sqlite3.keys"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.sqlite3", "race.sqlite3.keys", "race.sqlite3.lock"]
