@@ -181,9 +181,53 @@ class KeyFile:
         return notes
 
 
+LOCK_WAIT_SECONDS = 30.0
+
+
+def key_lock_for(keys_path: Path) -> Path:
+    """``facility.sqlite3.keys`` → ``facility.sqlite3.keys.lock``."""
+    return keys_path.with_name(keys_path.name + ".lock")
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the key file ``path`` alone while it is read, changed and written back: two writers
+    (a failed sign-in and ``users disable``, two sign-ins counting failures) can never write over
+    each other's change. An OS lock on ``NAME.keys.lock`` (a killed holder releases it); what a
+    killed writer left (its ``.NAME.keys-….tmp``) is removed by the next holder."""
+    import time
+
+    import portalocker
+
+    from app.storage.files import open_private
+
+    try:
+        handle = open_private(key_lock_for(path), "a+b")
+    except OSError as exc:
+        raise DatabaseError(f"Cannot lock {path.name} ({exc.strerror or exc}); check the folder's permissions.") from None
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                portalocker.lock(handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+                break
+            except (portalocker.AlreadyLocked, portalocker.LockException):
+                if time.monotonic() > deadline:
+                    raise DatabaseError(f"{path.name} is kept busy by another program; try again.") from None
+                time.sleep(0.01)
+        for leftover in path.parent.glob(f".{path.name}-*.tmp"):  # atomic_write's, from a killed writer
+            leftover.unlink(missing_ok=True)
+        yield
+    finally:
+        handle.close()  # closing releases the lock
+
+
 @contextmanager
 def editing(path: Path) -> Iterator[KeyFile]:
-    """Load, change and save the key file in one step."""
-    keys = KeyFile.load(path)
-    yield keys
-    keys.save()
+    """Load, change and save the key file in one step, holding it alone (``locked``)."""
+    with locked(path):
+        keys = KeyFile.load(path)
+        before = keys.to_json()
+        yield keys
+        if keys.to_json() != before:
+            keys.save()

@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select, update
 
 from app.security import lockout
-from app.security.keyfile import KeyFile, key_file_for, user_slot
+from app.security.keyfile import KeyFile, editing, key_file_for, user_slot
 from app.security.passwords import (
     KEY_BYTES,
     check_new_password,
@@ -153,24 +153,41 @@ def _sign_in_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetim
     return db
 
 
+def _try_slot(keys_path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> bytes:
+    """The database key ``secret`` unwraps from ``name``'s slot, with a lockout that parallel guesses
+    cannot outrun: under the key file's lock the name is refused if locked, and this attempt is
+    counted as a failure *before* the password is tried (Argon2id, outside the lock); a wrong one
+    then leaves its note for the audit log. So twenty guesses at once get exactly as many tries as
+    the policy allows. Raises ``SignInFailed`` / ``AccountLocked``."""
+    policy = security_policy()
+    with editing(keys_path) as keys:
+        until = lockout.locked_until(keys.failures.get(name, []), at, policy)
+        if until is not None:
+            raise AccountLocked(until)
+        keys.add_failure(name, at, lockout.recent(keys.failures.get(name, []), at, policy))
+    key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
+    if key is not None:
+        return key
+    with editing(keys_path) as keys:
+        keys.note(at, _failure_note(name, known=recovery or user_slot(name) in keys.slots))
+        failures = list(keys.failures.get(name, []))
+    until = lockout.locked_until(failures, at, policy)
+    raise AccountLocked(until) if until is not None else SignInFailed(WRONG)
+
+
+def _settle_failures(keys_path: Path, name: str) -> list[tuple[dt.datetime, str]]:
+    """After a right password: forget the name's failures; the notes kept for the audit log."""
+    with editing(keys_path) as keys:
+        keys.failures.pop(name, None)
+        return keys.take_notes()
+
+
 def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool,
                    lock: OpenLock | None) -> Database:
     check_openable(path)
-    keys = KeyFile.load(key_file_for(path))
-    policy = security_policy()
-    until = lockout.locked_until(keys.failures.get(name, []), at, policy)
-    if until is not None:
-        raise AccountLocked(until)
-    key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
-    if key is None:
-        keep = lockout.recent(keys.failures.get(name, []), at, policy)
-        keys.add_failure(name, at, keep)
-        keys.note(at, _failure_note(name, known=recovery or user_slot(name) in keys.slots))
-        keys.save()
-        until = lockout.locked_until(keys.failures[name], at, policy)
-        if until is not None:
-            raise AccountLocked(until)
-        raise SignInFailed(WRONG)
+    keys_path = key_file_for(path)
+    key = _try_slot(keys_path, name, secret, at, recovery=recovery)
+    keys = KeyFile.load(keys_path)
     db = open_database(url, key=key, before_migration=_keep_before_migration(keys, key), lock=lock)
     try:
         actor = _actor_for(db, name, recovery)
@@ -178,12 +195,34 @@ def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime
         db.lock = None  # the caller releases the hold it took
         db.dispose()
         raise
-    notes = keys.take_notes()
-    if keys.failures.pop(name, None) is not None or notes:
-        keys.save()
+    notes = _settle_failures(keys_path, name)
     db.actor = actor
     _record_sign_in(db, actor, at, notes)
+    remove_orphan_slots(db)
     return db
+
+
+def remove_orphan_slots(db: Database) -> list[str]:
+    """Key slots of no active user — a ``users add`` killed after its slot was written and before
+    its user was saved, a ``users disable`` killed between its two steps — are removed (audited):
+    no slot that opens the database outlives the user it was made for."""
+    if db.path is None or not db.encrypted:
+        return []
+    keys_path = key_file_for(db.path)
+    with db.reader() as session:
+        active = {n for n, in session.execute(select(User.name).where(User.disabled.is_(False)))}
+    if all(slot[len("user:"):] in active for slot in KeyFile.load(keys_path).slots if slot.startswith("user:")):
+        return []  # the everyday case: nothing to change, the key file is not rewritten
+    with editing(keys_path) as keys:
+        orphans = [slot for slot in keys.slots if slot.startswith("user:") and slot[len("user:"):] not in active]
+        for slot in orphans:
+            keys.remove(slot)
+    if orphans:
+        with db.transaction(None) as session:
+            for slot in orphans:
+                audit.note(session, f"removed the key slot of {slot[len('user:'):]}, who is no active user "
+                           "(an interrupted change of users)", table="users", key=slot[len("user:"):])
+    return [slot[len("user:"):] for slot in orphans]
 
 
 def _sign_in_server(url: str, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Database:
@@ -424,20 +463,13 @@ def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime
     name = normal_name(name)
     policy = security_policy()
     if db.encrypted and db.path is not None:
-        keys = KeyFile.load(key_file_for(db.path))
-        until = lockout.locked_until(keys.failures.get(name, []), at, policy)
-        if until is not None:
-            raise AccountLocked(until)
-        key = keys.unwrap(user_slot(name), password)
-        if key is None or key != db.key:
-            keys.add_failure(name, at, lockout.recent(keys.failures.get(name, []), at, policy))
-            keys.note(at, _failure_note(name, known=user_slot(name) in keys.slots))
-            keys.save()
-            until = lockout.locked_until(keys.failures[name], at, policy)
-            raise AccountLocked(until) if until is not None else SignInFailed(WRONG)
-        notes = keys.take_notes()
-        if keys.failures.pop(name, None) is not None or notes:
-            keys.save()
+        keys_path = key_file_for(db.path)
+        key = _try_slot(keys_path, name, password, at, recovery=False)
+        if key != db.key:  # a slot of another database's key: as wrong as a wrong password
+            with editing(keys_path) as keys:
+                keys.note(at, _failure_note(name, known=True))
+            raise SignInFailed(WRONG)
+        notes = _settle_failures(keys_path, name)
     else:
         with db.reader() as session:
             failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))

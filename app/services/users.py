@@ -11,18 +11,21 @@ Every change is audited (the hash itself never is).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
 from app.security import lockout
-from app.security.keyfile import KeyFile, key_file_for, user_slot
+from app.security.keyfile import KeyFile, editing, key_file_for, locked, user_slot
 from app.security.passwords import check_new_password, hash_password, verify_password
 from app.security.policy import security_policy
 from app.security.roles import ROLE_NAMES, ROLES, Permission
 from app.security.signin import RECOVERY_NAME, SignInFailed, check_user_name, now_utc
 from app.storage import audit
 from app.storage.database import Database
+from app.storage.journal import crash_point
 from app.storage.models import SignInFailure, User
 
 
@@ -109,19 +112,31 @@ def _other_active_admins(session, name: str) -> int:  # type: ignore[no-untyped-
 
 def _set_secret(db: Database, name: str, password: str | None) -> None:
     """Wrap the database key under ``password`` for ``name`` (SQLite), or remove the slot (None)."""
-    keys = _key_file(db)
-    if keys is None:
+    if not (db.encrypted and db.path is not None):
         return
-    if password is None:
-        keys.remove(user_slot(name))
+    with editing(key_file_for(db.path)) as keys:
+        if password is None:
+            keys.remove(user_slot(name))
+        else:
+            assert db.key is not None
+            keys.wrap(user_slot(name), password, db.key)
+
+
+@contextmanager
+def _key_file_held(db: Database) -> Iterator[None]:
+    """The key file held alone for a change of users that writes a slot and a user row: a slot
+    without its user (a kill in between) is removed at the next sign-in, which waits for this."""
+    if db.encrypted and db.path is not None:
+        with locked(key_file_for(db.path)):
+            yield
     else:
-        assert db.key is not None
-        keys.wrap(user_slot(name), password, db.key)
-    keys.save()
+        yield
 
 
 def add_user(db: Database, name: str, role: str, password: str, *, full_name: str | None = None) -> None:
-    """A new user whose first password (set by the administrator) must be changed at first sign-in."""
+    """A new user whose first password (set by the administrator) must be changed at first sign-in.
+    Its slot is written first, then the user is saved, the key file held alone throughout: a kill
+    in between leaves a slot of no user, which the next sign-in removes (audited)."""
     db.require(Permission.USERS)
     name = _name(name)
     _check_role(role)
@@ -130,15 +145,25 @@ def add_user(db: Database, name: str, role: str, password: str, *, full_name: st
     with db.reader() as session:
         if session.scalars(select(User).where(User.name == name)).first() is not None:
             raise UserError(f"there already is a user {name}")
-    _set_secret(db, name, password)
-    try:
-        with db.transaction(Permission.USERS) as session:
-            session.add(User(name=name, full_name=(full_name or "").strip() or None, role=role, disabled=False,
-                             must_change_password=True, created_at=at, password_changed_at=at,
-                             password_hash=None if db.encrypted else hash_password(password)))
-    except BaseException:
-        _set_secret(db, name, None)
-        raise
+    with _key_file_held(db):
+        keys_path = key_file_for(db.path) if db.encrypted and db.path is not None else None
+        if keys_path is not None:
+            keys = KeyFile.load(keys_path)
+            assert db.key is not None
+            keys.wrap(user_slot(name), password, db.key)
+            keys.save()
+            crash_point("users-add:slot-written")
+        try:
+            with db.transaction(Permission.USERS) as session:
+                session.add(User(name=name, full_name=(full_name or "").strip() or None, role=role, disabled=False,
+                                 must_change_password=True, created_at=at, password_changed_at=at,
+                                 password_hash=None if db.encrypted else hash_password(password)))
+        except BaseException:
+            if keys_path is not None:
+                keys = KeyFile.load(keys_path)
+                keys.remove(user_slot(name))
+                keys.save()
+            raise
 
 
 def _name(name: str) -> str:
@@ -187,10 +212,9 @@ def unlock_user(db: Database, name: str) -> None:
     """Forget the failed sign-ins that locked ``name`` (user or not)."""
     name = _name(name)
     db.require(Permission.USERS)
-    keys = _key_file(db)
-    if keys is not None:
-        keys.failures.pop(name, None)
-        keys.save()
+    if db.encrypted and db.path is not None:
+        with editing(key_file_for(db.path)) as keys:
+            keys.failures.pop(name, None)
     with db.transaction(Permission.USERS) as session:
         session.execute(delete(SignInFailure).where(SignInFailure.name == name))
         audit.note(session, f"unlocked {name}", table="users", key=name)
