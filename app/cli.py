@@ -541,6 +541,10 @@ def main(argv: Sequence[str] | None = None, front_end: object | None = None) -> 
     parser = build_parser()
     args = parser.parse_args(argv)
     args.front_end = front_end
+    from app.storage.locks import set_program
+
+    # what others read when this process has a database open (a restore refused names it)
+    set_program(f"the command line ({args.command})" if args.command else "the window")
     log_file = _setup_logging()
     from app.storage.errors import DatabaseError  # loads no SQLAlchemy: the window appears first
 

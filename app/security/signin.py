@@ -48,7 +48,7 @@ from app.storage.database import (
     sqlite_path,
 )
 from app.storage.errors import DatabaseError, PlaintextDatabase
-from app.storage.journal import journals
+from app.storage.journal import crash_point, journals
 from app.storage.locks import OpenLock, hold_open, lock_file_for
 from app.storage.models import RecoveryKey, SignInFailure, User
 
@@ -114,10 +114,15 @@ def sign_in_with_recovery_key(url: str, recovery_key: str, *, at: dt.datetime | 
     return _sign_in_server(url, RECOVERY_NAME, recovery_key, at, recovery=True)
 
 
-def check_openable(path: Path) -> None:
+def check_openable(path: Path, *, settle: bool = True) -> None:
     """Refuse, reading only, a file that is no database of this app's (missing, empty, a folder,
     another program's, damaged, newer), and one from an earlier version, which needs its
-    administrator first (``PlaintextDatabase``)."""
+    administrator first (``PlaintextDatabase``). ``settle``: first finish what a killed restore,
+    backup or encryption left (``hold_for_sign_in``), so its half-done state is never judged."""
+    if settle:
+        lock = hold_for_sign_in(path)
+        if lock is not None:
+            lock.release()
     check_sqlite_file(path, must_exist=True, encrypted=True)
     if is_plain_sqlite(path):
         identify_plain(path)
@@ -184,7 +189,7 @@ def _settle_failures(keys_path: Path, name: str) -> list[tuple[dt.datetime, str]
 
 def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool,
                    lock: OpenLock | None) -> Database:
-    check_openable(path)
+    check_openable(path, settle=False)  # settled when the hold was taken
     keys_path = key_file_for(path)
     key = _try_slot(keys_path, name, secret, at, recovery=recovery)
     keys = KeyFile.load(keys_path)
@@ -358,7 +363,9 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
             db.dispose()
         keys.path = key_file_for(building)
         keys.save()
+        crash_point("init:built")
         publish(building, path)
+        crash_point("init:published")
         os.replace(keys.path, key_file_for(path))
         keys.path = key_file_for(path)
     finally:
@@ -396,6 +403,9 @@ def needs_administrator(url: str) -> bool:
     """Whether the database exists but has no user yet (an earlier version's file or server database)."""
     path = sqlite_path(url)
     if path is not None:
+        lock = hold_for_sign_in(path)  # an encryption killed half way is finished first
+        if lock is not None:
+            lock.release()
         return path.is_file() and path.stat().st_size > 0 and is_plain_sqlite(path)
     db = open_database(url)
     try:

@@ -273,8 +273,10 @@ def settle(db_path: Path, *, exclusive: bool) -> list[str]:
         finally:
             handle.close()
     from app.storage.builds import remove_abandoned_builds
+    from app.storage.locks import holders
 
     remove_abandoned_builds(db_path)
+    holders(db_path)  # reading them removes the notes of holders that are gone
     for tmp in db_path.parent.glob(f"{_journal_prefix(db_path)}*.tmp"):  # a journal killed while written
         with open(tmp, "rb") as handle:
             try:

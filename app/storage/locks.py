@@ -21,6 +21,7 @@ import json
 import os
 import socket
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -127,46 +128,48 @@ def _in_use(db_path: Path, what: str, others: list[Holder]) -> DatabaseInUse:
                          "close it there first, then try again.")
 
 
+def _let_go(note: Path | None, handles: list[IO[bytes] | None]) -> None:
+    """Remove the note, then unlock and close (closing alone releases an OS lock, too)."""
+    if note is not None:
+        with contextlib.suppress(OSError):
+            note.unlink()
+    for handle in handles:
+        if handle is not None and not handle.closed:
+            with contextlib.suppress(OSError, portalocker.LockException):
+                portalocker.unlock(handle)
+            handle.close()
+
+
 class OpenLock:
-    """This process's hold on one database file; ``release()`` (or ``Database.dispose``) lets go."""
+    """This process's hold on one database file; ``release()`` (or ``Database.dispose``) lets go —
+    and so do the garbage collector and the end of the process (``weakref.finalize``), so a
+    command that never disposes its database leaves no note behind."""
 
     def __init__(self, db_path: Path, handle: IO[bytes], note: Path | None, note_handle: IO[bytes] | None,
                  info: dict) -> None:
         self.db_path = db_path
         self._handle: IO[bytes] | None = handle
-        self._note = note
         self._note_handle = note_handle
         self._info = info
+        self._finalizer = weakref.finalize(self, _let_go, note, [note_handle, handle])
 
     @property
     def held(self) -> bool:
-        return self._handle is not None
+        return self._finalizer.alive
 
     def set_user(self, name: str | None) -> None:
         """Who is signed in now (after the sign-in, or when another user takes over the window)."""
         self._info["user"] = name
-        self._write_note()
-
-    def _write_note(self) -> None:
-        if self._note_handle is None:
+        if self._note_handle is None or not self.held:
             return
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, ValueError):
             self._note_handle.seek(0)
             self._note_handle.truncate()
             self._note_handle.write(json.dumps(self._info).encode())
             self._note_handle.flush()
 
     def release(self) -> None:
-        if self._note is not None:
-            with contextlib.suppress(OSError):
-                self._note.unlink()
-            self._note = None
-        for handle in (self._note_handle, self._handle):
-            if handle is not None:
-                with contextlib.suppress(OSError, portalocker.LockException):
-                    portalocker.unlock(handle)
-                handle.close()
-        self._note_handle = self._handle = None
+        self._finalizer()
 
     def __enter__(self) -> OpenLock:
         return self
@@ -248,6 +251,5 @@ def exclusive(db_path: Path, what: str, *, user: str | None = None, doing: str =
         note, note_handle = _leave_note(db_path, _info(user, replacing=what))
         yield
     finally:
-        lock = OpenLock(db_path, handle, note, note_handle, {})
-        lock.release()
+        _let_go(note, [note_handle, handle])
         fsync_folder(db_path.parent)
