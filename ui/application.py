@@ -77,6 +77,7 @@ class Session:
 
         old = self.window
         self.window = MainWindow(db, open_other=self.open_other)
+        self.window.replace_database = self.show
         self.window.show()
         if old is not None:
             old.close()
@@ -104,6 +105,7 @@ class Session:
             return ask_sign_in(self.window, url, database_name(url), user)
 
         self.window = MainWindow.opening(opener, database_name(url), open_other=self.open_other)
+        self.window.replace_database = self.show
         self.window.open_failed.connect(self._open_failed)
         self.window.show()
         return self.window
@@ -153,6 +155,12 @@ class Session:
             name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
                                                   "MROQC database (*.sqlite3 *.db);;All files (*)")
             if not name:
+                return
+            from pathlib import Path
+
+            from ui.restore import offer_backup
+
+            if offer_backup(self.window, Path(name), self.window, self.show):  # a backup: restored, not opened
                 return
             url = sqlite_url(name)
         try:

@@ -58,6 +58,8 @@ WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZI
 EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
 BACKUP_FILTER = "MROQC Facility Desk backup (*.backup)"
 LAST_FOLDER_KEY = "data_transfer/last_folder"
+POSTGRES_RESTORE_TIP = ("This database is on a PostgreSQL server: it is restored with the server's own tools "
+                        "(pg_restore), by whoever runs the server (docs/shared-database.md).")
 POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up by the server's own backups "
                        "(pg_dump), which whoever runs the server looks after. This button copies SQLite files only.")
 
@@ -124,6 +126,21 @@ class ImportProblemsDialog(QDialog):
         self.copied.setText("Copied to the clipboard.")
 
 
+class HelpLabel(QLabel):
+    """A wrapped explanation that claims the height its text needs at the width it gets: a grid in
+    a scroll area does not ask wrapped labels for it, and would cut their last line."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        needed = self.heightForWidth(self.width())
+        if needed > 0 and needed != self.minimumHeight():
+            self.setMinimumHeight(needed)
+
+
 class DataTransferPanel(QGroupBox):
     """The "Data" group: import, export and back up, one background job at a time.
 
@@ -133,6 +150,8 @@ class DataTransferPanel(QGroupBox):
     data_changed = Signal()
     #: "Move to a shared database…" finished and the administrator chose to open it (its URL)
     open_requested = Signal(str)
+    #: an administrator chose a backup, saw what it holds and confirmed (a ``ui.restore.RestoreRequest``)
+    restore_requested = Signal(object)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__("Data", parent)
@@ -169,6 +188,17 @@ class DataTransferPanel(QGroupBox):
             self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
             backup_help = self._help("A complete copy of the database file, checked for integrity before it "
                                      "is saved. Keep it on another drive.")
+        self.restore_button = QPushButton("Restore a sa&ved backup…")
+        if db.path is None:
+            self.restore_button.setEnabled(False)
+            self.restore_button.setToolTip(POSTGRES_RESTORE_TIP)
+            restore_help = self._help("Not available here: a PostgreSQL server's database is restored with the "
+                                      "server's own tools (pg_restore).")
+        else:
+            self.restore_button.setToolTip("Replace this database with a backup, after seeing what it holds")
+            restore_help = self._help("Shows what a backup holds beside what is here now, then replaces this "
+                                      "database with it; the current one is kept under another name. Needs this "
+                                      "database to be open nowhere else.")
         self.move_button = QPushButton("Move to a s&hared database…")
         if db.path is None:
             self.move_button.setEnabled(False)
@@ -183,6 +213,7 @@ class DataTransferPanel(QGroupBox):
         gate(db, Permission.IMPORT, self.import_button, self.import_folder_button)
         gate(db, Permission.EXPORT_IDENTIFIED, self.identified)
         gate(db, Permission.BACKUP, self.backup_button)
+        gate(db, Permission.RESTORE, self.restore_button)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy: the services report no steps
         self.progress.setTextVisible(False)
@@ -203,8 +234,10 @@ class DataTransferPanel(QGroupBox):
         grid.addWidget(self.identified_warning, 4, 1)
         grid.addWidget(self.backup_button, 5, 0)
         grid.addWidget(backup_help, 5, 1)
-        grid.addWidget(self.move_button, 6, 0)
-        grid.addWidget(move_help, 6, 1)
+        grid.addWidget(self.restore_button, 6, 0)
+        grid.addWidget(restore_help, 6, 1)
+        grid.addWidget(self.move_button, 7, 0)
+        grid.addWidget(move_help, 7, 1)
         busy = QHBoxLayout()
         busy.addWidget(self.progress)
         busy.addWidget(self.status, 1)
@@ -219,12 +252,11 @@ class DataTransferPanel(QGroupBox):
         self.identified.toggled.connect(self.confirm_identified)
         self.backup_button.clicked.connect(self.choose_backup)
         self.move_button.clicked.connect(self.move_to_shared)
+        self.restore_button.clicked.connect(self.choose_restore)
 
     @staticmethod
     def _help(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setWordWrap(True)
-        return label
+        return HelpLabel(text)
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -341,6 +373,20 @@ class DataTransferPanel(QGroupBox):
 
         dialog = MoveDialog(self.db, self)
         dialog.open_requested.connect(self.open_requested)
+        dialog.open()
+        return dialog
+
+    # -- restore --------------------------------------------------------------------------
+
+    def choose_restore(self, backup: Path | None = None) -> QDialog | None:
+        """The restore dialog (``ui.restore``); a confirmed restore is handed to the window."""
+        from ui.restore import RestoreDialog
+
+        if self.db.path is None:
+            QMessageBox.information(self, "Restore from a backup", POSTGRES_RESTORE_TIP)
+            return None
+        dialog = RestoreDialog(self.db, self.window(), backup=backup)
+        dialog.accepted.connect(lambda: self.restore_requested.emit(dialog.request) if dialog.request else None)
         dialog.open()
         return dialog
 

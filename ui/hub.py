@@ -31,8 +31,10 @@ FACILITY = None
 class Hub(QObject):
     changed = Signal(object)  # DataChanged, on the GUI thread
     connection = Signal(bool)  # the database's server reachable (False: lost, retrying), on the GUI thread
+    replaced = Signal()  # the database file was renamed, deleted or replaced underneath the window
     _relay = Signal(object)  # from any thread
     _relay_connection = Signal(bool)
+    _relay_replaced = Signal()
 
     def __init__(self, db: Database, as_of: AsOf, parent: QObject | None = None, *, watch: bool = True) -> None:
         super().__init__(parent)
@@ -40,11 +42,12 @@ class Hub(QObject):
         self.as_of = as_of
         self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._relay_connection.connect(self.connection, Qt.ConnectionType.QueuedConnection)
+        self._relay_replaced.connect(self.replaced, Qt.ConnectionType.QueuedConnection)
         self._unsubscribe = db.subscribe(self._relay.emit)
         self._followers: list[_Follower] = []
         self.watcher: ChangeWatcher | None = None
         if watch:
-            self.watcher = ChangeWatcher(db, self._relay_connection.emit).start()
+            self.watcher = ChangeWatcher(db, self._relay_connection.emit, on_replaced=self._relay_replaced.emit).start()
             watcher = self.watcher
             self.destroyed.connect(lambda *_: watcher.stop(timeout=0))
 

@@ -193,6 +193,12 @@ class MainWindow(QMainWindow):
                                             "padding: 1px 6px; border-radius: 3px; }")
         self.connection_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.connection_label)
+        self.replaced_label = QLabel("This database file was replaced or moved by another program: nothing more "
+                                     "is saved here. Open it again (File → Open database).")
+        self.replaced_label.setObjectName("database_replaced")
+        self.replaced_label.setStyleSheet(self.connection_label.styleSheet())
+        self.replaced_label.setVisible(False)
+        self.statusBar().addPermanentWidget(self.replaced_label)
         self._restore_geometry()
         self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
@@ -248,6 +254,7 @@ class MainWindow(QMainWindow):
         self.hub = Hub(db, self.as_of, self)
         self.hub.changed.connect(self._facility_may_have_changed)
         self.hub.connection.connect(self._connection_changed)
+        self.hub.replaced.connect(self._file_replaced)
         self._name_facility()
         self.idle = IdleWatcher(self._lock_minutes(), self)
         self.idle.idle.connect(lambda: self.lock(reason="idle"))
@@ -507,6 +514,7 @@ class MainWindow(QMainWindow):
             page = module.SettingsPage(self.db)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
             page.open_requested.connect(self.open_database)
+            page.restore_requested.connect(self.restore_from)
             return page
         raise KeyError(f"no screen called {name}")
 
@@ -575,7 +583,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(eligible)
         for text, button in (("&Import a facility workbook…", "import_button"),
                              ("&Export the facility workbook…", "export_button"),
-                             ("&Back up this database…", "backup_button")):
+                             ("&Back up this database…", "backup_button"),
+                             ("&Restore from a backup…", "restore_button")):
             action = QAction(text, self)
             action.triggered.connect(lambda _checked=False, b=button: self.data_action(b))
             file_menu.addAction(action)
@@ -635,6 +644,25 @@ class MainWindow(QMainWindow):
             target = getattr(page.data, button)
             if target.isEnabled():
                 target.click()
+
+    #: Set by the application's session: open another database in a new window in place of this one.
+    replace_database: Callable[[Database], object] | None = None
+
+    def restore_from(self, request) -> None:  # type: ignore[no-untyped-def]
+        """Settings → Data confirmed a restore: the window lets go of its database, restores, and
+        the restored database opens in its place (``ui.restore``)."""
+        from ui.restore import perform_restore
+
+        if self.db is None or self.replace_database is None:
+            return
+        perform_restore(self, request, self.replace_database)
+
+    def _file_replaced(self) -> None:
+        """The database file was renamed, deleted or replaced underneath the window (``app.storage.watch``):
+        nothing more is saved here (``Database.check_still_there``); say so where the user looks."""
+        self.replaced_label.setVisible(True)
+        self.statusBar().showMessage("This database file was replaced or moved by another program: nothing more "
+                                     "is saved here. Open it again with File → Open database.")
 
     def about_text(self) -> str:
         from app import __version__

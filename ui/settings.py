@@ -46,6 +46,8 @@ class SettingsPage(QWidget):
     lock_minutes_changed = Signal(int)
     #: the facility was moved to a shared database and the administrator chose to open it (its URL)
     open_requested = Signal(str)
+    #: an administrator confirmed a restore (a ``ui.restore.RestoreRequest``)
+    restore_requested = Signal(object)
 
     def __init__(self, db: Database) -> None:
         super().__init__()
@@ -105,6 +107,7 @@ class SettingsPage(QWidget):
         self.data.setMaximumWidth(720)
         self.data.data_changed.connect(self._data_changed)
         self.data.open_requested.connect(self.open_requested)
+        self.data.restore_requested.connect(self.restore_requested)
         self.users = UsersPanel(db)
         self.users.setMaximumWidth(900)
         content = QWidget()

@@ -23,6 +23,18 @@ TABLE_WORDS: dict[str, str] = {
     "finding_reviews": "finding review", "screening_profiles": "screening profile", "audit_log": "audit log", "exports": "export",
 }
 
+#: What a table holds, counted ("12 cases"): the plural of ``TABLE_WORDS`` where it is not just an "s".
+TABLE_PLURALS: dict[str, str] = {
+    "facility": "facility details", "attendance": "attendance records", "correspondence": "letters",
+    "absences": "leaves and pauses", "audit_log": "audit log entries",
+}
+
+
+def records_words(table: str) -> str:
+    """``cases`` → "cases", ``correspondence`` → "letters": what a count of the table's rows counts."""
+    return TABLE_PLURALS.get(table) or f"{table_words(table)}s"
+
+
 #: Field names whose words are not just the name with spaces.
 FIELD_WORDS: dict[str, str] = {
     "staff_id": "staff ID", "case_id": "case ID", "meeting_id": "meeting ID", "letter_id": "letter reference",

@@ -83,8 +83,9 @@ def check_file(path: Path, key: bytes | None) -> VerifyReport:
 
 
 #: Tables whose row counts a backup's manifest lists (what a restore shows before anything changes).
-COUNTED_TABLES = ("cases", "dosimetry_submissions", "staff", "role_assignments", "meetings", "attendance",
-                  "letters", "qip_episodes", "data_entry_sessions", "users", "audit_log")
+COUNTED_TABLES = ("cases", "dosimetry_submissions", "data_entries", "staff", "role_assignments", "absences",
+                  "meetings", "attendance", "correspondence", "program_years", "qip_episodes", "finding_reviews",
+                  "users", "audit_log")
 
 
 def table_counts(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]

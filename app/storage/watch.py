@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from app.storage.changes import CHANNEL, EVERYTHING, DataChanged, read_notice
 from app.storage.database import Database, connect_sqlite
+from app.storage.errors import DatabaseReplaced
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,11 @@ class ChangeWatcher:
 
     def __init__(self, db: Database, on_status: StatusListener | None = None, *,
                  poll_seconds: float = POLL_SECONDS, ping_seconds: float = PING_SECONDS,
-                 retry_seconds: float = RETRY_SECONDS) -> None:
+                 retry_seconds: float = RETRY_SECONDS, on_replaced: Callable[[], None] | None = None) -> None:
         self.db = db
         self.on_status = on_status
+        #: called once when the SQLite file is no longer the one opened (renamed, deleted, replaced)
+        self.on_replaced = on_replaced
         self.poll_seconds = poll_seconds
         self.ping_seconds = ping_seconds
         self.retry_seconds = retry_seconds
@@ -130,6 +133,13 @@ class ChangeWatcher:
             last = self._last_entry(conn)
             self._status(True)
             while not self._stop.wait(self.poll_seconds):
+                try:
+                    self.db.check_still_there()
+                except DatabaseReplaced:  # never watch (or reconnect to) another file under its name
+                    self._stop.set()
+                    if self.on_replaced is not None:
+                        self.on_replaced()
+                    return
                 now = conn.execute("PRAGMA data_version").fetchone()[0]
                 if now == version:
                     continue

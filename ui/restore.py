@@ -1,0 +1,389 @@
+"""Restore from a backup, in the window (File → Restore from a backup…, Settings → Data).
+
+An administrator chooses a backup file and sees what it says of itself (facility, when and by
+whom it was taken, the app version, rows per table); with the password of one of the backup's
+administrators (or its recovery key) the backup is checked page by page and its rows counted
+from its own database, beside today's — all before anything changes. Restoring then asks once
+more, naming the file the current database will be kept as.
+
+The window lets go of its database for the restore (``app.storage.locks``: a restore needs the
+file alone, and is refused, naming them, while anyone else has it open), runs
+``app.services.maintenance.restore_database`` in the background, and opens the restored database
+signed in as the administrator who restored it. If the restore fails, the window opens the
+database it had again (nothing was changed).
+
+Opening a ``.backup`` file with File → Open database lands here too (``offer_backup``): a backup
+is not a database; it is restored into this one, or into a new file to look at it apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.wording import records_words
+from app.security.roles import NotAllowed
+from app.security.signin import SignInFailed, sign_in, sign_in_with_recovery_key
+from app.services.maintenance import (
+    BackupContents,
+    RestoreReport,
+    current_counts,
+    describe_backup,
+    inspect_backup,
+    restore_database,
+)
+from app.storage.backup import free_aside_name
+from app.storage.database import Database, open_database, sqlite_url
+from app.storage.errors import DatabaseError
+from app.storage.locks import holders
+from ui.data_transfer import BACKUP_FILTER, explain
+from ui.workers import pool, run_in_background
+
+
+def ask(parent: QWidget | None, title: str, text: str, choices: list[str], safe: str) -> str | None:
+    """A question with ``choices`` (button texts); ``safe`` is the default, so Enter never loses
+    anything. The text of the button chosen, or None (closed)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    buttons = {box.addButton(choice, QMessageBox.ButtonRole.ActionRole): choice for choice in choices}
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(next(b for b, c in buttons.items() if c == safe) if safe in choices else cancel)
+    box.exec()
+    return buttons.get(box.clickedButton())
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    backup: Path
+    name: str
+    secret: str
+    recovery: bool
+    contents: BackupContents
+
+
+def reason(exc: Exception) -> str:
+    """A refused password or role says so (it is a ``PermissionError``, not a file problem)."""
+    if isinstance(exc, SignInFailed | NotAllowed):
+        return str(exc).removeprefix("sign-in failed: ").capitalize()
+    return explain(exc)
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return "an unknown time"
+    local = value.replace(tzinfo=dt.UTC).astimezone()
+    return f"{local:%Y-%m-%d %H:%M} ({local:%Z})"
+
+
+def describe(contents: BackupContents) -> str:
+    """The backup in one paragraph of plain words."""
+    who = f" by {contents.taken_by}" if contents.taken_by else ""
+    version = f", MROQC Facility Desk {contents.app_version}" if contents.app_version else ""
+    checked = ("checked page by page with your password" if contents.verified
+               else "as its label says; check it with a password of the backup")
+    return (f"<b>{contents.facility or 'A facility'}</b>, taken {_when(contents.taken_at)}{who}{version} — "
+            f"{checked}.")
+
+
+class RestoreDialog(QDialog):
+    """Choose a backup, see what it holds, confirm. ``request`` is set when the user confirmed."""
+
+    checked = Signal(object)  # BackupContents, once the backup was opened with a password
+
+    def __init__(self, db: Database | None, parent: QWidget | None = None, backup: Path | None = None, *,
+                 target: Path | None = None) -> None:
+        """``db``: the open database the backup replaces; or None with ``target``, a new file to make
+        from the backup (to look at it apart)."""
+        super().__init__(parent)
+        self.db = db
+        self.target = target if db is None else db.path
+        self.url = db.url if db is not None else sqlite_url(target) if target is not None else ""
+        self.request: RestoreRequest | None = None
+        self.contents: BackupContents | None = None
+        self.setWindowTitle("Restore from a backup")
+        intro = QLabel("Replaces this database with a backup. The current database is not deleted: it is kept "
+                       "under another name, and opens with today's passwords." if db is not None else
+                       f"Makes {target.name if target else 'a new file'} from a backup, to look at it apart; "
+                       "nothing else changes.")
+        intro.setWordWrap(True)
+        self.file = QLineEdit(str(backup) if backup else "")
+        self.file.setPlaceholderText("a .backup file")
+        browse = QPushButton("&Browse…")
+        browse.clicked.connect(self.choose)
+        row = QHBoxLayout()
+        row.addWidget(self.file, 1)
+        row.addWidget(browse)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.user = QLineEdit(db.actor.name if db is not None and db.actor else "")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.recovery = QCheckBox("Use the backup's recovery key instead")
+        self.recovery.toggled.connect(self._recovery_toggled)
+        self.check_button = QPushButton("&Check this backup")
+        self.check_button.clicked.connect(self.check)
+        form = QFormLayout()
+        form.addRow("&Backup", row)
+        form.addRow("", self.label)
+        form.addRow("&User in the backup", self.user)
+        form.addRow("&Password in the backup", self.password)
+        form.addRow("", self.recovery)
+        form.addRow("", self.check_button)
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Records", "In the backup", "Now"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.hide()
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.restore_button = self.buttons.addButton("&Restore…", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button.setEnabled(False)
+        self.restore_button.setAutoDefault(False)
+        self.buttons.rejected.connect(self.reject)
+        self.restore_button.clicked.connect(self.confirm)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.outcome)
+        layout.addWidget(self.buttons)
+        self.file.editingFinished.connect(self.read_label)
+        self.password.returnPressed.connect(self.check)
+        self.resize(620, 520)
+        if backup:
+            self.read_label()
+
+    def _recovery_toggled(self, on: bool) -> None:
+        self.user.setEnabled(not on)
+        self.password.clear()
+        self.password.setPlaceholderText("XXXX-XXXX-…" if on else "")
+
+    def choose(self) -> None:
+        start = str(self.target.parent) if self.target is not None else str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, "Restore from a backup", start, BACKUP_FILTER + ";;All files (*)")
+        if name:
+            self.file.setText(name)
+            self.read_label()
+
+    def _forget(self) -> None:
+        self.contents = None
+        self.restore_button.setEnabled(False)
+        self.table.hide()
+
+    def read_label(self) -> None:
+        """What the backup says of itself, before any password."""
+        self._forget()
+        text = self.file.text().strip()
+        if not text:
+            self.label.clear()
+            return
+        try:
+            self.label.setText(describe(describe_backup(Path(text))))
+        except DatabaseError as exc:
+            self.label.setText(str(exc))
+            return
+        self.password.setFocus()
+
+    def check(self) -> None:
+        """Open the backup with the password given, check every page, count its rows (background)."""
+        self._forget()
+        backup, secret = Path(self.file.text().strip()), self.password.text()
+        if not self.file.text().strip() or not secret:
+            self.outcome.setText("Choose the backup and give a password of one of its administrators (or its "
+                                 "recovery key).")
+            return
+        self.check_button.setEnabled(False)
+        self.outcome.setText("Checking the backup…")
+        recovery, name, url, db = self.recovery.isChecked(), self.user.text().strip(), self.url, self.db
+        run_in_background(lambda: (inspect_backup(url, backup, name, secret, recovery=recovery),
+                                   current_counts(db) if db is not None else {}),
+                          self._checked, self._check_failed, owner=self)
+
+    def _checked(self, result: tuple[BackupContents, dict[str, int]]) -> None:
+        contents, now = result
+        self.contents = contents
+        self.check_button.setEnabled(True)
+        self.label.setText(describe(contents))
+        names = [t for t in contents.counts if t != "audit_log"] + ["audit_log"]
+        self.table.setRowCount(len(names))
+        for row, table in enumerate(names):
+            self.table.setItem(row, 0, QTableWidgetItem(records_words(table).capitalize()))
+            for column, count in ((1, contents.counts.get(table)), (2, now.get(table))):
+                item = QTableWidgetItem("—" if count is None else f"{count:,}")
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+        self.table.show()
+        self.outcome.setText("The backup is whole. Restoring replaces what is here now with what it holds.")
+        self.restore_button.setEnabled(True)
+        self.restore_button.setFocus()
+        self.checked.emit(contents)
+
+    def _check_failed(self, exc: Exception) -> None:
+        self.check_button.setEnabled(True)
+        self.outcome.setText(f"{reason(exc)} Nothing was changed.")
+
+    def kept_as(self) -> str:
+        if self.target is None or not self.target.exists():
+            return "another name"
+        return free_aside_name(self.target, "before-restore").name
+
+    def confirm(self) -> None:
+        contents = self.contents
+        if contents is None:
+            return
+        if self.db is None:
+            text = (f"Make {self.target.name if self.target else 'the new file'} from the backup of "
+                    f"{contents.facility or 'the facility'} taken {_when(contents.taken_at)}?")
+            go, stay = "Make the copy", "Cancel"
+        else:
+            text = (f"Replace this database with the backup of {contents.facility or 'the facility'} taken "
+                    f"{_when(contents.taken_at)}?\n\nWhat was saved here since then is not in the backup. The "
+                    f"current database is kept as {self.kept_as()} (it opens with today's passwords). Forms open "
+                    "in this window close without saving.")
+            go, stay = "Restore", "Keep the current database"
+        if ask(self, "Restore from a backup", text, [go, stay], safe=stay) != go:  # Enter keeps what is here
+            return
+        self.request = RestoreRequest(Path(self.file.text().strip()), self.user.text().strip(), self.password.text(),
+                                      self.recovery.isChecked(), contents)
+        self.accept()
+
+
+def others_holding(db: Database) -> list[str]:
+    """Whoever else has the file open (another window, a command), in words."""
+    if db.path is None:
+        return []
+    return [h.words() for h in holders(db.path) if h.pid != os.getpid()]
+
+
+def perform_restore(window, request: RestoreRequest,  # type: ignore[no-untyped-def]
+                    replace_database: Callable[[Database], object]) -> None:
+    """Let go of the window's database, restore, and open the restored one in a new window
+    (``replace_database``) — or, if the restore failed, the one there was."""
+    db: Database = window.db
+    others = others_holding(db)
+    if others:
+        QMessageBox.warning(window, "Restore not started",
+                            f"{db.path.name if db.path else 'The database'} is open elsewhere: {'; '.join(others)}.\n\n"
+                            "Close it there first (every other window and command), then restore.")
+        return
+    url, key, actor = db.url, db.key, db.actor
+    if window.hub is not None:
+        window.hub.stop_watching()
+    pool().waitForDone(30000)
+    db.dispose()  # the window's hold on the file goes: the restore needs it alone
+    progress = QProgressDialog("Restoring the backup…", "", 0, 0, window)
+    progress.setCancelButton(None)
+    progress.setWindowTitle("Restore from a backup")
+    progress.setWindowModality(Qt.WindowModality.WindowModal)
+    progress.setMinimumDuration(0)
+    progress.show()
+
+    def work() -> tuple[RestoreReport, Database]:
+        report = restore_database(url, request.backup, request.name, request.secret, recovery=request.recovery)
+        opened = (sign_in_with_recovery_key(url, request.secret) if request.recovery
+                  else sign_in(url, request.name, request.secret))
+        return report, opened
+
+    def done(result: tuple[RestoreReport, Database]) -> None:
+        progress.close()
+        report, opened = result
+        new_window = replace_database(opened)
+        kept = f" The database it replaced is kept as {report.set_aside.name}." if report.set_aside else ""
+        QMessageBox.information(new_window, "Backup restored",
+                                f"Restored {report.facility or 'the facility'} from {request.backup.name}.{kept}")
+
+    def failed(exc: Exception) -> None:
+        progress.close()
+        try:
+            again = open_database(url, key=key)  # the same file, unchanged: no new sign-in needed
+            again.actor = actor
+            if again.lock is not None and actor is not None:
+                again.lock.set_user(actor.name)
+        except DatabaseError as reopen_failed:
+            QMessageBox.critical(window, "Restore failed", f"{reason(exc)}\n\n{reopen_failed}")
+            return
+        new_window = replace_database(again)
+        QMessageBox.warning(new_window, "Restore failed", f"{reason(exc)}\n\nThe database was not changed.")
+
+    run_in_background(work, done, failed, owner=None)
+
+
+def is_backup(path: Path) -> bool:
+    try:
+        describe_backup(path)
+        return True
+    except DatabaseError:
+        return False
+
+
+def offer_backup(parent: QWidget | None, path: Path, window=None,  # type: ignore[no-untyped-def]
+                 replace_database: Callable[[Database], object] | None = None) -> bool:
+    """File → Open database chose a backup: say what it is and offer what can be done with it.
+    Returns False when ``path`` is no backup (the caller opens it as a database)."""
+    try:
+        contents = describe_backup(path)
+    except DatabaseError:
+        return False
+    text = (f"{path.name} is a backup of {contents.facility or 'a facility'} taken {_when(contents.taken_at)}. A "
+            "backup is not opened directly: it is restored, into this database or into a new file of its own to "
+            "look at it apart.")
+    into_this, apart = "Restore into this database…", "Open a copy of it…"
+    here = window is not None and window.db is not None and window.db.path is not None
+    choice = ask(parent, "This is a backup", text, [into_this, apart] if here else [apart], safe=apart)
+    if choice == into_this and replace_database is not None:
+        dialog = RestoreDialog(window.db, window, backup=path)
+        if dialog.exec() and dialog.request is not None:
+            perform_restore(window, dialog.request, replace_database)
+    elif choice == apart and replace_database is not None:
+        restore_apart(parent, path, replace_database)
+    return True
+
+
+def restore_apart(parent: QWidget | None, backup: Path, replace_database: Callable[[Database], object]) -> None:
+    """Make a new file from a backup (nothing else changes) and open it."""
+    name, _ = QFileDialog.getSaveFileName(parent, "Open a copy of the backup as", str(backup.with_suffix(".sqlite3")),
+                                          "MROQC database (*.sqlite3)")
+    if not name:
+        return
+    target = Path(name)
+    if target.exists():
+        QMessageBox.warning(parent, "Choose a new file", f"{target.name} exists already; choose a new file name.")
+        return
+    dialog = RestoreDialog(None, parent, backup=backup, target=target)
+    if not dialog.exec() or dialog.request is None:
+        return
+    request, url = dialog.request, sqlite_url(target)
+
+    def work() -> Database:
+        restore_database(url, request.backup, request.name, request.secret, recovery=request.recovery)
+        return (sign_in_with_recovery_key(url, request.secret) if request.recovery
+                else sign_in(url, request.name, request.secret))
+
+    run_in_background(work, replace_database,
+                      lambda exc: QMessageBox.warning(parent, "The copy was not made", f"{reason(exc)}\n\nNothing "
+                                                      "was changed."), owner=None)
