@@ -234,6 +234,44 @@ def operation(db_path: Path, op: str, temporaries: Sequence[Path] = ()) -> Itera
     journal.finish()
 
 
+#: Temporaries earlier versions left when killed, before operations had journals; removed by a
+#: process holding the database alone once they are this old (no earlier version still at work).
+LEGACY_AGE_SECONDS = 3600.0
+
+
+def _remove_legacy_leftovers(db_path: Path) -> None:
+    """What a killed restore, backup or encryption of an earlier version left beside the database:
+    ``.restore-*`` / ``.backup-*`` folders holding a database and its keys, and hidden
+    ``.NAME.encrypting-*`` files. Only ones an hour old or more, and only when no journal names them."""
+    import time
+
+    named = {str(p) for j in journals(db_path) for p in _named_in(j)}
+    cutoff = time.time() - LEGACY_AGE_SECONDS
+    candidates = [*(p for pattern in (".restore-*", ".backup-*") for p in db_path.parent.glob(pattern)
+                    if p.is_dir() and (p / "facility.sqlite3").exists()),
+                  *db_path.parent.glob(f".{db_path.name}.encrypting-*")]
+    for path in candidates:
+        try:
+            if str(path) in named or path.stat().st_mtime > cutoff:
+                continue
+        except OSError:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        log.info("removed %s, left by an earlier version's interrupted operation", path.name)
+
+
+def _named_in(journal_path: Path) -> list[Path]:
+    try:
+        data = json.loads(journal_path.read_text(encoding="utf-8"))
+        return [Path(p) for p in data.get("temporaries", [])]
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
 def journals(db_path: Path) -> list[Path]:
     return sorted(p for p in Path(db_path).parent.glob(_journal_prefix(Path(db_path)) + "*.json"))
 
@@ -277,6 +315,8 @@ def settle(db_path: Path, *, exclusive: bool) -> list[str]:
 
     remove_abandoned_builds(db_path)
     holders(db_path)  # reading them removes the notes of holders that are gone
+    if exclusive:
+        _remove_legacy_leftovers(db_path)
     for tmp in db_path.parent.glob(f"{_journal_prefix(db_path)}*.tmp"):  # a journal killed while written
         with open(tmp, "rb") as handle:
             try:
