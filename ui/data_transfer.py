@@ -48,6 +48,7 @@ from app.security.roles import Permission
 from app.services.maintenance import backup_database
 from app.storage.backup import VerifyReport
 from app.storage.database import Database, DatabaseError
+from app.storage.files import CannotWrite
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
 from ui.permissions import gate
@@ -64,7 +65,7 @@ POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up
 
 def explain(exc: Exception) -> str:
     """One or two sentences for the coordinator; never a traceback, never a SQL statement."""
-    if isinstance(exc, DatabaseError | ValueError | LookupError):
+    if isinstance(exc, DatabaseError | ValueError | LookupError | CannotWrite):  # already one sentence
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"The file cannot be written or read here: permission denied ({exc.filename or 'unknown file'})."

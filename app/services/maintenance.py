@@ -20,7 +20,7 @@ from app.security.roles import Actor, NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, normal_name, now_utc
 from app.storage import audit
 from app.storage.backup import VerifyReport, check_file, open_backup, set_aside, write_backup_file
-from app.storage.database import Database, open_database, sqlite_path
+from app.storage.database import Database, is_database_file, open_database, sqlite_path
 from app.storage.errors import DatabaseError
 from app.storage.models import Facility, User
 from app.storage.schema_version import KNOWN_REVISIONS
@@ -37,8 +37,9 @@ def backup_database(db: Database, out: Path) -> VerifyReport:
     db.require(Permission.BACKUP)
     path = _sqlite_only(db, "Backup")
     out = Path(out).expanduser().resolve()
-    if out == path.resolve() or out == key_file_for(path).resolve():
-        raise DatabaseError("Choose another file for the backup than the database itself.")
+    if is_database_file(path, out):
+        raise DatabaseError(f"Choose another file for the backup: {out.name} is one of the database's own files "
+                            f"(every name beginning with {path.name} beside it is).")
     assert db.key is not None
     report = write_backup_file(path, db.key, KeyFile.load(key_file_for(path)), out)
     with db.transaction(Permission.BACKUP) as session:

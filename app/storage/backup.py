@@ -24,7 +24,7 @@ from pathlib import Path
 from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
-from app.storage.files import atomic_path, make_private
+from app.storage.files import atomic_path, check_output, make_private
 from app.storage.schema_version import KNOWN_REVISIONS
 
 BACKUP_FORMAT = "MROQC Facility Desk backup"
@@ -87,8 +87,7 @@ def check_file(path: Path, key: bytes | None) -> VerifyReport:
 def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path) -> VerifyReport:
     """Back up the encrypted database file ``db_file`` (live or not) into the one-file backup ``out``."""
     out = Path(out).expanduser().resolve()
-    if not out.parent.is_dir():
-        raise DatabaseError(f"The folder {out.parent} does not exist.")
+    check_output(out)  # before the copy is made: a name too long is refused at once
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=out.parent) as work:
         copy = Path(work) / DATABASE
         src = connect_sqlite(db_file, key)
