@@ -435,6 +435,7 @@ def _print(figures: dict[str, Any]) -> None:
     def ms(value: float | None) -> str:
         return "—" if value is None else f"{value:.1f} ms"
 
+    print(f"every workstation listening {figures['ready_seconds']:g} s after launch; then the clock started")
     print(f"{figures['clients']} workstations for {figures['seconds']:g} s: {figures['saves']} saves "
           f"({figures['saves_per_second']}/s; cases {figures['saves_by_kind']['case']}, attendance "
           f"{figures['saves_by_kind']['attendance']}, bulk {figures['saves_by_kind']['bulk']}), "
