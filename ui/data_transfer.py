@@ -47,7 +47,7 @@ from app.exports.service import export_kind
 from app.security.roles import Permission
 from app.services.maintenance import backup_database
 from app.storage.backup import VerifyReport
-from app.storage.database import Database, DatabaseError
+from app.storage.database import Database, DatabaseError, is_database_file
 from app.storage.files import CannotWrite
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
@@ -368,9 +368,10 @@ class DataTransferPanel(QGroupBox):
         source = self.db.path
         if source is None:
             return
-        if out.expanduser().resolve() == source.expanduser().resolve():
+        if is_database_file(source, out):
             QMessageBox.warning(self, "Backup not made",
-                                "That is the database itself. Choose another file name for the backup.")
+                                f"That is the database itself or one of its own files (every name beginning with "
+                                f"{source.name} beside it). Choose another file name for the backup.")
             return
         self._busy(True, f"Backing up to {out.name}…")
         run_in_background(lambda: backup_database(self.db, out), lambda report: self._backed_up(out, report),
