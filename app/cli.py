@@ -13,11 +13,13 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from app.commands.output import (
     EXIT_FINDINGS,
     EXIT_INTERNAL,
     EXIT_OK,
+    EXIT_OUTPUT_CLOSED,
     EXIT_USAGE,
     UsageError,
     print_json,
@@ -37,10 +39,65 @@ log = logging.getLogger("mroqc_desk")
 
 
 def iso_date(text: str) -> dt.date:
+    """A date option: ISO, and within the years anyone records (``app.domain.dates``), so no rule
+    adding a horizon to it can overflow."""
+    from app.domain.dates import DateInputError, check_plausible
+
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in the form YYYY-MM-DD") from None
+    try:
+        return check_plausible(day)
+    except DateInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def program_year(text: str) -> int:
+    """``--year``: a year a record can hold (``app.workbook.limits``); a larger number would
+    overflow the period's dates."""
+    from app.workbook.limits import MAX_YEAR, MIN_YEAR
+
+    try:
+        year = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a year") from None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise argparse.ArgumentTypeError(f"the year {text} is out of range: years from {MIN_YEAR} to {MAX_YEAR} only")
+    return year
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as the one line every error of this command line is (exit 2);
+    the usage it would print is one ``--help`` away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+class _CommandAction(argparse._SubParsersAction):
+    """The command word, with the options written before it (``mroqc-desk --db F users list``)
+    read as if written after it: the top-level parser knows ``--db``, ``--user`` … for the window,
+    and without this the command's own defaults would silently replace what was given. Written
+    after the command too, they conflict or repeat as they would there; an option the command
+    does not take is refused as unrecognized."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Sequence[str] | str | None, option_string: str | None = None) -> None:
+        leading: list[str] = []
+        for action in parser._actions:
+            value = getattr(namespace, action.dest, None) if action.option_strings else None
+            if value is None or value is False or value == action.default:
+                continue
+            # --opt=VALUE: a value that starts with '-' is still read as the value
+            leading.append(action.option_strings[-1] if value is True else f"{action.option_strings[-1]}={value}")
+            setattr(namespace, action.dest, action.default)
+        super().__call__(parser, namespace, [*(values or ()), *leading], option_string)
+        unknown = getattr(namespace, argparse._UNRECOGNIZED_ARGS_ATTR, [])
+        refused = [option.split("=", 1)[0] for option in leading if option in unknown]
+        if refused:
+            parser.error(f"{', '.join(refused)} (given before the command) is not an option of "
+                         f"'{' '.join(str(v) for v in (values or ())[:1])}'")
 
 
 def _add_db(parser: argparse.ArgumentParser, required: bool = True, *, sign_in: bool = True,
@@ -74,13 +131,13 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mroqc-desk",
         description="MROQC Facility Desk. With no command, opens the window.",
     )
     parser.add_argument("--version", action=_VersionAction)
     _add_db(parser, required=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_CommandAction)
 
     p = sub.add_parser("init", help="create an empty, migrated database and its administrator")
     _add_db(p, sign_in=False, upgrade=False)
@@ -116,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=EXPORT_KINDS, metavar="KIND", help=", ".join(EXPORT_KINDS))
     _add_db(p)
     p.add_argument("--out", required=True, metavar="FILE")
-    p.add_argument("--year", type=int, default=None)
+    p.add_argument("--year", type=program_year, default=None, metavar="YEAR")
     p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
     p.add_argument("--identified", action="store_true", help="include MRN, name and birth date")
     p.add_argument("--rule", default=None, metavar="RULE", help="finding-cases: only this rule's findings")
@@ -189,7 +246,13 @@ def _url(args: argparse.Namespace) -> str:
     # app.paths, not app.storage.database: the window chooses its database before SQLAlchemy loads
     from app.paths import resolve_url
 
-    return resolve_url(getattr(args, "db", None), getattr(args, "db_url", None))
+    db = getattr(args, "db", None)
+    if db:
+        try:
+            Path(db).expanduser().exists()  # a name the file system cannot hold fails here, in one line
+        except OSError as exc:
+            raise UsageError(f"--db {db}: {exc.strerror or exc}") from None
+    return resolve_url(db, getattr(args, "db_url", None))
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -291,10 +354,10 @@ def cmd_screen_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from app.exports.service import export_kind
+    from app.storage.files import check_output
 
     out = Path(args.out)
-    if not out.parent.resolve().is_dir():
-        raise UsageError(f"The folder {out.parent} does not exist.")
+    check_output(out)  # a missing folder or a name too long, said before the password is asked
     db = _open(args)
     as_of = args.as_of or dt.date.today()
     count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified, rule=args.rule)
@@ -305,7 +368,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     from app.services.maintenance import backup_database
+    from app.storage.files import check_output
 
+    check_output(Path(args.out).expanduser())
     db = _open(args)
     report = backup_database(db, Path(args.out))
     print(f"Backed up {report.facility or 'the facility'} to {args.out}.")
@@ -532,10 +597,24 @@ def _setup_logging() -> Path | None:
     return log_file
 
 
+def _output_closed() -> int:
+    """Standard output was closed by its reader (``mroqc-desk users list | head -1``): stop
+    quietly, as Unix tools do. Standard output now goes nowhere (Python's "Note on SIGPIPE"), so
+    what is still buffered cannot fail again when Python exits."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a file (tests capture it): nothing more to stop
+        pass
+    return EXIT_OUTPUT_CLOSED
+
+
 def main(argv: Sequence[str] | None = None, front_end: object | None = None) -> int:
     """``front_end``: what opens the window and renders screenshots (``ui.launch.QtFrontEnd``);
     without it those two answer with one line instead."""
-    from app.storage.files import private_umask
+    from app.storage.files import CannotWrite, private_umask
 
     private_umask()  # every file this process creates is private to the account
     parser = build_parser()
@@ -549,8 +628,12 @@ def main(argv: Sequence[str] | None = None, front_end: object | None = None) -> 
     from app.storage.errors import DatabaseError  # loads no SQLAlchemy: the window appears first
 
     try:
-        return COMMANDS[args.command](args)
-    except (UsageError, DatabaseError, ValueError, LookupError, PermissionError) as exc:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()  # a reader that went away is found here, not when Python exits
+        return code
+    except BrokenPipeError:
+        return _output_closed()
+    except (UsageError, DatabaseError, CannotWrite, ValueError, LookupError, PermissionError) as exc:
         message = str(exc)
         if not message.startswith(("sign-in failed:", "not allowed:")):
             message = f"mroqc-desk: {message}"

@@ -47,7 +47,8 @@ from app.exports.service import export_kind
 from app.security.roles import Permission
 from app.services.maintenance import backup_database
 from app.storage.backup import VerifyReport
-from app.storage.database import Database, DatabaseError
+from app.storage.database import Database, DatabaseError, is_database_file
+from app.storage.files import CannotWrite
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
 from ui.permissions import gate
@@ -66,7 +67,7 @@ POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up
 
 def explain(exc: Exception) -> str:
     """One or two sentences for the coordinator; never a traceback, never a SQL statement."""
-    if isinstance(exc, DatabaseError | ValueError | LookupError):
+    if isinstance(exc, DatabaseError | ValueError | LookupError | CannotWrite):  # already one sentence
         return str(exc)
     if isinstance(exc, PermissionError):
         return f"The file cannot be written or read here: permission denied ({exc.filename or 'unknown file'})."
@@ -413,9 +414,10 @@ class DataTransferPanel(QGroupBox):
         source = self.db.path
         if source is None:
             return
-        if out.expanduser().resolve() == source.expanduser().resolve():
+        if is_database_file(source, out):
             QMessageBox.warning(self, "Backup not made",
-                                "That is the database itself. Choose another file name for the backup.")
+                                f"That is the database itself or one of its own files (every name beginning with "
+                                f"{source.name} beside it). Choose another file name for the backup.")
             return
         self._busy(True, f"Backing up to {out.name}…")
         run_in_background(lambda: backup_database(self.db, out), lambda report: self._backed_up(out, report),

@@ -9,6 +9,9 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+#: Standard output closed by its reader (``| head -1``): what a program stopped by SIGPIPE
+#: reports in a shell (128 + 13), as ``yes | head`` does.
+EXIT_OUTPUT_CLOSED = 141
 
 
 class UsageError(Exception):

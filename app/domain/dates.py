@@ -68,6 +68,16 @@ def parse_date(text: str | None, reference: dt.date) -> dt.date | None:
                              "year-month-day (2024-01-15) or month first (01/15/2024)") from None
 
 
+def check_plausible(day: dt.date, what: str = "the date") -> dt.date:
+    """``day``, if its year is between ``EARLIEST_YEAR`` and ``LATEST_YEAR``; else
+    ``DateInputError``. An as-of date is where the rules start adding months and horizons, and
+    Python's dates end in the year 9999: bounded here, no rule can overflow."""
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise DateInputError(f"{what} {day.isoformat()} is out of range: dates from {EARLIEST_YEAR} to {LATEST_YEAR} "
+                             "only")
+    return day
+
+
 def _full_year(two_digits: int, reference: dt.date) -> int:
     year = reference.year // 100 * 100 + two_digits
     if year > reference.year + TWO_DIGIT_YEAR_AHEAD:

@@ -16,7 +16,7 @@ from app.exports.kinds import KIND_INFO, KindInfo
 from app.exports.tabular import ExportError, Sheet, write_table
 from app.security.roles import Permission
 from app.storage import audit
-from app.storage.database import Database
+from app.storage.database import Database, is_database_file
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,19 @@ def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: 
     identified = identified and spec.info.identifies
     permission = export_permission(identified)
     db.require(permission)
+    check_target(db, Path(out))
     count = spec.write(db, Path(out), year, as_of, identified, rule=rule)
     if not preview:
         record_export(db, kind, Path(out), identified)
     return count
+
+
+def check_target(db: Database, out: Path) -> None:
+    """Refuse to write an export over the open database or one of its own files (its key file, its
+    ``-wal``: SQLite would delete that one when it closes, and the export with it)."""
+    if db.path is not None and is_database_file(db.path, out):
+        raise ExportError(f"Choose another file for the export: {out.name} is one of the database's own files "
+                          f"(every name beginning with {db.path.name} beside it is).")
 
 
 def record_export(db: Database, kind: str, out: Path, identified: bool) -> None:
@@ -142,5 +151,6 @@ def save_preview(db: Database, data: bytes, out: Path, *, identified: bool) -> N
     from app.storage.files import atomic_write
 
     db.require(export_permission(identified))
+    check_target(db, Path(out))
     atomic_write(Path(out), data)
     record_export(db, "audit-pdf", Path(out), identified)

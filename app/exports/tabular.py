@@ -74,8 +74,10 @@ def atomic_path(out: Path, suffix: str) -> Iterator[Path]:
     """``app.storage.files.atomic_path`` (synced, renamed into place), with a missing folder said
     as the export error it is."""
     out = Path(out)
-    if not out.parent.is_dir():
-        raise ExportError(f"The folder {out.parent} does not exist.")
+    try:
+        files.check_output(out)
+    except files.FolderMissing as exc:
+        raise ExportError(str(exc)) from None
     with files.atomic_path(out, suffix) as tmp:
         yield tmp
 

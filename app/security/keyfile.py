@@ -199,7 +199,7 @@ def locked(path: Path) -> Iterator[None]:
 
     import portalocker
 
-    from app.storage.files import open_private
+    from app.storage.files import TEMP_NAME_CHARS, open_private
 
     try:
         handle = open_private(key_lock_for(path), "a+b")
@@ -215,7 +215,7 @@ def locked(path: Path) -> Iterator[None]:
                 if time.monotonic() > deadline:
                     raise DatabaseError(f"{path.name} is kept busy by another program; try again.") from None
                 time.sleep(0.01)
-        for leftover in path.parent.glob(f".{path.name}-*.tmp"):  # atomic_write's, from a killed writer
+        for leftover in path.parent.glob(f".{path.name[:TEMP_NAME_CHARS]}-*.tmp"):  # a killed writer's (atomic_write)
             leftover.unlink(missing_ok=True)
         yield
     finally:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from app.domain.dates import check_plausible
 from app.domain.vocabulary import PROJECTS
 from app.rules.engine import evaluate, forecast_all, measure
 from app.rules.findings import Finding, plain
@@ -182,8 +183,10 @@ def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
     attendance of a later meeting); meetings scheduled after D are kept, without attendance, so a
     screen can show the next one (the rules read only meetings ≤ D). ``cases=False`` skips the
     case and activity figures, for callers that only judge meetings. ``fte_year`` adds that
-    year's payer counts to the default FTE year's.
+    year's payer counts to the default FTE year's. An as-of date outside the plausible years is
+    refused (``DateInputError``) before any rule adds a horizon to it.
     """
+    check_plausible(as_of, "the as-of date")
     with db.reader() as session:
         f = _facility(session)
         policy = load_policy(f.policy_year, as_of)

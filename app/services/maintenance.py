@@ -30,7 +30,13 @@ from app.storage.backup import (
     table_counts,
     write_backup_file,
 )
-from app.storage.database import Database, connect_sqlite, open_database, sqlite_path
+from app.storage.database import (
+    Database,
+    connect_sqlite,
+    is_database_file,
+    open_database,
+    sqlite_path,
+)
 from app.storage.errors import DatabaseError
 from app.storage.journal import crash_point, operation
 from app.storage.locks import exclusive
@@ -49,11 +55,9 @@ def backup_database(db: Database, out: Path) -> VerifyReport:
     db.require(Permission.BACKUP)
     path = _sqlite_only(db, "Backup")
     out = Path(out).expanduser().resolve()
-    if out == path.resolve() or out == key_file_for(path).resolve():
-        raise DatabaseError("Choose another file for the backup than the database itself.")
-    own = {path.resolve(), key_file_for(path).resolve()}
-    if out in own:
-        raise DatabaseError("Choose another file for the backup than the database itself.")
+    if is_database_file(path, out):
+        raise DatabaseError(f"Choose another file for the backup: {out.name} is one of the database's own files "
+                            f"(every name beginning with {path.name} beside it is).")
     assert db.key is not None
     db.check_still_there()
     report = write_backup_file(path, db.key, KeyFile.load(key_file_for(path)), out,

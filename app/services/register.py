@@ -2,7 +2,8 @@
 
 A 200,000-case register is read a page at a time: the view asks for the rows it shows, the
 count comes from ``count(*)`` over the same filter. Patient identifiers are never searched or
-shown here.
+shown here. The search text is cut to ``MAX_SEARCH_CHARS`` (case IDs are at most 64): a pasted
+page of text is not a LIKE pattern SQLite refuses as too complex.
 """
 
 from __future__ import annotations
@@ -83,6 +84,12 @@ def flag_column(p: FlagPolicy | None) -> ColumnElement:
     return case(*[(condition, key) for key, condition in flag_conditions(p).items()], else_=None)
 
 
+#: Characters of the search text that are looked for, the rest ignored. No case ID is longer than
+#: its column (64), so every case the whole text is part of is still found; a longer text would
+#: reach SQLite's LIKE, which refuses a pattern of 50,000 bytes ("LIKE or GLOB pattern too complex").
+MAX_SEARCH_CHARS = 200
+
+
 @dataclass(frozen=True)
 class RegisterQuery:
     search: str = ""
@@ -100,7 +107,7 @@ class RegisterQuery:
 
 
 def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
-    text = query.search.strip()
+    text = query.search.strip()[:MAX_SEARCH_CHARS].rstrip()
     if text:
         # SQLite's LIKE ignores ASCII case already; lower() would defeat its fast path.
         match = Case.case_id.contains(text, autoescape=True) if dialect == "sqlite" else Case.case_id.icontains(

@@ -212,6 +212,12 @@ def note(session: Session, summary: str, table: str = "-", key: str = "-") -> No
     append(session, [row])
 
 
+def last_entry(session: Session) -> int:
+    """The ID of the audit log's last entry (0: none yet): a position in the log, after which
+    every committed change is an entry (the change watcher catches up from one)."""
+    return session.scalar(select(AuditHead.last_id).where(AuditHead.id == 1)) or 0
+
+
 def verify_chain(session: Session) -> ChainReport:
     """Walk the whole audit log in ID order against its hash chain and recorded end."""
     table = audit_columns()

@@ -21,7 +21,7 @@ from pathlib import Path
 from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
-from app.storage.files import make_private
+from app.storage.files import TEMP_NAME_CHARS, cannot_write, check_output, make_private
 from app.storage.journal import crash_point
 from app.storage.schema_version import KNOWN_REVISIONS
 
@@ -102,45 +102,57 @@ def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path, *, jo
     Journaled (``app.storage.journal``, beside ``journal_for``, the database a person opens —
     ``db_file`` unless that is a temporary): a kill leaves no temporary behind once the database
     is next opened, and ``out`` is either the previous file of that name or the whole new backup."""
-    from app import __version__
     from app.storage.journal import operation
 
     out = Path(out).expanduser().resolve()
-    if not out.parent.is_dir():
-        raise DatabaseError(f"The folder {out.parent} does not exist.")
+    check_output(out)  # before the copy is made: a name too long is refused at once
     tag = os.urandom(4).hex()
-    work = out.parent / f".{out.name}.backup-{tag}"
-    archive_tmp = out.parent / f".{out.name}.{tag}.zip"
+    short = out.name[:TEMP_NAME_CHARS]  # a temporary's name stays within what the file system holds
+    work = out.parent / f".{short}.backup-{tag}"
+    archive_tmp = out.parent / f".{short}.{tag}.zip"
     with operation(journal_for or db_file, "backup", [work, archive_tmp]) as journal:
-        work.mkdir(mode=0o700)
-        copy = work / DATABASE
-        src = connect_sqlite(db_file, key)
-        dst = connect_sqlite(copy, key)
         try:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
-            counts = table_counts(dst)
-        finally:
-            dst.close()
-            src.close()
-        crash_point("backup:copied")
-        report = check_file(copy, key)
-        if not report.ok:
-            raise DatabaseError("The backup copy failed its integrity check: " + report.problems[0])
-        manifest = {"format": BACKUP_FORMAT, "version": BACKUP_VERSION, "database_id": keys.database_id,
-                    "revision": report.revision, "facility": report.facility,
-                    "taken_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-                    "taken_by": taken_by, "app_version": __version__, "counts": counts}
-        slots = KeyFile(path=keys.path, database_id=keys.database_id, slots=dict(keys.slots)).to_json()
-        with zipfile.ZipFile(archive_tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
-            archive.writestr(KEYS, json.dumps(slots, indent=1))
-            archive.write(copy, DATABASE)
-        with open(archive_tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        make_private(archive_tmp)
-        crash_point("backup:written")
+            report = _write_archive(db_file, key, keys, work, archive_tmp, taken_by)
+        except OSError as exc:  # a full disk, a folder gone read-only: one line, nothing left (rolled back)
+            raise cannot_write(out, exc) from None
         journal.commit([(archive_tmp, out, True)])
+    return report
+
+
+def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive_tmp: Path,
+                   taken_by: str | None) -> VerifyReport:
+    """The database copied (online) into ``work``, checked, and archived with its manifest and key
+    slots into ``archive_tmp``, synced."""
+    from app import __version__
+
+    work.mkdir(mode=0o700)
+    copy = work / DATABASE
+    src = connect_sqlite(db_file, key)
+    dst = connect_sqlite(copy, key)
+    try:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode=DELETE")  # a backup is one self-contained file
+        counts = table_counts(dst)
+    finally:
+        dst.close()
+        src.close()
+    crash_point("backup:copied")
+    report = check_file(copy, key)
+    if not report.ok:
+        raise DatabaseError("The backup copy failed its integrity check: " + report.problems[0])
+    manifest = {"format": BACKUP_FORMAT, "version": BACKUP_VERSION, "database_id": keys.database_id,
+                "revision": report.revision, "facility": report.facility,
+                "taken_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+                "taken_by": taken_by, "app_version": __version__, "counts": counts}
+    slots = KeyFile(path=keys.path, database_id=keys.database_id, slots=dict(keys.slots)).to_json()
+    with zipfile.ZipFile(archive_tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        archive.writestr(KEYS, json.dumps(slots, indent=1))
+        archive.write(copy, DATABASE)
+    with open(archive_tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
+    make_private(archive_tmp)
+    crash_point("backup:written")
     return report
 
 

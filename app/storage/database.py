@@ -62,6 +62,29 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def is_database_file(db_path: Path, path: Path) -> bool:
+    """Whether writing ``path`` would write over the SQLite database ``db_path`` or one of its own
+    files: the database, its key file, its ``-wal``/``-shm``/``-journal``, or any other name in its
+    folder beginning with the database's name (SQLite and the key store own that family). A backup
+    written as ``facility.sqlite3-wal`` would vanish when SQLite closes the database, and one over
+    the key file would lock everyone out. Links to those files count as the files; names are
+    compared without case, as Windows and macOS compare them."""
+    db_path, path = Path(db_path).expanduser().resolve(), Path(path).expanduser().resolve()
+    try:
+        same_folder = os.path.samefile(db_path.parent, path.parent)
+    except OSError:  # a folder that does not exist is no folder of the database's
+        same_folder = db_path.parent == path.parent
+    if same_folder and path.name.casefold().startswith(db_path.name.casefold()):
+        return True
+    from app.security.keyfile import key_file_for
+
+    family = [db_path, key_file_for(db_path), *(db_path.with_name(db_path.name + c) for c in COMPANIONS)]
+    try:
+        return any(os.path.samefile(path, own) for own in family if own.exists() and path.exists())
+    except OSError:
+        return False
+
+
 def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
     from alembic.config import Config
 

@@ -8,12 +8,15 @@ per-user data folder is private to the account already (see docs/security.md).
 
 A file that must never be seen half-written (exports, the self-audit PDF, backups, the key
 file) is written under a temporary name beside its target, flushed to disk and renamed into
-place (``atomic_path``), as Electrum writes its wallet files.
+place (``atomic_path``), as Electrum writes its wallet files. A target that cannot be written
+(its name too long for the file system, its folder missing, no permission, a full disk) is
+refused as ``CannotWrite``, one sentence naming the file, with nothing left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -23,10 +26,42 @@ from pathlib import Path
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
+#: Characters of the target's name kept in its temporary name (``.NAME-XXXXXXXX.tmp``): a name
+#: near the file system's limit must not fail only because its temporary name is longer.
+TEMP_NAME_CHARS = 40
+#: Errors that are always about the file being written, wherever in the writing they arise.
+WRITE_ERRNOS = {getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "ENAMETOOLONG")
+                if hasattr(errno, name)}
 
 
-class FolderMissing(OSError):
+class CannotWrite(OSError):
+    """A file cannot be written where it was asked for. The message is one sentence naming the
+    file and the reason, for the command line (exit 2) and the window alike; nothing was left
+    behind and an existing file of that name is untouched."""
+
+
+class FolderMissing(CannotWrite):
     """The folder a file was to be written in does not exist."""
+
+
+def cannot_write(out: Path, exc: OSError) -> CannotWrite:
+    """``exc`` (from the operating system) as the one sentence ``CannotWrite`` says."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return CannotWrite(f"cannot write {out}: {reason[:1].lower()}{reason[1:]}")
+
+
+def check_output(out: Path) -> None:
+    """Refuse, before any work is done, a target whose folder is missing or whose name the file
+    system cannot hold (``File name too long`` would otherwise come only when the file is created,
+    after the work)."""
+    out = Path(out)
+    try:
+        folder_exists = out.parent.is_dir()
+        out.exists()  # looking the name up is what says it is too long
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
+    if not folder_exists:
+        raise FolderMissing(f"The folder {out.parent} does not exist.")
 
 
 def private_umask() -> None:
@@ -82,16 +117,28 @@ def atomic_path(out: Path, suffix: str = "") -> Iterator[Path]:
     """A private temporary path beside ``out``; when the block succeeds the file is synced to disk
     and renamed over ``out``. On failure nothing is left behind and ``out`` is untouched."""
     out = Path(out)
-    if not out.parent.is_dir():
-        raise FolderMissing(f"The folder {out.parent} does not exist.")
-    fd, name = tempfile.mkstemp(prefix=f".{out.name}-", suffix=suffix or ".tmp", dir=out.parent)
+    check_output(out)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name[:TEMP_NAME_CHARS]}-", suffix=suffix or ".tmp", dir=out.parent)
+    except OSError as exc:
+        raise cannot_write(out, exc) from None
     os.close(fd)
     tmp = Path(name)
     try:
-        yield tmp
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
+        try:
+            yield tmp
+        except CannotWrite:
+            raise
+        except OSError as exc:  # a full disk while the file was written, rather than some other file's error
+            if exc.errno in WRITE_ERRNOS or exc.filename in (name, tmp):
+                raise cannot_write(out, exc) from None
+            raise
+        try:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(tmp, out)
+        except OSError as exc:  # e.g. ``out`` is a folder, or read-only
+            raise cannot_write(out, exc) from None
         fsync_folder(out.parent)
     finally:
         tmp.unlink(missing_ok=True)

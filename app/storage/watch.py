@@ -9,6 +9,12 @@ commits); on SQLite it polls ``PRAGMA data_version`` (which moves only when anot
 commits) and reads which tables the new audit entries name. The change sets committed from this
 process (``Database.own``) are skipped: they were announced when they committed.
 
+What was committed between ``start()`` and the moment the watcher listens (its connection takes
+a moment, longer on a busy machine or a slow network, while the screens read) is caught up from
+the audit log: ``start()`` notes the log's last entry, and once listening the watcher announces
+the tables every later entry names. So every change committed elsewhere after ``start()`` is
+announced, by a notice or by the catch-up (``listening`` is set when both are in place).
+
 The watcher is also how the window learns that the server is gone: ``on_status(connected)`` is
 called when its connection drops and again when it is back, after which everything is announced
 (notifications sent while it was away are lost with the connection).
@@ -23,6 +29,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import make_url
 
+from app.storage import audit
 from app.storage.changes import CHANNEL, EVERYTHING, DataChanged, read_notice
 from app.storage.database import Database, connect_sqlite
 from app.storage.errors import DatabaseReplaced
@@ -53,12 +60,17 @@ class ChangeWatcher:
         self.ping_seconds = ping_seconds
         self.retry_seconds = retry_seconds
         self.connected = True
+        #: set once the watcher listens and has caught up with what was committed since ``start()``
+        self.listening = threading.Event()
+        #: the audit log's last entry when ``start()`` ran (None: unknown), caught up from once
+        self._since: int | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- life ---------------------------------------------------------------------------
     def start(self) -> ChangeWatcher:
         if self._thread is None:
+            self._since = self._audit_position()  # before the caller's screens read: later is caught up
             target = self._watch_sqlite if self.db.is_sqlite else self._watch_server
             self._thread = threading.Thread(target=self._run, args=(target,), name="change-watcher", daemon=True)
             self._thread.start()
@@ -78,6 +90,41 @@ class ChangeWatcher:
                 log.info("change watcher lost its connection (%s); retrying", type(exc).__name__)
                 self._status(False)
                 self._stop.wait(self.retry_seconds)
+
+    def _audit_position(self) -> int | None:
+        """The audit log's last entry now, read through the database's own connections (one small
+        query); None when it cannot be read (then the first connection announces everything)."""
+        try:
+            with self.db.reader() as session:
+                return audit.last_entry(session)
+        except Exception:  # noqa: BLE001 - a server not reachable yet: the watcher says so when it tries
+            return None
+
+    def _catch_up(self, conn) -> int:  # type: ignore[no-untyped-def]
+        """Announce what was committed after ``start()`` and before this connection listened;
+        returns the audit log's last entry. Only the first connection catches up: after a lost
+        connection ``_status`` announces everything."""
+        since, self._since = self._since, None
+        head, written = self._written_after(conn, since if since is not None else -1)
+        if since is None:
+            if not self.listening.is_set() and self.connected:  # where the screens started from is unknown
+                self.db.announce(DataChanged(EVERYTHING.tables, elsewhere=True))  # (else ``_status`` does)
+        elif written:
+            self._announce(written)
+        return head
+
+    def _written_after(self, conn, last: int) -> tuple[int, dict[str | None, frozenset[str] | None]]:  # type: ignore[no-untyped-def]
+        """The audit log's last entry, and the tables each change set after entry ``last`` wrote
+        (none when ``last`` is -1: only the position is wanted)."""
+        head = self._last_entry(conn)
+        if last < 0 or head <= last:
+            return head, {}
+        mark = "?" if self.db.is_sqlite else "%s"
+        written: dict[str | None, set[str]] = {}
+        for change_set, table in conn.execute("SELECT DISTINCT change_set, table_name FROM audit_log "
+                                              f"WHERE id > {mark} AND id <= {mark}", (last, head)):
+            written.setdefault(change_set, set()).add(table)
+        return head, {change_set: frozenset(tables) for change_set, tables in written.items()}
 
     def _status(self, connected: bool) -> None:
         if connected == self.connected:
@@ -107,7 +154,9 @@ class ChangeWatcher:
         url = make_url(self.db.url).set(drivername="postgresql")
         with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
+            self._catch_up(conn)  # after LISTEN: what commits from now on is notified
             self._status(True)
+            self.listening.set()
             quiet_since = time.monotonic()
             while not self._stop.is_set():
                 heard: dict[str | None, frozenset[str] | None] = {}
@@ -130,8 +179,9 @@ class ChangeWatcher:
         conn = connect_sqlite(self.db.path, self.db.key, read_only=True)
         try:
             version = conn.execute("PRAGMA data_version").fetchone()[0]
-            last = self._last_entry(conn)
+            last = self._catch_up(conn)  # after data_version: a later commit moves it
             self._status(True)
+            self.listening.set()
             while not self._stop.wait(self.poll_seconds):
                 try:
                     self.db.check_still_there()
@@ -144,16 +194,9 @@ class ChangeWatcher:
                 if now == version:
                     continue
                 version = now
-                newest = self._last_entry(conn)
-                if newest <= last:
-                    continue
-                heard: dict[str | None, set[str]] = {}
-                rows = conn.execute("SELECT DISTINCT change_set, table_name FROM audit_log WHERE id > ? AND id <= ?",
-                                    (last, newest))
-                for change_set, table in rows:
-                    heard.setdefault(change_set, set()).add(table)
-                last = newest
-                self._announce({cs: frozenset(t) for cs, t in heard.items()})
+                last, written = self._written_after(conn, last)
+                if written:
+                    self._announce(written)
         finally:
             conn.close()
 

@@ -258,12 +258,13 @@ def test_backup_writes_a_verified_copy(qtbot, db, db_path, tmp_path, monkeypatch
     assert report.facility == "Lakeside Cancer Center"
 
 
-def test_backup_refuses_the_database_itself(qtbot, db, db_path, monkeypatch, boxes) -> None:
+@pytest.mark.parametrize("name", ["facility.sqlite3", "facility.sqlite3-wal"])
+def test_backup_refuses_the_database_itself(qtbot, db, db_path, monkeypatch, boxes, name: str) -> None:
     page = page_for(qtbot, db)
-    save_file(monkeypatch, db_path)
+    save_file(monkeypatch, db_path.with_name(name))
     page.data.backup_button.click()
     settle(qtbot)
-    assert "the database itself" in boxes.texts("warning")[0]
+    assert "the database itself or one of its own files" in boxes.texts("warning")[0]
     assert verify_database(db).ok
 
 

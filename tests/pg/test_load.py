@@ -20,6 +20,10 @@ AS_OF = dt.date(2026, 6, 30)
 
 
 def test_twenty_workstations_lose_nothing_and_every_conflict_is_detected(pg_url) -> None:
+    """Every save is heard by every other workstation: the clock starts once all of them listen,
+    and each listens after the last save until it heard everything, within ``DRAIN_SECONDS``
+    however busy the machine (it once stopped after a fixed wait and counted saves made before a
+    slow workstation had started listening)."""
     figures = load.run(pg_url, clients=20, seconds=10)
     assert not figures["clients_failed"]
     assert figures["saves"] > 100 and figures["errors"] == 0, figures["error_kinds"]
@@ -27,6 +31,7 @@ def test_twenty_workstations_lose_nothing_and_every_conflict_is_detected(pg_url)
     assert figures["conflicts_detected"] == figures["conflicts_provoked"]
     assert figures["lost_updates"] == 0
     assert figures["notices_unheard"] == 0
+    assert figures["drain_ms_max"] is not None and figures["drain_ms_max"] < load.DRAIN_SECONDS * 1000
     assert figures["p95_refresh_ms"] < 2000
 
 
@@ -60,6 +65,19 @@ def test_a_bulk_change_racing_a_save_between_read_and_write_is_a_conflict(pg_url
 
 def _attempt(kind: str, record: str, base: int, outcome: str, token: str | None = None) -> load.Attempt:
     return load.Attempt(kind, [(record, base)], outcome, 5.0, token, f"cs-{record}-{base}-{token}", 1.0)
+
+
+def test_the_reconciliation_counts_a_notice_another_workstation_never_heard() -> None:
+    saved = _attempt("case", "C1", 3, "saved", "[a]")
+    saved.saved_at = 100.0
+    a = load.ClientReport("load00", [saved], drain_ms=5.0)
+    heard = load.ClientReport("load01", heard=[(saved.change_set, 100.2)], drain_ms=5.0)
+    deaf = load.ClientReport("load02", drain_ms=None)  # still had not heard everything when the drain ended
+    figures = load.reconcile([a, heard, deaf], start={"C1": (3, "")}, final={"C1": (4, "[a]")})
+    assert figures["notices_unheard"] == 1
+    assert figures["drain_ms_max"] is None
+    assert round(figures["p95_refresh_ms"]) == 200
+    assert not load.meets_targets(figures)
 
 
 def test_the_reconciliation_counts_a_lost_update_and_an_undetected_conflict() -> None:

@@ -46,6 +46,19 @@ def test_search_matches_case_ids_ignoring_case_but_never_phi(register_db) -> Non
     assert count_cases(register_db, RegisterQuery(search="100%")) == 0  # wildcards are literal
 
 
+def test_a_pasted_page_of_search_text_is_cut_not_refused_by_sqlite(register_db) -> None:
+    """SQLite refuses a LIKE pattern of 50,000 bytes ("pattern too complex"); the service looks for
+    the first ``MAX_SEARCH_CHARS`` characters, longer than any case ID, so nothing is missed."""
+    from app.services.register import MAX_SEARCH_CHARS
+
+    page = "x" * 50_000
+    assert count_cases(register_db, RegisterQuery(search=page)) == 0
+    assert fetch_page(register_db, RegisterQuery(search=page), 0, 10, total=0) == []
+    assert Case.__table__.c.case_id.type.length <= MAX_SEARCH_CHARS
+    # the text is cut, not dropped: a case ID followed by a page of spaces and words still finds it
+    assert count_cases(register_db, RegisterQuery(search="RG-0012" + " " * 60_000 + "y" * 60_000)) == 1
+
+
 @pytest.mark.parametrize("column", ["case_id", "project", "eligible_on", "enrolled_on", "payer", "primary_site"])
 @pytest.mark.parametrize("descending", [False, True])
 def test_pages_join_up_in_the_same_order_from_both_ends(register_db, column: str, descending: bool) -> None:
