@@ -87,6 +87,23 @@ def verify_database(db: Database) -> VerifyReport:
     return replace(report, problems=problems, audit_entries=chain.entries)
 
 
+def connected_elsewhere(db: Database) -> list[str]:
+    """The other sessions of this app on a shared database (PostgreSQL's own list, by the name each
+    workstation gives itself), in words: what IT checks before restoring the server's database."""
+    if db.is_sqlite:
+        return []
+    from sqlalchemy import text
+
+    from app.storage.locks import APPLICATION
+
+    with db.reader() as session:
+        rows = session.execute(text(
+            "SELECT application_name, client_addr, backend_start FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE :ours "
+            "ORDER BY backend_start"), {"ours": f"{APPLICATION}%"}).all()
+    return [f"{name} from {addr or 'this server'} since {started:%Y-%m-%d %H:%M}" for name, addr, started in rows]
+
+
 @dataclass(frozen=True)
 class BackupContents:
     """What a backup holds, shown before a restore changes anything."""

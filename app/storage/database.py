@@ -224,7 +224,11 @@ def create_db_engine(url: str, key: bytes | None = None) -> Engine:
         _sqlite_pragmas(engine, key)
         return engine
     _check_server_url(url)
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    from app.storage.locks import workstation_label
+
+    # the server's own list of sessions (pg_stat_activity) names each workstation: who has it open
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                         connect_args={"application_name": workstation_label()})
 
 
 def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from app.storage.errors import DatabaseError
 from app.storage.files import fsync_folder, open_private
 
 LOCK_SUFFIX = ".lock"
+APPLICATION = "MROQC Facility Desk"
 #: How long an opener waits for a restore or an encryption that holds the file to finish.
 OPEN_WAIT_SECONDS = 15.0
 _POLL = 0.05
@@ -46,6 +47,12 @@ def set_program(what: str) -> None:
     """Name this process in the notes others read ("the window", "the command line (backup)")."""
     global _program
     _program = what
+
+
+def workstation_label() -> str:
+    """How this process names itself to a database server (PostgreSQL's ``application_name``, at
+    most 63 bytes): "MROQC Facility Desk (the window) on WS-12"."""
+    return f"{APPLICATION} ({_program}) on {socket.gethostname()}"[:63]
 
 
 def lock_file_for(db_path: Path) -> Path:

@@ -115,7 +115,8 @@ def test_kill_during_import_leaves_the_file_untouched_or_complete(base: Path, tm
                 failures.append(f"new-file trial {trial} ({outcome}): verify failed")
             elif counts(target, NEW_ADMIN, NEW_PASSWORD) != complete_new:
                 failures.append(f"new-file trial {trial} ({outcome}): the file exists but is incomplete")
-        extra = sorted(p.name for p in target.parent.iterdir() if p.name not in (target.name, target.name + ".keys"))
+        extra = sorted(p.name for p in target.parent.iterdir()
+                       if p.name not in (target.name, target.name + ".keys") and not p.name.endswith(".lock"))
         if extra or (not target.exists() and any(target.parent.iterdir())):
             leftovers.append(f"t{trial}: {sorted(p.name for p in target.parent.iterdir())}")
         if not target.exists():  # never stuck: the same import succeeds afterwards

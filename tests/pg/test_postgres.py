@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from app.security.roles import NotAllowed, Permission
 from app.security.signin import (
@@ -129,3 +129,19 @@ def test_an_earlier_version_audit_log_is_chained_as_stored(pg_url: str) -> None:
         assert report.ok and report.audit_entries >= 2, report.problems
     finally:
         db.dispose()
+
+
+def test_each_workstation_names_itself_to_the_server(pg_url) -> None:
+    """Who has the shared database open is the server's own list (pg_stat_activity), by name."""
+    from app.services.maintenance import connected_elsewhere
+
+    here = create(pg_url)
+    there = reopen(pg_url)
+    try:
+        with there.reader() as session:
+            session.execute(select(func.count()).select_from(User)).scalar()
+            others = connected_elsewhere(here)
+            assert any(o.startswith("MROQC Facility Desk (") for o in others), others
+    finally:
+        there.dispose()
+        here.dispose()
