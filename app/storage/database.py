@@ -32,6 +32,14 @@ from app.storage.changes import CHANNEL, DataChanged, Listener, OwnChanges, noti
 from app.storage.errors import ConnectionLost, DamagedDatabase, DatabaseError, PlaintextDatabase
 from app.storage.files import make_private
 from app.storage.schema_version import HEAD_REVISION
+from app.storage.server_trouble import (
+    CONNECT_TIMEOUT_SECONDS,
+    ServerUnreachable,
+    TroubleKind,
+    is_connection_failure,
+    is_local_host,
+    server_trouble,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -169,19 +177,17 @@ def _check_server_url(url: str) -> None:
 
     libpq's default (``prefer``) silently falls back to an unencrypted connection, so a host other
     than this computer needs ``sslmode=require`` (or ``verify-ca``/``verify-full``), or an explicit
-    ``sslmode=disable`` from whoever accepts the risk (a private network, an SSH tunnel)."""
+    ``sslmode=disable`` from whoever accepts the risk (a private network, an SSH tunnel). Refused as
+    ``ServerUnreachable`` (``NOT_ENCRYPTED``), so the window offers to change the address."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return
     host = parsed.host or str(parsed.query.get("host") or "")
-    if not host or host.startswith("/") or host in {"localhost", "127.0.0.1", "::1"}:
+    if is_local_host(host):
         return
     mode = str(parsed.query.get("sslmode") or "")
     if mode not in {"require", "verify-ca", "verify-full", "disable"}:
-        raise DatabaseError(
-            f"Refusing an unencrypted connection to {host}: add ?sslmode=verify-full (or sslmode=require) to the "
-            "URL, or sslmode=disable to accept one (see docs/shared-database.md)."
-        )
+        raise ServerUnreachable(TroubleKind.NOT_ENCRYPTED, url)
 
 
 def create_db_engine(url: str, key: bytes | None = None) -> Engine:
@@ -193,7 +199,9 @@ def create_db_engine(url: str, key: bytes | None = None) -> Engine:
         _sqlite_pragmas(engine, key)
         return engine
     _check_server_url(url)
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # a server that does not answer is said so within seconds, not after the system's TCP timeout
+    wait = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, connect_args=wait)
 
 
 def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  # type: ignore[no-untyped-def]
@@ -429,6 +437,8 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
     except DatabaseError:
         raise
     except SQLAlchemyError as exc:
+        if path is None and is_connection_failure(exc):  # the server away: said in plain words, typed
+            raise server_trouble(exc, url) from None
         reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
         raise DatabaseError(f"Cannot open the database: {reason}") from None
     if path is not None:
