@@ -40,7 +40,14 @@ from app.storage.server_address import (
     ServerAddress,
     check_address,
 )
-from app.storage.server_trouble import DatabaseState, ServerUnreachable, is_local_host, probe, where
+from app.storage.server_trouble import (
+    DatabaseState,
+    ServerUnreachable,
+    is_local_host,
+    probe,
+    probe_or_trouble,
+    where,
+)
 from ui.workers import run_in_background
 
 OK_STYLE = "color: #1b5e20;"
@@ -224,9 +231,13 @@ class SharedDatabaseDialog(QDialog):
             return
         self.test_button.setEnabled(False)
         self._say(f"Connecting to {where(url).server}…", ok=True)
-        run_in_background(lambda: probe(url), lambda state: self._tested(url, state), self._test_failed, owner=self)
+        run_in_background(lambda: probe_or_trouble(url), lambda state: self._tested(url, state), self._test_failed,
+                          owner=self)
 
-    def _tested(self, url: str, state: DatabaseState) -> None:
+    def _tested(self, url: str, state: DatabaseState | ServerUnreachable) -> None:
+        if isinstance(state, ServerUnreachable):
+            self._test_failed(state)
+            return
         self.test_button.setEnabled(True)
         self.state = state
         self._say(state.words(where(url)), ok=state.can_sign_in)

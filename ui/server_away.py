@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.paths import database_name, default_db_path, sqlite_url
 from app.storage.errors import DatabaseError
-from app.storage.server_trouble import DatabaseState, ServerUnreachable, probe
+from app.storage.server_trouble import DatabaseState, ServerUnreachable, probe_or_trouble
 from ui.sign_in import SignInCancelled, ask_sign_in
 
 if TYPE_CHECKING:
@@ -150,9 +150,12 @@ class ServerAwayDialog(QDialog):
         url = self.url
         from ui.workers import run_in_background
 
-        run_in_background(lambda: probe(url), self._answered, self._still_away, owner=self)
+        run_in_background(lambda: probe_or_trouble(url), self._answered, self._still_away, owner=self)
 
-    def _answered(self, state: DatabaseState) -> None:
+    def _answered(self, state: DatabaseState | ServerUnreachable) -> None:
+        if isinstance(state, ServerUnreachable):  # still away: the expected answer, nothing to log
+            self._still_away(state)
+            return
         self._trying = False
         self.retry_button.setEnabled(True)
         if not self.isVisible():

@@ -218,6 +218,15 @@ class DatabaseState(enum.Enum):
         return self in (DatabaseState.READY, DatabaseState.NO_USERS)
 
 
+def probe_or_trouble(url: str) -> DatabaseState | ServerUnreachable:
+    """``probe``, with a server that cannot be reached as the answer rather than an exception:
+    for retrying, where it is the expected outcome and no failure to log."""
+    try:
+        return probe(url)
+    except ServerUnreachable as trouble:
+        return trouble
+
+
 def probe(url: str) -> DatabaseState:
     """Connect to the shared database at ``url`` and say what it holds, changing nothing; raises
     ``ServerUnreachable`` when it cannot be reached, ``DatabaseError`` for an address that is not
