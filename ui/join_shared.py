@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -48,6 +49,7 @@ from app.storage.server_trouble import (
     probe_or_trouble,
     where,
 )
+from ui.sign_in import fit_to_text
 from ui.workers import run_in_background
 
 OK_STYLE = "color: #1b5e20;"
@@ -101,7 +103,9 @@ class SharedAddressForm(QWidget):
         form.addRow("P&ort", self.port)
         form.addRow("Server &account", self.account)
         form.addRow("&Connection", self.encryption)
-        form.addRow("Certi&ficate", ca_row)
+        ca_label = QLabel("Certi&ficate")
+        ca_label.setBuddy(self.ca_file)
+        form.addRow(ca_label, ca_row)
         form.addRow("", self.rule)
         form.addRow("…or the &whole address", self.full)
         self._parts = (self.host, self.database, self.port, self.account, self.encryption, self.ca_file, browse)
@@ -139,6 +143,9 @@ class SharedAddressForm(QWidget):
         else:
             text = "On this computer the connection never leaves it."
         self.rule.setText(text)
+        top = self.window()
+        if isinstance(top, QDialog):
+            fit_to_text(top)
 
     def url(self) -> str:
         """The address, or ``AddressProblem`` saying what to correct."""
@@ -202,20 +209,24 @@ class SharedDatabaseDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.go_button = QPushButton("Sign &in…" if joining else "&Use this address")
         self.go_button.setDefault(True)
-        buttons.addButton(self.test_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.go_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.go_button.clicked.connect(self.go)
         buttons.rejected.connect(self.reject)
+        testing = QHBoxLayout()  # the test and what it found, together above the dialog's own buttons
+        testing.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
+        testing.addWidget(self.result_label, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.form)
-        layout.addWidget(self.result_label)
+        layout.addLayout(testing)
         layout.addWidget(buttons)
-        self.resize(620, 0)
+        self.setMinimumWidth(640)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # wrapped words never clipped
 
     def _say(self, text: str, ok: bool) -> None:
         self.result_label.setStyleSheet(OK_STYLE if ok else PROBLEM_STYLE)
         self.result_label.setText(text)
+        fit_to_text(self)  # taller for a longer answer: wrapped words are never squeezed
 
     def _address(self) -> str | None:
         try:

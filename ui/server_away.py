@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QLabel,
+    QLayout,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.paths import database_name, default_db_path, sqlite_url
 from app.storage.errors import DatabaseError
 from app.storage.server_trouble import DatabaseState, ServerUnreachable, probe_or_trouble
-from ui.sign_in import SignInCancelled, ask_sign_in
+from ui.sign_in import SignInCancelled, ask_sign_in, fit_to_text
 
 if TYPE_CHECKING:
     from app.storage.database import Database
@@ -106,7 +107,9 @@ class ServerAwayDialog(QDialog):
         self.timer.timeout.connect(self._tick)
         self._show_trouble(trouble)
         self._count_from_start()
-        self.resize(600, 0)
+        self.setMinimumWidth(620)
+        # wrapped labels get the height their text needs at this width, also when a retry changes it
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
 
     # -- what is wrong ------------------------------------------------------------------------
 
@@ -114,11 +117,13 @@ class ServerAwayDialog(QDialog):
         self.trouble = trouble
         self.reason.setText(f"<b>{_escape(trouble.reason[0].upper() + trouble.reason[1:])}.</b>")
         self.advice.setText(_escape(trouble.advice))
+        fit_to_text(self)  # another reason may need more lines
 
     def _show_state(self, state: DatabaseState) -> None:
         """The server answers, but the database is not one to sign in to (empty, foreign, newer)."""
         self.reason.setText(f"<b>{_escape(state.words(self.trouble.where))}</b>")
         self.advice.setText("Ask the facility's administrator or whoever runs the server.")
+        fit_to_text(self)
 
     # -- retrying -----------------------------------------------------------------------------
 

@@ -74,6 +74,19 @@ class _Busy:
 busy = _Busy
 
 
+def fit_to_text(dialog: QDialog) -> None:
+    """Make ``dialog`` as tall as its wrapped words need at its width once a text in it changed:
+    a window's minimum size does not follow word-wrapped labels, which would be squeezed."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    layout.activate()
+    needed = max(layout.totalHeightForWidth(dialog.width()), layout.totalMinimumSize().height())
+    if needed != dialog.height():  # taller for more words, and back again for fewer
+        dialog.setMinimumHeight(needed)
+        dialog.resize(dialog.width(), needed)
+
+
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
