@@ -423,7 +423,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
           "Point the workstations at it with --db-url or MROQC_DESK_DB_URL (docs/shared-database.md).")
     if report.without_password:
         print(f"{', '.join(report.without_password)} need a first password there: 'mroqc-desk users reset-password' "
-              "on the shared database (a file keeps no password a server can check).", file=sys.stderr)
+              "on the shared database (the file had no password for them).", file=sys.stderr)
     show_recovery_key(report.recovery_key)
     return EXIT_OK
 

@@ -91,18 +91,19 @@ class Session:
         window, or ``sign_in`` when the command line brought the password) and opens (and
         migrates) the database right after.
 
-        A database that cannot be opened ends the app as it always did: one clear dialog and exit
-        code 2 (see ``_open_failed``); closing the sign-in dialog ends it quietly.
+        A shared database whose server cannot be reached shows the server-away dialog (retry, open
+        a file, change the address: ``ui.server_away``). Any other database that cannot be opened
+        ends the app as it always did: one clear dialog and exit code 2 (see ``_open_failed``);
+        closing the sign-in dialog ends it quietly.
         """
         from ui.main_window import MainWindow
 
         def opener() -> Database:
             set_version()  # left out of make_app(version=False) to show the window sooner
-            if sign_in is not None:
-                return sign_in(url)
-            from ui.sign_in import ask_sign_in
+            from ui.server_away import sign_in_reaching
 
-            return ask_sign_in(self.window, url, database_name(url), user)
+            # a shared database that cannot be reached: the server-away dialog, not an exit
+            return sign_in_reaching(self.window, url, user, first=sign_in)
 
         self.window = MainWindow.opening(opener, database_name(url), open_other=self.open_other)
         self.window.replace_database = self.show
@@ -148,8 +149,10 @@ class Session:
             db.dispose()
 
     def open_other(self, url: str | None = None) -> None:
-        """File → Open: a database file chosen here, or ``url`` (the shared database just moved to)."""
-        from ui.sign_in import SignInCancelled, ask_sign_in
+        """File → Open: a database file chosen here, or ``url`` (the shared database just moved to;
+        if its server cannot be reached, the server-away dialog says so and offers what to do)."""
+        from ui.server_away import sign_in_reaching
+        from ui.sign_in import SignInCancelled
 
         if url is None:
             name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
@@ -164,7 +167,7 @@ class Session:
                 return
             url = sqlite_url(name)
         try:
-            self.show(ask_sign_in(self.window, url, database_name(url)))
+            self.show(sign_in_reaching(self.window, url))
         except SignInCancelled:
             return
         except DatabaseError as exc:
@@ -175,7 +178,7 @@ def choose_database(url: str | None) -> str | Database | None:
     """The URL to sign in to, or (first run) the new database already signed in, or None (cancelled)."""
     if url is not None:
         return url
-    from ui.moving import remembered_shared_url
+    from ui.settings_file import remembered_shared_url
 
     shared = os.environ.get(DB_URL_ENV) or remembered_shared_url()  # the facility moved to a shared database
     if shared:
@@ -196,6 +199,9 @@ def run_gui(url: str | None, sign_in: Callable[[str], Database] | None = None, u
     ``sign_in(url)`` opens it signed in without the dialog (the password came on standard input)."""
     app = make_app(version=False)  # set once the window is on screen (show_opening)
     install_exception_hook()
+    from ui.settings_file import move_old_settings
+
+    move_old_settings()  # an earlier version's settings, from the account's into the data folder, once
     chosen = choose_database(url)
     if chosen is None:
         return 0

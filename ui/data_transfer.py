@@ -23,7 +23,7 @@ import datetime as dt
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,6 +53,7 @@ from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
+from ui.settings_file import settings
 from ui.workers import run_in_background
 
 WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
@@ -61,8 +62,9 @@ BACKUP_FILTER = "MROQC Facility Desk backup (*.backup)"
 LAST_FOLDER_KEY = "data_transfer/last_folder"
 POSTGRES_RESTORE_TIP = ("This database is on a PostgreSQL server: it is restored with the server's own tools "
                         "(pg_restore), by whoever runs the server (docs/shared-database.md).")
-POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server: it is backed up by the server's own backups "
-                       "(pg_dump), which whoever runs the server looks after. This button copies SQLite files only.")
+POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server, the facility's shared one: it is backed up by "
+                       "the server's own backups (pg_dump), which whoever runs the server looks after "
+                       "(docs/shared-database.md, Backups). This app backs up database files only.")
 
 
 def explain(exc: Exception) -> str:
@@ -262,10 +264,10 @@ class DataTransferPanel(QGroupBox):
     # -- shared ---------------------------------------------------------------------------
 
     def _last_folder(self) -> str:
-        return str(QSettings().value(LAST_FOLDER_KEY, str(Path.home())))
+        return str(settings().value(LAST_FOLDER_KEY, str(Path.home())))
 
     def _remember_folder(self, path: Path) -> None:
-        QSettings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
+        settings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
 
     def _busy(self, busy: bool, text: str = "") -> None:
         """One job at a time: the buttons wait while the progress bar runs."""

@@ -1,7 +1,9 @@
-"""First start: set up the facility's database, explore a demo facility, or open a file.
+"""First start: set up the facility's database, join the facility's shared database, explore a
+demo facility, or open a file.
 
 Either new database gets its first user, the administrator typed here, and is encrypted; its
-recovery key is shown once before the window opens, signed in as that administrator.
+recovery key is shown once before the window opens, signed in as that administrator. Joining the
+shared database (``ui.join_shared``) signs in there as an existing user and remembers its address.
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ class FirstRunDialog(QDialog):
         self.db: Database | None = None
 
         intro = QLabel("<h2>Welcome</h2><p>No facility database was found on this computer. "
-                       "Set one up for your facility, explore a demo facility with synthetic patients, "
+                       "Set one up for your facility, join your facility's shared database if its "
+                       "workstations share one, explore a demo facility with synthetic patients, "
                        "or open an existing database file.</p>")
         intro.setWordWrap(True)
 
@@ -96,6 +99,10 @@ class FirstRunDialog(QDialog):
         setup = QGroupBox("Set up my facility")
         setup.setLayout(form)
 
+        self.join_button = QPushButton("Join the facility's &shared database…")
+        self.join_button.setToolTip("Your facility's workstations share one database on a server: sign in there "
+                                    "with the user name you have in it")
+        self.join_button.clicked.connect(self.join_shared)
         self.demo_button = QPushButton("Explore a demo facility (synthetic data)")
         self.demo_button.clicked.connect(self.create_demo)
         self.open_button = QPushButton("Open an existing database file…")
@@ -112,6 +119,7 @@ class FirstRunDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(admin_box)
         layout.addWidget(setup)
+        layout.addWidget(self.join_button)
         layout.addWidget(self.demo_button)
         layout.addWidget(self.open_button)
         layout.addWidget(self.progress)
@@ -120,7 +128,7 @@ class FirstRunDialog(QDialog):
         self.resize(520, 0)
 
     def _busy(self, busy: bool, text: str = "") -> None:
-        for widget in (self.create_button, self.demo_button, self.open_button):
+        for widget in (self.create_button, self.join_button, self.demo_button, self.open_button):
             widget.setEnabled(not busy)
         self.progress.setVisible(busy)
         self.status.setText(text)
@@ -212,6 +220,15 @@ class FirstRunDialog(QDialog):
             return
         self.chosen_url = url
         self.accept()
+
+    def join_shared(self) -> None:
+        """The shared database's address, a test, and signing in there as an existing user."""
+        from ui.join_shared import Purpose, SharedDatabaseDialog
+
+        dialog = SharedDatabaseDialog(Purpose.JOIN, parent=self)
+        if dialog.exec() and dialog.db is not None:
+            self.db, self.chosen_url = dialog.db, dialog.url
+            self.accept()
 
     def open_existing(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.default_path.parent),

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.paths import resource
 from ui.as_of import AsOf
+from ui.settings_file import settings
 
 # SQLAlchemy (through app.storage and the pages) is most of the start-up time: it is imported only
 # once the window is on screen (see MainWindow.opening), never when this module loads. So are the
@@ -251,6 +252,7 @@ class MainWindow(QMainWindow):
         from ui.lock import IdleWatcher
 
         self.db = db
+        self._offer_backup()
         self.hub = Hub(db, self.as_of, self)
         self.hub.changed.connect(self._facility_may_have_changed)
         self.hub.connection.connect(self._connection_changed)
@@ -370,6 +372,7 @@ class MainWindow(QMainWindow):
             del self.pages[name]
             self._place(names.index(name), QWidget())
         self._name_facility()
+        self._offer_backup()
         self._show_row(self.nav.currentRow())
         self._start_digest()  # the new user's reminders, since they last looked
 
@@ -581,6 +584,8 @@ class MainWindow(QMainWindow):
         eligible = QAction("Import &eligible patients from the EHR…", self)
         eligible.triggered.connect(self.import_eligible)
         file_menu.addAction(eligible)
+        file_menu.setToolTipsVisible(True)  # a disabled item says why (backup on a server database)
+        self.data_actions: dict[str, QAction] = {}
         for text, button in (("&Import a facility workbook…", "import_button"),
                              ("&Export the facility workbook…", "export_button"),
                              ("&Back up this database…", "backup_button"),
@@ -588,6 +593,8 @@ class MainWindow(QMainWindow):
             action = QAction(text, self)
             action.triggered.connect(lambda _checked=False, b=button: self.data_action(b))
             file_menu.addAction(action)
+            self.data_actions[button] = action
+        self.backup_action = self.data_actions["backup_button"]
         file_menu.addSeparator()
         lock_action = QAction("&Lock", self)
         set_shortcut(lock_action, QKeySequence("Ctrl+L"))
@@ -632,6 +639,27 @@ class MainWindow(QMainWindow):
         page = self.built("Enrollment")
         if page is not None:
             page.import_eligible()  # type: ignore[attr-defined]
+
+    def _offer_backup(self) -> None:
+        """File → Back up this database… only where it does something: a database file, and a role
+        that may back up. A shared database is backed up on its server (pg_dump, by whoever runs
+        it; docs/shared-database.md): the item is disabled and says so, never a click that does
+        nothing."""
+        from app.security.roles import Permission
+        from ui.data_transfer import POSTGRES_BACKUP_TIP
+        from ui.permissions import may, refusal
+
+        if self.db is None:
+            return
+        if self.db.path is None:
+            why = POSTGRES_BACKUP_TIP
+        elif not may(self.db, Permission.BACKUP):
+            why = refusal(Permission.BACKUP)
+        else:
+            why = ""
+        self.backup_action.setEnabled(not why)
+        self.backup_action.setToolTip(why or "A checked copy of the database file, safe to make while you work")
+        self.backup_action.setStatusTip(why)
 
     def data_action(self, button: str) -> None:
         """File-menu shortcuts to Settings → Data, where import, export and backup live with their
@@ -690,7 +718,7 @@ class MainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         """Where the window was last time; the first time 1280×760, centred. Never larger than the
         screen's available area (1366×768 laptops: the status bar must stay visible)."""
-        geometry = QSettings().value("main_window/geometry")
+        geometry = settings().value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
@@ -722,7 +750,7 @@ class MainWindow(QMainWindow):
             self.idle.stop()
         if self.hub is not None:
             self.hub.stop_watching()  # no more listening for other workstations' changes
-        QSettings().setValue("main_window/geometry", self.saveGeometry())
+        settings().setValue("main_window/geometry", self.saveGeometry())
         for page in self.pages.values():
             close_previews = getattr(page, "close_previews", None)
             if close_previews is not None:  # report previews may hold patient identifiers: gone with the window

@@ -5,15 +5,17 @@ here, without the command line. The administrator gives the server's address and
 again (counted like a sign-in: five wrong ones lock the account); the copy runs in the background
 with a progress bar (``app.services.moving.copy_database``, one transaction, verified table by
 table before it commits); the dialog then shows the verification, the shared database's recovery
-key once, who needs a first password there, and offers to open the shared database.
+key once, and offers to open the shared database. Every user's password keeps working there
+(``app.services.moving``), so nobody waits for a new one.
 
-The address is remembered for this workstation only without its password (the server's
-password belongs in the user's ``~/.pgpass`` or ``MROQC_DESK_DB_URL``, see docs/shared-database.md).
+The address is remembered for this workstation only, without its password, in the data folder's
+settings file (``ui.settings_file``; the server's password belongs in the user's ``~/.pgpass``, see
+docs/shared-database.md).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -35,28 +37,16 @@ from app.services.moving import (
     CopyReport,
     NotASharedDatabase,
     TargetNotEmpty,
-    address_without_password,
     check_target,
     copy_database,
 )
 from app.storage.database import Database
 from ui.data_transfer import explain
+from ui.settings_file import SHARED_URL_KEY, remember_shared_url, remembered_shared_url  # noqa: F401 (their home was here)
 from ui.sign_in import RecoveryKeyDialog
 from ui.workers import run_in_background
 
-#: QSettings key: the shared database this workstation opens when no --db/--db-url is given.
-SHARED_URL_KEY = "database/shared_url"
 EXAMPLE_URL = "postgresql+psycopg://mroqc_desk@db.hospital.org/mroqc?sslmode=verify-full"
-
-
-def remembered_shared_url() -> str | None:
-    value = QSettings().value(SHARED_URL_KEY)
-    return str(value) if value else None
-
-
-def remember_shared_url(url: str) -> None:
-    """Only the address: a password typed into the URL is never written to the settings file."""
-    QSettings().setValue(SHARED_URL_KEY, address_without_password(url))
 
 
 class _Progress(QObject):
@@ -179,9 +169,10 @@ class MoveDialog(QDialog):
         self.url.setEnabled(False)
         self.password.setEnabled(False)
         self._show_report(report)
-        waiting = (f" {', '.join(report.without_password)} need a first password there: after opening it, give "
-                   "them one in Settings → Users (they change it at their first sign-in)."
-                   if report.without_password else "")
+        waiting = (" Everyone signs in there with the password they use here."
+                   if not report.without_password else
+                   f" {', '.join(report.without_password)} had no password in this file and need a first one there: "
+                   "after opening it, give them one in Settings → Users (they change it at their first sign-in).")
         self._say(f"<b>Copied {report.rows:,} rows; every table was verified.</b> Nothing here was changed.{waiting}")
         remember_shared_url(self.url.text().strip())
         RecoveryKeyDialog(report.recovery_key, self).exec()  # the shared database's own, shown once

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import getpass
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
@@ -38,6 +38,7 @@ from app.security.signin import (
 )
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
+from ui.settings_file import settings
 
 LAST_USER_KEY = "sign_in/last_user"
 
@@ -47,7 +48,7 @@ class SignInCancelled(Exception):
 
 
 def default_user() -> str:
-    remembered = QSettings().value(LAST_USER_KEY)
+    remembered = settings().value(LAST_USER_KEY)
     if remembered:
         return str(remembered)
     try:
@@ -57,17 +58,33 @@ def default_user() -> str:
 
 
 def remember_user(name: str) -> None:
-    QSettings().setValue(LAST_USER_KEY, name)
+    settings().setValue(LAST_USER_KEY, name)
 
 
 class _Busy:
-    """A wait cursor while Argon2id runs."""
+    """A wait cursor while Argon2id runs (or a server is asked something)."""
 
     def __enter__(self) -> None:
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
 
     def __exit__(self, *exc: object) -> None:
         QApplication.restoreOverrideCursor()
+
+
+busy = _Busy
+
+
+def fit_to_text(dialog: QDialog) -> None:
+    """Make ``dialog`` as tall as its wrapped words need at its width once a text in it changed:
+    a window's minimum size does not follow word-wrapped labels, which would be squeezed."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    layout.activate()
+    needed = max(layout.totalHeightForWidth(dialog.width()), layout.totalMinimumSize().height())
+    if needed != dialog.height():  # taller for more words, and back again for fewer
+        dialog.setMinimumHeight(needed)
+        dialog.resize(dialog.width(), needed)
 
 
 def _error_label() -> QLabel:

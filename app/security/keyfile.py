@@ -28,7 +28,14 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.security.passwords import KEY_BYTES, cost, derive_key, new_salt, normal_recovery_key
+from app.security.passwords import (
+    KEY_BYTES,
+    cost,
+    derive_key,
+    keyslot_verifier,
+    new_salt,
+    normal_recovery_key,
+)
 from app.security.policy import KdfCost
 from app.storage.errors import DatabaseError
 from app.storage.files import atomic_write, make_private
@@ -71,6 +78,14 @@ class Slot:
         return {"kdf": "argon2id", "time_cost": self.kdf.time_cost, "memory_kib": self.kdf.memory_kib,
                 "parallelism": self.kdf.parallelism, "salt": _b64(self.salt), "nonce": _b64(self.nonce),
                 "key": _b64(self.wrapped)}
+
+    def password_verifier(self, database_key: bytes) -> str:
+        """What a server can check this slot's password against, without the slot's database key:
+        the key stream the right password's key produces (the wrapped key XOR the key it wraps).
+        A password is right for the verifier exactly when it unwraps this slot
+        (``app.security.passwords.verify_password``); moving to a shared database carries it."""
+        stream = bytes(a ^ b for a, b in zip(self.wrapped[:len(database_key)], database_key, strict=True))
+        return keyslot_verifier(self.salt, self.nonce, stream, self.kdf)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Slot:

@@ -2,6 +2,15 @@
 and the stored hash of a server database, checks on a new password, the recovery key's format.
 
 A password is never stored, logged or shown: only what Argon2id makes of it.
+
+A server database's ``users.password_hash`` is normally an Argon2id PHC string. A user whose
+facility was moved from a file to the server brings a *key-slot verifier* instead
+(``$mroqc-keyslot$…``, made by ``app.security.keyfile.Slot.password_verifier``): the file only had
+their password as the Argon2id key that unwraps their slot, so the server keeps that slot's salt,
+cost and nonce and the AES-CTR key stream the right key produces there. A password is right when
+the key Argon2id derives from it produces the same stream, which is exactly when it would have
+unwrapped the slot; the file's database key itself is not in it. Sign-in replaces it with a normal
+hash the first time the password proves right (``needs_new_hash``).
 """
 
 from __future__ import annotations
@@ -14,11 +23,14 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.low_level import Type, hash_secret_raw
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.security.policy import KdfCost, security_policy
 
 KEY_BYTES = 32
 SALT_BYTES = 16
+#: The start of a key-slot verifier in ``users.password_hash`` (never of an Argon2id PHC string).
+KEYSLOT_PREFIX = "$mroqc-keyslot$v=1$"
 RECOVERY_BYTES = 20  # 160 bits: 32 base-32 characters in eight groups of four
 
 
@@ -53,14 +65,56 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored: str | None, password: str) -> bool:
     """Whether ``password`` matches; ``stored`` None (no such user) still costs one Argon2id run,
-    so the time taken does not tell whether the user exists."""
+    so the time taken does not tell whether the user exists. ``stored`` is an Argon2id PHC string
+    or a key-slot verifier carried over from a file (see the module's docstring)."""
     if not stored:
         derive_key(password, b"\0" * SALT_BYTES, cost())
         return False
+    if stored.startswith(KEYSLOT_PREFIX):
+        return _verify_keyslot(stored, password)
     try:
         return _hasher(cost()).verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def key_stream(kek: bytes, nonce: bytes, length: int = KEY_BYTES) -> bytes:
+    """The AES-GCM key stream ``kek`` produces for ``nonce`` over ``length`` bytes: what a slot's
+    wrapped key is XORed with (GCM encrypts zeros into the stream itself)."""
+    return AESGCM(kek).encrypt(nonce, bytes(length), None)[:length]
+
+
+def keyslot_verifier(salt: bytes, nonce: bytes, stream: bytes, kdf: KdfCost) -> str:
+    """``$mroqc-keyslot$v=1$t=…,m=…,p=…$salt$nonce$stream``: a slot's proof of a password."""
+    return (f"{KEYSLOT_PREFIX}t={kdf.time_cost},m={kdf.memory_kib},p={kdf.parallelism}"
+            f"${_b64(salt)}${_b64(nonce)}${_b64(stream)}")
+
+
+def _verify_keyslot(stored: str, password: str) -> bool:
+    try:
+        params, salt, nonce, stream = stored[len(KEYSLOT_PREFIX):].split("$")
+        numbers = dict(part.split("=", 1) for part in params.split(","))
+        kdf = KdfCost(int(numbers["t"]), int(numbers["m"]), int(numbers["p"]))
+        salt_bytes, nonce_bytes, expected = _unb64(salt), _unb64(nonce), _unb64(stream)
+    except (ValueError, KeyError):  # damaged: no password is right, and it still costs a run
+        derive_key(password, b"\0" * SALT_BYTES, cost())
+        return False
+    kek = derive_key(password, salt_bytes, kdf)
+    return hmac.compare_digest(key_stream(kek, nonce_bytes, len(expected)), expected)
+
+
+def needs_new_hash(stored: str | None) -> bool:
+    """Whether a password that just proved right should be stored again as a normal Argon2id hash
+    (a key-slot verifier carried over from a file is replaced at the first sign-in)."""
+    return bool(stored) and stored.startswith(KEYSLOT_PREFIX)
 
 
 def check_new_password(password: str, *, name: str = "", old: str | None = None) -> None:

@@ -26,6 +26,7 @@ from app.security.passwords import (
     KEY_BYTES,
     check_new_password,
     hash_password,
+    needs_new_hash,
     new_recovery_key,
     normal_recovery_key,
     verify_password,
@@ -259,6 +260,8 @@ def _sign_in_server(url: str, name: str, secret: str, at: dt.datetime, *, recove
         actor = _actor_for(db, name, recovery)
         with db.transaction(None) as session:
             session.execute(delete(SignInFailure).where(SignInFailure.name == name))
+            if not recovery:
+                _replace_carried_verifier(session, name, stored, secret)
     except BaseException:
         db.dispose()
         raise
@@ -499,7 +502,22 @@ def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime
         notes = []
         with db.transaction(None) as session:
             session.execute(delete(SignInFailure).where(SignInFailure.name == name))
+            _replace_carried_verifier(session, name, stored, password)
     return _take_over(db, name, at, notes)
+
+
+def _replace_carried_verifier(session, name: str, stored: str | None, password: str) -> None:  # type: ignore[no-untyped-def]
+    """A password carried over from a file (a key-slot verifier, ``app.security.passwords``) that
+    just proved right is stored as a normal Argon2id hash: the server then keeps nothing derived
+    from the file's key slot. Audited (the hash itself masked) with the sign-in's transaction."""
+    if not needs_new_hash(stored):
+        return
+    user = session.scalars(select(User).where(User.name == name)).first()
+    if user is None or user.password_hash != stored:  # changed meanwhile (an administrator's reset)
+        return
+    user.password_hash = hash_password(password)
+    audit.note(session, f"password of {name} carried over from the file now kept as a server hash",
+               table="users", key=name)
 
 
 def _take_over(db: Database, name: str, at: dt.datetime, notes: list[tuple[dt.datetime, str]]) -> Actor:

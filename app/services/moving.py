@@ -9,6 +9,10 @@ every command).
 The checksum of a table is order-independent (the sum of each row's SHA-256 modulo 2^256): the
 two databases sort text differently, so rows are not compared in any order. JSON columns are
 compared, and copied, as their stored text, which keeps the audit log's hash chain intact.
+
+Passwords come along: the administrator's as a normal hash, every other user's as a verifier made
+from their key slot in the file (``app.security.keyfile.Slot.password_verifier``), so nobody needs a
+new password handed over in person and nobody is told to change a password they chose themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.security.keyfile import KeyFile, Slot, key_file_for, user_slot
 from app.security.passwords import hash_password, new_recovery_key, normal_recovery_key
 from app.security.roles import NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, now_utc, password_is_right
@@ -30,6 +35,7 @@ from app.storage.audit_chain import ServerJsonText
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.models import Base, RecoveryKey, User
+from app.storage.server_trouble import is_connection_failure, server_trouble
 
 BATCH = 5000
 #: Tables the schema owns rather than the facility (the target's own migration writes them).
@@ -69,7 +75,9 @@ class CopyReport:
     tables: list[TableCheck] = field(default_factory=list)
     #: the shared database's own recovery key (a file's is a key slot, which a server has no use for)
     recovery_key: str = field(default="", repr=False)
-    #: users who need a first password there from an administrator (a file keeps none a server can check)
+    #: users whose password from the file keeps working there (replaced by a server hash at their first sign-in)
+    carried_over: list[str] = field(default_factory=list)
+    #: users who need a first password there from an administrator (their file had no key slot for them)
     without_password: list[str] = field(default_factory=list)
 
     @property
@@ -137,8 +145,11 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
     """Copy the signed-in ``source`` (an administrator's) into the empty PostgreSQL database at
     ``target_url``; raises ``TargetNotEmpty`` before writing anything if it holds any table.
 
-    ``password`` is the administrator's own (checked again here): on the server it is checked
-    against a stored hash, so it carries over; the other users get a first password from them."""
+    ``password`` is the administrator's own (checked again here) and is stored there as a normal
+    Argon2id hash. Every other user's password keeps working too: a file has it only as the key
+    that unwraps their key slot, so the server gets a verifier made from that slot (without the
+    file's database key; ``Slot.password_verifier``), replaced by a normal hash at their first
+    sign-in there. Whether they must change it is carried over as it was."""
     source.require(Permission.COPY)
     actor = source.actor
     if actor is None or actor.name == RECOVERY_NAME:
@@ -195,17 +206,26 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
         with target.transaction(Permission.COPY) as session:  # the copy's own entry, after what it verified
             audit.note(session, f"facility copied here from {source.path.name if source.path else 'another database'}: "
                                 f"{report.rows} rows in {len(report.tables)} tables, verified", table="-")
+            slots = _key_slots(source)
             for user in session.scalars(sa.select(User).order_by(User.name)):
                 if user.name == actor.name:
                     user.password_hash = hash_password(password)
-                elif user.password_hash is None and not user.disabled:
+                elif user.password_hash is not None or user.disabled:
+                    continue  # a server's own hash came along as it was; a disabled user has none
+                elif user_slot(user.name) in slots:  # their password keeps working (see passwords)
+                    assert source.key is not None
+                    user.password_hash = slots[user_slot(user.name)].password_verifier(source.key)
+                    report.carried_over.append(user.name)
+                else:
                     user.must_change_password = True
                     report.without_password.append(user.name)
             session.add(RecoveryKey(key_hash=hash_password(normal_recovery_key(report.recovery_key)),
                                     created_at=now_utc()))
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         _drop_schema(target)
+        if is_connection_failure(exc):  # the server went away during the copy: said plainly
+            raise server_trouble(exc, target_url) from None
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise DatabaseError(f"The copy failed and nothing was kept at the target: {reason}") from None
     except BaseException:
         _drop_schema(target)
@@ -213,6 +233,13 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
     finally:
         target.dispose()
     return report
+
+
+def _key_slots(source: Database) -> dict[str, Slot]:
+    """The source file's key slots (none for a server database: its users' hashes are rows)."""
+    if not source.encrypted or source.path is None:
+        return {}
+    return KeyFile.load(key_file_for(source.path)).slots
 
 
 def check_target(url: str) -> None:
@@ -242,6 +269,8 @@ def _refuse_if_not_empty(url: str) -> None:
         finally:
             engine.dispose()
     except sa.exc.SQLAlchemyError as exc:
+        if is_connection_failure(exc):
+            raise server_trouble(exc, url) from None
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise DatabaseError(f"Cannot reach the target database: {reason}") from None
     if existing:

@@ -40,6 +40,14 @@ from app.storage.errors import (
 from app.storage.files import make_private
 from app.storage.locks import OpenLock, hold_open
 from app.storage.schema_version import HEAD_REVISION
+from app.storage.server_trouble import (
+    CONNECT_TIMEOUT_SECONDS,
+    ServerUnreachable,
+    TroubleKind,
+    is_connection_failure,
+    is_local_host,
+    server_trouble,
+)
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -200,19 +208,17 @@ def _check_server_url(url: str) -> None:
 
     libpq's default (``prefer``) silently falls back to an unencrypted connection, so a host other
     than this computer needs ``sslmode=require`` (or ``verify-ca``/``verify-full``), or an explicit
-    ``sslmode=disable`` from whoever accepts the risk (a private network, an SSH tunnel)."""
+    ``sslmode=disable`` from whoever accepts the risk (a private network, an SSH tunnel). Refused as
+    ``ServerUnreachable`` (``NOT_ENCRYPTED``), so the window offers to change the address."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "postgresql":
         return
     host = parsed.host or str(parsed.query.get("host") or "")
-    if not host or host.startswith("/") or host in {"localhost", "127.0.0.1", "::1"}:
+    if is_local_host(host):
         return
     mode = str(parsed.query.get("sslmode") or "")
     if mode not in {"require", "verify-ca", "verify-full", "disable"}:
-        raise DatabaseError(
-            f"Refusing an unencrypted connection to {host}: add ?sslmode=verify-full (or sslmode=require) to the "
-            "URL, or sslmode=disable to accept one (see docs/shared-database.md)."
-        )
+        raise ServerUnreachable(TroubleKind.NOT_ENCRYPTED, url)
 
 
 def create_db_engine(url: str, key: bytes | None = None) -> Engine:
@@ -226,9 +232,11 @@ def create_db_engine(url: str, key: bytes | None = None) -> Engine:
     _check_server_url(url)
     from app.storage.locks import workstation_label
 
+    # a server that does not answer is said so within seconds, not after the system's TCP timeout
+    wait = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     # the server's own list of sessions (pg_stat_activity) names each workstation: who has it open
     return create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                         connect_args={"application_name": workstation_label()})
+                         connect_args={**wait, "application_name": workstation_label()})
 
 
 def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  # type: ignore[no-untyped-def]
@@ -500,6 +508,8 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
     except SQLAlchemyError as exc:
         if own_lock and lock is not None:
             lock.release()
+        if path is None and is_connection_failure(exc):  # the server away: said in plain words, typed
+            raise server_trouble(exc, url) from None
         reason = str(exc.orig if hasattr(exc, "orig") and exc.orig else exc).splitlines()[0]
         raise DatabaseError(f"Cannot open the database: {reason}") from None
     identity = None

@@ -4,6 +4,7 @@ kept at the target when it fails, and a target that is not empty refused (exit 2
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 
@@ -12,23 +13,38 @@ import sqlalchemy as sa
 
 from app.demo.generator import DemoOptions, generate_demo
 from app.domain.records import CaseRecord
+from app.security.passwords import verify_password
+from app.security.policy import security_policy
 from app.security.roles import NotAllowed
-from app.security.signin import SignInFailed, sign_in, sign_in_with_recovery_key
+from app.security.signin import (
+    AccountLocked,
+    SignInFailed,
+    check_credentials,
+    sign_in,
+    sign_in_with_recovery_key,
+)
 from app.services import cases, letters, moving, users
 from app.services.maintenance import verify_database
-from app.storage.database import create_db_engine
-from tests.support import ADMIN, PASSWORD, as_role, cli, create, reopen, tables_at
+from app.storage.database import create_db_engine, sqlite_url
+from tests.support import ADMIN, PASSWORD, as_role, cli, create, database_key, reopen, tables_at
 
 pytestmark = pytest.mark.pg
 AS_OF = dt.date(2026, 6, 30)
+CY_PASSWORD = "cy's own passphrase"
 
 
 @pytest.fixture(scope="module")
 def facility_file(tmp_path_factory):  # type: ignore[no-untyped-def]
     path = tmp_path_factory.mktemp("copy") / "facility.sqlite3"
     db = create(path, lambda db: generate_demo(db, DemoOptions(years=2, seed=7, as_of=AS_OF)))
-    users.add_user(db, "cda2", "coordinator", "a first password 1")
+    users.add_user(db, "cda2", "coordinator", "a first password 1")  # never signed in: must still change it
+    users.add_user(db, "cy", "coordinator", "a first password 2")
+    users.add_user(db, "gone", "physics", "a first password 3")
+    users.disable_user(db, "gone")
     db.dispose()
+    cy = sign_in(sqlite_url(path), "cy", "a first password 2")
+    users.change_own_password(cy, "a first password 2", CY_PASSWORD)  # her own, chosen at the workstation
+    cy.dispose()
     return path
 
 
@@ -45,7 +61,7 @@ def test_copy_moves_everything_verified_and_the_source_is_unchanged(facility_fil
     assert cli(["copy", "--db", facility_file, "--to-db-url", pg_url]) == 0
     out = capsys.readouterr()
     assert "every table verified" in out.out and "DIFFERS" not in out.out
-    assert "cda2 need a first password" in out.err
+    assert "need a first password" not in out.err  # every enabled user's password came along
     recovery_key = next(line.split(": ", 1)[1] for line in out.out.splitlines() if line.startswith("recovery key: "))
 
     source = reopen(facility_file)
@@ -73,8 +89,83 @@ def test_copy_moves_everything_verified_and_the_source_is_unchanged(facility_fil
     finally:
         shared.dispose()
     sign_in_with_recovery_key(pg_url, recovery_key).dispose()
+    first = sign_in(pg_url, "cda2", "a first password 1")  # the administrator's first password came along ...
+    assert first.actor.must_change_password  # ... and still has to be changed, as in the file
+    first.dispose()
     with pytest.raises(SignInFailed):
-        sign_in(pg_url, "cda2", "a first password 1")  # a file keeps no password a server can check
+        sign_in(pg_url, "gone", "a first password 3")  # disabled in the file: disabled there too
+
+
+def _stored_hash(url: str, name: str) -> str:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sa.text("SELECT password_hash FROM users WHERE name = :n"), {"n": name}).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_every_password_keeps_working_after_the_move(facility_file, pg_url) -> None:
+    """A coordinator who chose her own password signs in on the server with it, with no forced
+    change; a wrong one fails and counts towards the lockout; her first sign-in leaves a normal
+    Argon2id hash where the verifier carried over from her key slot was."""
+    source = reopen(facility_file)
+    try:
+        report = moving.copy_database(source, pg_url, PASSWORD)
+    finally:
+        source.dispose()
+    assert report.carried_over == ["cda2", "cy"] and report.without_password == []
+    carried = _stored_hash(pg_url, "cy")
+    assert carried.startswith("$mroqc-keyslot$") and not carried.startswith("$argon2")
+    key = database_key(facility_file)
+    assert key.hex() not in carried and base64.b64encode(key).decode().rstrip("=") not in carried  # not the file's key
+
+    shared = sign_in(pg_url, ADMIN, PASSWORD)
+    try:
+        listed = {u.name: u.status for u in users.list_users(shared)}
+    finally:
+        shared.dispose()
+    assert listed["cy"] == "active" and listed["cda2"] == "must change password"  # Settings → Users, truthfully
+
+    attempts = security_policy().failed_attempts
+    for _ in range(attempts - 1):
+        with pytest.raises(SignInFailed) as wrong:
+            sign_in(pg_url, "cy", "not cy's passphrase")
+        assert not isinstance(wrong.value, AccountLocked)
+    assert _stored_hash(pg_url, "cy") == carried  # a wrong password changes nothing
+    db = sign_in(pg_url, "cy", CY_PASSWORD)  # the same password as at her workstation
+    try:
+        assert db.actor.role == "coordinator" and not db.actor.must_change_password
+    finally:
+        db.dispose()
+    replaced = _stored_hash(pg_url, "cy")
+    assert replaced.startswith("$argon2id$") and verify_password(replaced, CY_PASSWORD)
+    sign_in(pg_url, "cy", CY_PASSWORD).dispose()  # and keeps working
+
+    for _ in range(attempts - 1):  # the failures were forgotten at her sign-in ...
+        with pytest.raises(SignInFailed):
+            sign_in(pg_url, "cy", "not cy's passphrase")
+    with pytest.raises(AccountLocked):  # ... and wrong passwords lock her out as always
+        sign_in(pg_url, "cy", "not cy's passphrase")
+    with pytest.raises(AccountLocked):
+        sign_in(pg_url, "cy", CY_PASSWORD)
+
+
+def test_a_carried_password_unlocks_the_window_and_is_replaced_there_too(facility_file, pg_url) -> None:
+    """The lock screen (and switching user) checks a carried-over password the same way."""
+    source = reopen(facility_file)
+    try:
+        moving.copy_database(source, pg_url, PASSWORD)
+    finally:
+        source.dispose()
+    shared = sign_in(pg_url, ADMIN, PASSWORD)
+    try:
+        with pytest.raises(SignInFailed):
+            check_credentials(shared, "cy", "not cy's passphrase")
+        assert check_credentials(shared, "cy", CY_PASSWORD).name == "cy"
+    finally:
+        shared.dispose()
+    assert _stored_hash(pg_url, "cy").startswith("$argon2id$")
 
 
 def test_a_target_that_is_not_empty_is_refused_and_left_alone(facility_file, pg_url, capsys) -> None:
