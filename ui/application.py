@@ -156,7 +156,7 @@ class Session:
 
         if url is None:
             name, _ = QFileDialog.getOpenFileName(self.window, "Open database", str(default_db_path().parent),
-                                                  "MROQC database (*.sqlite3 *.db);;All files (*)")
+                                                  "MROQC database or backup (*.sqlite3 *.db *.backup);;All files (*)")
             if not name:
                 return
             from pathlib import Path

@@ -105,7 +105,7 @@ class FirstRunDialog(QDialog):
         self.join_button.clicked.connect(self.join_shared)
         self.demo_button = QPushButton("Explore a demo facility (synthetic data)")
         self.demo_button.clicked.connect(self.create_demo)
-        self.open_button = QPushButton("Open an existing database file…")
+        self.open_button = QPushButton("Open an existing database file or a backup…")
         self.open_button.clicked.connect(self.open_existing)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -232,6 +232,27 @@ class FirstRunDialog(QDialog):
 
     def open_existing(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open database", str(self.default_path.parent),
-                                              "MROQC database (*.sqlite3 *.db);;All files (*)")
-        if name:
-            self._open(sqlite_url(name), name)
+                                              "MROQC database or backup (*.sqlite3 *.db *.backup);;All files (*)")
+        if not name:
+            return
+        from ui.restore import is_backup
+
+        if is_backup(Path(name)):  # a new workstation starting from the facility's backup
+            self.restore_backup(Path(name))
+            return
+        self._open(sqlite_url(name), name)
+
+    def restore_backup(self, backup: Path) -> None:
+        """This workstation's database made from a backup (an administrator of the backup signs in)."""
+        from ui.restore import restore_into_new
+
+        target = self.default_path
+        if target.exists():
+            QMessageBox.warning(self, "Cannot restore here", f"{target} exists already; open it instead.")
+            return
+
+        def opened(db: Database) -> None:
+            self.db, self.chosen_url = db, sqlite_url(target)
+            self.accept()
+
+        restore_into_new(self, backup, target, opened)

@@ -689,8 +689,6 @@ class MainWindow(QMainWindow):
         """The database file was renamed, deleted or replaced underneath the window (``app.storage.watch``):
         nothing more is saved here (``Database.check_still_there``); say so where the user looks."""
         self.replaced_label.setVisible(True)
-        self.statusBar().showMessage("This database file was replaced or moved by another program: nothing more "
-                                     "is saved here. Open it again with File → Open database.")
 
     def about_text(self) -> str:
         from app import __version__

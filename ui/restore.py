@@ -59,7 +59,7 @@ from app.storage.backup import free_aside_name
 from app.storage.database import Database, open_database, sqlite_url
 from app.storage.errors import DatabaseError
 from app.storage.locks import holders
-from ui.data_transfer import BACKUP_FILTER, explain
+from ui.data_transfer import BACKUP_FILTER, HelpLabel, explain
 from ui.workers import pool, run_in_background
 
 
@@ -68,8 +68,11 @@ def ask(parent: QWidget | None, title: str, text: str, choices: list[str], safe:
     anything. The text of the button chosen, or None (closed)."""
     box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
     buttons = {box.addButton(choice, QMessageBox.ButtonRole.ActionRole): choice for choice in choices}
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(next(b for b, c in buttons.items() if c == safe) if safe in choices else cancel)
+    safe_button = next((b for b, c in buttons.items() if c == safe), None)
+    if safe_button is None:  # the safe answer is to do nothing
+        safe_button = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(safe_button)
+    box.setEscapeButton(safe_button)
     box.exec()
     return buttons.get(box.clickedButton())
 
@@ -135,8 +138,7 @@ class RestoreDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.file, 1)
         row.addWidget(browse)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
+        self.label = HelpLabel("")
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.user = QLineEdit(db.actor.name if db is not None and db.actor else "")
         self.password = QLineEdit()
@@ -146,7 +148,9 @@ class RestoreDialog(QDialog):
         self.check_button = QPushButton("&Check this backup")
         self.check_button.clicked.connect(self.check)
         form = QFormLayout()
-        form.addRow("&Backup", row)
+        file_label = QLabel("&Backup")
+        file_label.setBuddy(self.file)
+        form.addRow(file_label, row)
         form.addRow("", self.label)
         form.addRow("&User in the backup", self.user)
         form.addRow("&Password in the backup", self.password)
@@ -158,8 +162,7 @@ class RestoreDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.hide()
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
+        self.outcome = HelpLabel("")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.restore_button = self.buttons.addButton("&Restore…", QDialogButtonBox.ButtonRole.AcceptRole)
         self.restore_button.setEnabled(False)
@@ -174,9 +177,19 @@ class RestoreDialog(QDialog):
         layout.addWidget(self.buttons)
         self.file.editingFinished.connect(self.read_label)
         self.password.returnPressed.connect(self.check)
-        self.resize(620, 520)
+        self.setMinimumWidth(620)
         if backup:
             self.read_label()
+
+    def _grow_on_screen(self, height: int) -> None:
+        """Room for the table, but wholly on the screen (a 768-pixel laptop)."""
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        wanted = max(self.height(), height)
+        if screen is not None:
+            wanted = min(wanted, screen.height() - 40)
+        self.resize(max(self.width(), 620), wanted)
+        if screen is not None and self.frameGeometry().bottom() > screen.bottom():
+            self.move(self.x(), max(screen.top(), screen.bottom() - self.frameGeometry().height()))
 
     def _recovery_toggled(self, on: bool) -> None:
         self.user.setEnabled(not on)
@@ -233,11 +246,18 @@ class RestoreDialog(QDialog):
         self.table.setRowCount(len(names))
         for row, table in enumerate(names):
             self.table.setItem(row, 0, QTableWidgetItem(records_words(table).capitalize()))
+            differs = db_differs = contents.counts.get(table) != now.get(table) and bool(now)
             for column, count in ((1, contents.counts.get(table)), (2, now.get(table))):
                 item = QTableWidgetItem("—" if count is None else f"{count:,}")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+            if db_differs:  # what the restore would change stands out
+                for column in range(3):
+                    font = self.table.item(row, column).font()
+                    font.setBold(differs)
+                    self.table.item(row, column).setFont(font)
         self.table.show()
+        self._grow_on_screen(560)
         self.outcome.setText("The backup is whole. Restoring replaces what is here now with what it holds.")
         self.restore_button.setEnabled(True)
         self.restore_button.setFocus()
@@ -354,7 +374,7 @@ def offer_backup(parent: QWidget | None, path: Path, window=None,  # type: ignor
             "look at it apart.")
     into_this, apart = "Restore into this database…", "Open a copy of it…"
     here = window is not None and window.db is not None and window.db.path is not None
-    choice = ask(parent, "This is a backup", text, [into_this, apart] if here else [apart], safe=apart)
+    choice = ask(parent, "This is a backup", text, [into_this, apart] if here else [apart], safe="")  # Cancel
     if choice == into_this and replace_database is not None:
         dialog = RestoreDialog(window.db, window, backup=path)
         if dialog.exec() and dialog.request is not None:
@@ -374,9 +394,16 @@ def restore_apart(parent: QWidget | None, backup: Path, replace_database: Callab
     if target.exists():
         QMessageBox.warning(parent, "Choose a new file", f"{target.name} exists already; choose a new file name.")
         return
+    restore_into_new(parent, backup, target, replace_database)
+
+
+def restore_into_new(parent: QWidget | None, backup: Path, target: Path, opened: Callable[[Database], object]) -> bool:
+    """The restore dialog for a new file ``target`` made from ``backup``; once confirmed, the
+    restore and the sign-in run in the background and ``opened(db)`` gets the result. Returns
+    whether it was confirmed."""
     dialog = RestoreDialog(None, parent, backup=backup, target=target)
     if not dialog.exec() or dialog.request is None:
-        return
+        return False
     request, url = dialog.request, sqlite_url(target)
 
     def work() -> Database:
@@ -384,6 +411,7 @@ def restore_apart(parent: QWidget | None, backup: Path, replace_database: Callab
         return (sign_in_with_recovery_key(url, request.secret) if request.recovery
                 else sign_in(url, request.name, request.secret))
 
-    run_in_background(work, replace_database,
+    run_in_background(work, opened,
                       lambda exc: QMessageBox.warning(parent, "The copy was not made", f"{reason(exc)}\n\nNothing "
                                                       "was changed."), owner=None)
+    return True

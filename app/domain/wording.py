@@ -26,6 +26,7 @@ TABLE_WORDS: dict[str, str] = {
 #: What a table holds, counted ("12 cases"): the plural of ``TABLE_WORDS`` where it is not just an "s".
 TABLE_PLURALS: dict[str, str] = {
     "facility": "facility details", "attendance": "attendance records", "correspondence": "letters",
+    "staff": "people", "role_assignments": "role assignments",
     "absences": "leaves and pauses", "audit_log": "audit log entries",
 }
 

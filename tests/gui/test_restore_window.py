@@ -196,3 +196,34 @@ def test_opening_a_backup_offers_to_restore_it(qtbot, facility: Path, monkeypatc
     assert restore.offer_backup(None, facility.with_name("friday.backup"))
     assert asked == [["Open a copy of it…"]]  # no window: only a copy apart
     assert not restore.offer_backup(None, facility)  # a database is no backup: opened as one
+
+
+def test_a_new_workstation_starts_from_the_facilitys_backup(qtbot, facility: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Welcome screen → Open an existing database… → a backup: it becomes this workstation's database."""
+    import ui.restore as restore
+    from ui.first_run import FirstRunDialog
+
+    monkeypatch.setattr(restore, "ask", lambda _p, _t, _text, choices, safe: choices[0])
+
+    def exec_(dialog) -> int:  # type: ignore[no-untyped-def]
+        assert "in the backup" in dialog.label.text()
+        dialog.user.setText(ADMIN)
+        dialog.password.setText(PASSWORD)
+        dialog.check()
+        settle(qtbot)
+        dialog.confirm()
+        return dialog.result()
+
+    monkeypatch.setattr(restore.RestoreDialog, "exec", exec_)
+    target = tmp_path / "data" / "facility.sqlite3"
+    target.parent.mkdir()
+    first = FirstRunDialog(target)
+    qtbot.addWidget(first)
+    first.restore_backup(facility.with_name("friday.backup"))
+    qtbot.waitUntil(lambda: first.db is not None, timeout=20000)
+    try:
+        assert get_facility(first.db).name == NEW and first.chosen_url.endswith("facility.sqlite3")
+        assert target.exists() and first.db.actor.name == ADMIN
+    finally:
+        first.db.dispose()
