@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +50,7 @@ SUFFIX = ".keys"
 RECOVERY_SLOT = "recovery"
 MAX_FAILURE_NAMES = 500  # a flood of made-up names cannot grow the file without bound
 MAX_NOTES = 1000
+HASHED_NAME = re.compile(r"^h:[0-9a-f]{32}$")
 
 
 def key_file_for(db_path: Path) -> Path:
@@ -67,17 +72,24 @@ def user_slot(name: str) -> str:
 
 @dataclass
 class Slot:
-    """The database key wrapped under one secret."""
+    """The database key wrapped under one secret; and, in the same slot under the same key, the
+    person's own secrets (``boxes``: their signing and sealing keys, the facility CA's key for an
+    administrator, the last audit-log position they saw), so one Argon2id run opens all of them."""
 
     salt: bytes
     nonce: bytes
     wrapped: bytes
     kdf: KdfCost
+    boxes: dict[str, tuple[bytes, bytes]] = field(default_factory=dict)  # name → (nonce, ciphertext)
 
     def to_json(self) -> dict[str, Any]:
-        return {"kdf": "argon2id", "time_cost": self.kdf.time_cost, "memory_kib": self.kdf.memory_kib,
+        data = {"kdf": "argon2id", "time_cost": self.kdf.time_cost, "memory_kib": self.kdf.memory_kib,
                 "parallelism": self.kdf.parallelism, "salt": _b64(self.salt), "nonce": _b64(self.nonce),
                 "key": _b64(self.wrapped)}
+        if self.boxes:
+            data["boxes"] = {name: {"nonce": _b64(nonce), "data": _b64(box)}
+                             for name, (nonce, box) in sorted(self.boxes.items())}
+        return data
 
     def password_verifier(self, database_key: bytes) -> str:
         """What a server can check this slot's password against, without the slot's database key:
@@ -92,7 +104,20 @@ class Slot:
         if data.get("kdf") != "argon2id":
             raise ValueError("unknown key derivation")
         return cls(salt=_unb64(data["salt"]), nonce=_unb64(data["nonce"]), wrapped=_unb64(data["key"]),
-                   kdf=KdfCost(int(data["time_cost"]), int(data["memory_kib"]), int(data["parallelism"])))
+                   kdf=KdfCost(int(data["time_cost"]), int(data["memory_kib"]), int(data["parallelism"])),
+                   boxes={str(name): (_unb64(box["nonce"]), _unb64(box["data"]))
+                          for name, box in (data.get("boxes") or {}).items()})
+
+
+@dataclass
+class Unlocked:
+    """What one sign-in opened: the database key and the person's boxes, and the key that wrapped
+    them (kept in memory for the session, to put a new box — the audit position seen — later)."""
+
+    slot: str
+    kek: bytes = field(repr=False)
+    database_key: bytes | None = field(repr=False)
+    boxes: dict[str, bytes] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -102,8 +127,12 @@ class KeyFile:
     path: Path
     database_id: str
     slots: dict[str, Slot] = field(default_factory=dict)
+    #: failed sign-ins per name typed, the name kept only as a keyed hash (``failure_key``): a
+    #: password typed into the name box is never written down
     failures: dict[str, list[dt.datetime]] = field(default_factory=dict)
     notes: list[dict[str, str]] = field(default_factory=list)
+    #: secrets handed to a person without their password (sealed to their sealing key): slot → purpose → box
+    sealed: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     # ---- reading and writing the file ---------------------------------------------------
 
@@ -125,10 +154,12 @@ class KeyFile:
             return cls(
                 path=path, database_id=str(data["database_id"]),
                 slots={name: Slot.from_json(slot) for name, slot in data.get("slots", {}).items()},
-                failures={name: [dt.datetime.fromisoformat(t) for t in times]
+                failures={str(name): [dt.datetime.fromisoformat(t) for t in times]
                           for name, times in data.get("failures", {}).items()},
                 notes=[{"at": str(n["at"]), "summary": str(n["summary"])} for n in data.get("notes", [])],
-            )
+                sealed={str(slot): {str(p): dict(box) for p, box in boxes.items()}
+                        for slot, boxes in (data.get("sealed") or {}).items()},
+            )._hash_failure_names()
         except DatabaseError:
             raise
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -138,7 +169,8 @@ class KeyFile:
         return {"format": FORMAT, "version": VERSION, "database_id": self.database_id,
                 "slots": {name: slot.to_json() for name, slot in sorted(self.slots.items())},
                 "failures": {name: [t.isoformat() for t in times] for name, times in self.failures.items() if times},
-                "notes": self.notes[-MAX_NOTES:]}
+                "notes": self.notes[-MAX_NOTES:],
+                **({"sealed": self.sealed} if self.sealed else {})}
 
     def save(self) -> None:
         atomic_write(self.path, json.dumps(self.to_json(), indent=1).encode("utf-8"))
@@ -146,19 +178,36 @@ class KeyFile:
 
     # ---- key slots -------------------------------------------------------------------------
 
-    def _aad(self, slot_name: str) -> bytes:
-        return f"{FORMAT} v{VERSION}|{self.database_id}|{slot_name}".encode()
+    def _aad(self, slot_name: str, box: str | None = None) -> bytes:
+        # "v1" for good: a slot written by the first version must keep opening
+        return f"{FORMAT} v1|{self.database_id}|{slot_name}{'|box:' + box if box else ''}".encode()
 
-    def wrap(self, slot_name: str, secret: str, database_key: bytes, kdf: KdfCost | None = None) -> None:
-        """Put (or replace) the slot ``slot_name``: ``database_key`` wrapped under ``secret``."""
+    def wrap(self, slot_name: str, secret: str, database_key: bytes, kdf: KdfCost | None = None,
+             boxes: dict[str, bytes] | None = None) -> bytes:
+        """Put (or replace) the slot ``slot_name``: ``database_key`` wrapped under ``secret``, with
+        ``boxes``; returns the key that wraps them (for ``put_boxes`` later in the session)."""
         kdf = kdf or cost()
         salt, nonce = new_salt(), os.urandom(12)
         kek = derive_key(secret, salt, kdf)
         self.slots[slot_name] = Slot(salt, nonce, AESGCM(kek).encrypt(nonce, database_key, self._aad(slot_name)), kdf)
+        self.put_boxes(slot_name, kek, boxes or {})
+        return kek
 
-    def unwrap(self, slot_name: str, secret: str) -> bytes | None:
-        """The database key, or None when the secret is wrong or there is no such slot (which
-        costs the same Argon2id run, so timing does not tell the two apart)."""
+    def put_boxes(self, slot_name: str, kek: bytes, boxes: dict[str, bytes]) -> None:
+        """Add or replace boxes of a slot whose wrapping key ``kek`` a sign-in unlocked."""
+        slot = self.slots[slot_name]
+        for name, value in boxes.items():
+            nonce = os.urandom(12)
+            slot.boxes[name] = (nonce, AESGCM(kek).encrypt(nonce, value, self._aad(slot_name, name)))
+
+    def drop_box(self, slot_name: str, name: str) -> None:
+        if slot_name in self.slots:
+            self.slots[slot_name].boxes.pop(name, None)
+
+    def unlock(self, slot_name: str, secret: str) -> Unlocked | None:
+        """The database key and the boxes of ``slot_name``, or None when the secret is wrong or there
+        is no such slot (which costs the same Argon2id run, so timing does not tell the two apart).
+        A box that does not open (changed by someone) is left out."""
         slot = self.slots.get(slot_name)
         if slot is None:
             derive_key(secret, b"\0" * 16, cost())
@@ -168,7 +217,20 @@ class KeyFile:
             key = AESGCM(kek).decrypt(slot.nonce, slot.wrapped, self._aad(slot_name))
         except InvalidTag:
             return None
-        return key if len(key) == KEY_BYTES else None
+        if len(key) != KEY_BYTES:
+            return None
+        boxes = {}
+        for name, (nonce, box) in slot.boxes.items():
+            try:
+                boxes[name] = AESGCM(kek).decrypt(nonce, box, self._aad(slot_name, name))
+            except InvalidTag:
+                continue
+        return Unlocked(slot_name, kek, key, boxes)
+
+    def unwrap(self, slot_name: str, secret: str) -> bytes | None:
+        """The database key, or None (see ``unlock``)."""
+        unlocked = self.unlock(slot_name, secret)
+        return unlocked.database_key if unlocked is not None else None
 
     def wrap_recovery(self, recovery_key: str, database_key: bytes) -> None:
         self.wrap(RECOVERY_SLOT, normal_recovery_key(recovery_key), database_key)
@@ -181,8 +243,25 @@ class KeyFile:
 
     # ---- failed sign-ins and the notes they leave for the audit log -----------------------
 
+    def failure_key(self, name: str) -> str:
+        """How a typed name is kept in the failure list: a hash keyed by this database's ID (the
+        lockout still counts per name; the file never holds what was typed)."""
+        return "h:" + hmac.new(self.database_id.encode(), name.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def _hash_failure_names(self) -> KeyFile:
+        """An earlier version kept the names typed as they were: hash them on reading."""
+        self.failures = {(name if HASHED_NAME.match(name) else self.failure_key(name)): times
+                         for name, times in self.failures.items()}
+        return self
+
+    def failures_of(self, name: str) -> list[dt.datetime]:
+        return self.failures.get(self.failure_key(name), [])
+
+    def forget_failures(self, name: str) -> bool:
+        return self.failures.pop(self.failure_key(name), None) is not None
+
     def add_failure(self, name: str, at: dt.datetime, keep: list[dt.datetime]) -> None:
-        self.failures[name] = [*keep, at]
+        self.failures[self.failure_key(name)] = [*keep, at]
         if len(self.failures) > MAX_FAILURE_NAMES:  # forget the names whose last failure is oldest
             for stale in sorted(self.failures, key=lambda n: max(self.failures[n]))[:len(self.failures) - MAX_FAILURE_NAMES]:
                 del self.failures[stale]
@@ -204,37 +283,67 @@ def key_lock_for(keys_path: Path) -> Path:
     return keys_path.with_name(keys_path.name + ".lock")
 
 
+_held: dict[str, list] = {}  # path → [handle, depth], this process's holds (re-entrant per thread)
+_held_guard = threading.Lock()
+_thread_locks: dict[str, threading.RLock] = {}
+
+
+def _thread_lock(path: Path) -> threading.RLock:
+    with _held_guard:
+        return _thread_locks.setdefault(str(path), threading.RLock())
+
+
 @contextmanager
 def locked(path: Path) -> Iterator[None]:
     """Hold the key file ``path`` alone while it is read, changed and written back: two writers
     (a failed sign-in and ``users disable``, two sign-ins counting failures) can never write over
-    each other's change. An OS lock on ``NAME.keys.lock`` (a killed holder releases it); what a
-    killed writer left (its ``.NAME.keys-….tmp``) is removed by the next holder."""
+    each other's change. An OS lock on ``NAME.keys.lock`` (a killed holder releases it), taken once
+    per process and re-entrant within a thread (a change of users that holds it may commit, and
+    the commit remembers what its author saw in the same file); what a killed writer left (its
+    ``.NAME.keys-….tmp``) is removed by the next holder."""
     import time
 
     import portalocker
 
     from app.storage.files import TEMP_NAME_CHARS, open_private
 
+    guard = _thread_lock(path)
+    if not guard.acquire(timeout=LOCK_WAIT_SECONDS):
+        raise DatabaseError(f"{path.name} is kept busy by another window; try again.")
     try:
-        handle = open_private(key_lock_for(path), "a+b")
-    except OSError as exc:
-        raise DatabaseError(f"Cannot lock {path.name} ({exc.strerror or exc}); check the folder's permissions.") from None
-    try:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
+        held = _held.get(str(path))
+        if held is not None:  # this thread holds it already
+            held[1] += 1
             try:
-                portalocker.lock(handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
-                break
-            except (portalocker.AlreadyLocked, portalocker.LockException):
-                if time.monotonic() > deadline:
-                    raise DatabaseError(f"{path.name} is kept busy by another program; try again.") from None
-                time.sleep(0.01)
-        for leftover in path.parent.glob(f".{path.name[:TEMP_NAME_CHARS]}-*.tmp"):  # a killed writer's (atomic_write)
-            leftover.unlink(missing_ok=True)
-        yield
+                yield
+            finally:
+                held[1] -= 1
+            return
+        try:
+            handle = open_private(key_lock_for(path), "a+b")
+        except OSError as exc:
+            raise DatabaseError(f"Cannot lock {path.name} ({exc.strerror or exc}); check the folder's permissions.") from None
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    portalocker.lock(handle, portalocker.LockFlags.EXCLUSIVE | portalocker.LockFlags.NON_BLOCKING)
+                    break
+                except (portalocker.AlreadyLocked, portalocker.LockException):
+                    if time.monotonic() > deadline:
+                        raise DatabaseError(f"{path.name} is kept busy by another program; try again.") from None
+                    time.sleep(0.01)
+            for leftover in path.parent.glob(f".{path.name[:TEMP_NAME_CHARS]}-*.tmp"):  # a killed writer's
+                leftover.unlink(missing_ok=True)
+            _held[str(path)] = [handle, 1]
+            try:
+                yield
+            finally:
+                _held.pop(str(path), None)
+        finally:
+            handle.close()  # closing releases the lock
     finally:
-        handle.close()  # closing releases the lock
+        guard.release()
 
 
 @contextmanager

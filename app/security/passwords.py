@@ -49,6 +49,17 @@ def derive_key(secret: str, salt: bytes, kdf: KdfCost) -> bytes:
                            parallelism=kdf.parallelism, hash_len=KEY_BYTES, type=Type.ID)
 
 
+def recovery_database_key(recovery_key: str) -> bytes:
+    """The database key a recovery key stands for: a new database's key is derived from its
+    recovery key (160 random bits, so no slow derivation is needed), so the recovery key opens the
+    database even when its key file is lost (``sign_in_with_recovery_key``)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=b"MROQC Facility Desk",
+                info=b"database key from the recovery key v1").derive(normal_recovery_key(recovery_key).encode("ascii"))
+
+
 def new_salt() -> bytes:
     return os.urandom(SALT_BYTES)
 

@@ -21,16 +21,18 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select, update
 
 from app.security import lockout
-from app.security.keyfile import KeyFile, editing, key_file_for, user_slot
+from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_file_for, user_slot
 from app.security.passwords import (
-    KEY_BYTES,
     check_new_password,
     hash_password,
     needs_new_hash,
     new_recovery_key,
     normal_recovery_key,
+    recovery_database_key,
     verify_password,
 )
+from app.security.people import Person, key_boxes
+from app.security.pki import PersonKeys, load_certificate, new_authority
 from app.security.policy import security_policy
 from app.security.roles import ROLES, Actor
 from app.storage import audit
@@ -159,24 +161,25 @@ def _sign_in_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetim
     return db
 
 
-def _try_slot(keys_path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> bytes:
-    """The database key ``secret`` unwraps from ``name``'s slot, with a lockout that parallel guesses
+def _try_slot(keys_path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Unlocked:
+    """What ``secret`` unlocks in ``name``'s slot (the database key, the person's boxes), with a lockout that parallel guesses
     cannot outrun: under the key file's lock the name is refused if locked, and this attempt is
     counted as a failure *before* the password is tried (Argon2id, outside the lock); a wrong one
     then leaves its note for the audit log. So twenty guesses at once get exactly as many tries as
     the policy allows. Raises ``SignInFailed`` / ``AccountLocked``."""
     policy = security_policy()
     with editing(keys_path) as keys:
-        until = lockout.locked_until(keys.failures.get(name, []), at, policy)
+        until = lockout.locked_until(keys.failures_of(name), at, policy)
         if until is not None:
             raise AccountLocked(until)
-        keys.add_failure(name, at, lockout.recent(keys.failures.get(name, []), at, policy))
-    key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
-    if key is not None:
-        return key
+        keys.add_failure(name, at, lockout.recent(keys.failures_of(name), at, policy))
+    unlocked = (keys.unlock(RECOVERY_SLOT, normal_recovery_key(secret)) if recovery
+                else keys.unlock(user_slot(name), secret))
+    if unlocked is not None:
+        return unlocked
     with editing(keys_path) as keys:
         keys.note(at, _failure_note(name, known=recovery or user_slot(name) in keys.slots))
-        failures = list(keys.failures.get(name, []))
+        failures = list(keys.failures_of(name))
     until = lockout.locked_until(failures, at, policy)
     raise AccountLocked(until) if until is not None else SignInFailed(WRONG)
 
@@ -184,28 +187,110 @@ def _try_slot(keys_path: Path, name: str, secret: str, at: dt.datetime, *, recov
 def _settle_failures(keys_path: Path, name: str) -> list[tuple[dt.datetime, str]]:
     """After a right password: forget the name's failures; the notes kept for the audit log."""
     with editing(keys_path) as keys:
-        keys.failures.pop(name, None)
+        keys.forget_failures(name)
         return keys.take_notes()
 
 
 def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool,
                    lock: OpenLock | None) -> Database:
+    if recovery and path.is_file() and not key_file_for(path).exists() and not finish_interrupted_build(path):
+        return _recover_key_file(url, path, secret, at, lock)
     check_openable(path, settle=False)  # settled when the hold was taken
     keys_path = key_file_for(path)
-    key = _try_slot(keys_path, name, secret, at, recovery=recovery)
+    unlocked = _try_slot(keys_path, name, secret, at, recovery=recovery)
+    key = unlocked.database_key
+    assert key is not None
     keys = KeyFile.load(keys_path)
     db = open_database(url, key=key, before_migration=_keep_before_migration(keys, key), lock=lock)
     try:
         actor = _actor_for(db, name, recovery)
+        notes = _settle_failures(keys_path, name)
+        db.actor = actor
+        if not recovery:
+            _adopt_person(db, unlocked, actor, keys_path, at)
+            actor = _check_evidence(db, unlocked, actor, at)
+        _record_sign_in(db, actor, at, notes)
+        remove_orphan_slots(db)
     except BaseException:
         db.lock = None  # the caller releases the hold it took
         db.dispose()
         raise
-    notes = _settle_failures(keys_path, name)
-    db.actor = actor
-    _record_sign_in(db, actor, at, notes)
-    remove_orphan_slots(db)
     return db
+
+
+def _recover_key_file(url: str, path: Path, recovery_key: str, at: dt.datetime, lock: OpenLock | None) -> Database:
+    """The key file is lost: a database made since keys came from recovery keys opens with its
+    recovery key alone (``recovery_database_key``); a new key file is made holding the recovery
+    slot only, so every user needs a new first password (the recovery key's administrator sets
+    them). An older database, whose key is random, cannot: it says to restore a backup."""
+    key = recovery_database_key(recovery_key)
+    try:
+        db = open_database(url, key=key, lock=lock)
+    except DatabaseError:
+        raise SignInFailed(WRONG + ", or the key file is missing and this database's key is not the "
+                           "recovery key's (a database made before version 0.2): restore a backup") from None
+    keys = KeyFile.new(key_file_for(path))
+    keys.wrap_recovery(recovery_key, key)
+    keys.save()
+    actor = Actor(name=RECOVERY_NAME, role="admin")
+    db.actor = actor
+    with db.transaction(None) as session:
+        audit.note(session, "opened with the recovery key without its key file; a new key file was made, and "
+                            "every user needs a new first password", table="users", key=RECOVERY_NAME)
+    _record_sign_in(db, actor, at, [])
+    return db
+
+
+class RoleNotGranted(SignInFailed):
+    """The account's role in the users table was not given by an administrator's signed entry."""
+
+
+def _check_evidence(db: Database, unlocked: Unlocked, actor: Actor, at: dt.datetime) -> Actor:
+    """At every sign-in, against what this person's own slot keeps: the audit log still holds what
+    they saw last (else an alarm, audited and shown), and their role is one an administrator's
+    signed entry gave them (an edited ``users.role`` gives nothing; the granted role is used)."""
+    from app.security.evidence import check_seen, granted_roles, signed_from
+    from app.security.people import SEEN, read_seen
+
+    person = db.person
+    if person is None:
+        return actor
+    seen = read_seen(unlocked.boxes.get(SEEN))
+    trusted = [person.trusted] if getattr(person, "trusted", None) is not None else []
+    with db.reader() as session:
+        problem = check_seen(session, seen, actor.name)
+        granted = granted_roles(session, trusted).get(actor.name, None) if trusted else actor.role
+        person.signed_from = (seen or {}).get("signed_from") or signed_from(session)
+    if problem:
+        raise_alarm(db, problem, at)
+    if granted is None:
+        raise_alarm(db, f"{actor.name}'s account was not made by an administrator's signed entry: no sign-in", at)
+        raise RoleNotGranted("sign-in failed: no administrator gave this account its role (the users table was "
+                             "changed outside the app); an administrator can set the role again")
+    if granted != actor.role:
+        raise_alarm(db, f"{actor.name}'s role in the users table is {actor.role}, but the role an administrator "
+                        f"gave is {granted}: signed in as {granted}", at)
+        actor = Actor(actor.name, granted, must_change_password=actor.must_change_password)
+        db.actor = actor
+    return actor
+
+
+def raise_alarm(db: Database, text: str, at: dt.datetime) -> None:
+    """Tell the person signing in (``Database.alarms``; the window shows them, a command prints
+    them) and write it in the audit log, signed by them."""
+    db.alarms.append(text)
+    with db.transaction(None) as session:
+        session.info["at"] = at
+        audit.note(session, f"integrity alarm: {text}", table="audit_log")
+
+
+def _adopt_person(db: Database, unlocked: Unlocked, actor: Actor, keys_path: Path, at: dt.datetime) -> None:
+    """The person's keys for the session: from here on their audit entries are signed by them."""
+    from app.security.people import unlocked_person
+
+    person = unlocked_person(db, unlocked, actor.name, actor.role, str(keys_path), at)
+    db.person = person
+    db.signer = person.sign_transaction
 
 
 def remove_orphan_slots(db: Database) -> list[str]:
@@ -323,7 +408,7 @@ def _new_user(session, name: str, role: str, password: str | None, at: dt.dateti
 
 
 def create_database(url: str, admin: str, password: str, *, build: Callable[[Database], None] | None = None,
-                    at: dt.datetime | None = None) -> tuple[Database, str]:
+                    at: dt.datetime | None = None, facility: str | None = None) -> tuple[Database, str]:
     """A new, migrated database whose first user is the administrator ``admin``; returns it (signed
     in as the administrator) and its recovery key, to be shown once.
 
@@ -338,28 +423,29 @@ def create_database(url: str, admin: str, password: str, *, build: Callable[[Dat
     path = sqlite_path(url)
     if path is None:
         return _create_server(url, admin, password, recovery_key, build, at), recovery_key
-    return _create_sqlite(path, admin, password, recovery_key, build, at), recovery_key
+    return _create_sqlite(path, admin, password, recovery_key, build, at, facility), recovery_key
 
 
 def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
-                   build: Callable[[Database], None] | None, at: dt.datetime) -> Database:
+                   build: Callable[[Database], None] | None, at: dt.datetime, facility: str | None = None) -> Database:
     if path.exists():
         raise DatabaseError(f"{path} already exists; choose a new file name.")
     if not path.parent.is_dir():
         raise DatabaseError(f"The folder {path.parent} does not exist.")
-    key = os.urandom(KEY_BYTES)
+    key = recovery_database_key(recovery_key)  # the recovery key alone opens it, even without its key file
     remove_abandoned_builds(path)
     building = building_name(path)
     keys = KeyFile.new(key_file_for(path))
-    keys.wrap(user_slot(admin), password, key)
+    person_keys = PersonKeys.new()
+    authority, authority_key = new_authority(facility or "MROQC facility", at)
+    kek = keys.wrap(user_slot(admin), password, key, boxes=key_boxes(person_keys, authority_key, authority))
     keys.wrap_recovery(recovery_key, key)
+    person = Person(admin, person_keys, authority_key=authority_key, slot=user_slot(admin), kek=kek, trusted=authority)
     try:
         db = open_database(f"sqlite:///{building}", create=True, key=key, hold=False)
         db.actor = Actor(admin, "admin")  # the administrator creates the database (and is "who" for it)
+        _first_administrator(db, person, authority, password, at)
         try:
-            with db.transaction(None) as session:
-                _new_user(session, admin, "admin", password, at, must_change=False, server=False)
-                audit.note(session, f"database created; {admin} is its administrator", table="users", key=admin)
             if build is not None:
                 build(db)
         finally:
@@ -377,9 +463,31 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
             leftover.unlink(missing_ok=True)
     db = open_database(f"sqlite:///{path}", key=key)
     db.actor = Actor(admin, "admin")
+    person.keys_path = key_file_for(path)
+    db.person, db.signer = person, person.sign_transaction
     if db.lock is not None:
         db.lock.set_user(admin)
     return db
+
+
+def _first_administrator(db: Database, person: Person, authority, password: str,  # type: ignore[no-untyped-def]
+                         at: dt.datetime) -> None:
+    """The facility CA, the administrator and their certificate: the database's first transaction,
+    already signed by them."""
+    from app.security.people import add_authority, issue_certificate
+
+    db.person, db.signer = person, person.sign_transaction
+    assert db.actor is not None and person.keys is not None and person.authority_key is not None
+    with db.transaction(None) as session:
+        _new_user(session, db.actor.name, "admin", password, at, must_change=False, server=False)
+        add_authority(session, authority, at)
+        session.flush()
+        row = issue_certificate(session, authority, person.authority_key, person.keys, user=db.actor.name,
+                                issuer=db.actor.name, now=at)
+        person.certificate_id = row.id
+        person.certificate = load_certificate(row.certificate_pem or "")
+        audit.note(session, f"database created; {db.actor.name} is its administrator", table="users",
+                   key=db.actor.name)
 
 
 def _create_server(url: str, admin: str, password: str, recovery_key: str,
@@ -433,9 +541,9 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
         return _create_server(url, admin, password, recovery_key, None, at), recovery_key
     from app.storage.encryption import encrypt_earlier_version
 
-    key = os.urandom(KEY_BYTES)
+    key = recovery_database_key(recovery_key)
     keys = KeyFile.new(key_file_for(path))
-    keys.wrap(user_slot(admin), password, key)
+    kek = keys.wrap(user_slot(admin), password, key)
     keys.wrap_recovery(recovery_key, key)
 
     def first_user(db: Database) -> None:
@@ -450,6 +558,7 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
     db.actor = Actor(admin, "admin")
     if db.lock is not None:
         db.lock.set_user(admin)
+    _adopt_person(db, Unlocked(user_slot(admin), kek, key, {}), db.actor, key_file_for(path), at)
     _record_sign_in(db, db.actor, at, [])
     return db, recovery_key
 
@@ -477,12 +586,17 @@ def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime
     policy = security_policy()
     if db.encrypted and db.path is not None:
         keys_path = key_file_for(db.path)
-        key = _try_slot(keys_path, name, password, at, recovery=False)
-        if key != db.key:  # a slot of another database's key: as wrong as a wrong password
+        unlocked = _try_slot(keys_path, name, password, at, recovery=False)
+        if unlocked.database_key != db.key:  # a slot of another database's key: as wrong as a wrong password
             with editing(keys_path) as keys:
                 keys.note(at, _failure_note(name, known=True))
             raise SignInFailed(WRONG)
         notes = _settle_failures(keys_path, name)
+        person = getattr(db, "person", None)
+        if person is None or getattr(person, "name", None) != name:  # another person takes over the window
+            db.signer = None  # the previous person's key signs nothing of theirs
+            actor = _actor_for(db, name, recovery=False)
+            _adopt_person(db, unlocked, actor, keys_path, at)
     else:
         with db.reader() as session:
             failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))

@@ -20,13 +20,23 @@ from sqlalchemy import delete, func, select
 from app.security import lockout
 from app.security.keyfile import KeyFile, editing, key_file_for, locked, user_slot
 from app.security.passwords import check_new_password, hash_password, verify_password
+from app.security.people import (
+    AUTHORITY,
+    active_authority,
+    current_certificate,
+    handed_authority,
+    issue_certificate,
+    issue_for,
+    key_boxes,
+)
+from app.security.pki import PersonKeys, load_certificate
 from app.security.policy import security_policy
 from app.security.roles import ROLE_NAMES, ROLES, Permission
 from app.security.signin import RECOVERY_NAME, SignInFailed, check_user_name, now_utc
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.journal import crash_point
-from app.storage.models import SignInFailure, User
+from app.storage.models import SignInFailure, Staff, User
 
 
 class UserError(ValueError):
@@ -63,7 +73,9 @@ def _key_file(db: Database) -> KeyFile | None:
 
 def _failures(db: Database, keys: KeyFile | None) -> dict[str, list[dt.datetime]]:
     if keys is not None:
-        return keys.failures
+        with db.reader() as session:
+            names = list(session.scalars(select(User.name)))
+        return {name: keys.failures_of(name) for name in names}
     found: dict[str, list[dt.datetime]] = {}
     with db.reader() as session:
         for name, at in session.execute(select(SignInFailure.name, SignInFailure.at)):
@@ -110,16 +122,18 @@ def _other_active_admins(session, name: str) -> int:  # type: ignore[no-untyped-
         User.role == "admin", User.disabled.is_(False), User.name != name)) or 0
 
 
-def _set_secret(db: Database, name: str, password: str | None) -> None:
-    """Wrap the database key under ``password`` for ``name`` (SQLite), or remove the slot (None)."""
+def _set_secret(db: Database, name: str, password: str | None, boxes: dict[str, bytes] | None = None) -> bytes | None:
+    """Wrap the database key (and ``boxes``) under ``password`` for ``name`` (SQLite), or remove the
+    slot (None); returns the key that wraps them."""
     if not (db.encrypted and db.path is not None):
-        return
+        return None
     with editing(key_file_for(db.path)) as keys:
         if password is None:
             keys.remove(user_slot(name))
-        else:
-            assert db.key is not None
-            keys.wrap(user_slot(name), password, db.key)
+            keys.sealed.pop(user_slot(name), None)
+            return None
+        assert db.key is not None
+        return keys.wrap(user_slot(name), password, db.key, boxes=boxes)
 
 
 @contextmanager
@@ -133,10 +147,43 @@ def _key_file_held(db: Database) -> Iterator[None]:
         yield
 
 
-def add_user(db: Database, name: str, role: str, password: str, *, full_name: str | None = None) -> None:
-    """A new user whose first password (set by the administrator) must be changed at first sign-in.
-    Its slot is written first, then the user is saved, the key file held alone throughout: a kill
-    in between leaves a slot of no user, which the next sign-in removes (audited)."""
+def _new_keys_for(db: Database, role: str) -> tuple[PersonKeys | None, dict[str, bytes]]:
+    """Keys for a person whose first password is being set, if this administrator holds the facility
+    CA's key (else their first sign-in makes keys and asks for a certificate)."""
+    person = getattr(db, "person", None)
+    if person is None or getattr(person, "authority_key", None) is None:
+        return None, {}
+    keys = PersonKeys.new()
+    return keys, key_boxes(keys, person.authority_key if role == "admin" else None, getattr(person, "trusted", None))
+
+
+def _issue(db: Database, session, name: str, keys: PersonKeys | None, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
+    person = getattr(db, "person", None)
+    authority = active_authority(session)
+    if keys is None or person is None or authority is None or person.authority_key is None:
+        return
+    session.flush()
+    issue_certificate(session, authority[1], person.authority_key, keys, user=name, issuer=person.name, now=at)
+
+
+def _check_staff(session, staff_id: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    if staff_id is None or not staff_id.strip():
+        return None
+    staff_id = staff_id.strip()
+    if session.get(Staff, staff_id) is None:
+        raise UserError(f"there is no person with staff ID {staff_id} in Staff & roles")
+    linked = session.scalars(select(User.name).where(User.staff_id == staff_id, User.disabled.is_(False))).first()
+    if linked is not None:
+        raise UserError(f"staff ID {staff_id} already belongs to the user {linked}")
+    return staff_id
+
+
+def add_user(db: Database, name: str, role: str, password: str, *, full_name: str | None = None,
+             staff_id: str | None = None) -> None:
+    """A new user whose first password (set by the administrator) must be changed at first sign-in,
+    linked to their record in Staff & roles (``staff_id``), with keys of their own certified by
+    the facility. Its slot is written first, then the user is saved, the key file held alone
+    throughout: a kill in between leaves a slot of no user, which the next sign-in removes (audited)."""
     db.require(Permission.USERS)
     name = _name(name)
     _check_role(role)
@@ -145,25 +192,74 @@ def add_user(db: Database, name: str, role: str, password: str, *, full_name: st
     with db.reader() as session:
         if session.scalars(select(User).where(User.name == name)).first() is not None:
             raise UserError(f"there already is a user {name}")
+        staff_id = _check_staff(session, staff_id)
+    person_keys, boxes = _new_keys_for(db, role)
     with _key_file_held(db):
         keys_path = key_file_for(db.path) if db.encrypted and db.path is not None else None
         if keys_path is not None:
             keys = KeyFile.load(keys_path)
             assert db.key is not None
-            keys.wrap(user_slot(name), password, db.key)
+            keys.wrap(user_slot(name), password, db.key, boxes=boxes)
             keys.save()
             crash_point("users-add:slot-written")
         try:
             with db.transaction(Permission.USERS) as session:
                 session.add(User(name=name, full_name=(full_name or "").strip() or None, role=role, disabled=False,
                                  must_change_password=True, created_at=at, password_changed_at=at,
-                                 password_hash=None if db.encrypted else hash_password(password)))
+                                 password_hash=None if db.encrypted else hash_password(password), staff_id=staff_id))
+                _issue(db, session, name, person_keys, at)
         except BaseException:
             if keys_path is not None:
                 keys = KeyFile.load(keys_path)
                 keys.remove(user_slot(name))
                 keys.save()
             raise
+
+
+def set_staff(db: Database, name: str, staff_id: str | None) -> None:
+    """Link the user ``name`` to their record in Staff & roles (None: unlink). What they sign and
+    submit is in that person's name, so their certificate is issued again naming it."""
+    name = _name(name)
+    at = now_utc()
+    with db.transaction(Permission.USERS) as session:
+        user = _get(session, name)
+        if staff_id == user.staff_id:
+            return
+        user.staff_id = None
+        session.flush()
+        user.staff_id = _check_staff(session, staff_id)
+        session.flush()
+        person = getattr(db, "person", None)
+        authority = active_authority(session)
+        current = current_certificate(session, name)
+        if current is not None and current.certificate_pem and person is not None and authority is not None \
+                and getattr(person, "authority_key", None) is not None:
+            issue_for(session, authority[1], person.authority_key, current.public_key_pem, current.sealing_public,
+                      user=name, issuer=person.name, now=at)
+
+
+def issue_waiting(db: Database, name: str, code: str) -> None:
+    """Issue the certificate an account from before keys asked for at its first sign-in, once the
+    administrator compared ``code`` with the one the person's own window shows (My account): the
+    database alone cannot tell a real request from one someone else wrote in that name."""
+    db.require(Permission.USERS)
+    name = _name(name)
+    at = now_utc()
+    person = getattr(db, "person", None)
+    if person is None or getattr(person, "authority_key", None) is None:
+        raise UserError("your account holds no copy of the facility certificate's key: another administrator "
+                        "issues certificates")
+    with db.transaction(Permission.USERS) as session:
+        request = current_certificate(session, name)
+        if request is None or request.certificate_pem:
+            raise UserError(f"{name} has no certificate request waiting")
+        if request.request_code != code.strip().upper():
+            raise UserError(f"the code does not match {name}'s request: do not issue it (someone else may have "
+                            "written that request); ask them to sign in again and read the code from their window")
+        authority = active_authority(session)
+        assert authority is not None
+        issue_for(session, authority[1], person.authority_key, request.public_key_pem, request.sealing_public,
+                  user=name, issuer=person.name, now=at, request=request)
 
 
 def _name(name: str) -> str:
@@ -174,12 +270,26 @@ def _name(name: str) -> str:
 
 
 def set_role(db: Database, name: str, role: str) -> None:
+    """A new role; an administrator gets the facility CA's key (sealed to their own key, taken at
+    their next sign-in), and one who is one no more loses their copy."""
     _check_role(role)
     with db.transaction(Permission.USERS) as session:
         user = _get(session, _name(name))
         if user.role == "admin" and role != "admin" and _other_active_admins(session, user.name) == 0:
             raise UserError("the database needs at least one active administrator")
-        user.role = role
+        previous, user.role = user.role, role
+        current = current_certificate(session, user.name)
+    if not (db.encrypted and db.path is not None) or previous == role:
+        return
+    person = getattr(db, "person", None)
+    with editing(key_file_for(db.path)) as keys:
+        slot = user_slot(user.name)
+        if role != "admin":
+            keys.drop_box(slot, AUTHORITY)
+            keys.sealed.get(slot, {}).pop(AUTHORITY, None)
+        elif person is not None and getattr(person, "authority_key", None) is not None and current is not None \
+                and current.certificate_pem:
+            handed_authority(keys, slot, load_certificate(current.certificate_pem), person.authority_key)
 
 
 def disable_user(db: Database, name: str) -> None:
@@ -214,21 +324,25 @@ def unlock_user(db: Database, name: str) -> None:
     db.require(Permission.USERS)
     if db.encrypted and db.path is not None:
         with editing(key_file_for(db.path)) as keys:
-            keys.failures.pop(name, None)
+            keys.forget_failures(name)
     with db.transaction(Permission.USERS) as session:
         session.execute(delete(SignInFailure).where(SignInFailure.name == name))
         audit.note(session, f"unlocked {name}", table="users", key=name)
 
 
 def reset_password(db: Database, name: str, password: str) -> None:
-    """A first password set by an administrator: to be changed at the user's next sign-in."""
+    """A first password set by an administrator: to be changed at the user's next sign-in. The
+    person's keys are lost with their old password: new ones are made and certified."""
     name = _name(name)
     db.require(Permission.USERS)
     check_new_password(password, name=name)
     with db.reader() as session:
-        _get(session, name)
-    _set_secret(db, name, password)
+        role = _get(session, name).role
+    person_keys, boxes = _new_keys_for(db, role)
+    _set_secret(db, name, password, boxes)
+    at = now_utc()
     with db.transaction(Permission.USERS) as session:
+        _issue(db, session, name, person_keys, at)
         user = _get(session, name)
         user.must_change_password = True
         user.password_changed_at = now_utc()
@@ -246,10 +360,14 @@ def change_own_password(db: Database, old: str, new: str) -> None:
     with db.reader() as session:
         user = _get(session, actor.name)
         stored = user.password_hash
-    right = keys.unwrap(user_slot(actor.name), old) is not None if keys is not None else verify_password(stored, old)
+    unlocked = keys.unlock(user_slot(actor.name), old) if keys is not None else None
+    right = unlocked is not None if keys is not None else verify_password(stored, old)
     if not right:
         raise SignInFailed("sign-in failed: the old password is not right")
-    _set_secret(db, actor.name, new)
+    kek = _set_secret(db, actor.name, new, unlocked.boxes if unlocked is not None else None)  # the same keys, re-wrapped
+    person = getattr(db, "person", None)
+    if person is not None and kek is not None:
+        person.kek = kek
     with db.transaction(None) as session:
         user = _get(session, actor.name)
         user.must_change_password = False

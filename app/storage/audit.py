@@ -187,6 +187,8 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     else:
         session.execute(insert(_AUDIT_TEXT.get(dialect, _AUDIT_TEXT["postgresql"])), rows)
     count += len(rows)
+    # where this transaction's entries end: what its author's signature covers (app.security.people)
+    session.info["_last_link"] = (last_id, previous, rows[-1]["user"], rows[-1]["change_set"])
     if locked.rowcount:
         session.execute(update(AuditHead).where(AuditHead.id == 1)
                         .values(last_id=last_id, last_hash=previous, entries=count))

@@ -359,6 +359,13 @@ class Database:
     lock: OpenLock | None = field(default=None, repr=False)
     #: the file's device and inode when opened: a file replaced or moved underneath is noticed
     identity: tuple[int, int] | None = field(default=None, repr=False)
+    #: signs each transaction's audit entries before it commits (the signed-in person's key,
+    #: ``app.security.people.Person.sign_transaction``); None: nobody with keys is signed in
+    signer: Callable[[Session], None] | None = field(default=None, repr=False)
+    #: the signed-in person (``app.security.people.Person``): keys in memory for the session
+    person: object | None = field(default=None, repr=False)
+    #: what the sign-in found wrong with the audit log or the users table (shown, and audited)
+    alarms: list[str] = field(default_factory=list, repr=False)
 
     def check_still_there(self) -> None:
         """Refuse (``DatabaseReplaced``) when the SQLite file this database was opened from is no
@@ -419,6 +426,8 @@ class Database:
                     yield session
                     if summary:
                         audit.note(session, summary)
+                    if self.signer is not None:  # the author signs what this transaction wrote to the audit log
+                        self.signer(session)
                     written = session.info.get("changed_tables")
                     if written and not self.is_sqlite:  # delivered to every LISTENer when (and only if) this commits
                         session.execute(select(func.pg_notify(CHANNEL, notice(change_set, written))))
@@ -429,6 +438,10 @@ class Database:
                     raise ConnectionLost("The connection to the database was lost, so this was not saved; what you "
                                          "typed is kept: save again when the status bar says it is back") from None
             written = session.info.pop("changed_tables", None)
+        if self.person is not None:  # what the signed-in person just signed is what they saw last
+            committed = getattr(self.person, "committed", None)
+            if committed is not None:
+                committed()
         if written:
             self.announce(DataChanged(frozenset(written)))
 

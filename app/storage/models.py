@@ -289,6 +289,9 @@ class User(Versioned, Base):
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     #: When the user last saw the digest of what came due (reminders).
     last_digest_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    #: The person in Staff & roles this account belongs to (an IT administrator may have none):
+    #: what they sign and submit is in that person's name.
+    staff_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class SignInFailure(Base):
@@ -389,3 +392,50 @@ class SigningCertificate(Base):
     certificate_pem: Mapped[str] = mapped_column(Text)
     private_key_pem: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+
+
+class FacilityCertificate(Base):
+    """The facility's certificate authority (``app.security.pki``): its certificate only; the
+    private key is in the administrators' key slots, never in the database."""
+
+    __tablename__ = "facility_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    fingerprint: Mapped[str] = mapped_column(String(100))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+
+
+class UserCertificate(Base):
+    """A person's keys as the facility vouches for them: the public halves, and the certificate
+    the facility CA issued (None while a request waits for an administrator)."""
+
+    __tablename__ = "user_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    public_key_pem: Mapped[str] = mapped_column(Text)
+    sealing_public: Mapped[str] = mapped_column(String(64))
+    request_code: Mapped[str] = mapped_column(String(40))
+    certificate_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    issued_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    issued_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class AuditSignature(Base):
+    """One transaction's audit entries signed by the person who made them: the signature covers
+    the chain's hash at the transaction's last entry (so every entry before it too)."""
+
+    __tablename__ = "audit_signatures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_entry_id: Mapped[int] = mapped_column(Integer, unique=True)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    user_name: Mapped[str] = mapped_column(String(64))
+    certificate_id: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(Text)
+

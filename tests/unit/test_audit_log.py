@@ -25,7 +25,7 @@ def test_filters_by_person_table_and_record(db) -> None:
     assert audit_log.count_entries(db, audit_log.AuditQuery(table="facility")) == 1
     assert audit_log.count_entries(db, audit_log.AuditQuery(record="AUD-003")) == 1
     users, tables = audit_log.filter_choices(db)
-    assert users == ["dana", ADMIN] and tables == ["cases", "facility", "users"]
+    assert users == ["dana", ADMIN] and tables == ["cases", "facility", "facility_certificates", "user_certificates", "users"]
 
 
 def test_date_filter_is_inclusive_of_the_last_day(db) -> None:

@@ -21,7 +21,16 @@ from app.services.maintenance import backup_database, restore_database, verify_d
 from app.storage.database import head_revision, is_plain_sqlite, sqlite_url
 from app.storage.errors import DatabaseError
 from app.storage.models import AuditEntry, Case
-from tests.support import ADMIN, PASSWORD, as_role, create, create_with_key, raw_connection, reopen
+from tests.support import (
+    ADMIN,
+    PASSWORD,
+    as_role,
+    create,
+    create_with_key,
+    database_key,
+    raw_connection,
+    reopen,
+)
 
 D = dt.date(2025, 6, 30)
 NOW = dt.datetime(2026, 12, 1, 9, 0, 0)
@@ -190,7 +199,8 @@ def test_first_password_must_be_changed_and_the_new_one_works(db, db_path: Path)
 # ---- key slots -------------------------------------------------------------------------------
 
 def test_key_slots_add_remove_and_change_without_reencrypting(db, db_path: Path) -> None:
-    before = db_path.read_bytes()[:4096]  # the first page: re-encryption would change it
+    before = db_path.read_bytes()[:16]  # SQLCipher's salt: re-encryption would change it
+    key = database_key(db_path)
     users.add_user(db, "erin", "reviewer", "erin's first pw")
     keys = KeyFile.load(key_file_for(db_path))
     assert {user_slot(ADMIN), user_slot("erin"), "recovery"} == set(keys.slots)
@@ -198,7 +208,7 @@ def test_key_slots_add_remove_and_change_without_reencrypting(db, db_path: Path)
     users.disable_user(db, "erin")
     assert user_slot("erin") not in KeyFile.load(key_file_for(db_path)).slots  # her password opens nothing
     db.dispose()
-    assert db_path.read_bytes()[:4096] == before
+    assert db_path.read_bytes()[:16] == before and database_key(db_path) == key  # the same key still opens it
     for password in ("erin's first pw", "erin's second pw"):
         with pytest.raises(SignInFailed):
             sign_in(sqlite_url(db_path), "erin", password)
