@@ -185,8 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("file", metavar="FILE.json")
         p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("verify-pdf", help="whether a signed self-audit is unchanged since signing, and who signed it")
+    p = sub.add_parser("verify-pdf", help="whether a signed self-audit is unchanged since signing, and signed by a "
+                                          "person of the facility")
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--trust", metavar="FACILITY.pem", help="the facility certificate to check it against (else the "
+                                                             "database's, signed in)")
+    _add_db(p, required=False, upgrade=False)
 
     p = sub.add_parser("backup", help="online backup of a database")
     _add_db(p)
@@ -196,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p = sub.add_parser("verify", help="integrity check")
     _add_db(p)
+    p.add_argument("--against", metavar="SELF-AUDIT.pdf",
+                   help="also check that the audit log still extends what this signed self-audit recorded")
     p = sub.add_parser("copy", help="move the facility to an empty shared PostgreSQL database (an administrator)")
     _add_db(p)
     p.add_argument("--to-db-url", required=True, metavar="URL", help="the empty target, postgresql+psycopg://…")
@@ -224,6 +230,16 @@ def _add_user_commands(sub) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("name", metavar="NAME")
     p.add_argument("--role", required=True, choices=ROLE_CHOICES, metavar="ROLE", help=", ".join(ROLE_CHOICES))
     p.add_argument("--full-name", metavar="TEXT", help="the person's name as the window shows it")
+    p.add_argument("--staff", metavar="ID", help="their record in Staff & roles (what they sign and submit is in its name)")
+    p = actions.add_parser("link", help="link a user to their record in Staff & roles (--staff none: unlink)")
+    _add_db(p, upgrade=False)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--staff", required=True, metavar="ID")
+    p = actions.add_parser("issue", help="issue the certificate an account from before keys asked for, once its code "
+                                         "is compared with the one the person's window shows")
+    _add_db(p, upgrade=False)
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--code", required=True, metavar="XXXX-XXXX-XXXX-XXXX")
     p = actions.add_parser("set-role", help="change a user's role")
     _add_db(p, upgrade=False)
     p.add_argument("name", metavar="NAME")
@@ -390,23 +406,52 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print_alarms(db) -> int:  # type: ignore[no-untyped-def]
+    """What the sign-in found wrong (audited already): said on stderr; how many."""
+    for alarm in getattr(db, "alarms", []):
+        print(f"alarm: {alarm}", file=sys.stderr)
+    return len(getattr(db, "alarms", []))
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    from app.services.maintenance import verify_database
+    from app.services.maintenance import AuditPosition, verify_database
     from app.storage.errors import DamagedDatabase
 
+    against = None
+    if args.against:
+        against = _position_of(Path(args.against))
     try:
         db = _open(args)
     except DamagedDatabase as exc:  # a problem verify reports, not unusable input
         print(f"integrity: {exc}")
         return EXIT_FINDINGS
-    report = verify_database(db)
-    if report.ok:
+    alarms = _print_alarms(db)
+    report = verify_database(db, against=AuditPosition(*against) if against else None)
+    for warning in report.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    if report.ok and not alarms:
         print(f"OK: {report.facility or 'no facility yet'}, schema {report.revision}, integrity and references intact, "
-              f"audit log of {report.audit_entries} entries unbroken.")
+              f"audit log of {report.audit_entries} entries unbroken, {report.signed_transactions} transactions signed "
+              "by their authors" + (", and it extends the signed self-audit" if against else "") + ".")
         return EXIT_OK
     for problem in report.problems:
         print(problem)
     return EXIT_FINDINGS
+
+
+def _position_of(path: Path) -> tuple[int, str, int]:
+    """Where the audit log stood when the self-audit ``path`` was signed (its signature checked first)."""
+    from app.reports.signing import NotAPdf, verify_pdf
+
+    if not path.is_file():
+        raise UsageError(f"No file at {path}.")
+    try:
+        result = verify_pdf(path)
+    except NotAPdf as exc:
+        raise UsageError(str(exc)) from None
+    if not result.intact or result.position is None:
+        raise UsageError(f"{path.name} is not an unchanged self-audit signed by this version ({result.line}).")
+    return result.position
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
@@ -429,15 +474,59 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_pdf(args: argparse.Namespace) -> int:
-    """Exit 0 and who signed when intact; 1 when changed since signing or unsigned; 2 not a PDF."""
-    from app.reports.signing import verify_pdf
+    """Exit 0 (and who signed, in which role) when intact and signed by a certificate of the
+    facility (``--trust FILE``, or the database's, signed in); 1 when changed since signing,
+    unsigned, or signed by any other certificate; 2 when not a PDF or nothing to check against."""
+    from app.reports.signing import NotAPdf, verify_pdf
 
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"No file at {path}.")
-    result = verify_pdf(path)
+    trusted, facility = _trusted_certificates(args)
+    try:
+        result = verify_pdf(path, trusted, facility)
+    except NotAPdf as exc:
+        raise UsageError(str(exc)) from None
     print(f"{path.name}: {result.line}")
-    return EXIT_OK if result.intact else EXIT_FINDINGS
+    return EXIT_OK if result.ok else EXIT_FINDINGS
+
+
+def _trusted_certificates(args: argparse.Namespace) -> tuple[list, str | None]:
+    """The facility certificates to check a signature against, and the facility's name: the file
+    given (its ``Facility:`` label), else the database's (the one the signed-in person trusts first)."""
+    from app.security import pki
+
+    if args.trust:
+        trust = Path(args.trust)
+        if not trust.is_file():
+            raise UsageError(f"No file at {trust}.")
+        text = trust.read_bytes()
+        blocks = [b"-----BEGIN CERTIFICATE-----" + part for part in text.split(b"-----BEGIN CERTIFICATE-----")[1:]]
+        label = next((line[len(b"Facility:"):].strip().decode("utf-8", "replace")
+                      for line in text.splitlines() if line.startswith(b"Facility:")), None)
+        try:
+            return [pki.load_certificate(block) for block in blocks] or [pki.load_certificate(text)], label
+        except pki.CertificateProblem:
+            raise UsageError(f"{trust.name} is not a certificate (export the facility certificate from the window's "
+                             "Settings → Data, or 'mroqc-desk export facility-certificate').") from None
+    from app.paths import default_db_path
+
+    if not (args.db or args.db_url) and not default_db_path().exists():
+        raise UsageError("Nothing to check the signature against: give --trust FACILITY.pem (the facility certificate) "
+                         "or --db PATH.")
+    from app.security.people import authorities
+    from app.services.facility import get_facility
+
+    db = _open(args)
+    try:
+        with db.reader() as session:
+            found = authorities(session)
+        mine = getattr(db.person, "trusted", None)
+        facility = get_facility(db)
+        return ([mine, *(c for c in found if c != mine)] if mine is not None else found), \
+            (facility.name if facility is not None else None)
+    finally:
+        db.dispose()
 
 
 def cmd_mvc_score(args: argparse.Namespace) -> int:

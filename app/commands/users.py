@@ -35,8 +35,16 @@ def run(args: argparse.Namespace, db: Database, secrets: Secrets) -> int:
         return EXIT_OK
     if action == "add":
         db.require(Permission.USERS)  # refused before a first password is asked for
-        users.add_user(db, args.name, args.role, secrets.new_password(args.name), full_name=args.full_name)
+        users.add_user(db, args.name, args.role, secrets.new_password(args.name), full_name=args.full_name,
+                       staff_id=args.staff)
         print(f"Added {args.name.strip().lower()} ({args.role}); the first password must be changed at first sign-in.")
+    elif action == "link":
+        staff = None if args.staff.strip().lower() in ("none", "") else args.staff
+        users.set_staff(db, args.name, staff)
+        print(f"{args.name} is linked to staff {staff}." if staff else f"{args.name} is linked to no staff record.")
+    elif action == "issue":
+        users.issue_waiting(db, args.name, args.code)
+        print(f"The certificate of {args.name} is issued: what they sign is vouched for by the facility.")
     elif action == "set-role":
         users.set_role(db, args.name, args.role)
         print(f"{args.name} is now {args.role}.")

@@ -31,5 +31,7 @@ KIND_INFO: tuple[KindInfo, ...] = (
     KindInfo("finding-cases", "Cases behind the findings (a work list, one row per case)", SPREADSHEET, True),
     KindInfo("calendar", "Meetings and due dates (calendar, .ics)", "iCalendar (*.ics)", False),
     KindInfo("audit-pdf", "Self-audit PDF (to review, and sign as the champion or administrative lead)", "PDF (*.pdf)", True),
+    KindInfo("facility-certificate", "Facility certificate (for the coordinating center to check signed self-audits)",
+             "Certificate (*.pem)", False),
 )
 EXPORT_KINDS: tuple[str, ...] = tuple(info.name for info in KIND_INFO)

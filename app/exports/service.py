@@ -60,6 +60,29 @@ def _finding_cases(db: Database, out: Path, year: int | None, as_of: dt.date, id
     return write_table(out, [finding_cases_sheet(db, as_of, identified, rule)])
 
 
+def _facility_certificate(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
+                          **_options: object) -> int:
+    """The facility certificate(s) as PEM: what ``verify-pdf --trust`` checks a signed self-audit
+    against (the one the signed-in person trusts first; earlier ones after it). Holds no secret."""
+    from app.security import pki
+    from app.security.people import authorities
+    from app.storage.files import atomic_write
+
+    with db.reader() as session:
+        found = authorities(session)
+    mine = getattr(db.person, "trusted", None)
+    if mine is not None:
+        found = [mine, *(c for c in found if c != mine)]
+    if not found:
+        raise ExportError("This database has no facility certificate yet: an administrator's sign-in makes it.")
+    from app.services.facility import get_facility
+
+    facility = get_facility(db)
+    label = f"Facility: {facility.name}\n" if facility is not None else ""  # the reader's label, outside the certificate
+    atomic_write(out, (label + "".join(pki.pem(c) for c in found)).encode("utf-8"))
+    return len(found)
+
+
 def _calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
     from app.exports.calendar import write_calendar
     from app.storage.audit import now
@@ -90,6 +113,7 @@ _WRITERS: dict[str, Callable[..., int]] = {
     "ce-certificates": _table(lambda db, period, identified: submissions.ce_certificates_sheet(db, period)),
     "finding-cases": _finding_cases,
     "calendar": _calendar,
+    "facility-certificate": _facility_certificate,
     "audit-pdf": _audit_pdf,
 }
 KINDS: dict[str, ExportKind] = {info.name: ExportKind(info, _WRITERS[info.name]) for info in KIND_INFO}

@@ -382,11 +382,15 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
     if signed is None:
         attestation = KeepTogether([Paragraph("Attestation", H1), statement, Spacer(1, 10), signature])
     else:
-        rows_signed = [["Signed by", signed.name], ["Role", signed.role],
+        rows_signed = [["Signed by", signed.name + (f" (staff {signed.staff_id})" if signed.staff_id else "")],
+                       ["Role", signed.role],
                        ["Date and time", f"{signed.signed_at:%Y-%m-%d %H:%M} UTC"],
                        ["As-of date", signed.as_of.isoformat()],
                        ["Findings", f"{signed.findings} ({signed.blocking} triggers or violations)"],
-                       ["Signed in as", signed.user]]
+                       ["Signed in as", signed.user],
+                       *([["Audit log", f"{signed.audit_entries:,} entries, the last entry {signed.audit_entry} "
+                                        f"(hash {signed.audit_hash[:16]}…)"]]
+                         if signed.audit_entry is not None and signed.audit_hash else [])]
         attestation = KeepTogether([
             Paragraph("Attestation", H1),
             Paragraph(f"I have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
@@ -396,8 +400,9 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
             grid([[Paragraph(f"<b>{esc(k)}</b>", CELL), Paragraph(esc(v), CELL)] for k, v in rows_signed],
                  [1.6 * inch, 4.8 * inch]),
             Spacer(1, 6),
-            Paragraph("This PDF carries a digital signature made with the facility's certificate: a PDF reader shows "
-                      "whether it is unchanged since signing, and <i>mroqc-desk verify-pdf FILE</i> checks it.", SMALL),
+            Paragraph("This PDF carries a digital signature made with the signer's own key, certified by the "
+                      "facility's certificate: a PDF reader shows whether it is unchanged since signing, and "
+                      "<i>mroqc-desk verify-pdf FILE --trust FACILITY.pem</i> checks who signed it.", SMALL),
         ])
     return [Paragraph("Program figures", H1),
             grid(rows, [2.0 * inch, 1.6 * inch, 3.1 * inch]) if len(rows) > 1 else Paragraph("No program figures.", BODY),
@@ -416,11 +421,20 @@ def write_audit_pdf(report: AuditReport, out: Path | BinaryIO) -> int:
         return _build(report, tmp)
 
 
+def _position_keyword(report: AuditReport) -> str:
+    """Where the audit log stood at signing, machine-readable (``app.reports.signing.POSITION_KEYWORD``)."""
+    signed = report.attestation
+    if signed is None or signed.audit_entry is None or not signed.audit_hash:
+        return ""
+    return f"mroqc-audit-position:{signed.audit_entry}:{signed.audit_hash}:{signed.audit_entries}"
+
+
 def _build(report: AuditReport, target: Path | BinaryIO) -> int:
     doc = SimpleDocTemplate(
         str(target) if isinstance(target, Path) else target, pagesize=LETTER, leftMargin=MARGIN_X,
         rightMargin=MARGIN_X, topMargin=MARGIN_Y, bottomMargin=MARGIN_Y,
         title=f"MROQC self-audit {report.year} - {report.facility}", author="MROQC Facility Desk",
+        keywords=_position_keyword(report),
     )
     story = [*cover(report), *summary(report), *enrollment_section(report), *findings_section(report),
              *attendance_section(report), *activity_section(report), *programs_and_attestation(report)]

@@ -72,6 +72,11 @@ class Attestation:
     findings: int
     blocking: int
     user: str
+    staff_id: str | None = None
+    #: where the audit log stood when it was signed: ``verify --against`` checks it still extends it
+    audit_entry: int | None = None
+    audit_hash: str | None = None
+    audit_entries: int | None = None
 
 
 @dataclass

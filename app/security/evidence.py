@@ -129,14 +129,16 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
         evidence.transactions += 1
         users = {e.user for e in group}
         signature = signatures.get(last.id)
-        where = f"entries {group[0].id}–{last.id}" if len(group) > 1 else f"entry {last.id}"
+        several = len(group) > 1
+        where = f"entries {group[0].id}–{last.id}" if several else f"entry {last.id}"
+        were, are = ("were", "are") if several else ("was", "is")
         if signature is None:
             author = last.user
             if len(users) > 1:
                 evidence.problems.append(f"audit {where} name several people ({', '.join(sorted(users))}) in one "
                                          "transaction: written outside the app")
             elif author in with_keys:
-                evidence.problems.append(f"audit {where} in the name of {author} are not signed by {author}: "
+                evidence.problems.append(f"audit {where} in the name of {author} {are} not signed by {author}: "
                                          "written outside the app, or changed")
             else:
                 unsigned_keyless[author] += len(group)
@@ -144,8 +146,8 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
         cert = certificates.get(signature.certificate_id)
         message = signed_message(last.id, last.hash, signature.user_name, last.change_set)
         if signature.entry_hash != last.hash:
-            evidence.problems.append(f"audit {where} were changed after {signature.user_name} signed them (or an "
-                                     "entry before them was removed, added or changed)")
+            evidence.problems.append(f"audit {where} {were} changed after {signature.user_name} signed "
+                                     f"{'them' if several else 'it'} (or an entry before was removed, added or changed)")
         elif cert is None or cert.certificate is None:
             evidence.warnings.append(f"audit {where}: signed by {signature.user_name} with a key the facility has not "
                                      "vouched for yet (a certificate request waiting for an administrator)")
@@ -226,7 +228,7 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
     for name, model in sorted(_tables().items()):
         mapper = inspect(model)
         masked = PHI_COLUMNS.get(name, frozenset()) | SECRET_COLUMNS.get(name, frozenset()) | \
-            UNAUDITED_COLUMNS.get(name, set())
+            UNAUDITED_COLUMNS.get(name, set()) | {"version"}  # the version moves in the flush, after its entry
         state: dict[str, dict[str, Any] | None] = {}
         rows = session.execute(select(table.c.action, table.c.record_key, cast(table.c.after, Text))
                                .where(table.c.table_name == name).order_by(table.c.id)

@@ -145,13 +145,17 @@ def issue_for(session: Session, authority: x509.Certificate, authority_key: ec.E
               request: UserCertificate | None = None) -> UserCertificate:
     """Issue a certificate for public keys (new ones, a waiting request, or a person's keys again
     once their staff record changed); the person's earlier certificates are superseded."""
+    from app.storage.models import Staff
+
     person = session.scalars(select(User).where(User.name == user)).first()
+    staff_id = person.staff_id if person is not None else None
+    staff = session.get(Staff, staff_id) if staff_id else None
     signing_public = serialization.load_pem_public_key(signing_pem.encode())
     assert isinstance(signing_public, ec.EllipticCurvePublicKey)
     certificate = pki.issue(authority, authority_key, signing_public,
                             x25519.X25519PublicKey.from_public_bytes(bytes.fromhex(sealing_hex)), user=user,
-                            full_name=person.full_name if person is not None else None,
-                            staff_id=person.staff_id if person is not None else None, now=now)
+                            full_name=staff.name if staff is not None else person.full_name if person is not None else None,
+                            staff_id=staff_id, now=now)
     session.execute(update(UserCertificate).where(UserCertificate.user_name == user,
                                                   UserCertificate.superseded_at.is_(None),
                                                   UserCertificate.id != (request.id if request else -1))
@@ -238,6 +242,26 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
         with editing(keys_file) as keys:
             keys.put_boxes(unlocked.slot, unlocked.kek, new_boxes)
     return person
+
+
+def person_from_boxes(db: Database, unlocked: Unlocked, name: str) -> Person | None:
+    """The person whose slot ``unlocked`` opened, for signing in a database their sign-in did not
+    open (a backup being restored): their keys and the certificate this database has for them; None
+    when they have no keys there. Writes nothing."""
+    boxes = unlocked.boxes
+    if SIGNING not in boxes or SEALING not in boxes:
+        return None
+    keys = pki.PersonKeys(pki.load_signing_key(boxes[SIGNING]), pki.load_sealing_key(boxes[SEALING]))
+    signing_pem, _ = _public_parts(keys)
+    with db.reader() as session:
+        row = session.scalars(select(UserCertificate).where(UserCertificate.user_name == name,
+                                                            UserCertificate.public_key_pem == signing_pem)
+                              .order_by(UserCertificate.id.desc())).first()
+    if row is None:
+        return None
+    return Person(name=name, keys=keys, certificate_id=row.id,
+                  certificate=pki.load_certificate(row.certificate_pem) if row.certificate_pem else None,
+                  trusted=pki.load_certificate(boxes[TRUSTED]) if TRUSTED in boxes else None)
 
 
 def _take_handed_authority(keys_file, unlocked: Unlocked) -> bytes | None:  # type: ignore[no-untyped-def]

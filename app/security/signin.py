@@ -265,8 +265,9 @@ def _check_evidence(db: Database, unlocked: Unlocked, actor: Actor, at: dt.datet
         raise_alarm(db, problem, at)
     if granted is None:
         raise_alarm(db, f"{actor.name}'s account was not made by an administrator's signed entry: no sign-in", at)
-        raise RoleNotGranted("sign-in failed: no administrator gave this account its role (the users table was "
-                             "changed outside the app); an administrator can set the role again")
+        raise RoleNotGranted("sign-in failed: no administrator gave this account its role (the users table or the "
+                             "audit log was changed outside the app); another administrator can set the role again, or "
+                             "open the database with the recovery key and restore a backup")
     if granted != actor.role:
         raise_alarm(db, f"{actor.name}'s role in the users table is {actor.role}, but the role an administrator "
                         f"gave is {granted}: signed in as {granted}", at)
@@ -309,6 +310,8 @@ def remove_orphan_slots(db: Database) -> list[str]:
         for slot in orphans:
             keys.remove(slot)
     if orphans:
+        db.alarms.extend(f"the key file held a slot of {slot[len('user:'):]}, who is no active user; it was removed"
+                         for slot in orphans)
         with db.transaction(None) as session:
             for slot in orphans:
                 audit.note(session, f"removed the key slot of {slot[len('user:'):]}, who is no active user "

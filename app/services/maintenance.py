@@ -15,7 +15,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.security.keyfile import KeyFile, key_file_for, user_slot
+from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, key_file_for, user_slot
+from app.security.passwords import normal_recovery_key
+from app.security.people import person_from_boxes
 from app.security.roles import Actor, NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, normal_name, now_utc
 from app.storage import audit
@@ -67,8 +69,23 @@ def backup_database(db: Database, out: Path) -> VerifyReport:
     return report
 
 
-def verify_database(db: Database) -> VerifyReport:
-    """Pages (and their encryption), foreign keys and schema of a SQLite file; the audit chain always."""
+@dataclass(frozen=True)
+class AuditPosition:
+    """Where the audit log was when a self-audit was signed (it carries this)."""
+
+    last_id: int
+    last_hash: str
+    entries: int
+
+
+def verify_database(db: Database, *, against: AuditPosition | None = None, rows: bool = True) -> VerifyReport:
+    """Pages (and their encryption), foreign keys and schema of a SQLite file; the audit chain
+    always; every transaction signed by its author with a certificate of the facility this person
+    trusts; rows no audit entry explains (``rows``); key slots of no active user; and, ``against``,
+    that the log still extends what a signed self-audit recorded (``app.security.evidence``)."""
+    from app.security import evidence
+    from app.security.people import authorities
+
     if db.path is not None and db.key is not None:
         report = check_file(db.path, db.key)
     else:
@@ -79,12 +96,33 @@ def verify_database(db: Database) -> VerifyReport:
             facility = session.scalars(select(Facility.name).limit(1)).first()
         problems = [] if revision in KNOWN_REVISIONS else [f"schema: version {revision} is not known to this app"]
         report = VerifyReport(problems=problems, revision=revision, facility=facility)
+    person = getattr(db, "person", None)
+    trusted = getattr(person, "trusted", None)
+    warnings: list[str] = []
     with db.reader() as session:
         chain = audit.verify_chain(session)
+        roots = [trusted] if trusted is not None else authorities(session)
+        if trusted is None and roots:
+            warnings.append("signatures checked against the facility certificate the database holds (signed in "
+                            "without a person's own trust: the recovery key)")
+        signed = evidence.check_signatures(session, roots, since=getattr(person, "signed_from", None))
+        replayed = evidence.unexplained_rows(session) if rows else []
+        behind = evidence.check_against(session, against.last_id, against.last_hash, against.entries) if against else None
+        active = {n for n, in session.execute(select(User.name).where(User.disabled.is_(False)))}
     problems = list(report.problems)
     if not chain.intact:
         problems.append(f"audit log: {chain.problem}")
-    return replace(report, problems=problems, audit_entries=chain.entries)
+    problems.extend(f"audit log: {p}" for p in signed.problems)
+    problems.extend(f"table {p}" for p in replayed)
+    if behind:
+        problems.append(f"against the self-audit: {behind}")
+    if db.path is not None and db.encrypted:
+        slots = KeyFile.load(key_file_for(db.path)).slots
+        problems.extend(f"key file: a slot of {slot[5:]}, who is no active user, opens the database (it is removed at "
+                        "the next sign-in)" for slot in slots if slot.startswith("user:") and slot[5:] not in active)
+    warnings.extend(signed.warnings)
+    return replace(report, problems=problems, audit_entries=chain.entries, warnings=tuple(warnings),
+                   signed_transactions=signed.signed)
 
 
 def connected_elsewhere(db: Database) -> list[str]:
@@ -138,9 +176,14 @@ def describe_backup(backup_file: Path) -> BackupContents:
 def _unlock_backup(backup: OpenedBackup, backup_file: Path, name: str, secret: str, recovery: bool) -> bytes:
     """The backup's database key, for an administrator of the backup (or its recovery key), after
     every page of it was checked; refuses anyone else."""
+    return _unlock_backup_slot(backup, backup_file, name, secret, recovery).database_key  # type: ignore[return-value]
+
+
+def _unlock_backup_slot(backup: OpenedBackup, backup_file: Path, name: str, secret: str, recovery: bool) -> Unlocked:
     keys = backup.keys
-    key = keys.unwrap_recovery(secret) if recovery else keys.unwrap(user_slot(name), secret)
-    if key is None:
+    unlocked = keys.unlock(RECOVERY_SLOT, normal_recovery_key(secret)) if recovery else keys.unlock(user_slot(name), secret)
+    key = unlocked.database_key if unlocked is not None else None
+    if key is None or unlocked is None:
         raise SignInFailed(WRONG + " for that backup")
     report = check_file(backup.database, key)
     if not report.ok:
@@ -156,7 +199,7 @@ def _unlock_backup(backup: OpenedBackup, backup_file: Path, name: str, secret: s
             raise SignInFailed(WRONG + " for that backup")
         if user.role != "admin":
             raise NotAllowed(Permission.RESTORE, Actor(name, user.role))
-    return key
+    return unlocked
 
 
 def _restore_target(url: str) -> Path:
@@ -231,12 +274,17 @@ def restore_database(url: str, backup_file: Path, name: str, secret: str, *, rec
             operation(target, "restore", [work]) as journal:
         backup = extract_backup(Path(backup_file), work)
         crash_point("restore:extracted")
-        key = _unlock_backup(backup, Path(backup_file), name, secret, recovery)
+        unlocked = _unlock_backup_slot(backup, Path(backup_file), name, secret, recovery)
+        key = unlocked.database_key
+        assert key is not None
         report = check_file(backup.database, key)
         taken_at = backup.manifest.get("taken_at")
         db = open_database(f"sqlite:///{backup.database}", key=key, hold=False)  # migrated here, not in place
         try:
             db.actor = Actor(name, "admin")
+            person = None if recovery else person_from_boxes(db, unlocked, name)
+            if person is not None:  # the restore's entry is signed by who restored, as every entry is
+                db.person, db.signer = person, person.sign_transaction
             with db.transaction(Permission.RESTORE, at=at) as session:
                 audit.note(session, f"restored from the backup {Path(backup_file).name} taken {taken_at}",
                            table="backups")

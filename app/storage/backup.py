@@ -38,6 +38,9 @@ class VerifyReport:
     revision: str | None
     facility: str | None
     audit_entries: int = 0
+    #: what is worth knowing but proves no tampering (entries nobody with keys wrote)
+    warnings: tuple[str, ...] = ()
+    signed_transactions: int = 0
 
     @property
     def ok(self) -> bool:

@@ -195,11 +195,24 @@ def _sqlite_pragmas(engine: Engine, key: bytes | None) -> None:
         cursor.close()
 
 
+_quiet_cipher = False
+
+
 def sqlcipher_module():  # type: ignore[no-untyped-def]
+    global _quiet_cipher
     try:
         import sqlcipher3.dbapi2 as module
     except ImportError:  # pragma: no cover - a dependency of the app
         raise DatabaseError("The encryption library (sqlcipher3) is not installed; reinstall MROQC Facility Desk.") from None
+    if not _quiet_cipher:  # SQLCipher logs a wrong key's failed page check on stderr: the app says it in words
+        _quiet_cipher = True
+        probe = module.connect(":memory:")
+        try:
+            probe.execute("PRAGMA cipher_log_level = NONE")
+        except module.DatabaseError:  # an older SQLCipher without the setting
+            pass
+        finally:
+            probe.close()
     return module
 
 
@@ -427,6 +440,7 @@ class Database:
                     if summary:
                         audit.note(session, summary)
                     if self.signer is not None:  # the author signs what this transaction wrote to the audit log
+                        session.flush()  # every pending change's audit entries written first
                         self.signer(session)
                     written = session.info.get("changed_tables")
                     if written and not self.is_sqlite:  # delivered to every LISTENer when (and only if) this commits

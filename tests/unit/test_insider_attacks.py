@@ -1,0 +1,236 @@
+"""The insider's attacks of the evidence issue, each tried as the physics user would: signed in with
+their own password, so holding the database key, with SQLite and the chain's own code at hand.
+
+Each rewrite of the audit log is followed by recomputing every hash and ``audit_head`` (and, where
+the insider can, re-signing their own transactions with their own key), as the report did; then
+the next honest person signs in and runs ``verify``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from app.domain.records import CaseRecord
+from app.security.keyfile import KeyFile, key_file_for, user_slot
+from app.security.people import SIGNING, signed_message
+from app.security.pki import load_signing_key, sign
+from app.security.signin import RoleNotGranted, SignInFailed, sign_in, sign_in_with_recovery_key
+from app.services import cases, users
+from app.services.maintenance import verify_database
+from app.storage.audit_chain import GENESIS, link
+from app.storage.database import sqlite_url
+from app.storage.errors import NoFacility  # noqa: F401 - the module's errors load without SQLAlchemy
+from tests.support import ADMIN, PASSWORD, cli, create_with_key, raw_connection, reopen
+
+TODAY = dt.date(2026, 12, 7)
+PHIL = "phil"
+PHIL_PASSWORD = "phil's own password 1"
+
+
+@pytest.fixture
+def facility(db_path):  # type: ignore[no-untyped-def]
+    """Dana (the administrator) and Phil (physics), each with work of their own in the log."""
+    db, recovery = create_with_key(db_path)
+    from app.services.facility import FacilityDetails, save_facility
+
+    save_facility(db, FacilityDetails(name="Lakeside Cancer Center"), today=TODAY)
+    users.add_user(db, PHIL, "physics", "phil's first password")
+    for n in range(6):
+        cases.save_case(db, CaseRecord(case_id=f"C{n}", project="lung", status="pending", eligible_on=TODAY))
+    db.dispose()
+    phil = sign_in(sqlite_url(db_path), PHIL, "phil's first password")
+    users.change_own_password(phil, "phil's first password", PHIL_PASSWORD)
+    phil.dispose()
+    phil = sign_in(sqlite_url(db_path), PHIL, PHIL_PASSWORD)
+    phil.dispose()
+    admin = reopen(db_path)  # the administrator saw all of it
+    cases.save_case(admin, CaseRecord(case_id="C9", project="breast", status="pending", eligible_on=TODAY))
+    admin.dispose()
+    return db_path, recovery
+
+
+def _honest_verify(db_path):  # type: ignore[no-untyped-def]
+    """The administrator signs in (their own slot's memory is checked) and verifies. A sign-in
+    refused because the grant of their own role was removed is a finding too."""
+    try:
+        admin = reopen(db_path)
+    except RoleNotGranted as refused:
+        return [str(refused)]
+    try:
+        report = verify_database(admin)
+        return admin.alarms + report.problems
+    finally:
+        admin.dispose()
+
+
+def _rechain(conn, signer_name: str | None = None, signer_password: str | None = None, db_path=None) -> None:  # type: ignore[no-untyped-def]
+    """Recompute every hash and the head, as the insider would; re-sign their own transactions."""
+    columns = ("id", "at", "user", "action", "table_name", "record_key", "before", "after", "change_set", "summary")
+    rows = conn.execute(f"SELECT {', '.join(columns)} FROM audit_log ORDER BY id").fetchall()
+    previous = GENESIS
+    for row in rows:
+        entry = dict(zip(columns, row, strict=True))
+        entry["at"] = dt.datetime.fromisoformat(entry["at"])
+        previous = link(previous, entry)
+        conn.execute("UPDATE audit_log SET hash = ? WHERE id = ?", (previous, entry["id"]))
+    last = rows[-1][0] if rows else 0
+    conn.execute("UPDATE audit_head SET last_id = ?, last_hash = ?, entries = ?", (last, previous, len(rows)))
+    if signer_name is not None:
+        unlocked = KeyFile.load(key_file_for(db_path)).unlock(user_slot(signer_name), signer_password)
+        key = load_signing_key(unlocked.boxes[SIGNING])
+        for sig_id, last_id in conn.execute("SELECT id, last_entry_id FROM audit_signatures WHERE user_name = ?",
+                                            (signer_name,)).fetchall():
+            entry = conn.execute("SELECT hash, change_set FROM audit_log WHERE id = ?", (last_id,)).fetchone()
+            if entry is None:
+                continue
+            conn.execute("UPDATE audit_signatures SET entry_hash = ?, signature = ? WHERE id = ?",
+                         (entry[0], sign(key, signed_message(last_id, entry[0], signer_name, entry[1])).hex(), sig_id))
+    conn.commit()
+
+
+def _admin_entries(conn) -> list[int]:  # type: ignore[no-untyped-def]
+    return [r[0] for r in conn.execute("SELECT id FROM audit_log WHERE user = ? ORDER BY id", (ADMIN,))]
+
+
+def test_an_untouched_log_verifies(facility) -> None:
+    db_path, _ = facility
+    assert _honest_verify(db_path) == []
+
+
+@pytest.mark.parametrize("attack", ["edit a middle entry", "delete the last entry", "delete the last 5 entries",
+                                    "delete a middle entry", "reorder two entries", "delete every entry of one user"])
+def test_six_rewrites_of_the_log_are_found(facility, attack: str) -> None:
+    db_path, _ = facility
+    conn = raw_connection(db_path)  # Phil's password gives the database key: he can do all of this
+    ids = [r[0] for r in conn.execute("SELECT id FROM audit_log ORDER BY id")]
+    middle = ids[len(ids) // 2]
+    if attack == "edit a middle entry":
+        conn.execute("UPDATE audit_log SET summary = 'nothing to see' WHERE id = ?", (middle,))
+    elif attack.startswith("delete the last"):
+        cut = ids[-1:] if attack == "delete the last entry" else ids[-5:]
+        conn.execute(f"DELETE FROM audit_log WHERE id IN ({','.join('?' * len(cut))})", cut)
+        conn.execute(f"DELETE FROM audit_signatures WHERE last_entry_id IN ({','.join('?' * len(cut))})", cut)
+    elif attack == "delete a middle entry":
+        conn.execute("DELETE FROM audit_log WHERE id = ?", (middle,))
+    elif attack == "reorder two entries":
+        a, b = middle, middle + 1
+        conn.execute("UPDATE audit_log SET id = -1 WHERE id = ?", (a,))
+        conn.execute("UPDATE audit_log SET id = ? WHERE id = ?", (a, b))
+        conn.execute("UPDATE audit_log SET id = ? WHERE id = -1", (b,))
+    else:  # everything Dana ever did, gone, and Phil's own transactions re-signed by Phil
+        gone = _admin_entries(conn)
+        conn.execute(f"DELETE FROM audit_log WHERE id IN ({','.join('?' * len(gone))})", gone)
+        conn.execute("DELETE FROM audit_signatures WHERE user_name = ?", (ADMIN,))
+    conn.commit()
+    _rechain(conn, PHIL, PHIL_PASSWORD, db_path)
+    conn.close()
+    found = _honest_verify(db_path)
+    assert found, f"{attack}: nothing found"
+    # verify exits 1; with Dana's own grant gone she is refused at sign-in instead (exit 2, saying why)
+    assert cli(["verify", "--db", db_path]) == (2 if attack == "delete every entry of one user" else 1)
+
+
+def test_an_entry_written_in_anothers_name_is_found(facility) -> None:
+    db_path, _ = facility
+    conn = raw_connection(db_path)
+    last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    conn.execute("INSERT INTO audit_log (id, at, user, action, table_name, record_key, change_set, summary) "
+                 "VALUES (?, '2026-12-07 10:00:00.000000', ?, 'note', 'cases', 'C1', 'forged', 'deleted C1')",
+                 (last + 1, ADMIN))
+    conn.commit()
+    _rechain(conn)
+    conn.close()
+    assert any(f"in the name of {ADMIN} is not signed by {ADMIN}" in p for p in _honest_verify(db_path))
+
+
+def test_a_row_changed_outside_the_app_is_named(facility) -> None:
+    db_path, _ = facility
+    conn = raw_connection(db_path)
+    conn.execute("UPDATE cases SET status = 'enrolled', enrolled_on = '2026-12-01' WHERE case_id = 'C3'")
+    conn.execute("INSERT INTO staff (staff_id, name, profession, works_on_mroqc, treats_mroqc_patients, version) "
+                 "VALUES ('S-X', 'Ghost', 'physicist', 0, 0, 1)")
+    conn.commit()
+    conn.close()
+    found = _honest_verify(db_path)
+    assert any("cases" in p and "C3" in p and "changed outside the app" in p for p in found), found
+    assert any("staff S-X" in p and "added outside the app" in p for p in found), found
+
+
+def test_making_oneself_administrator_in_the_users_table_gives_no_rights(facility) -> None:
+    db_path, _ = facility
+    conn = raw_connection(db_path)
+    conn.execute("UPDATE users SET role = 'admin' WHERE name = ?", (PHIL,))
+    conn.commit()
+    conn.close()
+    phil = sign_in(sqlite_url(db_path), PHIL, PHIL_PASSWORD)
+    try:
+        assert phil.actor.role == "physics"
+        assert any("role in the users table is admin" in a for a in phil.alarms)
+        from app.security.roles import NotAllowed
+
+        with pytest.raises(NotAllowed):
+            users.add_user(phil, "crony", "admin", "a password for crony")
+    finally:
+        phil.dispose()
+    # and an account inserted outside the app does not sign in at all
+    conn = raw_connection(db_path)
+    conn.execute("INSERT INTO users (name, role, disabled, must_change_password, created_at, version) "
+                 "VALUES ('ghost', 'admin', 0, 0, '2026-12-07 10:00:00', 1)")
+    conn.commit()
+    conn.close()
+    keys = KeyFile.load(key_file_for(db_path))
+    from tests.support import database_key
+
+    keys.wrap(user_slot("ghost"), "ghost's password 123", database_key(db_path))
+    keys.save()
+    with pytest.raises(RoleNotGranted):
+        sign_in(sqlite_url(db_path), "ghost", "ghost's password 123")
+
+
+def test_a_password_typed_as_a_user_name_is_never_written_down(facility) -> None:
+    db_path, _ = facility
+    with pytest.raises(SignInFailed):
+        sign_in(sqlite_url(db_path), "hunter2-is-my-password", "whatever")
+    text = key_file_for(db_path).read_text()
+    assert "hunter2" not in text
+    admin = reopen(db_path)
+    try:
+        with admin.reader() as session:
+            from sqlalchemy import text as sql
+
+            logged = " ".join(str(r) for r in session.execute(sql("SELECT summary, record_key FROM audit_log")))
+        assert "hunter2" not in logged
+    finally:
+        admin.dispose()
+
+
+def test_the_recovery_key_opens_the_database_when_its_key_file_is_lost(facility) -> None:
+    db_path, recovery = facility
+    key_file_for(db_path).unlink()
+    with pytest.raises(SignInFailed):
+        sign_in_with_recovery_key(sqlite_url(db_path), "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH")
+    db = sign_in_with_recovery_key(sqlite_url(db_path), recovery)
+    try:
+        assert db.actor.role == "admin"
+        users.reset_password(db, ADMIN, "dana's new first password")
+    finally:
+        db.dispose()
+    assert key_file_for(db_path).exists()
+    again = sign_in(sqlite_url(db_path), ADMIN, "dana's new first password")
+    again.dispose()
+    assert PASSWORD  # the old password opens nothing: its slot went with the key file
+    with pytest.raises(SignInFailed):
+        sign_in(sqlite_url(db_path), ADMIN, PASSWORD)
+
+
+def test_a_restored_database_verifies_clean_its_restore_signed_by_who_restored(facility, tmp_path) -> None:
+    from app.services.maintenance import backup_database, restore_database
+
+    db_path, _ = facility
+    admin = reopen(db_path)
+    backup_database(admin, tmp_path / "friday.backup")
+    admin.dispose()
+    restore_database(sqlite_url(db_path), tmp_path / "friday.backup", ADMIN, PASSWORD)
+    assert _honest_verify(db_path) == []
