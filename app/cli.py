@@ -461,7 +461,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(to_json(result))
     else:
-        print(f"{result.facility}: policy {result.policy.year}, as of {as_of.isoformat()}")
+        print(f"{result.facility}: as of {as_of.isoformat()}, {result.in_force.statement}")
         kind = None
         for f in result.findings:
             if f.kind != kind:

@@ -85,7 +85,8 @@ def test_check_human_output_groups_by_kind_and_counts(demo: Path, capsys) -> Non
     capsys.readouterr()
     code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30"])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("policy 2025, as of 2025-06-30")
+    # the policy in force, named by its date: never "policy 2025" without saying why it applies
+    assert lines[0].endswith(": as of 2025-06-30, MROQC QIP policy in force since 2025-01-01 (no newer one installed)")
     findings = [line for line in lines if line.startswith("  [")]
     total, blocking = (int(x.split()[0]) for x in lines[-1].split(", "))
     assert lines[-1].endswith("trigger(s) or violation(s).") and total == len(findings)
