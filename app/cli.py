@@ -238,6 +238,15 @@ def _add_user_commands(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser("passwd", help="change your own password")
     _add_db(p, upgrade=False)
 
+    policy = sub.add_parser("policy", help="the MROQC policy files: list them, install a newer one")
+    actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    p = actions.add_parser("list", help="every policy file, bundled and installed, and from when each is in force")
+    _add_db(p, upgrade=False)
+    p.add_argument("--json", action="store_true")
+    p = actions.add_parser("install", help="check and keep a newer policy file (administrators)")
+    _add_db(p, upgrade=False)
+    p.add_argument("file", metavar="FILE")
+
 
 ROLE_CHOICES = ("admin", "coordinator", "physics", "reviewer")
 
@@ -547,6 +556,13 @@ def cmd_users(args: argparse.Namespace) -> int:
     return run(args, _open(args), secrets(args))
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from app.commands.policies import checked_file, run
+
+    file = checked_file(args.file) if args.policy_command == "install" else None  # refused before sign-in
+    return run(args, _open(args), file, dt.date.today())
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     from app.services.users import change_own_password
 
@@ -576,6 +592,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "screenshot": cmd_screenshot,
     "users": cmd_users,
     "passwd": cmd_passwd,
+    "policy": cmd_policy,
 }
 
 

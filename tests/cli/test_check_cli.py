@@ -21,7 +21,7 @@ def test_check_json_and_exit_1_with_triggers(demo: Path, capsys) -> None:
     capsys.readouterr()
     code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30", "--json"])
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"as_of", "policy", "facility", "findings", "forecast"}
+    assert set(data) == {"as_of", "policy", "policy_in_force", "facility", "findings", "forecast"}  # policy_in_force: 0.4
     assert data["forecast"] and all(set(f) == {"rule", "subject", "distance", "fires_on"} for f in data["forecast"])
     firing = {(f["rule"], json.dumps(f["subject"], sort_keys=True)) for f in data["forecast"] if f["distance"] == 0}
     assert all(f["fires_on"] == "2025-06-30" for f in data["forecast"] if f["distance"] == 0)
