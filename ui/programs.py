@@ -42,11 +42,13 @@ class ProgramsPage(QWidget):
         # The calculators are non-modal and kept, so their inputs survive closing and reopening.
         self.mvc_dialog: MvcScoreDialog | None = None
         self.mips_dialog: MipsEstimateDialog | None = None
-        self.mvc_button = QPushButton("M&VC P4P score…")
-        self.mvc_button.setToolTip("Score the MVC P4P episode-payment measure for two conditions")
+        self.mvc_button = QPushButton("M&VC P4P score (PY2022–23)…")
+        self.mvc_button.setToolTip("Score the MVC P4P episode-payment measure for two conditions, as it was "
+                                   "computed for Program Years 2022 and 2023")
         self.mvc_button.clicked.connect(self.open_mvc)
-        self.mips_button = QPushButton("M&IPS 2018 estimate…")
-        self.mips_button.setToolTip("Estimate a practice's MIPS 2018 final score and payment adjustment")
+        self.mips_button = QPushButton("M&IPS estimate…")
+        self.mips_button.setToolTip("Estimate a practice's MIPS final score and payment adjustment for a "
+                                    "performance year (2018, 2025, 2026, 2027)")
         self.mips_button.clicked.connect(self.open_mips)
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Programs</h2>"))
@@ -108,7 +110,7 @@ class ProgramsPage(QWidget):
 
     def open_mips(self) -> None:
         if self.mips_dialog is None:
-            self.mips_dialog = MipsEstimateDialog(self)
+            self.mips_dialog = MipsEstimateDialog(self, year=self.as_of.day.year)
         self._bring_up(self.mips_dialog)
 
     @staticmethod
