@@ -151,13 +151,13 @@ class DashboardPage(QWidget):
         self.as_of = as_of
         self.data: DashboardData | None = None
         self.heading = QLabel("<h2>Dashboard</h2>")
+        self.heading.setWordWrap(True)  # the policy in force is a sentence: it wraps on a narrow window
         self.picker = date_edit(as_of)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(160)
         top = QHBoxLayout()
-        top.addWidget(self.heading)
-        top.addStretch(1)
+        top.addWidget(self.heading, 1)
         top.addWidget(QLabel("As of"))
         top.addWidget(self.picker)
         top.addWidget(self.progress)

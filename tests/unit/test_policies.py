@@ -137,3 +137,20 @@ def test_install_refuses_without_writing(db) -> None:
         install_policy(as_role(db, "coordinator"), newer_text("2028-01-01"), "c.toml")
     with db.reader() as session:
         assert session.query(InstalledPolicy).count() == 1
+
+
+def test_the_self_audit_attests_under_the_policy_in_force_not_a_years_label(db, tmp_path) -> None:
+    """Issue 26: a 2026 audit said "under the 2025 MROQC policies"; it names the policy in force."""
+    import re as regex
+
+    from pypdf import PdfReader
+
+    from app.reports.audit_service import build_report, export_audit_pdf
+
+    report = build_report(db, year=2026, as_of=D(2026, 12, 7))
+    assert report.policy_statement == "MROQC QIP policy in force since 2025-01-01 (no newer one installed)"
+    out = tmp_path / "audit.pdf"
+    export_audit_pdf(db, out, year=2026, as_of=D(2026, 12, 7))
+    text = regex.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(out).pages))
+    assert "under the MROQC QIP policy in force since 2025-01-01 (no newer one installed), and attest" in text
+    assert "2025 MROQC policies" not in text
