@@ -42,18 +42,31 @@ def cmd_mvc_score(args: argparse.Namespace) -> int:
 
 
 def cmd_mips_estimate(args: argparse.Namespace) -> int:
+    """The estimate under the input's ``performance_year``; without one, the current year's rules
+    (never silently an old year's)."""
+    import datetime as dt
+
     from app.commands.output import print_json
 
-    result = mips.to_json(mips.estimate(read_json(args.file)))
+    result = mips.to_json(mips.estimate(read_json(args.file), default_year=dt.date.today().year))
     if args.json:
         print_json(result)
         return 0
+    status = ("final rules" if result["status"] == "final"
+              else f"PROVISIONAL rules ({result['status_source']})")
+    print(f"MIPS performance year {result['performance_year']} (payment year {result['payment_year']}), {status}")
     if not result["eligible"]:
         print("Exempt from MIPS: " + "; ".join(result["exemptions"]))
-    print(f"Estimated final score: {result['final_score']:g} of 100 ({result['outcome']})")
-    for category, points in result["category_points"].items():
-        print(f"  {category}: {points:g} (weight {result['weights'][category]})")
+    threshold = (f"threshold {result['threshold']}" if result["threshold"] is not None
+                 else "no threshold set for this year yet")
+    print(f"Estimated final score: {result['final_score']:g} of 100, {threshold} ({result['outcome']})")
+    for key, points in result["category_points"].items():
+        print(f"  {result['category_names'][key]}: {points:g} (weight {result['weights'][key]})")
+    for m in result["quality_measures"]:
+        print(f"    measure {m['measure']}: {m['points']:g} points ({m['how']})")
     print(f"  small-practice bonus {result['small_practice_bonus']:g}, complex-patient bonus {result['complex_patient_bonus']:g}")
     for note in result["quality_reporting_notes"]:
         print(f"  quality reporting: {note}")
+    for note in result["notes"]:
+        print(f"  note: {note}")
     return 0

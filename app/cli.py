@@ -254,6 +254,15 @@ def _add_user_commands(sub) -> None:  # type: ignore[no-untyped-def]
     p = sub.add_parser("passwd", help="change your own password")
     _add_db(p, upgrade=False)
 
+    policy = sub.add_parser("policy", help="the MROQC policy files: list them, install a newer one")
+    actions = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    p = actions.add_parser("list", help="every policy file, bundled and installed, and from when each is in force")
+    _add_db(p, upgrade=False)
+    p.add_argument("--json", action="store_true")
+    p = actions.add_parser("install", help="check and keep a newer policy file (administrators)")
+    _add_db(p, upgrade=False)
+    p.add_argument("file", metavar="FILE")
+
 
 ROLE_CHOICES = ("admin", "coordinator", "physics", "reviewer")
 
@@ -271,10 +280,16 @@ def _url(args: argparse.Namespace) -> str:
     return resolve_url(db, getattr(args, "db_url", None))
 
 
+#: Databases a command opened: closed when it ends, whether it succeeded or was refused (its WAL
+#: folded in, its hold on the file let go), so a refused command leaves the folder as it found it.
+_OPENED: list = []
+
+
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The database of ``--db``/``--db-url``, signed in; a password set by an administrator must
     be changed (``passwd``) before anything else."""
     db = open_signed_in(args, _url(args))
+    _OPENED.append(db)
     if db.actor.must_change_password and args.command != "passwd":
         db.dispose()
         raise UsageError("not allowed: your password was set by an administrator; change it first with "
@@ -550,7 +565,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.json:
         print_json(to_json(result))
     else:
-        print(f"{result.facility}: policy {result.policy.year}, as of {as_of.isoformat()}")
+        print(f"{result.facility}: as of {as_of.isoformat()}, {result.in_force.statement}")
         kind = None
         for f in result.findings:
             if f.kind != kind:
@@ -636,6 +651,13 @@ def cmd_users(args: argparse.Namespace) -> int:
     return run(args, _open(args), secrets(args))
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    from app.commands.policies import checked_file, run
+
+    file = checked_file(args.file) if args.policy_command == "install" else None  # refused before sign-in
+    return run(args, _open(args), file, dt.date.today())
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     from app.services.users import change_own_password
 
@@ -644,6 +666,18 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     change_own_password(db, old, secrets(args).new_password(db.actor.name))
     print(f"The password of {db.actor.name} was changed.")
     return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return COMMANDS[args.command](args)
+    finally:
+        while _OPENED:
+            db = _OPENED.pop()
+            try:
+                db.dispose()
+            except Exception:  # noqa: BLE001 - closing must not hide what the command said
+                log.info("closing the database after %s failed", args.command)
 
 
 COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
@@ -665,6 +699,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "screenshot": cmd_screenshot,
     "users": cmd_users,
     "passwd": cmd_passwd,
+    "policy": cmd_policy,
 }
 
 
@@ -717,7 +752,7 @@ def main(argv: Sequence[str] | None = None, front_end: object | None = None) -> 
     from app.storage.errors import DatabaseError  # loads no SQLAlchemy: the window appears first
 
     try:
-        code = COMMANDS[args.command](args)
+        code = _run(args)
         sys.stdout.flush()  # a reader that went away is found here, not when Python exits
         return code
     except BrokenPipeError:

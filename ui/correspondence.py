@@ -9,11 +9,11 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.domain import records
 from app.rules.correspondence import due_date, letter_status
-from app.rules.policy_file import load_policy
+from app.rules.policy_file import Policy
 from app.rules.snapshot import Letter
 from app.security.roles import Permission
 from app.services import letters
-from app.services.facility import get_facility
+from app.services.policies import policy_in_force
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.record_form import Field
@@ -28,8 +28,6 @@ class CorrespondencePage(QWidget):
         super().__init__()
         self.db = db
         self.as_of = as_of if as_of is not None else AsOf()
-        facility = get_facility(db)
-        self.policy_year = facility.policy_year if facility else None
         self.reply_days = self.policy().reply_days
         self.list = RecordPage(
             db, "Letters",
@@ -55,8 +53,9 @@ class CorrespondencePage(QWidget):
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))
         layout.addWidget(self.list, 1)
 
-    def policy(self):  # type: ignore[no-untyped-def]
-        return load_policy(self.policy_year, self.as_of.day)
+    def policy(self) -> Policy:
+        """The policy in force at the window's as-of date (its reply days and due dates)."""
+        return policy_in_force(self.db, self.as_of.day).policy
 
     def rows(self) -> list[dict]:
         day, policy = self.as_of.day, self.policy()

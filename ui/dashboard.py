@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.reports.audit_report import MONTHS
+from app.rules.years import year_label
 from app.services.dashboard import DashboardData, Tile, build_dashboard
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
@@ -97,7 +100,9 @@ TILE_TEXT_WIDTH = 150
 
 
 def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
-    current, previous = QBarSet(str(data.as_of.year)), QBarSet(str(data.as_of.year - 1))
+    # Each series says its year and whether it is over: this year's bars stop at the as-of date.
+    current = QBarSet(year_label(data.as_of.year, data.as_of))
+    previous = QBarSet(year_label(data.as_of.year - 1, data.as_of))
     current.append([float(v) for v in data.this_year])
     previous.append([float(v) for v in data.last_year])
     series = QBarSeries()
@@ -146,13 +151,13 @@ class DashboardPage(QWidget):
         self.as_of = as_of
         self.data: DashboardData | None = None
         self.heading = QLabel("<h2>Dashboard</h2>")
+        self.heading.setWordWrap(True)  # the policy in force is a sentence: it wraps on a narrow window
         self.picker = date_edit(as_of)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(160)
         top = QHBoxLayout()
-        top.addWidget(self.heading)
-        top.addStretch(1)
+        top.addWidget(self.heading, 1)
         top.addWidget(QLabel("As of"))
         top.addWidget(self.picker)
         top.addWidget(self.progress)
@@ -223,8 +228,8 @@ class DashboardPage(QWidget):
         self.upcoming.clear()
         self.upcoming.addItems([f"{shown(u.fires_on)}: " + " ".join(u.texts) for u in data.upcoming]
                                or ["Nothing fires within the forecast horizon."])
-        self.heading.setText(f"<h2>Dashboard</h2><small>{data.facility} · policy {data.policy_year} · "
-                             f"as of {shown(data.as_of)}</small>")
+        self.heading.setText(f"<h2>Dashboard</h2><small>{html.escape(data.facility)} · as of {shown(data.as_of)} · "
+                             f"{html.escape(data.policy_statement)}</small>")
 
     @staticmethod
     def _columns_for(width: int) -> int:

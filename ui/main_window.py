@@ -514,7 +514,7 @@ class MainWindow(QMainWindow):
             page.show_case.connect(self.show_case)
             return page
         if name == "Settings":
-            page = module.SettingsPage(self.db)
+            page = module.SettingsPage(self.db, self.as_of)
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
             page.open_requested.connect(self.open_database)
             page.restore_requested.connect(self.restore_from)

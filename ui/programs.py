@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.calculators.program_numbers import bcbsm_numbers
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
+from app.rules.years import calendar_year_state, vbr_year, year_label
 from app.security.roles import Permission
 from app.services import data_entry, staff
 from app.services.findings import programs, programs_json
@@ -42,11 +44,13 @@ class ProgramsPage(QWidget):
         # The calculators are non-modal and kept, so their inputs survive closing and reopening.
         self.mvc_dialog: MvcScoreDialog | None = None
         self.mips_dialog: MipsEstimateDialog | None = None
-        self.mvc_button = QPushButton("M&VC P4P score…")
-        self.mvc_button.setToolTip("Score the MVC P4P episode-payment measure for two conditions")
+        self.mvc_button = QPushButton("M&VC P4P score (PY2022–23)…")
+        self.mvc_button.setToolTip("Score the MVC P4P episode-payment measure for two conditions, as it was "
+                                   "computed for Program Years 2022 and 2023")
         self.mvc_button.clicked.connect(self.open_mvc)
-        self.mips_button = QPushButton("M&IPS 2018 estimate…")
-        self.mips_button.setToolTip("Estimate a practice's MIPS 2018 final score and payment adjustment")
+        self.mips_button = QPushButton("M&IPS estimate…")
+        self.mips_button.setToolTip("Estimate a practice's MIPS final score and payment adjustment for a "
+                                    "performance year (2018, 2025, 2026, 2027)")
         self.mips_button.clicked.connect(self.open_mips)
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Programs</h2>"))
@@ -57,8 +61,10 @@ class ProgramsPage(QWidget):
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
         self.years = RecordPage(
-            db, "Program years", [("year", "Year"), ("performance_targets_met", "Performance targets met")],
-            lambda: [dataclasses.asdict(r) for r in data_entry.list_program_years(db)],
+            db, "Program years", [("year", "Year"), ("performance_targets_met", "Performance targets met"),
+                                  ("state", "Year is")],
+            lambda: [{**dataclasses.asdict(r), "state": calendar_year_state(r.year, self.as_of.day)}
+                     for r in data_entry.list_program_years(db)],
             [Field("year", "&Year", "int", read_only_when_editing=True),
              Field("performance_targets_met", "Performance &targets met (as the consortium decided)", "bool")],
             lambda v, old, overwrite: data_entry.save_program_year(
@@ -68,7 +74,8 @@ class ProgramsPage(QWidget):
             lambda v: data_entry.validate_program_year(v["year"]),
             lambda r: f"program year {r['year']}", sort=(0, Qt.SortOrder.DescendingOrder),
         ).require(Permission.PROGRAM_YEARS)
-        self.years.set_note("CQI VBR counts a year only when the consortium says its performance targets were met.")
+        self.years.set_note("CQI VBR counts a year only when the consortium says its performance targets were met; "
+                            "a year still in progress has no verdict yet, whatever is entered.")
 
         def people() -> tuple:  # type: ignore[type-arg]
             return ((("(nobody named)", None),)
@@ -108,7 +115,7 @@ class ProgramsPage(QWidget):
 
     def open_mips(self) -> None:
         if self.mips_dialog is None:
-            self.mips_dialog = MipsEstimateDialog(self)
+            self.mips_dialog = MipsEstimateDialog(self, year=self.as_of.day.year)
         self._bring_up(self.mips_dialog)
 
     @staticmethod
@@ -133,8 +140,19 @@ class ProgramsPage(QWidget):
         run_in_background(lambda: programs_json(programs(self.db, day, rate_per_fte=rate)), self.show)
 
     def show(self, f: dict) -> None:  # type: ignore[override]
+        """Every figure with the year it describes and whether that year is over (issue 26)."""
         e = html.escape
         h, fte = f["data_history"], f["fte"]
+        day = self.as_of.day
+        numbers = bcbsm_numbers()
+        start, end = vbr_year(day, *map(int, numbers["vbr"]["year_starts"].split("-")))
+        vbr_state = "in progress" if start <= day < end else "complete"
+        uplift = "".join(f"<br>• Uplift {e(u['range'])} — {e(u['source'])}" for u in numbers["vbr"]["uplift"])
+        mvc = "".join(
+            f"<li><b>Program Years {e(m['years'])}</b>: {e(m['structure'])}. "
+            + (f"Scored by {e(m['scored'])}. " if m["scored"] else "")
+            + (f"<i>Not scored: {e(m['not_public'])}.</i> " if m["not_public"] else "")
+            + f"<small>Source: {e(m['source'])}</small></li>" for m in numbers["mvc"]["program_years"])
         vbr = "".join(f"<li><b>{e(v['name'])}</b>: {'eligible' if v['eligible'] else 'not eligible'}"
                       + ("<ul>" + "".join(f"<li>{e(u)}</li>" for u in v["unmet"]) + "</ul>" if v["unmet"] else "") + "</li>"
                       for v in f["vbr"]) or "<li>No radiation oncologists on the staff list.</li>"
@@ -142,14 +160,20 @@ class ProgramsPage(QWidget):
         share = (f"<br>Non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} "
                  f"(projected about {fte['projected_non_bcbsm_share']:.0%})" if fte["non_bcbsm_share"] is not None else "")
         self.text.setHtml(
-            f"<h3>Data history (Gold Card and CQI VBR prerequisite): {'met' if h['met'] else 'not met'}</h3>"
-            f"<p>Baseline year {h['baseline_year']}; contribution years: {', '.join(map(str, h['contribution_years'])) or 'none'}"
+            f"<h3>Data history (Gold Card and CQI VBR prerequisite) as of {day.isoformat()}: "
+            f"{'met' if h['met'] else 'not met'}</h3>"
+            f"<p>Baseline year {h['baseline_year']}; contribution years (complete years before {day.year}, which is "
+            f"{calendar_year_state(day.year, day)}): {', '.join(map(str, h['contribution_years'])) or 'none'}"
             + "".join(f"<br>• {e(r)}" for r in h["reasons"]) + "</p>"
-            f"<h3>CQI VBR per radiation oncologist</h3><ul>{vbr}</ul>"
-            f"<h3>FTE funding estimate {fte['year']}</h3><p>{fte['cases']:,} enrolled cases / {fte['cases_per_fte']} = "
-            f"<b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
-            f"<h3>Dates</h3><p>BCBSM P4P payment for this year's performance: {f['p4p_payment_expected']}<br>"
-            f"MVC participation-bonus questionnaire due: {f['mvc_questionnaire_due']}{self._past(f['mvc_questionnaire_due'])}</p>")
+            f"<h3>CQI VBR per radiation oncologist — VBR year {start.isoformat()} to {end.isoformat()} "
+            f"({vbr_state}); targets of program year {year_label(day.year, day)}</h3><ul>{vbr}</ul>"
+            f"<p><small>CQI VBR pays above the standard fee schedule:{uplift}</small></p>"
+            f"<h3>FTE funding estimate {year_label(fte['year'], day)}</h3><p>{fte['cases']:,} enrolled cases / "
+            f"{fte['cases_per_fte']} = <b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
+            f"<h3>Dates</h3><p>BCBSM P4P payment for {year_label(day.year, day)} performance: {f['p4p_payment_expected']}<br>"
+            f"MVC participation-bonus questionnaire for program year {day.year} due: "
+            f"{f['mvc_questionnaire_due']}{self._past(f['mvc_questionnaire_due'])}</p>"
+            f"<h3>MVC P4P measure by program year</h3><ul>{mvc}</ul>")
 
     def _past(self, due: str | None) -> str:
         """" — past (N days ago)" when the due date is before the as-of date."""

@@ -1,4 +1,5 @@
-"""Settings: where the database is, which program (policy) year applies, the facility's details,
+"""Settings: where the database is, which MROQC policy applies (the one in force at each date, or a
+program year chosen here; administrators install a newer policy file), the facility's details,
 and the "Data" group (import a workbook, export it, back up: ``ui.data_transfer``).
 
 ``SettingsPage.data_changed`` is emitted after a workbook import committed, so the main window
@@ -8,13 +9,16 @@ can refresh the other screens; the page reloads its own facility form itself.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -28,11 +32,19 @@ from PySide6.QtWidgets import (
 
 from app.domain.dates import DATE_FORMAT_LABELS
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
-from app.rules.policy_file import available_years
+from app.rules.policy_file import PolicyFileError
 from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
+from app.services.policies import (
+    PolicyInstallError,
+    install_policy,
+    list_policies,
+    policy_in_force,
+    read_policy_file,
+)
 from app.storage.database import Database
+from ui.as_of import AsOf
 from ui.data_transfer import DataTransferPanel
 from ui.date_field import DateField, use_date_format
 from ui.permissions import gate
@@ -49,9 +61,10 @@ class SettingsPage(QWidget):
     #: an administrator confirmed a restore (a ``ui.restore.RestoreRequest``)
     restore_requested = Signal(object)
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
         super().__init__()
         self.db = db
+        self.as_of = as_of if as_of is not None else AsOf()
         self.location = QLabel(db.display_name)
         self.location.setWordWrap(True)
         self.name = QLineEdit()
@@ -76,9 +89,27 @@ class SettingsPage(QWidget):
         self.period_start = QLineEdit()
         self.period_start.setPlaceholderText("MM-DD, e.g. 01-01")
         self.policy_year = QComboBox()
-        self.policy_year.addItem("Automatic (the program year of the as-of date)", None)
-        for year in available_years():
-            self.policy_year.addItem(str(year), year)
+        self.policy_year.setToolTip("Automatic: each date is judged by the policy file in force on it")
+        self.in_force = QLabel()
+        self.in_force.setWordWrap(True)
+        self.in_force.setTextFormat(Qt.TextFormat.RichText)
+        self.policy_list = QLabel()
+        self.policy_list.setWordWrap(True)
+        self.policy_list.setTextFormat(Qt.TextFormat.RichText)
+        self.install_button = QPushButton("Install policy file…")
+        self.install_button.setToolTip("Install a newer MROQC policy file from the coordinating center (.toml); it "
+                                       "takes effect from its own date")
+        gate(db, Permission.FACILITY, self.install_button)
+        self.install_button.clicked.connect(self.choose_policy_file)
+        self.program = QGroupBox("Program: the MROQC policy")
+        program = QVBoxLayout(self.program)
+        program.addWidget(self.in_force)
+        program.addWidget(self.policy_list)
+        row_buttons = QHBoxLayout()
+        row_buttons.addWidget(self.install_button)
+        row_buttons.addStretch(1)
+        program.addLayout(row_buttons)
+        self.program.setMaximumWidth(720)
         self.lock_minutes = QSpinBox()
         policy = security_policy()
         self.lock_minutes.setRange(policy.idle_min_minutes, policy.idle_max_minutes)
@@ -114,6 +145,7 @@ class SettingsPage(QWidget):
         layout = QVBoxLayout(content)
         layout.addWidget(QLabel("<h2>Settings</h2>"))
         layout.addWidget(box)
+        layout.addWidget(self.program)
         layout.addWidget(self.users)
         layout.addWidget(self.data)
         layout.addStretch(1)
@@ -125,7 +157,49 @@ class SettingsPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
+        self.as_of.changed.connect(self.show_policies)
         self.load()
+
+    def show_policies(self, *_changed: object) -> None:
+        """The policy in force at the window's as-of date, every file known, and the choices."""
+        day = self.as_of.day
+        try:
+            listings = list_policies(self.db)
+            statement = policy_in_force(self.db, day).statement
+        except PolicyFileError as exc:  # an installed file this version no longer accepts: say so, keep the page
+            self.in_force.setText(f"<b>{html.escape(str(exc))}</b>")
+            return
+        self.in_force.setText(f"On {day.isoformat()} (the as-of date): <b>{html.escape(statement)}</b>.")
+        self.policy_list.setText("Policy files:<ul>" + "".join(f"<li>{html.escape(x.line)}</li>" for x in listings)
+                                 + "</ul>")
+        chosen = self.policy_year.currentData()
+        self.policy_year.blockSignals(True)
+        self.policy_year.clear()
+        self.policy_year.addItem("Automatic (the policy in force on each date)", None)
+        for year in sorted({x.policy.year for x in listings}):
+            self.policy_year.addItem(f"Program year {year} only", year)
+        self.policy_year.setCurrentIndex(max(self.policy_year.findData(chosen), 0))
+        self.policy_year.blockSignals(False)
+
+    def choose_policy_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Install a policy file", "", "MROQC policy files (*.toml)")
+        if name:
+            self.install_policy_file(name)
+
+    def install_policy_file(self, path: str) -> bool:
+        """Check and keep the file; a refusal says why (the key and line of a bad file), nothing changed."""
+        try:
+            text, file_name = read_policy_file(path)
+            item = install_policy(self.db, text, file_name)
+        except (PolicyFileError, PolicyInstallError) as exc:
+            QMessageBox.warning(self, "Policy file not installed", f"{exc} Nothing was changed.")
+            return False
+        when = item.policy.effective_from
+        QMessageBox.information(self, "Policy file installed",
+                                f"{item.policy.name} {item.policy.year} is installed and in force from "
+                                f"{when.isoformat()}; dates before then keep the policy they had.")
+        self.show_policies()
+        return True
 
     def _data_changed(self) -> None:
         self.load()  # an import may have changed the facility's details too
@@ -136,6 +210,7 @@ class SettingsPage(QWidget):
         self.users.refresh()
 
     def load(self) -> None:
+        self.show_policies()
         f = get_facility(self.db)
         if f is None:
             return

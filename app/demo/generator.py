@@ -19,6 +19,8 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
+
 from app.demo.bulk import CHUNK, BulkWriter
 from app.demo.cases import CaseFactory, WorkCalendar, default_total
 from app.demo.meetings import AttendanceBuilder, schedule
@@ -26,7 +28,6 @@ from app.demo.office import correspondence, program_years
 from app.demo.staff import absences, assignments, away_days, roster
 from app.demo.timeline import Timeline, plan_timeline
 from app.domain.vocabulary import PROJECTS
-from app.rules.policy_file import available_years
 from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.storage import audit
@@ -80,8 +81,8 @@ def _stream(seed: int, part: str) -> random.Random:
 
 
 def _facility(timeline: Timeline, oncologists: int) -> dict:
-    """All projects active; pinned to the as-of year's policy when that policy file exists."""
-    policy_year = timeline.as_of.year if timeline.as_of.year in available_years() else None
+    """All projects active; the policy in force at each date (Settings: Automatic), as a new facility has."""
+    policy_year = None
     return {"name": FACILITY_NAME, "kind": "hospital", "radiation_oncologists": oncologists,
             "joined_on": timeline.joined, "baseline_year": timeline.joined.year,
             "active_projects": ",".join(PROJECTS), "enrollment_period_start": "01-01", "policy_year": policy_year,
@@ -144,5 +145,8 @@ def generate_demo(db: Database, options: DemoOptions) -> DemoSummary:
                        "letters": writer.insert(Correspondence, letters),
                        "program years": writer.insert(ProgramYear, verdicts)})
         summary = DemoSummary(FACILITY_NAME, timeline.joined, options.as_of, counts)
-        audit.note(session, f"Demo facility generated (seed {options.seed}): {summary}".replace("\n", " "))
+        tables = {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                  for model in (Facility, Staff, RoleAssignment, Absence, Case, DataEntry, DosimetrySubmission,
+                                Meeting, Attendance, Correspondence, ProgramYear)}
+        audit.bulk_note(session, f"Demo facility generated (seed {options.seed}): {summary}".replace("\n", " "), tables)
     return summary

@@ -20,7 +20,7 @@ TABLE_WORDS: dict[str, str] = {
     "data_entries": "data-entry session", "dosimetry_submissions": "dosimetry submission", "meetings": "meeting",
     "attendance": "attendance", "correspondence": "letter", "absences": "leave or pause",
     "program_years": "program year", "qip_episodes": "QIP episode", "qip_steps": "QIP step", "users": "user",
-    "finding_reviews": "finding review", "screening_profiles": "screening profile", "audit_log": "audit log", "exports": "export",
+    "finding_reviews": "finding review", "installed_policies": "installed policy file", "screening_profiles": "screening profile", "audit_log": "audit log", "exports": "export",
 }
 
 #: What a table holds, counted ("12 cases"): the plural of ``TABLE_WORDS`` where it is not just an "s".

@@ -13,7 +13,7 @@ from sqlalchemy import and_, extract, func, or_, select
 from app.domain.vocabulary import PROJECTS
 from app.reports.audit_report import AuditReport, LetterRow, RosterRow
 from app.rules.correspondence import due_date, letter_status
-from app.rules.policy_file import Policy
+from app.rules.policy_file import Policy, PolicyInForce
 from app.rules.snapshot import Letter
 from app.storage.database import Database
 from app.storage.models import Case, Correspondence, DataEntry, RoleAssignment, Staff
@@ -81,11 +81,12 @@ def letters(db: Database, year: int, as_of: dt.date, policy: Policy) -> list[Let
     return rows
 
 
-def base_report(db: Database, facility: str, year: int, as_of: dt.date, policy: Policy,
+def base_report(db: Database, facility: str, year: int, as_of: dt.date, in_force: PolicyInForce,
                 generated_at: dt.datetime, identified: bool = False) -> AuditReport:
     """The report's database figures; findings, attendance and programs are added by the caller."""
+    policy = in_force.policy
     report = AuditReport(facility=facility, year=year, as_of=as_of, policy_year=str(policy.year),
-                         generated_at=generated_at, identified=identified)
+                         policy_statement=in_force.statement, generated_at=generated_at, identified=identified)
     report.enrollment = monthly_enrollment(db, year, as_of)
     report.enrollment_previous = monthly_enrollment(db, year - 1, as_of)
     report.data_entry = monthly_data_entry(db, year, as_of)

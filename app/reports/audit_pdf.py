@@ -186,13 +186,19 @@ def data_entry_chart(report: AuditReport) -> Drawing:
     return drawing
 
 
+def _policy_words(report: AuditReport) -> str:
+    """"MROQC QIP policy in force since 2025-01-01 (no newer one installed)": the attestation names
+    the policy the year was judged by, never "the 2025 policies" for another year."""
+    return report.policy_statement or f"MROQC policy of program year {report.policy_year}"
+
+
 def cover(report: AuditReport) -> list[Any]:
     start, end = report.period
     rows = [
         ["Facility", report.facility],
         ["Period", f"{start.isoformat()} to {end.isoformat()}"],
         ["Evaluated as of", report.as_of.isoformat()],
-        ["Policy year", report.policy_year],
+        ["Policy", report.policy_statement or f"MROQC policy {report.policy_year}"],
         ["Generated at", report.generated_at.strftime("%Y-%m-%d %H:%M")],
         ["Patient identifiers", "Included (identified export)" if report.identified else "None (de-identified)"],
     ]
@@ -376,7 +382,7 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
                                    ("FONT", (0, 0), (-1, -1), "Helvetica", 8), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     statement = Paragraph(
         f"We have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
-        f"{report.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, and attest that it reflects "
+        f"{report.as_of.isoformat()} under the {esc(_policy_words(report))}, and attest that it reflects "
         "the facility's records to the best of our knowledge.", BODY)
     signed = report.attestation
     if signed is None:
@@ -394,7 +400,7 @@ def programs_and_attestation(report: AuditReport) -> list[Any]:
         attestation = KeepTogether([
             Paragraph("Attestation", H1),
             Paragraph(f"I have reviewed this self-audit of {esc(report.facility)} for {report.year}, evaluated as of "
-                      f"{signed.as_of.isoformat()} under the {esc(report.policy_year)} MROQC policies, with "
+                      f"{signed.as_of.isoformat()} under the {esc(_policy_words(report))}, with "
                       f"{signed.findings} findings, and attest that it reflects the facility's records to the best of "
                       "my knowledge.", BODY),
             grid([[Paragraph(f"<b>{esc(k)}</b>", CELL), Paragraph(esc(v), CELL)] for k, v in rows_signed],

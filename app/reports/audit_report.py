@@ -86,6 +86,8 @@ class AuditReport:
     as_of: dt.date
     policy_year: str
     generated_at: dt.datetime
+    #: the policy in force at ``as_of``, in words ("MROQC QIP policy in force since 2025-01-01 (…)")
+    policy_statement: str = ""
     identified: bool = False
     rules: list[RuleStatus] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)

@@ -38,6 +38,7 @@ def add_rule_content(db: Database, report: AuditReport) -> None:
     evaluation = evaluate_at(db, report.as_of)
     snapshot, policy = evaluation.snapshot, evaluation.policy
     report.policy_year = str(policy.year)
+    report.policy_statement = evaluation.in_force.statement
     findings = [f.to_json() for f in evaluation.findings]
     for finding, state in zip(findings, review_states(db, evaluation.findings, report.as_of), strict=True):
         if state.current is not None:  # the facility's explanation: "explained by … on …"

@@ -30,10 +30,10 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
     # so later records (next year's findings, meetings, letters) never appear in it.
     as_of = min(as_of, dt.date(year, 12, 31))
     generated = generated_at or dt.datetime.now().replace(microsecond=0)
-    from app.rules.policy_file import load_policy
+    from app.services.policies import policy_in_force
 
-    policy = load_policy(facility.policy_year, as_of)
-    report = audit_data.base_report(db, facility.name, year, as_of, policy, generated, identified)
+    in_force = policy_in_force(db, as_of)
+    report = audit_data.base_report(db, facility.name, year, as_of, in_force, generated, identified)
     add_rule_content(db, report)
     return report
 

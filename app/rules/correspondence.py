@@ -38,10 +38,6 @@ def letter_status(letter: Letter, policy: Policy, as_of: dt.date) -> str:
     return "overdue" if due < as_of else "awaiting reply"
 
 
-#: Two unanswered letters are a trigger, one a warning (POLICY.md)
-TRIGGER_AT = 2
-
-
 def reply_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
     """QIP-CORR-NORESPONSE's figure: letters from (D − lookback, D] unanswered by their due date."""
     since = as_of - dt.timedelta(days=policy.correspondence_lookback_days)
@@ -54,12 +50,13 @@ def reply_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -
             late.append({"received_on": letter.received_on, "subject": letter.subject, "due_on": due_date(letter, policy),
                          "replied_on": letter.replied_on if letter.replied_on and letter.replied_on <= as_of else None,
                          "problem": problem})
-    return [Measure(RULE, {}, len(late), TRIGGER_AT, len(late) >= TRIGGER_AT, {"letters": late, "count": len(late)})]
+    return [Measure(RULE, {}, len(late), policy.corr_trigger_letters,
+                    len(late) >= policy.corr_trigger_letters, {"letters": late, "count": len(late)})]
 
 
 def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
-    """QIP-CORR-NORESPONSE over letters received in (D − lookback, D]: one late letter is a warning
-    (a nudge before it counts), two or more a trigger."""
+    """QIP-CORR-NORESPONSE over letters received in (D − lookback, D]: fewer late letters than the
+    policy's ``trigger_letters`` (at least one) are a warning, a nudge before it counts; that many a trigger."""
     findings = []
     for m in reply_measures(snapshot, policy, as_of):
         if not m.value:
@@ -68,6 +65,7 @@ def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -
         findings.append(Finding(
             RULE, "qip", severity, {},
             f"{m.value} letter(s) from the last {policy.correspondence_lookback_days} days were not answered by their due "
-            "date" + (" (two or more is a QIP trigger)." if m.fires else " (a second one would be a QIP trigger)."),
+            "date" + (f" ({policy.corr_trigger_letters} or more is a QIP trigger)." if m.fires
+                      else f" ({policy.corr_trigger_letters} would be a QIP trigger)."),
             m.evidence))
     return findings

@@ -233,9 +233,21 @@ def lag_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) ->
     return out
 
 
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def _letters_to_fire(late: int, limit: int) -> str:
+    """"a second late letter fires" (one short of the policy's trigger), "2 late letters fire" (none yet)."""
+    if not late:
+        return f"{limit} late letter{'s' if limit != 1 else ''} fire{'' if limit != 1 else 's'}"
+    if limit - late == 1:
+        return f"a {_ORDINALS.get(limit, f'{limit}th')} late letter fires"
+    return f"{limit - late} more late letters fire"
+
+
 def reply_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
     """QIP-CORR-NORESPONSE: a letter still awaiting its reply becomes late the day after it is
-    due; the day a second late letter counts fires."""
+    due; the day the policy's trigger_letters-th late letter counts fires."""
     [m] = correspondence.reply_measures(snapshot, policy, as_of)
     if m.fires:
         return [_firing(m.rule, m.subject, m.value, m.limit, "letters", as_of,
@@ -251,7 +263,7 @@ def reply_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) 
                 else "no letter awaiting a reply")
     return [Forecast(m.rule, m.subject, m.value, m.limit, m.limit - m.value, "letters", fires_on,
                      f"{m.value} letter(s) late, {due_text} — "
-                     + ("a second late letter fires" if m.value else "two late letters fire")
+                     + _letters_to_fire(m.value, m.limit)
                      + (f" (on {fires_on.isoformat()} if unanswered)." if fires_on else "."),
                      {**m.evidence, "awaiting_reply": [{"received_on": x.received_on, "subject": x.subject,
                                                         "due_on": correspondence.due_date(x, policy)} for x in awaiting]})]

@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from app.domain.vocabulary import BCBSM_PAYERS
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
+from app.rules.years import calendar_year_state, year_label
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def vbr(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date, history: Dat
         if not history.met:
             unmet.append("the facility's data history is not met: " + "; ".join(history.reasons))
         if targets is None:
-            unmet.append(f"the consortium's performance targets for {as_of.year} are not entered yet")
+            running = (f" ({year_label(as_of.year, as_of)}: decided after the year)"
+                       if calendar_year_state(as_of.year, as_of) == "in progress" else "")
+            unmet.append(f"the consortium's performance targets for {as_of.year} are not entered yet{running}")
         elif not targets:
             unmet.append(f"the facility did not meet the consortium's performance targets for {as_of.year}")
         needed = years_before(as_of, policy.pgip_min_years)

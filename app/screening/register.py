@@ -7,10 +7,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.rules.policy_file import load_policy
 from app.screening.case_ids import CaseIdPattern
 from app.screening.plan import Existing
-from app.storage.models import Case, Facility
+from app.storage.models import Case
 
 
 def existing_cases(session: Session) -> list[Existing]:
@@ -25,6 +24,7 @@ def case_ids(session: Session) -> CaseIdPattern:
 
 
 def same_case_days(session: Session, today: dt.date | None = None) -> int:
-    """The policy file's ``screening.same_case_days`` for the facility's program year."""
-    year = session.scalar(select(Facility.policy_year).limit(1))
-    return load_policy(year, today or dt.date.today()).same_case_days
+    """``screening.same_case_days`` of the policy in force ``today`` (the list's import date)."""
+    from app.services.policies import policy_at
+
+    return policy_at(session, today or dt.date.today()).policy.same_case_days

@@ -219,6 +219,13 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
         db.signer = person.sign_transaction  # signed from its first entry on (its certificate is written in it)
         with db.transaction(None) as session:
             if authority is None and role == "admin":  # the first administrator after the upgrade
+                from app.security.evidence import unrecorded_counts
+                from app.storage import audit
+
+                earlier = unrecorded_counts(session)
+                if earlier:  # what the earlier version wrote without an entry per row, held to its count
+                    audit.bulk_note(session, "rows written by an earlier version before signatures began, kept as "
+                                             "they were", earlier)
                 certificate, key = pki.new_authority(_facility_name(session), now)
                 add_authority(session, certificate, now)
                 session.flush()

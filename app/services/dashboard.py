@@ -45,6 +45,8 @@ class DashboardData:
     as_of: dt.date
     facility: str
     policy_year: int
+    #: the policy in force at ``as_of``, in words (``PolicyInForce.statement``)
+    policy_statement: str
     tiles: list[Tile]
     findings: list[Finding]
     this_year: list[int]
@@ -152,7 +154,8 @@ def build_dashboard(db: Database, as_of: dt.date) -> DashboardData:
     for letter in (replies.evidence["letters"] if replies else []):
         if letter["problem"] == "no reply":
             due.append(f"Overdue reply: {letter['subject']} (received {letter['received_on'].isoformat()})")
-    return DashboardData(as_of, snapshot.facility.name, policy.year, tiles, evaluation.findings,
+    return DashboardData(as_of, snapshot.facility.name, policy.year, evaluation.in_force.statement, tiles,
+                         evaluation.findings,
                          [snapshot.monthly_enrollments.get((as_of.year, m), 0) for m in range(1, 13)],
                          [snapshot.monthly_enrollments.get((as_of.year - 1, m), 0) for m in range(1, 13)],
                          next_meeting, due,

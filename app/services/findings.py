@@ -25,7 +25,7 @@ from app.rules.findings import Finding, plain
 from app.rules.forecast import Forecast
 from app.rules.measures import Measures
 from app.rules.meetings import MeetingVerdict, attendance_verdicts
-from app.rules.policy_file import Policy, load_policy
+from app.rules.policy_file import Policy, PolicyInForce
 from app.rules.programs import ProgramFigures, default_fte_year, program_figures
 from app.rules.snapshot import (
     EVIDENCE_CASE_LIMIT,
@@ -43,6 +43,7 @@ from app.rules.snapshot import (
     selective_window,
     status_at,
 )
+from app.services.policies import policy_at
 from app.storage.database import Database
 from app.storage.errors import NoFacility
 from app.storage.models import (
@@ -74,6 +75,8 @@ class Evaluation:
     measures: Measures
     #: per rule with a threshold and subject: how far from firing, and the day it fires if nothing changes
     forecast: list[Forecast]
+    #: the policy in force at ``as_of`` and what to say about it ("… in force since 2025-01-01 …")
+    in_force: PolicyInForce
 
     @property
     def facility(self) -> str:
@@ -176,8 +179,17 @@ def _activity(session: Any, as_of: dt.date, first_year: int) -> tuple[dt.date | 
 
 def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
                   cases: bool = True) -> tuple[FacilitySnapshot, Policy]:
-    """The facility as its records stood on ``as_of``, and the policy that applies then (the
-    facility's chosen program year, else the as-of date's).
+    """The facility as its records stood on ``as_of``, and the policy in force then
+    (``app.services.policies.policy_at``). See ``load_snapshot_in_force``."""
+    snapshot, in_force = load_snapshot_in_force(db, as_of, fte_year, cases=cases)
+    return snapshot, in_force.policy
+
+
+def load_snapshot_in_force(db: Database, as_of: dt.date, fte_year: int | None = None, *,
+                           cases: bool = True) -> tuple[FacilitySnapshot, PolicyInForce]:
+    """The facility as its records stood on ``as_of``, and the policy in force then with what to
+    say about it (the newest policy file in force on that date, or the program year the facility
+    chose in Settings: ``app.services.policies.policy_at``).
 
     Records dated after D are left out (a letter received later, an enrollment dated later, the
     attendance of a later meeting); meetings scheduled after D are kept, without attendance, so a
@@ -189,7 +201,8 @@ def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
     check_plausible(as_of, "the as-of date")
     with db.reader() as session:
         f = _facility(session)
-        policy = load_policy(f.policy_year, as_of)
+        in_force = policy_at(session, as_of)
+        policy = in_force.policy
         facility = FacilityInfo(
             name=f.name, joined_on=f.joined_on, baseline_year=f.baseline_year,
             radiation_oncologists=f.radiation_oncologists,
@@ -219,15 +232,16 @@ def load_snapshot(db: Database, as_of: dt.date, fte_year: int | None = None, *,
         facility=facility, staff=staff, roles=roles, meetings=meetings, attendance=attendance, letters=letters,
         absences=absences, targets_met=targets, **figures,
     )
-    return snapshot, policy
+    return snapshot, in_force
 
 
 def evaluate_at(db: Database, as_of: dt.date, fte_year: int | None = None) -> Evaluation:
     """Every rule of POLICY.md at ``as_of`` (findings sorted by kind, severity, rule and subject)
     and every measured rule's figures, from one snapshot."""
-    snapshot, policy = load_snapshot(db, as_of, fte_year)
+    snapshot, in_force = load_snapshot_in_force(db, as_of, fte_year)
+    policy = in_force.policy
     return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of),
-                      forecast_all(snapshot, policy, as_of))
+                      forecast_all(snapshot, policy, as_of), in_force)
 
 
 def run_check(db: Database, as_of: dt.date) -> Evaluation:
@@ -236,8 +250,9 @@ def run_check(db: Database, as_of: dt.date) -> Evaluation:
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
-    """The ``check --json`` contract of INTERFACES.md."""
-    return {"as_of": result.as_of.isoformat(), "policy": str(result.policy.year), "facility": result.facility,
+    """The ``check --json`` contract of INTERFACES.md, and ``policy_in_force`` (docs/cli.md)."""
+    return {"as_of": result.as_of.isoformat(), "policy": str(result.policy.year),
+            "policy_in_force": result.in_force.to_json(), "facility": result.facility,
             "findings": [f.to_json() for f in result.findings],
             "forecast": [f.to_json() for f in result.forecast]}
 
@@ -300,7 +315,7 @@ def substitute_verdict(db: Database, meeting_id: str | None, role: str | None, s
         others = tuple(a.role for a in session.scalars(select(Attendance).where(
             Attendance.meeting_id == meeting_id, Attendance.staff_id == staff_id))
             if a.role != role and a.role in REQUIRED_ROLES)
-        policy = load_policy(f.policy_year, meeting.date)
+        policy = policy_at(session, meeting.date).policy
         info = FacilityInfo(f.name, f.joined_on, f.baseline_year, f.radiation_oncologists, PROJECTS)
         snapshot = FacilitySnapshot(facility=info)
         plain_person = Person(person.staff_id, person.name, person.profession, person.physician_title,

@@ -52,13 +52,13 @@ class FlagPolicy:
 
 def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
     """The flags' policy at ``as_of``; None without a facility (no flags then)."""
-    from app.rules.policy_file import load_policy
     from app.services.facility import get_facility
+    from app.services.policies import policy_in_force
 
     facility = get_facility(db)
     if facility is None:
         return None
-    policy = load_policy(facility.policy_year, as_of)
+    policy = policy_in_force(db, as_of).policy
     return FlagPolicy(as_of, policy.selective_decision_days, policy.accepted_reasons)
 
 

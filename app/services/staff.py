@@ -115,9 +115,10 @@ def holders_on(roles: list[RoleRow], role: str, day: dt.date) -> list[RoleRow]:
     return [r for r in roles if r.role == role and r.start <= day and (r.end is None or r.end >= day)]
 
 
-def role_warnings(roles: list[RoleRow], day: dt.date, horizon_days: int = 30) -> list[str]:
+def role_warnings(roles: list[RoleRow], day: dt.date, horizon_days: int) -> list[str]:
     """What a coordinator should act on at ``day`` (the window's as-of date): a required role
-    vacant or falling vacant within the horizon, two champions or physics leads at once."""
+    vacant or falling vacant within the horizon (the policy's ``roles.vacancy_warning_days``),
+    two champions or physics leads at once."""
     warnings = []
     horizon = day + dt.timedelta(days=horizon_days)
     for role in REQUIRED_ROLES:

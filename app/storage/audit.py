@@ -214,6 +214,14 @@ def note(session: Session, summary: str, table: str = "-", key: str = "-") -> No
     append(session, [row])
 
 
+def bulk_note(session: Session, summary: str, rows: Mapping[str, int]) -> None:
+    """The one entry of a bulk fixture written without an entry per row (the demo facility): it
+    records how many rows it put in each table, which is what ``verify`` can hold those rows to."""
+    row = _entry(session, "note", "-", "-", None, {"bulk_rows": dict(rows)})
+    row["summary"] = summary[:300]
+    append(session, [row])
+
+
 def last_entry(session: Session) -> int:
     """The ID of the audit log's last entry (0: none yet): a position in the log, after which
     every committed change is an entry (the change watcher catches up from one)."""

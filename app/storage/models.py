@@ -439,3 +439,24 @@ class AuditSignature(Base):
     certificate_id: Mapped[int] = mapped_column(Integer)
     signature: Mapped[str] = mapped_column(Text)
 
+
+class InstalledPolicy(Base):
+    """A policy file an administrator installed (``policy install``, Settings → Program), kept
+    whole as its text so it is validated again on every read and travels with backups and
+    moves. Never edited: a correction is a newer file. Its year, name and dates are copied out
+    for listing without parsing."""
+
+    __tablename__ = "installed_policies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    effective_from: Mapped[dt.date] = mapped_column(Date, index=True)
+    supersedes: Mapped[str] = mapped_column(String(200), default="")
+    #: the file's name as given, for messages
+    file_name: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 of ``content``: the same file twice is refused
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[str] = mapped_column(Text)
+    installed_by: Mapped[str] = mapped_column(String(64))
+    installed_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -28,8 +28,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def files_beside(path: Path) -> list[str]:
-    """Every name in the database's folder, hidden temporary files included."""
-    return sorted(os.listdir(path.parent))
+    """Every name in the database's folder, hidden temporary files included; lock files left out
+    (empty files a sign-in makes once, holding no data)."""
+    return sorted(name for name in os.listdir(path.parent) if not name.endswith(".lock"))
 
 
 def one_line(err: str) -> str:

@@ -37,7 +37,7 @@ def test_mvc_score_bad_input_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_mips_estimate_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = {"part_b_allowed_charges": 150000, "part_b_beneficiaries": 400, "clinicians": 5,
+    data = {"performance_year": 2018, "part_b_allowed_charges": 150000, "part_b_beneficiaries": 400, "clinicians": 5,
             "improvement_activities": [{"id": "IA_PSPA_1", "weight": "medium"}, {"id": "IA_PSPA_2", "weight": "medium"}]}
     assert cli(["mips-estimate", write(tmp_path, data), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)

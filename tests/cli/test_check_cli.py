@@ -21,7 +21,7 @@ def test_check_json_and_exit_1_with_triggers(demo: Path, capsys) -> None:
     capsys.readouterr()
     code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30", "--json"])
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"as_of", "policy", "facility", "findings", "forecast"}
+    assert set(data) == {"as_of", "policy", "policy_in_force", "facility", "findings", "forecast"}  # policy_in_force: 0.4
     assert data["forecast"] and all(set(f) == {"rule", "subject", "distance", "fires_on"} for f in data["forecast"])
     firing = {(f["rule"], json.dumps(f["subject"], sort_keys=True)) for f in data["forecast"] if f["distance"] == 0}
     assert all(f["fires_on"] == "2025-06-30" for f in data["forecast"] if f["distance"] == 0)
@@ -85,7 +85,8 @@ def test_check_human_output_groups_by_kind_and_counts(demo: Path, capsys) -> Non
     capsys.readouterr()
     code = cli(["check", "--db", str(demo), "--as-of", "2025-06-30"])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].endswith("policy 2025, as of 2025-06-30")
+    # the policy in force, named by its date: never "policy 2025" without saying why it applies
+    assert lines[0].endswith(": as of 2025-06-30, MROQC QIP policy in force since 2025-01-01 (no newer one installed)")
     findings = [line for line in lines if line.startswith("  [")]
     total, blocking = (int(x.split()[0]) for x in lines[-1].split(", "))
     assert lines[-1].endswith("trigger(s) or violation(s).") and total == len(findings)

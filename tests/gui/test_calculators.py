@@ -1,4 +1,5 @@
-"""The MVC P4P and MIPS 2018 calculator dialogs show POLICY.md's worked examples as typed.
+"""The MVC P4P (PY2022–23) and MIPS calculator dialogs show POLICY.md's worked examples as typed
+(the MIPS seed examples are 2018's: the dialog is opened on 2018).
 
 Values are typed key by key (not set programmatically) so the "updates as you type" wiring is what
 is tested; assertions read what the labels show, as a coordinator would.
@@ -44,7 +45,7 @@ def mvc_dialog(qtbot) -> MvcScoreDialog:
 
 @pytest.fixture
 def mips_dialog(qtbot) -> MipsEstimateDialog:
-    dialog = MipsEstimateDialog()
+    dialog = MipsEstimateDialog(year=2018)
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -205,7 +206,7 @@ def test_mips_aci_exempt_moves_the_weight(qtbot, mips_dialog: MipsEstimateDialog
     qtbot.keyClick(mips_dialog.flags["aci_exempt"], Qt.Key.Key_Space)
     assert not mips_dialog.numbers["aci_score"].isEnabled()
     assert "Quality 75 75" in shown(mips_dialog.categories)
-    assert "Advancing Care Information weight moved to Quality" in shown(mips_dialog.categories)
+    assert "Advancing Care Information weight moved to Quality (2018 reweighting)" in shown(mips_dialog.categories)
 
 
 def test_programs_page_opens_the_calculators(qtbot, db: Database) -> None:
@@ -221,5 +222,45 @@ def test_programs_page_opens_the_calculators(qtbot, db: Database) -> None:
     assert page.mvc_dialog.panels[0].amounts["sd"].text() == "4812"
     page.mips_button.click()
     assert page.mips_dialog is not None and page.mips_dialog.isVisible()
-    assert page.mvc_button.text() == "M&VC P4P score…" and page.mips_button.text() == "M&IPS 2018 estimate…"
+    assert page.mvc_button.text() == "M&VC P4P score (PY2022–23)…" and page.mips_button.text() == "M&IPS estimate…"
+    assert page.mips_dialog.year.currentData() == 2026          # the as-of date's year, not 2018
+    assert "Performance year 2026 (payment year 2028): final rules" in shown(page.mips_dialog.status)
     pool().waitForDone(30000)
+
+
+def choose_year(qtbot, dialog: MipsEstimateDialog, year: int) -> None:
+    dialog.year.setCurrentIndex(dialog.year.findData(year))
+
+
+def test_mips_year_selector_says_the_year_and_its_status(qtbot, mips_dialog: MipsEstimateDialog) -> None:
+    assert [mips_dialog.year.itemData(i) for i in range(mips_dialog.year.count())] == [2027, 2026, 2025, 2018]
+    choose_year(qtbot, mips_dialog, 2027)
+    assert mips_dialog.windowTitle() == "MIPS estimate — 2027 (provisional rules)"
+    assert "PROVISIONAL rules" in shown(mips_dialog.status) and "in progress" in shown(mips_dialog.status)
+    assert "Performance threshold: 75 → not set yet." in shown(mips_dialog.changes)
+    choose_year(qtbot, mips_dialog, 2025)
+    assert "final rules" in shown(mips_dialog.status)
+    assert mips_dialog.labels["aci_score"].text() == "Promoting &Interoperability (%)"
+    assert not mips_dialog.high.isVisibleTo(mips_dialog)          # no medium/high weights since 2025
+    assert "Changed since 2018" in shown(mips_dialog.changes)
+    assert "Radiation-oncology measure set: added 226, 508; removed 156." in shown(mips_dialog.changes)
+    assert list(mips_dialog.rates) == ["102", "143", "144", "226", "508"]
+    assert "no 2025 benchmark" in mips_dialog.rates["102"].toolTip()
+    assert "registry: deciles 84–100 (topped out, 7-point cap removed)" in mips_dialog.rates["143"].toolTip()
+
+
+def test_mips_2025_measures_typed_give_the_worked_example(qtbot, mips_dialog: MipsEstimateDialog) -> None:
+    """tests/unit/test_mips_years.py's 2025 worked example, typed: 65.77, below 75."""
+    choose_year(qtbot, mips_dialog, 2025)
+    for key, text in {**ELIGIBLE, "clinicians": "6", "aci_score": "80", "cost_score": "60",
+                      "complex_patient_bonus": "3"}.items():
+        type_into(qtbot, mips_dialog.numbers[key], text)
+    for mid, rate in (("102", "100"), ("143", "95"), ("144", "92")):
+        type_into(qtbot, mips_dialog.rates[mid], rate)
+    type_into(qtbot, mips_dialog.medium, "2")
+    assert not mips_dialog.numbers["quality_score"].isEnabled()   # the rates decide Quality
+    assert shown(mips_dialog.final) == "Final score: 65.77 of 100"
+    assert shown(mips_dialog.outcome).startswith("Negative payment adjustment, between 0 and -9%")
+    assert "Performance threshold 75 (final rules, performance year 2025, payment year 2027)" in shown(mips_dialog.eligibility)
+    assert "Measure 143: 6.5 points" in shown(mips_dialog.categories)
+    assert mips_dialog.results.title() == "Estimate — 2025 (final rules)"

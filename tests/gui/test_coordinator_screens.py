@@ -149,3 +149,36 @@ def test_meeting_with_a_substitute_and_the_verdict_as_it_is_chosen(qtbot, db) ->
     qtbot.waitUntil(lambda: page.table.rowCount() == 3, timeout=5000)
     texts = [page.table.item(r, 5).text() for r in range(3)]
     assert any(t.startswith("VIOLATION") for t in texts)
+
+
+def test_settings_names_the_policy_in_force_and_installs_a_newer_file(qtbot, db, tmp_path, monkeypatch) -> None:
+    """Settings → Program: the policy in force at the window's as-of date, the files known, and an
+    administrator's install taking effect from the file's own date (a bad file refused with its line)."""
+    import datetime as dt
+
+    from app.paths import resource
+    from ui.as_of import AsOf
+    from ui.settings import SettingsPage
+
+    as_of = AsOf(dt.date(2026, 12, 7))
+    page = SettingsPage(db, as_of)
+    qtbot.addWidget(page)
+    assert ("On 2026-12-07 (the as-of date): MROQC QIP policy in force since 2025-01-01 (no newer one installed)"
+            in page.in_force.text().replace("<b>", "").replace("</b>", ""))
+    assert page.policy_year.itemText(0) == "Automatic (the policy in force on each date)"
+    text = resource("policy", "2025.toml").read_text(encoding="utf-8")
+    newer = text.replace("year = 2025", "year = 2027").replace("effective_from = 2025-01-01", "effective_from = 2027-01-01")
+    bad, good = tmp_path / "bad.toml", tmp_path / "mroqc-2027.toml"
+    bad.write_text(newer.replace("lag_days = 30", "lag_days = -2"), encoding="utf-8")
+    good.write_text(newer, encoding="utf-8")
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: said.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: said.append(a[2]))
+    assert not page.install_policy_file(str(bad))
+    assert said[-1].startswith("bad.toml: line ") and "'data_entry.lag_days'" in said[-1]
+    assert page.install_policy_file(str(good))
+    assert "in force from 2027-01-01" in said[-1]
+    assert "a newer one takes effect on 2027-01-01" in page.in_force.text()
+    assert "installed by test-admin" in page.policy_list.text()
+    as_of.set(dt.date(2027, 1, 1))
+    assert "MROQC QIP policy in force since 2027-01-01" in page.in_force.text()

@@ -124,3 +124,22 @@ def test_the_mvc_questionnaire_due_date_says_when_it_is_past(qtbot, db) -> None:
     qtbot.addWidget(page)
     assert "past" in page._past("2026-11-01") and "30 days" in page._past("2026-11-01")
     assert page._past("2026-12-15") == "" and page._past(None) == ""
+
+
+def test_programs_label_every_figure_with_its_year(qtbot, db) -> None:
+    """Issue 26: the FTE year, the VBR year and a program year still running are named as such."""
+    from ui.programs import ProgramsPage
+    from ui.workers import pool
+
+    page = ProgramsPage(db, AsOf(dt.date(2026, 12, 7)))
+    qtbot.addWidget(page)
+    submit(page.years, year=2026, performance_targets_met=True)
+    assert page.years.table.item(0, 2).text() == "in progress"          # not settled, whatever is entered
+    pool().waitForDone(30000)
+    qtbot.waitUntil(lambda: "FTE funding estimate" in page.text.toPlainText(), timeout=10000)
+    text = page.text.toPlainText()
+    assert "FTE funding estimate 2025 (complete)" in text
+    assert "VBR year 2026-03-01 to 2027-02-28 (in progress); targets of program year 2026 (in progress)" in text
+    assert "Uplift 103–110% of the standard fee schedule — MROQC Resources Hub" in text
+    assert "Program Years 2026–2027: 10 points: episode spending 3, value metric 4, engagement 2, health equity 1" in text
+    assert "Not scored:" in text

@@ -57,7 +57,8 @@ def test_mvc_bad_input_says_what_is_wrong(data: dict, message: str) -> None:
         mvc.score_measure(data)
 
 
-ELIGIBLE = {"part_b_allowed_charges": 150000, "part_b_beneficiaries": 400}
+# The seed's examples are 2018's: the estimate runs each year's rules, so the input names the year.
+ELIGIBLE = {"performance_year": 2018, "part_b_allowed_charges": 150000, "part_b_beneficiaries": 400}
 
 
 def test_mips_small_practice_two_medium_activities_plus_bonus_is_20() -> None:
@@ -114,7 +115,8 @@ def test_mips_reweighting(aci_exempt: bool, cost: int | None, quality_weight: in
     [(90000, 400, False), (90001, 400, True), (150000, 200, False), (150000, 201, True)],
 )
 def test_mips_low_volume_threshold_edges(charges: int, beneficiaries: int, eligible: bool) -> None:
-    result = mips.estimate({"part_b_allowed_charges": charges, "part_b_beneficiaries": beneficiaries})
+    result = mips.estimate({"performance_year": 2018, "part_b_allowed_charges": charges,
+                            "part_b_beneficiaries": beneficiaries})
     assert result.eligible is eligible
 
 

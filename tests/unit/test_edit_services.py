@@ -102,7 +102,7 @@ def test_staff_validation_and_role_warnings(db) -> None:
     staff.save_role(db, "PH1", "physics_lead", D(2024, 1, 1), D(2025, 7, 15))
     with pytest.raises(ValidationFailed, match="before the start"):
         staff.save_role(db, "PH1", "cda", D(2025, 1, 1), D(2024, 1, 1))
-    warnings = staff.role_warnings(staff.list_roles(db), D(2025, 7, 1))
+    warnings = staff.role_warnings(staff.list_roles(db), D(2025, 7, 1), 30)
     assert any("Clinical champion: Dr. Ada Synthetic and Dr. Ben Synthetic overlap" in w for w in warnings)
     assert any(w.startswith("Physics lead: falls vacant after 2025-07-15") for w in warnings)
     assert "Clinical data abstractor: nobody holds this required role on 2025-07-01." in warnings

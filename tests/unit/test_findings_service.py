@@ -71,8 +71,12 @@ def test_check_on_a_past_date_is_what_it_said_then(db) -> None:
 def test_json_shape_is_the_contract(db) -> None:
     seed(db)
     data = to_json(run_check(db, D(2025, 6, 30)))
-    assert set(data) == {"as_of", "policy", "facility", "findings", "forecast"}
+    assert set(data) == {"as_of", "policy", "policy_in_force", "facility", "findings", "forecast"}
     assert data["as_of"] == "2025-06-30" and data["policy"] == "2025" and data["facility"] == "Lakeside Cancer Center"
+    assert data["policy_in_force"] == {  # added in 0.4 beside "policy" (docs/cli.md, migration notes)
+        "name": "MROQC QIP policy", "year": 2025, "effective_from": "2025-01-01", "supersedes": None,
+        "source": "bundled", "chosen": False, "newer_from": None,
+        "statement": "MROQC QIP policy in force since 2025-01-01 (no newer one installed)"}
     for finding in data["findings"]:
         assert set(finding) == {"rule", "kind", "severity", "subject", "message", "evidence"}
     for entry in data["forecast"]:

@@ -122,7 +122,7 @@ def test_policy_file_selection_and_validation() -> None:
     assert load_policy(None, D(2019, 1, 1)).year == 2025  # no older file: the oldest there is
     with pytest.raises(PolicyFileError, match="no policy file for 1999"):
         load_policy(1999, AS_OF)
-    with pytest.raises(PolicyFileError, match="^2030.toml: 'enrollment.period_start' is missing; .*"
+    with pytest.raises(PolicyFileError, match="^2030.toml: 'name' is missing; .*'enrollment.period_start' is missing; .*"
                                               "'forecast.horizon_days' is missing$"):
         parse_policy({"year": 2030}, "2030.toml")
 
@@ -180,6 +180,7 @@ def test_a_new_policy_year_needs_no_code_change(tmp_path, monkeypatch) -> None:
     folder.mkdir()
     (folder / "2025.toml").write_text(_toml(), encoding="utf-8")
     (folder / "2027.toml").write_text(_toml().replace("year = 2025", "year = 2027")
+                                      .replace("effective_from = 2025-01-01", "effective_from = 2027-01-01")
                                       .replace("zero_enrollment_days = 30", "zero_enrollment_days = 45"), encoding="utf-8")
     monkeypatch.setattr(pf, "resource", lambda *parts: tmp_path.joinpath(*parts))
     assert pf.available_years() == [2025, 2027]
