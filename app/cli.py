@@ -198,6 +198,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="replace a database with a backup (an administrator of the backup)")
     _add_db(p, upgrade=False)
     p.add_argument("file", metavar="FILE")
+    p = sub.add_parser("rekey", help="give the database a new key: a copy of the old key file or a removed user's "
+                                     "password opens it no more (an administrator; a new recovery key is printed)")
+    _add_db(p, upgrade=False)
+    p.add_argument("--reason", default="a user was removed", metavar="TEXT", help="why, for the audit log")
     p = sub.add_parser("verify", help="integrity check")
     _add_db(p)
     p.add_argument("--against", metavar="SELF-AUDIT.pdf",
@@ -454,6 +458,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS
 
 
+def cmd_rekey(args: argparse.Namespace) -> int:
+    from app.security.rekey import plan_rekey, rekey_database
+
+    db = _open(args)
+    plan = plan_rekey(db)
+    print(f"Re-keying {plan.size_bytes / 1e6:.1f} MB (about {plan.estimate_seconds:.0f} s); every other window and "
+          "command must have closed the database.", file=sys.stderr)
+    _OPENED.remove(db)
+    report = rekey_database(db, args.reason)
+    print(f"The database has a new key ({report.seconds:.1f} s). {len(report.keep)} person(s) keep access with their "
+          "own password" + (f"; {', '.join(report.lose)} need a new first password ('users reset-password')"
+                            if report.lose else "") + ".")
+    show_recovery_key(report.recovery_key)
+    return EXIT_OK
+
+
 def _position_of(path: Path) -> tuple[int, str, int]:
     """Where the audit log stood when the self-audit ``path`` was signed (its signature checked first)."""
     from app.reports.signing import NotAPdf, verify_pdf
@@ -690,6 +710,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "verify": cmd_verify,
+    "rekey": cmd_rekey,
     "copy": cmd_copy,
     "check": cmd_check,
     "programs": cmd_programs,

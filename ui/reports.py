@@ -200,29 +200,33 @@ class ReportsPage(QWidget):
         from app.services.findings import run_check
 
         findings = len(run_check(self.db, min(chosen.as_of, dt.date(chosen.year, 12, 31))).findings)
-        from app.services.users import my_full_name
+        from app.reports.signing import SigningError, signer
 
-        actor = my_full_name(self.db)
+        try:
+            who = signer(self.db, dt.date.today())
+        except SigningError as exc:
+            QMessageBox.information(self, "Who signs the self-audit", str(exc))
+            return
         facility = get_facility(self.db)
         dialog = SignDialog(facility.name if facility else "the facility", chosen.year,
-                            min(chosen.as_of, dt.date(chosen.year, 12, 31)).isoformat(), findings, actor, self)
+                            min(chosen.as_of, dt.date(chosen.year, 12, 31)).isoformat(), findings, who, self)
         if not dialog.exec():
             return
         name, _ = QFileDialog.getSaveFileName(self, "Save the signed self-audit", f"self-audit-{chosen.year}-signed.pdf",
                                               "PDF (*.pdf)")
         if name:
-            self.sign_to(dialog.name.text(), dialog.role.currentText(), Path(name))
+            self.sign_to(dialog.role.currentText(), Path(name))
 
-    def sign_to(self, signer: str, role: str, out: Path) -> None:
-        """Sign the chosen self-audit as ``signer`` in ``role`` and save it to ``out`` (audited);
-        the preview then shows the signed file."""
+    def sign_to(self, role: str, out: Path) -> None:
+        """Sign the chosen self-audit as the signed-in person in ``role`` and save it to ``out``
+        (audited); the preview then shows the signed file."""
         from app.reports.signing import save_signed, sign_audit
 
         chosen = self.settings()
         self._busy(True, "Signing the self-audit…")
 
         def work():  # type: ignore[no-untyped-def]
-            signed = sign_audit(self.db, year=chosen.year, as_of=chosen.as_of, signer_name=signer, signer_role=role,
+            signed = sign_audit(self.db, year=chosen.year, as_of=chosen.as_of, signer_role=role,
                                 identified=chosen.identified)
             save_signed(self.db, signed, out, identified=chosen.identified)
             return signed, render_pages(signed.data)

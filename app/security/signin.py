@@ -198,6 +198,7 @@ def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime
     check_openable(path, settle=False)  # settled when the hold was taken
     keys_path = key_file_for(path)
     unlocked = _try_slot(keys_path, name, secret, at, recovery=recovery)
+    _take_new_key(keys_path, unlocked)
     key = unlocked.database_key
     assert key is not None
     keys = KeyFile.load(keys_path)
@@ -216,6 +217,20 @@ def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime
         db.dispose()
         raise
     return db
+
+
+def _take_new_key(keys_path: Path, unlocked: Unlocked) -> None:
+    """After a re-key (``app.security.rekey``) this person's slot still wraps the old key; the new
+    one was sealed to their sealing key: open it, wrap it under their password, use it."""
+    from app.security.people import SEALING
+    from app.security.rekey import adopt_sealed_key, open_sealed_key
+
+    if SEALING not in unlocked.boxes:
+        return
+    new_key = open_sealed_key(keys_path, unlocked.slot, unlocked.boxes[SEALING])
+    if new_key is not None:
+        adopt_sealed_key(keys_path, unlocked.slot, unlocked.kek, new_key)
+        unlocked.database_key = new_key
 
 
 def _recover_key_file(url: str, path: Path, recovery_key: str, at: dt.datetime, lock: OpenLock | None) -> Database:

@@ -53,6 +53,10 @@ class UserRow:
     locked_until: dt.datetime | None
     last_sign_in_at: dt.datetime | None
     created_at: dt.datetime
+    staff_id: str | None = None
+    staff_name: str | None = None
+    #: "issued", "waiting" (a request an administrator has not issued), or "none" (no keys yet)
+    certificate: str = "none"
 
     @property
     def role_name(self) -> str:
@@ -90,9 +94,29 @@ def list_users(db: Database, *, at: dt.datetime | None = None) -> list[UserRow]:
     policy = security_policy()
     with db.reader() as session:
         users = list(session.scalars(select(User).order_by(User.name)))
+        staff_names = dict(session.execute(select(Staff.staff_id, Staff.name)).all())
+        certificates = {u.name: current_certificate(session, u.name) for u in users}
     return [UserRow(u.name, u.full_name, u.role, u.disabled, u.must_change_password,
-                    lockout.locked_until(failures.get(u.name, []), at, policy), u.last_sign_in_at, u.created_at)
+                    lockout.locked_until(failures.get(u.name, []), at, policy), u.last_sign_in_at, u.created_at,
+                    u.staff_id, staff_names.get(u.staff_id) if u.staff_id else None,
+                    _certificate_state(certificates[u.name]))
             for u in users]
+
+
+def _certificate_state(row) -> str:  # type: ignore[no-untyped-def]
+    return "none" if row is None else "issued" if row.certificate_pem else "waiting"
+
+
+def my_certificate(db: Database) -> tuple[str, str | None]:
+    """The signed-in person's certificate: ("issued", fingerprint), ("waiting", the code to read to
+    an administrator), or ("none", None)."""
+    actor = db.actor
+    if actor is None:
+        return "none", None
+    with db.reader() as session:
+        row = current_certificate(session, actor.name)
+    state = _certificate_state(row)
+    return state, (row.fingerprint if state == "issued" else row.request_code if row is not None else None)
 
 
 def my_full_name(db: Database) -> str:

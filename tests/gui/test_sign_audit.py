@@ -18,8 +18,11 @@ def page_for(qtbot, db) -> ReportsPage:  # type: ignore[no-untyped-def]
     return page
 
 
-def test_a_reviewer_reviews_then_signs(qtbot, demo_db, tmp_path, monkeypatch) -> None:
-    page = page_for(qtbot, as_role(demo_db, "reviewer", "dr-champ"))
+def test_a_reviewer_reviews_then_signs(qtbot, demo_db, demo_file, tmp_path, monkeypatch) -> None:
+    from tests.unit.test_signing import make_champion
+
+    champ = make_champion(demo_db, demo_file)  # Dr. Ada Champion, clinical champion, signed in as herself
+    page = page_for(qtbot, champ)
     assert page.sign_button.isEnabled()
     shown = []
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: shown.append(a[1]))
@@ -27,12 +30,25 @@ def test_a_reviewer_reviews_then_signs(qtbot, demo_db, tmp_path, monkeypatch) ->
     settle(qtbot)
     assert shown == ["Review first"] and page.preview.page_count > 0
     out = tmp_path / "signed.pdf"
-    page.sign_to("Dr. Ada Champion", "Clinical champion", out)
+    page.sign_to("Clinical champion", out)
     settle(qtbot)
-    check = verify_pdf(out)
-    assert check.intact and check.signer == "Dr. Ada Champion"
+    from app.security.people import authorities
+
+    with champ.reader() as session:
+        check = verify_pdf(out, authorities(session))
+    assert check.ok and check.signer == "Dr. Ada Champion" and check.staff_id == "S-CH"
     assert page.status.text() == f"Signed by Dr. Ada Champion (Clinical champion) and saved to {out}."
     assert page._preview_pdf == out.read_bytes()   # the preview now shows the signed file
+    champ.dispose()
+
+
+def test_a_reviewer_holding_no_signers_role_is_told_why(qtbot, demo_db, monkeypatch) -> None:
+    page = page_for(qtbot, demo_db)  # the administrator: no staff record linked
+    page._preview_pdf, page._preview_settings = b"%PDF-", page.settings()
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: told.append(a[2]))
+    page.review_and_sign()
+    assert told and "not linked to your record in Staff & roles" in told[0]
 
 
 def test_a_coordinator_cannot_sign(qtbot, demo_db) -> None:

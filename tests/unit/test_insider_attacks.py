@@ -234,3 +234,38 @@ def test_a_restored_database_verifies_clean_its_restore_signed_by_who_restored(f
     admin.dispose()
     restore_database(sqlite_url(db_path), tmp_path / "friday.backup", ADMIN, PASSWORD)
     assert _honest_verify(db_path) == []
+
+
+def test_a_rekey_revokes_a_copy_of_the_old_key_file_and_everyone_else_keeps_access(facility, tmp_path) -> None:
+    """Disabling Phil removes his slot; a key file he copied before still opened the database until
+    the database got a new key. After it, everyone else signs in with their own password."""
+    import shutil
+
+    from app.security.rekey import plan_rekey, rekey_database
+
+    db_path, _ = facility
+    stolen = tmp_path / "stolen.keys"
+    shutil.copy(key_file_for(db_path), stolen)
+    admin = reopen(db_path)
+    users.disable_user(admin, PHIL)
+    plan = plan_rekey(admin)
+    assert plan.keep == (ADMIN,) and plan.estimate_seconds > 0
+    report = rekey_database(admin, f"{PHIL} was disabled")
+    # Phil's old slot, from the copy he kept, unwraps the old key: it opens the file no more
+    old_key = KeyFile.load(stolen).unwrap(user_slot(PHIL), PHIL_PASSWORD)
+    assert old_key is not None
+    from app.storage.database import connect_sqlite
+
+    conn = connect_sqlite(db_path, old_key)
+    with pytest.raises(Exception, match="not a database|file is not"):
+        conn.execute("SELECT count(*) FROM cases").fetchone()
+    conn.close()
+    again = reopen(db_path)  # Dana's own password: the new key was sealed to her and is now hers
+    try:
+        assert again.actor.name == ADMIN and again.alarms == []
+        assert verify_database(again).ok
+    finally:
+        again.dispose()
+    assert reopen(db_path).dispose() is None  # and again, from her slot alone
+    recovered = sign_in_with_recovery_key(sqlite_url(db_path), report.recovery_key)
+    recovered.dispose()
