@@ -266,6 +266,8 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, self._start_digest)  # the window shows the facility first; its page fills in next
         if db.actor is not None and db.actor.must_change_password:
             QTimer.singleShot(0, self._force_password_change)
+        if getattr(db, "alarms", None):
+            QTimer.singleShot(0, self._show_alarms)
 
     #: The window's clock (tests replace it): the digest's "now"; screens never read the clock themselves.
     clock: Callable[[], dt.datetime] = staticmethod(dt.datetime.now)  # type: ignore[assignment]
@@ -518,6 +520,7 @@ class MainWindow(QMainWindow):
             page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
             page.open_requested.connect(self.open_database)
             page.restore_requested.connect(self.restore_from)
+            page.users.rekey_hook = self.rekey
             return page
         raise KeyError(f"no screen called {name}")
 
@@ -684,6 +687,25 @@ class MainWindow(QMainWindow):
         if self.db is None or self.replace_database is None:
             return
         perform_restore(self, request, self.replace_database)
+
+    def _show_alarms(self) -> None:
+        """What the sign-in found wrong with the audit log or the users table (already in the log,
+        signed by whoever signed in): said to the person, who is the one to act on it."""
+        if self.db is None or not self.db.alarms:
+            return
+        QMessageBox.warning(self, "The record was changed outside the app",
+                            "Signing in found:\n\n" + "\n\n".join(f"• {a}" for a in self.db.alarms) +
+                            "\n\nThis is written in the audit log. Check the whole log on the Audit log screen (or "
+                            "'mroqc-desk verify'), and restore a backup if you cannot explain it.")
+
+    def rekey(self) -> None:
+        """Settings → Users → Change the database key: like a restore, the window lets go of its
+        database for it (``ui.rekey``)."""
+        from ui.rekey import perform_rekey
+
+        if self.db is None or self.replace_database is None:
+            return
+        perform_rekey(self, self.replace_database)
 
     def _file_replaced(self) -> None:
         """The database file was renamed, deleted or replaced underneath the window (``app.storage.watch``):
