@@ -90,6 +90,7 @@ class DosimetryPage(QWidget):
             _problems,
             lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
+            defaults=lambda: {"staff_id": dosimetry.submitter_of(db)} if dosimetry.submitter_of(db) else {},
         ).require(Permission.DOSIMETRY)
         self.missing_label = QLabel()
         self.missing_label.setWordWrap(True)  # unwrapped, this one line set the side pane's width and clipped the table

@@ -70,6 +70,32 @@ def missing_submissions(db: Database, as_of: dt.date, limit: int | None = 500,
     return count, [tuple(r) for r in rows]
 
 
+def submitter_of(db: Database) -> str | None:
+    """The staff record of the signed-in person (what a new submission is submitted by)."""
+    from app.storage.models import User
+
+    if db.actor is None:
+        return None
+    with db.reader() as session:
+        return session.scalar(select(User.staff_id).where(User.name == db.actor.name))
+
+
+def _check_submitter(db: Database, session, staff_id: str) -> None:  # type: ignore[no-untyped-def]
+    """A physics lead records their own submissions: in their own name, once their account is
+    linked to their staff record (a coordinator recording from paper names the physicist)."""
+    from app.storage.models import User
+
+    if db.actor is None or db.actor.role != "physics":
+        return
+    mine = session.scalar(select(User.staff_id).where(User.name == db.actor.name))
+    if mine is None:
+        raise ValidationFailed({"staff_id": "your account is not linked to your record in Staff & roles yet: an "
+                                            "administrator links it (Settings → Users)"}, "dosimetry submission")
+    if staff_id != mine:
+        raise ValidationFailed({"staff_id": "you record your own submissions: they are submitted by you"},
+                               "dosimetry submission")
+
+
 def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int | None = None,
                     overwrite: bool = False) -> Change:
     require_valid(validate_dosimetry(record), "dosimetry submission")
@@ -79,6 +105,7 @@ def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int
             raise ValidationFailed({"case_id": f"there is no case {record.case_id}"}, "dosimetry submission")
         if session.get(Staff, record.staff_id) is None:
             raise ValidationFailed({"staff_id": f"there is no staff member {record.staff_id}"}, "dosimetry submission")
+        _check_submitter(db, session, record.staff_id)
         if record.submitted_on and record.submitted_on < case.eligible_on:
             raise ValidationFailed({"submitted_on": "the submission is dated before the case was eligible"},
                                    "dosimetry submission")

@@ -269,3 +269,32 @@ def test_a_rekey_revokes_a_copy_of_the_old_key_file_and_everyone_else_keeps_acce
     assert reopen(db_path).dispose() is None  # and again, from her slot alone
     recovered = sign_in_with_recovery_key(sqlite_url(db_path), report.recovery_key)
     recovered.dispose()
+
+
+def test_a_physics_lead_submits_dosimetry_in_their_own_name_once_linked(facility) -> None:
+    from app.domain.records import DosimetryRecord, StaffRecord
+    from app.services import dosimetry, staff
+    from app.services.editing import ValidationFailed
+
+    db_path, _ = facility
+    admin = reopen(db_path)
+    for sid, name in (("S-PH", "Phil Physicist"), ("S-OT", "Other Physicist")):
+        staff.save_staff(admin, StaffRecord(staff_id=sid, name=name, profession="physicist"))
+    cases.save_case(admin, CaseRecord(case_id="B1", project="breast", status="enrolled", eligible_on=TODAY,
+                                      enrolled_on=TODAY, payer="bcbsm"))
+    phil = sign_in(sqlite_url(db_path), PHIL, PHIL_PASSWORD)
+    record = DosimetryRecord(case_id="B1", submitted_on=TODAY, staff_id="S-OT", technique="3D", total_dose_gy=42.5,
+                             fractions=16)
+    try:
+        with pytest.raises(ValidationFailed, match="not linked"):
+            dosimetry.save_submission(phil, record)
+        users.set_staff(admin, PHIL, "S-PH")
+        with pytest.raises(ValidationFailed, match="submitted by you"):
+            dosimetry.save_submission(phil, record)
+        assert dosimetry.submitter_of(phil) == "S-PH"
+        import dataclasses
+
+        dosimetry.save_submission(phil, dataclasses.replace(record, staff_id="S-PH"))
+    finally:
+        phil.dispose()
+        admin.dispose()
