@@ -305,6 +305,62 @@ def bench_audit_pdf(runs: int, size: int, path: Path) -> list[Figure]:
     return [Figure("export audit-pdf (one year, whole process)", size, ms)]
 
 
+def bench_evidence(runs: int, size: int, path: Path) -> list[Figure]:
+    """What proving who did what costs: a save (signed, and what its author saw kept in their slot)
+    beside the same save with nobody's key (unsigned, as before); the sign-in's own checks beside the
+    Argon2id derivation alone; ``verify`` (every signature, every row replayed) beside the hash chain
+    alone; and the re-key of a copy (the revocation of a removed user's old key file)."""
+    import dataclasses
+    import shutil
+
+    from app.domain.records import CaseRecord
+    from app.security.keyfile import KeyFile, key_file_for, user_slot
+    from app.security.passwords import derive_key
+    from app.security.rekey import rekey_database
+    from app.services import cases
+    from app.services.maintenance import verify_database
+    from app.storage import audit
+
+    figures: list[Figure] = []
+    db = signed_in(path)
+    keyless = dataclasses.replace(db, signer=None, person=None)  # the same database, nobody's key
+    counter = iter(range(10**9))
+
+    cases.save_case(db, CaseRecord(case_id="BENCH-SAVE", project="lung", status="pending", eligible_on=AS_OF))
+
+    def save(target) -> None:  # type: ignore[no-untyped-def]
+        case = cases.get_case(target, "BENCH-SAVE")
+        cases.save_case(target, dataclasses.replace(case, note=f"bench {next(counter)}"), original_id="BENCH-SAVE")
+
+    signed, unsigned = paired_median_ms(lambda: save(db), lambda: save(keyless), runs * 4)
+    figures.append(Figure("save a case, signed (evidence)", size, signed, "the same save unsigned", unsigned))
+    slot = KeyFile.load(key_file_for(path)).slots[user_slot(USER)]
+    derive = median_ms(lambda: derive_key(PASSWORD, slot.salt, slot.kdf), runs)
+    sign_in = median_ms(lambda: signed_in(path).dispose(), runs)
+    figures.append(Figure("sign-in (its checks included)", size, sign_in, "Argon2id derivation alone", derive))
+    with db.reader() as session:
+        chain = median_ms(lambda: audit.verify_chain(session), 1)
+    whole = median_ms(lambda: verify_database(db), 1)
+    figures.append(Figure("verify: signatures and rows replayed", size, whole, "hash chain alone", chain))
+    db.dispose()
+    copy_dir = Path(tempfile.mkdtemp(prefix="bench-rekey-"))
+    try:
+        copy = copy_dir / path.name
+        shutil.copy(path, copy)
+        shutil.copy(key_file_for(path), key_file_for(copy))
+        target = signed_in(copy)
+        start = time.perf_counter()
+        rekey_database(target, "benchmark")
+        rekey_ms = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
+        shutil.copy(copy, copy_dir / "plain-copy")
+        copy_ms = (time.perf_counter() - start) * 1000
+        figures.append(Figure("re-key the database", size, rekey_ms, "copying the file", copy_ms))
+    finally:
+        shutil.rmtree(copy_dir, ignore_errors=True)
+    return figures
+
+
 def bench_memory(size: int, path: Path) -> list[Figure]:
     result = subprocess.run([PY, "-m", "bench.show_window", str(path), "--scroll", "--rss", USER],
                             capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
@@ -362,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += optional(lambda s=size, p=path: bench_dashboard(args.runs, s, p), "dashboard")
         figures += optional(lambda s=size, p=path: bench_workbook(args.runs, s, p), "workbook")
         figures += optional(lambda s=size, p=path: bench_audit_pdf(args.runs, s, p), "audit pdf")
+        figures += optional(lambda s=size, p=path: bench_evidence(args.runs, s, p), "evidence")
     figures += bench_memory(max(sizes), dbs[max(sizes)])
     print_table(figures)
     out = Path(args.json)
