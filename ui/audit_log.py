@@ -149,7 +149,8 @@ class AuditLogPage(QWidget):
         self.count.setText(f"{total:,} change(s){shown}")
 
     def export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export audit log", f"audit-log-{self.as_of.day.isoformat()}.xlsx",
+        suggested = f"audit-log-{self.as_of.current_day().isoformat()}.xlsx"
+        name, _ = QFileDialog.getSaveFileName(self, "Export audit log", suggested,
                                               "Excel (*.xlsx);;CSV (*.csv);;JSON (*.json)")
         if name:
             self.export_to(Path(name))

@@ -164,3 +164,23 @@ def test_the_audit_log_screen_finds_a_case_and_shows_the_facilitys_time(qtbot, d
     assert shown[0][4] == f"case {CASE}: dosimetry submitted 2025-06-02"
     assert shown[0][5] == "total dose (Gy): 50.0 → 45.0"
     assert all(row[0].endswith((" EDT", " EST")) for row in shown)
+
+
+def test_the_facilitys_time_zone_is_chosen_in_settings_and_the_audit_log_follows(qtbot, db, monkeypatch) -> None:
+    from app.services.facility import facility_zone
+    from ui.as_of import AsOf
+    from ui.audit_log import AuditLogPage
+    from ui.settings import SettingsPage
+
+    log = AuditLogPage(db, AsOf())
+    qtbot.addWidget(log)
+    settings = SettingsPage(db)
+    qtbot.addWidget(settings)
+    assert settings.time_zone.currentData() == "America/Detroit"
+    settings.time_zone.setCurrentIndex(settings.time_zone.findData("America/Menominee"))
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: QMessageBox.StandardButton.Ok)
+    assert settings.save()
+    assert facility_zone(db) == "America/Menominee"
+    log.reload()
+    assert log.table.horizontalHeaderItem(0).text() == "When (America/Menominee)"
+    assert log.table.item(0, 0).text().endswith((" CST", " CDT"))
