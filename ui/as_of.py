@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
@@ -10,13 +11,23 @@ from ui.date_field import DateField
 
 
 class AsOf(QObject):
+    """The date the screens show things as of (``day``), and the real one (``current_day``): a
+    record made while looking at another day is dated the real day unless the user chooses
+    otherwise (``ui.record_day``)."""
+
     changed = Signal(object)
 
-    def __init__(self, day: dt.date | None = None) -> None:
+    def __init__(self, day: dt.date | None = None, clock: Callable[[], dt.datetime] | None = None) -> None:
+        """``clock``: the window's (``MainWindow.clock``, which tests replace); the computer's by default."""
         super().__init__()
+        self.clock: Callable[[], dt.datetime] = clock or dt.datetime.now
         #: The calendar day when the window opened: what ``t`` means in the as-of field itself.
-        self.today = dt.date.today()
+        self.today = self.clock().date()
         self.day = day or self.today
+
+    def current_day(self) -> dt.date:
+        """Today by the window's clock, now (not when the window opened: it may stay open overnight)."""
+        return self.clock().date()
 
     def set(self, day: dt.date) -> None:
         if day != self.day:

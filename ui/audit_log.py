@@ -1,4 +1,5 @@
-"""Audit log: every change, filterable by date, person, table and record; exportable."""
+"""Audit log: every change, filterable by date, person, table and record (a case ID, a user or
+staff name finds every entry about it); times in the facility's zone; exportable."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.wording import local_time, table_words
+from app.domain.wording import table_words
 from app.services import audit_log
+from app.services.facility import facility_zone
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.enrollment import DateFilter, months_before
@@ -40,18 +42,19 @@ class AuditLogPage(QWidget):
         self.table_filter = QComboBox()
         self.record = QLineEdit()
         self.record.setMinimumWidth(150)  # typed in, never squeezed to nothing
-        self.record.setPlaceholderText("Record (case ID, staff ID, …)")
+        self.record.setPlaceholderText("Record (case ID, user, staff ID or name, …)")
         day = self.as_of.day
         self.date_from = DateFilter("From", months_before(day, 1))
         self.date_to = DateFilter("to", day)
         self.export_button = QPushButton("Export…")
         self.count = QLabel()
+        self.zone = facility_zone(db)
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["When (local time)", "Who", "Change", "What", "Record", "Before → after"])
+        self.table.setHorizontalHeaderLabels([audit_log.when_heading(self.zone), *audit_log.EXPORT_HEADERS])
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for col, width in enumerate((150, 110, 70, 140, 150)):
+        for col, width in enumerate((170, 110, 70, 140, 220)):
             self.table.setColumnWidth(col, width)
         filters = QHBoxLayout()
         for w in (self.user, self.table_filter, self.record, self.date_from, self.date_to, self.export_button):
@@ -101,6 +104,10 @@ class AuditLogPage(QWidget):
         self.date_to.follow(day)
 
     def reload(self) -> None:
+        zone = facility_zone(self.db)  # Settings may have changed it
+        if zone != self.zone:
+            self.zone = zone
+            self.table.setHorizontalHeaderItem(0, QTableWidgetItem(audit_log.when_heading(zone)))
         self.load_choices()
         self.refresh()
         self.check_integrity()
@@ -126,7 +133,7 @@ class AuditLogPage(QWidget):
 
     def query(self) -> audit_log.AuditQuery:
         return audit_log.AuditQuery(self.date_from.value(), self.date_to.value(), self.user.currentData(),
-                                    self.table_filter.currentData(), self.record.text())
+                                    self.table_filter.currentData(), self.record.text(), self.zone)
 
     def refresh(self) -> None:
         query = self.query()
@@ -134,9 +141,7 @@ class AuditLogPage(QWidget):
         entries = audit_log.fetch_entries(self.db, query, 0, PAGE)
         self.table.setRowCount(len(entries))
         for r, e in enumerate(entries):
-            for c, text in enumerate([local_time(e["at"]), e["user"], audit_log.ACTION_WORDS.get(e["action"], e["action"]),
-                                      table_words(e["table_name"]), e["record_key"],
-                                      audit_log.describe_change(e)]):
+            for c, text in enumerate(audit_log.entry_row(e, self.zone)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
@@ -144,8 +149,9 @@ class AuditLogPage(QWidget):
         self.count.setText(f"{total:,} change(s){shown}")
 
     def export(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Export audit log", f"audit-log-{dt.date.today().isoformat()}.xlsx",
-                                              "Excel (*.xlsx);;CSV (*.csv)")
+        suggested = f"audit-log-{self.as_of.current_day().isoformat()}.xlsx"
+        name, _ = QFileDialog.getSaveFileName(self, "Export audit log", suggested,
+                                              "Excel (*.xlsx);;CSV (*.csv);;JSON (*.json)")
         if name:
             self.export_to(Path(name))
 

@@ -363,11 +363,19 @@ class FindingsPage(QWidget):
             self.show_record.emit(*target)
 
     def start_episode(self) -> None:
+        """Open a QIP episode for the selected trigger, dated today unless the user chooses the
+        (earlier) as-of date being viewed (``ui.record_day``)."""
+        from ui.record_day import ask_record_day
+
         finding = self.current()
         if not finding:
             return
+        opened_on = ask_record_day(self, self.as_of, "Open the QIP episode", title="Open a QIP episode")
+        if opened_on is None:
+            return
         try:
-            qip.open_episode(self.db, finding["rule"], finding["subject"], finding["message"], self.as_of.day)
+            qip.open_episode(self.db, finding["rule"], finding["subject"], finding["message"], opened_on,
+                             today=self.as_of.current_day())
         except qip.QipError as exc:
             QMessageBox.information(self, "QIP episode", str(exc))
             return

@@ -1,4 +1,7 @@
-"""QIP tracker: episodes opened from triggers, each step's due date, what is done and overdue."""
+"""QIP tracker: episodes opened from triggers, each step's due date, what is done and overdue;
+closing or withdrawing an episode (one opened by mistake). A step is done, and an episode closed,
+on the real day unless the user chooses otherwise: the as-of date being viewed is never taken
+for it unasked."""
 
 from __future__ import annotations
 
@@ -52,7 +55,9 @@ class QipTrackerPage(QWidget):
         self.done = QPushButton("Mark step &done…")
         self.note = QPushButton("Add a note to the step…")
         self.close_button = QPushButton("Close the episode…")
-        gate(db, Permission.QIP, self.done, self.note, self.close_button)
+        self.withdraw_button = QPushButton("&Withdraw the episode…")
+        self.withdraw_button.setToolTip("An episode opened by mistake: remove it (the audit log keeps it, with why)")
+        gate(db, Permission.QIP, self.done, self.note, self.close_button, self.withdraw_button)
         self.empty = QLabel("No QIP episodes yet. Open one from a trigger on the Findings page.")
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>QIP tracker</h2>"))
@@ -60,7 +65,7 @@ class QipTrackerPage(QWidget):
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
         buttons = QHBoxLayout()
-        for b in (self.done, self.note, self.close_button):
+        for b in (self.done, self.note, self.close_button, self.withdraw_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -74,6 +79,7 @@ class QipTrackerPage(QWidget):
         self.done.clicked.connect(self.mark_done)
         self.note.clicked.connect(self.add_note)
         self.close_button.clicked.connect(self.close_episode)
+        self.withdraw_button.clicked.connect(self.withdraw_episode)
         self.refresh()
 
     def refresh(self) -> None:
@@ -113,6 +119,7 @@ class QipTrackerPage(QWidget):
                 self.steps.setItem(row, col, _cell(text))
         for b in (self.done, self.note, self.close_button):
             b.setEnabled(episode is not None and episode.closed_on is None)
+        self.withdraw_button.setEnabled(episode is not None)
         if episode and episode.next_step:
             self.steps.selectRow(list(episode.steps).index(episode.next_step))
 
@@ -126,7 +133,7 @@ class QipTrackerPage(QWidget):
             qip.record_step(self.db, episode.id, step.key, done_on=values["done_on"])
 
         form = RecordForm(f"Done: {step.title}", [Field("done_on", "&Done on", "date")], save,  # type: ignore[arg-type]
-                          values={"done_on": step.done_on or self.as_of.day},
+                          values={"done_on": step.done_on or self.as_of.current_day()},
                           validate=lambda v: {} if v["done_on"] else {"done_on": "the day the step was done is needed"},
                           parent=self)
         if self.form_hook is not None:
@@ -145,12 +152,44 @@ class QipTrackerPage(QWidget):
             self.refresh()
 
     def close_episode(self) -> None:
+        """Close the selected episode today, or on the (earlier) as-of date viewed if chosen."""
+        from ui.record_day import ask_record_day
+
         episode = self.selected()
         if not episode:
             return
-        answer = QMessageBox.question(self, "Close the episode?",
-                                      f"Close the {episode.rule} episode opened {shown(episode.opened_on)} as of "
-                                      f"{shown(self.as_of.day)}?")
-        if answer == QMessageBox.StandardButton.Yes:
-            qip.close_episode(self.db, episode.id, self.as_of.day)
-            self.refresh()
+        doing = f"Close the {episode.rule} episode opened {shown(episode.opened_on)}"
+        if self.as_of.day == self.as_of.current_day():
+            answer = QMessageBox.question(self, "Close the episode?", f"{doing} as of today, {shown(self.as_of.day)}?")
+            closed_on = self.as_of.day if answer == QMessageBox.StandardButton.Yes else None
+        else:
+            closed_on = ask_record_day(self, self.as_of, doing, title="Close the episode?")
+        if closed_on is None:
+            return
+        try:
+            qip.close_episode(self.db, episode.id, closed_on)
+        except qip.QipError as exc:
+            QMessageBox.information(self, "QIP episode", str(exc))
+            return
+        self.refresh()
+
+    def withdraw_episode(self) -> None:
+        """Withdraw the selected episode (opened by mistake), saying why; audited."""
+        episode = self.selected()
+        if not episode:
+            return
+        done = sum(1 for s in episode.steps if s.done_on is not None)
+        reason, ok = QInputDialog.getText(
+            self, "Withdraw the episode",
+            f"Withdraw the {episode.rule} episode ({subject_words(episode.subject)}) opened {shown(episode.opened_on)}"
+            + (f", with {done} step(s) marked done" if done else "")
+            + "? It leaves the tracker; the audit log keeps it and why.\n\nWhy is it withdrawn (for example: opened "
+            "by mistake)? Do not name patients.")
+        if not ok:
+            return
+        try:
+            qip.withdraw_episode(self.db, episode.id, reason)
+        except qip.QipError as exc:
+            QMessageBox.information(self, "QIP episode", str(exc))
+            return
+        self.refresh()

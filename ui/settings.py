@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.dates import DATE_FORMAT_LABELS
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
+from app.domain.wording import TIME_ZONES
 from app.rules.policy_file import PolicyFileError
 from app.security.policy import security_policy
 from app.security.roles import Permission
@@ -86,6 +87,10 @@ class SettingsPage(QWidget):
         self.date_format = QComboBox()
         for code, shown in DATE_FORMAT_LABELS.items():
             self.date_format.addItem(shown, code)
+        self.time_zone = QComboBox()
+        for code, shown in TIME_ZONES.items():
+            self.time_zone.addItem(shown, code)
+        self.time_zone.setToolTip("The audit log and review notes show their times in it")
         self.period_start = QLineEdit()
         self.period_start.setPlaceholderText("MM-DD, e.g. 01-01")
         self.policy_year = QComboBox()
@@ -129,6 +134,7 @@ class SettingsPage(QWidget):
         form.addRow("Enrollment period &starts", self.period_start)
         form.addRow("Pro&gram (policy) year", self.policy_year)
         form.addRow("Show &dates as", self.date_format)
+        form.addRow("Time &zone", self.time_zone)
         form.addRow("Lo&ck the window after", self.lock_minutes)
         form.addRow("", self.save_button)
         box = QWidget()
@@ -223,6 +229,9 @@ class SettingsPage(QWidget):
         for code, box in self.project_boxes.items():
             box.setChecked(code in active)
         self.date_format.setCurrentIndex(max(self.date_format.findData(f.date_format), 0))
+        if self.time_zone.findData(f.time_zone) < 0:  # set elsewhere (a workbook, a later version): kept, shown
+            self.time_zone.addItem(f.time_zone, f.time_zone)
+        self.time_zone.setCurrentIndex(self.time_zone.findData(f.time_zone))
         self.period_start.setText(f.enrollment_period_start or "01-01")
         self.policy_year.setCurrentIndex(max(self.policy_year.findData(f.policy_year), 0))
         self.lock_minutes.setValue(f.lock_after_minutes)
@@ -236,7 +245,7 @@ class SettingsPage(QWidget):
             name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
             joined_on=self.joined.date(), baseline_year=self.baseline.value(),
             active_projects=tuple(code for code, box in self.project_boxes.items() if box.isChecked()),
-            date_format=self.date_format.currentData(),
+            date_format=self.date_format.currentData(), time_zone=self.time_zone.currentData(),
             enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData(),
             lock_after_minutes=self.lock_minutes.value())
         try:

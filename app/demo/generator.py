@@ -28,6 +28,7 @@ from app.demo.office import correspondence, program_years
 from app.demo.staff import absences, assignments, away_days, roster
 from app.demo.timeline import Timeline, plan_timeline
 from app.domain.vocabulary import PROJECTS
+from app.domain.wording import DEFAULT_TIME_ZONE
 from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.storage import audit
@@ -86,7 +87,8 @@ def _facility(timeline: Timeline, oncologists: int) -> dict:
     return {"name": FACILITY_NAME, "kind": "hospital", "radiation_oncologists": oncologists,
             "joined_on": timeline.joined, "baseline_year": timeline.joined.year,
             "active_projects": ",".join(PROJECTS), "enrollment_period_start": "01-01", "policy_year": policy_year,
-            "lock_after_minutes": security_policy().idle_default_minutes, "date_format": "iso"}
+            "lock_after_minutes": security_policy().idle_default_minutes, "date_format": "iso",
+            "time_zone": DEFAULT_TIME_ZONE}
 
 
 def _write_cases(writer: BulkWriter, factory: CaseFactory, total: int) -> dict[str, int]:

@@ -1,5 +1,6 @@
 """Codes turned into the coordinators' words, for every screen, export and message: finding
-subjects, table and field names of the audit log, values, times in the local zone, "a"/"an".
+subjects, table and field names of the audit log, values, times in the facility's (or the
+computer's) zone, "a"/"an".
 
 Pure functions; the Findings page, the QIP tracker and the audit log all use these (never a
 ``_``-joined code on screen)."""
@@ -9,10 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.vocabulary import CODES, label
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+#: A time zone: a ``ZoneInfo``, its IANA name (``America/Detroit``), or None for the computer's own.
+Zone = ZoneInfo | str | None
+#: Where MROQC's facilities are (Michigan's Lower Peninsula): the zone of a facility that chose none.
+DEFAULT_TIME_ZONE = "America/Detroit"
+#: The zones a Michigan facility is in, as the Settings screen offers them.
+TIME_ZONES: dict[str, str] = {
+    "America/Detroit": "Eastern time (most of Michigan)",
+    "America/Menominee": "Central time (Gogebic, Iron, Dickinson and Menominee counties)",
+}
 
 #: What each table holds, in the coordinators' words.
 TABLE_WORDS: dict[str, str] = {
@@ -64,22 +76,33 @@ def field_words(field: str) -> str:
     return FIELD_WORDS.get(field, field.replace("_", " "))
 
 
-def value_words(value: Any) -> str:
-    if value is None or value == "":
+def value_words(value: Any, zone: Zone = None) -> str:
+    """A stored value as people read it. A dictionary (a submission's metrics, a review's detail)
+    reads as ``field value, …`` and a list as its items: never Python's ``{'onset': None}``."""
+    if value is None or value == "" or value == {} or value == []:
         return "(blank)"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dt.datetime):
-        return local_time(value)
+        return local_time(value, zone)
     if isinstance(value, str) and _STAMP.match(value):  # a stored UTC time, as the audit log keeps it
-        return local_time(dt.datetime.fromisoformat(value))
+        return local_time(dt.datetime.fromisoformat(value), zone)
     if isinstance(value, str):
         if value in CODES:
             return label(value)
         if "," in value and all(v in CODES for v in value.split(",")):
             return ", ".join(label(v) for v in value.split(","))
         return value
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{_key_words(str(k))} {value_words(v, zone)}" for k, v in value.items()) + ")"
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(value_words(v, zone) for v in value)
     return str(value)
+
+
+def _key_words(key: str) -> str:
+    """A key inside a stored dictionary: a dose metric with its unit, else a field's words."""
+    return metric_words(key) if key.endswith(("_gy", "_pct", "_cc")) else field_words(key)
 
 
 def subject_words(subject: dict[str, Any] | None) -> str:
@@ -96,31 +119,61 @@ def subject_words(subject: dict[str, Any] | None) -> str:
     return text[:1].upper() + text[1:]
 
 
-def change_words(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    """An audit entry's change in words: ``reply needed: no → yes``; ``added: subject Site visit, …``."""
+def change_words(action: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
+                 zone: Zone = None) -> str:
+    """An audit entry's change in words: ``reply needed: no → yes``; ``added: subject Site visit, …``
+    (stored times in ``zone``, the facility's)."""
     before, after = before or {}, after or {}
     hidden = ("id", "version")
     if action == "insert":
-        return "added: " + ", ".join(f"{field_words(k)} {value_words(v)}" for k, v in after.items()
-                                     if v not in (None, "", {}) and k not in hidden)
+        return "added: " + ", ".join(f"{field_words(k)} {value_words(v, zone)}" for k, v in after.items()
+                                     if v not in (None, "", {}, []) and k not in hidden)
     if action == "delete":
-        return "deleted: " + ", ".join(f"{field_words(k)} {value_words(v)}" for k, v in before.items()
-                                       if v not in (None, "", {}) and k not in hidden)
+        return "deleted: " + ", ".join(f"{field_words(k)} {value_words(v, zone)}" for k, v in before.items()
+                                       if v not in (None, "", {}, []) and k not in hidden)
     keys = [k for k in sorted(set(before) | set(after)) if k not in hidden]
-    return "; ".join(f"{field_words(k)}: {value_words(before.get(k))} → {value_words(after.get(k))}" for k in keys)
+    return "; ".join(f"{field_words(k)}: {value_words(before.get(k), zone)} → {value_words(after.get(k), zone)}"
+                     for k in keys)
 
 
-def to_local(at: dt.datetime) -> dt.datetime:
-    """A stored time (naive means UTC, as the database keeps it) in the computer's own zone."""
+def zone_info(zone: Zone) -> ZoneInfo | None:
+    """``zone`` as a ``ZoneInfo`` (None: the computer's own). An unknown name is a ``ValueError``
+    saying so, never a silent fall back to UTC."""
+    if zone is None or isinstance(zone, ZoneInfo):
+        return zone
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"“{zone}” is not a time zone this computer knows (such as {DEFAULT_TIME_ZONE})") from None
+
+
+def to_local(at: dt.datetime, zone: Zone = None) -> dt.datetime:
+    """A stored time (naive means UTC, as the database keeps it) in ``zone`` (the facility's), or
+    the computer's own zone when none is given."""
     aware = at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
-    return aware.astimezone()
+    return aware.astimezone(zone_info(zone))
 
 
-def local_time(at: dt.datetime | None) -> str:
-    """A stored UTC time in the computer's local time, with its zone: ``2025-06-30 14:05:09 EDT``."""
+def local_time(at: dt.datetime | None, zone: Zone = None) -> str:
+    """A stored UTC time in ``zone`` (the facility's; None: the computer's), with the zone's
+    abbreviation: ``2025-06-30 14:05:09 EDT``."""
     if at is None:
         return ""
-    return to_local(at).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return to_local(at, zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def utc_range(first: dt.date | None, last: dt.date | None, zone: Zone) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The stored (naive UTC) times from the start of day ``first`` to the end of day ``last`` in
+    ``zone``: a filter by days means the facility's days, not UTC's."""
+    where = zone_info(zone)
+
+    def start(day: dt.date) -> dt.datetime:
+        local = dt.datetime.combine(day, dt.time.min, tzinfo=where)
+        if where is None:
+            local = local.astimezone()  # the computer's own zone
+        return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+    return (start(first) if first else None, start(last + dt.timedelta(days=1)) if last else None)
 
 
 def metric_words(name: str) -> str:

@@ -41,8 +41,9 @@ from app.storage.audit import PHI_COLUMNS, SECRET_COLUMNS, plain
 from app.storage.audit_chain import audit_columns
 from app.storage.models import AuditSignature, UserCertificate
 
-#: Who writes without a person's keys (never a forgery by itself, said as a warning)
-KEYLESS = ("(system)", "(recovery key)")
+#: Who writes without a person's keys (never a forgery by itself, said as a warning); a person's
+#: signed transaction may carry such entries too (the failed sign-ins they noted at sign-in)
+KEYLESS = ("(system)", "(recovery key)", "(not signed in)")
 
 
 @dataclass
@@ -128,13 +129,14 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
             continue
         evidence.transactions += 1
         users = {e.user for e in group}
+        authors = users - set(KEYLESS) or users  # who the transaction is by (bookkeeping it carries aside)
         signature = signatures.get(last.id)
         several = len(group) > 1
         where = f"entries {group[0].id}–{last.id}" if several else f"entry {last.id}"
         were, are = ("were", "are") if several else ("was", "is")
         if signature is None:
             author = last.user
-            if len(users) > 1:
+            if len(authors) > 1:
                 evidence.problems.append(f"audit {where} name several people ({', '.join(sorted(users))}) in one "
                                          "transaction: written outside the app")
             elif author in with_keys:
@@ -157,9 +159,9 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
         elif not pki.verify(cert.certificate, message, bytes.fromhex(signature.signature)):
             evidence.problems.append(f"audit {where}: the signature of {signature.user_name} does not match "
                                      "(changed after signing, or an entry before it was removed, added or changed)")
-        elif users != {signature.user_name}:
+        elif authors != {signature.user_name}:
             evidence.problems.append(f"audit {where}: signed by {signature.user_name} but in the name of "
-                                     f"{', '.join(sorted(users - {signature.user_name}))}")
+                                     f"{', '.join(sorted(authors - {signature.user_name}))}")
         else:
             evidence.signed += 1
     for last_id in sorted(set(signatures) - seen_ids):

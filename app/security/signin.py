@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -353,7 +354,8 @@ def _sign_in_server(url: str, name: str, secret: str, at: dt.datetime, *, recove
                 session.execute(delete(SignInFailure).where(SignInFailure.name == name,
                                                             SignInFailure.at < at - dt.timedelta(days=1)))
                 session.execute(insert(SignInFailure).values(name=name, at=at))
-                audit.note(session, _failure_note(name, known=recovery or user is not None), table="users")
+                audit.note(session, _failure_note(name, known=recovery or user is not None), table="users",
+                           user=audit.NOT_SIGNED_IN)
             with db.reader() as session:
                 failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
             until = lockout.locked_until(failures, at, policy)
@@ -374,10 +376,11 @@ def _sign_in_server(url: str, name: str, secret: str, at: dt.datetime, *, recove
 
 
 def _failure_note(name: str, *, known: bool) -> str:
-    if name == RECOVERY_NAME:
-        return "failed sign-in with the recovery key"
-    # a name that is no user may be a password typed in the wrong box: never written down
-    return f"failed sign-in as {name}" if known else "failed sign-in with a user name that does not exist"
+    """The audit log's words for a failed attempt, written under ``audit.NOT_SIGNED_IN``: nobody
+    signed in, whoever's window it was typed at. A name that is no user may be a password typed
+    in the wrong box: it is "an unknown name", never what was typed."""
+    tried = "the recovery key" if name == RECOVERY_NAME else name if known else "an unknown name"
+    return f"failed sign-in: not signed in, tried {tried} at workstation {socket.gethostname()}"
 
 
 def _actor_for(db: Database, name: str, recovery: bool) -> Actor:
@@ -396,7 +399,7 @@ def _record_sign_in(db: Database, actor: Actor, at: dt.datetime, notes: list[tup
     with db.transaction(None) as session:
         for when, summary in notes:  # failed attempts kept in the key file until the file was open
             session.info["at"] = when
-            audit.note(session, summary, table="users")
+            audit.note(session, summary, table="users", user=audit.NOT_SIGNED_IN)
         session.info["at"] = at
         audit.note(session, "signed in with the recovery key" if actor.name == RECOVERY_NAME else "signed in",
                    table="users", key=actor.name)
@@ -626,7 +629,8 @@ def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime
         if not verify_password(stored, password):
             with db.transaction(None) as session:
                 session.execute(insert(SignInFailure).values(name=name, at=at))
-                audit.note(session, _failure_note(name, known=user is not None), table="users")
+                audit.note(session, _failure_note(name, known=user is not None), table="users",
+                           user=audit.NOT_SIGNED_IN)
             with db.reader() as session:
                 failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
             until = lockout.locked_until(failures, at, policy)
@@ -661,7 +665,7 @@ def _take_over(db: Database, name: str, at: dt.datetime, notes: list[tuple[dt.da
     with db.transaction(None) as session:
         for when, summary in notes:
             session.info["at"] = when
-            audit.note(session, summary, table="users")
+            audit.note(session, summary, table="users", user=audit.NOT_SIGNED_IN)
         session.info["at"] = at
         summary = "unlocked the window" if previous is not None and previous.name == actor.name else (
             f"signed in at the window of {previous.name}" if previous is not None else "signed in")

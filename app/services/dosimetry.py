@@ -87,7 +87,10 @@ def _check_submitter(db: Database, session, staff_id: str) -> None:  # type: ign
 
     if db.actor is None or db.actor.role != "physics":
         return
-    mine = session.scalar(select(User.staff_id).where(User.name == db.actor.name))
+    account = session.scalars(select(User).where(User.name == db.actor.name)).first()
+    if account is None:  # no account of that name (a stand-in for the role): nothing to hold it to
+        return
+    mine = account.staff_id
     if mine is None:
         raise ValidationFailed({"staff_id": "your account is not linked to your record in Staff & roles yet: an "
                                             "administrator links it (Settings → Users)"}, "dosimetry submission")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.domain.dates import DATE_FORMATS
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
+from app.domain.wording import DEFAULT_TIME_ZONE, zone_info
 from app.security.policy import security_policy
 from app.security.roles import Permission
 from app.storage.database import Database
@@ -31,6 +32,9 @@ class FacilityDetails:
     policy_year: int | None = None
     lock_after_minutes: int | None = None  # None: the security policy's default
     date_format: str | None = None  # ``iso`` or ``us``; None keeps the facility's (ISO for a new one)
+    #: The facility's time zone (IANA name): the audit log's and reviews' times are in it. None
+    #: keeps the facility's (``America/Detroit`` for a new one).
+    time_zone: str | None = None
 
     def validated(self, today: dt.date) -> FacilityDetails:
         name = self.name.strip()
@@ -46,6 +50,11 @@ class FacilityDetails:
                                 f"{', '.join(label(p) for p in PROJECTS)}.")
         if self.date_format is not None and self.date_format not in DATE_FORMATS:
             raise FacilityError("Dates are shown as 2025-06-30 or as 06/30/2025.")
+        if self.time_zone is not None:
+            try:
+                zone_info(self.time_zone)
+            except ValueError as exc:
+                raise FacilityError(f"The facility's time zone: {exc}.") from None
         try:
             dt.date.fromisoformat(f"2024-{self.enrollment_period_start}")
         except ValueError:
@@ -68,6 +77,7 @@ class FacilityDetails:
             policy_year=self.policy_year,
             lock_after_minutes=lock,
             date_format=self.date_format,
+            time_zone=self.time_zone,
         )
 
 
@@ -95,4 +105,14 @@ def save_facility(db: Database, details: FacilityDetails, *, today: dt.date) -> 
         facility.lock_after_minutes = clean.lock_after_minutes  # type: ignore[assignment]
         if clean.date_format is not None:
             facility.date_format = clean.date_format
+        if clean.time_zone is not None:
+            facility.time_zone = clean.time_zone
     return facility
+
+
+def facility_zone(db: Database) -> str:
+    """The facility's time zone (IANA name), in which times are shown to people: the audit log,
+    a review's time. A database without a facility yet is in ``DEFAULT_TIME_ZONE``."""
+    with db.reader() as session:
+        zone = session.scalar(select(Facility.time_zone).limit(1))
+    return zone or DEFAULT_TIME_ZONE

@@ -1,41 +1,27 @@
-"""The QIP tracker: episodes opened from acknowledged triggers and the steps of the process."""
+"""The QIP tracker: episodes opened from acknowledged triggers and the steps of the process.
+
+An episode is dated the day it is really opened: the window asks before it takes the as-of date
+being looked at instead, and an episode is never opened ahead of today. One opened by mistake is
+withdrawn (``withdraw_episode``): removed with its steps, each removal and the reason audited."""
 
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 
-from app.paths import resource
+from app.domain.qip_process import process_steps, step_title
+from app.domain.wording import subject_words
 from app.security.roles import Permission
+from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import QipEpisode, QipStep
 
 
 class QipError(ValueError):
     """A QIP tracker action that cannot be done; the message says why."""
-
-
-@dataclass(frozen=True)
-class ProcessStep:
-    key: str
-    title: str
-    due_days: int
-
-
-@cache
-def process_steps() -> tuple[ProcessStep, ...]:
-    with resource("programs", "qip_process.toml").open("rb") as handle:
-        data = tomllib.load(handle)
-    return tuple(ProcessStep(s["key"], s["title"], int(s["due_days"])) for s in data["step"])
-
-
-def step_title(key: str) -> str:
-    return next((s.title for s in process_steps() if s.key == key), key)
 
 
 def step_status(due_on: dt.date | None, done_on: dt.date | None, as_of: dt.date, soon_days: int = 7) -> str:
@@ -82,9 +68,13 @@ class EpisodeView:
 
 
 def open_episode(
-    db: Database, rule: str, subject: dict[str, Any], message: str, opened_on: dt.date
+    db: Database, rule: str, subject: dict[str, Any], message: str, opened_on: dt.date, *, today: dt.date | None = None
 ) -> int:
-    """Start an episode for a trigger; one open episode per trigger and subject."""
+    """Start an episode for a trigger; one open episode per trigger and subject. ``today`` (the
+    window's): an episode dated after it is refused, whatever day the screen was showing."""
+    if today is not None and opened_on > today:
+        raise QipError(f"An episode cannot be opened ahead of today ({today.isoformat()}): {opened_on.isoformat()} "
+                       "is the day being looked at, not the day it is opened.")
     with db.transaction(Permission.QIP) as session:
         for episode in session.scalars(select(QipEpisode).where(QipEpisode.rule == rule, QipEpisode.closed_on.is_(None))):
             if episode.subject == subject:
@@ -137,6 +127,33 @@ def close_episode(db: Database, episode_id: int, closed_on: dt.date | None, note
         episode.closed_on = closed_on
         if notes is not None:
             episode.notes = notes.strip() or None
+
+
+#: The longest reason for withdrawing an episode kept (the audit note holds 300 characters).
+REASON_CHARS = 200
+
+
+def withdraw_episode(db: Database, episode_id: int, reason: str) -> None:
+    """Remove an episode opened by mistake, with its steps. Each removal is audited with what the
+    record held, and a note says which episode was withdrawn, by whom and why (``reason``,
+    required): the QIP tracker no longer shows it, the audit log keeps it whole."""
+    why = " ".join((reason or "").split())
+    if not why:
+        raise QipError("Say why the episode is withdrawn (for example: opened by mistake).")
+    if len(why) > REASON_CHARS:
+        raise QipError(f"The reason is {len(why)} characters long; keep it to {REASON_CHARS}.")
+    with db.transaction(Permission.QIP) as session:
+        episode = session.get(QipEpisode, episode_id)
+        if episode is None:
+            raise QipError(f"There is no QIP episode {episode_id}.")
+        for step in session.scalars(select(QipStep).where(QipStep.episode_id == episode_id)):
+            session.delete(step)
+        session.flush()  # the steps first: their removal is audited, not left to the database's cascade
+        what = (f"QIP episode {episode.id} ({episode.rule}, {subject_words(episode.subject)}, opened "
+                f"{episode.opened_on.isoformat()})")
+        session.delete(episode)
+        session.flush()
+        audit.note(session, f"withdrew {what}: {why}", table="qip_episodes", key=str(episode_id))
 
 
 def list_episodes(db: Database, as_of: dt.date, include_closed: bool = True) -> list[EpisodeView]:

@@ -5,9 +5,12 @@ the same transaction, so a change and its audit entries commit or roll back toge
 service can forget to audit. Bulk paths that bypass the ORM (import, demo) call ``record_many``.
 PHI columns are masked: the audit log says a patient identifier changed, never what it was.
 
-"Who" is the signed-in user (``Database.actor``), never the environment. Every entry is
-appended to a hash chain (``app.storage.audit_chain``) under a lock on ``audit_head``, so
-entries from several workstations form one chain and an edited entry shows.
+"Who" is the signed-in user (``Database.actor``), never the environment; a failed sign-in is
+nobody's (``NOT_SIGNED_IN``), whoever's window it was typed at. Each record change also names
+its record in people's words (``app.storage.audit_words``: the case ID of a dosimetry
+submission, the user name of a user), kept in the entry's ``summary``. Every entry is appended
+to a hash chain (``app.storage.audit_chain``) under a lock on ``audit_head``, so entries from
+several workstations form one chain and an edited entry shows.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from app.storage.audit_chain import (
     stored_text,
     walk,
 )
+from app.storage.audit_words import records_words
 from app.storage.models import AuditEntry, AuditHead, Base
 
 PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset(PHI_CASE_FIELDS)}
@@ -41,6 +45,8 @@ SECRET_COLUMNS: dict[str, frozenset[str]] = {"users": frozenset({"password_hash"
 SECRET_MASK = "[hidden]"
 #: "Who" for work no person did: creating a database before its administrator exists, migrations.
 SYSTEM_USER = "(system)"
+#: "Who" of a failed sign-in: nobody was signed in, whatever name was tried and whoever's window it was.
+NOT_SIGNED_IN = "(not signed in)"
 
 
 def now() -> dt.datetime:
@@ -116,35 +122,44 @@ def _audit_flush(session: Session, flush_context: Any, instances: Any) -> None:
     if not session.info.get("audited"):
         return
     rows: list[dict[str, Any]] = []
+    pending = session.info.setdefault("_pending_words", [])
     for obj in session.new:
         if isinstance(obj, AuditEntry):
             continue
         table = obj.__tablename__
         rows.append(_entry(session, "insert", table, "(new)", None, _column_values(obj)))
         session.info.setdefault("_pending_keys", []).append((rows[-1], obj))
+        pending.append((rows[-1], obj, None))
     for obj in session.dirty:
         if isinstance(obj, AuditEntry) or not session.is_modified(obj):
             continue
         before, after = _changed_values(obj)
         if before or after:
             rows.append(_entry(session, "update", obj.__tablename__, _record_key(obj), before, after))
+            pending.append((rows[-1], obj, _column_values(obj)))
     for obj in session.deleted:
         if isinstance(obj, AuditEntry):
             continue
-        rows.append(
-            _entry(session, "delete", obj.__tablename__, _record_key(obj), _column_values(obj), None)
-        )
+        values = _column_values(obj)
+        rows.append(_entry(session, "delete", obj.__tablename__, _record_key(obj), values, None))
+        pending.append((rows[-1], obj, values))
     session.info.setdefault("_audit_rows", []).extend(rows)
 
 
 @event.listens_for(Session, "after_flush")
 def _audit_after_flush(session: Session, flush_context: Any) -> None:
-    """Write the collected rows once new records have their keys (autoincrement IDs)."""
+    """Write the collected rows once new records have their keys (autoincrement IDs), each naming
+    its record in words (from the whole record, the staff's names looked up once)."""
     if not session.info.get("audited"):
         return
     for row, obj in session.info.pop("_pending_keys", []):
         row["record_key"] = _record_key(obj)
         row["after"] = _masked(obj.__tablename__, _column_values(obj))
+    pending = session.info.pop("_pending_words", [])
+    records = [(row["table_name"], row["record_key"], values if values is not None else _column_values(obj))
+               for row, obj, values in pending]
+    for (row, _obj, _values), words in zip(pending, records_words(session, records), strict=True):
+        row["summary"] = words
     rows = session.info.pop("_audit_rows", [])
     if rows:
         append(session, rows)
@@ -201,16 +216,27 @@ def record_many(
     table: str,
     changes: Iterable[tuple[str, str, Mapping[str, Any] | None, Mapping[str, Any] | None]],
 ) -> int:
-    """Audit changes written with Core bulk statements: ``(action, key, before, after)``."""
+    """Audit changes written with Core bulk statements: ``(action, key, before, after)``; each
+    names its record in words as far as its values say (an update carries only what changed: its
+    key, the natural one of a workbook row, says the rest)."""
+    changes = list(changes)
     rows = [_entry(session, action, table, key, before, after) for action, key, before, after in changes]
+    named = records_words(session, [(table, key, {**(before or {}), **(after or {})})
+                                    for _action, key, before, after in changes])
+    for row, words in zip(rows, named, strict=True):
+        row["summary"] = words
     append(session, rows)
     return len(rows)
 
 
-def note(session: Session, summary: str, table: str = "-", key: str = "-") -> None:
-    """An audit entry that describes an operation rather than one record (demo, restore)."""
+def note(session: Session, summary: str, table: str = "-", key: str = "-", *, user: str | None = None) -> None:
+    """An audit entry that describes an operation rather than one record (demo, restore).
+    ``user``: "who" when it is not the session's signed-in user (``NOT_SIGNED_IN`` for a failed
+    sign-in, which may be typed at another user's locked window)."""
     row = _entry(session, "note", table, key, None, None)
     row["summary"] = summary[:300]
+    if user is not None:
+        row["user"] = user
     append(session, [row])
 
 

@@ -74,6 +74,8 @@ class Facility(Versioned, Base):
     lock_after_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     #: How dates are shown: ``iso`` (2025-06-30) or ``us`` (06/30/2025); typed either way.
     date_format: Mapped[str] = mapped_column(String(20), default="iso", server_default="iso")
+    #: The facility's time zone (IANA name): times are shown to people in it (the audit log, reviews).
+    time_zone: Mapped[str] = mapped_column(String(64), default="America/Detroit", server_default="America/Detroit")
 
 
 class Staff(Versioned, Base):

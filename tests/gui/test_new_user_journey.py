@@ -134,11 +134,12 @@ def test_new_user_sets_up_everything_in_the_gui(qtbot, tmp_path: Path, monkeypat
     assert {key for action, table, key in audited if table == "staff"} == {"RO1", "RO2", "PH1", "CD1"}
     window.show_area("Audit log")
     log = window.page("Audit log")
-    log.record.setText("H-0001")
-    assert {log.table.item(r, 3).text() for r in range(log.table.rowCount())} == {"case"}  # the table in words
+    log.record.setText("H-0001")  # the case ID finds the case and its submission (keyed by a row number)
+    assert {log.table.item(r, 3).text() for r in range(log.table.rowCount())} == {"case", "dosimetry submission"}
     log.record.clear()
     log.table_filter.setCurrentIndex(log.table_filter.findData("dosimetry_submissions"))
     assert log.table.rowCount() == 1 and "H-0001" in log.table.item(0, 5).text()  # before → after names the case
+    assert log.table.item(0, 4).text() == "case H-0001: dosimetry submitted 2025-03-01"  # and so does the record
 
     pool().waitForDone(10000)
     result = run_check(db, dt.date(2025, 3, 31))

@@ -17,6 +17,11 @@ from ui.main_window import MainWindow
 
 @pytest.fixture
 def window(settled_window: MainWindow) -> MainWindow:
+    """The window at ``AS_OF`` with its clock there too: today is the day shown, so records made
+    here ask no question about their date (tests/gui/test_record_dates.py covers the asking)."""
+    import datetime as dt
+
+    settled_window.window_clock = lambda: dt.datetime.combine(AS_OF, dt.time(9, 0))
     return settled_window
 
 
@@ -99,7 +104,7 @@ def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: Main
     filled: list[str] = []
 
     def done_on(form) -> None:  # type: ignore[no-untyped-def]
-        filled.append(form.widgets["done_on"].text())  # offered: the as-of date
+        filled.append(form.widgets["done_on"].text())  # offered: today
         form.widgets["done_on"].set_text("t")  # any day may be typed; "t" is the as-of date
         form.save()
 
@@ -168,7 +173,7 @@ def test_audit_log_page_filters_and_exports(qtbot, window: MainWindow, tmp_path:
     assert page.table.rowCount() >= 1
     out = tmp_path / "audit.csv"
     assert page.export_to(out) >= 1
-    assert out.read_text(encoding="utf-8-sig").startswith("when_utc")
+    assert out.read_text(encoding="utf-8-sig").startswith("When (America/Detroit),Who,Change,What,Record,Before → after")
 
 
 def test_screenshot_command_saves_every_screen(tmp_path: Path, demo_file: Path) -> None:

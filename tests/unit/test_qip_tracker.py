@@ -64,3 +64,35 @@ def test_closed_episodes_leave_the_due_list(db) -> None:
     qip.close_episode(db, episode_id, OPENED + dt.timedelta(days=40), notes="Resolved")
     assert qip.due_soon(db, OPENED + dt.timedelta(days=50)) == []
     assert qip.list_episodes(db, OPENED, include_closed=False) == []
+
+
+def test_an_episode_is_never_dated_ahead_of_today(db) -> None:
+    today = dt.date(2026, 12, 7)
+    with pytest.raises(qip.QipError, match="ahead of today"):
+        qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "m", dt.date(2026, 12, 20), today=today)
+    episode_id = qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "m", today, today=today)
+    assert [e.opened_on for e in qip.list_episodes(db, dt.date(2026, 12, 20)) if e.id == episode_id] == [today]
+
+
+def test_an_episode_opened_by_mistake_is_withdrawn_and_audited(db) -> None:
+    from tests.support import as_role
+
+    episode_id = qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "No lung enrollment.", OPENED)
+    with pytest.raises(qip.QipError, match="why"):
+        qip.withdraw_episode(db, episode_id, "   ")
+    from app.security.roles import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        qip.withdraw_episode(as_role(db, "physics"), episode_id, "opened by mistake")
+    qip.withdraw_episode(as_role(db, "reviewer", "cy"), episode_id, "Opened by mistake: the trigger was June's.")
+    assert qip.list_episodes(db, OPENED) == []
+    with db.reader() as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.user == "cy").order_by(AuditEntry.id)).all()
+    assert [(e.table_name, e.action) for e in entries] == [("qip_steps", "delete")] * 6 + [
+        ("qip_episodes", "delete"), ("qip_episodes", "note")]
+    assert entries[-2].before["rule"] == "QIP-ENR-ZERO" and entries[-2].summary.startswith(f"QIP episode {episode_id}: ")
+    assert entries[-1].summary == (f"withdrew QIP episode {episode_id} (QIP-ENR-ZERO, Lung, opened 2025-03-03): "
+                                   "Opened by mistake: the trigger was June's.")
+    qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "m", OPENED)  # the trigger may be opened again
+    with pytest.raises(qip.QipError, match="no QIP episode"):
+        qip.withdraw_episode(db, episode_id + 100, "never opened")

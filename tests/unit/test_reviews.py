@@ -79,3 +79,27 @@ def test_the_pdf_prints_the_explanation(db, tmp_path) -> None:
     write_audit_pdf(build_report(db, year=2025, as_of=D(2025, 7, 10)), out)
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(out).pages)
     assert "Explained by test-admin on" in text and "No lung referrals in spring." in text
+
+
+def test_a_note_written_while_looking_ahead_is_in_todays_and_every_later_self_audit(db) -> None:
+    seed(db)
+    # written on July 1 (10:00 in Michigan) while the screen showed July 10: it explains from July 1 on
+    at = dt.datetime(2025, 7, 1, 14, 0)
+    review = mark_reviewed(db, lung_zero(db, D(2025, 7, 10)), "Linac upgrade: lung referrals paused.", D(2025, 7, 10),
+                           at=at)
+    assert review.line.startswith("Explained by test-admin on 2025-07-01 10:00 EDT (as of 2025-07-10)")
+    assert state(db, D(2025, 6, 30)).current is None                     # before it was written
+    for day in (D(2025, 7, 1), D(2025, 7, 5), D(2025, 7, 10)):          # that day's self-audit, and later ones
+        report = build_report(db, year=2025, as_of=day)
+        [lung] = [f for f in report.findings if f["rule"] == "QIP-ENR-ZERO" and f["subject"] == {"project": "lung"}]
+        assert lung["review"]["note"] == "Linac upgrade: lung referrals paused.", day
+
+
+def test_a_note_made_at_one_as_of_date_follows_the_finding_into_a_later_self_audit(db) -> None:
+    seed(db)
+    mark_reviewed(db, lung_zero(db, D(2025, 6, 30)), "No lung referrals in spring.", D(2025, 6, 30),
+                  at=dt.datetime(2025, 7, 2, 15, 0))  # written later about June 30: explains June 30 on
+    for day in (D(2025, 6, 30), D(2025, 7, 10)):
+        report = build_report(db, year=2025, as_of=day)
+        [lung] = [f for f in report.findings if f["rule"] == "QIP-ENR-ZERO" and f["subject"] == {"project": "lung"}]
+        assert lung["review"]["note"] == "No lung referrals in spring."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -176,9 +177,14 @@ def test_five_failures_in_fifteen_minutes_lock_and_an_admin_unlocks(db, db_path:
     assert carol.actor.role == "coordinator" and carol.actor.must_change_password
     carol.dispose()
     with db.reader() as session:
-        summaries = [e.summary for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "note"))]
-    assert "failed sign-in as carol" in summaries and "unlocked carol" in summaries
-    assert "failed sign-in with a user name that does not exist" in summaries  # never the typed name
+        notes = [(e.user, e.summary) for e in session.scalars(select(AuditEntry).where(AuditEntry.action == "note"))]
+    summaries = [summary for _user, summary in notes]
+    here = socket.gethostname()
+    assert f"failed sign-in: not signed in, tried carol at workstation {here}" in summaries
+    assert "unlocked carol" in summaries
+    assert f"failed sign-in: not signed in, tried an unknown name at workstation {here}" in summaries
+    assert not any("nobody-here" in summary for summary in summaries)  # never the typed name
+    assert {user for user, summary in notes if "failed sign-in" in summary} == {"(not signed in)"}
 
 
 def test_first_password_must_be_changed_and_the_new_one_works(db, db_path: Path) -> None:
