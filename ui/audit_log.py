@@ -81,19 +81,22 @@ class AuditLogPage(QWidget):
         self.check_integrity()
 
     def check_integrity(self) -> None:
-        """Walk the hash chain in the background: every entry linked to the one before it."""
-        from app.services.audit_log import chain_status
+        """Walk the hash chain and check every signature in the background (``log_integrity``)."""
+        from app.services.audit_log import log_integrity
 
-        run_in_background(lambda: chain_status(self.db), self._integrity_known, self._integrity_unknown, owner=self)
+        run_in_background(lambda: log_integrity(self.db), self._integrity_known, self._integrity_unknown, owner=self)
 
     def _integrity_known(self, report) -> None:  # type: ignore[no-untyped-def]
+        self.integrity.setToolTip("\n".join(report.warnings))
         if report.intact:
             self.integrity.setText(f"✓ The audit log is intact: each of its {report.entries:,} entries is linked to "
-                                   "the one before it, so none was changed or removed.")
+                                   f"the one before it, and {report.signed:,} changes are signed by the people who "
+                                   "made them, so none was changed, removed or written in another's name.")
             self.integrity.setStyleSheet("color: #2e7d32;")
         else:
-            self.integrity.setText(f"⚠ The audit log was altered outside the app: {report.problem}. Entries from "
-                                   "there on cannot be trusted; tell your administrator (mroqc-desk verify).")
+            more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+            self.integrity.setText(f"⚠ The audit log was altered outside the app: {report.problems[0]}{more}. Tell "
+                                   "your administrator (mroqc-desk verify names every problem).")
             self.integrity.setStyleSheet("color: #b22222; font-weight: bold;")
 
     def _integrity_unknown(self, exc: Exception) -> None:

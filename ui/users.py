@@ -46,6 +46,15 @@ def _local(value: dt.datetime | None) -> str:
     return value.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
 
 
+def staff_picker(people: list[tuple[str, str]]) -> QComboBox:
+    """The people of Staff & roles, "(nobody: an IT administrator)" first."""
+    box = QComboBox()
+    box.addItem("(nobody: an IT administrator)", None)
+    for staff_id, name in people:
+        box.addItem(f"{name} ({staff_id})", staff_id)
+    return box
+
+
 class UserDialog(DiscardGuard, QDialog):
     """Add a user, or set a first password: the administrator types it twice; the user must change
     it at first sign-in."""
@@ -87,14 +96,6 @@ class UserDialog(DiscardGuard, QDialog):
         return {"name": self.name, "full_name": self.full_name, "role": self.role, "staff": self.staff,
                 "password": self.password.first, "again": self.password.second}
 
-
-def staff_picker(people: list[tuple[str, str]]) -> QComboBox:
-    """The people of Staff & roles, "(nobody: an IT administrator)" first."""
-    box = QComboBox()
-    box.addItem("(nobody: an IT administrator)", None)
-    for staff_id, name in people:
-        box.addItem(f"{name} ({staff_id})", staff_id)
-    return box
 
     def reject(self) -> None:
         """Esc or Cancel asks first when something was typed."""

@@ -110,6 +110,38 @@ def when_heading(zone: Zone) -> str:
     return f"When ({zone})" if isinstance(zone, str) else "When (local time)"
 
 
+@dataclass(frozen=True)
+class LogIntegrity:
+    """What the Audit log screen says of the whole log: its chain, its signatures, and what this
+    sign-in found (``Database.alarms``)."""
+
+    entries: int
+    signed: int
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def log_integrity(db: Database) -> LogIntegrity:
+    """The chain walked, every signature checked against the facility certificate the signed-in
+    person trusts (``app.security.evidence``); rows are replayed by ``verify`` only (slower)."""
+    from app.security.evidence import check_signatures
+    from app.security.people import authorities
+    from app.storage.audit import verify_chain
+
+    person = db.person
+    trusted = getattr(person, "trusted", None)
+    with db.reader() as session:
+        chain = verify_chain(session)
+        signatures = check_signatures(session, [trusted] if trusted is not None else authorities(session),
+                                      since=getattr(person, "signed_from", None))
+    problems = [*db.alarms, *([chain.problem] if chain.problem else []), *signatures.problems]
+    return LogIntegrity(chain.entries, signatures.signed, tuple(problems), tuple(signatures.warnings))
+
+
 def chain_status(db: Database):  # type: ignore[no-untyped-def]
     """Whether the audit log's hash chain is intact (``app.storage.audit_chain.ChainReport``)."""
     from app.storage.audit import verify_chain

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QWidget
 
 from app.services import users
 from tests.gui.conftest import AS_OF, settle
-from tests.support import ADMIN, PASSWORD, as_role
+from tests.support import ADMIN, PASSWORD, as_role, reopen
 from ui.lock import Cover, LockDialog
 from ui.main_window import MainWindow
 
@@ -69,7 +69,9 @@ def test_another_user_signs_in_instead_and_the_first_users_form_is_discarded(qtb
                                                                              monkeypatch) -> None:
     window: MainWindow = settled_window
     users.add_user(window.db, "phil", "physics", "phil's first pw")
-    users.change_own_password(as_role(window.db, "physics", "phil"), "phil's first pw", "phil's password!")
+    phil = reopen(window.db.path, "phil", "phil's first pw")  # Phil himself changes it (signed by him)
+    users.change_own_password(phil, "phil's first pw", "phil's password!")
+    phil.dispose()
     notices: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda parent, title, text: notices.append(text))
     window.show_area("Enrollment")
@@ -132,6 +134,7 @@ def test_an_administrator_adds_a_user_who_must_change_the_first_password(qtbot, 
     def fill(dialog) -> bool:  # type: ignore[no-untyped-def]
         dialog.name.setText("rosa")
         dialog.role.setCurrentIndex(dialog.role.findData("reviewer"))
+        dialog.staff.setCurrentIndex(1)  # the first person of Staff & roles: a reviewer is someone of the facility
         dialog.password.first.setText("rosa's first pw")
         dialog.password.second.setText("rosa's first pw")
         return True
@@ -149,3 +152,32 @@ def test_audit_log_screen_says_the_chain_is_intact(qtbot, settled_window) -> Non
     page = window.page("Audit log")
     settle(qtbot)
     assert page.integrity.text().startswith("✓ The audit log is intact")
+    assert "signed by the people who made them" in page.integrity.text()
+
+
+def test_audit_log_screen_names_an_entry_written_in_anothers_name(qtbot, tmp_path) -> None:
+    from tests.gui.conftest import open_window
+    from tests.support import ADMIN, create, raw_connection, reopen
+
+    path = tmp_path / "facility.sqlite3"
+    create(path).dispose()
+    conn = raw_connection(path)
+    last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    conn.execute("INSERT INTO audit_log (id, at, user, action, table_name, record_key, change_set, summary) "
+                 "VALUES (?, '2026-12-07 10:00:00.000000', ?, 'note', '-', '-', 'forged', 'nothing happened')",
+                 (last + 1, ADMIN))
+    conn.commit()
+    conn.close()
+    from tests.unit.test_insider_attacks import _rechain
+
+    conn = raw_connection(path)
+    _rechain(conn)  # hashes and head recomputed, as the insider would
+    conn.close()
+    db = reopen(path)
+    window = open_window(qtbot, db)
+    window.show_area("Audit log")
+    page = window.page("Audit log")
+    settle(qtbot)
+    assert page.integrity.text().startswith("⚠ The audit log was altered outside the app")
+    window.close()
+    db.dispose()
