@@ -301,12 +301,14 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return db
 
 
-def _create(args: argparse.Namespace, build) -> object:  # type: ignore[no-untyped-def]
-    """A new database with its administrator (``--admin``), filled by ``build(db)``."""
+def _create(args: argparse.Namespace, build, facility: str | None = None) -> object:  # type: ignore[no-untyped-def]
+    """A new database with its administrator (``--admin``), filled by ``build(db)``; ``facility``
+    names its certificate authority (the facility certificate)."""
     from app.security.signin import create_database
 
     url = _url(args)
-    db, recovery_key = create_database(url, args.admin, secrets(args).new_password(args.admin), build=build)
+    db, recovery_key = create_database(url, args.admin, secrets(args).new_password(args.admin), build=build,
+                                       facility=facility)
     return db, recovery_key
 
 
@@ -316,7 +318,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     name = args.facility.strip()
     if not name:
         raise UsageError("--facility needs the facility's name")
-    db, recovery_key = _create(args, lambda db: save_facility(db, FacilityDetails(name=name), today=dt.date.today()))
+    db, recovery_key = _create(args, lambda db: save_facility(db, FacilityDetails(name=name), today=dt.date.today()),
+                               facility=name)
     print(f"Created {db.display_name} for {name}; {db.actor.name} is its administrator.")
     show_recovery_key(recovery_key)
     db.dispose()
@@ -332,7 +335,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         raise UsageError("--years must be between 1 and 30.")
     options = DemoOptions(patients=args.patients, years=args.years, seed=args.seed, as_of=args.as_of or dt.date.today())
     summaries = []
-    db, recovery_key = _create(args, lambda db: summaries.append(generate_demo(db, options)))
+    from app.demo.generator import FACILITY_NAME
+
+    db, recovery_key = _create(args, lambda db: summaries.append(generate_demo(db, options)), facility=FACILITY_NAME)
     print(summaries[0])
     show_recovery_key(recovery_key)
     db.dispose()
@@ -396,8 +401,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     db = _open(args)
     as_of = args.as_of or dt.date.today()
     count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified, rule=args.rule)
-    unit = {"audit-pdf": "pages", "calendar": "events"}.get(args.kind, "rows")
-    print(f"Wrote {out} ({count} {unit}{', identified' if args.identified else ', de-identified'}).")
+    unit = {"audit-pdf": "pages", "calendar": "events", "facility-certificate": "certificates"}.get(args.kind, "rows")
+    privacy = "" if unit == "certificates" else ", identified" if args.identified else ", de-identified"
+    print(f"Wrote {out} ({count} {unit}{privacy}).")
     return EXIT_OK
 
 

@@ -38,6 +38,11 @@ def install_exception_hook() -> None:
     """Log an unexpected error and tell the user, instead of dying silently (as Vorta does)."""
 
     def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if isinstance(error, DatabaseError) and QApplication.instance() is not None:
+            # a database that cannot be used (replaced underneath, its server gone): said plainly, not a crash
+            log.info("an action stopped: %s", type(error).__name__)
+            QMessageBox.warning(None, "Not done", str(error))
+            return
         log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, error, tb)))
         if QApplication.instance() is not None:
             QMessageBox.critical(None, "Something went wrong",

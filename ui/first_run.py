@@ -174,7 +174,8 @@ class FirstRunDialog(QDialog):
             return
         try:
             db, recovery_key = create_database(sqlite_url(self.default_path), *account,
-                                               build=lambda db: save_facility(db, details, today=dt.date.today()))
+                                               build=lambda db: save_facility(db, details, today=dt.date.today()),
+                                               facility=details.name)
         except (FacilityError, DatabaseError) as exc:
             QMessageBox.warning(self, "Facility not created", str(exc))
             return
@@ -194,11 +195,12 @@ class FirstRunDialog(QDialog):
         self._busy(True, "Building the demo facility (five years of synthetic cases)…")
 
         def work() -> tuple[Database, str]:
-            from app.demo.generator import DemoOptions, generate_demo
+            from app.demo.generator import FACILITY_NAME, DemoOptions, generate_demo
 
             options = DemoOptions(years=5, seed=1, as_of=dt.date.today())
             # built under a temporary name: a failure leaves no file behind
-            return create_database(sqlite_url(path), *account, build=lambda db: generate_demo(db, options))
+            return create_database(sqlite_url(path), *account, build=lambda db: generate_demo(db, options),
+                                   facility=FACILITY_NAME)
 
         def done(result: tuple[Database, str]) -> None:
             self._busy(False)
