@@ -322,6 +322,11 @@ def bench_evidence(runs: int, size: int, path: Path) -> list[Figure]:
     from app.storage import audit
 
     figures: list[Figure] = []
+    work_dir = Path(tempfile.mkdtemp(prefix="bench-evidence-"))  # the unsigned saves stay out of the cached demo
+    work = work_dir / path.name
+    shutil.copy(path, work)
+    shutil.copy(key_file_for(path), key_file_for(work))
+    path = work
     db = signed_in(path)
     keyless = dataclasses.replace(db, signer=None, person=None)  # the same database, nobody's key
     counter = iter(range(10**9))
@@ -340,7 +345,7 @@ def bench_evidence(runs: int, size: int, path: Path) -> list[Figure]:
     figures.append(Figure("sign-in (its checks included)", size, sign_in, "Argon2id derivation alone", derive))
     with db.reader() as session:
         chain = median_ms(lambda: audit.verify_chain(session), 1)
-    whole = median_ms(lambda: verify_database(db), 1)
+    whole = median_ms(lambda: verify_database(db), 1)  # (it reports the unsigned saves above: what it is for)
     figures.append(Figure("verify: signatures and rows replayed", size, whole, "hash chain alone", chain))
     db.dispose()
     copy_dir = Path(tempfile.mkdtemp(prefix="bench-rekey-"))
@@ -358,6 +363,7 @@ def bench_evidence(runs: int, size: int, path: Path) -> list[Figure]:
         figures.append(Figure("re-key the database", size, rekey_ms, "copying the file", copy_ms))
     finally:
         shutil.rmtree(copy_dir, ignore_errors=True)
+        shutil.rmtree(work_dir, ignore_errors=True)
     return figures
 
 
