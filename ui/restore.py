@@ -19,7 +19,6 @@ is not a database; it is restored into this one, or into a new file to look at i
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -56,11 +54,11 @@ from app.services.maintenance import (
     restore_database,
 )
 from app.storage.backup import free_aside_name
-from app.storage.database import Database, open_database, sqlite_url
+from app.storage.database import Database, sqlite_url
 from app.storage.errors import DatabaseError
-from app.storage.locks import holders
 from ui.data_transfer import BACKUP_FILTER, HelpLabel, explain
-from ui.workers import pool, run_in_background
+from ui.letting_go import let_go, others_holding, take_back  # noqa: F401 (others_holding: its old home)
+from ui.workers import run_in_background
 
 
 def ask(parent: QWidget | None, title: str, text: str, choices: list[str], safe: str) -> str | None:
@@ -293,36 +291,16 @@ class RestoreDialog(QDialog):
         self.accept()
 
 
-def others_holding(db: Database) -> list[str]:
-    """Whoever else has the file open (another window, a command), in words."""
-    if db.path is None:
-        return []
-    return [h.words() for h in holders(db.path) if h.pid != os.getpid()]
-
-
 def perform_restore(window, request: RestoreRequest,  # type: ignore[no-untyped-def]
                     replace_database: Callable[[Database], object]) -> None:
     """Let go of the window's database, restore, and open the restored one in a new window
     (``replace_database``) — or, if the restore failed, the one there was."""
     db: Database = window.db
-    others = others_holding(db)
-    if others:
-        QMessageBox.warning(window, "Restore not started",
-                            f"{db.path.name if db.path else 'The database'} is open elsewhere: {'; '.join(others)}.\n\n"
-                            "Close it there first (every other window and command), then restore.")
+    held = let_go(window, "Restore from a backup", "restore", "Restoring the backup…")
+    if held is None:
         return
-    url, key, actor = db.url, db.key, db.actor
-    if window.hub is not None:
-        window.hub.stop_watching()
-    pool().waitForDone(30000)
+    url = held.url
     db.dispose()  # the window's hold on the file goes: the restore needs it alone
-    progress = QProgressDialog("Restoring the backup…", "", 0, 0, window)
-    progress.setCancelButton(None)
-    progress.setWindowTitle("Restore from a backup")
-    progress.setWindowModality(Qt.WindowModality.WindowModal)
-    progress.setMinimumDuration(0)
-    progress.show()
-
     def work() -> tuple[RestoreReport, Database]:
         report = restore_database(url, request.backup, request.name, request.secret, recovery=request.recovery)
         opened = (sign_in_with_recovery_key(url, request.secret) if request.recovery
@@ -330,7 +308,7 @@ def perform_restore(window, request: RestoreRequest,  # type: ignore[no-untyped-
         return report, opened
 
     def done(result: tuple[RestoreReport, Database]) -> None:
-        progress.close()
+        held.progress.close()  # type: ignore[union-attr]
         report, opened = result
         new_window = replace_database(opened)
         kept = f" The database it replaced is kept as {report.set_aside.name}." if report.set_aside else ""
@@ -338,17 +316,8 @@ def perform_restore(window, request: RestoreRequest,  # type: ignore[no-untyped-
                                 f"Restored {report.facility or 'the facility'} from {request.backup.name}.{kept}")
 
     def failed(exc: Exception) -> None:
-        progress.close()
-        try:
-            again = open_database(url, key=key)  # the same file, unchanged: no new sign-in needed
-            again.actor = actor
-            if again.lock is not None and actor is not None:
-                again.lock.set_user(actor.name)
-        except DatabaseError as reopen_failed:
-            QMessageBox.critical(window, "Restore failed", f"{reason(exc)}\n\n{reopen_failed}")
-            return
-        new_window = replace_database(again)
-        QMessageBox.warning(new_window, "Restore failed", f"{reason(exc)}\n\nThe database was not changed.")
+        held.progress.close()  # type: ignore[union-attr]
+        take_back(window, held, reason(exc), "Restore failed", replace_database)
 
     run_in_background(work, done, failed, owner=None)
 

@@ -28,7 +28,7 @@ from app.security.keyfile import RECOVERY_SLOT, KeyFile, editing, key_file_for, 
 from app.security.passwords import new_recovery_key, recovery_database_key
 from app.security.roles import Permission
 from app.storage import audit
-from app.storage.database import COMPANIONS, Database, key_pragma, open_database, sqlcipher_module
+from app.storage.database import COMPANIONS, Database
 from app.storage.errors import DatabaseError
 from app.storage.journal import crash_point, operation
 from app.storage.locks import exclusive
@@ -128,21 +128,10 @@ def rekey_database(db: Database, reason: str, *, now: dt.datetime | None = None)
 
 def _export(source: Path, key: bytes, target: Path, new_key: bytes) -> None:
     """``source`` written again into ``target`` under ``new_key`` (SQLCipher's export), checked."""
-    module = sqlcipher_module()
-    conn = module.connect(source.resolve().as_uri(), uri=True)
-    try:
-        conn.execute(key_pragma(key))
-        conn.execute("PRAGMA temp_store=MEMORY")
-        quoted = str(target).replace("'", "''")
-        conn.execute(f"ATTACH DATABASE '{quoted}' AS rekeyed KEY \"x'{new_key.hex()}'\"")
-        conn.execute("SELECT sqlcipher_export('rekeyed')")
-        conn.execute("DETACH DATABASE rekeyed")
-    except module.DatabaseError as exc:
-        raise DatabaseError(f"The database could not be written under its new key ({exc}); nothing was changed.") from None
-    finally:
-        conn.close()
-    check = open_database(f"sqlite:///{target}", key=new_key, migrate=False, hold=False)
-    check.dispose()
+    from app.storage.encryption import export_with_key
+
+    export_with_key(source, key, target, new_key,
+                    failed="The database could not be written under its new key ({exc}); nothing was changed.")
 
 
 def open_sealed_key(keys_path: Path, slot: str, sealing_private: bytes) -> bytes | None:

@@ -50,16 +50,26 @@ def _fold_wal(path: Path) -> None:
 
 def export_encrypted(plain: Path, target: Path, key: bytes) -> None:
     """Write ``plain`` into a new SQLCipher file ``target`` keyed with ``key`` (read-only on ``plain``)."""
+    export_with_key(plain, None, target, key, failed=f"{plain} could not be encrypted ({{exc}}); it was left as it was.")
+
+
+def export_with_key(source: Path, source_key: bytes | None, target: Path, key: bytes, *, failed: str) -> None:
+    """Write ``source`` (unencrypted, or keyed with ``source_key``) into a new SQLCipher file
+    ``target`` keyed with ``key`` (SQLCipher's export, read-only on ``source``), then check every
+    page of it: the encryption of an earlier version's file and a re-key. ``failed``: what to say,
+    ``{exc}`` the driver's reason."""
     module = sqlcipher_module()
-    conn = module.connect(plain.resolve().as_uri() + "?mode=ro", uri=True)
+    conn = module.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
     try:
+        if source_key is not None:
+            conn.execute(key_pragma(source_key))
         conn.execute("PRAGMA temp_store=MEMORY")
         quoted = str(target).replace("'", "''")
-        conn.execute(f"ATTACH DATABASE '{quoted}' AS encrypted KEY \"x'{key.hex()}'\"")
-        conn.execute("SELECT sqlcipher_export('encrypted')")
-        conn.execute("DETACH DATABASE encrypted")
+        conn.execute(f"ATTACH DATABASE '{quoted}' AS exported KEY \"x'{key.hex()}'\"")
+        conn.execute("SELECT sqlcipher_export('exported')")
+        conn.execute("DETACH DATABASE exported")
     except module.DatabaseError as exc:
-        raise DatabaseError(f"{plain} could not be encrypted ({exc}); it was left as it was.") from None
+        raise DatabaseError(failed.format(exc=exc)) from None
     finally:
         conn.close()
     make_private(target)
@@ -67,7 +77,7 @@ def export_encrypted(plain: Path, target: Path, key: bytes) -> None:
     try:
         check.execute(key_pragma(key))
         if check.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            raise DatabaseError(f"The encrypted copy of {plain} failed its check; {plain} was left as it was.")
+            raise DatabaseError(f"The new copy of {source.name} failed its check; {source.name} was left as it was.")
     finally:
         check.close()
 
