@@ -227,3 +227,25 @@ def test_a_new_workstation_starts_from_the_facilitys_backup(qtbot, facility: Pat
         assert target.exists() and first.db.actor.name == ADMIN
     finally:
         first.db.dispose()
+
+
+def test_a_failed_restore_gives_the_window_its_database_back_still_signing(qtbot, facility: Path,
+                                                                          quiet_messages: list[str]) -> None:
+    from app.services.maintenance import verify_database
+    from ui.application import Session
+    from ui.restore import RestoreRequest, perform_restore
+
+    session = Session()
+    window = session.show(reopen(facility))
+    qtbot.addWidget(window)
+    settle(qtbot)
+    wrong = RestoreRequest(facility.with_name("friday.backup"), ADMIN, "not the password", False, None)  # type: ignore[arg-type]
+    perform_restore(window, wrong, session.show)
+    qtbot.waitUntil(lambda: session.window is not window and session.window.db is not None, timeout=20000)
+    again = session.window
+    qtbot.addWidget(again)
+    assert any("Restore failed" in s and "Nothing was changed" in s for s in quiet_messages)
+    save_facility(again.db, FacilityDetails(name="Lakeside (after the failed restore)"), today=TODAY)
+    report = verify_database(again.db, rows=False)
+    assert report.ok, report.problems  # the save is signed by the person, as before
+    session.close()
