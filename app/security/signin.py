@@ -171,9 +171,13 @@ def _try_slot(keys_path: Path, name: str, secret: str, at: dt.datetime, *, recov
     policy = security_policy()
     with editing(keys_path) as keys:
         until = lockout.locked_until(keys.failures_of(name), at, policy)
-        if until is not None:
-            raise AccountLocked(until)
-        keys.add_failure(name, at, lockout.recent(keys.failures_of(name), at, policy))
+        if until is not None:  # refused untried, and still written down: every attempt is in the audit log
+            keys.note(at, _failure_note(name, known=recovery or user_slot(name) in keys.slots) +
+                      " (refused untried: the account is locked)")
+        else:
+            keys.add_failure(name, at, lockout.recent(keys.failures_of(name), at, policy))
+    if until is not None:
+        raise AccountLocked(until)
     unlocked = (keys.unlock(RECOVERY_SLOT, normal_recovery_key(secret)) if recovery
                 else keys.unlock(user_slot(name), secret))
     if unlocked is not None:

@@ -3,6 +3,7 @@ the kill -9 walk over every step is tests/fuzz/test_crash_files.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -188,6 +189,9 @@ def test_twenty_parallel_wrong_passwords_get_exactly_five_tries(facility: Path, 
         thread.join()
     assert len([s for s in tried if s.startswith("wrong guess")]) == 5
     assert len(outcomes) == 20 and set(outcomes) <= {"locked", "wrong"}  # fifteen never got an Argon2id run
+    noted = [n["summary"] for n in KeyFile.load(key_file_for(facility)).notes if "failed sign-in" in n["summary"]]
+    assert len(noted) == 20  # every attempt is written down for the audit log, tried or refused
+    assert sum("refused untried" in n for n in noted) == 15
     with pytest.raises(AccountLocked):
         sign_in(sqlite_url(facility), ADMIN, PASSWORD)  # locked, even with the right password
     db = reopen_after_unlock(facility)
@@ -198,3 +202,33 @@ def reopen_after_unlock(path: Path):  # type: ignore[no-untyped-def]
     with editing(key_file_for(path)) as keys:
         keys.failures.clear()
     return reopen(path)
+
+
+def test_disabling_a_user_while_their_name_is_guessed_keeps_their_slot_gone(facility: Path) -> None:
+    """The report: 'users disable' racing failed sign-ins brought the slot back in 6 of 16 trials
+    (a failed sign-in wrote back the key file it had read before the slot was removed)."""
+    from app.security.keyfile import user_slot
+    from app.services import users
+
+    for trial in range(8):
+        name = f"erin{trial}"
+        admin = reopen(facility)
+        users.add_user(admin, name, "reviewer", "erin's first password")
+        start = threading.Barrier(5)
+
+        def guess(n: int, who: str = name, barrier: threading.Barrier = start) -> None:
+            barrier.wait()
+            with contextlib.suppress(SignInFailed):
+                sign_in(sqlite_url(facility), who, f"not her password {n}").dispose()
+
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        start.wait()
+        users.disable_user(admin, name)
+        for thread in threads:
+            thread.join()
+        admin.dispose()
+        assert user_slot(name) not in KeyFile.load(key_file_for(facility)).slots, f"trial {trial}: the slot came back"
+        with editing(key_file_for(facility)) as keys:
+            keys.failures.clear()
