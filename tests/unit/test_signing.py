@@ -198,3 +198,13 @@ def test_the_facility_certificate_is_exported_and_verify_pdf_uses_the_database_t
     assert cli(["verify-pdf", out, "--trust", exported]) == 0
     assert cli(["verify-pdf", out, "--db", db_path, "--user", "test-admin", "--password-stdin"]) == 0  # its own certificate
     assert sqlite_url(db_path)
+
+
+def test_verify_pdf_as_a_process_says_one_line_and_nothing_on_stderr(signed) -> None:
+    """The coordinating center runs it from a script: no deprecation warning from the PDF library."""
+    from tests.fuzz.harness import run_cli
+
+    _db, _champ, _result, out, trust = signed
+    ran = run_cli(["verify-pdf", str(out), "--trust", str(trust)])
+    assert ran.code == 0 and ran.stderr == "", ran.stderr
+    assert len(ran.stdout.strip().splitlines()) == 1 and "intact: signed by Dr. Ada Champion" in ran.stdout
