@@ -40,10 +40,13 @@ COLUMNS = ("User name", "Full name", "Role", "Person in Staff & roles", "Certifi
 CERTIFICATE_WORDS = {"issued": "issued", "waiting": "waiting for an administrator", "none": "none yet"}
 
 
-def _local(value: dt.datetime | None) -> str:
+def _local(value: dt.datetime | None, zone: str | None = None) -> str:
+    """A stored UTC time in the facility's zone (as the audit log shows times), to the minute."""
+    from app.domain.wording import to_local
+
     if value is None:
         return ""
-    return value.replace(tzinfo=dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return to_local(value, zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def staff_picker(people: list[tuple[str, str]]) -> QComboBox:
@@ -192,13 +195,16 @@ class UsersPanel(QGroupBox):
                            "none": "You have no keys of your own yet (your next sign-in makes them)."}[state])
         if not self.admin:
             return
+        from app.services.facility import facility_zone
+
         self.rows = users.list_users(self.db)
+        zone = facility_zone(self.db)
         self.table.setRowCount(len(self.rows))
         for r, user in enumerate(self.rows):
             person = f"{user.staff_name} ({user.staff_id})" if user.staff_id else ""
             for c, text in enumerate((user.name, user.full_name or "", user.role_name.capitalize(), person,
                                       CERTIFICATE_WORDS[user.certificate], user.status,
-                                      _local(user.last_sign_in_at))):
+                                      _local(user.last_sign_in_at, zone))):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         self._selection_changed()
