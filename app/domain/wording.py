@@ -88,6 +88,8 @@ def value_words(value: Any, zone: Zone = None) -> str:
     if isinstance(value, str) and _STAMP.match(value):  # a stored UTC time, as the audit log keeps it
         return local_time(dt.datetime.fromisoformat(value), zone)
     if isinstance(value, str):
+        if value.startswith("-----BEGIN"):  # a certificate or public key: its fingerprint says who it is
+            return "(a certificate)" if "CERTIFICATE" in value[:40] else "(a public key)"
         if value in CODES:
             return label(value)
         if "," in value and all(v in CODES for v in value.split(",")):

@@ -89,6 +89,9 @@ _WORDS: dict[str, Callable[[str, Values, Mapping[str, str]], str]] = {
     "facility": lambda key, v, _n: f"facility {v['name']}" if v.get("name") else "",
     "recovery_keys": lambda key, v, _n: "the recovery key",
     "signing_certificates": lambda key, v, _n: "the self-audit signing certificate",
+    "user_certificates": lambda key, v, _n: (
+        f"certificate of {v['user_name']}" if v.get("user_name") else f"certificate {key}"),
+    "facility_certificates": lambda key, v, _n: "the facility certificate",
 }
 
 
