@@ -216,3 +216,26 @@ def test_copy_refuses_a_file_target(facility_file, tmp_path, capsys) -> None:
     assert cli(["copy", "--db", facility_file, "--to-db-url", f"sqlite:///{tmp_path / 'other.sqlite3'}"]) == 2
     assert "PostgreSQL" in capsys.readouterr().err
     assert not (tmp_path / "other.sqlite3").exists()
+
+
+def test_a_moved_facility_verifies_on_the_shared_database(tmp_path, pg_url) -> None:
+    """The file's signed audit log travels with it; the shared database has no key file (no
+    personal keys), so it is not held to signatures after the move (its server's audit is)."""
+    from app.services.maintenance import verify_database
+    from app.services.moving import copy_database
+    from tests.support import ADMIN, PASSWORD, create, reopen
+
+    source = create(tmp_path / "facility.sqlite3")
+    copy_database(source, pg_url, PASSWORD)
+    source.dispose()
+    shared = reopen(pg_url, ADMIN, PASSWORD)
+    try:
+        import datetime as dt
+
+        from app.services.facility import FacilityDetails, save_facility
+
+        save_facility(shared, FacilityDetails(name="Moved"), today=dt.date(2026, 12, 7))
+        report = verify_database(shared, rows=False)
+        assert report.ok, report.problems
+    finally:
+        shared.dispose()
