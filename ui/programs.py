@@ -61,9 +61,8 @@ class ProgramsPage(QWidget):
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
         self.years = RecordPage(
-            db, "Program years", [("year", "Year"), ("performance_targets_met", "Performance targets met"),
-                                  ("state", "Year is")],
-            lambda: [{**dataclasses.asdict(r), "state": calendar_year_state(r.year, self.as_of.day)}
+            db, "Program years", [("year", "Year"), ("targets", "Performance targets met"), ("state", "Year is")],
+            lambda: [_program_year_row(dataclasses.asdict(r), calendar_year_state(r.year, self.as_of.day))
                      for r in data_entry.list_program_years(db)],
             [Field("year", "&Year", "int", read_only_when_editing=True),
              Field("performance_targets_met", "Performance &targets met (as the consortium decided)", "bool")],
@@ -185,3 +184,11 @@ class ProgramsPage(QWidget):
             return ""
         late = (self.as_of.day - day).days
         return f" — <b>past</b> ({late} day{'s' if late != 1 else ''} before the as-of date)" if late > 0 else ""
+
+
+def _program_year_row(row: dict, state: str) -> dict:
+    """A program year as the table shows it: a year still running has no verdict yet, whatever was
+    entered ("in progress", not "yes"); the entered value stays in the row for the form."""
+    verdict = "yes" if row["performance_targets_met"] else "no"
+    return {**row, "state": state, "targets": verdict if state == "complete" else f"{state}: no verdict yet"}
+

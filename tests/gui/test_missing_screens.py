@@ -143,3 +143,28 @@ def test_programs_label_every_figure_with_its_year(qtbot, db) -> None:
     assert "Uplift 103–110% of the standard fee schedule — MROQC Resources Hub" in text
     assert "Program Years 2026–2027: 10 points: episode spending 3, value metric 4, engagement 2, health equity 1" in text
     assert "Not scored:" in text
+
+
+def test_a_program_year_still_running_has_no_verdict_yet(qtbot, tmp_path) -> None:
+    """Issue 26: a program year still running shows "in progress", not "targets met"."""
+    import datetime as dt
+
+    from app.services import data_entry
+    from tests.gui.conftest import settle
+    from tests.support import create
+    from ui.as_of import AsOf
+    from ui.programs import ProgramsPage
+
+    db = create(tmp_path / "facility.sqlite3")
+    from app.services.facility import FacilityDetails, save_facility
+
+    save_facility(db, FacilityDetails(name="Lakeside"), today=dt.date(2026, 12, 7))
+    data_entry.save_program_year(db, 2025, True)
+    data_entry.save_program_year(db, 2026, True)  # entered early, while 2026 runs
+    page = ProgramsPage(db, AsOf(dt.date(2026, 12, 7)))
+    qtbot.addWidget(page)
+    settle(qtbot)
+    shown = {page.years.table.item(r, 0).text(): page.years.table.item(r, 1).text()
+             for r in range(page.years.table.rowCount())}
+    assert shown["2025"] == "yes" and shown["2026"] == "in progress: no verdict yet"
+    db.dispose()
