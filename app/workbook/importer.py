@@ -136,13 +136,13 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
         rows = sheet.rows[start:start + WRITE_CHUNK]
         keys = [tuple(row[i] for i in key_at) for row in rows]
         stored = natural if natural is not None else _stored_by_id(session, model, spec, columns, keys)
-        inserts, updates, audit_rows = [], [], []
+        inserts, insert_keys, updates, audit_rows = [], [], [], []
         for key, values in zip(keys, sheet.dicts(start, start + WRITE_CHUNK), strict=True):
             values = _stored_form(values)
             match = stored.get(key)
             if match is None:
                 inserts.append(values)
-                audit_rows.append(("insert", _key_text(key), None, values))
+                insert_keys.append(_key_text(key))
                 continue
             identity, before, version = match
             old, new = _changes(dict(zip(columns, before, strict=True)), {name: values[name] for name in columns})
@@ -151,9 +151,16 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
                 continue
             # the version read: a row someone changed since is refused (StaleDataError), as in the window
             updates.append({pk_name: identity, "version": version, **new})
-            audit_rows.append(("update", _key_text(key), old, new))
+            # named by its primary key, as the window's own entries are: the log replays onto the table
+            audit_rows.append(("update", _key_text(key) if spec.key_is_primary else str(identity), old, new))
         if inserts:  # Core, not the ORM's bulk path: a third of the time for the same statement
-            session.execute(insert(model.__table__), inserts)
+            if spec.key_is_primary:
+                session.execute(insert(model.__table__), inserts)
+            else:  # the new rows' IDs, in order, so each entry names its row as the window's do
+                insert_keys = [str(i) for i in session.execute(
+                    insert(model.__table__).returning(model.__table__.c.id, sort_by_parameter_order=True),
+                    inserts).scalars()]
+            audit_rows[:0] = [("insert", k, None, v) for k, v in zip(insert_keys, inserts, strict=True)]
         if updates:
             session.execute(update(model), updates)
         audit.record_many(session, spec.table, audit_rows)

@@ -298,3 +298,26 @@ def test_a_physics_lead_submits_dosimetry_in_their_own_name_once_linked(facility
     finally:
         phil.dispose()
         admin.dispose()
+
+
+def test_a_workbook_import_and_a_screening_list_verify_clean(facility, tmp_path) -> None:
+    """Bulk paths write an entry per row named by the row's key, so the log replays onto the tables."""
+    from app.exports.service import export_kind
+    from app.workbook.importer import import_workbook
+
+    db_path, _ = facility
+    admin = reopen(db_path)
+    try:
+        book = tmp_path / "facility.xlsx"
+        export_kind(admin, "workbook", book, year=None, as_of=TODAY)
+        import_workbook(admin, book)  # nothing new: every row up to date
+        other = tmp_path / "other.sqlite3"
+        from tests.support import create
+
+        fresh = create(other)
+        import_workbook(fresh, book)  # a new database from the workbook: every row inserted
+        assert verify_database(fresh).ok, verify_database(fresh).problems
+        fresh.dispose()
+        assert verify_database(admin).ok
+    finally:
+        admin.dispose()
