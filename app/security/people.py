@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from app.security import pki
 from app.security.keyfile import KeyFile, Unlocked, editing, key_file_for
@@ -128,7 +128,8 @@ def authorities(session: Session) -> list[x509.Certificate]:
 
 
 def add_authority(session: Session, certificate: x509.Certificate, now: dt.datetime) -> None:
-    session.execute(update(FacilityCertificate).values(active=False))
+    for earlier in session.scalars(select(FacilityCertificate).where(FacilityCertificate.active.is_(True))):
+        earlier.active = False  # through the ORM: audited, as every change
     session.add(FacilityCertificate(created_at=now, fingerprint=pki.fingerprint(certificate),
                                     certificate_pem=pki.pem(certificate), active=True))
 
@@ -156,10 +157,10 @@ def issue_for(session: Session, authority: x509.Certificate, authority_key: ec.E
                             x25519.X25519PublicKey.from_public_bytes(bytes.fromhex(sealing_hex)), user=user,
                             full_name=staff.name if staff is not None else person.full_name if person is not None else None,
                             staff_id=staff_id, now=now)
-    session.execute(update(UserCertificate).where(UserCertificate.user_name == user,
-                                                  UserCertificate.superseded_at.is_(None),
-                                                  UserCertificate.id != (request.id if request else -1))
-                    .values(superseded_at=now))
+    for earlier in session.scalars(select(UserCertificate).where(
+            UserCertificate.user_name == user, UserCertificate.superseded_at.is_(None),
+            UserCertificate.id != (request.id if request else -1))):
+        earlier.superseded_at = now  # through the ORM: audited, as every change
     row = request or UserCertificate(user_name=user, requested_at=now, public_key_pem=signing_pem,
                                      sealing_public=sealing_hex, request_code=request_code(signing_pem, sealing_hex))
     row.certificate_pem, row.fingerprint = pki.pem(certificate), pki.fingerprint(certificate)

@@ -321,3 +321,23 @@ def test_a_workbook_import_and_a_screening_list_verify_clean(facility, tmp_path)
         assert verify_database(admin).ok
     finally:
         admin.dispose()
+
+
+def test_every_change_of_users_and_certificates_verifies_clean(facility) -> None:
+    """Resetting a password supersedes a certificate; linking re-issues one; setting a role hands
+    the facility key over: each is an audited change the log replays."""
+    from app.domain.records import StaffRecord
+    from app.services import staff
+
+    db_path, _ = facility
+    admin = reopen(db_path)
+    try:
+        staff.save_staff(admin, StaffRecord(staff_id="S-PH", name="Phil Physicist", profession="physicist"))
+        users.set_staff(admin, PHIL, "S-PH")
+        users.reset_password(admin, PHIL, "phil's reset password")
+        users.set_role(admin, PHIL, "admin")
+        users.set_role(admin, PHIL, "physics")
+        report = verify_database(admin)
+        assert report.ok, report.problems
+    finally:
+        admin.dispose()
