@@ -293,7 +293,7 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
         recorded = [k for k in state if k not in ("(new)", "-")]
         columns = model.__table__.c
         for start in range(0, len(recorded), 500):
-            chunk = [tuple(k.split("/")) if len(keys) > 1 else k for k in recorded[start:start + 500]]
+            chunk = [_typed_key(k, keys) for k in recorded[start:start + 500]]
             where = (tuple_(*(columns[c.name] for c in keys)).in_(chunk) if len(keys) > 1
                      else columns[keys[0].name].in_(chunk))
             for row in session.execute(select(model.__table__).where(where)).mappings():
@@ -324,6 +324,20 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
             if len(problems) >= limit:
                 return problems
     return problems
+
+
+def _typed_key(key: str, columns: list) -> Any:
+    """A record key as the column types want it (PostgreSQL compares no integer with text)."""
+    parts = key.split("/") if len(columns) > 1 else [key]
+
+    def typed(value: str, column: Any) -> Any:
+        try:
+            return int(value) if column.type.python_type is int else value
+        except (NotImplementedError, ValueError):
+            return value
+
+    values = [typed(p, c) for p, c in zip(parts, columns, strict=False)]
+    return tuple(values) if len(columns) > 1 else values[0]
 
 
 def _sample_unrecorded(session: Session, model: Any, keys: list, found: set[str], state: dict) -> str:
