@@ -156,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("file", metavar="FILE")
 
-    for name, text in (("check", "evaluate every policy rule"), ("programs", "program figures")):
+    for name, text in (("check", "evaluate every policy rule"), ("programs", "program figures"),
+                       ("quality", "the data-quality rules over the whole register: ready to submit?")):
         p = sub.add_parser(name, help=text)
         _add_db(p)
         p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
@@ -612,6 +613,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.blocking else EXIT_OK
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    """Exit 0 ready to submit, 1 not ready (``app.commands.quality``)."""
+    from app.commands.quality import run
+
+    return run(_open(args), args.as_of or dt.date.today(), args.json)
+
+
 def cmd_programs(args: argparse.Namespace) -> int:
     from app.services.findings import programs, programs_json
 
@@ -720,6 +728,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "copy": cmd_copy,
     "check": cmd_check,
     "programs": cmd_programs,
+    "quality": cmd_quality,
     "mvc-score": cmd_mvc_score,
     "verify-pdf": cmd_verify_pdf,
     "mips-estimate": cmd_mips_estimate,

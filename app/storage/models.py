@@ -114,6 +114,7 @@ class Case(Versioned, Base):
         Index("ix_cases_project_eligible", "project", "eligible_on"),
         Index("ix_cases_status_eligible", "status", "eligible_on"),
         Index("ix_cases_project_enrolled", "project", "enrolled_on"),
+        Index("ix_cases_mrn_project", "mrn", "project", "eligible_on", "case_id"),  # data-quality duplicates
     )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
