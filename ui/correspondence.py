@@ -61,6 +61,16 @@ class CorrespondencePage(QWidget):
         day = self.as_of.day
         return form_words(check_letter(self.db, values, day), day)
 
+    def select_letter(self, letter_id: str) -> None:
+        """Show and select the letter with this reference (from a data-quality problem)."""
+        self.list.filter.setText(letter_id)
+        table = self.list.table
+        for row in range(table.rowCount()):
+            if not table.isRowHidden(row) and table.item(row, 1) is not None and table.item(row, 1).text() == letter_id:
+                table.selectRow(row)
+                table.setFocus()
+                return
+
     def policy(self) -> Policy:
         """The policy in force at the window's as-of date (its reply days and due dates)."""
         return policy_in_force(self.db, self.as_of.day).policy

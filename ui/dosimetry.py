@@ -159,6 +159,21 @@ class DosimetryPage(QWidget):
         except ValueError:
             return ""
 
+    def edit_submission(self, case_id: str, submitted_on: str) -> None:
+        """Show one case's submissions and open the form of the one submitted on ``submitted_on``
+        (ISO) to correct it (from a data-quality problem)."""
+        self.list.filter.setText(case_id)
+        self.search_cases()
+        table = self.list.table
+        for row in range(table.rowCount()):
+            item = table.item(row, 0)
+            record = self.list.records[item.data(Qt.ItemDataRole.UserRole)] if item is not None else None
+            if record and record["case_id"] == case_id and record["submitted_on"].isoformat() == submitted_on:
+                table.selectRow(row)
+                table.setFocus()
+                self.list.edit()
+                return
+
     def rows(self) -> list[dict]:
         result = []
         for s in dosimetry.list_submissions(self.db, limit=SHOWN_SUBMISSIONS, case_search=self.case_search):
