@@ -244,3 +244,27 @@ def test_a_record_dated_after_the_as_of_date_counts_in_the_as_of_dates_period(se
     report = quality.evaluate_quality(seeded, AS_OF)
     future = next(p for p in report.problems if p.rule == "DQ-CASE-FUTURE" and p.subject == {"case": "FUTURE-YES"})
     assert future.period == period_of(AS_OF, "01-01")
+
+
+def test_the_self_audit_has_a_page_of_readiness_counts_and_explanations(seeded, tmp_path) -> None:
+    from pypdf import PdfReader
+
+    from app.reports.audit_pdf import write_audit_pdf
+    from app.reports.audit_service import build_report
+
+    report = quality.evaluate_quality(seeded, AS_OF)
+    late = [p for p in report.problems if p.rule == "DQ-CASE-ENROLLED-LATE"]
+    quality.explain(seeded, late, "Both enrolled after a second opinion elsewhere.", AS_OF)
+    audit = build_report(seeded, year=2026, as_of=AS_OF)
+    q = audit.quality
+    assert q is not None and q.status == "red" and q.periods.startswith("2026 (2026-01-01 to 2026-12-31)")
+    rows = {r.project: r for r in q.rows}
+    assert rows["breast"].status == "red" and rows["breast"].reviewed == 1  # LATE-91 is 2026's; LATE-365 is 2025's
+    assert {r.rule: (r.count, r.open) for r in q.rules}["DQ-CASE-ENROLLED-LATE"] == (1, 0)
+    assert [e.records for e in q.explanations] == [("DQ-CASE-ENROLLED-LATE case LATE-91",)]
+    assert q.earlier.startswith("2025:")
+    out = tmp_path / "audit.pdf"
+    write_audit_pdf(audit, out)
+    text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
+    assert "Data quality: ready to submit" in text and "Readiness: NOT READY" in text
+    assert "Both enrolled after a second opinion elsewhere." in text and "DQ-DOSE-FRACTION" in text
