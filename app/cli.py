@@ -365,7 +365,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                              "is with --admin NAME")
         results = []
         try:
-            db, recovery_key = _create(args, lambda db: results.append(import_workbook(db, Path(args.file))))
+            db, recovery_key = _create(args, lambda db: results.append(
+                import_workbook(db, Path(args.file), as_of=dt.date.today())))
         except WorkbookError as exc:  # built under a temporary name: nothing is left behind
             return _print_rejected(exc, args.file)
         print(results[0])
@@ -374,7 +375,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_OK
     db = _open(args)
     try:
-        result = import_workbook(db, Path(args.file))
+        result = import_workbook(db, Path(args.file), as_of=dt.date.today())
     except WorkbookError as exc:
         return _print_rejected(exc, args.file)
     finally:
@@ -388,7 +389,7 @@ def cmd_screen_import(args: argparse.Namespace) -> int:
 
     db = _open(args)
     try:
-        return run(db, args.file, args.mapping, dry_run=args.dry_run, as_json=args.json)
+        return run(db, args.file, args.mapping, dry_run=args.dry_run, as_json=args.json, as_of=dt.date.today())
     finally:
         db.dispose()
 

@@ -359,8 +359,9 @@ def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_d
     for rule in rules.rules:
         by_record.setdefault(rule.record, []).append(rule)
     for record, members in by_record.items():
-        for values in _failing(session, record, members, rules, as_of, dialect):
-            for rule in members:  # the rules decide which fail: the SQL only narrows
+        alone = [rule for rule in members if not isinstance(rule.check, DosimetryMissing | Duplicate)]
+        for values in _failing(session, record, alone, rules, as_of, dialect):
+            for rule in alone:  # the rules decide which fail: the SQL only narrows
                 text = detail(rule, values, as_of, rules)
                 if text is not None:
                     found.append(problem(rule, values, text, as_of, month_day))
@@ -444,6 +445,51 @@ def brought_in(db: Database, as_of: dt.date, before: set[tuple[str, str]]) -> li
         month_day = period_start_of(session, as_of)
         found = find_problems(session, quality_in_force(as_of).rules, as_of, month_day)
     return [p for p in found if (p.rule, subject_key(p.subject)) not in before]
+
+
+def brought_in_words(problems: list[Problem]) -> str:
+    """One sentence on the data-quality problems an import brought in (empty when none): how many
+    of each severity, and per rule; the rows it refused are said apart (they are not written)."""
+    if not problems:
+        return ""
+    by_severity = {s: sum(p.severity == s for p in problems) for s in ("error", "warning", "info")}
+    counts: dict[str, int] = {}
+    for p in problems:
+        counts[p.rule] = counts.get(p.rule, 0) + 1
+    parts = [f"{n} {word}{'s' * (n != 1)}" for word, n in (("error", by_severity["error"]),
+                                                            ("warning", by_severity["warning"]),
+                                                            ("note", by_severity["info"])) if n]
+    rules = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items()))
+    return (f"It brought in {len(problems)} data-quality problem(s) ({', '.join(parts)}: {rules}); the Data quality "
+            "screen and 'mroqc-desk quality' list them.")
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    """A problem as an import's ``--json`` lists it (no patient identifier: the record by its ID)."""
+    return {"rule": p.rule, "severity": p.severity, "record": p.subject, "project": p.project, "message": p.message}
+
+
+def screening_problems(db: Database, plan: Any, as_of: dt.date) -> list[Problem]:
+    """The data-quality problems the screening list's new and updated cases would bring in, judged
+    on each planned case as a form judges one (only the planned cases: a new case is pending, and
+    an update may change the eligible date, payer, name or birth date); an update's problems that the
+    case already had are not counted."""
+    rules = quality_in_force(as_of).rules
+    month_day = _month_day(db, as_of)
+    found: list[Problem] = []
+    for new in plan.new_cases:
+        found += record_problems(rules, "case", {**new, "has_submission": False}, as_of, month_day)
+    for update in plan.updates:
+        seen = plan.seen.get(update.case_id)
+        if seen is None:
+            continue
+        before = {"case_id": seen.case_id, "project": seen.project, "eligible_on": seen.eligible_on,
+                  "payer": seen.payer, "birth_date": seen.birth_date, "primary_site": seen.project,
+                  "status": "pending", "has_submission": True}
+        after = {**before, **{k: v for k, v in update.after.items() if k in before}}
+        had = {p.rule for p in record_problems(rules, "case", before, as_of, month_day)}
+        found += [p for p in record_problems(rules, "case", after, as_of, month_day) if p.rule not in had]
+    return found
 
 
 def explain(db: Database, problems: list[Problem], note: str, as_of: dt.date, *,

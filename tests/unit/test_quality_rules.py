@@ -65,6 +65,9 @@ def cases() -> list[Case]:
         enrolled("MISS-SUBMITTED", project="lung", primary_site="lung", enrolled_on=D(2026, 1, 1)),
         enrolled("MISS-SUBMITTED-LATER", project="lung", primary_site="lung", enrolled_on=D(2026, 1, 1)),
         enrolled("MISS-PROSTATE", project="prostate", primary_site="prostate", enrolled_on=D(2026, 1, 1)),
+        # submitted, and failing another rule: what the register's scan of cases returns is judged by
+        # each rule of that scan only (the missing dosimetry is judged apart, knowing the submissions)
+        enrolled("MISS-SUBMITTED-NO-PAYER", payer=None, enrolled_on=D(2026, 1, 1)),
         *[enrolled(f"DOSE-{n}") for n in range(1, 10)],
     ]
 
@@ -76,7 +79,7 @@ SUBMISSIONS = [
     ("DOSE-5", "VMAT", 70.0, 35, D(2026, 2, 1)), ("DOSE-6", "VMAT", 70.5, 35, D(2026, 2, 1)),
     ("DOSE-7", "3D-CRT", 150.0, 15, D(2026, 2, 1)), ("DOSE-8", "Other", 150.0, 15, D(2026, 2, 1)),
     ("DOSE-9", "IMRT", 40.05, 15, AS_OF), ("DOSE-9", "IMRT", 40.05, 15, D(2026, 7, 1)),
-    ("MISS-SUBMITTED", "VMAT", 60.0, 30, D(2026, 2, 1)), ("MISS-SUBMITTED-LATER", "VMAT", 60.0, 30, D(2026, 7, 15)),
+    ("MISS-SUBMITTED", "VMAT", 60.0, 30, D(2026, 2, 1)), ("MISS-SUBMITTED-NO-PAYER", "VMAT", 50.0, 25, D(2026, 2, 1)), ("MISS-SUBMITTED-LATER", "VMAT", 60.0, 30, D(2026, 7, 15)),
 ]
 
 #: (rule, subject, fires) — each rule on both sides of its boundary
@@ -101,6 +104,8 @@ EXPECTED = [
     ("DQ-DOSE-MISSING", {"case": "MISS-90"}, False), ("DQ-DOSE-MISSING", {"case": "MISS-91"}, True),
     ("DQ-DOSE-MISSING", {"case": "MISS-SUBMITTED"}, False), ("DQ-DOSE-MISSING", {"case": "MISS-SUBMITTED-LATER"}, True),
     ("DQ-DOSE-MISSING", {"case": "MISS-PROSTATE"}, False),
+    ("DQ-DOSE-MISSING", {"case": "MISS-SUBMITTED-NO-PAYER"}, False),
+    ("DQ-CASE-PAYER", {"case": "MISS-SUBMITTED-NO-PAYER"}, True),
     ("DQ-DOSE-FRACTION", {"case": "DOSE-1", "submitted_on": "2026-02-01"}, False),
     ("DQ-DOSE-FRACTION", {"case": "DOSE-2", "submitted_on": "2026-02-01"}, True),
     ("DQ-DOSE-FRACTION", {"case": "DOSE-3", "submitted_on": "2026-02-01"}, False),
@@ -268,3 +273,42 @@ def test_the_self_audit_has_a_page_of_readiness_counts_and_explanations(seeded, 
     text = "\n".join(page.extract_text() for page in PdfReader(out).pages)
     assert "Data quality: ready to submit" in text and "Readiness: NOT READY" in text
     assert "Both enrolled after a second opinion elsewhere." in text and "DQ-DOSE-FRACTION" in text
+
+
+def test_a_workbook_import_reports_the_problems_it_brought_in_apart_from_refused_rows(empty_db, tmp_path) -> None:
+    from app.workbook.importer import import_workbook
+    from app.workbook.schema import WorkbookError
+    from tests.unit.test_workbook import VALID, mutate, write_folder
+
+    clean = import_workbook(empty_db, write_folder(tmp_path / "clean", VALID), as_of=D(2025, 6, 30))
+    assert sorted((p.rule, p.subject["case"]) for p in clean.quality) == [  # notes only: no site on C1 and C3
+        ("DQ-CASE-SITE-BLANK", "C1"), ("DQ-CASE-SITE-BLANK", "C3")]
+    sheets = mutate("cases", 2, "payer", "")  # C1: enrolled without a payer, which the workbook allows
+    sheets["cases"].append(["C4", "breast", "breast", "2025-03-01", "pending", "", "", "", "", "", "", "2015-01-01"])
+    result = import_workbook(empty_db, write_folder(tmp_path / "problems", sheets), as_of=D(2025, 6, 30))
+    assert sorted((p.rule, p.subject["case"]) for p in result.quality) == [
+        ("DQ-CASE-AGE", "C4"), ("DQ-CASE-PAYER", "C1")]
+    assert "It brought in 2 data-quality problem(s) (2 errors: DQ-CASE-AGE 1, DQ-CASE-PAYER 1)" in str(result)
+    again = import_workbook(empty_db, write_folder(tmp_path / "problems", sheets), as_of=D(2025, 6, 30))
+    assert again.quality == []  # already there: not brought in by this import
+    refused = mutate("cases", 2, "project", "colon")
+    with pytest.raises(WorkbookError) as rejected:  # a refused row is refused, never a quality warning
+        import_workbook(empty_db, write_folder(tmp_path / "refused", refused), as_of=D(2025, 6, 30))
+    assert "colon" in str(rejected.value.problems)
+
+
+def test_a_screening_list_says_what_its_cases_would_bring_in(db, tmp_path) -> None:
+    from app.screening.mapping import Mapping
+    from app.screening.service import import_list, preview, read_list
+
+    path = tmp_path / "list.csv"
+    path.write_text("Patient ID,Patient Name,DOB,Diagnosis Code,Consult Date,Insurance\n"
+                    "77001,\"DOE, JANE\",01/28/1960,C50.9,06/13/2025,\n"
+                    "77002,\"ROE, RITA\",01/28/2012,C50.9,06/13/2025,\n", encoding="utf-8")
+    plan = preview(db, path, Mapping(), as_of=D(2025, 6, 30)).plan
+    assert [(p.rule, p.severity) for p in plan.quality] == [("DQ-CASE-AGE", "error")]
+    assert "It would bring in 1 data-quality problem(s) (1 error: DQ-CASE-AGE 1)" in plan.summary(written=False)
+    assert plan.to_json()["quality"][0]["record"] == {"case": plan.quality[0].subject["case"]}
+    assert "77002" not in str(plan.to_json()["quality"])  # no MRN
+    receipt = import_list(db, read_list(path, Mapping()), as_of=D(2025, 6, 30))
+    assert [p.rule for p in receipt.plan.quality] == ["DQ-CASE-AGE"]
