@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from app.domain.vocabulary import label
@@ -74,8 +75,10 @@ def _on(year: int, month_day: str) -> dt.date:
     return dt.date(year, month, day)
 
 
+@lru_cache(maxsize=8192)
 def period_of(day: dt.date, month_day: str) -> Period:
-    """The submission period holding ``day`` for periods starting on ``month_day`` ("01-01")."""
+    """The submission period holding ``day`` for periods starting on ``month_day`` ("01-01");
+    remembered, since thousands of problems share a few hundred days."""
     start = _on(day.year, month_day)
     if start > day:
         start = _on(day.year - 1, month_day)
