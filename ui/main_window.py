@@ -80,6 +80,13 @@ class _CurrentStack(QStackedWidget):
     def sizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         return self.minimumSizeHint()
 
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        """The current page's height at ``width``: Qt's stacked layout answers the tallest page's (the
+        Dashboard's, whose heading wraps), which the scroll area then gave every page with a wrapping
+        label, a screen scrolling below its buttons."""
+        page = self.currentWidget()
+        return page.heightForWidth(width) if page is not None and page.hasHeightForWidth() else -1
+
 
 def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
     """``action.setShortcut(sequence)``, without its cost: PySide's overload resolution for

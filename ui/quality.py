@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -74,7 +75,8 @@ def record_text(p: Problem) -> str:
 class ProblemModel(QAbstractTableModel):
     """The problems of one evaluation, one row each (a model: thousands of rows stay quick)."""
 
-    HEADERS = ("Record", "Project", "Period", "Severity", "Rule", "Problem", "Explained")
+    HEADERS = ("Record", "Project", "Period", "Severity", "Problem", "Rule")
+    PROBLEM, RULE = 4, 5
 
     def __init__(self) -> None:
         super().__init__()
@@ -109,12 +111,12 @@ class ProblemModel(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (record_text(p), project_words(p.project or FACILITY), p.period.label,
-                    SEVERITY_WORDS[p.severity], f"{self.titles.get(p.rule, p.rule)} [{p.rule}]",
-                    p.message.split(": ", 1)[-1], "✓ explained" if review else "")[column]
+                    SEVERITY_WORDS[p.severity] + (" ✓" if review else ""), p.message.split(": ", 1)[-1],
+                    f"{self.titles.get(p.rule, p.rule)} [{p.rule}]")[column]
         if role == SORT:
-            return (record_text(p), p.project or "~", p.period.start.isoformat(), SEVERITY_ORDER[p.severity], p.rule,
-                    p.message, 1 if review else 0)[column]
-        if role == Qt.ItemDataRole.ToolTipRole and column in (4, 5):
+            return (record_text(p), p.project or "~", p.period.start.isoformat(),
+                    SEVERITY_ORDER[p.severity] * 2 + (1 if review else 0), p.message, p.rule)[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
             return p.message + (f"\n{review.line}" if review else "")
         if role == Qt.ItemDataRole.FontRole and column == 3 and p.severity == "error":
             font = QFont()
@@ -190,6 +192,10 @@ class DataQualityPage(QWidget):
         self.rules.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rules.verticalHeader().setVisible(False)
         self.rules.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            self.rules.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # a rule's title reads whole on two lines: "Dose per fraction outside the range for the site …"
+        self.rules.setMinimumWidth(self.fontMetrics().horizontalAdvance("Enrolled long after the decision") + 110)
         self.rules.setWordWrap(True)
         self.rules.itemSelectionChanged.connect(self.choose_rule)
         self.model = ProblemModel()
@@ -199,14 +205,14 @@ class DataQualityPage(QWidget):
         self.table.setObjectName("quality-problems")
         self.table.setModel(self.filter)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # errors first
+        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)  # errors first (the severity column)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.horizontalHeader().setStretchLastSection(False)
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(ProblemModel.PROBLEM, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("Enter or double-click: open the record")
         self.table.doubleClicked.connect(lambda _i: self.open_record())
         self.table.selectionModel().selectionChanged.connect(self.show_detail)
@@ -225,10 +231,12 @@ class DataQualityPage(QWidget):
         self.show_box.currentIndexChanged.connect(self.choose_show)
         self.count = QLabel()
         self.count.setObjectName("quality-count")
-        self.detail = QLabel()
+        # what to do and the explanations: a box of its own height, scrolled, so a long history never
+        # pushes the buttons below the window
+        self.detail = QTextBrowser()
         self.detail.setObjectName("quality-detail")
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setOpenLinks(False)
+        self.detail.setMaximumHeight(self.fontMetrics().height() * 6 + 12)
         self.open_button = QPushButton("&Open the record")
         self.open_button.setToolTip("Open the case, submission, meeting or letter to correct it (Enter)")
         self.open_button.clicked.connect(self.open_record)
@@ -267,7 +275,7 @@ class DataQualityPage(QWidget):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([300, 900])
+        splitter.setSizes([self.rules.minimumWidth(), 1000])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.statement)
@@ -303,12 +311,21 @@ class DataQualityPage(QWidget):
         self._fill_readiness(report)
         self._fill_rules(report)
         self.model.set_report(report)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self._size_columns()
         self._reselect(kept, position)
         self._count()
         if self.first_open:
             self.show_open()
+
+    def _size_columns(self) -> None:
+        """Widths from what the columns hold at most, not from the rows listed now (an empty list
+        after the last warning is explained would squeeze them); the problem takes the rest."""
+        header, fm = self.table.horizontalHeader(), self.fontMetrics()
+        for column, sample in enumerate(("MRQ-0000000", "Bone metastases", "2026–27", "Warning ✓", "",
+                                         "Dosimetry missing past i…")):
+            if column != ProblemModel.PROBLEM:
+                header.resizeSection(column, fm.horizontalAdvance(sample) + 14)
+        header.setSectionResizeMode(ProblemModel.PROBLEM, QHeaderView.ResizeMode.Stretch)
 
     def _fill_readiness(self, report: QualityReport) -> None:
         columns = [*PROJECTS, FACILITY]
@@ -347,7 +364,7 @@ class DataQualityPage(QWidget):
         self.rules.setItem(0, 2, self._number(still))
         for r, count in enumerate(counts, start=1):
             rule = count.rule
-            item = QTableWidgetItem(f"{rule.title} [{rule.id}] · {SEVERITY_WORDS[rule.severity]}")
+            item = QTableWidgetItem(f"{rule.title} [{rule.id}]")
             item.setData(SORT, rule.id)
             item.setToolTip(f"{rule.title} [{rule.id}], {SEVERITY_WORDS[rule.severity].lower()}.\nWhat to do: "
                             f"{rule.action}\nWhere it comes from: {' '.join(rule.source.split())}")
@@ -465,10 +482,10 @@ class DataQualityPage(QWidget):
         self.explain_button.setEnabled(self.may_explain and bool(warnings) and len(warnings) == len(chosen))
         self.explain_button.setText(f"E&xplain {len(warnings)} warnings…" if len(warnings) > 1 else "E&xplain…")
         if not chosen or self.report is None:
-            self.detail.setText("Select a problem to see what to do; select warnings to explain them.")
+            self.detail.setHtml("Select a problem to see what to do; select warnings to explain them.")
             return
         if len(chosen) > 1:
-            self.detail.setText(f"{len(chosen)} problems selected ({len(warnings)} warning(s)).")
+            self.detail.setHtml(f"{len(chosen)} problems selected ({len(warnings)} warning(s)).")
             return
         row = self.selected_rows()[0]
         p, review, history = self.report.problems[row], self.report.reviews[row], self.report.history[row]
@@ -482,7 +499,7 @@ class DataQualityPage(QWidget):
         if earlier:
             lines.append(f"<small>{len(earlier)} earlier explanation(s) kept: "
                          + "; ".join(html.escape(r.line) for r in earlier[:3]) + "</small>")
-        self.detail.setText("<br/>".join(lines))
+        self.detail.setHtml("<br/>".join(lines))
 
     def open_record(self) -> None:
         """Open the selected problem's record: a case's form here; a submission, meeting or letter on

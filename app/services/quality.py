@@ -521,7 +521,10 @@ def check_case(db: Database, record: CaseRecord, as_of: dt.date) -> list[Problem
     """The data-quality problems of a case as typed (the case form), with the register's own
     knowledge: whether it has a dosimetry submission, and the cases of the same MRN and project."""
     rules = quality_in_force(as_of).rules
-    values = {"case_id": record.case_id or "(new)", "project": record.project, "primary_site": record.primary_site,
+    from app.domain.records import SITE_IS_PROJECT
+
+    site = record.primary_site or (record.project if record.project in SITE_IS_PROJECT else None)  # as saved
+    values = {"case_id": record.case_id or "(new)", "project": record.project, "primary_site": site,
               "eligible_on": record.eligible_on, "status": record.status, "enrolled_on": record.enrolled_on,
               "payer": record.payer, "birth_date": record.birth_date, "mrn": record.mrn}
     month_day = _month_day(db, as_of)
