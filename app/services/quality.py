@@ -46,9 +46,9 @@ from app.rules.quality import (
     detail,
     duplicate_text,
     duplicates,
-    period_of,
     periods_between,
     problem,
+    readiness_cells,
     record_problems,
     worst,
 )
@@ -397,8 +397,6 @@ def evaluate_quality(db: Database, as_of: dt.date) -> QualityReport:
         name = facility.name
     reviews, history = _explanations(db, problems, as_of)
     periods = periods_between(min(first, as_of), as_of, month_day)
-    from app.rules.quality import readiness_cells
-
     cells = readiness_cells(problems, {i for i, r in enumerate(reviews) if r is not None}, periods, PROJECTS)
     shown = set(periods)
     periods += sorted({c.period for c in cells} - shown, reverse=True)
@@ -643,8 +641,3 @@ def to_json(report: QualityReport) -> dict[str, Any]:
 
 def project_words(project: str) -> str:
     return "Facility-wide" if project == FACILITY else label(project)
-
-
-def period_of_day(db: Database, day: dt.date) -> Period:
-    """The submission period holding ``day`` for this facility."""
-    return period_of(day, _month_day(db, day))
