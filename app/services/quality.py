@@ -25,12 +25,15 @@ from sqlalchemy import (
     Integer,
     String,
     case,
+    column,
     exists,
     extract,
     false,
     func,
     or_,
     select,
+    table,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -50,6 +53,7 @@ from app.rules.quality import (
     problem,
     readiness_cells,
     record_problems,
+    subject_of,
     worst,
 )
 from app.rules.quality_file import (
@@ -249,25 +253,33 @@ def _condition(rule: Rule, rules: QualityRules, d: dt.date, dialect: str,
     return None  # DosimetryMissing, Duplicate
 
 
-def _narrow(rule: Rule, rules: QualityRules, d: dt.date) -> ColumnElement:
-    """A condition on the submission alone that every submission failing ``rule`` meets, so the
-    others are set aside before their case is looked up: a plan inside every project's range for
-    its technique fails no dose range, whatever its case's project."""
-    check = rule.check
-    if isinstance(check, NotAfterAsOf):
-        return or_(*[COLUMNS["dosimetry"][f] > d for f in check.fields])
-    if not isinstance(check, DoseRange):
-        return ~false()
-    per_fraction = DosimetrySubmission.total_dose_gy / DosimetrySubmission.fractions
-    measured = per_fraction if check.measure == "per_fraction" else DosimetrySubmission.total_dose_gy
-    anywhere = []
-    for technique in sorted({t for e in rules.dose_ranges for t in e.techniques}):
-        spans = [e.per_fraction_gy if check.measure == "per_fraction" else e.total_gy
-                 for e in rules.dose_ranges if technique in e.techniques]
-        low, high = max(x[0] for x in spans), min(x[1] for x in spans)
-        anywhere.append((DosimetrySubmission.technique == technique) & ((measured < low) | (measured > high))
-                        if low <= high else DosimetrySubmission.technique == technique)
-    return (DosimetrySubmission.fractions > 0) & or_(false(), *anywhere)
+#: On SQLite the dose ranges are a small temporary table of this connection, joined on (project,
+#: technique) through its primary key: one lookup per submission instead of an OR over every range
+#: (about a third of the time at 100,000 submissions). Created in the reader's transaction, so it
+#: goes with it; nothing of the facility's database is written.
+RANGES_TABLE = "dq_dose_ranges"
+
+
+def _dose_rows_sqlite(session: Session, file: QualityRules) -> list[dict[str, Any]]:
+    """The submissions outside their range (per fraction or total), by a join with the ranges."""
+    session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {RANGES_TABLE} (project TEXT NOT NULL, "
+                         "technique TEXT NOT NULL, pf_low REAL, pf_high REAL, total_low REAL, total_high REAL, "
+                         "PRIMARY KEY (project, technique))"))
+    session.execute(text(f"DELETE FROM {RANGES_TABLE}"))
+    rows = [{"project": e.project, "technique": t, "pf_low": e.per_fraction_gy[0], "pf_high": e.per_fraction_gy[1],
+             "total_low": e.total_gy[0], "total_high": e.total_gy[1]} for e in file.dose_ranges for t in e.techniques]
+    if not rows:
+        return []
+    session.execute(text(f"INSERT INTO {RANGES_TABLE} VALUES (:project, :technique, :pf_low, :pf_high, :total_low, "
+                         ":total_high)"), rows)
+    r = table(RANGES_TABLE, *[column(name) for name in rows[0]])
+    total, fractions = DosimetrySubmission.total_dose_gy, DosimetrySubmission.fractions
+    per_fraction = total / fractions
+    stmt = (_base("dosimetry").join(r, (r.c.project == Case.project) & (r.c.technique == DosimetrySubmission.technique))
+            .where(fractions > 0, or_(per_fraction < r.c.pf_low, per_fraction > r.c.pf_high, total < r.c.total_low,
+                                      total > r.c.total_high)))
+    names = list(COLUMNS["dosimetry"])
+    return [dict(zip(names, row, strict=True)) for row in session.execute(stmt)]
 
 
 def _base(record: str) -> Any:
@@ -299,15 +311,22 @@ def _failing(session: Session, record: str, rules: list[Rule], file: QualityRule
             merged[key] = DaysAfter(c.start, c.end, low, None, c.statuses)
     spans = [Rule(f"span-{i}", "", record, "info", "", "", c) for i, c in enumerate(merged.values())]  # type: ignore[arg-type]
     kept = [rule for rule in rules if not isinstance(rule.check, DaysAfter)] + spans
+    found: list[dict[str, Any]] = []
+    if dialect == "sqlite" and any(isinstance(rule.check, DoseRange) for rule in kept):
+        found = _dose_rows_sqlite(session, file)
+        kept = [rule for rule in kept if not isinstance(rule.check, DoseRange)]
     conditions = [(rule, _condition(rule, file, d, dialect, eligible)) for rule in kept]
     conditions = [(rule, c) for rule, c in conditions if c is not None]
     if not conditions:
-        return []
+        return found
     stmt = _base(record).where(or_(*[c for _, c in conditions]))
-    if record == "dosimetry":
-        stmt = stmt.where(or_(*[_narrow(rule, file, d) for rule, _ in conditions]))
     names = list(COLUMNS[record])
-    return [dict(zip(names, row, strict=True)) for row in session.execute(stmt)]
+    seen = {str(subject_of(record, v)) for v in found}  # a submission both out of range and dated ahead: once
+    for row in session.execute(stmt):
+        values = dict(zip(names, row, strict=True))
+        if str(subject_of(record, values)) not in seen:
+            found.append(values)
+    return found
 
 
 def _missing_dosimetry(session: Session, rule: Rule, check: DosimetryMissing, d: dt.date) -> list[dict[str, Any]]:
