@@ -156,7 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("file", metavar="FILE")
 
-    for name, text in (("check", "evaluate every policy rule"), ("programs", "program figures")):
+    for name, text in (("check", "evaluate every policy rule"), ("programs", "program figures"),
+                       ("quality", "the data-quality rules over the whole register: ready to submit?")):
         p = sub.add_parser(name, help=text)
         _add_db(p)
         p.add_argument("--as-of", type=iso_date, default=None, metavar="DATE")
@@ -364,7 +365,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                              "is with --admin NAME")
         results = []
         try:
-            db, recovery_key = _create(args, lambda db: results.append(import_workbook(db, Path(args.file))))
+            db, recovery_key = _create(args, lambda db: results.append(
+                import_workbook(db, Path(args.file), as_of=dt.date.today())))
         except WorkbookError as exc:  # built under a temporary name: nothing is left behind
             return _print_rejected(exc, args.file)
         print(results[0])
@@ -373,7 +375,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return EXIT_OK
     db = _open(args)
     try:
-        result = import_workbook(db, Path(args.file))
+        result = import_workbook(db, Path(args.file), as_of=dt.date.today())
     except WorkbookError as exc:
         return _print_rejected(exc, args.file)
     finally:
@@ -387,7 +389,7 @@ def cmd_screen_import(args: argparse.Namespace) -> int:
 
     db = _open(args)
     try:
-        return run(db, args.file, args.mapping, dry_run=args.dry_run, as_json=args.json)
+        return run(db, args.file, args.mapping, dry_run=args.dry_run, as_json=args.json, as_of=dt.date.today())
     finally:
         db.dispose()
 
@@ -612,6 +614,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.blocking else EXIT_OK
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    """Exit 0 ready to submit, 1 not ready (``app.commands.quality``)."""
+    from app.commands.quality import run
+
+    return run(_open(args), args.as_of or dt.date.today(), args.json)
+
+
 def cmd_programs(args: argparse.Namespace) -> int:
     from app.services.findings import programs, programs_json
 
@@ -720,6 +729,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "copy": cmd_copy,
     "check": cmd_check,
     "programs": cmd_programs,
+    "quality": cmd_quality,
     "mvc-score": cmd_mvc_score,
     "verify-pdf": cmd_verify_pdf,
     "mips-estimate": cmd_mips_estimate,

@@ -226,6 +226,24 @@ def bench_check(runs: int, size: int, path: Path) -> list[Figure]:
             Figure("check: encrypted vs unencrypted", size, enc, "the app on an unencrypted copy", clear)]
 
 
+def bench_quality(runs: int, size: int, path: Path) -> list[Figure]:
+    """The data-quality rules over the whole register (``quality``: set-based SQL, one scan per
+    record kind), beside ``check``'s evaluation in the same run and on the unencrypted copy."""
+    from app.services.findings import run_check
+    from app.services.quality import evaluate_quality
+
+    db = signed_in(path)
+    plain = unencrypted(path)
+    evaluate_quality(db, AS_OF)  # the first read of the pages is the register's, not the rules'
+    ours, check = paired_median_ms(lambda: evaluate_quality(db, AS_OF), lambda: run_check(db, AS_OF), runs)
+    enc, clear = paired_median_ms(lambda: evaluate_quality(db, AS_OF), lambda: evaluate_quality(plain, AS_OF), runs)
+    problems = len(evaluate_quality(db, AS_OF).problems)
+    db.dispose()
+    plain.dispose()
+    return [Figure(f"quality ({problems:,} problems)", size, ours, "check, same run", check),
+            Figure("quality: encrypted vs unencrypted", size, enc, "the app on an unencrypted copy", clear)]
+
+
 def bench_dashboard(runs: int, size: int, path: Path) -> list[Figure]:
     """The Dashboard's whole evaluation (tiles, trend, what is due) beside ``check``'s, which it
     now shares: the tiles cost next to nothing on top."""
@@ -378,7 +396,7 @@ def bench_memory(size: int, path: Path) -> list[Figure]:
     return [Figure("GUI peak RSS with the register open and scrolled (MB)", size, rss_mb)]
 
 
-def optional(step: Callable[[], list[Figure]], label: str) -> list[Figure]:
+def run_optional(step: Callable[[], list[Figure]], label: str) -> list[Figure]:
     try:
         return step()
     except ImportError as exc:
@@ -413,19 +431,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="20000,200000", help="comma list of case counts")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"))
+    parser.add_argument("--only", default="", metavar="STEPS",
+                        help="comma list of steps to run (register, check, quality, dashboard, workbook, audit pdf, "
+                             "evidence, startup, memory); default: every one")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     figures: list[Figure] = []
     dbs = {size: demo_db(size) for size in sizes}
-    figures += bench_startup(args.runs, dbs[max(sizes)])
+    only = {s.strip() for s in args.only.split(",") if s.strip()}
+
+    def optional(step: Callable[[], list[Figure]], label: str) -> list[Figure]:
+        """A step of the run (``--only`` narrows them), skipped with a line when its library is absent."""
+        return run_optional(step, label) if not only or label in only else []
+
+    if not only or "startup" in only:
+        figures += bench_startup(args.runs, dbs[max(sizes)])
     for size, path in dbs.items():
         figures += optional(lambda s=size, p=path: bench_register(args.runs, s, p), "register")
         figures += optional(lambda s=size, p=path: bench_check(args.runs, s, p), "check")
+        figures += optional(lambda s=size, p=path: bench_quality(args.runs, s, p), "quality")
         figures += optional(lambda s=size, p=path: bench_dashboard(args.runs, s, p), "dashboard")
         figures += optional(lambda s=size, p=path: bench_workbook(args.runs, s, p), "workbook")
         figures += optional(lambda s=size, p=path: bench_audit_pdf(args.runs, s, p), "audit pdf")
         figures += optional(lambda s=size, p=path: bench_evidence(args.runs, s, p), "evidence")
-    figures += bench_memory(max(sizes), dbs[max(sizes)])
+    if not only or "memory" in only:
+        figures += bench_memory(max(sizes), dbs[max(sizes)])
     print_table(figures)
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)

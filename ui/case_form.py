@@ -82,6 +82,13 @@ class CaseForm(DiscardGuard, QDialog):
         self.advice = QLabel()
         self.advice.setWordWrap(True)
         self.advice.setObjectName("case-advice")
+        # the data-quality rules on the case as typed (app.services.quality): saved either way, but an
+        # error keeps its submission period from being ready until it is corrected
+        self.quality = QLabel()
+        self.quality.setWordWrap(True)
+        self.quality.setTextFormat(Qt.TextFormat.PlainText)
+        self.quality.setObjectName("case-quality")
+        self.quality_problems: list = []
         self.eligible_on = optional_date()
         self.status = choice_box(CASE_STATUSES)
         self.enrolled_on = optional_date()
@@ -122,6 +129,7 @@ class CaseForm(DiscardGuard, QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.advice)
+        layout.addWidget(self.quality)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         if record:
@@ -193,7 +201,21 @@ class CaseForm(DiscardGuard, QDialog):
             widget.setStyleSheet("border: 1px solid palette(highlight);" if key in problems else "")
         self.problems.setText(self.describe(problems))
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
+        self.check_quality(record, problems)
         return problems
+
+    def check_quality(self, record: CaseRecord, problems: dict[str, str]) -> None:
+        """The data-quality rules' messages for the case as typed, judged at the window's as-of
+        date; none while the record itself is invalid (its problems come first)."""
+        from app.services.quality import check_case, form_words
+
+        day = self.eligible_on.today()
+        try:
+            self.quality_problems = [] if problems else check_case(self.db, record, day)
+        except (DatabaseError, ValueError):  # a rule file or database that cannot answer: the form still works
+            self.quality_problems = []
+        self.quality.setText(form_words(self.quality_problems, day))
+        self.quality.setVisible(bool(self.quality_problems))
 
     def save(self) -> None:
         if self.check():

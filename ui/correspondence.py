@@ -46,12 +46,30 @@ class CorrespondencePage(QWidget):
             lambda r: letters.delete_letter(db, r["id"], version=r["version"]),
             lambda v: records.validate_letter(v["received_on"], v["subject"], v["due_on"], v["replied_on"]),
             lambda r: f"the letter '{r['subject']}'",
+            advise=self.quality_words,
             sort=(0, Qt.SortOrder.DescendingOrder),  # the newest letters, the ones still awaiting a reply, first
             defaults=lambda: {"letter_id": letters.next_letter_reference(db, self.as_of.day), "received_on": self.as_of.day},
         ).require(Permission.LETTERS)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))
         layout.addWidget(self.list, 1)
+
+    def quality_words(self, values: dict) -> str:
+        """The data-quality rules on the letter as typed (dated after the as-of date)."""
+        from app.services.quality import check_letter, form_words
+
+        day = self.as_of.day
+        return form_words(check_letter(self.db, values, day), day)
+
+    def select_letter(self, letter_id: str) -> None:
+        """Show and select the letter with this reference (from a data-quality problem)."""
+        self.list.filter.setText(letter_id)
+        table = self.list.table
+        for row in range(table.rowCount()):
+            if not table.isRowHidden(row) and table.item(row, 1) is not None and table.item(row, 1).text() == letter_id:
+                table.selectRow(row)
+                table.setFocus()
+                return
 
     def policy(self) -> Policy:
         """The policy in force at the window's as-of date (its reply days and due dates)."""

@@ -20,18 +20,28 @@ from PySide6.QtWidgets import (
 
 from app.reports.audit_report import MONTHS
 from app.rules.years import year_label
-from app.services.dashboard import DashboardData, Tile, build_dashboard
+from app.services.dashboard import (
+    READINESS_TILE,
+    DashboardData,
+    Tile,
+    build_dashboard,
+    readiness_tile,
+)
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import shown
 from ui.workers import run_in_background
 
-STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED"}
-STATUS_MARK = {"clear": "✓", "close": "◐", "warning": "!", "triggered": "✕"}
+STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
+                # readiness to submit (the data-quality rules): red, yellow, green
+                "red": "NOT READY", "yellow": "Warnings to look at", "green": "Ready", "checking": "Checking…"}
+STATUS_MARK = {"clear": "✓", "close": "◐", "warning": "!", "triggered": "✕", "red": "✕", "yellow": "!", "green": "✓",
+               "checking": "…"}
 # colour is a second cue only (the word says it too); each pair is (on a light window, on a dark one) so
 # the word stays readable in either system palette: dark red on a dark grey window all but disappears
 STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a"),
-                  "close": ("#b35900", "#ffad5c")}  # amber: one step away
+                  "close": ("#b35900", "#ffad5c"),  # amber: one step away
+                  "red": ("#a00000", "#ff7b7b"), "yellow": ("#8a6d00", "#e6c34a"), "green": ("#1b6e20", "#7bd88f")}
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -64,7 +74,7 @@ class TileWidget(QFrame):
         head.setWordWrap(True)
         state = QLabel(f"{STATUS_MARK[tile.status]} {STATUS_WORDS[tile.status]}")
         font = state.font()
-        font.setBold(tile.status != "clear")
+        font.setBold(tile.status not in ("clear", "green", "checking"))
         state.setFont(font)
         colour = status_colour(tile.status, state.palette())
         if colour is not None:
@@ -150,6 +160,8 @@ class DashboardPage(QWidget):
         self.db = db
         self.as_of = as_of
         self.data: DashboardData | None = None
+        #: the "Ready to submit" tile (the data-quality rules), evaluated after the QIP tiles
+        self.readiness: Tile | None = None
         self.heading = QLabel("<h2>Dashboard</h2>")
         self.heading.setWordWrap(True)  # the policy in force is a sentence: it wraps on a narrow window
         self.picker = date_edit(as_of)
@@ -202,21 +214,30 @@ class DashboardPage(QWidget):
     def refresh(self) -> None:
         self.progress.show()
         day = self.as_of.day
-        run_in_background(lambda: build_dashboard(self.db, day), self.show_data)
+        db = self.db
+        run_in_background(lambda: build_dashboard(db, day), self.show_data)
+        # the readiness tile is its own job, queued after the tiles: they never wait for it
+        run_in_background(lambda: (day, readiness_tile(db, day)), self.show_readiness, self._readiness_failed,
+                          owner=self)
+
+    def show_readiness(self, found: tuple) -> None:  # type: ignore[type-arg]
+        self._readiness_day, self.readiness = found
+        if self.data is not None:
+            self._build_tiles()
+
+    def _readiness_failed(self, exc: Exception) -> None:
+        """Without the readiness (no facility yet, a rule file that cannot be read) the other tiles
+        stand; the tile says it could not be checked."""
+        self._readiness_day = self.as_of.day
+        self.readiness = Tile(READINESS_TILE, "Ready to submit", "checking", "not checked", str(exc).splitlines()[0]
+                              if str(exc) else type(exc).__name__)
+        if self.data is not None:
+            self._build_tiles()
 
     def show_data(self, data: DashboardData) -> None:
         self.data = data
         self.progress.hide()
-        while self.tiles.count():
-            item = self.tiles.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        self.tile_widgets = []
-        for tile in data.tiles:
-            widget = TileWidget(tile)
-            widget.clicked.connect(self.open_rule)
-            self.tile_widgets.append(widget)
-        self._arrange(self._columns_for(self.width()))
+        self._build_tiles()
         while self.chart_holder.count():
             item = self.chart_holder.takeAt(0)
             if item.widget():
@@ -230,6 +251,27 @@ class DashboardPage(QWidget):
                                or ["Nothing fires within the forecast horizon."])
         self.heading.setText(f"<h2>Dashboard</h2><small>{html.escape(data.facility)} · as of {shown(data.as_of)} · "
                              f"{html.escape(data.policy_statement)}</small>")
+
+    def _build_tiles(self) -> None:
+        """The readiness tile first (or a tile saying it is being checked), then one per QIP trigger."""
+        assert self.data is not None
+        while self.tiles.count():
+            item = self.tiles.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.tile_widgets = []
+        readiness = self.readiness if self.readiness is not None and self.readiness_day == self.data.as_of else \
+            Tile(READINESS_TILE, "Ready to submit", "checking", "checking the data…")
+        for tile in (readiness, *self.data.tiles):
+            widget = TileWidget(tile)
+            widget.clicked.connect(self.open_rule)
+            self.tile_widgets.append(widget)
+        self._arrange(self._columns_for(self.width()))
+
+    @property
+    def readiness_day(self):  # type: ignore[no-untyped-def]
+        """The as-of date the readiness tile was evaluated at (its heading names the period)."""
+        return getattr(self, "_readiness_day", None)
 
     @staticmethod
     def _columns_for(width: int) -> int:
@@ -256,6 +298,8 @@ class DashboardPage(QWidget):
             self.show_data(self.data)
 
     def tile_status(self, rule: str) -> str | None:
+        if rule == READINESS_TILE:
+            return self.readiness.status if self.readiness is not None else None
         return next((t.status for t in self.data.tiles if t.rule == rule), None) if self.data else None
 
 

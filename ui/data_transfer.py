@@ -307,8 +307,15 @@ class DataTransferPanel(QGroupBox):
             return
         self._remember_folder(source)
         self._busy(True, f"Checking and importing {source.name}…")
-        run_in_background(lambda: import_workbook(self.db, source), self._imported,
+        day = self.as_of_day()
+        run_in_background(lambda: import_workbook(self.db, source, as_of=day), self._imported,
                           lambda exc: self._import_failed(source, exc), owner=self)
+
+    def as_of_day(self):  # type: ignore[no-untyped-def]
+        """The window's as-of date (Settings gives it; alone, today): what the data-quality problems
+        an import brings in are judged at."""
+        as_of = getattr(self, "as_of", None)
+        return as_of.day if as_of is not None else dt.date.today()
 
     def _imported(self, result: ImportResult) -> None:
         self._busy(False, str(result))

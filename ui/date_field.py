@@ -44,6 +44,13 @@ def use_reference(today: Callable[[], dt.date] | None) -> None:
     _reference["today"] = today
 
 
+def reference_day() -> dt.date:
+    """The window's as-of date (what ``t`` means in a field), else today: for a dialog that judges
+    what it shows at the date the screens show (the screening wizard's data-quality check)."""
+    source = _reference["today"]
+    return source() if source else dt.date.today()
+
+
 def shown(value: dt.date | None) -> str:
     """A date as the facility shows dates."""
     return format_date(value, _style["format"])

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
-from app.domain.vocabulary import label
+from app.domain.vocabulary import DOSIMETRY_TECHNIQUES, label
 from app.domain.wording import metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
@@ -33,7 +33,7 @@ from ui.record_form import Field
 from ui.record_page import RecordPage
 
 SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
-TECHNIQUES = ("3D-CRT", "IMRT", "VMAT", "SBRT", "Electrons", "Protons", "Other")
+TECHNIQUES = DOSIMETRY_TECHNIQUES  # one list: the data-quality dose ranges name these too
 
 
 def _record(v: dict) -> DosimetryRecord:
@@ -89,6 +89,7 @@ class DosimetryPage(QWidget):
             lambda r: dosimetry.delete_submission(db, r["id"], version=r["version"]),
             _problems,
             lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
+            advise=self.quality_words,
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
             defaults=lambda: {"staff_id": dosimetry.submitter_of(db)} if dosimetry.submitter_of(db) else {},
         ).require(Permission.DOSIMETRY)
@@ -144,6 +145,34 @@ class DosimetryPage(QWidget):
         self._search_timer.timeout.connect(self.search_cases)
         self.list.filter.textChanged.connect(self._search_timer.start)
         self.show_missing()
+
+    def quality_words(self, values: dict) -> str:
+        """The data-quality rules on the submission as typed (a dose outside the range for the
+        case's project and the technique): saved either way, shown as the form's advice."""
+        from app.services.quality import check_submission, form_words
+
+        if not values.get("total_dose_gy") or not values.get("fractions"):
+            return ""
+        day = self.as_of.day
+        try:
+            return form_words(check_submission(self.db, values, day), day)
+        except ValueError:
+            return ""
+
+    def edit_submission(self, case_id: str, submitted_on: str) -> None:
+        """Show one case's submissions and open the form of the one submitted on ``submitted_on``
+        (ISO) to correct it (from a data-quality problem)."""
+        self.list.filter.setText(case_id)
+        self.search_cases()
+        table = self.list.table
+        for row in range(table.rowCount()):
+            item = table.item(row, 0)
+            record = self.list.records[item.data(Qt.ItemDataRole.UserRole)] if item is not None else None
+            if record and record["case_id"] == case_id and record["submitted_on"].isoformat() == submitted_on:
+                table.selectRow(row)
+                table.setFocus()
+                self.list.edit()
+                return
 
     def rows(self) -> list[dict]:
         result = []

@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 PAGE_MODULES: dict[str, str] = {
     "Dashboard": "dashboard", "Dosimetry": "dosimetry", "Staff & roles": "staff", "Meetings": "meetings",
-    "Correspondence": "correspondence", "Findings": "findings", "QIP tracker": "qip_tracker", "Programs": "programs",
+    "Correspondence": "correspondence", "Findings": "findings", "Data quality": "quality", "QIP tracker": "qip_tracker",
+    "Programs": "programs",
     "Reports": "reports", "Audit log": "audit_log", "Settings": "settings",
 }
 AREAS: tuple[tuple[str, str], ...] = (
@@ -54,6 +55,8 @@ AREAS: tuple[tuple[str, str], ...] = (
     ("Meetings", "Collaborative-wide meetings, who covered each required role, substitutes and CE credit."),
     ("Correspondence", "Letters from the coordinating center that need a reply, and their due dates."),
     ("Findings", "Every QIP trigger, attendance violation and warning, with its evidence."),
+    ("Data quality", "Is the register ready to submit: what the coordinating center's audit would find, per period "
+                     "and project."),
     ("QIP tracker", "QIP episodes opened from triggers and the steps of the process."),
     ("Programs", "Data history, CQI VBR, FTE funding estimate and the P4P timeline."),
     ("Reports", "Submission files and the signed self-audit PDF."),
@@ -77,6 +80,13 @@ class _CurrentStack(QStackedWidget):
     def sizeHint(self):  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         return self.minimumSizeHint()
 
+    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt's name)
+        """The current page's height at ``width``: Qt's stacked layout answers the tallest page's (the
+        Dashboard's, whose heading wraps), which the scroll area then gave every page with a wrapping
+        label, a screen scrolling below its buttons."""
+        page = self.currentWidget()
+        return page.heightForWidth(width) if page is not None and page.hasHeightForWidth() else -1
+
 
 def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
     """``action.setShortcut(sequence)``, without its cost: PySide's overload resolution for
@@ -96,6 +106,7 @@ FOLLOWS: dict[str, tuple[frozenset[str] | None, bool, bool]] = {
     "Meetings": (frozenset({"meetings", "attendance", "staff", "role_assignments", "facility"}), True, False),
     "Correspondence": (frozenset({"correspondence", "facility"}), True, False),
     "Findings": (None, True, False),
+    "Data quality": (None, True, False),
     "QIP tracker": (frozenset({"qip_episodes", "qip_steps"}), True, False),
     "Programs": (None, True, False),
     "Reports": (frozenset(), False, False),
@@ -497,6 +508,10 @@ class MainWindow(QMainWindow):
             page.show_record.connect(self.show_record)
             page.episode_opened.connect(self._episode_opened)
             return page
+        if name == "Data quality":
+            page = module.DataQualityPage(self.db, self.as_of)
+            page.show_record.connect(self.show_record)
+            return page
         if name == "QIP tracker":
             return module.QipTrackerPage(self.db, self.as_of)
         if name == "Meetings":
@@ -528,7 +543,14 @@ class MainWindow(QMainWindow):
         self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
 
     def show_findings(self, rule: str) -> None:
-        """From a Dashboard tile to its rule's findings (``ATT-*``: every attendance rule)."""
+        """From a Dashboard tile to its rule's findings (``ATT-*``: every attendance rule); the
+        readiness tile (``DQ-*``) to the Data quality screen's open problems."""
+        if rule.startswith("DQ-"):
+            self.show_area("Data quality")
+            quality = self.pages.get("Data quality")
+            if quality is not None:
+                quality.show_open()  # type: ignore[attr-defined]
+            return
         self.show_area("Findings")
         page = self.pages.get("Findings")
         if page is not None:
@@ -562,7 +584,21 @@ class MainWindow(QMainWindow):
         page.apply_filters()
 
     def show_record(self, kind: str, key: str) -> None:
-        """Jump from a finding to the meeting (by date) or the staff member behind it."""
+        """Jump from a finding or a data-quality problem to the meeting (by date), the staff member,
+        the dosimetry submission (``CASE|DATE``: its form opens) or the letter behind it."""
+        if kind == "submission":
+            self.show_area("Dosimetry")
+            page = self.pages.get("Dosimetry")
+            if page is not None:
+                case_id, _, day = key.partition("|")
+                page.edit_submission(case_id, day)  # type: ignore[attr-defined]
+            return
+        if kind == "letter":
+            self.show_area("Correspondence")
+            page = self.pages.get("Correspondence")
+            if page is not None:
+                page.select_letter(key)  # type: ignore[attr-defined]
+            return
         if kind == "meeting":
             self.show_area("Meetings")
             page = self.pages.get("Meetings")

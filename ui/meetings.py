@@ -84,7 +84,7 @@ class MeetingsPage(QWidget):
             lambda r: meeting_service.delete_attendance(db, r["id"], version=r["version"]),
             lambda v: records.validate_attendance(v["role"], v["staff_id"], v["ce_credit"]),
             lambda r: f"{r['name']}'s attendance",
-            advise=lambda v: substitute_verdict(db, self.current_meeting(), v["role"], v["staff_id"]),
+            advise=self.attendance_advice,
             form_title=lambda: f"attendance at {self.meeting_caption()}",
             filterable=False,  # a meeting's handful of attendees: the buttons need the room more
         ).require(Permission.MEETINGS)
@@ -124,6 +124,16 @@ class MeetingsPage(QWidget):
         self.year.currentIndexChanged.connect(self.refresh)
         self.meeting_changed()
         self.refresh()
+
+    def attendance_advice(self, values: dict) -> str:
+        """What the attendance policy says of the person standing in, and the data-quality rules on
+        the attendance (recorded for a meeting not held yet at the as-of date)."""
+        from app.services.quality import check_attendance, form_words
+
+        verdict = substitute_verdict(self.db, self.current_meeting(), values["role"], values["staff_id"])
+        day = self.as_of.day
+        quality = form_words(check_attendance(self.db, self.current_meeting(), values["role"], values["staff_id"], day), day)
+        return "\n\n".join(part for part in (verdict, quality) if part)
 
     def select_meeting(self, date_text: str) -> None:
         """Select the meeting held on ``date_text`` (ISO) and show its year's verdicts."""

@@ -437,12 +437,13 @@ class PreviewPage(QWizardPage):
         self.counts.setText("Reading the list and matching it against the register…")
         self.completeChanged.emit()
         table, mapping, db = self.w.table, self.w.mapping, self.w.db
+        day = self.w.as_of_day
         assert table is not None
 
         def work() -> tuple[ParsedList, Plan | None, ScreeningRejected | None]:
             parsed = parse(table, mapping)
             try:
-                return parsed, preview(db, parsed=parsed).plan, None
+                return parsed, preview(db, parsed=parsed, as_of=day).plan, None
             except ScreeningRejected as exc:
                 return parsed, None, exc
 
@@ -459,8 +460,14 @@ class PreviewPage(QWizardPage):
         else:
             assert plan is not None
             c = plan.counts()
+            import html
+
+            from app.services.quality import brought_in_words
+
+            quality = brought_in_words(plan.quality).replace("It brought in", "They would bring in")
             self.counts.setText(f"<b>{c['new']:,}</b> new, <b>{c['updated']:,}</b> updated, <b>{c['unchanged']:,}</b> "
-                                f"unchanged, <b>{c['not_eligible']:,}</b> not eligible.")
+                                f"unchanged, <b>{c['not_eligible']:,}</b> not eligible."
+                                + (f" {html.escape(quality)}" if quality else ""))
             self.ready = True
         self.completeChanged.emit()
 
@@ -499,7 +506,8 @@ class ImportPage(QWizardPage):
         self.bar.setRange(0, 0)  # busy until the first cases are written
         parsed, plan, db = self.w.parsed, self.w.plan, self.w.db
         assert parsed is not None and plan is not None
-        run_in_background(lambda: import_list(db, parsed, expected=plan, progress=self.progress.moved.emit),
+        day = self.w.as_of_day
+        run_in_background(lambda: import_list(db, parsed, expected=plan, progress=self.progress.moved.emit, as_of=day),
                           self.done, self.failed, owner=self)
 
     def moved(self, done: int, total: int) -> None:
@@ -511,9 +519,12 @@ class ImportPage(QWizardPage):
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
         c = receipt.plan.counts()
+        from app.services.quality import brought_in_words
+
+        quality = brought_in_words(receipt.plan.quality)
         self.status.setText(f"Imported {receipt.source}: {c['new']:,} new pending cases, {c['updated']:,} updated, "
                             f"{c['unchanged']:,} unchanged, {c['not_eligible']:,} not eligible. The audit log holds "
-                            "every change.")
+                            "every change." + (f" {quality}" if quality else ""))
         self.undo_button.setEnabled(not receipt.empty)
         self.finished = True
         self.completeChanged.emit()
@@ -555,6 +566,10 @@ class ScreeningWizard(QWizard):
     def __init__(self, db: Database, parent: QWidget | None = None, path: Path | None = None) -> None:
         super().__init__(parent)
         self.db = db
+        from ui.date_field import reference_day
+
+        #: the date the data-quality problems the list brings in are judged at: the window's as-of date
+        self.as_of_day = reference_day()
         self.setWindowTitle("Import an eligible-patient list")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.resize(1000, 680)

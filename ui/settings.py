@@ -141,6 +141,7 @@ class SettingsPage(QWidget):
         box.setLayout(form)
         box.setMaximumWidth(720)
         self.data = DataTransferPanel(db)
+        self.data.as_of = self.as_of  # import: the data-quality problems brought in, judged at the window's date
         self.data.setMaximumWidth(720)
         self.data.data_changed.connect(self._data_changed)
         self.data.open_requested.connect(self.open_requested)

@@ -89,6 +89,8 @@ MEETING_FORMATS: tuple[str, ...] = ("in_person", "virtual")
 ATTENDANCE_ROLES: tuple[str, ...] = REQUIRED_ROLES + ("attendee",)
 CE_CREDITS: tuple[str, ...] = ("mdcb", "arrt", "asrt")
 ABSENCE_KINDS: tuple[str, ...] = ("leave", "vacation", "enrollment_pause")
+#: A dosimetry submission's technique, as the physics lead names it (shown as written: not codes).
+DOSIMETRY_TECHNIQUES: tuple[str, ...] = ("3D-CRT", "IMRT", "VMAT", "SBRT", "Electrons", "Protons", "Other")
 
 #: Case columns that identify a patient; left out of exports unless asked for.
 PHI_CASE_FIELDS: tuple[str, ...] = ("mrn", "name", "birth_date")

@@ -1,4 +1,4 @@
-"""Draw the self-audit PDF with reportlab: cover, rule summary, charts, findings, attendance,
+"""Draw the self-audit PDF with reportlab: cover, rule summary, charts, findings, data quality, attendance,
 roster, data entry, correspondence, programs and the attestation block.
 
 Readable in black and white: status is always spelled out in words, charts use grey levels and
@@ -326,6 +326,46 @@ def findings_section(report: AuditReport) -> list[Any]:
     return [*parts, PageBreak()]
 
 
+QUALITY_WORDS = {"red": "NOT READY", "yellow": "Warnings to look at", "green": "Ready"}
+QUALITY_SEVERITY = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+def quality_section(report: AuditReport) -> list[Any]:
+    """Ready to submit: readiness per project in the year's submission periods, each data-quality
+    rule's count, and the explanations kept for warnings (words, not colours: the page prints in
+    black and white)."""
+    q = report.quality
+    if q is None:
+        return []
+    parts: list[Any] = [
+        Paragraph("Data quality: ready to submit", H1),
+        Paragraph(f"{esc(q.statement)}. Submission period(s): {esc(q.periods)}. An error keeps a period from being "
+                  "ready until it is corrected; a warning is corrected or explained; a note counts for nothing.", BODY),
+        Paragraph(f"<b>Readiness: {QUALITY_WORDS.get(q.status, q.status)}</b>"
+                  + (f" (earlier periods: {esc(q.earlier)})" if q.earlier else ""), BODY), Spacer(1, 4)]
+    rows: list[list[Any]] = [["Project", "Readiness", "Errors", "Warnings", "Explained", "Notes"]]
+    flagged = set()
+    for i, r in enumerate(q.rows, start=1):
+        rows.append(["Facility-wide (meetings, letters)" if r.project == "facility" else label(r.project),
+                     QUALITY_WORDS.get(r.status, r.status), r.errors, r.warnings, r.reviewed, r.info])
+        if r.status != "green":
+            flagged.add(i)
+    parts.append(grid(rows, [2.1 * inch, 1.4 * inch, 0.7 * inch, 0.8 * inch, 0.8 * inch, 0.7 * inch], bold_rows=flagged))
+    counts: list[list[Any]] = [["Rule", "What it checks", "Severity", "Problems", "Open"]]
+    for rule in q.rules:
+        counts.append([rule.rule, Paragraph(esc(rule.title), CELL), QUALITY_SEVERITY.get(rule.severity, rule.severity),
+                       rule.count, rule.open])
+    parts += [Spacer(1, 8), Paragraph("Problems per rule in the period", H2),
+              grid(counts, [2.1 * inch, 2.6 * inch, 0.75 * inch, 0.65 * inch, 0.6 * inch])]
+    parts.append(Paragraph("Explanations of warnings", H2))
+    if not q.explanations:
+        parts.append(Paragraph("No warning of the period has been explained.", BODY))
+    for e in q.explanations:
+        shown = ", ".join(e.records[:40]) + (f" and {len(e.records) - 40} more" if len(e.records) > 40 else "")
+        parts.append(Paragraph(f"<b>{esc(e.line)}</b><br/>{len(e.records)} record(s): {esc(shown)}", SMALL))
+    return [*parts, PageBreak()]
+
+
 def attendance_section(report: AuditReport) -> list[Any]:
     data: list[list[Any]] = [["Meeting", *[label(r) for r in REQUIRED_ROLES]]]
     for row in report.attendance:
@@ -443,7 +483,7 @@ def _build(report: AuditReport, target: Path | BinaryIO) -> int:
         keywords=_position_keyword(report),
     )
     story = [*cover(report), *summary(report), *enrollment_section(report), *findings_section(report),
-             *attendance_section(report), *activity_section(report), *programs_and_attestation(report)]
+             *quality_section(report), *attendance_section(report), *activity_section(report), *programs_and_attestation(report)]
 
     class Canvas(NumberedCanvas):
         header_text = f"{report.facility} | self-audit {report.year} | as of {report.as_of.isoformat()}"

@@ -79,6 +79,50 @@ class Attestation:
     audit_entries: int | None = None
 
 
+@dataclass(frozen=True)
+class QualityRow:
+    """One project's (or the facility-wide records') readiness in the audit's submission period."""
+
+    project: str
+    status: str  # green / yellow / red
+    errors: int
+    warnings: int
+    reviewed: int
+    info: int
+
+
+@dataclass(frozen=True)
+class QualityRuleRow:
+    rule: str
+    title: str
+    severity: str
+    count: int
+    open: int
+
+
+@dataclass(frozen=True)
+class QualityExplanation:
+    """One explanation and the records it was written for (warnings explained with the same note,
+    by the same person, the same day, read together)."""
+
+    line: str
+    records: tuple[str, ...]
+
+
+@dataclass
+class QualitySummary:
+    """The self-audit's page on data quality: is the register ready to submit (app.services.quality)."""
+
+    statement: str
+    status: str
+    periods: str
+    rows: list[QualityRow] = field(default_factory=list)
+    rules: list[QualityRuleRow] = field(default_factory=list)
+    explanations: list[QualityExplanation] = field(default_factory=list)
+    #: problems of earlier periods (not the audit's), by readiness: what is still open before it
+    earlier: str = ""
+
+
 @dataclass
 class AuditReport:
     facility: str
@@ -102,6 +146,8 @@ class AuditReport:
     programs: list[ProgramRow] = field(default_factory=list)
     #: set when a reviewer signs it (``app.reports.signing``); None: blank lines to sign by hand
     attestation: Attestation | None = None
+    #: readiness to submit, counts per data-quality rule and the explanations (None: not evaluated)
+    quality: QualitySummary | None = None
 
     @property
     def period(self) -> tuple[dt.date, dt.date]:

@@ -9,6 +9,10 @@ from app.reports.audit_report import (
     AttendanceRow,
     AuditReport,
     ProgramRow,
+    QualityExplanation,
+    QualityRow,
+    QualityRuleRow,
+    QualitySummary,
     RuleStatus,
 )
 from app.rules.engine import CATALOGUE
@@ -86,3 +90,55 @@ def add_rule_content(db: Database, report: AuditReport) -> None:
         ProgramRow("BCBSM P4P payment", figures.p4p_payment.isoformat(), f"payment for {report.as_of.year} performance"),
         ProgramRow("MVC participation-bonus questionnaire", figures.mvc_questionnaire_due.isoformat(), "due date"),
     ]
+
+
+def add_quality_content(db: Database, report: AuditReport) -> None:
+    """The data-quality page: readiness per project in the submission periods of the audit's year,
+    the count of each rule there, and every explanation kept for its warnings (the note as written:
+    the screen asks that it names no patient), grouped by note."""
+    from app.rules.quality import READINESS_WORDS, worst
+    from app.services.quality import evaluate_quality
+    from app.services.reviews import Review
+
+    quality = evaluate_quality(db, report.as_of)
+    start, end = report.period
+    periods = [p for p in quality.periods if p.start <= end and p.end >= start]
+    rows = []
+    for project in (*[c.project for c in quality.cells if c.period == periods[0]],) if periods else ():
+        cells = [c for c in quality.cells if c.period in periods and c.project == project]
+        rows.append(QualityRow(project, worst(c.status for c in cells), sum(c.errors for c in cells),
+                               sum(c.warnings for c in cells), sum(c.reviewed for c in cells), sum(c.info for c in cells)))
+    inside = [i for i, p in enumerate(quality.problems) if p.period in periods]
+    rules = []
+    for rule in quality.rules.rules:
+        mine = [i for i in inside if quality.problems[i].rule == rule.id]
+        still = [i for i in mine if quality.problems[i].severity == "error"
+                 or (quality.problems[i].severity == "warning" and quality.reviews[i] is None)]
+        rules.append(QualityRuleRow(rule.id, rule.title, rule.severity, len(mine), len(still)))
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    lines: dict[tuple[str, str, str], Review] = {}
+    for i in inside:
+        review = quality.reviews[i]
+        if review is None:
+            continue
+        key = (review.note, review.reviewed_by, review.reviewed_local.date().isoformat())
+        lines.setdefault(key, review)
+        grouped.setdefault(key, []).append(f"{quality.problems[i].rule} {_record_words(quality.problems[i].subject)}")
+    earlier = [p for p in quality.periods if p.end < start and quality.period_status(p) != "green"]
+    report.quality = QualitySummary(
+        statement=quality.in_force.statement,
+        status=worst(r.status for r in rows),
+        periods=", ".join(f"{p.label} ({p.start.isoformat()} to {p.end.isoformat()})" for p in periods),
+        rows=rows, rules=rules,
+        explanations=[QualityExplanation(lines[k].line, tuple(grouped[k])) for k in grouped],
+        earlier="; ".join(f"{p.label}: {READINESS_WORDS[quality.period_status(p)].lower()}" for p in earlier))
+
+
+def _record_words(subject: dict[str, Any]) -> str:
+    if "letter" in subject:
+        return f"letter {subject['letter']}"
+    if "meeting" in subject:
+        return f"meeting {subject['meeting']} ({subject.get('staff', '')})"
+    if "submitted_on" in subject:
+        return f"case {subject['case']} (submitted {subject['submitted_on']})"
+    return f"case {subject.get('case', '')}"

@@ -19,7 +19,7 @@ class ReportError(ValueError):
 def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = False,
                  generated_at: dt.datetime | None = None) -> AuditReport:
     """The year's audit evaluated at the as-of date, or at December 31 of the year if that is earlier."""
-    from app.reports.audit_rules import add_rule_content
+    from app.reports.audit_rules import add_quality_content, add_rule_content
 
     facility = get_facility(db)
     if facility is None:
@@ -35,6 +35,7 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
     in_force = policy_in_force(db, as_of)
     report = audit_data.base_report(db, facility.name, year, as_of, in_force, generated, identified)
     add_rule_content(db, report)
+    add_quality_content(db, report)
     return report
 
 

@@ -8,6 +8,7 @@ summary line; with it: ``{"new", "updated", "unchanged", "not_eligible", "rows":
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -27,13 +28,15 @@ def _rejected(exc: ScreeningRejected) -> int:
 
 
 def run(db: Database, file: str, mapping_path: str | None = None, *, dry_run: bool = False,
-        as_json: bool = False) -> int:
-    """The command's work once signed in; returns the exit code."""
+        as_json: bool = False, as_of: dt.date | None = None) -> int:
+    """The command's work once signed in; returns the exit code. ``as_of``: the day the
+    data-quality problems the list brings in are judged at (the command passes today)."""
     db.require(Permission.IMPORT)  # before the file is read: a refused user learns nothing from it
     mapping = load_mapping(Path(mapping_path)) if mapping_path else Mapping()
     try:
         parsed = read_list(Path(file), mapping)
-        plan = preview(db, parsed=parsed).plan if dry_run else import_list(db, parsed).plan
+        plan = (preview(db, parsed=parsed, as_of=as_of).plan if dry_run
+                else import_list(db, parsed, as_of=as_of).plan)
     except ScreeningRejected as exc:
         return _rejected(exc)
     if as_json:

@@ -80,19 +80,31 @@ class Plan:
     updates: list[CaseUpdate] = field(default_factory=list)
     #: The matched existing cases as seen when planning: apply checks they are still so.
     seen: dict[str, Existing] = field(default_factory=dict)
+    #: The data-quality problems its new and updated cases bring in (``app.services.quality``,
+    #: filled by the service that knows the as-of date): written all the same, said apart
+    quality: list[Any] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         found = Counter(e.outcome for e in self.entries)
         return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.counts(), "rows": [e.to_json() for e in self.entries]}
+        from app.services.quality import problem_json
+
+        return {**self.counts(), "rows": [e.to_json() for e in self.entries],
+                "quality": [problem_json(p) for p in self.quality]}
 
     def summary(self, written: bool) -> str:
+        from app.services.quality import brought_in_words
+
         c = self.counts()
         verb = "Imported" if written else "Would import (dry run, nothing written)"
-        return (f"{verb} {self.source}: {c['new']:,} new, {c['updated']:,} updated, {c['unchanged']:,} unchanged, "
+        text = (f"{verb} {self.source}: {c['new']:,} new, {c['updated']:,} updated, {c['unchanged']:,} unchanged, "
                 f"{c['not_eligible']:,} not eligible.")
+        words = brought_in_words(self.quality)
+        if words and not written:
+            words = words.replace("It brought in", "It would bring in")
+        return f"{text} {words}" if words else text
 
     def same_writes(self, other: Plan) -> bool:
         """Whether both plans write the same (new case IDs aside: another new case elsewhere in

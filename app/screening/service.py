@@ -9,6 +9,7 @@ updated case with its audit entries — all or nothing, under ``Permission.IMPOR
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from app.screening.plan import CASE_FIELDS, CaseUpdate, Plan, make_plan
 from app.screening.reading import read_table
 from app.screening.rows import ParsedList, parse
 from app.security.roles import Permission
+from app.services.quality import screening_problems
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import AuditEntry, Case, DataEntry, DosimetrySubmission
@@ -50,14 +52,18 @@ def _plan(session: Session, parsed: ParsedList) -> Plan:
 
 
 def preview(db: Database, path: Path | None = None, mapping: Mapping | None = None, *,
-            parsed: ParsedList | None = None) -> Preview:
-    """What importing would do; ``ScreeningRejected`` lists why the file cannot be imported."""
+            parsed: ParsedList | None = None, as_of: dt.date | None = None) -> Preview:
+    """What importing would do; ``ScreeningRejected`` lists why the file cannot be imported. With
+    ``as_of``, the plan also says the data-quality problems its cases would bring in."""
     db.require(Permission.IMPORT)
     parsed = parsed if parsed is not None else read_list(Path(path), mapping)  # type: ignore[arg-type]
     if parsed.problems:
         raise ScreeningRejected(parsed.problems, parsed.table.source)
     with db.reader() as session:
-        return Preview(parsed, _plan(session, parsed))
+        plan = _plan(session, parsed)
+    if as_of is not None:
+        plan.quality = screening_problems(db, plan, as_of)
+    return Preview(parsed, plan)
 
 
 @dataclass
@@ -107,8 +113,10 @@ def _write(session: Session, plan: Plan, progress: Progress | None) -> None:
 
 
 def import_list(db: Database, parsed: ParsedList, *, expected: Plan | None = None,
-                progress: Progress | None = None) -> ImportReceipt:
-    """Write the list in one audited transaction; ``expected``: the plan the user previewed."""
+                progress: Progress | None = None, as_of: dt.date | None = None) -> ImportReceipt:
+    """Write the list in one audited transaction; ``expected``: the plan the user previewed. With
+    ``as_of``, the receipt's plan says the data-quality problems the list brought in (apart from the
+    rows refused, which refuse the whole file)."""
     if parsed.problems:
         raise ScreeningRejected(parsed.problems, parsed.table.source)
     with db.transaction(Permission.IMPORT) as session:
@@ -122,6 +130,8 @@ def import_list(db: Database, parsed: ParsedList, *, expected: Plan | None = Non
                             f"{counts['unchanged']} unchanged, {counts['not_eligible']} not eligible", "cases")
         last = session.scalar(select(func.max(AuditEntry.id))) or 0
         change_set = session.info["change_set"]
+    if as_of is not None:
+        plan.quality = screening_problems(db, plan, as_of)
     return ImportReceipt(plan.source, plan, change_set, last, [c["case_id"] for c in plan.new_cases],
                          list(plan.updates))
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from app.domain.records import CaseRecord, validate_case
+from app.domain.records import SITE_IS_PROJECT, CaseRecord, validate_case
 from app.security.roles import Permission
 from app.services.editing import (
     Change,
@@ -36,13 +36,19 @@ def get_case(db: Database, case_id: str) -> CaseRecord:
 
 
 def _clean(record: CaseRecord) -> CaseRecord:
+    """Trimmed text, and a breast, lung or prostate case's primary site recorded as its project
+    (as an import records it): a hand-entered case no longer differs from an imported one
+    (data-quality note DQ-CASE-SITE-BLANK)."""
     def text(value: str | None) -> str | None:
         return value.strip() or None if isinstance(value, str) else value
 
+    site = text(record.primary_site)
+    if site is None and record.project in SITE_IS_PROJECT:
+        site = record.project
     return dataclasses.replace(
         record,
         case_id=record.case_id.strip(),
-        primary_site=text(record.primary_site),
+        primary_site=site,
         note=text(record.note),
         mrn=text(record.mrn),
         name=text(record.name),

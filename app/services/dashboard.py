@@ -58,6 +58,29 @@ class DashboardData:
 
 #: Tile rule of the attendance violations (every ATT-* rule)
 ATTENDANCE_TILE = "ATT-*"
+#: Tile rule of the readiness to submit (every data-quality rule, DQ-*)
+READINESS_TILE = "DQ-*"
+MARKS = {"red": "✕", "yellow": "!", "green": "✓"}
+
+
+def readiness_tile(db: Database, as_of: dt.date) -> Tile:
+    """"Ready to submit": the whole register's readiness (red with an error, yellow with a warning
+    not explained, green), each project's in the current submission period, and the earlier
+    periods' in its last line. Its own evaluation (``app.services.quality``), so the QIP tiles do not
+    wait for it."""
+    from app.services.quality import evaluate_quality, project_words
+
+    report = evaluate_quality(db, as_of)
+    current = report.periods[0]
+    cells = [c for c in report.cells if c.period == current]
+    figure = "  ".join(f"{project_words(c.project)} {MARKS[c.status]}" for c in cells)
+    earlier = [p for p in report.periods[1:] if report.period_status(p) != "green"]
+    warnings = sum(p.severity == "warning" for p in report.problems)
+    detail = (f"{report.errors} error(s), {report.open_warnings} of {warnings} warning(s) not explained; "
+              f"{report.in_force.statement}")
+    note = ("earlier periods: " + ",  ".join(f"{p.label} {MARKS[report.period_status(p)]}" for p in earlier)
+            if earlier else "earlier periods ready" if len(report.periods) > 1 else "")
+    return Tile(READINESS_TILE, f"Ready to submit ({current.label})", report.status, figure, detail, note)
 
 
 def _nearest(forecasts: list[Forecast]) -> Forecast | None:

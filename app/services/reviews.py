@@ -120,6 +120,28 @@ def mark_reviewed(db: Database, finding: Finding, note: str, as_of: dt.date, *, 
     return review
 
 
+def mark_many_reviewed(db: Database, findings: list[Finding], note: str, as_of: dt.date, *,
+                       at: dt.datetime | None = None) -> list[Review]:
+    """``mark_reviewed`` for several findings with one note, in one audited transaction (one row
+    each, so each keeps its own history): a coordinator explaining the data-quality warnings of one
+    cause at once (``app.services.quality.explain``)."""
+    text = (note or "").strip()
+    if not text:
+        raise ReviewError("Write what explains the finding (or what was done about it) before marking it reviewed.")
+    if len(text) > NOTE_CHARS:
+        raise ReviewError(f"The note is {len(text)} characters long; keep it to {NOTE_CHARS}.")
+    zone = facility_zone(db)
+    when = at or audit.now()
+    with db.transaction(Permission.REVIEW, summary=f"{len(findings)} finding(s) explained") as session:
+        rows = [FindingReview(rule=f.rule, subject_key=subject_key(f.subject), subject=plain(f.subject), note=text,
+                              reviewed_by=db.actor.name if db.actor else audit.SYSTEM_USER, reviewed_at=when,
+                              as_of=as_of, detail={"onset": onset(f)}) for f in findings]
+        session.add_all(rows)
+        session.flush()
+        reviews = [_review(row, zone) for row in rows]
+    return reviews
+
+
 def review_states(db: Database, findings: list[Finding], as_of: dt.date) -> list[ReviewState]:
     """Per finding (same order), its current review and history at ``as_of``."""
     keys = {(f.rule, subject_key(f.subject)) for f in findings}

@@ -113,7 +113,10 @@ class Case(Versioned, Base):
         Index("ix_cases_enrolled_on", "enrolled_on"),
         Index("ix_cases_project_eligible", "project", "eligible_on"),
         Index("ix_cases_status_eligible", "status", "eligible_on"),
-        Index("ix_cases_project_enrolled", "project", "enrolled_on"),
+        # (project, enrolled_on) for the last enrollment per project; the case ID for the anti-join of
+        # the missing dosimetry, read from the index alone (migration 0010)
+        Index("ix_cases_project_enrolled_case", "project", "enrolled_on", "case_id"),
+        Index("ix_cases_mrn_project", "mrn", "project", "eligible_on", "case_id"),  # data-quality duplicates
     )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)

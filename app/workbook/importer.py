@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.records import parse_metrics
+from app.rules.quality import Problem
 from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
@@ -44,13 +45,20 @@ class ImportResult:
     added: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: int = 0
+    #: the data-quality problems the import brought in (``app.services.quality``): written, unlike a
+    #: refused row, and listed apart from refusals
+    quality: list[Problem] = field(default_factory=list)
 
     def __str__(self) -> str:
         def listing(counts: dict[str, int]) -> str:
             return ", ".join(f"{n:,} {sheet}" for sheet, n in counts.items() if n) or "nothing"
 
-        return (f"Imported {self.source}: added {listing(self.added)}; updated {listing(self.updated)}; "
+        text = (f"Imported {self.source}: added {listing(self.added)}; updated {listing(self.updated)}; "
                 f"{self.unchanged:,} rows already up to date.")
+        from app.services.quality import brought_in_words
+
+        words = brought_in_words(self.quality)
+        return f"{text} {words}" if words else text
 
 
 def _model(table: str) -> type[Base]:
@@ -203,11 +211,16 @@ def validate_workbook(db: Database, source: Path) -> ParsedWorkbook:
     return parsed
 
 
-def import_workbook(db: Database, source: Path) -> ImportResult:
-    """Validate ``source`` completely, then write it in one transaction (or raise WorkbookError)."""
+def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None) -> ImportResult:
+    """Validate ``source`` completely, then write it in one transaction (or raise WorkbookError).
+    With ``as_of``, the result also lists the data-quality problems the import brought in: those
+    of the register at ``as_of`` afterwards that were not there before (``app.services.quality``)."""
+    from app.services import quality
+
     db.require(Permission.IMPORT)
     parsed = validate_workbook(db, Path(source))
     result = ImportResult(Path(source).name)
+    before = quality.problem_keys(db, as_of) if as_of is not None else set()
     try:
         with db.transaction(Permission.IMPORT) as session:
             session.info["audited"] = False  # audited explicitly below, row by row
@@ -224,4 +237,6 @@ def import_workbook(db: Database, source: Path) -> ImportResult:
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
         raise WorkbookError([f"workbook: the database refused the import, nothing was changed "
                              f"({type(exc).__name__}: {reason})"]) from None
+    if as_of is not None:
+        result.quality = quality.brought_in(db, as_of, before)
     return result

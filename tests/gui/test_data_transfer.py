@@ -153,9 +153,9 @@ def test_a_folder_of_csv_files_imports_and_the_window_stays_responsive(qtbot, de
     release = threading.Event()
     real_import = data_transfer.import_workbook
 
-    def slow_import(db: Database, source: Path) -> Any:
+    def slow_import(db: Database, source: Path, **options: Any) -> Any:  # as_of: the quality it brought in
         release.wait(30)
-        return real_import(db, source)
+        return real_import(db, source, **options)
     monkeypatch.setattr(data_transfer, "import_workbook", slow_import)
     page = page_for(qtbot, empty_db)
     page.data.import_folder_button.click()

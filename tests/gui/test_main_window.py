@@ -28,7 +28,7 @@ def window(qtbot, demo_db) -> MainWindow:
 
 def test_navigation_lists_every_area(window: MainWindow) -> None:
     names = [window.nav.item(i).text() for i in range(window.nav.count())]
-    assert names == [name for name, _ in AREAS] and len(names) == 12
+    assert names == [name for name, _ in AREAS] and len(names) == 13  # Data quality since 0.6.0
     window.show_area("Findings")
     assert window.stack.currentWidget() is window.pages["Findings"]
     assert "MROQC Facility Desk — Lakeside" in window.windowTitle()

@@ -42,7 +42,7 @@ def test_dashboard_tiles_agree_with_the_findings_and_the_stored_records(qtbot, w
     for tile in page.data.tiles:
         assert (tile.status == "triggered") == (tile.rule in fired), tile
     assert {t.status for t in page.data.tiles} >= {"triggered", "clear"}  # the demo at AS_OF has both
-    assert page.tiles.count() == len(page.data.tiles) == 9
+    assert page.tiles.count() == len(page.data.tiles) + 1 == 10  # the readiness tile (data quality) first
     tiles = {t.rule: t for t in page.data.tiles}
     since = (AS_OF - dt.timedelta(days=365)).isoformat()
     with raw_connection(demo_file) as conn:
