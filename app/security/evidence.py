@@ -116,6 +116,12 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
     evidence = Evidence()
     certificates = _certificates(session, trusted)
     with_keys = {c.user for c in certificates.values() if c.certificate is not None and c.vouched}
+    if session.get_bind().dialect.name == "postgresql":
+        # a shared database's log is written by the server, which names who made each change by their
+        # login: a person who has no keys there (directory sign-in) signs nothing, and is no forgery
+        current = set(session.scalars(select(UserCertificate.user_name).where(UserCertificate.superseded_at.is_(None),
+                                                                              UserCertificate.certificate_pem.is_not(None))))
+        with_keys &= current
     signatures = {s.last_entry_id: s for s in session.scalars(select(AuditSignature))}
     start = signed_from(session)
     if since is not None:
@@ -169,7 +175,10 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
                                  "(removed from the log)")
     for author, count in sorted(unsigned_keyless.items()):
         reason = "work no person did (upgrades, sign-in bookkeeping)" if author == "(system)" else (
-            "the recovery key signs nothing" if author == "(recovery key)" else f"{author} has no certificate yet")
+            "the recovery key signs nothing" if author == "(recovery key)" else f"{author} has no certificate yet"
+            if session.get_bind().dialect.name != "postgresql" else
+            f"{author} has no keys here (directory sign-in, or a server login with no person's keys): the server's "
+            "log names who made them")
         evidence.warnings.append(f"{count} audit entries by {author} are not signed: {reason}")
     return evidence
 

@@ -526,10 +526,11 @@ class NewServerUser:
 
 def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.datetime, *, facility: str | None = None,
                        authority=None, authority_key=None,  # type: ignore[no-untyped-def]
-                       admin_boxes: dict[str, bytes] | None = None) -> list[str]:
+                       admin_boxes: dict[str, bytes] | None = None, new_ca: bool = False) -> list[str]:
     """Give each of ``people`` their server login (through the definer functions, as the owner or an
     administrator on ``owner``), with keys wrapped under their password and certified by the facility
-    CA (made here when there is none, its key then kept by the first administrator). A person already
+    CA (made here when there is none, or ``new_ca`` when nobody here holds its key any more, its key
+    then kept by the administrators). A person already
     in the users table (``existing``: a copy, an earlier version's database) gets the login only.
     ``admin_boxes``: the keys an administrator brought from a file (their own, the CA's), kept as
     they were. Returns the names given a login."""
@@ -543,7 +544,7 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
     done = []
     with owner.transaction(None) as session:
         current = active_authority_of(session)
-        if authority is None and current is None:
+        if authority is None and (current is None or new_ca):
             authority, authority_key = new_authority(facility or _facility_name_of(session), at)
             add_authority_of(session, authority, at)
             session.flush()

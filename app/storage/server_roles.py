@@ -722,6 +722,9 @@ BEGIN
   IF NOT u.disabled THEN PERFORM mroqc_grant_group(p_login, u.role); END IF;
   UPDATE users SET server_role = p_login, must_change_password = false, password_hash = NULL WHERE id = u.id;
   DELETE FROM person_keys WHERE user_name = p_name;
+  -- keys they had (in a file's key slot) stay there: nothing here is signed with them any more
+  UPDATE user_certificates SET superseded_at = date_trunc('second', clock_timestamp() AT TIME ZONE 'UTC')
+    WHERE user_name = p_name AND superseded_at IS NULL;
 END $f$;
 
 -- the signed-in person's own password (and their keys, wrapped under it again)

@@ -50,9 +50,8 @@ def test_migrates_and_audits_on_postgres(pg_url: str) -> None:
 def test_reopening_is_a_no_op_and_newer_schema_is_refused(pg_url: str) -> None:
     create(pg_url).dispose()
     db = reopen(pg_url)
-    with pytest.raises(ProgrammingError, match="permission denied"):  # a person's login cannot touch the schema
-        with db.engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(ProgrammingError, match="permission denied"), db.engine.begin() as conn:  # a person's login
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))  # cannot touch the schema
     db.dispose()
     owner = create_db_engine(pg_url)
     with owner.begin() as conn:
