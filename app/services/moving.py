@@ -347,6 +347,7 @@ def _drop_schema_at(url: str, engine: sa.Engine | None = None) -> None:
         with engine.begin() as connection:
             Base.metadata.drop_all(connection)
             connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            connection.execute(sa.text("DROP TABLE IF EXISTS audit_pending"))  # (the server's own, app.storage.server_roles)
     except (sa.exc.SQLAlchemyError, DatabaseError):
         pass
     finally:

@@ -268,6 +268,9 @@ def _server_note(session: Session, table: str, key: str, summary: str, after: An
 def server_link(session: Session) -> None:
     """On a shared database, where this transaction's audit entries end (``_last_link``, what its
     author signs): the chain's end, if the server wrote it for this transaction (its change set)."""
+    from sqlalchemy import text
+
+    session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the server chains this transaction's entries now
     table = _AUDIT_TEXT["postgresql"]
     head = session.execute(select(table.c.id, table.c.hash, table.c.user, table.c.change_set)
                            .where(table.c.id == select(AuditHead.last_id).where(AuditHead.id == 1)

@@ -303,14 +303,15 @@ SET search_path = public, pg_temp AS $f$ SELECT «version» $f$;
 -- one entry at the end of the chain: numbered, hashed exactly as app/storage/audit_chain.py hashes,
 -- the head moved, the change announced; the head's row lock makes every workstation's entries one chain
 CREATE OR REPLACE FUNCTION mroqc_append(p_action text, p_table text, p_key text, p_before text, p_after text,
-                                        p_summary text, p_user text DEFAULT NULL) RETURNS integer
+                                        p_summary text, p_user text DEFAULT NULL, p_at timestamp DEFAULT NULL,
+                                        p_change_set text DEFAULT NULL) RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $f$
 DECLARE h record; v_id integer; v_at timestamp; v_user text; v_cs text; v_hash text; v_canon text;
 BEGIN
   v_user := COALESCE(p_user, mroqc_me());
-  v_cs := NULLIF(current_setting('mroqc.change_set', true), '');
+  v_cs := COALESCE(p_change_set, NULLIF(current_setting('mroqc.change_set', true), ''));
   IF v_cs IS NULL THEN v_cs := 'tx' || txid_current()::text; END IF;
-  v_at := date_trunc('second', clock_timestamp() AT TIME ZONE 'UTC');
+  v_at := COALESCE(p_at, date_trunc('second', clock_timestamp() AT TIME ZONE 'UTC'));
   SELECT last_id, last_hash, entries INTO h FROM audit_head WHERE id = 1 FOR UPDATE;
   IF NOT FOUND THEN
     INSERT INTO audit_head (id, last_id, last_hash, entries)
@@ -336,6 +337,34 @@ BEGIN
   UPDATE audit_head SET last_id = v_id, last_hash = v_hash, entries = h.entries + 1 WHERE id = 1;
   PERFORM pg_notify('mroqc_desk_changes', json_build_object('cs', v_cs, 't', json_build_array(p_table))::text);
   RETURN v_id;
+END $f$;
+
+-- an entry of this transaction, appended to the chain when it commits (mroqc_flush_audit): the chain's
+-- head is locked last, after every row the transaction writes, so two workstations changing the same
+-- rows in another order wait for each other as they would without an audit log, never deadlock on it
+CREATE OR REPLACE FUNCTION mroqc_queue(p_action text, p_table text, p_key text, p_before text, p_after text,
+                                       p_summary text, p_user text DEFAULT NULL) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $f$
+BEGIN
+  INSERT INTO audit_pending (txid, action, table_name, record_key, "before", "after", summary, "user", "at", change_set)
+    VALUES (txid_current(), p_action, p_table, p_key, p_before, p_after, left(p_summary, 300), COALESCE(p_user, mroqc_me()),
+            date_trunc('second', clock_timestamp() AT TIME ZONE 'UTC'),
+            COALESCE(NULLIF(current_setting('mroqc.change_set', true), ''), 'tx' || txid_current()::text));
+  RETURN 0;
+END $f$;
+
+-- at commit (or when the app asks for it first, to sign: SET CONSTRAINTS ALL IMMEDIATE): this
+-- transaction's entries, in order, at the end of the chain
+CREATE OR REPLACE FUNCTION mroqc_flush_audit() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp AS $f$
+DECLARE p record;
+BEGIN
+  FOR p IN SELECT * FROM audit_pending WHERE txid = txid_current() ORDER BY seq LOOP
+    PERFORM mroqc_append(p.action, p.table_name, p.record_key, p."before", p."after", p.summary, p."user", p."at",
+                         p.change_set);
+  END LOOP;
+  DELETE FROM audit_pending WHERE txid = txid_current();
+  RETURN NULL;
 END $f$;
 
 CREATE OR REPLACE FUNCTION mroqc_masked(p_table text, v jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE
@@ -370,7 +399,7 @@ BEGIN
   ELSE
     b := o; v_action := 'delete';
   END IF;
-  PERFORM mroqc_append(v_action, TG_TABLE_NAME, v_key, mroqc_masked(TG_TABLE_NAME, b)::text,
+  PERFORM mroqc_queue(v_action, TG_TABLE_NAME, v_key, mroqc_masked(TG_TABLE_NAME, b)::text,
                        mroqc_masked(TG_TABLE_NAME, a)::text,
                        mroqc_words(TG_TABLE_NAME, v_key, CASE WHEN TG_OP = 'DELETE' THEN to_json(OLD) ELSE to_json(NEW) END));
   RETURN NULL;
@@ -381,7 +410,7 @@ CREATE OR REPLACE FUNCTION mroqc_note(p_table text, p_key text, p_summary text, 
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $f$
 BEGIN
   IF p_after IS NOT NULL THEN PERFORM p_after::json; END IF;
-  RETURN mroqc_append('note', left(COALESCE(p_table, '-'), 60), left(COALESCE(p_key, '-'), 200), NULL, p_after,
+  RETURN mroqc_queue('note', left(COALESCE(p_table, '-'), 60), left(COALESCE(p_key, '-'), 200), NULL, p_after,
                       COALESCE(p_summary, ''));
 END $f$;
 """
@@ -423,10 +452,11 @@ $f$;
 -- guesses wait for each other, so they get exactly the attempts the policy allows.
 CREATE OR REPLACE FUNCTION mroqc_sign_in_attempt(p_name text) RETURNS timestamp LANGUAGE plpgsql VOLATILE
 SECURITY DEFINER SET search_path = public, pg_temp AS $f$
-DECLARE v_key text := mroqc_failure_name(p_name); v_now timestamp := clock_timestamp() AT TIME ZONE 'UTC';
+DECLARE v_key text := mroqc_failure_name(p_name); v_now timestamp;
   v_until timestamp; v_login text := mroqc_login_of(p_name);
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('mroqc sign-in|' || v_key));
+  v_now := clock_timestamp() AT TIME ZONE 'UTC';  -- (after the lock: later than every attempt counted before)
   DELETE FROM sign_in_failures WHERE name = v_key AND at < v_now - interval '1 day';
   v_until := mroqc_locked_until(v_key, v_now);
   IF v_until IS NOT NULL THEN RETURN v_until; END IF;
@@ -442,10 +472,11 @@ END $f$;
 -- nobody's), and a name that reached the limit has its login's password made invalid until the lock ends
 CREATE OR REPLACE FUNCTION mroqc_sign_in_failed(p_name text, p_where text) RETURNS timestamp LANGUAGE plpgsql
 VOLATILE SECURITY DEFINER SET search_path = public, pg_temp AS $f$
-DECLARE v_key text := mroqc_failure_name(p_name); v_now timestamp := clock_timestamp() AT TIME ZONE 'UTC';
+DECLARE v_key text := mroqc_failure_name(p_name); v_now timestamp;
   v_until timestamp; v_login text := mroqc_login_of(p_name); v_known boolean;
 BEGIN
   PERFORM pg_advisory_xact_lock(hashtext('mroqc sign-in|' || v_key));
+  v_now := clock_timestamp() AT TIME ZONE 'UTC';
   v_known := p_name = '(recovery key)' OR EXISTS (SELECT 1 FROM users WHERE name = p_name);
   PERFORM mroqc_append('note', 'users', '-', NULL, NULL,
     'failed sign-in: not signed in, tried ' || CASE WHEN p_name = '(recovery key)' THEN 'the recovery key'
@@ -466,7 +497,7 @@ DECLARE u record; v_role text := mroqc_my_role(); v_now timestamp := date_trunc(
 BEGIN
   IF session_user = '«recovery»' THEN
     DELETE FROM sign_in_failures WHERE name = mroqc_failure_name('(recovery key)');
-    PERFORM mroqc_append('note', 'users', '(recovery key)', NULL, NULL, 'signed in with the recovery key');
+    PERFORM mroqc_queue('note', 'users', '(recovery key)', NULL, NULL, 'signed in with the recovery key');
     RETURN QUERY SELECT '(recovery key)'::text, 'admin'::text, false;
     RETURN;
   END IF;
@@ -477,7 +508,7 @@ BEGIN
   END IF;
   DELETE FROM sign_in_failures WHERE name = mroqc_failure_name(u.name);
   UPDATE users SET last_sign_in_at = v_now WHERE id = u.id;
-  PERFORM mroqc_append('note', 'users', u.name, NULL, NULL,
+  PERFORM mroqc_queue('note', 'users', u.name, NULL, NULL,
                        'signed in' || CASE WHEN p_where IS NULL THEN '' ELSE ' at workstation ' || left(p_where, 100) END);
   RETURN QUERY SELECT u.name::text, v_role, u.must_change_password;
 END $f$;
@@ -507,7 +538,7 @@ BEGIN
   IF v_login IS NOT NULL AND (SELECT rolvaliduntil FROM pg_roles WHERE rolname = v_login) = '-infinity' THEN
     EXECUTE format('ALTER ROLE %I VALID UNTIL %L', v_login, 'infinity');
   END IF;
-  PERFORM mroqc_append('note', 'users', p_name, NULL, NULL, 'unlocked ' || p_name);
+  PERFORM mroqc_queue('note', 'users', p_name, NULL, NULL, 'unlocked ' || p_name);
 END $f$;
 """
 
@@ -696,7 +727,7 @@ BEGIN
     INSERT INTO person_keys (user_name, server_role, slot, sealed, updated_at) VALUES (p_name, v_login, p_keys, NULL, v_now);
   END IF;
   DELETE FROM sign_in_failures WHERE name = mroqc_failure_name(p_name);
-  PERFORM mroqc_append('note', 'users', p_name, NULL, NULL, 'password of ' || p_name || ' reset by an administrator');
+  PERFORM mroqc_queue('note', 'users', p_name, NULL, NULL, 'password of ' || p_name || ' reset by an administrator');
 END $f$;
 
 -- an existing user (moved from a file, or an earlier version's shared database) signs in with the
@@ -742,7 +773,7 @@ BEGIN
   IF p_keys IS NOT NULL THEN
     UPDATE person_keys SET slot = p_keys, updated_at = v_now WHERE user_name = u.name;
   END IF;
-  PERFORM mroqc_append('note', 'users', u.name, NULL, NULL, 'changed own password');
+  PERFORM mroqc_queue('note', 'users', u.name, NULL, NULL, 'changed own password');
 END $f$;
 
 -- the person's own keys: made at their first sign-in (an account older than keys), or re-wrapped
@@ -775,7 +806,7 @@ BEGIN
   EXECUTE format('ALTER ROLE %I LOGIN PASSWORD %L VALID UNTIL %L', '«recovery»', p_verifier, 'infinity');
   DELETE FROM recovery_keys;
   DELETE FROM sign_in_failures WHERE name = mroqc_failure_name('(recovery key)');
-  PERFORM mroqc_append('note', 'recovery_keys', '-', NULL, NULL, 'a new recovery key was made');
+  PERFORM mroqc_queue('note', 'recovery_keys', '-', NULL, NULL, 'a new recovery key was made');
 END $f$;
 
 CREATE OR REPLACE FUNCTION mroqc_add_authority(p_fingerprint text, p_pem text) RETURNS integer LANGUAGE plpgsql
@@ -957,7 +988,9 @@ def _revoke_strays(connection: Connection, names: ServerNames, database: str) ->
 
 
 def _triggers_sql(tables: dict[str, list[str]]) -> list[str]:
-    statements = []
+    statements = ["DROP TRIGGER IF EXISTS mroqc_audit_commit ON audit_pending",
+                  "CREATE CONSTRAINT TRIGGER mroqc_audit_commit AFTER INSERT ON audit_pending DEFERRABLE INITIALLY "
+                  "DEFERRED FOR EACH ROW EXECUTE FUNCTION mroqc_flush_audit()"]
     for table, keys in tables.items():
         statements.append(f"DROP TRIGGER IF EXISTS mroqc_audit ON {_q(table)}")
         if table in NOT_AUDITED:
@@ -1010,6 +1043,11 @@ def install(connection: Connection) -> None:
                    f"GRANT CONNECT ON DATABASE {_q(database)} TO {_q(names.people)}, {_q(names.signin)}",
                    "REVOKE ALL ON SCHEMA public FROM PUBLIC",
                    f"GRANT USAGE ON SCHEMA public TO {_q(names.people)}, {_q(names.signin)}"]
+    statements += [
+        "CREATE TABLE IF NOT EXISTS audit_pending (seq bigserial PRIMARY KEY, txid bigint NOT NULL, "
+        'action text NOT NULL, table_name text NOT NULL, record_key text NOT NULL, "before" text, "after" text, '
+        'summary text, "user" text NOT NULL, "at" timestamp NOT NULL, change_set text NOT NULL)',
+        "CREATE INDEX IF NOT EXISTS ix_audit_pending_txid ON audit_pending (txid)"]
     for statement in statements:
         _run(connection, statement)
     _run(connection, _render(body, names))
