@@ -312,6 +312,12 @@ def check_target(url: str) -> None:
                                  "for another file use backup and restore.")
 
 
+def workstation_address(url: str) -> str:
+    """The address the workstations open: no owner role and no password in it (each person signs in
+    to the server as themselves)."""
+    return make_url(url)._replace(password=None, username=None).render_as_string(hide_password=False)
+
+
 def address_without_password(url: str) -> str:
     """The address to remember or show: a password typed into it is left out."""
     return make_url(url)._replace(password=None).render_as_string(hide_password=False)
