@@ -521,6 +521,10 @@ BEGIN
     CASE WHEN session_user = '«recovery»' THEN '(recovery key)' ELSE (SELECT name FROM users WHERE server_role = session_user) END);
 END $f$;
 
+-- whether the facility has people yet (the Welcome screen's test of an address, through the door)
+CREATE OR REPLACE FUNCTION mroqc_has_users() RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $f$ SELECT EXISTS (SELECT 1 FROM users) $f$;
+
 -- lockout state of every user (Settings → Users): the failures that count, by user name
 CREATE OR REPLACE FUNCTION mroqc_failures() RETURNS TABLE (user_name text, at timestamp) LANGUAGE plpgsql STABLE
 SECURITY DEFINER SET search_path = public, pg_temp AS $f$
@@ -858,7 +862,7 @@ END $f$;
 
 #: Who may run which function (every function is closed to PUBLIC first).
 EXECUTE_GRANTS: dict[str, tuple[str, ...]] = {
-    "signin": ("mroqc_sign_in_attempt(text)", "mroqc_sign_in_failed(text, text)"),
+    "signin": ("mroqc_sign_in_attempt(text)", "mroqc_sign_in_failed(text, text)", "mroqc_has_users()"),
     "people": ("mroqc_note(text, text, text, text)", "mroqc_signed_in(text)", "mroqc_me()", "mroqc_my_role()",
                "mroqc_sign_in_forgotten()",
                "mroqc_change_own_password(text, text)", "mroqc_put_own_keys(text, boolean)",
@@ -916,7 +920,7 @@ def _grant_tables(connection: Connection, names: ServerNames, tables: dict[str, 
                     statements.append(f"GRANT SELECT ({open_columns}) ON {_q(table)} TO {_q(names.group(role))}")
         else:
             statements.append(f"GRANT SELECT ({open_columns}) ON {_q(table)} TO {people}")
-    statements.append(f"GRANT SELECT ON alembic_version TO {people}")
+    statements.append(f"GRANT SELECT ON alembic_version TO {people}, {_q(names.signin)}")  # (which version: the door too)
     statements.append(f"GRANT SELECT ON person_keys TO {people}")
     statements.append(f"GRANT UPDATE (last_digest_at, version) ON users TO {people}")
     statements.append(f"GRANT INSERT ON audit_signatures TO {people}")
