@@ -530,7 +530,8 @@ CREATE OR REPLACE FUNCTION mroqc_failures() RETURNS TABLE (user_name text, at ti
 SECURITY DEFINER SET search_path = public, pg_temp AS $f$
 BEGIN
   PERFORM mroqc_require_admin();
-  RETURN QUERY SELECT u.name::text, f.at FROM users u JOIN sign_in_failures f ON f.name = mroqc_failure_name(u.name);
+  RETURN QUERY SELECT u.name::text, date_trunc('second', f.at)
+    FROM users u JOIN sign_in_failures f ON f.name = mroqc_failure_name(u.name);
 END $f$;
 
 CREATE OR REPLACE FUNCTION mroqc_unlock(p_name text) RETURNS void LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -93,8 +93,12 @@ def facility() -> Iterator[Facility]:
 
             save_facility(db, FacilityDetails(name="Lakeside RO", joined_on=dt.date(2019, 1, 1)), today=AS_OF)
             save_staff(db, StaffRecord(staff_id="S-01", name="Phil Lee", profession="physicist"))
+            save_staff(db, StaffRecord(staff_id="S-CH", name="Dr. Rita Champion", profession="radiation_oncologist"))
+            from app.services.staff import save_role
+
+            save_role(db, "S-CH", "clinical_champion", dt.date(2025, 1, 1), None)
             for name, (role, password) in PEOPLE.items():
-                users.add_user(db, name, role, password, staff_id="S-01" if name == "phil" else None)
+                users.add_user(db, name, role, password, staff_id={"phil": "S-01", "rita": "S-CH"}.get(name))
             cases.save_case(db, CaseRecord(case_id="C-1", project="lung", eligible_on=AS_OF, status="pending",
                                            mrn="MRN-0001", name="Pat Doe"))
         finally:
@@ -380,6 +384,8 @@ def test_a_change_made_with_psql_is_in_the_audit_log(facility) -> None:
         report = verify_database(db)
         assert not [p for p in report.problems if "chain" in p or "hash" in p], report.problems
         assert any("changed with psql" in str(e.after) for e in _entries(db))
+        # and verify says which: a person who has keys signs what the app writes; this she did not
+        assert any("in the name of cy is not signed by cy: written outside the app" in p for p in report.problems)
     finally:
         db.dispose()
 
@@ -635,3 +641,23 @@ def test_the_upgrade_from_one_shared_login_to_a_login_per_person_on_a_copy(capsy
     finally:
         drop_pg_database(copy)
         drop_pg_database(original, extra_roles=(owner, desk))
+
+
+def test_the_clinical_champion_signs_the_self_audit_with_her_own_key_from_the_server(facility, tmp_path) -> None:
+    """Her keys reached the server wrapped under her password (nobody else reads her row) and came
+    back at her sign-in: the self-audit is signed by her and vouched for by the facility certificate."""
+    from app.reports.signing import save_signed, sign_audit, verify_pdf
+    from app.security.people import authorities
+
+    rita = sign_in(facility.url, "rita", _password("rita"))
+    try:
+        signed = sign_audit(rita, year=2026, as_of=AS_OF, signer_role="Clinical champion")
+        out = tmp_path / "self-audit.pdf"
+        save_signed(rita, signed, out)
+        with rita.reader() as session:
+            roots = authorities(session)
+        check = verify_pdf(out, roots)
+        assert check.ok and check.trusted and check.signer == "Dr. Rita Champion" and check.staff_id == "S-CH"
+        assert not [p for p in verify_database(rita).problems if "rita" in p]  # every one of hers signed
+    finally:
+        rita.dispose()
