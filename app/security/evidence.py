@@ -293,20 +293,21 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
         unread = PHI_COLUMNS.get(name, frozenset()) | SECRET_COLUMNS.get(name, frozenset()) | \
             UNREAD_COLUMNS.get(name, set())  # never read back: a shared database lets only some roles read them
         state: dict[str, dict[str, Any] | None] = {}
-        rows = session.execute(select(table.c.action, table.c.record_key, cast(table.c.after, Text))
+        rows = session.execute(select(table.c.action, table.c.record_key, cast(table.c.after, Text), table.c.change_set)
                                .where(table.c.table_name == name).order_by(table.c.id)
                                .execution_options(yield_per=10000))
-        inserted: set[str] = set()  # keys whose existence the log itself records (an insert)
-        for action, key, after in rows:
+        # keys whose existence the log holds the table to: every entry but an update of a version
+        # that kept no change sets (its row may be gone with a version that logged no deletes)
+        asserted: set[str] = set()
+        for action, key, after, change_set in rows:
             if action == "delete":
                 state[key] = None
-                inserted.discard(key)
             elif action in ("insert", "update"):
                 values = json.loads(after) if after else {}
                 current = state.get(key) if action == "update" else None
                 state[key] = {**(current or {}), **values}
-                if action == "insert":
-                    inserted.add(key)
+                if action == "insert" or change_set is not None:
+                    asserted.add(key)
         total = int(session.scalar(select(func.count()).select_from(model.__table__)) or 0)
         found: set[str] = set()
         recorded = [k for k in state if k not in ("(new)", "-")]
@@ -342,8 +343,8 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
             shown = _sample_unrecorded(session, model, keys, found, state)
             problems.append(f"{name} {shown}: no audit entry records {'it' if extra == 1 else 'them'} "
                             f"(added outside the app: {extra} row(s) more than the log explains)")
-        for key in recorded:  # (an update of a row no entry inserted is an earlier version's: nothing to hold it to)
-            if state[key] is not None and key not in found and key in inserted:
+        for key in recorded:
+            if state[key] is not None and key not in found and key in asserted:
                 problems.append(f"{name} {key}: the audit log has it, the table does not (removed outside the app)")
             if len(problems) >= limit:
                 return problems
