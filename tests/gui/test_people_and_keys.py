@@ -185,5 +185,15 @@ def test_on_a_shared_database_the_administrator_gives_logins_through_the_server(
             assert dee.actor.name == "dee" and dee.actor.role == "reviewer"
         finally:
             dee.dispose()
+        from PySide6.QtCore import Qt
+
+        from ui.sign_in import SignInDialog
+
+        dialog = SignInDialog(url, "the shared database")  # the sign-in dialog's own way in
+        qtbot.addWidget(dialog)
+        assert dialog.use_directory.isVisibleTo(dialog)
+        qtbot.mouseClick(dialog.use_directory, Qt.MouseButton.LeftButton)
+        assert dialog.db is not None and dialog.db.actor.name == "dee"
+        dialog.db.dispose()
     finally:
         db.dispose()
