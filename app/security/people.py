@@ -241,7 +241,7 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
                 if earlier:  # what the earlier version wrote without an entry per row, held to its count
                     audit.bulk_note(session, "rows written by an earlier version before signatures began, kept as "
                                              "they were", earlier)
-                certificate, key = pki.new_authority(_facility_name(session), now)
+                certificate, key = pki.new_authority(facility_name(session), now)
                 add_authority(session, certificate, now)
                 session.flush()
                 authority = active_authority(session)
@@ -317,7 +317,7 @@ def server_person(db: Database, name: str, role: str, password: str, stored: str
     with db.transaction(None) as session:
         if row is None or (authority is None and role == "admin"):
             if authority is None and role == "admin":  # a shared database without a facility CA yet
-                certificate, key = pki.new_authority(_facility_name(session), now)
+                certificate, key = pki.new_authority(facility_name(session), now)
                 add_authority(session, certificate, now)
                 session.flush()
                 authority = active_authority(session)
@@ -382,7 +382,7 @@ def _take_handed_authority(keys_file, unlocked: Unlocked) -> bytes | None:  # ty
         return secret
 
 
-def _facility_name(session: Session) -> str:
+def facility_name(session: Session) -> str:
     from app.storage.models import Facility
 
     return session.scalars(select(Facility.name).limit(1)).first() or "MROQC facility"

@@ -17,6 +17,7 @@ import os
 import re
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
@@ -513,15 +514,20 @@ def _create_server(url: str, admin: str, password: str, recovery_key: str,
     return db
 
 
+@dataclass
 class NewServerUser:
     """A person given a login on a shared database: by an app password (``password``; ``must_change``
-    when it is a first password someone hands over) or by the directory's login ``directory``."""
+    when it is a first password someone hands over) or by the directory's login ``directory``;
+    ``existing``: already in the users table (a copy, an earlier version's database)."""
 
-    def __init__(self, name: str, role: str, *, password: str | None = None, directory: str | None = None,
-                 must_change: bool = True, full_name: str | None = None, staff_id: str | None = None,
-                 existing: bool = False) -> None:
-        self.name, self.role, self.password, self.directory = name, role, password, directory
-        self.must_change, self.full_name, self.staff_id, self.existing = must_change, full_name, staff_id, existing
+    name: str
+    role: str
+    password: str | None = field(default=None, repr=False)
+    directory: str | None = None
+    must_change: bool = True
+    full_name: str | None = None
+    staff_id: str | None = None
+    existing: bool = False
 
 
 def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.datetime, *, facility: str | None = None,
@@ -535,20 +541,35 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
     ``admin_boxes``: the keys an administrator brought from a file (their own, the CA's), kept as
     they were. Returns the names given a login."""
     from app.security import server_keys
-    from app.security.people import AUTHORITY, SEALING, SIGNING, TRUSTED, issue_certificate
-    from app.security.pki import PersonKeys, load_sealing_key, load_signing_key, new_authority
+    from app.security.people import (
+        AUTHORITY,
+        SEALING,
+        SIGNING,
+        TRUSTED,
+        active_authority,
+        add_authority,
+        facility_name,
+        issue_certificate,
+    )
+    from app.security.pki import (
+        PersonKeys,
+        load_sealing_key,
+        load_signing_key,
+        new_authority,
+        pem,
+        private_bytes,
+    )
     from app.security.server_signin import scram_verifier
     from app.storage.server_names import ServerNames
 
     names = ServerNames.of_url(owner.url)
     done = []
     with owner.transaction(None) as session:
-        current = active_authority_of(session)
+        current = active_authority(session)
         if authority is None and (current is None or new_ca):
-            authority, authority_key = new_authority(facility or _facility_name_of(session), at)
-            add_authority_of(session, authority, at)
+            authority, authority_key = new_authority(facility or facility_name(session), at)
+            add_authority(session, authority, at)
             session.flush()
-            current = active_authority_of(session)
         elif authority is None and current is not None:
             authority = current[1]
         for person in people:
@@ -563,16 +584,10 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
                     brought = True  # their certificate came along with them
                 else:
                     keys = PersonKeys.new()
-                    from app.security.people import key_boxes
-
                     boxes = key_boxes(keys, authority_key if person.role == "admin" else None, authority)
                 if person.role == "admin" and authority_key is not None:
-                    from app.security.pki import private_bytes
-
                     boxes[AUTHORITY] = private_bytes(authority_key)
                 if authority is not None:
-                    from app.security.pki import pem
-
                     boxes[TRUSTED] = pem(authority).encode("ascii")
                 keys_text, _kek = server_keys.wrap(person.name, person.password, boxes)
             verifier = (scram_verifier(session, names.login(person.name), person.password)
@@ -592,24 +607,6 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
                                   issuer=owner.actor.name if owner.actor else person.name, now=at)
             done.append(person.name)
     return done
-
-
-def active_authority_of(session):  # type: ignore[no-untyped-def]
-    from app.security.people import active_authority
-
-    return active_authority(session)
-
-
-def add_authority_of(session, certificate, at: dt.datetime) -> None:  # type: ignore[no-untyped-def]
-    from app.security.people import add_authority
-
-    add_authority(session, certificate, at)
-
-
-def _facility_name_of(session) -> str:  # type: ignore[no-untyped-def]
-    from app.storage.models import Facility
-
-    return session.scalars(select(Facility.name).limit(1)).first() or "MROQC facility"
 
 
 def needs_administrator(url: str) -> bool:
