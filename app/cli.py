@@ -209,7 +209,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also check that the audit log still extends what this signed self-audit recorded")
     p = sub.add_parser("copy", help="move the facility to an empty shared PostgreSQL database (an administrator)")
     _add_db(p)
-    p.add_argument("--to-db-url", required=True, metavar="URL", help="the empty target, postgresql+psycopg://…")
+    p.add_argument("--to-db-url", required=True, metavar="URL",
+                   help="the empty target, with its owner role: postgresql+psycopg://mroqc_owner@…")
+    _add_hand_over(p)
+    p = sub.add_parser("server-logins", help="give every person of an earlier version's shared database a server "
+                                             "login of their own (the owner's address and an administrator)")
+    p.add_argument("--db-url", required=True, metavar="URL", help="the shared database, with its owner role")
+    p.add_argument("--user", metavar="NAME", help="the administrator (their earlier password is checked once)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    _add_hand_over(p)
 
     p = sub.add_parser("screenshot", help="save a PNG of every main screen")
     _add_db(p)
@@ -224,6 +232,34 @@ def _add_new_admin(parser: argparse.ArgumentParser) -> None:
                         help="read the administrator's password from the first line of standard input")
 
 
+def _add_hand_over(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hand-over", choices=("first-passwords", "directory"), default="first-passwords",
+                        help="how the others sign in there: a first password each, printed once to hand over "
+                             "(default), or the hospital directory's login (Kerberos, LDAP in pg_hba.conf)")
+    parser.add_argument("--directory-login", action="append", default=[], metavar="USER=LOGIN",
+                        help="with --hand-over directory: the directory's login of a user not named as it")
+
+
+def _directory_logins(args: argparse.Namespace) -> dict[str, str]:
+    found = {}
+    for item in args.directory_login:
+        user, sep, login = item.partition("=")
+        if not sep or not user.strip() or not login.strip():
+            raise UsageError(f"--directory-login {item}: say USER=LOGIN")
+        found[user.strip().lower()] = login.strip()
+    return found
+
+
+def _print_logins(first_passwords: dict[str, str], directory: dict[str, str]) -> None:
+    for name, password in sorted(first_passwords.items()):
+        print(f"first password for {name}: {password}")
+    for name, login in sorted(directory.items()):
+        print(f"{name} signs in with the directory's login {login}")
+    if first_passwords:
+        print("Hand each person their first password in person (it is not shown again); they change it at their "
+              "first sign-in.", file=sys.stderr)
+
+
 def _add_user_commands(sub) -> None:  # type: ignore[no-untyped-def]
     users = sub.add_parser("users", help="list and manage users (administrators only)")
     actions = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
@@ -236,6 +272,8 @@ def _add_user_commands(sub) -> None:  # type: ignore[no-untyped-def]
     p.add_argument("--role", required=True, choices=ROLE_CHOICES, metavar="ROLE", help=", ".join(ROLE_CHOICES))
     p.add_argument("--full-name", metavar="TEXT", help="the person's name as the window shows it")
     p.add_argument("--staff", metavar="ID", help="their record in Staff & roles (what they sign and submit is in its name)")
+    p.add_argument("--directory-login", metavar="LOGIN",
+                   help="a shared database: they sign in with this directory login (Kerberos, LDAP), no first password")
     p = actions.add_parser("link", help="link a user to their record in Staff & roles (--staff none: unlink)")
     _add_db(p, upgrade=False)
     p.add_argument("name", metavar="NAME")
@@ -500,20 +538,50 @@ def _position_of(path: Path) -> tuple[int, str, int]:
 def cmd_copy(args: argparse.Namespace) -> int:
     from app.services.moving import copy_database
 
+    directory = _directory_logins(args)
     db = _open(args)
     try:
-        report = copy_database(db, args.to_db_url, secrets(args).given[0] if secrets(args).given else "")
+        report = copy_database(db, args.to_db_url, secrets(args).given[0] if secrets(args).given else "",
+                               hand_over=args.hand_over, directory_logins=directory)
     finally:
         db.dispose()
     for line in report.lines():
         print(line)
     print(f"Copied {report.rows} rows in {len(report.tables)} tables to {report.target}; every table verified. "
-          "Point the workstations at it with --db-url or MROQC_DESK_DB_URL (docs/shared-database.md).")
-    if report.without_password:
-        print(f"{', '.join(report.without_password)} need a first password there: 'mroqc-desk users reset-password' "
-              "on the shared database (the file had no password for them).", file=sys.stderr)
+          "Point the workstations at it with --db-url or MROQC_DESK_DB_URL, without the owner role "
+          "(docs/shared-database.md).")
+    print(f"{report.administrator} signs in there with the password used here.")
+    _print_logins(report.first_passwords, report.directory)
     show_recovery_key(report.recovery_key)
     return EXIT_OK
+
+
+def cmd_server_logins(args: argparse.Namespace) -> int:
+    """An earlier version's shared database (one shared server login): every person gets their own."""
+    from app.services.server_logins import give_server_logins
+
+    directory = _directory_logins(args)
+    name = user_name(args)
+    password = secrets(args).ask(f"Password for {name} (as the earlier version knew it): ", "password")
+    report = give_server_logins(args.db_url, name.strip().lower(), password, hand_over=args.hand_over,
+                                directory_logins=directory)
+    print(f"Every person of {make_shown(args.db_url)} now signs in with a server login of their own; "
+          f"{name} with the password used until now.")
+    if report.revoked:
+        print(f"The earlier shared login(s) {', '.join(report.revoked)} may no longer connect: remove them "
+              "(DROP ROLE) and their pgpass lines.")
+    if report.new_facility_certificate:
+        print("The facility has a new facility certificate: export it (mroqc-desk export facility-certificate) for "
+              "the coordinating center.", file=sys.stderr)
+    _print_logins(report.first_passwords, report.directory)
+    show_recovery_key(report.recovery_key)
+    return EXIT_OK
+
+
+def make_shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def cmd_verify_pdf(args: argparse.Namespace) -> int:
@@ -727,6 +795,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "verify": cmd_verify,
     "rekey": cmd_rekey,
     "copy": cmd_copy,
+    "server-logins": cmd_server_logins,
     "check": cmd_check,
     "programs": cmd_programs,
     "quality": cmd_quality,

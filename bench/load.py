@@ -3,8 +3,10 @@
     .venv/bin/python -m bench.load --db-url postgresql+psycopg://postgres@127.0.0.1:5432/loadtest \\
         --clients 20 --seconds 60 [--json]
 
-Each client is its own process, signed in as its own coordinator, with the app's own change
-watcher running (as an open window has). For ``--seconds`` it does what a CDA's workstation does,
+Each client is its own process, signed in as its own coordinator — its own server login
+(``DATABASE.loadNN``), so the server's grants, its audit trigger and the person's signature over
+each transaction are all in the figures — with the app's own change watcher running (as an open
+window has). For ``--seconds`` it does what a CDA's workstation does,
 with a think time between actions: opens and filters the register, corrects cases (a form open for
 a moment between reading and saving), records attendance, changes the status of two cases at once,
 runs the evaluation. A third of the corrections and every bulk change go to a few *hot* cases that
@@ -29,7 +31,10 @@ from the others, for at most ``DRAIN_SECONDS``: a notice still unheard then is o
 failed to deliver, whatever the machine's load (``drain_ms_max`` says how long the longest took).
 
 The database is the test's own: an empty one is set up (a synthetic demo facility and one user per
-client); one this test set up before is reused. Never point it at a facility's real database. It is
+client, each given a server login); one this test set up before is reused. Never point it at a
+facility's real database. The address is a superuser's or the database owner's (it sets the
+database up); the workstations sign in with their own logins. Roles are the server's, not the
+database's: once the database is dropped, drop its roles too (``DATABASE_*`` and ``DATABASE.*``). It is
 a benchmark: it prints figures and exits 0 even when they miss the targets (``--strict`` exits 1).
 """
 

@@ -97,5 +97,19 @@ def pg_url() -> Iterator[str]:
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     finally:
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_database(name)
+
+
+def drop_pg_database(name: str, extra_roles: tuple[str, ...] = ()) -> None:
+    """Drop a test database and the roles the app made for it (roles are the cluster's: the groups,
+    the door, the recovery key's login and every person's ``PREFIX.name`` login)."""
+    import psycopg
+
+    from app.storage.server_names import ServerNames
+
+    names = ServerNames.of_database(name)
+    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        roles = [r for (r,) in conn.execute("SELECT rolname FROM pg_roles") if names.is_ours(r) or r in extra_roles]
+        for role in sorted(roles, key=lambda r: (r in names.own_roles(), r)):
+            conn.execute(f'DROP ROLE IF EXISTS "{role}"')

@@ -29,7 +29,7 @@ from app.domain.vocabulary import (
     PROJECTS,
     label,
 )
-from app.services.cases import save_case
+from app.services.cases import may_see_identifiers, save_case
 from app.services.editing import Change, Conflict, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
@@ -124,6 +124,9 @@ class CaseForm(DiscardGuard, QDialog):
             self.rows[key] = widget
             self.captions[key] = text.replace("&", "")
         self.set_phi_visible(False)
+        if not may_see_identifiers(db):  # (a shared database's server would not let them read these either)
+            self.show_phi.setEnabled(False)
+            self.show_phi.setToolTip("Only a coordinator (CDA) or an administrator may see patient identifiers.")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.setMinimumWidth(420)  # room for a full note or patient name without scrolling inside the field
         layout = QVBoxLayout(self)

@@ -76,7 +76,7 @@ class SharedAddressForm(QWidget):
         self.port.setPlaceholderText("5432 (leave empty unless IT gave another)")
         self.account = QLineEdit()
         self.account.setObjectName("account")
-        self.account.setPlaceholderText("e.g. mroqc_desk (leave empty for your own login name)")
+        self.account.setPlaceholderText("leave empty: each person signs in with their own login")
         self.encryption = QComboBox()
         self.encryption.setObjectName("encryption")
         for choice in Encryption:
@@ -94,7 +94,7 @@ class SharedAddressForm(QWidget):
         self.rule.setWordWrap(True)
         self.full = QLineEdit()
         self.full.setObjectName("full_address")
-        self.full.setPlaceholderText("postgresql+psycopg://mroqc_desk@db.hospital.org/mroqc?sslmode=verify-full")
+        self.full.setPlaceholderText("postgresql+psycopg://db.hospital.org/mroqc?sslmode=verify-full")
         self.full.setAccessibleName("The whole address, instead of the parts above")
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)

@@ -1,23 +1,29 @@
 """Settings → Data → "Move to a shared database…": the window's ``mroqc-desk copy``.
 
 A facility that starts on one workstation's file moves to the shared PostgreSQL server once,
-here, without the command line. The administrator gives the server's address and their password
-again (counted like a sign-in: five wrong ones lock the account); the copy runs in the background
-with a progress bar (``app.services.moving.copy_database``, one transaction, verified table by
-table before it commits); the dialog then shows the verification, the shared database's recovery
-key once, and offers to open the shared database. Every user's password keeps working there
-(``app.services.moving``), so nobody waits for a new one.
+here, without the command line. The administrator gives the server's address with its owner role
+(IT's), their password again (counted like a sign-in: five wrong ones lock the account) and how the
+others will sign in there: **a first password each** (made by the copy, shown once to hand over,
+changed at their first sign-in) or **their hospital account** (directory sign-in, Kerberos or LDAP
+set up by IT). The copy runs in the background with a progress bar
+(``app.services.moving.copy_database``, one transaction, verified table by table before it
+commits, every person given their own server login); the dialog then shows the verification, the
+first passwords once, the shared database's recovery key once, and offers to open the shared
+database.
 
-The address is remembered for this workstation only, without its password, in the data folder's
-settings file (``ui.settings_file``; the server's password belongs in the user's ``~/.pgpass``, see
-docs/shared-database.md).
+The address is remembered for this workstation only, without its owner role or any password, in
+the data folder's settings file (``ui.settings_file``): a workstation signs in to the server as the
+person at it (docs/shared-database.md).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,11 +41,14 @@ from PySide6.QtWidgets import (
 
 from app.security.signin import SignInFailed, check_credentials
 from app.services.moving import (
+    DIRECTORY,
+    FIRST_PASSWORDS,
     CopyReport,
     NotASharedDatabase,
     TargetNotEmpty,
     check_target,
     copy_database,
+    workstation_address,
 )
 from app.storage.database import Database
 from ui.data_transfer import explain
@@ -46,7 +56,7 @@ from ui.settings_file import SHARED_URL_KEY, remember_shared_url, remembered_sha
 from ui.sign_in import RecoveryKeyDialog
 from ui.workers import run_in_background
 
-EXAMPLE_URL = "postgresql+psycopg://mroqc_desk@db.hospital.org/mroqc?sslmode=verify-full"
+EXAMPLE_URL = "postgresql+psycopg://mroqc_owner@db.hospital.org/mroqc?sslmode=verify-full"
 
 
 class _Progress(QObject):
@@ -70,7 +80,8 @@ class MoveDialog(QDialog):
             "<p>Copies everything in this database — cases, staff, meetings, users and the audit log — into a "
             "<b>new, empty</b> PostgreSQL database that every workstation of the facility can share. This file "
             "is left as it is.</p><p>Whoever runs the database server creates the empty database and gives you "
-            "its address (docs/shared-database.md says how).</p>")
+            "its address <b>with its owner role</b> (docs/shared-database.md says how): the copy gives every person "
+            "a server login of their own there.</p>")
         intro.setWordWrap(True)
         self.url = QLineEdit()
         self.url.setPlaceholderText(EXAMPLE_URL)
@@ -78,9 +89,20 @@ class MoveDialog(QDialog):
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Your password")
+        self.first_passwords = QRadioButton("A &first password each, made now and shown once: hand it to each "
+                                            "person, who changes it at their first sign-in")
+        self.directory = QRadioButton("Their &hospital account (directory sign-in: Kerberos or LDAP, set up by IT); "
+                                      "their server login is named as their user name")
+        self.first_passwords.setChecked(True)
+        self.hand_over = QButtonGroup(self)
+        for button in (self.first_passwords, self.directory):
+            self.hand_over.addButton(button)
         form = QFormLayout()
         form.addRow("Shared database &address", self.url)
         form.addRow(f"Your &password ({db.actor.name if db.actor else ''})", self.password)
+        form.addRow(QLabel("How the others sign in there (you keep your password):"))
+        form.addRow(self.first_passwords)
+        form.addRow(self.directory)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
@@ -141,10 +163,11 @@ class MoveDialog(QDialog):
             self.password.setFocus()
             return
         db, name, progress = self.db, self.db.actor.name if self.db.actor else "", self._progress
+        hand_over = DIRECTORY if self.directory.isChecked() else FIRST_PASSWORDS
 
         def work() -> CopyReport:
             check_credentials(db, name, password)  # counted and audited like a sign-in
-            return copy_database(db, target, password, progress=progress.moved.emit)
+            return copy_database(db, target, password, progress=progress.moved.emit, hand_over=hand_over)
 
         self._busy(True)
         self._say("Copying… the other workstations can keep working; what they save meanwhile stays in this file.")
@@ -152,7 +175,7 @@ class MoveDialog(QDialog):
 
     def _busy(self, busy: bool) -> None:
         self.progress.setVisible(busy)
-        for widget in (self.copy_button, self.url, self.password):
+        for widget in (self.copy_button, self.url, self.password, self.first_passwords, self.directory):
             widget.setEnabled(not busy)
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setEnabled(not busy)
 
@@ -169,12 +192,14 @@ class MoveDialog(QDialog):
         self.url.setEnabled(False)
         self.password.setEnabled(False)
         self._show_report(report)
-        waiting = (" Everyone signs in there with the password they use here."
-                   if not report.without_password else
-                   f" {', '.join(report.without_password)} had no password in this file and need a first one there: "
-                   "after opening it, give them one in Settings → Users (they change it at their first sign-in).")
-        self._say(f"<b>Copied {report.rows:,} rows; every table was verified.</b> Nothing here was changed.{waiting}")
-        remember_shared_url(self.url.text().strip())
+        others = (" The others sign in there with their hospital account." if report.directory else
+                  " The others sign in there with the first password shown next, which you hand to each of them."
+                  if report.first_passwords else "")
+        self._say(f"<b>Copied {report.rows:,} rows; every table was verified.</b> Nothing here was changed. You sign "
+                  f"in there with your password.{others}")
+        remember_shared_url(workstation_address(self.url.text().strip()))  # the people's address: no owner in it
+        if report.first_passwords:
+            FirstPasswordsDialog(report.first_passwords, self).exec()  # shown once
         RecoveryKeyDialog(report.recovery_key, self).exec()  # the shared database's own, shown once
         self.open_button.show()
         self.open_button.setDefault(True)
@@ -207,8 +232,50 @@ class MoveDialog(QDialog):
         self._say(f"{explain(exc)} {advice}")
 
     def _open(self) -> None:
-        self.open_requested.emit(self.url.text().strip())
+        self.open_requested.emit(workstation_address(self.url.text().strip()))
         self.accept()
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
+
+
+class FirstPasswordsDialog(QDialog):
+    """Each person's first password on the shared database, shown once: the administrator hands
+    each one over in person (the person changes it at their first sign-in there)."""
+
+    def __init__(self, passwords: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("First passwords on the shared database")
+        text = QLabel("<h3>Hand each person their first password</h3><p>Give it to them in person (or sealed). "
+                      "They sign in to the shared database with it and choose their own at once. "
+                      "<b>These are not shown again.</b></p>")
+        text.setWordWrap(True)
+        self.table = QTableWidget(len(passwords), 2)
+        self.table.setHorizontalHeaderLabels(["User", "First password"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("First passwords, one per user")
+        for row, (name, password) in enumerate(sorted(passwords.items())):
+            self.table.setItem(row, 0, QTableWidgetItem(name))
+            self.table.setItem(row, 1, QTableWidgetItem(password))
+        self.table.resizeColumnsToContents()
+        listing = "\n".join(f"{name}: {password}" for name, password in sorted(passwords.items()))
+        copy = QPushButton("&Copy")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(listing))
+        self.kept = QCheckBox("I have written them down to hand over")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText("Continue")
+        self.ok.setEnabled(False)
+        self.kept.toggled.connect(self.ok.setEnabled)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.kept)
+        layout.addWidget(buttons)
+
+    def reject(self) -> None:  # Esc does not skip it
+        if self.kept.isChecked():
+            self.accept()

@@ -36,7 +36,7 @@ from app.security.signin import (
     sign_in_with_recovery_key,
     upgrade_database,
 )
-from app.storage.database import Database
+from app.storage.database import Database, sqlite_path
 from app.storage.errors import DatabaseError
 from ui.settings_file import settings
 
@@ -130,6 +130,13 @@ class SignInDialog(QDialog):
         self.use_recovery = QPushButton("Every password lost? Use the recovery key…")
         self.use_recovery.setFlat(True)
         self.use_recovery.clicked.connect(self.show_recovery)
+        # a shared database whose IT lets the hospital directory vouch for people (Kerberos, LDAP)
+        self.use_directory = QPushButton("Sign in with this computer's &hospital account (directory)")
+        self.use_directory.setFlat(True)
+        self.use_directory.setToolTip("When IT set the shared database up for the hospital directory (Kerberos, or "
+                                      "LDAP: type its password above): no password of this app's")
+        self.use_directory.clicked.connect(self.try_directory)
+        self.use_directory.setVisible(sqlite_path(url) is None)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
         buttons.accepted.connect(self.try_sign_in)
@@ -138,6 +145,7 @@ class SignInDialog(QDialog):
         layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.error)
+        layout.addWidget(self.use_directory, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.use_recovery, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(buttons)
         (self.password if self.user.text() else self.user).setFocus()
@@ -165,6 +173,21 @@ class SignInDialog(QDialog):
             return
         if not self.recovery.isVisible():
             remember_user(self.db.actor.name)
+        self.accept()
+
+
+    def try_directory(self) -> None:
+        """The server says who this computer's account is (directory sign-in): no app password."""
+        from app.security.server_signin import sign_in_directory
+
+        try:
+            with _Busy():
+                self.db = sign_in_directory(self.url, self.password.text() or None)
+        except SignInFailed as exc:
+            self.error.setText(str(exc).removeprefix("sign-in failed: ").capitalize() + ".")
+            self.error.show()
+            return
+        remember_user(self.db.actor.name)
         self.accept()
 
 

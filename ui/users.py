@@ -63,7 +63,7 @@ class UserDialog(DiscardGuard, QDialog):
     it at first sign-in."""
 
     def __init__(self, parent: QWidget | None, name: str | None = None,
-                 people: list[tuple[str, str]] | None = None) -> None:
+                 people: list[tuple[str, str]] | None = None, shared: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Reset password" if name else "Add a user")
         form = QFormLayout(self)
@@ -85,6 +85,16 @@ class UserDialog(DiscardGuard, QDialog):
                          "their name. Only an IT administrator may have none.")
             who.setWordWrap(True)
             form.addRow(who)
+        #: a shared database: the person signs in with the hospital directory's login (no first password)
+        self.directory = QLineEdit()
+        self.directory.setObjectName("directory")
+        self.directory.setPlaceholderText("empty: a first password below")
+        if name is None and shared:
+            form.addRow("&Hospital account", self.directory)
+            directory = QLabel("A shared database whose IT lets the hospital directory vouch for people (Kerberos, "
+                               "LDAP): their directory login; they then sign in with no password of this app's.")
+            directory.setWordWrap(True)
+            form.addRow(directory)
         self.password = NewPasswordFields(form, "&First password")
         note = QLabel("They must change it when they first sign in. Give it to them in person.")
         note.setWordWrap(True)
@@ -97,7 +107,7 @@ class UserDialog(DiscardGuard, QDialog):
 
     def guarded_widgets(self) -> dict[str, QWidget]:
         return {"name": self.name, "full_name": self.full_name, "role": self.role, "staff": self.staff,
-                "password": self.password.first, "again": self.password.second}
+                "directory": self.directory, "password": self.password.first, "again": self.password.second}
 
 
     def reject(self) -> None:
@@ -252,8 +262,21 @@ class UsersPanel(QGroupBox):
         return [(p.staff_id, p.name) for p in list_staff(self.db)]
 
     def add(self) -> None:
-        dialog = UserDialog(self, people=self.people())
+        dialog = UserDialog(self, people=self.people(), shared=self.db.is_server)
         while self._form(dialog):
+            login = dialog.directory.text().strip()
+            if login:  # the directory's login: no first password
+                if dialog.staff.currentData() is None and dialog.role.currentData() != "admin":
+                    QMessageBox.warning(self, "Choose the person", "Choose the person in Staff & roles this account "
+                                        "belongs to (only an IT administrator may have none).")
+                    continue
+                name = dialog.name.text()
+                if self._run(lambda: users.add_directory_user(  # noqa: B023
+                        self.db, name, dialog.role.currentData(), login,  # noqa: B023
+                        full_name=dialog.full_name.text(), staff_id=dialog.staff.currentData()),  # noqa: B023
+                        f"{name.strip().lower()} signs in with the hospital account {login}."):
+                    return
+                continue
             try:
                 name = dialog.name.text()
                 password = dialog.password.value(name.strip().lower())

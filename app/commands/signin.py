@@ -63,6 +63,10 @@ def add_sign_in_options(parser: argparse.ArgumentParser) -> None:
                        help="read the password from the first line of standard input")
     group.add_argument("--recovery-key-stdin", action="store_true",
                        help="open with the recovery key (first line of standard input), as an administrator")
+    parser.add_argument("--directory", action="store_true",
+                        help="a shared database: sign in as the server login the address (or this computer's "
+                             "account) names, checked by the hospital directory (Kerberos, a certificate; LDAP: "
+                             "its password with --password-stdin): no password of the app's")
 
 
 def user_name(args: argparse.Namespace) -> str:
@@ -115,5 +119,13 @@ def open_signed_in(args: argparse.Namespace, url: str):  # type: ignore[no-untyp
         return db
     if getattr(args, "recovery_key_stdin", False):
         return sign_in_with_recovery_key(url, secrets(args).ask("Recovery key: ", "recovery key"))
+    if getattr(args, "directory", False):
+        from app.security.server_signin import sign_in_directory
+
+        if path is not None:
+            raise UsageError("--directory signs in to a shared database (--db-url); a file's users have passwords")
+        password = secrets(args).ask("Directory password: ", "password") if getattr(args, "password_stdin", False) \
+            else None
+        return sign_in_directory(url, password)
     name = user_name(args)
     return sign_in(url, name, secrets(args).ask(f"Password for {name}: ", "password"))

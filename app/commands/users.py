@@ -35,6 +35,12 @@ def run(args: argparse.Namespace, db: Database, secrets: Secrets) -> int:
         return EXIT_OK
     if action == "add":
         db.require(Permission.USERS)  # refused before a first password is asked for
+        if getattr(args, "directory_login", None):
+            users.add_directory_user(db, args.name, args.role, args.directory_login, full_name=args.full_name,
+                                     staff_id=args.staff)
+            print(f"Added {args.name.strip().lower()} ({args.role}); they sign in with the directory's login "
+                  f"{args.directory_login}.")
+            return EXIT_OK
         users.add_user(db, args.name, args.role, secrets.new_password(args.name), full_name=args.full_name,
                        staff_id=args.staff)
         print(f"Added {args.name.strip().lower()} ({args.role}); the first password must be changed at first sign-in.")

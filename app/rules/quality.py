@@ -8,7 +8,8 @@ record and the values at fault — never a patient identifier (no MRN, name or b
 is said as "younger than 18", not the date).
 
 A record is a plain dict of its values (``case``: ``case_id``, ``project``, ``primary_site``,
-``eligible_on``, ``status``, ``enrolled_on``, ``payer``, ``mrn``, ``birth_date``, and for
+``eligible_on``, ``status``, ``enrolled_on``, ``payer``, ``mrn``, ``birth_date`` (or ``age_years``, the
+age at eligibility the server gives a role that reads no birth dates), and for
 ``dosimetry_missing`` ``has_submission``; ``dosimetry``: ``case_id``, ``project``,
 ``case_eligible_on``, ``submitted_on``, ``technique``, ``total_dose_gy``, ``fractions``;
 ``attendance``: ``meeting_id``, ``meeting_date``, ``role``, ``staff_id``; ``letter``:
@@ -207,11 +208,14 @@ def detail(rule: Rule, v: dict[str, Any], as_of: dt.date, rules: QualityRules) -
             return None
         return (f"{FIELD_WORDS.get(check.end, check.end)} {end.isoformat()} is {days} days after the "
                 f"{FIELD_WORDS.get(check.start, check.start)} {start.isoformat()} (more than {check.more_than})")
-    if isinstance(check, Age):
+    if isinstance(check, Age):  # the age itself when the server worked it out (a role reading no birth dates)
         birth, eligible = v.get("birth_date"), v.get("eligible_on")
-        if birth is None or eligible is None:
+        if v.get("age_years") is not None:
+            years = int(v["age_years"])
+        elif birth is None or eligible is None:
             return None
-        years = age_years(birth, eligible)
+        else:
+            years = age_years(birth, eligible)
         if years < check.min_years:
             return f"the birth date makes the patient younger than {check.min_years} at eligibility"
         if years > check.max_years:

@@ -116,6 +116,12 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
     evidence = Evidence()
     certificates = _certificates(session, trusted)
     with_keys = {c.user for c in certificates.values() if c.certificate is not None and c.vouched}
+    if session.get_bind().dialect.name == "postgresql":
+        # a shared database's log is written by the server, which names who made each change by their
+        # login: a person who has no keys there (directory sign-in) signs nothing, and is no forgery
+        current = set(session.scalars(select(UserCertificate.user_name).where(UserCertificate.superseded_at.is_(None),
+                                                                              UserCertificate.certificate_pem.is_not(None))))
+        with_keys &= current
     signatures = {s.last_entry_id: s for s in session.scalars(select(AuditSignature))}
     start = signed_from(session)
     if since is not None:
@@ -169,7 +175,10 @@ def check_signatures(session: Session, trusted: list[x509.Certificate], *, since
                                  "(removed from the log)")
     for author, count in sorted(unsigned_keyless.items()):
         reason = "work no person did (upgrades, sign-in bookkeeping)" if author == "(system)" else (
-            "the recovery key signs nothing" if author == "(recovery key)" else f"{author} has no certificate yet")
+            "the recovery key signs nothing" if author == "(recovery key)" else f"{author} has no certificate yet"
+            if session.get_bind().dialect.name != "postgresql" else
+            f"{author} has no keys here (directory sign-in, or a server login with no person's keys): the server's "
+            "log names who made them")
         evidence.warnings.append(f"{count} audit entries by {author} are not signed: {reason}")
     return evidence
 
@@ -205,7 +214,11 @@ def check_against(session: Session, last_id: int, last_hash: str, entries: int) 
 # ---- rows no entry explains -------------------------------------------------------------------
 
 #: What the log's entries do not describe (bookkeeping of the log itself, sign-in counters).
-NOT_REPLAYED = {"audit_log", "audit_head", "audit_signatures", "alembic_version", "sign_in_failures"}
+NOT_REPLAYED = {"audit_log", "audit_head", "audit_signatures", "alembic_version", "sign_in_failures", "person_keys"}
+#: Never read back (no person may read them on a shared database; nothing to compare there).
+UNREAD_COLUMNS = {"signing_certificates": {"private_key_pem"}}
+#: What nobody reads on a shared database (the server's definer functions keep them).
+SERVER_UNREADABLE = {"recovery_keys"}
 #: Columns written without an entry on purpose (the time of a sign-in or a digest shown).
 UNAUDITED_COLUMNS = {"users": {"last_sign_in_at", "last_digest_at"}}
 
@@ -269,34 +282,46 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
     problems: list[str] = []
     table = audit_columns()
     bulk = _bulk_allowance(session)
+    server = session.get_bind().dialect.name == "postgresql"
     for name, model in sorted(_tables().items()):
+        if server and name in SERVER_UNREADABLE:
+            continue
         mapper = inspect(model)
         keys = list(mapper.primary_key)
         masked = PHI_COLUMNS.get(name, frozenset()) | SECRET_COLUMNS.get(name, frozenset()) | \
             UNAUDITED_COLUMNS.get(name, set()) | {"version"}  # the version moves in the flush, after its entry
+        unread = PHI_COLUMNS.get(name, frozenset()) | SECRET_COLUMNS.get(name, frozenset()) | \
+            UNREAD_COLUMNS.get(name, set())  # never read back: a shared database lets only some roles read them
         state: dict[str, dict[str, Any] | None] = {}
-        rows = session.execute(select(table.c.action, table.c.record_key, cast(table.c.after, Text))
+        rows = session.execute(select(table.c.action, table.c.record_key, cast(table.c.after, Text), table.c.change_set)
                                .where(table.c.table_name == name).order_by(table.c.id)
                                .execution_options(yield_per=10000))
-        single_int_key = len(keys) == 1 and keys[0].type.python_type is int
-        for action, key, after in rows:
-            if single_int_key and not str(key).isdigit():
-                continue  # an earlier version's import named rows by their sheet key: held to the count instead
+        # keys whose existence the log holds the table to: every entry but an update of a version
+        # that kept no change sets (its row may be gone with a version that logged no deletes)
+        asserted: set[str] = set()
+        for action, key, after, change_set in rows:
             if action == "delete":
                 state[key] = None
             elif action in ("insert", "update"):
                 values = json.loads(after) if after else {}
                 current = state.get(key) if action == "update" else None
                 state[key] = {**(current or {}), **values}
+                if action == "insert" or change_set is not None:
+                    asserted.add(key)
         total = int(session.scalar(select(func.count()).select_from(model.__table__)) or 0)
         found: set[str] = set()
         recorded = [k for k in state if k not in ("(new)", "-")]
         columns = model.__table__.c
+        readable = [c for c in columns if c.name not in unread]
+        typed = [_key_type(c) for c in keys]
         for start in range(0, len(recorded), 500):
-            chunk = [_typed_key(k, keys) for k in recorded[start:start + 500]]
+            chunk = [_typed_key(k, typed) for k in recorded[start:start + 500]]
+            chunk = [k for k in chunk if k is not None]
+            if not chunk:
+                continue
             where = (tuple_(*(columns[c.name] for c in keys)).in_(chunk) if len(keys) > 1
-                     else columns[keys[0].name].in_(chunk))
-            for row in session.execute(select(model.__table__).where(where)).mappings():
+                     else columns[keys[0].name].in_([k[0] for k in chunk]))
+            for row in session.execute(select(*readable).where(where)).mappings():
                 key = "/".join(str(row[c.name]) for c in keys)
                 found.add(key)
                 expected = state.get(key)
@@ -319,25 +344,29 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
             problems.append(f"{name} {shown}: no audit entry records {'it' if extra == 1 else 'them'} "
                             f"(added outside the app: {extra} row(s) more than the log explains)")
         for key in recorded:
-            if state[key] is not None and key not in found:
+            if state[key] is not None and key not in found and key in asserted:
                 problems.append(f"{name} {key}: the audit log has it, the table does not (removed outside the app)")
             if len(problems) >= limit:
                 return problems
     return problems
 
 
-def _typed_key(key: str, columns: list) -> Any:
-    """A record key as the column types want it (PostgreSQL compares no integer with text)."""
-    parts = key.split("/") if len(columns) > 1 else [key]
+def _key_type(column: Any) -> type:
+    try:
+        return int if column.type.python_type is int else str
+    except NotImplementedError:
+        return str
 
-    def typed(value: str, column: Any) -> Any:
-        try:
-            return int(value) if column.type.python_type is int else value
-        except (NotImplementedError, ValueError):
-            return value
 
-    values = [typed(p, c) for p, c in zip(parts, columns, strict=False)]
-    return tuple(values) if len(columns) > 1 else values[0]
+def _typed_key(key: str, types: list[type]) -> tuple | None:
+    """A record key of the log (``"12"``, ``"M-1/chair"``) as the key columns' values (None: not one)."""
+    parts = key.split("/") if len(types) > 1 else [key]
+    if len(parts) != len(types):
+        return None
+    try:
+        return tuple(kind(part) for kind, part in zip(types, parts, strict=True))
+    except ValueError:
+        return None
 
 
 def _sample_unrecorded(session: Session, model: Any, keys: list, found: set[str], state: dict) -> str:

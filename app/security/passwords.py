@@ -147,6 +147,13 @@ def new_recovery_key() -> str:
     return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
 
 
+def new_first_password() -> str:
+    """A first password an administrator hands over (changed at the first sign-in): four groups of
+    four letters and digits, 80 bits, easy to read out and type."""
+    text = base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
+    return "-".join(text[i:i + 4] for i in range(0, len(text), 4))
+
+
 def normal_recovery_key(text: str) -> str:
     """The key as typed, without spaces and dashes, in capitals (and 0/1 read as O/I)."""
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from app.security import pki
 from app.security.keyfile import KeyFile, Unlocked, editing, key_file_for
@@ -127,7 +127,15 @@ def authorities(session: Session) -> list[x509.Certificate]:
         select(FacilityCertificate.certificate_pem).order_by(FacilityCertificate.id.desc()))]
 
 
+def _on_server(session: Session) -> bool:
+    """A shared database: certificates and keys are written by the server's definer functions."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def add_authority(session: Session, certificate: x509.Certificate, now: dt.datetime) -> None:
+    if _on_server(session):
+        session.execute(select(func.mroqc_add_authority(pki.fingerprint(certificate), pki.pem(certificate))))
+        return
     for earlier in session.scalars(select(FacilityCertificate).where(FacilityCertificate.active.is_(True))):
         earlier.active = False  # through the ORM: audited, as every change
     session.add(FacilityCertificate(created_at=now, fingerprint=pki.fingerprint(certificate),
@@ -157,6 +165,13 @@ def issue_for(session: Session, authority: x509.Certificate, authority_key: ec.E
                             x25519.X25519PublicKey.from_public_bytes(bytes.fromhex(sealing_hex)), user=user,
                             full_name=staff.name if staff is not None else person.full_name if person is not None else None,
                             staff_id=staff_id, now=now)
+    if _on_server(session):
+        new_id = session.scalar(select(func.mroqc_issue_certificate(
+            user, signing_pem, sealing_hex, request_code(signing_pem, sealing_hex), pki.pem(certificate),
+            pki.fingerprint(certificate), request.id if request is not None else None)))
+        if request is not None:
+            session.expire(request)
+        return session.get(UserCertificate, new_id)  # type: ignore[return-value]
     for earlier in session.scalars(select(UserCertificate).where(
             UserCertificate.user_name == user, UserCertificate.superseded_at.is_(None),
             UserCertificate.id != (request.id if request else -1))):
@@ -227,7 +242,7 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
                 if earlier:  # what the earlier version wrote without an entry per row, held to its count
                     audit.bulk_note(session, "rows written by an earlier version before signatures began, kept as "
                                              "they were", earlier)
-                certificate, key = pki.new_authority(_facility_name(session), now)
+                certificate, key = pki.new_authority(facility_name(session), now)
                 add_authority(session, certificate, now)
                 session.flush()
                 authority = active_authority(session)
@@ -249,6 +264,83 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
     if new_boxes and keys_file is not None:
         with editing(keys_file) as keys:
             keys.put_boxes(unlocked.slot, unlocked.kek, new_boxes)
+    return person
+
+
+def server_person(db: Database, name: str, role: str, password: str, stored: str | None, sealed: str | None,
+                  now: dt.datetime) -> Person:
+    """The person a sign-in to a shared database let in, their keys taken from their own
+    ``person_keys`` row (``stored``, already proven to open with ``password``; None: they have none
+    yet). As on a file: an account without keys gets them now and asks for its certificate; a new
+    administrator takes the facility CA's key an administrator sealed to them (``sealed``); the
+    first administrator of a database without a facility CA makes one. What changed is wrapped
+    under their password again and given to the server (``mroqc_put_own_keys``)."""
+    from app.security import server_keys
+
+    unlocked = server_keys.unwrap(stored, name, password) if stored else None
+    boxes = dict(unlocked.boxes) if unlocked is not None else {}
+    person = Person(name=name, kek=unlocked.kek if unlocked is not None else None)
+    new_boxes: dict[str, bytes] = {}
+    took_sealed = False
+    if SIGNING in boxes and SEALING in boxes:
+        person.keys = pki.PersonKeys(pki.load_signing_key(boxes[SIGNING]), pki.load_sealing_key(boxes[SEALING]))
+    if person.keys is not None and role == "admin" and AUTHORITY not in boxes and sealed:
+        try:
+            secret = pki.unseal(person.keys.sealing, json.loads(sealed), AUTHORITY)
+        except (ValueError, TypeError):
+            secret = None
+        if secret is not None:
+            boxes[AUTHORITY] = new_boxes[AUTHORITY] = secret
+            took_sealed = True
+    if AUTHORITY in boxes and role == "admin":
+        person.authority_key = pki.load_signing_key(boxes[AUTHORITY])
+    if TRUSTED in boxes:
+        person.trusted = pki.load_certificate(boxes[TRUSTED])
+    if person.keys is None:  # an account older than keys (or moved from a file): make them now
+        person.keys = pki.PersonKeys.new()
+        new_boxes.update(key_boxes(person.keys))
+    with db.reader() as session:
+        authority = active_authority(session)
+        mine = session.scalars(select(UserCertificate).where(UserCertificate.user_name == name,
+                                                             UserCertificate.superseded_at.is_(None))
+                               .order_by(UserCertificate.id.desc())).all()
+    signing_pem, sealing_hex = _public_parts(person.keys)
+    row = next((r for r in mine if r.public_key_pem == signing_pem), None)
+    if row is not None and not (authority is None and role == "admin"):  # the everyday case
+        person.certificate_id = row.id
+        person.certificate = pki.load_certificate(row.certificate_pem) if row.certificate_pem else None
+    if person.trusted is None and authority is not None:
+        person.trusted = authority[1]
+        new_boxes[TRUSTED] = pki.pem(authority[1]).encode("ascii")
+    if row is not None and not new_boxes:
+        return person
+    db.signer = person.sign_transaction  # what follows is signed from its first entry on
+    with db.transaction(None) as session:
+        if row is None or (authority is None and role == "admin"):
+            if authority is None and role == "admin":  # a shared database without a facility CA yet
+                certificate, key = pki.new_authority(facility_name(session), now)
+                add_authority(session, certificate, now)
+                session.flush()
+                authority = active_authority(session)
+                person.authority_key = key
+                new_boxes[AUTHORITY] = pki.private_bytes(key)
+                person.trusted = certificate
+                new_boxes[TRUSTED] = pki.pem(certificate).encode("ascii")
+            if role == "admin" and authority is not None and person.authority_key is not None:
+                row = issue_certificate(session, authority[1], person.authority_key, person.keys, user=name,
+                                        issuer=name, now=now)
+                person.certificate_id = row.id
+                person.certificate = pki.load_certificate(row.certificate_pem or "")
+            else:
+                person.certificate_id = session.scalar(select(func.mroqc_request_certificate(
+                    signing_pem, sealing_hex, request_code(signing_pem, sealing_hex))))
+                person.certificate = None
+        if new_boxes:
+            if stored and unlocked is not None:
+                text = server_keys.put_boxes(stored, name, unlocked.kek, new_boxes)
+            else:
+                text, person.kek = server_keys.wrap(name, password, {**boxes, **new_boxes})
+            session.execute(select(func.mroqc_put_own_keys(text, took_sealed)))
     return person
 
 
@@ -291,7 +383,7 @@ def _take_handed_authority(keys_file, unlocked: Unlocked) -> bytes | None:  # ty
         return secret
 
 
-def _facility_name(session: Session) -> str:
+def facility_name(session: Session) -> str:
     from app.storage.models import Facility
 
     return session.scalars(select(Facility.name).limit(1)).first() or "MROQC facility"

@@ -17,6 +17,7 @@ import os
 import re
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
@@ -26,7 +27,6 @@ from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_
 from app.security.passwords import (
     check_new_password,
     hash_password,
-    needs_new_hash,
     new_recovery_key,
     normal_recovery_key,
     recovery_database_key,
@@ -54,7 +54,7 @@ from app.storage.database import (
 from app.storage.errors import DatabaseError, PlaintextDatabase
 from app.storage.journal import crash_point, journals
 from app.storage.locks import OpenLock, hold_open, lock_file_for
-from app.storage.models import RecoveryKey, SignInFailure, User
+from app.storage.models import SignInFailure, User
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 RECOVERY_NAME = "(recovery key)"
@@ -106,7 +106,9 @@ def sign_in(url: str, name: str, password: str, *, at: dt.datetime | None = None
     path = sqlite_path(url)
     if path is not None:
         return _sign_in_sqlite(url, path, name, password, at, recovery=False)
-    return _sign_in_server(url, name, password, at, recovery=False)
+    from app.security.server_signin import sign_in_server
+
+    return sign_in_server(url, name, password, recovery=False, at=at)
 
 
 def sign_in_with_recovery_key(url: str, recovery_key: str, *, at: dt.datetime | None = None) -> Database:
@@ -115,7 +117,9 @@ def sign_in_with_recovery_key(url: str, recovery_key: str, *, at: dt.datetime | 
     path = sqlite_path(url)
     if path is not None:
         return _sign_in_sqlite(url, path, RECOVERY_NAME, recovery_key, at, recovery=True)
-    return _sign_in_server(url, RECOVERY_NAME, recovery_key, at, recovery=True)
+    from app.security.server_signin import sign_in_server
+
+    return sign_in_server(url, RECOVERY_NAME, recovery_key, recovery=True, at=at)
 
 
 def check_openable(path: Path, *, settle: bool = True) -> None:
@@ -339,46 +343,6 @@ def remove_orphan_slots(db: Database) -> list[str]:
     return [slot[len("user:"):] for slot in orphans]
 
 
-def _sign_in_server(url: str, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Database:
-    db = open_database(url)
-    try:
-        policy = security_policy()
-        with db.reader() as session:
-            if session.scalar(select(func.count()).select_from(User)) == 0:
-                raise NeedsAdministrator("This database has no users yet: create its administrator first (--admin NAME).")
-            failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
-            user = None if recovery else session.scalars(select(User).where(User.name == name)).first()
-            stored = (session.scalars(select(RecoveryKey.key_hash).order_by(RecoveryKey.id.desc())).first()
-                      if recovery else (user.password_hash if user is not None and not user.disabled else None))
-        until = lockout.locked_until(failures, at, policy)
-        if until is not None:
-            raise AccountLocked(until)
-        if not verify_password(stored, normal_recovery_key(secret) if recovery else secret):
-            with db.transaction(None) as session:
-                session.execute(delete(SignInFailure).where(SignInFailure.name == name,
-                                                            SignInFailure.at < at - dt.timedelta(days=1)))
-                session.execute(insert(SignInFailure).values(name=name, at=at))
-                audit.note(session, _failure_note(name, known=recovery or user is not None), table="users",
-                           user=audit.NOT_SIGNED_IN)
-            with db.reader() as session:
-                failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
-            until = lockout.locked_until(failures, at, policy)
-            if until is not None:
-                raise AccountLocked(until)
-            raise SignInFailed(WRONG)
-        actor = _actor_for(db, name, recovery)
-        with db.transaction(None) as session:
-            session.execute(delete(SignInFailure).where(SignInFailure.name == name))
-            if not recovery:
-                _replace_carried_verifier(session, name, stored, secret)
-    except BaseException:
-        db.dispose()
-        raise
-    db.actor = actor
-    _record_sign_in(db, actor, at, [])
-    return db
-
-
 def _failure_note(name: str, *, known: bool) -> str:
     """The audit log's words for a failed attempt, written under ``audit.NOT_SIGNED_IN``: nobody
     signed in, whoever's window it was typed at. A name that is no user may be a password typed
@@ -447,7 +411,7 @@ def create_database(url: str, admin: str, password: str, *, build: Callable[[Dat
     recovery_key = new_recovery_key()
     path = sqlite_path(url)
     if path is None:
-        return _create_server(url, admin, password, recovery_key, build, at), recovery_key
+        return _create_server(url, admin, password, recovery_key, build, at, facility), recovery_key
     return _create_sqlite(path, admin, password, recovery_key, build, at, facility), recovery_key
 
 
@@ -516,23 +480,137 @@ def _first_administrator(db: Database, person: Person, authority, password: str,
 
 
 def _create_server(url: str, admin: str, password: str, recovery_key: str,
-                   build: Callable[[Database], None] | None, at: dt.datetime) -> Database:
-    db = open_database(url, create=True)
-    db.actor = Actor(admin, "admin")
+                   build: Callable[[Database], None] | None, at: dt.datetime, facility: str | None = None) -> Database:
+    """A shared database's first administrator, made with the owner's address (``url``): the
+    server's groups, grants and trigger (the migration), the administrator's own login and keys, the
+    facility CA, the recovery key's login; then the administrator signs in with their own login and
+    ``build`` fills the database as them."""
+    from app.security.server_signin import scram_verifier, sign_in_server
+    from app.storage import server_roles
+    from app.storage.server_names import ServerNames
+
+    owner = open_database(url, create=True)
+    owner.actor = Actor(admin, "admin")  # what the app checks; the server records the owner's login
     try:
-        with db.reader() as session:
+        with owner.engine.connect() as connection:
+            if not server_roles.is_owner(connection):
+                raise DatabaseError("Creating a shared database needs its owner's address (the owner role IT made "
+                                    "for it, docs/shared-database.md): this address's login is not the owner.")
+        with owner.reader() as session:
             if session.scalar(select(func.count()).select_from(User)):
                 raise DatabaseError("That database already has users; sign in instead.")
-        with db.transaction(None) as session:
-            _new_user(session, admin, "admin", password, at, must_change=False, server=True)
-            session.add(RecoveryKey(key_hash=hash_password(normal_recovery_key(recovery_key)), created_at=at))
-            audit.note(session, f"administrator {admin} created", table="users", key=admin)
-        if build is not None:
+        names = ServerNames.of_url(url)
+        add_facility_users(owner, [NewServerUser(admin, "admin", password=password, must_change=False)], at,
+                           facility=facility)
+        with owner.transaction(None) as session:
+            session.execute(select(func.mroqc_set_recovery_key(
+                scram_verifier(session, names.recovery, normal_recovery_key(recovery_key)))))
+            audit.note(session, f"database created; {admin} is its administrator", table="users", key=admin)
+    finally:
+        owner.dispose()
+    db = sign_in_server(url, admin, password, recovery=False, at=at)
+    if build is not None:
+        try:
             build(db)
-    except BaseException:
-        db.dispose()
-        raise
+        except BaseException:
+            db.dispose()
+            raise
     return db
+
+
+@dataclass
+class NewServerUser:
+    """A person given a login on a shared database: by an app password (``password``; ``must_change``
+    when it is a first password someone hands over) or by the directory's login ``directory``;
+    ``existing``: already in the users table (a copy, an earlier version's database)."""
+
+    name: str
+    role: str
+    password: str | None = field(default=None, repr=False)
+    directory: str | None = None
+    must_change: bool = True
+    full_name: str | None = None
+    staff_id: str | None = None
+    existing: bool = False
+
+
+def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.datetime, *, facility: str | None = None,
+                       authority=None, authority_key=None,  # type: ignore[no-untyped-def]
+                       admin_boxes: dict[str, bytes] | None = None, new_ca: bool = False) -> list[str]:
+    """Give each of ``people`` their server login (through the definer functions, as the owner or an
+    administrator on ``owner``), with keys wrapped under their password and certified by the facility
+    CA (made here when there is none, or ``new_ca`` when nobody here holds its key any more, its key
+    then kept by the administrators). A person already
+    in the users table (``existing``: a copy, an earlier version's database) gets the login only.
+    ``admin_boxes``: the keys an administrator brought from a file (their own, the CA's), kept as
+    they were. Returns the names given a login."""
+    from app.security import server_keys
+    from app.security.people import (
+        AUTHORITY,
+        SEALING,
+        SIGNING,
+        TRUSTED,
+        active_authority,
+        add_authority,
+        facility_name,
+        issue_certificate,
+    )
+    from app.security.pki import (
+        PersonKeys,
+        load_sealing_key,
+        load_signing_key,
+        new_authority,
+        pem,
+        private_bytes,
+    )
+    from app.security.server_signin import scram_verifier
+    from app.storage.server_names import ServerNames
+
+    names = ServerNames.of_url(owner.url)
+    done = []
+    with owner.transaction(None) as session:
+        current = active_authority(session)
+        if authority is None and (current is None or new_ca):
+            authority, authority_key = new_authority(facility or facility_name(session), at)
+            add_authority(session, authority, at)
+            session.flush()
+        elif authority is None and current is not None:
+            authority = current[1]
+        for person in people:
+            keys_text = None
+            keys = None
+            brought = False
+            if person.password is not None:
+                boxes: dict[str, bytes] = {}
+                if person.role == "admin" and admin_boxes and SIGNING in admin_boxes and SEALING in admin_boxes:
+                    boxes = {k: v for k, v in admin_boxes.items() if k in (SIGNING, SEALING, AUTHORITY, TRUSTED)}
+                    keys = PersonKeys(load_signing_key(boxes[SIGNING]), load_sealing_key(boxes[SEALING]))
+                    brought = True  # their certificate came along with them
+                else:
+                    keys = PersonKeys.new()
+                    boxes = key_boxes(keys, authority_key if person.role == "admin" else None, authority)
+                if person.role == "admin" and authority_key is not None:
+                    boxes[AUTHORITY] = private_bytes(authority_key)
+                if authority is not None:
+                    boxes[TRUSTED] = pem(authority).encode("ascii")
+                keys_text, _kek = server_keys.wrap(person.name, person.password, boxes)
+            verifier = (scram_verifier(session, names.login(person.name), person.password)
+                        if person.password is not None else None)
+            if person.existing:
+                if person.password is not None:
+                    session.execute(select(func.mroqc_reset_password(person.name, verifier, keys_text,
+                                                                     person.must_change)))
+                else:
+                    session.execute(select(func.mroqc_attach_login(person.name, person.directory)))
+            else:
+                session.execute(select(func.mroqc_add_user(person.name, person.full_name, person.role, person.staff_id,
+                                                           verifier, keys_text, person.directory, person.must_change)))
+            if keys is not None and not brought and authority is not None and authority_key is not None:
+                session.flush()
+                issue_certificate(session, authority, authority_key, keys, user=person.name,
+                                  issuer=owner.actor.name if owner.actor else person.name, now=at)
+            done.append(person.name)
+    return done
 
 
 def needs_administrator(url: str) -> bool:
@@ -543,6 +621,14 @@ def needs_administrator(url: str) -> bool:
         if lock is not None:
             lock.release()
         return path.is_file() and path.stat().st_size > 0 and is_plain_sqlite(path)
+    from sqlalchemy.engine import make_url
+
+    if not make_url(url).username:  # a person's address: only their sign-in can tell
+        return False
+    from app.security.server_signin import settle_schema
+
+    if not settle_schema(url):  # not the owner's: a person or an earlier version's shared login
+        return False
     db = open_database(url)
     try:
         with db.reader() as session:
@@ -597,6 +683,10 @@ def password_is_right(db: Database, name: str, password: str) -> bool:
     name = normal_name(name)
     if db.encrypted and db.path is not None:
         return KeyFile.load(key_file_for(db.path)).unwrap(user_slot(name), password) == db.key
+    if db.is_server:
+        from app.security.server_signin import password_works
+
+        return password_works(db.url, name, password)
     with db.reader() as session:
         user = session.scalars(select(User).where(User.name == name)).first()
         return user is not None and not user.disabled and verify_password(user.password_hash, password)
@@ -622,6 +712,20 @@ def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime
             db.signer = None  # the previous person's key signs nothing of theirs
             actor = _actor_for(db, name, recovery=False)
             _adopt_person(db, unlocked, actor, keys_path, at)
+    elif db.is_server:  # the server checks the password and counts (app.security.server_signin)
+        from app.security.server_signin import check_server_credentials
+
+        previous = db.actor
+        check_server_credentials(db, name, password, at)
+        actor = db.actor
+        assert actor is not None
+        with db.transaction(None) as session:
+            summary = "unlocked the window" if previous is not None and previous.name == actor.name else (
+                f"signed in at the window of {previous.name}" if previous is not None else "signed in")
+            audit.note(session, summary, table="users", key=actor.name)
+        if db.lock is not None:
+            db.lock.set_user(actor.name)
+        return actor
     else:
         with db.reader() as session:
             failures = list(session.scalars(select(SignInFailure.at).where(SignInFailure.name == name)))
@@ -642,22 +746,7 @@ def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime
         notes = []
         with db.transaction(None) as session:
             session.execute(delete(SignInFailure).where(SignInFailure.name == name))
-            _replace_carried_verifier(session, name, stored, password)
     return _take_over(db, name, at, notes)
-
-
-def _replace_carried_verifier(session, name: str, stored: str | None, password: str) -> None:  # type: ignore[no-untyped-def]
-    """A password carried over from a file (a key-slot verifier, ``app.security.passwords``) that
-    just proved right is stored as a normal Argon2id hash: the server then keeps nothing derived
-    from the file's key slot. Audited (the hash itself masked) with the sign-in's transaction."""
-    if not needs_new_hash(stored):
-        return
-    user = session.scalars(select(User).where(User.name == name)).first()
-    if user is None or user.password_hash != stored:  # changed meanwhile (an administrator's reset)
-        return
-    user.password_hash = hash_password(password)
-    audit.note(session, f"password of {name} carried over from the file now kept as a server hash",
-               table="users", key=name)
 
 
 def _take_over(db: Database, name: str, at: dt.datetime, notes: list[tuple[dt.datetime, str]]) -> Actor:

@@ -128,7 +128,7 @@ class LogIntegrity:
 def log_integrity(db: Database) -> LogIntegrity:
     """The chain walked, every signature checked against the facility certificate the signed-in
     person trusts (``app.security.evidence``); rows are replayed by ``verify`` only (slower)."""
-    from app.security.evidence import Evidence, check_signatures
+    from app.security.evidence import check_signatures
     from app.security.people import authorities
     from app.storage.audit import verify_chain
 
@@ -136,9 +136,8 @@ def log_integrity(db: Database) -> LogIntegrity:
     trusted = getattr(person, "trusted", None)
     with db.reader() as session:
         chain = verify_chain(session)
-        signatures = (check_signatures(session, [trusted] if trusted is not None else authorities(session),
-                                       since=getattr(person, "signed_from", None))
-                      if db.is_sqlite else Evidence())  # a shared database: no key file, no personal keys there
+        signatures = check_signatures(session, [trusted] if trusted is not None else authorities(session),
+                                      since=getattr(person, "signed_from", None))
     problems = [*db.alarms, *([chain.problem] if chain.problem else []), *signatures.problems]
     return LogIntegrity(chain.entries, signatures.signed, tuple(problems), tuple(signatures.warnings))
 

@@ -7,8 +7,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer_group
 
 from app.domain.records import SITE_IS_PROJECT, CaseRecord, validate_case
+from app.domain.vocabulary import PHI_CASE_FIELDS
 from app.security.roles import Permission
 from app.services.editing import (
     Change,
@@ -27,12 +29,22 @@ from app.storage.database import Database
 from app.storage.models import Case, DataEntry, DosimetrySubmission
 
 
+def may_see_identifiers(db: Database) -> bool:
+    """Whether the signed-in person may read patient identifiers: the roles that may export them
+    (a coordinator, an administrator). On a shared database the server holds everyone else to it
+    (column privileges); on a file the app does."""
+    return db.actor is not None and db.actor.may(Permission.EXPORT_IDENTIFIED)
+
+
 def get_case(db: Database, case_id: str) -> CaseRecord:
+    """One case; its patient identifiers only for a person who may see them (else left blank)."""
+    identified = may_see_identifiers(db)
     with db.reader() as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, options=[undefer_group("phi")] if identified else [])
         if case is None:
             raise NotFound(f"There is no case {case_id}.")
-        return CaseRecord(**{f.name: getattr(case, f.name) for f in dataclasses.fields(CaseRecord)})
+        return CaseRecord(**{f.name: getattr(case, f.name) if identified or f.name not in PHI_CASE_FIELDS else None
+                             for f in dataclasses.fields(CaseRecord)})
 
 
 def _clean(record: CaseRecord) -> CaseRecord:
@@ -84,7 +96,8 @@ def set_status(
     nothing is saved (``Conflict`` on the first)."""
     changes: list[Change] = []
     with db.transaction(Permission.CASES) as session:
-        cases = {c.case_id: c for c in session.scalars(select(Case).where(Case.case_id.in_(list(case_ids))))}
+        cases = {c.case_id: c for c in session.scalars(select(Case).options(undefer_group("phi"))
+                                                       .where(Case.case_id.in_(list(case_ids))))}
         missing = [cid for cid in case_ids if cid not in cases]
         if missing:
             if versions:

@@ -19,11 +19,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import AuditEntry, Base
+
+#: Every column, the deferred patient identifiers too (these are the coordinators' edits and undo).
+_ALL = [undefer("*")]
 
 
 class ValidationFailed(ValueError):
@@ -140,7 +143,7 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
     """Insert, or update the record at ``key`` if it is still at ``version`` (None: no check);
     returns it and its values before. A ``version`` among ``values`` is never written by hand."""
     values = {k: v for k, v in values.items() if k != "version"}
-    obj = session.get(model, key) if key is not None else None
+    obj = session.get(model, key, options=_ALL) if key is not None else None
     if key is not None:
         if obj is None and version is not None:
             raise Conflict(what, key, None, values, None, **last_change(session, model, key))
@@ -160,7 +163,7 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
 def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str, *,
            version: int | None = None) -> dict[str, Any]:
     """Delete the record at ``key`` if it is still at ``version`` (None: no check)."""
-    obj = session.get(model, key)
+    obj = session.get(model, key, options=_ALL)
     if obj is None:
         if version is not None:
             raise Conflict(what, key, None, None, None, **last_change(session, model, key))
@@ -187,7 +190,7 @@ def next_free_id(db: Database, column: Any, prefix: str, width: int = 3) -> str:
 
 def version_after(session: Session, model: type[Base], key: tuple[Any, ...]) -> int | None:
     """The record's version once a change is flushed (what an undo of that change expects)."""
-    obj = session.get(model, key)
+    obj = session.get(model, key, options=_ALL)
     return getattr(obj, "version", None) if obj is not None else None
 
 
@@ -208,7 +211,7 @@ def undo(db: Database, change: Change) -> Change:
 
     what = table_words(change.model.__tablename__)
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
-        obj = session.get(change.model, change.key)
+        obj = session.get(change.model, change.key, options=_ALL)
         if obj is not None and change.version is not None and getattr(obj, "version", None) != change.version:
             raise Conflict(what, change.key, snapshot(obj), change.before, getattr(obj, "version", None),
                            **last_change(session, change.model, change.key))

@@ -105,12 +105,8 @@ def verify_database(db: Database, *, against: AuditPosition | None = None, rows:
         if trusted is None and roots:
             warnings.append("signatures checked against the facility certificate the database holds (signed in "
                             "without a person's own trust: the recovery key)")
-        if db.is_sqlite:
-            signed = evidence.check_signatures(session, roots, since=getattr(person, "signed_from", None))
-        else:  # on the shared database no key file holds a person's keys: its server's own audit is the answer
-            signed = evidence.Evidence(warnings=["signatures and rows are checked on database files; on the shared database "
-                                                 "the server's permissions and audit apply (docs/shared-database.md)"])
-        replayed = evidence.unexplained_rows(session) if rows and db.is_sqlite else []
+        signed = evidence.check_signatures(session, roots, since=getattr(person, "signed_from", None))
+        replayed = evidence.unexplained_rows(session) if rows else []
         behind = evidence.check_against(session, against.last_id, against.last_hash, against.entries) if against else None
         active = {n for n, in session.execute(select(User.name).where(User.disabled.is_(False)))}
     problems = list(report.problems)

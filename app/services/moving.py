@@ -4,15 +4,20 @@ Everything is copied, users and the audit log included, in one transaction at th
 that fails half-way leaves the target as empty as it was. Before it commits, every table is read
 back and compared with the source by row count and a checksum, so a copy that commits is a
 verified one. The source is only read (its signing-in is the one thing written there, as for
-every command).
+every command). The target's address is its **owner's** (the role that creates the schema): the
+copy makes the server's side too (``app.storage.server_roles``: groups, grants, the audit trigger),
+and the rows come with their own audit log, so the trigger is held off while they are copied.
 
 The checksum of a table is order-independent (the sum of each row's SHA-256 modulo 2^256): the
 two databases sort text differently, so rows are not compared in any order. JSON columns are
 compared, and copied, as their stored text, which keeps the audit log's hash chain intact.
 
-Passwords come along: the administrator's as a normal hash, every other user's as a verifier made
-from their key slot in the file (``app.security.keyfile.Slot.password_verifier``), so nobody needs a
-new password handed over in person and nobody is told to change a password they chose themselves.
+**Each person gets a server login of their own** (the server checks their password there, and a
+file keeps no password a server could use): the administrator who copies keeps theirs (and their
+keys and the facility CA's, unwrapped from their key slot and wrapped again under the same
+password); everyone else either gets a **first password**, made here and shown once for the
+administrator to hand over (changed at the first sign-in, new keys certified at once), or signs in
+with the **hospital directory's** login (Kerberos, LDAP in ``pg_hba.conf``: no password of the app's).
 """
 
 from __future__ import annotations
@@ -27,14 +32,14 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.security.keyfile import KeyFile, Slot, key_file_for, user_slot
-from app.security.passwords import hash_password, new_recovery_key, normal_recovery_key
+from app.security.passwords import new_first_password, new_recovery_key, normal_recovery_key
 from app.security.roles import NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, now_utc, password_is_right
 from app.storage import audit
 from app.storage.audit_chain import ServerJsonText
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
-from app.storage.models import Base, RecoveryKey, User
+from app.storage.models import Base, User
 from app.storage.server_trouble import is_connection_failure, server_trouble
 
 BATCH = 5000
@@ -69,16 +74,24 @@ class TableCheck:
         return self.rows == self.target_rows and self.checksum == self.target_checksum
 
 
+#: How the people other than the copying administrator get into the shared database.
+FIRST_PASSWORDS = "first-passwords"
+DIRECTORY = "directory"
+HAND_OVER = (FIRST_PASSWORDS, DIRECTORY)
+
+
 @dataclass
 class CopyReport:
     target: str
     tables: list[TableCheck] = field(default_factory=list)
     #: the shared database's own recovery key (a file's is a key slot, which a server has no use for)
     recovery_key: str = field(default="", repr=False)
-    #: users whose password from the file keeps working there (replaced by a server hash at their first sign-in)
-    carried_over: list[str] = field(default_factory=list)
-    #: users who need a first password there from an administrator (their file had no key slot for them)
-    without_password: list[str] = field(default_factory=list)
+    #: each person's first password there (to hand over; changed at their first sign-in), shown once
+    first_passwords: dict[str, str] = field(default_factory=dict, repr=False)
+    #: people who sign in there with the directory's login (name → server login)
+    directory: dict[str, str] = field(default_factory=dict)
+    #: the administrator who copied, who keeps their password (and keys)
+    administrator: str = ""
 
     @property
     def ok(self) -> bool:
@@ -141,31 +154,36 @@ def _reset_sequences(connection: Connection, table: sa.Table) -> None:
                 {"t": table.name, "c": column.name})
 
 
-def copy_database(source: Database, target_url: str, password: str, progress: Progress | None = None) -> CopyReport:
+def copy_database(source: Database, target_url: str, password: str, progress: Progress | None = None, *,
+                  hand_over: str = FIRST_PASSWORDS, directory_logins: dict[str, str] | None = None) -> CopyReport:
     """Copy the signed-in ``source`` (an administrator's) into the empty PostgreSQL database at
-    ``target_url``; raises ``TargetNotEmpty`` before writing anything if it holds any table.
+    ``target_url`` (its owner's address); raises ``TargetNotEmpty`` before writing anything if it
+    holds any table.
 
-    ``password`` is the administrator's own (checked again here) and is stored there as a normal
-    Argon2id hash. Every other user's password keeps working too: a file has it only as the key
-    that unwraps their key slot, so the server gets a verifier made from that slot (without the
-    file's database key; ``Slot.password_verifier``), replaced by a normal hash at their first
-    sign-in there. Whether they must change it is carried over as it was."""
+    ``password`` is the administrator's own (checked again here): it becomes their server login's,
+    and their keys come along wrapped under it. Every other enabled person gets a login by
+    ``hand_over``: ``first-passwords`` (made here, in ``CopyReport.first_passwords``, to hand over
+    and change at the first sign-in) or ``directory`` (the directory's login named as their user
+    name, or as ``directory_logins`` says)."""
     source.require(Permission.COPY)
     actor = source.actor
     if actor is None or actor.name == RECOVERY_NAME:
         raise NotAllowed("not allowed: copy as an administrator signed in with their password (not the recovery key)")
+    if hand_over not in HAND_OVER:
+        raise ValueError(f"hand_over is one of {', '.join(HAND_OVER)}")
     if not password_is_right(source, actor.name, password):
         raise SignInFailed(WRONG)
     check_target(target_url)
     _refuse_if_not_empty(target_url)
     try:
-        target = open_database(target_url, create=True)  # the schema, at this version's head
+        target = open_database(target_url, create=True)  # the schema, at this version's head, and the server's side
     except DatabaseError:
         _drop_schema_at(target_url)
         raise
     shown = make_url(target_url).render_as_string(hide_password=True)
-    report = CopyReport(target=shown)
+    report = CopyReport(target=shown, administrator=actor.name)
     try:
+        _require_owner(target)
         tables = _tables()
         with source.engine.connect() as reading:
             if source.is_sqlite:  # one snapshot of the source for the copy and its checks (others may save meanwhile)
@@ -174,6 +192,8 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
             everything = sum(counts.values())
             done = 0
             with target.engine.begin() as writing:
+                for table in tables:  # the rows come with their own audit log: the trigger is held off
+                    writing.exec_driver_sql(f'ALTER TABLE "{table.name}" DISABLE TRIGGER USER')
                 for table in reversed(tables):
                     writing.execute(table.delete())  # what the target's migration seeded (the audit head)
                 for table in tables:
@@ -194,6 +214,8 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
                     if progress:
                         progress(table.name, done, everything)
                     _reset_sequences(writing, table)
+                for table in tables:
+                    writing.exec_driver_sql(f'ALTER TABLE "{table.name}" ENABLE TRIGGER USER')
                 for table in tables:  # read back before committing: only a verified copy commits
                     rows, checksum = table_checksum(reading, table)
                     target_rows, target_checksum = table_checksum(writing, table)
@@ -203,24 +225,7 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
                     raise CopyMismatch(f"The copy differs from the source in {bad}; nothing was kept at the target.")
         target.actor = source.actor
         report.recovery_key = new_recovery_key()
-        with target.transaction(Permission.COPY) as session:  # the copy's own entry, after what it verified
-            audit.note(session, f"facility copied here from {source.path.name if source.path else 'another database'}: "
-                                f"{report.rows} rows in {len(report.tables)} tables, verified", table="-")
-            slots = _key_slots(source)
-            for user in session.scalars(sa.select(User).order_by(User.name)):
-                if user.name == actor.name:
-                    user.password_hash = hash_password(password)
-                elif user.password_hash is not None or user.disabled:
-                    continue  # a server's own hash came along as it was; a disabled user has none
-                elif user_slot(user.name) in slots:  # their password keeps working (see passwords)
-                    assert source.key is not None
-                    user.password_hash = slots[user_slot(user.name)].password_verifier(source.key)
-                    report.carried_over.append(user.name)
-                else:
-                    user.must_change_password = True
-                    report.without_password.append(user.name)
-            session.add(RecoveryKey(key_hash=hash_password(normal_recovery_key(report.recovery_key)),
-                                    created_at=now_utc()))
+        _give_logins(source, target, password, report, hand_over, directory_logins or {})
     except sa.exc.SQLAlchemyError as exc:
         _drop_schema(target)
         if is_connection_failure(exc):  # the server went away during the copy: said plainly
@@ -233,6 +238,58 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
     finally:
         target.dispose()
     return report
+
+
+def _require_owner(target: Database) -> None:
+    from app.storage.server_roles import is_owner
+
+    with target.engine.connect() as connection:
+        if not is_owner(connection):
+            raise DatabaseError("The copy needs the shared database's owner address (the role that owns it and makes "
+                                "its people's logins, docs/shared-database.md): this address's login is not its owner.")
+
+
+def _give_logins(source: Database, target: Database, password: str, report: CopyReport, hand_over: str,
+                 directory_logins: dict[str, str]) -> None:
+    """Every enabled person's server login, the recovery key's, and the copy's own entry."""
+    from app.security.people import AUTHORITY, active_authority
+    from app.security.pki import load_signing_key
+    from app.security.server_signin import scram_verifier
+    from app.security.signin import NewServerUser, add_facility_users
+    from app.storage.server_names import ServerNames
+
+    actor = source.actor
+    assert actor is not None
+    boxes: dict[str, bytes] = {}
+    slots = _key_slots(source)
+    if user_slot(actor.name) in slots:  # the administrator's own keys (and the facility CA's), from their slot
+        unlocked = KeyFile.load(key_file_for(source.path)).unlock(user_slot(actor.name), password)  # type: ignore[arg-type]
+        boxes = dict(unlocked.boxes) if unlocked is not None else {}
+    with target.reader() as session:
+        people = list(session.scalars(sa.select(User).where(User.disabled.is_(False)).order_by(User.name)))
+        authority = active_authority(session)
+    given = []
+    for user in people:
+        if user.name == actor.name:
+            given.append(NewServerUser(user.name, user.role, password=password, must_change=False, existing=True))
+        elif hand_over == DIRECTORY:
+            login = directory_logins.get(user.name, user.name)
+            report.directory[user.name] = login
+            given.append(NewServerUser(user.name, user.role, directory=login, existing=True))
+        else:
+            report.first_passwords[user.name] = new_first_password()
+            given.append(NewServerUser(user.name, user.role, password=report.first_passwords[user.name],
+                                       must_change=True, existing=True))
+    authority_key = load_signing_key(boxes[AUTHORITY]) if AUTHORITY in boxes else None
+    add_facility_users(target, given, now_utc(), authority=authority[1] if authority else None,
+                       authority_key=authority_key, admin_boxes=boxes)
+    names = ServerNames.of_url(target.url)
+    with target.transaction(Permission.COPY) as session:  # the copy's own entry, after what it verified
+        session.execute(sa.select(sa.func.mroqc_set_recovery_key(
+            scram_verifier(session, names.recovery, normal_recovery_key(report.recovery_key)))))
+        audit.note(session, f"facility copied here from {source.path.name if source.path else 'another database'}: "
+                            f"{report.rows} rows in {len(report.tables)} tables, verified; every person has a server "
+                            "login of their own", table="-")
 
 
 def _key_slots(source: Database) -> dict[str, Slot]:
@@ -253,6 +310,12 @@ def check_target(url: str) -> None:
     if backend != "postgresql":
         raise NotASharedDatabase("copy moves a facility to a shared PostgreSQL database (postgresql+psycopg://…); "
                                  "for another file use backup and restore.")
+
+
+def workstation_address(url: str) -> str:
+    """The address the workstations open: no owner role and no password in it (each person signs in
+    to the server as themselves)."""
+    return make_url(url)._replace(password=None, username=None).render_as_string(hide_password=False)
 
 
 def address_without_password(url: str) -> str:
@@ -290,6 +353,7 @@ def _drop_schema_at(url: str, engine: sa.Engine | None = None) -> None:
         with engine.begin() as connection:
             Base.metadata.drop_all(connection)
             connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+            connection.execute(sa.text("DROP TABLE IF EXISTS audit_pending"))  # (the server's own, app.storage.server_roles)
     except (sa.exc.SQLAlchemyError, DatabaseError):
         pass
     finally:

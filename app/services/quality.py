@@ -207,6 +207,10 @@ COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
+#: The columns only a role that may read identifiers selects (``reads_identifiers``).
+IDENTIFYING = frozenset({"birth_date", "mrn"})
+
+
 def _condition(rule: Rule, rules: QualityRules, d: dt.date, dialect: str,
                eligible: tuple[dt.date, dt.date] | None = None) -> ColumnElement | None:
     """``rule``'s condition on its record's row (None: judged apart, over several records).
@@ -282,8 +286,8 @@ def _dose_rows_sqlite(session: Session, file: QualityRules) -> list[dict[str, An
     return [dict(zip(names, row, strict=True)) for row in session.execute(stmt)]
 
 
-def _base(record: str) -> Any:
-    cols = COLUMNS[record]
+def _base(record: str, identified: bool = True) -> Any:
+    cols = {k: c for k, c in COLUMNS[record].items() if identified or k not in IDENTIFYING}
     stmt = select(*[c.label(k) for k, c in cols.items()])
     if record == "dosimetry":
         stmt = stmt.select_from(DosimetrySubmission).join(Case, Case.case_id == DosimetrySubmission.case_id)
@@ -294,7 +298,7 @@ def _base(record: str) -> Any:
 
 
 def _failing(session: Session, record: str, rules: list[Rule], file: QualityRules, d: dt.date,
-             dialect: str) -> list[dict[str, Any]]:
+             dialect: str, identified: bool = True) -> list[dict[str, Any]]:
     """Every row of ``record`` failing at least one of ``rules``: one statement whose WHERE is the
     rules' conditions joined by OR (SQLite stops at the first that holds), only those rows returned.
     Which rules each fails is then the rules' own word (``detail``), on these few rows."""
@@ -319,8 +323,8 @@ def _failing(session: Session, record: str, rules: list[Rule], file: QualityRule
     conditions = [(rule, c) for rule, c in conditions if c is not None]
     if not conditions:
         return found
-    stmt = _base(record).where(or_(*[c for _, c in conditions]))
-    names = list(COLUMNS[record])
+    stmt = _base(record, identified).where(or_(*[c for _, c in conditions]))
+    names = [k for k in COLUMNS[record] if identified or k not in IDENTIFYING]
     seen = {str(subject_of(record, v)) for v in found}  # a submission both out of range and dated ahead: once
     for row in session.execute(stmt):
         values = dict(zip(names, row, strict=True))
@@ -370,16 +374,52 @@ def period_start_of(session: Session, as_of: dt.date) -> str:
     return facility.enrollment_period_start or policy_at(session, as_of).policy.period_start
 
 
+def reads_identifiers(session: Session) -> bool:
+    """Whether this connection may read patients' birth dates and MRNs. On a shared database the
+    server decides (column privileges: physics leads and reviewers may not); on a file, whoever the
+    app let in reads the columns it needs here."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text("SELECT has_column_privilege('cases', 'birth_date', 'SELECT') "
+                                    "AND has_column_privilege('cases', 'mrn', 'SELECT')")))
+
+
+def _ages_from_server(session: Session, check: Age) -> list[dict[str, Any]]:
+    """The cases whose age at eligibility is outside ``check``'s years, as the server works them out
+    for a role that may not read birth dates (``mroqc_age_outside``: the age, never the date)."""
+    rows = session.execute(text("SELECT case_id, project, eligible_on, status, enrolled_on, age_years "
+                                "FROM mroqc_age_outside(:low, :high)"),
+                           {"low": check.min_years, "high": check.max_years})
+    return [dict(row._mapping) for row in rows]
+
+
+def _same_mrn_from_server(session: Session, check: Duplicate) -> list[tuple[dict[str, Any], dict[str, Any], int]]:
+    """``_duplicates`` for a role that may not read MRNs: the server names the cases that share an
+    MRN and project (``mroqc_same_mrn``: a group, never the MRN); the rule pairs them as usual."""
+    rows = session.execute(text("SELECT case_id, project, eligible_on, mrn_group FROM mroqc_same_mrn()"))
+    cases = [{"case_id": cid, "project": project, "eligible_on": on, check.field: group}
+             for cid, project, on, group in rows]
+    return duplicates(check, cases)
+
+
 def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_day: str) -> list[Problem]:
     """Every problem in the register at ``as_of``, sorted by severity, rule, period and record."""
     dialect = session.get_bind().dialect.name
+    identified = reads_identifiers(session)
     found: list[Problem] = []
     by_record: dict[str, list[Rule]] = {}
     for rule in rules.rules:
         by_record.setdefault(rule.record, []).append(rule)
     for record, members in by_record.items():
         alone = [rule for rule in members if not isinstance(rule.check, DosimetryMissing | Duplicate)]
-        for values in _failing(session, record, alone, rules, as_of, dialect):
+        if not identified and record == "case":  # the server judges the ages, apart
+            for rule in [r for r in alone if isinstance(r.check, Age)]:
+                for values in _ages_from_server(session, rule.check):  # type: ignore[arg-type]
+                    text_ = detail(rule, values, as_of, rules)
+                    if text_ is not None:
+                        found.append(problem(rule, values, text_, as_of, month_day))
+            alone = [r for r in alone if not isinstance(r.check, Age)]
+        for values in _failing(session, record, alone, rules, as_of, dialect, identified):
             for rule in alone:  # the rules decide which fail: the SQL only narrows
                 text = detail(rule, values, as_of, rules)
                 if text is not None:
@@ -391,7 +431,9 @@ def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_d
                 if text is not None:
                     found.append(problem(rule, values, text, as_of, month_day))
         elif isinstance(rule.check, Duplicate):
-            for later, earlier, days in _duplicates(session, rule.check, dialect):
+            pairs = (_duplicates(session, rule.check, dialect) if identified
+                     else _same_mrn_from_server(session, rule.check))
+            for later, earlier, days in pairs:
                 found.append(problem(rule, later, duplicate_text(earlier, days), as_of, month_day))
     return sorted(found, key=lambda p: (SEVERITY_ORDER[p.severity], p.rule, p.period, sorted(p.subject.items())))
 

@@ -36,6 +36,7 @@ from app.security.signin import RECOVERY_NAME, SignInFailed, check_user_name, no
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.journal import crash_point
+from app.storage.models import PersonKeys as PersonKeysRow
 from app.storage.models import SignInFailure, Staff, User
 
 
@@ -76,6 +77,12 @@ def _key_file(db: Database) -> KeyFile | None:
 
 
 def _failures(db: Database, keys: KeyFile | None) -> dict[str, list[dt.datetime]]:
+    if db.is_server:  # the lockout counts are the server's (mroqc_failures: administrators only)
+        found_server: dict[str, list[dt.datetime]] = {}
+        with db.reader() as session:
+            for name, at in session.execute(select(func.mroqc_failures().table_valued("user_name", "at"))):
+                found_server.setdefault(name, []).append(at)
+        return found_server
     if keys is not None:
         with db.reader() as session:
             names = list(session.scalars(select(User.name)))
@@ -217,6 +224,9 @@ def add_user(db: Database, name: str, role: str, password: str, *, full_name: st
         if session.scalars(select(User).where(User.name == name)).first() is not None:
             raise UserError(f"there already is a user {name}")
         staff_id = _check_staff(session, staff_id)
+    if db.is_server:
+        _add_server_user(db, name, role, password, full_name, staff_id, at)
+        return
     person_keys, boxes = _new_keys_for(db, role)
     with _key_file_held(db):
         keys_path = key_file_for(db.path) if db.encrypted and db.path is not None else None
@@ -240,6 +250,50 @@ def add_user(db: Database, name: str, role: str, password: str, *, full_name: st
             raise
 
 
+def _server_keys_for(db: Database, name: str, role: str, password: str) -> tuple[PersonKeys | None, str | None]:
+    """A person's new keys on a shared database, wrapped under their first password (as a key slot
+    would be), when this administrator holds the facility CA's key to certify them."""
+    from app.security import server_keys
+
+    keys, boxes = _new_keys_for(db, role)
+    if keys is None:
+        return None, None
+    text, _kek = server_keys.wrap(name, password, boxes)
+    return keys, text
+
+
+def _add_server_user(db: Database, name: str, role: str, password: str | None, full_name: str | None,
+                     staff_id: str | None, at: dt.datetime, *, directory: str | None = None) -> None:
+    """A new person on a shared database: their own login, made by the server's ``mroqc_add_user``
+    (the password reaches it as its SCRAM verifier only), or the directory's login ``directory``."""
+    from app.security.server_signin import scram_verifier
+    from app.storage.server_names import ServerNames
+
+    keys, text = _server_keys_for(db, name, role, password) if password is not None else (None, None)
+    with db.transaction(Permission.USERS) as session:
+        staff_id = _check_staff(session, staff_id)
+        verifier = (scram_verifier(session, ServerNames.of_url(db.url).login(name), password)
+                    if password is not None else None)
+        session.execute(select(func.mroqc_add_user(name, (full_name or "").strip() or None, role, staff_id, verifier,
+                                                   text, directory, True)))
+        _issue(db, session, name, keys, at)
+
+
+def add_directory_user(db: Database, name: str, role: str, login: str, *, full_name: str | None = None,
+                       staff_id: str | None = None) -> None:
+    """A person who signs in to the shared database with the hospital directory's login ``login``
+    (Kerberos, LDAP: ``pg_hba.conf``), so the app asks them no password of its own."""
+    db.require(Permission.USERS)
+    if not db.is_server:
+        raise UserError("directory sign-in is a shared database's (PostgreSQL); a file's users have passwords")
+    name = _name(name)
+    _check_role(role)
+    with db.reader() as session:
+        if session.scalars(select(User).where(User.name == name)).first() is not None:
+            raise UserError(f"there already is a user {name}")
+    _add_server_user(db, name, role, None, full_name, staff_id, now_utc(), directory=login.strip())
+
+
 def set_staff(db: Database, name: str, staff_id: str | None) -> None:
     """Link the user ``name`` to their record in Staff & roles (None: unlink). What they sign and
     submit is in that person's name, so their certificate is issued again naming it."""
@@ -249,10 +303,15 @@ def set_staff(db: Database, name: str, staff_id: str | None) -> None:
         user = _get(session, name)
         if staff_id == user.staff_id:
             return
-        user.staff_id = None
-        session.flush()
-        user.staff_id = _check_staff(session, staff_id)
-        session.flush()
+        if db.is_server:
+            session.execute(select(func.mroqc_set_staff(name, None)))
+            session.execute(select(func.mroqc_set_staff(name, _check_staff(session, staff_id))))
+            session.expire(user)
+        else:
+            user.staff_id = None
+            session.flush()
+            user.staff_id = _check_staff(session, staff_id)
+            session.flush()
         person = getattr(db, "person", None)
         authority = active_authority(session)
         current = current_certificate(session, name)
@@ -297,6 +356,9 @@ def set_role(db: Database, name: str, role: str) -> None:
     """A new role; an administrator gets the facility CA's key (sealed to their own key, taken at
     their next sign-in), and one who is one no more loses their copy."""
     _check_role(role)
+    if db.is_server:
+        _set_server_role(db, _name(name), role)
+        return
     with db.transaction(Permission.USERS) as session:
         user = _get(session, _name(name))
         if user.role == "admin" and role != "admin" and _other_active_admins(session, user.name) == 0:
@@ -316,6 +378,31 @@ def set_role(db: Database, name: str, role: str) -> None:
             handed_authority(keys, slot, load_certificate(current.certificate_pem), person.authority_key)
 
 
+def _set_server_role(db: Database, name: str, role: str) -> None:
+    """A new role on a shared database: the server moves the person's login to the role's group
+    (``mroqc_set_role``); a new administrator is handed the facility CA's key sealed to their own
+    sealing key, one who is one no more loses their copy."""
+    import json
+
+    from app.security.pki import seal, sealing_public_key
+
+    with db.transaction(Permission.USERS) as session:
+        user = _get(session, name)
+        if user.role == "admin" and role != "admin" and _other_active_admins(session, user.name) == 0:
+            raise UserError("the database needs at least one active administrator")
+        sealed = None
+        person = getattr(db, "person", None)
+        current = current_certificate(session, name)
+        if role == "admin" and person is not None and getattr(person, "authority_key", None) is not None \
+                and current is not None and current.certificate_pem:
+            from app.security.pki import private_bytes
+
+            sealed = json.dumps(seal(sealing_public_key(load_certificate(current.certificate_pem)),
+                                     private_bytes(person.authority_key), AUTHORITY))
+        session.execute(select(func.mroqc_set_role(name, role, sealed)))
+        session.expire(user)
+
+
 def disable_user(db: Database, name: str) -> None:
     """No more sign-in: the account stays in the audit log; on SQLite its key slot is removed."""
     name = _name(name)
@@ -325,6 +412,10 @@ def disable_user(db: Database, name: str) -> None:
         user = _get(session, name)
         if user.role == "admin" and _other_active_admins(session, name) == 0:
             raise UserError("the database needs at least one active administrator")
+        if db.is_server:  # the server takes the person's login out of every group (and an app-made one logs in no more)
+            session.execute(select(func.mroqc_disable_user(name)))
+            session.expire(user)
+            return
         user.disabled = True
         user.password_hash = None
     _set_secret(db, name, None)
@@ -334,6 +425,10 @@ def enable_user(db: Database, name: str) -> bool:
     """Allow sign-in again; returns True when the account also needs a new first password (it had
     none left after being disabled)."""
     name = _name(name)
+    if db.is_server:
+        with db.transaction(Permission.USERS) as session:
+            _get(session, name)
+            return bool(session.scalar(select(func.mroqc_enable_user(name))))
     with db.transaction(Permission.USERS) as session:
         user = _get(session, name)
         user.disabled = False
@@ -350,6 +445,9 @@ def unlock_user(db: Database, name: str) -> None:
         with editing(key_file_for(db.path)) as keys:
             keys.forget_failures(name)
     with db.transaction(Permission.USERS) as session:
+        if db.is_server:  # the server's count, forgotten by its own function (administrators only)
+            session.execute(select(func.mroqc_unlock(name)))
+            return
         session.execute(delete(SignInFailure).where(SignInFailure.name == name))
         audit.note(session, f"unlocked {name}", table="users", key=name)
 
@@ -362,9 +460,19 @@ def reset_password(db: Database, name: str, password: str) -> None:
     check_new_password(password, name=name)
     with db.reader() as session:
         role = _get(session, name).role
+    at = now_utc()
+    if db.is_server:
+        from app.security.server_signin import scram_verifier
+        from app.storage.server_names import ServerNames
+
+        keys, text = _server_keys_for(db, name, role, password)
+        with db.transaction(Permission.USERS) as session:
+            verifier = scram_verifier(session, ServerNames.of_url(db.url).login(name), password)
+            session.execute(select(func.mroqc_reset_password(name, verifier, text, True)))
+            _issue(db, session, name, keys, at)
+        return
     person_keys, boxes = _new_keys_for(db, role)
     _set_secret(db, name, password, boxes)
-    at = now_utc()
     with db.transaction(Permission.USERS) as session:
         _issue(db, session, name, person_keys, at)
         user = _get(session, name)
@@ -380,6 +488,10 @@ def change_own_password(db: Database, old: str, new: str) -> None:
     if actor is None or actor.name == RECOVERY_NAME:
         raise UserError("sign in as a user to change your password (the recovery key has none)")
     check_new_password(new, name=actor.name, old=old)
+    if db.is_server:
+        _change_own_server_password(db, actor.name, old, new)
+        db.actor = type(actor)(actor.name, actor.role, must_change_password=False)
+        return
     keys = _key_file(db)
     with db.reader() as session:
         user = _get(session, actor.name)
@@ -399,3 +511,38 @@ def change_own_password(db: Database, old: str, new: str) -> None:
         user.password_hash = None if db.encrypted else hash_password(new)
         audit.note(session, "changed own password", table="users", key=actor.name)
     db.actor = type(actor)(actor.name, actor.role, must_change_password=False)
+
+
+def _change_own_server_password(db: Database, name: str, old: str, new: str) -> None:
+    """On a shared database: the old password checked by the server (a connection of its own), the
+    person's keys wrapped under the new one, the login's password changed by ``mroqc_change_own_password``
+    (given its SCRAM verifier only); this window's connections use the new one from now on."""
+    from app.security import server_keys
+    from app.security.server_signin import password_works, scram_verifier
+    from app.storage.server_names import ServerNames
+
+    if not password_works(db.url, name, old):
+        raise SignInFailed("sign-in failed: the old password is not right")
+    with db.reader() as session:
+        stored = session.scalar(select(PersonKeysRow.slot))
+    text = None
+    if stored:
+        unlocked = server_keys.unwrap(stored, name, old)
+        if unlocked is None:
+            raise SignInFailed("sign-in failed: the old password is not right")
+        text, kek = server_keys.wrap(name, new, unlocked.boxes)
+        person = getattr(db, "person", None)
+        if person is not None:
+            person.kek = kek
+    with db.transaction(None) as session:
+        verifier = scram_verifier(session, ServerNames.of_url(db.url).login(name), new)
+        session.execute(select(func.mroqc_change_own_password(verifier, text)))
+    from sqlalchemy.orm import sessionmaker
+
+    from app.storage.database import create_db_engine
+
+    old_engine = db.engine  # its connections were opened with the old password
+    db.password = new
+    db.engine = create_db_engine(db.url, password=new)
+    db._sessions = sessionmaker(db.engine, expire_on_commit=False)
+    old_engine.dispose()

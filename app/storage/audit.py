@@ -117,9 +117,17 @@ def _entry(session: Session, action: str, table: str, key: str, before: Any, aft
     }
 
 
+def _tables_written(session: Session, tables: Iterable[str]) -> None:
+    session.info.setdefault("changed_tables", set()).update(tables)
+
+
 @event.listens_for(Session, "before_flush")
 def _audit_flush(session: Session, flush_context: Any, instances: Any) -> None:
     if not session.info.get("audited"):
+        return
+    if session.info.get("server"):  # a shared database: the server's trigger writes the entries
+        _tables_written(session, (obj.__tablename__ for group in (session.new, session.dirty, session.deleted)
+                                  for obj in group if not isinstance(obj, AuditEntry)))
         return
     rows: list[dict[str, Any]] = []
     pending = session.info.setdefault("_pending_words", [])
@@ -150,7 +158,7 @@ def _audit_flush(session: Session, flush_context: Any, instances: Any) -> None:
 def _audit_after_flush(session: Session, flush_context: Any) -> None:
     """Write the collected rows once new records have their keys (autoincrement IDs), each naming
     its record in words (from the whole record, the staff's names looked up once)."""
-    if not session.info.get("audited"):
+    if not session.info.get("audited") or session.info.get("server"):
         return
     for row, obj in session.info.pop("_pending_keys", []):
         row["record_key"] = _record_key(obj)
@@ -220,6 +228,10 @@ def record_many(
     names its record in words as far as its values say (an update carries only what changed: its
     key, the natural one of a workbook row, says the rest)."""
     changes = list(changes)
+    if session.info.get("server"):  # the server's trigger wrote an entry for every row the statements changed
+        if changes:
+            _tables_written(session, [table])
+        return len(changes)
     rows = [_entry(session, action, table, key, before, after) for action, key, before, after in changes]
     named = records_words(session, [(table, key, {**(before or {}), **(after or {})})
                                     for _action, key, before, after in changes])
@@ -233,6 +245,9 @@ def note(session: Session, summary: str, table: str = "-", key: str = "-", *, us
     """An audit entry that describes an operation rather than one record (demo, restore).
     ``user``: "who" when it is not the session's signed-in user (``NOT_SIGNED_IN`` for a failed
     sign-in, which may be typed at another user's locked window)."""
+    if session.info.get("server"):
+        _server_note(session, table, key, summary)
+        return
     row = _entry(session, "note", table, key, None, None)
     row["summary"] = summary[:300]
     if user is not None:
@@ -240,9 +255,36 @@ def note(session: Session, summary: str, table: str = "-", key: str = "-", *, us
     append(session, [row])
 
 
+def _server_note(session: Session, table: str, key: str, summary: str, after: Any = None) -> None:
+    """A note on a shared database: the server writes it, in the name of whoever is connected
+    (``mroqc_note``; nobody writes an entry in another's name there, failed sign-ins included:
+    the sign-in door writes those)."""
+    from sqlalchemy import func
+
+    session.execute(select(func.mroqc_note(table, key, summary[:300], stored_text(after))))
+    _tables_written(session, [table])
+
+
+def server_link(session: Session) -> None:
+    """On a shared database, where this transaction's audit entries end (``_last_link``, what its
+    author signs): the chain's end, if the server wrote it for this transaction (its change set)."""
+    from sqlalchemy import text
+
+    session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the server chains this transaction's entries now
+    table = _AUDIT_TEXT["postgresql"]
+    head = session.execute(select(table.c.id, table.c.hash, table.c.user, table.c.change_set)
+                           .where(table.c.id == select(AuditHead.last_id).where(AuditHead.id == 1)
+                                  .scalar_subquery())).one_or_none()
+    if head is not None and head.change_set == session.info.get("change_set"):
+        session.info["_last_link"] = (head.id, head.hash, head.user, head.change_set)
+
+
 def bulk_note(session: Session, summary: str, rows: Mapping[str, int]) -> None:
     """The one entry of a bulk fixture written without an entry per row (the demo facility): it
     records how many rows it put in each table, which is what ``verify`` can hold those rows to."""
+    if session.info.get("server"):
+        _server_note(session, "-", "-", summary, {"bulk_rows": dict(rows)})
+        return
     row = _entry(session, "note", "-", "-", None, {"bulk_rows": dict(rows)})
     row["summary"] = summary[:300]
     append(session, [row])

@@ -234,7 +234,9 @@ def _check_server_url(url: str) -> None:
         raise ServerUnreachable(TroubleKind.NOT_ENCRYPTED, url)
 
 
-def create_db_engine(url: str, key: bytes | None = None) -> Engine:
+def create_db_engine(url: str, key: bytes | None = None, *, password: str | None = None) -> Engine:
+    """An engine for ``url``; a SQLite file keyed with ``key``. ``password``: the server login's
+    password (a person's, typed at sign-in), given to the driver, never put into the address."""
     if make_url(url).get_backend_name() == "sqlite":
         options: dict = {"connect_args": {"check_same_thread": False}, "hide_parameters": True}
         if key is not None:
@@ -248,8 +250,9 @@ def create_db_engine(url: str, key: bytes | None = None) -> Engine:
     # a server that does not answer is said so within seconds, not after the system's TCP timeout
     wait = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     # the server's own list of sessions (pg_stat_activity) names each workstation: who has it open
+    secret = {"password": password} if password is not None else {}
     return create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                         connect_args={**wait, "application_name": workstation_label()})
+                         connect_args={**wait, **secret, "application_name": workstation_label()})
 
 
 def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  # type: ignore[no-untyped-def]
@@ -321,8 +324,45 @@ def quick_check_file(path: Path, page_size: int, page_count: int) -> None:
                             "tells more. It was left untouched.")
 
 
+def _server_in_step(engine: Engine) -> None:
+    """A shared database opened by its owner: the server's grants, policies, trigger and functions
+    made by this version (``app.storage.server_roles``), renewed when an earlier version made them."""
+    from app.storage import server_roles
+
+    with engine.begin() as connection:
+        if not server_roles.is_owner(connection):
+            return
+        if server_roles.installed_version(connection) != server_roles.SETUP_VERSION:
+            server_roles.install(connection)
+
+
+def _check_person_revision(engine: Engine) -> None:
+    """A person's connection to a shared database cannot upgrade its schema (only the owner can):
+    a database of another version is said plainly."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from app.storage.schema_version import KNOWN_REVISIONS
+
+    with engine.connect() as connection:  # a login refused or a server away is raised as such
+        try:
+            recorded = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except ProgrammingError:  # no schema version at all, or none this login may read
+            recorded = None
+    if recorded == HEAD_REVISION:
+        return
+
+    if recorded is None or recorded in KNOWN_REVISIONS:
+        raise DatabaseError("This shared database needs an upgrade to this version of MROQC Facility Desk, which "
+                            "only its owner role can make: ask whoever runs the server to open it once with the "
+                            "owner's address (docs/shared-database.md, section 5).")
+    raise DatabaseError(f"This database was written by a newer version of MROQC Facility Desk (schema {recorded}). "
+                        "Install the newer version to open it.")
+
+
 def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migration=None) -> None:  # type: ignore[no-untyped-def]
     if _recorded_revision(engine) == HEAD_REVISION:
+        if engine.dialect.name == "postgresql":
+            _server_in_step(engine)
         return  # the everyday case: up to date, and Alembic stays unimported
     from alembic import command
     from alembic.script import ScriptDirectory
@@ -349,9 +389,12 @@ def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migrat
         before_migration(path, head)  # an encrypted backup of the file as it was (app.storage.backup)
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
+    if engine.dialect.name == "postgresql":
+        _server_in_step(engine)
     if current is not None:  # an upgrade is in the audit log too, as every change is
         with Session(engine) as session, session.begin():
             session.info["user"] = audit.SYSTEM_USER
+            session.info["server"] = engine.dialect.name == "postgresql"
             audit.note(session, f"schema upgraded from {current} to {head}", table="alembic_version")
 
 
@@ -379,6 +422,9 @@ class Database:
     person: object | None = field(default=None, repr=False)
     #: what the sign-in found wrong with the audit log or the users table (shown, and audited)
     alarms: list[str] = field(default_factory=list, repr=False)
+    #: a shared database: the signed-in person's login password (the driver's, for reconnecting and
+    #: the change watcher; never written anywhere); None with directory sign-in or on SQLite
+    password: str | None = field(default=None, repr=False)
 
     def check_still_there(self) -> None:
         """Refuse (``DatabaseReplaced``) when the SQLite file this database was opened from is no
@@ -415,6 +461,11 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def is_server(self) -> bool:
+        """A shared PostgreSQL database: the server keeps the audit log and enforces the roles."""
+        return self.engine.dialect.name == "postgresql"
+
     @contextmanager
     def transaction(self, permission: Permission | None, *, at=None, summary: str | None = None) -> Iterator[Session]:  # type: ignore[no-untyped-def]
         """One audited unit of work under the signed-in user: everything in it commits together or
@@ -427,23 +478,29 @@ class Database:
         self.check_still_there()
         change_set = audit.new_change_set()
         self.own.add(change_set)
+        server = self.is_server
         with self._sessions() as session:
             session.info.update(
                 audited=True,
                 user=self.actor.name if self.actor else audit.SYSTEM_USER,
                 change_set=change_set,
                 at=at,
+                server=server,
             )
             try:
                 with session.begin():
+                    if server:  # the server's audit entries carry this change set (app.storage.server_roles)
+                        session.execute(select(func.set_config("mroqc.change_set", change_set, True)))
                     yield session
                     if summary:
                         audit.note(session, summary)
                     if self.signer is not None:  # the author signs what this transaction wrote to the audit log
                         session.flush()  # every pending change's audit entries written first
+                        if server:
+                            audit.server_link(session)
                         self.signer(session)
                     written = session.info.get("changed_tables")
-                    if written and not self.is_sqlite:  # delivered to every LISTENer when (and only if) this commits
+                    if written and not self.is_sqlite and not server:  # (the server's trigger announces its own)
                         session.execute(select(func.pg_notify(CHANNEL, notice(change_set, written))))
             except DBAPIError as exc:
                 if self.is_sqlite or not exc.connection_invalidated:  # a refused statement, not a server gone
@@ -500,7 +557,7 @@ def private_files(path: Path) -> None:
 
 def open_database(url: str, *, create: bool = False, migrate: bool = True, key: bytes | None = None,
                   allow_plaintext: bool = False, before_migration=None, lock: OpenLock | None = None,  # type: ignore[no-untyped-def]
-                  hold: bool = True) -> Database:
+                  hold: bool = True, password: str | None = None, as_person: bool = False) -> Database:
     """Open (and if needed create and migrate) the database at ``url``.
 
     ``create=False`` refuses a SQLite path that does not exist, so a typo never silently
@@ -512,6 +569,10 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
     A SQLite file is held open (``app.storage.locks``) until ``Database.dispose``: ``lock`` when the
     sign-in took the hold already, else one is taken here (``hold=False``: a hidden temporary the
     app builds or checks, which nobody else opens).
+
+    A shared database: ``password`` is the login's (the address carries none); ``as_person``, the
+    connection is a person's login, which uses the schema as the owner left it and never migrates
+    (a database of another version is refused with what to do).
     """
     path = sqlite_path(url)
     own_lock = False
@@ -523,10 +584,12 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
         if lock is None and hold and path.exists():
             lock, own_lock = hold_open(path), True
     try:
-        engine = create_db_engine(url, key if path is not None else None)
+        engine = create_db_engine(url, key if path is not None else None, password=password)
         if path is not None and path.exists():
             _first_read(engine, path, key is not None)
-        if migrate:
+        if as_person and path is None:
+            _check_person_revision(engine)
+        elif migrate:
             _migrate(engine, path, key, before_migration)
     except DatabaseError:
         if own_lock and lock is not None:
@@ -546,4 +609,4 @@ def open_database(url: str, *, create: bool = False, migrate: bool = True, key: 
         identity = (info.st_dev, info.st_ino)
     return Database(url=url, engine=engine, path=path, _sessions=sessionmaker(engine, expire_on_commit=False),
                     key=key if path is not None else None, lock=lock if path is not None else None,
-                    identity=identity)
+                    identity=identity, password=password if path is None else None)

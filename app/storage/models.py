@@ -128,10 +128,11 @@ class Case(Versioned, Base):
     not_enrolled_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     payer: Mapped[str | None] = mapped_column(String(20), nullable=True)
-    # Protected health information: never logged, left out of exports unless asked for.
-    mrn: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # Protected health information: never logged, left out of exports unless asked for. Loaded
+    # only when asked for (a shared database lets only the roles that may export them read them).
+    mrn: Mapped[str | None] = mapped_column(String(64), nullable=True, deferred=True, deferred_group="phi")
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True, deferred=True, deferred_group="phi")
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True, deferred=True, deferred_group="phi")
 
 
 class DataEntry(Versioned, Base):
@@ -297,6 +298,25 @@ class User(Versioned, Base):
     #: The person in Staff & roles this account belongs to (an IT administrator may have none):
     #: what they sign and submit is in that person's name.
     staff_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    #: On a shared database: the PostgreSQL login this person signs in with (``PREFIX.name``, made
+    #: by the app, or the hospital directory's login); the server's audit trigger names them by it.
+    server_role: Mapped[str | None] = mapped_column(String(63), nullable=True, unique=True)
+
+
+class PersonKeys(Base):
+    """On a shared database, a person's own keys (signing, sealing, an administrator's copy of the
+    facility CA's key), wrapped under their password before they reach the server — what a key
+    file's slot keeps on SQLite. Only that person reads their row (row-level security); only the
+    server's definer functions write it. ``sealed``: what an administrator handed them, sealed to
+    their sealing key (the facility CA's key for a new administrator)."""
+
+    __tablename__ = "person_keys"
+
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    server_role: Mapped[str] = mapped_column(String(63))
+    slot: Mapped[str] = mapped_column(Text)
+    sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class SignInFailure(Base):
@@ -395,7 +415,8 @@ class SigningCertificate(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     subject: Mapped[str] = mapped_column(String(300))
     certificate_pem: Mapped[str] = mapped_column(Text)
-    private_key_pem: Mapped[str] = mapped_column(Text)
+    #: emptied by migration 0007 (every user could read it); never readable on a shared database
+    private_key_pem: Mapped[str] = mapped_column(Text, deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
 
 

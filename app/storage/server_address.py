@@ -70,7 +70,7 @@ class ServerAddress:
             raise AddressProblem("Type the database's name, e.g. mroqc: letters, digits and _ only.")
         account = (self.account or "").strip() or None
         if account is not None and not NAME_PATTERN.match(account):
-            raise AddressProblem("The server account is a name like mroqc_desk: letters, digits and _ only.")
+            raise AddressProblem("The server account is a name like mroqc_owner: letters, digits and _ only.")
         if self.port is not None and not 1 <= self.port <= 65535:
             raise AddressProblem("The port is a number between 1 and 65535 (5432 unless IT says otherwise).")
         query: dict[str, str] = {"sslmode": self.encryption.value}
@@ -109,7 +109,7 @@ def check_address(url: str) -> str:
         parsed = make_url(text)
     except ArgumentError:
         raise AddressProblem("That is not a database address; a shared database's looks like "
-                             "postgresql+psycopg://mroqc_desk@db.hospital.org/mroqc?sslmode=verify-full.") from None
+                             "postgresql+psycopg://db.hospital.org/mroqc?sslmode=verify-full.") from None
     if parsed.get_backend_name() != "postgresql":
         raise AddressProblem("A shared database's address starts with postgresql+psycopg://")
     if not parsed.database:

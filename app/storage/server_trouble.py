@@ -244,7 +244,8 @@ def probe(url: str) -> DatabaseState:
     except ArgumentError:
         raise DatabaseError("That is not a database address; a shared database's looks like "
                             "postgresql+psycopg://account@server/database.") from None
-    engine = create_db_engine(url)
+    door = not make_url(url).username  # a workstation's address names no login: the sign-in door looks
+    engine = _door_engine(url) if door else create_db_engine(url)
     try:
         with engine.connect() as connection:
             tables = set(inspect(connection).get_table_names())
@@ -257,11 +258,34 @@ def probe(url: str) -> DatabaseState:
                 return DatabaseState.NEWER
             if "users" not in tables:
                 return DatabaseState.NO_USERS
-            from app.storage.models import User
+            if door:
+                users = connection.execute(text("SELECT mroqc_has_users()")).scalar()
+            else:
+                from app.storage.models import User
 
-            users = connection.execute(select(func.count()).select_from(User.__table__)).scalar()
+                users = connection.execute(select(func.count()).select_from(User.__table__)).scalar()
             return DatabaseState.READY if users else DatabaseState.NO_USERS
     except SQLAlchemyError as exc:
+        if door and classify(exc) is TroubleKind.LOGIN_REFUSED:  # an earlier version's, without a door
+            engine.dispose()
+            return probe(make_url(url).set(username=_account()).render_as_string(hide_password=False))
         raise server_trouble(exc, url) from None
     finally:
         engine.dispose()
+
+
+def _door_engine(url: str):  # type: ignore[no-untyped-def]
+    from app.storage.database import create_db_engine
+    from app.storage.server_names import DOOR_PASSWORD, ServerNames
+
+    door = make_url(url)._replace(username=ServerNames.of_url(url).signin, password=None)
+    return create_db_engine(door.render_as_string(hide_password=False), password=DOOR_PASSWORD)
+
+
+def _account() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (a service account)
+        return "postgres"

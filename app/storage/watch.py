@@ -152,7 +152,9 @@ class ChangeWatcher:
         import psycopg
 
         url = make_url(self.db.url).set(drivername="postgresql")
-        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5) as conn:
+        secret = {"password": self.db.password} if self.db.password is not None else {}  # the person's own login
+        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5,
+                             **secret) as conn:
             conn.execute(f"LISTEN {CHANNEL}")
             self._catch_up(conn)  # after LISTEN: what commits from now on is notified
             self._status(True)

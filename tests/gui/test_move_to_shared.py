@@ -13,6 +13,7 @@ from app.domain.records import CaseRecord
 from app.security.signin import sign_in, sign_in_with_recovery_key
 from app.services import cases
 from app.services.facility import FacilityDetails, save_facility
+from app.services.moving import workstation_address
 from tests.gui.conftest import AS_OF
 from tests.support import ADMIN, PASSWORD, as_role, create, tables_at
 from ui import moving
@@ -42,7 +43,18 @@ def shown_keys(monkeypatch):  # type: ignore[no-untyped-def]
         return 1
 
     monkeypatch.setattr(moving.RecoveryKeyDialog, "exec", exec_)
+    shown_passwords.clear()
+
+    def passwords_exec(dialog) -> int:  # type: ignore[no-untyped-def]
+        table = dialog.table
+        shown_passwords.append({table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())})
+        return 1
+
+    monkeypatch.setattr(moving.FirstPasswordsDialog, "exec", passwords_exec)
     return keys
+
+
+shown_passwords: list[dict[str, str]] = []
 
 
 def _dialog(qtbot, db):  # type: ignore[no-untyped-def]
@@ -69,18 +81,38 @@ def test_the_administrator_moves_the_facility_and_opens_it(qtbot, facility, pg_u
     assert "every table was verified" in dialog.status.text()
     assert dialog.password.text() == ""  # not kept in the dialog
     assert shown_keys and shown_keys[0]  # the shared database's recovery key, shown once
+    assert shown_passwords == []  # (nobody else to hand a first password to)
     sign_in_with_recovery_key(pg_url, shown_keys[0]).dispose()
-    shared = sign_in(pg_url, ADMIN, PASSWORD)
+    people = workstation_address(pg_url)  # the address without the owner role in it
+    shared = sign_in(people, ADMIN, PASSWORD)  # as herself, with the password she used here
     try:
         assert cases.get_case(shared, "M29").project == "lung"
     finally:
         shared.dispose()
-    assert moving.remembered_shared_url() == pg_url  # this workstation opens it from now on
+    assert moving.remembered_shared_url() == people  # this workstation opens it from now on
 
     with qtbot.waitSignal(panel.open_requested, timeout=2000) as opened:
         assert dialog.open_button.isVisible()
         qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
-    assert opened.args == [pg_url]
+    assert opened.args == [people]
+
+
+def test_the_others_get_a_first_password_each_shown_once(qtbot, facility, pg_url, shown_keys) -> None:
+    from app.services import users
+
+    users.add_user(facility, "cy", "coordinator", "cy's first password")
+    _, dialog = _dialog(qtbot, facility)
+    qtbot.keyClicks(dialog.url, pg_url)
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    assert dialog.first_passwords.isChecked()  # the default: a first password each
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30000)
+    assert list(shown_passwords[-1]) == ["cy"] and "first password" in dialog.status.text()
+    cy = sign_in(workstation_address(pg_url), "cy", shown_passwords[-1]["cy"])
+    try:
+        assert cy.actor.must_change_password  # she chooses her own at once
+    finally:
+        cy.dispose()
 
 
 def test_a_wrong_password_copies_nothing(qtbot, facility, pg_url, shown_keys) -> None:

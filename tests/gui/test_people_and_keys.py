@@ -133,3 +133,67 @@ def test_an_alarm_found_at_sign_in_is_said_at_once(qtbot, facility: Path, said: 
     assert any("entry 12" in s for s in said)
     window.close()
     db.dispose()
+
+
+@pytest.mark.pg
+def test_on_a_shared_database_the_administrator_gives_logins_through_the_server(qtbot, pg_url, said) -> None:
+    """Settings → Users on a shared database: a first password makes the person's own server login;
+    a hospital account attaches the directory's login instead (no first password)."""
+    import psycopg
+
+    from app.security.server_signin import sign_in_directory
+    from app.storage.server_names import ServerNames
+
+    db = create(pg_url)
+    staff.save_staff(db, StaffRecord(staff_id="S-002", name="Cy Physicist", profession="physicist"))
+    staff.save_staff(db, StaffRecord(staff_id="S-003", name="Dee Reviewer", profession="physician"))
+    names = ServerNames.of_url(pg_url)
+    directory_login = f"{names.prefix}.dir-dee"  # (made for the test; a directory's account in real life)
+    panel = UsersPanel(db)
+    qtbot.addWidget(panel)
+    answers = iter([("cy", "physics", "S-002", ""), ("dee", "reviewer", "S-003", directory_login)])
+
+    def fill(dialog) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            name, role, person, login = next(answers)
+        except StopIteration:
+            return False
+        assert dialog.directory.isVisibleTo(dialog)  # offered on a shared database
+        dialog.name.setText(name)
+        dialog.role.setCurrentIndex(dialog.role.findData(role))
+        dialog.staff.setCurrentIndex(dialog.staff.findData(person))
+        dialog.directory.setText(login)
+        if not login:
+            dialog.password.first.setText("cy's first password")
+            dialog.password.second.setText("cy's first password")
+        return True
+
+    panel.form_hook = fill
+    panel.add()
+    panel.add()
+    try:
+        assert {r.name for r in panel.rows} >= {"cy", "dee"}
+        with psycopg.connect(pg_url.replace("+psycopg", ""), autocommit=True) as conn:
+            groups = dict(conn.execute(
+                "SELECT r.rolname, g.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member "
+                "JOIN pg_roles g ON g.oid = m.roleid WHERE r.rolname IN (%s, %s)",
+                (names.login("cy"), directory_login)).fetchall())
+        assert groups == {names.login("cy"): names.group("physics"), directory_login: names.group("reviewer")}
+        url = pg_url.replace("postgres@", f"{directory_login}@")
+        dee = sign_in_directory(url)
+        try:
+            assert dee.actor.name == "dee" and dee.actor.role == "reviewer"
+        finally:
+            dee.dispose()
+        from PySide6.QtCore import Qt
+
+        from ui.sign_in import SignInDialog
+
+        dialog = SignInDialog(url, "the shared database")  # the sign-in dialog's own way in
+        qtbot.addWidget(dialog)
+        assert dialog.use_directory.isVisibleTo(dialog)
+        qtbot.mouseClick(dialog.use_directory, Qt.MouseButton.LeftButton)
+        assert dialog.db is not None and dialog.db.actor.name == "dee"
+        dialog.db.dispose()
+    finally:
+        db.dispose()

@@ -1,6 +1,7 @@
 """``mroqc-desk copy``: a facility moved from its file to an empty shared PostgreSQL database,
 users and audit log included, verified table by table, nothing changed at the source, nothing
-kept at the target when it fails, and a target that is not empty refused (exit 2) untouched."""
+kept at the target when it fails, and a target that is not empty refused (exit 2) untouched; each
+person gets a server login of their own (a first password to hand over, or the directory's)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import sqlalchemy as sa
 
 from app.demo.generator import DemoOptions, generate_demo
 from app.domain.records import CaseRecord
-from app.security.passwords import verify_password
 from app.security.policy import security_policy
 from app.security.roles import NotAllowed
+from app.security.server_signin import sign_in_directory
 from app.security.signin import (
     AccountLocked,
     SignInFailed,
@@ -25,7 +26,8 @@ from app.security.signin import (
 )
 from app.services import cases, letters, moving, users
 from app.services.maintenance import verify_database
-from app.storage.database import create_db_engine, sqlite_url
+from app.storage.database import create_db_engine, open_database, sqlite_url
+from app.storage.server_names import ServerNames
 from tests.support import ADMIN, PASSWORD, as_role, cli, create, database_key, reopen, tables_at
 
 pytestmark = pytest.mark.pg
@@ -61,11 +63,13 @@ def test_copy_moves_everything_verified_and_the_source_is_unchanged(facility_fil
     assert cli(["copy", "--db", facility_file, "--to-db-url", pg_url]) == 0
     out = capsys.readouterr()
     assert "every table verified" in out.out and "DIFFERS" not in out.out
-    assert "need a first password" not in out.err  # every enabled user's password came along
     recovery_key = next(line.split(": ", 1)[1] for line in out.out.splitlines() if line.startswith("recovery key: "))
+    first = {line.split(": ", 1)[0].removeprefix("first password for "): line.split(": ", 1)[1]
+             for line in out.out.splitlines() if line.startswith("first password for ")}
+    assert set(first) == {"cda2", "cy"}  # each enabled person but the administrator, shown once to hand over
 
     source = reopen(facility_file)
-    signed_in = ("audit_log", "audit_head", "audit_signatures", "sign_in_failures", "users")  # the copier's sign-in is recorded (and signed)
+    signed_in = ("audit_log", "audit_head", "audit_signatures", "sign_in_failures", "users")  # the copier's sign-in
     assert _checksums(source, skip=signed_in) == {k: v for k, v in before.items() if k not in signed_in}  # only read
     source.dispose()
 
@@ -76,11 +80,16 @@ def test_copy_moves_everything_verified_and_the_source_is_unchanged(facility_fil
 
     assert judged("--db", facility_file) == judged("--db-url", pg_url)
 
-    shared = sign_in(pg_url, ADMIN, PASSWORD)  # the administrator's password came along
+    shared = sign_in(pg_url, ADMIN, PASSWORD)  # the administrator's password came along, as their own login's
     try:
         assert verify_database(shared).ok  # the audit chain intact, the copy's own entry after it
-        moved = ("audit_log", "audit_head", "audit_signatures", "sign_in_failures", "users", "recovery_keys")
-        assert _checksums(shared, skip=moved) == {k: v for k, v in before.items() if k not in moved}
+        moved = ("audit_log", "audit_head", "audit_signatures", "sign_in_failures", "users", "recovery_keys",
+                 "user_certificates", "person_keys")  # (logins given; new keys certified)
+        owner = open_database(pg_url)  # (a person reads no secret column: the owner compares)
+        try:
+            assert _checksums(owner, skip=moved) == {k: v for k, v in before.items() if k not in moved}
+        finally:
+            owner.dispose()
         # new records get new IDs: the sequences moved past the copied rows
         coordinator = as_role(shared, "coordinator")
         letters.save_letter(coordinator, AS_OF, "after the move", True)
@@ -89,59 +98,56 @@ def test_copy_moves_everything_verified_and_the_source_is_unchanged(facility_fil
     finally:
         shared.dispose()
     sign_in_with_recovery_key(pg_url, recovery_key).dispose()
-    first = sign_in(pg_url, "cda2", "a first password 1")  # the administrator's first password came along ...
-    assert first.actor.must_change_password  # ... and still has to be changed, as in the file
-    first.dispose()
+    cda2 = sign_in(pg_url, "cda2", first["cda2"])  # her first password, handed over ...
+    assert cda2.actor.must_change_password and cda2.actor.role == "coordinator"  # ... to be changed
+    cda2.dispose()
     with pytest.raises(SignInFailed):
-        sign_in(pg_url, "gone", "a first password 3")  # disabled in the file: disabled there too
+        sign_in(pg_url, "gone", "a first password 3")  # disabled in the file: no login there
 
 
-def _stored_hash(url: str, name: str) -> str:
+def _stored(url: str, column: str, name: str) -> str | None:
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.execute(sa.text("SELECT password_hash FROM users WHERE name = :n"), {"n": name}).scalar()
+            return connection.execute(sa.text(f"SELECT {column} FROM users WHERE name = :n"), {"n": name}).scalar()
     finally:
         engine.dispose()
 
 
-def test_every_password_keeps_working_after_the_move(facility_file, pg_url) -> None:
-    """A coordinator who chose her own password signs in on the server with it, with no forced
-    change; a wrong one fails and counts towards the lockout; her first sign-in leaves a normal
-    Argon2id hash where the verifier carried over from her key slot was."""
+def test_each_person_gets_a_server_login_of_their_own(facility_file, pg_url) -> None:
+    """The administrator keeps her password; cy gets a first password to change; no password
+    material is in the app's tables; wrong passwords are counted and lock as always."""
     source = reopen(facility_file)
     try:
         report = moving.copy_database(source, pg_url, PASSWORD)
     finally:
         source.dispose()
-    assert report.carried_over == ["cda2", "cy"] and report.without_password == []
-    carried = _stored_hash(pg_url, "cy")
-    assert carried.startswith("$mroqc-keyslot$") and not carried.startswith("$argon2")
-    key = database_key(facility_file)
-    assert key.hex() not in carried and base64.b64encode(key).decode().rstrip("=") not in carried  # not the file's key
+    assert sorted(report.first_passwords) == ["cda2", "cy"] and report.administrator == ADMIN
+    names = ServerNames.of_url(pg_url)
+    assert _stored(pg_url, "server_role", "cy") == names.login("cy")
+    engine = create_db_engine(pg_url)
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM users WHERE password_hash IS NOT NULL")).scalar() == 0
+        assert connection.execute(sa.text("SELECT count(*) FROM recovery_keys")).scalar() == 0
+        key = database_key(facility_file)
+        stored_keys = " ".join(connection.execute(sa.text("SELECT slot FROM person_keys")).scalars())
+    engine.dispose()
+    assert key.hex() not in stored_keys and base64.b64encode(key).decode().rstrip("=") not in stored_keys
 
-    shared = sign_in(pg_url, ADMIN, PASSWORD)
-    try:
-        listed = {u.name: u.status for u in users.list_users(shared)}
-    finally:
-        shared.dispose()
-    assert listed["cy"] == "active" and listed["cda2"] == "must change password"  # Settings → Users, truthfully
-
+    with pytest.raises(SignInFailed):
+        sign_in(pg_url, "cy", CY_PASSWORD)  # her file password is not the server's
     attempts = security_policy().failed_attempts
-    for _ in range(attempts - 1):
+    for _ in range(attempts - 2):
         with pytest.raises(SignInFailed) as wrong:
             sign_in(pg_url, "cy", "not cy's passphrase")
         assert not isinstance(wrong.value, AccountLocked)
-    assert _stored_hash(pg_url, "cy") == carried  # a wrong password changes nothing
-    db = sign_in(pg_url, "cy", CY_PASSWORD)  # the same password as at her workstation
+    db = sign_in(pg_url, "cy", report.first_passwords["cy"])
     try:
-        assert db.actor.role == "coordinator" and not db.actor.must_change_password
+        assert db.actor.role == "coordinator" and db.actor.must_change_password
+        users.change_own_password(db, report.first_passwords["cy"], CY_PASSWORD)
     finally:
         db.dispose()
-    replaced = _stored_hash(pg_url, "cy")
-    assert replaced.startswith("$argon2id$") and verify_password(replaced, CY_PASSWORD)
-    sign_in(pg_url, "cy", CY_PASSWORD).dispose()  # and keeps working
-
+    sign_in(pg_url, "cy", CY_PASSWORD).dispose()  # her own from now on
     for _ in range(attempts - 1):  # the failures were forgotten at her sign-in ...
         with pytest.raises(SignInFailed):
             sign_in(pg_url, "cy", "not cy's passphrase")
@@ -151,21 +157,50 @@ def test_every_password_keeps_working_after_the_move(facility_file, pg_url) -> N
         sign_in(pg_url, "cy", CY_PASSWORD)
 
 
-def test_a_carried_password_unlocks_the_window_and_is_replaced_there_too(facility_file, pg_url) -> None:
-    """The lock screen (and switching user) checks a carried-over password the same way."""
+def test_the_lock_screen_and_switching_user_ask_the_server(facility_file, pg_url) -> None:
     source = reopen(facility_file)
     try:
-        moving.copy_database(source, pg_url, PASSWORD)
+        report = moving.copy_database(source, pg_url, PASSWORD)
     finally:
         source.dispose()
     shared = sign_in(pg_url, ADMIN, PASSWORD)
     try:
+        assert check_credentials(shared, ADMIN, PASSWORD).name == ADMIN  # the same person unlocks
         with pytest.raises(SignInFailed):
             check_credentials(shared, "cy", "not cy's passphrase")
-        assert check_credentials(shared, "cy", CY_PASSWORD).name == "cy"
+        assert check_credentials(shared, "cy", report.first_passwords["cy"]).name == "cy"  # cy takes over ...
+        with shared.engine.connect() as connection:  # ... and the window's connections are hers
+            assert connection.execute(sa.text("SELECT session_user")).scalar() == ServerNames.of_url(pg_url).login("cy")
     finally:
         shared.dispose()
-    assert _stored_hash(pg_url, "cy").startswith("$argon2id$")
+
+
+def test_directory_sign_in_asks_no_password_of_the_app(facility_file, pg_url) -> None:
+    """Moved with directory sign-in: each person's login is the directory's (here made for the test);
+    the server says who it is, the app asks nothing more."""
+    prefix = ServerNames.of_url(pg_url).prefix
+    logins = {"cda2": f"{prefix}.dir-cda2", "cy": f"{prefix}.dir-cy"}
+    source = reopen(facility_file)
+    try:
+        report = moving.copy_database(source, pg_url, PASSWORD, hand_over="directory", directory_logins=logins)
+    finally:
+        source.dispose()
+    assert report.directory == logins and not report.first_passwords
+    with pytest.raises(SignInFailed):
+        sign_in(pg_url, "cy", "any password")  # no login of the app's for her
+    url = sa.engine.make_url(pg_url).set(username=logins["cy"]).render_as_string(hide_password=False)
+    db = sign_in_directory(url)  # the test server trusts 127.0.0.1, as a Kerberos ticket would vouch
+    try:
+        assert db.actor.name == "cy" and db.actor.role == "coordinator" and db.signer is None
+        letters.save_letter(db, AS_OF, "from the directory", True)
+        with db.reader() as session:
+            last = session.execute(sa.text('SELECT "user" FROM audit_log ORDER BY id DESC LIMIT 1')).scalar()
+        assert last == "cy"  # the server's log names her
+        assert verify_database(db).ok
+    finally:
+        db.dispose()
+    with pytest.raises(SignInFailed, match="owner"):
+        sign_in_directory(pg_url)  # the owner's address is nobody of the facility
 
 
 def test_a_target_that_is_not_empty_is_refused_and_left_alone(facility_file, pg_url, capsys) -> None:
@@ -217,25 +252,3 @@ def test_copy_refuses_a_file_target(facility_file, tmp_path, capsys) -> None:
     assert "PostgreSQL" in capsys.readouterr().err
     assert not (tmp_path / "other.sqlite3").exists()
 
-
-def test_a_moved_facility_verifies_on_the_shared_database(tmp_path, pg_url) -> None:
-    """The file's signed audit log travels with it; the shared database has no key file (no
-    personal keys), so it is not held to signatures after the move (its server's audit is)."""
-    from app.services.maintenance import verify_database
-    from app.services.moving import copy_database
-    from tests.support import ADMIN, PASSWORD, create, reopen
-
-    source = create(tmp_path / "facility.sqlite3")
-    copy_database(source, pg_url, PASSWORD)
-    source.dispose()
-    shared = reopen(pg_url, ADMIN, PASSWORD)
-    try:
-        import datetime as dt
-
-        from app.services.facility import FacilityDetails, save_facility
-
-        save_facility(shared, FacilityDetails(name="Moved"), today=dt.date(2026, 12, 7))
-        report = verify_database(shared, rows=False)
-        assert report.ok, report.problems
-    finally:
-        shared.dispose()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import ProgrammingError
 
 from app.security.roles import NotAllowed, Permission
 from app.security.signin import (
@@ -49,11 +50,17 @@ def test_migrates_and_audits_on_postgres(pg_url: str) -> None:
 def test_reopening_is_a_no_op_and_newer_schema_is_refused(pg_url: str) -> None:
     create(pg_url).dispose()
     db = reopen(pg_url)
-    with db.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    with pytest.raises(ProgrammingError, match="permission denied"), db.engine.begin() as conn:  # a person's login
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))  # cannot touch the schema
     db.dispose()
+    owner = create_db_engine(pg_url)
+    with owner.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    owner.dispose()
     with pytest.raises(DatabaseError, match="newer version"):
         open_database(pg_url)
+    with pytest.raises(DatabaseError, match="newer version"):
+        reopen(pg_url)
 
 
 def test_users_roles_lockout_and_recovery_work_the_same_on_the_server(pg_url: str) -> None:
@@ -61,8 +68,10 @@ def test_users_roles_lockout_and_recovery_work_the_same_on_the_server(pg_url: st
     users.add_user(db, "pat", "physics", "pat's first password")
     with db.reader() as session:
         stored = session.scalars(select(User.password_hash).where(User.name == "pat")).one()
+        login = session.scalars(select(User.server_role).where(User.name == "pat")).one()
         logged = " ".join(str(e.after) for e in session.scalars(select(AuditEntry)))
-    assert stored.startswith("$argon2id$") and stored not in logged and "pat's first password" not in logged
+    assert stored is None and "pat's first password" not in logged  # the server keeps its own SCRAM verifier
+    assert login.endswith(".pat")  # pat's own login role
     pat = sign_in(pg_url, "pat", "pat's first password", at=NOW)
     assert pat.actor.role == "physics" and pat.actor.must_change_password
     with pytest.raises(NotAllowed):

@@ -22,21 +22,28 @@ D = dt.date(2025, 3, 1)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def two_workstations(request, db, tmp_path):  # type: ignore[no-untyped-def]
     """The same facility open twice, as two workstations have it: (CDA's, champion's)."""
+    from app.services.facility import FacilityDetails, save_facility
+
     if request.param == "sqlite":
         first = db
         second = reopen(db.path)
-    else:
-        url = request.getfixturevalue("pg_url")
-        first = create(url)
-        second = reopen(url)
-    from app.services.facility import FacilityDetails, save_facility
+        yield as_role(first, "coordinator", "cda1"), as_role(second, "coordinator", "cda2")
+        second.dispose()
+        return
+    # a shared database names who changed what by their own server login: two people signed in
+    from app.security.signin import sign_in
+    from app.services import users
 
-    if request.param == "postgresql":
-        save_facility(first, FacilityDetails(name="Shared RO", joined_on=dt.date(2019, 1, 1)), today=D)
-    yield as_role(first, "coordinator", "cda1"), as_role(second, "coordinator", "cda2")
+    url = request.getfixturevalue("pg_url")
+    admin = create(url)
+    save_facility(admin, FacilityDetails(name="Shared RO", joined_on=dt.date(2019, 1, 1)), today=D)
+    for name in ("cda1", "cda2"):
+        users.add_user(admin, name, "coordinator", f"{name}'s first password")
+    admin.dispose()
+    first, second = (sign_in(url, name, f"{name}'s first password") for name in ("cda1", "cda2"))
+    yield first, second
     second.dispose()
-    if request.param == "postgresql":
-        first.dispose()
+    first.dispose()
 
 
 def _case(db, note: str | None = None) -> CaseRecord:  # type: ignore[no-untyped-def]

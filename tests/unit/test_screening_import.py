@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import undefer_group
 
 from app.domain.records import CaseRecord
 from app.screening import service
@@ -29,7 +30,7 @@ HEADER = "Patient ID,Patient Name,DOB,Diagnosis Code,Consult Date,Insurance\n"
 
 def cases(db: Database) -> dict[str, Case]:
     with db.reader() as session:
-        return {c.case_id: c for c in session.scalars(select(Case))}
+        return {c.case_id: c for c in session.scalars(select(Case).options(undefer_group("phi")))}
 
 
 def audit_count(db: Database) -> int:
