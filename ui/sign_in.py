@@ -29,6 +29,7 @@ from app.security.passwords import PasswordRejected, check_new_password
 from app.security.policy import security_policy
 from app.security.roles import ROLE_NAMES
 from app.security.signin import (
+    WRONG,
     SignInFailed,
     check_user_name,
     needs_administrator,
@@ -129,7 +130,7 @@ class SignInDialog(QDialog):
         form.addRow(self.recovery_label, self.recovery)
         self.use_recovery = QPushButton("Every password lost? Use the recovery key…")
         self.use_recovery.setFlat(True)
-        self.use_recovery.clicked.connect(self.show_recovery)
+        self.use_recovery.clicked.connect(self.toggle_recovery)
         # a shared database whose IT lets the hospital directory vouch for people (Kerberos, LDAP)
         self.use_directory = QPushButton("Sign in with this computer's &hospital account (directory)")
         self.use_directory.setFlat(True)
@@ -155,8 +156,23 @@ class SignInDialog(QDialog):
             widget.show()
         for widget in (self.user, self.password):
             widget.setEnabled(False)
-        self.use_recovery.hide()
+        self.use_recovery.setText("Back to the &user name and password")
+        self.error.hide()
         self.recovery.setFocus()
+
+    def hide_recovery(self) -> None:
+        """A person who reached the recovery key by mistake (a stray Space on the link) goes back."""
+        for widget in (self.recovery, self.recovery_label):
+            widget.hide()
+        self.recovery.clear()
+        for widget in (self.user, self.password):
+            widget.setEnabled(True)
+        self.use_recovery.setText("Every password lost? Use the recovery key…")
+        self.error.hide()
+        (self.password if self.user.text() else self.user).setFocus()
+
+    def toggle_recovery(self) -> None:
+        (self.hide_recovery if self.recovery.isVisible() else self.show_recovery)()
 
     def try_sign_in(self) -> None:
         try:
@@ -166,7 +182,10 @@ class SignInDialog(QDialog):
                 else:
                     self.db = sign_in(self.url, self.user.text(), self.password.text())
         except SignInFailed as exc:
-            self.error.setText(str(exc).removeprefix("sign-in failed: ").capitalize() + ".")
+            said = str(exc).removeprefix("sign-in failed: ").capitalize() + "."
+            if self.recovery.isVisible() and str(exc) == WRONG:  # the same refusal, in the words of what was typed
+                said = "That recovery key is not right (it is eight groups of four, as shown when the database was made)."
+            self.error.setText(said)
             self.error.show()
             self.password.clear()
             (self.recovery if self.recovery.isVisible() else self.password).setFocus()

@@ -181,3 +181,32 @@ def test_audit_log_screen_names_an_entry_written_in_anothers_name(qtbot, tmp_pat
     assert page.integrity.text().startswith("⚠ The audit log was altered outside the app")
     window.close()
     db.dispose()
+
+
+def test_a_stray_space_on_the_recovery_link_can_be_taken_back_by_keyboard(qtbot, demo_file) -> None:
+    """The user name is filled in, so the password has the focus: Tab then Space reaches the
+    recovery key by mistake. The same link then says "Back to the user name and password", and the
+    password signs in as before."""
+    from PySide6.QtCore import Qt
+
+    from app.storage.database import sqlite_url
+    from ui.sign_in import SignInDialog
+
+    dialog = SignInDialog(sqlite_url(demo_file), "demo", user=ADMIN)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.use_recovery.setFocus()
+    qtbot.keyClick(dialog.use_recovery, Qt.Key.Key_Space)
+    assert dialog.recovery.isVisible() and not dialog.password.isEnabled()
+    assert "Back" in dialog.use_recovery.text()
+    qtbot.keyClicks(dialog.recovery, "pass 12345!")  # the password, typed where the recovery key goes
+    dialog.try_sign_in()
+    assert dialog.db is None and dialog.error.text().startswith("That recovery key is not right")
+    qtbot.keyClick(dialog.use_recovery, Qt.Key.Key_Space)
+    assert not dialog.recovery.isVisible() and dialog.password.isEnabled() and dialog.user.text() == ADMIN
+    assert dialog.focusWidget() is dialog.password
+    qtbot.keyClicks(dialog.password, PASSWORD)
+    dialog.try_sign_in()
+    assert dialog.db is not None and dialog.db.actor.name == ADMIN
+    dialog.db.dispose()
