@@ -19,11 +19,9 @@ person at it (docs/shared-database.md).
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -53,7 +51,7 @@ from app.services.moving import (
 from app.storage.database import Database
 from ui.data_transfer import explain
 from ui.settings_file import SHARED_URL_KEY, remember_shared_url, remembered_shared_url  # noqa: F401 (their home was here)
-from ui.sign_in import RecoveryKeyDialog
+from ui.sign_in import RecoveryKeyDialog, ShownOnceDialog
 from ui.workers import run_in_background
 
 EXAMPLE_URL = "postgresql+psycopg://mroqc_owner@db.hospital.org/mroqc?sslmode=verify-full"
@@ -239,43 +237,24 @@ class MoveDialog(QDialog):
         self.status.setText(text)
 
 
-class FirstPasswordsDialog(QDialog):
+class FirstPasswordsDialog(ShownOnceDialog):
     """Each person's first password on the shared database, shown once: the administrator hands
     each one over in person (the person changes it at their first sign-in there)."""
 
     def __init__(self, passwords: dict[str, str], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("First passwords on the shared database")
-        text = QLabel("<h3>Hand each person their first password</h3><p>Give it to them in person (or sealed). "
-                      "They sign in to the shared database with it and choose their own at once. "
-                      "<b>These are not shown again.</b></p>")
-        text.setWordWrap(True)
-        self.table = QTableWidget(len(passwords), 2)
-        self.table.setHorizontalHeaderLabels(["User", "First password"])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.setAccessibleName("First passwords, one per user")
+        table = QTableWidget(len(passwords), 2)
+        table.setHorizontalHeaderLabels(["User", "First password"])
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        table.setAccessibleName("First passwords, one per user")
         for row, (name, password) in enumerate(sorted(passwords.items())):
-            self.table.setItem(row, 0, QTableWidgetItem(name))
-            self.table.setItem(row, 1, QTableWidgetItem(password))
-        self.table.resizeColumnsToContents()
+            table.setItem(row, 0, QTableWidgetItem(name))
+            table.setItem(row, 1, QTableWidgetItem(password))
+        table.resizeColumnsToContents()
         listing = "\n".join(f"{name}: {password}" for name, password in sorted(passwords.items()))
-        copy = QPushButton("&Copy")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(listing))
-        self.kept = QCheckBox("I have written them down to hand over")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
-        self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok.setText("Continue")
-        self.ok.setEnabled(False)
-        self.kept.toggled.connect(self.ok.setEnabled)
-        buttons.accepted.connect(self.accept)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.kept)
-        layout.addWidget(buttons)
-
-    def reject(self) -> None:  # Esc does not skip it
-        if self.kept.isChecked():
-            self.accept()
+        super().__init__("First passwords on the shared database",
+                         "<h3>Hand each person their first password</h3><p>Give it to them in person (or sealed). "
+                         "They sign in to the shared database with it and choose their own at once. "
+                         "<b>These are not shown again.</b></p>",
+                         table, listing, "I have written them down to hand over", parent, stretch=1)
+        self.table = table

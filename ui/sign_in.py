@@ -231,26 +231,19 @@ class NewPasswordFields:
         return self.first.text()
 
 
-class RecoveryKeyDialog(QDialog):
-    """The recovery key, shown once: the person must say they have kept it before going on."""
+class ShownOnceDialog(QDialog):
+    """A secret shown once (the recovery key, first passwords): Copy, and Continue only after the
+    person ticks that they kept it; Esc does not skip it."""
 
-    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+    def __init__(self, title: str, text: str, shown: QWidget, copied: str, kept: str,
+                 parent: QWidget | None = None, *, stretch: int = 0) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Your recovery key")
-        text = QLabel("<h3>Write down the recovery key</h3><p>It opens this database if every password is "
-                      "lost. Keep it on paper, away from this computer (a locked drawer, the facility's "
-                      "safe). <b>It is not shown again.</b></p>")
-        text.setWordWrap(True)
-        self.key = QLabel(recovery_key)
-        self.key.setObjectName("recovery_key")
-        font = QFont("monospace")
-        font.setStyleHint(QFont.StyleHint.Monospace)
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        self.key.setFont(font)
-        self.key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setWindowTitle(title)
+        label = QLabel(text)
+        label.setWordWrap(True)
         copy = QPushButton("&Copy")
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(recovery_key))
-        self.kept = QCheckBox("I have written the recovery key down and put it somewhere safe")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(copied))
+        self.kept = QCheckBox(kept)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok.setText("Continue")
@@ -258,8 +251,8 @@ class RecoveryKeyDialog(QDialog):
         self.kept.toggled.connect(self.ok.setEnabled)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addWidget(self.key)
+        layout.addWidget(label)
+        layout.addWidget(shown, stretch)
         layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.kept)
         layout.addWidget(buttons)
@@ -267,6 +260,26 @@ class RecoveryKeyDialog(QDialog):
     def reject(self) -> None:  # Esc does not skip it
         if self.kept.isChecked():
             self.accept()
+
+
+class RecoveryKeyDialog(ShownOnceDialog):
+    """The recovery key, shown once: the person must say they have kept it before going on."""
+
+    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+        key = QLabel(recovery_key)
+        key.setObjectName("recovery_key")
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        key.setFont(font)
+        key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        super().__init__("Your recovery key",
+                         "<h3>Write down the recovery key</h3><p>It opens this database if every password is "
+                         "lost. Keep it on paper, away from this computer (a locked drawer, the facility's "
+                         "safe). <b>It is not shown again.</b></p>",
+                         key, recovery_key, "I have written the recovery key down and put it somewhere safe",
+                         parent)
+        self.key = key
 
 
 class AdministratorDialog(QDialog):
