@@ -196,6 +196,29 @@ def current_certificate(session: Session, user: str) -> UserCertificate | None:
 # ---- sign-in --------------------------------------------------------------------------------
 
 
+def _keys_and_certificate(db: Database, person: Person, name: str, role: str,
+                          new_boxes: dict[str, bytes]
+                          ) -> tuple[tuple[int, x509.Certificate] | None, UserCertificate | None, str, str]:
+    """What a sign-in (to a file or a server) finds of the person's keys: keys made now for an
+    account older than keys (an account moved from a file too; added to ``new_boxes``), the
+    facility CA, the person's current certificate for their signing key (set on ``person`` in the
+    everyday case: nothing to write), and the public parts a request for one needs."""
+    if person.keys is None:
+        person.keys = pki.PersonKeys.new()
+        new_boxes.update(key_boxes(person.keys))
+    with db.reader() as session:
+        authority = active_authority(session)
+        mine = session.scalars(select(UserCertificate).where(UserCertificate.user_name == name,
+                                                             UserCertificate.superseded_at.is_(None))
+                               .order_by(UserCertificate.id.desc())).all()
+    signing_pem, sealing_hex = _public_parts(person.keys)
+    row = next((r for r in mine if r.public_key_pem == signing_pem), None)
+    if row is not None and not (authority is None and role == "admin"):
+        person.certificate_id = row.id
+        person.certificate = pki.load_certificate(row.certificate_pem) if row.certificate_pem else None
+    return authority, row, signing_pem, sealing_hex
+
+
 def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys_path: str | None,
                     now: dt.datetime) -> Person:
     """The person a sign-in unlocked, their keys taken from the slot's boxes. An account from
@@ -218,20 +241,8 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
         person.trusted = pki.load_certificate(boxes[TRUSTED])
     person.keys_path = keys_file
     new_boxes: dict[str, bytes] = {}
-    if person.keys is None:  # an account older than keys: make them now
-        person.keys = pki.PersonKeys.new()
-        new_boxes.update(key_boxes(person.keys))
-    with db.reader() as session:
-        authority = active_authority(session)
-        mine = session.scalars(select(UserCertificate).where(UserCertificate.user_name == name,
-                                                             UserCertificate.superseded_at.is_(None))
-                               .order_by(UserCertificate.id.desc())).all()
-    signing_pem, sealing_hex = _public_parts(person.keys)
-    row = next((r for r in mine if r.public_key_pem == signing_pem), None)
-    if row is not None and not (authority is None and role == "admin"):  # the everyday case: nothing to write
-        person.certificate_id = row.id
-        person.certificate = pki.load_certificate(row.certificate_pem) if row.certificate_pem else None
-    else:
+    authority, row, signing_pem, sealing_hex = _keys_and_certificate(db, person, name, role, new_boxes)
+    if row is None or (authority is None and role == "admin"):
         db.signer = person.sign_transaction  # signed from its first entry on (its certificate is written in it)
         with db.transaction(None) as session:
             if authority is None and role == "admin":  # the first administrator after the upgrade
@@ -296,19 +307,7 @@ def server_person(db: Database, name: str, role: str, password: str, stored: str
         person.authority_key = pki.load_signing_key(boxes[AUTHORITY])
     if TRUSTED in boxes:
         person.trusted = pki.load_certificate(boxes[TRUSTED])
-    if person.keys is None:  # an account older than keys (or moved from a file): make them now
-        person.keys = pki.PersonKeys.new()
-        new_boxes.update(key_boxes(person.keys))
-    with db.reader() as session:
-        authority = active_authority(session)
-        mine = session.scalars(select(UserCertificate).where(UserCertificate.user_name == name,
-                                                             UserCertificate.superseded_at.is_(None))
-                               .order_by(UserCertificate.id.desc())).all()
-    signing_pem, sealing_hex = _public_parts(person.keys)
-    row = next((r for r in mine if r.public_key_pem == signing_pem), None)
-    if row is not None and not (authority is None and role == "admin"):  # the everyday case
-        person.certificate_id = row.id
-        person.certificate = pki.load_certificate(row.certificate_pem) if row.certificate_pem else None
+    authority, row, signing_pem, sealing_hex = _keys_and_certificate(db, person, name, role, new_boxes)
     if person.trusted is None and authority is not None:
         person.trusted = authority[1]
         new_boxes[TRUSTED] = pki.pem(authority[1]).encode("ascii")
