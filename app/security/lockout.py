@@ -14,13 +14,17 @@ from app.security.policy import SecurityPolicy
 
 
 def locked_until(failures: Iterable[dt.datetime], now: dt.datetime, policy: SecurityPolicy) -> dt.datetime | None:
-    """When the lock ends, if ``now`` falls inside one; None when the name may try again."""
+    """When the lock ends, if ``now`` falls inside one; None when the name may try again.
+
+    A failure stamped later than ``now`` still counts: a guess that read the clock just before a
+    parallel one was counted (or a workstation whose clock runs behind) must not slip past a
+    lock that is already there."""
     window = dt.timedelta(minutes=policy.window_minutes)
     lock = dt.timedelta(minutes=policy.lock_minutes)
     times = sorted(failures)
     for i in range(policy.failed_attempts - 1, len(times)):
         reached = times[i]
-        if reached - times[i - policy.failed_attempts + 1] <= window and reached <= now < reached + lock:
+        if reached - times[i - policy.failed_attempts + 1] <= window and now < reached + lock:
             return reached + lock
     return None
 

@@ -459,7 +459,7 @@ SET search_path = public, pg_temp AS $f$
   SELECT min(reached + interval '«lock» minutes') FROM (
     SELECT at AS reached, lag(at, «attempts» - 1) OVER (ORDER BY at) AS first FROM sign_in_failures WHERE name = p_key) f
   WHERE first IS NOT NULL AND reached - first <= interval '«window» minutes'
-    AND reached <= p_now AND p_now < reached + interval '«lock» minutes'
+    AND p_now < reached + interval '«lock» minutes'
 $f$;
 
 CREATE OR REPLACE FUNCTION mroqc_login_of(p_name text) RETURNS text LANGUAGE sql STABLE

@@ -187,6 +187,17 @@ def test_five_failures_in_fifteen_minutes_lock_and_an_admin_unlocks(db, db_path:
     assert {user for user, summary in notes if "failed sign-in" in summary} == {"(not signed in)"}
 
 
+def test_a_guess_that_read_the_clock_before_five_counted_failures_is_still_refused(db, db_path: Path) -> None:
+    """Parallel guesses stamp their time before they wait for the key file: the slowest one's
+    time is earlier than the five failures already counted, and it must not get a sixth try."""
+    url = sqlite_url(db_path)
+    for second in range(1, 6):
+        with pytest.raises(SignInFailed):
+            sign_in(url, ADMIN, "wrong password!!", at=NOW + dt.timedelta(seconds=second))
+    with pytest.raises(AccountLocked):
+        sign_in(url, ADMIN, PASSWORD, at=NOW)  # stamped before all five, arriving after them
+
+
 def test_first_password_must_be_changed_and_the_new_one_works(db, db_path: Path) -> None:
     users.add_user(db, "dora", "physics", "dora's first pw")
     dora = sign_in(sqlite_url(db_path), "dora", "dora's first pw")
