@@ -48,7 +48,9 @@ class CorrespondencePage(QWidget):
             lambda r: f"the letter '{r['subject']}'",
             advise=self.quality_words,
             sort=(0, Qt.SortOrder.DescendingOrder),  # the newest letters, the ones still awaiting a reply, first
-            defaults=lambda: {"letter_id": letters.next_letter_reference(db, self.as_of.day), "received_on": self.as_of.day},
+            # a letter arrives on a real day: today, whatever day the screen is looking at
+            defaults=lambda: {"letter_id": letters.next_letter_reference(db, self.as_of.current_day()),
+                              "received_on": self.as_of.current_day()},
         ).require(Permission.LETTERS)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Correspondence</h2>"))

@@ -256,6 +256,8 @@ class ShownOnceDialog(QDialog):
         layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.kept)
         layout.addWidget(buttons)
+        # the title bar's buttons take about 150 px: the title is read whole, never "First passwo…"
+        self.setMinimumWidth(max(self.minimumSizeHint().width(), self.fontMetrics().horizontalAdvance(title) + 160))
 
     def reject(self) -> None:  # Esc does not skip it
         if self.kept.isChecked():

@@ -80,12 +80,13 @@ def test_generated_ids_are_offered_and_editable(qtbot, db) -> None:
     assert offered["meeting"] == "M-2025-06-01" and offered["meeting date"] == AS_OF
     assert meetings.next_meeting_id(db, AS_OF) == "M-2025-06-02"
 
-    mail = CorrespondencePage(db, AsOf(AS_OF))
+    today = dt.date(2025, 7, 14)  # the screen looks at June 30; a letter arrives today
+    mail = CorrespondencePage(db, AsOf(AS_OF, clock=lambda: dt.datetime.combine(today, dt.time(9))))
     qtbot.addWidget(mail)
     form = submit(mail.list, subject="Site visit", sender="MROQC coordinating center")
     assert form.change is not None
     [letter] = letters.list_letters(db)
-    assert (letter.letter_id, letter.sender, letter.received_on) == ("L-2025-001", "MROQC coordinating center", AS_OF)
+    assert (letter.letter_id, letter.sender, letter.received_on) == ("L-2025-001", "MROQC coordinating center", today)
     columns = [mail.list.table.horizontalHeaderItem(c).text() for c in range(mail.list.table.columnCount())]
     assert "From" in columns and "Reference" in columns
 
