@@ -2,7 +2,7 @@
 """Set up and run MROQC Facility Desk from a source checkout, needing only Python 3.11+.
 
     python3 dev.py start [mroqc-desk arguments]   # the app (GUI by default)
-    python3 dev.py test  [pytest arguments]       # ruff, then the whole test suite
+    python3 dev.py test  [pytest arguments]       # ruff, then the whole test suite, on every core
     python3 dev.py setup                          # only create/refresh .venv
 
 Creates ``.venv`` and installs the project into it (again whenever pyproject.toml changes).
@@ -118,7 +118,17 @@ def main() -> int:
     if lint.returncode:
         print("ruff found problems (see above)", flush=True)
         return lint.returncode
-    return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
+    return subprocess.run([str(PYTHON), "-m", "pytest", *parallel(rest), *rest], cwd=ROOT, env=env).returncode
+
+
+def parallel(rest: list[str]) -> list[str]:
+    """One pytest-xdist worker per core, each test file on one worker (its module fixtures, such
+    as a GUI module's demo database, are built once); none when the arguments choose otherwise
+    (``-n 0``, ``-p no:xdist``) or name single tests, which start faster in one process."""
+    chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in rest)
+    if chosen or "no:xdist" in rest or any("::" in a for a in rest):
+        return []
+    return ["-n", str(max(os.cpu_count() or 1, 1)), "--dist", "loadfile"]
 
 
 if __name__ == "__main__":

@@ -31,15 +31,20 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
 CHEAP_KDF = KdfCost(time_cost=1, memory_kib=8, parallelism=1)
 
 
-@pytest.fixture(autouse=True)
-def cheap_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2id at its lowest cost for tests (each slot and hash records its own parameters)."""
+@pytest.fixture(autouse=True, scope="session")
+def cheap_kdf() -> Iterator[None]:
+    """Argon2id at its lowest cost for tests (each slot and hash records its own parameters).
+    Session-wide, so the databases that module fixtures build (a demo per GUI module) are opened
+    as cheaply as a test's own; processes a test starts (the command line, the crash tests) keep
+    the real cost."""
     import dataclasses
 
     import app.security.passwords as passwords
 
     cheap = dataclasses.replace(security_policy(), kdf=CHEAP_KDF)
-    monkeypatch.setattr(passwords, "security_policy", lambda: cheap)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "security_policy", lambda: cheap)
+        yield
 
 
 @pytest.fixture

@@ -21,13 +21,21 @@ PASSWORD = "test password 123"
 
 
 def create(path: Path | str, build: Callable[[Database], None] | None = None) -> Database:
-    """A new SQLite database (or server URL) signed in as ``ADMIN``."""
+    """A new SQLite database (or server URL) signed in as ``ADMIN``. A new, empty SQLite file is a
+    copy of one built by ``create_database`` once per test process (``tests.template``): the same
+    file, key file and signed-in administrator, without paying for the build each time — so two
+    of them share their key; ``create_with_key`` builds one of its own."""
+    if build is None and "://" not in str(path):
+        from tests.template import copy_of
+
+        return copy_of(Path(path))
     url = str(path) if "://" in str(path) else sqlite_url(path)
     db, _recovery = create_database(url, ADMIN, PASSWORD, build=build)
     return db
 
 
 def create_with_key(path: Path | str, build: Callable[[Database], None] | None = None) -> tuple[Database, str]:
+    """A database built for this test alone (its own key and certificate authority) and its recovery key."""
     url = str(path) if "://" in str(path) else sqlite_url(path)
     return create_database(url, ADMIN, PASSWORD, build=build)
 

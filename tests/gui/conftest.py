@@ -9,7 +9,8 @@ import pytest
 
 from app.demo.generator import DemoOptions, generate_demo
 from app.storage.database import Database
-from tests.support import create, reopen
+from tests.support import reopen
+from tests.template import copy_of
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -24,8 +25,9 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh copy per module of the demo built once per test process (``tests.template``)."""
     path = tmp_path_factory.mktemp("gui") / "demo.sqlite3"
-    create(path, lambda db: generate_demo(db, DemoOptions(years=3, seed=3, as_of=AS_OF))).dispose()
+    copy_of(path, "gui-demo", lambda db: generate_demo(db, DemoOptions(years=3, seed=3, as_of=AS_OF))).dispose()
     return path
 
 
