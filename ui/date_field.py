@@ -9,6 +9,7 @@ re-evaluates on. ``problem()`` says why the text is not a date (forms show it an
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -54,6 +55,22 @@ def reference_day() -> dt.date:
 def shown(value: dt.date | None) -> str:
     """A date as the facility shows dates."""
     return format_date(value, _style["format"])
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
+
+
+def dates_shown(text: str) -> str:
+    """``text`` from a rule (which words its reasons with ISO dates, knowing no facility) with each
+    date as the facility shows dates; what is not a real date is left as it is."""
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return shown(dt.date(int(match[1]), int(match[2]), int(match[3])))
+        except ValueError:
+            return match[0]
+
+    return _ISO_DATE.sub(one, text)
 
 
 class DateItem(QTableWidgetItem):

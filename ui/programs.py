@@ -27,6 +27,7 @@ from app.services.findings import programs, programs_json
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.calculators import MipsEstimateDialog, MvcScoreDialog
+from ui.date_field import dates_shown, shown
 from ui.record_form import Field, choices_of
 from ui.record_page import RecordPage
 from ui.workers import run_in_background
@@ -153,26 +154,36 @@ class ProgramsPage(QWidget):
             + (f"<i>Not scored: {e(m['not_public'])}.</i> " if m["not_public"] else "")
             + f"<small>Source: {e(m['source'])}</small></li>" for m in numbers["mvc"]["program_years"])
         vbr = "".join(f"<li><b>{e(v['name'])}</b>: {'eligible' if v['eligible'] else 'not eligible'}"
-                      + ("<ul>" + "".join(f"<li>{e(u)}</li>" for u in v["unmet"]) + "</ul>" if v["unmet"] else "") + "</li>"
+                      + ("<ul>" + "".join(f"<li>{e(dates_shown(u))}</li>" for u in v["unmet"]) + "</ul>" if v["unmet"] else "") + "</li>"
                       for v in f["vbr"]) or "<li>No radiation oncologists on the staff list.</li>"
         payment = f"<br>Payment estimate: ${fte['payment_estimate']:,.2f}" if fte["payment_estimate"] is not None else ""
         share = (f"<br>Non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} "
                  f"(projected about {fte['projected_non_bcbsm_share']:.0%})" if fte["non_bcbsm_share"] is not None else "")
         self.text.setHtml(
-            f"<h3>Data history (Gold Card and CQI VBR prerequisite) as of {day.isoformat()}: "
+            f"<h3>Data history (Gold Card and CQI VBR prerequisite) as of {shown(day)}: "
             f"{'met' if h['met'] else 'not met'}</h3>"
             f"<p>Baseline year {h['baseline_year']}; contribution years (complete years before {day.year}, which is "
             f"{calendar_year_state(day.year, day)}): {', '.join(map(str, h['contribution_years'])) or 'none'}"
-            + "".join(f"<br>• {e(r)}" for r in h["reasons"]) + "</p>"
-            f"<h3>CQI VBR per radiation oncologist — VBR year {start.isoformat()} to {end.isoformat()} "
+            + "".join(f"<br>• {e(dates_shown(r))}" for r in h["reasons"]) + "</p>"
+            f"<h3>CQI VBR per radiation oncologist — VBR year {shown(start)} to {shown(end)} "
             f"({vbr_state}); targets of program year {year_label(day.year, day)}</h3><ul>{vbr}</ul>"
             f"<p><small>CQI VBR pays above the standard fee schedule:{uplift}</small></p>"
             f"<h3>FTE funding estimate {year_label(fte['year'], day)}</h3><p>{fte['cases']:,} enrolled cases / "
             f"{fte['cases_per_fte']} = <b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
-            f"<h3>Dates</h3><p>BCBSM P4P payment for {year_label(day.year, day)} performance: {f['p4p_payment_expected']}<br>"
+            f"<h3>Dates</h3><p>BCBSM P4P payment for {year_label(day.year, day)} performance: {self._day(f['p4p_payment_expected'])}<br>"
             f"MVC participation-bonus questionnaire for program year {day.year} due: "
-            f"{f['mvc_questionnaire_due']}{self._past(f['mvc_questionnaire_due'])}</p>"
+            f"{self._day(f['mvc_questionnaire_due'])}{self._past(f['mvc_questionnaire_due'])}</p>"
             f"<h3>MVC P4P measure by program year</h3><ul>{mvc}</ul>")
+
+    @staticmethod
+    def _day(value: str | None) -> str:
+        """A date of the figures (ISO in their JSON) as the facility writes dates; other text as it is."""
+        import datetime as dt
+
+        try:
+            return shown(dt.date.fromisoformat(str(value)))
+        except ValueError:
+            return html.escape(str(value))
 
     def _past(self, due: str | None) -> str:
         """" — past (N days ago)" when the due date is before the as-of date."""

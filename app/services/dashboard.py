@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from app.domain.dates import DEFAULT_DATE_FORMAT, format_date
 from app.domain.vocabulary import REQUIRED_ROLES, label
 from app.rules import correspondence, data_lag, engine, enrollment, meetings, roles
 from app.rules.findings import Finding
 from app.rules.forecast import STEP_UNITS, Forecast
 from app.rules.measures import Measure
 from app.services import qip
+from app.services.facility import get_facility
 from app.services.findings import Evaluation, evaluate_at
 from app.storage.database import Database
 
@@ -115,6 +117,11 @@ def build_dashboard(db: Database, as_of: dt.date) -> DashboardData:
     evaluation = evaluate_at(db, as_of)
     snapshot, policy = evaluation.snapshot, evaluation.policy
     tiles = []
+    facility = get_facility(db)
+    style = facility.date_format if facility is not None else DEFAULT_DATE_FORMAT
+
+    def day(value: dt.date) -> str:  # as the facility writes dates (US or ISO), as every screen does
+        return format_date(value, style)
 
     def tile(rule: str, title: str, figure: str, detail: str = "", status: str | None = None,
              name: str | None = None) -> None:
@@ -126,7 +133,7 @@ def build_dashboard(db: Database, as_of: dt.date) -> DashboardData:
     joined = snapshot.facility.joined_on
     tile(enrollment.RULE_ZERO, "Days without enrollment",
          "  ".join(f"{label(m.subject['project'])}: {m.value}" for m in zero)
-         or (f"not a member yet (joins {joined.isoformat()})" if joined > as_of else "no active project"),
+         or (f"not a member yet (joins {day(joined)})" if joined > as_of else "no active project"),
          f"a trigger at {policy.zero_enrollment_days} days (pauses excepted; counted from the last "
          "enrollment, the period start or joining)")
     decline = _one(evaluation, enrollment.RULE_DECLINE)
@@ -170,13 +177,13 @@ def build_dashboard(db: Database, as_of: dt.date) -> DashboardData:
         expected = "; ".join(f"{label(r)}: " + (", ".join(snapshot.staff[s].name for s in snapshot.holders(r, m.date)
                                                            if s in snapshot.staff) or "nobody holds the role")
                              for r in REQUIRED_ROLES)
-        next_meeting = f"{m.date.isoformat()} ({label(m.format)}) {m.title or ''}. Expected: {expected}"
+        next_meeting = f"{day(m.date)} ({label(m.format)}) {m.title or ''}. Expected: {expected}"
     # QIP episodes are the tracker's records, not a rule's input: read beside the evaluation
-    due = [f"{step.status.capitalize()}: {step.title} for {episode.rule} (due {step.due_on.isoformat() if step.due_on else '—'})"
+    due = [f"{step.status.capitalize()}: {step.title} for {episode.rule} (due {day(step.due_on) if step.due_on else '—'})"
            for episode, step in qip.due_soon(db, as_of)]
     for letter in (replies.evidence["letters"] if replies else []):
         if letter["problem"] == "no reply":
-            due.append(f"Overdue reply: {letter['subject']} (received {letter['received_on'].isoformat()})")
+            due.append(f"Overdue reply: {letter['subject']} (received {day(letter['received_on'])})")
     return DashboardData(as_of, snapshot.facility.name, policy.year, evaluation.in_force.statement, tiles,
                          evaluation.findings,
                          [snapshot.monthly_enrollments.get((as_of.year, m), 0) for m in range(1, 13)],

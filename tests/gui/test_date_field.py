@@ -216,3 +216,46 @@ def test_every_screen_shows_dates_in_the_us_format_when_chosen(qtbot, demo_db) -
     finally:
         facility_format("iso")
         use_date_format("iso")
+
+
+def test_the_dashboard_and_programs_write_dates_as_the_facility_chose(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """The next meeting, what is due and the program dates came from the services as ISO text."""
+    import re
+
+    from sqlalchemy import select
+
+    from app.security.roles import Permission
+    from app.storage.models import Facility
+    from tests.gui.conftest import open_window, settle
+
+    iso, us = re.compile(r"\b\d{4}-\d\d-\d\d\b"), re.compile(r"\b\d\d/\d\d/\d{4}\b")
+
+    def facility_format(style: str) -> None:
+        with demo_db.transaction(Permission.FACILITY) as session:
+            session.scalars(select(Facility)).one().date_format = style
+
+    from app.services.letters import delete_letter, list_letters, save_letter
+    from app.services.meetings import delete_meeting, save_meeting
+    from tests.gui.conftest import AS_OF
+
+    save_meeting(demo_db, "M-NEXT", AS_OF + dt.timedelta(days=20), "in_person", "Consortium meeting")
+    save_letter(demo_db, AS_OF - dt.timedelta(days=40), "Data request (late)", True)  # overdue: on the due list
+    facility_format("us")
+    try:
+        window = open_window(qtbot, demo_db)
+        dashboard = window.page("Dashboard")
+        settle(qtbot)
+        meeting = dashboard.next_meeting.text()
+        due = [dashboard.due.item(r).text() for r in range(dashboard.due.count())]
+        assert us.match(meeting) and not iso.search(meeting), meeting
+        assert any(us.search(d) for d in due) and not any(iso.search(d) for d in due), due
+        window.show_area("Programs")
+        settle(qtbot)
+        programs = window.page("Programs").text.toPlainText()
+        assert us.search(programs) and not iso.search(programs), programs[:400]
+    finally:
+        facility_format("iso")
+        use_date_format("iso")
+        delete_meeting(demo_db, "M-NEXT")
+        late = next(row for row in list_letters(demo_db) if row.subject == "Data request (late)")
+        delete_letter(demo_db, late.id)
