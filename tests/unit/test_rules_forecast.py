@@ -129,6 +129,19 @@ def test_the_champion_substitution_limit_is_counted_but_not_dated() -> None:
     assert (f.value, f.distance, f.fires_on) == (1, 1, None) and f.close(POLICY, AS_OF)
 
 
+def test_a_champion_substitution_over_the_limit_is_fired_and_the_rule_fires() -> None:
+    """Fired (distance 0, ``fires_on`` the as-of date) only when the rule itself fires that day: for
+    the champion, at the meeting that went over the limit."""
+    held = [meeting("M1", D(2025, 2, 10)), meeting("M2", D(2025, 4, 10))]
+    attendance = [a for mid in ("M1", "M2")
+                  for a in (AttendanceInfo(mid, "clinical_champion", "RO2"), *champion_missed([mid]))]
+    snap = snapshot(meetings=tuple(held), attendance=tuple(attendance))
+    f = one(forecast.substitution_forecasts(snap, POLICY, AS_OF), "ATT-CC-SUB-LIMIT", role="clinical_champion")
+    assert (f.value, f.distance, f.fires_on) == (2, 0, AS_OF) and f.firing
+    [found] = [x for x in engine.evaluate(snap, POLICY, AS_OF) if x.rule == "ATT-CC-SUB-LIMIT"]
+    assert found.subject == {"role": "clinical_champion", "meeting": D(2025, 4, 10)} and found.severity == "violation"
+
+
 @pytest.mark.parametrize("as_of", [AS_OF, PAST])
 def test_a_second_late_letter_fires_the_day_after_it_is_due(as_of) -> None:
     letters = (
