@@ -80,6 +80,9 @@ class ConflictDialog(QDialog):
         buttons.addButton(self.reload_button, QDialogButtonBox.ButtonRole.RejectRole)
         if not deleted and conflict.version is not None:
             buttons.addButton(self.overwrite_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        # Enter takes theirs: overwriting a colleague's save is never what a stray key does
+        self.overwrite_button.setAutoDefault(False)
+        self.reload_button.setDefault(True)
         self.reload_button.clicked.connect(lambda: self._choose(RELOAD))
         self.overwrite_button.clicked.connect(lambda: self._choose(OVERWRITE))
         layout = QVBoxLayout(self)
@@ -87,6 +90,7 @@ class ConflictDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
         self.resize(640, 360 if rows else 200)
+        self.reload_button.setFocus()
 
     def _choose(self, choice: str) -> None:
         self.choice = choice

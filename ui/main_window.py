@@ -303,13 +303,14 @@ class MainWindow(QMainWindow):
         return facility.lock_after_minutes if facility is not None else security_policy().idle_default_minutes
 
     def _force_password_change(self) -> None:
-        """A password an administrator set is changed before anything else; declining closes the window."""
+        """A password an administrator set is changed before anything else; declining goes back
+        to signing in (the same person, or someone else), never out of the app."""
         from ui.sign_in import ChangePasswordDialog
 
         if self.db is None or not shiboken6.isValid(self):
             return
         if not ChangePasswordDialog(self.db, forced=True, parent=self).exec():
-            self.close()
+            self.lock(reason="first password not changed")  # "Someone else" is there too
 
     def change_password(self) -> None:
         from ui.sign_in import ChangePasswordDialog
@@ -362,6 +363,8 @@ class MainWindow(QMainWindow):
         else:
             for cover in covers:
                 cover.remove()
+            if self.db is not None and self.db.actor is not None and self.db.actor.must_change_password:
+                QTimer.singleShot(0, self._force_password_change)  # back again: still their first password
         if self.idle is not None:
             self.idle.resume()
 

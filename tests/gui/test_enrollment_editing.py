@@ -183,3 +183,18 @@ def test_the_conflict_dialog_names_who_saved_first_in_local_time(qtbot) -> None:
     assert dialog.table.horizontalHeaderItem(1).text() == "Saved by cda1"
     local = dt.datetime(2026, 12, 1, 14, 5, tzinfo=dt.UTC).astimezone()
     assert f"cda1 saved it at {local:%H:%M %Z} on 2026-12-01" in dialog.heading.text()
+
+
+def test_enter_in_the_conflict_dialog_takes_theirs_never_overwrites(qtbot) -> None:
+    from PySide6.QtCore import Qt, QTimer
+
+    from app.services.editing import Conflict
+    from ui.conflict import RELOAD, ConflictDialog
+
+    exc = Conflict("case", ("K1",), {"note": "theirs"}, {"note": "mine"}, 3, by="cda1")
+    dialog = ConflictDialog(exc, {"note": "Note"})
+    qtbot.addWidget(dialog)
+    assert dialog.reload_button.isDefault() and not dialog.overwrite_button.isDefault()
+    QTimer.singleShot(0, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Return))
+    dialog.exec()
+    assert dialog.choice == RELOAD

@@ -210,3 +210,36 @@ def test_a_stray_space_on_the_recovery_link_can_be_taken_back_by_keyboard(qtbot,
     dialog.try_sign_in()
     assert dialog.db is not None and dialog.db.actor.name == ADMIN
     dialog.db.dispose()
+
+
+def test_declining_the_first_password_change_goes_back_to_signing_in_not_out(qtbot, db, db_path, monkeypatch) -> None:
+    """Cancel on the forced change: the window stays, covered, asking who signs in; the same
+    person signing in again is asked again, and may then work."""
+    from app.services import users as user_service
+    from tests.support import reopen
+    from ui.sign_in import ChangePasswordDialog
+
+    user_service.add_user(db, "rosa", "coordinator", "rosa's first pw")
+    rosa = reopen(db_path, "rosa", "rosa's first pw")
+    assert rosa.actor.must_change_password
+    asked: list[bool] = []
+
+    def answer(dialog) -> int:  # type: ignore[no-untyped-def]
+        asked.append(True)
+        return 0 if len(asked) == 1 else 1  # declined, then (after signing in again) changed
+
+    monkeypatch.setattr(ChangePasswordDialog, "exec", answer)
+    signed_in_again: list[bool] = []
+
+    def sign_in_again(dialog: LockDialog) -> None:
+        signed_in_again.append(True)
+        dialog.password.setText("rosa's first pw")
+        dialog.try_unlock()
+
+    when_locked(qtbot, sign_in_again)
+    window = MainWindow(rosa)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=10000)
+    assert signed_in_again and window.isVisible() and window.db is rosa
+    rosa.dispose()
