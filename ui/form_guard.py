@@ -5,10 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
-def confirm_discard(parent: QWidget) -> bool:
-    """Esc or Cancel on a form with unsaved changes: ask before throwing them away."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Discard your changes?",
-                      "This form has changes that are not saved. Discard them?",
+def confirm_discard(parent: QWidget, text: str = "This form has changes that are not saved. Discard them?") -> bool:
+    """Esc or Cancel on a form (or a wizard) with unsaved work: ask before throwing it away."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Discard your changes?", text,
                       QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, parent)
     box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
     box.setDefaultButton(QMessageBox.StandardButton.Cancel)

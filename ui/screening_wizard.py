@@ -77,6 +77,7 @@ from app.screening.reading import RawTable, read_table, text_of
 from app.screening.rows import ParsedList, choose_columns, choose_formats, evidence_text, parse
 from app.screening.service import ImportReceipt, import_list, preview, undo_import
 from app.storage.database import Database
+from ui.form_guard import confirm_discard
 from ui.workers import run_in_background
 
 MASK = "••••••"
@@ -588,6 +589,14 @@ class ScreeningWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         if path is not None:
             self.load(Path(path))
+
+    def reject(self) -> None:
+        """Esc or Cancel once a list is chosen and not yet imported asks first: the columns mapped
+        by hand would be lost (a popup's own Esc only closes the popup)."""
+        if self.path is not None and self.receipt is None and not confirm_discard(
+                self, "The list you chose and its mapping are not imported yet. Close the import and lose them?"):
+            return
+        super().reject()
 
     def load(self, path: Path) -> None:
         """Read a new file; a saved profile whose headers match is chosen for it."""

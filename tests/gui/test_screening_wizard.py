@@ -28,6 +28,17 @@ def case_count(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Case)) or 0
 
 
+@pytest.fixture(autouse=True)
+def discard_when_closed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The wizards these tests leave open are closed at the end without the modal question (which
+    would wait for a person); the test of the question answers it itself."""
+    from ui import screening_wizard
+
+    asked: list[str] = []
+    monkeypatch.setattr(screening_wizard, "confirm_discard", lambda parent, text="": asked.append(text) or True)
+    return asked
+
+
 def wizard(qtbot, db: Database, path: Path | None = None) -> ScreeningWizard:  # type: ignore[no-untyped-def]
     w = ScreeningWizard(db, path=path)
     qtbot.addWidget(w)
@@ -164,3 +175,28 @@ def test_open_screening_wizard_shows_it_modally(qtbot, db: Database, monkeypatch
     monkeypatch.setattr(ScreeningWizard, "exec", lambda self: shown.append(self) or 0)
     assert screening_wizard.open_screening_wizard(None, db, on_imported=lambda receipt: None) is None
     assert len(shown) == 1 and shown[0].windowTitle() == "Import an eligible-patient list"
+
+
+def test_esc_on_the_mapping_asks_before_the_mapping_is_lost(qtbot, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import screening_wizard
+
+    answers = {"discard": False}
+    asked: list[str] = []
+    monkeypatch.setattr(screening_wizard, "confirm_discard",
+                        lambda parent, text="": asked.append(text) or answers["discard"])
+    w = wizard(qtbot, db, ARIA)
+    w.next()
+    w.mapping_page.fields["eligible_on"].setCurrentIndex(0)  # a column chosen by hand
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert asked and "not imported yet" in asked[0]
+    assert w.isVisible() and w.currentPage() is w.mapping_page  # kept, as it was
+    assert w.mapping_page.fields["eligible_on"].currentIndex() == 0
+    answers["discard"] = True
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert not w.isVisible() and len(asked) == 2
+
+
+def test_esc_before_a_list_is_chosen_closes_at_once(qtbot, db: Database, discard_when_closed: list[str]) -> None:
+    w = wizard(qtbot, db)
+    qtbot.keyClick(w, Qt.Key.Key_Escape)
+    assert not w.isVisible() and discard_when_closed == []
