@@ -139,6 +139,9 @@ class MainWindow(QMainWindow):
     def __init__(self, db: Database | None, open_other: Callable[..., None] | None = None, *,
                  opener: Callable[[], Database] | None = None, name: str = "") -> None:
         super().__init__()
+        from ui import table_copy
+
+        table_copy.install()  # Ctrl+C copies the selected rows of every table
         if (db is None) == (opener is None):
             raise TypeError("MainWindow needs either an open database or an opener")
         self.db: Database | None = None
