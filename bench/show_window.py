@@ -19,17 +19,24 @@ import resource
 import sys
 
 
-def peak_rss_mb() -> float:
-    """This process's own peak: VmHWM starts afresh at exec, while ru_maxrss carries over the
-    peak of the process that forked us (the benchmark, after its big workbook runs)."""
+def vm_hwm_mb(pid: int | str = "self") -> float | None:
+    """A process's peak resident memory since its ``exec`` (``VmHWM``); None where ``/proc`` has no
+    such line (another system, or a process that has exited)."""
     try:
-        with open("/proc/self/status", encoding="ascii") as status:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return None
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak: VmHWM starts afresh at exec, while ru_maxrss carries over the
+    peak of the process that forked us (the benchmark, after its big workbook runs)."""
+    own = vm_hwm_mb()
+    return own if own is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def settle(app) -> None:  # type: ignore[no-untyped-def]

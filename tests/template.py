@@ -13,6 +13,7 @@ different (a slot copied between them) builds its own (``tests.support.create_wi
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import shutil
 import tempfile
@@ -43,7 +44,9 @@ def _built(name: str, build: Callable[[Database], None] | None) -> _Template:
     if name not in _templates:
         from tests.support import ADMIN, PASSWORD
 
-        _folder = _folder or Path(tempfile.mkdtemp(prefix="mroqc-test-templates-"))
+        if _folder is None:
+            _folder = Path(tempfile.mkdtemp(prefix="mroqc-test-templates-"))
+            atexit.register(shutil.rmtree, _folder, ignore_errors=True)  # the process's templates go with it
         path = _folder / f"{name}.sqlite3"
         db, _recovery_key = create_database(sqlite_url(path), ADMIN, PASSWORD, build=build)
         try:

@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
         if self.idle is not None:
             self.idle.pause()
         covers = cover_every_window()
-        record_lock(self.db, "idle" if reason == "idle" else ("switching user" if switching else "locked by the user"))
+        record_lock(self.db, "switching user" if switching else reason)
         before = self.db.actor
         dialog = LockDialog(self.db, self.facility_name, switching=switching, parent=self)
         self._lock_dialog = dialog

@@ -170,20 +170,10 @@ class ProgramsPage(QWidget):
             f"<p><small>CQI VBR pays above the standard fee schedule:{uplift}</small></p>"
             f"<h3>FTE funding estimate {year_label(fte['year'], day)}</h3><p>{fte['cases']:,} enrolled cases / "
             f"{fte['cases_per_fte']} = <b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
-            f"<h3>Dates</h3><p>BCBSM P4P payment for {year_label(day.year, day)} performance: {self._day(f['p4p_payment_expected'])}<br>"
+            f"<h3>Dates</h3><p>BCBSM P4P payment for {year_label(day.year, day)} performance: {e(dates_shown(str(f['p4p_payment_expected'])))}<br>"
             f"MVC participation-bonus questionnaire for program year {day.year} due: "
-            f"{self._day(f['mvc_questionnaire_due'])}{self._past(f['mvc_questionnaire_due'])}</p>"
+            f"{e(dates_shown(str(f['mvc_questionnaire_due'])))}{self._past(f['mvc_questionnaire_due'])}</p>"
             f"<h3>MVC P4P measure by program year</h3><ul>{mvc}</ul>")
-
-    @staticmethod
-    def _day(value: str | None) -> str:
-        """A date of the figures (ISO in their JSON) as the facility writes dates; other text as it is."""
-        import datetime as dt
-
-        try:
-            return shown(dt.date.fromisoformat(str(value)))
-        except ValueError:
-            return html.escape(str(value))
 
     def _past(self, due: str | None) -> str:
         """" — past (N days ago)" when the due date is before the as-of date."""

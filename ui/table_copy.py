@@ -8,9 +8,9 @@ identifier stays masked. Qt's own Ctrl+C copies only the current cell.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView, QTreeView
 
 
 def _clean(value: object) -> str:
@@ -18,26 +18,36 @@ def _clean(value: object) -> str:
     return " ".join(text.split())  # a tab or line break inside a cell would split the pasted row
 
 
+def _shown_header(view: QAbstractItemView) -> QHeaderView | None:
+    if isinstance(view, QTableView):
+        return view.horizontalHeader()
+    return view.header() if isinstance(view, QTreeView) else None
+
+
+def _position(index: QModelIndex) -> tuple[int, ...]:
+    """Where a row sits, top-level row first (a tree's rows in the order shown)."""
+    path = [index.row()]
+    parent = index.parent()
+    while parent.isValid():
+        path.insert(0, parent.row())
+        parent = parent.parent()
+    return tuple(path)
+
+
 def selected_rows_as_text(view: QAbstractItemView) -> str:
     """The selected rows of ``view`` with a header line, tab-separated, one line per row."""
-    model = view.model()
-    selection = view.selectionModel()
+    model, selection = view.model(), view.selectionModel()
     if model is None or selection is None:
         return ""
-    header = getattr(view, "horizontalHeader", None)
-    header = header() if callable(header) else getattr(view, "header", lambda: None)()
     columns = list(range(model.columnCount(view.rootIndex())))
-    if isinstance(header, QHeaderView):
+    header = _shown_header(view)
+    if header is not None:
         columns = sorted((c for c in columns if not header.isSectionHidden(c)), key=header.visualIndex)
-    rows: dict[tuple[int, int], object] = {}
-    for index in selection.selectedIndexes():
-        rows.setdefault((index.row(), id(index.parent().internalPointer())), index)
-    lines = ["\t".join(_clean(model.headerData(c, Qt.Orientation.Horizontal, Qt.ItemDataRole.DisplayRole))
-                       for c in columns)]
-    for key in sorted(rows, key=lambda k: (rows[k].parent().row(), k[0])):  # type: ignore[attr-defined]
-        first = rows[key]
-        lines.append("\t".join(_clean(model.index(first.row(), c, first.parent()).data(Qt.ItemDataRole.DisplayRole))  # type: ignore[attr-defined]
-                               for c in columns))
+    rows = {_position(index): index for index in selection.selectedIndexes()}
+    lines = ["\t".join(_clean(model.headerData(c, Qt.Orientation.Horizontal)) for c in columns)]
+    for position in sorted(rows):
+        index = rows[position]
+        lines.append("\t".join(_clean(index.siblingAtColumn(c).data()) for c in columns))
     return "\n".join(lines) + "\n"
 
 

@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.show_window import vm_hwm_mb  # the same reading the benchmark's window uses
+
 ROOT = Path(__file__).resolve().parents[2]
 #: What a refused import prints after its first line: one problem per line.
 PROBLEM_LINE = re.compile(r"^(?:[a-z_]+, \d+, [^:\n]+: .+|workbook: .+|… and \d+ more problem\(s\))$")
@@ -49,23 +51,11 @@ def start(args: list[str], stdin: str, env: dict[str, str] | None = None) -> tup
     return process, out, err
 
 
-def own_peak_mb(pid: int) -> float | None:
-    """The peak resident memory of ``pid``'s program since its ``exec`` (None: not readable)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
-
-
 def finish(process: subprocess.Popen, out, err, timeout: float, started: float) -> Run:  # type: ignore[no-untyped-def]
     timed_out = False
     peak: float | None = None
     while True:
-        seen = own_peak_mb(process.pid)  # (a child that has exited has no VmHWM: the last reading stands)
+        seen = vm_hwm_mb(process.pid)  # (a child that has exited has no VmHWM: the last reading stands)
         if seen is not None:
             peak = max(peak or 0.0, seen)
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)
@@ -82,7 +72,7 @@ def finish(process: subprocess.Popen, out, err, timeout: float, started: float) 
         texts.append(handle.read().decode("utf-8", "replace"))  # type: ignore[attr-defined]
         handle.close()  # type: ignore[attr-defined]
     rss = usage.ru_maxrss / 1024
-    ours = own_peak_mb(os.getpid())
+    ours = vm_hwm_mb(os.getpid())
     if peak is not None and ours is not None and rss <= ours:  # the figure may be ours, not the child's
         rss = peak
     return Run(process.returncode, texts[0], texts[1], rss, time.monotonic() - started, timed_out)

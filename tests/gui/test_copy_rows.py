@@ -46,3 +46,24 @@ def test_the_register_copies_what_it_shows(qtbot, settled_window) -> None:
     assert header.split("\t") == [model.headerData(c, Qt.Orientation.Horizontal) for c in sorted(
         shown, key=view.horizontalHeader().visualIndex)]
     assert first.split("\t")[0] == model.index(0, sorted(shown, key=view.horizontalHeader().visualIndex)[0]).data()
+
+
+def test_a_tree_copies_its_selected_rows_in_the_order_shown(qtbot) -> None:
+    from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+    table_copy.install()
+    tree = QTreeWidget()
+    qtbot.addWidget(tree)
+    tree.setHeaderLabels(["Finding", "Cases"])
+    first, second = QTreeWidgetItem(["QIP-ENR-ZERO", "3"]), QTreeWidgetItem(["QIP-DATA-LAG", "1"])
+    tree.addTopLevelItems([first, second])
+    first.addChild(QTreeWidgetItem(["breast", "2"]))
+    tree.expandAll()
+    tree.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+    tree.show()
+    second.setSelected(True)
+    first.child(0).setSelected(True)
+    tree.setFocus()
+    QGuiApplication.clipboard().clear()
+    qtbot.keyClick(tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "Finding\tCases\nbreast\t2\nQIP-DATA-LAG\t1\n"

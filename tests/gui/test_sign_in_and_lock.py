@@ -242,4 +242,11 @@ def test_declining_the_first_password_change_goes_back_to_signing_in_not_out(qtb
     window.show()
     qtbot.waitUntil(lambda: len(asked) == 2, timeout=10000)
     assert signed_in_again and window.isVisible() and window.db is rosa
+    from sqlalchemy import select
+
+    from app.storage.models import AuditEntry
+
+    with rosa.reader() as session:  # the audit log says why the window locked
+        notes = list(session.scalars(select(AuditEntry.summary).where(AuditEntry.action == "note")))
+    assert "window locked (first password not changed)" in notes
     rosa.dispose()
