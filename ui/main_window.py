@@ -1,13 +1,13 @@
 """The main window: a left-hand list of areas and the page of the chosen one.
 
-The window only knows which pages exist; each page lives in its own module and talks to
-``app.services`` itself.
+The window knows its screens only through ``ui.screens.SCREENS`` (one ``Screen`` each: title,
+page, how it is built, what keeps it current); each page lives in its own module and talks to
+``app.services`` itself. Who is signed in, the lock and switching user are ``ui.session``'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import traceback
 from collections.abc import Callable
@@ -30,6 +30,20 @@ from PySide6.QtWidgets import (
 
 from app.paths import resource
 from ui.as_of import AsOf
+from ui.screens import (
+    CORRESPONDENCE,
+    DATA_QUALITY,
+    DOSIMETRY,
+    ENROLLMENT,
+    FINDINGS,
+    MEETINGS,
+    SCREENS,
+    SETTINGS,
+    STAFF,
+    go_shortcut,
+    position,
+    screen_named,
+)
 from ui.settings_file import settings
 
 # SQLAlchemy (through app.storage and the pages) is most of the start-up time: it is imported only
@@ -38,31 +52,14 @@ from ui.settings_file import settings
 if TYPE_CHECKING:
     from app.storage.database import Database
     from ui.enrollment import EnrollmentPage
+    from ui.lock import IdleWatcher
+    from ui.session import UserSession
 
 log = logging.getLogger(__name__)
 
-PAGE_MODULES: dict[str, str] = {
-    "Dashboard": "dashboard", "Dosimetry": "dosimetry", "Staff & roles": "staff", "Meetings": "meetings",
-    "Correspondence": "correspondence", "Findings": "findings", "Data quality": "quality", "QIP tracker": "qip_tracker",
-    "Programs": "programs",
-    "Reports": "reports", "Audit log": "audit_log", "Settings": "settings",
-}
-AREAS: tuple[tuple[str, str], ...] = (
-    ("Dashboard", "Status of every QIP trigger at a glance, enrollment against last year, what is due."),
-    ("Enrollment", ""),
-    ("Dosimetry", "Log dosimetry submissions and see which enrolled cases still need one."),
-    ("Staff & roles", "People, their professions and MROQC involvement, who held each role when, leave and pauses."),
-    ("Meetings", "Collaborative-wide meetings, who covered each required role, substitutes and CE credit."),
-    ("Correspondence", "Letters from the coordinating center that need a reply, and their due dates."),
-    ("Findings", "Every QIP trigger, attendance violation and warning, with its evidence."),
-    ("Data quality", "Is the register ready to submit: what the coordinating center's audit would find, per period "
-                     "and project."),
-    ("QIP tracker", "QIP episodes opened from triggers and the steps of the process."),
-    ("Programs", "Data history, CQI VBR, FTE funding estimate and the P4P timeline."),
-    ("Reports", "Submission files and the signed self-audit PDF."),
-    ("Audit log", "Every change: who, when, before and after."),
-    ("Settings", "Database location, program year and facility details."),
-)
+#: The areas' names and purposes in the list's order, derived from ``ui.screens.SCREENS`` (where
+#: each screen is declared, once) for whoever lists them.
+AREAS: tuple[tuple[str, str], ...] = tuple((screen.title, screen.purpose) for screen in SCREENS)
 
 
 class _CurrentStack(QStackedWidget):
@@ -94,25 +91,6 @@ def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
     show; ``setShortcuts`` with the one sequence does the same and skips that."""
     action.setShortcuts([sequence])
 
-
-#: What each screen shows, for the change hub (``ui.hub``): the tables whose changes it reloads on
-#: (None: anything of the facility's), whether the as-of date moves it, and whether sign-ins and
-#: exports count (the audit log lists them).
-FOLLOWS: dict[str, tuple[frozenset[str] | None, bool, bool]] = {
-    "Dashboard": (None, True, False),
-    "Enrollment": (frozenset({"cases", "dosimetry_submissions", "facility"}), False, False),  # flags read both
-    "Dosimetry": (frozenset({"dosimetry_submissions", "cases", "staff"}), False, False),
-    "Staff & roles": (frozenset({"staff", "role_assignments", "absences"}), False, False),
-    "Meetings": (frozenset({"meetings", "attendance", "staff", "role_assignments", "facility"}), True, False),
-    "Correspondence": (frozenset({"correspondence", "facility"}), True, False),
-    "Findings": (None, True, False),
-    "Data quality": (None, True, False),
-    "QIP tracker": (frozenset({"qip_episodes", "qip_steps"}), True, False),
-    "Programs": (None, True, False),
-    "Reports": (frozenset(), False, False),
-    "Audit log": (None, False, True),
-    "Settings": (frozenset({"facility", "users"}), False, True),
-}
 
 PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
 
@@ -150,8 +128,7 @@ class MainWindow(QMainWindow):
         self._opener = opener
         self._opening_name = name
         self._ready = False
-        self._lock_dialog = None
-        self.idle = None  # the IdleWatcher, once the database is open
+        self.session: UserSession | None = None  # who is signed in: the lock, switching user (once open)
         self.hub = None  # the change hub (ui.hub), once the database is open
         self._painted = False
         self._open_after_paint = False
@@ -168,11 +145,10 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(180)
         self.nav.setSpacing(3)
         self.stack = _CurrentStack()
-        self.pages: dict[str, QWidget] = {}
-        self._descriptions = dict(AREAS)
-        for area, _what in AREAS:
+        self.pages: dict[str, QWidget] = {}  # by screen title, once built
+        for screen in SCREENS:
             self.stack.addWidget(QWidget())  # built on first visit: start-up stays fast
-            self.nav.addItem(area)
+            self.nav.addItem(screen.title)
         self.nav.currentRowChanged.connect(self._show_row)
 
         central = QWidget()
@@ -263,7 +239,7 @@ class MainWindow(QMainWindow):
     def _adopt(self, db: Database) -> None:
         """Name the facility in the title and status bar, then build the chosen area's page."""
         from ui.hub import Hub
-        from ui.lock import IdleWatcher
+        from ui.session import UserSession
 
         self.db = db
         self._offer_backup()
@@ -272,14 +248,14 @@ class MainWindow(QMainWindow):
         self.hub.connection.connect(self._connection_changed)
         self.hub.replaced.connect(self._file_replaced)
         self._name_facility()
-        self.idle = IdleWatcher(self._lock_minutes(), self)
-        self.idle.idle.connect(lambda: self.lock(reason="idle"))
+        self.session = UserSession(self, db, lambda: self.facility_name)
+        self.session.another_user_signed_in.connect(self.rebuild_for_user)
+        self.session.quit_chosen.connect(self.close)
         self.opened.emit()
         QTimer.singleShot(0, self._open_first_area)
         # after the first page's evaluation in the one background queue: the reminders never delay it
         QTimer.singleShot(0, self._start_digest)  # the window shows the facility first; its page fills in next
-        if db.actor is not None and db.actor.must_change_password:
-            QTimer.singleShot(0, self._force_password_change)
+        self.session.ask_for_first_password_later()
         if getattr(db, "alarms", None):
             QTimer.singleShot(0, self._show_alarms)
 
@@ -298,98 +274,33 @@ class MainWindow(QMainWindow):
         self.digest_holder.insertWidget(0, self.digest)
         self.digest.check()
 
-    def _lock_minutes(self) -> int:
-        from app.security.policy import security_policy
-        from app.services.facility import get_facility
-
-        facility = get_facility(self.db) if self.db is not None else None
-        return facility.lock_after_minutes if facility is not None else security_policy().idle_default_minutes
-
-    def _force_password_change(self) -> None:
-        """A password an administrator set is changed before anything else; declining goes back
-        to signing in (the same person, or someone else), never out of the app."""
-        from ui.sign_in import ChangePasswordDialog
-
-        if self.db is None or not shiboken6.isValid(self):
-            return
-        if not ChangePasswordDialog(self.db, forced=True, parent=self).exec():
-            self.lock(reason="first password not changed")  # "Someone else" is there too
-
-    def change_password(self) -> None:
-        from ui.sign_in import ChangePasswordDialog
-
-        if self.db is not None and ChangePasswordDialog(self.db, parent=self).exec():
-            QMessageBox.information(self, "Password changed", "Your password was changed.")
+    @property
+    def idle(self) -> IdleWatcher | None:
+        """The idle lock's timer (``UserSession.idle``), once the database is open."""
+        return self.session.idle if self.session is not None else None
 
     @property
     def locked(self) -> bool:
-        return self._lock_dialog is not None
+        return self.session is not None and self.session.locked
 
     def lock(self, reason: str = "locked by the user", switching: bool = False) -> None:
-        """Cover every window and ask for the password (File → Lock, Ctrl+L, or idle minutes).
-
-        The same user finds everything as they left it. When someone else signs in, the first
-        user's open forms are discarded (with a notice) and every screen is rebuilt for the new
-        user's role."""
-        from app.security.signin import record_lock
-        from ui.lock import LockDialog, cover_every_window
-
-        if self.db is None or self.db.actor is None or self._lock_dialog is not None:
-            return
-        if self.idle is not None:
-            self.idle.pause()
-        covers = cover_every_window()
-        record_lock(self.db, "switching user" if switching else reason)
-        before = self.db.actor
-        dialog = LockDialog(self.db, self.facility_name, switching=switching, parent=self)
-        self._lock_dialog = dialog
-        try:
-            dialog.exec()
-        finally:
-            self._lock_dialog = None
-        if dialog.quit_requested:
-            for cover in covers:
-                cover.remove()
-            self.close()
-            return
-        if dialog.actor is not None and dialog.actor.name != before.name:
-            discarded = self._discard_open_dialogs(exclude={dialog})
-            for cover in covers:
-                cover.remove()
-            self.rebuild_for_user()
-            if discarded:
-                QMessageBox.information(self, "Unsaved forms discarded",
-                                        f"{before.name} left {discarded} unsaved form(s) open; they were discarded "
-                                        f"when {dialog.actor.name} signed in.")
-            if dialog.actor.must_change_password:
-                QTimer.singleShot(0, self._force_password_change)
-        else:
-            for cover in covers:
-                cover.remove()
-            if self.db is not None and self.db.actor is not None and self.db.actor.must_change_password:
-                QTimer.singleShot(0, self._force_password_change)  # back again: still their first password
-        if self.idle is not None:
-            self.idle.resume()
+        """File → Lock (Ctrl+L): see ``UserSession.lock``; nothing while the database is opening."""
+        if self.session is not None:
+            self.session.lock(reason, switching)
 
     def switch_user(self) -> None:
-        self.lock(switching=True)
+        if self.session is not None:
+            self.session.switch_user()
 
-    def _discard_open_dialogs(self, exclude: set) -> int:  # type: ignore[type-arg]
-        from PySide6.QtWidgets import QApplication, QDialog
-
-        count = 0
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QDialog) and widget.isVisible() and widget not in exclude:
-                getattr(widget, "close_anyway", widget.reject)()  # another user: discarded without asking
-                count += 1
-        return count
+    def change_password(self) -> None:
+        if self.session is not None:
+            self.session.change_password()
 
     def rebuild_for_user(self) -> None:
         """Another user signed in: every screen is built again for their role."""
-        names = [name for name, _ in AREAS]
         for name in list(self.pages):
             del self.pages[name]
-            self._place(names.index(name), QWidget())
+            self._place(position(name), QWidget())
         self._name_facility()
         self._offer_backup()
         self._show_row(self.nav.currentRow())
@@ -429,7 +340,7 @@ class MainWindow(QMainWindow):
     def _open_first_area(self) -> None:
         if not shiboken6.isValid(self):
             return
-        if AREAS[self.nav.currentRow()][0] not in self.pages:
+        if SCREENS[self.nav.currentRow()].title not in self.pages:
             self._show_row(self.nav.currentRow())  # the area chosen while the database opened, if any
         if not self._ready:
             self._ready = True
@@ -439,7 +350,7 @@ class MainWindow(QMainWindow):
     def enrollment_page(self) -> EnrollmentPage:
         from ui.enrollment import EnrollmentPage
 
-        page = self.page("Enrollment")
+        page = self.page(ENROLLMENT.title)
         assert isinstance(page, EnrollmentPage)
         return page
 
@@ -455,7 +366,8 @@ class MainWindow(QMainWindow):
         if name not in self.pages:
             from ui.placeholder import ScreenFailedPage
 
-            row = [n for n, _ in AREAS].index(name)
+            screen = screen_named(name)
+            row = position(name)
             try:
                 page = self._make_page(name)
             except Exception as exc:
@@ -466,10 +378,10 @@ class MainWindow(QMainWindow):
                 raise ScreenFailed(name) from exc
             self._place(row, page)
             self.pages[name] = page
-            shows, moves_with_date, bookkeeping = FOLLOWS.get(name, (None, True, False))
             reload = getattr(page, "reload", None) or getattr(page, "refresh", None)
             if self.hub is not None and reload is not None:
-                self.hub.follow(page, shows, reload, as_of=moves_with_date, bookkeeping=bookkeeping)
+                self.hub.follow(page, screen.tables, reload, as_of=screen.follows_as_of,
+                                bookkeeping=screen.counts_bookkeeping)
         return self.pages[name]
 
     def _place(self, row: int, page: QWidget) -> None:
@@ -493,90 +405,47 @@ class MainWindow(QMainWindow):
 
     def _show_row(self, row: int) -> None:
         if self.db is not None:  # still opening: the chosen row is remembered and built once open
-            self.built(AREAS[row][0])
+            self.built(SCREENS[row].title)
         self.stack.setCurrentIndex(row)
 
     def _make_page(self, name: str) -> QWidget:
+        """The page of the screen called ``name``, as its ``Screen`` builds it (``ui.screens``);
+        ``UnknownScreen`` for a name no screen has."""
         assert self.db is not None
-        if name == "Enrollment":
-            from ui.enrollment import EnrollmentPage
-
-            return EnrollmentPage(self.db, as_of=self.as_of)
-        module = importlib.import_module(f"ui.{PAGE_MODULES[name]}")  # each page's imports load when it is first opened
-        if name == "Dashboard":
-            page = module.DashboardPage(self.db, self.as_of)
-            page.open_rule.connect(self.show_findings)
-            return page
-        if name == "Findings":
-            page = module.FindingsPage(self.db, self.as_of)
-            page.show_case.connect(self.show_case)
-            page.show_cases.connect(self.show_cases)
-            page.show_record.connect(self.show_record)
-            page.episode_opened.connect(self._episode_opened)
-            return page
-        if name == "Data quality":
-            page = module.DataQualityPage(self.db, self.as_of)
-            page.show_record.connect(self.show_record)
-            return page
-        if name == "QIP tracker":
-            return module.QipTrackerPage(self.db, self.as_of)
-        if name == "Meetings":
-            return module.MeetingsPage(self.db, self.as_of)
-        if name == "Programs":
-            return module.ProgramsPage(self.db, self.as_of)
-        if name == "Reports":
-            return module.ReportsPage(self.db, self.as_of)
-        if name == "Audit log":
-            return module.AuditLogPage(self.db, self.as_of)
-        if name == "Staff & roles":
-            return module.StaffPage(self.db, self.as_of)
-        if name == "Correspondence":
-            return module.CorrespondencePage(self.db, self.as_of)
-        if name == "Dosimetry":
-            page = module.DosimetryPage(self.db, self.as_of)
-            page.show_case.connect(self.show_case)
-            return page
-        if name == "Settings":
-            page = module.SettingsPage(self.db, self.as_of)
-            page.lock_minutes_changed.connect(lambda minutes: self.idle.set_minutes(minutes) if self.idle else None)
-            page.open_requested.connect(self.open_database)
-            page.restore_requested.connect(self.restore_from)
-            page.users.rekey_hook = self.rekey
-            return page
-        raise KeyError(f"no screen called {name}")
+        return screen_named(name).make(self)
 
     def show_area(self, name: str) -> None:
-        self.nav.setCurrentRow([n for n, _ in AREAS].index(name))
+        self.nav.setCurrentRow(position(name))
 
     def show_findings(self, rule: str) -> None:
         """From a Dashboard tile to its rule's findings (``ATT-*``: every attendance rule); the
         readiness tile (``DQ-*``) to the Data quality screen's open problems."""
         if rule.startswith("DQ-"):
-            self.show_area("Data quality")
-            quality = self.pages.get("Data quality")
+            self.show_area(DATA_QUALITY.title)
+            quality = self.pages.get(DATA_QUALITY.title)
             if quality is not None:
                 quality.show_open()  # type: ignore[attr-defined]
             return
-        self.show_area("Findings")
-        page = self.pages.get("Findings")
+        self.show_area(FINDINGS.title)
+        page = self.pages.get(FINDINGS.title)
         if page is not None:
             page.show_rule(rule.rstrip("*"))  # type: ignore[attr-defined]
 
     def show_cases(self, case_ids: list, caption: str) -> None:
         """Jump from a finding to exactly the cases it lists, in the register."""
-        self.show_area("Enrollment")
+        self.show_area(ENROLLMENT.title)
         from ui.enrollment import EnrollmentPage
 
-        page = self.pages.get("Enrollment")
+        page = self.pages.get(ENROLLMENT.title)
         if isinstance(page, EnrollmentPage):
             page.show_cases(list(case_ids), caption)
 
     def show_case(self, case_id: str) -> None:
         """Jump from a finding to the case in the register."""
-        self.show_area("Enrollment")
+        self.show_area(ENROLLMENT.title)
         from ui.enrollment import EnrollmentPage
 
-        page = self.pages.get("Enrollment")  # None: the register could not be opened (or not yet)
+        page = self.pages.get(ENROLLMENT.title)  # None: the register could not be opened (or not yet)
         if not isinstance(page, EnrollmentPage):
             return
         if page.case_set:
@@ -593,31 +462,28 @@ class MainWindow(QMainWindow):
         """Jump from a finding or a data-quality problem to the meeting (by date), the staff member,
         the dosimetry submission (``CASE|DATE``: its form opens) or the letter behind it."""
         if kind == "submission":
-            self.show_area("Dosimetry")
-            page = self.pages.get("Dosimetry")
+            self.show_area(DOSIMETRY.title)
+            page = self.pages.get(DOSIMETRY.title)
             if page is not None:
                 case_id, _, day = key.partition("|")
                 page.edit_submission(case_id, day)  # type: ignore[attr-defined]
             return
         if kind == "letter":
-            self.show_area("Correspondence")
-            page = self.pages.get("Correspondence")
+            self.show_area(CORRESPONDENCE.title)
+            page = self.pages.get(CORRESPONDENCE.title)
             if page is not None:
                 page.select_letter(key)  # type: ignore[attr-defined]
             return
         if kind == "meeting":
-            self.show_area("Meetings")
-            page = self.pages.get("Meetings")
+            self.show_area(MEETINGS.title)
+            page = self.pages.get(MEETINGS.title)
             if page is not None:
                 page.select_meeting(key)  # type: ignore[attr-defined]
         elif kind == "staff":
-            self.show_area("Staff & roles")
-            page = self.pages.get("Staff & roles")
+            self.show_area(STAFF.title)
+            page = self.pages.get(STAFF.title)
             if page is not None:
                 page.select_person(key)  # type: ignore[attr-defined]
-
-    def _episode_opened(self) -> None:
-        self.show_area("QIP tracker")  # the hub has told the tracker about the new episode
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -662,11 +528,12 @@ class MainWindow(QMainWindow):
         refresh_action.triggered.connect(self.refresh)
         view_menu.addAction(refresh_action)
         go_menu = self.menuBar().addMenu("&Go")
-        for number, (name, _) in enumerate(AREAS, start=1):
-            action = QAction(name.replace("&", "&&"), self)  # "Staff & roles", not "Staff _roles"
-            if number <= 9:
-                set_shortcut(action, QKeySequence(f"Ctrl+{number}"))
-            action.triggered.connect(lambda _checked=False, n=name: self.show_area(n))
+        for number, screen in enumerate(SCREENS):
+            action = QAction(screen.title.replace("&", "&&"), self)  # "Staff & roles", not "Staff _roles"
+            key = go_shortcut(number)
+            if key is not None:
+                set_shortcut(action, QKeySequence(key))
+            action.triggered.connect(lambda _checked=False, n=screen.title: self.show_area(n))
             go_menu.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         keys = QAction("&Keyboard shortcuts", self)
@@ -680,8 +547,8 @@ class MainWindow(QMainWindow):
     def import_eligible(self) -> None:
         if self.db is None:
             return
-        self.show_area("Enrollment")
-        page = self.built("Enrollment")
+        self.show_area(ENROLLMENT.title)
+        page = self.built(ENROLLMENT.title)
         if page is not None:
             page.import_eligible()  # type: ignore[attr-defined]
 
@@ -711,8 +578,8 @@ class MainWindow(QMainWindow):
         options and progress; nothing happens while the database is still opening."""
         if self.db is None:
             return
-        self.show_area("Settings")
-        page = self.built("Settings")
+        self.show_area(SETTINGS.title)
+        page = self.built(SETTINGS.title)
         if page is not None:
             target = getattr(page.data, button)
             if target.isEnabled():
@@ -808,8 +675,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Connected to the database again; every screen shows what it holds now.", 8000)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        if self.idle is not None:
-            self.idle.stop()
+        if self.session is not None:
+            self.session.stop()
         if self.hub is not None:
             self.hub.stop_watching()  # no more listening for other workstations' changes
         settings().setValue("main_window/geometry", self.saveGeometry())
