@@ -6,7 +6,7 @@ application-wide event filter). Locking covers every visible window (the main wi
 dialog open over it, such as a half-typed case form) with an opaque panel, so no patient value
 stays on screen, and opens ``LockDialog`` on top. The same user unlocks with their password and
 finds everything as it was; another user may sign in instead, and the main window then discards
-the first user's unsaved forms (see ``MainWindow.lock``).
+the first user's unsaved forms (see ``ui.session.UserSession.lock``).
 """
 
 from __future__ import annotations
