@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QIcon, QKeySequence, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QIcon, QPaintEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -40,11 +40,11 @@ from ui.screens import (
     SCREENS,
     SETTINGS,
     STAFF,
-    go_shortcut,
     position,
     screen_named,
 )
-from ui.settings_file import settings
+from ui.window_geometry import restore_geometry, save_geometry
+from ui.window_menus import build_menus
 
 # SQLAlchemy (through app.storage and the pages) is most of the start-up time: it is imported only
 # once the window is on screen (see MainWindow.opening), never when this module loads. So are the
@@ -83,13 +83,6 @@ class _CurrentStack(QStackedWidget):
         label, a screen scrolling below its buttons."""
         page = self.currentWidget()
         return page.heightForWidth(width) if page is not None and page.hasHeightForWidth() else -1
-
-
-def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
-    """``action.setShortcut(sequence)``, without its cost: PySide's overload resolution for
-    ``setShortcut`` builds the ~100 enums of the ``Qt`` namespace (~45 ms) before the window can
-    show; ``setShortcuts`` with the one sequence does the same and skips that."""
-    action.setShortcuts([sequence])
 
 
 PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
@@ -170,7 +163,8 @@ class MainWindow(QMainWindow):
         layout.addLayout(right, 1)
         self.digest = None
         self.setCentralWidget(central)
-        self._build_menus()
+        self.data_actions = build_menus(self)  # Settings → Data from the File menu, by button
+        self.backup_action = self.data_actions["backup_button"]
         self.status_label = QLabel(f"Opening {name}…")
         # a long database path must not make the window wider than the screen: it is cut, with a tooltip
         from PySide6.QtWidgets import QSizePolicy
@@ -190,7 +184,7 @@ class MainWindow(QMainWindow):
         self.replaced_label.setStyleSheet(self.connection_label.styleSheet())
         self.replaced_label.setVisible(False)
         self.statusBar().addPermanentWidget(self.replaced_label)
-        self._restore_geometry()
+        restore_geometry(self)
         self.nav.blockSignals(True)
         self.nav.setCurrentRow(0)
         self.nav.blockSignals(False)
@@ -485,65 +479,6 @@ class MainWindow(QMainWindow):
             if page is not None:
                 page.select_person(key)  # type: ignore[attr-defined]
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        open_action = QAction("&Open database…", self)
-        set_shortcut(open_action, QKeySequence(QKeySequence.StandardKey.Open))
-        open_action.triggered.connect(self.open_database)
-        file_menu.addAction(open_action)
-        file_menu.addSeparator()
-        eligible = QAction("Import &eligible patients from the EHR…", self)
-        eligible.triggered.connect(self.import_eligible)
-        file_menu.addAction(eligible)
-        file_menu.setToolTipsVisible(True)  # a disabled item says why (backup on a server database)
-        self.data_actions: dict[str, QAction] = {}
-        for text, button in (("&Import a facility workbook…", "import_button"),
-                             ("&Export the facility workbook…", "export_button"),
-                             ("&Back up this database…", "backup_button"),
-                             ("&Restore from a backup…", "restore_button")):
-            action = QAction(text, self)
-            action.triggered.connect(lambda _checked=False, b=button: self.data_action(b))
-            file_menu.addAction(action)
-            self.data_actions[button] = action
-        self.backup_action = self.data_actions["backup_button"]
-        file_menu.addSeparator()
-        lock_action = QAction("&Lock", self)
-        set_shortcut(lock_action, QKeySequence("Ctrl+L"))
-        lock_action.triggered.connect(lambda: self.lock())
-        file_menu.addAction(lock_action)
-        switch_action = QAction("S&witch user…", self)
-        switch_action.triggered.connect(self.switch_user)
-        file_menu.addAction(switch_action)
-        password_action = QAction("&Change my password…", self)
-        password_action.triggered.connect(self.change_password)
-        file_menu.addAction(password_action)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
-        refresh_action = QAction("&Refresh", self)
-        set_shortcut(refresh_action, QKeySequence(QKeySequence.StandardKey.Refresh))
-        refresh_action.triggered.connect(self.refresh)
-        view_menu.addAction(refresh_action)
-        go_menu = self.menuBar().addMenu("&Go")
-        for number, screen in enumerate(SCREENS):
-            action = QAction(screen.title.replace("&", "&&"), self)  # "Staff & roles", not "Staff _roles"
-            key = go_shortcut(number)
-            if key is not None:
-                set_shortcut(action, QKeySequence(key))
-            action.triggered.connect(lambda _checked=False, n=screen.title: self.show_area(n))
-            go_menu.addAction(action)
-        help_menu = self.menuBar().addMenu("&Help")
-        keys = QAction("&Keyboard shortcuts", self)
-        set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))
-        keys.triggered.connect(self.show_shortcuts)
-        help_menu.addAction(keys)
-        about = QAction("&About MROQC Facility Desk", self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
-
     def import_eligible(self) -> None:
         if self.db is None:
             return
@@ -644,29 +579,6 @@ class MainWindow(QMainWindow):
             return
         QFileDialog.getOpenFileName(self, "Open database", "", "MROQC database (*.sqlite3 *.db)")
 
-    def _restore_geometry(self) -> None:
-        """Where the window was last time; the first time 1280×760, centred. Never larger than the
-        screen's available area (1366×768 laptops: the status bar must stay visible)."""
-        geometry = settings().value("main_window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 760)
-        screen = self.screen()
-        if screen is None:
-            return
-        room = screen.availableGeometry()
-        frame = 40  # the window manager's title bar and borders, which the size does not include
-        # never smaller than a usable register either (a geometry saved by an offscreen run can be tiny)
-        width = min(max(self.width(), 1024), room.width())
-        height = min(max(self.height(), 640), room.height() - frame)
-        self.resize(width, height)
-        if geometry is None:  # the first time: centred
-            self.move(room.x() + (room.width() - width) // 2, room.y() + max(0, (room.height() - height - frame) // 2))
-        else:  # where it was, but wholly on this screen (a screen may have got smaller since)
-            self.move(min(max(self.x(), room.x()), room.x() + room.width() - width),
-                      min(max(self.y(), room.y()), room.y() + room.height() - height - frame))
-
     def _connection_changed(self, connected: bool) -> None:
         """The database's server went away or came back (``app.storage.watch``): say so where the
         user looks; what they type is kept, and a save meanwhile says it was not saved."""
@@ -679,7 +591,7 @@ class MainWindow(QMainWindow):
             self.session.stop()
         if self.hub is not None:
             self.hub.stop_watching()  # no more listening for other workstations' changes
-        settings().setValue("main_window/geometry", self.saveGeometry())
+        save_geometry(self)
         for page in self.pages.values():
             close_previews = getattr(page, "close_previews", None)
             if close_previews is not None:  # report previews may hold patient identifiers: gone with the window
