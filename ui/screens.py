@@ -15,7 +15,7 @@ import enum
 import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
@@ -31,6 +31,7 @@ class Shows(enum.Enum):
     EVERYTHING = "any of the facility's tables"
 
 
+@runtime_checkable
 class ScreenHost(Protocol):
     """What a screen's ``build`` may use of the window: the open database, the as-of date, who is
     signed in, and the jumps from one screen to another."""

@@ -23,6 +23,7 @@ from ui.screens import (
     SCREENS,
     Screen,
     ScreenDeclarationError,
+    ScreenHost,
     Shows,
     UnknownScreen,
     checked,
@@ -125,6 +126,7 @@ def window(qtbot, demo_db) -> MainWindow:  # type: ignore[no-untyped-def]
 
 
 def test_the_window_lists_builds_and_follows_what_the_screens_declare(qtbot, window: MainWindow) -> None:
+    assert isinstance(window, ScreenHost)  # all a screen's build may use of it
     titles = [screen.title for screen in SCREENS]
     assert [window.nav.item(i).text() for i in range(window.nav.count())] == titles
     go = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Go")
