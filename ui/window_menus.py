@@ -3,14 +3,31 @@ about screens; every item calls one of the window's methods, and the Go menu lis
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenuBar, QWidget
 
 from ui.screens import SCREENS, go_shortcut
 
-if TYPE_CHECKING:
-    from ui.main_window import MainWindow
+
+class MenuHost(Protocol):
+    """What the menus call on the window (``MainWindow``; named here so the two modules do not
+    import each other)."""
+
+    def menuBar(self) -> QMenuBar: ...  # noqa: N802 (Qt's name)
+    def open_database(self, url: str | None = None) -> None: ...
+    def import_eligible(self) -> None: ...
+    def data_action(self, button: str) -> None: ...
+    def lock(self, reason: str = ..., switching: bool = ...) -> None: ...
+    def switch_user(self) -> None: ...
+    def change_password(self) -> None: ...
+    def close(self) -> bool: ...
+    def refresh(self) -> None: ...
+    def show_area(self, name: str) -> None: ...
+    def show_shortcuts(self) -> None: ...
+    def show_about(self) -> None: ...
+
 
 #: File-menu items that open Settings → Data and press its button (the button's attribute name).
 DATA_ITEMS: tuple[tuple[str, str], ...] = (
@@ -28,60 +45,62 @@ def set_shortcut(action: QAction, sequence: QKeySequence) -> None:
     action.setShortcuts([sequence])
 
 
-def build_menus(window: MainWindow) -> dict[str, QAction]:
+def build_menus(window: MenuHost) -> dict[str, QAction]:
     """Fill ``window``'s menu bar; the File menu's Settings → Data items, by button name (the window
     enables Back up only where it does something)."""
+    assert isinstance(window, QWidget)  # the menus' actions belong to the window
+    owner: QWidget = window
     file_menu = window.menuBar().addMenu("&File")
-    open_action = QAction("&Open database…", window)
+    open_action = QAction("&Open database…", owner)
     set_shortcut(open_action, QKeySequence(QKeySequence.StandardKey.Open))
     open_action.triggered.connect(window.open_database)
     file_menu.addAction(open_action)
     file_menu.addSeparator()
-    eligible = QAction("Import &eligible patients from the EHR…", window)
+    eligible = QAction("Import &eligible patients from the EHR…", owner)
     eligible.triggered.connect(window.import_eligible)
     file_menu.addAction(eligible)
     file_menu.setToolTipsVisible(True)  # a disabled item says why (backup on a server database)
     data_actions: dict[str, QAction] = {}
     for text, button in DATA_ITEMS:
-        action = QAction(text, window)
+        action = QAction(text, owner)
         action.triggered.connect(lambda _checked=False, b=button: window.data_action(b))
         file_menu.addAction(action)
         data_actions[button] = action
     file_menu.addSeparator()
-    lock_action = QAction("&Lock", window)
+    lock_action = QAction("&Lock", owner)
     set_shortcut(lock_action, QKeySequence("Ctrl+L"))
     lock_action.triggered.connect(lambda: window.lock())
     file_menu.addAction(lock_action)
-    switch_action = QAction("S&witch user…", window)
+    switch_action = QAction("S&witch user…", owner)
     switch_action.triggered.connect(window.switch_user)
     file_menu.addAction(switch_action)
-    password_action = QAction("&Change my password…", window)
+    password_action = QAction("&Change my password…", owner)
     password_action.triggered.connect(window.change_password)
     file_menu.addAction(password_action)
     file_menu.addSeparator()
-    quit_action = QAction("&Quit", window)
+    quit_action = QAction("&Quit", owner)
     set_shortcut(quit_action, QKeySequence(QKeySequence.StandardKey.Quit))
     quit_action.triggered.connect(window.close)
     file_menu.addAction(quit_action)
     view_menu = window.menuBar().addMenu("&View")
-    refresh_action = QAction("&Refresh", window)
+    refresh_action = QAction("&Refresh", owner)
     set_shortcut(refresh_action, QKeySequence(QKeySequence.StandardKey.Refresh))
     refresh_action.triggered.connect(window.refresh)
     view_menu.addAction(refresh_action)
     go_menu = window.menuBar().addMenu("&Go")
     for number, screen in enumerate(SCREENS):
-        action = QAction(screen.title.replace("&", "&&"), window)  # "Staff & roles", not "Staff _roles"
+        action = QAction(screen.title.replace("&", "&&"), owner)  # "Staff & roles", not "Staff _roles"
         key = go_shortcut(number)
         if key is not None:
             set_shortcut(action, QKeySequence(key))
         action.triggered.connect(lambda _checked=False, n=screen.title: window.show_area(n))
         go_menu.addAction(action)
     help_menu = window.menuBar().addMenu("&Help")
-    keys = QAction("&Keyboard shortcuts", window)
+    keys = QAction("&Keyboard shortcuts", owner)
     set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))
     keys.triggered.connect(window.show_shortcuts)
     help_menu.addAction(keys)
-    about = QAction("&About MROQC Facility Desk", window)
+    about = QAction("&About MROQC Facility Desk", owner)
     about.triggered.connect(window.show_about)
     help_menu.addAction(about)
     return data_actions
