@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib
+import pkgutil
 
 import pytest
 
+import app.rules
 from app.demo.generator import DemoOptions, generate_demo
 from app.reports.evidence import next_step
 from app.rules import engine, meetings
@@ -30,6 +33,16 @@ def test_every_catalogued_rule_has_a_kind_a_title_a_next_step_and_a_rule_functio
     assert [rule for rule, *_ in engine.CATALOGUE] == [
         e.id for kind in KINDS for e in engine.ENTRIES.values() if e.kind == kind]
     assert len(engine.CATALOGUE) == len(engine.ENTRIES) == len(engine.NEXT_STEPS)
+
+
+def test_every_spec_a_rule_module_declares_is_collected_by_the_engine() -> None:
+    """Declaring a spec and forgetting its line in ``engine.SPECS`` fails here."""
+    declared = []
+    for info in pkgutil.iter_modules(app.rules.__path__):
+        module = importlib.import_module(f"app.rules.{info.name}")
+        declared += [(info.name, name) for name, value in vars(module).items()
+                     if isinstance(value, RuleSpec) and value not in engine.SPECS]
+    assert not declared, f"declared but not in engine.SPECS: {declared}"
 
 
 def test_every_measured_rule_has_a_forecast_and_the_lists_follow_the_specs() -> None:
