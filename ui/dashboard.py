@@ -218,8 +218,8 @@ class DashboardPage(QWidget):
         self.progress.show()
         day = self.as_of.day
         db = self.db
-        style = date_format()
-        run_in_background(lambda: dashboard_words(build_dashboard(db, day)), self.show_data)
+        style = date_format()  # the facility's, as Settings last chose: one format on the whole screen
+        run_in_background(lambda: dashboard_words(build_dashboard(db, day), style), self.show_data)
         # the readiness tile is its own job, queued after the tiles: they never wait for it
         run_in_background(lambda: (day, tile_words(readiness_tile(db, day), style)), self.show_readiness,
                           self._readiness_failed, owner=self)
