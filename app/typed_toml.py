@@ -220,6 +220,14 @@ def _build(model: type[T], data: Any, prefix: str, problems: list[tuple[str, str
         return None
 
 
+def _inner(path: str, message: str) -> str:
+    """The deepest key a problem names: msgspec's path inside a list or table, else the key's own."""
+    inner = re.search(r" - at `\$\.([^`]*)`", message)
+    unknown = re.match(r"Object contains unknown field `([^`]*)`", message)
+    found = inner.group(1) if inner else path
+    return f"{found}.{unknown.group(1)}" if unknown else found
+
+
 def _placed(message: str, line: int | None) -> str:
     """A problem with its line: before a message in the model's words ("line 13: 'key' must be …"),
     after one in msgspec's ("Expected `int`, got `str` - at `$.final.cap` (line 52)"); a missing
@@ -246,7 +254,7 @@ def from_data(data: dict[str, Any], source: str, model: type[T], error: type[Exc
     problems: list[tuple[str, str]] = []
     built = _build(model, data, "", problems)
     if problems or built is None:
-        said = [_placed(message, line_of(path, where)) for path, message in problems]
+        said = [_placed(message, line_of(_inner(path, message), where)) for path, message in problems]
         raise error(f"{source}: " + "; ".join(said))
     return built
 
