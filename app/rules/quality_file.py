@@ -3,8 +3,9 @@ in force at a date.
 
 A rule is data: an ID, a plain title, the record it applies to, a severity, its condition (one of
 the checks below, with its numbers) and what to do, each number with its source. The file is read
-into typed structures (``msgspec``), so a misspelt key or a wrong type is refused with its key path
-(``$.rules[3].check.more_than``) rather than silently changing what is checked. The file in force at
+into typed structures (``msgspec``, by ``app.typed_toml``), so a misspelt key or a wrong type is
+refused with its key path and line (``$.rules[3].check.more_than`` (line 80)) rather than silently
+changing what is checked. The file in force at
 an as-of date is chosen as the policy's is (``app.rules.policy_file.resolve_policy``): the newest
 whose ``effective_from`` is on or before the date, or the oldest, said so, for an earlier date.
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -28,6 +28,7 @@ from app.domain.vocabulary import (
     PROJECTS,
 )
 from app.paths import resource
+from app.typed_toml import read_file, read_text
 
 
 class QualityFileError(ValueError):
@@ -36,6 +37,10 @@ class QualityFileError(ValueError):
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
+
+
+#: days or years a check counts: never negative
+Count = Annotated[int, msgspec.Meta(ge=0)]
 
 
 # ---- the checks: each is a condition a record fails, with its numbers (app/rules/quality.py judges them)
@@ -61,16 +66,16 @@ class DaysAfter(_Strict, tag="days_after", tag_field="kind"):
 
     start: str
     end: str
-    more_than: int
-    at_most: int | None = None
+    more_than: Count
+    at_most: Count | None = None
     statuses: tuple[str, ...] = ()
 
 
 class Age(_Strict, tag="age", tag_field="kind"):
     """The patient's age in whole years at eligibility is under ``min_years`` or over ``max_years``."""
 
-    min_years: int
-    max_years: int
+    min_years: Count
+    max_years: Count
 
 
 class NotAfterAsOf(_Strict, tag="not_after_as_of", tag_field="kind"):
@@ -98,14 +103,14 @@ class DosimetryMissing(_Strict, tag="dosimetry_missing", tag_field="kind"):
     after its enrollment."""
 
     projects: tuple[str, ...]
-    days_after_enrollment: int
+    days_after_enrollment: Count
 
 
 class Duplicate(_Strict, tag="duplicate", tag_field="kind"):
     """Another case of the same project has the same value (the MRN), eligible within this many days."""
 
     field: Literal["mrn"]
-    within_days: int
+    within_days: Count
 
 
 Check = Required | OneOf | DaysAfter | Age | NotAfterAsOf | DateOrder | DoseRange | DosimetryMissing | Duplicate
@@ -216,11 +221,6 @@ def _problems(rules: QualityRules) -> list[str]:
             bad = [v for v in check.values if v not in allowed]
             if bad or not check.values:
                 problems.append(f"{where}: check.values must be codes of {check.field}: {', '.join(bad) or 'none given'}")
-        numbers = {"DaysAfter": ("more_than",), "Age": ("min_years", "max_years"),
-                   "DosimetryMissing": ("days_after_enrollment",), "Duplicate": ("within_days",)}
-        for name in numbers.get(type(check).__name__, ()):
-            if getattr(check, name) < 0:
-                problems.append(f"{where}: check.{name} must be ≥ 0")
         if isinstance(check, DaysAfter) and check.at_most is not None and check.at_most <= check.more_than:
             problems.append(f"{where}: check.at_most must be more than check.more_than")
         if isinstance(check, Age) and check.min_years > check.max_years:
@@ -247,14 +247,10 @@ def _problems(rules: QualityRules) -> list[str]:
 
 def read_quality_text(text: str, source: str) -> QualityRules:
     """A checked rule file from its text; ``QualityFileError`` names the file and every problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise QualityFileError(f"{source}: not valid TOML ({exc})") from None
-    try:
-        rules = msgspec.convert(data, QualityRules)
-    except msgspec.ValidationError as exc:  # "Expected `int`, got `str` - at `$.rules[3].check.more_than`"
-        raise QualityFileError(f"{source}: {exc}") from None
+    return _checked(read_text(text, source, QualityRules, QualityFileError), source)
+
+
+def _checked(rules: QualityRules, source: str) -> QualityRules:
     problems = _problems(rules)
     if problems:
         raise QualityFileError(f"{source}: " + "; ".join(problems))
@@ -269,11 +265,8 @@ def available_years() -> list[int]:
 @cache
 def load_quality_file(year: int) -> QualityRules:
     path = resource("quality", f"{year}.toml")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise QualityFileError(f"There is no data-quality rule file for {year} ({path}).") from None
-    rules = read_quality_text(text, path.name)
+    rules = _checked(read_file(path, QualityRules, QualityFileError,
+                               missing=f"There is no data-quality rule file for {year} ({path})."), path.name)
     if rules.year != year:
         raise QualityFileError(f"{path.name}: says year = {rules.year}; the file name and the year must agree")
     return rules
