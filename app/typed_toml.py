@@ -131,6 +131,11 @@ def _reader(tp: Any) -> As | None:
 def _words(tp: Any) -> str | None:
     """How a key's type is said in words, when the model says more than the bare type."""
     info = msgspec.inspect.type_info(tp)
+    if isinstance(info, msgspec.inspect.UnionType):  # an optional key: said as its value's type
+        given = [t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)]
+        if len(given) != 1:
+            return None
+        info = given[0]
     if isinstance(info, msgspec.inspect.Metadata):
         described = (info.extra_json_schema or {}).get("description")
         if described:
@@ -163,7 +168,7 @@ def _leaves(data: dict[str, Any], prefix: str = "") -> list[str]:
     out = []
     for name, value in data.items():
         path = f"{prefix}{name}"
-        out += _leaves(value, path + ".") if isinstance(value, dict) else [path]
+        out += _leaves(value, path + ".") if isinstance(value, dict) and value else [path]
     return out
 
 
@@ -175,75 +180,99 @@ def _known(model: type, prefix: str = "") -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Problem:
+    """One thing wrong: at ``path``; ``said`` completes "'key' …" when ``worded`` (the model's words),
+    else is msgspec's own sentence with its path."""
+
+    path: str
+    said: str
+    worded: bool = True
+
+
 def _convert(value: Any, f: _Field, where: str) -> Any:
-    """One key's value, typed; ``ValueError`` says what is wrong in the model's words."""
+    """One key's value, typed; ``_Bad`` says what is wrong, in the model's words where it has some."""
     reader = _reader(f.type)
     if reader is not None:
         try:
             return reader.read(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"'{where}' {exc}") from None
+            raise _Bad(_Problem(where, str(exc))) from None
     try:
         return msgspec.convert(value, f.type)
     except msgspec.ValidationError as exc:
         words = _words(f.type)
         if words is not None:
-            raise ValueError(f"'{where}' must be {words} (found {value!r})") from None
+            raise _Bad(_Problem(where, f"must be {words} (found {value!r})")) from None
         text = str(exc)
         if " - at `$" in text:  # an error inside a list or table: msgspec's path, from the file's root
-            raise ValueError(text.replace(" - at `$", f" - at `$.{where}", 1)) from None
-        raise ValueError(f"{text} - at `$.{where}`") from None
+            text = text.replace(" - at `$", f" - at `$.{where}", 1)
+        else:
+            text = f"{text} - at `$.{where}`"
+        raise _Bad(_Problem(_inner(where, text), text, worded=False)) from None
 
 
-def _build(model: type[T], data: Any, prefix: str, problems: list[tuple[str, str]]) -> T | None:
+class _Bad(Exception):
+    def __init__(self, problem: _Problem) -> None:
+        super().__init__(problem.said)
+        self.problem = problem
+
+
+def _build(model: type[T], data: Any, prefix: str, problems: list[_Problem]) -> T | None:
     values: dict[str, Any] = {}
     for f in _fields(model):
         where = f"{prefix}{f.path}"
         raw = _get(data, f.path)
         if raw is _MISSING:
             if f.required:
-                problems.append((where, f"'{where}' is missing"))
+                problems.append(_Problem(where, "is missing"))
             continue
         if _is_model(f.type) and isinstance(raw, dict):
             values[f.attr] = _build(f.type, raw, where + ".", problems)
             continue
         try:
             values[f.attr] = _convert(raw, f, where)
-        except ValueError as exc:
-            problems.append((where, str(exc)))
+        except _Bad as bad:
+            problems.append(bad.problem)
     if problems:
         return None
     try:
         return model(**values)
     except (TypeError, ValueError) as exc:  # what the model's own check says of the table as a whole
-        problems.append((prefix.rstrip("."), str(exc)))
+        problems.append(_Problem(prefix.rstrip("."), str(exc), worded=False))
         return None
 
 
 def _inner(path: str, message: str) -> str:
-    """The deepest key a problem names: msgspec's path inside a list or table, else the key's own."""
+    """The deepest key msgspec's sentence names, inside a list or table."""
     inner = re.search(r" - at `\$\.([^`]*)`", message)
     unknown = re.match(r"Object contains unknown field `([^`]*)`", message)
     found = inner.group(1) if inner else path
     return f"{found}.{unknown.group(1)}" if unknown else found
 
 
-def _placed(message: str, line: int | None) -> str:
-    """A problem with its line: before a message in the model's words ("line 13: 'key' must be …"),
-    after one in msgspec's ("Expected `int`, got `str` - at `$.final.cap` (line 52)"); a missing
-    key has no line of its own."""
-    if line is None or message.endswith("is missing"):
-        return message
-    return f"line {line}: {message}" if message.startswith("'") else f"{message} (line {line})"
+def _said(problem: _Problem, line: int | None, quoted: bool) -> str:
+    """A problem with its key and line: "line 13: 'enrollment.zero_enrollment_days' must be …"
+    (``quoted``), "header_row must be …, on line 3" (a file whose keys are short), msgspec's
+    sentence then "(line 52)"; a missing key has no line of its own."""
+    if not problem.worded:
+        return problem.said + (f" (line {line})" if line else "")
+    if problem.said == "is missing":
+        line = None
+    if quoted:
+        return (f"line {line}: " if line else "") + f"'{problem.path}' {problem.said}"
+    return f"{problem.path} {problem.said}" + (f", on line {line}" if line else "")
 
 
 def from_data(data: dict[str, Any], source: str, model: type[T], error: type[Exception],
-              text: str | None = None) -> T:
+              text: str | None = None, *, quoted: bool = True) -> T:
     """A checked ``model`` from a parsed TOML document; ``error`` names the file, the key and, when
-    the file's ``text`` is given, the line."""
+    the file's ``text`` is given, the line. ``quoted``: keys in quotes, the line first (files with
+    dotted keys); else bare keys, the line after."""
     where = key_lines(text) if text is not None else {}
     known = _known(model)
-    unknown = [k for k in _leaves(data) if k not in known and not any(k.startswith(p + ".") for p in known)]
+    unknown = [k for k in _leaves(data)  # a key the model reads, one under a table it reads whole, or a table of keys
+               if k not in known and not any(k.startswith(p + ".") or p.startswith(k + ".") for p in known)]
     if unknown:
         table = unknown[0].rpartition(".")[0]
         siblings = sorted(k[len(table) + 1 if table else 0:] for k in known
@@ -251,24 +280,24 @@ def from_data(data: dict[str, Any], source: str, model: type[T], error: type[Exc
         raise error(f"{source}: unknown key(s) {', '.join(repr(k) for k in unknown)}"
                     + "".join(f" ({k!r} is on line {where[k]})" for k in unknown if k in where)
                     + (f"; known {f'in [{table}]' if table else 'keys'}: {', '.join(siblings)}" if siblings else ""))
-    problems: list[tuple[str, str]] = []
+    problems: list[_Problem] = []
     built = _build(model, data, "", problems)
     if problems or built is None:
-        said = [_placed(message, line_of(_inner(path, message), where)) for path, message in problems]
-        raise error(f"{source}: " + "; ".join(said))
+        raise error(f"{source}: " + "; ".join(_said(p, line_of(p.path, where), quoted) for p in problems))
     return built
 
 
-def read_text(text: str, source: str, model: type[T], error: type[Exception]) -> T:
+def read_text(text: str, source: str, model: type[T], error: type[Exception], *, quoted: bool = True) -> T:
     """A checked ``model`` from a file's text (``source``: how the messages name the file)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{source}: not valid TOML ({exc})") from None
-    return from_data(data, source, model, error, text)
+    return from_data(data, source, model, error, text, quoted=quoted)
 
 
-def read_file(path: Path, model: type[T], error: type[Exception], missing: str | None = None) -> T:
+def read_file(path: Path, model: type[T], error: type[Exception], missing: str | None = None, *,
+              quoted: bool = True) -> T:
     """A checked ``model`` from a file on disk, named by its file name; ``missing``: what to say
     when there is no such file (else it is said with its path)."""
     try:
@@ -277,4 +306,4 @@ def read_file(path: Path, model: type[T], error: type[Exception], missing: str |
         raise error(missing or f"There is no file {path}.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{Path(path).name} cannot be read: {exc}") from None
-    return read_text(text, Path(path).name, model, error)
+    return read_text(text, Path(path).name, model, error, quoted=quoted)
