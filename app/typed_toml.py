@@ -22,6 +22,7 @@ import tomllib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,6 +114,7 @@ def _is_model(tp: Any) -> bool:
     return isinstance(tp, type) and (dataclasses.is_dataclass(tp) or issubclass(tp, msgspec.Struct))
 
 
+@cache
 def _fields(model: type) -> list[_Field]:
     if issubclass(model, msgspec.Struct):
         return [_Field(f.name, f.encode_name, f.type, f.required) for f in msgspec.structs.fields(model)]
@@ -178,6 +180,20 @@ def _known(model: type, prefix: str = "") -> list[str]:
     for f in _fields(model):
         out += _known(f.type, f"{prefix}{f.path}.") if _is_model(f.type) else [f"{prefix}{f.path}"]
     return out
+
+
+@cache
+def _knows(model: type) -> tuple[list[str], frozenset[str], frozenset[str]]:
+    """The model's key paths in order, as a set, and every table above them."""
+    known = _known(model)
+    tables = {k.rsplit(".", n)[0] for k in known for n in range(1, k.count(".") + 1)}
+    return known, frozenset(known), frozenset(tables)
+
+
+def _unknown(leaf: str, known: frozenset[str], tables: frozenset[str]) -> bool:
+    """Not a key the model reads, nor one under a table it reads whole, nor a table of its keys."""
+    parts = leaf.split(".")
+    return leaf not in tables and not any(".".join(parts[:n]) in known for n in range(1, len(parts) + 1))
 
 
 @dataclass(frozen=True)
@@ -269,10 +285,9 @@ def from_data(data: dict[str, Any], source: str, model: type[T], error: type[Exc
     """A checked ``model`` from a parsed TOML document; ``error`` names the file, the key and, when
     the file's ``text`` is given, the line. ``quoted``: keys in quotes, the line first (files with
     dotted keys); else bare keys, the line after."""
-    where = key_lines(text) if text is not None else {}
-    known = _known(model)
-    unknown = [k for k in _leaves(data)  # a key the model reads, one under a table it reads whole, or a table of keys
-               if k not in known and not any(k.startswith(p + ".") or p.startswith(k + ".") for p in known)]
+    known, known_set, tables = _knows(model)
+    unknown = [k for k in _leaves(data) if _unknown(k, known_set, tables)]
+    where = key_lines(text) if text is not None and unknown else {}
     if unknown:
         table = unknown[0].rpartition(".")[0]
         siblings = sorted(k[len(table) + 1 if table else 0:] for k in known
@@ -283,6 +298,7 @@ def from_data(data: dict[str, Any], source: str, model: type[T], error: type[Exc
     problems: list[_Problem] = []
     built = _build(model, data, "", problems)
     if problems or built is None:
+        where = key_lines(text) if text is not None else {}
         raise error(f"{source}: " + "; ".join(_said(p, line_of(p.path, where), quoted) for p in problems))
     return built
 
