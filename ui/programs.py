@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.calculators.mips_years import available_years as mips_years
 from app.calculators.program_numbers import bcbsm_numbers
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
 from app.rules.years import calendar_year_state, vbr_year, year_label
@@ -51,7 +52,7 @@ class ProgramsPage(QWidget):
         self.mvc_button.clicked.connect(self.open_mvc)
         self.mips_button = QPushButton("M&IPS estimate…")
         self.mips_button.setToolTip("Estimate a practice's MIPS final score and payment adjustment for a "
-                                    "performance year (2018, 2025, 2026, 2027)")
+                                    f"performance year ({', '.join(map(str, mips_years()))})")
         self.mips_button.clicked.connect(self.open_mips)
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Programs</h2>"))
