@@ -12,9 +12,10 @@ are tested against.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, select
 
@@ -235,9 +236,45 @@ def load_snapshot_in_force(db: Database, as_of: dt.date, fte_year: int | None = 
     return snapshot, in_force
 
 
+class SharedEvaluations(Protocol):
+    """A database's evaluations kept for a window (``app.services.evaluations.EvaluationCache``)."""
+
+    db: Database
+
+    def evaluation(self, as_of: dt.date) -> Evaluation: ...
+
+
+#: Per open database (by identity: ``Database`` is not hashable), the evaluations its window keeps.
+_shared: weakref.WeakValueDictionary[int, SharedEvaluations] = weakref.WeakValueDictionary()
+
+
+def share_evaluations(source: SharedEvaluations) -> None:
+    """``evaluate_at`` on ``source.db`` answers from ``source`` from now on (the window's hub)."""
+    _shared[id(source.db)] = source
+
+
+def stop_sharing_evaluations(source: SharedEvaluations) -> None:
+    if _shared.get(id(source.db)) is source:
+        del _shared[id(source.db)]
+
+
+def shared_evaluations(db: Database) -> SharedEvaluations | None:
+    """The evaluations a window keeps for ``db``, if one does."""
+    source = _shared.get(id(db))
+    return source if source is not None and source.db is db else None
+
+
 def evaluate_at(db: Database, as_of: dt.date, fte_year: int | None = None) -> Evaluation:
+    """What is true at ``as_of``: the window's kept evaluation when its change hub keeps one for
+    this database (one per as-of date and data version, ``app.services.evaluations``), else a
+    fresh one (``evaluate_fresh``), as for ``check`` and every script."""
+    shared = shared_evaluations(db) if fte_year is None else None
+    return shared.evaluation(as_of) if shared is not None else evaluate_fresh(db, as_of, fte_year)
+
+
+def evaluate_fresh(db: Database, as_of: dt.date, fte_year: int | None = None) -> Evaluation:
     """Every rule of POLICY.md at ``as_of`` (findings sorted by kind, severity, rule and subject)
-    and every measured rule's figures, from one snapshot."""
+    and every measured rule's figures, from one snapshot loaded now."""
     snapshot, in_force = load_snapshot_in_force(db, as_of, fte_year)
     policy = in_force.policy
     return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of),
