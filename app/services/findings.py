@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.domain.dates import check_plausible
 from app.domain.vocabulary import PROJECTS
@@ -44,6 +44,7 @@ from app.rules.snapshot import (
     selective_window,
     status_at,
 )
+from app.services.case_state import enrolled_at_sql, selective_candidate_sql, undecided_sql
 from app.services.policies import policy_at
 from app.storage.database import Database
 from app.storage.errors import NoFacility
@@ -108,7 +109,7 @@ def _facility(session: Any) -> Facility:
 
 def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set[int]) -> dict[str, Any]:
     """The snapshot's case fields, by SQL aggregates (see ``app.rules.snapshot.case_fields``)."""
-    enrolled = Case.enrolled_on.is_not(None) & (Case.enrolled_on <= as_of)
+    enrolled = enrolled_at_sql(as_of)
     last_enrollment = {}
     for project in PROJECTS:  # one index seek each on (project, enrolled_on)
         last = session.scalar(select(func.max(Case.enrolled_on)).where(Case.project == project, enrolled))
@@ -134,15 +135,13 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
             after[project] = rows
     oldest, newest = selective_window(policy, as_of)
     reason = Case.not_enrolled_reason
-    flagged_reason = or_(reason.is_(None), reason == "", reason.not_in(policy.accepted_reasons), reason == "other")
     candidates = tuple(
         CaseAtDate(cid, project, eligible, status_at(status, enr, as_of),
                    (why or None) if status == "not_enrolled" else None, note)
         for cid, project, eligible, status, enr, why, note in session.execute(
             select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
             .where(Case.eligible_on > oldest, Case.eligible_on <= newest,
-                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
-                   or_(Case.status != "not_enrolled", flagged_reason))
+                   selective_candidate_sql(as_of, policy.accepted_reasons))
             .order_by(Case.eligible_on, Case.case_id)))
     # the cases inside the decision window that would count once past it, oldest first (index on eligible_on)
     soon = tuple(
@@ -150,10 +149,7 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
                    (why or None) if status == "not_enrolled" else None, note)
         for cid, project, eligible, status, enr, why, note in session.execute(
             select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
-            .where(Case.eligible_on > newest, Case.eligible_on <= as_of,
-                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
-                   or_(Case.status != "not_enrolled", reason.is_(None), reason == "",
-                       reason.not_in(policy.accepted_reasons)))
+            .where(Case.eligible_on > newest, Case.eligible_on <= as_of, undecided_sql(as_of, policy.accepted_reasons))
             .order_by(Case.eligible_on, Case.case_id).limit(EVIDENCE_CASE_LIMIT)))
     by_payer: dict[tuple[int, str | None], int] = {}
     for year in sorted(payer_years):
