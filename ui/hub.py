@@ -13,7 +13,7 @@ The hub also owns what is true at the as-of date (``evaluations``, one evaluatio
 and data version, ``app.services.evaluations``): the Dashboard, Findings and Programs read it
 instead of each loading the same snapshot, and a committed change makes the next read evaluate
 again. A change of the policy in force (an installed policy file, the facility's chosen program
-year) reaches every screen that follows the as-of date, since each judges by that policy.
+year) reaches every screen, since any may judge by that policy.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from ui.as_of import AsOf
 #: What each kind of screen shows. ``None``: anything of the facility's (the evaluating screens).
 FACILITY = None
 #: Where the policy in force is decided: the installed policy files and the facility's chosen
-#: program year. Every screen that follows the as-of date judges by that policy.
+#: program year. Any screen may judge by that policy (letter statuses, the role warnings' horizon,
+#: the register's flags), so a change there reaches every screen; it is rare (Settings).
 POLICY_TABLES = frozenset({"installed_policies", "facility"})
 
 
@@ -82,9 +83,9 @@ class Hub(QObject):
                as_of: bool = False, bookkeeping: bool = False) -> None:  # noqa: FBT001
         """Keep ``screen`` current: ``reload()`` when a change touches the tables it ``shows``
         (None: any facility data) or, with ``as_of``, when the as-of date moves. ``bookkeeping``:
-        sign-ins and exports count too (the audit log shows them). A screen that follows the date
-        also reloads when the policy in force may have changed (``POLICY_TABLES``)."""
-        follower = _Follower(self, screen, None if shows is None else frozenset(shows), reload, bookkeeping, as_of)
+        sign-ins and exports count too (the audit log shows them). Every screen also reloads when
+        the policy in force may have changed (``POLICY_TABLES``)."""
+        follower = _Follower(self, screen, None if shows is None else frozenset(shows), reload, bookkeeping)
         self._followers.append(follower)
         if as_of:
             self.as_of.changed.connect(lambda _day: follower.changed(EVERYTHING))
@@ -108,13 +109,12 @@ class _Follower(QObject):
     """One screen kept current: reloads now if visible, else on its next show."""
 
     def __init__(self, hub: Hub, screen: QWidget, shows: frozenset[str] | None, reload: Callable[[], None],
-                 bookkeeping: bool, dated: bool = False) -> None:  # noqa: FBT001
+                 bookkeeping: bool) -> None:
         super().__init__(screen)
         self.screen = screen
         self.shows = shows
         self.reload = reload
         self.bookkeeping = bookkeeping
-        self.dated = dated  # follows the as-of date, so judges by the policy in force at it
         self.stale = False
         self.hub = hub
         hub.changed.connect(self.changed)
@@ -126,7 +126,7 @@ class _Follower(QObject):
         if not self.bookkeeping and not change.facility_data:
             return False
         return (self.shows is None or change.touches(self.shows) or (self.bookkeeping and bool(change.tables))
-                or (self.dated and change.touches(POLICY_TABLES)))
+                or change.touches(POLICY_TABLES))
 
     @Slot(object)
     def changed(self, change: DataChanged) -> None:

@@ -108,3 +108,25 @@ def test_the_program_year_chosen_in_settings_and_the_as_of_date_reach_the_form(q
     settle(qtbot)
     assert "blank: 14 days after receipt" in due_caption(page)
     assert letter_row(page)["state"] == "overdue"
+
+
+def test_the_staff_warnings_follow_a_policy_installed_in_settings(qtbot, window, tmp_path: Path) -> None:
+    """The role warnings' horizon is the policy's (``roles.vacancy_warning_days``), read at the
+    as-of date each time: a newer file with a longer horizon warns of a CDA leaving sooner than it."""
+    from app.services import staff
+    from app.services.staff import list_roles
+
+    leaves = AS_OF + dt.timedelta(days=45)
+    for row in list_roles(window.db):  # every CDA leaves 45 days after the as-of date, nobody follows
+        if row.role == "cda" and (row.end is None or row.end > leaves):
+            staff.save_role(window.db, row.staff_id, "cda", row.start, leaves, assignment_id=row.id, version=row.version)
+    window.show_area("Staff & roles")
+    settle(qtbot)
+    page = window.page("Staff & roles")
+    assert "Clinical data abstractor: falls vacant" not in page.warnings.text()  # 45 days away, beyond the 30-day horizon
+    path = policy_file(tmp_path, 2025, AS_OF - dt.timedelta(days=29), 14)
+    path.write_text(path.read_text(encoding="utf-8").replace("vacancy_warning_days = 30", "vacancy_warning_days = 60"),
+                    encoding="utf-8")
+    assert window.page("Settings").install_policy_file(str(path))
+    settle(qtbot)
+    assert "Clinical data abstractor: falls vacant" in page.warnings.text()

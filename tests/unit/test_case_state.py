@@ -35,6 +35,31 @@ def random_cases(rng: random.Random, n: int) -> list[dict]:
     return cases
 
 
+def pairs(as_of: dt.date, decision: int, accepted: tuple[str, ...], submissions: dict[str, list[dt.date]]) -> dict:
+    """Each predicate at ``as_of``: (its SQL, its Python reference over a stored case's fields)."""
+    flags = flag_conditions(FlagPolicy(as_of, decision, accepted))
+    return {
+        "status": (cs.status_at_sql(as_of), lambda c: status_at(c["status"], c["enrolled_on"], as_of)),
+        "enrolled": (cs.enrolled_at_sql(as_of), lambda c: cs.enrolled_at(c["enrolled_on"], as_of)),
+        "not enrolled by": (cs.not_enrolled_by_sql(as_of), lambda c: not cs.enrolled_at(c["enrolled_on"], as_of)),
+        "pending": (cs.pending_at_sql(as_of), lambda c: cs.pending_at(c["status"], c["enrolled_on"], as_of)),
+        "reason not accepted": (cs.reason_not_accepted_sql(accepted),
+                                lambda c: cs.reason_not_accepted(c["not_enrolled_reason"], accepted)),
+        "reason flagged": (cs.reason_flagged_sql(accepted),
+                           lambda c: cs.reason_flagged(c["not_enrolled_reason"], accepted)),
+        "undecided": (cs.undecided_sql(as_of, accepted), lambda c: cs.undecided(
+            c["status"], c["enrolled_on"], c["not_enrolled_reason"], as_of, accepted)),
+        "selective candidate": (cs.selective_candidate_sql(as_of, accepted), lambda c: cs.selective_candidate(
+            c["status"], c["enrolled_on"], c["not_enrolled_reason"], as_of, accepted)),
+        "pending_past_window": (flags["pending_past_window"], lambda c: cs.pending_past_window(
+            c["status"], c["enrolled_on"], c["eligible_on"], as_of, decision)),
+        "reason_not_accepted": (flags["reason_not_accepted"], lambda c: cs.not_enrolled_unexplained(
+            c["status"], c["not_enrolled_reason"], accepted)),
+        "missing_dosimetry": (flags["missing_dosimetry"], lambda c: cs.missing_dosimetry(
+            c["project"], c["enrolled_on"], submissions.get(c["case_id"], []), as_of)),
+    }
+
+
 def test_sql_and_python_agree_on_random_cases(db: Database) -> None:
     rng = random.Random(20261207)
     policy = load_policy(None, dt.date(2025, 6, 30))
@@ -52,27 +77,7 @@ def test_sql_and_python_agree_on_random_cases(db: Database) -> None:
     by_id = {c["case_id"]: c for c in cases}
     for as_of in [START + dt.timedelta(days=rng.randrange(700)) for _ in range(12)]:
         decision = rng.choice((30, 45, 90))
-        flags = flag_conditions(FlagPolicy(as_of, decision, accepted))
-        predicates = {
-            "status": (cs.status_at_sql(as_of), lambda c: status_at(c["status"], c["enrolled_on"], as_of)),
-            "enrolled": (cs.enrolled_at_sql(as_of), lambda c: cs.enrolled_at(c["enrolled_on"], as_of)),
-            "not enrolled by": (cs.not_enrolled_by_sql(as_of), lambda c: not cs.enrolled_at(c["enrolled_on"], as_of)),
-            "pending": (cs.pending_at_sql(as_of), lambda c: cs.pending_at(c["status"], c["enrolled_on"], as_of)),
-            "reason not accepted": (cs.reason_not_accepted_sql(accepted),
-                                    lambda c: cs.reason_not_accepted(c["not_enrolled_reason"], accepted)),
-            "reason flagged": (cs.reason_flagged_sql(accepted),
-                               lambda c: cs.reason_flagged(c["not_enrolled_reason"], accepted)),
-            "undecided": (cs.undecided_sql(as_of, accepted), lambda c: cs.undecided(
-                c["status"], c["enrolled_on"], c["not_enrolled_reason"], as_of, accepted)),
-            "selective candidate": (cs.selective_candidate_sql(as_of, accepted), lambda c: cs.selective_candidate(
-                c["status"], c["enrolled_on"], c["not_enrolled_reason"], as_of, accepted)),
-            "pending_past_window": (flags["pending_past_window"], lambda c: cs.pending_past_window(
-                c["status"], c["enrolled_on"], c["eligible_on"], as_of, decision)),
-            "reason_not_accepted": (flags["reason_not_accepted"], lambda c: cs.not_enrolled_unexplained(
-                c["status"], c["not_enrolled_reason"], accepted)),
-            "missing_dosimetry": (flags["missing_dosimetry"], lambda c: cs.missing_dosimetry(
-                c["project"], c["enrolled_on"], submissions.get(c["case_id"], []), as_of)),
-        }
+        predicates = pairs(as_of, decision, accepted, submissions)
         with db.reader() as session:
             for name, (sql, python) in predicates.items():
                 stored = dict(session.execute(select(Case.case_id, sql)).all())
