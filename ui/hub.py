@@ -57,6 +57,8 @@ class Hub(QObject):
         self._relay_replaced.connect(self.replaced, Qt.ConnectionType.QueuedConnection)
         # before the relay subscribes: a commit is forgotten by the cache before any screen hears of it
         self.evaluations = EvaluationCache(db).share()
+        # a file replaced underneath holds other data, though no commit said so
+        self.replaced.connect(lambda: self.evaluations.changed(EVERYTHING))
         self._unsubscribe = db.subscribe(self._relay.emit)
         self._followers: list[_Follower] = []
         self.watcher: ChangeWatcher | None = None
@@ -91,7 +93,9 @@ class Hub(QObject):
             self.as_of.changed.connect(lambda _day: follower.changed(EVERYTHING))
 
     def stop_watching(self) -> None:
-        """The window closes: stop hearing of other workstations' changes (the screens go with it)."""
+        """The window closes: stop hearing of other workstations' changes (the screens go with it),
+        so stop serving evaluations too: what was kept would no longer hear of changes."""
+        self.evaluations.close()
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None

@@ -59,6 +59,7 @@ class EvaluationCache:
         self._busy: dict[Key, threading.Lock] = {}
         #: evaluations made (not served from the cache): what a test or the benchmark counts
         self.evaluated = 0
+        self._closed = False  # closed: no longer hears of changes, so keeps nothing
         self._unsubscribe = db.subscribe(self.changed)
 
     @property
@@ -78,6 +79,8 @@ class EvaluationCache:
 
     def evaluation(self, as_of: dt.date) -> Evaluation:
         """What is true at ``as_of`` on the data as it stands: evaluated once per data version."""
+        if self._closed:
+            return self._evaluate(self.db, as_of)
         with self._lock:
             key = (as_of, self._version)
             found = self._evaluations.get(key)
@@ -93,7 +96,7 @@ class EvaluationCache:
             result = self._evaluate(self.db, as_of)
             with self._lock:
                 self.evaluated += 1
-                if key[1] == self._version:  # a commit meanwhile: serve it to this caller only
+                if key[1] == self._version and not self._closed:  # a commit meanwhile: serve it to this caller only
                     self._evaluations[key] = result
                     while len(self._evaluations) > self._keep:
                         self._evaluations.popitem(last=False)
@@ -114,7 +117,7 @@ class EvaluationCache:
             return found
         resolved = policy_in_force(self.db, as_of)
         with self._lock:
-            if key[1] == self._version:
+            if key[1] == self._version and not self._closed:
                 self._in_force[key] = resolved
         return resolved
 
@@ -128,6 +131,7 @@ class EvaluationCache:
         self._unsubscribe()
         stop_sharing_evaluations(self)
         with self._lock:
+            self._closed = True
             self._evaluations.clear()
             self._in_force.clear()
 

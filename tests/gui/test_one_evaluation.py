@@ -81,3 +81,13 @@ def test_sign_in_bookkeeping_does_not_evaluate_again(qtbot, demo_db: Database, l
     settle(qtbot)
     assert window.hub.evaluations.data_version == version
     assert loads.count(AS_OF) == 1
+
+
+def test_a_closed_window_shares_no_evaluation(qtbot, demo_db: Database) -> None:
+    """After the window closes nothing hears of other workstations' changes: ``evaluate_at`` on its
+    database evaluates afresh again, as for ``check``."""
+    window = open_window(qtbot, demo_db)
+    assert findings.shared_evaluations(demo_db) is window.hub.evaluations
+    window.close()
+    assert findings.shared_evaluations(demo_db) is None
+    assert findings.evaluate_at(demo_db, AS_OF) is not findings.evaluate_at(demo_db, AS_OF)

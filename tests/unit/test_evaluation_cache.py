@@ -98,3 +98,14 @@ def test_evaluate_at_answers_from_the_shared_cache_only_while_shared(db: Databas
     assert shared_evaluations(db) is None
     assert evaluate_at(db, D) is not evaluate_at(db, D)  # ``check`` and scripts: fresh every time
     assert in_force_at(db, D).policy == cache.in_force(D).policy
+
+
+def test_a_closed_cache_keeps_nothing(db: Database) -> None:
+    """The window closed: the cache hears of no change any more, so it evaluates every time."""
+    calls: list[dt.date] = []
+    cache = EvaluationCache(db, counting(calls)).share()
+    cache.evaluation(D)
+    cache.close()
+    cache.evaluation(D)
+    cache.evaluation(D)
+    assert calls == [D, D, D] and shared_evaluations(db) is None
