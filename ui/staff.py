@@ -21,7 +21,7 @@ from app.domain.vocabulary import (
 )
 from app.security.roles import Permission
 from app.services import letters, staff
-from app.services.policies import policy_in_force
+from app.services.evaluations import in_force_at
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import shown
@@ -165,7 +165,7 @@ class StaffPage(QWidget):
         roles = staff.list_roles(self.db)
         self.timeline.setText(timeline_html(roles))
         day = self.as_of.day
-        warnings = staff.role_warnings(roles, day, policy_in_force(self.db, day).policy.vacancy_warning_days)
+        warnings = staff.role_warnings(roles, day, in_force_at(self.db, day).policy.vacancy_warning_days)
         when = f"<i>As of {shown(day)}</i><br>" if day != dt.date.today() else ""
         self.warnings.setText(when + ("<br>".join(f"⚠ {w}" for w in warnings) if warnings
                                       else "✓ Every required role is held."))
