@@ -13,7 +13,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import time
 from pathlib import Path
 
@@ -61,21 +60,19 @@ def counts(path: Path, name: str, password: str) -> tuple[int, int]:
 def killed_at_random(args: list[str], stdin: str, delay: float) -> str:
     """Start the command, SIGKILL it after ``delay`` seconds (if still running); its end as text."""
     started = time.monotonic()
-    process, out, err = start(args, stdin)
+    child = start(args, stdin)
     status = None
     while status is None:
-        pid, code, _ = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            status = f"exit {os.waitstatus_to_exitcode(code)}"
+        code = child.poll()
+        if code is not None:
+            status = f"exit {code}"
         elif time.monotonic() - started >= delay:
-            os.kill(process.pid, signal.SIGKILL)
-            os.wait4(process.pid, 0)
+            child.kill()
+            child.wait()
             status = "killed"
         else:
             time.sleep(0.005)
-    process.returncode = 0  # reaped above
-    out.close()  # type: ignore[attr-defined]
-    err.close()  # type: ignore[attr-defined]
+    child.outputs()
     return status
 
 
