@@ -364,14 +364,16 @@ class FindingsPage(QWidget):
 
     def start_episode(self) -> None:
         """Open a QIP episode for the selected trigger, dated today unless the user chooses the
-        (earlier) as-of date being viewed (``ui.record_day``)."""
+        (earlier) as-of date being viewed (``ui.record_day``), once the user has seen the steps
+        it creates and confirmed (``ui.qip_tracker.confirm_opening``)."""
+        from ui.qip_tracker import confirm_opening
         from ui.record_day import ask_record_day
 
         finding = self.current()
         if not finding:
             return
         opened_on = ask_record_day(self, self.as_of, "Open the QIP episode", title="Open a QIP episode")
-        if opened_on is None:
+        if opened_on is None or not confirm_opening(self, finding["rule"], finding["subject"], opened_on):
             return
         try:
             qip.open_episode(self.db, finding["rule"], finding["subject"], finding["message"], opened_on,

@@ -1,9 +1,13 @@
 """QIP tracker: episodes opened from triggers, each step's due date, what is done and overdue;
 closing or withdrawing an episode (one opened by mistake). A step is done, and an episode closed,
 on the real day unless the user chooses otherwise: the as-of date being viewed is never taken
-for it unasked."""
+for it unasked. Opening one asks first, saying what will be created (``confirm_opening``): one
+click on Findings must not make six steps unseen."""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -19,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.qip_process import withdrawal
 from app.domain.wording import subject_words
+from app.rules.engine import ENTRIES
 from app.security.roles import Permission
 from app.services import qip
 from app.storage.database import Database
@@ -28,10 +34,44 @@ from ui.date_field import shown
 from ui.permissions import gate
 
 
+def rule_words(rule: str) -> str:
+    """A rule by its plain title, its code in brackets: "Days without data entry [QIP-DATA-LAG]"."""
+    entry = ENTRIES.get(rule)
+    return f"{entry.title} [{rule}]" if entry else rule
+
+
+def ask(box: QMessageBox) -> None:
+    """Show the question and wait for the answer (tests replace this to look at it and answer)."""
+    box.exec()
+
+
+def confirm_opening(parent: QWidget | None, rule: str, subject: dict[str, Any], opened_on: dt.date) -> bool:
+    """Ask before opening a QIP episode, listing the steps it creates and when each falls due;
+    Cancel (and Esc) open nothing. True: open it."""
+    steps = qip.planned_steps(opened_on)
+    about = subject_words(subject)
+    text = (f"Open a QIP episode for {rule_words(rule)}" + (f", {about}" if about else "")
+            + f", dated {shown(opened_on)}?\n\nThe QIP tracker will then follow its {len(steps)} steps:\n"
+            + "\n".join(f"  • {s.title}: due {shown(s.due_on)}" for s in steps)
+            + "\n\nOne opened by mistake can be withdrawn from the QIP tracker"
+            + ("." if withdrawal().after_a_step_is_done else " while none of its steps is marked done."))
+    box = QMessageBox(QMessageBox.Icon.Question, "Open a QIP episode?", text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    opening = box.addButton("&Open the episode", QMessageBox.ButtonRole.AcceptRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(opening)
+    box.setEscapeButton(cancel)
+    ask(box)
+    return box.clickedButton() == opening
+
+
 def _cell(text: str) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
     return item
+
+
+WITHDRAW_TIP = "An episode opened by mistake: remove it (the audit log keeps it, with why)"
 
 
 class QipTrackerPage(QWidget):
@@ -56,8 +96,8 @@ class QipTrackerPage(QWidget):
         self.note = QPushButton("Add a note to the step…")
         self.close_button = QPushButton("Close the episode…")
         self.withdraw_button = QPushButton("&Withdraw the episode…")
-        self.withdraw_button.setToolTip("An episode opened by mistake: remove it (the audit log keeps it, with why)")
-        gate(db, Permission.QIP, self.done, self.note, self.close_button, self.withdraw_button)
+        self.withdraw_button.setToolTip(WITHDRAW_TIP)
+        self.may_change = gate(db, Permission.QIP, self.done, self.note, self.close_button, self.withdraw_button)
         self.empty = QLabel("No QIP episodes yet. Open one from a trigger on the Findings page.")
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>QIP tracker</h2>"))
@@ -119,7 +159,10 @@ class QipTrackerPage(QWidget):
                 self.steps.setItem(row, col, _cell(text))
         for b in (self.done, self.note, self.close_button):
             b.setEnabled(episode is not None and episode.closed_on is None)
-        self.withdraw_button.setEnabled(episode is not None)
+        refused = qip.withdraw_refusal(sum(1 for s in steps if s.done_on is not None)) if episode else None
+        self.withdraw_button.setEnabled(episode is not None and refused is None and self.may_change)
+        if self.may_change:  # else the tooltip says who may (ui.permissions)
+            self.withdraw_button.setToolTip(refused or WITHDRAW_TIP)
         if episode and episode.next_step:
             self.steps.selectRow(list(episode.steps).index(episode.next_step))
 
@@ -158,7 +201,7 @@ class QipTrackerPage(QWidget):
         episode = self.selected()
         if not episode:
             return
-        doing = f"Close the {episode.rule} episode opened {shown(episode.opened_on)}"
+        doing = f"Close the episode for {rule_words(episode.rule)} opened {shown(episode.opened_on)}"
         if self.as_of.day == self.as_of.current_day():
             answer = QMessageBox.question(self, "Close the episode?", f"{doing} as of today, {shown(self.as_of.day)}?")
             closed_on = self.as_of.day if answer == QMessageBox.StandardButton.Yes else None
@@ -179,10 +222,16 @@ class QipTrackerPage(QWidget):
         if not episode:
             return
         done = sum(1 for s in episode.steps if s.done_on is not None)
+        refused = qip.withdraw_refusal(done)
+        if refused:
+            QMessageBox.information(self, "Withdraw the episode", refused)
+            return
+        about = subject_words(episode.subject)
         reason, ok = QInputDialog.getText(
             self, "Withdraw the episode",
-            f"Withdraw the {episode.rule} episode ({subject_words(episode.subject)}) opened {shown(episode.opened_on)}"
-            + (f", with {done} step(s) marked done" if done else "")
+            f"Withdraw the episode for {rule_words(episode.rule)}" + (f" ({about})" if about else "")
+            + f", opened {shown(episode.opened_on)}"
+            + (f", with {done} step{'s' if done != 1 else ''} marked done" if done else "")
             + "? It leaves the tracker; the audit log keeps it and why.\n\nWhy is it withdrawn (for example: opened "
             "by mistake)? Do not name patients.")
         if not ok:

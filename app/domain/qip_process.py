@@ -26,15 +26,32 @@ class ProcessStep(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     due_days: Annotated[int, msgspec.Meta(ge=0)]
 
 
+class Withdrawal(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """When an episode opened by mistake may still be withdrawn rather than closed."""
+
+    #: false: only while none of its steps is marked done (the work recorded stays, closed)
+    after_a_step_is_done: bool = False
+
+
 class QipProcess(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The file's model: ``[[step]]`` tables, in the order the steps are taken."""
+    """The file's model: ``[[step]]`` tables, in the order the steps are taken, and ``[withdrawal]``."""
 
     step: Annotated[tuple[ProcessStep, ...], msgspec.Meta(min_length=1)]
+    withdrawal: Withdrawal = Withdrawal()
 
 
 @cache
+def qip_process() -> QipProcess:
+    return read_file(resource("programs", "qip_process.toml"), QipProcess, QipProcessError)
+
+
 def process_steps() -> tuple[ProcessStep, ...]:
-    return read_file(resource("programs", "qip_process.toml"), QipProcess, QipProcessError).step
+    return qip_process().step
+
+
+def withdrawal() -> Withdrawal:
+    """When the QIP process lets an episode be withdrawn (``[withdrawal]``)."""
+    return qip_process().withdrawal
 
 
 def step_title(key: str) -> str:

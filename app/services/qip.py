@@ -2,7 +2,10 @@
 
 An episode is dated the day it is really opened: the window asks before it takes the as-of date
 being looked at instead, and an episode is never opened ahead of today. One opened by mistake is
-withdrawn (``withdraw_episode``): removed with its steps, each removal and the reason audited."""
+withdrawn (``withdraw_episode``): removed with its steps, each removal and the reason audited, while
+the QIP process allows it (``[withdrawal]`` in ``qip_process.toml``: by default only while no step is
+marked done; later the episode is closed instead, so the work recorded stays). Before opening, the
+window says what will be created (``planned_steps``)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.qip_process import process_steps, step_title
+from app.domain.qip_process import process_steps, step_title, withdrawal
 from app.domain.wording import subject_words
 from app.security.roles import Permission
 from app.storage import audit
@@ -65,6 +68,20 @@ class EpisodeView:
     @property
     def overdue(self) -> tuple[StepView, ...]:
         return tuple(s for s in self.steps if s.status == "overdue")
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    """A step an episode opened on a given day will hold, with the day it will be due."""
+
+    title: str
+    due_on: dt.date
+
+
+def planned_steps(opened_on: dt.date) -> tuple[PlannedStep, ...]:
+    """The steps ``open_episode`` creates for an episode opened on ``opened_on`` (the QIP process
+    file's), so the window can say what one click makes before it makes it."""
+    return tuple(PlannedStep(s.title, opened_on + dt.timedelta(days=s.due_days)) for s in process_steps())
 
 
 def open_episode(
@@ -133,6 +150,15 @@ def close_episode(db: Database, episode_id: int, closed_on: dt.date | None, note
 REASON_CHARS = 200
 
 
+def withdraw_refusal(steps_done: int) -> str | None:
+    """Why an episode with ``steps_done`` steps marked done cannot be withdrawn under the QIP
+    process (``[withdrawal]``), or None when it can."""
+    if steps_done and not withdrawal().after_a_step_is_done:
+        return (f"This episode has {steps_done} step{'s' if steps_done != 1 else ''} marked done, so it is not "
+                "withdrawn: the work recorded stays. Close the episode instead.")
+    return None
+
+
 def withdraw_episode(db: Database, episode_id: int, reason: str) -> None:
     """Remove an episode opened by mistake, with its steps. Each removal is audited with what the
     record held, and a note says which episode was withdrawn, by whom and why (``reason``,
@@ -146,7 +172,11 @@ def withdraw_episode(db: Database, episode_id: int, reason: str) -> None:
         episode = session.get(QipEpisode, episode_id)
         if episode is None:
             raise QipError(f"There is no QIP episode {episode_id}.")
-        for step in session.scalars(select(QipStep).where(QipStep.episode_id == episode_id)):
+        steps = session.scalars(select(QipStep).where(QipStep.episode_id == episode_id)).all()
+        refused = withdraw_refusal(sum(1 for s in steps if s.done_on is not None))
+        if refused:
+            raise QipError(refused)
+        for step in steps:
             session.delete(step)
         session.flush()  # the steps first: their removal is audited, not left to the database's cascade
         what = (f"QIP episode {episode.id} ({episode.rule}, {subject_words(episode.subject)}, opened "

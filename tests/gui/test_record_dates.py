@@ -44,6 +44,7 @@ class Answers:
     def __init__(self) -> None:
         self.asked: list[QMessageBox] = []
         self.choose: str | None = None
+        self.confirmed: list[QMessageBox] = []  # the "Open a QIP episode?" confirmations, answered Open
 
     def run(self, box: QMessageBox) -> None:
         from PySide6.QtTest import QTest
@@ -58,10 +59,14 @@ class Answers:
 
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
+    """The record-day questions answered; the confirmation that follows them (what the episode
+    creates) answered "Open the episode" and kept in ``confirmed``."""
+    import ui.qip_tracker
     import ui.record_day
 
     answering = Answers()
     monkeypatch.setattr(ui.record_day, "run", answering.run)
+    monkeypatch.setattr(ui.qip_tracker, "ask", lambda box: (answering.confirmed.append(box), box.defaultButton().click()))
     return answering
 
 
@@ -184,3 +189,57 @@ def test_the_facilitys_time_zone_is_chosen_in_settings_and_the_audit_log_follows
     log.reload()
     assert log.table.horizontalHeaderItem(0).text() == "When (America/Menominee)"
     assert log.table.item(0, 0).text().endswith((" CST", " CDT"))
+
+
+def test_opening_an_episode_says_what_it_creates_and_cancel_opens_nothing(qtbot, demo_db, monkeypatch) -> None:
+    """Issue 25: one click used to open an episode and six steps unasked. The question names the
+    trigger by its plain title (code in brackets) and lists each step with its due day."""
+    from PySide6.QtTest import QTest
+
+    import ui.qip_tracker
+    from app.domain.qip_process import process_steps
+    from app.rules.engine import ENTRIES
+
+    page, trigger = _trigger_page(qtbot, demo_db, TODAY)
+    before = {e.id for e in qip.list_episodes(demo_db, TODAY)}
+    asked: list[QMessageBox] = []
+
+    def cancel(box: QMessageBox) -> None:
+        asked.append(box)
+        box.show()
+        QTest.keyClick(box, Qt.Key.Key_Escape)
+
+    monkeypatch.setattr(ui.qip_tracker, "ask", cancel)
+    page.open_episode.click()
+    assert {e.id for e in qip.list_episodes(demo_db, TODAY)} == before  # Esc: nothing opened
+    [box] = asked
+    text = box.text()
+    assert text.startswith(f"Open a QIP episode for {ENTRIES[trigger.rule].title} [{trigger.rule}]")
+    assert f"its {len(process_steps())} steps" in text
+    for step in process_steps():
+        assert f"{step.title}: due {(TODAY + dt.timedelta(days=step.due_days)).isoformat()}" in text
+    assert box.defaultButton().text() == "&Open the episode"
+
+    monkeypatch.setattr(ui.qip_tracker, "ask", lambda b: b.defaultButton().click())
+    page.open_episode.click()
+    [episode] = [e for e in qip.list_episodes(demo_db, TODAY) if e.id not in before]
+    assert episode.rule == trigger.rule
+    qip.withdraw_episode(demo_db, episode.id, "test over")
+
+
+def test_withdraw_is_offered_only_while_no_step_is_done(qtbot, demo_db) -> None:
+    from ui.as_of import AsOf
+    from ui.qip_tracker import QipTrackerPage
+
+    episode_id = qip.open_episode(demo_db, "QIP-DATA-LAG", {}, "m", TODAY)
+    page = QipTrackerPage(demo_db, AsOf(TODAY, clock=_clock))
+    qtbot.addWidget(page)
+    page.table.selectRow(next(i for i, e in enumerate(page.episodes) if e.id == episode_id))
+    assert page.withdraw_button.isEnabled()
+    qip.record_step(demo_db, episode_id, "outreach", done_on=TODAY)
+    page.refresh()
+    assert page.selected().id == episode_id
+    assert not page.withdraw_button.isEnabled()
+    assert "Close the episode instead" in page.withdraw_button.toolTip()
+    qip.record_step(demo_db, episode_id, "outreach", done_on=None)
+    qip.withdraw_episode(demo_db, episode_id, "test over")

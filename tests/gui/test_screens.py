@@ -75,7 +75,12 @@ def test_as_of_change_re_evaluates(qtbot, window: MainWindow) -> None:
     assert page.data.this_year != page.data.last_year or sum(page.data.this_year) == 0
 
 
-def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: MainWindow, demo_db) -> None:
+def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: MainWindow, demo_db,
+                                                             monkeypatch) -> None:
+    import ui.qip_tracker
+
+    confirmed: list[str] = []  # opening an episode asks first: answered "Open the episode"
+    monkeypatch.setattr(ui.qip_tracker, "ask", lambda box: (confirmed.append(box.text()), box.defaultButton().click()))
     page = window.page("Findings")
     window.show_area("Findings")
     qtbot.waitUntil(lambda: page.result is not None, timeout=10000)
@@ -98,6 +103,7 @@ def test_findings_drill_down_to_the_case_and_open_an_episode(qtbot, window: Main
     page.tree.setCurrentItem(page.tree.topLevelItem(0).child(0))
     assert page.open_episode.isEnabled()
     page.open_episode.click()
+    assert len(confirmed) == 1
     tracker = window.page("QIP tracker")
     assert window.stack.currentWidget() is tracker
     assert tracker.table.rowCount() == 1 and tracker.table.item(0, 1).text() == trigger["rule"]

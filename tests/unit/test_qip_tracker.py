@@ -96,3 +96,24 @@ def test_an_episode_opened_by_mistake_is_withdrawn_and_audited(db) -> None:
     qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "m", OPENED)  # the trigger may be opened again
     with pytest.raises(qip.QipError, match="no QIP episode"):
         qip.withdraw_episode(db, episode_id + 100, "never opened")
+
+
+def test_what_opening_creates_is_known_before_it_is_opened(db) -> None:
+    """The window lists the steps before the click that makes them: the same steps, the same days."""
+    planned = qip.planned_steps(OPENED)
+    episode_id = qip.open_episode(db, "QIP-DATA-LAG", {}, "m", OPENED)
+    [episode] = [e for e in qip.list_episodes(db, OPENED) if e.id == episode_id]
+    assert [(p.title, p.due_on) for p in planned] == [(s.title, s.due_on) for s in episode.steps]
+
+
+def test_an_episode_with_work_recorded_is_closed_not_withdrawn(db) -> None:
+    """The QIP process file says when withdrawing is allowed: by default only while no step is done."""
+    from app.domain.qip_process import withdrawal
+
+    assert withdrawal().after_a_step_is_done is False
+    episode_id = qip.open_episode(db, "QIP-DATA-LAG", {}, "m", OPENED)
+    qip.record_step(db, episode_id, "outreach", done_on=OPENED)
+    with pytest.raises(qip.QipError, match="1 step marked done, so it is not withdrawn.*Close the episode instead"):
+        qip.withdraw_episode(db, episode_id, "opened by mistake")
+    assert [e.id for e in qip.list_episodes(db, OPENED)] == [episode_id]
+    assert qip.withdraw_refusal(0) is None
