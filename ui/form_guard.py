@@ -1,8 +1,14 @@
-"""Esc on a form with unsaved changes asks first: the one helper every form dialog mixes in."""
+"""Esc on a form with unsaved changes asks first: the one helper every form dialog mixes in.
+
+When such a dialog closes, by Save, Esc or Esc → Discard, the keyboard focus goes back where it
+was when the dialog opened (the list that Ctrl+N was pressed in): without it the question box
+left the window with no focus widget, and Ctrl+N did nothing until a click."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+import shiboken6
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 
 def confirm_discard(parent: QWidget, text: str = "This form has changes that are not saved. Discard them?") -> bool:
@@ -31,12 +37,21 @@ class DiscardGuard:
 
     _start: tuple = ()  # type: ignore[type-arg]
     _asked_already = False
+    _opener: QWidget | None = None  # the widget that had the keyboard focus when the dialog opened
+
+    def return_focus_to(self, widget: QWidget | None) -> None:
+        """Where the keyboard focus goes when this dialog closes (by default: where it was when it opened)."""
+        self._opener = widget
 
     def guarded_widgets(self) -> dict[str, QWidget]:
         raise NotImplementedError
 
     def remember_state(self) -> None:
         self._start = typed_state(self.guarded_widgets())
+        if self._opener is None:
+            focus = QApplication.focusWidget()
+            if focus is not None and not self.isAncestorOf(focus):  # type: ignore[attr-defined]
+                self.return_focus_to(focus)
 
     def has_changes(self) -> bool:
         return typed_state(self.guarded_widgets()) != self._start
@@ -47,3 +62,16 @@ class DiscardGuard:
 
     def may_close(self) -> bool:
         return self._asked_already or not self.has_changes() or confirm_discard(self)  # type: ignore[arg-type]
+
+    def done(self, result: int) -> None:
+        """Close (``QDialog.done``), then give the keyboard focus back to the opener."""
+        super().done(result)  # type: ignore[misc]
+        restore_focus(self._opener)
+
+
+def restore_focus(widget: QWidget | None) -> None:
+    """Put the keyboard focus back on ``widget`` (if it still exists and shows), in its window."""
+    if widget is None or not shiboken6.isValid(widget) or not widget.isVisible() or not widget.isEnabled():
+        return
+    widget.window().activateWindow()
+    widget.setFocus(Qt.FocusReason.ActiveWindowFocusReason)

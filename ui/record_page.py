@@ -287,6 +287,7 @@ class RecordPage(QWidget):
 
         form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields, save, record, self._validate, self,
                           self._advise, defaults=self._defaults() if self._defaults and record is None else None)
+        form.return_focus_to(self.table)  # closed any way (Esc → Discard too): Ctrl+N works again at once
         if self.form_hook:
             self.form_hook(form)
         elif not form.exec():

@@ -241,3 +241,30 @@ def test_esc_on_a_half_typed_new_user_asks(qtbot, asked) -> None:  # type: ignor
     qtbot.keyClicks(dialog.name, "cda3")
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert asked == ["asked"] and dialog.isVisible() and dialog.name.text() == "cda3"
+
+
+def test_focus_returns_to_the_list_after_esc_and_discard(qtbot, people, asked) -> None:
+    """Issue 25: after Esc → Discard the window had no keyboard focus and Ctrl+N did nothing until
+    a click. The form gives the focus back to the list it was opened from, so Ctrl+N opens again."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    page = people.people
+    page.table.setFocus()
+    asked.answer["discard"] = True  # type: ignore[attr-defined]
+    opened: list[RecordForm] = []
+
+    def type_then_esc() -> None:
+        form = QApplication.activeModalWidget()
+        assert isinstance(form, RecordForm)
+        opened.append(form)
+        form.widgets["staff_id"].setText("S9")  # type: ignore[attr-defined]
+        qtbot.keyClick(form, Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, type_then_esc)
+    qtbot.keyClick(page.table, Qt.Key.Key_N, CTRL)
+    assert len(opened) == 1 and asked == ["asked"] and not opened[0].isVisible()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.table, timeout=2000)
+    QTimer.singleShot(0, type_then_esc)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_N, CTRL)  # the next Ctrl+N, with no click between
+    assert len(opened) == 2 and QApplication.focusWidget() is page.table
