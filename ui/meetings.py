@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
@@ -28,7 +29,7 @@ from app.services.meetings import meeting_years
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import shown
-from ui.record_form import Field, choices_of
+from ui.record_form import Field, RecordForm, choices_of
 from ui.record_page import RecordPage
 from ui.workers import run_in_background
 
@@ -70,6 +71,7 @@ class MeetingsPage(QWidget):
             sort=(0, Qt.SortOrder.DescendingOrder),  # the latest meeting first
             defaults=lambda: {"meeting_id": meeting_service.next_meeting_id(db, self.as_of.day), "date": self.as_of.day},
         ).require(Permission.MEETINGS)
+        self.meeting_list.prepare_form = self.id_follows_date
         self.attendance = RecordPage(
             db, "Attendance",  # short: the two lists share one row of buttons at 1366 px
             [("role", "Attended for"), ("name", "Person"), ("ce_credit", "CE credit requested")],
@@ -124,6 +126,22 @@ class MeetingsPage(QWidget):
         self.year.currentIndexChanged.connect(self.refresh)
         self.meeting_changed()
         self.refresh()
+
+    def id_follows_date(self, form: RecordForm, record: dict | None) -> None:
+        """A new meeting's offered ID follows the date typed (``M-2026-10-15``), until the person
+        types an ID of their own: the ID is offered from the as-of date before the real one is known."""
+        if record is not None:
+            return
+        ident, day = form.widgets["meeting_id"], form.widgets["date"]
+        offered = [ident.text()]  # type: ignore[attr-defined]
+
+        def follow(new_day: dt.date | None) -> None:
+            if new_day is None or ident.text() != offered[0]:  # type: ignore[attr-defined]
+                return
+            offered[0] = meeting_service.next_meeting_id(self.db, new_day)
+            ident.setText(offered[0])  # type: ignore[attr-defined]
+
+        day.dateChanged.connect(follow)  # type: ignore[attr-defined]
 
     def attendance_advice(self, values: dict) -> str:
         """What the attendance policy says of the person standing in, and the data-quality rules on

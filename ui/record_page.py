@@ -97,6 +97,8 @@ class RecordPage(QWidget):
         self.records: list[dict] = []
         self.history = History()
         self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
+        #: called with each new Add/Edit form before it shows (a screen wiring one field to another)
+        self.prepare_form: Callable[[RecordForm, dict | None], None] | None = None
         self.table = QTableWidget(0, len(columns))
         self.table.setHorizontalHeaderLabels([c for _, c in columns])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -288,6 +290,8 @@ class RecordPage(QWidget):
         form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields, save, record, self._validate, self,
                           self._advise, defaults=self._defaults() if self._defaults and record is None else None)
         form.return_focus_to(self.table)  # closed any way (Esc → Discard too): Ctrl+N works again at once
+        if self.prepare_form is not None:
+            self.prepare_form(form, record)
         if self.form_hook:
             self.form_hook(form)
         elif not form.exec():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import string
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from app.domain.records import validate_attendance, validate_meeting
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, next_free_id, put, remove, require_valid
+from app.services.editing import Change, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
 from app.storage.models import Attendance, Meeting, Staff
 
@@ -117,6 +120,20 @@ def delete_attendance(db: Database, attendance_id: int, *, version: int | None =
     return Change(Attendance, (attendance_id,), before, "Attendance removed")
 
 
+def meeting_id_for(day: dt.date, taken: Collection[str]) -> str:
+    """The ID offered for a meeting held on ``day``: its own date (``M-2026-10-15``), then
+    ``M-2026-10-15-b``, ``-c``… for a second and third that day, so an ID never reads as another
+    day in an export. IDs already given (the older ``M-2026-12-01`` numbering too) stay as they are."""
+    base = f"M-{day.isoformat()}"
+    for n in itertools.count(1):  # the 27th meeting of a day (never seen) would be -27
+        candidate = base if n == 1 else f"{base}-{string.ascii_lowercase[n - 1] if n <= 26 else n}"
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("unreachable")
+
+
 def next_meeting_id(db: Database, day: dt.date) -> str:
-    """A free meeting ID for a meeting on ``day`` (``M-2025-06-01``…), offered, editable."""
-    return next_free_id(db, Meeting.meeting_id, f"M-{day.year}-{day.month:02d}-", width=2)
+    """A free meeting ID for a meeting held on ``day`` (``meeting_id_for``), offered, editable."""
+    with db.reader() as session:
+        taken = set(session.scalars(select(Meeting.meeting_id).where(Meeting.meeting_id.like(f"M-{day.isoformat()}%"))))
+    return meeting_id_for(day, taken)

@@ -77,8 +77,9 @@ def test_generated_ids_are_offered_and_editable(qtbot, db) -> None:
 
     page.meeting_list.form_hook = meeting
     page.meeting_list.add_button.click()
-    assert offered["meeting"] == "M-2025-06-01" and offered["meeting date"] == AS_OF
-    assert meetings.next_meeting_id(db, AS_OF) == "M-2025-06-02"
+    # issue 25: the ID is the meeting's own date ("M-2025-06-01" read as another day), -b for a second
+    assert offered["meeting"] == f"M-{AS_OF.isoformat()}" and offered["meeting date"] == AS_OF
+    assert meetings.next_meeting_id(db, AS_OF) == f"M-{AS_OF.isoformat()}-b"
 
     today = dt.date(2025, 7, 14)  # the screen looks at June 30; a letter arrives today
     mail = CorrespondencePage(db, AsOf(AS_OF, clock=lambda: dt.datetime.combine(today, dt.time(9))))
@@ -169,3 +170,32 @@ def test_a_program_year_still_running_has_no_verdict_yet(qtbot, tmp_path) -> Non
              for r in range(page.years.table.rowCount())}
     assert shown["2025"] == "yes" and shown["2026"] == "in progress: no verdict yet"
     db.dispose()
+
+
+def test_a_new_meetings_id_follows_the_date_typed(qtbot, db) -> None:
+    """Issue 25: "M-2026-12-01" was offered for a meeting held 2026-10-15 (the ID came from the
+    as-of date). The offered ID follows the date until the person types an ID of their own."""
+    from ui.as_of import AsOf
+    from ui.meetings import MeetingsPage
+
+    held = dt.date(2025, 10, 15)
+    page = MeetingsPage(db, AsOf(dt.date(2025, 12, 1)))
+    qtbot.addWidget(page)
+    saved: list[str] = []
+
+    def on(day: dt.date, own_id: str | None = None):  # type: ignore[no-untyped-def]
+        def fill_in(form) -> None:  # type: ignore[no-untyped-def]
+            form.widgets["date"].set_text(day.isoformat())
+            if own_id:
+                form.widgets["meeting_id"].setText(own_id)
+                form.widgets["date"].set_text((day + dt.timedelta(days=1)).isoformat())  # typed over: kept
+            saved.append(form.widgets["meeting_id"].text())
+            fill(form, format="in_person")
+            form.save()
+        return fill_in
+
+    for hook in (on(held), on(held), on(held, "MY-MEETING")):
+        page.meeting_list.form_hook = hook
+        page.meeting_list.add_button.click()
+    assert saved == ["M-2025-10-15", "M-2025-10-15-b", "MY-MEETING"]
+    assert {m.meeting_id for m in meetings.list_meetings(db)} == set(saved)

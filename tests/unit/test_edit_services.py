@@ -151,3 +151,15 @@ def test_dosimetry_plausibility_and_missing_list(db) -> None:
     assert dosimetry.list_submissions(db)[0].metrics == {"mean_heart_dose_gy": 1.5, "lung_v20_pct": 12.0}
     with pytest.raises(ValueError, match="not a number"):
         parse_metrics("v20=lots")
+
+
+def test_a_meeting_id_is_its_own_date_then_b_c() -> None:
+    """Issue 25: the ID offered reads as the meeting's date; a second and third that day get -b, -c."""
+    import datetime as dt
+
+    from app.services.meetings import meeting_id_for
+
+    day = dt.date(2026, 10, 15)
+    assert meeting_id_for(day, set()) == "M-2026-10-15"
+    assert meeting_id_for(day, {"M-2026-12-01", "M-2026-10-15"}) == "M-2026-10-15-b"
+    assert meeting_id_for(day, {"M-2026-10-15", "M-2026-10-15-b"}) == "M-2026-10-15-c"
