@@ -25,19 +25,13 @@ from PySide6.QtWidgets import (
 
 from app.domain.qip_process import withdrawal
 from app.domain.wording import subject_words
-from app.rules.engine import ENTRIES
 from app.security.roles import Permission
 from app.services import qip
+from app.services.findings import rule_words
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import shown
 from ui.permissions import gate
-
-
-def rule_words(rule: str) -> str:
-    """A rule by its plain title, its code in brackets: "Days without data entry [QIP-DATA-LAG]"."""
-    entry = ENTRIES.get(rule)
-    return f"{entry.title} [{rule}]" if entry else rule
 
 
 def ask(box: QMessageBox) -> None:
@@ -50,7 +44,7 @@ def confirm_opening(parent: QWidget | None, rule: str, subject: dict[str, Any], 
     Cancel (and Esc) open nothing. True: open it."""
     steps = qip.planned_steps(opened_on)
     about = subject_words(subject)
-    text = (f"Open a QIP episode for {rule_words(rule)}" + (f", {about}" if about else "")
+    text = (f"Open a QIP episode for {rule_words(rule)}" + (f" ({about})" if about else "")
             + f", dated {shown(opened_on)}?\n\nThe QIP tracker will then follow its {len(steps)} steps:\n"
             + "\n".join(f"  • {s.title}: due {shown(s.due_on)}" for s in steps)
             + "\n\nOne opened by mistake can be withdrawn from the QIP tracker"

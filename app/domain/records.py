@@ -23,7 +23,9 @@ from app.domain.vocabulary import (
     PROFESSIONS,
     PROJECTS,
     ROLES,
+    label,
 )
+from app.domain.wording import choice_words
 
 MAX_TOTAL_DOSE_GY = 200.0
 MAX_FRACTIONS = 60
@@ -84,13 +86,13 @@ def validate_case(c: CaseRecord, *, reason_required: bool = True) -> Problems:
             problems["primary_site"] = "a bone-metastases case needs its primary site"
         elif c.primary_site not in BONE_METS_PRIMARY_SITES:
             problems["primary_site"] = (
-                f"'{c.primary_site}' is not an MROQC-eligible primary for bone metastases "
-                f"(eligible: {', '.join(BONE_METS_PRIMARY_SITES)}): such a case is not MROQC-eligible and is not "
-                "entered"
+                f"{choice_words(c.primary_site)} is not an MROQC-eligible primary for bone metastases "
+                f"(eligible: {', '.join(label(s).lower() for s in BONE_METS_PRIMARY_SITES)}): such a case is not "
+                "MROQC-eligible and is not entered"
             )
     elif c.project in SITE_IS_PROJECT and c.primary_site and c.primary_site != c.project:
-        problems["primary_site"] = (f"a {c.project} case's primary site is {c.project} (or blank), "
-                                    f"not '{c.primary_site}'")
+        problems["primary_site"] = (f"a {label(c.project).lower()} case's primary site is {label(c.project).lower()} "
+                                    f"(or blank), not {choice_words(c.primary_site)}")
     if c.status == "enrolled":
         if c.enrolled_on is None:
             problems["enrolled_on"] = "an enrolled case needs its enrollment date"

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from app.domain.vocabulary import CODES, label
+from app.domain.vocabulary import CODES, INELIGIBLE_PRIMARY_SITES, label
 
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$")
 
@@ -41,6 +41,13 @@ TABLE_PLURALS: dict[str, str] = {
     "staff": "people", "role_assignments": "role assignments",
     "absences": "leaves and pauses", "audit_log": "audit log entries",
 }
+
+
+def choice_words(value: str) -> str:
+    """A value someone entered, for a message: a code whose words differ from it in words
+    (``renal_cell`` → "Renal cell"), anything else quoted as it was typed ("'liver'", "'colon'")."""
+    words = label(value) if value in CODES or value in INELIGIBLE_PRIMARY_SITES else value
+    return words if words.casefold() != value.casefold() else f"'{value}'"
 
 
 def records_words(table: str) -> str:

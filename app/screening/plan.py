@@ -232,4 +232,5 @@ def make_plan(parsed: ParsedList, existing: list[Existing], ids: CaseIdPattern, 
 def _with_payer(reason: str, row: ScreenRow) -> str:
     if row.unmapped_payer is None:
         return reason
-    return f"{reason}; payer '{row.unmapped_payer}' is not mapped (add it to [payer_values])"
+    return (f"{reason}; the payer '{row.unmapped_payer}' is not matched to one of the consortium's payers yet "
+            "(choose it under \"Payer values found in the file\" on the mapping page, or in the mapping file)")

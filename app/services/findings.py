@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from app.domain.dates import check_plausible
 from app.domain.vocabulary import PROJECTS
-from app.rules.engine import evaluate, forecast_all, measure
+from app.rules.engine import ENTRIES, evaluate, forecast_all, measure
 from app.rules.findings import Finding, plain
 from app.rules.forecast import Forecast
 from app.rules.measures import Measures
@@ -275,6 +275,13 @@ def evaluate_fresh(db: Database, as_of: dt.date, fte_year: int | None = None) ->
     policy = in_force.policy
     return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of),
                       forecast_all(snapshot, policy, as_of), in_force)
+
+
+def rule_words(rule: str) -> str:
+    """A rule for people: its plain title first, its code in brackets ("Days without data entry
+    [QIP-DATA-LAG]"), as the Findings tree, the QIP tracker and their messages name it."""
+    entry = ENTRIES.get(rule)
+    return f"{entry.title} [{rule}]" if entry else rule
 
 
 def run_check(db: Database, as_of: dt.date) -> Evaluation:

@@ -90,3 +90,24 @@ def test_the_check_catches_a_code() -> None:
     assert codes_in(["project bone_mets", "role clinical_champion, meeting M-1", "qip_steps"]) == {
         "bone_mets", "clinical_champion", "qip_steps"}
     assert codes_in(["Bone metastases", "/tmp/test_x/demo.sqlite3", "QIP-ENR-SELECTIVE"]) == set()
+
+
+def test_messages_name_values_in_words_not_codes() -> None:
+    """Issue 25: "not 'renal_cell'" and "add it to [payer_values]" showed internal codes."""
+    import datetime as dt
+    import types
+
+    from app.domain.records import CaseRecord, validate_case
+    from app.domain.wording import choice_words
+    from app.screening.plan import _with_payer
+
+    assert choice_words("renal_cell") == "Renal cell" and choice_words("kidney_other") == "Kidney (not renal cell)"
+    assert choice_words("liver") == "'liver'"  # typed text, not a code: quoted as typed
+    day = dt.date(2025, 1, 2)
+    lung = validate_case(CaseRecord("C1", "lung", primary_site="renal_cell", eligible_on=day, status="pending"))
+    assert lung["primary_site"] == "a lung case's primary site is lung (or blank), not Renal cell"
+    bone = validate_case(CaseRecord("C2", "bone_mets", primary_site="kidney_other", eligible_on=day, status="pending"))
+    assert bone["primary_site"].startswith("Kidney (not renal cell) is not an MROQC-eligible primary")
+    payer = _with_payer("new case", types.SimpleNamespace(unmapped_payer="Blue Care"))  # type: ignore[arg-type]
+    assert "'Blue Care' is not matched" in payer
+    assert codes_in([lung["primary_site"], bone["primary_site"], payer]) == set()
