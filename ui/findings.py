@@ -1,4 +1,8 @@
-"""Findings: every finding grouped by kind, filterable, with its evidence and the records behind it."""
+"""Findings: every finding grouped by kind, filterable, with its evidence and the records behind it.
+
+Each finding names its rule by the plain title, the code in brackets; a reviewed finding is
+greyed with its check mark (and a "Not reviewed" filter leaves only the ones still to explain),
+so the explained ones no longer look like the work still to do."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,7 +35,7 @@ from app.rules.engine import KINDS
 from app.rules.findings import plain
 from app.security.roles import Permission
 from app.services import qip
-from app.services.findings import CheckResult, run_check
+from app.services.findings import CheckResult, rule_words, run_check
 from app.services.reviews import ReviewError, ReviewState, mark_reviewed, review_states
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
@@ -42,6 +47,13 @@ ROLE = Qt.ItemDataRole.UserRole
 #: The tree's group of forecasts within the close distance (the Dashboard's amber tiles)
 CLOSE = "close"
 GROUP_WORDS = {CLOSE: "Close to firing"}
+#: The Findings filter on reviews: (words, value)
+REVIEW_FILTERS = (("Reviewed or not", None), ("Not reviewed", "open"), ("Reviewed", "reviewed"))
+
+
+def plural(n: int, word: str) -> str:
+    """"1 finding", "14 findings"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def subject_text(subject: dict[str, Any]) -> str:
@@ -93,12 +105,16 @@ class FindingsPage(QWidget):
         for text, value in (("Every severity", None), ("Triggers and violations", "blocking"), ("Warnings", "warning"),
                             ("Close to firing", "close")):
             self.severity.addItem(text, value)
+        self.reviewed = QComboBox()
+        self.reviewed.setToolTip("Show only the findings not reviewed yet (still to explain), or only the reviewed ones")
+        for text, value in REVIEW_FILTERS:
+            self.reviewed.addItem(text, value)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "Reviewed", "What"])
-        self.tree.setColumnWidth(0, 210)
+        self.tree.setColumnWidth(0, 300)
         self.tree.setColumnWidth(1, 200)
-        self.tree.setColumnWidth(2, 90)
-        self.tree.setColumnWidth(3, 80)
+        self.tree.setColumnWidth(2, self.fontMetrics().horizontalAdvance("Close to firing") + 24)  # never cut off
+        self.tree.setColumnWidth(3, self.fontMetrics().horizontalAdvance("✓ reviewed") + 24)
         self.reviews: list[ReviewState] = []  # per finding of ``result``, same order
         self.row_findings: list[int] = []     # per listed row, its index in ``result.findings``
         self.review_text = QLabel()
@@ -130,6 +146,7 @@ class FindingsPage(QWidget):
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
         filters.addWidget(self.severity)
+        filters.addWidget(self.reviewed)
         filters.addWidget(self.summary)
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -156,6 +173,7 @@ class FindingsPage(QWidget):
         layout.addWidget(splitter, 1)
         self.search.textChanged.connect(self.fill)
         self.severity.currentIndexChanged.connect(self.fill)
+        self.reviewed.currentIndexChanged.connect(self.fill)
         self.tree.currentItemChanged.connect(self.show_evidence)
         self.jump.clicked.connect(self.jump_to_case)
         self.open_episode.clicked.connect(self.start_episode)
@@ -191,18 +209,23 @@ class FindingsPage(QWidget):
             return []
         words = self.search.text().strip().lower()
         wanted = self.severity.currentData()
+        reviews = self.reviewed.currentData()
         rows = []
         for index, f in enumerate(self.result.findings):
             data = f.to_json()
             data["_index"] = index
             if wanted == "blocking" and not f.blocking or wanted in ("warning", "close") and f.severity != wanted:
                 continue
-            if words and words not in " ".join((f.rule, subject_text(data["subject"]), f.message)).lower():
+            if reviews is not None and self.is_reviewed(data) != (reviews == "reviewed"):
+                continue
+            if words and words not in " ".join((f.rule, rule_words(f.rule), subject_text(data["subject"]),
+                                                f.message)).lower():
                 continue
             rows.append(data)
         # the forecasts within the policy's close distance: the work to do before they fire
         for f in self.result.forecast:
-            if not f.close(self.result.policy, self.result.as_of) or wanted not in (None, "close"):
+            if not f.close(self.result.policy, self.result.as_of) or wanted not in (None, "close") \
+                    or reviews == "reviewed":  # a forecast is not reviewed: nothing has fired yet
                 continue
             if words and words not in " ".join((f.rule, subject_text(plain(f.subject)), f.text)).lower():
                 continue
@@ -225,8 +248,14 @@ class FindingsPage(QWidget):
             self.tree.addTopLevelItem(group)
             for r in members:
                 state = self.state_of(r)
-                item = QTreeWidgetItem([r["rule"], subject_text(r["subject"]), r["severity"],
-                                        "✓ reviewed" if state and state.current else "", r["message"]])
+                reviewed = state is not None and state.current is not None
+                item = QTreeWidgetItem([rule_words(r["rule"]), subject_text(r["subject"]), r["severity"],
+                                        "✓ reviewed" if reviewed else "", r["message"]])
+                if reviewed:  # explained already: greyed, so the findings still to explain stand out
+                    grey = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+                    for column in range(self.tree.columnCount()):
+                        item.setForeground(column, grey)
+                    item.setToolTip(3, f"Reviewed: {state.current.line}")
                 self.rows.append(r)
                 item.setData(0, ROLE, len(self.rows) - 1)  # an index: a dict stored in Qt comes back key-sorted
                 item.setToolTip(4, r["message"])
@@ -238,9 +267,21 @@ class FindingsPage(QWidget):
             self.tree.setCurrentItem(reselect)
         else:
             self._select_first()
-        total = len(self.result.findings) if self.result else 0
+        self.summary.setText(self.summary_words(rows))
+
+    def summary_words(self, rows: list[dict[str, Any]]) -> str:
+        """What the list holds, counted in findings (as the list shows them), never in rules:
+        "14 of 20 findings shown, 9 not reviewed; 2 close to firing"."""
+        findings = self.result.findings if self.result else []
         close = sum(1 for r in rows if r["kind"] == CLOSE)
-        self.summary.setText(f"{len(rows) - close} of {total} finding(s)" + (f", {close} close to firing" if close else ""))
+        shown = len(rows) - close
+        open_ = sum(1 for i in range(len(findings)) if not self.is_reviewed({"_index": i}))
+        return (f"{shown} of {plural(len(findings), 'finding')} shown, {open_} not reviewed"
+                + (f"; {close} close to firing" if close else ""))
+
+    def is_reviewed(self, finding: dict[str, Any]) -> bool:
+        state = self.state_of(finding)
+        return state is not None and state.current is not None
 
     def show_rule(self, rule: str) -> None:
         """Filter to ``rule`` (a prefix such as ``ATT-`` takes the family) and select its first finding."""
@@ -295,7 +336,7 @@ class FindingsPage(QWidget):
         if not finding:
             return
         note, ok = QInputDialog.getMultiLineText(
-            self, "Mark reviewed", f"What explains {finding['rule']} (or what was done about it)?\n"
+            self, "Mark reviewed", f"What explains this finding of {rule_words(finding['rule'])} (or what was done about it)?\n"
             "It is kept with the finding and printed in the self-audit: do not name patients.")
         if ok:
             self.mark_reviewed(note)

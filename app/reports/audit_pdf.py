@@ -32,7 +32,7 @@ from reportlab.platypus import (
 )
 
 from app.domain.vocabulary import PROJECTS, REQUIRED_ROLES, label
-from app.reports.audit_report import MONTHS, AuditReport
+from app.reports.audit_report import MONTHS, AuditReport, RuleStatus
 from app.reports.evidence import EvidenceTable, present, subject_text
 
 STYLES = getSampleStyleSheet()
@@ -220,12 +220,30 @@ def status_count(n: int, status: str) -> str:
     return f"{n} {word}" if n == 1 or status in ADJECTIVE_STATUSES else f"{n} {word}s"
 
 
-def summary(report: AuditReport) -> list[Any]:
-    counts: dict[str, int] = {}
-    for rule in report.rules:
-        counts[rule.status] = counts.get(rule.status, 0) + 1
+#: A rule's status said of rules ("4 rules with warnings"): the summary counts rules, the
+#: Findings screen findings, and the words say which ("4 rules with warnings (14 findings)").
+RULE_STATUS_WORDS = {"clear": "clear", "info": "with notes", "warning": "with warnings", "trigger": "triggered",
+                     "violation": "with violations"}
+
+
+def headline_words(rules: list[RuleStatus]) -> str:
+    """The summary's line, counting rules and saying so, with the findings behind them:
+    "20 rules checked: 2 triggered (3 findings), 4 with warnings (14 findings), 14 clear"."""
+    counts: dict[str, list[int]] = {}
+    for rule in rules:
+        entry = counts.setdefault(rule.status, [0, 0])
+        entry[0] += 1
+        entry[1] += rule.count
+    if not counts:
+        return "no rules evaluated"
     worst_first = sorted(counts, key=lambda s: -SEVERITY_ORDER.index(s) if s in SEVERITY_ORDER else 0)
-    headline = ", ".join(status_count(counts[s], s) for s in worst_first) or "no rules evaluated"
+    parts = [f"{n} {RULE_STATUS_WORDS.get(s, s)}" + (f" ({found} finding{'s' if found != 1 else ''})" if found else "")
+             for s in worst_first for n, found in [counts[s]]]
+    return f"{len(rules)} rule{'s' if len(rules) != 1 else ''} checked: " + ", ".join(parts)
+
+
+def summary(report: AuditReport) -> list[Any]:
+    headline = headline_words(report.rules)
     data: list[list[Any]] = [["Rule", "Kind", "What it checks", "Status", "Findings"]]
     flagged = set()
     for i, rule in enumerate(report.rules, start=1):

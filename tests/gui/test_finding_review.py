@@ -47,3 +47,41 @@ def test_the_physics_lead_cannot_mark_findings_reviewed(qtbot, demo_db) -> None:
     page.show_rule("QIP-ENR-SELECTIVE")
     assert page.current() is not None and not page.review_button.isEnabled()
     assert "may mark findings reviewed" in page.review_button.toolTip()
+
+
+def test_reviewed_findings_are_marked_and_can_be_left_out(qtbot, demo_db) -> None:
+    """Issue 25: reviewed findings looked like the ones still to explain; the rule's code came
+    first; the summary counted rules while the list showed findings."""
+    from PySide6.QtGui import QPalette
+
+    from app.rules.engine import ENTRIES
+    from ui.as_of import AsOf
+    from ui.findings import FindingsPage
+
+    page = FindingsPage(demo_db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: page.result is not None, timeout=10000)
+    rule = next(f.rule for i, f in enumerate(page.result.findings) if not page.is_reviewed({"_index": i}))
+    page.show_rule(rule)
+    item = page.tree.currentItem()
+    assert item.text(0) == f"{ENTRIES[rule].title} [{rule}]"   # the plain title first, the code in brackets
+    assert page.mark_reviewed("Discussed with the coordinating center.")
+    page.refresh()  # in the window the change hub does this
+    settle(qtbot)
+    qtbot.waitUntil(lambda: page.tree.currentItem() is not None and page.tree.currentItem().text(3) == "✓ reviewed",
+                    timeout=10000)
+    grey = page.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+    assert page.tree.currentItem().foreground(0).color() == grey
+    total, reviewed = len(page.result.findings), sum(page.is_reviewed({"_index": i})
+                                                       for i in range(len(page.result.findings)))
+    assert reviewed >= 1
+    page.search.setText("")
+    assert page.summary.text().startswith(f"{total} of {total} findings shown, {total - reviewed} not reviewed")
+    page.reviewed.setCurrentIndex(page.reviewed.findText("Not reviewed"))
+    listed = [r for r in page.rows if r["_index"] is not None]
+    assert len(listed) == total - reviewed and not any(page.is_reviewed(r) for r in listed)
+    assert page.summary.text().startswith(f"{total - reviewed} of {total} findings shown")
+    page.reviewed.setCurrentIndex(page.reviewed.findText("Reviewed"))
+    page.search.setText(ENTRIES[rule].title.lower())   # found by its title too
+    assert rule in {r["rule"] for r in page.rows} and all(page.is_reviewed(r) for r in page.rows)

@@ -94,3 +94,15 @@ def test_record_columns_fit_the_page_and_ids_do_not_wrap() -> None:
 def test_summary_counts_read_as_english() -> None:
     assert [status_count(3, "warning"), status_count(1, "warning"), status_count(2, "trigger"), status_count(14, "clear")] \
         == ["3 warnings", "1 warning", "2 triggered", "14 clear"]
+
+
+def test_the_summary_says_it_counts_rules_and_names_their_findings() -> None:
+    """Issue 25: "4 warnings" counted rules while the Findings screen listed 14 findings."""
+    from app.reports.audit_pdf import headline_words
+    from app.reports.audit_report import RuleStatus
+
+    rules = [RuleStatus("A", "qip", "a", "trigger", 3), RuleStatus("B", "qip", "b", "trigger", 1),
+             *[RuleStatus(f"W{n}", "attendance", "w", "warning", n) for n in (5, 4, 3, 2)],
+             RuleStatus("C", "ce", "c", "clear", 0)]
+    assert headline_words(rules) == "7 rules checked: 2 triggered (4 findings), 4 with warnings (14 findings), 1 clear"
+    assert headline_words([]) == "no rules evaluated"
