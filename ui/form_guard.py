@@ -1,13 +1,13 @@
 """Esc on a form with unsaved changes asks first: the one helper every form dialog mixes in.
 
 When such a dialog closes, by Save, Esc or Esc → Discard, the keyboard focus goes back where it
-was when the dialog opened (the list that Ctrl+N was pressed in): without it the question box
-left the window with no focus widget, and Ctrl+N did nothing until a click."""
+was when the dialog opened (the list that Ctrl+N was pressed in) if Qt left the window without
+it: after the question box, Ctrl+N did nothing until a click."""
 
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 
@@ -38,10 +38,12 @@ class DiscardGuard:
     _start: tuple = ()  # type: ignore[type-arg]
     _asked_already = False
     _opener: QWidget | None = None  # the widget that had the keyboard focus when the dialog opened
+    _opener_active = False  # its window was the active one then (a window never active is not made so)
 
     def return_focus_to(self, widget: QWidget | None) -> None:
         """Where the keyboard focus goes when this dialog closes (by default: where it was when it opened)."""
         self._opener = widget
+        self._opener_active = widget is not None and widget.window().isActiveWindow()
 
     def guarded_widgets(self) -> dict[str, QWidget]:
         raise NotImplementedError
@@ -64,14 +66,25 @@ class DiscardGuard:
         return self._asked_already or not self.has_changes() or confirm_discard(self)  # type: ignore[arg-type]
 
     def done(self, result: int) -> None:
-        """Close (``QDialog.done``), then give the keyboard focus back to the opener."""
+        """Close (``QDialog.done``); then, once Qt has given the window back, make sure the keys
+        reach the opener (``restore_focus``)."""
         super().done(result)  # type: ignore[misc]
-        restore_focus(self._opener)
+        opener, was_active = self._opener, self._opener_active
+        QTimer.singleShot(0, lambda: restore_focus(opener, activate=was_active))
 
 
-def restore_focus(widget: QWidget | None) -> None:
-    """Put the keyboard focus back on ``widget`` (if it still exists and shows), in its window."""
+def restore_focus(widget: QWidget | None, *, activate: bool = True) -> None:
+    """If the keyboard focus was lost when a dialog closed (no window active, the closed dialog
+    still taken as the active one, or no widget with the focus), give it back to ``widget`` (if it still exists and shows) in its window, making
+    that window active again if it was when the dialog opened (``activate``). Where Qt restored
+    the focus already, or another dialog has it, nothing is changed."""
     if widget is None or not shiboken6.isValid(widget) or not widget.isVisible() or not widget.isEnabled():
         return
-    widget.window().activateWindow()
-    widget.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+    if QApplication.activeModalWidget() is not None:
+        return
+    active = QApplication.activeWindow()
+    lost = active is None or not active.isVisible()  # nothing active, or the closed dialog still "active"
+    if lost and activate:
+        widget.window().activateWindow()
+    if lost or QApplication.focusWidget() is None:
+        widget.setFocus(Qt.FocusReason.ActiveWindowFocusReason)

@@ -244,8 +244,9 @@ def test_esc_on_a_half_typed_new_user_asks(qtbot, asked) -> None:  # type: ignor
 
 
 def test_focus_returns_to_the_list_after_esc_and_discard(qtbot, people, asked) -> None:
-    """Issue 25: after Esc → Discard the window had no keyboard focus and Ctrl+N did nothing until
-    a click. The form gives the focus back to the list it was opened from, so Ctrl+N opens again."""
+    """Issue 25: after Esc → Discard the window could be left with no keyboard focus, and Ctrl+N
+    did nothing until a click. Once the form has closed, a focus left nowhere goes back to the
+    list the form was opened from, so the next Ctrl+N opens a form again."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -264,7 +265,9 @@ def test_focus_returns_to_the_list_after_esc_and_discard(qtbot, people, asked) -
     QTimer.singleShot(0, type_then_esc)
     qtbot.keyClick(page.table, Qt.Key.Key_N, CTRL)
     assert len(opened) == 1 and asked == ["asked"] and not opened[0].isVisible()
+    page.table.clearFocus()  # what the window manager may leave after the question box: no focus here
     qtbot.waitUntil(lambda: QApplication.focusWidget() is page.table, timeout=2000)
     QTimer.singleShot(0, type_then_esc)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_N, CTRL)  # the next Ctrl+N, with no click between
-    assert len(opened) == 2 and QApplication.focusWidget() is page.table
+    assert len(opened) == 2
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is page.table, timeout=2000)
