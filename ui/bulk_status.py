@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import CASE_STATUSES, NOT_ENROLLED_REASONS
+from app.domain.wording import sentence
 from app.services.cases import set_status
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.database import Database
@@ -90,7 +91,8 @@ class BulkStatusDialog(DiscardGuard, QDialog):
             return
         except (ValidationFailed, NotFound) as exc:
             problems = getattr(exc, "problems", None)
-            self.problems.setText("Nothing was changed. " + ("; ".join(problems.values()) if problems else str(exc)))
+            self.problems.setText("Nothing was changed. " + " ".join(sentence(p) for p in problems.values())
+                                  if problems else f"Nothing was changed. {sentence(str(exc))}")
             return
         except DatabaseError as exc:  # the server went away: no case changed
             self.problems.setText(f"Nothing was changed: {exc}.")

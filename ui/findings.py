@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import label
-from app.domain.wording import subject_words
+from app.domain.wording import counted, subject_words
 from app.exports.kinds import SPREADSHEET
 from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
@@ -49,11 +49,6 @@ CLOSE = "close"
 GROUP_WORDS = {CLOSE: "Close to firing"}
 #: The Findings filter on reviews: (words, value)
 REVIEW_FILTERS = (("Reviewed or not", None), ("Not reviewed", "open"), ("Reviewed", "reviewed"))
-
-
-def plural(n: int, word: str) -> str:
-    """"1 finding", "14 findings"."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def subject_text(subject: dict[str, Any]) -> str:
@@ -276,7 +271,7 @@ class FindingsPage(QWidget):
         close = sum(1 for r in rows if r["kind"] == CLOSE)
         shown = len(rows) - close
         open_ = sum(1 for i in range(len(findings)) if not self.is_reviewed({"_index": i}))
-        return (f"{shown} of {plural(len(findings), 'finding')} shown, {open_} not reviewed"
+        return (f"{shown} of {counted(len(findings), 'finding')} shown, {open_} not reviewed"
                 + (f"; {close} close to firing" if close else ""))
 
     def is_reviewed(self, finding: dict[str, Any]) -> bool:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.vocabulary import CODES, label
+from app.domain.wording import article
 from app.security.roles import Permission
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.storage.database import Database
@@ -59,6 +60,22 @@ def history_step(parent: QWidget, db: Database, action: Callable[[Database], lis
                             f"change can no longer be {done} without losing theirs. The {where} shows it as saved.")
     except (ValidationFailed, NotFound) as exc:
         QMessageBox.warning(parent, f"Not {done}", str(exc))
+
+#: One record of each list, in words, for its dialog's title ("Add a person", not "Add: people").
+ONE_RECORD: dict[str, str] = {
+    "People": "person", "Role assignments": "role assignment", "Meetings": "meeting", "Letters": "letter",
+    "Leave, vacations and enrollment pauses": "leave, vacation or pause", "Program years": "program year",
+    "Data-entry sessions": "data-entry session", "Submissions": "dosimetry submission",
+}
+
+
+def form_title(adding: bool, one: str | None, about: str | None) -> str:
+    """A record dialog's title: "Add a person", "Edit the meeting", "Add attendance at …" (``about``
+    when the list says what the record is about), never a list's name after a colon."""
+    if about:
+        return f"{'Add' if adding else 'Edit'} {about}"
+    return f"Add {article(one)}" if adding else f"Edit the {one}"
+
 
 class RecordPage(QWidget):
     """``rows()`` gives dicts; ``columns`` names which keys to show; the callables do the work.
@@ -281,13 +298,14 @@ class RecordPage(QWidget):
         if not self.may_edit:
             return
         fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
-        subject = self._form_title() if self._form_title else self.title.lower()
+        about = self._form_title() if self._form_title else None
+        one = ONE_RECORD.get(self.title, self.title.lower())
         def save(values: dict, overwrite: int | None) -> Change:
             # after a conflict the person chose to save over the newer version: the record as it now is
             old = record if overwrite is None or record is None else {**record, "version": overwrite}
             return self._save(values, old, overwrite is not None)
 
-        form = RecordForm(f"{'Edit' if record else 'Add'}: {subject}", fields, save, record, self._validate, self,
+        form = RecordForm(form_title(record is None, one, about), fields, save, record, self._validate, self,
                           self._advise, defaults=self._defaults() if self._defaults and record is None else None)
         form.return_focus_to(self.table)  # closed any way (Esc → Discard too): Ctrl+N works again at once
         if self.prepare_form is not None:

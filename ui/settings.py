@@ -119,6 +119,8 @@ class SettingsPage(QWidget):
         policy = security_policy()
         self.lock_minutes.setRange(policy.idle_min_minutes, policy.idle_max_minutes)
         self.lock_minutes.setSuffix(" minutes without input")
+        self.lock_minutes.valueChanged.connect(  # "1 minute", not "1 minutes"
+            lambda n: self.lock_minutes.setSuffix(f" minute{'' if n == 1 else 's'} without input"))
         self.lock_minutes.setToolTip("The window locks itself and asks for the password again")
         self.save_button = QPushButton("Save facility details")
         gate(db, Permission.FACILITY, self.save_button)

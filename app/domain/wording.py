@@ -43,6 +43,28 @@ TABLE_PLURALS: dict[str, str] = {
 }
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """"1 minute", "15 minutes", "1 finding": a count with its noun agreeing, never "1 minutes"."""
+    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
+
+
+def zoned_time(at: dt.datetime, zone: Zone) -> str:
+    """A time the window's clock gave (naive: the computer's own zone) in ``zone`` (the
+    facility's), with the zone's name: "2025-06-30 08:30 EDT", never a bare or lower-case "utc"."""
+    where = zone_info(zone)
+    aware = at if at.tzinfo is not None else at.astimezone()  # naive: as the computer's clock read it
+    return aware.astimezone(where).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def sentence(text: str) -> str:
+    """``text`` as a sentence of its own: a capital first letter ("case B: …" → "Case B: …") and a
+    full stop, so a message never starts with a lower-case word or case ID."""
+    text = text.strip()
+    if not text:
+        return text
+    return text[:1].upper() + text[1:] + ("" if text[-1] in ".!?" else ".")
+
+
 def choice_words(value: str) -> str:
     """A value someone entered, for a message: a code whose words differ from it in words
     (``renal_cell`` → "Renal cell"), anything else quoted as it was typed ("'liver'", "'colon'")."""

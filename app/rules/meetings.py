@@ -263,11 +263,12 @@ def missed_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date)
         distance = m.limit + 1 - m.value
         fires_on = next((day for day in upcoming if any(
             x.fires for x in missed_measures(frozen, policy, day) if x.subject == m.subject)), None)
-        nth = "the next uncovered meeting" if distance == 1 else f"{distance} more uncovered meetings"
+        nth, fire = ("the next uncovered meeting", "fires") if distance == 1 else \
+            (f"{distance} more uncovered meetings", "fire")
         out.append(Forecast(
             m.rule, m.subject, m.value, m.limit, distance, "meetings", fires_on,
             f"{name}: {m.value} of {m.limit} meetings missed — {nth}"
-            + (f" ({fires_on.isoformat()}) fire(s) the trigger." if fires_on else " fire the trigger (none scheduled)."),
+            + (f" ({fires_on.isoformat()}) {fire} the trigger." if fires_on else f" {fire} the trigger (none scheduled)."),
             {**m.evidence, "upcoming_meetings": upcoming}))
     return out
 

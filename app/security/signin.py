@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
 
+from app.domain.wording import DEFAULT_TIME_ZONE, Zone, to_local
 from app.security import lockout
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_file_for, user_slot
 from app.security.passwords import (
@@ -67,9 +68,12 @@ class SignInFailed(PermissionError):
 
 
 class AccountLocked(SignInFailed):
-    def __init__(self, until: dt.datetime) -> None:
+    """``until`` (stored UTC) said in ``zone``: the facility's where the database is open already
+    (the lock screen, Switch user), else this computer's; always with the zone's name."""
+
+    def __init__(self, until: dt.datetime, zone: Zone = None) -> None:
         self.until = until
-        local = until.replace(tzinfo=dt.UTC).astimezone()
+        local = to_local(until, zone)
         super().__init__(f"sign-in failed: too many failed attempts; this account is locked until "
                          f"{local:%H:%M} ({local:%Y-%m-%d %Z}), or until an administrator unlocks it")
 
@@ -695,7 +699,25 @@ def password_is_right(db: Database, name: str, password: str) -> bool:
 def check_credentials(db: Database, name: str, password: str, *, at: dt.datetime | None = None) -> Actor:
     """The user ``name`` of the already open ``db`` proved by ``password``, with the same lockout
     and audit as a sign-in: the lock screen unlocks, or another user takes over the window.
-    Raises ``SignInFailed`` (``AccountLocked``); returns the user's ``Actor``."""
+    Raises ``SignInFailed`` (``AccountLocked``, its time in the facility's zone); returns the user's ``Actor``."""
+    try:
+        return _check_credentials(db, name, password, at=at)
+    except AccountLocked as exc:
+        raise AccountLocked(exc.until, _facility_zone(db)) from None
+
+
+def _facility_zone(db: Database) -> Zone:
+    """The open database's facility zone (None: this computer's, if it cannot be read)."""
+    from app.storage.models import Facility
+
+    try:
+        with db.reader() as session:
+            return session.scalar(select(Facility.time_zone).limit(1)) or DEFAULT_TIME_ZONE
+    except Exception:  # noqa: BLE001 (a message's zone is never worth a second failure)
+        return None
+
+
+def _check_credentials(db: Database, name: str, password: str, *, at: dt.datetime | None = None) -> Actor:
     at = at or now_utc()
     name = normal_name(name)
     policy = security_policy()

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.vocabulary import label
+from app.domain.wording import DEFAULT_TIME_ZONE, Zone, counted, zoned_time
 from app.rules.correspondence import due_date
 from app.services import qip
+from app.services.facility import facility_zone
 from app.services.findings import evaluate_at
 from app.storage.database import Database
 from app.storage.models import User
@@ -34,11 +36,13 @@ class Digest:
     since: dt.datetime | None
     now: dt.datetime
     items: tuple[DigestItem, ...]
+    #: the facility's time zone: "since you last looked" is said in it, with its name
+    zone: Zone = DEFAULT_TIME_ZONE
 
     @property
     def heading(self) -> str:
-        return (f"Since you last looked ({self.since:%Y-%m-%d %H:%M})" if self.since else "What is due") + \
-            f": {len(self.items)} reminder(s)"
+        return (f"Since you last looked ({zoned_time(self.since, self.zone)})" if self.since else "What is due") + \
+            f": {counted(len(self.items), 'reminder')}"
 
 
 def last_digest_at(db: Database) -> dt.datetime | None:
@@ -105,4 +109,4 @@ def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> D
             if (f.rule, str(sorted(f.subject.items()))) not in before:
                 items.append(DigestItem("forecast", f.fires_on or today, f"Close to firing ({f.rule}): {f.text}"))
     order = {"letter": 0, "qip": 1, "meeting": 2, "forecast": 3}
-    return Digest(since, now, tuple(sorted(items, key=lambda i: (i.day, order[i.kind], i.text))))
+    return Digest(since, now, tuple(sorted(items, key=lambda i: (i.day, order[i.kind], i.text))), facility_zone(db))

@@ -42,5 +42,9 @@ def test_digest_on_opening_dismiss_and_the_next_day(qtbot, db, monkeypatch) -> N
     bar.check_new_day()
     settle(qtbot)
     qtbot.waitUntil(lambda: bar.isVisible(), timeout=10000)
-    assert "Since you last looked (2025-06-30 08:30)" in bar.title.text()
+    from zoneinfo import ZoneInfo  # issue 25: the time in the facility's zone, with its name
+
+    seen = dt.datetime(2025, 6, 30, 8, 30).astimezone().astimezone(ZoneInfo("America/Detroit"))
+    assert f"Since you last looked ({seen:%Y-%m-%d %H:%M} {seen.tzname()})" in bar.title.text()
+    assert seen.tzname() in ("EDT", "EST")
     assert "Reply due 2025-07-09: Site visit dates" in bar.body.text() and "Data agreement" not in bar.body.text()

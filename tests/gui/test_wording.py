@@ -111,3 +111,32 @@ def test_messages_name_values_in_words_not_codes() -> None:
     payer = _with_payer("new case", types.SimpleNamespace(unmapped_payer="Blue Care"))  # type: ignore[arg-type]
     assert "'Blue Care' is not matched" in payer
     assert codes_in([lung["primary_site"], bone["primary_site"], payer]) == set()
+
+
+def test_small_words_a_coordinator_meets_every_day(qtbot, db) -> None:
+    """Issue 25: "Add: people" as a dialog title, "1 minutes", a message starting with "case B"."""
+    from app.domain.wording import counted, sentence
+    from ui.record_page import form_title
+    from ui.settings import SettingsPage
+    from ui.staff import StaffPage
+
+    assert form_title(True, "person", None) == "Add a person" and form_title(False, "meeting", None) == "Edit the meeting"
+    assert form_title(True, "attendance record", "attendance at the meeting of 2025-03-05") == \
+        "Add attendance at the meeting of 2025-03-05"
+    assert form_title(True, "attendance record", None) == "Add an attendance record"
+    people = StaffPage(db)
+    qtbot.addWidget(people)
+    titles: list[str] = []
+    people.people.form_hook = lambda form: titles.append(form.windowTitle())
+    people.people.add_button.click()
+    assert titles == ["Add a person"]
+
+    settings = SettingsPage(db)
+    qtbot.addWidget(settings)
+    settings.lock_minutes.setValue(1)
+    assert settings.lock_minutes.suffix() == " minute without input"
+    settings.lock_minutes.setValue(15)
+    assert settings.lock_minutes.suffix() == " minutes without input"
+    assert counted(1, "minute") == "1 minute" and counted(3, "reminder") == "3 reminders"
+    assert sentence("case B: the enrollment date is before the eligible date") == \
+        "Case B: the enrollment date is before the eligible date."

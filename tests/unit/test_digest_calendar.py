@@ -60,7 +60,11 @@ def test_after_dismissing_only_what_became_due_since(db) -> None:
     found = texts(later)
     assert "Reply overdue since 2025-07-04: Renewal, signed; by Friday" in found  # became overdue since
     assert not any("Old letter" in t for t in found)                               # already overdue at the last look
-    assert later.heading.startswith("Since you last looked (2025-06-30 09:00)")
+    from zoneinfo import ZoneInfo
+
+    # issue 25: in the facility's zone, with its name (the window's clock reads this computer's)
+    seen = dt.datetime(2025, 6, 30, 9, 0).astimezone().astimezone(ZoneInfo("America/Detroit"))
+    assert later.heading.startswith(f"Since you last looked ({seen:%Y-%m-%d %H:%M} EDT)")
 
 
 def test_forecasts_that_moved_to_close_since_the_last_look(db) -> None:

@@ -112,7 +112,7 @@ def test_the_meeting_that_takes_a_role_over_the_limit_fires(year) -> None:
     found = meetings.missed_forecasts(snap, POLICY, as_of)
     f = one(found, "QIP-MTG-MISSED", role="clinical_champion")
     assert (f.value, f.distance, f.fires_on) == (2, 1, D(year, 9, 19))
-    assert f.text == f"Clinical champion: 2 of 2 meetings missed — the next uncovered meeting ({year}-09-19) fire(s) the trigger."
+    assert f.text == f"Clinical champion: 2 of 2 meetings missed — the next uncovered meeting ({year}-09-19) fires the trigger."  # issue 25: the grammar
     assert f.close(POLICY, as_of)  # one step away: amber even though the date is months ahead
     frozen = forecast.as_it_stood(snap, as_of)
     assert_boundary(meetings.attendance_findings, frozen, "QIP-MTG-MISSED", f.fires_on, role="clinical_champion")

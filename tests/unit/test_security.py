@@ -471,3 +471,15 @@ def test_two_inits_racing_for_one_name_never_overwrite_each_other(tmp_path: Path
     reopen(tmp_path / "race.sqlite3").dispose()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")) == ["race.sqlite3",
                                                                                           "race.sqlite3.keys"]
+
+
+def test_the_lock_screen_says_the_lockout_in_the_facilitys_zone(db) -> None:
+    """Issue 25: lockout times in the facility's zone, with its name (never a bare or lower-case utc)."""
+    from app.security.signin import check_credentials
+
+    for minute in range(5):
+        with pytest.raises(SignInFailed) as failed:
+            check_credentials(db, ADMIN, "wrong password!!", at=NOW + dt.timedelta(minutes=minute))
+    assert isinstance(failed.value, AccountLocked)
+    # NOW is 09:00 UTC on 2026-12-01: in Detroit 04:00 EST; the lock lasts 15 minutes from the fifth failure
+    assert "locked until 04:19 (2026-12-01 EST)" in str(failed.value) and "utc" not in str(failed.value).lower()
