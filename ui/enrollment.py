@@ -156,18 +156,21 @@ class EnrollmentPage(QWidget):
         self.delete_button = QPushButton("&Delete…")
         self.undo_button = QPushButton("&Undo")
         self.undo_button.setEnabled(False)
+        self.redo_button = QPushButton("&Redo")
+        self.redo_button.setEnabled(False)
+        self.history_words = ""  # what the last Undo or Redo did, as the status bar said it
         self.screen_button = QPushButton("&Import eligible patients…")
         self.screen_button.setToolTip("A screening list from the EHR, the planning system or the tumour registry "
                                       "(CSV or Excel): its patients become pending cases")
         self.may_edit = gate(db, Permission.CASES, self.new_button, self.edit_button, self.status_button,
-                             self.delete_button, self.undo_button)
+                             self.delete_button, self.undo_button, self.redo_button)
         gate(db, Permission.IMPORT, self.screen_button)
         self.history = History()
         top = QHBoxLayout()
         top.addWidget(heading)
         top.addStretch(1)
         for button in (self.new_button, self.screen_button, self.edit_button, self.status_button, self.delete_button,
-                       self.undo_button):
+                       self.undo_button, self.redo_button):
             top.addWidget(button)
         top.addWidget(self.count_label)
         layout = QVBoxLayout(self)
@@ -200,6 +203,7 @@ class EnrollmentPage(QWidget):
         self.status_button.clicked.connect(self.bulk_status)
         self.delete_button.clicked.connect(self.delete_selected)
         self.undo_button.clicked.connect(self.undo_last)
+        self.redo_button.clicked.connect(self.redo_next)
         self.table.doubleClicked.connect(lambda _index: self.edit_case())
         self.model.modelReset.connect(self._show_count)
         self.as_of.changed.connect(self._as_of_changed)
@@ -277,11 +281,15 @@ class EnrollmentPage(QWidget):
         self._history_changed()
 
     def _history_changed(self) -> None:
-        self.undo_button.setEnabled(self.history.can_undo())
+        self.undo_button.setEnabled(self.may_edit and self.history.can_undo())
+        self.redo_button.setEnabled(self.may_edit and self.history.can_redo())
         tip = f"Undo {self.history.next_undo()} (Ctrl+Z)" if self.history.can_undo() else "Nothing to undo"
         if self.history.can_redo():
             tip += f"\nRedo {self.history.next_redo()} (Ctrl+Shift+Z)"
-        self.undo_button.setToolTip(tip)
+        if self.may_edit:  # else the tooltips say who may (ui.permissions)
+            self.undo_button.setToolTip(tip)
+            self.redo_button.setToolTip(f"Redo {self.history.next_redo()} (Ctrl+Shift+Z)" if self.history.can_redo()
+                                        else "Nothing to redo")
         self.model.refresh()
 
     def reload(self) -> None:
@@ -382,18 +390,18 @@ class EnrollmentPage(QWidget):
     def undo_last(self) -> None:
         if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
             return
-        self._step(self.history.undo, "undone")
+        self._step(self.history.undo, "undone", self.history.next_undo())
 
     def redo_next(self) -> None:
         """Make the newest undone edit again (Ctrl+Shift+Z)."""
         if not self.may_edit:
             return
-        self._step(self.history.redo, "made again")
+        self._step(self.history.redo, "made again", self.history.next_redo())
 
-    def _step(self, action, done: str) -> None:  # type: ignore[no-untyped-def]
+    def _step(self, action, done: str, step: str) -> None:  # type: ignore[no-untyped-def]
         from ui.record_page import history_step
 
-        history_step(self, self.db, action, done, "case", "register")
+        self.history_words = history_step(self, self.db, action, done, "case", "register", step) or self.history_words
         self._history_changed()
 
     def _show_count(self) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMainWindow,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -49,17 +50,67 @@ def shown(value: Any) -> str:
 
 
 
+#: Where a cell keeps what it sorts by (``sort_key``): dates by day whatever the date format shown.
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def sort_key(value: Any) -> Any:
+    """What a cell sorts by: None for a blank (kept last), numbers as numbers, dates as ISO text
+    (so 03/05/2025 sorts by day in any date format), anything else by its words, ignoring case."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return shown(value).casefold()
+
+
+class Cell(QTableWidgetItem):
+    """A list's cell: sorts by ``sort_key``, blanks last in either order (a blank "Replied on"
+    sorted up top hid the letters that have a date)."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:  # type: ignore[override]
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            table = self.tableWidget()
+            descending = table is not None and \
+                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+            # Qt sorts descending by the reverse of this comparison: a blank is then the smallest
+            return (mine is None and theirs is not None) if descending else (theirs is None and mine is not None)
+        if type(mine) is not type(theirs):
+            return str(mine) < str(theirs)
+        return bool(mine < theirs)
+
+
 def history_step(parent: QWidget, db: Database, action: Callable[[Database], list[Change]], done: str,
-                 what: str, where: str) -> None:
-    """One undo or redo step of a list's history (``done``: "undone" / "made again"), saying in
-    words why it was refused: someone else's later change is never overwritten."""
+                 what: str, where: str, step: str = "") -> str:
+    """One undo or redo step of a list's history (``done``: "undone" / "made again"; ``step``: the
+    edit in words, ``History.next_undo()``), saying in words why it was refused: someone else's
+    later change is never overwritten. Done, it says what it undid or made again (the window's
+    status bar) and returns those words ("" if nothing was done)."""
     try:
-        action(db)
+        changes = action(db)
     except Conflict:
         QMessageBox.warning(parent, f"Not {done}", f"Someone else changed this {what} after you did, so your "
                             f"change can no longer be {done} without losing theirs. The {where} shows it as saved.")
+        return ""
     except (ValidationFailed, NotFound) as exc:
         QMessageBox.warning(parent, f"Not {done}", str(exc))
+        return ""
+    if not changes:
+        return ""
+    said = f"{done.capitalize()}: {step}." if step else f"{done.capitalize()}."
+    window = parent.window()
+    if isinstance(window, QMainWindow):
+        window.statusBar().showMessage(said, HISTORY_MESSAGE_MS)
+    return said
+
+
+#: How long the status bar says what Undo or Redo did.
+HISTORY_MESSAGE_MS = 15000
 
 #: One record of each list, in words, for its dialog's title ("Add a person", not "Add: people").
 ONE_RECORD: dict[str, str] = {
@@ -134,6 +185,9 @@ class RecordPage(QWidget):
         self.delete_button = QPushButton("&Delete…")
         self.undo_button = QPushButton("&Undo")
         self.undo_button.setEnabled(False)
+        self.redo_button = QPushButton("&Redo")
+        self.redo_button.setEnabled(False)
+        self.history_words = ""  # what the last Undo or Redo did, as the status bar said it
         self.delete_button.setVisible(delete is not None)
         self.may_edit = True
         self.filter = QLineEdit()
@@ -150,7 +204,7 @@ class RecordPage(QWidget):
         bar.addWidget(QLabel(f"<b>{title}</b>"))
         bar.addWidget(self.filter, 1)
         bar.addStretch(1)
-        for b in (self.add_button, self.edit_button, self.delete_button, self.undo_button):
+        for b in (self.add_button, self.edit_button, self.delete_button, self.undo_button, self.redo_button):
             bar.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -161,6 +215,7 @@ class RecordPage(QWidget):
         self.edit_button.clicked.connect(self.edit)
         self.delete_button.clicked.connect(self.delete)
         self.undo_button.clicked.connect(self.undo_last)
+        self.redo_button.clicked.connect(self.redo_next)
         self.table.doubleClicked.connect(lambda _i: self.edit())
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.filter.textChanged.connect(self.apply_filter)
@@ -180,7 +235,7 @@ class RecordPage(QWidget):
     def require(self, permission: Permission) -> RecordPage:
         """Changes here need ``permission``: without it the list is read-only, its buttons saying who may."""
         self.may_edit = gate(self.db, permission, self.add_button, self.edit_button, self.delete_button,
-                             self.undo_button)
+                             self.undo_button, self.redo_button)
         return self
 
     def _shortcut(self, keys: QKeySequence.StandardKey | QKeySequence, action: Callable[[RecordPage], None]) -> None:
@@ -249,8 +304,9 @@ class RecordPage(QWidget):
         self.table.setRowCount(len(self.records))
         for r, record in enumerate(self.records):
             for c, (key, _) in enumerate(self.columns):
-                item = QTableWidgetItem(shown(record.get(key)))
+                item = Cell(shown(record.get(key)))
                 item.setData(Qt.ItemDataRole.UserRole, r)
+                item.setData(SORT_ROLE, sort_key(record.get(key)))
                 self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(self.table.horizontalHeader().sortIndicatorSection(),
@@ -354,23 +410,27 @@ class RecordPage(QWidget):
 
     def _history_changed(self) -> None:
         self.undo_button.setEnabled(self.may_edit and self.history.can_undo())
+        self.redo_button.setEnabled(self.may_edit and self.history.can_redo())
         tip = f"Undo {self.history.next_undo()} (Ctrl+Z)" if self.history.can_undo() else "Nothing to undo"
         if self.history.can_redo():
             tip += f"\nRedo {self.history.next_redo()} (Ctrl+Shift+Z)"
-        self.undo_button.setToolTip(tip)
+        if self.may_edit:  # else the tooltips say who may (ui.permissions)
+            self.undo_button.setToolTip(tip)
+            self.redo_button.setToolTip(f"Redo {self.history.next_redo()} (Ctrl+Shift+Z)" if self.history.can_redo()
+                                        else "Nothing to redo")
         self.refresh()
         self.changed.emit()
 
     def undo_last(self) -> None:
         """Take back the newest edit made in this list (Ctrl+Z again: the one before)."""
-        self._step(self.history.undo, "undone")
+        self._step(self.history.undo, "undone", self.history.next_undo())
 
     def redo_next(self) -> None:
         """Make the newest undone edit again."""
-        self._step(self.history.redo, "made again")
+        self._step(self.history.redo, "made again", self.history.next_redo())
 
-    def _step(self, action: Callable[[Database], list[Change]], done: str) -> None:
+    def _step(self, action: Callable[[Database], list[Change]], done: str, step: str) -> None:
         if not self.may_edit:
             return
-        history_step(self, self.db, action, done, "record", "list")
+        self.history_words = history_step(self, self.db, action, done, "record", "list", step) or self.history_words
         self._history_changed()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import undefer_group
 
 from app.domain.records import SITE_IS_PROJECT, CaseRecord, validate_case
-from app.domain.vocabulary import PHI_CASE_FIELDS
+from app.domain.vocabulary import PHI_CASE_FIELDS, label
 from app.security.roles import Permission
 from app.services.editing import (
     Change,
@@ -128,7 +128,7 @@ def set_status(
             c.not_enrolled_reason = reason if status == "not_enrolled" else None
             if note is not None:
                 c.note = note
-            changes.append(Change(Case, (cid,), before, f"Status of case {cid} set to {status}"))
+            changes.append(Change(Case, (cid,), before, f"Status of case {cid} set to {label(status).lower()}"))
         # another workstation's save committed between reading and writing: a conflict, not an error
         flush_or_conflict(session, "case", (case_ids[0],), {"status": status})
         changes = [Change(c.model, c.key, c.before, c.description, cases[c.key[0]].version) for c in changes]

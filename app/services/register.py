@@ -154,7 +154,10 @@ def fetch_page(
         end = min(offset + limit, total)
         offset, limit, descending = total - end, end - offset, not descending
     order = [column.desc(), Case.case_id.desc()] if descending else [column.asc(), Case.case_id.asc()]
-    # Flipping both keys is an exact reversal: each database puts NULLs at one fixed end.
+    if column.property.columns[0].nullable:  # blanks last in either order (read in reverse: first)
+        order.insert(0, column.is_(None).desc() if reverse else column.is_(None).asc())
+    # Flipping every key is an exact reversal; the blanks' key is first, so NULLs never depend on
+    # where a database puts them.
     # the version rides along, last: a save or bulk change from the register passes what it showed
     stmt = _filtered(query, select(*SORTABLE.values(), Case.version, flag_column(query.flag_policy)),
                      db.engine.dialect.name).order_by(*order)

@@ -271,3 +271,40 @@ def test_focus_returns_to_the_list_after_esc_and_discard(qtbot, people, asked) -
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_N, CTRL)  # the next Ctrl+N, with no click between
     assert len(opened) == 2
     qtbot.waitUntil(lambda: QApplication.focusWidget() is page.table, timeout=2000)
+
+
+def test_blanks_sort_last_and_dates_by_day(qtbot, people) -> None:
+    """Issue 25: sorting by a column put the blanks first; they go last in either order."""
+    from ui.record_page import sort_key
+
+    page = people.people
+    for sid, name, email in (("S1", "Ada", "ada@example.org"), ("S2", "Bea", None), ("S3", "Cy", "cy@example.org")):
+        submit(page, staff_id=sid, name=name, profession="nurse", **({"email": email} if email else {}))
+    column = [key for key, _ in page.columns].index("email")
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        page.table.sortByColumn(column, order)
+        cells = [page.table.item(r, column).text() for r in range(page.table.rowCount())]
+        expected = ["ada@example.org", "cy@example.org"]
+        assert cells == (expected if order == Qt.SortOrder.AscendingOrder else expected[::-1]) + [""]
+    assert sort_key(dt.date(2025, 3, 5)) < sort_key(dt.date(2025, 12, 1))  # by day, whatever the format shown
+    assert sort_key("") is None and sort_key(None) is None
+
+
+def test_undo_says_what_it_undid_and_redo_sits_beside_it(qtbot, db) -> None:
+    """Issue 25: Undo said nothing of what it undid, and Redo had only a shortcut."""
+    from PySide6.QtWidgets import QMainWindow
+
+    host = QMainWindow()
+    qtbot.addWidget(host)
+    people = StaffPage(db)
+    host.setCentralWidget(people)
+    page = people.people
+    submit(page, staff_id="S1", name="Ada", profession="nurse")
+    assert page.undo_button.isEnabled() and not page.redo_button.isEnabled()
+    assert page.redo_button.parent() is page.undo_button.parent()
+    page.undo_button.click()
+    assert page.history_words == "Undone: Added Ada." and host.statusBar().currentMessage() == "Undone: Added Ada."
+    assert page.redo_button.isEnabled() and "Redo Added Ada" in page.redo_button.toolTip()
+    page.redo_button.click()
+    assert page.history_words == "Made again: Added Ada." and [p.name for p in staff.list_staff(db)] == ["Ada"]
+    assert not page.redo_button.isEnabled()

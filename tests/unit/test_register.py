@@ -79,3 +79,17 @@ def test_sorting_orders_by_the_column(register_db) -> None:
 def test_unknown_sort_column_is_refused(register_db) -> None:
     with pytest.raises(ValueError):
         fetch_page(register_db, RegisterQuery(sort_column="mrn"), 0, 10)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_blanks_sort_last_in_either_order(register_db, descending: bool) -> None:
+    """Issue 25: sorting by a column put its blank cells first; they go last, both ways, and the
+    pages read from the far end (``total``) agree."""
+    query = RegisterQuery(sort_column="enrolled_on", descending=descending)
+    rows = fetch_page(register_db, query, 0, 1000)
+    enrolled = [r[5] for r in rows]
+    filled = [d for d in enrolled if d is not None]
+    assert filled and None in enrolled
+    assert enrolled == filled + [None] * (len(enrolled) - len(filled))
+    assert filled == sorted(filled, reverse=descending)
+    assert [r for offset in range(0, 300, 70) for r in fetch_page(register_db, query, offset, 70, total=300)] == rows
