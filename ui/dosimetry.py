@@ -1,14 +1,23 @@
-"""Dosimetry: physics leads log submissions and see which enrolled cases still need one."""
+"""Dosimetry: physics leads log submissions and see which enrolled cases still need one.
+
+The missing list is a physics lead's work list: Enter or a double-click there opens "Add
+submission" for that case (the register, where a physics lead can do nothing, is one button
+away); it is filtered by project and by when the case was enrolled (this year and last by
+default, not cases enrolled years ago). A new submission is submitted by the person signed in
+when their account is linked to their staff record, else by nobody until chosen: never another
+physicist by default."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -25,6 +34,7 @@ from app.domain.vocabulary import DOSIMETRY_TECHNIQUES, label
 from app.domain.wording import metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
+from app.services.register import DOSIMETRY_PROJECTS
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import DateItem, shown
@@ -56,6 +66,10 @@ def _problems(v: dict) -> dict[str, str]:
 
 #: How many of the cases without dosimetry the table lists (the oldest); the export has them all.
 MISSING_SHOWN = 2000
+#: The missing list's periods: (words, years back from the as-of date's year; None: any time).
+MISSING_PERIODS = (("Enrolled this year or last", 1), ("Enrolled this year", 0), ("Enrolled any time", None))
+#: What "Submitted by" offers first: nobody, until the person signed in (if linked) or a choice.
+NOBODY_CHOSEN = ("(choose who submitted)", "")
 
 
 class DosimetryPage(QWidget):
@@ -67,9 +81,10 @@ class DosimetryPage(QWidget):
         self.db = db
         self.as_of = as_of if as_of is not None else AsOf()
         self.case_search = ""  # the case-ID search in SQL, used when the list is capped
+        self._adding_for: str | None = None  # the case "Add submission" was chosen for in the missing list
         def people() -> tuple[tuple[str, object], ...]:
-            return tuple((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
-                         if p.profession in ("physicist", "dosimetrist"))
+            return (NOBODY_CHOSEN, *((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
+                                     if p.profession in ("physicist", "dosimetrist")))
 
         self.list = RecordPage(
             db, "Submissions",
@@ -91,7 +106,7 @@ class DosimetryPage(QWidget):
             lambda r: f"the submission for case {r['case_id']} of {r['submitted_on']}",
             advise=self.quality_words,
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
-            defaults=lambda: {"staff_id": dosimetry.submitter_of(db)} if dosimetry.submitter_of(db) else {},
+            defaults=self.new_submission,
         ).require(Permission.DOSIMETRY)
         self.missing_label = QLabel()
         self.missing_label.setWordWrap(True)  # unwrapped, this one line set the side pane's width and clipped the table
@@ -103,11 +118,27 @@ class DosimetryPage(QWidget):
         self.missing.verticalHeader().setVisible(False)
         self.missing.horizontalHeader().setStretchLastSection(True)
         self.missing.setSortingEnabled(True)
-        self.missing.setToolTip("Double-click or Enter: open the case in the register")
-        self.missing.doubleClicked.connect(lambda _i: self.open_missing())
+        self.missing.setToolTip("Double-click or Enter: add the submission of this case")
+        self.missing.doubleClicked.connect(lambda _i: self.add_for_missing())
         enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self.missing)
         enter.setContext(Qt.ShortcutContext.WidgetShortcut)
-        enter.activated.connect(self.open_missing)
+        enter.activated.connect(self.add_for_missing)
+        self.add_missing = QPushButton("Add &submission…")
+        self.add_missing.setToolTip("Add the dosimetry submission of the selected case")
+        self.add_missing.clicked.connect(self.add_for_missing)
+        gate(db, Permission.DOSIMETRY, self.add_missing)
+        self.show_missing_case = QPushButton("Show in the re&gister")
+        self.show_missing_case.setToolTip("The selected case in the enrollment register")
+        self.show_missing_case.clicked.connect(self.open_missing)
+        self.missing_project = QComboBox()
+        self.missing_project.addItem("Breast and lung", None)
+        for project in DOSIMETRY_PROJECTS:
+            self.missing_project.addItem(label(project), project)
+        self.missing_period = QComboBox()
+        for words, years in MISSING_PERIODS:
+            self.missing_period.addItem(words, years)
+        for box in (self.missing_project, self.missing_period):
+            box.currentIndexChanged.connect(self.show_missing)
         self.missing_filter = QLineEdit()
         self.missing_filter.setPlaceholderText("Filter by case ID")
         self.missing_filter.setClearButtonEnabled(True)
@@ -118,15 +149,24 @@ class DosimetryPage(QWidget):
         self.missing_export.setToolTip("Save every listed case (not only those shown) as Excel or CSV")
         self.missing_export.clicked.connect(self.export_missing)
         gate(db, Permission.EXPORT, self.missing_export)
+        missing_filters = QHBoxLayout()
+        missing_filters.addWidget(self.missing_project)
+        missing_filters.addWidget(self.missing_period, 1)
         missing_bar = QHBoxLayout()
         missing_bar.addWidget(self.missing_filter, 1)
         missing_bar.addWidget(self.missing_export)
+        missing_actions = QHBoxLayout()
+        missing_actions.addWidget(self.add_missing)
+        missing_actions.addWidget(self.show_missing_case)
+        missing_actions.addStretch(1)
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.missing_label)
+        side_layout.addLayout(missing_filters)
         side_layout.addLayout(missing_bar)
         side_layout.addWidget(self.missing, 1)
+        side_layout.addLayout(missing_actions)
         # wide enough for one whole "case · project · enrolled date" line, and no wider
         side.setMinimumWidth(self.fontMetrics().horizontalAdvance("MRQ-0000000 · breast · enrolled 2000-00-00") + 40)
         splitter = QSplitter()
@@ -218,10 +258,15 @@ class DosimetryPage(QWidget):
     def show_missing(self, *_changed: object) -> None:
         """Recounted after every change to the submissions and whenever the as-of date moves."""
         day = self.as_of.day
-        count, rows = dosimetry.missing_submissions(self.db, day, limit=MISSING_SHOWN, search=self.missing_filter.text())
+        project = self.missing_project.currentData()
+        count, rows = dosimetry.missing_submissions(self.db, day, limit=MISSING_SHOWN, search=self.missing_filter.text(),
+                                                    project=project, enrolled_from=self.missing_since())
         when = f" (enrolled by {shown(day)})" if day != getattr(self.as_of, "today", day) else ""
-        self.missing_label.setText(f"<b>Enrolled breast and lung cases without a submission{when}: {count:,}</b>"
-                                   + (f" (the oldest {len(rows):,} listed; Export saves them all)"
+        which = (f"{label(project).lower()} cases" if project else "breast and lung cases")
+        since = self.missing_since()
+        period = f" (since {shown(since)})" if since else ""
+        self.missing_label.setText(f"<b>Enrolled {which}{period} without a submission{when}: {count:,}</b>"
+                                   + (f" (the oldest {len(rows):,} listed; Export saves every case without one)"
                                       if count > len(rows) else ""))
         self.missing.setSortingEnabled(False)
         self.missing.setRowCount(len(rows))
@@ -231,6 +276,35 @@ class DosimetryPage(QWidget):
             self.missing.setItem(r, 2, DateItem(enrolled))
         self.missing.setSortingEnabled(True)
         self.missing_rows = rows
+
+    def missing_since(self) -> dt.date | None:
+        """The first enrollment day the missing list shows (the period chosen; None: any time)."""
+        years = self.missing_period.currentData()
+        return None if years is None else dt.date(self.as_of.day.year - years, 1, 1)
+
+    def new_submission(self) -> dict:
+        """What a new submission's form offers: submitted by the person signed in (if their account
+        is linked to their staff record, else nobody until chosen), and the case chosen in the
+        missing list if any."""
+        offered: dict = {"staff_id": dosimetry.submitter_of(self.db) or ""}
+        if self._adding_for is not None:
+            offered["case_id"] = self._adding_for
+        return offered
+
+    def add_for_missing(self) -> None:
+        """"Add submission" for the case selected in the missing list (a physics lead's next step);
+        one who may not record dosimetry is shown the case in the register instead."""
+        row = self.missing.currentRow()
+        if row < 0 or self.missing.item(row, 0) is None:
+            return
+        if not self.list.may_edit:
+            self.open_missing()
+            return
+        self._adding_for = self.missing.item(row, 0).text()
+        try:
+            self.list.open_form(None)
+        finally:
+            self._adding_for = None
 
     def open_missing(self) -> None:
         """The selected case in the enrollment register."""

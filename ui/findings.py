@@ -142,7 +142,6 @@ class FindingsPage(QWidget):
         filters.addWidget(self.search, 1)
         filters.addWidget(self.severity)
         filters.addWidget(self.reviewed)
-        filters.addWidget(self.summary)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -165,6 +164,7 @@ class FindingsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
+        layout.addWidget(self.summary)  # its own line: beside the filters it squeezed the search box at 150 %
         layout.addWidget(splitter, 1)
         self.search.textChanged.connect(self.fill)
         self.severity.currentIndexChanged.connect(self.fill)

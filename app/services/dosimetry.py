@@ -52,15 +52,24 @@ def list_submissions(db: Database, limit: int = 5000, case_search: str = "") -> 
 
 
 def missing_submissions(db: Database, as_of: dt.date, limit: int | None = 500,
-                        search: str = "") -> tuple[int, list[tuple[str, str, dt.date]]]:
+                        search: str = "", *, project: str | None = None,
+                        enrolled_from: dt.date | None = None) -> tuple[int, list[tuple[str, str, dt.date]]]:
     """Breast/lung cases enrolled by ``as_of`` with no submission made by then: (count, the oldest
     ``limit`` of them; None: all). A later submission does not count, so a past date shows what was
-    missing then. ``search``: only case IDs containing it (the count too)."""
+    missing then. ``search``: only case IDs containing it (the count too); ``project``: one of the
+    projects only; ``enrolled_from``: only cases enrolled on or after that day (the period a physics
+    lead works on, not cases enrolled years ago)."""
+    if project is not None and project not in DOSIMETRY_PROJECTS:
+        raise ValueError(f"{project} cases need no dosimetry submission")
     has_submission = exists().where(DosimetrySubmission.case_id == Case.case_id,
                                     DosimetrySubmission.submitted_on <= as_of)
     where = (Case.project.in_(DOSIMETRY_PROJECTS), Case.enrolled_on.is_not(None), Case.enrolled_on <= as_of, ~has_submission)
     if search.strip():
         where += (Case.case_id.ilike(f"%{search.strip()}%"),)
+    if project is not None:
+        where += (Case.project == project,)
+    if enrolled_from is not None:
+        where += (Case.enrolled_on >= enrolled_from,)
     with db.reader() as session:
         count = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
         rows = session.execute(

@@ -16,9 +16,12 @@ from ui.dosimetry import DosimetryPage
 
 
 def test_sortable_filterable_table_that_opens_the_case_and_exports_them_all(qtbot, demo_db, tmp_path) -> None:
+    import datetime as dt
+
     page = DosimetryPage(demo_db, AsOf(AS_OF))
     qtbot.addWidget(page)
-    count, rows = missing_submissions(demo_db, AS_OF, limit=None)
+    # issue 25: by default the cases enrolled this year or last, not those of years ago
+    count, rows = missing_submissions(demo_db, AS_OF, limit=None, enrolled_from=dt.date(AS_OF.year - 1, 1, 1))
     assert count > 1 and page.missing.rowCount() == min(count, 2000)
     assert [page.missing.horizontalHeaderItem(c).text() for c in range(3)] == ["Case", "Project", "Enrolled"]
     page.missing.sortByColumn(0, Qt.SortOrder.DescendingOrder)
@@ -31,13 +34,18 @@ def test_sortable_filterable_table_that_opens_the_case_and_exports_them_all(qtbo
     opened: list[str] = []
     page.show_case.connect(opened.append)
     page.missing.selectRow(0)
+    offered: list[str] = []  # issue 25: a double-click offers "Add submission" for the case, not the register
+    page.list.form_hook = lambda form: offered.append(form.widgets["case_id"].text())
     page.missing.doubleClicked.emit(page.missing.model().index(0, 0))
+    assert offered == [wanted] and opened == []
+    page.show_missing_case.click()   # the register is one button away
     assert opened == [wanted]
+    every, _rows = missing_submissions(demo_db, AS_OF, limit=None)
     out = tmp_path / "missing.csv"
-    assert page.export_missing(out) == count  # all of them, whatever the filter shows
+    assert page.export_missing(out) == every  # all of them, whatever the filter shows
     with out.open(encoding="utf-8-sig") as f:
         exported = list(csv.DictReader(f))
-    assert len(exported) == count and exported[0]["Case ID"] == rows[0][0]
+    assert len(exported) == every and exported[0]["Case ID"] == _rows[0][0]
     with demo_db.reader() as s:
         assert s.scalars(select(AuditEntry).where(AuditEntry.record_key == "missing-dosimetry")).first() is not None
 
@@ -52,3 +60,35 @@ def test_opening_a_case_from_the_list_shows_it_in_the_register(qtbot, settled_wi
     page.open_missing()
     register = window.enrollment_page
     assert window.stack.currentWidget() is register and register.search.text() == case_id
+
+
+def test_the_missing_list_filters_by_project_and_period(qtbot, demo_db) -> None:
+    """Issue 25: the list could not be filtered by project or period and listed cases enrolled years ago."""
+    import datetime as dt
+
+    page = DosimetryPage(demo_db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    page.missing_period.setCurrentIndex(page.missing_period.findText("Enrolled any time"))
+    every, _ = missing_submissions(demo_db, AS_OF, limit=None)
+    assert f": {every:,}</b>" in page.missing_label.text()
+    page.missing_project.setCurrentIndex(page.missing_project.findData("lung"))
+    lung, rows = missing_submissions(demo_db, AS_OF, limit=None, project="lung")
+    assert page.missing.rowCount() == min(lung, 2000) and {r[1] for r in rows} == {"lung"}
+    assert {page.missing.item(r, 1).text() for r in range(page.missing.rowCount())} == {"Lung"}
+    page.missing_period.setCurrentIndex(page.missing_period.findText("Enrolled this year"))
+    this_year = dt.date(AS_OF.year, 1, 1)
+    recent, rows = missing_submissions(demo_db, AS_OF, limit=None, project="lung", enrolled_from=this_year)
+    assert page.missing.rowCount() == recent and all(r[2] >= this_year for r in rows)
+    assert f"Enrolled lung cases (since {this_year.isoformat()}) without a submission" in page.missing_label.text()
+
+
+def test_a_new_submission_is_by_the_person_signed_in_or_nobody_yet(qtbot, demo_db) -> None:
+    """Issue 25: "Submitted by" defaulted to another physicist when the account was not linked."""
+    from app.services import dosimetry
+
+    page = DosimetryPage(demo_db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    chosen: list[str] = []
+    page.list.form_hook = lambda form: chosen.append(form.widgets["staff_id"].currentData())
+    page.list.add_button.click()
+    assert dosimetry.submitter_of(demo_db) is None and chosen == [""]  # the administrator is nobody's staff record
