@@ -31,7 +31,7 @@ from app.commands.signin import (
     show_recovery_key,
     user_name,
 )
-from app.exports.kinds import EXPORT_KINDS
+from app.exports.kinds import EMPTY_WORDS, EXPORT_KINDS
 
 __all__ = ["EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "UsageError", "main", "print_json"]
 
@@ -443,7 +443,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     count = export_kind(db, args.kind, out, year=args.year, as_of=as_of, identified=args.identified, rule=args.rule)
     unit = {"audit-pdf": "pages", "calendar": "events", "facility-certificate": "certificates"}.get(args.kind, "rows")
     privacy = "" if unit == "certificates" else ", identified" if args.identified else ", de-identified"
-    print(f"Wrote {out} ({count} {unit}{privacy}).")
+    empty = EMPTY_WORDS.get(args.kind) if count == 0 else None
+    print(f"Wrote {out} ({count} {unit}{privacy})." + (f" {empty}" if empty else ""))
     return EXIT_OK
 
 

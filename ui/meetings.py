@@ -220,15 +220,9 @@ class MeetingsPage(QWidget):
         bold = QFont()
         bold.setBold(True)
         for r, (mv, role, rv) in enumerate(rows):
-            reasons = [f"{a.name}: {a.reason}" for a in rv.attendees if a.reason]
-            reasons += [n for a in rv.attendees for n in a.notes]
-            if any(a.staff_id in mv.double_roles for a in rv.attendees):
-                reasons.append("covering two roles at this meeting")
-            verdict = rv.verdict if not reasons or rv.covered else f"VIOLATION: {rv.verdict}"
-            if not rv.attendees:
-                verdict = "VIOLATION: nobody attended"
+            verdict, reasons = meeting_service.verdict_words(mv, rv)  # as the attendance export says it
             values = [shown(mv.meeting.date), label(mv.meeting.format), label(role),
-                      "; ".join(a.name for a in rv.attendees) or "—", rv.coverage, verdict, "; ".join(reasons)]
+                      "; ".join(a.name for a in rv.attendees) or "—", rv.coverage, verdict, reasons]
             for c, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)

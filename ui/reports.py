@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.kinds import KIND_INFO
+from app.exports.kinds import EMPTY_WORDS, KIND_INFO
 from app.exports.service import export_kind, preview_audit_pdf, save_preview
 from app.security.roles import Permission
 from app.storage.database import Database
@@ -99,6 +99,12 @@ class ReportsPage(QWidget):
         self.save_button.clicked.connect(self.save)
         self.sign_button.clicked.connect(self.review_and_sign)
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        # a preview shows one as-of date, year and choice of identifiers: when one changes it is
+        # made again (it stayed on the old as-of date before), and an export that is not a PDF clears it
+        self.as_of.changed.connect(self.follow_settings)
+        self.year.valueChanged.connect(self.follow_settings)
+        self.identified.toggled.connect(self.follow_settings)
+        self.kind.currentIndexChanged.connect(self.follow_settings)
 
     def _kind_changed(self) -> None:
         self.preview_button.setEnabled(self.kind.currentData() == "audit-pdf")
@@ -143,6 +149,17 @@ class ReportsPage(QWidget):
 
         run_in_background(work, done, self.failed, owner=self)
 
+    def follow_settings(self, *_changed: object) -> None:
+        """Keep the preview what the settings on screen say: rebuilt at the new as-of date (or
+        year, or identifiers), cleared when the report chosen is not the PDF."""
+        if self._preview_settings is None or self._preview_settings == self.settings():
+            return
+        if self.kind.currentData() == "audit-pdf":
+            self.make_preview()
+        else:
+            self.close_previews()
+            self.status.setText("")
+
     def close_previews(self) -> None:
         """Forget the preview (the main window calls this when it closes or locks to another user)."""
         self._preview_generation += 1
@@ -174,7 +191,8 @@ class ReportsPage(QWidget):
 
         def saved(count: int) -> None:
             unit = {".pdf": "pages", ".ics": "events"}.get(out.suffix, "rows")
-            self._busy(False, f"Saved {out} ({count} {unit}).")
+            empty = EMPTY_WORDS.get(chosen.kind) if count == 0 else None
+            self._busy(False, f"Saved {out} ({count} {unit})." + (f" {empty}" if empty else ""))
             if chosen.identified:
                 QMessageBox.information(self, "Saved with patient identifiers",
                                         f"{out} holds patient identifiers (MRN, name, birth date): protected health "

@@ -1,6 +1,7 @@
 """The attendance export: one row per meeting and required role, with the policy verdict, and a
 row per meeting for those who attended covering no role (``attendee``): they count for CE credit,
-so a list of who was there must name them too."""
+so a list of who was there must name them too. Verdicts and reasons read as on the Meetings screen
+(``app.services.meetings.verdict_words``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from app.domain.vocabulary import label
 from app.exports.submissions import Period
 from app.exports.tabular import Sheet
 from app.services.findings import meeting_verdicts
+from app.services.meetings import verdict_words
 from app.storage.database import Database
 from app.storage.models import Attendance, Staff
 
@@ -41,10 +43,9 @@ def attendance_sheet(db: Database, period: Period) -> Sheet:
     for mv in verdicts:
         for role, rv in mv.roles.items():
             names = "; ".join(a.name for a in rv.attendees)
-            reasons = "; ".join(f"{a.name}: {a.reason}" for a in rv.attendees if a.reason)
-            notes = "; ".join(n for a in rv.attendees for n in a.notes)
+            verdict, reasons = verdict_words(mv, rv)  # the Meetings screen's words: "VIOLATION: nobody attended"
             rows.append([mv.meeting.meeting_id, mv.meeting.date, label(mv.meeting.format), label(role), names,
-                         rv.coverage, rv.verdict, "; ".join(x for x in (reasons, notes) if x)])
+                         rv.coverage, verdict, reasons])
         present = attendees.get(mv.meeting.meeting_id)
         if present:
             names = "; ".join(name for name, _ in present)

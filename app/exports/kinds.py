@@ -35,3 +35,10 @@ KIND_INFO: tuple[KindInfo, ...] = (
              "Certificate (*.pem)", False),
 )
 EXPORT_KINDS: tuple[str, ...] = tuple(info.name for info in KIND_INFO)
+
+#: What the window says when an export has no rows, for the kinds whose file must then hold its
+#: header row alone (an upload file: a sentence in row 2 would be read as data).
+EMPTY_WORDS: dict[str, str] = {
+    "mdcb-roster": "No in-person MDCB credit requests with a CMD ID in that period: the roster holds its header "
+                   "row only, ready to upload as it is.",
+}

@@ -162,8 +162,9 @@ def mdcb_roster_sheet(db: Database, period: Period) -> Sheet:
                   "email": staff.email, "meeting_id": meeting.meeting_id, "meeting_title": meeting.title,
                   "meeting_date": meeting.date, "location": meeting.location, "staff_id": staff.staff_id}
         rows.append([fields[field] for _header, field in columns])
-    return Sheet(f"MDCB roster v{version}", [h for h, _f in columns], rows,
-                 f"No in-person MDCB credit requests with a CMD ID {period.describe()}.")
+    # an upload file is empty below its header: the sentence for an empty one is the window's
+    # (``app.exports.kinds.EMPTY_WORDS``), never a row MDCB would read as data
+    return Sheet(f"MDCB roster v{version}", [h for h, _f in columns], rows, empty_note="")
 
 
 def ce_certificates_sheet(db: Database, period: Period) -> Sheet:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.records import validate_attendance, validate_meeting
+from app.rules.meetings import MeetingVerdict, RoleVerdict
 from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, put, remove, require_valid
 from app.storage.database import Database
@@ -137,3 +138,16 @@ def next_meeting_id(db: Database, day: dt.date) -> str:
     with db.reader() as session:
         taken = set(session.scalars(select(Meeting.meeting_id).where(Meeting.meeting_id.like(f"M-{day.isoformat()}%"))))
     return meeting_id_for(day, taken)
+
+
+def verdict_words(meeting: MeetingVerdict, role: RoleVerdict) -> tuple[str, str]:
+    """A role's verdict at a meeting and its reasons, as the Meetings screen and the attendance
+    export both say them ("VIOLATION: nobody attended", never a bare "absent" with no reason)."""
+    reasons = [f"{a.name}: {a.reason}" for a in role.attendees if a.reason]
+    reasons += [n for a in role.attendees for n in a.notes]
+    if any(a.staff_id in meeting.double_roles for a in role.attendees):
+        reasons.append("covering two roles at this meeting")
+    verdict = role.verdict if not reasons or role.covered else f"VIOLATION: {role.verdict}"
+    if not role.attendees:
+        verdict = "VIOLATION: nobody attended"
+    return verdict, "; ".join(reasons)

@@ -120,3 +120,19 @@ def test_an_identified_preview_never_touches_the_disk_and_goes_with_the_window(
     assert list(scratch.iterdir()) == []
     window.close()
     assert page._preview_pdf is None
+
+
+def test_the_preview_follows_the_as_of_date(qtbot, window: MainWindow) -> None:
+    """Issue 25: the PDF preview stayed on the old as-of date after the date changed."""
+    page = window.page("Reports")
+    page.year.setValue(2025)
+    preview(qtbot, page)
+    assert page._preview_settings.as_of == AS_OF
+    earlier = AS_OF - dt.timedelta(days=30)
+    window.as_of.set(earlier)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: page._preview_settings is not None and page._preview_settings.as_of == earlier,
+                    timeout=30000)
+    assert page._preview_settings == page.settings()
+    page.kind.setCurrentIndex(page.kind.findData("enrollment"))  # not a PDF: no preview of another report left
+    assert page._preview_pdf is None and page.preview.page_count == 0

@@ -183,3 +183,29 @@ def test_a_text_too_long_for_a_cell_is_refused_not_cut(tmp_path: Path) -> None:
     with pytest.raises(ExportError, match="longer than a spreadsheet cell holds"):
         write_table(tmp_path / "x.xlsx", [Sheet("x", ["h"], [["y" * 40_000]])])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_mdcb_roster_is_its_header_row_alone(facility_db, tmp_path: Path) -> None:
+    """Issue 25: the empty upload roster had a sentence in row 2, where MDCB reads data; the
+    sentence is the window's (and the command line's) instead."""
+    from app.exports.kinds import EMPTY_WORDS
+
+    for ending in (".xlsx", ".csv"):
+        out = tmp_path / f"m{ending}"
+        assert write_table(out, [mdcb_roster_sheet(facility_db, Period.of(2019, AS_OF))]) == 0
+        rows = read_xlsx(out) if ending == ".xlsx" else list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+        assert len(rows) == 1 and rows[0][:2] == ["CMD ID", "Last Name"]
+    assert "header row only" in EMPTY_WORDS["mdcb-roster"]
+
+
+def test_the_attendance_export_says_what_the_meetings_screen_says(facility_db, tmp_path: Path) -> None:
+    """Issue 25: the export said "absent" with an empty reason where the screen said
+    "VIOLATION: nobody attended"."""
+    from app.exports.attendance import attendance_sheet
+
+    out = tmp_path / "a.csv"
+    write_table(out, [attendance_sheet(facility_db, Period.of(2025, AS_OF))])
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines()))
+    nobody = [r for r in rows if r["meeting_id"] == "M1" and r["role"] == "Clinical champion"]
+    assert [(r["coverage"], r["verdict"]) for r in nobody] == [("absent", "VIOLATION: nobody attended")]
+    assert not any(r["verdict"] == "absent" for r in rows)
