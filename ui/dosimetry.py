@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
 from app.domain.vocabulary import DOSIMETRY_TECHNIQUES, label
-from app.domain.wording import metrics_words
+from app.domain.wording import metric_words, metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
 from app.services.register import DOSIMETRY_PROJECTS
@@ -39,7 +39,7 @@ from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import DateItem, shown
 from ui.permissions import gate
-from ui.record_form import Field
+from ui.record_form import Field, RecordForm
 from ui.record_page import RecordPage
 
 SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
@@ -60,7 +60,7 @@ def _problems(v: dict) -> dict[str, str]:
     try:
         parse_metrics(v.get("metrics") or "")
     except ValueError as exc:
-        problems["metrics"] = f"write name=value;name=value ({exc})"
+        problems["metrics"] = f"each metric needs a name and a number ({exc})"
     return problems
 
 
@@ -70,6 +70,83 @@ MISSING_SHOWN = 2000
 MISSING_PERIODS = (("Enrolled this year or last", 1), ("Enrolled this year", 0), ("Enrolled any time", None))
 #: What "Submitted by" offers first: nobody, until the person signed in (if linked) or a choice.
 NOBODY_CHOSEN = ("(choose who submitted)", "")
+
+
+class MetricsTable(QTableWidget):
+    """A submission's metrics typed as a small table (a metric, its value; a blank row for the
+    next), instead of ``name=value;…`` text: it writes that text into the form's own metrics
+    field, so the form checks, saves and asks before discarding it as any other field."""
+
+    def __init__(self, field: QLineEdit, parent: QWidget | None = None) -> None:
+        super().__init__(0, 3, parent)
+        self.field = field
+        self.setHorizontalHeaderLabels(["Metric", "Value", "In words"])
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setToolTip("One metric a row: its name (such as mean_heart_dose_gy) and its value; a new row appears "
+                        "as you fill the last")
+        try:
+            metrics = parse_metrics(field.text())
+        except ValueError:
+            metrics = {}
+        self._filling = True
+        for name, value in metrics.items():
+            self._add_row(name, f"{value:g}")
+        self._add_row("", "")
+        self._filling = False
+        self.setMinimumHeight(self.verticalHeader().defaultSectionSize() * 4 + self.horizontalHeader().height())
+        self.itemChanged.connect(self._changed)
+
+    def _add_row(self, name: str, value: str) -> None:
+        row = self.rowCount()
+        self.insertRow(row)
+        self.setItem(row, 0, QTableWidgetItem(name))
+        self.setItem(row, 1, QTableWidgetItem(value))
+        words = QTableWidgetItem(metric_words(name) if name else "")
+        words.setFlags(words.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        self.setItem(row, 2, words)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """(name, value) of each row with either typed."""
+        rows = []
+        for r in range(self.rowCount()):
+            name, value = (self.item(r, c).text().strip() if self.item(r, c) else "" for c in (0, 1))
+            if name or value:
+                rows.append((name, value))
+        return rows
+
+    def _changed(self, item: QTableWidgetItem) -> None:
+        if self._filling:
+            return
+        self._filling = True
+        if item.column() == 0:
+            self.item(item.row(), 2).setText(metric_words(item.text().strip()) if item.text().strip() else "")
+        last = self.rowCount() - 1
+        if any(self.item(last, c) and self.item(last, c).text().strip() for c in (0, 1)):
+            self._add_row("", "")
+        self._filling = False
+        self.field.setText(";".join(f"{name}={value}" for name, value in self.pairs()))
+
+
+def metrics_as_table(form: RecordForm, _record: dict | None) -> None:
+    """Put a ``MetricsTable`` where the form's metrics text field was (the field stays, hidden:
+    the table writes into it)."""
+    from PySide6.QtWidgets import QFormLayout
+
+    field = form.widgets.get("metrics")
+    layout = form.findChild(QFormLayout)
+    if not isinstance(field, QLineEdit) or layout is None:
+        return
+    row, _role = layout.getWidgetPosition(field)
+    if row < 0:
+        return
+    taken = layout.takeRow(row)
+    caption = taken.labelItem.widget() if taken.labelItem is not None else None
+    field.hide()
+    form.metrics_table = MetricsTable(field, form)  # type: ignore[attr-defined]
+    layout.insertRow(row, caption, form.metrics_table)  # type: ignore[attr-defined]
+    if isinstance(caption, QLabel):
+        caption.setBuddy(form.metrics_table)  # type: ignore[attr-defined]
 
 
 class DosimetryPage(QWidget):
@@ -97,7 +174,7 @@ class DosimetryPage(QWidget):
                      Field("staff_id", "Submitted &by", "choice", people()),
                      Field("technique", "&Technique", "choice", tuple((t, t) for t in TECHNIQUES)),
                      Field("total_dose_gy", "Total &dose (Gy)", "float"), Field("fractions", "&Fractions", "int"),
-                     Field("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)")],
+                     Field("metrics", "&Metrics")],  # typed in a small table (MetricsTable)
             lambda v, old, overwrite: dosimetry.save_submission(
                 db, dataclasses.replace(_record(v), version=old["version"] if old else None),
                 submission_id=old["id"] if old else None, overwrite=overwrite),
@@ -108,6 +185,7 @@ class DosimetryPage(QWidget):
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
             defaults=self.new_submission,
         ).require(Permission.DOSIMETRY)
+        self.list.prepare_form = metrics_as_table
         self.missing_label = QLabel()
         self.missing_label.setWordWrap(True)  # unwrapped, this one line set the side pane's width and clipped the table
         self.missing = QTableWidget(0, 3)

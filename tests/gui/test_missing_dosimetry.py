@@ -92,3 +92,49 @@ def test_a_new_submission_is_by_the_person_signed_in_or_nobody_yet(qtbot, demo_d
     page.list.form_hook = lambda form: chosen.append(form.widgets["staff_id"].currentData())
     page.list.add_button.click()
     assert dosimetry.submitter_of(demo_db) is None and chosen == [""]  # the administrator is nobody's staff record
+
+
+def test_metrics_are_typed_in_a_small_table(qtbot, db) -> None:
+    """Issue 25: metrics had to be typed as ``name=value;…`` text."""
+    import datetime as dt
+
+    from app.domain.records import CaseRecord, StaffRecord
+    from app.services import dosimetry, staff
+    from app.services.cases import save_case
+    from ui.dosimetry import MetricsTable
+
+    staff.save_staff(db, StaffRecord(staff_id="PH", name="Phys Ed", profession="physicist", works_on_mroqc=True))
+    save_case(db, CaseRecord(case_id="C1", project="breast", eligible_on=dt.date(2025, 1, 2), status="enrolled",
+                             enrolled_on=dt.date(2025, 1, 5)))
+    page = DosimetryPage(db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    seen: list[str] = []
+
+    def fill_in(form) -> None:  # type: ignore[no-untyped-def]
+        table = form.metrics_table
+        assert isinstance(table, MetricsTable) and not form.widgets["metrics"].isVisibleTo(form)
+        form.widgets["case_id"].setText("C1")
+        form.widgets["submitted_on"].set_text("2025-02-01")
+        form.widgets["staff_id"].setCurrentIndex(form.widgets["staff_id"].findData("PH"))
+        form.widgets["technique"].setCurrentIndex(form.widgets["technique"].findData("IMRT"))
+        form.widgets["total_dose_gy"].setValue(40.05)
+        form.widgets["fractions"].setValue(15)
+        table.item(0, 0).setText("mean_heart_dose_gy")
+        table.item(0, 1).setText("1.2")
+        assert table.rowCount() == 2 and table.item(0, 2).text() == "Mean heart dose (Gy)"  # a blank row for the next
+        table.item(1, 0).setText("lung_v20_pct")
+        table.item(1, 1).setText("18")
+        seen.append(form.widgets["metrics"].text())
+        form.save()
+
+    page.list.form_hook = fill_in
+    page.list.add_button.click()
+    assert seen == ["mean_heart_dose_gy=1.2;lung_v20_pct=18"]
+    [row] = dosimetry.list_submissions(db)
+    assert row.metrics == {"mean_heart_dose_gy": 1.2, "lung_v20_pct": 18.0}
+    page.list.table.selectRow(0)
+    shown: list[list[str]] = []
+    page.list.form_hook = lambda form: shown.append([form.metrics_table.item(r, 0).text()
+                                                     for r in range(form.metrics_table.rowCount())])
+    page.list.edit()
+    assert shown == [["lung_v20_pct", "mean_heart_dose_gy", ""]]  # an edit shows them in the table
