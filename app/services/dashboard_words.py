@@ -23,6 +23,7 @@ from app.services.dashboard import (
     TileStatus,
     Upcoming,
 )
+from app.services.findings import rule_words
 from app.services.quality import project_words
 
 #: A required role in a tile's figure, short enough for a tile ("Champion: 1  Physics: 0  CDA: 2").
@@ -125,10 +126,11 @@ def next_meeting_words(meeting: NextMeeting | None, style: str) -> str:
 
 
 def due_words(item: Due, style: str) -> str:
-    """"Overdue: Follow-up for QIP-ENR-ZERO (due …)", "Overdue reply: Data request (received …)"."""
+    """"Overdue: Follow-up for A project went too long without enrollment [QIP-ENR-ZERO] (due …)",
+    "Overdue reply: Data request (received …)": a rule by its plain title, its code in brackets."""
     if isinstance(item, StepDue):
         due = format_date(item.due_on, style) if item.due_on else "—"
-        return f"{item.status.capitalize()}: {item.title} for {item.rule} (due {due})"
+        return f"{item.status.capitalize()}: {item.title} for {rule_words(item.rule)} (due {due})"
     return f"Overdue reply: {item.subject} (received {format_date(item.received_on, style)})"
 
 

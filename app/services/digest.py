@@ -19,7 +19,7 @@ from app.domain.wording import DEFAULT_TIME_ZONE, Zone, counted, zoned_time
 from app.rules.correspondence import due_date
 from app.services import qip
 from app.services.facility import facility_zone
-from app.services.findings import evaluate_at
+from app.services.findings import evaluate_at, rule_words
 from app.storage.database import Database
 from app.storage.models import User
 
@@ -90,10 +90,10 @@ def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> D
             continue
         if step.due_on < today and new(step.due_on):
             items.append(DigestItem("qip", step.due_on, f"QIP step overdue since {step.due_on.isoformat()}: "
-                                                        f"{step.title} ({episode.rule})"))
+                                                        f"{step.title} ({rule_words(episode.rule)})"))
         elif today <= step.due_on <= ahead:
             items.append(DigestItem("qip", step.due_on, f"QIP step due {step.due_on.isoformat()}: {step.title} "
-                                                        f"({episode.rule})"))
+                                                        f"({rule_words(episode.rule)})"))
     for meeting in sorted(evaluation.snapshot.meetings, key=lambda m: m.date):
         if today <= meeting.date <= ahead:
             items.append(DigestItem("meeting", meeting.date, f"Meeting {meeting.date.isoformat()} "
@@ -107,6 +107,6 @@ def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> D
                       if f.close(earlier.policy, first)}
         for f in close_now:
             if (f.rule, str(sorted(f.subject.items()))) not in before:
-                items.append(DigestItem("forecast", f.fires_on or today, f"Close to firing ({f.rule}): {f.text}"))
+                items.append(DigestItem("forecast", f.fires_on or today, f"Close to firing, {rule_words(f.rule)}: {f.text}"))
     order = {"letter": 0, "qip": 1, "meeting": 2, "forecast": 3}
     return Digest(since, now, tuple(sorted(items, key=lambda i: (i.day, order[i.kind], i.text))), facility_zone(db))

@@ -107,3 +107,15 @@ def test_a_tile_declared_by_a_rule_spec_reaches_the_dashboard(db) -> None:  # ty
     assert (text.title, text.figure, text.detail) == ("Days of data entry to catch up", "29 of 30", "the limit is 30 days")
     assert text.forecast == "Data entry: 29 of 30 days — fires on 2025-07-02 without data entry."
     assert rule_tile(evaluation, TileSpec("QIP-DATA-LAG", "None today", lambda e: None, lambda e: "")) is None
+
+
+def test_a_due_step_names_its_rule_by_title_then_code() -> None:
+    """Issue 25: rule codes first in messages; the plain title first, the code in brackets."""
+    import datetime as dt
+
+    from app.rules.engine import ENTRIES
+    from app.services.dashboard import StepDue
+    from app.services.dashboard_words import due_words
+
+    text = due_words(StepDue("overdue", "Status notice", "QIP-DATA-LAG", dt.date(2025, 6, 1)), "iso")
+    assert text == f"Overdue: Status notice for {ENTRIES['QIP-DATA-LAG'].title} [QIP-DATA-LAG] (due 2025-06-01)"

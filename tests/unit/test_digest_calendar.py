@@ -71,7 +71,9 @@ def test_forecasts_that_moved_to_close_since_the_last_look(db) -> None:
     facility(db)
     # breast: last enrollment May 31; close (within 7 days of firing on June 30) from June 23 on
     close_now = [t for t in texts(build_digest(db, T(2025, 6, 24, 9, 0), T(2025, 6, 20, 9, 0))) if "Breast" in t]
-    assert close_now == ["Close to firing (QIP-ENR-ZERO): Breast: day 24 of 30 — fires on 2025-06-30 without an enrollment."]
+    # issue 25: the rule by its plain title first, its code in brackets
+    assert close_now == ["Close to firing, A project went too long without enrollment [QIP-ENR-ZERO]: Breast: day 24 of 30 "
+                         "— fires on 2025-06-30 without an enrollment."]
     already = [t for t in texts(build_digest(db, T(2025, 6, 24, 9, 0), T(2025, 6, 23, 9, 0))) if "Breast" in t]
     assert already == []   # it was close already when the user last looked
 
