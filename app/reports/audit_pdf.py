@@ -34,6 +34,7 @@ from reportlab.platypus import (
 from app.domain.vocabulary import PROJECTS, REQUIRED_ROLES, label
 from app.reports.audit_report import MONTHS, AuditReport, RuleStatus
 from app.reports.evidence import EvidenceTable, present, subject_text
+from app.services.findings import rule_words
 
 STYLES = getSampleStyleSheet()
 BODY = STYLES["BodyText"]
@@ -325,7 +326,7 @@ def findings_section(report: AuditReport) -> list[Any]:
         parts.append(Paragraph("No findings: every rule is clear as of this date.", BODY))
     for finding in report.findings:
         view = present(finding)
-        heading = f"{finding['rule']} ({STATUS_WORDS.get(finding['severity'], finding['severity'])})"
+        heading = f"{rule_words(finding['rule'])} ({STATUS_WORDS.get(finding['severity'], finding['severity'])})"
         subject = subject_text(finding.get("subject") or {})
         if subject:
             heading += f": {subject}"

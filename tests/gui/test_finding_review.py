@@ -85,3 +85,16 @@ def test_reviewed_findings_are_marked_and_can_be_left_out(qtbot, demo_db) -> Non
     page.reviewed.setCurrentIndex(page.reviewed.findText("Reviewed"))
     page.search.setText(ENTRIES[rule].title.lower())   # found by its title too
     assert rule in {r["rule"] for r in page.rows} and all(page.is_reviewed(r) for r in page.rows)
+
+
+def test_the_self_audit_heads_each_finding_with_its_plain_title(demo_db) -> None:
+    """Issue 25: a rule's plain title first, its code in brackets, in the self-audit too."""
+    import io
+
+    from app.rules.engine import ENTRIES
+    from app.services.findings import evaluate_at
+
+    data, _pages = preview_audit_pdf(demo_db, year=AS_OF.year, as_of=AS_OF)
+    text = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(io.BytesIO(data)).pages)
+    rule = evaluate_at(demo_db, AS_OF).findings[0].rule
+    assert f"{ENTRIES[rule].title} [{rule}] (" in text
