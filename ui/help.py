@@ -329,7 +329,7 @@ class UserGuide(QDialog):
             self.parts.setCurrentItem(item)
             self.parts.blockSignals(False)
         self._scroll_to(key)
-        QTimer.singleShot(0, lambda: self._scroll_to(key))  # again once the window has its size
+        QTimer.singleShot(0, self, lambda: self._scroll_to(key))  # again once the window has its size
 
     def _scroll_to(self, key: str) -> None:
         position = self._blocks.get(key)
