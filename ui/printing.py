@@ -30,6 +30,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QFont,
+    QGuiApplication,
     QImage,
     QPageLayout,
     QPainter,
@@ -183,6 +184,12 @@ def _widths(table: ListTable) -> list[int]:
     return [max(1, round(100 * n / total)) for n in longest]
 
 
+def _cell(text: str, width: int) -> str:
+    """One cell; a single word (a case ID, a date, a rule code) is never cut in two."""
+    whole = " style='white-space: nowrap'" if text and len(text) <= 24 and not any(c.isspace() for c in text) else ""
+    return f"<td width='{width}%'{whole}>{html.escape(text).replace(chr(10), '<br>')}</td>"
+
+
 def _runs_html(table: ListTable, cuts: list[int], repeat_header: bool) -> str:
     """The list as one HTML table per run (from each cut to the next), the header atop the first
     run, or atop every run (each then starts a page) with ``repeat_header``."""
@@ -192,8 +199,7 @@ def _runs_html(table: ListTable, cuts: list[int], repeat_header: bool) -> str:
     runs = []
     for n, start in enumerate(cuts):
         stop = cuts[n + 1] if n + 1 < len(cuts) else len(table.rows)
-        body = "".join("<tr>" + "".join(f"<td width='{w}%'>{html.escape(c).replace(chr(10), '<br>')}</td>"
-                                        for c, w in zip(row, widths, strict=True)) + "</tr>"
+        body = "".join("<tr>" + "".join(_cell(c, w) for c, w in zip(row, widths, strict=True)) + "</tr>"
                        for row in table.rows[start:stop])
         style = "margin: 0" + ("; page-break-before: always" if repeat_header and n else "")
         runs.append(f"<table border='1' cellspacing='0' cellpadding='2' width='100%' style='{style}'>"
@@ -374,15 +380,15 @@ def printout_of(window: PrintHost) -> Printout:
 
 # -- on paper --------------------------------------------------------------------------------------
 
-def page_starts(printout: Printout, printer: QPrinter, body: QRectF) -> dict[int, list[int]]:
+def page_starts(printout: Printout, body: QRectF, dots_per_inch: float) -> dict[int, list[int]]:
     """Where each list must start a new page (list number → row numbers) so that every page
-    begins with the list's header: measured on the printout laid out in one long page."""
+    begins with the list's header: measured on the printout laid out in one long page ``body``
+    wide (the document's own measure, ``dots_per_inch`` to the inch)."""
     document = printout.document()
-    document.documentLayout().setPaintDevice(printer)
     document.setTextWidth(body.width())
     layout = document.documentLayout()
     runs = [f for f in document.rootFrame().childFrames() if isinstance(f, QTextTable)]
-    slack = printer.resolution() * 0.08  # margins the paged layout adds, a row's border
+    slack = dots_per_inch * 0.08  # margins the paged layout adds, a row's border
     starts: dict[int, list[int]] = {}
     page_top = 0.0  # where the page being filled starts, in the long page's measure
     run = iter(runs)
@@ -392,11 +398,9 @@ def page_starts(printout: Printout, printer: QPrinter, body: QRectF) -> dict[int
         head = 0.0
         for first in range(0, len(table.rows), ROWS_PER_RUN):
             frame = next(run)
-            offset = 1 if first == 0 else 0  # the first run holds the header row
-            if first == 0:
+            if first == 0:  # the first run holds the header row
                 head = _row_top(document, layout, frame, 1) - _row_top(document, layout, frame, 0)
-            for r in range(offset, frame.rows()):
-                tops.append(_row_top(document, layout, frame, r))
+            tops.extend(_row_top(document, layout, frame, r) for r in range(1 if first == 0 else 0, frame.rows()))
             bottoms.extend(tops[len(bottoms) + 1:])
             bottoms.append(layout.frameBoundingRect(frame).bottom())
         for row, bottom in enumerate(bottoms):
@@ -410,16 +414,23 @@ def _row_top(document: QTextDocument, layout: QAbstractTextDocumentLayout, table
     return layout.blockBoundingRect(document.findBlock(table.cellAt(row, 0).firstPosition())).top()
 
 
+def document_dpi() -> float:
+    """The document's own measure: it lays out for the screen (the printer is not given to it:
+    PySide would hand the printer's ownership to the layout, which let go of it too soon)."""
+    screen = QGuiApplication.primaryScreen()
+    return screen.logicalDotsPerInchY() if screen is not None else 96.0
+
+
 def paint(printout: Printout, printer: QPrinter) -> int:
     """Lay ``printout`` out on ``printer``'s pages with the heading and "page n of m" on each;
     the number of pages."""
     printer.setDocName(f"{printout.facility} — {printout.screen}")
     area = printer.pageRect(QPrinter.Unit.DevicePixel)
-    dpi = printer.resolution()
-    band = dpi * 0.35  # the heading's and the page number's strips
-    body = QRectF(0, 0, area.width(), area.height() - 2 * band)
-    document = printout.document(page_starts(printout, printer, body))
-    document.documentLayout().setPaintDevice(printer)
+    source = document_dpi()
+    scale = printer.resolution() / source
+    band = printer.resolution() * 0.35  # the heading's and the page number's strips
+    body = QRectF(0, 0, area.width() / scale, (area.height() - 2 * band) / scale)  # in the document's measure
+    document = printout.document(page_starts(printout, body, source))
     document.setPageSize(body.size())
     pages = max(1, document.pageCount())
     painter = QPainter()
@@ -441,7 +452,9 @@ def paint(printout: Printout, printer: QPrinter) -> int:
             painter.drawText(QRectF(0, area.height() - band, area.width(), band),
                              Qt.AlignmentFlag.AlignCenter, f"Page {number + 1} of {pages}")
             painter.save()
-            painter.translate(0, band - number * body.height())
+            painter.translate(0, band)
+            painter.scale(scale, scale)
+            painter.translate(0, -number * body.height())
             context = QAbstractTextDocumentLayout.PaintContext()
             context.clip = QRectF(0, number * body.height(), body.width(), body.height())
             painter.setClipRect(context.clip)
@@ -469,8 +482,8 @@ def print_to_pdf(printout: Printout, path: Path) -> int:
 
 def preview_dialog(printout: Printout, parent: QWidget) -> QPrintPreviewDialog:
     """The print preview: pages as they will print, the printer button to print them."""
-    printer = ready_printer(printout)
-    dialog = QPrintPreviewDialog(printer, parent)
+    dialog = QPrintPreviewDialog(parent)  # its own printer, which lives as long as it does
+    ready_printer(printout, dialog.printer())
     dialog.setWindowTitle(f"Print preview — {printout.screen}")
     dialog.paintRequested.connect(lambda p: paint(printout, p))
     room = parent.screen().availableGeometry()

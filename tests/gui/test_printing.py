@@ -1,0 +1,131 @@
+"""File → Print… (Ctrl+P) previews the screen shown and File → Print to PDF… saves it: a list as
+the screen shows it (visible columns, sort and filter, cells' text as shown), the Dashboard's
+tiles; the facility, the as-of date as the facility writes dates, the filter and page n of m."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtPrintSupport import QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog
+
+from tests.gui.conftest import settle
+from ui import printing
+from ui.date_field import date_format, use_date_format
+
+
+def pdf_pages(path: Path) -> list[str]:
+    document = pdfium.PdfDocument(str(path))
+    try:
+        return [" ".join(page.get_textpage().get_text_range().split()) for page in document]
+    finally:
+        document.close()
+
+
+def file_action(window, text: str):  # type: ignore[no-untyped-def]
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    return next(a for a in menu.actions() if a.text() == text)
+
+
+@pytest.fixture
+def us_dates():  # type: ignore[no-untyped-def]
+    before = date_format()
+    use_date_format("us")
+    yield
+    use_date_format(before)
+
+
+def test_a_list_prints_as_shown_with_facility_as_of_filter_and_page_numbers(qtbot, settled_window, tmp_path,
+                                                                           us_dates) -> None:
+    settled_window.show_area("Enrollment")
+    page = settled_window.enrollment_page
+    page.project.setCurrentIndex(page.project.findText("Lung"))
+    settle(qtbot)
+    page.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    page.table.setColumnHidden(7, True)  # the payer column hidden by the user: not printed
+    settle(qtbot)
+    model = page.table.model()
+    shown = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert len(shown) > 40 and shown == sorted(shown)
+
+    printout = printing.printout_of(settled_window)
+    assert printout.filter_text == "Lung" and printout.rows == len(shown)
+    path = tmp_path / "register.pdf"
+    pages = printing.print_to_pdf(printout, path)
+    text = pdf_pages(path)
+    assert len(text) == pages > 1
+    every = " ".join(text)
+    for number, words in enumerate(text, start=1):
+        assert settled_window.facility_name in words and "as of 06/30/2025" in words  # the facility's US dates
+        assert f"Page {number} of {pages}" in words
+        assert "Case ID" in words  # the list's header on every page
+    assert "Filter: Lung" in text[0] and "Payer" not in every and "Medicare" not in every
+    positions = [every.index(case_id) for case_id in shown]
+    assert positions == sorted(positions)  # the screen's order, every row once
+    eligible = model.index(0, 3).data()
+    assert "/" in eligible and eligible in every  # cells as the screen shows them
+
+
+def test_the_dashboard_prints_its_tiles_by_rule(qtbot, settled_window, tmp_path) -> None:
+    settled_window.show_area("Dashboard")
+    settle(qtbot)
+    dashboard = settled_window.pages["Dashboard"]
+    path = tmp_path / "dashboard.pdf"
+    printing.print_to_pdf(printing.printout_of(settled_window), path)
+    every = " ".join(pdf_pages(path))
+    assert "Dashboard" in every and "Page 1 of" in every
+    for tile in dashboard.data.tiles:
+        assert tile.title in every and tile.rule in every
+
+
+def test_a_screen_without_a_list_prints_a_picture_of_itself(qtbot, settled_window, tmp_path) -> None:
+    settled_window.show_area("Reports")
+    settle(qtbot)
+    printout = printing.printout_of(settled_window)
+    assert not printout.tables() and "screen" in printout.images
+    path = tmp_path / "reports.pdf"
+    assert printing.print_to_pdf(printout, path) == 1
+    assert "Reports" in pdf_pages(path)[0]
+
+
+def test_ctrl_p_opens_the_print_preview(qtbot, settled_window) -> None:
+    settled_window.show_area("Staff & roles")
+    settle(qtbot)
+    action = file_action(settled_window, "&Print…")
+    assert action.shortcut().toString() == "Ctrl+P"
+    action.trigger()
+    preview = settled_window.findChild(QPrintPreviewDialog)
+    assert preview is not None and preview.isVisible() and "Staff & roles" in preview.windowTitle()
+    preview.close()
+
+
+def test_print_to_pdf_saves_where_asked_and_remembers_the_folder(qtbot, settled_window, tmp_path,
+                                                                 monkeypatch) -> None:
+    settled_window.show_area("Meetings")
+    settle(qtbot)
+    asked: list[str] = []
+
+    def choose(_parent, _title, start, _filter):  # type: ignore[no-untyped-def]
+        asked.append(start)
+        return str(tmp_path / "meetings"), "PDF (*.pdf)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
+    file_action(settled_window, "Print to P&DF…").trigger()
+    assert (tmp_path / "meetings.pdf").exists() and "Meetings" in pdf_pages(tmp_path / "meetings.pdf")[0]
+    assert asked[0].endswith(".pdf") and "Meetings" in Path(asked[0]).name
+    assert QSettings().value(printing.LAST_FOLDER_KEY) == str(tmp_path)
+    assert printing.documents_folder() == str(tmp_path)
+
+
+def test_nothing_to_print_while_the_database_opens(qtbot, monkeypatch) -> None:
+    from ui.main_window import MainWindow
+
+    said: list[str] = []
+    monkeypatch.setattr(printing, "_say", lambda _parent, problem: said.append(problem.reason))
+    window = MainWindow.opening(lambda: (_ for _ in ()).throw(OSError("not now")), "test")
+    qtbot.addWidget(window)
+    assert printing.print_screen(window) is None
+    assert said and "not open yet" in said[0]
