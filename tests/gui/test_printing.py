@@ -4,13 +4,14 @@ tiles; the facility, the as-of date as the facility writes dates, the filter and
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtPrintSupport import QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from tests.gui.conftest import settle
 from ui import printing
@@ -69,16 +70,33 @@ def test_a_list_prints_as_shown_with_facility_as_of_filter_and_page_numbers(qtbo
     assert "/" in eligible and eligible in every  # cells as the screen shows them
 
 
-def test_the_dashboard_prints_its_tiles_by_rule(qtbot, settled_window, tmp_path) -> None:
+def test_the_dashboard_prints_its_tiles_by_rule_with_the_facilitys_dates(qtbot, settled_window, tmp_path,
+                                                                          us_dates) -> None:
     settled_window.show_area("Dashboard")
     settle(qtbot)
     dashboard = settled_window.pages["Dashboard"]
     path = tmp_path / "dashboard.pdf"
     printing.print_to_pdf(printing.printout_of(settled_window), path)
     every = " ".join(pdf_pages(path))
-    assert "Dashboard" in every and "Page 1 of" in every
+    assert "Dashboard" in every and "Page 1 of" in every and "as of 06/30/2025" in every
     for tile in dashboard.data.tiles:
         assert tile.title in every and tile.rule in every
+    assert not re.search(r"\b\d{4}-\d\d-\d\d\b", every)  # no ISO date where the facility writes US dates
+
+
+def test_a_very_long_list_asks_first(qtbot, settled_window, monkeypatch) -> None:
+    settled_window.show_area("Enrollment")
+    settle(qtbot)
+    monkeypatch.setattr(printing, "ASK_FROM_ROWS", 10)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda _p, _t, text, *_a: asked.append(text) or answers.pop(0)))
+    assert printing.print_screen(settled_window) is None
+    assert "rows" in asked[0] and settled_window.findChild(QPrintPreviewDialog) is None
+    preview = printing.print_screen(settled_window)
+    assert preview is not None and preview.isVisible()
+    preview.close()
 
 
 def test_a_screen_without_a_list_prints_a_picture_of_itself(qtbot, settled_window, tmp_path) -> None:
