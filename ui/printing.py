@@ -30,6 +30,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QFont,
+    QFontMetricsF,
     QGuiApplication,
     QImage,
     QPageLayout,
@@ -108,6 +109,8 @@ class ListTable:
     rows: list[list[str]]
 
 
+#: The size of the printed text.
+PRINT_POINTS = 9
 #: Each column's share of the page is its longest text's, capped at this many characters, so
 #: one long note does not squeeze every other column.
 WIDEST_COLUMN_CHARS = 40
@@ -170,7 +173,7 @@ class Printout:
         """``html(page_starts)`` as a document with its pictures."""
         doc = QTextDocument()
         font = QFont(doc.defaultFont())
-        font.setPointSizeF(9)
+        font.setPointSizeF(PRINT_POINTS)
         doc.setDefaultFont(font)
         doc.setDefaultStyleSheet("th { background: #e6e6e6; text-align: left; } h2 { margin-bottom: 2px; }")
         for name, image in self.images.items():
@@ -180,11 +183,21 @@ class Printout:
 
 
 def _widths(table: ListTable) -> list[int]:
-    """Each column's share of the page width in percent (the same in every run of a list)."""
-    longest = [min(WIDEST_COLUMN_CHARS, max([len(h)] + [len(r[c]) for r in table.rows[:2000]]) + 2)
-               for c, h in enumerate(table.header)]
-    total = sum(longest) or 1
-    return [max(1, round(100 * n / total)) for n in longest]
+    """Each column's share of the page width in percent, from its widest text as printed (header
+    included, capped so one long note does not squeeze the rest, plus the cell's padding): the
+    same in every run of a list."""
+    font = QFont()
+    font.setPointSizeF(PRINT_POINTS)
+    metrics = QFontMetricsF(font)
+    bold = QFont(font)
+    bold.setBold(True)
+    cap = metrics.horizontalAdvance("x" * WIDEST_COLUMN_CHARS)
+    pad = metrics.horizontalAdvance("xxx")
+    widest = [min(cap, max([QFontMetricsF(bold).horizontalAdvance(h)]
+                           + [metrics.horizontalAdvance(r[c]) for r in table.rows[:2000]])) + pad
+              for c, h in enumerate(table.header)]
+    total = sum(widest) or 1
+    return [max(1, round(100 * w / total)) for w in widest]
 
 
 def _cell(text: str, width: int) -> str:
