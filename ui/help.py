@@ -10,6 +10,7 @@ network: everything is read from files beside the program.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -407,3 +408,14 @@ def open_guide(parent: QWidget, key: str = "start") -> UserGuide:
 def open_rule_help(parent: QWidget, rule: str) -> UserGuide:
     """"Why?" on a tile: the guide at the rule's section (a family like ``ATT-*``: its part)."""
     return open_guide(parent, rule_key(rule))
+
+
+def why_label(rule: str) -> QLabel:
+    """A tile's rule code with a "Why?" link that opens the guide at the rule's section (the
+    Dashboard's one hook into the guide; the link takes the click, so the tile's own click, to
+    the findings, does not follow)."""
+    label = QLabel(f"<small>{html.escape(rule)} · <a href='guide:{html.escape(rule_key(rule))}'>Why?</a></small>")
+    label.setObjectName("why")
+    label.setToolTip("What this tile counts and what to do when it is red (Help → User guide)")
+    label.linkActivated.connect(lambda link: open_guide(label.window(), link.removeprefix("guide:")))
+    return label

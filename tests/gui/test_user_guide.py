@@ -116,3 +116,17 @@ def test_why_on_a_tile_opens_its_rule_or_its_family(qtbot) -> None:
     open_rule_help(host, "ATT-*")
     qtbot.waitUntil(lambda: shown.section_at_top() == "kind:attendance", timeout=3000)
     assert open_guide(host, "no such part").current == "start"
+
+
+def test_why_on_a_dashboard_tile_opens_the_guide_at_its_rule(qtbot, settled_window) -> None:
+    from ui.dashboard import TileWidget
+
+    settled_window.show_area("Dashboard")
+    tile = settled_window.pages["Dashboard"].findChild(TileWidget, "tile-QIP-DATA-LAG")
+    why = tile.findChild(type(settled_window.status_label), "why")
+    assert "QIP-DATA-LAG" in why.text() and "Why?" in why.text()
+    why.linkActivated.emit("guide:rule:QIP-DATA-LAG")
+    shown = settled_window.findChild(UserGuide)
+    qtbot.waitUntil(lambda: shown.section_at_top() == rule_key("QIP-DATA-LAG"), timeout=3000)
+    assert settled_window.nav.currentRow() == 0  # still on the Dashboard: Why? is not the tile's click
+    shown.close()
