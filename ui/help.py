@@ -266,7 +266,7 @@ class UserGuide(QDialog):
         splitter.addWidget(self.parts)
         splitter.addWidget(self.text)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([220, 620])
+        splitter.setSizes([270, 630])
         top = QHBoxLayout()
         top.addWidget(self.find_box, 1)
         top.addWidget(self.found)
@@ -309,6 +309,7 @@ class UserGuide(QDialog):
                 (parents[-1] if parents else self.parts.invisibleRootItem()).addChild(item)
                 parents.append(item)
             item.setData(0, 256, section.key)  # Qt.UserRole
+            item.setToolTip(0, section.heading)  # a rule's title is longer than the list is wide
             self._items[section.key] = item
         for index in range(self.parts.topLevelItemCount()):
             self.parts.topLevelItem(index).setExpanded(True)
