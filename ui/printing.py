@@ -16,7 +16,7 @@ import datetime as dt
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -58,10 +58,13 @@ from ui.date_field import DateField, dates_shown, shown
 from ui.screens import DASHBOARD, SCREENS
 from ui.table_copy import shown_columns
 
+if TYPE_CHECKING:
+    from app.storage.database import Database
+
 #: Lists wider than this many columns print across the page (landscape).
 LANDSCAPE_FROM_COLUMNS = 7
-#: A list longer than this asks before printing (measured: ~1,200 register rows a second on
-#: this machine's slower core, so the 20,000-case demo's whole register takes most of a minute).
+#: A list longer than this asks before printing (measured: ~500 register rows a second on a
+#: 2-core test machine, so the 20,000-case demo's whole register takes most of a minute).
 ASK_FROM_ROWS = 3000
 #: Where File → Print to PDF… last saved (QSettings key); the first time, the Documents folder.
 LAST_FOLDER_KEY = "printing/last_folder"
@@ -86,11 +89,13 @@ class _Row(Protocol):
 
 class PrintHost(Protocol):
     """What printing reads of the window (``MainWindow``): the screen chosen in the list on the
-    left, its page, the facility and the as-of date."""
+    left, its page, the facility, the as-of date and the database (a PDF written is an audited
+    export)."""
 
     facility_name: str
     nav: _Row
     as_of: _Day
+    db: Database | None
 
     def built(self, name: str) -> QWidget | None: ...
 
@@ -549,8 +554,17 @@ def documents_folder() -> str:
 
 
 def save_screen_as_pdf(window: PrintHost) -> Path | None:
-    """File → Print to PDF…: the same pages as Print, saved as a PDF file the user names."""
+    """File → Print to PDF…: the same pages as Print, saved as a PDF file the user names; a file
+    leaving the app, so it needs the right to export and is written in the audit log as an export
+    (de-identified: it holds what the screen shows, and no list shows a patient's MRN, name or
+    birth date)."""
+    from app.exports.service import export_permission, record_export
+    from ui.permissions import may, refusal
+
     assert isinstance(window, QWidget)
+    if window.db is not None and not may(window.db, export_permission(False)):
+        QMessageBox.information(window, "Print to PDF", refusal(export_permission(False)))
+        return None
     try:
         printout = printout_of(window)
     except NothingToPrint as problem:
@@ -570,4 +584,6 @@ def save_screen_as_pdf(window: PrintHost) -> Path | None:
         QMessageBox.warning(window, "Print to PDF", f"{path} could not be written: {exc}")
         return None
     QSettings().setValue(LAST_FOLDER_KEY, str(path.parent))
+    if window.db is not None:
+        record_export(window.db, f"printout of {printout.screen}", path, False)
     return path

@@ -136,6 +136,11 @@ def test_print_to_pdf_saves_where_asked_and_remembers_the_folder(qtbot, settled_
     assert asked[0].endswith(".pdf") and "Meetings" in Path(asked[0]).name
     assert QSettings().value(printing.LAST_FOLDER_KEY) == str(tmp_path)
     assert printing.documents_folder() == str(tmp_path)
+    from app.storage.models import AuditEntry
+
+    with settled_window.db.reader() as session:
+        last = session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
+    assert last.summary == "exported printout of Meetings (de-identified) to meetings.pdf"  # a file left the app
 
 
 def test_nothing_to_print_while_the_database_opens(qtbot, monkeypatch) -> None:
