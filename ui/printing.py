@@ -41,10 +41,13 @@ from PySide6.QtGui import (
 from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QFileDialog,
     QGroupBox,
+    QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QMessageBox,
@@ -55,8 +58,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.date_field import DateField, dates_shown, shown
-from ui.screens import DASHBOARD, SCREENS
+from ui.screens import DASHBOARD
 from ui.table_copy import shown_columns
+from ui.window_menus import shown_title
 
 if TYPE_CHECKING:
     from app.storage.database import Database
@@ -83,26 +87,19 @@ class _Day(Protocol):
     day: dt.date
 
 
-class _Row(Protocol):
-    def currentRow(self) -> int: ...  # noqa: N802 (Qt's name)
-
-
 class PrintHost(Protocol):
     """What printing reads of the window (``MainWindow``): the screen chosen in the list on the
     left, its page, the facility, the as-of date and the database (a PDF written is an audited
     export)."""
 
     facility_name: str
-    nav: _Row
+    nav: QListWidget
     as_of: _Day
     db: Database | None
 
     def built(self, name: str) -> QWidget | None: ...
 
 
-def current_screen(window: PrintHost) -> str:
-    """The title of the screen the window shows (its row in the list on the left)."""
-    return SCREENS[max(0, window.nav.currentRow())].title
 
 
 @dataclass(frozen=True)
@@ -302,8 +299,8 @@ def _caption(view: QWidget, page: QWidget) -> str:
 
 def filter_in_force(page: QWidget) -> str:
     """The page's filters as the coordinator set them, in words: the words searched for, each
-    list chosen away from its "All …" first entry, each ticked box (with its date). "none"
-    when the list is unfiltered."""
+    list chosen away from its "All …" first entry, each ticked box (with its date), each under
+    the label beside it ("Year: 2025"). "none" when nothing narrows what is shown."""
     parts: list[str] = []
     for widget in page.findChildren(QWidget):
         if not widget.isVisibleTo(page) or not widget.isEnabled() or _inside_a_list(widget, page):
@@ -311,20 +308,38 @@ def filter_in_force(page: QWidget) -> str:
         if isinstance(widget, QComboBox) and not widget.isEditable() and widget.count():
             first = widget.itemText(0)
             if widget.currentIndex() > 0 or not first.lower().startswith(("all", "any", "every")):
-                parts.append(widget.currentText())
+                parts.append(_labelled(widget, widget.currentText()))
+        elif isinstance(widget, QAbstractSpinBox):
+            parts.append(_labelled(widget, widget.text()))
         elif isinstance(widget, QCheckBox) and widget.isChecked():
             dates = [d for d in widget.parentWidget().findChildren(DateField) if d.isEnabled()] \
                 if widget.parentWidget() is not None else []
             words = widget.text().replace("&", "")
             parts.append(f"{words} {dates[0].text()}".strip() if dates else words)
         elif (isinstance(widget, QLineEdit) and not widget.isReadOnly() and widget.text().strip()
-              and not _inside(widget, DateField, page)):
+              and not _inside(widget, (DateField, QComboBox, QAbstractSpinBox), page)):
             what = widget.placeholderText().split("(")[0].strip() or "search"
             parts.append(f"{what}: “{widget.text().strip()}”")
     return "; ".join(p for p in parts if p) or "none"
 
 
-def _inside(widget: QWidget, kind: type, page: QWidget) -> bool:
+def _labelled(widget: QWidget, value: str) -> str:
+    """``value`` under the words of the label just before ``widget`` in its row, if it has one."""
+    parent = widget.parentWidget()
+    layout = parent.layout() if parent is not None else None
+    if layout is None:
+        return value
+    for holder in [layout, *layout.findChildren(QLayout)]:
+        index = holder.indexOf(widget)
+        if index > 0:
+            before = holder.itemAt(index - 1).widget()
+            if isinstance(before, QLabel) and before.text().strip() and "<" not in before.text():
+                return f"{before.text().replace('&', '').strip().rstrip(':')}: {value}"
+            return value
+    return value
+
+
+def _inside(widget: QWidget, kind: type | tuple[type, ...], page: QWidget) -> bool:
     parent = widget.parentWidget()
     while parent is not None and parent is not page:
         if isinstance(parent, kind):
@@ -389,7 +404,7 @@ def dashboard_printout(page: QWidget, facility: str, as_of: dt.date) -> Printout
 
 def printout_of(window: PrintHost) -> Printout:
     """The screen the window shows, ready for paper; ``NothingToPrint`` when there is none yet."""
-    screen = current_screen(window)
+    screen = shown_title(window)
     page = window.built(screen)
     if page is None:
         raise NothingToPrint(f"The {screen} screen is not open yet: nothing to print.")

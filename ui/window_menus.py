@@ -120,7 +120,7 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
     guide = QAction("&User guide", owner)
     guide.setObjectName("user-guide")
     set_shortcut(guide, QKeySequence(QKeySequence.StandardKey.HelpContents))  # F1: at the screen shown
-    guide.triggered.connect(lambda: _help().open_guide(window, _help().screen_key(_shown_title(window))))  # type: ignore[arg-type]
+    guide.triggered.connect(lambda: _help().open_guide(window, _help().screen_key(shown_title(window))))  # type: ignore[arg-type]
     help_menu.addAction(guide)
     keys = QAction("&Keyboard shortcuts", owner)
     set_shortcut(keys, QKeySequence("Shift+F1"))
@@ -132,8 +132,14 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
     return data_actions
 
 
-def _shown_title(window: MenuHost) -> str:
-    """The title of the screen the window shows."""
+class ShowsScreens(Protocol):
+    """A window with the list of screens on the left (``MainWindow.nav``)."""
+
+    nav: QListWidget
+
+
+def shown_title(window: ShowsScreens) -> str:
+    """The title of the screen the window shows (what F1 explains and Ctrl+P prints)."""
     return SCREENS[max(0, window.nav.currentRow())].title
 
 

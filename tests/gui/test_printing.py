@@ -132,7 +132,8 @@ def test_print_to_pdf_saves_where_asked_and_remembers_the_folder(qtbot, settled_
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(choose))
     file_action(settled_window, "Print to P&DF…").trigger()
-    assert (tmp_path / "meetings.pdf").exists() and "Meetings" in pdf_pages(tmp_path / "meetings.pdf")[0]
+    first = pdf_pages(tmp_path / "meetings.pdf")[0]
+    assert "Meetings" in first and "Filter: Year: 2025" in first  # the year chosen, under its label
     assert asked[0].endswith(".pdf") and "Meetings" in Path(asked[0]).name
     assert QSettings().value(printing.LAST_FOLDER_KEY) == str(tmp_path)
     assert printing.documents_folder() == str(tmp_path)
