@@ -153,7 +153,7 @@ def _slug(heading: str) -> str:
 
 def _escaped(text: str) -> str:
     """``text`` read as words by Markdown, not as links or emphasis."""
-    return re.sub(r"([\\`*_\[\]<>#])", r"\\\1", text)
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
 
 
 def keyboard_table() -> str:
@@ -209,7 +209,7 @@ def guide() -> Guide:
             step = next_step(rule)
             body = counts.get(rule, "")
             if step:
-                body += f"\n\n**What to do:** {step}"
+                body += f"\n\n**What to do:** {_escaped(step)}"
             out.heading(rule_key(rule), 3, f"{title} [{rule}]", body.strip())
 
     out.heading("glossary", 1, "Glossary", _without_comments(_read("glossary.md")))
