@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QTimer, QUrl
 from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCursor, QTextDocument
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
     QSplitter,
     QTextBrowser,
     QTextEdit,
@@ -97,6 +99,17 @@ class Guide:
 
     def keys(self) -> set[str]:
         return {s.key for s in self.sections}
+
+
+class ShowsScreens(Protocol):
+    """A window with the list of screens on the left (``MainWindow.nav``)."""
+
+    nav: QListWidget
+
+
+def shown_title(window: ShowsScreens) -> str:
+    """The title of the screen the window shows: what F1 explains and Ctrl+P prints."""
+    return SCREENS[max(0, window.nav.currentRow())].title
 
 
 def screen_key(title: str) -> str:
@@ -404,6 +417,12 @@ def open_guide(parent: QWidget, key: str = "start") -> UserGuide:
     guide_window.activateWindow()
     guide_window.show_section(key)
     return guide_window
+
+
+def open_at_screen(window: ShowsScreens) -> UserGuide:
+    """F1: the guide at the screen the window shows."""
+    assert isinstance(window, QWidget)
+    return open_guide(window, screen_key(shown_title(window)))
 
 
 def open_rule_help(parent: QWidget, rule: str) -> UserGuide:

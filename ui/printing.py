@@ -58,9 +58,9 @@ from PySide6.QtWidgets import (
 )
 
 from ui.date_field import DateField, dates_shown, shown
+from ui.help import shown_title
 from ui.screens import DASHBOARD
 from ui.table_copy import shown_columns
-from ui.window_menus import shown_title
 
 if TYPE_CHECKING:
     from app.storage.database import Database

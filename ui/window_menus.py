@@ -120,7 +120,7 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
     guide = QAction("&User guide", owner)
     guide.setObjectName("user-guide")
     set_shortcut(guide, QKeySequence(QKeySequence.StandardKey.HelpContents))  # F1: at the screen shown
-    guide.triggered.connect(lambda: _help().open_guide(window, _help().screen_key(shown_title(window))))  # type: ignore[arg-type]
+    guide.triggered.connect(lambda: _help().open_at_screen(window))
     help_menu.addAction(guide)
     keys = QAction("&Keyboard shortcuts", owner)
     set_shortcut(keys, QKeySequence("Shift+F1"))
@@ -130,17 +130,6 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
     about.triggered.connect(window.show_about)
     help_menu.addAction(about)
     return data_actions
-
-
-class ShowsScreens(Protocol):
-    """A window with the list of screens on the left (``MainWindow.nav``)."""
-
-    nav: QListWidget
-
-
-def shown_title(window: ShowsScreens) -> str:
-    """The title of the screen the window shows (what F1 explains and Ctrl+P prints)."""
-    return SCREENS[max(0, window.nav.currentRow())].title
 
 
 # The guide and printing load on first use, not with the window: measured after ui.main_window,
