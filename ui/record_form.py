@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.vocabulary import label
+from app.domain.fields import FieldSpec, RecordSpec
+from app.domain.vocabulary import CODES, label
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
@@ -42,7 +43,41 @@ class Field:
 
 
 def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple[str, Any], ...]:
-    return ((blank, None),) * (blank is not None) + tuple((label(v), v) for v in values)
+    """(shown, value) pairs: codes in words, other values (a technique) as written."""
+    return ((blank, None),) * (blank is not None) + tuple((label(v) if v in CODES else v, v) for v in values)
+
+
+#: The form widget for each kind of field (``app.domain.fields.Kind``).
+FORM_KINDS: dict[str, str] = {"text": "text", "id": "text", "metrics": "text", "date": "date", "bool": "bool",
+                              "choice": "choice", "int": "int", "year": "int", "float": "float"}
+
+Choices = tuple[tuple[str, Any], ...]
+
+
+def form_field(spec: FieldSpec, choices: Choices | None = None, caption: str | None = None) -> Field:
+    """The form's field for one declared field. ``choices``: what to offer when they come from
+    the database (people), which makes an ID field a choice; ``caption``: a label that carries
+    a number of the policy in force (a letter's reply days)."""
+    if choices is not None:
+        kind = "choice"
+    elif spec.kind == "choice":
+        kind, choices = "choice", choices_of(spec.choices, spec.blank)
+    else:
+        kind, choices = FORM_KINDS[spec.kind], ()
+    return Field(spec.key, caption or spec.label, kind, choices, read_only_when_editing=spec.fixed_once_saved)
+
+
+def fields_of(record: RecordSpec, *keys: str, choices: dict[str, Choices] | None = None,
+              captions: dict[str, str] | None = None) -> list[Field]:
+    """A record's form fields in ``keys``' order (every field when none is named)."""
+    choices, captions = choices or {}, captions or {}
+    return [form_field(record[key], choices.get(key), captions.get(key)) for key in keys or record.keys]
+
+
+def columns_of(record: RecordSpec, *keys: str | tuple[str, str]) -> list[tuple[str, str]]:
+    """A list's (key, heading) columns: a declared field by its key, a value the list derives
+    (the person's name, a status) as its own (key, heading)."""
+    return [key if isinstance(key, tuple) else (key, record[key].column_heading) for key in keys]
 
 
 class RecordForm(DiscardGuard, QDialog):

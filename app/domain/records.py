@@ -9,6 +9,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from app.domain import fields
 from app.domain.vocabulary import (
     ABSENCE_KINDS,
     ATTENDANCE_ROLES,
@@ -128,6 +129,10 @@ class StaffRecord:
     pgip_member_since: dt.date | None = None
     email: str | None = None
     version: int | None = None  # as read (see CaseRecord.version)
+
+    def row(self) -> dict[str, object]:
+        """The stored values by the declared staff fields (what the demo writes to the table)."""
+        return {key: getattr(self, key) for key in fields.STAFF.keys}
 
 
 def validate_staff(s: StaffRecord) -> Problems:
