@@ -150,7 +150,7 @@ DOSIMETRY = RecordSpec("dosimetry submission", (
               open_choices=True),
     FieldSpec("total_dose_gy", "Total &dose (Gy)", "float", required=True),
     FieldSpec("fractions", "&Fractions", "int", required=True),
-    FieldSpec("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)", "metrics", heading="Metrics"),
+    FieldSpec("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)", "metrics"),
 ))
 
 MEETING = RecordSpec("meeting", (
@@ -174,7 +174,7 @@ LETTER = RecordSpec("letter", (
     FieldSpec("subject", "&Subject", required=True, max_length=300),
     FieldSpec("sender", "Fro&m (sender)", max_length=200, heading="From"),
     FieldSpec("reply_required", "Reply &needed", "bool", required=True),
-    FieldSpec("due_on", "Reply &due", "date", heading="Reply due"),
+    FieldSpec("due_on", "Reply &due", "date"),
     FieldSpec("replied_on", "Re&plied on", "date", past=True, heading="Replied"),
 ))
 
