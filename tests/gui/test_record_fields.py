@@ -1,0 +1,65 @@
+"""The screens' lists and forms are built from each record's one field schema
+(``app.domain.fields``), the case form included: one form builder, one patient-identifier list."""
+
+from __future__ import annotations
+
+from app.domain import fields
+from app.domain.fields import PHI_CASE_FIELDS
+from app.storage.database import Database
+from ui.as_of import AsOf
+from ui.case_form import CaseForm
+from ui.correspondence import CorrespondencePage
+from ui.meetings import MeetingsPage
+from ui.record_form import RecordForm
+from ui.staff import StaffPage
+
+
+def _captions(form: RecordForm) -> dict[str, str]:
+    return {f.key: f.caption for f in form.fields}
+
+
+def test_the_case_form_is_the_generic_form_with_the_case_fields(qtbot, db: Database) -> None:
+    form = CaseForm(db)
+    qtbot.addWidget(form)
+    assert isinstance(form, RecordForm)
+    assert _captions(form) == {f.key: f.label for f in fields.CASE}
+
+
+def test_the_case_form_hides_exactly_the_patient_identifiers(qtbot, db: Database) -> None:
+    form = CaseForm(db)
+    qtbot.addWidget(form)
+    form.show()
+    hidden = {key for key, w in form.widgets.items() if not w.isVisible()}
+    assert hidden == set(PHI_CASE_FIELDS)
+    form.show_phi.setChecked(True)
+    assert all(w.isVisible() for w in form.widgets.values())
+
+
+def test_a_form_without_identifiers_has_no_toggle(qtbot, db: Database) -> None:
+    page = StaffPage(db)
+    qtbot.addWidget(page)
+    form = RecordForm("Person", page.people.fields, lambda v, o: None)  # type: ignore[arg-type, return-value]
+    qtbot.addWidget(form)
+    form.show()
+    assert form.show_phi.parent() is None and not form.show_phi.isVisible()
+
+
+def test_staff_lists_and_forms_follow_the_staff_schema(qtbot, db: Database) -> None:
+    page = StaffPage(db)
+    qtbot.addWidget(page)
+    assert [key for key, _ in page.people.columns] == list(fields.STAFF.keys)
+    assert [heading for _, heading in page.people.columns][:3] == ["Staff ID", "Name", "Profession"]
+    assert [(f.key, f.caption) for f in page.people.fields] == [(f.key, f.label) for f in fields.STAFF]
+    roles = page.roles.fields() if callable(page.roles.fields) else page.roles.fields
+    assert [f.key for f in roles] == list(fields.ROLE_ASSIGNMENT.keys)
+
+
+def test_meetings_and_letters_use_their_schema_captions(qtbot, db: Database) -> None:
+    meetings = MeetingsPage(db, AsOf())
+    qtbot.addWidget(meetings)
+    assert [(f.key, f.caption) for f in meetings.meeting_list.fields] == [(f.key, f.label) for f in fields.MEETING]
+    letters = CorrespondencePage(db, AsOf())
+    qtbot.addWidget(letters)
+    captions = {f.key: f.caption for f in letters.list.fields}
+    assert set(captions) == set(fields.LETTER.keys)
+    assert captions["due_on"].startswith(fields.LETTER["due_on"].label)  # with the policy's reply days
