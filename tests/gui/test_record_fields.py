@@ -63,3 +63,19 @@ def test_meetings_and_letters_use_their_schema_captions(qtbot, db: Database) -> 
     captions = {f.key: f.caption for f in letters.list.fields}
     assert set(captions) == set(fields.LETTER.keys)
     assert captions["due_on"].startswith(fields.LETTER["due_on"].label)  # with the policy's reply days
+
+
+def test_first_start_and_settings_show_the_same_facility_rows(qtbot, db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from ui.facility_form import CAPTIONS, FacilityFields
+    from ui.first_run import FirstRunDialog
+    from ui.settings import SettingsPage
+
+    first = FirstRunDialog(tmp_path / "facility.sqlite3")
+    settings = SettingsPage(db)
+    qtbot.addWidget(first)
+    qtbot.addWidget(settings)
+    for facility in (first.facility, settings.facility):
+        assert isinstance(facility, FacilityFields)
+        assert {k: c.replace("&", "") for k, c in facility.captions.items()} == \
+            {k: c.replace("&", "") for k, c in CAPTIONS.items()}
+    assert first.name is first.facility.name and settings.joined is settings.facility.joined
