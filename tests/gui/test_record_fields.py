@@ -79,3 +79,59 @@ def test_first_start_and_settings_show_the_same_facility_rows(qtbot, db: Databas
         assert {k: c.replace("&", "") for k, c in facility.captions.items()} == \
             {k: c.replace("&", "") for k, c in CAPTIONS.items()}
     assert first.name is first.facility.name and settings.joined is settings.facility.joined
+
+
+# ---- one password dialog, three modes -------------------------------------------------------------
+
+def test_the_password_dialogs_are_one_dialog_in_three_modes(qtbot, db: Database) -> None:
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    from ui.sign_in import (
+        AdministratorDialog,
+        ChangePasswordDialog,
+        FirstPasswordDialog,
+        PasswordDialog,
+        PasswordMode,
+    )
+
+    def captions(dialog: PasswordDialog) -> list[str]:
+        form = dialog.findChild(QFormLayout)
+        items = (form.itemAt(row, QFormLayout.ItemRole.LabelRole) for row in range(form.rowCount()))
+        return [item.widget().text() for item in items if item is not None and isinstance(item.widget(), QLabel)]
+
+    first = AdministratorDialog("sqlite:///nowhere.sqlite3", "old.sqlite3")
+    own = ChangePasswordDialog(db)
+    reset = FirstPasswordDialog("rosa")
+    for dialog in (first, own, reset):
+        qtbot.addWidget(dialog)
+        assert isinstance(dialog, PasswordDialog)
+    assert [d.mode for d in (first, own, reset)] == list(PasswordMode)
+    assert captions(first) == ["&User name", "&Password", "Type it &again"]
+    assert captions(own) == ["&Current password", "&New password", "Type it &again"]
+    assert captions(reset) == ["&User name", "&First password", "Type it &again"]
+    assert reset.name.text() == "rosa" and reset.name.isReadOnly() and reset.windowTitle() == "Reset password"
+
+
+def test_an_administrator_resets_a_password_in_the_first_password_mode(qtbot, db: Database, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.services import users
+    from ui.sign_in import FirstPasswordDialog
+    from ui.users import UsersPanel
+
+    users.add_user(db, "rosa", "coordinator", "rosa's first pw")
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: None)
+    panel = UsersPanel(db)
+    qtbot.addWidget(panel)
+    shown: list[FirstPasswordDialog] = []
+
+    def fill(dialog) -> bool:  # type: ignore[no-untyped-def]
+        shown.append(dialog)
+        dialog.password.first.setText("a new first password")
+        dialog.password.second.setText("a new first password")
+        return True
+
+    panel.form_hook = fill
+    panel.reset("rosa")
+    assert len(shown) == 1 and isinstance(shown[0], FirstPasswordDialog)
+    assert {r.name: r.status for r in users.list_users(db)}["rosa"] == "must change password"
