@@ -12,16 +12,11 @@ from dataclasses import dataclass, field
 from app.domain import fields
 from app.domain.vocabulary import (
     ABSENCE_KINDS,
-    ATTENDANCE_ROLES,
     BONE_METS_PRIMARY_SITES,
     CASE_STATUSES,
-    CE_CREDITS,
     DATA_ENTRY_KINDS,
-    MEETING_FORMATS,
     NOT_ENROLLED_REASONS,
     PAYERS,
-    PHYSICIAN_TITLES,
-    PROFESSIONS,
     PROJECTS,
     ROLES,
 )
@@ -48,6 +43,21 @@ def _choice(problems: Problems, name: str, value: str | None, allowed: tuple[str
         return
     if value not in allowed:
         problems[name] = f"'{value}' is not one of: {', '.join(allowed)}"
+
+
+def declared_problems(record: fields.RecordSpec, values: object, *keys: str) -> Problems:
+    """What the field declarations alone say is wrong (a required field left empty, a value that
+    is not one of the choices), for ``keys`` in their order (every field when none is named).
+    ``values`` is a record or a dict of its fields."""
+    problems: Problems = {}
+    for key in keys or record.keys:
+        f = record[key]
+        value = values.get(key) if isinstance(values, dict) else getattr(values, key)
+        if f.kind == "choice" and not f.open_choices:
+            _choice(problems, key, value, f.choices, f.required)
+        elif f.required and (value is None or (isinstance(value, str) and not value.strip())):
+            problems[key] = "required"
+    return problems
 
 
 @dataclass
@@ -136,16 +146,9 @@ class StaffRecord:
 
 
 def validate_staff(s: StaffRecord) -> Problems:
-    problems: Problems = {}
-    if not (s.staff_id or "").strip():
-        problems["staff_id"] = "required"
-    if not (s.name or "").strip():
-        problems["name"] = "required"
-    _choice(problems, "profession", s.profession, PROFESSIONS)
-    if s.physician_title:
-        _choice(problems, "physician_title", s.physician_title, PHYSICIAN_TITLES)
-        if s.profession != "physician":
-            problems["physician_title"] = "only a physician has a physician title"
+    problems = declared_problems(fields.STAFF, s)
+    if s.physician_title and s.profession != "physician":
+        problems["physician_title"] = "only a physician has a physician title"
     if s.email and "@" not in s.email:
         problems["email"] = "not an e-mail address"
     return problems
@@ -243,30 +246,18 @@ def format_metrics(metrics: dict[str, float] | None) -> str:
 
 
 def validate_meeting(meeting_id: str, date: dt.date | None, fmt: str) -> Problems:
-    problems: Problems = {}
-    if not (meeting_id or "").strip():
-        problems["meeting_id"] = "required"
-    if date is None:
-        problems["date"] = "required"
-    _choice(problems, "format", fmt, MEETING_FORMATS)
-    return problems
+    return declared_problems(fields.MEETING, {"meeting_id": meeting_id, "date": date, "format": fmt},
+                             "meeting_id", "date", "format")
 
 
 def validate_attendance(role: str, staff_id: str, ce_credit: str | None) -> Problems:
-    problems: Problems = {}
-    _choice(problems, "role", role, ATTENDANCE_ROLES)
-    if not (staff_id or "").strip():
-        problems["staff_id"] = "required"
-    _choice(problems, "ce_credit", ce_credit, CE_CREDITS, required=False)
-    return problems
+    return declared_problems(fields.ATTENDANCE, {"role": role, "staff_id": staff_id, "ce_credit": ce_credit},
+                             "role", "staff_id", "ce_credit")
 
 
 def validate_letter(received_on: dt.date | None, subject: str, due_on: dt.date | None, replied_on: dt.date | None) -> Problems:
-    problems: Problems = {}
-    if received_on is None:
-        problems["received_on"] = "required"
-    if not (subject or "").strip():
-        problems["subject"] = "required"
+    problems = declared_problems(fields.LETTER, {"received_on": received_on, "subject": subject},
+                                 "received_on", "subject")
     if received_on and due_on and due_on < received_on:
         problems["due_on"] = "the reply is due before the letter arrived"
     if received_on and replied_on and replied_on < received_on:

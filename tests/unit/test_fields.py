@@ -115,3 +115,25 @@ def test_exports_leave_out_exactly_the_patient_identifiers_unless_asked(db: Data
     period = Period.of(None, dt.date(2025, 1, 1))
     plain, identified = enrollment_sheet(db, period).headers, enrollment_sheet(db, period, identified=True).headers
     assert [h for h in identified if h not in plain] == list(PHI_CASE_FIELDS)
+
+
+# ---- what the declarations alone say is wrong ----------------------------------------------------
+
+def test_required_and_choices_come_from_the_declarations_in_the_old_words_and_order() -> None:
+    person = records.StaffRecord(" ", "", "wizard", physician_title="cmo", email="nobody")
+    assert records.validate_staff(person) == {
+        "staff_id": "required", "name": "required",
+        "profession": f"'wizard' is not one of: {', '.join(fields.STAFF['profession'].choices)}",
+        "physician_title": "only a physician has a physician title", "email": "not an e-mail address",
+    }
+    assert list(records.validate_meeting("", None, "")) == ["meeting_id", "date", "format"]
+    assert records.validate_meeting("M-1", dt.date(2025, 1, 1), "in_person") == {}
+    assert records.validate_attendance("attendee", " ", "nope") == {
+        "staff_id": "required", "ce_credit": f"'nope' is not one of: {', '.join(fields.ATTENDANCE['ce_credit'].choices)}"}
+    assert records.validate_letter(None, " ", None, None) == {"received_on": "required", "subject": "required"}
+
+
+def test_the_data_quality_identifiers_are_patient_identifiers() -> None:
+    from app.services.quality import IDENTIFYING
+
+    assert set(IDENTIFYING) <= set(PHI_CASE_FIELDS)
