@@ -13,10 +13,8 @@ from app.domain import fields
 from app.domain.vocabulary import (
     ABSENCE_KINDS,
     BONE_METS_PRIMARY_SITES,
-    CASE_STATUSES,
     DATA_ENTRY_KINDS,
     NOT_ENROLLED_REASONS,
-    PAYERS,
     PROJECTS,
     ROLES,
 )
@@ -82,14 +80,7 @@ class CaseRecord:
 def validate_case(c: CaseRecord, *, reason_required: bool = True) -> Problems:
     """``reason_required=False`` (the workbook import) accepts a not-enrolled case without a
     reason: POLICY.md makes it a QIP-ENR-SELECTIVE finding, which a refused import would hide."""
-    problems: Problems = {}
-    if not (c.case_id or "").strip():
-        problems["case_id"] = "required"
-    _choice(problems, "project", c.project, PROJECTS)
-    _choice(problems, "status", c.status, CASE_STATUSES)
-    _choice(problems, "payer", c.payer, PAYERS, required=False)
-    if c.eligible_on is None:
-        problems["eligible_on"] = "required"
+    problems = declared_problems(fields.CASE, c, "case_id", "project", "status", "payer", "eligible_on")
     if c.project == "bone_mets":
         if not c.primary_site:
             problems["primary_site"] = "a bone-metastases case needs its primary site"
@@ -184,12 +175,7 @@ class DosimetryRecord:
 
 
 def validate_dosimetry(d: DosimetryRecord) -> Problems:
-    problems: Problems = {}
-    for name in ("case_id", "staff_id", "technique"):
-        if not (getattr(d, name) or "").strip():
-            problems[name] = "required"
-    if d.submitted_on is None:
-        problems["submitted_on"] = "required"
+    problems = declared_problems(fields.DOSIMETRY, d, "case_id", "staff_id", "technique", "submitted_on")
     if d.total_dose_gy is None:
         problems["total_dose_gy"] = "required"
     elif not 0 < d.total_dose_gy <= MAX_TOTAL_DOSE_GY:

@@ -131,6 +131,13 @@ def test_required_and_choices_come_from_the_declarations_in_the_old_words_and_or
     assert records.validate_attendance("attendee", " ", "nope") == {
         "staff_id": "required", "ce_credit": f"'nope' is not one of: {', '.join(fields.ATTENDANCE['ce_credit'].choices)}"}
     assert records.validate_letter(None, " ", None, None) == {"received_on": "required", "subject": "required"}
+    payers = ", ".join(fields.CASE["payer"].choices)
+    assert records.validate_case(records.CaseRecord("", "", None, status="", payer="x")) == {
+        "case_id": "required", "project": "required", "status": "required",
+        "payer": f"'x' is not one of: {payers}", "eligible_on": "required"}
+    assert list(records.validate_dosimetry(records.DosimetryRecord("", None, "", "", None, None))) == [
+        "case_id", "staff_id", "technique", "submitted_on", "total_dose_gy", "fractions"]
+    assert "technique" not in records.validate_dosimetry(records.DosimetryRecord("C", None, "S", "Any words", 1, 1))
 
 
 def test_the_data_quality_identifiers_are_patient_identifiers() -> None:
