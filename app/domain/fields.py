@@ -64,13 +64,13 @@ class FieldSpec:
     fixed_once_saved: bool = False
 
     @property
-    def caption(self) -> str:
+    def plain_label(self) -> str:
         """The label without its Alt+letter mark: how a message or a list names the field."""
         return self.label.replace("&", "")
 
     @property
     def column_heading(self) -> str:
-        return self.heading or self.caption
+        return self.heading or self.plain_label
 
 
 @dataclass(frozen=True)

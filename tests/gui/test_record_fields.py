@@ -135,3 +135,71 @@ def test_an_administrator_resets_a_password_in_the_first_password_mode(qtbot, db
     panel.reset("rosa")
     assert len(shown) == 1 and isinstance(shown[0], FirstPasswordDialog)
     assert {r.name: r.status for r in users.list_users(db)}["rosa"] == "must change password"
+
+
+def test_the_forms_and_lists_read_as_before() -> None:
+    """The captions, kinds, choices and headings the screens had when each wrote its own list."""
+    from app.domain.vocabulary import (
+        ABSENCE_KINDS,
+        ATTENDANCE_ROLES,
+        CE_CREDITS,
+        MEETING_FORMATS,
+        PHYSICIAN_TITLES,
+        PROFESSIONS,
+        PROJECTS,
+        ROLES,
+    )
+    from app.domain.vocabulary import DOSIMETRY_TECHNIQUES as TECHNIQUES  # noqa: N811
+    from ui.record_form import Field, choices_of, columns_of, fields_of
+
+    P = (("A (1)", "1"),)
+    old = [Field("staff_id", "Staff &ID", read_only_when_editing=True), Field("name", "&Name"),
+                 Field("profession", "&Profession", "choice", choices_of(PROFESSIONS)),
+                 Field("physician_title", "Physician &title", "choice", choices_of(PHYSICIAN_TITLES, "(none)")),
+                 Field("works_on_mroqc", "Works on &MROQC", "bool"),
+                 Field("treats_mroqc_patients", "Treats MROQC &patients", "bool"),
+                 Field("cmd_id", "&CMD ID"), Field("arrt_id", "&ARRT ID"), Field("pgip_member_since", "P&GIP member since", "date"),
+                 Field("email", "&E-mail")]
+    assert old == fields_of(fields.STAFF)
+    assert columns_of(fields.STAFF, *fields.STAFF.keys) == [("staff_id", "Staff ID"), ("name", "Name"), ("profession", "Profession"), ("physician_title", "Title"),
+                 ("works_on_mroqc", "Works on MROQC"), ("treats_mroqc_patients", "Treats MROQC patients"),
+                 ("cmd_id", "CMD ID"), ("arrt_id", "ARRT ID"), ("pgip_member_since", "PGIP since"), ("email", "E-mail")]
+    assert columns_of(fields.ROLE_ASSIGNMENT, "role", ("name", "Held by"), "start", "end") == [("role", "Role"), ("name", "Held by"), ("start", "From"), ("end", "To")]
+    assert fields_of(fields.ROLE_ASSIGNMENT, choices={"staff_id": P}) == [Field("staff_id", "&Person", "choice", P),
+                         Field("role", "&Role", "choice", choices_of(ROLES)),
+                         Field("start", "&From", "date"), Field("end", "&To (blank: continuing)", "date")]
+    assert columns_of(fields.ABSENCE, ("name", "Who"), "kind", "start", "end", "approved", "project") == [("name", "Who"), ("kind", "Kind"), ("start", "From"), ("end", "To"), ("approved", "Approved"),
+                 ("project", "Project")]
+    assert fields_of(fields.ABSENCE, choices={"staff_id": P}) == [Field("staff_id", "&Person (blank: whole facility)", "choice", P),
+                         Field("kind", "&Kind", "choice", choices_of(ABSENCE_KINDS)), Field("start", "&From", "date"),
+                         Field("end", "&To", "date"), Field("approved", "&Approved", "bool"),
+                         Field("project", "P&roject (pauses only; blank: all)", "choice", choices_of(PROJECTS, "(all projects)"))]
+    reply_days = 30
+    assert columns_of(fields.LETTER, "received_on", "letter_id", "sender", "subject", "reply_required",
+                           ("due", "Reply due"), "replied_on", ("state", "Status")) == [("received_on", "Received"), ("letter_id", "Reference"), ("sender", "From"), ("subject", "Subject"), ("reply_required", "Reply needed"),
+                 ("due", "Reply due"), ("replied_on", "Replied"), ("state", "Status")]
+    assert fields_of(fields.LETTER, "letter_id", "received_on", "sender", "subject", "reply_required", "due_on",
+                          "replied_on", captions={"due_on": f"Reply &due (blank: {reply_days} days after receipt)"}) == [Field("letter_id", "Re&ference", read_only_when_editing=True), Field("received_on", "&Received on", "date"),
+                 Field("sender", "Fro&m (sender)"), Field("subject", "&Subject"),
+                 Field("reply_required", "Reply &needed", "bool"),
+                 Field("due_on", f"Reply &due (blank: {reply_days} days after receipt)", "date"),
+                 Field("replied_on", "Re&plied on", "date")]
+    assert fields_of(fields.MEETING) == [Field("meeting_id", "Meeting &ID", read_only_when_editing=True), Field("date", "&Date", "date"),
+                 Field("format", "&Format", "choice", choices_of(MEETING_FORMATS)), Field("title", "&Title"),
+                 Field("location", "&Location")]
+    assert columns_of(fields.MEETING, "date", "meeting_id", "format", "title", "location") == [("date", "Date"), ("meeting_id", "Meeting ID"), ("format", "Format"), ("title", "Title"), ("location", "Location")]
+    assert columns_of(fields.ATTENDANCE, "role", ("name", "Person"), "ce_credit") == [("role", "Attended for"), ("name", "Person"), ("ce_credit", "CE credit requested")]
+    assert fields_of(fields.ATTENDANCE, "role", "staff_id", "ce_credit", choices={"staff_id": P}) == [Field("role", "Attended &for", "choice", choices_of(ATTENDANCE_ROLES)),
+                         Field("staff_id", "&Person", "choice", P),
+                         Field("ce_credit", "&CE credit requested", "choice", choices_of(CE_CREDITS, "(none)"))]
+    assert columns_of(fields.DOSIMETRY, "case_id", ("project", "Project"), "submitted_on", ("staff_name", "By"),
+                           "technique", "total_dose_gy", "fractions", ("per_fraction", "Gy per fraction"),
+                           ("metrics_text", "Metrics")) == [("case_id", "Case"), ("project", "Project"), ("submitted_on", "Submitted"), ("staff_name", "By"),
+                 ("technique", "Technique"), ("total_dose_gy", "Total dose (Gy)"), ("fractions", "Fractions"),
+                 ("per_fraction", "Gy per fraction"), ("metrics_text", "Metrics")]
+    assert fields_of(fields.DOSIMETRY, choices={"staff_id": P}) == [Field("case_id", "&Case ID", read_only_when_editing=True),
+                         Field("submitted_on", "&Submitted on", "date"),
+                         Field("staff_id", "Submitted &by", "choice", P),
+                         Field("technique", "&Technique", "choice", tuple((t, t) for t in TECHNIQUES)),
+                         Field("total_dose_gy", "Total &dose (Gy)", "float"), Field("fractions", "&Fractions", "int"),
+                         Field("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)")]
