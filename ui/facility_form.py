@@ -7,20 +7,16 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox
 
-from app.domain.vocabulary import FACILITY_KINDS, label
+from app.domain import fields
+from app.domain.vocabulary import label
 from app.services.facility import FacilityDetails
 from app.storage.models import Facility
 from ui.date_field import DateField
 
-#: The rows and their captions; a screen with other fields on the same letters gives its own
-#: Alt+letters (``captions``), the words stay these.
-CAPTIONS: dict[str, str] = {
-    "name": "Facility &name",
-    "kind": "&Kind",
-    "radiation_oncologists": "&Radiation oncologists",
-    "joined_on": "&Joined MROQC on",
-    "baseline_year": "&Baseline year",
-}
+#: The rows and their captions, as declared (``app.domain.fields.FACILITY``); a screen with other
+#: fields on the same letters gives its own Alt+letters (``captions``), the words stay these.
+ROWS = ("name", "kind", "radiation_oncologists", "joined_on", "baseline_year")
+CAPTIONS: dict[str, str] = {key: fields.FACILITY[key].label for key in ROWS}
 #: What the spin boxes offer (the workbook import has its own, wider bounds).
 ONCOLOGISTS_SHOWN = (0, 200)
 BASELINE_YEARS_SHOWN = (2000, 2100)
@@ -33,7 +29,7 @@ class FacilityFields:
         self.captions = {**CAPTIONS, **(captions or {})}
         self.name = QLineEdit()
         self.kind = QComboBox()
-        for code in FACILITY_KINDS:
+        for code in fields.FACILITY["kind"].choices:
             self.kind.addItem(label(code), code)
         self.oncologists = QSpinBox()
         self.oncologists.setRange(*ONCOLOGISTS_SHOWN)

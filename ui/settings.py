@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain import fields
 from app.domain.dates import DATE_FORMAT_LABELS
 from app.domain.vocabulary import PROJECTS, label
 from app.domain.wording import TIME_ZONES
@@ -122,9 +123,9 @@ class SettingsPage(QWidget):
         form = QFormLayout()
         form.addRow("Database", self.location)
         self.facility.add_rows(form)
-        form.addRow("Active &projects", self.projects)
-        form.addRow("Enrollment period &starts", self.period_start)
-        form.addRow("Pro&gram (policy) year", self.policy_year)
+        form.addRow(fields.FACILITY["active_projects"].label, self.projects)
+        form.addRow(fields.FACILITY["enrollment_period_start"].label, self.period_start)
+        form.addRow(fields.FACILITY["policy_year"].label, self.policy_year)
         form.addRow("Show &dates as", self.date_format)
         form.addRow("Time &zone", self.time_zone)
         form.addRow("Lo&ck the window after", self.lock_minutes)

@@ -22,6 +22,7 @@ from app.domain.vocabulary import (
     CE_CREDITS,
     DATA_ENTRY_KINDS,
     DOSIMETRY_TECHNIQUES,
+    FACILITY_KINDS,
     MEETING_FORMATS,
     NOT_ENROLLED_REASONS,
     PAYERS,
@@ -33,7 +34,10 @@ from app.domain.vocabulary import (
 
 #: What a field holds. ``id`` is text naming a record (a staff or case ID); ``choice`` one of
 #: ``choices``; ``metrics`` the dosimetry metrics (``name=value;...``); ``year`` a whole year.
-Kind = Literal["text", "id", "date", "bool", "choice", "int", "float", "metrics", "year"]
+#: The facility's own: ``projects`` (a comma list of projects), ``monthday`` (``MM-DD``) and
+#: ``policy_year`` (a program year or none).
+Kind = Literal["text", "id", "date", "bool", "choice", "int", "float", "metrics", "year", "projects", "monthday",
+               "policy_year"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class FieldSpec:
     blank: str | None = None
     #: The key of an existing record is not changed in its form.
     fixed_once_saved: bool = False
+    #: A whole number's smallest value (the largest is the importer's own bound).
+    low: int | None = None
 
     @property
     def plain_label(self) -> str:
@@ -194,11 +200,23 @@ PROGRAM_YEAR = RecordSpec("program year", (
               required=True, heading="Performance targets met"),
 ))
 
-#: Every record with fields people edit, by its workbook table.
+#: The facility's details (the workbook's two-column ``facility`` sheet, the first start and Settings).
+FACILITY = RecordSpec("facility", (
+    FieldSpec("name", "Facility &name", required=True, max_length=200),
+    FieldSpec("kind", "&Kind", "choice", FACILITY_KINDS, required=True, max_length=20),
+    FieldSpec("radiation_oncologists", "&Radiation oncologists", "int", required=True, low=0),
+    FieldSpec("joined_on", "&Joined MROQC on", "date", required=True, past=True),
+    FieldSpec("baseline_year", "&Baseline year", "year", required=True),
+    FieldSpec("active_projects", "Active &projects", "projects"),
+    FieldSpec("enrollment_period_start", "Enrollment period &starts", "monthday"),
+    FieldSpec("policy_year", "Pro&gram (policy) year", "policy_year"),
+))
+
+#: Every record with fields people edit, by its table.
 RECORDS: dict[str, RecordSpec] = {
     "staff": STAFF, "role_assignments": ROLE_ASSIGNMENT, "cases": CASE, "data_entries": DATA_ENTRY,
     "dosimetry_submissions": DOSIMETRY, "meetings": MEETING, "attendance": ATTENDANCE,
-    "correspondence": LETTER, "absences": ABSENCE, "program_years": PROGRAM_YEAR,
+    "correspondence": LETTER, "absences": ABSENCE, "program_years": PROGRAM_YEAR, "facility": FACILITY,
 }
 
 #: The patient identifiers: the one list the storage's deferred columns, the shared database's

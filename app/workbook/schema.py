@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 
 from app.domain import fields
 from app.domain.fields import FieldSpec, RecordSpec
-from app.domain.vocabulary import FACILITY_KINDS
 from app.workbook.limits import MAX_ONCOLOGISTS, MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 
 MAX_PROBLEMS = 200
@@ -84,10 +83,6 @@ def text_length(table: str, attr: str) -> int:
     return int(length) if length else MAX_TEXT_CHARS
 
 
-def _enum(name: str, choices: tuple[str, ...], required: bool = True) -> Column:
-    return Column(name, "enum", required, choices)
-
-
 def _date(name: str, required: bool = False, *, past: bool = False, phi: bool = False) -> Column:
     return Column(name, "date", required, past=past, phi=phi)
 
@@ -96,17 +91,8 @@ def _year(name: str, required: bool = True) -> Column:
     return Column(name, "year", required, low=MIN_YEAR, high=MAX_YEAR)
 
 
-#: The ``facility`` sheet is two columns, ``key`` and ``value``; these are its keys.
-FACILITY_KEYS: tuple[Column, ...] = (
-    Column("name", required=True, max_length=text_length("facility", "name")),
-    replace(_enum("kind", FACILITY_KINDS), max_length=text_length("facility", "kind")),
-    Column("radiation_oncologists", "int", True, low=0, high=MAX_ONCOLOGISTS),
-    _date("joined_on", True, past=True),
-    _year("baseline_year"),
-    Column("active_projects", "projects"),
-    Column("enrollment_period_start", "monthday"),
-    Column("policy_year", "policy_year"),
-)
+#: Whole numbers the import bounds by its own limits (``limits.py``), by field.
+HIGHEST: dict[str, int] = {"radiation_oncologists": MAX_ONCOLOGISTS}
 
 
 def columns_of(record: RecordSpec) -> tuple[Column, ...]:
@@ -122,7 +108,12 @@ def _column(f: FieldSpec) -> Column:
         return _year(f.key, f.required)
     if f.kind == "date":
         return _date(f.key, f.required, past=f.past, phi=f.identifies_patient)
-    return Column(f.key, f.kind, f.required, phi=f.identifies_patient, max_length=f.max_length)
+    return Column(f.key, f.kind, f.required, phi=f.identifies_patient, low=f.low, high=HIGHEST.get(f.key),
+                  max_length=f.max_length)
+
+
+#: The ``facility`` sheet is two columns, ``key`` and ``value``; these are its keys.
+FACILITY_KEYS: tuple[Column, ...] = columns_of(fields.FACILITY)
 
 
 SHEETS: tuple[SheetSpec, ...] = (

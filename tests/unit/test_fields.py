@@ -144,3 +144,12 @@ def test_the_data_quality_identifiers_are_patient_identifiers() -> None:
     from app.services.quality import IDENTIFYING
 
     assert set(IDENTIFYING) <= set(PHI_CASE_FIELDS)
+
+
+def test_the_facility_keys_are_the_facility_fields() -> None:
+    from app.workbook.schema import FACILITY_KEYS
+
+    assert tuple(c.name for c in FACILITY_KEYS) == fields.FACILITY.keys
+    oncologists = next(c for c in FACILITY_KEYS if c.name == "radiation_oncologists")
+    assert (oncologists.low, oncologists.high) == (0, 500)
+    assert next(c for c in FACILITY_KEYS if c.name == "kind").max_length == 20
