@@ -24,8 +24,8 @@ from app.storage.errors import DatabaseError
 from ui.date_field import reference_day
 from ui.record_form import Field, RecordForm, fields_of
 
-#: Free text a case keeps as None when left blank (the case ID is always typed).
-_BLANK_IS_NONE = ("note", "mrn", "name")
+#: Free text a case keeps as None when left blank (a note, the MRN, the patient's name).
+_BLANK_IS_NONE = tuple(f.key for f in fields.CASE if f.kind == "text" and not f.required)
 
 
 class CaseForm(RecordForm):
