@@ -15,7 +15,7 @@ import msgspec
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
-from app.domain.vocabulary import PHI_CASE_FIELDS
+from app.domain.fields import PHI_CASE_FIELDS
 from app.exports.tabular import Sheet
 from app.paths import resource
 from app.storage.database import Database

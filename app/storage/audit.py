@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Text, cast, event, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from app.domain.vocabulary import PHI_CASE_FIELDS
+from app.domain.fields import PHI_CASE_FIELDS
 from app.storage.audit_chain import (
     GENESIS,
     HASHED_FIELDS,

@@ -38,6 +38,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from app.domain.fields import PHI_CASE_FIELDS
 from app.storage.server_names import DOOR_PASSWORD, GROUP_ROLES, ServerNames
 
 #: Raised with each change to what ``install`` makes; the open checks it (an older setup is renewed).
@@ -49,7 +50,7 @@ NOT_AUDITED = frozenset({"audit_log", "audit_head", "audit_signatures", "alembic
 #: Written by the sign-in and the reminders without an entry (as on a file).
 UNAUDITED_COLUMNS = {"users": ("last_sign_in_at", "last_digest_at", "version")}
 #: The columns that identify a patient: readable only by the roles that may export them.
-PHI_COLUMNS = {"cases": ("mrn", "name", "birth_date")}
+PHI_COLUMNS = {"cases": PHI_CASE_FIELDS}
 #: The roles that may read (and export) patient identifiers.
 IDENTIFIED_ROLES = ("admin", "coordinator")
 #: The facility columns a coordinator's workbook import writes (not the settings: idle lock, date
