@@ -165,9 +165,6 @@ class CaseForm(DiscardGuard, QDialog):
             self.form.setRowVisible(widget, visible)
         self.adjustSize()  # shrink back when hidden instead of leaving a blank band
 
-    def phi_visible(self) -> bool:
-        return self.show_phi.isChecked()
-
     def describe(self, problems: dict[str, str]) -> str:
         """Problems in the words of the form's own captions ("Case ID", not "Case id")."""
         return "\n".join(f"• {self.captions.get(k, label(k))}: {m}" for k, m in problems.items())

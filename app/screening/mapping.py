@@ -8,7 +8,7 @@ the same way. Keys are checked strictly: a misspelt key must not silently leave 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +43,6 @@ class Mapping:
     unknown_codes: str = "reject"
     payer_values: dict[str, str] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
-
-    def with_columns(self, columns: dict[str, str]) -> Mapping:
-        return replace(self, columns=dict(columns))
 
     def to_dict(self) -> dict[str, Any]:
         """The mapping as a TOML-shaped dict (what a profile stores); unset options left out."""

@@ -266,18 +266,6 @@ def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  
     return conn
 
 
-def copy_sqlite(source: Path, target: Path, key: bytes | None = None) -> None:
-    """A consistent copy through SQLite's online backup (safe while others read), with the same key."""
-    src = connect_sqlite(source, key)
-    dst = connect_sqlite(target, key)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    make_private(target)
-
-
 def _recorded_revision(engine: Engine) -> str | None:
     """The revision stamped in the database, read with plain SQL (no Alembic import)."""
     try:
