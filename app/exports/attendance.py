@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from app.domain.vocabulary import label
 from app.exports.submissions import Period
-from app.exports.tabular import Sheet
 from app.services.findings import meeting_verdicts
 from app.storage.database import Database
 from app.storage.models import Attendance, Staff
+from app.storage.tabular import Sheet
 
 HEADERS = ["meeting_id", "meeting_date", "format", "role", "attended_by", "coverage", "verdict", "reason"]
 ATTENDEE = "attendee"

@@ -110,7 +110,7 @@ def _slug(text: str) -> str:
 def write_calendar(db: Database, out: Path, as_of: dt.date, stamp: dt.datetime) -> int:
     """Write the ``.ics`` file atomically; returns the number of events."""
     if Path(out).suffix.lower() != ".ics":
-        from app.exports.tabular import ExportError
+        from app.storage.tabular import ExportError
 
         raise ExportError(f"Save the calendar as .ics (got '{Path(out).suffix or 'no ending'}').")
     name, events = calendar_events(db, as_of)

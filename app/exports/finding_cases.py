@@ -14,12 +14,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.exports.tabular import Sheet
 from app.reports.audit_rules import withhold_free_text
 from app.reports.evidence import evidence_value, present, subject_text
 from app.rules.snapshot import status_at
 from app.storage.database import Database
 from app.storage.models import Case
+from app.storage.tabular import Sheet
 
 HEADERS = ("Rule", "Subject", "Case ID", "Project", "Eligible on", "Status at the as-of date", "Not-enrolled reason",
            "Problem", "Note")

@@ -167,7 +167,7 @@ def sign_audit(db: Database, *, year: int, as_of: dt.date, signer_role: str, ide
 
 def save_signed(db: Database, signed: SignedAudit, out: Path, *, identified: bool = False) -> None:
     """Write a signed self-audit (atomically), audited as the export it is."""
-    from app.exports.service import record_export
+    from app.services.export_guard import record_export
     from app.storage.files import atomic_write
 
     db.require(Permission.SIGN_AUDIT)

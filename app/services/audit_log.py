@@ -162,8 +162,8 @@ def export_entries(db: Database, query: AuditQuery, out: Path) -> int:
     """The entries ``query`` selects (de-identified: PHI is masked in the log itself), times in the
     query's zone: a spreadsheet (``.xlsx``/``.csv``) with the change as ``field: before → after``,
     or ``.json`` with before and after as values. The export is itself audited."""
-    from app.exports.service import check_target, export_permission, record_export
-    from app.exports.tabular import ExportError, Sheet, atomic_path, write_table
+    from app.services.export_guard import check_target, export_permission, record_export
+    from app.storage.tabular import ExportError, Sheet, atomic_path, write_table
 
     db.require(export_permission(False))
     out = Path(out)

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.records import format_metrics
-from app.exports.tabular import Sheet, atomic_path, csv_text, write_csv, write_xlsx
 from app.services.facility import get_facility
 from app.storage.database import Database
+from app.storage.tabular import Sheet, atomic_path, csv_text, write_csv, write_xlsx
 from app.workbook.importer import _model
 from app.workbook.schema import FACILITY_KEYS, SHEETS, SheetSpec
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from app.exports.tabular import restore_csv
+from app.storage.tabular import restore_csv
 from app.workbook.archive import check_source_size, check_xlsx, open_zip, refuse
 from app.workbook.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_CHARS, MAX_ROWS
 from app.workbook.schema import SHEET_NAMES, WorkbookError
