@@ -12,12 +12,16 @@ ends them with CRLF. No patient data: letters and steps are the facility's.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import icalendar
 
 from app.domain.vocabulary import label
+from app.rules.correspondence import due_date, letter_status
+from app.services import qip
+from app.services.findings import evaluate_at, program_figures_of
 from app.storage import files
 from app.storage.database import Database
 from app.storage.tabular import ExportError
@@ -61,10 +65,6 @@ def ics_text(events: list[CalendarEvent], stamp: dt.datetime, name: str) -> str:
 
 def calendar_events(db: Database, as_of: dt.date) -> tuple[str, list[CalendarEvent]]:
     """(facility name, events) at ``as_of``."""
-    from app.rules.correspondence import due_date, letter_status
-    from app.services import qip
-    from app.services.findings import evaluate_at, program_figures_of
-
     evaluation = evaluate_at(db, as_of)
     snapshot, policy = evaluation.snapshot, evaluation.policy
     events = [CalendarEvent(f"meeting-{m.meeting_id}", m.date, f"MROQC meeting{': ' + m.title if m.title else ''}",
@@ -92,8 +92,6 @@ def calendar_events(db: Database, as_of: dt.date) -> tuple[str, list[CalendarEve
 
 
 def _slug(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 

@@ -18,8 +18,10 @@ from app.reports.audit_report import (
 from app.rules.engine import CATALOGUE
 from app.rules.meetings import attendance_verdicts
 from app.rules.programs import program_figures
+from app.rules.quality import READINESS_WORDS, worst
 from app.services.findings import evaluate_at
-from app.services.reviews import review_states
+from app.services.quality import evaluate_quality
+from app.services.reviews import Review, review_states
 from app.storage.database import Database
 
 NOTE_WITHHELD = "(note withheld: free text may name the patient; export with identifiers to include it)"
@@ -96,10 +98,6 @@ def add_quality_content(db: Database, report: AuditReport) -> None:
     """The data-quality page: readiness per project in the submission periods of the audit's year,
     the count of each rule there, and every explanation kept for its warnings (the note as written:
     the screen asks that it names no patient), grouped by note."""
-    from app.rules.quality import READINESS_WORDS, worst
-    from app.services.quality import evaluate_quality
-    from app.services.reviews import Review
-
     quality = evaluate_quality(db, report.as_of)
     start, end = report.period
     periods = [p for p in quality.periods if p.start <= end and p.end >= start]

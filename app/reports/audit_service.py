@@ -8,7 +8,9 @@ from pathlib import Path
 from app.reports import audit_data
 from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_report import AuditReport
+from app.reports.audit_rules import add_quality_content, add_rule_content
 from app.services.facility import get_facility
+from app.services.policies import policy_in_force
 from app.storage.database import Database
 
 
@@ -19,8 +21,6 @@ class ReportError(ValueError):
 def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = False,
                  generated_at: dt.datetime | None = None) -> AuditReport:
     """The year's audit evaluated at the as-of date, or at December 31 of the year if that is earlier."""
-    from app.reports.audit_rules import add_quality_content, add_rule_content
-
     facility = get_facility(db)
     if facility is None:
         raise ReportError("The database has no facility yet; set it up first.")
@@ -30,7 +30,6 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
     # so later records (next year's findings, meetings, letters) never appear in it.
     as_of = min(as_of, dt.date(year, 12, 31))
     generated = generated_at or dt.datetime.now().replace(microsecond=0)
-    from app.services.policies import policy_in_force
 
     in_force = policy_in_force(db, as_of)
     report = audit_data.base_report(db, facility.name, year, as_of, in_force, generated, identified)

@@ -18,6 +18,8 @@ import io
 from collections import Counter
 from pathlib import Path
 
+from python_calamine import CalamineWorkbook
+
 from app.screening.errors import UnreadableFile
 from app.screening.synthea import read_folder
 from app.screening.table import Cell, RawTable, decode, table_from_grid
@@ -53,8 +55,6 @@ def _csv_grid(path: Path) -> tuple[list[list[Cell]], str]:
 
 
 def _xlsx_grid(path: Path, sheet: str | None) -> tuple[list[list[Cell]], str, list[str]]:
-    from python_calamine import CalamineWorkbook
-
     try:
         book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for a damaged file

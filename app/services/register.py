@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, null, or_, select
 
+from app.services.facility import get_facility
+from app.services.policies import policy_in_force
 from app.storage.database import Database
 from app.storage.models import Case, DosimetrySubmission
 
@@ -52,9 +54,6 @@ class FlagPolicy:
 
 def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
     """The flags' policy at ``as_of``; None without a facility (no flags then)."""
-    from app.services.facility import get_facility
-    from app.services.policies import policy_in_force
-
     facility = get_facility(db)
     if facility is None:
         return None

@@ -18,11 +18,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import __version__
 from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
 from app.storage.files import TEMP_NAME_CHARS, cannot_write, check_output, make_private
-from app.storage.journal import crash_point
+from app.storage.journal import crash_point, operation
 from app.storage.schema_version import KNOWN_REVISIONS
 
 BACKUP_FORMAT = "MROQC Facility Desk backup"
@@ -105,8 +106,6 @@ def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path, *, jo
     Journaled (``app.storage.journal``, beside ``journal_for``, the database a person opens —
     ``db_file`` unless that is a temporary): a kill leaves no temporary behind once the database
     is next opened, and ``out`` is either the previous file of that name or the whole new backup."""
-    from app.storage.journal import operation
-
     out = Path(out).expanduser().resolve()
     check_output(out)  # before the copy is made: a name too long is refused at once
     tag = os.urandom(4).hex()
@@ -126,8 +125,6 @@ def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive
                    taken_by: str | None) -> VerifyReport:
     """The database copied (online) into ``work``, checked, and archived with its manifest and key
     slots into ``archive_tmp``, synced."""
-    from app import __version__
-
     work.mkdir(mode=0o700)
     copy = work / DATABASE
     src = connect_sqlite(db_file, key)

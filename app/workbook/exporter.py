@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -62,8 +63,6 @@ def _write_csvs(sheets: list[Sheet], folder: Path) -> int:
 
 
 def _write_zip(sheets: list[Sheet], out: Path) -> int:
-    import csv
-
     count = 0
     with atomic_path(out, ".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for sheet in sheets:

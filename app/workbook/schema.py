@@ -22,6 +22,7 @@ from app.domain.vocabulary import (
     PROJECTS,
     ROLES,
 )
+from app.storage.models import Base
 from app.workbook.limits import MAX_ONCOLOGISTS, MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 
 MAX_PROBLEMS = 200
@@ -88,8 +89,6 @@ TEXT_KINDS = ("text", "id", "enum")
 
 def text_length(table: str, attr: str) -> int:
     """The characters the database column holds: ``String(n)``'s n, else ``MAX_TEXT_CHARS``."""
-    from app.storage.models import Base
-
     column = Base.metadata.tables[table].c[attr]
     length = getattr(column.type, "length", None)
     return int(length) if length else MAX_TEXT_CHARS
