@@ -104,6 +104,7 @@ def signer(db: Database, on: dt.date) -> Signer:
 def sign_pdf(pdf: bytes, key, chain: list, *, name: str, reason: str, location: str) -> bytes:  # type: ignore[no-untyped-def]
     """``pdf`` with a signature over the whole file (an incremental update pyHanko appends), made
     with ``key`` and carrying ``chain`` (the person's certificate, then the facility's)."""
+    # here, not at the top: pyHanko takes ~0.37 s to load, needed only to sign or to verify
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives.serialization import Encoding
     from pyhanko.keys import load_private_key_from_pemder_data
@@ -220,6 +221,7 @@ def verify_pdf(path: Path, trusted: list | None = None, facility: str | None = N
     and — given the facility's certificates ``trusted`` — whether the signer's certificate was
     issued by one of them (``facility``: what to call the facility, else the certificate's own
     name). ``NotAPdf`` when the file is not a PDF."""
+    # here, not at the top: pyHanko takes ~0.37 s to load, needed only to sign or to verify
     from cryptography import x509 as crypto_x509
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader

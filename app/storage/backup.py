@@ -18,7 +18,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import __version__
 from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
@@ -125,6 +124,9 @@ def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive
                    taken_by: str | None) -> VerifyReport:
     """The database copied (online) into ``work``, checked, and archived with its manifest and key
     slots into ``archive_tmp``, synced."""
+    # here, not at the top: app.__version__ loads importlib.metadata (~50 ms) on first use
+    from app import __version__
+
     work.mkdir(mode=0o700)
     copy = work / DATABASE
     src = connect_sqlite(db_file, key)

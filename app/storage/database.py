@@ -95,6 +95,7 @@ def is_database_file(db_path: Path, path: Path) -> bool:
 
 
 def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
+    # here, not at the top: Alembic takes ~0.3 s to load, and a current database opens without it
     from alembic.config import Config
 
     config = Config()
