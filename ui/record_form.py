@@ -191,9 +191,6 @@ class RecordForm(DiscardGuard, QDialog):
         if rows:
             self.adjustSize()  # shrink back when hidden instead of leaving a blank band
 
-    def phi_visible(self) -> bool:
-        return self.show_phi.isChecked()
-
     def captions(self) -> dict[str, str]:
         """The fields' names as the form shows them ("Case ID", not "Case id")."""
         return {f.key: f.caption.replace("&", "") for f in self.fields}

@@ -15,8 +15,10 @@ from app.domain.vocabulary import (
     BONE_METS_PRIMARY_SITES,
     DATA_ENTRY_KINDS,
     NOT_ENROLLED_REASONS,
+    PROJECT_LABELS,
     PROJECTS,
     ROLES,
+    label,
 )
 
 MAX_TOTAL_DOSE_GY = 200.0
@@ -272,8 +274,6 @@ def validate_data_entry(kind: str, date: dt.date | None) -> Problems:
 
 def case_advice(project: str | None, primary_site: str | None, not_enrolled_reason: str | None) -> str:
     """What a coordinator should know about the case as typed, in words (POLICY.md)."""
-    from app.domain.vocabulary import PROJECT_LABELS, label
-
     notes = []
     if project == "bone_mets" and primary_site and primary_site not in BONE_METS_PRIMARY_SITES:
         eligible = ", ".join(label(p).lower() for p in BONE_METS_PRIMARY_SITES)

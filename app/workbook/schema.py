@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from app.domain import fields
 from app.domain.fields import FieldSpec, RecordSpec
+from app.storage.models import Base
 from app.workbook.limits import MAX_ONCOLOGISTS, MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 
 MAX_PROBLEMS = 200
@@ -76,8 +77,6 @@ TEXT_KINDS = ("text", "id", "enum")
 
 def text_length(table: str, attr: str) -> int:
     """The characters the database column holds: ``String(n)``'s n, else ``MAX_TEXT_CHARS``."""
-    from app.storage.models import Base
-
     column = Base.metadata.tables[table].c[attr]
     length = getattr(column.type, "length", None)
     return int(length) if length else MAX_TEXT_CHARS

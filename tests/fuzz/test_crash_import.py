@@ -34,7 +34,7 @@ TRIAL_TIMEOUT = 120.0
 
 def big_workbook(path: Path) -> Path:
     """VALID plus ``CASES`` cases with a data-entry row each, as an .xlsx."""
-    from app.exports.tabular import Sheet, write_xlsx
+    from app.storage.tabular import Sheet, write_xlsx
 
     sheets = {name: [list(r) for r in rows] for name, rows in VALID.items()}
     header = sheets["cases"][0]
