@@ -25,7 +25,7 @@ from tests.fuzz.test_fuzz_import import NEW_ADMIN, NEW_PASSWORD, base, fresh_cop
 from tests.support import ADMIN, PASSWORD, reopen
 from tests.unit.test_workbook import VALID
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(45)  # seconds on a quiet two-core machine: its file runs first
 
 TRIALS_EACH = 25
 CASES = 2000  # four lookup chunks per sheet (LOOKUP_CHUNK 500): kills still land between chunks
