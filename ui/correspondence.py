@@ -7,38 +7,34 @@ import dataclasses
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.domain import records
-from app.rules.correspondence import due_date, letter_status
+from app.domain import fields, records
 from app.rules.policy_file import Policy
-from app.rules.snapshot import Letter
 from app.security.roles import Permission
 from app.services import letters
-from app.services.policies import policy_in_force
+from app.services.evaluations import in_force_at, letters_at
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.record_form import Field
+from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 
 
 class CorrespondencePage(QWidget):
     """Letters with their reply due dates and where each stood at the window's as-of date, by the
-    same due-date reading as QIP-CORR-NORESPONSE (``app.rules.correspondence``)."""
+    same due-date reading as QIP-CORR-NORESPONSE (``app.services.evaluations.letters_at``). The
+    policy is read again on every reload and every form, never kept from when the screen was
+    built: Settings may change the policy in force, and so may the as-of date."""
 
     def __init__(self, db: Database, as_of: AsOf | None = None) -> None:
         super().__init__()
         self.db = db
         self.as_of = as_of if as_of is not None else AsOf()
-        self.reply_days = self.policy().reply_days
         self.list = RecordPage(
             db, "Letters",
-            [("received_on", "Received"), ("letter_id", "Reference"), ("sender", "From"), ("subject", "Subject"), ("reply_required", "Reply needed"),
-             ("due", "Reply due"), ("replied_on", "Replied"), ("state", "Status")],
+            columns_of(fields.LETTER, "received_on", "letter_id", "sender", "subject", "reply_required",
+                       ("due", "Reply due"), "replied_on", ("state", "Status")),
             self.rows,
-            [Field("letter_id", "Re&ference", read_only_when_editing=True), Field("received_on", "&Received on", "date"),
-             Field("sender", "Fro&m (sender)"), Field("subject", "&Subject"),
-             Field("reply_required", "Reply &needed", "bool"),
-             Field("due_on", f"Reply &due (blank: {self.reply_days} days after receipt)", "date"),
-             Field("replied_on", "Re&plied on", "date")],
+            lambda: fields_of(fields.LETTER, "letter_id", "received_on", "sender", "subject", "reply_required", "due_on",
+                              "replied_on", captions={"due_on": f"Reply &due (blank: {self.reply_days} days after receipt)"}),
             lambda v, old, overwrite: letters.save_letter(db, v["received_on"], v["subject"], v["reply_required"],
                                                           v["due_on"], v["replied_on"], letter_id=old["id"] if old else None,
                                                           version=old["version"] if old else None, overwrite=overwrite,
@@ -74,20 +70,17 @@ class CorrespondencePage(QWidget):
                 return
 
     def policy(self) -> Policy:
-        """The policy in force at the window's as-of date (its reply days and due dates)."""
-        return policy_in_force(self.db, self.as_of.day).policy
+        """The policy in force at the window's as-of date now (its reply days and due dates)."""
+        return in_force_at(self.db, self.as_of.day).policy
+
+    @property
+    def reply_days(self) -> int:
+        """Days to reply when a letter gives no due date, by the policy in force at the as-of date."""
+        return self.policy().reply_days
 
     def rows(self) -> list[dict]:
-        day, policy = self.as_of.day, self.policy()
-        result = []
-        for row_letter in letters.list_letters(self.db):
-            row = dataclasses.asdict(row_letter)
-            letter = Letter(row_letter.received_on, row_letter.subject, row_letter.reply_required, row_letter.due_on,
-                            row_letter.replied_on)
-            row["due"] = due_date(letter, policy) if letter.reply_required else None
-            row["state"] = letter_status(letter, policy, day)
-            result.append(row)
-        return result
+        _in_force, standings = letters_at(self.db, self.as_of.day)
+        return [{**dataclasses.asdict(s.letter), "due": s.due, "state": s.status} for s in standings]
 
     def reload(self) -> None:
         self.list.refresh()

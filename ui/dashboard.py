@@ -19,17 +19,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.reports.audit_report import MONTHS
+from app.rules.spec import NoFigure
 from app.rules.years import year_label
-from app.services.dashboard import (
-    READINESS_TILE,
-    DashboardData,
-    Tile,
-    build_dashboard,
-    readiness_tile,
-)
+from app.services.dashboard import READINESS_TILE, Tile, TileStatus, build_dashboard, readiness_tile
+from app.services.dashboard_words import DashboardText, TileText, dashboard_words, tile_words
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
-from ui.date_field import shown
+from ui.date_field import date_format
 from ui.help import why_label
 from ui.workers import run_in_background
 
@@ -61,7 +57,7 @@ class TileWidget(QFrame):
 
     clicked = Signal(str)
 
-    def __init__(self, tile: Tile) -> None:
+    def __init__(self, tile: TileText) -> None:
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setObjectName(f"tile-{tile.rule}")
@@ -110,7 +106,7 @@ class TileWidget(QFrame):
 TILE_TEXT_WIDTH = 150
 
 
-def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
+def trend_chart(data: DashboardText, palette: QPalette) -> QChartView:
     # Each series says its year and whether it is over: this year's bars stop at the as-of date.
     current = QBarSet(year_label(data.as_of.year, data.as_of))
     previous = QBarSet(year_label(data.as_of.year - 1, data.as_of))
@@ -146,6 +142,12 @@ def trend_chart(data: DashboardData, palette: QPalette) -> QChartView:
     return view
 
 
+def _checking(figure: str, detail: str = "") -> TileText:
+    """The readiness tile while it is evaluated, or when it could not be."""
+    return tile_words(Tile(READINESS_TILE, "Ready to submit", TileStatus.CHECKING, NoFigure(figure), detail),
+                      date_format())
+
+
 #: tiles per row: two rows fit a 768-pixel-high screen with the chart below
 TILE_COLUMNS = 5
 #: narrower than this (a 1280×720 screen at 150 % leaves about 660 px for a screen), three a row
@@ -160,9 +162,10 @@ class DashboardPage(QWidget):
         super().__init__()
         self.db = db
         self.as_of = as_of
-        self.data: DashboardData | None = None
+        #: what the screen shows, in words (``dashboard_words``), at the as-of date it was evaluated
+        self.data: DashboardText | None = None
         #: the "Ready to submit" tile (the data-quality rules), evaluated after the QIP tiles
-        self.readiness: Tile | None = None
+        self.readiness: TileText | None = None
         self.heading = QLabel("<h2>Dashboard</h2>")
         self.heading.setWordWrap(True)  # the policy in force is a sentence: it wraps on a narrow window
         self.picker = date_edit(as_of)
@@ -216,10 +219,11 @@ class DashboardPage(QWidget):
         self.progress.show()
         day = self.as_of.day
         db = self.db
-        run_in_background(lambda: build_dashboard(db, day), self.show_data)
+        style = date_format()  # the facility's, as Settings last chose: one format on the whole screen
+        run_in_background(lambda: dashboard_words(build_dashboard(db, day), style), self.show_data)
         # the readiness tile is its own job, queued after the tiles: they never wait for it
-        run_in_background(lambda: (day, readiness_tile(db, day)), self.show_readiness, self._readiness_failed,
-                          owner=self)
+        run_in_background(lambda: (day, tile_words(readiness_tile(db, day), style)), self.show_readiness,
+                          self._readiness_failed, owner=self)
 
     def show_readiness(self, found: tuple) -> None:  # type: ignore[type-arg]
         self._readiness_day, self.readiness = found
@@ -230,12 +234,11 @@ class DashboardPage(QWidget):
         """Without the readiness (no facility yet, a rule file that cannot be read) the other tiles
         stand; the tile says it could not be checked."""
         self._readiness_day = self.as_of.day
-        self.readiness = Tile(READINESS_TILE, "Ready to submit", "checking", "not checked", str(exc).splitlines()[0]
-                              if str(exc) else type(exc).__name__)
+        self.readiness = _checking("not checked", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         if self.data is not None:
             self._build_tiles()
 
-    def show_data(self, data: DashboardData) -> None:
+    def show_data(self, data: DashboardText) -> None:
         self.data = data
         self.progress.hide()
         self._build_tiles()
@@ -248,9 +251,8 @@ class DashboardPage(QWidget):
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
         self.upcoming.clear()
-        self.upcoming.addItems([f"{shown(u.fires_on)}: " + " ".join(u.texts) for u in data.upcoming]
-                               or ["Nothing fires within the forecast horizon."])
-        self.heading.setText(f"<h2>Dashboard</h2><small>{html.escape(data.facility)} · as of {shown(data.as_of)} · "
+        self.upcoming.addItems([u.text for u in data.upcoming] or ["Nothing fires within the forecast horizon."])
+        self.heading.setText(f"<h2>Dashboard</h2><small>{html.escape(data.facility)} · as of {data.as_of_text} · "
                              f"{html.escape(data.policy_statement)}</small>")
 
     def _build_tiles(self) -> None:
@@ -262,7 +264,7 @@ class DashboardPage(QWidget):
                 item.widget().deleteLater()
         self.tile_widgets = []
         readiness = self.readiness if self.readiness is not None and self.readiness_day == self.data.as_of else \
-            Tile(READINESS_TILE, "Ready to submit", "checking", "checking the data…")
+            _checking("checking the data…")
         for tile in (readiness, *self.data.tiles):
             widget = TileWidget(tile)
             widget.clicked.connect(self.open_rule)

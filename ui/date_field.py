@@ -9,7 +9,6 @@ re-evaluates on. ``problem()`` says why the text is not a date (forms show it an
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QDate, Qt, Signal
@@ -25,7 +24,14 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
-from app.domain.dates import DEFAULT_DATE_FORMAT, HINT, DateInputError, format_date, parse_date
+from app.domain.dates import (
+    DEFAULT_DATE_FORMAT,
+    HINT,
+    DateInputError,
+    dates_in,
+    format_date,
+    parse_date,
+)
 
 _style = {"format": DEFAULT_DATE_FORMAT}
 _reference: dict[str, Callable[[], dt.date] | None] = {"today": None}
@@ -57,20 +63,10 @@ def shown(value: dt.date | None) -> str:
     return format_date(value, _style["format"])
 
 
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
-
-
 def dates_shown(text: str) -> str:
     """``text`` from a rule (which words its reasons with ISO dates, knowing no facility) with each
     date as the facility shows dates; what is not a real date is left as it is."""
-
-    def one(match: re.Match[str]) -> str:
-        try:
-            return shown(dt.date(int(match[1]), int(match[2]), int(match[3])))
-        except ValueError:
-            return match[0]
-
-    return _ISO_DATE.sub(one, text)
+    return dates_in(text, _style["format"])
 
 
 class DateItem(QTableWidgetItem):

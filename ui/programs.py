@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import html
 from decimal import Decimal, InvalidOperation
 
@@ -18,12 +19,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.calculators.program_numbers import bcbsm_numbers
+from app.calculators.mips_years import available_years as mips_years
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
-from app.rules.years import calendar_year_state, vbr_year, year_label
+from app.rules.years import calendar_year_state, year_label
 from app.security.roles import Permission
 from app.services import data_entry, staff
-from app.services.findings import programs, programs_json
+from app.services.program_view import (
+    DATA_HISTORY,
+    FTE_ESTIMATE,
+    MVC_QUESTIONNAIRE,
+    P4P_PAYMENT,
+    VBR,
+    ProgramsView,
+    eligible_words,
+    met_words,
+    programs_view,
+)
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.calculators import MipsEstimateDialog, MvcScoreDialog
@@ -42,6 +53,7 @@ class ProgramsPage(QWidget):
         self.rate.setPlaceholderText("Payment per FTE in $ (optional)")
         self.rate.setMinimumWidth(260)
         self.text = QTextBrowser()
+        self.view: ProgramsView | None = None  # the figures shown, as numbers and dates
         # The calculators are non-modal and kept, so their inputs survive closing and reopening.
         self.mvc_dialog: MvcScoreDialog | None = None
         self.mips_dialog: MipsEstimateDialog | None = None
@@ -51,7 +63,7 @@ class ProgramsPage(QWidget):
         self.mvc_button.clicked.connect(self.open_mvc)
         self.mips_button = QPushButton("M&IPS estimate…")
         self.mips_button.setToolTip("Estimate a practice's MIPS final score and payment adjustment for a "
-                                    "performance year (2018, 2025, 2026, 2027)")
+                                    f"performance year ({', '.join(map(str, mips_years()))})")
         self.mips_button.clicked.connect(self.open_mips)
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Programs</h2>"))
@@ -136,55 +148,55 @@ class ProgramsPage(QWidget):
         except InvalidOperation:
             self.text.setHtml("<p><b>The payment per FTE must be a number, e.g. 85000.</b></p>")
             return
-        day = self.as_of.day
-        run_in_background(lambda: programs_json(programs(self.db, day, rate_per_fte=rate)), self.show)
+        day, db = self.as_of.day, self.db
+        run_in_background(lambda: programs_view(db, day, rate), self.show_view)
 
-    def show(self, f: dict) -> None:  # type: ignore[override]
-        """Every figure with the year it describes and whether that year is over (issue 26)."""
+    def show_view(self, view: ProgramsView) -> None:
+        """Every figure with the year it describes and whether that year is over (issue 26); dates
+        as the facility writes them."""
+        self.view = view
         e = html.escape
-        h, fte = f["data_history"], f["fte"]
-        day = self.as_of.day
-        numbers = bcbsm_numbers()
-        start, end = vbr_year(day, *map(int, numbers["vbr"]["year_starts"].split("-")))
-        vbr_state = "in progress" if start <= day < end else "complete"
-        uplift = "".join(f"<br>• Uplift {e(u['range'])} — {e(u['source'])}" for u in numbers["vbr"]["uplift"])
+        f, day = view.figures, view.as_of
+        h, fte = f.data_history, f.fte
+        uplift = "".join(f"<br>• Uplift {e(u.range)} — {e(u.source)}" for u in view.uplift)
         mvc = "".join(
-            f"<li><b>Program Years {e(m['years'])}</b>: {e(m['structure'])}. "
-            + (f"Scored by {e(m['scored'])}. " if m["scored"] else "")
-            + (f"<i>Not scored: {e(m['not_public'])}.</i> " if m["not_public"] else "")
-            + f"<small>Source: {e(m['source'])}</small></li>" for m in numbers["mvc"]["program_years"])
-        vbr = "".join(f"<li><b>{e(v['name'])}</b>: {'eligible' if v['eligible'] else 'not eligible'}"
-                      + ("<ul>" + "".join(f"<li>{e(dates_shown(u))}</li>" for u in v["unmet"]) + "</ul>" if v["unmet"] else "") + "</li>"
-                      for v in f["vbr"]) or "<li>No radiation oncologists on the staff list.</li>"
-        payment = f"<br>Payment estimate: ${fte['payment_estimate']:,.2f}" if fte["payment_estimate"] is not None else ""
-        share = (f"<br>Non-BCBSM share of the cases: {fte['non_bcbsm_share']:.1%} "
-                 f"(projected about {fte['projected_non_bcbsm_share']:.0%})" if fte["non_bcbsm_share"] is not None else "")
+            f"<li><b>Program Years {e(m.years)}</b>: {e(m.structure)}. "
+            + (f"Scored by {e(m.scored)}. " if m.scored else "")
+            + (f"<i>Not scored: {e(m.not_public)}.</i> " if m.not_public else "")
+            + f"<small>Source: {e(m.source)}</small></li>" for m in view.mvc_measures)
+        vbr = "".join(f"<li><b>{e(v.name)}</b>: {eligible_words(v.eligible)}"
+                      + ("<ul>" + "".join(f"<li>{e(dates_shown(u))}</li>" for u in v.unmet) + "</ul>" if v.unmet else "")
+                      + "</li>" for v in f.vbr) or "<li>No radiation oncologists on the staff list.</li>"
+        payment = f"<br>Payment estimate: ${float(fte.payment):,.2f}" if fte.payment is not None else ""
+        share = (f"<br>Non-BCBSM share of the cases: {float(fte.non_bcbsm_share):.1%} "
+                 f"(projected about {float(fte.projected_non_bcbsm_share):.0%})" if fte.non_bcbsm_share is not None else "")
         self.text.setHtml(
-            f"<h3>Data history (Gold Card and CQI VBR prerequisite) as of {shown(day)}: "
-            f"{'met' if h['met'] else 'not met'}</h3>"
-            f"<p>Baseline year {h['baseline_year']}; contribution years (complete years before {day.year}, which is "
-            f"{calendar_year_state(day.year, day)}): {', '.join(map(str, h['contribution_years'])) or 'none'}"
-            + "".join(f"<br>• {e(dates_shown(r))}" for r in h["reasons"]) + "</p>"
-            f"<h3>CQI VBR per radiation oncologist — VBR year {shown(start)} to {shown(end)} "
-            f"({vbr_state}); targets of program year {year_label(day.year, day)}</h3><ul>{vbr}</ul>"
-            f"<p><small>CQI VBR pays above the standard fee schedule:{uplift}</small></p>"
-            f"<h3>FTE funding estimate {year_label(fte['year'], day)}</h3><p>{fte['cases']:,} enrolled cases / "
-            f"{fte['cases_per_fte']} = <b>{fte['fte']:.2f} FTE</b> — {e(fte['staffing'])}{payment}{share}</p>"
-            f"<h3>Dates</h3><p>BCBSM P4P payment for {year_label(day.year, day)} performance: {e(dates_shown(str(f['p4p_payment_expected'])))}<br>"
-            f"MVC participation-bonus questionnaire for program year {day.year} due: "
-            f"{e(dates_shown(str(f['mvc_questionnaire_due'])))}{self._past(f['mvc_questionnaire_due'])}</p>"
+            f"<h3>{DATA_HISTORY} as of {shown(day)}: {met_words(h.met)}</h3>"
+            f"<p>Baseline year {h.baseline_year}; contribution years (complete years before {day.year}, which is "
+            f"{view.year_state}): {', '.join(map(str, h.contribution_years)) or 'none'}"
+            + "".join(f"<br>• {e(dates_shown(r))}" for r in h.reasons) + "</p>"
+            f"<h3>{VBR} per radiation oncologist — VBR year {shown(view.vbr_start)} to {shown(view.vbr_end)} "
+            f"({view.vbr_state}); targets of program year {year_label(day.year, day)}</h3><ul>{vbr}</ul>"
+            f"<p><small>{VBR} pays above the standard fee schedule:{uplift}</small></p>"
+            f"<h3>{FTE_ESTIMATE} {year_label(fte.year, day)}</h3><p>{fte.cases:,} enrolled cases / "
+            f"{fte.cases_per_fte} = <b>{float(fte.fte):.2f} FTE</b> — {e(fte.staffing)}{payment}{share}</p>"
+            f"<h3>Dates</h3><p>{P4P_PAYMENT} for {year_label(day.year, day)} performance: {e(shown(f.p4p_payment))}<br>"
+            f"{MVC_QUESTIONNAIRE} for program year {day.year} due: "
+            f"{e(shown(f.mvc_questionnaire_due))}{_past_words(view.questionnaire_days_past)}</p>"
             f"<h3>MVC P4P measure by program year</h3><ul>{mvc}</ul>")
 
-    def _past(self, due: str | None) -> str:
+    def _past(self, due: dt.date | str | None) -> str:
         """" — past (N days ago)" when the due date is before the as-of date."""
-        import datetime as dt
-
         try:
-            day = dt.date.fromisoformat(str(due))
+            day = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due))
         except ValueError:
             return ""
-        late = (self.as_of.day - day).days
-        return f" — <b>past</b> ({late} day{'s' if late != 1 else ''} before the as-of date)" if late > 0 else ""
+        return _past_words((self.as_of.day - day).days)
+
+
+def _past_words(late: int) -> str:
+    """" — past (N days before the as-of date)" for a due date ``late`` days before it, else nothing."""
+    return f" — <b>past</b> ({late} day{'s' if late != 1 else ''} before the as-of date)" if late > 0 else ""
 
 
 def _program_year_row(row: dict, state: str) -> dict:

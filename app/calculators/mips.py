@@ -1,5 +1,5 @@
 """MIPS final-score estimate for a practice's radiation oncologists, for any performance year with
-a program file (``resources/programs/mips/<year>.toml``: 2018, 2025, 2026, 2027).
+a program file (``resources/programs/mips/<year>.toml``; a new year is a new file).
 
 Input fields are documented in docs/calculators.md. The year's file decides everything that
 changes by year — weights, the reweighting table, bonuses, the threshold, how improvement

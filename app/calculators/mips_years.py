@@ -4,20 +4,20 @@ Each file holds the year's rules (weights, thresholds, bonuses, the reweighting 
 number with its source beside it, and — generated from CMS's own JSON by
 ``tools/mips_from_cms.py``, the source commit named — the radiation-oncology measure set with its
 benchmark deciles and the year's improvement activities. Adding a year is a file, not code.
-The files are read into typed structures (``msgspec``): a misspelt key or a wrong type is refused
-with its key path, so a hand edit cannot silently change an estimate.
+The files are read into typed structures (``msgspec``, by ``app.typed_toml``): a misspelt key or a
+wrong type is refused with its key path and line, so a hand edit cannot silently change an estimate.
 """
 
 from __future__ import annotations
 
-import tomllib
 from decimal import Decimal
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
 from app.paths import resource
+from app.typed_toml import read_file
 
 CATEGORIES = ("quality", "cost", "ia", "pi")
 
@@ -105,7 +105,7 @@ class Benchmark(_Strict):
     collection_type: str
     benchmark_year: int
     decile_1_from: float
-    deciles_2_to_10_from: list[float]
+    deciles_2_to_10_from: Annotated[list[float], msgspec.Meta(min_length=9, max_length=9)]
     topped_out: bool
     topped_out_by_program: bool
 
@@ -173,7 +173,7 @@ def _check(year: MipsYear, source: str) -> MipsYear:
     for mid, m in year.measures.items():
         for b in m.benchmarks:
             lows = [b.decile_1_from, *b.deciles_2_to_10_from]
-            if len(b.deciles_2_to_10_from) != 9 or lows != sorted(lows):
+            if lows != sorted(lows):
                 problems.append(f"measures.{mid} ({b.collection_type}): deciles must be 9 rising lower bounds")
     if year.ia.scoring == "weights" and (year.ia.medium_points is None or year.ia.high_points is None):
         problems.append("[ia] scoring 'weights' needs medium_points and high_points")
@@ -193,16 +193,7 @@ def available_years() -> list[int]:
 def mips_year(year: int) -> MipsYear:
     """The checked program file of one performance year."""
     path = resource("programs", "mips", f"{year}.toml")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MipsYearError(f"There is no MIPS program file for {year}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MipsYearError(f"{path.name}: not valid TOML ({exc})") from None
-    try:
-        parsed = msgspec.convert(data, MipsYear)
-    except msgspec.ValidationError as exc:  # "Expected `int`, got `str` - at `$.final.cap`"
-        raise MipsYearError(f"{path.name}: {exc}") from None
+    parsed = read_file(path, MipsYear, MipsYearError, missing=f"There is no MIPS program file for {year}.")
     if parsed.performance_year != year:
         raise MipsYearError(f"{path.name}: says performance_year = {parsed.performance_year}")
     return _check(parsed, path.name)

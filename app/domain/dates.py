@@ -92,3 +92,20 @@ def format_date(value: dt.date | None, style: str = DEFAULT_DATE_FORMAT) -> str:
     if value is None:
         return ""
     return value.strftime(DATE_FORMATS.get(style, DATE_FORMATS[DEFAULT_DATE_FORMAT]))
+
+
+#: A date as the rules write it in their sentences (they know no facility): ISO.
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d\d)-(\d\d)\b")
+
+
+def dates_in(text: str, style: str) -> str:
+    """``text`` from a rule or the policy (ISO dates, knowing no facility) with each date as the
+    facility shows dates (``style``); what is not a real date is left as it is."""
+
+    def one(match: re.Match[str]) -> str:
+        try:
+            return format_date(dt.date(int(match[1]), int(match[2]), int(match[3])), style)
+        except ValueError:
+            return match[0]
+
+    return _ISO_DATE.sub(one, text)

@@ -6,25 +6,35 @@ In the domain, not in the QIP service, because the audit log names a QIP step by
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
 from functools import cache
+from typing import Annotated
+
+import msgspec
 
 from app.paths import resource
+from app.typed_toml import read_file
 
 
-@dataclass(frozen=True)
-class ProcessStep:
-    key: str
-    title: str
-    due_days: int
+class QipProcessError(ValueError):
+    """The QIP process file cannot be used; says which key and on which line."""
+
+
+class ProcessStep(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(min_length=1, description="a step key in quotes")]
+    title: Annotated[str, msgspec.Meta(min_length=1, description="the step's title in quotes")]
+    #: days after the episode opens (the outreach)
+    due_days: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class QipProcess(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The file's model: ``[[step]]`` tables, in the order the steps are taken."""
+
+    step: Annotated[tuple[ProcessStep, ...], msgspec.Meta(min_length=1)]
 
 
 @cache
 def process_steps() -> tuple[ProcessStep, ...]:
-    with resource("programs", "qip_process.toml").open("rb") as handle:
-        data = tomllib.load(handle)
-    return tuple(ProcessStep(s["key"], s["title"], int(s["due_days"])) for s in data["step"])
+    return read_file(resource("programs", "qip_process.toml"), QipProcess, QipProcessError).step
 
 
 def step_title(key: str) -> str:

@@ -1,4 +1,4 @@
-"""The submission files a facility sends the coordinating center, as tables for ``tabular``.
+"""The submission files a facility sends the coordinating center, as tables for ``app.storage.tabular``.
 
 Each builder streams its rows from one SQL query (``yield_per``), so a 200,000-case enrollment
 file never sits in memory as Python objects. Patient identifiers are included only when asked.
@@ -7,19 +7,20 @@ file never sits in memory as Python objects. Patient identifiers are included on
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
-from app.domain.vocabulary import PHI_CASE_FIELDS
-from app.exports.tabular import Sheet
+from app.domain.fields import PHI_CASE_FIELDS
 from app.paths import resource
 from app.storage.database import Database
 from app.storage.models import Attendance, Case, DosimetrySubmission, Meeting, Staff
+from app.storage.tabular import Sheet
+from app.typed_toml import read_file
 
 STREAM_CHUNK = 5000
 
@@ -116,10 +117,30 @@ def _credit_requests(db: Database, period: Period, credits: tuple[str, ...]) -> 
         return result
 
 
+class ExportDefinitionError(ValueError):
+    """An export's column definition (``resources/exports/*.toml``) cannot be used: file, key, line."""
+
+
+#: What a roster column can hold: one attendee's fields (``mdcb_roster_sheet``).
+RosterField = Literal["cmd_id", "last_name", "first_name", "name", "email", "meeting_id", "meeting_title",
+                      "meeting_date", "location", "staff_id"]
+
+
+class RosterColumn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    header: Annotated[str, msgspec.Meta(min_length=1)]
+    field: RosterField
+
+
+class RosterDefinition(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """``resources/exports/mdcb_roster.toml``: the columns in order, and the version a file names."""
+
+    version: Annotated[str, msgspec.Meta(min_length=1)] | int
+    column: Annotated[tuple[RosterColumn, ...], msgspec.Meta(min_length=1)]
+
+
 def mdcb_columns() -> tuple[str, list[tuple[str, str]]]:
-    with resource("exports", "mdcb_roster.toml").open("rb") as handle:
-        data = tomllib.load(handle)
-    return str(data["version"]), [(c["header"], c["field"]) for c in data["column"]]
+    roster = read_file(resource("exports", "mdcb_roster.toml"), RosterDefinition, ExportDefinitionError)
+    return str(roster.version), [(c.header, c.field) for c in roster.column]
 
 
 def _split_name(name: str) -> tuple[str, str]:

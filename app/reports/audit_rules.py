@@ -17,9 +17,19 @@ from app.reports.audit_report import (
 )
 from app.rules.engine import CATALOGUE
 from app.rules.meetings import attendance_verdicts
-from app.rules.programs import program_figures
-from app.services.findings import evaluate_at
-from app.services.reviews import review_states
+from app.rules.quality import READINESS_WORDS, worst
+from app.services.findings import Evaluation, evaluate_at, program_figures_of
+from app.services.program_view import (
+    DATA_HISTORY,
+    FTE_ESTIMATE,
+    MVC_QUESTIONNAIRE,
+    P4P_PAYMENT,
+    VBR,
+    eligible_words,
+    met_words,
+)
+from app.services.quality import evaluate_quality
+from app.services.reviews import Review, review_states
 from app.storage.database import Database
 
 NOTE_WITHHELD = "(note withheld: free text may name the patient; export with identifiers to include it)"
@@ -37,9 +47,11 @@ def withhold_free_text(finding: dict[str, Any]) -> dict[str, Any]:
             "evidence": {**evidence, "note": NOTE_WITHHELD}}
 
 
-def add_rule_content(db: Database, report: AuditReport) -> None:
-    """Findings, the rule summary, the attendance matrix and program figures at the report's as-of date."""
-    evaluation = evaluate_at(db, report.as_of)
+def add_rule_content(db: Database, report: AuditReport, evaluation: Evaluation | None = None) -> None:
+    """Findings, the rule summary, the attendance matrix and program figures at the report's as-of
+    date, from ``evaluation`` (the one ``build_report`` resolved the policy with) or one made now."""
+    if evaluation is None:
+        evaluation = evaluate_at(db, report.as_of)
     snapshot, policy = evaluation.snapshot, evaluation.policy
     report.policy_year = str(policy.year)
     report.policy_statement = evaluation.in_force.statement
@@ -75,20 +87,20 @@ def add_rule_content(db: Database, report: AuditReport) -> None:
             cells[role] = AttendanceCell("; ".join(parts) + (" (covering two roles)" if double else ""),
                                          not rv.covered or double)
         report.attendance.append(AttendanceRow(mv.meeting.date, mv.meeting.format, mv.meeting.title or "", cells))
-    figures = program_figures(snapshot, policy, report.as_of)
+    figures = program_figures_of(evaluation)
     h, fte = figures.data_history, figures.fte
     report.programs = [
-        ProgramRow("Data history (Gold Card and CQI VBR prerequisite)", "Met" if h.met else "Not met",
+        ProgramRow(DATA_HISTORY, met_words(h.met).capitalize(),
                    f"baseline {h.baseline_year}; contribution years {', '.join(map(str, h.contribution_years)) or 'none'}"
                    + ("; " + "; ".join(h.reasons) if h.reasons else "")),
-        *[ProgramRow(f"CQI VBR: {v.name}", "Eligible" if v.eligible else "Not eligible", "; ".join(v.unmet) or "all conditions met")
+        *[ProgramRow(f"{VBR}: {v.name}", eligible_words(v.eligible).capitalize(), "; ".join(v.unmet) or "all conditions met")
           for v in figures.vbr],
-        ProgramRow(f"FTE funding estimate {fte.year}", f"{fte.fte} FTE",
+        ProgramRow(f"{FTE_ESTIMATE} {fte.year}", f"{fte.fte} FTE",
                    f"{fte.cases} enrolled cases / {fte.cases_per_fte}; {fte.staffing}"
                    + (f"; non-BCBSM share {fte.non_bcbsm_share:.1%} (projected {fte.projected_non_bcbsm_share:.0%})"
                       if fte.non_bcbsm_share is not None else "")),
-        ProgramRow("BCBSM P4P payment", figures.p4p_payment.isoformat(), f"payment for {report.as_of.year} performance"),
-        ProgramRow("MVC participation-bonus questionnaire", figures.mvc_questionnaire_due.isoformat(), "due date"),
+        ProgramRow(P4P_PAYMENT, figures.p4p_payment.isoformat(), f"payment for {report.as_of.year} performance"),
+        ProgramRow(MVC_QUESTIONNAIRE, figures.mvc_questionnaire_due.isoformat(), "due date"),
     ]
 
 
@@ -96,10 +108,6 @@ def add_quality_content(db: Database, report: AuditReport) -> None:
     """The data-quality page: readiness per project in the submission periods of the audit's year,
     the count of each rule there, and every explanation kept for its warnings (the note as written:
     the screen asks that it names no patient), grouped by note."""
-    from app.rules.quality import READINESS_WORDS, worst
-    from app.services.quality import evaluate_quality
-    from app.services.reviews import Review
-
     quality = evaluate_quality(db, report.as_of)
     start, end = report.period
     periods = [p for p in quality.periods if p.start <= end and p.end >= start]

@@ -8,7 +8,9 @@ from pathlib import Path
 from app.reports import audit_data
 from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_report import AuditReport
+from app.reports.audit_rules import add_quality_content, add_rule_content
 from app.services.facility import get_facility
+from app.services.findings import evaluate_at
 from app.storage.database import Database
 
 
@@ -18,9 +20,10 @@ class ReportError(ValueError):
 
 def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = False,
                  generated_at: dt.datetime | None = None) -> AuditReport:
-    """The year's audit evaluated at the as-of date, or at December 31 of the year if that is earlier."""
-    from app.reports.audit_rules import add_quality_content, add_rule_content
+    """The year's audit evaluated at the as-of date, or at December 31 of the year if that is earlier.
 
+    One evaluation (``evaluate_at``) decides the policy in force for the whole report: the
+    attestation, the letters' due dates, the findings and the program figures never disagree."""
     facility = get_facility(db)
     if facility is None:
         raise ReportError("The database has no facility yet; set it up first.")
@@ -30,11 +33,9 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
     # so later records (next year's findings, meetings, letters) never appear in it.
     as_of = min(as_of, dt.date(year, 12, 31))
     generated = generated_at or dt.datetime.now().replace(microsecond=0)
-    from app.services.policies import policy_in_force
-
-    in_force = policy_in_force(db, as_of)
-    report = audit_data.base_report(db, facility.name, year, as_of, in_force, generated, identified)
-    add_rule_content(db, report)
+    evaluation = evaluate_at(db, as_of)
+    report = audit_data.base_report(db, facility.name, year, as_of, evaluation.in_force, generated, identified)
+    add_rule_content(db, report, evaluation)
     add_quality_content(db, report)
     return report
 

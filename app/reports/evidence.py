@@ -9,13 +9,11 @@ drawer escapes for its own medium.
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from app.domain.vocabulary import CODES, label
-from app.paths import resource
+from app.rules.engine import NEXT_STEPS
 
 #: Plain values listed in one fact (dates, staff IDs); records and case IDs get a table.
 EVIDENCE_ITEMS = 200
@@ -31,10 +29,6 @@ HEADINGS = {"case_id": "Case ID", "eligible_case_ids": "Eligible case IDs", "mee
 def heading(key: str) -> str:
     """An evidence key as a heading: ``case_id`` → "Case ID", ``window_start`` → "Window start"."""
     return HEADINGS.get(key) or label(key)
-
-
-class NextStepsError(ValueError):
-    """``resources/next_steps.toml`` cannot be used (names the rule or the problem)."""
 
 
 def evidence_value(value: Any) -> str:
@@ -151,20 +145,10 @@ def present(finding: dict[str, Any]) -> EvidenceView:
                         tuple(facts), tuple(tables), next_step(finding["rule"]))
 
 
-@cache
 def next_steps() -> dict[str, str]:
-    """Rule ID → what to do next, from ``resources/next_steps.toml``."""
-    path = resource("next_steps.toml")
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise NextStepsError(f"{path.name}: cannot be read ({exc})") from None
-    rules = data.get("rules")
-    if not isinstance(rules, dict) or not all(isinstance(v, str) and v.strip() for v in rules.values()):
-        raise NextStepsError(f"{path.name}: [rules] must map each rule ID to one line of text")
-    return dict(rules)
+    """Rule ID → what to do next, as each rule declares it (``RuleEntry.next_step``)."""
+    return dict(NEXT_STEPS)
 
 
 def next_step(rule: str) -> str:
-    return next_steps().get(rule, "")
+    return NEXT_STEPS.get(rule, "")

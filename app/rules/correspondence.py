@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 from app.rules.findings import Finding
+from app.rules.forecast import Forecast, as_it_stood, firing
 from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot, Letter
+from app.rules.spec import Count, Evaluated, Figure, RuleEntry, RuleSpec, TileSpec
 
 RULE = "QIP-CORR-NORESPONSE"
 
@@ -69,3 +71,64 @@ def correspondence(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -
                       else f" ({policy.corr_trigger_letters} would be a QIP trigger)."),
             m.evidence))
     return findings
+
+
+# --- forecasts: how far each rule is from firing, and the day it fires if nothing changes ---------
+
+_ORDINALS = {2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def _letters_to_fire(late: int, limit: int) -> str:
+    """"a second late letter fires" (one short of the policy's trigger), "2 late letters fire" (none yet)."""
+    if not late:
+        return f"{limit} late letter{'s' if limit != 1 else ''} fire{'' if limit != 1 else 's'}"
+    if limit - late == 1:
+        return f"a {_ORDINALS.get(limit, f'{limit}th')} late letter fires"
+    return f"{limit - late} more late letters fire"
+
+
+def reply_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """QIP-CORR-NORESPONSE: a letter still awaiting its reply becomes late the day after it is
+    due; the day the policy's trigger_letters-th late letter counts fires."""
+    [m] = reply_measures(snapshot, policy, as_of)
+    if m.fires:
+        return [firing(m.rule, m.subject, m.value, m.limit, "letters", as_of,
+                       f"{m.value} letters not answered on time: firing.")]
+    frozen = as_it_stood(snapshot, as_of)
+    awaiting = sorted((x for x in frozen.letters
+                       if x.reply_required and x.replied_on is None and due_date(x, policy) >= as_of),
+                      key=lambda x: due_date(x, policy))
+    waiting = [due_date(x, policy) for x in awaiting]
+    fires_on = next((due + dt.timedelta(days=1) for due in waiting
+                     if reply_measures(frozen, policy, due + dt.timedelta(days=1))[0].fires), None)
+    due_text = (f"{len(waiting)} letter(s) awaiting a reply, the first due {waiting[0].isoformat()}" if waiting
+                else "no letter awaiting a reply")
+    return [Forecast(m.rule, m.subject, m.value, m.limit, m.limit - m.value, "letters", fires_on,
+                     f"{m.value} letter(s) late, {due_text} — "
+                     + _letters_to_fire(m.value, m.limit)
+                     + (f" (on {fires_on.isoformat()} if unanswered)." if fires_on else "."),
+                     {**m.evidence, "awaiting_reply": [{"received_on": x.received_on, "subject": x.subject,
+                                                        "due_on": due_date(x, policy)} for x in awaiting]})]
+
+
+# --- the spec: what the engine, the catalogue, the Findings screen and the Dashboard read ---------
+
+_NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def _late_figure(e: Evaluated) -> Figure:
+    found = e.measures.get(RULE, [])
+    return Count(found[0].value if found else 0)
+
+
+def _late_detail(e: Evaluated) -> str:
+    """"two or more is a trigger": the policy's ``trigger_letters``, in words."""
+    limit = e.policy.corr_trigger_letters
+    return f"{_NUMBER_WORDS.get(limit, str(limit))} or more is a trigger"
+
+
+SPEC = RuleSpec(
+    (RuleEntry(RULE, "qip", "Letters not answered by their due date",
+               "Reply to each letter listed and record the reply date."),),
+    correspondence, reply_measures, (reply_forecasts,),
+    (TileSpec(RULE, "Letters not answered on time", _late_figure, _late_detail),))

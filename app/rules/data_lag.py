@@ -6,9 +6,11 @@ import datetime as dt
 
 from app.rules.enrollment import paused
 from app.rules.findings import Finding, day_range
+from app.rules.forecast import Forecast, as_it_stood, days_after, firing, on_day
 from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
+from app.rules.spec import Count, Evaluated, Figure, NoFigure, RuleEntry, RuleSpec, TileSpec
 
 RULE = "QIP-DATA-LAG"
 
@@ -62,3 +64,46 @@ def data_lag(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list
              else f"No data entry since joining on {last.isoformat()}")
             + f": {m.value} days that count (the limit is {m.limit}).", m.evidence))
     return findings
+
+
+# --- forecasts: how far each rule is from firing, and the day it fires if nothing changes ---------
+
+def lag_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """QIP-DATA-LAG: each later day that is not excused (known pauses and CDA leave) counts one."""
+    out = []
+    for m in lag_measures(snapshot, policy, as_of):
+        if m.fires:
+            out.append(firing(m.rule, m.subject, m.value, m.limit, "days", as_of,
+                              f"Data entry: {m.value} days without (the limit is {m.limit}): firing."))
+            continue
+        frozen = as_it_stood(snapshot, as_of)
+        counted, fires_on = m.value, None
+        for day in days_after(as_of, policy):
+            if excused(frozen, day) is None:
+                counted += 1
+            if counted > m.limit:
+                fires_on = day
+                break
+        out.append(Forecast(m.rule, m.subject, m.value, m.limit, m.limit + 1 - m.value, "days", fires_on,
+                            f"Data entry: {m.value} of {m.limit} days — {on_day(fires_on)} without data entry.", m.evidence))
+    return out
+
+
+# --- the spec: what the engine, the catalogue, the Findings screen and the Dashboard read ---------
+
+def _lag_figure(e: Evaluated) -> Figure:
+    """The counted days; "none yet" while no data entry is on record and none count."""
+    found = e.measures.get(RULE, [])
+    lag = found[0] if found else None
+    if lag is None or lag.evidence["no_activity_on_record"] and not lag.value:
+        return NoFigure("none yet")
+    return Count(lag.value)
+
+
+SPEC = RuleSpec(
+    (RuleEntry(RULE, "qip", "Too long without data entry",
+               "Enter the outstanding registry data, or record the approved leave or pause that excuses the days.",
+               onset="last_activity"),),
+    data_lag, lag_measures, (lag_forecasts,),
+    (TileSpec(RULE, "Days without data entry", _lag_figure,
+              lambda e: f"a trigger above {e.policy.lag_days} counted days (pauses and CDA absences excepted)"),))

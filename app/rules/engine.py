@@ -3,80 +3,82 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-from app.rules import correspondence, data_lag, enrollment, forecast, meetings, roles
+from app.rules import correspondence, data_lag, enrollment, meetings, roles
 from app.rules.findings import SEVERITY_ORDER, Finding
 from app.rules.forecast import Forecast
-from app.rules.measures import Measure, Measures
+from app.rules.measures import Measures
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot
-
-Rule = Callable[[FacilitySnapshot, Policy, dt.date], list[Finding]]
-RULES: tuple[Rule, ...] = (
-    enrollment.enrollment_zero,
-    enrollment.enrollment_decline,
-    enrollment.selective_enrollment,
-    meetings.attendance_findings,
-    data_lag.data_lag,
-    correspondence.correspondence,
-    roles.vacancies,
-    meetings.ce_findings,
-    enrollment.participation_volume,
+from app.rules.spec import (
+    KINDS,
+    Evaluate,
+    ForecastRule,
+    MeasureRule,
+    RuleEntry,
+    RuleSpec,
+    RuleSpecError,
+    TileSpec,
 )
+
+__all__ = ["CATALOGUE", "ENTRIES", "FORECASTS", "KINDS", "MEASURED", "NEXT_STEPS", "ONSET", "RULES", "SPECS", "TILES",
+           "evaluate", "forecast_all", "measure", "upcoming"]
+
+#: Every rule, as its module declares it (``app.rules.spec``). The order is the order of
+#: evaluation, of the measures, of the forecasts (``check --json``) and of the Dashboard's tiles;
+#: nothing else lists the rules.
+SPECS: tuple[RuleSpec, ...] = (
+    enrollment.ZERO_SPEC,
+    enrollment.DECLINE_SPEC,
+    enrollment.SELECTIVE_SPEC,
+    meetings.ATTENDANCE_SPEC,
+    data_lag.SPEC,
+    correspondence.SPEC,
+    roles.SPEC,
+    meetings.CE_SPEC,
+    enrollment.VOLUME_SPEC,
+)
+
+Rule = Evaluate
+RULES: tuple[Evaluate, ...] = tuple(spec.evaluate for spec in SPECS)
 
 #: The rules with a threshold, as measures (``app.rules.measures``): the figure each compares with
 #: its limit for every subject, fired or not. The Dashboard's tiles read these.
-MEASURED: tuple[Callable[[FacilitySnapshot, Policy, dt.date], list[Measure]], ...] = (
-    enrollment.zero_measures,
-    enrollment.decline_measures,
-    enrollment.selective_measures,
-    meetings.missed_measures,
-    data_lag.lag_measures,
-    correspondence.reply_measures,
-    roles.vacancy_measures,
-    enrollment.volume_measures,
-)
+MEASURED: tuple[MeasureRule, ...] = tuple(spec.measure for spec in SPECS if spec.measure is not None)
 
 #: The forecasts (``app.rules.forecast``): per rule with a threshold and subject, how far from
 #: firing and the day it fires if nothing changes; ``check --json``'s ``forecast`` and the tiles.
-FORECASTS: tuple[Callable[[FacilitySnapshot, Policy, dt.date], list[Forecast]], ...] = (
-    forecast.zero_forecasts,
-    forecast.decline_forecasts,
-    forecast.selective_forecasts,
-    forecast.missed_forecasts,
-    forecast.substitution_forecasts,
-    forecast.lag_forecasts,
-    forecast.reply_forecasts,
-    forecast.vacancy_forecasts,
-    forecast.volume_forecasts,
-)
+FORECASTS: tuple[ForecastRule, ...] = tuple(f for spec in SPECS for f in spec.forecasts)
 
-#: Every rule ID with its kind and what it checks: the summary page lists each, fired or not.
-#: The IDs are the rule modules' own constants: a rule ID is written once, where the rule is.
-CATALOGUE: tuple[tuple[str, str, str], ...] = (
-    (enrollment.RULE_ZERO, "qip", "A project went too long without enrollment"),
-    (enrollment.RULE_DECLINE, "qip", "Year-to-date enrollment fell too far against last year"),
-    (enrollment.RULE_SELECTIVE, "qip", "Cases undecided or not enrolled without an accepted reason"),
-    (enrollment.RULE_REASON_OTHER, "qip", "Cases not enrolled for reason 'other'"),
-    (meetings.RULE_MISSED, "qip", "A required role uncovered at too many meetings"),
-    (data_lag.RULE, "qip", "Too long without data entry"),
-    (correspondence.RULE, "qip", "Letters not answered by their due date"),
-    (roles.RULE_REQUIRED, "qip", "A required role has no holder"),
-    (roles.RULE_OPTIONAL, "qip", "Administrative lead or dosimetry representative vacant"),
-    (meetings.ABSENT_RULE["clinical_champion"], "attendance", "Nobody attended for the clinical champion"),
-    (meetings.ABSENT_RULE["physics_lead"], "attendance", "Nobody attended for the physics lead"),
-    (meetings.ABSENT_RULE["cda"], "attendance", "Nobody attended for the CDA"),
-    (meetings.INELIGIBLE_RULE["clinical_champion"], "attendance", "Unacceptable substitute for the clinical champion"),
-    (meetings.INELIGIBLE_RULE["physics_lead"], "attendance", "Unacceptable substitute for the physics lead"),
-    (meetings.INELIGIBLE_RULE["cda"], "attendance", "Unacceptable substitute for the CDA"),
-    (meetings.RULE_SUB_LIMIT, "attendance", "Champion replaced more often than allowed"),
-    (meetings.RULE_DOUBLE_ROLE, "attendance", "One person covering two roles at a meeting"),
-    (meetings.RULE_CE_VIRTUAL, "ce", "CE credit requested for a virtual meeting"),
-    (meetings.RULE_CE_MDCB_NO_ID, "ce", "MDCB credit requested without a CMD ID"),
-    (enrollment.RULE_VOLUME, "participation", "Too few breast, lung and prostate cases in a year"),
-)
-KINDS: tuple[str, ...] = ("qip", "attendance", "ce", "participation")
+
+
+def _entries(specs: tuple[RuleSpec, ...]) -> dict[str, RuleEntry]:
+    """Every rule ID of ``specs`` by ID; an ID declared twice is a ``RuleSpecError``."""
+    entries: dict[str, RuleEntry] = {}
+    for spec in specs:
+        for entry in spec.rules:
+            if entry.id in entries:
+                raise RuleSpecError(f"{entry.id} is declared twice")
+            entries[entry.id] = entry
+    return entries
+
+
+#: Every rule ID as its spec declares it, by ID.
+ENTRIES: dict[str, RuleEntry] = _entries(SPECS)
+
+#: Every rule ID with its kind and what it checks, by kind (then as declared): the summary page
+#: lists each, fired or not.
+CATALOGUE: tuple[tuple[str, str, str], ...] = tuple(
+    (e.id, e.kind, e.title) for e in sorted(ENTRIES.values(), key=lambda e: KINDS.index(e.kind)))
+
+#: Rule ID → what to do next: shown with each finding (Findings screen, self-audit PDF).
+NEXT_STEPS: dict[str, str] = {e.id: e.next_step for e in ENTRIES.values()}
+
+#: Rule ID → the evidence key whose date starts a firing spell (``app.services.reviews``).
+ONSET: dict[str, str] = {e.id: e.onset for e in ENTRIES.values() if e.onset}
+
+#: The Dashboard's tiles, in the order they are shown (``app.services.dashboard``).
+TILES: tuple[TileSpec, ...] = tuple(tile for spec in SPECS for tile in spec.tiles)
 
 
 def _order(finding: Finding) -> tuple:

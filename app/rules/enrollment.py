@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from app.domain.vocabulary import label
 from app.rules.findings import Finding, day_range, days_between
+from app.rules.forecast import Forecast, days_after, firing, month_end, on_day
 from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import (
@@ -15,6 +16,19 @@ from app.rules.snapshot import (
     FacilitySnapshot,
     selective_reason_flagged,
     selective_window,
+)
+from app.rules.spec import (
+    Count,
+    Evaluated,
+    Figure,
+    JoinsOn,
+    NoFigure,
+    OutOf,
+    PerSubject,
+    RuleEntry,
+    RuleSpec,
+    TileSpec,
+    Versus,
 )
 
 RULE_ZERO = "QIP-ENR-ZERO"
@@ -200,3 +214,177 @@ def participation_volume(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.d
             f"days; the program expects at least {m.limit} (bone metastases, {m.evidence['by_project']['bone_mets']}, "
             "come on top).", m.evidence))
     return findings
+
+
+# --- forecasts: how far each rule is from firing, and the day it fires if nothing changes ---------
+
+def zero_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """QIP-ENR-ZERO per project: Z counts on by one a day (pauses excepted) until it reaches the
+    limit; a new enrollment period starting first resets it."""
+    month_day = snapshot.facility.enrollment_period_start or policy.period_start
+    out = []
+    for m in zero_measures(snapshot, policy, as_of):
+        project = m.subject["project"]
+        name = label(project)
+        if m.fires:
+            out.append(firing(m.rule, m.subject, m.value, m.limit, "days", as_of,
+                              f"{name}: {m.value} days without enrollment (the limit is {m.limit}): firing."))
+            continue
+        last = snapshot.last_enrollment.get(project)
+        z, fires_on = m.value, None
+        for day in days_after(as_of, policy):
+            if period_start(month_day, day) == day and (last is None or last < day):
+                z = 0  # a new period: W is that day
+            elif not paused(snapshot, project, day):
+                z += 1
+            if z >= m.limit:
+                fires_on = day
+                break
+        out.append(Forecast(m.rule, m.subject, m.value, m.limit, m.limit - m.value, "days", fires_on,
+                            f"{name}: day {m.value} of {m.limit} — {on_day(fires_on)} without an enrollment.", m.evidence))
+    return out
+
+
+def decline_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """QIP-ENR-DECLINE: this year's count stays, last year's grows month by month; the first month
+    end whose comparison fires."""
+    [m] = decline_measures(snapshot, policy, as_of)
+    current, previous = m.evidence["enrollments"], m.evidence["previous_year_enrollments"]
+    if m.fires:
+        return [firing(m.rule, m.subject, m.value, m.limit, "enrollments", as_of,
+                       f"Enrollment {current} against {previous} a year earlier: firing.")]
+    # the most this year's count may be and still fire: C ≤ Pv·(1 − f)
+    distance = current - int(previous * (1 - policy.decline_fraction)) if previous else None
+    fires_on, end = None, as_of + dt.timedelta(days=policy.horizon_days)
+    day = month_end(as_of)  # M changes only at month ends
+    if day == as_of:
+        day = month_end(as_of + dt.timedelta(days=1))
+    while day <= end:
+        if decline_measures(snapshot, policy, day)[0].fires:
+            fires_on = day
+            break
+        day = month_end(day + dt.timedelta(days=1))
+    margin = (f"{distance} enrollment(s) above the trigger level" if distance is not None
+              else "no enrollment a year earlier to compare with")
+    return [Forecast(m.rule, m.subject, m.value, m.limit, distance, "enrollments", fires_on,
+                     f"Enrollment {current} against {previous} a year earlier, {margin} — "
+                     f"{on_day(fires_on)} without more enrollments.")]
+
+
+def selective_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """QIP-ENR-SELECTIVE: the oldest case still undecided (or unexplained) inside the decision
+    window fires the rule the day it leaves the window."""
+    [m] = selective_measures(snapshot, policy, as_of)
+    if m.fires:
+        return [firing(m.rule, m.subject, m.value, m.limit, "cases", as_of,
+                       f"{m.value} case(s) undecided or unexplained past the decision window: firing.")]
+    nxt = snapshot.next_undecided_eligible_on
+    fires_on = nxt + dt.timedelta(days=policy.selective_decision_days) if nxt else None
+    window = dt.timedelta(days=policy.selective_decision_days)
+    evidence = {"decision_days": policy.selective_decision_days, "case_count": len(snapshot.undecided_soon),
+                "cases": [{"case_id": c.case_id, "project": c.project, "eligible_on": c.eligible_on, "status": c.status,
+                           "reason": c.reason, "leaves_window_on": c.eligible_on + window}
+                          for c in snapshot.undecided_soon]}
+    text = (f"No case is undecided past the decision window; the oldest undecided case (eligible "
+            f"{nxt.isoformat()}) {on_day(fires_on, 'passes it')} without a decision." if nxt
+            else "No case is undecided past the decision window, and none is waiting inside it.")
+    return [Forecast(m.rule, m.subject, m.value, m.limit, 1, "cases", fires_on, text, evidence)]
+
+
+def volume_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """PART-VOLUME: with no new case, the year's count falls as cases leave the one-year window;
+    the day it drops below the minimum fires."""
+    [m] = volume_measures(snapshot, policy, as_of)
+    if m.fires:
+        return [firing(m.rule, m.subject, m.value, m.limit, "cases", as_of,
+                       f"{m.value} breast, lung and prostate cases in a year (at least {m.limit} expected): firing.")]
+    since = as_of - dt.timedelta(days=policy.participation_lookback_days)
+    by_day: dict[dt.date, int] = {}
+    for (project, day), n in snapshot.eligible_counts.items():
+        if project in policy.counted_projects and since < day <= as_of:
+            by_day[day] = by_day.get(day, 0) + n
+    need, dropped, fires_on = m.value - m.limit + 1, 0, None
+    for day in sorted(by_day):
+        dropped += by_day[day]
+        if dropped >= need:
+            candidate = day + dt.timedelta(days=policy.participation_lookback_days)
+            fires_on = candidate if (candidate - as_of).days <= policy.horizon_days else None
+            break
+    return [Forecast(m.rule, m.subject, m.value, m.limit, need, "cases", fires_on,
+                     f"{m.value} breast, lung and prostate cases in a year ({m.limit} expected) — "
+                     f"{on_day(fires_on)} without new cases.")]
+
+
+# --- the specs: what the engine, the catalogue, the Findings screen and the Dashboard read --------
+
+def _zero_figure(e: Evaluated) -> Figure:
+    """Days without enrollment per active project; before joining, the day it joins."""
+    zero = e.measures.get(RULE_ZERO, [])
+    if zero:
+        return PerSubject(tuple((m.subject["project"], m.value) for m in zero))
+    joined = e.snapshot.facility.joined_on
+    return JoinsOn(joined) if joined > e.as_of else NoFigure("no active project")
+
+
+def _zero_detail(e: Evaluated) -> str:
+    return (f"a trigger at {e.policy.zero_enrollment_days} days (pauses excepted; counted from the last "
+            "enrollment, the period start or joining)")
+
+
+def _measure(e: Evaluated, rule: str) -> Measure | None:
+    found = e.measures.get(rule, [])
+    return found[0] if found else None
+
+
+def _decline_figure(e: Evaluated) -> Figure | None:
+    m = _measure(e, RULE_DECLINE)
+    return Versus(m.evidence["enrollments"], m.evidence["previous_year_enrollments"]) if m is not None else None
+
+
+def _decline_detail(e: Evaluated) -> str:
+    m = _measure(e, RULE_DECLINE)
+    if m is None:
+        return ""
+    year, month = (int(x) for x in m.evidence["through_month"].split("-"))
+    return f"January to month {month} of {year}"
+
+
+def _selective_figure(e: Evaluated) -> Figure:
+    m = _measure(e, RULE_SELECTIVE)
+    return Count(m.value if m is not None else 0)
+
+
+def _volume_figure(e: Evaluated) -> Figure | None:
+    m = _measure(e, RULE_VOLUME)
+    return OutOf(m.value, m.limit) if m is not None else None
+
+
+ZERO_SPEC = RuleSpec(
+    (RuleEntry(RULE_ZERO, "qip", "A project went too long without enrollment",
+               "Enroll the eligible cases waiting in this project, or record why each was not enrolled; with none "
+               "seen, write down why no patient was eligible.", onset="window_start"),),
+    enrollment_zero, zero_measures, (zero_forecasts,),
+    (TileSpec(RULE_ZERO, "Days without enrollment", _zero_figure, _zero_detail),))
+
+DECLINE_SPEC = RuleSpec(
+    (RuleEntry(RULE_DECLINE, "qip", "Year-to-date enrollment fell too far against last year",
+               "Compare this year's eligible cases with last year's and enroll the pending ones; explain a drop in "
+               "referrals to the coordinating center."),),
+    enrollment_decline, decline_measures, (decline_forecasts,),
+    (TileSpec(RULE_DECLINE, "Enrollment this year vs last", _decline_figure, _decline_detail),))
+
+SELECTIVE_SPEC = RuleSpec(
+    (RuleEntry(RULE_SELECTIVE, "qip", "Cases undecided or not enrolled without an accepted reason",
+               "Record the reason each case was not enrolled, or enroll it."),
+     RuleEntry(RULE_REASON_OTHER, "qip", "Cases not enrolled for reason 'other'",
+               "Read the note: if an accepted reason fits, record that reason instead of 'other'.")),
+    selective_enrollment, selective_measures, (selective_forecasts,),
+    (TileSpec(RULE_SELECTIVE, "Undecided or unexplained cases", _selective_figure,
+              lambda e: f"eligible more than {e.policy.selective_decision_days} days ago"),))
+
+VOLUME_SPEC = RuleSpec(
+    (RuleEntry(RULE_VOLUME, "participation", "Too few breast, lung and prostate cases in a year",
+               "Screen for eligible breast, lung and prostate cases that have not been entered yet."),),
+    participation_volume, volume_measures, (volume_forecasts,),
+    (TileSpec(RULE_VOLUME, "Breast, lung and prostate cases in a year", _volume_figure,
+              lambda e: f"eligible in the last {e.policy.participation_lookback_days} days; bone metastases on top"),))

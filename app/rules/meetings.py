@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from app.domain.vocabulary import REQUIRED_ROLES, label
 from app.domain.wording import article
 from app.rules.findings import Finding
+from app.rules.forecast import Forecast, as_it_stood, firing
 from app.rules.measures import Measure
 from app.rules.policy_file import Policy
 from app.rules.snapshot import FacilitySnapshot, MeetingInfo, Person
+from app.rules.spec import Count, Evaluated, Figure, PerSubject, RuleEntry, RuleSpec, TileSpec
 
 #: Per required role: (nobody attended, unacceptable substitute). Literal IDs, so a search finds them.
 ABSENT_RULE = {"clinical_champion": "ATT-CC-ABSENT", "physics_lead": "ATT-PL-ABSENT", "cda": "ATT-CDA-ABSENT"}
@@ -241,3 +243,103 @@ def ce_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> l
                                     f"{name} asked for MDCB credit for {meeting.date.isoformat()} but has no CMD ID on file.",
                                     {"meeting_id": meeting.meeting_id}))
     return findings
+
+
+# --- forecasts: how far each rule is from firing, and the day it fires if nothing changes ---------
+
+def missed_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """QIP-MTG-MISSED per required role: each scheduled meeting of the year after D that nobody
+    attends (nothing changes) adds one; the meeting that takes the count over the limit fires."""
+    frozen = as_it_stood(snapshot, as_of)
+    upcoming = sorted(m.date for m in snapshot.meetings if as_of < m.date and m.date.year == as_of.year)
+    out = []
+    for m in missed_measures(snapshot, policy, as_of):
+        role = m.subject["role"]
+        name = label(role)
+        if m.fires:
+            out.append(firing(m.rule, m.subject, m.value, m.limit, "meetings", as_of,
+                              f"{name}: {m.value} meetings missed this year (more than {m.limit} fires): firing."))
+            continue
+        distance = m.limit + 1 - m.value
+        fires_on = next((day for day in upcoming if any(
+            x.fires for x in missed_measures(frozen, policy, day) if x.subject == m.subject)), None)
+        nth = "the next uncovered meeting" if distance == 1 else f"{distance} more uncovered meetings"
+        out.append(Forecast(
+            m.rule, m.subject, m.value, m.limit, distance, "meetings", fires_on,
+            f"{name}: {m.value} of {m.limit} meetings missed — {nth}"
+            + (f" ({fires_on.isoformat()}) fire(s) the trigger." if fires_on else " fire the trigger (none scheduled)."),
+            {**m.evidence, "upcoming_meetings": upcoming}))
+    return out
+
+
+def substitution_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Forecast]:
+    """ATT-CC-SUB-LIMIT: how many more champion substitutions this year are allowed. A substitution
+    depends on who comes, not on the calendar: no date."""
+    count = sum(1 for mv in attendance_verdicts(snapshot, policy, as_of.year, as_of)
+                if mv.roles["clinical_champion"].substituted)
+    allowed = policy.champion_substitutions_per_year
+    subject = {"role": "clinical_champion"}
+    if count > allowed:
+        return [firing(RULE_SUB_LIMIT, subject, count, allowed, "substitutions", as_of,
+                       f"Champion replaced {count} times this year ({allowed} allowed): fired.")]
+    return [Forecast(RULE_SUB_LIMIT, subject, count, allowed, allowed + 1 - count, "substitutions", None,
+                     f"Champion replaced {count} of {allowed} allowed time(s) this year — "
+                     + ("the next substitution fires." if count == allowed
+                        else f"{allowed + 1 - count} more substitutions fire."))]
+
+
+# --- the specs: what the engine, the catalogue, the Findings screen and the Dashboard read --------
+
+#: The Dashboard tile of every attendance violation (the ATT-* family): a click lists them all.
+ATTENDANCE_TILE = "ATT-*"
+#: A required role as the attendance rules' titles and next steps name it.
+ROLE_WORDS = {"clinical_champion": "clinical champion", "physics_lead": "physics lead", "cda": "CDA"}
+#: Who may stand in next time, per required role (POLICY.md's attendance rules).
+SEND_NEXT_TIME = {
+    "clinical_champion": "Send a radiation oncologist (or, where allowed, a CMO, chief of quality or RO-involved "
+                         "physician) next time.",
+    "physics_lead": "Send a physicist or dosimetrist who works on MROQC next time.",
+    "cda": "Send a CDA, or someone who works on MROQC and covers no other role, next time.",
+}
+
+
+def _missed_figure(e: Evaluated) -> Figure:
+    return PerSubject(tuple((m.subject["role"], m.value) for m in e.measures.get(RULE_MISSED, [])))
+
+
+def _violations(e: Evaluated) -> list[Finding]:
+    return [f for f in e.findings if f.kind == "attendance"]
+
+
+def _violations_detail(e: Evaluated) -> str:
+    by_rule: dict[str, int] = {}
+    for f in _violations(e):
+        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+    return "; ".join(f"{rule}: {n}" for rule, n in sorted(by_rule.items())) or "none at this year's meetings"
+
+
+ATTENDANCE_SPEC = RuleSpec(
+    (RuleEntry(RULE_MISSED, "qip", "A required role uncovered at too many meetings",
+               "Make sure the holder, or an acceptable substitute, attends the next meeting for this role."),
+     *(RuleEntry(ABSENT_RULE[role], "attendance", f"Nobody attended for the {ROLE_WORDS[role]}",
+                 f"Record who attended for the {ROLE_WORDS[role]}, or arrange an acceptable substitute for the next "
+                 "meeting.") for role in REQUIRED_ROLES),
+     *(RuleEntry(INELIGIBLE_RULE[role], "attendance", f"Unacceptable substitute for the {ROLE_WORDS[role]}",
+                 SEND_NEXT_TIME[role]) for role in REQUIRED_ROLES),
+     RuleEntry(RULE_SUB_LIMIT, "attendance", "Champion replaced more often than allowed",
+               "The champion must attend in person for the rest of the year: the substitution allowance is used up."),
+     RuleEntry(RULE_DOUBLE_ROLE, "attendance", "One person covering two roles at a meeting",
+               "Give each required role its own person at the next meeting.")),
+    attendance_findings, missed_measures, (missed_forecasts, substitution_forecasts),
+    (TileSpec(RULE_MISSED, "Meetings missed this year", _missed_figure,
+              lambda e: f"a trigger above {e.policy.missed_meetings_limit} per role"),
+     TileSpec(RULE_SUB_LIMIT, "Attendance violations this year", lambda e: Count(len(_violations(e))),
+              _violations_detail, name=ATTENDANCE_TILE,
+              state=lambda e: "triggered" if _violations(e) else "clear")))
+
+CE_SPEC = RuleSpec(
+    (RuleEntry(RULE_CE_VIRTUAL, "ce", "CE credit requested for a virtual meeting",
+               "Withdraw the CE credit request: MROQC gives no credit for virtual meetings."),
+     RuleEntry(RULE_CE_MDCB_NO_ID, "ce", "MDCB credit requested without a CMD ID",
+               "Enter the person's CMD ID under Staff & roles, or withdraw the MDCB request.")),
+    ce_findings)

@@ -10,255 +10,150 @@ and Settings all say the same thing (``app.services.policies.policy_in_force`` i
 from __future__ import annotations
 
 import datetime as dt
-import re
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta
 
 from app.domain.vocabulary import NOT_ENROLLED_REASONS, PHYSICIAN_TITLES, PROJECTS
 from app.paths import resource
+from app.typed_toml import As, from_data, key, key_lines, read_text
+
+__all__ = ["Policy", "PolicyFileError", "key_lines", "parse_policy", "read_policy_text"]
 
 
 class PolicyFileError(ValueError):
-    """A policy file that cannot be used; says which file and which key."""
+    """A policy file that cannot be used; says which file, which key and on which line."""
+
+
+# ---- how the policy's values are written (each key below names one of these) --------------------
+
+def _must_be(what: str, found: Any) -> ValueError:
+    return ValueError(f"must be {what} (found {found!r})")
+
+
+def _text(required: bool) -> As:
+    """Text in quotes, trimmed; ``required``: not empty."""
+    def read(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _must_be("text in quotes", value)
+        if required and not value.strip():
+            raise _must_be("some text", value)
+        return value.strip()
+    return As(read)
+
+
+def _month_day(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _must_be("text in quotes", value)
+    try:
+        dt.date.fromisoformat(f"2024-{value}")   # a leap year, so "02-29" is a month-day
+    except ValueError:
+        raise _must_be('a month-day such as "01-01"', value) from None
+    return value
+
+
+def _ratio(kind: type[Fraction] | type[Decimal], above_zero: bool) -> As:
+    """A number written as text so it stays exact ("1/5", "0.84"), between 0 and 1."""
+    def read(value: Any) -> Fraction | Decimal:
+        if not isinstance(value, str):
+            raise _must_be("text in quotes", value)
+        try:
+            number = kind(value)
+        except (ValueError, ArithmeticError, ZeroDivisionError):
+            raise _must_be('a number written as text, such as "1/5" or "0.84"', value) from None
+        if not (0 < number <= 1 if above_zero else 0 <= number <= 1):
+            raise _must_be("between 0 and 1", value)
+        return number
+    return As(read)
+
+
+def _codes(vocabulary: tuple[str, ...]) -> As:
+    """A list of codes of one vocabulary (``app.domain.vocabulary``), in the file's order."""
+    def read(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise _must_be("a list of text", value)
+        unknown = [x for x in value if x not in vocabulary]
+        if unknown:
+            raise ValueError(f"has unknown value(s) {', '.join(unknown)}; known: {', '.join(vocabulary)}")
+        return tuple(value)
+    return As(read)
+
+
+Count = Annotated[int, Meta(ge=0)]
+Positive = Annotated[int, Meta(gt=0)]
+Month = Annotated[int, Meta(ge=1, le=12, description="a month number 1 to 12")]
+#: a TOML date (effective_from = 2025-01-01) or the same in quotes
+Date = Annotated[dt.date, Meta(description="a date such as 2025-01-01")]
+Text = Annotated[str, _text(required=True)]
+AnyText = Annotated[str, _text(required=False)]
+MonthDay = Annotated[str, As(_month_day)]
+Ratio = Annotated[Fraction, _ratio(Fraction, above_zero=True)]
+Share = Annotated[Decimal, _ratio(Decimal, above_zero=False)]
 
 
 @dataclass(frozen=True)
 class Policy:
-    """Every *(param)* of POLICY.md for one program year; the rules read numbers only from here."""
+    """Every *(param)* of POLICY.md for one program year; the rules read numbers only from here.
 
-    year: int
+    The model of a policy file: each field is one key, declared here once with its type and bounds,
+    and ``key(...)`` says where the file writes it. A key the file has and this class lacks is
+    refused, so a misspelt key cannot leave the intended one silently missing."""
+
+    year: Count
     #: what the coordinating center calls it ("MROQC QIP policy")
-    name: str
+    name: Text
     #: the first day on which it is in force
-    effective_from: dt.date
+    effective_from: Date
     #: the policy it replaces, in the coordinating center's words ("" for none)
-    supersedes: str
-    period_start: str
-    zero_enrollment_days: int
-    decline_fraction: Fraction
-    selective_decision_days: int
-    selective_lookback_days: int
-    accepted_reasons: tuple[str, ...]
-    missed_meetings_limit: int
-    champion_substitutions_per_year: int
-    champion_physician_max_oncologists: int
-    champion_physician_titles: tuple[str, ...]
-    lag_days: int
-    reply_days: int
-    correspondence_lookback_days: int
+    supersedes: AnyText
+    period_start: MonthDay = key("enrollment.period_start")
+    zero_enrollment_days: Count = key("enrollment.zero_enrollment_days")
+    decline_fraction: Ratio = key("enrollment.decline_fraction")
+    selective_decision_days: Count = key("enrollment.selective_decision_days")
+    selective_lookback_days: Count = key("enrollment.selective_lookback_days")
+    accepted_reasons: Annotated[tuple[str, ...], _codes(NOT_ENROLLED_REASONS)] = key(
+        "enrollment.accepted_not_enrolled_reasons")
+    missed_meetings_limit: Count = key("meetings.missed_meetings_limit")
+    champion_substitutions_per_year: Count = key("meetings.champion_substitutions_per_year")
+    champion_physician_max_oncologists: Count = key("meetings.champion_physician_max_oncologists")
+    champion_physician_titles: Annotated[tuple[str, ...], _codes(PHYSICIAN_TITLES)] = key(
+        "meetings.champion_physician_titles")
+    lag_days: Count = key("data_entry.lag_days")
+    reply_days: Count = key("correspondence.reply_days")
+    correspondence_lookback_days: Count = key("correspondence.lookback_days")
     #: QIP-CORR-NORESPONSE: this many late letters are a trigger; fewer (at least one) a warning
-    corr_trigger_letters: int
+    corr_trigger_letters: Positive = key("correspondence.trigger_letters")
     #: Staff & roles warns when a required role's every holder leaves within this many days
-    vacancy_warning_days: int
-    min_cases: int
-    participation_lookback_days: int
-    counted_projects: tuple[str, ...]
-    same_case_days: int
-    cases_per_fte: int
-    non_bcbsm_share: Decimal
-    data_history_min_years: int
-    pgip_min_years: int
-    p4p_payment_month: int
-    mvc_questionnaire_due: str
-    close_days: int
-    close_steps: int
-    horizon_days: int
-
-
-#: Every key a policy file must hold, with its kind. A key not listed here is an error too, so a
-#: misspelt key cannot leave the intended one silently missing from a hand-edited file.
-KEYS: dict[str, str] = {
-    "year": "int",
-    "name": "text",
-    "effective_from": "date",
-    "supersedes": "any_text",
-    "enrollment.period_start": "month_day",
-    "enrollment.zero_enrollment_days": "int",
-    "enrollment.decline_fraction": "fraction",
-    "enrollment.selective_decision_days": "int",
-    "enrollment.selective_lookback_days": "int",
-    "enrollment.accepted_not_enrolled_reasons": "reasons",
-    "meetings.missed_meetings_limit": "int",
-    "meetings.champion_substitutions_per_year": "int",
-    "meetings.champion_physician_max_oncologists": "int",
-    "meetings.champion_physician_titles": "titles",
-    "data_entry.lag_days": "int",
-    "correspondence.reply_days": "int",
-    "correspondence.lookback_days": "int",
-    "correspondence.trigger_letters": "positive_int",
-    "roles.vacancy_warning_days": "positive_int",
-    "participation.min_cases": "int",
-    "participation.lookback_days": "int",
-    "participation.counted_projects": "projects",
-    "screening.same_case_days": "positive_int",
-    "programs.cases_per_fte": "positive_int",
-    "programs.non_bcbsm_share": "share",
-    "programs.data_history_min_years": "int",
-    "programs.pgip_min_years": "int",
-    "programs.p4p_payment_month": "month",
-    "programs.mvc_questionnaire_due": "month_day",
-    "forecast.close_days": "int",
-    "forecast.close_steps": "int",
-    "forecast.horizon_days": "positive_int",
-}
-_CODES = {"reasons": NOT_ENROLLED_REASONS, "titles": PHYSICIAN_TITLES, "projects": PROJECTS}
-
-
-def _leaves(data: dict[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for key, value in data.items():
-        path = f"{prefix}{key}"
-        out += _leaves(value, path + ".") if isinstance(value, dict) else [path]
-    return out
-
-
-def _value(data: dict[str, Any], path: str, kind: str, source: str) -> Any:
-    """One key, checked against its kind; the error names the file and the key."""
-    node: Any = data
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            raise PolicyFileError(f"{source}: '{path}' is missing")
-        node = node[part]
-
-    def fail(what: str) -> PolicyFileError:
-        return PolicyFileError(f"{source}: '{path}' must be {what} (found {node!r})")
-
-    if kind in ("int", "positive_int", "month"):
-        if isinstance(node, bool) or not isinstance(node, int) or node < 0:
-            raise fail("a whole number ≥ 0")
-        if kind == "positive_int" and node == 0:
-            raise fail("a whole number > 0")
-        if kind == "month" and not 1 <= node <= 12:
-            raise fail("a month number 1 to 12")
-        return node
-    if kind in _CODES:
-        if not isinstance(node, list) or not all(isinstance(x, str) for x in node):
-            raise fail("a list of text")
-        unknown = [x for x in node if x not in _CODES[kind]]
-        if unknown:
-            raise PolicyFileError(f"{source}: '{path}' has unknown value(s) {', '.join(unknown)}; "
-                                  f"known: {', '.join(_CODES[kind])}")
-        return tuple(node)
-    if kind == "date":  # a TOML date (effective_from = 2025-01-01) or the same in quotes
-        if isinstance(node, dt.date) and not isinstance(node, dt.datetime):
-            return node
-        if isinstance(node, str):
-            try:
-                return dt.date.fromisoformat(node)
-            except ValueError:
-                pass
-        raise fail("a date such as 2025-01-01")
-    if not isinstance(node, str):  # text; month_day, fraction, share: text, so numbers stay exact
-        raise fail("text in quotes")
-    if kind in ("text", "any_text"):
-        if kind == "text" and not node.strip():
-            raise fail("some text")
-        return node.strip()
-    if kind == "month_day":
-        try:
-            dt.date.fromisoformat(f"2024-{node}")
-        except ValueError:
-            raise fail("a month-day such as \"01-01\"") from None
-        return node
-    try:
-        number = Fraction(node) if kind == "fraction" else Decimal(node)
-    except (ValueError, ArithmeticError, ZeroDivisionError):
-        raise fail("a number written as text, such as \"1/5\" or \"0.84\"") from None
-    if not (0 < number <= 1 if kind == "fraction" else 0 <= number <= 1):
-        raise fail("between 0 and 1")
-    return number
-
-
-_TABLE = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\s\"-]+?)\s*\]\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-
-
-def key_lines(text: str) -> dict[str, int]:
-    """The line (1-based) on which each dotted key is written, for error messages: a hand-edited
-    file is fixed faster when the message says where. Reads the plain ``[table]`` / ``key =``
-    layout policy files use; a key it cannot place is simply reported without a line."""
-    lines: dict[str, int] = {}
-    table = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _TABLE.match(line)
-        if header and not line.lstrip().startswith("[["):
-            table = header.group(1).replace(" ", "").replace('"', "") + "."
-            lines.setdefault(table[:-1], number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            lines.setdefault(table + key.group(1), number)
-    return lines
+    vacancy_warning_days: Positive = key("roles.vacancy_warning_days")
+    min_cases: Count = key("participation.min_cases")
+    participation_lookback_days: Count = key("participation.lookback_days")
+    counted_projects: Annotated[tuple[str, ...], _codes(PROJECTS)] = key("participation.counted_projects")
+    same_case_days: Positive = key("screening.same_case_days")
+    cases_per_fte: Positive = key("programs.cases_per_fte")
+    non_bcbsm_share: Share = key("programs.non_bcbsm_share")
+    data_history_min_years: Count = key("programs.data_history_min_years")
+    pgip_min_years: Count = key("programs.pgip_min_years")
+    p4p_payment_month: Month = key("programs.p4p_payment_month")
+    mvc_questionnaire_due: MonthDay = key("programs.mvc_questionnaire_due")
+    close_days: Count = key("forecast.close_days")
+    close_steps: Count = key("forecast.close_steps")
+    horizon_days: Positive = key("forecast.horizon_days")
 
 
 def parse_policy(data: dict[str, Any], source: str, text: str | None = None) -> Policy:
     """A checked ``Policy`` from a parsed TOML document; ``PolicyFileError`` names what is wrong:
-    the file, the key and, when the file's ``text`` is given, the line."""
-    where = key_lines(text) if text is not None else {}
-
-    def at(path: str) -> str:
-        return f"line {where[path]}: " if path in where else ""
-
-    unknown = sorted(set(_leaves(data)) - set(KEYS))
-    if unknown:
-        raise PolicyFileError(f"{source}: unknown key(s) {', '.join(repr(k) for k in unknown)}"
-                              + "".join(f" ({k!r} is on line {where[k]})" for k in unknown if k in where))
-    v, problems = {}, []
-    for path, kind in KEYS.items():  # every problem at once, so a hand-edited file is fixed in one go
-        try:
-            v[path] = _value(data, path, kind, source)
-        except PolicyFileError as exc:
-            problems.append(at(path) + str(exc).removeprefix(f"{source}: "))
-    if problems:
-        raise PolicyFileError(f"{source}: " + "; ".join(problems))
-    return Policy(
-        year=v["year"],
-        name=v["name"],
-        effective_from=v["effective_from"],
-        supersedes=v["supersedes"],
-        period_start=v["enrollment.period_start"],
-        zero_enrollment_days=v["enrollment.zero_enrollment_days"],
-        decline_fraction=v["enrollment.decline_fraction"],
-        selective_decision_days=v["enrollment.selective_decision_days"],
-        selective_lookback_days=v["enrollment.selective_lookback_days"],
-        accepted_reasons=v["enrollment.accepted_not_enrolled_reasons"],
-        missed_meetings_limit=v["meetings.missed_meetings_limit"],
-        champion_substitutions_per_year=v["meetings.champion_substitutions_per_year"],
-        champion_physician_max_oncologists=v["meetings.champion_physician_max_oncologists"],
-        champion_physician_titles=v["meetings.champion_physician_titles"],
-        lag_days=v["data_entry.lag_days"],
-        reply_days=v["correspondence.reply_days"],
-        correspondence_lookback_days=v["correspondence.lookback_days"],
-        corr_trigger_letters=v["correspondence.trigger_letters"],
-        vacancy_warning_days=v["roles.vacancy_warning_days"],
-        min_cases=v["participation.min_cases"],
-        participation_lookback_days=v["participation.lookback_days"],
-        counted_projects=v["participation.counted_projects"],
-        same_case_days=v["screening.same_case_days"],
-        cases_per_fte=v["programs.cases_per_fte"],
-        non_bcbsm_share=v["programs.non_bcbsm_share"],
-        data_history_min_years=v["programs.data_history_min_years"],
-        pgip_min_years=v["programs.pgip_min_years"],
-        p4p_payment_month=v["programs.p4p_payment_month"],
-        mvc_questionnaire_due=v["programs.mvc_questionnaire_due"],
-        close_days=v["forecast.close_days"],
-        close_steps=v["forecast.close_steps"],
-        horizon_days=v["forecast.horizon_days"],
-    )
+    the file, the key and, when the file's ``text`` is given, the line. All problems at once."""
+    return from_data(data, source, Policy, PolicyFileError, text)
 
 
 def read_policy_text(text: str, source: str) -> Policy:
     """A checked ``Policy`` from a file's text (a bundled file, or one an administrator installs)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyFileError(f"{source}: not valid TOML ({exc})") from None
-    return parse_policy(data, source, text)
+    return read_text(text, source, Policy, PolicyFileError)
 
 
 def policy_dir() -> Path:

@@ -3,8 +3,9 @@ in force at a date.
 
 A rule is data: an ID, a plain title, the record it applies to, a severity, its condition (one of
 the checks below, with its numbers) and what to do, each number with its source. The file is read
-into typed structures (``msgspec``), so a misspelt key or a wrong type is refused with its key path
-(``$.rules[3].check.more_than``) rather than silently changing what is checked. The file in force at
+into typed structures (``msgspec``, by ``app.typed_toml``), so a misspelt key or a wrong type is
+refused with its key path and line (``$.rules[3].check.more_than`` (line 80)) rather than silently
+changing what is checked. The file in force at
 an as-of date is chosen as the policy's is (``app.rules.policy_file.resolve_policy``): the newest
 whose ``effective_from`` is on or before the date, or the oldest, said so, for an earlier date.
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -28,6 +28,7 @@ from app.domain.vocabulary import (
     PROJECTS,
 )
 from app.paths import resource
+from app.typed_toml import key_lines, line_of, read_text
 
 
 class QualityFileError(ValueError):
@@ -38,22 +39,34 @@ class _Strict(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     pass
 
 
+#: days or years a check counts: never negative
+Count = Annotated[int, msgspec.Meta(ge=0)]
+Project = Literal[PROJECTS]  # type: ignore[valid-type]
+Status = Literal[CASE_STATUSES]  # type: ignore[valid-type]
+Technique = Literal[DOSIMETRY_TECHNIQUES]  # type: ignore[valid-type]
+#: some text (a title, an action, a source)
+Words = Annotated[str, msgspec.Meta(pattern=r"\S")]
+RULE_ID = re.compile(r"^DQ-[A-Z0-9]+(-[A-Z0-9]+)*$")
+#: DQ- and capitals, digits and dashes, such as DQ-CASE-PAYER
+RuleId = Annotated[str, msgspec.Meta(pattern=RULE_ID.pattern)]
+
+
 # ---- the checks: each is a condition a record fails, with its numbers (app/rules/quality.py judges them)
 
 class Required(_Strict, tag="required", tag_field="kind"):
     """The field is empty, for cases of these projects and statuses (empty lists: any)."""
 
     field: str
-    projects: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
+    projects: tuple[Project, ...] = ()
+    statuses: tuple[Status, ...] = ()
 
 
 class OneOf(_Strict, tag="one_of", tag_field="kind"):
     """The field is empty or not one of ``values``, for cases of these projects."""
 
     field: str
-    values: tuple[str, ...]
-    projects: tuple[str, ...] = ()
+    values: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
+    projects: tuple[Project, ...] = ()
 
 
 class DaysAfter(_Strict, tag="days_after", tag_field="kind"):
@@ -61,22 +74,22 @@ class DaysAfter(_Strict, tag="days_after", tag_field="kind"):
 
     start: str
     end: str
-    more_than: int
-    at_most: int | None = None
-    statuses: tuple[str, ...] = ()
+    more_than: Count
+    at_most: Count | None = None
+    statuses: tuple[Status, ...] = ()
 
 
 class Age(_Strict, tag="age", tag_field="kind"):
     """The patient's age in whole years at eligibility is under ``min_years`` or over ``max_years``."""
 
-    min_years: int
-    max_years: int
+    min_years: Count
+    max_years: Count
 
 
 class NotAfterAsOf(_Strict, tag="not_after_as_of", tag_field="kind"):
     """One of these dates lies after the as-of date."""
 
-    fields: tuple[str, ...]
+    fields: Annotated[tuple[str, ...], msgspec.Meta(min_length=1)]
 
 
 class DateOrder(_Strict, tag="date_order", tag_field="kind"):
@@ -97,15 +110,15 @@ class DosimetryMissing(_Strict, tag="dosimetry_missing", tag_field="kind"):
     """An enrolled case of these projects has no dosimetry submission more than this many days
     after its enrollment."""
 
-    projects: tuple[str, ...]
-    days_after_enrollment: int
+    projects: tuple[Project, ...]
+    days_after_enrollment: Count
 
 
 class Duplicate(_Strict, tag="duplicate", tag_field="kind"):
     """Another case of the same project has the same value (the MRN), eligible within this many days."""
 
     field: Literal["mrn"]
-    within_days: int
+    within_days: Count
 
 
 Check = Required | OneOf | DaysAfter | Age | NotAfterAsOf | DateOrder | DoseRange | DosimetryMissing | Duplicate
@@ -114,21 +127,21 @@ RecordKind = Literal["case", "dosimetry", "attendance", "letter"]
 
 
 class Rule(_Strict):
-    id: str
-    title: str
+    id: RuleId
+    title: Words
     record: RecordKind
     severity: Severity
-    action: str
-    source: str
+    action: Words
+    source: Words
     check: Check
 
 
 class DoseRangeEntry(_Strict):
-    project: str
-    techniques: tuple[str, ...]
+    project: Project
+    techniques: Annotated[tuple[Technique, ...], msgspec.Meta(min_length=1)]
     per_fraction_gy: tuple[float, float]
     total_gy: tuple[float, float]
-    source: str
+    source: Words
 
 
 class Readiness(_Strict):
@@ -170,23 +183,18 @@ CHECK_RECORDS: dict[type, tuple[str, ...]] = {
     DosimetryMissing: ("case",), NotAfterAsOf: tuple(DATE_FIELDS), DateOrder: tuple(DATE_FIELDS),
     DoseRange: ("dosimetry",),
 }
-RULE_ID = re.compile(r"^DQ-[A-Z0-9]+(-[A-Z0-9]+)*$")
 
 
 def _problems(rules: QualityRules) -> list[str]:
-    """What the types cannot say: IDs unique and well formed, each check on a record it can judge,
-    fields and codes that exist, ranges that are ranges."""
+    """What the types cannot say: IDs unique, each check on a record it can judge, fields and codes
+    that exist, ranges that are ranges."""
     problems = []
     seen: set[str] = set()
     for i, rule in enumerate(rules.rules):
         where = f"rules[{i}] ({rule.id})"
-        if not RULE_ID.match(rule.id):
-            problems.append(f"{where}: an ID is DQ- and capitals, digits and dashes, such as DQ-CASE-PAYER")
         if rule.id in seen:
             problems.append(f"{where}: the ID is used twice")
         seen.add(rule.id)
-        if not rule.title.strip() or not rule.action.strip() or not rule.source.strip():
-            problems.append(f"{where}: title, action and source need some text")
         check = rule.check
         if rule.record not in CHECK_RECORDS[type(check)]:
             problems.append(f"{where}: a {type(check).__name__} check cannot judge a {rule.record} record")
@@ -202,42 +210,20 @@ def _problems(rules: QualityRules) -> list[str]:
         if isinstance(check, NotAfterAsOf):
             problems += [f"{where}: check.fields: {f} is not a date of the {rule.record} ({', '.join(dates)})"
                          for f in check.fields if f not in dates]
-            if not check.fields:
-                problems.append(f"{where}: check.fields is empty")
-        for name in ("projects",):
-            unknown = [p for p in getattr(check, name, ()) if p not in PROJECTS]
-            if unknown:
-                problems.append(f"{where}: check.projects has unknown project(s) {', '.join(unknown)}")
-        unknown = [s for s in getattr(check, "statuses", ()) if s not in CASE_STATUSES]
-        if unknown:
-            problems.append(f"{where}: check.statuses has unknown status(es) {', '.join(unknown)}")
         if isinstance(check, OneOf):
-            allowed = FIELD_VALUES.get(check.field, ())
-            bad = [v for v in check.values if v not in allowed]
-            if bad or not check.values:
-                problems.append(f"{where}: check.values must be codes of {check.field}: {', '.join(bad) or 'none given'}")
-        numbers = {"DaysAfter": ("more_than",), "Age": ("min_years", "max_years"),
-                   "DosimetryMissing": ("days_after_enrollment",), "Duplicate": ("within_days",)}
-        for name in numbers.get(type(check).__name__, ()):
-            if getattr(check, name) < 0:
-                problems.append(f"{where}: check.{name} must be ≥ 0")
+            bad = [v for v in check.values if v not in FIELD_VALUES.get(check.field, ())]
+            if bad:
+                problems.append(f"{where}: check.values must be codes of {check.field}: {', '.join(bad)}")
         if isinstance(check, DaysAfter) and check.at_most is not None and check.at_most <= check.more_than:
             problems.append(f"{where}: check.at_most must be more than check.more_than")
         if isinstance(check, Age) and check.min_years > check.max_years:
             problems.append(f"{where}: check.min_years is above check.max_years")
     for i, entry in enumerate(rules.dose_ranges):
         where = f"dose_ranges[{i}] ({entry.project})"
-        if entry.project not in PROJECTS:
-            problems.append(f"{where}: unknown project")
-        bad = [t for t in entry.techniques if t not in DOSIMETRY_TECHNIQUES]
-        if bad or not entry.techniques:
-            problems.append(f"{where}: techniques must be of {', '.join(DOSIMETRY_TECHNIQUES)} (found {', '.join(bad) or 'none'})")
         for name in ("per_fraction_gy", "total_gy"):
             low, high = getattr(entry, name)
             if not 0 < low <= high:
                 problems.append(f"{where}: {name} must be [lowest, highest] with 0 < lowest ≤ highest")
-        if not entry.source.strip():
-            problems.append(f"{where}: a range needs its source")
     pairs = [(e.project, t) for e in rules.dose_ranges for t in e.techniques]
     twice = sorted({f"{p} {t}" for p, t in pairs if pairs.count((p, t)) > 1})
     if twice:
@@ -246,18 +232,18 @@ def _problems(rules: QualityRules) -> list[str]:
 
 
 def read_quality_text(text: str, source: str) -> QualityRules:
-    """A checked rule file from its text; ``QualityFileError`` names the file and every problem."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise QualityFileError(f"{source}: not valid TOML ({exc})") from None
-    try:
-        rules = msgspec.convert(data, QualityRules)
-    except msgspec.ValidationError as exc:  # "Expected `int`, got `str` - at `$.rules[3].check.more_than`"
-        raise QualityFileError(f"{source}: {exc}") from None
+    """A checked rule file from its text; ``QualityFileError`` names the file and every problem,
+    each with the line of the rule or range it is about."""
+    rules = read_text(text, source, QualityRules, QualityFileError)
     problems = _problems(rules)
     if problems:
-        raise QualityFileError(f"{source}: " + "; ".join(problems))
+        lines = key_lines(text)
+
+        def placed(problem: str) -> str:
+            entry = re.match(r"^\w+\[\d+\]", problem)
+            line = line_of(entry.group(0), lines) if entry else None
+            return f"line {line}: {problem}" if line else problem
+        raise QualityFileError(f"{source}: " + "; ".join(placed(p) for p in problems))
     return rules
 
 

@@ -7,14 +7,16 @@ the same way. Keys are checked strictly: a misspelt key must not silently leave 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta
 
 from app.domain.vocabulary import PAYERS
 from app.screening.codes import is_icd10_shaped, normalise_code
 from app.screening.errors import MappingError
+from app.typed_toml import from_data, read_file
 
 #: Every field a column can be mapped to, in the order the wizard shows them.
 FIELDS: tuple[str, ...] = ("mrn", "name", "last_name", "first_name", "birth_date", "diagnosis",
@@ -27,25 +29,25 @@ FIELD_LABELS: dict[str, str] = {
 REQUIRED_FIELDS: tuple[str, ...] = ("mrn", "diagnosis", "eligible_on")
 DATE_FIELDS: tuple[str, ...] = ("birth_date", "eligible_on")
 UNKNOWN_CODE_CHOICES: tuple[str, ...] = ("reject", "not_eligible")
-TOP_KEYS = {"sheet", "header_row", "date_format", "mrn_strip_leading_zeros", "unknown_codes",
-            "columns", "payer_values", "codes"}
+#: a table of the file's text to ours ([columns], [payer_values], [codes])
+TextTable = Annotated[dict[str, str], Meta(description="a table mapping text to text")]
 
 
 @dataclass(frozen=True)
 class Mapping:
-    """How to read one kind of list. ``header_row`` None: found by its headers (see ``reading``)."""
+    """How to read one kind of list. ``header_row`` None: found by its headers (see ``reading``).
 
-    columns: dict[str, str] = field(default_factory=dict)
-    sheet: str | None = None
-    header_row: int | None = None
-    date_format: str | None = None
-    mrn_strip_leading_zeros: bool = False
-    unknown_codes: str = "reject"
-    payer_values: dict[str, str] = field(default_factory=dict)
-    codes: dict[str, str] = field(default_factory=dict)
+    Also the mapping file's model: each key of ``MAP.toml`` is a field here, with its type and
+    bounds; ``from_dict`` adds what a type cannot say (fields, payers and codes that exist)."""
 
-    def with_columns(self, columns: dict[str, str]) -> Mapping:
-        return replace(self, columns=dict(columns))
+    columns: TextTable = field(default_factory=dict)
+    sheet: Annotated[str, Meta(description="the sheet's name in quotes")] | None = None
+    header_row: Annotated[int, Meta(ge=1, description="a row number from 1")] | None = None
+    date_format: Annotated[str, Meta(pattern="%", description='a strftime format such as "%m/%d/%Y"')] | None = None
+    mrn_strip_leading_zeros: Annotated[bool, Meta(description="true or false")] = False
+    unknown_codes: Annotated[Literal["reject", "not_eligible"], Meta(description='"reject" or "not_eligible"')] = "reject"
+    payer_values: TextTable = field(default_factory=dict)
+    codes: TextTable = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The mapping as a TOML-shaped dict (what a profile stores); unset options left out."""
@@ -64,63 +66,35 @@ class Mapping:
         return out
 
 
-def _text_table(data: dict[str, Any], key: str, source: str) -> dict[str, str]:
-    table = data.get(key, {})
-    if not isinstance(table, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in table.items()):
-        raise MappingError(f"{source}: [{key}] must map text to text")
-    return table
-
-
 def from_dict(data: dict[str, Any], source: str = "the mapping") -> Mapping:
-    """A checked ``Mapping``; ``MappingError`` names the key that is wrong."""
-    unknown = sorted(set(data) - TOP_KEYS)
-    if unknown:
-        raise MappingError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(TOP_KEYS))}")
-    columns = _text_table(data, "columns", source)
+    """A checked ``Mapping`` from a profile's stored dict; ``MappingError`` names the key that is wrong."""
+    return _checked(from_data(data, source, Mapping, MappingError, quoted=False), source)
+
+
+def _checked(mapping: Mapping, source: str) -> Mapping:
+    """What the types cannot say: mapped fields, payers and codes that exist."""
+    columns = mapping.columns
     bad = sorted(set(columns) - set(FIELDS))
     if bad:
         raise MappingError(f"{source}: [columns] has unknown field(s) {', '.join(bad)}; fields: {', '.join(FIELDS)}")
     if "name" in columns and ("last_name" in columns or "first_name" in columns):
         raise MappingError(f"{source}: [columns] names either name or last_name/first_name, not both")
-    payers = _text_table(data, "payer_values", source)
+    payers = mapping.payer_values
     wrong = sorted({v for v in payers.values() if v not in PAYERS})
     if wrong:
         raise MappingError(f"{source}: [payer_values] value(s) {', '.join(wrong)} not one of {', '.join(PAYERS)}")
-    codes = _text_table(data, "codes", source)
+    codes = mapping.codes
     for own, icd in codes.items():
         if not is_icd10_shaped(icd):
             raise MappingError(f"{source}: [codes] '{own}' = '{icd}' is not an ICD-10-CM code")
-    header_row = data.get("header_row")
-    if header_row is not None and (isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1):
-        raise MappingError(f"{source}: header_row must be a row number from 1 (found {header_row!r})")
-    date_format = data.get("date_format")
-    if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
-        raise MappingError(f"{source}: date_format must be a strftime format such as \"%m/%d/%Y\"")
-    strip = data.get("mrn_strip_leading_zeros", False)
-    if not isinstance(strip, bool):
-        raise MappingError(f"{source}: mrn_strip_leading_zeros must be true or false")
-    unknown_codes = data.get("unknown_codes", "reject")
-    if unknown_codes not in UNKNOWN_CODE_CHOICES:
-        raise MappingError(f"{source}: unknown_codes must be \"reject\" or \"not_eligible\" (found {unknown_codes!r})")
-    sheet = data.get("sheet")
-    if sheet is not None and not isinstance(sheet, str):
-        raise MappingError(f"{source}: sheet must be the sheet's name in quotes")
-    return Mapping(columns=dict(columns), sheet=sheet, header_row=header_row, date_format=date_format,
-                   mrn_strip_leading_zeros=strip, unknown_codes=unknown_codes, payer_values=dict(payers),
-                   codes={normalise_code(k) if is_icd10_shaped(k) else k.strip(): normalise_code(v)
-                          for k, v in codes.items()})
+    return replace(mapping, codes={normalise_code(k) if is_icd10_shaped(k) else k.strip(): normalise_code(v)
+                                   for k, v in codes.items()})
 
 
 def load_mapping(path: Path) -> Mapping:
-    """Read and check a mapping file."""
-    try:
-        with Path(path).open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise MappingError(f"No mapping file at {path}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{Path(path).name}: not valid TOML ({exc})") from None
-    return from_dict(data, Path(path).name)
+    """Read and check a mapping file (a wrong key or value named with its line)."""
+    return _checked(read_file(Path(path), Mapping, MappingError, missing=f"No mapping file at {path}.",
+                              quoted=False), Path(path).name)
 
 
 def _toml_text(value: str) -> str:

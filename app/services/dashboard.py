@@ -1,68 +1,134 @@
 """What the Dashboard shows: one status per QIP trigger with its key figure, the enrollment
 trend, the next meeting and what is due. Computed from one evaluation (``evaluate_at``), off the
-GUI thread; no rule is re-derived here."""
+GUI thread; no rule is re-derived here, and no tile is written here: each rule declares its own
+(``TileSpec``). Values only (dates, numbers, ``TileStatus``): ``app.services.dashboard_words``
+words them in the facility's date format."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-from app.domain.dates import DEFAULT_DATE_FORMAT, format_date
-from app.domain.vocabulary import REQUIRED_ROLES, label
-from app.rules import correspondence, data_lag, engine, enrollment, meetings, roles
+from app.domain.dates import DEFAULT_DATE_FORMAT
+from app.domain.vocabulary import REQUIRED_ROLES
+from app.rules import correspondence, engine, meetings
 from app.rules.findings import Finding
 from app.rules.forecast import STEP_UNITS, Forecast
-from app.rules.measures import Measure
+from app.rules.spec import Figure, TileSpec
 from app.services import qip
 from app.services.facility import get_facility
 from app.services.findings import Evaluation, evaluate_at
 from app.storage.database import Database
 
-SHORT_ROLE = {"clinical_champion": "Champion", "physics_lead": "Physics", "cda": "CDA"}
+
+class TileStatus(StrEnum):
+    """A tile's state: a QIP trigger's (clear, close, warning, triggered) or the readiness to
+    submit's (red, yellow, green); *checking* while the readiness is evaluated."""
+
+    CLEAR = "clear"
+    CLOSE = "close"
+    WARNING = "warning"
+    TRIGGERED = "triggered"
+    RED = "red"
+    YELLOW = "yellow"
+    GREEN = "green"
+    CHECKING = "checking"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """The readiness tile's figure: each project's state in the current submission period, the
+    earlier periods not ready (label, state), and whether there are earlier periods at all."""
+
+    projects: tuple[tuple[str, TileStatus], ...]
+    earlier: tuple[tuple[str, TileStatus], ...] = ()
+    has_earlier: bool = False
 
 
 @dataclass(frozen=True)
 class Tile:
+    """One tile as values: ``rule`` is what it is known by (a rule ID, or a family: ``ATT-*``,
+    ``DQ-*``), ``figure`` its key figure, ``detail`` its threshold in a sentence, ``forecast``
+    the forecast of its subject nearest to firing when worth showing."""
+
     rule: str
     title: str
-    status: str  # clear / close / warning / triggered
-    figure: str
+    status: TileStatus
+    figure: Figure | Readiness
     detail: str = ""
-    #: the forecast of the subject nearest to firing, in words ("Lung: day 24 of 30 — fires on …")
-    forecast: str = ""
+    forecast: Forecast | None = None
 
 
 @dataclass(frozen=True)
 class Upcoming:
-    """One of the next dates on which something fires if nothing changes: the rules and, for
-    each, its forecast in words."""
+    """One of the next dates on which something fires if nothing changes, with the forecasts
+    that fire that day."""
 
     fires_on: dt.date
-    rules: tuple[str, ...]
-    texts: tuple[str, ...]
+    forecasts: tuple[Forecast, ...]
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return tuple(f.rule for f in self.forecasts)
+
+
+@dataclass(frozen=True)
+class NextMeeting:
+    """The next meeting after the as-of date and who is expected: per required role, the names
+    of its holders that day (none: nobody holds the role)."""
+
+    day: dt.date
+    format: str
+    title: str | None
+    expected: tuple[tuple[str, tuple[str, ...]], ...]
+
+
+@dataclass(frozen=True)
+class StepDue:
+    """A QIP episode's next step, overdue or due soon."""
+
+    status: str
+    title: str
+    rule: str
+    due_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class ReplyOverdue:
+    """A letter still without the reply it needs, past its due date."""
+
+    subject: str
+    received_on: dt.date
+
+
+Due = StepDue | ReplyOverdue
 
 
 @dataclass
-class DashboardData:
+class Dashboard:
+    """What the Dashboard shows, as values (real dates, numbers, a status enum): the wording of
+    ``app.services.dashboard_words`` renders it in ``date_format``, the facility's."""
+
     as_of: dt.date
     facility: str
     policy_year: int
     #: the policy in force at ``as_of``, in words (``PolicyInForce.statement``)
     policy_statement: str
+    date_format: str
     tiles: list[Tile]
     findings: list[Finding]
     this_year: list[int]
     last_year: list[int]
-    next_meeting: str
-    due: list[str] = field(default_factory=list)
+    next_meeting: NextMeeting | None
+    due: list[Due] = field(default_factory=list)
     upcoming: list[Upcoming] = field(default_factory=list)
 
 
 #: Tile rule of the attendance violations (every ATT-* rule)
-ATTENDANCE_TILE = "ATT-*"
+ATTENDANCE_TILE = meetings.ATTENDANCE_TILE
 #: Tile rule of the readiness to submit (every data-quality rule, DQ-*)
 READINESS_TILE = "DQ-*"
-MARKS = {"red": "✕", "yellow": "!", "green": "✓"}
 
 
 def readiness_tile(db: Database, as_of: dt.date) -> Tile:
@@ -70,19 +136,19 @@ def readiness_tile(db: Database, as_of: dt.date) -> Tile:
     not explained, green), each project's in the current submission period, and the earlier
     periods' in its last line. Its own evaluation (``app.services.quality``), so the QIP tiles do not
     wait for it."""
-    from app.services.quality import evaluate_quality, project_words
+    from app.services.quality import evaluate_quality
 
     report = evaluate_quality(db, as_of)
     current = report.periods[0]
     cells = [c for c in report.cells if c.period == current]
-    figure = "  ".join(f"{project_words(c.project)} {MARKS[c.status]}" for c in cells)
-    earlier = [p for p in report.periods[1:] if report.period_status(p) != "green"]
+    earlier = tuple((p.label, TileStatus(report.period_status(p))) for p in report.periods[1:]
+                    if report.period_status(p) != "green")
     warnings = sum(p.severity == "warning" for p in report.problems)
     detail = (f"{report.errors} error(s), {report.open_warnings} of {warnings} warning(s) not explained; "
               f"{report.in_force.statement}")
-    note = ("earlier periods: " + ",  ".join(f"{p.label} {MARKS[report.period_status(p)]}" for p in earlier)
-            if earlier else "earlier periods ready" if len(report.periods) > 1 else "")
-    return Tile(READINESS_TILE, f"Ready to submit ({current.label})", report.status, figure, detail, note)
+    return Tile(READINESS_TILE, f"Ready to submit ({current.label})", TileStatus(report.status),
+                Readiness(tuple((c.project, TileStatus(c.status)) for c in cells), earlier, len(report.periods) > 1),
+                detail)
 
 
 def _nearest(forecasts: list[Forecast]) -> Forecast | None:
@@ -93,9 +159,10 @@ def _nearest(forecasts: list[Forecast]) -> Forecast | None:
     return min(forecasts, key=lambda f: (not f.firing, f.fires_on or far, f.distance if f.distance is not None else 10**9))
 
 
-def tile_state(evaluation: Evaluation, rule: str, findings_status: str | None = None) -> tuple[str, str]:
-    """(status, forecast sentence) of a tile: triggered or warning by the rule's findings, else
-    *close* when a forecast of the rule is within the policy's close distance, else clear."""
+def tile_state(evaluation: Evaluation, rule: str, findings_status: str | None = None) -> tuple[TileStatus, Forecast | None]:
+    """(status, forecast to show) of a tile: triggered or warning by the rule's findings, else
+    *close* when a forecast of the rule is within the policy's close distance, else clear. The
+    forecast shown is the nearest subject's, when it is not firing and says when or how far."""
     status = findings_status or evaluation.status(rule)
     mine = [f for f in evaluation.forecast if f.rule == rule]
     near = _nearest(mine)
@@ -103,91 +170,44 @@ def tile_state(evaluation: Evaluation, rule: str, findings_status: str | None = 
         status = "close"
         near = _nearest([f for f in mine if f.close(evaluation.policy, evaluation.as_of)])
     shown = near is not None and not near.firing and (near.fires_on is not None or near.unit in STEP_UNITS)
-    return status, near.text if shown and near is not None else ""
+    return TileStatus(status), near if shown else None
 
 
-def _one(evaluation: Evaluation, rule: str) -> Measure | None:
-    found = evaluation.measures.get(rule, [])
-    return found[0] if found else None
+def rule_tile(evaluation: Evaluation, spec: TileSpec) -> Tile | None:
+    """The tile ``spec`` declares, at the evaluation's date (None: its rule gives no figure then)."""
+    figure = spec.figure(evaluation)
+    if figure is None:
+        return None
+    status, forecast = tile_state(evaluation, spec.rule, spec.state(evaluation) if spec.state else None)
+    return Tile(spec.id, spec.title, status, figure, spec.detail(evaluation), forecast)
 
 
-def build_dashboard(db: Database, as_of: dt.date) -> DashboardData:
-    """The tiles from one evaluation: each tile's figure is its rule's own measure (``app.rules``),
-    its state the rule's findings."""
-    evaluation = evaluate_at(db, as_of)
+def build_dashboard(db: Database, as_of: dt.date, evaluation: Evaluation | None = None) -> Dashboard:
+    """The tiles from one evaluation (``evaluation``, else evaluated here): each tile is declared by
+    its rule (``app.rules.engine.TILES``), its figure the rule's own measure, its state the rule's
+    findings."""
+    evaluation = evaluation or evaluate_at(db, as_of)
     snapshot, policy = evaluation.snapshot, evaluation.policy
-    tiles = []
     facility = get_facility(db)
     style = facility.date_format if facility is not None else DEFAULT_DATE_FORMAT
-
-    def day(value: dt.date) -> str:  # as the facility writes dates (US or ISO), as every screen does
-        return format_date(value, style)
-
-    def tile(rule: str, title: str, figure: str, detail: str = "", status: str | None = None,
-             name: str | None = None) -> None:
-        """A tile for ``rule`` (shown as ``name``, e.g. the ATT-* family, forecast by ``rule``)."""
-        state, forecast = tile_state(evaluation, rule, status)
-        tiles.append(Tile(name or rule, title, state, figure, detail, forecast))
-
-    zero = evaluation.measures.get(enrollment.RULE_ZERO, [])
-    joined = snapshot.facility.joined_on
-    tile(enrollment.RULE_ZERO, "Days without enrollment",
-         "  ".join(f"{label(m.subject['project'])}: {m.value}" for m in zero)
-         or (f"not a member yet (joins {day(joined)})" if joined > as_of else "no active project"),
-         f"a trigger at {policy.zero_enrollment_days} days (pauses excepted; counted from the last "
-         "enrollment, the period start or joining)")
-    decline = _one(evaluation, enrollment.RULE_DECLINE)
-    if decline is not None:
-        e = decline.evidence
-        year, month = (int(x) for x in e["through_month"].split("-"))
-        tile(enrollment.RULE_DECLINE, "Enrollment this year vs last", f"{e['enrollments']} vs {e['previous_year_enrollments']}",
-             f"January to month {month} of {year}")
-    selective = _one(evaluation, enrollment.RULE_SELECTIVE)
-    tile(enrollment.RULE_SELECTIVE, "Undecided or unexplained cases", str(selective.value if selective else 0),
-         f"eligible more than {policy.selective_decision_days} days ago")
-    missed = evaluation.measures.get(meetings.RULE_MISSED, [])
-    tile(meetings.RULE_MISSED, "Meetings missed this year",
-         "  ".join(f"{SHORT_ROLE[m.subject['role']]}: {m.value}" for m in missed),
-         f"a trigger above {policy.missed_meetings_limit} per role")
-    violations = [f for f in evaluation.findings if f.kind == "attendance"]
-    by_rule: dict[str, int] = {}
-    for f in violations:
-        by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-    tile(meetings.RULE_SUB_LIMIT, "Attendance violations this year", str(len(violations)),
-         "; ".join(f"{rule}: {n}" for rule, n in sorted(by_rule.items())) or "none at this year's meetings",
-         status="triggered" if violations else "clear", name=ATTENDANCE_TILE)
-    lag = _one(evaluation, data_lag.RULE)
-    tile(data_lag.RULE, "Days without data entry",
-         "none yet" if lag is None or lag.evidence["no_activity_on_record"] and not lag.value else str(lag.value),
-         f"a trigger above {policy.lag_days} counted days (pauses and CDA absences excepted)")
-    replies = _one(evaluation, correspondence.RULE)
-    tile(correspondence.RULE, "Letters not answered on time", str(replies.value if replies else 0),
-         "two or more is a trigger")
-    vacant = [label(m.subject["role"]) for m in evaluation.measures.get(roles.RULE_REQUIRED, []) if m.fires]
-    tile(roles.RULE_REQUIRED, "Required roles",
-         "all held" if not vacant else "vacant: " + ",  ".join(vacant))  # two spaces: the tile wraps there
-    volume = _one(evaluation, enrollment.RULE_VOLUME)
-    if volume is not None:
-        tile(enrollment.RULE_VOLUME, "Breast, lung and prostate cases in a year", f"{volume.value} of {volume.limit}",
-             f"eligible in the last {policy.participation_lookback_days} days; bone metastases on top")
+    tiles = [t for t in (rule_tile(evaluation, spec) for spec in engine.TILES) if t is not None]
     upcoming = sorted((m for m in snapshot.meetings if m.date > as_of), key=lambda m: m.date)
-    next_meeting = "No meeting scheduled after this date."
+    next_meeting = None
     if upcoming:
         m = upcoming[0]
-        expected = "; ".join(f"{label(r)}: " + (", ".join(snapshot.staff[s].name for s in snapshot.holders(r, m.date)
-                                                           if s in snapshot.staff) or "nobody holds the role")
-                             for r in REQUIRED_ROLES)
-        next_meeting = f"{day(m.date)} ({label(m.format)}) {m.title or ''}. Expected: {expected}"
+        next_meeting = NextMeeting(m.date, m.format, m.title, tuple(
+            (r, tuple(snapshot.staff[s].name for s in snapshot.holders(r, m.date) if s in snapshot.staff))
+            for r in REQUIRED_ROLES))
     # QIP episodes are the tracker's records, not a rule's input: read beside the evaluation
-    due = [f"{step.status.capitalize()}: {step.title} for {episode.rule} (due {day(step.due_on) if step.due_on else '—'})"
-           for episode, step in qip.due_soon(db, as_of)]
-    for letter in (replies.evidence["letters"] if replies else []):
+    due: list[Due] = [StepDue(step.status, step.title, episode.rule, step.due_on)
+                      for episode, step in qip.due_soon(db, as_of)]
+    replies = evaluation.measures.get(correspondence.RULE, [])
+    for letter in (replies[0].evidence["letters"] if replies else []):
         if letter["problem"] == "no reply":
-            due.append(f"Overdue reply: {letter['subject']} (received {day(letter['received_on'])})")
-    return DashboardData(as_of, snapshot.facility.name, policy.year, evaluation.in_force.statement, tiles,
-                         evaluation.findings,
-                         [snapshot.monthly_enrollments.get((as_of.year, m), 0) for m in range(1, 13)],
-                         [snapshot.monthly_enrollments.get((as_of.year - 1, m), 0) for m in range(1, 13)],
-                         next_meeting, due,
-                         [Upcoming(day, tuple(f.rule for f in found), tuple(f.text for f in found))
-                          for day, found in engine.upcoming(evaluation.forecast, as_of)])
+            due.append(ReplyOverdue(letter["subject"], letter["received_on"]))
+    return Dashboard(as_of, snapshot.facility.name, policy.year, evaluation.in_force.statement, style, tiles,
+                     evaluation.findings,
+                     [snapshot.monthly_enrollments.get((as_of.year, m), 0) for m in range(1, 13)],
+                     [snapshot.monthly_enrollments.get((as_of.year - 1, m), 0) for m in range(1, 13)],
+                     next_meeting, due,
+                     [Upcoming(day, tuple(found)) for day, found in engine.upcoming(evaluation.forecast, as_of)])

@@ -12,11 +12,12 @@ are tested against.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.domain.dates import check_plausible
 from app.domain.vocabulary import PROJECTS
@@ -43,6 +44,7 @@ from app.rules.snapshot import (
     selective_window,
     status_at,
 )
+from app.services.case_state import enrolled_at_sql, selective_candidate_sql, undecided_sql
 from app.services.policies import policy_at
 from app.storage.database import Database
 from app.storage.errors import NoFacility
@@ -107,7 +109,7 @@ def _facility(session: Any) -> Facility:
 
 def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set[int]) -> dict[str, Any]:
     """The snapshot's case fields, by SQL aggregates (see ``app.rules.snapshot.case_fields``)."""
-    enrolled = Case.enrolled_on.is_not(None) & (Case.enrolled_on <= as_of)
+    enrolled = enrolled_at_sql(as_of)
     last_enrollment = {}
     for project in PROJECTS:  # one index seek each on (project, enrolled_on)
         last = session.scalar(select(func.max(Case.enrolled_on)).where(Case.project == project, enrolled))
@@ -133,15 +135,13 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
             after[project] = rows
     oldest, newest = selective_window(policy, as_of)
     reason = Case.not_enrolled_reason
-    flagged_reason = or_(reason.is_(None), reason == "", reason.not_in(policy.accepted_reasons), reason == "other")
     candidates = tuple(
         CaseAtDate(cid, project, eligible, status_at(status, enr, as_of),
                    (why or None) if status == "not_enrolled" else None, note)
         for cid, project, eligible, status, enr, why, note in session.execute(
             select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
             .where(Case.eligible_on > oldest, Case.eligible_on <= newest,
-                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
-                   or_(Case.status != "not_enrolled", flagged_reason))
+                   selective_candidate_sql(as_of, policy.accepted_reasons))
             .order_by(Case.eligible_on, Case.case_id)))
     # the cases inside the decision window that would count once past it, oldest first (index on eligible_on)
     soon = tuple(
@@ -149,10 +149,7 @@ def _case_figures(session: Any, as_of: dt.date, policy: Policy, payer_years: set
                    (why or None) if status == "not_enrolled" else None, note)
         for cid, project, eligible, status, enr, why, note in session.execute(
             select(Case.case_id, Case.project, Case.eligible_on, Case.status, Case.enrolled_on, reason, Case.note)
-            .where(Case.eligible_on > newest, Case.eligible_on <= as_of,
-                   or_(Case.enrolled_on.is_(None), Case.enrolled_on > as_of),
-                   or_(Case.status != "not_enrolled", reason.is_(None), reason == "",
-                       reason.not_in(policy.accepted_reasons)))
+            .where(Case.eligible_on > newest, Case.eligible_on <= as_of, undecided_sql(as_of, policy.accepted_reasons))
             .order_by(Case.eligible_on, Case.case_id).limit(EVIDENCE_CASE_LIMIT)))
     by_payer: dict[tuple[int, str | None], int] = {}
     for year in sorted(payer_years):
@@ -235,9 +232,45 @@ def load_snapshot_in_force(db: Database, as_of: dt.date, fte_year: int | None = 
     return snapshot, in_force
 
 
+class SharedEvaluations(Protocol):
+    """A database's evaluations kept for a window (``app.services.evaluations.EvaluationCache``)."""
+
+    db: Database
+
+    def evaluation(self, as_of: dt.date) -> Evaluation: ...
+
+
+#: Per open database (by identity: ``Database`` is not hashable), the evaluations its window keeps.
+_shared: weakref.WeakValueDictionary[int, SharedEvaluations] = weakref.WeakValueDictionary()
+
+
+def share_evaluations(source: SharedEvaluations) -> None:
+    """``evaluate_at`` on ``source.db`` answers from ``source`` from now on (the window's hub)."""
+    _shared[id(source.db)] = source
+
+
+def stop_sharing_evaluations(source: SharedEvaluations) -> None:
+    if _shared.get(id(source.db)) is source:
+        del _shared[id(source.db)]
+
+
+def shared_evaluations(db: Database) -> SharedEvaluations | None:
+    """The evaluations a window keeps for ``db``, if one does."""
+    source = _shared.get(id(db))
+    return source if source is not None and source.db is db else None
+
+
 def evaluate_at(db: Database, as_of: dt.date, fte_year: int | None = None) -> Evaluation:
+    """What is true at ``as_of``: the window's kept evaluation when its change hub keeps one for
+    this database (one per as-of date and data version, ``app.services.evaluations``), else a
+    fresh one (``evaluate_fresh``), as for ``check`` and every script."""
+    shared = shared_evaluations(db) if fte_year is None else None
+    return shared.evaluation(as_of) if shared is not None else evaluate_fresh(db, as_of, fte_year)
+
+
+def evaluate_fresh(db: Database, as_of: dt.date, fte_year: int | None = None) -> Evaluation:
     """Every rule of POLICY.md at ``as_of`` (findings sorted by kind, severity, rule and subject)
-    and every measured rule's figures, from one snapshot."""
+    and every measured rule's figures, from one snapshot loaded now."""
     snapshot, in_force = load_snapshot_in_force(db, as_of, fte_year)
     policy = in_force.policy
     return Evaluation(as_of, policy, snapshot, evaluate(snapshot, policy, as_of), measure(snapshot, policy, as_of),

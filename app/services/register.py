@@ -12,10 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, null, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, null, or_, select
 
+from app.services import case_state
+from app.services.case_state import (
+    missing_dosimetry_sql,
+    not_enrolled_unexplained_sql,
+    pending_past_window_sql,
+)
+from app.services.facility import get_facility
 from app.storage.database import Database
-from app.storage.models import Case, DosimetrySubmission
+from app.storage.models import Case
 
 #: (key, header) in display order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -37,7 +44,7 @@ FLAGS: dict[str, str] = {
     "missing_dosimetry": "No dosimetry submission",
 }
 #: Projects whose enrolled cases need a dosimetry submission (the Dosimetry screen's list too).
-DOSIMETRY_PROJECTS = ("breast", "lung")
+DOSIMETRY_PROJECTS = case_state.DOSIMETRY_PROJECTS
 
 
 @dataclass(frozen=True)
@@ -52,28 +59,22 @@ class FlagPolicy:
 
 def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
     """The flags' policy at ``as_of``; None without a facility (no flags then)."""
-    from app.services.facility import get_facility
-    from app.services.policies import policy_in_force
+    from app.services.evaluations import in_force_at
 
     facility = get_facility(db)
     if facility is None:
         return None
-    policy = policy_in_force(db, as_of).policy
+    policy = in_force_at(db, as_of).policy  # the window's, when it keeps the evaluation of that date
     return FlagPolicy(as_of, policy.selective_decision_days, policy.accepted_reasons)
 
 
 def flag_conditions(p: FlagPolicy) -> dict[str, ColumnElement[bool]]:
-    """Each flag as a SQL condition at the as-of date (a case's status as it stood then)."""
-    d = p.as_of
-    pending = or_(Case.enrolled_on.is_(None), Case.enrolled_on > d) & (Case.status != "not_enrolled")
-    reason = Case.not_enrolled_reason
-    submitted = exists().where(DosimetrySubmission.case_id == Case.case_id, DosimetrySubmission.submitted_on <= d)
+    """Each flag as a SQL condition at the as-of date (a case's status as it stood then), each
+    held to its Python reference in ``app.services.case_state``."""
     return {
-        "pending_past_window": pending & (Case.eligible_on <= d - dt.timedelta(days=p.decision_days)),
-        "reason_not_accepted": (Case.status == "not_enrolled")
-        & or_(reason.is_(None), reason == "", reason.not_in(p.accepted_reasons)),
-        "missing_dosimetry": Case.project.in_(DOSIMETRY_PROJECTS) & Case.enrolled_on.is_not(None)
-        & (Case.enrolled_on <= d) & ~submitted,
+        "pending_past_window": pending_past_window_sql(p.as_of, p.decision_days),
+        "reason_not_accepted": not_enrolled_unexplained_sql(p.accepted_reasons),
+        "missing_dosimetry": missing_dosimetry_sql(p.as_of),
     }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.wording import Zone, to_local
+from app.rules import engine
 from app.rules.findings import Finding, plain
 from app.security.roles import Permission
 from app.services.facility import facility_zone
@@ -33,13 +34,9 @@ from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import FindingReview
 
-#: Evidence key whose value starts a firing spell, per rule (see the module docstring).
-ONSET: dict[str, str] = {
-    "QIP-ENR-ZERO": "window_start",
-    "QIP-DATA-LAG": "last_activity",
-    "QIP-ROLE-VACANT": "vacant_since",
-    "PART-ROLE-VACANT": "vacant_since",
-}
+#: Evidence key whose value starts a firing spell, per rule (see the module docstring): each rule
+#: declares its own (``RuleEntry.onset``).
+ONSET: dict[str, str] = engine.ONSET
 NOTE_CHARS = 2000
 
 

@@ -1,5 +1,9 @@
 """Run the real command line in a child process and measure it: exit code, output, peak memory.
 
+Each run is a child of a fork server (``tests.fuzz.forkserver``: the modules loaded once, a
+process forked per run) unless a test asks for a fresh interpreter (``real=True``, or every run
+with ``MROQC_FUZZ_REAL_PROCESSES=1``).
+
 The child's peak resident memory: ``ru_maxrss`` from ``os.wait4`` is the larger of the child's own
 peak and the peak of the process that started it (``vfork`` shares that process's memory until
 ``exec``, and the kernel keeps its high-water mark), so a test worker grown to 500 MB reported
@@ -10,8 +14,11 @@ limit is killed and reported as such.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -41,47 +48,163 @@ class Run:
         return self.stdout + self.stderr
 
 
-def start(args: list[str], stdin: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, object, object]:
-    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115 - closed by finish()
-    process = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, stdin=subprocess.PIPE, stdout=out,
-                               stderr=err, env={**os.environ, **(env or {})})
-    assert process.stdin is not None
-    process.stdin.write(stdin.encode())
-    process.stdin.close()
-    return process, out, err
+#: Set to 1 to start every command line as a fresh interpreter (``python -m app``) instead of a
+#: child of the fork server (``tests.fuzz.forkserver``): slower, the same assertions.
+REAL_ENV = "MROQC_FUZZ_REAL_PROCESSES"
 
 
-def finish(process: subprocess.Popen, out, err, timeout: float, started: float) -> Run:  # type: ignore[no-untyped-def]
+class Child:
+    """A command line started by a test: its pid, whether it has ended, its output; killable."""
+
+    pid: int
+
+    def __init__(self, stdin: str) -> None:
+        self._files = {}
+        for name in ("stdin", "out", "err"):
+            handle, path = tempfile.mkstemp(prefix=f"mroqc-cli-{name}-")
+            os.close(handle)
+            self._files[name] = path
+        Path(self._files["stdin"]).write_text(stdin, encoding="utf-8")
+        self.maxrss_kib = 0
+
+    def poll(self) -> int | None:
+        """The exit code (negative: the signal that killed it) once ended, else None."""
+        raise NotImplementedError
+
+    def wait(self) -> int:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+    def outputs(self) -> tuple[str, str]:
+        """Standard output and error; the child's files are removed."""
+        texts = tuple(Path(self._files[n]).read_bytes().decode("utf-8", "replace") for n in ("out", "err"))
+        for path in self._files.values():
+            Path(path).unlink(missing_ok=True)
+        return texts  # type: ignore[return-value]
+
+
+class RealChild(Child):
+    """``python -m app`` in a fresh interpreter."""
+
+    def __init__(self, args: list[str], stdin: str, env: dict[str, str]) -> None:
+        super().__init__(stdin)
+        with open(self._files["stdin"], "rb") as i, open(self._files["out"], "wb") as o, open(self._files["err"], "wb") as e:
+            self.process = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, stdin=i, stdout=o, stderr=e,
+                                            env=env)
+        self.pid = self.process.pid
+        self.code: int | None = None
+
+    def poll(self) -> int | None:
+        if self.code is None:
+            pid, status, usage = os.wait4(self.pid, os.WNOHANG)
+            if pid:
+                self._ended(status, usage)
+        return self.code
+
+    def wait(self) -> int:
+        if self.code is None:
+            _, status, usage = os.wait4(self.pid, 0)
+            self._ended(status, usage)
+        assert self.code is not None
+        return self.code
+
+    def _ended(self, status: int, usage: os.struct_rusage) -> None:  # type: ignore[name-defined]
+        self.code = os.waitstatus_to_exitcode(status)
+        self.process.returncode = self.code  # reaped here: Popen must not wait again
+        self.maxrss_kib = usage.ru_maxrss
+        ours = vm_hwm_mb(os.getpid())
+        # vfork: ru_maxrss may be this process's own peak, not the child's (see the module's docstring)
+        self.own_peak_unknown = ours is not None and usage.ru_maxrss / 1024 <= ours
+
+
+class _ForkServer:
+    """One ``tests.fuzz.forkserver`` per test process, started on first use."""
+
+    process: subprocess.Popen | None = None
+
+    @classmethod
+    def request(cls, message: dict) -> subprocess.Popen:
+        if cls.process is None or cls.process.poll() is not None:
+            cls.process = subprocess.Popen([sys.executable, "-m", "tests.fuzz.forkserver"], cwd=ROOT,
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                           bufsize=0)  # unbuffered: select() sees every answer
+        assert cls.process.stdin is not None
+        cls.process.stdin.write(json.dumps(message).encode() + b"\n")
+        cls.process.stdin.flush()
+        return cls.process
+
+
+class ForkedChild(Child):
+    """A child of the fork server: its own process, started without loading Python again."""
+
+    def __init__(self, args: list[str], stdin: str, env: dict[str, str]) -> None:
+        super().__init__(stdin)
+        self.server = _ForkServer.request({"args": args, "env": env, "stdin": self._files["stdin"],
+                                           "out": self._files["out"], "err": self._files["err"]})
+        self.pid = self._answer()["pid"]
+        self.code: int | None = None
+        self.own_peak_unknown = False
+
+    def _answer(self) -> dict:
+        assert self.server.stdout is not None
+        line = self.server.stdout.readline()
+        if not line:
+            raise RuntimeError("the fork server ended")
+        return json.loads(line)
+
+    def poll(self) -> int | None:
+        if self.code is None and select.select([self.server.stdout], [], [], 0)[0]:
+            self._ended(self._answer())
+        return self.code
+
+    def wait(self) -> int:
+        if self.code is None:
+            self._ended(self._answer())
+        assert self.code is not None
+        return self.code
+
+    def _ended(self, answer: dict) -> None:
+        self.code = answer["status"]
+        self.maxrss_kib = answer["maxrss_kib"]
+
+
+def start(args: list[str], stdin: str, env: dict[str, str] | None = None, real: bool = False) -> Child:
+    """Start the command line with ``args``, ``stdin`` as its input and the test's environment
+    plus ``env``; a fork server's child unless ``real`` (or ``MROQC_FUZZ_REAL_PROCESSES=1``)."""
+    full_env = {**os.environ, **(env or {})}
+    if real or os.environ.get(REAL_ENV) == "1":
+        return RealChild(args, stdin, full_env)
+    return ForkedChild(args, stdin, full_env)
+
+
+def finish(child: Child, timeout: float, started: float) -> Run:
     timed_out = False
     peak: float | None = None
     while True:
-        seen = vm_hwm_mb(process.pid)  # (a child that has exited has no VmHWM: the last reading stands)
+        seen = vm_hwm_mb(child.pid)  # (a child that has exited has no VmHWM: the last reading stands)
         if seen is not None:
             peak = max(peak or 0.0, seen)
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
+        if child.poll() is not None:
             break
         if time.monotonic() - started > timeout and not timed_out:
-            os.kill(process.pid, signal.SIGKILL)
+            child.kill()
             timed_out = True
         time.sleep(0.02)
-    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
-    texts = []
-    for handle in (out, err):
-        handle.seek(0)  # type: ignore[attr-defined]
-        texts.append(handle.read().decode("utf-8", "replace"))  # type: ignore[attr-defined]
-        handle.close()  # type: ignore[attr-defined]
-    rss = usage.ru_maxrss / 1024
-    ours = vm_hwm_mb(os.getpid())
-    if peak is not None and ours is not None and rss <= ours:  # the figure may be ours, not the child's
+    stdout, stderr = child.outputs()
+    rss = child.maxrss_kib / 1024
+    if peak is not None and child.own_peak_unknown:  # the figure may be ours, not the child's
         rss = peak
-    return Run(process.returncode, texts[0], texts[1], rss, time.monotonic() - started, timed_out)
+    assert child.code is not None
+    return Run(child.code, stdout, stderr, rss, time.monotonic() - started, timed_out)
 
 
-def run_cli(args: list[str], stdin: str = "", timeout: float = 120.0, env: dict[str, str] | None = None) -> Run:
+def run_cli(args: list[str], stdin: str = "", timeout: float = 120.0, env: dict[str, str] | None = None,
+            real: bool = False) -> Run:
     started = time.monotonic()
-    process, out, err = start(args, stdin, env)
-    return finish(process, out, err, timeout, started)
+    return finish(start(args, stdin, env, real), timeout, started)
 
 
 def clear_answer(run: Run) -> str | None:

@@ -34,3 +34,31 @@ def test_close_tile_is_amber_with_its_forecast_and_the_next_dates_are_listed(qtb
     assert [i[:10] for i in items] == sorted({i[:10] for i in items})
     lag = page.findChild(TileWidget, "tile-QIP-DATA-LAG")
     assert lag.status == "triggered"   # no data entry since joining in 2019: not merely close
+
+
+def test_under_us_dates_the_forecasts_and_the_next_dates_are_us_dates_too(qtbot, db) -> None:
+    """The rules word their forecasts with ISO dates; the screen shows them as the facility chose."""
+    from sqlalchemy import select
+
+    from app.security.roles import Permission
+    from app.storage.models import Facility
+    from tests.unit.test_findings_service import seed
+    from ui.date_field import use_date_format
+
+    seed(db)
+    with db.transaction(Permission.FACILITY) as session:
+        session.scalars(select(Facility)).one().date_format = "us"
+    use_date_format("us")
+    try:
+        page = DashboardPage(db, AsOf(dt.date(2025, 1, 26)))
+        qtbot.addWidget(page)
+        settle(qtbot)
+        qtbot.waitUntil(lambda: page.data is not None, timeout=10000)
+        tile = page.findChild(TileWidget, "tile-QIP-ENR-ZERO")
+        assert tile.findChild(QLabel, "forecast").text() == \
+            "<small><i>Breast: day 25 of 30 — fires on 01/31/2025 without an enrollment.</i></small>"
+        items = [page.upcoming.item(i).text() for i in range(page.upcoming.count())]
+        assert items[0].startswith("01/31/2025: Breast: day 25 of 30 — fires on 01/31/2025")
+        assert "as of 01/26/2025" in page.heading.text() and "2025-01" not in page.heading.text()
+    finally:
+        use_date_format("iso")

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from app.services.dashboard import ATTENDANCE_TILE, build_dashboard
+from app.services.dashboard_words import dashboard_words
 from app.services.facility import FacilityDetails, save_facility
 from tests.unit.test_findings_service import seed
 
@@ -15,7 +16,7 @@ D = dt.date
 
 
 def tiles(db, as_of):
-    data = build_dashboard(db, as_of)
+    data = dashboard_words(build_dashboard(db, as_of))
     return data, {t.rule: t for t in data.tiles}
 
 

@@ -57,7 +57,7 @@ def assert_boundary(rule_fn, snap, rule: str, fires_on: dt.date, **subject) -> N
 def test_zero_enrollment_fires_when_the_count_reaches_the_limit(as_of, since) -> None:
     last = {p: as_of for p in ("breast", "prostate", "bone_mets")} | {"lung": as_of - days(since)}
     snap = snapshot(last_enrollment=last)
-    f = one(forecast.zero_forecasts(snap, POLICY, as_of), "QIP-ENR-ZERO", project="lung")
+    f = one(enrollment.zero_forecasts(snap, POLICY, as_of), "QIP-ENR-ZERO", project="lung")
     assert (f.value, f.distance, f.fires_on) == (since, 30 - since, as_of + days(30 - since))
     assert f.text.startswith(f"Lung: day {since} of 30 — fires on {f.fires_on.isoformat()} without an enrollment")
     assert_boundary(enrollment.enrollment_zero, snap, "QIP-ENR-ZERO", f.fires_on, project="lung")
@@ -65,7 +65,7 @@ def test_zero_enrollment_fires_when_the_count_reaches_the_limit(as_of, since) ->
 
 def test_zero_enrollment_on_the_day_it_fires_has_distance_zero() -> None:
     last = {p: AS_OF for p in ("breast", "prostate", "bone_mets")} | {"lung": AS_OF - days(30)}
-    f = one(forecast.zero_forecasts(snapshot(last_enrollment=last), POLICY, AS_OF), "QIP-ENR-ZERO", project="lung")
+    f = one(enrollment.zero_forecasts(snapshot(last_enrollment=last), POLICY, AS_OF), "QIP-ENR-ZERO", project="lung")
     assert (f.distance, f.fires_on, f.firing) == (0, AS_OF, True)
 
 
@@ -73,7 +73,7 @@ def test_a_known_pause_ahead_moves_the_date() -> None:
     last = {p: AS_OF for p in ("breast", "prostate", "bone_mets")} | {"lung": AS_OF - days(24)}
     snap = snapshot(last_enrollment=last, absences=(pause(AS_OF - days(1), AS_OF + days(3), project="lung"),))
     # 24 days, of which D − 1 and D paused: 22; the 3 paused days ahead do not count, then 8 more
-    f = one(forecast.zero_forecasts(snap, POLICY, AS_OF), "QIP-ENR-ZERO", project="lung")
+    f = one(enrollment.zero_forecasts(snap, POLICY, AS_OF), "QIP-ENR-ZERO", project="lung")
     assert (f.value, f.distance) == (22, 8) and f.fires_on == AS_OF + days(3 + 8)
     assert_boundary(enrollment.enrollment_zero, snap, "QIP-ENR-ZERO", f.fires_on, project="lung")
 
@@ -82,7 +82,7 @@ def test_a_new_enrollment_period_resets_the_count_before_it_fires() -> None:
     as_of = D(2024, 12, 20)
     last = {p: as_of for p in ("breast", "prostate", "bone_mets")} | {"lung": D(2024, 12, 10)}
     snap = snapshot(last_enrollment=last)
-    f = one(forecast.zero_forecasts(snap, POLICY, as_of), "QIP-ENR-ZERO", project="lung")
+    f = one(enrollment.zero_forecasts(snap, POLICY, as_of), "QIP-ENR-ZERO", project="lung")
     assert f.value == 10 and f.fires_on == D(2025, 1, 31)  # 21 on Dec 31; Jan 1 restarts it: 30 on Jan 31
     assert_boundary(enrollment.enrollment_zero, snap, "QIP-ENR-ZERO", f.fires_on, project="lung")
 
@@ -91,7 +91,7 @@ def test_a_new_enrollment_period_resets_the_count_before_it_fires() -> None:
 def test_data_lag_counts_only_days_that_are_not_excused(as_of) -> None:
     snap = snapshot(last_activity=as_of - days(26), absences=(leave("CDA", as_of - days(2), as_of + days(2)),),
                     roles=tuple(r for r in snapshot().roles))
-    f = one(forecast.lag_forecasts(snap, POLICY, as_of), "QIP-DATA-LAG")
+    f = one(data_lag.lag_forecasts(snap, POLICY, as_of), "QIP-DATA-LAG")
     # 26 days, D − 2 to D excused (the only CDA on leave): 23 of 30; 2 leave days ahead, then 8 to exceed 30
     assert (f.value, f.distance) == (23, 8) and f.fires_on == as_of + days(2 + 8)
     assert f.text.startswith("Data entry: 23 of 30 days — fires on")
@@ -109,7 +109,7 @@ def test_the_meeting_that_takes_a_role_over_the_limit_fires(year) -> None:
     attendance = champion_missed(["M1", "M2"]) + full_attendance("M3") + full_attendance("M4")  # M4: not yet held
     snap = snapshot(meetings=tuple(held + ahead), attendance=tuple(attendance))
     as_of = D(year, 6, 30)
-    found = forecast.missed_forecasts(snap, POLICY, as_of)
+    found = meetings.missed_forecasts(snap, POLICY, as_of)
     f = one(found, "QIP-MTG-MISSED", role="clinical_champion")
     assert (f.value, f.distance, f.fires_on) == (2, 1, D(year, 9, 19))
     assert f.text == f"Clinical champion: 2 of 2 meetings missed — the next uncovered meeting ({year}-09-19) fire(s) the trigger."
@@ -125,7 +125,7 @@ def test_the_champion_substitution_limit_is_counted_but_not_dated() -> None:
     held = [meeting("M1", D(2025, 2, 10))]
     attendance = [AttendanceInfo("M1", "clinical_champion", "RO2"), *champion_missed(["M1"])]
     snap = snapshot(meetings=tuple(held), attendance=tuple(attendance))
-    f = one(forecast.substitution_forecasts(snap, POLICY, AS_OF), "ATT-CC-SUB-LIMIT", role="clinical_champion")
+    f = one(meetings.substitution_forecasts(snap, POLICY, AS_OF), "ATT-CC-SUB-LIMIT", role="clinical_champion")
     assert (f.value, f.distance, f.fires_on) == (1, 1, None) and f.close(POLICY, AS_OF)
 
 
@@ -136,7 +136,7 @@ def test_a_champion_substitution_over_the_limit_is_fired_and_the_rule_fires() ->
     attendance = [a for mid in ("M1", "M2")
                   for a in (AttendanceInfo(mid, "clinical_champion", "RO2"), *champion_missed([mid]))]
     snap = snapshot(meetings=tuple(held), attendance=tuple(attendance))
-    f = one(forecast.substitution_forecasts(snap, POLICY, AS_OF), "ATT-CC-SUB-LIMIT", role="clinical_champion")
+    f = one(meetings.substitution_forecasts(snap, POLICY, AS_OF), "ATT-CC-SUB-LIMIT", role="clinical_champion")
     assert (f.value, f.distance, f.fires_on) == (2, 0, AS_OF) and f.firing
     [found] = [x for x in engine.evaluate(snap, POLICY, AS_OF) if x.rule == "ATT-CC-SUB-LIMIT"]
     assert found.subject == {"role": "clinical_champion", "meeting": D(2025, 4, 10)} and found.severity == "violation"
@@ -150,7 +150,7 @@ def test_a_second_late_letter_fires_the_day_after_it_is_due(as_of) -> None:
         Letter(as_of - days(5), "no reply needed", False),
     )
     snap = snapshot(letters=letters)
-    f = one(forecast.reply_forecasts(snap, POLICY, as_of), "QIP-CORR-NORESPONSE")
+    f = one(correspondence.reply_forecasts(snap, POLICY, as_of), "QIP-CORR-NORESPONSE")
     # the reply dated after D is not on record at D: if nothing changes, the letter is late on D + 4
     assert (f.value, f.distance, f.fires_on) == (1, 1, as_of + days(4))
     assert f"first due {(as_of + days(3)).isoformat()}" in f.text and "a second late letter fires" in f.text
@@ -161,14 +161,14 @@ def test_a_second_late_letter_fires_the_day_after_it_is_due(as_of) -> None:
 def test_a_role_falls_vacant_the_day_after_its_assignment_ends(as_of) -> None:
     spans = tuple(r if r.role != "physics_lead" else replace(r, end=as_of + days(10)) for r in snapshot().roles)
     snap = snapshot(roles=spans)
-    found = forecast.vacancy_forecasts(snap, POLICY, as_of)
+    found = roles.vacancy_forecasts(snap, POLICY, as_of)
     f = one(found, "QIP-ROLE-VACANT", role="physics_lead")
     assert (f.value, f.distance, f.fires_on) == (1, 1, as_of + days(11))
     assert_boundary(roles.vacancies, snap, "QIP-ROLE-VACANT", f.fires_on, role="physics_lead")
     assert one(found, "QIP-ROLE-VACANT", role="cda").fires_on is None  # no end date
     # a second holder whose assignment runs on keeps it held
     two = snapshot(roles=(*spans, RoleSpan("PH2", "physics_lead", JOINED, as_of + days(40))))
-    assert one(forecast.vacancy_forecasts(two, POLICY, as_of), "QIP-ROLE-VACANT", role="physics_lead").fires_on \
+    assert one(roles.vacancy_forecasts(two, POLICY, as_of), "QIP-ROLE-VACANT", role="physics_lead").fires_on \
         == as_of + days(41)
 
 
@@ -183,7 +183,7 @@ def test_a_case_undecided_inside_the_window_fires_when_it_leaves_it(as_of) -> No
     fields = case_fields(cases, as_of, POLICY)
     assert [c.case_id for c in fields["undecided_soon"]] == ["P2", "P1"]      # oldest first; OK and OT decided
     assert snapshot(**fields).next_undecided_eligible_on == as_of - days(27)
-    f = one(forecast.selective_forecasts(snapshot(**fields), POLICY, as_of), "QIP-ENR-SELECTIVE")
+    f = one(enrollment.selective_forecasts(snapshot(**fields), POLICY, as_of), "QIP-ENR-SELECTIVE")
     assert [c["case_id"] for c in f.evidence["cases"]] == ["P2", "P1"]
     assert f.evidence["cases"][0]["leaves_window_on"] == as_of + days(3)
     assert (f.value, f.distance, f.fires_on) == (0, 1, as_of + days(3))
@@ -205,7 +205,7 @@ def test_enrollment_decline_fires_at_the_month_end_last_year_pulls_ahead(year) -
     this = {m: 10 for m in range(1, 7)}
     last = {m: 10 for m in range(1, 9)}
     snap = snapshot(monthly_enrollments=monthly(this, last, year))
-    f = one(forecast.decline_forecasts(snap, POLICY, D(year, 6, 30)), "QIP-ENR-DECLINE")
+    f = one(enrollment.decline_forecasts(snap, POLICY, D(year, 6, 30)), "QIP-ENR-DECLINE")
     # 60 vs 60: fires at 48 or fewer; July end: 60 vs 70 (14%); August end: 60 vs 80 (25%)
     assert (f.distance, f.fires_on) == (12, D(year, 8, 31))
     assert_boundary(enrollment.enrollment_decline, snap, "QIP-ENR-DECLINE", f.fires_on)
@@ -216,7 +216,7 @@ def test_participation_volume_falls_as_cases_leave_the_year(as_of) -> None:
     counts = {("breast", as_of - days(300)): 2, ("lung", as_of - days(200)): 1, ("prostate", as_of - days(10)): 149,
               ("bone_mets", as_of - days(250)): 40}
     snap = snapshot(eligible_counts=counts)
-    f = one(forecast.volume_forecasts(snap, POLICY, as_of), "PART-VOLUME")
+    f = one(enrollment.volume_forecasts(snap, POLICY, as_of), "PART-VOLUME")
     # 152 counted, 150 expected: fires when 3 have left, the lung case on D − 200 + 365
     assert (f.value, f.distance, f.fires_on) == (152, 3, as_of + days(165))
     assert_boundary(enrollment.participation_volume, snap, "PART-VOLUME", f.fires_on)
@@ -224,7 +224,7 @@ def test_participation_volume_falls_as_cases_leave_the_year(as_of) -> None:
 
 def test_close_comes_from_the_policy_file() -> None:
     last = {p: AS_OF for p in ("breast", "prostate", "bone_mets")} | {"lung": AS_OF - days(23)}
-    f = one(forecast.zero_forecasts(snapshot(last_enrollment=last), POLICY, AS_OF), "QIP-ENR-ZERO", project="lung")
+    f = one(enrollment.zero_forecasts(snapshot(last_enrollment=last), POLICY, AS_OF), "QIP-ENR-ZERO", project="lung")
     assert POLICY.close_days == 7 and f.fires_on == AS_OF + days(7)
     assert f.close(POLICY, AS_OF)
     assert not f.close(replace(POLICY, close_days=6), AS_OF)

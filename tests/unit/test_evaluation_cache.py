@@ -1,0 +1,111 @@
+"""The evaluation cache: one evaluation per (as-of date, data version), no Qt needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from app.services import letters
+from app.services.evaluations import EvaluationCache, in_force_at
+from app.services.findings import evaluate_at, evaluate_fresh, shared_evaluations
+from app.storage.changes import DataChanged
+from app.storage.database import Database
+
+D = dt.date(2025, 6, 30)
+
+
+def counting(calls: list[dt.date]):  # type: ignore[no-untyped-def]
+    def evaluate(db: Database, as_of: dt.date):  # type: ignore[no-untyped-def]
+        calls.append(as_of)
+        return evaluate_fresh(db, as_of)
+    return evaluate
+
+
+def test_one_evaluation_per_date_until_a_change_commits(db: Database) -> None:
+    calls: list[dt.date] = []
+    cache = EvaluationCache(db, counting(calls))
+    first = cache.evaluation(D)
+    assert cache.evaluation(D) is first and calls == [D]
+    cache.evaluation(D - dt.timedelta(days=1))
+    assert calls == [D, D - dt.timedelta(days=1)]
+    version = cache.data_version
+    letters.save_letter(db, D - dt.timedelta(days=40), "A request", True)  # every commit says what it wrote
+    assert cache.data_version == version + 1
+    again = cache.evaluation(D)
+    assert again is not first and calls == [D, D - dt.timedelta(days=1), D]
+    assert [f.rule for f in again.findings if f.rule == "QIP-CORR-NORESPONSE"] == ["QIP-CORR-NORESPONSE"]
+    cache.close()
+
+
+def test_bookkeeping_keeps_the_evaluation(db: Database) -> None:
+    calls: list[dt.date] = []
+    cache = EvaluationCache(db, counting(calls))
+    cache.evaluation(D)
+    db.announce(DataChanged(frozenset({"users", "sign_in_failures", "exports"})))
+    cache.evaluation(D)
+    assert calls == [D]
+    db.announce(DataChanged(frozenset({"cases"}), elsewhere=True))  # another workstation's change
+    cache.evaluation(D)
+    assert calls == [D, D]
+    cache.close()
+
+
+def test_an_evaluation_that_raced_a_commit_is_not_kept(db: Database) -> None:
+    calls: list[dt.date] = []
+
+    def evaluate_then_commit(database: Database, as_of: dt.date):  # type: ignore[no-untyped-def]
+        result = counting(calls)(database, as_of)
+        if len(calls) == 1:  # a save lands while the first evaluation runs
+            database.announce(DataChanged(frozenset({"correspondence"})))
+        return result
+
+    cache = EvaluationCache(db, evaluate_then_commit)
+    cache.evaluation(D)
+    cache.evaluation(D)
+    assert calls == [D, D]
+    cache.close()
+
+
+def test_readers_of_one_date_at_once_share_one_evaluation(db: Database) -> None:
+    calls: list[dt.date] = []
+    started, release = threading.Event(), threading.Event()
+
+    def slow(database: Database, as_of: dt.date):  # type: ignore[no-untyped-def]
+        started.set()
+        release.wait(10)
+        return counting(calls)(database, as_of)
+
+    cache = EvaluationCache(db, slow)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.evaluation(D))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    started.wait(10)
+    release.set()
+    for t in threads:
+        t.join(30)
+    assert calls == [D] and len(results) == 3 and all(r is results[0] for r in results)
+    cache.close()
+
+
+def test_evaluate_at_answers_from_the_shared_cache_only_while_shared(db: Database) -> None:
+    cache = EvaluationCache(db).share()
+    assert shared_evaluations(db) is cache
+    assert evaluate_at(db, D) is evaluate_at(db, D) is cache.evaluation(D)
+    assert evaluate_at(db, D, fte_year=2024) is not cache.evaluation(D)  # another FTE year: its own snapshot
+    assert in_force_at(db, D) is cache.evaluation(D).in_force
+    cache.close()
+    assert shared_evaluations(db) is None
+    assert evaluate_at(db, D) is not evaluate_at(db, D)  # ``check`` and scripts: fresh every time
+    assert in_force_at(db, D).policy == cache.in_force(D).policy
+
+
+def test_a_closed_cache_keeps_nothing(db: Database) -> None:
+    """The window closed: the cache hears of no change any more, so it evaluates every time."""
+    calls: list[dt.date] = []
+    cache = EvaluationCache(db, counting(calls)).share()
+    cache.evaluation(D)
+    cache.close()
+    cache.evaluation(D)
+    cache.evaluation(D)
+    assert calls == [D, D, D] and shared_evaluations(db) is None
