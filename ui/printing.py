@@ -70,6 +70,8 @@ LANDSCAPE_FROM_COLUMNS = 7
 #: A list longer than this asks before printing (measured: ~500 register rows a second on a
 #: 2-core test machine, so the 20,000-case demo's whole register takes most of a minute).
 ASK_FROM_ROWS = 3000
+#: The export kind a PDF printout is audited as (``app.domain.export_kinds``).
+PRINTOUT_KIND = "printout"
 #: Where File → Print to PDF… last saved (QSettings key); the first time, the Documents folder.
 LAST_FOLDER_KEY = "printing/last_folder"
 
@@ -573,7 +575,8 @@ def save_screen_as_pdf(window: PrintHost) -> Path | None:
     leaving the app, so it needs the right to export and is written in the audit log as an export
     (de-identified: it holds what the screen shows, and no list shows a patient's MRN, name or
     birth date)."""
-    from app.exports.service import export_permission, record_export
+    from app.services.export_guard import check_target, export_permission, record_export
+    from app.storage.tabular import ExportError
     from ui.permissions import may, refusal
 
     assert isinstance(window, QWidget)
@@ -594,11 +597,13 @@ def save_screen_as_pdf(window: PrintHost) -> Path | None:
         return None
     path = Path(chosen) if chosen.lower().endswith(".pdf") else Path(chosen + ".pdf")
     try:
+        if window.db is not None:
+            check_target(window.db, path)  # never over the database or one of its own files
         print_to_pdf(printout, path)
-    except OSError as exc:
+    except (OSError, ExportError) as exc:
         QMessageBox.warning(window, "Print to PDF", f"{path} could not be written: {exc}")
         return None
     QSettings().setValue(LAST_FOLDER_KEY, str(path.parent))
     if window.db is not None:
-        record_export(window.db, f"printout of {printout.screen}", path, False)
+        record_export(window.db, PRINTOUT_KIND, path, False)
     return path

@@ -56,6 +56,9 @@ KIND_INFO: tuple[ExportKind, ...] = (
     # the Audit log screen's "Export…" writes the entries its filters select (app.services.audit_log)
     ExportKind("audit-log", "Audit log entries", "Excel (*.xlsx);;CSV (*.csv);;JSON (*.json)", False, None,
                reports_screen=False),
+    # File → Print to PDF… writes the screen shown as the screen shows it (ui.printing)
+    ExportKind("printout", "The screen shown, as printed (File → Print to PDF…)", "PDF (*.pdf)", False, None,
+               counts="pages", reports_screen=False),
 )
 BY_NAME: dict[str, ExportKind] = {kind.name: kind for kind in KIND_INFO}
 #: What ``mroqc-desk export KIND`` accepts: every kind with a writer.

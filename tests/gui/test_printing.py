@@ -141,7 +141,17 @@ def test_print_to_pdf_saves_where_asked_and_remembers_the_folder(qtbot, settled_
 
     with settled_window.db.reader() as session:
         last = session.query(AuditEntry).order_by(AuditEntry.id.desc()).first()
-    assert last.summary == "exported printout of Meetings (de-identified) to meetings.pdf"  # a file left the app
+    assert last.summary == "exported printout (de-identified) to meetings.pdf"  # a file left the app
+
+
+def test_print_to_pdf_never_writes_over_the_database(qtbot, settled_window, monkeypatch) -> None:
+    warned: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *_a: (str(settled_window.db.path) + "-wal.pdf", "PDF (*.pdf)")))
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda _p, _t, text: warned.append(text)))
+    before = settled_window.db.path.read_bytes()[:100]
+    assert printing.save_screen_as_pdf(settled_window) is None
+    assert warned and "database" in warned[0] and settled_window.db.path.read_bytes()[:100] == before
 
 
 def test_nothing_to_print_while_the_database_opens(qtbot, monkeypatch) -> None:
