@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
 from app.security.roles import Permission
-from app.services.editing import Change, put, remove, require_valid
+from app.services.editing import Change, delete_one, put, require_valid
 from app.storage.database import Database
 from app.storage.models import Case, DataEntry, ProgramYear, Staff
 
@@ -67,9 +67,8 @@ def save_data_entry(db: Database, day: dt.date | None, kind: str | None, case_id
 
 
 def delete_data_entry(db: Database, entry_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.CASES) as session:
-        before = remove(session, DataEntry, (entry_id,), "data-entry session", version=version)
-    return Change(DataEntry, (entry_id,), before, "Data-entry session deleted")
+    return delete_one(db, Permission.CASES, DataEntry, (entry_id,), "data-entry session",
+                      "Data-entry session deleted", version=version)
 
 
 @dataclass(frozen=True)
@@ -105,6 +104,5 @@ def save_program_year(db: Database, year: int | None, performance_targets_met: b
 
 
 def delete_program_year(db: Database, year: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.PROGRAM_YEARS) as session:
-        before = remove(session, ProgramYear, (year,), "program year", version=version)
-    return Change(ProgramYear, (year,), before, f"Program year {year} deleted")
+    return delete_one(db, Permission.PROGRAM_YEARS, ProgramYear, (year,), "program year",
+                      f"Program year {year} deleted", version=version)

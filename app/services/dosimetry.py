@@ -10,7 +10,7 @@ from sqlalchemy import exists, func, select
 
 from app.domain.records import DosimetryRecord, validate_dosimetry
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.services.editing import Change, ValidationFailed, delete_one, put, require_valid
 from app.services.register import DOSIMETRY_PROJECTS  # one list: the register's flag reads it too
 from app.storage.database import Database
 from app.storage.models import Case, DosimetrySubmission, Staff, User
@@ -121,6 +121,5 @@ def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int
 
 
 def delete_submission(db: Database, submission_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.DOSIMETRY) as session:
-        before = remove(session, DosimetrySubmission, (submission_id,), "dosimetry submission", version=version)
-    return Change(DosimetrySubmission, (submission_id,), before, "Dosimetry submission deleted")
+    return delete_one(db, Permission.DOSIMETRY, DosimetrySubmission, (submission_id,), "dosimetry submission",
+                      "Dosimetry submission deleted", version=version)

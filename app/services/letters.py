@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from app.domain.records import validate_absence, validate_letter
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, next_free_id, put, remove, require_valid
+from app.services.editing import (
+    Change,
+    ValidationFailed,
+    delete_one,
+    next_free_id,
+    put,
+    require_valid,
+)
 from app.storage.database import Database
 from app.storage.models import Absence, Correspondence, Staff
 
@@ -70,9 +77,8 @@ def next_letter_reference(db: Database, day: dt.date) -> str:
 
 
 def delete_letter(db: Database, letter_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.LETTERS) as session:
-        before = remove(session, Correspondence, (letter_id,), "letter", version=version)
-    return Change(Correspondence, (letter_id,), before, "Letter deleted")
+    return delete_one(db, Permission.LETTERS, Correspondence, (letter_id,), "letter",
+                      "Letter deleted", version=version)
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,5 @@ def save_absence(
 
 
 def delete_absence(db: Database, absence_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.STAFF) as session:
-        before = remove(session, Absence, (absence_id,), "leave or pause", version=version)
-    return Change(Absence, (absence_id,), before, "Leave or pause deleted")
+    return delete_one(db, Permission.STAFF, Absence, (absence_id,), "leave or pause",
+                      "Leave or pause deleted", version=version)
