@@ -70,12 +70,6 @@ def snapshot(db) -> tuple[int, int]:
         return s.scalar(select(func.count()).select_from(Case)), s.scalar(select(func.count(AuditEntry.id)))
 
 
-@pytest.fixture
-def loaded(empty_db, tmp_path: Path):
-    import_workbook(empty_db, write_folder(tmp_path / "valid", VALID))
-    return empty_db
-
-
 CASES = [
     # (sheet, row, column, value, expected message start)
     ("cases", 2, "eligible_on", "2025/01/02", "cases, 2, eligible_on: '2025/01/02' is not a date in the form YYYY-MM-DD"),

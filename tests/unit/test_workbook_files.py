@@ -17,13 +17,7 @@ from app.workbook import importer
 from app.workbook.importer import import_workbook
 from app.workbook.schema import WorkbookError
 from tests.fuzz import corpus
-from tests.unit.test_workbook import VALID, snapshot, write_folder
-
-
-@pytest.fixture
-def loaded(empty_db, tmp_path: Path):
-    import_workbook(empty_db, write_folder(tmp_path / "valid", VALID))
-    return empty_db
+from tests.unit.test_workbook import snapshot
 
 
 def refused(db, path: Path) -> list[str]:

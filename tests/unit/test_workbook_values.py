@@ -16,13 +16,6 @@ from app.workbook.importer import import_workbook
 from app.workbook.schema import WorkbookError
 from tests.unit.test_workbook import VALID, mutate, snapshot, write_folder
 
-
-@pytest.fixture
-def loaded(empty_db, tmp_path: Path):
-    import_workbook(empty_db, write_folder(tmp_path / "valid", VALID))
-    return empty_db
-
-
 NONSENSE = [
     # (sheet, row, column, value, expected message start)
     ("facility", 4, "value", "-3", "facility, 4, value: radiation_oncologists: -3 is out of range (0 to 500)"),
