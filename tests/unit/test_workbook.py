@@ -70,6 +70,15 @@ def snapshot(db) -> tuple[int, int]:
         return s.scalar(select(func.count()).select_from(Case)), s.scalar(select(func.count(AuditEntry.id)))
 
 
+def refused(db, path: Path) -> list[str]:
+    """Import ``path`` expecting a refusal that changes nothing; returns the problems said."""
+    before = snapshot(db)
+    with pytest.raises(WorkbookError) as error:
+        import_workbook(db, path)
+    assert snapshot(db) == before
+    return error.value.problems
+
+
 CASES = [
     # (sheet, row, column, value, expected message start)
     ("cases", 2, "eligible_on", "2025/01/02", "cases, 2, eligible_on: '2025/01/02' is not a date in the form YYYY-MM-DD"),
@@ -108,11 +117,8 @@ CASES = [
 
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), CASES, ids=[c[4][:40] for c in CASES])
 def test_each_invalid_cell_is_reported_and_nothing_changes(loaded, tmp_path: Path, sheet, row, column, value, message) -> None:
-    before = snapshot(loaded)
-    with pytest.raises(WorkbookError) as error:
-        import_workbook(loaded, write_folder(tmp_path / "bad", mutate(sheet, row, column, value)))
-    assert any(p.startswith(message) for p in error.value.problems), error.value.problems
-    assert snapshot(loaded) == before
+    problems = refused(loaded, write_folder(tmp_path / "bad", mutate(sheet, row, column, value)))
+    assert any(p.startswith(message) for p in problems), problems
 
 
 def test_missing_required_column_and_unknown_sheet(empty_db, tmp_path: Path) -> None:
