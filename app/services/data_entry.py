@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
 from app.security.roles import Permission
-from app.services.editing import Change, delete_one, put, require_valid
+from app.services.editing import Change, delete_one, put, put_numbered, require_valid
 from app.storage.database import Database
 from app.storage.models import Case, DataEntry, ProgramYear, Staff
 
@@ -59,11 +59,11 @@ def save_data_entry(db: Database, day: dt.date | None, kind: str | None, case_id
         if staff_id and session.get(Staff, staff_id) is None:
             problems["staff_id"] = f"there is no staff member {staff_id}"
         require_valid(problems, "data-entry session")
-        obj, before = put(session, DataEntry, (entry_id,) if entry_id else None,
-                          {"date": day, "kind": kind, "case_id": case_id, "staff_id": staff_id},
-                          version=version, overwrite=overwrite, what="data-entry session")
-        key, after = (obj.id,), obj.version
-    return Change(DataEntry, key, before, f"{label(kind)} session of {day.isoformat()} saved", after)  # type: ignore[union-attr]
+        change = put_numbered(session, DataEntry, entry_id,
+                              {"date": day, "kind": kind, "case_id": case_id, "staff_id": staff_id},
+                              version=version, overwrite=overwrite, what="data-entry session",
+                              description=f"{label(kind)} session of {day.isoformat()} saved")  # type: ignore[union-attr]
+    return change
 
 
 def delete_data_entry(db: Database, entry_id: int, *, version: int | None = None) -> Change:

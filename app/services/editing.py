@@ -174,6 +174,16 @@ def put_by_id(session: Session, model: type[Base], record_id: str, original_id: 
                version=version if original_id else None, overwrite=overwrite, what=what)
 
 
+def put_numbered(session: Session, model: type[Base], record_id: int | None, values: dict[str, Any], *,
+                 version: int | None, overwrite: bool, what: str, description: str) -> Change:
+    """``put`` for a record the database numbers (a letter, a leave, an attendance, a submission):
+    a new one when ``record_id`` is None (or 0), else the one with that number; returns the
+    undoable ``Change`` under the number it has now."""
+    obj, before = put(session, model, (record_id,) if record_id else None, values, version=version,
+                      overwrite=overwrite, what=what)
+    return Change(model, (obj.id,), before, description, obj.version)
+
+
 def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str, *,
            version: int | None = None) -> dict[str, Any]:
     """Delete the record at ``key`` if it is still at ``version`` (None: no check)."""

@@ -14,7 +14,7 @@ from app.services.editing import (
     ValidationFailed,
     delete_one,
     next_free_id,
-    put,
+    put_numbered,
     require_valid,
 )
 from app.storage.database import Database
@@ -60,15 +60,14 @@ def save_letter(
             taken = session.scalars(select(Correspondence).where(Correspondence.letter_id == reference.strip())).first()
             if taken is not None and taken.id != letter_id:
                 raise ValidationFailed({"letter_id": f"the reference {reference.strip()} is already used"}, "letter")
-        obj, before = put(session, Correspondence, (letter_id,) if letter_id else None,
-                          {"received_on": received_on, "subject": subject, "reply_required": reply_required,
-                           "due_on": due_on if reply_required else None, "replied_on": replied_on,
-                           "sender": (sender or "").strip() or None}
-                          | ({"letter_id": reference.strip()} if reference and reference.strip() else {}),
-                          version=version, overwrite=overwrite, what="letter")
-        key = (obj.id,)
-        after = obj.version
-    return Change(Correspondence, key, before, f"Letter '{subject}' saved", after)
+        change = put_numbered(session, Correspondence, letter_id,
+                              {"received_on": received_on, "subject": subject, "reply_required": reply_required,
+                               "due_on": due_on if reply_required else None, "replied_on": replied_on,
+                               "sender": (sender or "").strip() or None}
+                              | ({"letter_id": reference.strip()} if reference and reference.strip() else {}),
+                              version=version, overwrite=overwrite, what="letter",
+                              description=f"Letter '{subject}' saved")
+    return change
 
 
 def next_letter_reference(db: Database, day: dt.date) -> str:
@@ -113,13 +112,12 @@ def save_absence(
     with db.transaction(Permission.STAFF) as session:
         if staff_id and session.get(Staff, staff_id) is None:
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "leave or pause")
-        obj, before = put(session, Absence, (absence_id,) if absence_id else None,
-                          {"kind": kind, "start": start, "end": end, "approved": approved,
-                           "staff_id": staff_id, "project": project},
-                          version=version, overwrite=overwrite, what="leave or pause")
-        key = (obj.id,)
-        after = obj.version
-    return Change(Absence, key, before, "Leave or pause saved", after)
+        change = put_numbered(session, Absence, absence_id,
+                              {"kind": kind, "start": start, "end": end, "approved": approved,
+                               "staff_id": staff_id, "project": project},
+                              version=version, overwrite=overwrite, what="leave or pause",
+                              description="Leave or pause saved")
+    return change
 
 
 def delete_absence(db: Database, absence_id: int, *, version: int | None = None) -> Change:

@@ -14,8 +14,8 @@ from app.services.editing import (
     ValidationFailed,
     delete_one,
     next_free_id,
-    put,
     put_by_id,
+    put_numbered,
     remove,
     require_valid,
 )
@@ -111,12 +111,11 @@ def save_attendance(
             Attendance.meeting_id == meeting_id, Attendance.role == role, Attendance.staff_id == staff_id)).first()
         if duplicate is not None and duplicate.id != attendance_id:
             raise ValidationFailed({"staff_id": "this person is already recorded for that role"}, "attendance")
-        obj, before = put(session, Attendance, (attendance_id,) if attendance_id else None,
-                          {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit},
-                          version=version, overwrite=overwrite, what="attendance record")
-        key = (obj.id,)
-        after = obj.version
-    return Change(Attendance, key, before, "Attendance saved", after)
+        change = put_numbered(session, Attendance, attendance_id,
+                              {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit},
+                              version=version, overwrite=overwrite, what="attendance record",
+                              description="Attendance saved")
+    return change
 
 
 def delete_attendance(db: Database, attendance_id: int, *, version: int | None = None) -> Change:

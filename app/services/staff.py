@@ -17,8 +17,8 @@ from app.services.editing import (
     ValidationFailed,
     delete_one,
     next_free_id,
-    put,
     put_by_id,
+    put_numbered,
     remove,
     require_valid,
     version_after,
@@ -96,12 +96,11 @@ def save_role(
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "role assignment")
         if assignment_id is not None and version is None and session.get(RoleAssignment, assignment_id) is None:
             raise NotFound("That role assignment no longer exists.")
-        obj, before = put(session, RoleAssignment, (assignment_id,) if assignment_id else None,
-                          {"staff_id": staff_id, "role": role, "start": start, "end": end},
-                          version=version, overwrite=overwrite, what="role assignment")
-        key = (obj.id,)
-        after = obj.version
-    return Change(RoleAssignment, key, before, f"{label(role)} assignment saved", after)
+        change = put_numbered(session, RoleAssignment, assignment_id,
+                              {"staff_id": staff_id, "role": role, "start": start, "end": end},
+                              version=version, overwrite=overwrite, what="role assignment",
+                              description=f"{label(role)} assignment saved")
+    return change
 
 
 def delete_role(db: Database, assignment_id: int, *, version: int | None = None) -> Change:

@@ -9,7 +9,7 @@ import pytest
 from app.domain.records import StaffRecord
 from app.security.roles import Permission
 from app.services import letters, staff
-from app.services.editing import ValidationFailed, delete_one, put_by_id, undo
+from app.services.editing import ValidationFailed, delete_one, put_by_id, put_numbered, undo
 from app.storage.models import Correspondence, Meeting, Staff
 
 
@@ -37,3 +37,17 @@ def test_delete_one_deletes_and_its_change_undoes_the_delete(db) -> None:
     assert letters.list_letters(db) == []
     undo(db, change)
     assert [row.subject for row in letters.list_letters(db)] == ["annual report"]
+
+
+def test_put_numbered_adds_then_corrects_under_the_number_the_database_gave(db) -> None:
+    values = {"received_on": dt.date(2025, 1, 2), "subject": "annual report", "reply_required": False}
+    with db.transaction(Permission.LETTERS) as session:
+        added = put_numbered(session, Correspondence, None, values, version=None, overwrite=False, what="letter",
+                             description="Letter saved")
+    (letter,) = letters.list_letters(db)
+    assert added.key == (letter.id,) and added.before is None and added.version == letter.version
+    with db.transaction(Permission.LETTERS) as session:
+        corrected = put_numbered(session, Correspondence, letter.id, {**values, "subject": "site visit"},
+                                 version=letter.version, overwrite=False, what="letter", description="Letter saved")
+    assert corrected.key == added.key and corrected.before["subject"] == "annual report"
+    assert [row.subject for row in letters.list_letters(db)] == ["site visit"]
