@@ -16,7 +16,7 @@ from app.services import letters, staff
 from app.services.evaluations import in_force_at
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.date_field import shown
+from ui.date_field import date_format, reference_day, shown
 from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 
@@ -143,7 +143,8 @@ class StaffPage(QWidget):
         roles = staff.list_roles(self.db)
         self.timeline.setText(timeline_html(roles))
         day = self.as_of.day
-        warnings = staff.role_warnings(roles, day, in_force_at(self.db, day).policy.vacancy_warning_days)
-        when = f"<i>As of {shown(day)}</i><br>" if day != dt.date.today() else ""
+        items = staff.role_warning_items(roles, day, in_force_at(self.db, day).policy.vacancy_warning_days)
+        warnings = [w.words(date_format()) for w in items]
+        when = f"<i>As of {shown(day)}</i><br>" if day != reference_day() else ""  # the window's today
         self.warnings.setText(when + ("<br>".join(f"⚠ {w}" for w in warnings) if warnings
                                       else "✓ Every required role is held."))
