@@ -53,6 +53,7 @@ from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
+from ui.save_dialog import BACKUP, ask_save_path, documents_folder
 from ui.settings_file import settings
 from ui.workers import run_in_background
 
@@ -190,7 +191,8 @@ class DataTransferPanel(QGroupBox):
         else:
             self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
             backup_help = self._help("A complete copy of the database file, checked for integrity before it "
-                                     "is saved. Keep it on another drive.")
+                                     "is saved. Save it on another drive (a USB stick, a network folder): a copy on "
+                                     "the database's own disk is lost with that disk.")
         self.restore_button = QPushButton("Restore a sa&ved backup…")
         if db.path is None:
             self.restore_button.setEnabled(False)
@@ -264,7 +266,7 @@ class DataTransferPanel(QGroupBox):
     # -- shared ---------------------------------------------------------------------------
 
     def _last_folder(self) -> str:
-        return str(settings().value(LAST_FOLDER_KEY, str(Path.home())))
+        return str(settings().value(LAST_FOLDER_KEY, str(documents_folder())))
 
     def _remember_folder(self, path: Path) -> None:
         settings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
@@ -345,14 +347,13 @@ class DataTransferPanel(QGroupBox):
 
     def choose_export(self) -> None:
         kind = "identified" if self.identified.isChecked() else "deidentified"
-        suggested = Path(self._last_folder()) / f"facility-workbook-{kind}-{dt.date.today().isoformat()}.xlsx"
-        name, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Export the facility workbook", str(suggested), ";;".join(EXPORT_FILTERS))
-        if not name:
+        choice = ask_save_path(self, "workbook", "Export the facility workbook",
+                               f"facility-workbook-{kind}-{dt.date.today().isoformat()}.xlsx", ";;".join(EXPORT_FILTERS))
+        if choice is None:
             return
-        out = Path(name)
+        out = choice.path
         if out.suffix.lower() not in (".xlsx", ".zip"):  # a typed name without its ending
-            out = out.with_name(out.name + EXPORT_FILTERS.get(chosen_filter, ".xlsx"))
+            out = out.with_name(out.name + EXPORT_FILTERS.get(choice.chosen_filter, ".xlsx"))
         self.export_to(out)
 
     def export_to(self, out: Path) -> None:
@@ -410,11 +411,11 @@ class DataTransferPanel(QGroupBox):
         if self.db.path is None:
             QMessageBox.information(self, "Back up this database", POSTGRES_BACKUP_TIP)
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Back up this database", str(self.default_backup_path()),
-                                              BACKUP_FILTER)
-        if not name:
+        choice = ask_save_path(self, BACKUP, "Back up this database (on another drive)",
+                               self.default_backup_path().name, BACKUP_FILTER, database=self.db.path)
+        if choice is None:
             return
-        out = Path(name)
+        out = choice.path
         if out.suffix == "":
             out = out.with_suffix(".backup")
         self.backup_to(out)

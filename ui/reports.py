@@ -9,7 +9,6 @@ from typing import NamedTuple
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -29,6 +28,7 @@ from ui.as_of import AsOf, date_edit
 from ui.pdf_preview import PdfPreview, render_pages
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
+from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 #: The reports this screen offers (the facility workbook lives in Settings → Data), the self-audit first.
@@ -153,9 +153,9 @@ class ReportsPage(QWidget):
         code = self.kind.currentData()
         pattern = next(p for c, _, p in KINDS if c == code)
         suggested = f"{code}-{self.year.value()}{ {'audit-pdf': '.pdf', 'calendar': '.ics'}.get(code, '.xlsx')}"
-        name, _ = QFileDialog.getSaveFileName(self, "Save report", suggested, pattern)
-        if name:
-            self.save_to(Path(name))
+        choice = ask_save_path(self, code, "Save report", suggested, pattern)
+        if choice is not None:
+            self.save_to(choice.path)
 
     def save_to(self, out: Path) -> None:
         """Copy the preview when it shows exactly the report now chosen (kind, year, as-of date and
@@ -212,10 +212,10 @@ class ReportsPage(QWidget):
                             min(chosen.as_of, dt.date(chosen.year, 12, 31)).isoformat(), findings, who, self)
         if not dialog.exec():
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Save the signed self-audit", f"self-audit-{chosen.year}-signed.pdf",
-                                              "PDF (*.pdf)")
-        if name:
-            self.sign_to(dialog.role.currentText(), Path(name))
+        choice = ask_save_path(self, "audit-pdf", "Save the signed self-audit", f"self-audit-{chosen.year}-signed.pdf",
+                               "PDF (*.pdf)")
+        if choice is not None:
+            self.sign_to(dialog.role.currentText(), choice.path)
 
     def sign_to(self, role: str, out: Path) -> None:
         """Sign the chosen self-audit as the signed-in person in ``role`` and save it to ``out``
