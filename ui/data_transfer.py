@@ -172,6 +172,10 @@ class DataTransferPanel(QGroupBox):
             "Adds new rows and updates rows that have the same IDs; never deletes. The whole file is checked "
             "first: if any row is wrong, nothing is imported and every problem is listed.")
         self.export_button = QPushButton("&Export the facility workbook…")
+        self.preview_button = QPushButton("Previe&w its rows…")
+        self.preview_button.setToolTip("The first rows of every sheet as the workbook will hold them, then save it")
+        #: the workbook's rows, shown before saving (None: none open)
+        self.sheet_preview: QDialog | None = None
         self.identified = QCheckBox("Include patient identifiers (MRN, name, birth date)")
         self.identified_warning = QLabel(
             "⚠ The exported file will hold protected health information. Send it only to someone entitled "
@@ -235,6 +239,7 @@ class DataTransferPanel(QGroupBox):
         grid.addWidget(self.import_folder_button, 1, 0)
         grid.addWidget(self.export_button, 2, 0)
         grid.addWidget(export_help, 2, 1)
+        grid.addWidget(self.preview_button, 3, 0)
         grid.addWidget(self.identified, 3, 1)
         grid.addWidget(self.identified_warning, 4, 1)
         grid.addWidget(self.backup_button, 5, 0)
@@ -254,6 +259,7 @@ class DataTransferPanel(QGroupBox):
         self.import_button.clicked.connect(self.choose_workbook)
         self.import_folder_button.clicked.connect(self.choose_folder)
         self.export_button.clicked.connect(self.choose_export)
+        self.preview_button.clicked.connect(self.preview_export)
         self.identified.toggled.connect(self.confirm_identified)
         self.backup_button.clicked.connect(self.choose_backup)
         self.move_button.clicked.connect(self.move_to_shared)
@@ -274,7 +280,7 @@ class DataTransferPanel(QGroupBox):
     def _busy(self, busy: bool, text: str = "") -> None:
         """One job at a time: the buttons wait while the progress bar runs."""
         self.progress.setVisible(busy)
-        for button in (self.import_button, self.import_folder_button, self.export_button):
+        for button in (self.import_button, self.import_folder_button, self.export_button, self.preview_button):
             button.setEnabled(not busy)
         self.backup_button.setEnabled(not busy and self.db.path is not None)
         self.identified.setEnabled(not busy)
@@ -355,6 +361,25 @@ class DataTransferPanel(QGroupBox):
         if out.suffix.lower() not in (".xlsx", ".zip"):  # a typed name without its ending
             out = out.with_name(out.name + EXPORT_FILTERS.get(choice.chosen_filter, ".xlsx"))
         self.export_to(out)
+
+    def preview_export(self) -> None:
+        """The workbook's first rows per sheet (``ui.export_preview``); Save goes on to choose_export."""
+        from app.exports.preview import preview_export
+        from ui.export_preview import ExportPreviewDialog
+
+        identified = self.identified.isChecked()
+        self._busy(True, "Reading the workbook's rows…")
+
+        def done(sheets: list) -> None:
+            self._busy(False)
+            dialog = ExportPreviewDialog("Facility workbook", sheets, identified, self)
+            dialog.accepted.connect(lambda: self.choose_export() if self.identified.isChecked() == identified else None)
+            dialog.finished.connect(lambda _result: setattr(self, "sheet_preview", None))
+            self.sheet_preview = dialog
+            dialog.open()
+
+        run_in_background(lambda: preview_export(self.db, "workbook", year=None, as_of=dt.date.today(),
+                                                 identified=identified), done, self._export_failed, owner=self)
 
     def export_to(self, out: Path) -> None:
         identified = self.identified.isChecked()

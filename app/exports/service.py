@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.exports import submissions
 from app.exports.kinds import KIND_INFO, KindInfo
-from app.exports.tabular import ExportError, Sheet, write_table
+from app.exports.sheets import SHEET_KINDS, export_sheets
+from app.exports.tabular import ExportError, write_table
 from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database, is_database_file
@@ -28,9 +28,11 @@ class ExportKind:
     write: Callable[..., int]
 
 
-def _table(build: Callable[[Database, submissions.Period, bool], object]) -> Callable[[Database, Path, int | None, dt.date, bool], int]:
-    def write(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-        return write_table(out, [build(db, submissions.Period.of(year, as_of), identified)])  # type: ignore[list-item]
+def _sheets(kind: str) -> Callable[..., int]:
+    """A spreadsheet kind's writer: the sheets ``app.exports.sheets`` builds (the preview shows the same)."""
+    def write(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
+              rule: str | None = None, **_options: object) -> int:
+        return write_table(out, export_sheets(db, kind, year=year, as_of=as_of, identified=identified, rule=rule))
 
     return write
 
@@ -45,19 +47,6 @@ def _audit_pdf(db: Database, out: Path, year: int | None, as_of: dt.date, identi
     from app.reports.audit_service import export_audit_pdf
 
     return export_audit_pdf(db, out, year=year or as_of.year, as_of=as_of, identified=identified)
-
-
-def _attendance(db: Database, period: submissions.Period, identified: bool):  # type: ignore[no-untyped-def]
-    from app.exports.attendance import attendance_sheet
-
-    return attendance_sheet(db, period)
-
-
-def _finding_cases(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
-                   rule: str | None = None, **_options: object) -> int:
-    from app.exports.finding_cases import finding_cases_sheet
-
-    return write_table(out, [finding_cases_sheet(db, as_of, identified, rule)])
 
 
 def _facility_certificate(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
@@ -90,28 +79,9 @@ def _calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identif
     return write_calendar(db, out, as_of, now().replace(tzinfo=dt.UTC))
 
 
-def _missing_dosimetry(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
-                       **_options: object) -> int:
-    """Every enrolled breast and lung case without a submission at ``as_of`` (the Dosimetry screen's list)."""
-    from app.domain.vocabulary import label
-    from app.services.dosimetry import missing_submissions
-
-    _count, rows = missing_submissions(db, as_of, limit=None)
-    sheet = Sheet("missing dosimetry", ["Case ID", "Project", "Enrolled on", "Days since enrollment"],
-                  [(cid, label(project), enrolled, (as_of - enrolled).days) for cid, project, enrolled in rows],
-                  empty_note=f"Every enrolled breast and lung case has a submission as of {as_of.isoformat()}.")
-    return write_table(out, [sheet])
-
-
 _WRITERS: dict[str, Callable[..., int]] = {
-    "missing-dosimetry": _missing_dosimetry,
-    "workbook": _workbook,
-    "enrollment": _table(lambda db, period, identified: submissions.enrollment_sheet(db, period, identified=identified)),
-    "dosimetry": _table(lambda db, period, identified: submissions.dosimetry_sheet(db, period)),
-    "attendance": _table(_attendance),
-    "mdcb-roster": _table(lambda db, period, identified: submissions.mdcb_roster_sheet(db, period)),
-    "ce-certificates": _table(lambda db, period, identified: submissions.ce_certificates_sheet(db, period)),
-    "finding-cases": _finding_cases,
+    **{kind: _sheets(kind) for kind in SHEET_KINDS if kind != "workbook"},
+    "workbook": _workbook,  # also a .zip or a folder of CSV files
     "calendar": _calendar,
     "facility-certificate": _facility_certificate,
     "audit-pdf": _audit_pdf,
