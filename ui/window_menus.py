@@ -8,6 +8,7 @@ from typing import Protocol
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
+from ui.case_search import find_case_action
 from ui.screens import SCREENS, go_shortcut
 
 
@@ -95,6 +96,8 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
             set_shortcut(action, QKeySequence(key))
         action.triggered.connect(lambda _checked=False, n=screen.title: window.show_area(n))
         go_menu.addAction(action)
+    go_menu.addSeparator()
+    go_menu.addAction(find_case_action(owner))  # Ctrl+K, from any screen
     help_menu = window.menuBar().addMenu("&Help")
     keys = QAction("&Keyboard shortcuts", owner)
     set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))

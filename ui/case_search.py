@@ -1,0 +1,160 @@
+"""Ctrl+K from any screen: find a case by its ID, MRN or name and open it.
+
+The search is the register's (``app.services.register.find_cases``), so it masks as the register
+does: the list names cases by ID, project and dates; an MRN or name is searched only for a person
+who may see identifiers, and shown only after they tick "Show patient identifiers". Choosing a
+hit shows the case in the register and opens it there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.vocabulary import label
+from app.services.cases import may_see_identifiers
+from app.services.register import CaseHit, find_cases
+from app.storage.database import Database
+from ui.date_field import shown
+
+SHORTCUT = "Ctrl+K"
+SEARCH_DELAY_MS = 150
+FOUND_BY = {"case_id": "", "mrn": "found by MRN", "name": "found by name"}
+
+
+def hit_text(hit: CaseHit) -> str:
+    """One line per case, in the register's words; identifiers only when revealed."""
+    parts = [hit.case_id, label(hit.project), f"eligible {shown(hit.eligible_on)}", label(hit.status)]
+    if hit.revealed:
+        parts += [f"MRN {hit.mrn or '—'}", hit.name or "—"]
+    elif FOUND_BY.get(hit.found_by):
+        parts.append(FOUND_BY[hit.found_by])
+    return "  ·  ".join(parts)
+
+
+class CaseSearch(QDialog):
+    """The box; ``chosen`` is called with the case ID picked (Enter or a double-click)."""
+
+    def __init__(self, db: Database, chosen: Callable[[str], object], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.chosen = chosen
+        self.setWindowTitle("Find a case")
+        identifiers = may_see_identifiers(db)
+        self.box = QLineEdit()
+        self.box.setClearButtonEnabled(True)
+        self.box.setPlaceholderText("Case ID, MRN or name" if identifiers else "Case ID")
+        self.reveal = QCheckBox("S&how patient identifiers (MRN, name)")
+        self.reveal.setEnabled(identifiers)
+        if not identifiers:
+            self.reveal.setToolTip("Only a coordinator (CDA) or an administrator may search by or see patient "
+                                   "identifiers.")
+        self.results = QListWidget()
+        self.results.setObjectName("case-search-results")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
+        self.open_button = buttons.button(QDialogButtonBox.StandardButton.Open)
+        self.open_button.setEnabled(False)
+        buttons.accepted.connect(self.open_current)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.box)
+        layout.addWidget(self.reveal)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self._delay = QTimer(self)
+        self._delay.setSingleShot(True)
+        self._delay.setInterval(SEARCH_DELAY_MS)
+        self._delay.timeout.connect(self.search)
+        self.box.textChanged.connect(self._delay.start)
+        self.box.returnPressed.connect(self.open_current)
+        self.reveal.toggled.connect(self.search)
+        self.results.itemActivated.connect(lambda _item: self.open_current())
+        self.results.currentRowChanged.connect(lambda row: self.open_button.setEnabled(row >= 0))
+        self.box.installEventFilter(self)
+        self.resize(560, 360)
+
+    def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        """Up and Down in the box move through the hits, as in a browser's address bar."""
+        from PySide6.QtCore import QEvent
+
+        if watched is self.box and event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Up,
+                                                                                            Qt.Key.Key_Down):
+            step = 1 if event.key() == Qt.Key.Key_Down else -1
+            row = max(0, min(self.results.count() - 1, self.results.currentRow() + step))
+            self.results.setCurrentRow(row)
+            return True
+        return super().eventFilter(watched, event)
+
+    def search(self) -> None:
+        self._delay.stop()
+        hits = find_cases(self.db, self.box.text(), reveal=self.reveal.isChecked())
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem(hit_text(hit))
+            item.setData(Qt.ItemDataRole.UserRole, hit.case_id)
+            self.results.addItem(item)
+        if hits:
+            self.results.setCurrentRow(0)
+        text = self.box.text().strip()
+        self.status.setText("" if not text else f"No case found for \u201c{text}\u201d." if not hits
+                            else f"{len(hits)} case{'s' if len(hits) != 1 else ''}. Enter opens the highlighted one.")
+
+    def open_current(self) -> None:
+        if self._delay.isActive():  # Enter typed before the pause: search what is typed first
+            self.search()
+        item = self.results.currentItem()
+        if item is None:
+            return
+        self.accept()
+        self.chosen(item.data(Qt.ItemDataRole.UserRole))
+
+
+def open_case(window: QWidget, case_id: str) -> None:
+    """Show exactly this case in the register and open it there (a read-only role sees it listed)."""
+    from ui.enrollment import EnrollmentPage
+    from ui.screens import ENROLLMENT
+
+    window.show_area(ENROLLMENT.title)  # type: ignore[attr-defined]
+    page = window.pages.get(ENROLLMENT.title)  # type: ignore[attr-defined]
+    if not isinstance(page, EnrollmentPage):
+        return
+    page.show_cases([case_id], f"the search for {case_id}")
+    if page.model.rowCount():
+        page.table.selectRow(0)
+        page.table.setFocus()
+        QTimer.singleShot(0, page.edit_case)  # after the jump has painted; does nothing for a read-only role
+
+
+def find_case_action(window: QWidget) -> QAction:
+    """Go → Find a case… (Ctrl+K), for the window's menu: opens the box over whatever screen is shown."""
+    action = QAction("&Find a case…", window)
+    action.setShortcuts([QKeySequence(SHORTCUT)])
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+
+    def show() -> None:
+        db = getattr(window, "db", None)
+        if db is None:
+            return
+        dialog = CaseSearch(db, lambda case_id: open_case(window, case_id), window)
+        window.case_search = dialog  # type: ignore[attr-defined]  (the tests read the open box)
+        dialog.open()
+        dialog.box.setFocus()
+
+    action.triggered.connect(show)
+    return action
