@@ -118,6 +118,8 @@ class EnrollmentPage(QWidget):
         self.count_label = QLabel()
         #: the set of cases a finding listed ("show all these cases in the register"), or None
         self.case_set: tuple[str, ...] = ()
+        #: the enrollment dates a Dashboard chart bar stands for (its month), or None
+        self.enrolled_in: tuple[dt.date, dt.date] | None = None
         self.set_label = QLabel()
         self.set_label.setObjectName("case-set")
         self.set_clear = QPushButton("Show every case")
@@ -228,12 +230,34 @@ class EnrollmentPage(QWidget):
             case_ids=self.case_set,
             flag_policy=self.flag_policy,
             flags=tuple(self.flag.currentData() or ()),
+            enrolled_from=self.enrolled_in[0] if self.enrolled_in else None,
+            enrolled_to=self.enrolled_in[1] if self.enrolled_in else None,
         )
 
     def show_cases(self, case_ids: list[str], caption: str) -> None:
         """Exactly these cases (a finding's list), every other filter cleared; a bar says which
         set is shown and clears it."""
+        self._clear_filters()
         self.case_set = tuple(dict.fromkeys(case_ids))
+        self.set_label.setText(f"Showing the {len(self.case_set)} case(s) of {caption}.")
+        self.set_bar.show()
+        self.apply_filters()
+
+    def show_enrolled(self, project: str, first: dt.date, last: dt.date, caption: str) -> None:
+        """The cases of ``project`` enrolled from ``first`` to ``last`` (a Dashboard chart bar:
+        ``caption`` names its month), every other filter cleared; the same bar clears it."""
+        self._clear_filters()
+        self.enrolled_in = (first, last)
+        self.project.blockSignals(True)
+        self.project.setCurrentIndex(max(self.project.findData(project), 0))
+        self.project.blockSignals(False)
+        self.set_label.setText(f"Showing the {label(project)} cases enrolled in {caption}.")
+        self.set_bar.show()
+        self.apply_filters()
+
+    def _clear_filters(self) -> None:
+        """Every filter back to "any", without a query per widget (the caller applies once)."""
+        self.case_set, self.enrolled_in = (), None
         for widget in (self.project, self.status, self.flag):
             widget.blockSignals(True)
             widget.setCurrentIndex(0)
@@ -246,12 +270,13 @@ class EnrollmentPage(QWidget):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.set_label.setText(f"Showing the {len(self.case_set)} case(s) of {caption}.")
-        self.set_bar.show()
-        self.apply_filters()
 
     def clear_case_set(self) -> None:
-        self.case_set = ()
+        if self.enrolled_in is not None:  # the chart's bar chose the project too: every case means every project
+            self.project.blockSignals(True)
+            self.project.setCurrentIndex(0)
+            self.project.blockSignals(False)
+        self.case_set, self.enrolled_in = (), None
         self.set_bar.hide()
         self.apply_filters()
 

@@ -105,6 +105,9 @@ class RegisterQuery:
     #: what the flag column is judged by (None: no flags); ``flags``: only cases with one of these
     flag_policy: FlagPolicy | None = None
     flags: tuple[str, ...] = ()
+    #: only cases enrolled on these dates (the Dashboard chart's bar: a project's month); None: any
+    enrolled_from: dt.date | None = None
+    enrolled_to: dt.date | None = None
 
 
 def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
@@ -124,6 +127,10 @@ def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
         stmt = stmt.where(Case.eligible_on <= query.eligible_to)
     if query.case_ids:
         stmt = stmt.where(Case.case_id.in_(query.case_ids))
+    if query.enrolled_from:
+        stmt = stmt.where(Case.enrolled_on >= query.enrolled_from)
+    if query.enrolled_to:
+        stmt = stmt.where(Case.enrolled_on <= query.enrolled_to)
     if query.flags and query.flag_policy is not None:
         conditions = flag_conditions(query.flag_policy)
         stmt = stmt.where(or_(*[conditions[f] for f in query.flags]))

@@ -1,0 +1,149 @@
+"""The Dashboard's enrollment chart: this year's enrollments by month, one colour per project,
+against last year's months (a line) and the participation minimum's monthly pace (a dashed line).
+
+Clicking a project's part of a month's bar shows those cases in the register (``open_in_register``).
+The figures are ``app.services.enrollment_chart``'s, read off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSet,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QStackedBarSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
+
+from app.domain.vocabulary import label
+from app.reports.audit_report import MONTHS
+from app.rules.years import year_label
+from app.services.enrollment_chart import MONTHS_A_YEAR, EnrollmentByMonth, enrollment_by_month, month_span
+from app.storage.database import Database
+from ui.workers import run_in_background
+
+#: One colour per project, told apart by people with the common colour-vision deficiencies
+#: (Okabe–Ito); the legend names each.
+PROJECT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+
+
+def _dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(QPalette.ColorRole.WindowText).lightness()
+
+
+def pace_caption(figures: EnrollmentByMonth) -> str:
+    """The dashed line's legend: the policy's minimum, the projects it counts, and per month."""
+    counted = ", ".join(label(p) for p in figures.counted_projects)
+    return f"Participation minimum {figures.minimum_cases} a year ({counted}): {figures.monthly_pace:.1f} a month"
+
+
+class EnrollmentChart(QWidget):
+    """The chart at ``as_of``; ``bar_clicked(project, year, month)`` when a bar's part is clicked."""
+
+    bar_clicked = Signal(str, int, int)
+
+    def __init__(self, db: Database, as_of: dt.date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("enrollment-chart")
+        self.db = db
+        self.as_of = as_of
+        self.figures: EnrollmentByMonth | None = None
+        self.bar_sets: dict[str, QBarSet] = {}
+        self.view = QChartView()
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.view.setMinimumHeight(240)
+        self.hint = QLabel("Click a project's part of a bar to see its cases in the register.")
+        self.hint.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.hint)
+        run_in_background(lambda: enrollment_by_month(db, as_of), self.show_figures, self._failed, owner=self)
+
+    def _failed(self, exc: Exception) -> None:
+        self.hint.setText(f"The enrollment chart could not be drawn: {exc}")
+
+    def show_figures(self, figures: EnrollmentByMonth) -> None:
+        self.figures = figures
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        chart = QChart()
+        chart.setTheme(QChart.ChartTheme.ChartThemeDark if _dark(palette) else QChart.ChartTheme.ChartThemeLight)
+        chart.setBackgroundBrush(palette.color(QPalette.ColorRole.Base))
+        chart.setTitleBrush(text)
+        chart.legend().setLabelColor(text)
+        chart.setTitle(f"Enrollments by month, {year_label(figures.year, figures.as_of)}, per project")
+        bars = QStackedBarSeries()
+        self.bar_sets = {}
+        for n, project in enumerate(figures.projects):
+            bar_set = QBarSet(label(project))
+            bar_set.setColor(QColor(PROJECT_COLOURS[n % len(PROJECT_COLOURS)]))
+            bar_set.append([float(v) for v in figures.this_year[project]])
+            bar_set.clicked.connect(lambda month, p=project: self.bar_clicked.emit(p, figures.year, month + 1))
+            bar_set.hovered.connect(lambda on, month, p=project: self._hover(on, p, month))
+            bars.append(bar_set)
+            self.bar_sets[project] = bar_set
+        chart.addSeries(bars)
+        last = QLineSeries()
+        last.setName(f"All projects, {figures.year - 1}")
+        for month, value in enumerate(figures.total(figures.year - 1)):
+            last.append(QPointF(month, value))
+        last.setPen(QPen(text, 2))
+        pace = QLineSeries()
+        pace.setName(pace_caption(figures))
+        pace.append(QPointF(-0.5, figures.monthly_pace))
+        pace.append(QPointF(MONTHS_A_YEAR - 0.5, figures.monthly_pace))
+        pace.setPen(QPen(QColor("#a00000" if not _dark(palette) else "#ff7b7b"), 2, Qt.PenStyle.DashLine))
+        chart.addSeries(last)
+        chart.addSeries(pace)
+        axis_x = QBarCategoryAxis()
+        axis_x.append(list(MONTHS))
+        axis_y = QValueAxis()
+        highest = max(4.0, figures.monthly_pace, *figures.total(figures.year), *figures.total(figures.year - 1))
+        axis_y.setRange(0, highest * 1.1)
+        axis_y.applyNiceNumbers()
+        axis_y.setLabelFormat("%d")
+        for axis in (axis_x, axis_y):
+            axis.setLabelsColor(text)
+        chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+        chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+        for series in (bars, last):
+            series.attachAxis(axis_x)
+            series.attachAxis(axis_y)
+        # the pace spans the whole width: a value axis under the categories, hidden
+        axis_pace = QValueAxis()
+        axis_pace.setRange(-0.5, MONTHS_A_YEAR - 0.5)
+        axis_pace.setVisible(False)
+        chart.addAxis(axis_pace, Qt.AlignmentFlag.AlignBottom)
+        pace.attachAxis(axis_pace)
+        pace.attachAxis(axis_y)
+        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        self.view.setChart(chart)
+
+    def _hover(self, on: bool, project: str, month: int) -> None:
+        if not on or self.figures is None:
+            QToolTip.hideText()
+            return
+        f = self.figures
+        QToolTip.showText(QCursor.pos(), f"{label(project)}, {MONTHS[month]} {f.year}: "
+                          f"{f.this_year[project][month]} enrolled ({f.last_year[project][month]} in {f.year - 1}). "
+                          "Click to see them in the register.")
+
+
+def open_in_register(window: QWidget, project: str, year: int, month: int) -> None:
+    """The register, showing the cases of ``project`` enrolled in that month."""
+    from ui.enrollment import EnrollmentPage
+    from ui.screens import ENROLLMENT
+
+    window.show_area(ENROLLMENT.title)  # type: ignore[attr-defined]
+    page = window.pages.get(ENROLLMENT.title)  # type: ignore[attr-defined]
+    if isinstance(page, EnrollmentPage):
+        first, last = month_span(year, month)
+        page.show_enrolled(project, first, last, f"{MONTHS[month - 1]} {year}")
