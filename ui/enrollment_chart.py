@@ -25,7 +25,12 @@ from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 from app.domain.vocabulary import label
 from app.reports.audit_report import MONTHS
 from app.rules.years import year_label
-from app.services.enrollment_chart import MONTHS_A_YEAR, EnrollmentByMonth, enrollment_by_month, month_span
+from app.services.enrollment_chart import (
+    MONTHS_A_YEAR,
+    EnrollmentByMonth,
+    enrollment_by_month,
+    month_span,
+)
 from app.storage.database import Database
 from ui.workers import run_in_background
 
