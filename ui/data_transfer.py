@@ -172,7 +172,7 @@ class DataTransferPanel(QGroupBox):
             "Adds new rows and updates rows that have the same IDs; never deletes. The whole file is checked "
             "first: if any row is wrong, nothing is imported and every problem is listed.")
         self.export_button = QPushButton("&Export the facility workbook…")
-        self.preview_button = QPushButton("Previe&w its rows…")
+        self.preview_button = QPushButton("Preview its rows…")  # every letter of it is taken on Settings
         self.preview_button.setToolTip("The first rows of every sheet as the workbook will hold them, then save it")
         #: the workbook's rows, shown before saving (None: none open)
         self.sheet_preview: QDialog | None = None
