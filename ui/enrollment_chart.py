@@ -44,9 +44,15 @@ def _dark(palette: QPalette) -> bool:
 
 
 def pace_caption(figures: EnrollmentByMonth) -> str:
-    """The dashed line's legend: the policy's minimum, the projects it counts, and per month."""
+    """The dashed line's legend (short: the legend cuts a long one)."""
+    return f"Minimum pace, {figures.monthly_pace:.1f} a month"
+
+
+def pace_explained(figures: EnrollmentByMonth) -> str:
+    """Under the chart: where the dashed line comes from, and what a click does."""
     counted = ", ".join(label(p) for p in figures.counted_projects)
-    return f"Participation minimum {figures.minimum_cases} a year ({counted}): {figures.monthly_pace:.1f} a month"
+    return (f"Dashed: the participation minimum, {figures.minimum_cases} cases a year ({counted}), spread over "
+            f"twelve months. Click a project's part of a bar to see its cases in the register.")
 
 
 class EnrollmentChart(QWidget):
@@ -131,6 +137,7 @@ class EnrollmentChart(QWidget):
         pace.attachAxis(axis_y)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.view.setChart(chart)
+        self.hint.setText(pace_explained(figures))
 
     def _hover(self, on: bool, project: str, month: int) -> None:
         if not on or self.figures is None:

@@ -35,6 +35,8 @@ def rows_caption(sheet: SheetPreview) -> str:
 def sheet_model(sheet: SheetPreview, parent: QWidget | None = None) -> QStandardItemModel:
     model = QStandardItemModel(len(sheet.rows), len(sheet.headers), parent)
     model.setHorizontalHeaderLabels(list(sheet.headers))
+    # numbered as the spreadsheet numbers them: its header is row 1, the first record row 2
+    model.setVerticalHeaderLabels([str(r + 2) for r in range(len(sheet.rows))])
     for r, row in enumerate(sheet.rows):
         for c, value in enumerate(row[: len(sheet.headers)]):
             item = QStandardItem(cell_text(value))

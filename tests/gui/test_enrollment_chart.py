@@ -12,7 +12,7 @@ from app.services.enrollment_chart import enrollment_by_month, month_span
 from app.services.evaluations import evaluate_fresh, in_force_at
 from tests.gui.conftest import AS_OF, settle
 from ui.enrollment import EnrollmentPage
-from ui.enrollment_chart import EnrollmentChart, pace_caption
+from ui.enrollment_chart import EnrollmentChart, pace_caption, pace_explained
 
 
 def test_the_projects_add_up_to_the_snapshots_months(demo_db) -> None:
@@ -30,7 +30,8 @@ def test_the_pace_is_the_policys_minimum(demo_db) -> None:
     assert figures.minimum_cases == policy.min_cases
     assert figures.counted_projects == tuple(policy.counted_projects)
     assert figures.monthly_pace == policy.min_cases / 12
-    assert str(policy.min_cases) in pace_caption(figures)
+    assert f"{policy.min_cases / 12:.1f}" in pace_caption(figures)
+    assert f"{policy.min_cases} cases a year" in pace_explained(figures)
 
 
 def test_the_chart_draws_each_project_and_both_lines(qtbot, demo_db) -> None:
@@ -43,6 +44,7 @@ def test_the_chart_draws_each_project_and_both_lines(qtbot, demo_db) -> None:
     assert [int(lung.at(m)) for m in range(12)] == list(chart.figures.this_year["lung"])
     lines = [s for s in chart.view.chart().series() if isinstance(s, QLineSeries)]
     assert [s.name() for s in lines] == [f"All projects, {AS_OF.year - 1}", pace_caption(chart.figures)]
+    assert chart.hint.text() == pace_explained(chart.figures)
 
 
 def test_clicking_a_bar_shows_that_projects_month_in_the_register(qtbot, settled_window) -> None:

@@ -88,6 +88,7 @@ def test_reports_previews_a_spreadsheet_then_saves_it(qtbot, demo_db, tmp_path, 
     sheet = dialog.sheets[0]
     assert dialog.tables[0].model().rowCount() == min(sheet.total, PREVIEW_ROWS)
     assert dialog.tables[0].model().headerData(0, Qt.Orientation.Horizontal) == sheet.headers[0]
+    assert dialog.tables[0].model().headerData(0, Qt.Orientation.Vertical) == "2"  # the spreadsheet's row
     assert "De-identified" in dialog.findChild(QLabel, "preview-summary").text()
     out = tmp_path / "enrollment-2025.xlsx"
     asked = save_to(monkeypatch, out)
