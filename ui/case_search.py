@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.vocabulary import label
 from app.services.cases import may_see_identifiers
-from app.services.register import CaseHit, find_cases
+from app.services.register import FIND_LIMIT, CaseHit, find_cases
 from app.storage.database import Database
 from ui.date_field import shown
 
@@ -87,7 +87,8 @@ class CaseSearch(QDialog):
         self.results.itemActivated.connect(lambda _item: self.open_current())
         self.results.currentRowChanged.connect(lambda row: self.open_button.setEnabled(row >= 0))
         self.box.installEventFilter(self)
-        self.resize(560, 360)
+        room = (parent or self).screen().availableGeometry()
+        self.resize(min(760, room.width() - 40), min(400, room.height() - 60))
 
     def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         """Up and Down in the box move through the hits, as in a browser's address bar."""
@@ -112,8 +113,15 @@ class CaseSearch(QDialog):
         if hits:
             self.results.setCurrentRow(0)
         text = self.box.text().strip()
-        self.status.setText("" if not text else f"No case found for \u201c{text}\u201d." if not hits
-                            else f"{len(hits)} case{'s' if len(hits) != 1 else ''}. Enter opens the highlighted one.")
+        if not text:
+            self.status.setText("")
+        elif not hits:
+            self.status.setText(f"No case found for \u201c{text}\u201d.")
+        elif len(hits) >= FIND_LIMIT:
+            self.status.setText(f"The first {len(hits)} cases found: type more to narrow them. Enter opens the "
+                                "highlighted one.")
+        else:
+            self.status.setText(f"{len(hits)} case{'s' if len(hits) != 1 else ''}. Enter opens the highlighted one.")
 
     def open_current(self) -> None:
         if self._delay.isActive():  # Enter typed before the pause: search what is typed first
