@@ -44,15 +44,15 @@ def _dark(palette: QPalette) -> bool:
 
 
 def pace_caption(figures: EnrollmentByMonth) -> str:
-    """The dashed line's legend (short: the legend cuts a long one)."""
-    return f"Minimum pace, {figures.monthly_pace:.1f} a month"
+    """The dashed line's legend (short: the legend cuts a long one; ``pace_explained`` says the rest)."""
+    return "Minimum pace"
 
 
 def pace_explained(figures: EnrollmentByMonth) -> str:
     """Under the chart: where the dashed line comes from, and what a click does."""
     counted = ", ".join(label(p) for p in figures.counted_projects)
-    return (f"Dashed: the participation minimum, {figures.minimum_cases} cases a year ({counted}), spread over "
-            f"twelve months. Click a project's part of a bar to see its cases in the register.")
+    return (f"Dashed: the participation minimum, {figures.minimum_cases} cases a year ({counted}), is "
+            f"{figures.monthly_pace:.1f} a month. Click a project's part of a bar to see its cases in the register.")
 
 
 class EnrollmentChart(QWidget):

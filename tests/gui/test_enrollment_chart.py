@@ -30,8 +30,9 @@ def test_the_pace_is_the_policys_minimum(demo_db) -> None:
     assert figures.minimum_cases == policy.min_cases
     assert figures.counted_projects == tuple(policy.counted_projects)
     assert figures.monthly_pace == policy.min_cases / 12
-    assert f"{policy.min_cases / 12:.1f}" in pace_caption(figures)
+    assert pace_caption(figures) == "Minimum pace"
     assert f"{policy.min_cases} cases a year" in pace_explained(figures)
+    assert f"{policy.min_cases / 12:.1f} a month" in pace_explained(figures)
 
 
 def test_the_chart_draws_each_project_and_both_lines(qtbot, demo_db) -> None:
