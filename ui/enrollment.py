@@ -197,7 +197,7 @@ class EnrollmentPage(QWidget):
         self._debounce.setInterval(SEARCH_DELAY_MS)
         self._debounce.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._debounce.start)
-        self.project.currentIndexChanged.connect(self.apply_filters)
+        self.project.currentIndexChanged.connect(self._project_changed)
         self.status.currentIndexChanged.connect(self.apply_filters)
         self.flag.currentIndexChanged.connect(self.apply_filters)
         self.eligible_from.changed.connect(self.apply_filters)
@@ -267,6 +267,14 @@ class EnrollmentPage(QWidget):
         self.project.blockSignals(False)
         self.set_label.setText(f"Showing the {label(project)} cases enrolled in {caption}.")
         self.set_bar.show()
+        self.apply_filters()
+
+    def _project_changed(self) -> None:
+        """Another project chosen while a chart bar's month is shown: that month was the bar's
+        project's, so it goes with it (and its bar), rather than filter another project by it."""
+        if self.enrolled_in is not None:
+            self.enrolled_in = None
+            self.set_bar.hide()
         self.apply_filters()
 
     def _clear_filters(self) -> None:

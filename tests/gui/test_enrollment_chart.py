@@ -70,3 +70,20 @@ def test_clicking_a_bar_shows_that_projects_month_in_the_register(qtbot, settled
     page.set_clear.click()
     assert page.enrolled_in is None and page.project.currentData() is None
     assert page.model.rowCount() > chart.figures.this_year[project][month - 1]
+
+
+def test_a_case_shown_from_a_finding_leaves_the_charts_month(qtbot, settled_window) -> None:
+    window = settled_window
+    window.show_area("Enrollment")
+    settle(qtbot)
+    page = window.page("Enrollment")
+    first, last = month_span(AS_OF.year, AS_OF.month)
+    page.show_enrolled("lung", first, last, "Jun 2025")
+    other = page.model.case_id(0) if page.model.rowCount() else None
+    page.clear_case_set()
+    breast = next(page.model.case_id(r) for r in range(page.model.rowCount())
+                  if page.model.row_values(r)[1] == "breast")
+    page.show_enrolled("lung", first, last, "Jun 2025")
+    window.show_case(breast)
+    qtbot.waitUntil(lambda: page.model.rowCount() >= 1 and page.model.case_id(0) == breast, timeout=5000)
+    assert page.enrolled_in is None and not page.set_bar.isVisibleTo(window) and other != breast
