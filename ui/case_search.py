@@ -180,7 +180,7 @@ def open_case(window: QWidget, case_id: str) -> None:
 
 
 def find_case_action(window: QWidget) -> QAction:
-    """Go → Find a case… (Ctrl+K), for the window's menu: opens the box over whatever screen is shown."""
+    """View → Find a case… (Ctrl+K), for the window's menu: opens the box over whatever screen is shown."""
     action = QAction("&Find a case…", window)
     action.setShortcuts([QKeySequence(SHORTCUT)])
     action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

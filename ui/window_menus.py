@@ -88,6 +88,7 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
     set_shortcut(refresh_action, QKeySequence(QKeySequence.StandardKey.Refresh))
     refresh_action.triggered.connect(window.refresh)
     view_menu.addAction(refresh_action)
+    view_menu.addAction(find_case_action(owner))  # Ctrl+K, from any screen (Go lists the screens only)
     go_menu = window.menuBar().addMenu("&Go")
     for number, screen in enumerate(SCREENS):
         action = QAction(screen.title.replace("&", "&&"), owner)  # "Staff & roles", not "Staff _roles"
@@ -96,8 +97,6 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
             set_shortcut(action, QKeySequence(key))
         action.triggered.connect(lambda _checked=False, n=screen.title: window.show_area(n))
         go_menu.addAction(action)
-    go_menu.addSeparator()
-    go_menu.addAction(find_case_action(owner))  # Ctrl+K, from any screen
     help_menu = window.menuBar().addMenu("&Help")
     keys = QAction("&Keyboard shortcuts", owner)
     set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))
