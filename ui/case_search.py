@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -31,7 +30,6 @@ from app.storage.database import Database
 from ui.date_field import shown
 from ui.workers import run_in_background
 
-SHORTCUT = "Ctrl+K"
 SEARCH_DELAY_MS = 150
 FOUND_BY = {"case_id": "", "mrn": "found by MRN", "name": "found by name"}
 
@@ -177,22 +175,3 @@ def open_case(window: QWidget, case_id: str) -> None:
         page.table.selectRow(0)
         page.table.setFocus()
         QTimer.singleShot(0, page.edit_case)  # after the jump has painted; does nothing for a read-only role
-
-
-def find_case_action(window: QWidget) -> QAction:
-    """View → Find a case… (Ctrl+K), for the window's menu: opens the box over whatever screen is shown."""
-    action = QAction("&Find a case…", window)
-    action.setShortcuts([QKeySequence(SHORTCUT)])
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-
-    def show() -> None:
-        db = getattr(window, "db", None)
-        if db is None:
-            return
-        dialog = CaseSearch(db, lambda case_id: open_case(window, case_id), window)
-        window.case_search = dialog  # type: ignore[attr-defined]  (the tests read the open box)
-        dialog.open()
-        dialog.box.setFocus()
-
-    action.triggered.connect(show)
-    return action

@@ -8,7 +8,7 @@ from typing import Protocol
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar, QWidget
 
-from ui.case_search import find_case_action
+from ui.case_search_action import find_case_action
 from ui.screens import SCREENS, go_shortcut
 
 
