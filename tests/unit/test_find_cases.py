@@ -13,13 +13,18 @@ from app.services.register import NAME_MIN_CHARS, find_cases
 from tests.support import as_role
 
 
-@pytest.fixture
-def cases(db):  # type: ignore[no-untyped-def]
+def add_cases(db):  # type: ignore[no-untyped-def]
+    """Three lung cases with identifiers, and a breast case whose ID is the first one's MRN."""
     for n, (mrn, name) in enumerate([("100234", "Jane Doe"), ("100299", "John Smith"), ("200001", "Ada Doerr")]):
         save_case(db, CaseRecord(case_id=f"LUNG-2025-{n:03d}", project="lung", eligible_on=dt.date(2025, 1, 10 + n),
                                  mrn=mrn, name=name))
     save_case(db, CaseRecord(case_id="100234", project="breast", eligible_on=dt.date(2024, 5, 1)))
     return db
+
+
+@pytest.fixture
+def cases(db):  # type: ignore[no-untyped-def]
+    return add_cases(db)
 
 
 def test_the_exact_case_id_comes_first_then_the_newest(cases) -> None:
