@@ -24,6 +24,7 @@ from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import date_format
 from ui.enrollment_chart import EnrollmentChart, open_in_register
+from ui.help import why_label
 from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
@@ -81,7 +82,7 @@ class TileWidget(QFrame):
         big = figure.font()
         big.setPointSizeF(big.pointSizeF() * 1.15)
         figure.setFont(big)
-        rule = QLabel(f"<small>{tile.rule}</small>")
+        rule = why_label(tile.rule)  # the code and "Why?" (the guide at the rule: ui.help)
         for w in (head, state, figure, rule):
             layout.addWidget(w)
         self.forecast = QLabel(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.kinds import KIND_INFO
+from app.domain.export_kinds import REPORTS_SCREEN
 from app.exports.preview import preview_export, previewable
 from app.exports.service import export_kind, preview_audit_pdf, save_preview
 from app.security.roles import Permission
@@ -34,8 +34,7 @@ from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 #: The reports this screen offers (the facility workbook lives in Settings → Data), the self-audit first.
-KINDS = tuple((info.name, info.title, info.files) for info in sorted(
-    (i for i in KIND_INFO if i.name != "workbook"), key=lambda i: i.name != "audit-pdf"))
+KINDS = tuple((kind.name, kind.title, kind.files) for kind in REPORTS_SCREEN)
 
 
 class ReportSettings(NamedTuple):

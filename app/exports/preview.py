@@ -13,15 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.exports.kinds import KIND_INFO
-from app.exports.service import export_permission
+from app.domain.export_kinds import export_kind_named
 from app.exports.sheets import SHEET_KINDS, export_sheets
-from app.exports.tabular import ExportError
+from app.services.export_guard import export_permission
 from app.storage.database import Database
+from app.storage.tabular import ExportError
 
 #: Rows shown per sheet: enough to judge the columns and the first records, cheap at any size.
 PREVIEW_ROWS = 200
-#: An xlsx sheet name holds at most 31 characters (``app.exports.tabular`` cuts it there too).
+#: An xlsx sheet name holds at most 31 characters (``app.storage.tabular`` cuts it there too).
 SHEET_NAME_CHARS = 31
 
 
@@ -53,8 +53,7 @@ def preview_export(db: Database, kind: str, *, year: int | None, as_of: dt.date,
     Asks for the same permission as the export: a role that may not export may not preview."""
     if not previewable(kind):
         raise ExportError(f"The '{kind}' export is not a spreadsheet; it has no rows to preview.")
-    info = next(i for i in KIND_INFO if i.name == kind)
-    identified = identified and info.identifies
+    identified = identified and export_kind_named(kind).identifies
     db.require(export_permission(identified))
     return [_preview(sheet.name, sheet.headers, sheet.rows, sheet.empty_note, limit)
             for sheet in export_sheets(db, kind, year=year, as_of=as_of, identified=identified, rule=rule)]
@@ -69,7 +68,7 @@ def _preview(name: str, headers: Sequence[str], rows: Any, empty_note: str, limi
 
 def cell_text(value: Any) -> str:
     """A value as the spreadsheet cell shows it: dates as yyyy-mm-dd (the file's format,
-    ``app.exports.tabular.DATE_FORMAT``), yes/no for booleans, nothing for None."""
+    ``app.storage.tabular.DATE_FORMAT``), yes/no for booleans, nothing for None."""
     if value is None:
         return ""
     if isinstance(value, bool):

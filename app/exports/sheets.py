@@ -2,7 +2,7 @@
 
 A preview that built its own rows would drift from the file (a column added to the export and
 not to the preview); here each spreadsheet kind is one function from the export's choices to its
-``Sheet`` list, which ``app.exports.service`` writes and ``app.exports.preview`` shows.
+``Sheet`` list, which ``app.exports.writers`` writes and ``app.exports.preview`` shows.
 """
 
 from __future__ import annotations
@@ -10,9 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from app.domain.vocabulary import label
 from app.exports import submissions
-from app.exports.tabular import Sheet
+from app.exports.attendance import attendance_sheet
+from app.exports.finding_cases import finding_cases_sheet
+from app.services.dosimetry import missing_submissions
 from app.storage.database import Database
+from app.storage.tabular import Sheet
+from app.workbook.exporter import workbook_sheets
 
 #: (db, period, as_of, identified, rule) -> the sheets, in the file's order
 SheetBuilder = Callable[[Database, submissions.Period, dt.date, bool, "str | None"], list[Sheet]]
@@ -30,8 +35,6 @@ def _dosimetry(db: Database, period: submissions.Period, as_of: dt.date, identif
 
 def _attendance(db: Database, period: submissions.Period, as_of: dt.date, identified: bool,
                 rule: str | None) -> list[Sheet]:
-    from app.exports.attendance import attendance_sheet
-
     return [attendance_sheet(db, period)]
 
 
@@ -48,9 +51,6 @@ def _ce_certificates(db: Database, period: submissions.Period, as_of: dt.date, i
 def _missing_dosimetry(db: Database, period: submissions.Period, as_of: dt.date, identified: bool,
                        rule: str | None) -> list[Sheet]:
     """Every enrolled breast and lung case without a submission at ``as_of`` (the Dosimetry screen's list)."""
-    from app.domain.vocabulary import label
-    from app.services.dosimetry import missing_submissions
-
     _count, rows = missing_submissions(db, as_of, limit=None)
     return [Sheet("missing dosimetry", ["Case ID", "Project", "Enrolled on", "Days since enrollment"],
                   [(cid, label(project), enrolled, (as_of - enrolled).days) for cid, project, enrolled in rows],
@@ -59,15 +59,11 @@ def _missing_dosimetry(db: Database, period: submissions.Period, as_of: dt.date,
 
 def _finding_cases(db: Database, period: submissions.Period, as_of: dt.date, identified: bool,
                    rule: str | None) -> list[Sheet]:
-    from app.exports.finding_cases import finding_cases_sheet
-
     return [finding_cases_sheet(db, as_of, identified, rule)]
 
 
 def _workbook(db: Database, period: submissions.Period, as_of: dt.date, identified: bool,
               rule: str | None) -> list[Sheet]:
-    from app.workbook.exporter import workbook_sheets
-
     return workbook_sheets(db, identified)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer_group
 
+from app.domain.fields import PHI_CASE_FIELDS
 from app.domain.records import SITE_IS_PROJECT, CaseRecord, validate_case
-from app.domain.vocabulary import PHI_CASE_FIELDS
 from app.security.roles import Permission
 from app.services.editing import (
     Change,

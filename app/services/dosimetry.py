@@ -13,7 +13,7 @@ from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, put, remove, require_valid
 from app.services.register import DOSIMETRY_PROJECTS  # one list: the register's flag reads it too
 from app.storage.database import Database
-from app.storage.models import Case, DosimetrySubmission, Staff
+from app.storage.models import Case, DosimetrySubmission, Staff, User
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,6 @@ def missing_submissions(db: Database, as_of: dt.date, limit: int | None = 500,
 
 def submitter_of(db: Database) -> str | None:
     """The staff record of the signed-in person (what a new submission is submitted by)."""
-    from app.storage.models import User
-
     if db.actor is None:
         return None
     with db.reader() as session:
@@ -83,8 +81,6 @@ def submitter_of(db: Database) -> str | None:
 def _check_submitter(db: Database, session, staff_id: str) -> None:  # type: ignore[no-untyped-def]
     """A physics lead records their own submissions: in their own name, once their account is
     linked to their staff record (a coordinator recording from paper names the physicist)."""
-    from app.storage.models import User
-
     if db.actor is None or db.actor.role != "physics":
         return
     account = session.scalars(select(User).where(User.name == db.actor.name)).first()

@@ -20,7 +20,9 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain.wording import table_words
 from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import AuditEntry, Base
@@ -130,8 +132,6 @@ def _check_version(session: Session, obj: Base | None, model: type[Base], key: t
 
 def flush_or_conflict(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
     """Write now; a change committed by someone else since this session read the record is a conflict."""
-    from sqlalchemy.orm.exc import StaleDataError
-
     try:
         session.flush()
     except StaleDataError:
@@ -178,8 +178,6 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str,
 def next_free_id(db: Database, column: Any, prefix: str, width: int = 3) -> str:
     """The first ``prefix`` + number (``S-004``) not yet used in ``column``: an ID offered in a
     new record's form, which the person may change."""
-    from sqlalchemy import select
-
     with db.reader() as session:
         taken = set(session.scalars(select(column).where(column.like(f"{prefix}%"))))
     n = 1
@@ -207,8 +205,6 @@ UNDO_PERMISSION: dict[str, Permission] = {
 def undo(db: Database, change: Change) -> Change:
     """Put the record back as it was before ``change`` (``Conflict`` if someone changed it since);
     returns the change that undoing made, whose own undo is the redo."""
-    from app.domain.wording import table_words
-
     what = table_words(change.model.__tablename__)
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key, options=_ALL)

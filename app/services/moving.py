@@ -33,13 +33,26 @@ from sqlalchemy.exc import ArgumentError
 
 from app.security.keyfile import KeyFile, Slot, key_file_for, user_slot
 from app.security.passwords import new_first_password, new_recovery_key, normal_recovery_key
+from app.security.people import AUTHORITY, active_authority
+from app.security.pki import load_signing_key
 from app.security.roles import NotAllowed, Permission
-from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, now_utc, password_is_right
+from app.security.server_signin import scram_verifier
+from app.security.signin import (
+    RECOVERY_NAME,
+    WRONG,
+    NewServerUser,
+    SignInFailed,
+    add_facility_users,
+    now_utc,
+    password_is_right,
+)
 from app.storage import audit
 from app.storage.audit_chain import ServerJsonText
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.models import Base, User
+from app.storage.server_names import ServerNames
+from app.storage.server_roles import is_owner
 from app.storage.server_trouble import is_connection_failure, server_trouble
 
 BATCH = 5000
@@ -241,8 +254,6 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
 
 
 def _require_owner(target: Database) -> None:
-    from app.storage.server_roles import is_owner
-
     with target.engine.connect() as connection:
         if not is_owner(connection):
             raise DatabaseError("The copy needs the shared database's owner address (the role that owns it and makes "
@@ -252,12 +263,6 @@ def _require_owner(target: Database) -> None:
 def _give_logins(source: Database, target: Database, password: str, report: CopyReport, hand_over: str,
                  directory_logins: dict[str, str]) -> None:
     """Every enabled person's server login, the recovery key's, and the copy's own entry."""
-    from app.security.people import AUTHORITY, active_authority
-    from app.security.pki import load_signing_key
-    from app.security.server_signin import scram_verifier
-    from app.security.signin import NewServerUser, add_facility_users
-    from app.storage.server_names import ServerNames
-
     actor = source.actor
     assert actor is not None
     boxes: dict[str, bytes] = {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, null, or_, select
+from sqlalchemy.orm import undefer_group
 
 from app.services import case_state
 from app.services.case_state import (
@@ -20,6 +21,8 @@ from app.services.case_state import (
     not_enrolled_unexplained_sql,
     pending_past_window_sql,
 )
+from app.services.cases import may_see_identifiers
+from app.services.facility import get_facility
 from app.storage.database import Database
 from app.storage.models import Case
 
@@ -59,7 +62,6 @@ class FlagPolicy:
 def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
     """The flags' policy at ``as_of``; None without a facility (no flags then)."""
     from app.services.evaluations import in_force_at
-    from app.services.facility import get_facility
 
     facility = get_facility(db)
     if facility is None:
@@ -207,10 +209,6 @@ def find_cases(db: Database, text: str, *, reveal: bool = False, limit: int = FI
     Each part reads an index: the case ID from (eligible_on, case_id), newest first, stopping at
     ``limit``; the MRN a range on (mrn, project, …); only a name scans the register, and only for a
     text of ``NAME_MIN_CHARS`` or more. ``reveal`` fills in the MRN and name of each hit."""
-    from sqlalchemy.orm import undefer_group
-
-    from app.services.cases import may_see_identifiers
-
     text = " ".join(text.split())[:MAX_SEARCH_CHARS]
     if not text:
         return []

@@ -33,12 +33,14 @@ from app.security.passwords import (
     verify_password,
 )
 from app.security.roles import Actor, Permission
+from app.security.server_signin import scram_verifier, settle_schema
 from app.security.signin import WRONG, NewServerUser, SignInFailed, add_facility_users, now_utc
 from app.services.moving import DIRECTORY, FIRST_PASSWORDS, HAND_OVER
 from app.storage import audit
-from app.storage.database import open_database
+from app.storage.database import create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.models import FacilityCertificate, User
+from app.storage.server_names import ServerNames
 
 
 @dataclass
@@ -56,8 +58,6 @@ class LoginsReport:
 def _old_logins(owner_url: str) -> list[str]:
     """The server logins other than the owner's that may connect to the database now (the earlier
     version's shared login): what the upgrade takes back."""
-    from app.storage.database import create_db_engine
-
     engine = create_db_engine(owner_url)
     try:
         with engine.connect() as connection:
@@ -75,9 +75,6 @@ def give_server_logins(owner_url: str, admin: str, password: str, *, hand_over: 
                        directory_logins: dict[str, str] | None = None) -> LoginsReport:
     """Give every person of the shared database at ``owner_url`` (the owner's address) a server login
     of their own, with ``admin``'s password checked against the earlier version's hash."""
-    from app.security.server_signin import scram_verifier, settle_schema
-    from app.storage.server_names import ServerNames
-
     if hand_over not in HAND_OVER:
         raise ValueError(f"hand_over is one of {', '.join(HAND_OVER)}")
     before = _old_logins(owner_url)
