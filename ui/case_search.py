@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -28,6 +28,8 @@ from app.services.cases import may_see_identifiers
 from app.services.register import FIND_LIMIT, CaseHit, find_cases
 from app.storage.database import Database
 from ui.date_field import shown
+from ui.enrollment import EnrollmentPage
+from ui.screens import ENROLLMENT
 from ui.workers import run_in_background
 
 SEARCH_DELAY_MS = 150
@@ -94,8 +96,6 @@ class CaseSearch(QDialog):
 
     def eventFilter(self, watched, event) -> bool:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         """Up and Down in the box move through the hits, as in a browser's address bar."""
-        from PySide6.QtCore import QEvent
-
         if watched is self.box and event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Up,
                                                                                             Qt.Key.Key_Down):
             step = 1 if event.key() == Qt.Key.Key_Down else -1
@@ -163,9 +163,6 @@ class CaseSearch(QDialog):
 
 def open_case(window: QWidget, case_id: str) -> None:
     """Show exactly this case in the register and open it there (a read-only role sees it listed)."""
-    from ui.enrollment import EnrollmentPage
-    from ui.screens import ENROLLMENT
-
     window.show_area(ENROLLMENT.title)  # type: ignore[attr-defined]
     page = window.pages.get(ENROLLMENT.title)  # type: ignore[attr-defined]
     if not isinstance(page, EnrollmentPage):

@@ -32,6 +32,8 @@ from app.services.enrollment_chart import (
     month_span,
 )
 from app.storage.database import Database
+from ui.enrollment import EnrollmentPage
+from ui.screens import ENROLLMENT
 from ui.workers import run_in_background
 
 #: One colour per project, told apart by people with the common colour-vision deficiencies
@@ -151,9 +153,6 @@ class EnrollmentChart(QWidget):
 
 def open_in_register(window: QWidget, project: str, year: int, month: int) -> None:
     """The register, showing the cases of ``project`` enrolled in that month."""
-    from ui.enrollment import EnrollmentPage
-    from ui.screens import ENROLLMENT
-
     window.show_area(ENROLLMENT.title)  # type: ignore[attr-defined]
     page = window.pages.get(ENROLLMENT.title)  # type: ignore[attr-defined]
     if isinstance(page, EnrollmentPage):
