@@ -8,6 +8,7 @@ The figures are ``app.services.enrollment_chart``'s, read off the GUI thread.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -18,8 +19,8 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QPainter, QPalette, QPen
+from PySide6.QtCore import QMargins, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QCursor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
 from app.domain.vocabulary import label
@@ -39,6 +40,8 @@ from ui.workers import run_in_background
 #: One colour per project, told apart by people with the common colour-vision deficiencies
 #: (Okabe–Ito); the legend names each.
 PROJECT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
+#: The chart's labels and legend against the window's text size.
+SMALL_TEXT = 0.8
 
 
 def _dark(palette: QPalette) -> bool:
@@ -57,6 +60,28 @@ def pace_explained(figures: EnrollmentByMonth) -> str:
             f"{figures.monthly_pace:.1f} a month. Click a project's part of a bar to see its cases in the register.")
 
 
+def initials(months: tuple[str, ...]) -> list[str]:
+    """"J F M A M J J A S O N D": a category axis needs each name once, so a repeated initial gets
+    zero-width spaces after it (invisible)."""
+    seen: dict[str, int] = {}
+    names = []
+    for month in months:
+        letter = month[0]
+        names.append(letter + "\u200b" * seen.get(letter, 0))
+        seen[letter] = seen.get(letter, 0) + 1
+    return names
+
+
+def legend_html(bars: list[tuple[str, str]], lines: list[tuple[str, str, str]]) -> str:
+    """The legend as wrapping text: a coloured square per project, a stroke per line."""
+    marks = [f"<span style='color:{colour}'>\u25a0</span>&nbsp;{html.escape(name).replace(' ', '&nbsp;')}"
+             for name, colour in bars]
+    strokes = {"solid": "\u2015", "dashed": "- -"}
+    marks += [f"<span style='color:{colour}'>{strokes[style]}</span>&nbsp;{html.escape(name).replace(' ', '&nbsp;')}"
+              for name, colour, style in lines]
+    return " &nbsp; ".join(marks)
+
+
 class EnrollmentChart(QWidget):
     """The chart at ``as_of``; ``bar_clicked(project, year, month)`` when a bar's part is clicked."""
 
@@ -72,11 +97,17 @@ class EnrollmentChart(QWidget):
         self.view = QChartView()
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.view.setMinimumHeight(240)
+        #: the legend as text that wraps (Qt's own legend cuts names to "Bone m…" on a narrow chart)
+        self.legend = QLabel()
+        self.legend.setObjectName("chart-legend")
+        self.legend.setWordWrap(True)
         self.hint = QLabel("Click a project's part of a bar to see its cases in the register.")
         self.hint.setWordWrap(True)
+        self.axis_x: QBarCategoryAxis | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
         layout.addWidget(self.hint)
         run_in_background(lambda: enrollment_by_month(db, as_of), self.show_figures, self._failed, owner=self)
 
@@ -137,9 +168,37 @@ class EnrollmentChart(QWidget):
         chart.addAxis(axis_pace, Qt.AlignmentFlag.AlignBottom)
         pace.attachAxis(axis_pace)
         pace.attachAxis(axis_y)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        chart.legend().hide()  # ``self.legend`` says it, wrapped
+        # a little smaller than the window's text, so the months fit where they can
+        small = self.font()
+        small.setPointSizeF(small.pointSizeF() * SMALL_TEXT)
+        for axis in (axis_x, axis_y):
+            axis.setLabelsFont(small)
+        chart.layout().setContentsMargins(0, 0, 0, 0)
+        chart.setMargins(QMargins(4, 4, 4, 4))
+        self.axis_x = axis_x
         self.view.setChart(chart)
+        self._fit_months()
+        self.legend.setText(legend_html(
+            [(s.label(), s.color().name()) for s in self.bar_sets.values()],
+            [(last.name(), last.pen().color().name(), "solid"), (pace.name(), pace.pen().color().name(), "dashed")]))
         self.hint.setText(pace_explained(figures))
+
+    def _fit_months(self) -> None:
+        """Months as "Jan" where they fit, else as "J" (Qt would cut a name to "…" on a narrow chart,
+        a 1366-pixel screen at 150 %)."""
+        if self.axis_x is None:
+            return
+        room = self.view.width() / (MONTHS_A_YEAR + 2)  # the value axis takes about two months' width
+        fits = QFontMetrics(self.axis_x.labelsFont()).horizontalAdvance("Mmm") + 8 <= room
+        names = list(MONTHS) if fits else initials(MONTHS)
+        if self.axis_x.categories() != names:
+            self.axis_x.setCategories(names)
+            self.axis_x.setRange(names[0], names[-1])
+
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_months()
 
     def _hover(self, on: bool, project: str, month: int) -> None:
         if not on or self.figures is None:

@@ -87,3 +87,20 @@ def test_a_case_shown_from_a_finding_leaves_the_charts_month(qtbot, settled_wind
     window.show_case(breast)
     qtbot.waitUntil(lambda: page.model.rowCount() >= 1 and page.model.case_id(0) == breast, timeout=5000)
     assert page.enrolled_in is None and not page.set_bar.isVisibleTo(window) and other != breast
+
+
+def test_a_narrow_chart_names_every_month_by_its_initial(qtbot, demo_db) -> None:
+    chart = EnrollmentChart(demo_db, AS_OF)
+    qtbot.addWidget(chart)
+    chart.resize(900, 400)
+    chart.show()
+    settle(qtbot)
+    qtbot.waitUntil(lambda: chart.figures is not None, timeout=30000)
+    assert chart.axis_x.categories()[0] == "Jan"
+    chart.resize(260, 400)  # half a 1366-pixel screen at 150 %, less the side column
+    qtbot.waitUntil(lambda: chart.axis_x.categories()[0] == "J", timeout=5000)
+    months = chart.axis_x.categories()
+    assert len(set(months)) == 12 and [m[0] for m in months] == list("JFMAMJJASOND")
+    assert chart.axis_x.count() == 12
+    legend = chart.legend.text()
+    assert all(name in legend.replace("&nbsp;", " ") for name in ("Breast", "Bone metastases", "Minimum pace"))
