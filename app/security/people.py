@@ -150,6 +150,19 @@ def add_authority(session: Session, certificate: x509.Certificate, now: dt.datet
                                     certificate_pem=pki.pem(certificate), active=True))
 
 
+def _first_authority(session: Session, person: Person, new_boxes: dict[str, bytes],
+                     now: dt.datetime) -> tuple[tuple[int, x509.Certificate] | None, x509.Certificate]:
+    """The first administrator of a database without a facility CA makes one, on a file or a
+    server alike: its certificate goes into the database, its key into the person and the key
+    boxes to keep (``new_boxes``). Returns the authority now active and its certificate."""
+    certificate, key = pki.new_authority(facility_name(session), now)
+    add_authority(session, certificate, now)
+    session.flush()
+    person.authority_key = key
+    new_boxes[AUTHORITY] = pki.private_bytes(key)
+    return active_authority(session), certificate
+
+
 def issue_certificate(session: Session, authority: x509.Certificate, authority_key: ec.EllipticCurvePrivateKey,
                       keys: pki.PersonKeys, *, user: str, issuer: str, now: dt.datetime) -> UserCertificate:
     """Issue (and record) the certificate of ``user``'s new keys; earlier ones are superseded."""
@@ -257,12 +270,7 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
                 if earlier:  # what the earlier version wrote without an entry per row, held to its count
                     audit.bulk_note(session, "rows written by an earlier version before signatures began, kept as "
                                              "they were", earlier)
-                certificate, key = pki.new_authority(facility_name(session), now)
-                add_authority(session, certificate, now)
-                session.flush()
-                authority = active_authority(session)
-                person.authority_key = key
-                new_boxes[AUTHORITY] = pki.private_bytes(key)
+                authority, _ = _first_authority(session, person, new_boxes, now)
             if role == "admin" and authority is not None and person.authority_key is not None:
                 row = issue_certificate(session, authority[1], person.authority_key, person.keys, user=name,
                                         issuer=name, now=now)
@@ -319,12 +327,7 @@ def server_person(db: Database, name: str, role: str, password: str, stored: str
     with db.transaction(None) as session:
         if row is None or (authority is None and role == "admin"):
             if authority is None and role == "admin":  # a shared database without a facility CA yet
-                certificate, key = pki.new_authority(facility_name(session), now)
-                add_authority(session, certificate, now)
-                session.flush()
-                authority = active_authority(session)
-                person.authority_key = key
-                new_boxes[AUTHORITY] = pki.private_bytes(key)
+                authority, certificate = _first_authority(session, person, new_boxes, now)
                 person.trusted = certificate
                 new_boxes[TRUSTED] = pki.pem(certificate).encode("ascii")
             if role == "admin" and authority is not None and person.authority_key is not None:

@@ -414,6 +414,15 @@ def _new_user(session, name: str, role: str, password: str | None, at: dt.dateti
                      created_at=at, password_changed_at=at))
 
 
+def _checked_administrator(admin: str, password: str, at: dt.datetime | None) -> tuple[dt.datetime, str, str]:
+    """What creating a database and upgrading an earlier version's both begin with: the time,
+    the administrator's name checked (and normalised), their password held to the rules, and the
+    new recovery key."""
+    admin = check_user_name(admin)
+    check_new_password(password, name=admin)
+    return at or now_utc(), admin, new_recovery_key()
+
+
 def create_database(url: str, admin: str, password: str, *, build: Callable[[Database], None] | None = None,
                     at: dt.datetime | None = None, facility: str | None = None) -> tuple[Database, str]:
     """A new, migrated database whose first user is the administrator ``admin``; returns it (signed
@@ -423,10 +432,7 @@ def create_database(url: str, admin: str, password: str, *, build: Callable[[Dat
     built under a temporary name and renamed into place only once complete, so an interrupted
     ``init`` or ``demo`` never leaves a file behind.
     """
-    at = at or now_utc()
-    admin = check_user_name(admin)
-    check_new_password(password, name=admin)
-    recovery_key = new_recovery_key()
+    at, admin, recovery_key = _checked_administrator(admin, password, at)
     path = sqlite_path(url)
     if path is None:
         return _create_server(url, admin, password, recovery_key, build, at, facility), recovery_key
@@ -634,10 +640,7 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
     """Give an earlier version's database its administrator; a SQLite file is then encrypted in
     place (``app.storage.encryption``), leaving no unencrypted copy. Returns the database, signed
     in as the administrator, and the recovery key to show once."""
-    at = at or now_utc()
-    admin = check_user_name(admin)
-    check_new_password(password, name=admin)
-    recovery_key = new_recovery_key()
+    at, admin, recovery_key = _checked_administrator(admin, password, at)
     path = sqlite_path(url)
     if path is None:
         if not needs_administrator(url):

@@ -273,18 +273,8 @@ def _give_logins(source: Database, target: Database, password: str, report: Copy
     with target.reader() as session:
         people = list(session.scalars(sa.select(User).where(User.disabled.is_(False)).order_by(User.name)))
         authority = active_authority(session)
-    given = []
-    for user in people:
-        if user.name == actor.name:
-            given.append(NewServerUser(user.name, user.role, password=password, must_change=False, existing=True))
-        elif hand_over == DIRECTORY:
-            login = directory_logins.get(user.name, user.name)
-            report.directory[user.name] = login
-            given.append(NewServerUser(user.name, user.role, directory=login, existing=True))
-        else:
-            report.first_passwords[user.name] = new_first_password()
-            given.append(NewServerUser(user.name, user.role, password=report.first_passwords[user.name],
-                                       must_change=True, existing=True))
+    given = server_logins_for(people, actor.name, password, hand_over, directory_logins,
+                              first_passwords=report.first_passwords, directory=report.directory)
     authority_key = load_signing_key(boxes[AUTHORITY]) if AUTHORITY in boxes else None
     add_facility_users(target, given, now_utc(), authority=authority[1] if authority else None,
                        authority_key=authority_key, admin_boxes=boxes)
@@ -295,6 +285,28 @@ def _give_logins(source: Database, target: Database, password: str, report: Copy
         audit.note(session, f"facility copied here from {source.path.name if source.path else 'another database'}: "
                             f"{report.rows} rows in {len(report.tables)} tables, verified; every person has a server "
                             "login of their own", table="-")
+
+
+def server_logins_for(people: Iterable[User], admin: str, password: str, hand_over: str,
+                      directory_logins: dict[str, str], *, first_passwords: dict[str, str],
+                      directory: dict[str, str]) -> list[NewServerUser]:
+    """The server login each person gets when a facility moves onto (or settles on) a shared
+    database: the administrator doing it keeps ``password``; the others sign in through the
+    directory (``hand_over`` DIRECTORY, their login noted in ``directory``) or with a first
+    password made here (noted in ``first_passwords``, to hand over) that they must change."""
+    given = []
+    for user in people:
+        if user.name == admin:
+            given.append(NewServerUser(user.name, user.role, password=password, must_change=False, existing=True))
+        elif hand_over == DIRECTORY:
+            login = directory_logins.get(user.name, user.name)
+            directory[user.name] = login
+            given.append(NewServerUser(user.name, user.role, directory=login, existing=True))
+        else:
+            first_passwords[user.name] = new_first_password()
+            given.append(NewServerUser(user.name, user.role, password=first_passwords[user.name],
+                                       must_change=True, existing=True))
+    return given
 
 
 def _key_slots(source: Database) -> dict[str, Slot]:
