@@ -234,17 +234,18 @@ class DosimetryPage(QWidget):
             self.show_case.emit(self.missing.item(row, 0).text())
 
     def export_missing(self, out: Path | None = None) -> int:
-        from PySide6.QtWidgets import QFileDialog, QMessageBox
+        from PySide6.QtWidgets import QMessageBox
 
         from app.exports.service import export_kind
+        from ui.save_dialog import ask_save_path
 
         if out is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export the cases without dosimetry",
-                                                  f"cases-without-dosimetry-{self.as_of.day.isoformat()}.xlsx",
-                                                  "Excel (*.xlsx);;CSV (*.csv)")
-            if not name:
+            choice = ask_save_path(self, "missing-dosimetry", "Export the cases without dosimetry",
+                                   f"cases-without-dosimetry-{self.as_of.day.isoformat()}.xlsx",
+                                   "Excel (*.xlsx);;CSV (*.csv)")
+            if choice is None:
                 return 0
-            out = Path(name)
+            out = choice.path
         try:
             return export_kind(self.db, "missing-dosimetry", out, year=None, as_of=self.as_of.day)
         except (ValueError, PermissionError) as exc:

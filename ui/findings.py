@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -36,6 +35,7 @@ from app.storage.tabular import ExportError
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
 from ui.permissions import gate
+from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -341,9 +341,11 @@ class FindingsPage(QWidget):
         if not finding:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export these cases", f"{finding['rule']}-cases.xlsx", SPREADSHEET)
-            if not path:
+            choice = ask_save_path(self, "finding-cases", "Export these cases", f"{finding['rule']}-cases.xlsx",
+                                   SPREADSHEET)
+            if choice is None:
                 return
+            path = choice.path
         day = self.as_of.day
         try:
             count = export_kind(self.db, "finding-cases", Path(path), year=None, as_of=day, rule=finding["rule"])

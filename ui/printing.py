@@ -22,8 +22,6 @@ from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
     QRectF,
-    QSettings,
-    QStandardPaths,
     Qt,
     QUrl,
 )
@@ -44,7 +42,6 @@ from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QGroupBox,
     QLabel,
     QLayout,
@@ -59,6 +56,7 @@ from PySide6.QtWidgets import (
 
 from ui.date_field import DateField, dates_shown, shown
 from ui.help import shown_title
+from ui.save_dialog import ask_save_path, start_folder
 from ui.screens import DASHBOARD
 from ui.table_copy import shown_columns
 
@@ -72,8 +70,6 @@ LANDSCAPE_FROM_COLUMNS = 7
 ASK_FROM_ROWS = 3000
 #: The export kind a PDF printout is audited as (``app.domain.export_kinds``).
 PRINTOUT_KIND = "printout"
-#: Where File → Print to PDF… last saved (QSettings key); the first time, the Documents folder.
-LAST_FOLDER_KEY = "printing/last_folder"
 
 
 class NothingToPrint(Exception):
@@ -563,11 +559,8 @@ def print_screen(window: PrintHost) -> QPrintPreviewDialog | None:
 
 
 def documents_folder() -> str:
-    """Where a save dialog starts: the last folder used, else the user's Documents."""
-    last = QSettings().value(LAST_FOLDER_KEY, "", type=str)
-    if last and Path(last).is_dir():
-        return str(last)
-    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
+    """Where Print to PDF's dialog starts: the folder last printed to, else Documents (``ui.save_dialog``)."""
+    return str(start_folder(PRINTOUT_KIND))
 
 
 def save_screen_as_pdf(window: PrintHost) -> Path | None:
@@ -591,10 +584,10 @@ def save_screen_as_pdf(window: PrintHost) -> Path | None:
     if not confirm_long(window, printout):
         return None
     name = f"{printout.screen} {printout.as_of.isoformat()}.pdf".replace("&", "and").replace(" ", "-")
-    chosen, _ = QFileDialog.getSaveFileName(window, "Print to PDF", str(Path(documents_folder()) / name),
-                                            "PDF (*.pdf)")
-    if not chosen:
+    choice = ask_save_path(window, PRINTOUT_KIND, "Print to PDF", name, "PDF (*.pdf)")
+    if choice is None:
         return None
+    chosen = str(choice.path)
     path = Path(chosen) if chosen.lower().endswith(".pdf") else Path(chosen + ".pdf")
     try:
         if window.db is not None:
@@ -603,7 +596,6 @@ def save_screen_as_pdf(window: PrintHost) -> Path | None:
     except (OSError, ExportError) as exc:
         QMessageBox.warning(window, "Print to PDF", f"{path} could not be written: {exc}")
         return None
-    QSettings().setValue(LAST_FOLDER_KEY, str(path.parent))
     if window.db is not None:
         record_export(window.db, PRINTOUT_KIND, path, False)
     return path

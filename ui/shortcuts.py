@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QV
 SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Anywhere", "Ctrl+1 … Ctrl+9", "go to the screen in that place of the list on the left"),
     ("Anywhere", "F5", "read everything again"),
+    ("Anywhere", "Ctrl+K", "find a case by its ID, MRN or name and open it"),
     ("Anywhere", "Ctrl+L", "lock the window"),
     ("Anywhere", "Ctrl+O", "open another database"),
     ("Anywhere", "Ctrl+Q", "quit"),

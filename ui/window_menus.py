@@ -9,6 +9,7 @@ from typing import Protocol
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QListWidget, QMenuBar, QWidget
 
+from ui.case_search_action import find_case_action
 from ui.screens import SCREENS, go_shortcut
 
 
@@ -108,6 +109,7 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
     set_shortcut(refresh_action, QKeySequence(QKeySequence.StandardKey.Refresh))
     refresh_action.triggered.connect(window.refresh)
     view_menu.addAction(refresh_action)
+    view_menu.addAction(find_case_action(owner))  # Ctrl+K, from any screen (Go lists the screens only)
     go_menu = window.menuBar().addMenu("&Go")
     for number, screen in enumerate(SCREENS):
         action = QAction(screen.title.replace("&", "&&"), owner)  # "Staff & roles", not "Staff _roles"

@@ -10,20 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from app.domain.vocabulary import label
-from app.exports import submissions
-from app.exports.attendance import attendance_sheet
 from app.exports.calendar import write_calendar
-from app.exports.finding_cases import finding_cases_sheet
+from app.exports.sheets import export_sheets
 from app.reports.audit_service import export_audit_pdf
 from app.security import pki
 from app.security.people import authorities
-from app.services.dosimetry import missing_submissions
 from app.services.facility import get_facility
 from app.storage.audit import now
 from app.storage.database import Database
 from app.storage.files import atomic_write
-from app.storage.tabular import ExportError, Sheet, write_table
+from app.storage.tabular import ExportError, write_table
 from app.workbook.exporter import export_workbook
 
 
@@ -31,40 +27,42 @@ def workbook(db: Database, out: Path, year: int | None, as_of: dt.date, identifi
     return export_workbook(db, out, identified=identified)
 
 
+def _sheets(kind: str, db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
+            rule: str | None = None) -> int:
+    """A spreadsheet kind: the sheets ``app.exports.sheets`` builds (its preview shows the same rows)."""
+    return write_table(out, export_sheets(db, kind, year=year, as_of=as_of, identified=identified, rule=rule))
+
+
 def enrollment(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    return write_table(out, [submissions.enrollment_sheet(db, submissions.Period.of(year, as_of), identified=identified)])
+    return _sheets("enrollment", db, out, year, as_of, identified)
 
 
 def dosimetry(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    return write_table(out, [submissions.dosimetry_sheet(db, submissions.Period.of(year, as_of))])
+    return _sheets("dosimetry", db, out, year, as_of, identified)
 
 
 def attendance(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    return write_table(out, [attendance_sheet(db, submissions.Period.of(year, as_of))])
+    return _sheets("attendance", db, out, year, as_of, identified)
 
 
 def mdcb_roster(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    return write_table(out, [submissions.mdcb_roster_sheet(db, submissions.Period.of(year, as_of))])
+    return _sheets("mdcb-roster", db, out, year, as_of, identified)
 
 
 def ce_certificates(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
                     **_options: object) -> int:
-    return write_table(out, [submissions.ce_certificates_sheet(db, submissions.Period.of(year, as_of))])
+    return _sheets("ce-certificates", db, out, year, as_of, identified)
 
 
 def missing_dosimetry(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
                       **_options: object) -> int:
     """Every enrolled breast and lung case without a submission at ``as_of`` (the Dosimetry screen's list)."""
-    _count, rows = missing_submissions(db, as_of, limit=None)
-    sheet = Sheet("missing dosimetry", ["Case ID", "Project", "Enrolled on", "Days since enrollment"],
-                  [(cid, label(project), enrolled, (as_of - enrolled).days) for cid, project, enrolled in rows],
-                  empty_note=f"Every enrolled breast and lung case has a submission as of {as_of.isoformat()}.")
-    return write_table(out, [sheet])
+    return _sheets("missing-dosimetry", db, out, year, as_of, identified)
 
 
 def finding_cases(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
                   rule: str | None = None, **_options: object) -> int:
-    return write_table(out, [finding_cases_sheet(db, as_of, identified, rule)])
+    return _sheets("finding-cases", db, out, year, as_of, identified, rule)
 
 
 def calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtPrintSupport import QPrintPreviewDialog
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -135,7 +135,10 @@ def test_print_to_pdf_saves_where_asked_and_remembers_the_folder(qtbot, settled_
     first = pdf_pages(tmp_path / "meetings.pdf")[0]
     assert "Meetings" in first and "Filter: Year: 2025" in first  # the year chosen, under its label
     assert asked[0].endswith(".pdf") and "Meetings" in Path(asked[0]).name
-    assert QSettings().value(printing.LAST_FOLDER_KEY) == str(tmp_path)
+    # remembered in the app's settings file with every save dialog's folder (ui.save_dialog, issue 25)
+    from ui.settings_file import last_save_folder
+
+    assert last_save_folder(printing.PRINTOUT_KIND) == tmp_path
     assert printing.documents_folder() == str(tmp_path)
     from app.storage.models import AuditEntry
 
