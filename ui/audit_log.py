@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +25,7 @@ from app.services.facility import facility_zone
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.enrollment import DateFilter, months_before
+from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 PAGE = 1000
@@ -153,10 +153,10 @@ class AuditLogPage(QWidget):
 
     def export(self) -> None:
         suggested = f"audit-log-{self.as_of.current_day().isoformat()}.xlsx"
-        name, _ = QFileDialog.getSaveFileName(self, "Export audit log", suggested,
-                                              "Excel (*.xlsx);;CSV (*.csv);;JSON (*.json)")
-        if name:
-            self.export_to(Path(name))
+        choice = ask_save_path(self, "audit-log", "Export audit log", suggested,
+                               "Excel (*.xlsx);;CSV (*.csv);;JSON (*.json)")
+        if choice is not None:
+            self.export_to(choice.path)
 
     def export_to(self, out: Path) -> int:
         try:

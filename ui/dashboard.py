@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCharts import QBarCategoryAxis, QBarSeries, QBarSet, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -18,14 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.reports.audit_report import MONTHS
 from app.rules.spec import NoFigure
-from app.rules.years import year_label
 from app.services.dashboard import READINESS_TILE, Tile, TileStatus, build_dashboard, readiness_tile
 from app.services.dashboard_words import DashboardText, TileText, dashboard_words, tile_words
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import date_format
+from ui.enrollment_chart import EnrollmentChart, open_in_register
+from ui.help import why_label
 from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
@@ -83,7 +82,7 @@ class TileWidget(QFrame):
         big = figure.font()
         big.setPointSizeF(big.pointSizeF() * 1.15)
         figure.setFont(big)
-        rule = QLabel(f"<small>{tile.rule}</small>")
+        rule = why_label(tile.rule)  # the code and "Why?" (the guide at the rule: ui.help)
         for w in (head, state, figure, rule):
             layout.addWidget(w)
         self.forecast = QLabel(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")
@@ -103,42 +102,6 @@ class TileWidget(QFrame):
 
 #: The narrowest a tile's text gets on a 1280×720 screen at 150 %: what its forecast is measured for.
 TILE_TEXT_WIDTH = 150
-
-
-def trend_chart(data: DashboardText, palette: QPalette) -> QChartView:
-    # Each series says its year and whether it is over: this year's bars stop at the as-of date.
-    current = QBarSet(year_label(data.as_of.year, data.as_of))
-    previous = QBarSet(year_label(data.as_of.year - 1, data.as_of))
-    current.append([float(v) for v in data.this_year])
-    previous.append([float(v) for v in data.last_year])
-    series = QBarSeries()
-    series.append(previous)
-    series.append(current)
-    chart = QChart()
-    # the chart has its own light theme; follow the system palette instead of a white box in dark mode
-    chart.setTheme(QChart.ChartTheme.ChartThemeDark if is_dark(palette) else QChart.ChartTheme.ChartThemeLight)
-    chart.setBackgroundBrush(palette.color(QPalette.ColorRole.Base))
-    chart.setTitleBrush(palette.color(QPalette.ColorRole.Text))
-    chart.legend().setLabelColor(palette.color(QPalette.ColorRole.Text))
-    chart.addSeries(series)
-    chart.setTitle("Monthly enrollments, all projects")
-    axis_x = QBarCategoryAxis()
-    axis_x.append(list(MONTHS))
-    axis_y = QValueAxis()
-    axis_y.setRange(0, max(4, *data.this_year, *data.last_year) * 1.1)
-    axis_y.applyNiceNumbers()
-    axis_y.setLabelFormat("%d")
-    for axis in (axis_x, axis_y):
-        axis.setLabelsColor(palette.color(QPalette.ColorRole.Text))
-    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
-    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
-    series.attachAxis(axis_x)
-    series.attachAxis(axis_y)
-    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-    view = QChartView(chart)
-    view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.setMinimumHeight(220)
-    return view
 
 
 def _checking(figure: str, detail: str = "") -> TileText:
@@ -245,7 +208,9 @@ class DashboardPage(QWidget):
             item = self.chart_holder.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        self.chart_holder.addWidget(trend_chart(data, self.palette()))
+        chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
+        chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
+        self.chart_holder.addWidget(chart)
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])

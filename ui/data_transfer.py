@@ -41,46 +41,29 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.exports.service import export_kind
 from app.security.roles import Permission
 from app.services.maintenance import backup_database
 from app.storage.backup import VerifyReport
-from app.storage.database import Database, DatabaseError, is_database_file
-from app.storage.files import CannotWrite
+from app.storage.database import Database, is_database_file
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
+from ui.data_files import BACKUP_FILTER, HelpLabel, explain
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
+from ui.save_dialog import BACKUP, ask_save_path, documents_folder
 from ui.settings_file import settings
 from ui.workers import run_in_background
 
 WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
 EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
-BACKUP_FILTER = "MROQC Facility Desk backup (*.backup)"
 LAST_FOLDER_KEY = "data_transfer/last_folder"
 POSTGRES_RESTORE_TIP = ("This database is on a PostgreSQL server: it is restored with the server's own tools "
                         "(pg_restore), by whoever runs the server (docs/shared-database.md).")
 POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server, the facility's shared one: it is backed up by "
                        "the server's own backups (pg_dump), which whoever runs the server looks after "
                        "(docs/shared-database.md, Backups). This app backs up database files only.")
-
-
-def explain(exc: Exception) -> str:
-    """One or two sentences for the coordinator; never a traceback, never a SQL statement."""
-    if isinstance(exc, DatabaseError | ValueError | LookupError | CannotWrite):  # already one sentence
-        return str(exc)
-    if isinstance(exc, PermissionError):
-        return f"The file cannot be written or read here: permission denied ({exc.filename or 'unknown file'})."
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"The file could not be read or written: {exc.strerror or type(exc).__name__}{where}."
-    if isinstance(exc, SQLAlchemyError):
-        orig = getattr(exc, "orig", None)  # the driver's one-line reason, without the statement or its values
-        reason = str(orig).splitlines()[0] if orig is not None and str(orig) else type(exc).__name__
-        return f"The database refused the change: {reason}."
-    return f"An unexpected error occurred ({type(exc).__name__})."
 
 
 class ImportProblemsDialog(QDialog):
@@ -129,21 +112,6 @@ class ImportProblemsDialog(QDialog):
         self.copied.setText("Copied to the clipboard.")
 
 
-class HelpLabel(QLabel):
-    """A wrapped explanation that claims the height its text needs at the width it gets: a grid in
-    a scroll area does not ask wrapped labels for it, and would cut their last line."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.setWordWrap(True)
-
-    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
-        super().resizeEvent(event)
-        needed = self.heightForWidth(self.width())
-        if needed > 0 and needed != self.minimumHeight():
-            self.setMinimumHeight(needed)
-
-
 class DataTransferPanel(QGroupBox):
     """The "Data" group: import, export and back up, one background job at a time.
 
@@ -171,6 +139,10 @@ class DataTransferPanel(QGroupBox):
             "Adds new rows and updates rows that have the same IDs; never deletes. The whole file is checked "
             "first: if any row is wrong, nothing is imported and every problem is listed.")
         self.export_button = QPushButton("&Export the facility workbook…")
+        self.preview_button = QPushButton("Preview its rows…")  # every letter of it is taken on Settings
+        self.preview_button.setToolTip("The first rows of every sheet as the workbook will hold them, then save it")
+        #: the workbook's rows, shown before saving (None: none open)
+        self.sheet_preview: QDialog | None = None
         self.identified = QCheckBox("Include patient identifiers (MRN, name, birth date)")
         self.identified_warning = QLabel(
             "⚠ The exported file will hold protected health information. Send it only to someone entitled "
@@ -190,7 +162,8 @@ class DataTransferPanel(QGroupBox):
         else:
             self.backup_button.setToolTip("A checked copy of the database file, safe to make while you work")
             backup_help = self._help("A complete copy of the database file, checked for integrity before it "
-                                     "is saved. Keep it on another drive.")
+                                     "is saved. Save it on another drive (a USB stick, a network folder): a copy on "
+                                     "the database's own disk is lost with that disk.")
         self.restore_button = QPushButton("Restore a sa&ved backup…")
         if db.path is None:
             self.restore_button.setEnabled(False)
@@ -233,6 +206,7 @@ class DataTransferPanel(QGroupBox):
         grid.addWidget(self.import_folder_button, 1, 0)
         grid.addWidget(self.export_button, 2, 0)
         grid.addWidget(export_help, 2, 1)
+        grid.addWidget(self.preview_button, 3, 0)
         grid.addWidget(self.identified, 3, 1)
         grid.addWidget(self.identified_warning, 4, 1)
         grid.addWidget(self.backup_button, 5, 0)
@@ -252,6 +226,7 @@ class DataTransferPanel(QGroupBox):
         self.import_button.clicked.connect(self.choose_workbook)
         self.import_folder_button.clicked.connect(self.choose_folder)
         self.export_button.clicked.connect(self.choose_export)
+        self.preview_button.clicked.connect(self.preview_export)
         self.identified.toggled.connect(self.confirm_identified)
         self.backup_button.clicked.connect(self.choose_backup)
         self.move_button.clicked.connect(self.move_to_shared)
@@ -264,7 +239,7 @@ class DataTransferPanel(QGroupBox):
     # -- shared ---------------------------------------------------------------------------
 
     def _last_folder(self) -> str:
-        return str(settings().value(LAST_FOLDER_KEY, str(Path.home())))
+        return str(settings().value(LAST_FOLDER_KEY, str(documents_folder())))
 
     def _remember_folder(self, path: Path) -> None:
         settings().setValue(LAST_FOLDER_KEY, str(path if path.is_dir() else path.parent))
@@ -272,7 +247,7 @@ class DataTransferPanel(QGroupBox):
     def _busy(self, busy: bool, text: str = "") -> None:
         """One job at a time: the buttons wait while the progress bar runs."""
         self.progress.setVisible(busy)
-        for button in (self.import_button, self.import_folder_button, self.export_button):
+        for button in (self.import_button, self.import_folder_button, self.export_button, self.preview_button):
             button.setEnabled(not busy)
         self.backup_button.setEnabled(not busy and self.db.path is not None)
         self.identified.setEnabled(not busy)
@@ -345,15 +320,33 @@ class DataTransferPanel(QGroupBox):
 
     def choose_export(self) -> None:
         kind = "identified" if self.identified.isChecked() else "deidentified"
-        suggested = Path(self._last_folder()) / f"facility-workbook-{kind}-{dt.date.today().isoformat()}.xlsx"
-        name, chosen_filter = QFileDialog.getSaveFileName(
-            self, "Export the facility workbook", str(suggested), ";;".join(EXPORT_FILTERS))
-        if not name:
+        choice = ask_save_path(self, "workbook", "Export the facility workbook",
+                               f"facility-workbook-{kind}-{dt.date.today().isoformat()}.xlsx", ";;".join(EXPORT_FILTERS))
+        if choice is None:
             return
-        out = Path(name)
+        out = choice.path
         if out.suffix.lower() not in (".xlsx", ".zip"):  # a typed name without its ending
-            out = out.with_name(out.name + EXPORT_FILTERS.get(chosen_filter, ".xlsx"))
+            out = out.with_name(out.name + EXPORT_FILTERS.get(choice.chosen_filter, ".xlsx"))
         self.export_to(out)
+
+    def preview_export(self) -> None:
+        """The workbook's first rows per sheet (``ui.export_preview``); Save goes on to choose_export."""
+        from app.exports.preview import preview_export
+        from ui.export_preview import ExportPreviewDialog
+
+        identified = self.identified.isChecked()
+        self._busy(True, "Reading the workbook's rows…")
+
+        def done(sheets: list) -> None:
+            self._busy(False)
+            dialog = ExportPreviewDialog("Facility workbook", sheets, identified, self)
+            dialog.accepted.connect(lambda: self.choose_export() if self.identified.isChecked() == identified else None)
+            dialog.finished.connect(lambda _result: setattr(self, "sheet_preview", None))
+            self.sheet_preview = dialog
+            dialog.open()
+
+        run_in_background(lambda: preview_export(self.db, "workbook", year=None, as_of=dt.date.today(),
+                                                 identified=identified), done, self._export_failed, owner=self)
 
     def export_to(self, out: Path) -> None:
         identified = self.identified.isChecked()
@@ -379,7 +372,7 @@ class DataTransferPanel(QGroupBox):
     # -- move to a shared database --------------------------------------------------------------
 
     def move_to_shared(self) -> QDialog:
-        from ui.moving import MoveDialog  # it uses this module's explain()
+        from ui.moving import MoveDialog
 
         dialog = MoveDialog(self.db, self)
         dialog.open_requested.connect(self.open_requested)
@@ -410,11 +403,11 @@ class DataTransferPanel(QGroupBox):
         if self.db.path is None:
             QMessageBox.information(self, "Back up this database", POSTGRES_BACKUP_TIP)
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Back up this database", str(self.default_backup_path()),
-                                              BACKUP_FILTER)
-        if not name:
+        choice = ask_save_path(self, BACKUP, "Back up this database (on another drive)",
+                               self.default_backup_path().name, BACKUP_FILTER, database=self.db.path)
+        if choice is None:
             return
-        out = Path(name)
+        out = choice.path
         if out.suffix == "":
             out = out.with_suffix(".backup")
         self.backup_to(out)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from app.services.digest import Digest, build_digest, dismiss, last_digest_at
 from app.storage.database import Database
+from ui.date_field import date_format
 from ui.workers import run_in_background
 
 #: How often the open window asks whether a new day began (then it shows that day's digest).
@@ -65,7 +66,7 @@ class DigestBar(QFrame):
             self.hide()
             return
         self.title.setText(f"<b>{html.escape(digest.heading)}</b>")
-        lines = [html.escape(i.text) for i in digest.items[:SHOWN_ITEMS]]
+        lines = [html.escape(i.words(date_format())) for i in digest.items[:SHOWN_ITEMS]]
         more = len(digest.items) - SHOWN_ITEMS
         self.body.setText("• " + "<br/>• ".join(lines) + (f"<br/>… and {more} more" if more > 0 else ""))
         self.show()

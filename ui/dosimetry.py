@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -29,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain import fields
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
-from app.domain.vocabulary import DOSIMETRY_TECHNIQUES, label
+from app.domain.vocabulary import label
 from app.domain.wording import metric_words, metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
@@ -39,11 +41,10 @@ from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import DateItem, shown
 from ui.permissions import gate
-from ui.record_form import Field, RecordForm
+from ui.record_form import RecordForm, columns_of, fields_of
 from ui.record_page import RecordPage
 
 SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
-TECHNIQUES = DOSIMETRY_TECHNIQUES  # one list: the data-quality dose ranges name these too
 
 
 def _record(v: dict) -> DosimetryRecord:
@@ -131,8 +132,6 @@ class MetricsTable(QTableWidget):
 def metrics_as_table(form: RecordForm, _record: dict | None) -> None:
     """Put a ``MetricsTable`` where the form's metrics text field was (the field stays, hidden:
     the table writes into it)."""
-    from PySide6.QtWidgets import QFormLayout
-
     field = form.widgets.get("metrics")
     layout = form.findChild(QFormLayout)
     if not isinstance(field, QLineEdit) or layout is None:
@@ -165,16 +164,12 @@ class DosimetryPage(QWidget):
 
         self.list = RecordPage(
             db, "Submissions",
-            [("case_id", "Case"), ("project", "Project"), ("submitted_on", "Submitted"), ("staff_name", "By"),
-             ("technique", "Technique"), ("total_dose_gy", "Total dose (Gy)"), ("fractions", "Fractions"),
-             ("per_fraction", "Gy per fraction"), ("metrics_text", "Metrics")],
+            columns_of(fields.DOSIMETRY, "case_id", ("project", "Project"), "submitted_on", ("staff_name", "By"),
+                       "technique", "total_dose_gy", "fractions", ("per_fraction", "Gy per fraction"),
+                       ("metrics_text", "Metrics")),
             self.rows,
-            lambda: [Field("case_id", "&Case ID", read_only_when_editing=True),
-                     Field("submitted_on", "&Submitted on", "date"),
-                     Field("staff_id", "Submitted &by", "choice", people()),
-                     Field("technique", "&Technique", "choice", tuple((t, t) for t in TECHNIQUES)),
-                     Field("total_dose_gy", "Total &dose (Gy)", "float"), Field("fractions", "&Fractions", "int"),
-                     Field("metrics", "&Metrics")],  # typed in a small table (MetricsTable)
+            # the metrics are typed in a small table (MetricsTable), not as name=value;... text
+            lambda: fields_of(fields.DOSIMETRY, choices={"staff_id": people()}, captions={"metrics": "&Metrics"}),
             lambda v, old, overwrite: dosimetry.save_submission(
                 db, dataclasses.replace(_record(v), version=old["version"] if old else None),
                 submission_id=old["id"] if old else None, overwrite=overwrite),
@@ -391,17 +386,18 @@ class DosimetryPage(QWidget):
             self.show_case.emit(self.missing.item(row, 0).text())
 
     def export_missing(self, out: Path | None = None) -> int:
-        from PySide6.QtWidgets import QFileDialog, QMessageBox
+        from PySide6.QtWidgets import QMessageBox
 
         from app.exports.service import export_kind
+        from ui.save_dialog import ask_save_path
 
         if out is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export the cases without dosimetry",
-                                                  f"cases-without-dosimetry-{self.as_of.day.isoformat()}.xlsx",
-                                                  "Excel (*.xlsx);;CSV (*.csv)")
-            if not name:
+            choice = ask_save_path(self, "missing-dosimetry", "Export the cases without dosimetry",
+                                   f"cases-without-dosimetry-{self.as_of.day.isoformat()}.xlsx",
+                                   "Excel (*.xlsx);;CSV (*.csv)")
+            if choice is None:
                 return 0
-            out = Path(name)
+            out = choice.path
         try:
             return export_kind(self.db, "missing-dosimetry", out, year=None, as_of=self.as_of.day)
         except (ValueError, PermissionError) as exc:

@@ -14,11 +14,14 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,6 +36,7 @@ from ui.as_of import AsOf
 from ui.date_field import DateField
 from ui.models.case_table_model import CaseTableModel
 from ui.permissions import gate
+from ui.saved_filters import FilterNameError, SavedFilter, delete_filter, save_filter, saved_filters
 
 SEARCH_DELAY_MS = 250
 
@@ -118,6 +122,8 @@ class EnrollmentPage(QWidget):
         self.count_label = QLabel()
         #: the set of cases a finding listed ("show all these cases in the register"), or None
         self.case_set: tuple[str, ...] = ()
+        #: the enrollment dates a Dashboard chart bar stands for (its month), or None
+        self.enrolled_in: tuple[dt.date, dt.date] | None = None
         self.set_label = QLabel()
         self.set_label.setObjectName("case-set")
         self.set_clear = QPushButton("Show every case")
@@ -149,6 +155,16 @@ class EnrollmentPage(QWidget):
         filters.addWidget(self.flag)
         filters.addWidget(self.eligible_from)
         filters.addWidget(self.eligible_to)
+        # saved filters ("my pending lung cases"): one button, its menu lists them
+        self.saved_button = QToolButton()
+        self.saved_button.setObjectName("saved-filters")
+        self.saved_button.setText("Sa&ved filters")
+        self.saved_button.setToolTip("Pick a filter you saved, save the filters shown under a name, or delete one")
+        self.saved_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.saved_menu = QMenu(self.saved_button)
+        self.saved_menu.aboutToShow.connect(self._fill_saved_menu)
+        self.saved_button.setMenu(self.saved_menu)
+        filters.addWidget(self.saved_button)
         heading = QLabel("<h2>Enrollment register</h2>")
         self.new_button = QPushButton("&New case")
         self.edit_button = QPushButton("&Edit…")
@@ -184,7 +200,7 @@ class EnrollmentPage(QWidget):
         self._debounce.setInterval(SEARCH_DELAY_MS)
         self._debounce.timeout.connect(self.apply_filters)
         self.search.textChanged.connect(self._debounce.start)
-        self.project.currentIndexChanged.connect(self.apply_filters)
+        self.project.currentIndexChanged.connect(self._project_changed)
         self.status.currentIndexChanged.connect(self.apply_filters)
         self.flag.currentIndexChanged.connect(self.apply_filters)
         self.eligible_from.changed.connect(self.apply_filters)
@@ -232,12 +248,42 @@ class EnrollmentPage(QWidget):
             case_ids=self.case_set,
             flag_policy=self.flag_policy,
             flags=tuple(self.flag.currentData() or ()),
+            enrolled_from=self.enrolled_in[0] if self.enrolled_in else None,
+            enrolled_to=self.enrolled_in[1] if self.enrolled_in else None,
         )
 
     def show_cases(self, case_ids: list[str], caption: str) -> None:
         """Exactly these cases (a finding's list), every other filter cleared; a bar says which
         set is shown and clears it."""
+        self._clear_filters()
         self.case_set = tuple(dict.fromkeys(case_ids))
+        self.set_label.setText(f"Showing the {len(self.case_set)} case(s) of {caption}.")
+        self.set_bar.show()
+        self.apply_filters()
+
+    def show_enrolled(self, project: str, first: dt.date, last: dt.date, caption: str) -> None:
+        """The cases of ``project`` enrolled from ``first`` to ``last`` (a Dashboard chart bar:
+        ``caption`` names its month), every other filter cleared; the same bar clears it."""
+        self._clear_filters()
+        self.enrolled_in = (first, last)
+        self.project.blockSignals(True)
+        self.project.setCurrentIndex(max(self.project.findData(project), 0))
+        self.project.blockSignals(False)
+        self.set_label.setText(f"Showing the {label(project)} cases enrolled in {caption}.")
+        self.set_bar.show()
+        self.apply_filters()
+
+    def _project_changed(self) -> None:
+        """Another project chosen while a chart bar's month is shown: that month was the bar's
+        project's, so it goes with it (and its bar), rather than filter another project by it."""
+        if self.enrolled_in is not None:
+            self.enrolled_in = None
+            self.set_bar.hide()
+        self.apply_filters()
+
+    def _clear_filters(self) -> None:
+        """Every filter back to "any", without a query per widget (the caller applies once)."""
+        self.case_set, self.enrolled_in = (), None
         for widget in (self.project, self.status, self.flag):
             widget.blockSignals(True)
             widget.setCurrentIndex(0)
@@ -250,17 +296,92 @@ class EnrollmentPage(QWidget):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.set_label.setText(f"Showing the {len(self.case_set)} case(s) of {caption}.")
-        self.set_bar.show()
-        self.apply_filters()
 
     def clear_case_set(self) -> None:
-        self.case_set = ()
+        if self.enrolled_in is not None:  # the chart's bar chose the project too: every case means every project
+            self.project.blockSignals(True)
+            self.project.setCurrentIndex(0)
+            self.project.blockSignals(False)
+        self.case_set, self.enrolled_in = (), None
         self.set_bar.hide()
         self.apply_filters()
 
     def apply_filters(self) -> None:
         self.model.set_query(self.current_query())
+
+    # -- saved filters ---------------------------------------------------------------------
+
+    @property
+    def user(self) -> str:
+        """Whose saved filters these are: the signed-in user's."""
+        actor = self.db.actor
+        return actor.name if actor is not None else ""
+
+    def current_filter(self, name: str) -> SavedFilter:
+        """The filters shown, under ``name``; never the search text (see ``ui.saved_filters``)."""
+        return SavedFilter(name, self.project.currentData(), self.status.currentData(),
+                           tuple(self.flag.currentData() or ()), self.eligible_from.value(), self.eligible_to.value())
+
+    def apply_saved(self, saved: SavedFilter) -> None:
+        """Show the register as ``saved`` filters it (a choice this version lacks falls back to any)."""
+        self._clear_filters()
+        self.set_bar.hide()
+        for widget, value in ((self.project, saved.project), (self.status, saved.status),
+                              (self.flag, tuple(saved.flags))):
+            index = next((i for i in range(widget.count()) if widget.itemData(i) == value), 0)
+            widget.blockSignals(True)
+            widget.setCurrentIndex(index)
+            widget.blockSignals(False)
+        for date_filter, day in ((self.eligible_from, saved.eligible_from), (self.eligible_to, saved.eligible_to)):
+            date_filter.enabled.blockSignals(True)
+            date_filter.enabled.setChecked(day is not None)
+            date_filter.date.setEnabled(day is not None)
+            if day is not None:
+                date_filter.date.blockSignals(True)
+                date_filter.date.setDate(day)
+                date_filter.date.blockSignals(False)
+            date_filter.enabled.blockSignals(False)
+        self.apply_filters()
+
+    def _fill_saved_menu(self) -> None:
+        menu = self.saved_menu
+        menu.clear()
+        mine = saved_filters(self.user)
+        for saved in mine:
+            action = menu.addAction(saved.name.replace("&", "&&"))
+            action.triggered.connect(lambda _checked=False, s=saved: self.apply_saved(s))
+        if not mine:
+            menu.addAction("No saved filters yet").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("&Save these filters…", self.save_current_filter)
+        remove = menu.addMenu("&Delete a saved filter")
+        remove.setEnabled(bool(mine))
+        for saved in mine:
+            action = remove.addAction(saved.name.replace("&", "&&"))
+            action.triggered.connect(lambda _checked=False, n=saved.name: self.delete_saved(n))
+
+    def save_current_filter(self, name: str | None = None) -> SavedFilter | None:
+        """Ask for a name (or take ``name``) and keep the filters shown under it."""
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Save these filters", "Name (such as “my pending lung cases”):")
+            if not ok:
+                return None
+        try:
+            saved = save_filter(self.user, self.current_filter(name))
+        except FilterNameError as exc:
+            QMessageBox.warning(self, "Filter not saved", str(exc))
+            return None
+        if self.search.text().strip():
+            QMessageBox.information(self, "Saved without the search text",
+                                    f"“{saved.name}” keeps the project, status, flag and dates. The search "
+                                    "text is not saved: a saved filter never holds what could identify a patient.")
+        return saved
+
+    def delete_saved(self, name: str) -> None:
+        answer = QMessageBox.question(self, "Delete saved filter?", f"Delete the saved filter “{name}”? "
+                                      "The cases are not changed.")
+        if answer == QMessageBox.StandardButton.Yes:
+            delete_filter(self.user, name)
 
     def selected_ids(self) -> list[str]:
         return list(self.selected_versions())

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,10 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.export_kinds import SPREADSHEET
 from app.domain.vocabulary import label
 from app.domain.wording import counted, subject_words
-from app.exports.kinds import SPREADSHEET
-from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
 from app.rules.findings import plain
 from app.security.roles import Permission
@@ -38,9 +36,11 @@ from app.services import qip
 from app.services.findings import CheckResult, rule_words, run_check
 from app.services.reviews import ReviewError, ReviewState, mark_reviewed, review_states
 from app.storage.database import Database
+from app.storage.tabular import ExportError
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
 from ui.permissions import gate
+from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 ROLE = Qt.ItemDataRole.UserRole
@@ -377,9 +377,11 @@ class FindingsPage(QWidget):
         if not finding:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export these cases", f"{finding['rule']}-cases.xlsx", SPREADSHEET)
-            if not path:
+            choice = ask_save_path(self, "finding-cases", "Export these cases", f"{finding['rule']}-cases.xlsx",
+                                   SPREADSHEET)
+            if choice is None:
                 return
+            path = choice.path
         day = self.as_of.day
         try:
             count = export_kind(self.db, "finding-cases", Path(path), year=None, as_of=day, rule=finding["rule"])

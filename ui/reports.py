@@ -9,7 +9,6 @@ from typing import NamedTuple
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -21,19 +20,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.kinds import EMPTY_WORDS, KIND_INFO
+from app.domain.export_kinds import BY_NAME, REPORTS_SCREEN
+from app.exports.preview import preview_export, previewable
 from app.exports.service import export_kind, preview_audit_pdf, save_preview
 from app.security.roles import Permission
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.export_preview import ExportPreviewDialog
 from ui.pdf_preview import PdfPreview, render_pages
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
+from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 #: The reports this screen offers (the facility workbook lives in Settings → Data), the self-audit first.
-KINDS = tuple((info.name, info.title, info.files) for info in sorted(
-    (i for i in KIND_INFO if i.name != "workbook"), key=lambda i: i.name != "audit-pdf"))
+KINDS = tuple((kind.name, kind.title, kind.files) for kind in REPORTS_SCREEN)
 
 
 class ReportSettings(NamedTuple):
@@ -74,6 +75,8 @@ class ReportsPage(QWidget):
         self._preview_pdf: bytes | None = None
         self._preview_settings: ReportSettings | None = None
         self._preview_generation = 0
+        #: the rows of a spreadsheet report, shown before saving (None: none open)
+        self.sheet_preview: ExportPreviewDialog | None = None
         form = QFormLayout()
         form.addRow("&Report", self.kind)
         form.addRow("&Year", self.year)
@@ -106,8 +109,13 @@ class ReportsPage(QWidget):
         self.identified.toggled.connect(self.follow_settings)
         self.kind.currentIndexChanged.connect(self.follow_settings)
 
+    def _previewable(self) -> bool:
+        """The self-audit (its pages) and every spreadsheet (its rows) can be read before saving."""
+        code = self.kind.currentData()
+        return code == "audit-pdf" or previewable(code)
+
     def _kind_changed(self) -> None:
-        self.preview_button.setEnabled(self.kind.currentData() == "audit-pdf")
+        self.preview_button.setEnabled(self._previewable())
         self.sign_button.setEnabled(self.kind.currentData() == "audit-pdf" and self.may_sign)
 
     def confirm_identified(self, checked: bool) -> None:
@@ -116,7 +124,7 @@ class ReportsPage(QWidget):
 
     def _busy(self, busy: bool, text: str = "") -> None:
         self.progress.setVisible(busy)
-        self.preview_button.setEnabled(not busy and self.kind.currentData() == "audit-pdf")
+        self.preview_button.setEnabled(not busy and self._previewable())
         self.save_button.setEnabled(not busy)
         self.sign_button.setEnabled(not busy and self.kind.currentData() == "audit-pdf" and self.may_sign)
         self.status.setText(text)
@@ -131,6 +139,9 @@ class ReportsPage(QWidget):
 
     def make_preview(self) -> None:
         chosen = self.settings()
+        if chosen.kind != "audit-pdf":
+            self.preview_rows(chosen)
+            return
         self._preview_generation += 1
         generation = self._preview_generation
         self._busy(True, "Building the self-audit…")
@@ -160,19 +171,44 @@ class ReportsPage(QWidget):
             self.close_previews()
             self.status.setText("")
 
+    def preview_rows(self, chosen: ReportSettings) -> None:
+        """The spreadsheet's first rows in a dialog; its Save goes on to saving the same report."""
+        self._preview_generation += 1
+        generation = self._preview_generation
+        title = self.kind.currentText()
+        self._busy(True, f"Reading the rows of {title}…")
+
+        def work() -> list:
+            return preview_export(self.db, chosen.kind, year=chosen.year, as_of=chosen.as_of,
+                                  identified=chosen.identified)
+
+        def done(sheets: list) -> None:
+            self._busy(False)
+            if generation != self._preview_generation:
+                return
+            dialog = ExportPreviewDialog(title, sheets, chosen.identified, self)
+            dialog.accepted.connect(lambda: self.save() if self.settings() == chosen else None)
+            dialog.finished.connect(lambda _result: setattr(self, "sheet_preview", None))
+            self.sheet_preview = dialog
+            dialog.open()
+
+        run_in_background(work, done, self.failed, owner=self)
+
     def close_previews(self) -> None:
         """Forget the preview (the main window calls this when it closes or locks to another user)."""
         self._preview_generation += 1
         self._preview_pdf = self._preview_settings = None
         self.preview.show_images([])
+        if self.sheet_preview is not None:  # the rows may hold identifiers: gone with the user
+            self.sheet_preview.reject()
 
     def save(self) -> None:
         code = self.kind.currentData()
         pattern = next(p for c, _, p in KINDS if c == code)
         suggested = f"{code}-{self.year.value()}{ {'audit-pdf': '.pdf', 'calendar': '.ics'}.get(code, '.xlsx')}"
-        name, _ = QFileDialog.getSaveFileName(self, "Save report", suggested, pattern)
-        if name:
-            self.save_to(Path(name))
+        choice = ask_save_path(self, code, "Save report", suggested, pattern)
+        if choice is not None:
+            self.save_to(choice.path)
 
     def save_to(self, out: Path) -> None:
         """Copy the preview when it shows exactly the report now chosen (kind, year, as-of date and
@@ -191,7 +227,7 @@ class ReportsPage(QWidget):
 
         def saved(count: int) -> None:
             unit = {".pdf": "pages", ".ics": "events"}.get(out.suffix, "rows")
-            empty = EMPTY_WORDS.get(chosen.kind) if count == 0 else None
+            empty = BY_NAME[chosen.kind].empty_words if count == 0 else None
             self._busy(False, f"Saved {out} ({count} {unit})." + (f" {empty}" if empty else ""))
             if chosen.identified:
                 QMessageBox.information(self, "Saved with patient identifiers",
@@ -230,10 +266,10 @@ class ReportsPage(QWidget):
                             min(chosen.as_of, dt.date(chosen.year, 12, 31)).isoformat(), findings, who, self)
         if not dialog.exec():
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Save the signed self-audit", f"self-audit-{chosen.year}-signed.pdf",
-                                              "PDF (*.pdf)")
-        if name:
-            self.sign_to(dialog.role.currentText(), Path(name))
+        choice = ask_save_path(self, "audit-pdf", "Save the signed self-audit", f"self-audit-{chosen.year}-signed.pdf",
+                               "PDF (*.pdf)")
+        if choice is not None:
+            self.sign_to(dialog.role.currentText(), choice.path)
 
     def sign_to(self, role: str, out: Path) -> None:
         """Sign the chosen self-audit as the signed-in person in ``role`` and save it to ``out``

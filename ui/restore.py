@@ -56,8 +56,9 @@ from app.services.maintenance import (
 from app.storage.backup import free_aside_name
 from app.storage.database import Database, sqlite_url
 from app.storage.errors import DatabaseError
-from ui.data_transfer import BACKUP_FILTER, HelpLabel, explain
+from ui.data_files import BACKUP_FILTER, HelpLabel, explain
 from ui.letting_go import let_go, others_holding, take_back  # noqa: F401 (others_holding: its old home)
+from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
 
@@ -355,11 +356,11 @@ def offer_backup(parent: QWidget | None, path: Path, window=None,  # type: ignor
 
 def restore_apart(parent: QWidget | None, backup: Path, replace_database: Callable[[Database], object]) -> None:
     """Make a new file from a backup (nothing else changes) and open it."""
-    name, _ = QFileDialog.getSaveFileName(parent, "Open a copy of the backup as", str(backup.with_suffix(".sqlite3")),
-                                          "MROQC database (*.sqlite3)")
-    if not name:
+    choice = ask_save_path(parent, "database", "Open a copy of the backup as", backup.with_suffix(".sqlite3").name,
+                           "MROQC database (*.sqlite3)")
+    if choice is None:
         return
-    target = Path(name)
+    target = choice.path
     if target.exists():
         QMessageBox.warning(parent, "Choose a new file", f"{target.name} exists already; choose a new file name.")
         return

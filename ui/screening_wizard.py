@@ -73,11 +73,13 @@ from app.screening.mapping import (
 from app.screening.payers import PayerMap
 from app.screening.plan import Plan
 from app.screening.profiles import list_profiles, profile_for, save_profile
-from app.screening.reading import RawTable, read_table, text_of
+from app.screening.reading import read_table
 from app.screening.rows import ParsedList, choose_columns, choose_formats, evidence_text, parse
 from app.screening.service import ImportReceipt, import_list, preview, undo_import
+from app.screening.table import RawTable, text_of
 from app.storage.database import Database
 from ui.form_guard import confirm_discard
+from ui.save_dialog import ask_save_path, documents_folder
 from ui.workers import run_in_background
 
 MASK = "••••••"
@@ -177,12 +179,13 @@ class FilePage(QWizardPage):
         layout.addWidget(self.first_rows, 1)
 
     def browse(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Screening list", "", LIST_FILTER)
+        name, _ = QFileDialog.getOpenFileName(self, "Screening list", str(documents_folder()), LIST_FILTER)
         if name:
             self.w.load(Path(name))
 
     def browse_folder(self) -> None:
-        name = QFileDialog.getExistingDirectory(self, "Synthea folder (patients.csv and conditions.csv)")
+        name = QFileDialog.getExistingDirectory(self, "Synthea folder (patients.csv and conditions.csv)",
+                                                str(documents_folder()))
         if name:
             self.w.load(Path(name))
 
@@ -383,7 +386,7 @@ class MappingPage(QWizardPage):
         self.profile_note.setText(f"Saved as profile '{name}': a list with these headers maps by itself next time.")
 
     def load_mapping_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Mapping file", "", "Mapping file (*.toml)")
+        name, _ = QFileDialog.getOpenFileName(self, "Mapping file", str(documents_folder()), "Mapping file (*.toml)")
         if not name:
             return
         try:
@@ -396,9 +399,9 @@ class MappingPage(QWizardPage):
         self.fill()
 
     def save_mapping_file(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "Save mapping file", "mapping.toml", "Mapping file (*.toml)")
-        if name:
-            Path(name).write_text(to_toml(self.mapping()), encoding="utf-8")
+        choice = ask_save_path(self, "mapping", "Save mapping file", "mapping.toml", "Mapping file (*.toml)")
+        if choice is not None:
+            choice.path.write_text(to_toml(self.mapping()), encoding="utf-8")
 
 
 class PreviewPage(QWizardPage):

@@ -28,6 +28,8 @@ FILE_NAME = "settings.ini"
 SHARED_URL_KEY = "database/shared_url"
 #: Set once the account's old settings were moved here (or found empty): never moved twice.
 MOVED_KEY = "settings/moved_from_account"
+#: The folder a kind of file was last saved in (``save_folders/<kind>``): each kind starts where it went last.
+SAVE_FOLDERS_GROUP = "save_folders"
 
 
 def settings_path() -> Path:
@@ -52,6 +54,26 @@ def remember_shared_url(url: str) -> None:
 
     store = settings()
     store.setValue(SHARED_URL_KEY, address_without_password(url))
+    store.sync()
+    keep_private()
+
+
+def _folder_key(kind: str) -> str:
+    """One settings key per kind of file ("workbook", "backup", a report's kind)."""
+    return f"{SAVE_FOLDERS_GROUP}/{kind.replace('/', '-') or 'other'}"
+
+
+def last_save_folder(kind: str) -> Path | None:
+    """The folder this kind of file was last saved in, while it still exists."""
+    value = settings().value(_folder_key(kind))
+    folder = Path(str(value)) if value else None
+    return folder if folder is not None and folder.is_dir() else None
+
+
+def remember_save_folder(kind: str, folder: Path) -> None:
+    """Remember where this kind of file went: the next save dialog of the kind starts there."""
+    store = settings()
+    store.setValue(_folder_key(kind), str(folder))
     store.sync()
     keep_private()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.domain.dates import DEFAULT_DATE_FORMAT, dates_in, format_date
 from app.domain.vocabulary import label
 from app.domain.wording import DEFAULT_TIME_ZONE, Zone, counted, zoned_time
 from app.rules.correspondence import due_date
@@ -26,9 +27,34 @@ from app.storage.models import User
 
 @dataclass(frozen=True)
 class DigestItem:
-    kind: str  # letter, qip, meeting, forecast
+    """One reminder as values: what it is about (``kind``: letter, qip, meeting, forecast), its
+    day, whether that day has passed (``overdue``), the subject in words (a letter's subject, a
+    step's title, a meeting's format and title, a forecast's reason) and the rule a step or a
+    forecast is about (``rule``, a code); ``words`` says it for a screen in the facility's date
+    format, the rule by its plain title with its code in brackets (``rule_words``)."""
+
+    kind: str
     day: dt.date
-    text: str
+    subject: str
+    overdue: bool = False
+    rule: str | None = None
+
+    def words(self, date_style: str = DEFAULT_DATE_FORMAT) -> str:
+        day = format_date(self.day, date_style)
+        if self.kind == "letter":
+            return f"Reply overdue since {day}: {self.subject}" if self.overdue else f"Reply due {day}: {self.subject}"
+        if self.kind == "qip":
+            step = f"{self.subject} ({rule_words(self.rule)})" if self.rule else self.subject
+            return f"QIP step overdue since {day}: {step}" if self.overdue else f"QIP step due {day}: {step}"
+        if self.kind == "meeting":
+            return f"Meeting {day} {self.subject}"
+        rule = f", {rule_words(self.rule)}" if self.rule else ""
+        return dates_in(f"Close to firing{rule}: {self.subject}", date_style)  # the forecast's sentence names its dates
+
+    @property
+    def text(self) -> str:
+        """In ISO dates (the command line, the tests)."""
+        return self.words()
 
 
 @dataclass(frozen=True)
@@ -82,22 +108,20 @@ def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> D
             continue
         due = due_date(letter, policy)
         if due < today and new(due):
-            items.append(DigestItem("letter", due, f"Reply overdue since {due.isoformat()}: {letter.subject}"))
+            items.append(DigestItem("letter", due, letter.subject, overdue=True))
         elif today <= due <= ahead:
-            items.append(DigestItem("letter", due, f"Reply due {due.isoformat()}: {letter.subject}"))
+            items.append(DigestItem("letter", due, letter.subject))
     for episode, step in qip.due_soon(db, today):
         if step.due_on is None:
             continue
         if step.due_on < today and new(step.due_on):
-            items.append(DigestItem("qip", step.due_on, f"QIP step overdue since {step.due_on.isoformat()}: "
-                                                        f"{step.title} ({rule_words(episode.rule)})"))
+            items.append(DigestItem("qip", step.due_on, step.title, overdue=True, rule=episode.rule))
         elif today <= step.due_on <= ahead:
-            items.append(DigestItem("qip", step.due_on, f"QIP step due {step.due_on.isoformat()}: {step.title} "
-                                                        f"({rule_words(episode.rule)})"))
+            items.append(DigestItem("qip", step.due_on, step.title, rule=episode.rule))
     for meeting in sorted(evaluation.snapshot.meetings, key=lambda m: m.date):
         if today <= meeting.date <= ahead:
-            items.append(DigestItem("meeting", meeting.date, f"Meeting {meeting.date.isoformat()} "
-                                                             f"({label(meeting.format)}){' ' + meeting.title if meeting.title else ''}"))
+            items.append(DigestItem("meeting", meeting.date,
+                                    f"({label(meeting.format)}){' ' + meeting.title if meeting.title else ''}"))
     close_now = [f for f in evaluation.forecast if f.close(policy, today)]
     if close_now:
         before: set[tuple[str, str]] = set()
@@ -107,6 +131,6 @@ def build_digest(db: Database, now: dt.datetime, since: dt.datetime | None) -> D
                       if f.close(earlier.policy, first)}
         for f in close_now:
             if (f.rule, str(sorted(f.subject.items()))) not in before:
-                items.append(DigestItem("forecast", f.fires_on or today, f"Close to firing, {rule_words(f.rule)}: {f.text}"))
+                items.append(DigestItem("forecast", f.fires_on or today, f.text, rule=f.rule))
     order = {"letter": 0, "qip": 1, "meeting": 2, "forecast": 3}
     return Digest(since, now, tuple(sorted(items, key=lambda i: (i.day, order[i.kind], i.text))), facility_zone(db))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, null, or_, select
+from sqlalchemy.orm import undefer_group
 
 from app.services import case_state
 from app.services.case_state import (
@@ -20,6 +21,8 @@ from app.services.case_state import (
     not_enrolled_unexplained_sql,
     pending_past_window_sql,
 )
+from app.services.cases import may_see_identifiers
+from app.services.facility import get_facility
 from app.storage.database import Database
 from app.storage.models import Case
 
@@ -59,7 +62,6 @@ class FlagPolicy:
 def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
     """The flags' policy at ``as_of``; None without a facility (no flags then)."""
     from app.services.evaluations import in_force_at
-    from app.services.facility import get_facility
 
     facility = get_facility(db)
     if facility is None:
@@ -105,6 +107,9 @@ class RegisterQuery:
     #: what the flag column is judged by (None: no flags); ``flags``: only cases with one of these
     flag_policy: FlagPolicy | None = None
     flags: tuple[str, ...] = ()
+    #: only cases enrolled on these dates (the Dashboard chart's bar: a project's month); None: any
+    enrolled_from: dt.date | None = None
+    enrolled_to: dt.date | None = None
 
 
 def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
@@ -124,6 +129,10 @@ def _filtered(query: RegisterQuery, stmt: Select, dialect: str) -> Select:
         stmt = stmt.where(Case.eligible_on <= query.eligible_to)
     if query.case_ids:
         stmt = stmt.where(Case.case_id.in_(query.case_ids))
+    if query.enrolled_from:
+        stmt = stmt.where(Case.enrolled_on >= query.enrolled_from)
+    if query.enrolled_to:
+        stmt = stmt.where(Case.enrolled_on <= query.enrolled_to)
     if query.flags and query.flag_policy is not None:
         conditions = flag_conditions(query.flag_policy)
         stmt = stmt.where(or_(*[conditions[f] for f in query.flags]))
@@ -164,3 +173,80 @@ def fetch_page(
     with db.engine.connect() as conn:
         rows = [tuple(row) for row in conn.execute(stmt.offset(offset).limit(limit))]
     return rows[::-1] if reverse else rows
+
+
+# --- finding one case from anywhere (Ctrl+K) -----------------------------------------------------
+
+#: Cases a search lists at most: it finds one case, it does not replace the register's filters.
+FIND_LIMIT = 20
+#: Characters of a name before it is looked for: a name has no index, so each word scans the
+#: register once; one or two letters would match most of it and tell nobody anything.
+NAME_MIN_CHARS = 3
+
+
+@dataclass(frozen=True)
+class CaseHit:
+    """A case a search found and what it was found by (``case_id``, ``mrn`` or ``name``). The MRN
+    and name are filled only when asked for by a person who may see them (``revealed``); the
+    register never shows them otherwise."""
+
+    case_id: str
+    project: str
+    primary_site: str | None
+    eligible_on: dt.date
+    status: str
+    found_by: str
+    mrn: str | None = None
+    name: str | None = None
+
+    @property
+    def revealed(self) -> bool:
+        return self.mrn is not None or self.name is not None
+
+
+def find_cases(db: Database, text: str, *, reveal: bool = False, limit: int = FIND_LIMIT) -> list[CaseHit]:
+    """The cases whose ID holds ``text``, and, for a person who may see patient identifiers
+    (``app.services.cases.may_see_identifiers``), whose MRN starts with it or whose name holds
+    each of its words. The exact ID first, then the newest eligible.
+
+    Each part reads an index: the case ID from (eligible_on, case_id), newest first, stopping at
+    ``limit``; the MRN a range on (mrn, project, …); only a name scans the register, and only for a
+    text of ``NAME_MIN_CHARS`` or more. ``reveal`` fills in the MRN and name of each hit."""
+    text = " ".join(text.split())[:MAX_SEARCH_CHARS]
+    if not text:
+        return []
+    identifiers = may_see_identifiers(db)
+    dialect = db.engine.dialect.name
+    found: dict[str, str] = {}
+    with db.reader() as session:
+        exact = session.scalar(select(Case.case_id).where(Case.case_id == text))
+        if exact is not None:
+            found[exact] = "case_id"
+        by_id = Case.case_id.contains(text, autoescape=True) if dialect == "sqlite" else Case.case_id.icontains(
+            text, autoescape=True)
+        newest = (Case.eligible_on.desc(), Case.case_id.desc())
+        for (case_id,) in session.execute(select(Case.case_id).where(by_id).order_by(*newest).limit(limit)):
+            found.setdefault(case_id, "case_id")
+        if identifiers and len(found) < limit:
+            # a prefix as a range, so the MRN index is read (LIKE ignores case and would not be)
+            mrn = select(Case.case_id).where(Case.mrn >= text, Case.mrn < text + "\U0010ffff")
+            for (case_id,) in session.execute(mrn.order_by(Case.mrn).limit(limit)):
+                found.setdefault(case_id, "mrn")
+        words = text.split()
+        if identifiers and len(found) < limit and len(text) >= NAME_MIN_CHARS:
+            name = select(Case.case_id).where(*[
+                Case.name.contains(w, autoescape=True) if dialect == "sqlite" else Case.name.icontains(w, autoescape=True)
+                for w in words])
+            for (case_id,) in session.execute(name.order_by(*newest).limit(limit)):
+                found.setdefault(case_id, "name")
+        if not found:
+            return []
+        show = reveal and identifiers
+        stmt = select(Case).where(Case.case_id.in_(list(found)[:limit]))
+        if show:
+            stmt = stmt.options(undefer_group("phi"))
+        cases = {c.case_id: c for c in session.scalars(stmt)}
+    hits = [CaseHit(c.case_id, c.project, c.primary_site, c.eligible_on, c.status, found[c.case_id],
+                    c.mrn if show else None, c.name if show else None) for c in cases.values()]
+    hits.sort(key=lambda h: (h.case_id != exact, -h.eligible_on.toordinal(), h.case_id))
+    return hits[:limit]

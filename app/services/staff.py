@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.domain.dates import DEFAULT_DATE_FORMAT, format_date
 from app.domain.records import StaffRecord, validate_role, validate_staff
 from app.domain.vocabulary import REQUIRED_ROLES, ROLES, SINGLE_HOLDER_ROLES, label
 from app.security.roles import Permission
@@ -15,8 +16,10 @@ from app.services.editing import (
     Change,
     NotFound,
     ValidationFailed,
+    delete_one,
     next_free_id,
-    put,
+    put_by_id,
+    put_numbered,
     remove,
     require_valid,
     version_after,
@@ -41,12 +44,9 @@ def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = N
     )
     require_valid(validate_staff(record), "person")
     with db.transaction(Permission.STAFF) as session:
-        if original_id is None and session.get(Staff, record.staff_id) is not None:
-            raise ValidationFailed({"staff_id": f"staff ID {record.staff_id} is taken"}, "person")
-        if original_id is not None and original_id != record.staff_id:
-            raise ValidationFailed({"staff_id": "a staff ID cannot be changed"}, "person")
-        _, before = put(session, Staff, (record.staff_id,) if original_id else None, dataclasses.asdict(record),
-                        version=record.version if original_id else None, overwrite=overwrite, what="person")
+        _, before = put_by_id(session, Staff, record.staff_id, original_id, dataclasses.asdict(record),
+                              version=record.version, overwrite=overwrite, what="person",
+                              taken=f"staff ID {record.staff_id} is taken", fixed="a staff ID cannot be changed")
         after = version_after(session, Staff, (record.staff_id,))
     return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}", after)
 
@@ -97,25 +97,45 @@ def save_role(
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "role assignment")
         if assignment_id is not None and version is None and session.get(RoleAssignment, assignment_id) is None:
             raise NotFound("That role assignment no longer exists.")
-        obj, before = put(session, RoleAssignment, (assignment_id,) if assignment_id else None,
-                          {"staff_id": staff_id, "role": role, "start": start, "end": end},
-                          version=version, overwrite=overwrite, what="role assignment")
-        key = (obj.id,)
-        after = obj.version
-    return Change(RoleAssignment, key, before, f"{label(role)} assignment saved", after)
+        change = put_numbered(session, RoleAssignment, assignment_id,
+                              {"staff_id": staff_id, "role": role, "start": start, "end": end},
+                              version=version, overwrite=overwrite, what="role assignment",
+                              description=f"{label(role)} assignment saved")
+    return change
 
 
 def delete_role(db: Database, assignment_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.STAFF) as session:
-        before = remove(session, RoleAssignment, (assignment_id,), "role assignment", version=version)
-    return Change(RoleAssignment, (assignment_id,), before, "Role assignment deleted")
+    return delete_one(db, Permission.STAFF, RoleAssignment, (assignment_id,), "role assignment",
+                      "Role assignment deleted", version=version)
 
 
 def holders_on(roles: list[RoleRow], role: str, day: dt.date) -> list[RoleRow]:
     return [r for r in roles if r.role == role and r.start <= day and (r.end is None or r.end >= day)]
 
 
-def role_warnings(roles: list[RoleRow], day: dt.date, horizon_days: int) -> list[str]:
+@dataclass(frozen=True)
+class RoleWarning:
+    """Something about the roles to act on, as values: ``kind`` is ``vacant`` (nobody holds the
+    role on ``day``), ``falls_vacant`` (after ``day``, nobody named to follow) or ``overlap`` (two
+    holders, ``names``, from ``day`` to ``until``, None: onwards); ``words`` says it."""
+
+    kind: str
+    role: str
+    day: dt.date
+    names: tuple[str, ...] = ()
+    until: dt.date | None = None
+
+    def words(self, date_style: str = DEFAULT_DATE_FORMAT) -> str:
+        role, day = label(self.role), format_date(self.day, date_style)
+        if self.kind == "vacant":
+            return f"{role}: nobody holds this required role on {day}."
+        if self.kind == "falls_vacant":
+            return f"{role}: falls vacant after {day}; name a successor."
+        until = "onwards" if self.until is None else f"to {format_date(self.until, date_style)}"
+        return f"{role}: {self.names[0]} and {self.names[1]} overlap from {day} {until}."
+
+
+def role_warning_items(roles: list[RoleRow], day: dt.date, horizon_days: int) -> list[RoleWarning]:
     """What a coordinator should act on at ``day`` (the window's as-of date): a required role
     vacant or falling vacant within the horizon (the policy's ``roles.vacancy_warning_days``),
     two champions or physics leads at once."""
@@ -124,22 +144,27 @@ def role_warnings(roles: list[RoleRow], day: dt.date, horizon_days: int) -> list
     for role in REQUIRED_ROLES:
         current = holders_on(roles, role, day)
         if not current:
-            warnings.append(f"{label(role)}: nobody holds this required role on {day.isoformat()}.")
+            warnings.append(RoleWarning("vacant", role, day))
             continue
         if all(r.end is not None and r.end < horizon for r in current):
             last_day = max(r.end for r in current if r.end is not None)
             successor = holders_on(roles, role, last_day + dt.timedelta(days=1))
             if not successor:
-                warnings.append(f"{label(role)}: falls vacant after {last_day.isoformat()}; name a successor.")
+                warnings.append(RoleWarning("falls_vacant", role, last_day))
     for role in SINGLE_HOLDER_ROLES:
         rows = sorted((r for r in roles if r.role == role), key=lambda r: r.start)
         for i, a in enumerate(rows):
             for b in rows[i + 1:]:
                 if b.start <= (a.end or dt.date.max) and a.staff_id != b.staff_id:
                     overlap_end = min(a.end or dt.date.max, b.end or dt.date.max)
-                    until = "onwards" if overlap_end == dt.date.max else f"to {overlap_end.isoformat()}"
-                    warnings.append(f"{label(role)}: {a.name} and {b.name} overlap from {b.start.isoformat()} {until}.")
+                    until = None if overlap_end == dt.date.max else overlap_end
+                    warnings.append(RoleWarning("overlap", role, b.start, (a.name, b.name), until))
     return warnings
+
+
+def role_warnings(roles: list[RoleRow], day: dt.date, horizon_days: int) -> list[str]:
+    """``role_warning_items`` in words, with ISO dates (the command line, scripts)."""
+    return [w.words() for w in role_warning_items(roles, day, horizon_days)]
 
 
 def timeline(roles: list[RoleRow]) -> dict[str, list[RoleRow]]:

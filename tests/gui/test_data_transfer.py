@@ -253,7 +253,10 @@ def test_backup_writes_a_verified_copy(qtbot, db, db_path, tmp_path, monkeypatch
     asked = save_file(monkeypatch, out)
     page.data.backup_button.click()
     settle(qtbot)
-    assert Path(asked[0][2]) == db_path.with_name(f"facility-{dt.date.today().isoformat()}.backup")
+    # issue 25: a backup is suggested in Documents (another drive on Windows), not beside the database
+    from ui.save_dialog import documents_folder
+
+    assert Path(asked[0][2]) == documents_folder() / f"facility-{dt.date.today().isoformat()}.backup"
     assert "integrity check" in boxes.texts("information")[0]
     report = restore_database(sqlite_url(tmp_path / "copies" / "restored.sqlite3"), out, ADMIN, PASSWORD)
     assert report.facility == "Lakeside Cancer Center"

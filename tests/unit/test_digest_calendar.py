@@ -4,10 +4,11 @@ calendar (.ics) export of meetings and due dates (parsed back with the icalendar
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import icalendar
 
-from app.exports.calendar import fold
+from app.exports.calendar import CalendarEvent, ics_text
 from app.exports.service import export_kind
 from app.security.roles import Permission
 from app.services import qip
@@ -107,7 +108,27 @@ def test_calendar_export_is_valid_rfc5545(db, tmp_path) -> None:
 
 
 def test_folding_never_splits_a_character() -> None:
+    """The written calendar (the icalendar library folds it) never cuts a UTF-8 character in two."""
     line = "SUMMARY:" + "é" * 80
-    folded = fold(line)
+    raw = ics_text([CalendarEvent("x", D(2025, 7, 1), "é" * 80)], T(2025, 6, 30, 9, 0, tzinfo=dt.UTC), "n")
+    physical = raw.split("\r\n")
+    first = next(i for i, part in enumerate(physical) if part.startswith("SUMMARY:"))
+    end = first + 1
+    while physical[end].startswith(" "):
+        end += 1
+    folded = "\r\n".join(physical[first:end])
     assert all(len(part.encode("utf-8")) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == line
+
+
+def test_a_digest_is_values_worded_in_the_facilitys_date_format(db) -> None:
+    """The service gives days as dates; the words follow the facility's format (US here), the
+    forecast's own sentence too, and ISO is what the command line and these tests read."""
+    facility(db)
+    digest = build_digest(db, T(2025, 6, 30, 9, 0), None)
+    letter = next(i for i in digest.items if i.kind == "letter" and i.overdue)
+    assert (letter.day, letter.subject) == (dt.date(2025, 6, 15), "Old letter")
+    assert letter.words("us") == "Reply overdue since 06/15/2025: Old letter"
+    us = [i.words("us") for i in digest.items]
+    assert "Meeting 07/03/2025 (In person) Summer meeting" in us
+    assert not any(re.search(r"\d{4}-\d\d-\d\d", t) for t in us), us

@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from app.domain.export_kinds import BY_NAME, EMPTY_WORDS
 from app.exports.submissions import (
     Period,
     ce_certificates_sheet,
@@ -17,9 +18,9 @@ from app.exports.submissions import (
     enrollment_sheet,
     mdcb_roster_sheet,
 )
-from app.exports.tabular import ExportError, Sheet, restore_csv, write_table
 from app.security.roles import Permission
 from app.storage.models import Attendance, Case, DosimetrySubmission, Meeting, Staff
+from app.storage.tabular import ExportError, Sheet, restore_csv, write_table
 
 AS_OF = dt.date(2025, 6, 30)
 PHI = ("MRN-990011", "Alex Synthetic", "1957-04-09")
@@ -188,14 +189,13 @@ def test_a_text_too_long_for_a_cell_is_refused_not_cut(tmp_path: Path) -> None:
 def test_an_empty_mdcb_roster_is_its_header_row_alone(facility_db, tmp_path: Path) -> None:
     """Issue 25: the empty upload roster had a sentence in row 2, where MDCB reads data; the
     sentence is the window's (and the command line's) instead."""
-    from app.exports.kinds import EMPTY_WORDS
-
     for ending in (".xlsx", ".csv"):
         out = tmp_path / f"m{ending}"
         assert write_table(out, [mdcb_roster_sheet(facility_db, Period.of(2019, AS_OF))]) == 0
         rows = read_xlsx(out) if ending == ".xlsx" else list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
         assert len(rows) == 1 and rows[0][:2] == ["CMD ID", "Last Name"]
     assert "header row only" in EMPTY_WORDS["mdcb-roster"]
+    assert BY_NAME["mdcb-roster"].empty_words == EMPTY_WORDS["mdcb-roster"]
 
 
 def test_the_attendance_export_says_what_the_meetings_screen_says(facility_db, tmp_path: Path) -> None:
