@@ -162,6 +162,7 @@ class FirstRunDialog(QDialog):
         details = FacilityDetails(
             name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
             joined_on=joined, baseline_year=self.baseline.value(),
+            records_kept_since=dt.date.today(),  # a new facility: the app knows nothing from before today
         )
         try:
             details.validated(dt.date.today())

@@ -113,4 +113,6 @@ SPEC = RuleSpec(
                onset="last_activity"),),
     data_lag, lag_measures, (lag_forecasts,),
     (TileSpec(RULE, "Days without data entry", _lag_figure,
-              lambda e: f"a trigger above {e.policy.lag_days} counted days (pauses and CDA absences excepted)"),))
+              lambda e: f"a trigger above {e.policy.lag_days} counted days (pauses and CDA absences excepted)",
+              counts="Days since the last data-entry session (Programs), dosimetry submission (Dosimetry) or "
+                     "enrollment date (Enrollment); entering a pending case does not count."),))

@@ -386,14 +386,17 @@ ZERO_SPEC = RuleSpec(
                "Enroll the eligible cases waiting in this project, or record why each was not enrolled; with none "
                "seen, write down why no patient was eligible.", onset="window_start"),),
     enrollment_zero, zero_measures, (zero_forecasts,),
-    (TileSpec(RULE_ZERO, "Days without enrollment", _zero_figure, _zero_detail),))
+    (TileSpec(RULE_ZERO, "Days without enrollment", _zero_figure, _zero_detail,
+              counts="Days since each project's last enrollment date (Enrollment: a case set to enrolled, with its "
+                     "date)."),))
 
 DECLINE_SPEC = RuleSpec(
     (RuleEntry(RULE_DECLINE, "qip", "Year-to-date enrollment fell too far against last year",
                "Compare this year's eligible cases with last year's and enroll the pending ones; explain a drop in "
                "referrals to the coordinating center."),),
     enrollment_decline, decline_measures, (decline_forecasts,),
-    (TileSpec(RULE_DECLINE, "Enrollment this year vs last", _decline_figure, _decline_detail),))
+    (TileSpec(RULE_DECLINE, "Enrollment this year vs last", _decline_figure, _decline_detail,
+              counts="Enrollment dates from January to the last complete month, this year and last (Enrollment)."),))
 
 SELECTIVE_SPEC = RuleSpec(
     (RuleEntry(RULE_SELECTIVE, "qip", "Cases undecided or not enrolled without an accepted reason",
@@ -402,11 +405,15 @@ SELECTIVE_SPEC = RuleSpec(
                "Read the note: if an accepted reason fits, record that reason instead of 'other'.")),
     selective_enrollment, selective_measures, (selective_forecasts,),
     (TileSpec(RULE_SELECTIVE, "Undecided or unexplained cases", _selective_figure,
-              lambda e: f"eligible more than {e.policy.selective_decision_days} days ago"),))
+              lambda e: f"eligible more than {e.policy.selective_decision_days} days ago",
+              counts="Cases past the decision window still pending, or not enrolled without an accepted reason "
+                     "(Enrollment: status and reason)."),))
 
 VOLUME_SPEC = RuleSpec(
     (RuleEntry(RULE_VOLUME, "participation", "Too few breast, lung and prostate cases in a year",
                "Screen for eligible breast, lung and prostate cases that have not been entered yet."),),
     participation_volume, volume_measures, (volume_forecasts,),
     (TileSpec(RULE_VOLUME, "Breast, lung and prostate cases in a year", _volume_figure,
-              lambda e: f"eligible in the last {e.policy.participation_lookback_days} days; bone metastases on top"),))
+              lambda e: f"eligible in the last {e.policy.participation_lookback_days} days; bone metastases on top",
+              counts="Breast, lung and prostate cases by eligible date (Enrollment: new case, or Import eligible "
+                     "patients)."),))

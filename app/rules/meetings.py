@@ -343,10 +343,14 @@ ATTENDANCE_SPEC = RuleSpec(
                "Give each required role its own person at the next meeting.")),
     attendance_findings, missed_measures, (missed_forecasts, substitution_forecasts),
     (TileSpec(RULE_MISSED, "Meetings missed this year", _missed_figure,
-              lambda e: f"a trigger above {e.policy.missed_meetings_limit} per role"),
+              lambda e: f"a trigger above {e.policy.missed_meetings_limit} per role",
+              counts="This year's meetings at which nobody, or no acceptable substitute, attended for the role "
+                     "(Meetings: attendance)."),
      TileSpec(RULE_SUB_LIMIT, "Attendance violations this year", lambda e: Count(len(_violations(e))),
               _violations_detail, name=ATTENDANCE_TILE,
-              state=lambda e: "triggered" if _violations(e) else "clear")))
+              state=lambda e: "triggered" if _violations(e) else "clear",
+              counts="Absences, unacceptable substitutes and double roles at this year's meetings (Meetings: "
+                     "attendance).")))
 
 CE_SPEC = RuleSpec(
     (RuleEntry(RULE_CE_VIRTUAL, "ce", "CE credit requested for a virtual meeting",

@@ -139,7 +139,7 @@ def keep_records_since_earliest(session: Session, days: Iterable[dt.date | None]
     if earliest is None or facility is None:
         return None
     current = facility.records_kept_since
-    if current is not None and current <= earliest:
+    if records_kept_since(facility) <= earliest:
         return None
     session.execute(update(Facility), [{"id": facility.id, "version": facility.version, "records_kept_since": earliest}])
     audit.record_many(session, "facility", [("update", str(facility.id), {"records_kept_since": current},

@@ -121,6 +121,7 @@ FACILITY_KEYS: tuple[Column, ...] = (
     Column("active_projects", "projects"),
     Column("enrollment_period_start", "monthday"),
     Column("policy_year", "policy_year"),
+    _date("records_kept_since", past=True),  # optional: else the import's earliest record moves it back
 )
 
 SHEETS: tuple[SheetSpec, ...] = (
