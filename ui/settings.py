@@ -75,6 +75,11 @@ class SettingsPage(QWidget):
         self.oncologists = QSpinBox()
         self.oncologists.setRange(0, 200)
         self.joined = DateField(required=True)
+        # the app cannot know what happened before it: a rule reaching back further waits for history
+        self.kept_since = DateField(required=True)
+        self.kept_since.setToolTip("The day this facility started keeping its records in the app. A rule that "
+                                   "looks back before it says \"not enough history yet\" instead of firing; an "
+                                   "import with older records moves it back.")
         self.baseline = QSpinBox()
         self.baseline.setRange(2000, 2100)
         self.project_boxes = {code: QCheckBox(label(code)) for code in PROJECTS}
@@ -130,6 +135,7 @@ class SettingsPage(QWidget):
         form.addRow("Radia&tion oncologists", self.oncologists)
         form.addRow("&Joined MROQC on", self.joined)
         form.addRow("&Baseline year", self.baseline)
+        form.addRow("&Records kept here since", self.kept_since)
         form.addRow("Active &projects", self.projects)
         form.addRow("Enrollment period &starts", self.period_start)
         form.addRow("Pro&gram (policy) year", self.policy_year)
@@ -225,6 +231,7 @@ class SettingsPage(QWidget):
         self.kind.setCurrentIndex(max(self.kind.findData(f.kind), 0))
         self.oncologists.setValue(f.radiation_oncologists)
         self.joined.set_date(f.joined_on)
+        self.kept_since.set_date(f.records_kept_since or f.joined_on)
         self.baseline.setValue(f.baseline_year)
         active = set((f.active_projects or ",".join(PROJECTS)).split(","))
         for code, box in self.project_boxes.items():
@@ -242,13 +249,18 @@ class SettingsPage(QWidget):
             QMessageBox.warning(self, "Not saved", f"Joined MROQC on: {self.joined.problem() or 'a date is needed'}. "
                                 "Your entries are kept; correct them and save again.")
             return False
+        if self.kept_since.problem() or self.kept_since.date() is None:
+            QMessageBox.warning(self, "Not saved", "Records kept here since: "
+                                f"{self.kept_since.problem() or 'a date is needed'}. "
+                                "Your entries are kept; correct them and save again.")
+            return False
         details = FacilityDetails(
             name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
             joined_on=self.joined.date(), baseline_year=self.baseline.value(),
             active_projects=tuple(code for code, box in self.project_boxes.items() if box.isChecked()),
             date_format=self.date_format.currentData(), time_zone=self.time_zone.currentData(),
             enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData(),
-            lock_after_minutes=self.lock_minutes.value())
+            lock_after_minutes=self.lock_minutes.value(), records_kept_since=self.kept_since.date())
         try:
             save_facility(self.db, details, today=dt.date.today())
         except FacilityError as exc:
