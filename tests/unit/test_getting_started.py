@@ -49,9 +49,8 @@ def test_each_step_leaves_the_list_once_the_records_say_it_is_done(empty_db) -> 
 
 
 def test_every_step_names_a_screen_of_the_window() -> None:
-    from ui.screens import screen_named
-
     from app.services.getting_started import _steps
+    from ui.screens import screen_named
 
     steps = _steps(None, set(), False, False, False, 2026)
     assert [s.key for s in steps] == [FACILITY, ROLES, MEETINGS, ELIGIBLE, DATA_ENTRY]

@@ -203,7 +203,10 @@ def test_an_upgraded_database_keeps_records_since_its_earliest_record_or_joining
 
 # --- imports move it back; the workbook may state it -------------------------------------------
 
-def _new_facility_db(empty_db, today: dt.date = D(2026, 12, 7)):  # type: ignore[no-untyped-def]
+FIRST_DAY = D(2026, 12, 7)
+
+
+def _new_facility_db(empty_db, today: dt.date = FIRST_DAY):  # type: ignore[no-untyped-def]
     save_facility(empty_db, FacilityDetails("Harbor RO", joined_on=D(2019, 1, 15), records_kept_since=today), today=today)
     return empty_db
 
