@@ -91,6 +91,7 @@ class TileWidget(QFrame):
         # the rule, and on the same line what the tile counts and where that is entered (one line, hovered)
         rule = QLabel(f"<small>{tile.rule}" + (" · <u>what counts?</u>" if tile.counts else "") + "</small>")
         rule.setObjectName("what-counts")
+        rule.setWordWrap(True)  # on a narrow window "what counts?" goes under the rule, never widens the tile
         if tile.counts:
             rule.setToolTip(f"What counts: {tile.counts}")
             rule.setAccessibleDescription(tile.counts)

@@ -135,7 +135,7 @@ class SettingsPage(QWidget):
         form.addRow("Radia&tion oncologists", self.oncologists)
         form.addRow("&Joined MROQC on", self.joined)
         form.addRow("&Baseline year", self.baseline)
-        form.addRow("&Records kept here since", self.kept_since)
+        form.addRow("Records kept here since", self.kept_since)
         form.addRow("Active &projects", self.projects)
         form.addRow("Enrollment period &starts", self.period_start)
         form.addRow("Pro&gram (policy) year", self.policy_year)
