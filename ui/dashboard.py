@@ -34,7 +34,7 @@ from ui.workers import run_in_background
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
                 # readiness to submit (the data-quality rules): red, yellow, green
                 "red": "NOT READY", "yellow": "Warnings to look at", "green": "Ready", "checking": "Checking…",
-                "history": "Not enough history yet"}
+                "history": "No verdict yet"}
 STATUS_MARK = {"clear": "✓", "close": "◐", "warning": "!", "triggered": "✕", "red": "✕", "yellow": "!", "green": "✓",
                "checking": "…", "history": "…"}
 # colour is a second cue only (the word says it too); each pair is (on a light window, on a dark one) so
@@ -83,7 +83,9 @@ class TileWidget(QFrame):
             palette.setColor(QPalette.ColorRole.WindowText, colour)
             state.setPalette(palette)
         # "Breast: 0  Lung: 42  Bone metastases: 0": wrap between the items, never inside one
-        figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in tile.figure.split("  ")))
+        # (a figure of one part, a sentence such as "not enough history yet (…)", wraps as words do)
+        parts = tile.figure.split("  ")
+        figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in parts) if len(parts) > 1 else tile.figure)
         figure.setWordWrap(True)
         big = figure.font()
         big.setPointSizeF(big.pointSizeF() * 1.15)
@@ -190,7 +192,7 @@ class GettingStarted(QGroupBox):
             self.rows.addWidget(QLabel("<small>A few things to set up first; each leaves this list once it is "
                                        "done.</small>"))
         for number, step in enumerate(steps, 1):
-            button = QPushButton(f"{number}. {step.title} — {step.screen} ›")
+            button = QPushButton(f"{number}. {step.title} — {step.screen} ›".replace("&", "&&"))  # "Staff & roles"
             button.setObjectName(f"step-{step.key}")
             button.setFlat(True)
             button.setStyleSheet("text-align: left")
