@@ -49,6 +49,8 @@ class ImportResult:
     #: the data-quality problems the import brought in (``app.services.quality``): written, unlike a
     #: refused row, and listed apart from refusals
     quality: list[Problem] = field(default_factory=list)
+    #: the facility's "records kept here since", when the import's older records moved it back
+    records_kept_since: dt.date | None = None
 
     def __str__(self) -> str:
         def listing(counts: dict[str, int]) -> str:
@@ -58,6 +60,8 @@ class ImportResult:
                 f"{self.unchanged:,} rows already up to date.")
         from app.services.quality import brought_in_words
 
+        if self.records_kept_since is not None:
+            text += f" Records are now kept here since {self.records_kept_since.isoformat()} (the earliest imported)."
         words = brought_in_words(self.quality)
         return f"{text} {words}" if words else text
 
@@ -252,7 +256,7 @@ def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None)
                 _upsert_facility(session, parsed.facility, result, earliest)
             if had_facility and not (parsed.facility or {}).get("records_kept_since"):
                 # older records than the facility kept here: its history now starts with them
-                keep_records_since_earliest(session, earliest)
+                result.records_kept_since = keep_records_since_earliest(session, earliest)
             for spec in SHEETS:
                 if spec.name in parsed.sheets:
                     _upsert(session, spec, parsed.sheets.pop(spec.name), parsed.headers[spec.name], result)

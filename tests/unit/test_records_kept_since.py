@@ -216,8 +216,9 @@ def test_a_workbook_with_older_records_moves_it_back_to_the_earliest(empty_db, t
     from tests.unit.test_workbook import VALID, write_folder
 
     db = _new_facility_db(empty_db)
-    import_workbook(db, write_folder(tmp_path / "wb", VALID))
+    result = import_workbook(db, write_folder(tmp_path / "wb", VALID))
     assert get_facility(db).records_kept_since == D(2025, 1, 2)  # C1's eligible date, the earliest record
+    assert "Records are now kept here since 2025-01-02" in str(result)
     with db.reader() as session:
         moved = [e for e in session.scalars(select(AuditEntry).where(AuditEntry.table_name == "facility"))
                  if "records_kept_since" in (e.after or {})]
