@@ -128,7 +128,8 @@ def parallel(rest: list[str]) -> list[str]:
     chosen = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in rest)
     if chosen or "no:xdist" in rest or any("::" in a for a in rest):
         return []
-    return ["-n", str(max(os.cpu_count() or 1, 1)), "--dist", "loadfile"]
+    # in the order conftest.py gives (the longest files first), not xdist's by number of tests
+    return ["-n", str(max(os.cpu_count() or 1, 1)), "--dist", "loadfile", "--no-loadscope-reorder"]
 
 
 if __name__ == "__main__":

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 from app.calculators import mips, mvc
+from app.commands.output import print_json
 
 
 class CalculatorFileError(ValueError):
@@ -26,8 +28,6 @@ def read_json(path: str) -> Any:
 
 
 def cmd_mvc_score(args: argparse.Namespace) -> int:
-    from app.commands.output import print_json
-
     result = mvc.to_json(mvc.score_measure(read_json(args.file)))
     if args.json:
         print_json(result)
@@ -44,10 +44,6 @@ def cmd_mvc_score(args: argparse.Namespace) -> int:
 def cmd_mips_estimate(args: argparse.Namespace) -> int:
     """The estimate under the input's ``performance_year``; without one, the current year's rules
     (never silently an old year's)."""
-    import datetime as dt
-
-    from app.commands.output import print_json
-
     result = mips.to_json(mips.estimate(read_json(args.file), default_year=dt.date.today().year))
     if args.json:
         print_json(result)

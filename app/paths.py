@@ -1,8 +1,13 @@
-"""Where things live: the user's data folder and the bundled resources (frozen or not)."""
+"""Where things live: the user's data folder and the bundled resources (frozen or not), and
+keeping the app's own files private to the account (``make_private``).
+
+The lowest layer: it imports nothing of ``app``, so ``domain`` and ``storage`` can use it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -13,18 +18,34 @@ APP_NAME = "MROQC Facility Desk"
 APP_AUTHOR = "MROQC"
 DB_URL_ENV = "MROQC_DESK_DB_URL"
 DATA_DIR_ENV = "MROQC_DESK_DATA_DIR"
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
 
 
 def data_dir() -> Path:
     """The per-user data folder (overridable for tests and portable installs), private to the
     account (0700): other accounts cannot even list what is in it."""
-    from app.storage.files import make_private
-
     override = os.environ.get(DATA_DIR_ENV)
     path = Path(override) if override else user_data_path(APP_NAME, APP_AUTHOR)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     make_private(path)
     return path
+
+
+def make_private(path: Path) -> None:
+    """Restrict an existing file (0600) or folder (0700) to its owner; others' files are left alone."""
+    if os.name != "posix":
+        return
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    if info.st_uid != os.getuid():
+        return
+    wanted = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        with contextlib.suppress(OSError):
+            path.chmod(stat.S_IMODE(info.st_mode) & wanted)
 
 
 def default_db_path() -> Path:

@@ -12,13 +12,30 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.security.policy import KdfCost, security_policy  # noqa: E402
 from app.services.facility import FacilityDetails, save_facility  # noqa: E402
 from app.storage.database import Database  # noqa: E402
-from tests.support import create  # noqa: E402
+from tests.support import cheap_security_policy, create  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TODAY = dt.date(2026, 11, 23)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The files holding a ``slow`` test first, longest first (``slow(seconds)``: about how long
+    the file takes on a quiet two-core machine), then the others by their number of tests (most
+    first): each file runs on one worker (``--dist loadfile``) in this order, so the longest ones
+    start at once instead of last (``dev.py`` turns off xdist's own reorder, by count alone,
+    which put the one-test fuzz file at the very end)."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def expected_seconds(group: list[pytest.Item]) -> float:
+        marks = [m for i in group for m in i.iter_markers("slow")]
+        return max((float(m.args[0]) if m.args else 10.0 for m in marks), default=0.0)
+
+    order = sorted(files.values(), key=lambda group: (-expected_seconds(group), -len(group)))
+    items[:] = [item for group in order for item in group]
 
 
 @pytest.fixture(autouse=True)
@@ -28,20 +45,15 @@ def _private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyt
     monkeypatch.delenv("MROQC_DESK_DB_URL", raising=False)
 
 
-CHEAP_KDF = KdfCost(time_cost=1, memory_kib=8, parallelism=1)
-
-
 @pytest.fixture(autouse=True, scope="session")
 def cheap_kdf() -> Iterator[None]:
     """Argon2id at its lowest cost for tests (each slot and hash records its own parameters).
     Session-wide, so the databases that module fixtures build (a demo per GUI module) are opened
-    as cheaply as a test's own; processes a test starts (the command line, the crash tests) keep
-    the real cost."""
-    import dataclasses
-
+    as cheaply as a test's own; so are the fork server's children (``tests.fuzz.forkserver``);
+    a fresh interpreter a test starts keeps the real cost."""
     import app.security.passwords as passwords
 
-    cheap = dataclasses.replace(security_policy(), kdf=CHEAP_KDF)
+    cheap = cheap_security_policy()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(passwords, "security_policy", lambda: cheap)
         yield

@@ -12,12 +12,21 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from app.security.policy import KdfCost, SecurityPolicy, security_policy
 from app.security.roles import Actor
 from app.security.signin import create_database, sign_in
 from app.storage.database import Database, sqlite_url
 
 ADMIN = "test-admin"
 PASSWORD = "test password 123"
+#: Argon2id at its lowest cost: the tests' own processes (``conftest.cheap_kdf``) and the fork
+#: server's children (``tests.fuzz.forkserver``); each slot and hash records its parameters.
+CHEAP_KDF = KdfCost(time_cost=1, memory_kib=8, parallelism=1)
+
+
+def cheap_security_policy() -> SecurityPolicy:
+    """The security policy with ``CHEAP_KDF``: what ``app.security.passwords`` reads in tests."""
+    return dataclasses.replace(security_policy(), kdf=CHEAP_KDF)
 
 
 def create(path: Path | str, build: Callable[[Database], None] | None = None) -> Database:

@@ -18,8 +18,8 @@ from app.services.cases import set_status
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
-from ui.case_form import choice_box, date_of, optional_date, set_date
 from ui.form_guard import DiscardGuard
+from ui.record_form import choice_box, date_of, optional_date, set_date
 
 
 class BulkStatusDialog(DiscardGuard, QDialog):

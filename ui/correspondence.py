@@ -7,14 +7,14 @@ import dataclasses
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.domain import records
+from app.domain import fields, records
 from app.rules.policy_file import Policy
 from app.security.roles import Permission
 from app.services import letters
 from app.services.evaluations import in_force_at, letters_at
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.record_form import Field
+from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 
 
@@ -30,14 +30,11 @@ class CorrespondencePage(QWidget):
         self.as_of = as_of if as_of is not None else AsOf()
         self.list = RecordPage(
             db, "Letters",
-            [("received_on", "Received"), ("letter_id", "Reference"), ("sender", "From"), ("subject", "Subject"), ("reply_required", "Reply needed"),
-             ("due", "Reply due"), ("replied_on", "Replied"), ("state", "Status")],
+            columns_of(fields.LETTER, "received_on", "letter_id", "sender", "subject", "reply_required",
+                       ("due", "Reply due"), "replied_on", ("state", "Status")),
             self.rows,
-            lambda: [Field("letter_id", "Re&ference", read_only_when_editing=True), Field("received_on", "&Received on", "date"),
-             Field("sender", "Fro&m (sender)"), Field("subject", "&Subject"),
-             Field("reply_required", "Reply &needed", "bool"),
-             Field("due_on", f"Reply &due (blank: {self.reply_days} days after receipt)", "date"),
-             Field("replied_on", "Re&plied on", "date")],
+            lambda: fields_of(fields.LETTER, "letter_id", "received_on", "sender", "subject", "reply_required", "due_on",
+                              "replied_on", captions={"due_on": f"Reply &due (blank: {self.reply_days} days after receipt)"}),
             lambda v, old, overwrite: letters.save_letter(db, v["received_on"], v["subject"], v["reply_required"],
                                                           v["due_on"], v["replied_on"], letter_id=old["id"] if old else None,
                                                           version=old["version"] if old else None, overwrite=overwrite,

@@ -29,6 +29,7 @@ from app.services.getting_started import Step, still_to_do
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import date_format
+from ui.help import why_label
 from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
@@ -90,12 +91,10 @@ class TileWidget(QFrame):
         big = figure.font()
         big.setPointSizeF(big.pointSizeF() * 1.15)
         figure.setFont(big)
-        # the rule, and on the same line what the tile counts and where that is entered (one line, hovered)
-        rule = QLabel(f"<small>{tile.rule}" + (" · <u>what counts?</u>" if tile.counts else "") + "</small>")
-        rule.setObjectName("what-counts")
-        rule.setWordWrap(True)  # on a narrow window "what counts?" goes under the rule, never widens the tile
-        if tile.counts:
-            rule.setToolTip(f"What counts: {tile.counts}")
+        rule = why_label(tile.rule)  # the code and "Why?" (the guide at the rule: ui.help)
+        rule.setWordWrap(True)  # on a narrow window "Why?" goes under the rule, never widens the tile
+        if tile.counts:  # what the tile counts and where that is entered: one line from its spec
+            rule.setToolTip(f"What counts: {tile.counts}\nWhy? opens the user guide at this rule.")
             rule.setAccessibleDescription(tile.counts)
         self.counts = tile.counts
         for w in (head, state, figure, rule):

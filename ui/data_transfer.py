@@ -41,16 +41,15 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from app.exports.service import export_kind
 from app.security.roles import Permission
 from app.services.maintenance import backup_database
 from app.storage.backup import VerifyReport
-from app.storage.database import Database, DatabaseError, is_database_file
-from app.storage.files import CannotWrite
+from app.storage.database import Database, is_database_file
 from app.workbook.importer import ImportResult, import_workbook
 from app.workbook.schema import WorkbookError
+from ui.data_files import BACKUP_FILTER, HelpLabel, explain
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
 from ui.settings_file import settings
@@ -58,29 +57,12 @@ from ui.workers import run_in_background
 
 WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
 EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
-BACKUP_FILTER = "MROQC Facility Desk backup (*.backup)"
 LAST_FOLDER_KEY = "data_transfer/last_folder"
 POSTGRES_RESTORE_TIP = ("This database is on a PostgreSQL server: it is restored with the server's own tools "
                         "(pg_restore), by whoever runs the server (docs/shared-database.md).")
 POSTGRES_BACKUP_TIP = ("This database is on a PostgreSQL server, the facility's shared one: it is backed up by "
                        "the server's own backups (pg_dump), which whoever runs the server looks after "
                        "(docs/shared-database.md, Backups). This app backs up database files only.")
-
-
-def explain(exc: Exception) -> str:
-    """One or two sentences for the coordinator; never a traceback, never a SQL statement."""
-    if isinstance(exc, DatabaseError | ValueError | LookupError | CannotWrite):  # already one sentence
-        return str(exc)
-    if isinstance(exc, PermissionError):
-        return f"The file cannot be written or read here: permission denied ({exc.filename or 'unknown file'})."
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return f"The file could not be read or written: {exc.strerror or type(exc).__name__}{where}."
-    if isinstance(exc, SQLAlchemyError):
-        orig = getattr(exc, "orig", None)  # the driver's one-line reason, without the statement or its values
-        reason = str(orig).splitlines()[0] if orig is not None and str(orig) else type(exc).__name__
-        return f"The database refused the change: {reason}."
-    return f"An unexpected error occurred ({type(exc).__name__})."
 
 
 class ImportProblemsDialog(QDialog):
@@ -127,21 +109,6 @@ class ImportProblemsDialog(QDialog):
     def copy_all(self) -> None:
         QGuiApplication.clipboard().setText(self.text.toPlainText())
         self.copied.setText("Copied to the clipboard.")
-
-
-class HelpLabel(QLabel):
-    """A wrapped explanation that claims the height its text needs at the width it gets: a grid in
-    a scroll area does not ask wrapped labels for it, and would cut their last line."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.setWordWrap(True)
-
-    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
-        super().resizeEvent(event)
-        needed = self.heightForWidth(self.width())
-        if needed > 0 and needed != self.minimumHeight():
-            self.setMinimumHeight(needed)
 
 
 class DataTransferPanel(QGroupBox):
@@ -379,7 +346,7 @@ class DataTransferPanel(QGroupBox):
     # -- move to a shared database --------------------------------------------------------------
 
     def move_to_shared(self) -> QDialog:
-        from ui.moving import MoveDialog  # it uses this module's explain()
+        from ui.moving import MoveDialog
 
         dialog = MoveDialog(self.db, self)
         dialog.open_requested.connect(self.open_requested)

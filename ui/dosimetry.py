@@ -20,8 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain import fields
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
-from app.domain.vocabulary import DOSIMETRY_TECHNIQUES, label
+from app.domain.vocabulary import label
 from app.domain.wording import metrics_words
 from app.security.roles import Permission
 from app.services import dosimetry, staff
@@ -29,11 +30,10 @@ from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import DateItem, shown
 from ui.permissions import gate
-from ui.record_form import Field
+from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 
 SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
-TECHNIQUES = DOSIMETRY_TECHNIQUES  # one list: the data-quality dose ranges name these too
 
 
 def _record(v: dict) -> DosimetryRecord:
@@ -73,16 +73,11 @@ class DosimetryPage(QWidget):
 
         self.list = RecordPage(
             db, "Submissions",
-            [("case_id", "Case"), ("project", "Project"), ("submitted_on", "Submitted"), ("staff_name", "By"),
-             ("technique", "Technique"), ("total_dose_gy", "Total dose (Gy)"), ("fractions", "Fractions"),
-             ("per_fraction", "Gy per fraction"), ("metrics_text", "Metrics")],
+            columns_of(fields.DOSIMETRY, "case_id", ("project", "Project"), "submitted_on", ("staff_name", "By"),
+                       "technique", "total_dose_gy", "fractions", ("per_fraction", "Gy per fraction"),
+                       ("metrics_text", "Metrics")),
             self.rows,
-            lambda: [Field("case_id", "&Case ID", read_only_when_editing=True),
-                     Field("submitted_on", "&Submitted on", "date"),
-                     Field("staff_id", "Submitted &by", "choice", people()),
-                     Field("technique", "&Technique", "choice", tuple((t, t) for t in TECHNIQUES)),
-                     Field("total_dose_gy", "Total &dose (Gy)", "float"), Field("fractions", "&Fractions", "int"),
-                     Field("metrics", "&Metrics (e.g. mean_heart_dose_gy=1.2;lung_v20_pct=18)")],
+            lambda: fields_of(fields.DOSIMETRY, choices={"staff_id": people()}),
             lambda v, old, overwrite: dosimetry.save_submission(
                 db, dataclasses.replace(_record(v), version=old["version"] if old else None),
                 submission_id=old["id"] if old else None, overwrite=overwrite),

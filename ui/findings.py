@@ -22,10 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.export_kinds import SPREADSHEET
 from app.domain.vocabulary import label
 from app.domain.wording import subject_words
-from app.exports.kinds import SPREADSHEET
-from app.exports.tabular import ExportError
 from app.rules.engine import KINDS
 from app.rules.findings import plain
 from app.security.roles import Permission
@@ -33,6 +32,7 @@ from app.services import qip
 from app.services.findings import CheckResult, run_check
 from app.services.reviews import ReviewError, ReviewState, mark_reviewed, review_states
 from app.storage.database import Database
+from app.storage.tabular import ExportError
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
 from ui.permissions import gate

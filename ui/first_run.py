@@ -12,7 +12,6 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -23,16 +22,14 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
 )
 
-from app.domain.vocabulary import FACILITY_KINDS, label
 from app.security.passwords import PasswordRejected
 from app.security.signin import check_user_name, create_database
-from app.services.facility import FacilityDetails, FacilityError, save_facility
+from app.services.facility import FacilityError, save_facility
 from app.storage.database import Database, DatabaseError, sqlite_url
-from ui.date_field import DateField
+from ui.facility_form import FacilityFields
 from ui.sign_in import (
     NewPasswordFields,
     RecoveryKeyDialog,
@@ -73,25 +70,15 @@ class FirstRunDialog(QDialog):
         admin_box = QGroupBox("Your account (administrator)")
         admin_box.setLayout(admin_form)
 
-        self.name = QLineEdit()
+        self.facility = FacilityFields()
+        self.name, self.kind, self.oncologists = self.facility.name, self.facility.kind, self.facility.oncologists
+        self.joined, self.baseline = self.facility.joined, self.facility.baseline
         self.name.setPlaceholderText("e.g. Lakeside Cancer Center")
-        self.kind = QComboBox()
-        for code in FACILITY_KINDS:
-            self.kind.addItem(label(code), code)
-        self.oncologists = QSpinBox()
-        self.oncologists.setRange(0, 200)
-        self.joined = DateField(required=True)
         self.joined.set_date(self.joined.today())
-        self.baseline = QSpinBox()
-        self.baseline.setRange(2000, 2100)
         self.baseline.setValue(self.joined.today().year)
         self.joined.dateChanged.connect(lambda d: d is not None and self.baseline.setValue(d.year))
         form = QFormLayout()
-        form.addRow("Facility &name", self.name)
-        form.addRow("&Kind", self.kind)
-        form.addRow("&Radiation oncologists", self.oncologists)
-        form.addRow("&Joined MROQC on", self.joined)
-        form.addRow("&Baseline year", self.baseline)
+        self.facility.add_rows(form)
         self.create_button = QPushButton("Create my facility's database")
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self.create_facility)
@@ -153,17 +140,13 @@ class FirstRunDialog(QDialog):
         self.accept()
 
     def create_facility(self) -> None:
-        joined = self.joined.date()
-        if joined is None:
-            QMessageBox.warning(self, "Facility not created",
-                                f"Joined MROQC on: {self.joined.problem() or 'a date is needed'}.")
+        problem = self.facility.joined_problem()
+        if problem:
+            QMessageBox.warning(self, "Facility not created", f"Joined MROQC on: {problem}.")
             self.joined.setFocus()
             return
-        details = FacilityDetails(
-            name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
-            joined_on=joined, baseline_year=self.baseline.value(),
-            records_kept_since=dt.date.today(),  # a new facility: the app knows nothing from before today
-        )
+        details = self.facility.details(
+            records_kept_since=dt.date.today())  # a new facility: the app knows nothing from before today
         try:
             details.validated(dt.date.today())
         except FacilityError as exc:

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain import records
-from app.domain.vocabulary import ATTENDANCE_ROLES, CE_CREDITS, MEETING_FORMATS, label
+from app.domain import fields, records
+from app.domain.vocabulary import label
 from app.rules.meetings import MeetingVerdict
 from app.security.roles import Permission
 from app.services import meetings as meeting_service
@@ -28,7 +28,7 @@ from app.services.meetings import meeting_years
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import shown
-from ui.record_form import Field, choices_of
+from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 from ui.workers import run_in_background
 
@@ -56,11 +56,9 @@ class MeetingsPage(QWidget):
         top.addWidget(self.year)
         self.meeting_list = RecordPage(
             db, "Meetings",
-            [("date", "Date"), ("meeting_id", "Meeting ID"), ("format", "Format"), ("title", "Title"), ("location", "Location")],
+            columns_of(fields.MEETING, "date", "meeting_id", "format", "title", "location"),
             lambda: [dataclasses.asdict(m) for m in meeting_service.list_meetings(db)],
-            [Field("meeting_id", "Meeting &ID", read_only_when_editing=True), Field("date", "&Date", "date"),
-             Field("format", "&Format", "choice", choices_of(MEETING_FORMATS)), Field("title", "&Title"),
-             Field("location", "&Location")],
+            fields_of(fields.MEETING),
             lambda v, old, overwrite: meeting_service.save_meeting(
                 db, v["meeting_id"], v["date"], v["format"], v["title"], v["location"],
                 original_id=old["meeting_id"] if old else None, version=old["version"] if old else None, overwrite=overwrite),
@@ -72,12 +70,10 @@ class MeetingsPage(QWidget):
         ).require(Permission.MEETINGS)
         self.attendance = RecordPage(
             db, "Attendance",  # short: the two lists share one row of buttons at 1366 px
-            [("role", "Attended for"), ("name", "Person"), ("ce_credit", "CE credit requested")],
+            columns_of(fields.ATTENDANCE, "role", ("name", "Person"), "ce_credit"),
             self.attendance_rows,
-            lambda: [Field("role", "Attended &for", "choice", choices_of(ATTENDANCE_ROLES)),
-                     Field("staff_id", "&Person", "choice", tuple((f"{p.name} ({label(p.profession)})", p.staff_id)
-                                                               for p in staff_service.list_staff(db))),
-                     Field("ce_credit", "&CE credit requested", "choice", choices_of(CE_CREDITS, "(none)"))],
+            lambda: fields_of(fields.ATTENDANCE, "role", "staff_id", "ce_credit", choices={"staff_id": tuple(
+                (f"{p.name} ({label(p.profession)})", p.staff_id) for p in staff_service.list_staff(db))}),
             lambda v, old, overwrite: meeting_service.save_attendance(
                 db, self.current_meeting() or "", v["role"], v["staff_id"], v["ce_credit"],
                 attendance_id=old["id"] if old else None, version=old["version"] if old else None, overwrite=overwrite),

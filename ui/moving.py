@@ -49,7 +49,7 @@ from app.services.moving import (
     workstation_address,
 )
 from app.storage.database import Database
-from ui.data_transfer import explain
+from ui.data_files import explain
 from ui.settings_file import SHARED_URL_KEY, remember_shared_url, remembered_shared_url  # noqa: F401 (their home was here)
 from ui.sign_in import RecoveryKeyDialog, ShownOnceDialog
 from ui.workers import run_in_background

@@ -24,12 +24,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.vocabulary import label
+from app.domain.fields import FieldSpec, RecordSpec
+from app.domain.vocabulary import CODES, label
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
-from ui.case_form import date_of, date_problems, optional_date, set_date
+from ui.date_field import DateField
 from ui.form_guard import DiscardGuard
+
+
+def optional_date() -> DateField:
+    """A date field that may be empty (empty is no date, never a placeholder date)."""
+    return DateField()
+
+
+def date_of(edit: DateField) -> dt.date | None:
+    return edit.date()
+
+
+def set_date(edit: DateField, value: dt.date | None) -> None:
+    edit.set_date(value)
+
+
+def date_problems(fields: dict[str, QWidget]) -> dict[str, str]:
+    """What is wrong with the text of the date fields among ``fields`` (typed but not a date)."""
+    return {key: w.problem() for key, w in fields.items() if isinstance(w, DateField) and w.problem()}  # type: ignore[misc]
+
+
+def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
+    box = QComboBox()
+    for shown, value in choices_of(values, blank):
+        box.addItem(shown, value)
+    return box
 
 
 @dataclass(frozen=True)
@@ -39,10 +65,47 @@ class Field:
     kind: str = "text"  # text, date, bool, choice, int, float
     choices: tuple[tuple[str, Any], ...] = ()  # (shown, value); a None value means "none"
     read_only_when_editing: bool = False
+    #: Hidden until the person asks to see patient identifiers (``app.domain.fields``).
+    identifies_patient: bool = False
 
 
 def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple[str, Any], ...]:
-    return ((blank, None),) * (blank is not None) + tuple((label(v), v) for v in values)
+    """(shown, value) pairs: codes in words, other values (a technique) as written."""
+    return ((blank, None),) * (blank is not None) + tuple((label(v) if v in CODES else v, v) for v in values)
+
+
+#: The form widget for each kind of field (``app.domain.fields.Kind``).
+FORM_KINDS: dict[str, str] = {"text": "text", "id": "text", "metrics": "text", "date": "date", "bool": "bool",
+                              "choice": "choice", "int": "int", "year": "int", "float": "float"}
+
+Choices = tuple[tuple[str, Any], ...]
+
+
+def form_field(spec: FieldSpec, choices: Choices | None = None, caption: str | None = None) -> Field:
+    """The form's field for one declared field. ``choices``: what to offer when they come from
+    the database (people), which makes an ID field a choice; ``caption``: a label that carries
+    a number of the policy in force (a letter's reply days)."""
+    if choices is not None:
+        kind = "choice"
+    elif spec.kind == "choice":
+        kind, choices = "choice", choices_of(spec.choices, spec.blank)
+    else:
+        kind, choices = FORM_KINDS[spec.kind], ()
+    return Field(spec.key, caption or spec.label, kind, choices, read_only_when_editing=spec.fixed_once_saved,
+                 identifies_patient=spec.identifies_patient)
+
+
+def fields_of(record: RecordSpec, *keys: str, choices: dict[str, Choices] | None = None,
+              captions: dict[str, str] | None = None) -> list[Field]:
+    """A record's form fields in ``keys``' order (every field when none is named)."""
+    choices, captions = choices or {}, captions or {}
+    return [form_field(record[key], choices.get(key), captions.get(key)) for key in keys or record.keys]
+
+
+def columns_of(record: RecordSpec, *keys: str | tuple[str, str]) -> list[tuple[str, str]]:
+    """A list's (key, heading) columns: a declared field by its key, a value the list derives
+    (the person's name, a status) as its own (key, heading)."""
+    return [key if isinstance(key, tuple) else (key, record[key].column_heading) for key in keys]
 
 
 class RecordForm(DiscardGuard, QDialog):
@@ -52,8 +115,11 @@ class RecordForm(DiscardGuard, QDialog):
     def __init__(self, title: str, fields: list[Field], save: Callable[[dict[str, Any], int | None], Change],
                  values: dict[str, Any] | None = None, validate: Callable[[dict[str, Any]], dict[str, str]] | None = None,
                  parent: QWidget | None = None, advise: Callable[[dict[str, Any]], str] | None = None,
-                 defaults: dict[str, Any] | None = None) -> None:
-        """``defaults``: what a new record's form offers (a generated ID), changeable like anything typed."""
+                 defaults: dict[str, Any] | None = None, identifiers_toggle: str = "S&how patient identifiers",
+                 may_see_identifiers: bool = True) -> None:
+        """``defaults``: what a new record's form offers (a generated ID), changeable like anything typed.
+        Fields that identify a patient are rows hidden behind a ``identifiers_toggle`` check box,
+        which stays off for a person who may not see them (``may_see_identifiers``)."""
         super().__init__(parent)
         self.setWindowTitle(title)
         self.fields = fields
@@ -65,11 +131,20 @@ class RecordForm(DiscardGuard, QDialog):
         self.change: Change | None = None
         self.reloaded = False  # the person chose the other workstation's version (ConflictDialog)
         self.widgets: dict[str, QWidget] = {}
-        form = QFormLayout()
+        form = self.form = QFormLayout()
+        self.show_phi = QCheckBox(identifiers_toggle)
         for f in fields:
             widget = self._widget(f)
             self.widgets[f.key] = widget
+            if f.identifies_patient and form.indexOf(self.show_phi) < 0:
+                form.addRow("", self.show_phi)
             form.addRow(f.caption, widget)
+        # the identifiers are rows of the same form (aligned with the others), hidden until asked for
+        self.set_phi_visible(False)
+        if not may_see_identifiers:  # (a shared database's server would not let them read these either)
+            self.show_phi.setEnabled(False)
+            self.show_phi.setToolTip("Only a coordinator (CDA) or an administrator may see patient identifiers.")
+        self.show_phi.toggled.connect(self.set_phi_visible)
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextFormat(Qt.TextFormat.PlainText)
@@ -80,6 +155,8 @@ class RecordForm(DiscardGuard, QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.advice)
+        for note in self.notes():
+            layout.addWidget(note)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         if values:
@@ -103,8 +180,27 @@ class RecordForm(DiscardGuard, QDialog):
         if self.may_close():
             super().reject()
 
-    @staticmethod
-    def _widget(f: Field) -> QWidget:
+    def notes(self) -> list[QWidget]:
+        """What a form adds below its advice (the case form: the data-quality rules' words)."""
+        return []
+
+    def set_phi_visible(self, visible: bool) -> None:
+        rows = [self.widgets[f.key] for f in self.fields if f.identifies_patient]
+        for widget in rows:
+            self.form.setRowVisible(widget, visible)
+        if rows:
+            self.adjustSize()  # shrink back when hidden instead of leaving a blank band
+
+    def captions(self) -> dict[str, str]:
+        """The fields' names as the form shows them ("Case ID", not "Case id")."""
+        return {f.key: f.caption.replace("&", "") for f in self.fields}
+
+    def describe(self, problems: dict[str, str]) -> str:
+        """Problems in the words of the form's own captions."""
+        captions = self.captions()
+        return "\n".join(f"• {captions.get(k, label(k))}: {m}" for k, m in problems.items())
+
+    def _widget(self, f: Field) -> QWidget:
         if f.kind == "date":
             return optional_date()
         if f.kind == "bool":
@@ -156,11 +252,11 @@ class RecordForm(DiscardGuard, QDialog):
         return result
 
     def show_problems(self, problems: dict[str, str]) -> None:
-        captions = {f.key: f.caption.replace("&", "") for f in self.fields}
         for key, w in self.widgets.items():
             w.setToolTip(problems.get(key, ""))
+            w.setProperty("invalid", key in problems)
             w.setStyleSheet("border: 1px solid palette(highlight);" if key in problems else "")
-        self.problems.setText("\n".join(f"• {captions.get(k, label(k))}: {m}" for k, m in problems.items()))
+        self.problems.setText(self.describe(problems))
 
     def check(self) -> dict[str, str]:
         values = self.values()
@@ -191,9 +287,12 @@ class RecordForm(DiscardGuard, QDialog):
             return
         self.accept()
 
+    def conflict_captions(self) -> dict[str, str]:
+        """How the conflict dialog names the fields that differ."""
+        return self.captions()
+
     def _resolve(self, exc: Conflict, values: dict[str, Any]) -> None:
-        captions = {f.key: f.caption.replace("&", "") for f in self.fields}
-        choice = conflict.resolve(exc, captions, self)
+        choice = conflict.resolve(exc, self.conflict_captions(), self)
         if choice == conflict.RELOAD:
             self.reloaded = True
             self.close_anyway()

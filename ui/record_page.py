@@ -275,10 +275,15 @@ class RecordPage(QWidget):
         item = self.table.item(row, 0)
         return self.records[item.data(Qt.ItemDataRole.UserRole)] if item else None
 
+    def current_fields(self) -> list[Field]:
+        """The form's fields as of now: a callable gives the choices and captions of the moment
+        (new people appear, the reply days follow the policy in force)."""
+        return self.fields() if callable(self.fields) else self.fields
+
     def open_form(self, record: dict | None) -> None:
         if not self.may_edit:
             return
-        fields = self.fields() if callable(self.fields) else self.fields  # choices as of now (new people appear)
+        fields = self.current_fields()
         subject = self._form_title() if self._form_title else self.title.lower()
         def save(values: dict, overwrite: int | None) -> Change:
             # after a conflict the person chose to save over the newer version: the record as it now is

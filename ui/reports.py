@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.exports.kinds import KIND_INFO
+from app.domain.export_kinds import REPORTS_SCREEN
 from app.exports.service import export_kind, preview_audit_pdf, save_preview
 from app.security.roles import Permission
 from app.storage.database import Database
@@ -32,8 +32,7 @@ from ui.phi import confirm_identifiers
 from ui.workers import run_in_background
 
 #: The reports this screen offers (the facility workbook lives in Settings → Data), the self-audit first.
-KINDS = tuple((info.name, info.title, info.files) for info in sorted(
-    (i for i in KIND_INFO if i.name != "workbook"), key=lambda i: i.name != "audit-pdf"))
+KINDS = tuple((kind.name, kind.title, kind.files) for kind in REPORTS_SCREEN)
 
 
 class ReportSettings(NamedTuple):

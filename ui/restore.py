@@ -56,7 +56,7 @@ from app.services.maintenance import (
 from app.storage.backup import free_aside_name
 from app.storage.database import Database, sqlite_url
 from app.storage.errors import DatabaseError
-from ui.data_transfer import BACKUP_FILTER, HelpLabel, explain
+from ui.data_files import BACKUP_FILTER, HelpLabel, explain
 from ui.letting_go import let_go, others_holding, take_back  # noqa: F401 (others_holding: its old home)
 from ui.workers import run_in_background
 

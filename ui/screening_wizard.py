@@ -73,9 +73,10 @@ from app.screening.mapping import (
 from app.screening.payers import PayerMap
 from app.screening.plan import Plan
 from app.screening.profiles import list_profiles, profile_for, save_profile
-from app.screening.reading import RawTable, read_table, text_of
+from app.screening.reading import read_table
 from app.screening.rows import ParsedList, choose_columns, choose_formats, evidence_text, parse
 from app.screening.service import ImportReceipt, import_list, preview, undo_import
+from app.screening.table import RawTable, text_of
 from app.storage.database import Database
 from ui.form_guard import confirm_discard
 from ui.workers import run_in_background

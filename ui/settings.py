@@ -30,13 +30,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain import fields
 from app.domain.dates import DATE_FORMAT_LABELS
-from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
+from app.domain.vocabulary import PROJECTS, label
 from app.domain.wording import TIME_ZONES
 from app.rules.policy_file import PolicyFileError
 from app.security.policy import security_policy
 from app.security.roles import Permission
-from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
+from app.services.facility import FacilityError, get_facility, save_facility
 from app.services.policies import (
     PolicyInstallError,
     install_policy,
@@ -48,6 +49,7 @@ from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.data_transfer import DataTransferPanel
 from ui.date_field import DateField, use_date_format
+from ui.facility_form import FacilityFields
 from ui.permissions import gate
 from ui.users import UsersPanel
 
@@ -68,20 +70,15 @@ class SettingsPage(QWidget):
         self.as_of = as_of if as_of is not None else AsOf()
         self.location = QLabel(db.display_name)
         self.location.setWordWrap(True)
-        self.name = QLineEdit()
-        self.kind = QComboBox()
-        for code in FACILITY_KINDS:
-            self.kind.addItem(label(code), code)
-        self.oncologists = QSpinBox()
-        self.oncologists.setRange(0, 200)
-        self.joined = DateField(required=True)
+        # Alt+N and Alt+R are the users' Enable and Set role buttons on this page
+        self.facility = FacilityFields({"name": "Facilit&y name", "radiation_oncologists": "Radia&tion oncologists"})
+        self.name, self.kind, self.oncologists = self.facility.name, self.facility.kind, self.facility.oncologists
+        self.joined, self.baseline = self.facility.joined, self.facility.baseline
         # the app cannot know what happened before it: a rule reaching back further waits for history
         self.kept_since = DateField(required=True)
         self.kept_since.setToolTip("The day this facility started keeping its records in the app. A rule that "
                                    "looks back before it says \"not enough history yet\" instead of firing; an "
                                    "import with older records moves it back.")
-        self.baseline = QSpinBox()
-        self.baseline.setRange(2000, 2100)
         self.project_boxes = {code: QCheckBox(label(code)) for code in PROJECTS}
         self.projects = QWidget()
         row = QHBoxLayout(self.projects)
@@ -130,15 +127,11 @@ class SettingsPage(QWidget):
         self.save_button.clicked.connect(self.save)
         form = QFormLayout()
         form.addRow("Database", self.location)
-        form.addRow("Facilit&y name", self.name)
-        form.addRow("&Kind", self.kind)
-        form.addRow("Radia&tion oncologists", self.oncologists)
-        form.addRow("&Joined MROQC on", self.joined)
-        form.addRow("&Baseline year", self.baseline)
-        form.addRow("Records kept here since", self.kept_since)
-        form.addRow("Active &projects", self.projects)
-        form.addRow("Enrollment period &starts", self.period_start)
-        form.addRow("Pro&gram (policy) year", self.policy_year)
+        self.facility.add_rows(form)
+        form.addRow(fields.FACILITY["records_kept_since"].label, self.kept_since)  # no Alt letter left here
+        form.addRow(fields.FACILITY["active_projects"].label, self.projects)
+        form.addRow(fields.FACILITY["enrollment_period_start"].label, self.period_start)
+        form.addRow(fields.FACILITY["policy_year"].label, self.policy_year)
         form.addRow("Show &dates as", self.date_format)
         form.addRow("Time &zone", self.time_zone)
         form.addRow("Lo&ck the window after", self.lock_minutes)
@@ -227,12 +220,8 @@ class SettingsPage(QWidget):
         f = get_facility(self.db)
         if f is None:
             return
-        self.name.setText(f.name)
-        self.kind.setCurrentIndex(max(self.kind.findData(f.kind), 0))
-        self.oncologists.setValue(f.radiation_oncologists)
-        self.joined.set_date(f.joined_on)
+        self.facility.load(f)
         self.kept_since.set_date(f.records_kept_since or f.joined_on)
-        self.baseline.setValue(f.baseline_year)
         active = set((f.active_projects or ",".join(PROJECTS)).split(","))
         for code, box in self.project_boxes.items():
             box.setChecked(code in active)
@@ -245,8 +234,9 @@ class SettingsPage(QWidget):
         self.lock_minutes.setValue(f.lock_after_minutes)
 
     def save(self) -> bool:
-        if self.joined.problem() or self.joined.date() is None:
-            QMessageBox.warning(self, "Not saved", f"Joined MROQC on: {self.joined.problem() or 'a date is needed'}. "
+        problem = self.facility.joined_problem()
+        if problem:
+            QMessageBox.warning(self, "Not saved", f"Joined MROQC on: {problem}. "
                                 "Your entries are kept; correct them and save again.")
             return False
         if self.kept_since.problem() or self.kept_since.date() is None:
@@ -254,9 +244,7 @@ class SettingsPage(QWidget):
                                 f"{self.kept_since.problem() or 'a date is needed'}. "
                                 "Your entries are kept; correct them and save again.")
             return False
-        details = FacilityDetails(
-            name=self.name.text(), kind=self.kind.currentData(), radiation_oncologists=self.oncologists.value(),
-            joined_on=self.joined.date(), baseline_year=self.baseline.value(),
+        details = self.facility.details(
             active_projects=tuple(code for code, box in self.project_boxes.items() if box.isChecked()),
             date_format=self.date_format.currentData(), time_zone=self.time_zone.currentData(),
             enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData(),

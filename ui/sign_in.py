@@ -9,6 +9,7 @@ it, which never says whether the user exists.
 from __future__ import annotations
 
 import getpass
+from enum import Enum
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
@@ -39,6 +40,7 @@ from app.security.signin import (
 )
 from app.storage.database import Database, sqlite_path
 from app.storage.errors import DatabaseError
+from ui.form_guard import DiscardGuard
 from ui.settings_file import settings
 
 LAST_USER_KEY = "sign_in/last_user"
@@ -284,36 +286,106 @@ class RecoveryKeyDialog(ShownOnceDialog):
         self.key = key
 
 
-class AdministratorDialog(QDialog):
+class PasswordMode(Enum):
+    """What a new password typed in ``PasswordDialog`` is for."""
+
+    #: an earlier version's database (or an empty server database) gets its first administrator
+    FIRST_ADMINISTRATOR = "first administrator"
+    #: the signed-in person changes their own password (the current one first)
+    OWN = "own"
+    #: an administrator gives someone a first password, which they must change at sign-in
+    FIRST_PASSWORD = "first password"
+
+
+#: Per mode: the new password's caption and the OK button's words (None: OK).
+_MODE_WORDS: dict[PasswordMode, tuple[str, str | None]] = {
+    PasswordMode.FIRST_ADMINISTRATOR: ("&Password", "Create and encrypt"),
+    PasswordMode.OWN: ("&New password", "Change password"),
+    PasswordMode.FIRST_PASSWORD: ("&First password", None),
+}
+
+
+class PasswordDialog(DiscardGuard, QDialog):
+    """A new password typed twice, checked against the policy: the one dialog behind the first
+    administrator, changing one's own password and an administrator's reset (``PasswordMode``).
+    ``save()`` does what the mode is for; a refusal is said in the dialog (``say``), or, for a
+    reset, by the users panel that asks again."""
+
+    def __init__(self, mode: PasswordMode, heading: str, user: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode = mode
+        new_caption, ok_words = _MODE_WORDS[mode]
+        form = QFormLayout()
+        self.user = QLineEdit(user)
+        self.old = password_field()
+        if mode is PasswordMode.OWN:
+            self.old.setObjectName("old_password")
+            form.addRow("&Current password", self.old)
+        else:
+            self.user.setObjectName("user" if mode is PasswordMode.FIRST_ADMINISTRATOR else "name")
+            self.user.setReadOnly(mode is PasswordMode.FIRST_PASSWORD)
+            form.addRow("&User name", self.user)
+        self.password = NewPasswordFields(form, new_caption)
+        self.error = _error_label()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        if ok_words:
+            buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_words)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        if mode is PasswordMode.FIRST_PASSWORD:  # a form of the users panel: no heading, a note, Esc asks
+            note = QLabel("They must change it when they first sign in. Give it to them in person.")
+            note.setWordWrap(True)
+            form.addRow(note)
+            form.addRow(buttons)
+            self.setLayout(form)
+        else:
+            text = QLabel(heading)
+            text.setWordWrap(True)
+            layout = QVBoxLayout(self)
+            layout.addWidget(text)
+            layout.addLayout(form)
+            layout.addWidget(self.error)
+            layout.addWidget(buttons)
+        self.remember_state()
+
+    def guarded_widgets(self) -> dict[str, QWidget]:
+        """A first password half typed is asked about on Esc; the sign-in's own dialogs close."""
+        if self.mode is not PasswordMode.FIRST_PASSWORD:
+            return {}
+        return {"password": self.password.first, "again": self.password.second}
+
+    def reject(self) -> None:
+        if self.may_close():
+            super().reject()
+
+    def say(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.show()
+
+    def save(self) -> None:
+        """What the mode is for; the first password is given by the panel once accepted."""
+        self.accept()
+
+
+class AdministratorDialog(PasswordDialog):
     """An earlier version's database (or an empty server database) gets its first administrator;
     a SQLite file is then encrypted. ``db`` and ``recovery_key`` once accepted."""
 
     def __init__(self, url: str, name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            PasswordMode.FIRST_ADMINISTRATOR,
+            f"<h3>This database needs its administrator</h3><p>{name} was made by an earlier "
+            "version of MROQC Facility Desk, which had no users. Create the first user, an "
+            "administrator, who can then add everyone else. The file is then encrypted: only "
+            "passwords (or the recovery key) open it, and no unencrypted copy is kept.</p>",
+            default_user(), parent)
         self.url = url
         self.db: Database | None = None
         self.recovery_key = ""
         self.setWindowTitle("Create the administrator — MROQC Facility Desk")
-        text = QLabel(f"<h3>This database needs its administrator</h3><p>{name} was made by an earlier "
-                      "version of MROQC Facility Desk, which had no users. Create the first user, an "
-                      "administrator, who can then add everyone else. The file is then encrypted: only "
-                      "passwords (or the recovery key) open it, and no unencrypted copy is kept.</p>")
-        text.setWordWrap(True)
-        form = QFormLayout()
-        self.user = QLineEdit(default_user())
-        self.user.setObjectName("user")
-        form.addRow("&User name", self.user)
-        self.password = NewPasswordFields(form)
-        self.error = _error_label()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create and encrypt")
-        buttons.accepted.connect(self.create)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        self.create()
 
     def create(self) -> None:
         try:
@@ -322,44 +394,30 @@ class AdministratorDialog(QDialog):
             with _Busy():
                 self.db, self.recovery_key = upgrade_database(self.url, name, password)
         except (ValueError, DatabaseError) as exc:
-            self.error.setText(str(exc)[0].upper() + str(exc)[1:])
-            self.error.show()
+            self.say(str(exc)[0].upper() + str(exc)[1:])
             return
         remember_user(name)
         RecoveryKeyDialog(self.recovery_key, self).exec()
         self.accept()
 
 
-class ChangePasswordDialog(QDialog):
+class ChangePasswordDialog(PasswordDialog):
     """The signed-in user's own password; ``forced`` when an administrator set the current one."""
 
     def __init__(self, db: Database, forced: bool = False, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
         from app.services.users import change_own_password
 
-        self._change = change_own_password
-        self.db = db
-        self.setWindowTitle("Change my password")
         assert db.actor is not None
         why = ("<p>Your password was set by an administrator. Choose your own before you go on.</p>"
                if forced else "")
-        text = QLabel(f"<h3>Change the password of {db.actor.name}</h3>{why}")
-        text.setWordWrap(True)
-        form = QFormLayout()
-        self.old = password_field()
-        self.old.setObjectName("old_password")
-        form.addRow("&Current password", self.old)
-        self.new = NewPasswordFields(form, "&New password")
-        self.error = _error_label()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Change password")
-        buttons.accepted.connect(self.change)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(text)
-        layout.addLayout(form)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        super().__init__(PasswordMode.OWN, f"<h3>Change the password of {db.actor.name}</h3>{why}", parent=parent)
+        self._change = change_own_password
+        self.db = db
+        self.new = self.password
+        self.setWindowTitle("Change my password")
+
+    def save(self) -> None:
+        self.change()
 
     def change(self) -> None:
         assert self.db.actor is not None
@@ -368,10 +426,18 @@ class ChangePasswordDialog(QDialog):
             with _Busy():
                 self._change(self.db, self.old.text(), new)
         except (ValueError, SignInFailed) as exc:
-            self.error.setText(str(exc).removeprefix("sign-in failed: ").capitalize() + ".")
-            self.error.show()
+            self.say(str(exc).removeprefix("sign-in failed: ").capitalize() + ".")
             return
         self.accept()
+
+
+class FirstPasswordDialog(PasswordDialog):
+    """An administrator's reset: a first password for ``name``, who must change it at sign-in."""
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(PasswordMode.FIRST_PASSWORD, "", name, parent)
+        self.name = self.user
+        self.setWindowTitle("Reset password")
 
 
 def ask_sign_in(parent: QWidget | None, url: str, name: str, user: str | None = None) -> Database:

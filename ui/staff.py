@@ -9,23 +9,15 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from app.domain import records
-from app.domain.vocabulary import (
-    ABSENCE_KINDS,
-    PHYSICIAN_TITLES,
-    PROFESSIONS,
-    PROJECTS,
-    REQUIRED_ROLES,
-    ROLES,
-    label,
-)
+from app.domain import fields, records
+from app.domain.vocabulary import REQUIRED_ROLES, label
 from app.security.roles import Permission
 from app.services import letters, staff
 from app.services.evaluations import in_force_at
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import shown
-from ui.record_form import Field, choices_of
+from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 
 
@@ -66,17 +58,9 @@ class StaffPage(QWidget):
         self.warnings.setWordWrap(True)
         self.people = RecordPage(
             db, "People",
-            [("staff_id", "Staff ID"), ("name", "Name"), ("profession", "Profession"), ("physician_title", "Title"),
-             ("works_on_mroqc", "Works on MROQC"), ("treats_mroqc_patients", "Treats MROQC patients"),
-             ("cmd_id", "CMD ID"), ("arrt_id", "ARRT ID"), ("pgip_member_since", "PGIP since"), ("email", "E-mail")],
+            columns_of(fields.STAFF, *fields.STAFF.keys),
             lambda: [dataclasses.asdict(s) for s in staff.list_staff(db)],
-            [Field("staff_id", "Staff &ID", read_only_when_editing=True), Field("name", "&Name"),
-             Field("profession", "&Profession", "choice", choices_of(PROFESSIONS)),
-             Field("physician_title", "Physician &title", "choice", choices_of(PHYSICIAN_TITLES, "(none)")),
-             Field("works_on_mroqc", "Works on &MROQC", "bool"),
-             Field("treats_mroqc_patients", "Treats MROQC &patients", "bool"),
-             Field("cmd_id", "&CMD ID"), Field("arrt_id", "&ARRT ID"), Field("pgip_member_since", "P&GIP member since", "date"),
-             Field("email", "&E-mail")],
+            fields_of(fields.STAFF),
             lambda v, old, overwrite: staff.save_staff(
                 db, records.StaffRecord(**v, version=old["version"] if old else None),
                 original_id=old["staff_id"] if old else None, overwrite=overwrite),
@@ -87,11 +71,9 @@ class StaffPage(QWidget):
         ).require(Permission.STAFF)
         self.roles = RecordPage(
             db, "Role assignments",
-            [("role", "Role"), ("name", "Held by"), ("start", "From"), ("end", "To")],
+            columns_of(fields.ROLE_ASSIGNMENT, "role", ("name", "Held by"), "start", "end"),
             lambda: [dataclasses.asdict(r) for r in staff.list_roles(db)],
-            lambda: [Field("staff_id", "&Person", "choice", _people_choices(db)),
-                     Field("role", "&Role", "choice", choices_of(ROLES)),
-                     Field("start", "&From", "date"), Field("end", "&To (blank: continuing)", "date")],
+            lambda: fields_of(fields.ROLE_ASSIGNMENT, choices={"staff_id": _people_choices(db)}),
             lambda v, old, overwrite: staff.save_role(db, v["staff_id"], v["role"], v["start"], v["end"],
                                                       assignment_id=old["id"] if old else None, version=old["version"] if old else None, overwrite=overwrite),
             lambda r: staff.delete_role(db, r["id"], version=r["version"]),
@@ -100,13 +82,9 @@ class StaffPage(QWidget):
         ).require(Permission.STAFF)
         self.leave = RecordPage(
             db, "Leave, vacations and enrollment pauses",
-            [("name", "Who"), ("kind", "Kind"), ("start", "From"), ("end", "To"), ("approved", "Approved"),
-             ("project", "Project")],
+            columns_of(fields.ABSENCE, ("name", "Who"), "kind", "start", "end", "approved", "project"),
             lambda: [dataclasses.asdict(a) for a in letters.list_absences(db)],
-            lambda: [Field("staff_id", "&Person (blank: whole facility)", "choice", _people_choices(db, "(whole facility)")),
-                     Field("kind", "&Kind", "choice", choices_of(ABSENCE_KINDS)), Field("start", "&From", "date"),
-                     Field("end", "&To", "date"), Field("approved", "&Approved", "bool"),
-                     Field("project", "P&roject (pauses only; blank: all)", "choice", choices_of(PROJECTS, "(all projects)"))],
+            lambda: fields_of(fields.ABSENCE, choices={"staff_id": _people_choices(db, fields.ABSENCE["staff_id"].blank)}),
             lambda v, old, overwrite: letters.save_absence(db, v["kind"], v["start"], v["end"], v["approved"],
                                                            v["staff_id"], v["project"],
                                                            absence_id=old["id"] if old else None, version=old["version"] if old else None, overwrite=overwrite),

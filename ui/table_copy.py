@@ -34,15 +34,23 @@ def _position(index: QModelIndex) -> tuple[int, ...]:
     return tuple(path)
 
 
+def shown_columns(view: QAbstractItemView) -> list[int]:
+    """The model's columns the view shows, in the order shown (hidden ones left out); printing
+    (``ui.printing``) takes the same."""
+    model = view.model()
+    columns = list(range(model.columnCount(view.rootIndex()))) if model is not None else []
+    header = _shown_header(view)
+    if header is not None:
+        columns = sorted((c for c in columns if not header.isSectionHidden(c)), key=header.visualIndex)
+    return columns
+
+
 def selected_rows_as_text(view: QAbstractItemView) -> str:
     """The selected rows of ``view`` with a header line, tab-separated, one line per row."""
     model, selection = view.model(), view.selectionModel()
     if model is None or selection is None:
         return ""
-    columns = list(range(model.columnCount(view.rootIndex())))
-    header = _shown_header(view)
-    if header is not None:
-        columns = sorted((c for c in columns if not header.isSectionHidden(c)), key=header.visualIndex)
+    columns = shown_columns(view)
     rows = {_position(index): index for index in selection.selectedIndexes()}
     lines = ["\t".join(_clean(model.headerData(c, Qt.Orientation.Horizontal)) for c in columns)]
     for position in sorted(rows):

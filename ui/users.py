@@ -34,7 +34,7 @@ from app.services import users
 from app.storage.database import Database
 from ui.form_guard import DiscardGuard
 from ui.permissions import may
-from ui.sign_in import ChangePasswordDialog, NewPasswordFields
+from ui.sign_in import ChangePasswordDialog, FirstPasswordDialog, NewPasswordFields
 
 COLUMNS = ("User name", "Full name", "Role", "Person in Staff & roles", "Certificate", "Status", "Last signed in")
 CERTIFICATE_WORDS = {"issued": "issued", "waiting": "waiting for an administrator", "none": "none yet"}
@@ -59,37 +59,35 @@ def staff_picker(people: list[tuple[str, str]]) -> QComboBox:
 
 
 class UserDialog(DiscardGuard, QDialog):
-    """Add a user, or set a first password: the administrator types it twice; the user must change
-    it at first sign-in."""
+    """Add a user with a first password: the administrator types it twice; the user must change
+    it at first sign-in. (A reset of someone's password is ``ui.sign_in.FirstPasswordDialog``.)"""
 
-    def __init__(self, parent: QWidget | None, name: str | None = None,
-                 people: list[tuple[str, str]] | None = None, shared: bool = False) -> None:
+    def __init__(self, parent: QWidget | None, people: list[tuple[str, str]] | None = None,
+                 shared: bool = False) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Reset password" if name else "Add a user")
+        self.setWindowTitle("Add a user")
         form = QFormLayout(self)
         self.staff = staff_picker(people or [])
-        self.name = QLineEdit(name or "")
+        self.name = QLineEdit()
         self.name.setObjectName("name")
-        self.name.setReadOnly(name is not None)
         self.full_name = QLineEdit()
         self.role = QComboBox()
         for role in ROLES:
             self.role.addItem(ROLE_NAMES[role].capitalize(), role)
         self.role.setCurrentIndex(ROLES.index("coordinator"))
         form.addRow("&User name", self.name)
-        if name is None:
-            form.addRow("&Full name", self.full_name)
-            form.addRow("&Role", self.role)
-            form.addRow("&Person", self.staff)
-            who = QLabel("The person in Staff & roles this account belongs to: what they sign and submit is in "
-                         "their name. Only an IT administrator may have none.")
-            who.setWordWrap(True)
-            form.addRow(who)
+        form.addRow("&Full name", self.full_name)
+        form.addRow("&Role", self.role)
+        form.addRow("&Person", self.staff)
+        who = QLabel("The person in Staff & roles this account belongs to: what they sign and submit is in "
+                     "their name. Only an IT administrator may have none.")
+        who.setWordWrap(True)
+        form.addRow(who)
         #: a shared database: the person signs in with the hospital directory's login (no first password)
         self.directory = QLineEdit()
         self.directory.setObjectName("directory")
         self.directory.setPlaceholderText("empty: a first password below")
-        if name is None and shared:
+        if shared:
             form.addRow("&Hospital account", self.directory)
             directory = QLabel("A shared database whose IT lets the hospital directory vouch for people (Kerberos, "
                                "LDAP): their directory login; they then sign in with no password of this app's.")
@@ -251,7 +249,7 @@ class UsersPanel(QGroupBox):
         if chosen is not None:
             self._run(lambda: action(self.db, chosen.name), f"{chosen.name} is {what}.")
 
-    def _form(self, dialog: UserDialog) -> bool:
+    def _form(self, dialog: QDialog) -> bool:
         if self.form_hook is not None:
             return self.form_hook(dialog)
         return bool(dialog.exec())
@@ -313,7 +311,7 @@ class UsersPanel(QGroupBox):
         chosen = name or (self.selected().name if self.selected() else None)
         if chosen is None:
             return
-        dialog = UserDialog(self, chosen)
+        dialog = FirstPasswordDialog(chosen, self)
         while self._form(dialog):
             try:
                 password = dialog.password.value(chosen)

@@ -3,17 +3,26 @@ about screens; every item calls one of the window's methods, and the Go menu lis
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenuBar, QWidget
+from PySide6.QtWidgets import QListWidget, QMenuBar, QWidget
 
 from ui.screens import SCREENS, go_shortcut
 
 
+class _Day(Protocol):
+    day: dt.date
+
+
 class MenuHost(Protocol):
     """What the menus call on the window (``MainWindow``; named here so the two modules do not
-    import each other)."""
+    import each other), and what Print and the user guide read of it (``ui.printing.PrintHost``)."""
+
+    nav: QListWidget  # the list on the left: which screen is shown
+    facility_name: str
+    as_of: _Day
 
     def menuBar(self) -> QMenuBar: ...  # noqa: N802 (Qt's name)
     def open_database(self, url: str | None = None) -> None: ...
@@ -27,6 +36,7 @@ class MenuHost(Protocol):
     def show_area(self, name: str) -> None: ...
     def show_shortcuts(self) -> None: ...
     def show_about(self) -> None: ...
+    def built(self, name: str) -> QWidget | None: ...
 
 
 #: File-menu items that open Settings → Data and press its button (the button's attribute name).
@@ -67,6 +77,17 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
         file_menu.addAction(action)
         data_actions[button] = action
     file_menu.addSeparator()
+    print_action = QAction("&Print…", owner)
+    print_action.setObjectName("print")
+    set_shortcut(print_action, QKeySequence(QKeySequence.StandardKey.Print))
+    print_action.setStatusTip("Preview the screen shown (a list as shown, or the Dashboard), then print it")
+    print_action.triggered.connect(lambda: _printing().print_screen(window))
+    file_menu.addAction(print_action)
+    pdf_action = QAction("Print to P&DF…", owner)
+    pdf_action.setObjectName("print-pdf")
+    pdf_action.triggered.connect(lambda: _printing().save_screen_as_pdf(window))
+    file_menu.addAction(pdf_action)
+    file_menu.addSeparator()
     lock_action = QAction("&Lock", owner)
     set_shortcut(lock_action, QKeySequence("Ctrl+L"))
     lock_action.triggered.connect(lambda: window.lock())
@@ -96,11 +117,30 @@ def build_menus(window: MenuHost) -> dict[str, QAction]:
         action.triggered.connect(lambda _checked=False, n=screen.title: window.show_area(n))
         go_menu.addAction(action)
     help_menu = window.menuBar().addMenu("&Help")
+    guide = QAction("&User guide", owner)
+    guide.setObjectName("user-guide")
+    set_shortcut(guide, QKeySequence(QKeySequence.StandardKey.HelpContents))  # F1: at the screen shown
+    guide.triggered.connect(lambda: _help().open_at_screen(window))
+    help_menu.addAction(guide)
     keys = QAction("&Keyboard shortcuts", owner)
-    set_shortcut(keys, QKeySequence(QKeySequence.StandardKey.HelpContents))
+    set_shortcut(keys, QKeySequence("Shift+F1"))
     keys.triggered.connect(window.show_shortcuts)
     help_menu.addAction(keys)
     about = QAction("&About MROQC Facility Desk", owner)
     about.triggered.connect(window.show_about)
     help_menu.addAction(about)
     return data_actions
+
+
+# The guide and printing load on first use, not with the window: measured after ui.main_window,
+# importing ui.printing (QtPrintSupport) costs ~50 ms and ui.help ~30 ms of start-up.
+def _help():  # type: ignore[no-untyped-def]
+    from ui import help as guide
+
+    return guide
+
+
+def _printing():  # type: ignore[no-untyped-def]
+    from ui import printing
+
+    return printing

@@ -96,6 +96,7 @@ def show_recovery_key(key: str, *, stream=None) -> None:  # type: ignore[no-unty
 def open_signed_in(args: argparse.Namespace, url: str):  # type: ignore[no-untyped-def]
     """The database at ``url``, signed in as ``--user`` (or with the recovery key). An earlier
     version's database gets its administrator here when ``--admin NAME`` is given."""
+    # here, not at the top: this module loads with ``app.cli`` (~0.04 s); these bring SQLAlchemy (~0.8 s)
     from app.security.signin import (
         check_openable,
         needs_administrator,

@@ -12,6 +12,7 @@ import random
 from dataclasses import asdict, dataclass
 
 from app.demo.timeline import Timeline, Window, days, monday_on_or_after
+from app.domain.records import StaffRecord
 
 FIRST_NAMES = (
     "Avery", "Jordan", "Morgan", "Riley", "Casey", "Taylor", "Sam", "Robin", "Drew", "Jamie", "Alexis",
@@ -26,23 +27,9 @@ LAST_NAMES = (
 EMAIL_DOMAIN = "lakeside-demo.invalid"
 
 
-@dataclass(frozen=True)
-class Person:
-    """One row of the staff table."""
-
-    staff_id: str
-    name: str
-    profession: str
-    physician_title: str | None = None
-    works_on_mroqc: bool = False
-    treats_mroqc_patients: bool = False
-    cmd_id: str | None = None
-    arrt_id: str | None = None
-    pgip_member_since: dt.date | None = None
-    email: str | None = None
-
-    def row(self) -> dict:
-        return asdict(self)
+#: One row of the staff table: the staff record the forms and the workbook import use, so its
+#: fields are declared once (``app.domain.fields.STAFF``).
+Person = StaffRecord
 
 
 @dataclass(frozen=True)

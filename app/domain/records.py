@@ -9,20 +9,16 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+from app.domain import fields
 from app.domain.vocabulary import (
     ABSENCE_KINDS,
-    ATTENDANCE_ROLES,
     BONE_METS_PRIMARY_SITES,
-    CASE_STATUSES,
-    CE_CREDITS,
     DATA_ENTRY_KINDS,
-    MEETING_FORMATS,
     NOT_ENROLLED_REASONS,
-    PAYERS,
-    PHYSICIAN_TITLES,
-    PROFESSIONS,
+    PROJECT_LABELS,
     PROJECTS,
     ROLES,
+    label,
 )
 
 MAX_TOTAL_DOSE_GY = 200.0
@@ -49,6 +45,21 @@ def _choice(problems: Problems, name: str, value: str | None, allowed: tuple[str
         problems[name] = f"'{value}' is not one of: {', '.join(allowed)}"
 
 
+def declared_problems(record: fields.RecordSpec, values: object, *keys: str) -> Problems:
+    """What the field declarations alone say is wrong (a required field left empty, a value that
+    is not one of the choices), for ``keys`` in their order (every field when none is named).
+    ``values`` is a record or a dict of its fields."""
+    problems: Problems = {}
+    for key in keys or record.keys:
+        f = record[key]
+        value = values.get(key) if isinstance(values, dict) else getattr(values, key)
+        if f.kind == "choice" and not f.open_choices:
+            _choice(problems, key, value, f.choices, f.required)
+        elif f.required and (value is None or (isinstance(value, str) and not value.strip())):
+            problems[key] = "required"
+    return problems
+
+
 @dataclass
 class CaseRecord:
     case_id: str
@@ -71,14 +82,7 @@ class CaseRecord:
 def validate_case(c: CaseRecord, *, reason_required: bool = True) -> Problems:
     """``reason_required=False`` (the workbook import) accepts a not-enrolled case without a
     reason: POLICY.md makes it a QIP-ENR-SELECTIVE finding, which a refused import would hide."""
-    problems: Problems = {}
-    if not (c.case_id or "").strip():
-        problems["case_id"] = "required"
-    _choice(problems, "project", c.project, PROJECTS)
-    _choice(problems, "status", c.status, CASE_STATUSES)
-    _choice(problems, "payer", c.payer, PAYERS, required=False)
-    if c.eligible_on is None:
-        problems["eligible_on"] = "required"
+    problems = declared_problems(fields.CASE, c, "case_id", "project", "status", "payer", "eligible_on")
     if c.project == "bone_mets":
         if not c.primary_site:
             problems["primary_site"] = "a bone-metastases case needs its primary site"
@@ -129,18 +133,15 @@ class StaffRecord:
     email: str | None = None
     version: int | None = None  # as read (see CaseRecord.version)
 
+    def row(self) -> dict[str, object]:
+        """The stored values by the declared staff fields (what the demo writes to the table)."""
+        return {key: getattr(self, key) for key in fields.STAFF.keys}
+
 
 def validate_staff(s: StaffRecord) -> Problems:
-    problems: Problems = {}
-    if not (s.staff_id or "").strip():
-        problems["staff_id"] = "required"
-    if not (s.name or "").strip():
-        problems["name"] = "required"
-    _choice(problems, "profession", s.profession, PROFESSIONS)
-    if s.physician_title:
-        _choice(problems, "physician_title", s.physician_title, PHYSICIAN_TITLES)
-        if s.profession != "physician":
-            problems["physician_title"] = "only a physician has a physician title"
+    problems = declared_problems(fields.STAFF, s)
+    if s.physician_title and s.profession != "physician":
+        problems["physician_title"] = "only a physician has a physician title"
     if s.email and "@" not in s.email:
         problems["email"] = "not an e-mail address"
     return problems
@@ -176,12 +177,7 @@ class DosimetryRecord:
 
 
 def validate_dosimetry(d: DosimetryRecord) -> Problems:
-    problems: Problems = {}
-    for name in ("case_id", "staff_id", "technique"):
-        if not (getattr(d, name) or "").strip():
-            problems[name] = "required"
-    if d.submitted_on is None:
-        problems["submitted_on"] = "required"
+    problems = declared_problems(fields.DOSIMETRY, d, "case_id", "staff_id", "technique", "submitted_on")
     if d.total_dose_gy is None:
         problems["total_dose_gy"] = "required"
     elif not 0 < d.total_dose_gy <= MAX_TOTAL_DOSE_GY:
@@ -238,30 +234,18 @@ def format_metrics(metrics: dict[str, float] | None) -> str:
 
 
 def validate_meeting(meeting_id: str, date: dt.date | None, fmt: str) -> Problems:
-    problems: Problems = {}
-    if not (meeting_id or "").strip():
-        problems["meeting_id"] = "required"
-    if date is None:
-        problems["date"] = "required"
-    _choice(problems, "format", fmt, MEETING_FORMATS)
-    return problems
+    return declared_problems(fields.MEETING, {"meeting_id": meeting_id, "date": date, "format": fmt},
+                             "meeting_id", "date", "format")
 
 
 def validate_attendance(role: str, staff_id: str, ce_credit: str | None) -> Problems:
-    problems: Problems = {}
-    _choice(problems, "role", role, ATTENDANCE_ROLES)
-    if not (staff_id or "").strip():
-        problems["staff_id"] = "required"
-    _choice(problems, "ce_credit", ce_credit, CE_CREDITS, required=False)
-    return problems
+    return declared_problems(fields.ATTENDANCE, {"role": role, "staff_id": staff_id, "ce_credit": ce_credit},
+                             "role", "staff_id", "ce_credit")
 
 
 def validate_letter(received_on: dt.date | None, subject: str, due_on: dt.date | None, replied_on: dt.date | None) -> Problems:
-    problems: Problems = {}
-    if received_on is None:
-        problems["received_on"] = "required"
-    if not (subject or "").strip():
-        problems["subject"] = "required"
+    problems = declared_problems(fields.LETTER, {"received_on": received_on, "subject": subject},
+                                 "received_on", "subject")
     if received_on and due_on and due_on < received_on:
         problems["due_on"] = "the reply is due before the letter arrived"
     if received_on and replied_on and replied_on < received_on:
@@ -290,8 +274,6 @@ def validate_data_entry(kind: str, date: dt.date | None) -> Problems:
 
 def case_advice(project: str | None, primary_site: str | None, not_enrolled_reason: str | None) -> str:
     """What a coordinator should know about the case as typed, in words (POLICY.md)."""
-    from app.domain.vocabulary import PROJECT_LABELS, label
-
     notes = []
     if project == "bone_mets" and primary_site and primary_site not in BONE_METS_PRIMARY_SITES:
         eligible = ", ".join(label(p).lower() for p in BONE_METS_PRIMARY_SITES)

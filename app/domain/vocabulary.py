@@ -92,9 +92,6 @@ ABSENCE_KINDS: tuple[str, ...] = ("leave", "vacation", "enrollment_pause")
 #: A dosimetry submission's technique, as the physics lead names it (shown as written: not codes).
 DOSIMETRY_TECHNIQUES: tuple[str, ...] = ("3D-CRT", "IMRT", "VMAT", "SBRT", "Electrons", "Protons", "Other")
 
-#: Case columns that identify a patient; left out of exports unless asked for.
-PHI_CASE_FIELDS: tuple[str, ...] = ("mrn", "name", "birth_date")
-
 
 def label(value: str | None) -> str:
     """Turn a stored code such as ``not_enrolled`` into words for people."""

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from app.domain.vocabulary import label
 from app.exports.submissions import Period
-from app.exports.tabular import Sheet
 from app.services.findings import meeting_verdicts
+from app.services.meetings import meeting_years
 from app.storage.database import Database
 from app.storage.models import Attendance, Staff
+from app.storage.tabular import Sheet
 
 HEADERS = ["meeting_id", "meeting_date", "format", "role", "attended_by", "coverage", "verdict", "reason"]
 ATTENDEE = "attendee"
@@ -55,6 +56,4 @@ def attendance_sheet(db: Database, period: Period) -> Sheet:
 
 
 def _years(db: Database, period: Period) -> list[int]:
-    from app.services.meetings import meeting_years
-
     return sorted(y for y in meeting_years(db) if y <= period.end.year)

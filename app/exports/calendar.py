@@ -4,20 +4,27 @@ awaiting its reply, the due date of every open QIP step, and the program dates (
 MVC questionnaire).
 
 All-day events (``DTSTART;VALUE=DATE``, ``DTEND`` the next day), a UID per record that stays the
-same between exports (a calendar updates the event instead of adding a second), text escaped
-and lines folded at 75 octets, CRLF line ends. No patient data: letters and steps are the
-facility's.
+same between exports (a calendar updates the event instead of adding a second). Written with the
+``icalendar`` library, which escapes text, folds lines at 75 octets (never inside a character) and
+ends them with CRLF. No patient data: letters and steps are the facility's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import icalendar
+
 from app.domain.vocabulary import label
+from app.rules.correspondence import due_date, letter_status
+from app.services import qip
+from app.services.findings import evaluate_at, program_figures_of
 from app.storage import files
 from app.storage.database import Database
+from app.storage.tabular import ExportError
 
 PRODID = "-//MROQC Facility Desk//Meetings and due dates//EN"
 UID_DOMAIN = "mroqc-desk.invalid"
@@ -32,49 +39,32 @@ class CalendarEvent:
     category: str = ""
 
 
-def escape(text: str) -> str:
-    """TEXT value escaping (RFC 5545 3.3.11)."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n"))
-
-
-def fold(line: str) -> str:
-    """Lines longer than 75 octets folded with CRLF + space, never inside a UTF-8 character."""
-    out, current = [], b""
-    for ch in line:
-        encoded = ch.encode("utf-8")
-        limit = 75 if not out else 74  # a continuation line starts with the space
-        if len(current) + len(encoded) > limit:
-            out.append(current)
-            current = b""
-        current += encoded
-    out.append(current)
-    return "\r\n ".join(part.decode("utf-8") for part in out)
-
-
 def ics_text(events: list[CalendarEvent], stamp: dt.datetime, name: str) -> str:
-    stamp_text = stamp.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{escape(name)}"]
+    calendar = icalendar.Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", icalendar.vText(name))
+    stamp = stamp.astimezone(dt.UTC)
     for e in events:
-        lines += ["BEGIN:VEVENT", f"UID:{e.uid}@{UID_DOMAIN}", f"DTSTAMP:{stamp_text}",
-                  f"DTSTART;VALUE=DATE:{e.day:%Y%m%d}", f"DTEND;VALUE=DATE:{e.day + dt.timedelta(days=1):%Y%m%d}",
-                  f"SUMMARY:{escape(e.summary)}", "TRANSP:TRANSPARENT"]
+        event = icalendar.Event()
+        event.add("uid", f"{e.uid}@{UID_DOMAIN}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", e.day)
+        event.add("dtend", e.day + dt.timedelta(days=1))
+        event.add("summary", e.summary)
+        event.add("transp", "TRANSPARENT")
         if e.description:
-            lines.append(f"DESCRIPTION:{escape(e.description)}")
+            event.add("description", e.description)
         if e.category:
-            lines.append(f"CATEGORIES:{escape(e.category)}")
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+            event.add("categories", [e.category])
+        calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
 
 
 def calendar_events(db: Database, as_of: dt.date) -> tuple[str, list[CalendarEvent]]:
     """(facility name, events) at ``as_of``."""
-    from app.rules.correspondence import due_date, letter_status
-    from app.services import qip
-    from app.services.findings import evaluate_at, program_figures_of
-
     evaluation = evaluate_at(db, as_of)
     snapshot, policy = evaluation.snapshot, evaluation.policy
     events = [CalendarEvent(f"meeting-{m.meeting_id}", m.date, f"MROQC meeting{': ' + m.title if m.title else ''}",
@@ -102,16 +92,12 @@ def calendar_events(db: Database, as_of: dt.date) -> tuple[str, list[CalendarEve
 
 
 def _slug(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def write_calendar(db: Database, out: Path, as_of: dt.date, stamp: dt.datetime) -> int:
     """Write the ``.ics`` file atomically; returns the number of events."""
     if Path(out).suffix.lower() != ".ics":
-        from app.exports.tabular import ExportError
-
         raise ExportError(f"Save the calendar as .ics (got '{Path(out).suffix or 'no ending'}').")
     name, events = calendar_events(db, as_of)
     files.atomic_write(Path(out), ics_text(events, stamp, f"MROQC: {name}").encode("utf-8"))

@@ -14,12 +14,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.exports.tabular import Sheet
 from app.reports.audit_rules import withhold_free_text
 from app.reports.evidence import evidence_value, present, subject_text
 from app.rules.snapshot import status_at
+from app.services.findings import evaluate_at
 from app.storage.database import Database
 from app.storage.models import Case
+from app.storage.tabular import Sheet
 
 HEADERS = ("Rule", "Subject", "Case ID", "Project", "Eligible on", "Status at the as-of date", "Not-enrolled reason",
            "Problem", "Note")
@@ -40,8 +41,6 @@ def _register(db: Database, ids: list[str], as_of: dt.date) -> dict[str, dict[st
 
 def finding_cases_sheet(db: Database, as_of: dt.date, identified: bool = False, rule: str | None = None) -> Sheet:
     """Every case a finding lists at ``as_of`` (only ``rule``'s findings when given)."""
-    from app.services.findings import evaluate_at
-
     findings = [f.to_json() for f in evaluate_at(db, as_of).findings if rule is None or f.rule == rule]
     if not identified:
         findings = [withhold_free_text(f) for f in findings]

@@ -1,127 +1,38 @@
-"""Every export kind, in one registry used by the CLI, the Reports screen and Settings → Data.
+"""Every export kind (``app.domain.export_kinds``) written through one door, used by the CLI, the
+Reports screen and Settings → Data.
 
 An export needs the role that may export (identified: a coordinator or administrator) and is
-recorded in the audit log under the signed-in user: which kind, identified or not, which file.
+recorded in the audit log under the signed-in user: which kind, identified or not, which file
+(``app.services.export_guard``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import io
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from app.exports import submissions
-from app.exports.kinds import KIND_INFO, KindInfo
-from app.exports.tabular import ExportError, Sheet, write_table
-from app.security.roles import Permission
-from app.storage import audit
-from app.storage.database import Database, is_database_file
+from app.domain.export_kinds import KIND_INFO, ExportKind
+from app.reports.audit_pdf import write_audit_pdf
+from app.reports.audit_service import build_report
+from app.services.export_guard import check_target, export_permission, record_export
+from app.storage.database import Database
+from app.storage.files import atomic_write
+from app.storage.tabular import ExportError
+
+__all__ = ["KINDS", "check_target", "export_kind", "export_permission", "preview_audit_pdf", "record_export",
+           "save_preview", "writer_of"]
+
+#: The kinds ``export`` writes (those with a writer), by name.
+KINDS: dict[str, ExportKind] = {kind.name: kind for kind in KIND_INFO if kind.writer is not None}
 
 
-@dataclass(frozen=True)
-class ExportKind:
-    """A kind (``app.exports.kinds``) and the function that writes it."""
-
-    info: KindInfo
-    #: (db, out, year, as_of, identified, **options): options a kind takes (``rule`` for finding-cases)
-    write: Callable[..., int]
-
-
-def _table(build: Callable[[Database, submissions.Period, bool], object]) -> Callable[[Database, Path, int | None, dt.date, bool], int]:
-    def write(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-        return write_table(out, [build(db, submissions.Period.of(year, as_of), identified)])  # type: ignore[list-item]
-
-    return write
-
-
-def _workbook(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    from app.workbook.exporter import export_workbook
-
-    return export_workbook(db, out, identified=identified)
-
-
-def _audit_pdf(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    from app.reports.audit_service import export_audit_pdf
-
-    return export_audit_pdf(db, out, year=year or as_of.year, as_of=as_of, identified=identified)
-
-
-def _attendance(db: Database, period: submissions.Period, identified: bool):  # type: ignore[no-untyped-def]
-    from app.exports.attendance import attendance_sheet
-
-    return attendance_sheet(db, period)
-
-
-def _finding_cases(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
-                   rule: str | None = None, **_options: object) -> int:
-    from app.exports.finding_cases import finding_cases_sheet
-
-    return write_table(out, [finding_cases_sheet(db, as_of, identified, rule)])
-
-
-def _facility_certificate(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
-                          **_options: object) -> int:
-    """The facility certificate(s) as PEM: what ``verify-pdf --trust`` checks a signed self-audit
-    against (the one the signed-in person trusts first; earlier ones after it). Holds no secret."""
-    from app.security import pki
-    from app.security.people import authorities
-    from app.storage.files import atomic_write
-
-    with db.reader() as session:
-        found = authorities(session)
-    mine = getattr(db.person, "trusted", None)
-    if mine is not None:
-        found = [mine, *(c for c in found if c != mine)]
-    if not found:
-        raise ExportError("This database has no facility certificate yet: an administrator's sign-in makes it.")
-    from app.services.facility import get_facility
-
-    facility = get_facility(db)
-    label = f"Facility: {facility.name}\n" if facility is not None else ""  # the reader's label, outside the certificate
-    atomic_write(out, (label + "".join(pki.pem(c) for c in found)).encode("utf-8"))
-    return len(found)
-
-
-def _calendar(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool, **_options: object) -> int:
-    from app.exports.calendar import write_calendar
-    from app.storage.audit import now
-
-    return write_calendar(db, out, as_of, now().replace(tzinfo=dt.UTC))
-
-
-def _missing_dosimetry(db: Database, out: Path, year: int | None, as_of: dt.date, identified: bool,
-                       **_options: object) -> int:
-    """Every enrolled breast and lung case without a submission at ``as_of`` (the Dosimetry screen's list)."""
-    from app.domain.vocabulary import label
-    from app.services.dosimetry import missing_submissions
-
-    _count, rows = missing_submissions(db, as_of, limit=None)
-    sheet = Sheet("missing dosimetry", ["Case ID", "Project", "Enrolled on", "Days since enrollment"],
-                  [(cid, label(project), enrolled, (as_of - enrolled).days) for cid, project, enrolled in rows],
-                  empty_note=f"Every enrolled breast and lung case has a submission as of {as_of.isoformat()}.")
-    return write_table(out, [sheet])
-
-
-_WRITERS: dict[str, Callable[..., int]] = {
-    "missing-dosimetry": _missing_dosimetry,
-    "workbook": _workbook,
-    "enrollment": _table(lambda db, period, identified: submissions.enrollment_sheet(db, period, identified=identified)),
-    "dosimetry": _table(lambda db, period, identified: submissions.dosimetry_sheet(db, period)),
-    "attendance": _table(_attendance),
-    "mdcb-roster": _table(lambda db, period, identified: submissions.mdcb_roster_sheet(db, period)),
-    "ce-certificates": _table(lambda db, period, identified: submissions.ce_certificates_sheet(db, period)),
-    "finding-cases": _finding_cases,
-    "calendar": _calendar,
-    "facility-certificate": _facility_certificate,
-    "audit-pdf": _audit_pdf,
-}
-KINDS: dict[str, ExportKind] = {info.name: ExportKind(info, _WRITERS[info.name]) for info in KIND_INFO}
-assert set(_WRITERS) == set(KINDS), "every export kind needs its writer"
-
-
-def export_permission(identified: bool) -> Permission:
-    return Permission.EXPORT_IDENTIFIED if identified else Permission.EXPORT
+def writer_of(kind: ExportKind) -> Callable[..., int]:
+    """The function the kind's ``writer`` names (``module:function``), imported now."""
+    module, _, name = (kind.writer or "").partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: dt.date, identified: bool = False,
@@ -131,39 +42,19 @@ def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: 
     spec = KINDS.get(kind)
     if spec is None:
         raise ExportError(f"Unknown export '{kind}'.")
-    identified = identified and spec.info.identifies
+    identified = identified and spec.identifies
     permission = export_permission(identified)
     db.require(permission)
     check_target(db, Path(out))
-    count = spec.write(db, Path(out), year, as_of, identified, rule=rule)
+    count = writer_of(spec)(db, Path(out), year, as_of, identified, rule=rule)
     if not preview:
         record_export(db, kind, Path(out), identified)
     return count
 
 
-def check_target(db: Database, out: Path) -> None:
-    """Refuse to write an export over the open database or one of its own files (its key file, its
-    ``-wal``: SQLite would delete that one when it closes, and the export with it)."""
-    if db.path is not None and is_database_file(db.path, out):
-        raise ExportError(f"Choose another file for the export: {out.name} is one of the database's own files "
-                          f"(every name beginning with {db.path.name} beside it is).")
-
-
-def record_export(db: Database, kind: str, out: Path, identified: bool) -> None:
-    """The audit entry of an export written (or a preview saved) by the signed-in user."""
-    with db.transaction(export_permission(identified)) as session:
-        audit.note(session, f"exported {kind} ({'identified' if identified else 'de-identified'}) to {out.name}",
-                   table="exports", key=kind)
-
-
 def preview_audit_pdf(db: Database, *, year: int, as_of: dt.date, identified: bool = False) -> tuple[bytes, int]:
     """The self-audit PDF in memory (its bytes and pages), for the window to show before saving:
     an identified preview never lands on the disk. Not audited: nothing left the app yet."""
-    import io
-
-    from app.reports.audit_pdf import write_audit_pdf
-    from app.reports.audit_service import build_report
-
     db.require(export_permission(identified))
     buffer = io.BytesIO()
     pages = write_audit_pdf(build_report(db, year=year, as_of=as_of, identified=identified), buffer)
@@ -172,8 +63,6 @@ def preview_audit_pdf(db: Database, *, year: int, as_of: dt.date, identified: bo
 
 def save_preview(db: Database, data: bytes, out: Path, *, identified: bool) -> None:
     """Write a previewed self-audit to ``out`` (atomically), audited as the export it now is."""
-    from app.storage.files import atomic_write
-
     db.require(export_permission(identified))
     check_target(db, Path(out))
     atomic_write(Path(out), data)

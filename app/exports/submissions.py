@@ -1,4 +1,4 @@
-"""The submission files a facility sends the coordinating center, as tables for ``tabular``.
+"""The submission files a facility sends the coordinating center, as tables for ``app.storage.tabular``.
 
 Each builder streams its rows from one SQL query (``yield_per``), so a 200,000-case enrollment
 file never sits in memory as Python objects. Patient identifiers are included only when asked.
@@ -15,11 +15,11 @@ import msgspec
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
-from app.domain.vocabulary import PHI_CASE_FIELDS
-from app.exports.tabular import Sheet
+from app.domain.fields import PHI_CASE_FIELDS
 from app.paths import resource
 from app.storage.database import Database
 from app.storage.models import Attendance, Case, DosimetrySubmission, Meeting, Staff
+from app.storage.tabular import Sheet
 from app.typed_toml import read_file
 
 STREAM_CHUNK = 5000

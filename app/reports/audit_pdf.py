@@ -34,6 +34,7 @@ from reportlab.platypus import (
 from app.domain.vocabulary import PROJECTS, REQUIRED_ROLES, label
 from app.reports.audit_report import MONTHS, AuditReport
 from app.reports.evidence import EvidenceTable, present, subject_text
+from app.storage.files import atomic_path
 
 STYLES = getSampleStyleSheet()
 BODY = STYLES["BodyText"]
@@ -461,7 +462,6 @@ def write_audit_pdf(report: AuditReport, out: Path | BinaryIO) -> int:
     preview kept in memory, so an identified one never touches the disk)."""
     if not isinstance(out, str | Path):
         return _build(report, out)
-    from app.storage.files import atomic_path
 
     with atomic_path(Path(out), ".pdf") as tmp:
         return _build(report, tmp)

@@ -17,6 +17,7 @@ from app.reports.audit_report import (
 )
 from app.rules.engine import CATALOGUE
 from app.rules.meetings import attendance_verdicts
+from app.rules.quality import READINESS_WORDS, worst
 from app.services.findings import Evaluation, evaluate_at, program_figures_of
 from app.services.program_view import (
     DATA_HISTORY,
@@ -27,7 +28,8 @@ from app.services.program_view import (
     eligible_words,
     met_words,
 )
-from app.services.reviews import review_states
+from app.services.quality import evaluate_quality
+from app.services.reviews import Review, review_states
 from app.storage.database import Database
 
 NOTE_WITHHELD = "(note withheld: free text may name the patient; export with identifiers to include it)"
@@ -106,10 +108,6 @@ def add_quality_content(db: Database, report: AuditReport) -> None:
     """The data-quality page: readiness per project in the submission periods of the audit's year,
     the count of each rule there, and every explanation kept for its warnings (the note as written:
     the screen asks that it names no patient), grouped by note."""
-    from app.rules.quality import READINESS_WORDS, worst
-    from app.services.quality import evaluate_quality
-    from app.services.reviews import Review
-
     quality = evaluate_quality(db, report.as_of)
     start, end = report.period
     periods = [p for p in quality.periods if p.start <= end and p.end >= start]

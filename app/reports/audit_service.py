@@ -8,6 +8,7 @@ from pathlib import Path
 from app.reports import audit_data
 from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_report import AuditReport
+from app.reports.audit_rules import add_quality_content, add_rule_content
 from app.services.facility import get_facility
 from app.services.findings import evaluate_at
 from app.storage.database import Database
@@ -23,8 +24,6 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
 
     One evaluation (``evaluate_at``) decides the policy in force for the whole report: the
     attestation, the letters' due dates, the findings and the program figures never disagree."""
-    from app.reports.audit_rules import add_quality_content, add_rule_content
-
     facility = get_facility(db)
     if facility is None:
         raise ReportError("The database has no facility yet; set it up first.")

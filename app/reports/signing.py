@@ -14,16 +14,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 
+from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_report import Attestation
+from app.reports.audit_service import build_report
+from app.security import pki
+from app.security.people import Person, authorities
+from app.security.pki import person_of, private_bytes
 from app.security.roles import Permission
+from app.services.export_guard import record_export
 from app.storage import audit
 from app.storage.database import Database
+from app.storage.files import atomic_write
+from app.storage.models import AuditHead, RoleAssignment, Staff, User
 
 # pyHanko imports cryptography's DSA support, which warns on stderr; a command's output stays its own
 warnings.filterwarnings("ignore", message="DSA is deprecated")
@@ -62,9 +71,6 @@ def signer(db: Database, on: dt.date) -> Signer:
     """The signed-in person as a signer of the self-audit on ``on`` (today), or ``SigningError``
     saying what is missing: a staff record linked to the account, a signer's role that day, a
     certificate the facility issued."""
-    from app.security.people import Person
-    from app.storage.models import RoleAssignment, Staff, User
-
     actor = db.actor
     person = db.person
     if actor is None or not isinstance(person, Person) or person.keys is None:
@@ -82,7 +88,6 @@ def signer(db: Database, on: dt.date) -> Signer:
         held = set(session.scalars(select(RoleAssignment.role).where(
             RoleAssignment.staff_id == staff_id, RoleAssignment.role.in_(SIGNER_ROLE_CODES), RoleAssignment.start <= on,
             (RoleAssignment.end.is_(None)) | (RoleAssignment.end >= on))))
-    from app.security.pki import person_of
 
     _, _, certified_staff = person_of(person.certificate)
     if certified_staff != staff_id:
@@ -99,6 +104,7 @@ def signer(db: Database, on: dt.date) -> Signer:
 def sign_pdf(pdf: bytes, key, chain: list, *, name: str, reason: str, location: str) -> bytes:  # type: ignore[no-untyped-def]
     """``pdf`` with a signature over the whole file (an incremental update pyHanko appends), made
     with ``key`` and carrying ``chain`` (the person's certificate, then the facility's)."""
+    # here, not at the top: pyHanko takes ~0.37 s to load, needed only to sign or to verify
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives.serialization import Encoding
     from pyhanko.keys import load_private_key_from_pemder_data
@@ -106,7 +112,6 @@ def sign_pdf(pdf: bytes, key, chain: list, *, name: str, reason: str, location: 
     from pyhanko.sign import signers
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-    from app.security.pki import private_bytes
 
     certs = [asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in chain]
     signing_key = load_private_key_from_pemder_data(private_bytes(key), passphrase=None)
@@ -128,10 +133,6 @@ def sign_audit(db: Database, *, year: int, as_of: dt.date, signer_role: str, ide
                now: dt.datetime | None = None) -> SignedAudit:
     """The self-audit attested by the signed-in person as ``signer_role`` (one they hold today),
     signed with their own key, kept in memory (the window saves it); the signing is audited."""
-    from app.reports.audit_pdf import write_audit_pdf
-    from app.reports.audit_service import build_report
-    from app.storage.models import AuditHead
-
     db.require(Permission.SIGN_AUDIT)
     signed_at = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     who = signer(db, signed_at.date())
@@ -149,7 +150,6 @@ def sign_audit(db: Database, *, year: int, as_of: dt.date, signer_role: str, ide
                                      audit_hash=str(head.last_hash), audit_entries=int(head.entries))
     buffer = io.BytesIO()
     pages = write_audit_pdf(report, buffer)
-    from app.security.people import authorities
 
     with db.reader() as session:
         facility_roots = authorities(session)
@@ -167,9 +167,6 @@ def sign_audit(db: Database, *, year: int, as_of: dt.date, signer_role: str, ide
 
 def save_signed(db: Database, signed: SignedAudit, out: Path, *, identified: bool = False) -> None:
     """Write a signed self-audit (atomically), audited as the export it is."""
-    from app.exports.service import record_export
-    from app.storage.files import atomic_write
-
     db.require(Permission.SIGN_AUDIT)
     atomic_write(Path(out), signed.data)
     record_export(db, "audit-pdf", Path(out), identified)
@@ -215,8 +212,6 @@ class Verification:
 
 
 def _position(data: bytes) -> tuple[int, str, int] | None:
-    import re
-
     found = re.search(rb"mroqc-audit-position:(\d+):([0-9a-f]{64}):(\d+)", data)
     return (int(found.group(1)), found.group(2).decode(), int(found.group(3))) if found else None
 
@@ -226,6 +221,7 @@ def verify_pdf(path: Path, trusted: list | None = None, facility: str | None = N
     and — given the facility's certificates ``trusted`` — whether the signer's certificate was
     issued by one of them (``facility``: what to call the facility, else the certificate's own
     name). ``NotAPdf`` when the file is not a PDF."""
+    # here, not at the top: pyHanko takes ~0.37 s to load, needed only to sign or to verify
     from cryptography import x509 as crypto_x509
     from pyhanko.pdf_utils.misc import PdfReadError
     from pyhanko.pdf_utils.reader import PdfFileReader
@@ -233,7 +229,6 @@ def verify_pdf(path: Path, trusted: list | None = None, facility: str | None = N
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
-    from app.security import pki
 
     data = Path(path).read_bytes()
     if not data.lstrip()[:5] == b"%PDF-":

@@ -5,7 +5,7 @@ and write the result in one audited, all-or-nothing transaction that can be undo
 Headless: the window (``ui.screening_wizard``) and the command line (``app.screening.command``)
 sit on top of the same steps:
 
-``reading`` (CSV/xlsx/Synthea folder → a raw table) → ``columns`` (header detection) and
+``reading`` (CSV/xlsx/Synthea folder → a raw ``table``) → ``columns`` (header detection) and
 ``mapping`` (the mapping file or a saved profile) → ``rows`` (cells → typed rows, with
 ``dates``, ``codes``, ``payers``) → ``eligibility`` (codes → projects) → ``plan`` (rows against
 the register: new / updated / unchanged / not eligible) → ``apply`` (write, undo).

@@ -46,12 +46,6 @@ for _field, _names in KNOWN_HEADERS.items():
         _LOOKUP.setdefault(normalise(_name), (_field, _rank))
 
 
-def field_of(header: str) -> str | None:
-    """The field a header names, if it is a known one."""
-    found = _LOOKUP.get(normalise(header))
-    return found[0] if found else None
-
-
 def detect(headers: Sequence[str]) -> dict[str, str]:
     """``{field: header}`` for every field some header is known for; when two headers name one
     field, the more specific name wins ("Consult Date" over "Date"). Separate last and first name

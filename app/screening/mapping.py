@@ -49,9 +49,6 @@ class Mapping:
     payer_values: TextTable = field(default_factory=dict)
     codes: TextTable = field(default_factory=dict)
 
-    def with_columns(self, columns: dict[str, str]) -> Mapping:
-        return replace(self, columns=dict(columns))
-
     def to_dict(self) -> dict[str, Any]:
         """The mapping as a TOML-shaped dict (what a profile stores); unset options left out."""
         out: dict[str, Any] = {"columns": dict(self.columns)}

@@ -20,6 +20,7 @@ from typing import Any
 from app.domain.vocabulary import PROJECTS
 from app.screening.case_ids import CaseIdPattern
 from app.screening.rows import ParsedList, ScreenRow
+from app.services.quality import brought_in_words, problem_json
 
 OUTCOMES: tuple[str, ...] = ("new", "updated", "unchanged", "not_eligible")
 #: The case columns an import writes or compares.
@@ -89,14 +90,10 @@ class Plan:
         return {outcome: found.get(outcome, 0) for outcome in OUTCOMES}
 
     def to_json(self) -> dict[str, Any]:
-        from app.services.quality import problem_json
-
         return {**self.counts(), "rows": [e.to_json() for e in self.entries],
                 "quality": [problem_json(p) for p in self.quality]}
 
     def summary(self, written: bool) -> str:
-        from app.services.quality import brought_in_words
-
         c = self.counts()
         verb = "Imported" if written else "Would import (dry run, nothing written)"
         text = (f"{verb} {self.source}: {c['new']:,} new, {c['updated']:,} updated, {c['unchanged']:,} unchanged, "

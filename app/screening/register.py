@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.screening.case_ids import CaseIdPattern
 from app.screening.plan import Existing
+from app.services.policies import policy_at
 from app.storage.models import Case
 
 
@@ -25,6 +26,4 @@ def case_ids(session: Session) -> CaseIdPattern:
 
 def same_case_days(session: Session, today: dt.date | None = None) -> int:
     """``screening.same_case_days`` of the policy in force ``today`` (the list's import date)."""
-    from app.services.policies import policy_at
-
     return policy_at(session, today or dt.date.today()).policy.same_case_days

@@ -18,7 +18,7 @@ from app.screening.eligibility import PRIMARY_WORDS, Decision, decide
 from app.screening.errors import Problem
 from app.screening.mapping import DATE_FIELDS, FIELD_LABELS, REQUIRED_FIELDS, Mapping
 from app.screening.payers import PayerMap
-from app.screening.reading import Cell, RawTable, text_of
+from app.screening.table import Cell, RawTable, text_of
 
 
 @dataclass

@@ -17,7 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from app.screening.errors import UnreadableFile
-from app.screening.reading import RawTable, decode, table_from_grid
+from app.screening.table import RawTable, decode, table_from_grid
 
 PATIENTS = "patients.csv"
 CONDITIONS = "conditions.csv"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography import x509
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, cast, func, inspect, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.security import pki
@@ -253,8 +253,6 @@ def _bulk_allowance(session: Session) -> dict[str, int]:
 def unrecorded_counts(session: Session) -> dict[str, int]:
     """Rows per table no audit entry records (written by an earlier version before it kept an entry
     per row): what the first administrator's sign-in after the upgrade records, signed."""
-    from sqlalchemy import inspect
-
     table = audit_columns()
     found = {}
     for name, model in _tables().items():
@@ -277,8 +275,6 @@ def unexplained_rows(session: Session, *, limit: int = 50) -> list[str]:
 
     Only the rows the log names are read (by key, in chunks); the rest are counted in SQL, so a
     register of 200,000 bulk-loaded cases costs a count, not 200,000 rows read."""
-    from sqlalchemy import inspect, tuple_
-
     problems: list[str] = []
     table = audit_columns()
     bulk = _bulk_allowance(session)

@@ -23,12 +23,14 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import portalocker
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -42,7 +44,7 @@ from app.security.passwords import (
 )
 from app.security.policy import KdfCost
 from app.storage.errors import DatabaseError
-from app.storage.files import atomic_write, make_private
+from app.storage.files import TEMP_NAME_CHARS, atomic_write, make_private, open_private
 
 FORMAT = "MROQC Facility Desk key file"
 VERSION = 1
@@ -301,12 +303,6 @@ def locked(path: Path) -> Iterator[None]:
     per process and re-entrant within a thread (a change of users that holds it may commit, and
     the commit remembers what its author saw in the same file); what a killed writer left (its
     ``.NAME.keys-….tmp``) is removed by the next holder."""
-    import time
-
-    import portalocker
-
-    from app.storage.files import TEMP_NAME_CHARS, open_private
-
     guard = _thread_lock(path)
     if not guard.acquire(timeout=LOCK_WAIT_SECONDS):
         raise DatabaseError(f"{path.name} is kept busy by another window; try again.")

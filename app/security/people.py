@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -25,9 +26,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from sqlalchemy import func, insert, select
 
-from app.security import pki
+from app.security import pki, server_keys
 from app.security.keyfile import KeyFile, Unlocked, editing, key_file_for
-from app.storage.models import AuditSignature, FacilityCertificate, User, UserCertificate
+from app.storage.models import (
+    AuditSignature,
+    Facility,
+    FacilityCertificate,
+    Staff,
+    User,
+    UserCertificate,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -142,6 +150,19 @@ def add_authority(session: Session, certificate: x509.Certificate, now: dt.datet
                                     certificate_pem=pki.pem(certificate), active=True))
 
 
+def _first_authority(session: Session, person: Person, new_boxes: dict[str, bytes],
+                     now: dt.datetime) -> tuple[tuple[int, x509.Certificate] | None, x509.Certificate]:
+    """The first administrator of a database without a facility CA makes one, on a file or a
+    server alike: its certificate goes into the database, its key into the person and the key
+    boxes to keep (``new_boxes``). Returns the authority now active and its certificate."""
+    certificate, key = pki.new_authority(facility_name(session), now)
+    add_authority(session, certificate, now)
+    session.flush()
+    person.authority_key = key
+    new_boxes[AUTHORITY] = pki.private_bytes(key)
+    return active_authority(session), certificate
+
+
 def issue_certificate(session: Session, authority: x509.Certificate, authority_key: ec.EllipticCurvePrivateKey,
                       keys: pki.PersonKeys, *, user: str, issuer: str, now: dt.datetime) -> UserCertificate:
     """Issue (and record) the certificate of ``user``'s new keys; earlier ones are superseded."""
@@ -154,8 +175,6 @@ def issue_for(session: Session, authority: x509.Certificate, authority_key: ec.E
               request: UserCertificate | None = None) -> UserCertificate:
     """Issue a certificate for public keys (new ones, a waiting request, or a person's keys again
     once their staff record changed); the person's earlier certificates are superseded."""
-    from app.storage.models import Staff
-
     person = session.scalars(select(User).where(User.name == user)).first()
     staff_id = person.staff_id if person is not None else None
     staff = session.get(Staff, staff_id) if staff_id else None
@@ -224,8 +243,6 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
     """The person a sign-in unlocked, their keys taken from the slot's boxes. An account from
     before keys existed gets them now (and a request for their certificate); an administrator
     gets the facility CA if there is none yet, and takes a copy of its key handed to them."""
-    from pathlib import Path
-
     person = Person(name=name, slot=unlocked.slot, kek=unlocked.kek)
     boxes = dict(unlocked.boxes)
     keys_file = Path(keys_path) if keys_path else None
@@ -253,12 +270,7 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
                 if earlier:  # what the earlier version wrote without an entry per row, held to its count
                     audit.bulk_note(session, "rows written by an earlier version before signatures began, kept as "
                                              "they were", earlier)
-                certificate, key = pki.new_authority(facility_name(session), now)
-                add_authority(session, certificate, now)
-                session.flush()
-                authority = active_authority(session)
-                person.authority_key = key
-                new_boxes[AUTHORITY] = pki.private_bytes(key)
+                authority, _ = _first_authority(session, person, new_boxes, now)
             if role == "admin" and authority is not None and person.authority_key is not None:
                 row = issue_certificate(session, authority[1], person.authority_key, person.keys, user=name,
                                         issuer=name, now=now)
@@ -286,8 +298,6 @@ def server_person(db: Database, name: str, role: str, password: str, stored: str
     administrator takes the facility CA's key an administrator sealed to them (``sealed``); the
     first administrator of a database without a facility CA makes one. What changed is wrapped
     under their password again and given to the server (``mroqc_put_own_keys``)."""
-    from app.security import server_keys
-
     unlocked = server_keys.unwrap(stored, name, password) if stored else None
     boxes = dict(unlocked.boxes) if unlocked is not None else {}
     person = Person(name=name, kek=unlocked.kek if unlocked is not None else None)
@@ -317,12 +327,7 @@ def server_person(db: Database, name: str, role: str, password: str, stored: str
     with db.transaction(None) as session:
         if row is None or (authority is None and role == "admin"):
             if authority is None and role == "admin":  # a shared database without a facility CA yet
-                certificate, key = pki.new_authority(facility_name(session), now)
-                add_authority(session, certificate, now)
-                session.flush()
-                authority = active_authority(session)
-                person.authority_key = key
-                new_boxes[AUTHORITY] = pki.private_bytes(key)
+                authority, certificate = _first_authority(session, person, new_boxes, now)
                 person.trusted = certificate
                 new_boxes[TRUSTED] = pki.pem(certificate).encode("ascii")
             if role == "admin" and authority is not None and person.authority_key is not None:
@@ -383,8 +388,6 @@ def _take_handed_authority(keys_file, unlocked: Unlocked) -> bytes | None:  # ty
 
 
 def facility_name(session: Session) -> str:
-    from app.storage.models import Facility
-
     return session.scalars(select(Facility.name).limit(1)).first() or "MROQC facility"
 
 

@@ -29,6 +29,7 @@ from app.security.passwords import new_recovery_key, recovery_database_key
 from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import COMPANIONS, Database
+from app.storage.encryption import export_with_key
 from app.storage.errors import DatabaseError
 from app.storage.journal import crash_point, operation
 from app.storage.locks import exclusive
@@ -128,8 +129,6 @@ def rekey_database(db: Database, reason: str, *, now: dt.datetime | None = None)
 
 def _export(source: Path, key: bytes, target: Path, new_key: bytes) -> None:
     """``source`` written again into ``target`` under ``new_key`` (SQLCipher's export), checked."""
-    from app.storage.encryption import export_with_key
-
     export_with_key(source, key, target, new_key,
                     failed="The database could not be written under its new key ({exc}); nothing was changed.")
 

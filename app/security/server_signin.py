@@ -33,6 +33,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from app.security import server_keys
+from app.security.passwords import normal_recovery_key
+from app.security.people import server_person
 from app.security.roles import Actor
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
@@ -202,9 +205,6 @@ def _own_keys(db: Database) -> tuple[str | None, str | None]:
 
 def sign_in_server(url: str, name: str, secret: str, *, recovery: bool, at: dt.datetime) -> Database:
     """``name`` (or the recovery key) signed in to the shared database at ``url`` with their own login."""
-    from app.security import server_keys
-    from app.security.passwords import normal_recovery_key
-    from app.security.people import server_person
     from app.security.signin import WRONG, SignInFailed
 
     if settle_schema(url):
@@ -267,8 +267,6 @@ def sign_in_directory(url: str, password: str | None = None) -> Database:
 def password_works(url: str, name: str, password: str) -> bool:
     """Whether the server lets ``name`` in with ``password`` (and it opens their keys), without any
     bookkeeping: for work that needs the password itself after a sign-in that counted."""
-    from app.security import server_keys
-
     names = ServerNames.of_url(url)
     db = _connect(url, names.login(name), password)
     if db is None:
@@ -284,9 +282,6 @@ def check_server_credentials(db: Database, name: str, password: str, at: dt.date
     """The lock screen and switching user on a shared database: ``name``'s password checked by the
     server, counted by the door as at sign-in. Another person taking over the window gets the window's
     connections as their own login (the previous person's are closed). Returns the name signed in."""
-    from app.security import server_keys
-    from app.security.people import server_person
-
     names = ServerNames.of_url(db.url)
     base = login_url(db.url, None)
     attempt(base, names, name)

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import make_url
 
-from app.security import lockout
+from app.security import lockout, server_keys
+from app.security.evidence import check_seen, granted_roles, signed_from
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_file_for, user_slot
 from app.security.passwords import (
     check_new_password,
@@ -32,11 +34,35 @@ from app.security.passwords import (
     recovery_database_key,
     verify_password,
 )
-from app.security.people import Person, key_boxes
-from app.security.pki import PersonKeys, load_certificate, new_authority
+from app.security.people import (
+    AUTHORITY,
+    SEALING,
+    SEEN,
+    SIGNING,
+    TRUSTED,
+    Person,
+    active_authority,
+    add_authority,
+    facility_name,
+    issue_certificate,
+    key_boxes,
+    read_seen,
+    unlocked_person,
+)
+from app.security.pki import (
+    PersonKeys,
+    load_certificate,
+    load_sealing_key,
+    load_signing_key,
+    new_authority,
+    pem,
+    private_bytes,
+)
 from app.security.policy import security_policy
+from app.security.rekey import adopt_sealed_key, open_sealed_key
 from app.security.roles import ROLES, Actor
-from app.storage import audit
+from app.storage import audit, server_roles
+from app.storage.backup import write_backup_file
 from app.storage.builds import (
     building_name,
     finish_interrupted_build,
@@ -51,10 +77,12 @@ from app.storage.database import (
     open_database,
     sqlite_path,
 )
+from app.storage.encryption import encrypt_earlier_version
 from app.storage.errors import DatabaseError, PlaintextDatabase
 from app.storage.journal import crash_point, journals
 from app.storage.locks import OpenLock, hold_open, lock_file_for
 from app.storage.models import SignInFailure, User
+from app.storage.server_names import ServerNames
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 RECOVERY_NAME = "(recovery key)"
@@ -231,9 +259,6 @@ def _unlock_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime
 def _take_new_key(keys_path: Path, unlocked: Unlocked) -> None:
     """After a re-key (``app.security.rekey``) this person's slot still wraps the old key; the new
     one was sealed to their sealing key: open it, wrap it under their password, use it."""
-    from app.security.people import SEALING
-    from app.security.rekey import adopt_sealed_key, open_sealed_key
-
     if SEALING not in unlocked.boxes:
         return
     new_key = open_sealed_key(keys_path, unlocked.slot, unlocked.boxes[SEALING])
@@ -273,9 +298,6 @@ def _check_evidence(db: Database, unlocked: Unlocked, actor: Actor, at: dt.datet
     """At every sign-in, against what this person's own slot keeps: the audit log still holds what
     they saw last (else an alarm, audited and shown), and their role is one an administrator's
     signed entry gave them (an edited ``users.role`` gives nothing; the granted role is used)."""
-    from app.security.evidence import check_seen, granted_roles, signed_from
-    from app.security.people import SEEN, read_seen
-
     person = db.person
     if person is None:
         return actor
@@ -311,8 +333,6 @@ def raise_alarm(db: Database, text: str, at: dt.datetime) -> None:
 
 def _adopt_person(db: Database, unlocked: Unlocked, actor: Actor, keys_path: Path, at: dt.datetime) -> None:
     """The person's keys for the session: from here on their audit entries are signed by them."""
-    from app.security.people import unlocked_person
-
     person = unlocked_person(db, unlocked, actor.name, actor.role, str(keys_path), at)
     db.person = person
     db.signer = person.sign_transaction
@@ -377,8 +397,6 @@ def _record_sign_in(db: Database, actor: Actor, at: dt.datetime, notes: list[tup
 
 def _keep_before_migration(keys: KeyFile, key: bytes) -> Callable[[Path, str], None]:
     def keep(path: Path, head: str) -> None:
-        from app.storage.backup import write_backup_file
-
         write_backup_file(path, key, keys, path.with_name(f"{path.stem}.before-{head}.backup"))
 
     return keep
@@ -396,6 +414,15 @@ def _new_user(session, name: str, role: str, password: str | None, at: dt.dateti
                      created_at=at, password_changed_at=at))
 
 
+def _checked_administrator(admin: str, password: str, at: dt.datetime | None) -> tuple[dt.datetime, str, str]:
+    """What creating a database and upgrading an earlier version's both begin with: the time,
+    the administrator's name checked (and normalised), their password held to the rules, and the
+    new recovery key."""
+    admin = check_user_name(admin)
+    check_new_password(password, name=admin)
+    return at or now_utc(), admin, new_recovery_key()
+
+
 def create_database(url: str, admin: str, password: str, *, build: Callable[[Database], None] | None = None,
                     at: dt.datetime | None = None, facility: str | None = None) -> tuple[Database, str]:
     """A new, migrated database whose first user is the administrator ``admin``; returns it (signed
@@ -405,10 +432,7 @@ def create_database(url: str, admin: str, password: str, *, build: Callable[[Dat
     built under a temporary name and renamed into place only once complete, so an interrupted
     ``init`` or ``demo`` never leaves a file behind.
     """
-    at = at or now_utc()
-    admin = check_user_name(admin)
-    check_new_password(password, name=admin)
-    recovery_key = new_recovery_key()
+    at, admin, recovery_key = _checked_administrator(admin, password, at)
     path = sqlite_path(url)
     if path is None:
         return _create_server(url, admin, password, recovery_key, build, at, facility), recovery_key
@@ -463,8 +487,6 @@ def _first_administrator(db: Database, person: Person, authority, password: str,
                          at: dt.datetime) -> None:
     """The facility CA, the administrator and their certificate: the database's first transaction,
     already signed by them."""
-    from app.security.people import add_authority, issue_certificate
-
     db.person, db.signer = person, person.sign_transaction
     assert db.actor is not None and person.keys is not None and person.authority_key is not None
     with db.transaction(None) as session:
@@ -486,8 +508,6 @@ def _create_server(url: str, admin: str, password: str, recovery_key: str,
     facility CA, the recovery key's login; then the administrator signs in with their own login and
     ``build`` fills the database as them."""
     from app.security.server_signin import scram_verifier, sign_in_server
-    from app.storage import server_roles
-    from app.storage.server_names import ServerNames
 
     owner = open_database(url, create=True)
     owner.actor = Actor(admin, "admin")  # what the app checks; the server records the owner's login
@@ -544,27 +564,7 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
     in the users table (``existing``: a copy, an earlier version's database) gets the login only.
     ``admin_boxes``: the keys an administrator brought from a file (their own, the CA's), kept as
     they were. Returns the names given a login."""
-    from app.security import server_keys
-    from app.security.people import (
-        AUTHORITY,
-        SEALING,
-        SIGNING,
-        TRUSTED,
-        active_authority,
-        add_authority,
-        facility_name,
-        issue_certificate,
-    )
-    from app.security.pki import (
-        PersonKeys,
-        load_sealing_key,
-        load_signing_key,
-        new_authority,
-        pem,
-        private_bytes,
-    )
     from app.security.server_signin import scram_verifier
-    from app.storage.server_names import ServerNames
 
     names = ServerNames.of_url(owner.url)
     done = []
@@ -621,7 +621,6 @@ def needs_administrator(url: str) -> bool:
         if lock is not None:
             lock.release()
         return path.is_file() and path.stat().st_size > 0 and is_plain_sqlite(path)
-    from sqlalchemy.engine import make_url
 
     if not make_url(url).username:  # a person's address: only their sign-in can tell
         return False
@@ -641,16 +640,12 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
     """Give an earlier version's database its administrator; a SQLite file is then encrypted in
     place (``app.storage.encryption``), leaving no unencrypted copy. Returns the database, signed
     in as the administrator, and the recovery key to show once."""
-    at = at or now_utc()
-    admin = check_user_name(admin)
-    check_new_password(password, name=admin)
-    recovery_key = new_recovery_key()
+    at, admin, recovery_key = _checked_administrator(admin, password, at)
     path = sqlite_path(url)
     if path is None:
         if not needs_administrator(url):
             raise DatabaseError("That database already has users; sign in instead.")
         return _create_server(url, admin, password, recovery_key, None, at), recovery_key
-    from app.storage.encryption import encrypt_earlier_version
 
     key = recovery_database_key(recovery_key)
     keys = KeyFile.new(key_file_for(path))

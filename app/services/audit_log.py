@@ -14,9 +14,14 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 
 from app.domain.wording import Zone, change_words, local_time, table_words, to_local, utc_range
+from app.security.evidence import check_signatures
+from app.security.people import authorities
+from app.services.export_guard import check_target, export_permission, record_export
+from app.storage.audit import verify_chain
 from app.storage.audit_words import SEARCHABLE_BY_KEY, entries_words, keys_about
 from app.storage.database import Database
 from app.storage.models import AuditEntry
+from app.storage.tabular import ExportError, Sheet, atomic_path, write_table
 
 #: What each kind of audit entry did, in words.
 ACTION_WORDS = {"insert": "added", "update": "changed", "delete": "deleted", "note": "noted"}
@@ -128,10 +133,6 @@ class LogIntegrity:
 def log_integrity(db: Database) -> LogIntegrity:
     """The chain walked, every signature checked against the facility certificate the signed-in
     person trusts (``app.security.evidence``); rows are replayed by ``verify`` only (slower)."""
-    from app.security.evidence import check_signatures
-    from app.security.people import authorities
-    from app.storage.audit import verify_chain
-
     person = db.person
     trusted = getattr(person, "trusted", None)
     with db.reader() as session:
@@ -144,8 +145,6 @@ def log_integrity(db: Database) -> LogIntegrity:
 
 def chain_status(db: Database):  # type: ignore[no-untyped-def]
     """Whether the audit log's hash chain is intact (``app.storage.audit_chain.ChainReport``)."""
-    from app.storage.audit import verify_chain
-
     with db.reader() as session:
         return verify_chain(session)
 
@@ -162,9 +161,6 @@ def export_entries(db: Database, query: AuditQuery, out: Path) -> int:
     """The entries ``query`` selects (de-identified: PHI is masked in the log itself), times in the
     query's zone: a spreadsheet (``.xlsx``/``.csv``) with the change as ``field: before → after``,
     or ``.json`` with before and after as values. The export is itself audited."""
-    from app.exports.service import check_target, export_permission, record_export
-    from app.exports.tabular import ExportError, Sheet, atomic_path, write_table
-
     db.require(export_permission(False))
     out = Path(out)
     check_target(db, out)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer_group
 
+from app.domain.fields import PHI_CASE_FIELDS
 from app.domain.records import SITE_IS_PROJECT, CaseRecord, validate_case
-from app.domain.vocabulary import PHI_CASE_FIELDS
 from app.security.roles import Permission
 from app.services.editing import (
     Change,
@@ -19,7 +19,7 @@ from app.services.editing import (
     ValidationFailed,
     flush_or_conflict,
     last_change,
-    put,
+    put_by_id,
     remove,
     require_valid,
     snapshot,
@@ -76,12 +76,10 @@ def save_case(db: Database, record: CaseRecord, *, original_id: str | None = Non
     record = _clean(record)
     require_valid(validate_case(record), "case")
     with db.transaction(Permission.CASES) as session:
-        if original_id is None and session.get(Case, record.case_id) is not None:
-            raise ValidationFailed({"case_id": f"case {record.case_id} already exists"}, "case")
-        if original_id is not None and original_id != record.case_id:
-            raise ValidationFailed({"case_id": "a case ID cannot be changed; add a new case instead"}, "case")
-        _, before = put(session, Case, (record.case_id,) if original_id else None, dataclasses.asdict(record),
-                        version=record.version if original_id else None, overwrite=overwrite, what="case")
+        _, before = put_by_id(session, Case, record.case_id, original_id, dataclasses.asdict(record),
+                              version=record.version, overwrite=overwrite, what="case",
+                              taken=f"case {record.case_id} already exists",
+                              fixed="a case ID cannot be changed; add a new case instead")
         after = version_after(session, Case, (record.case_id,))
     action = "Added" if before is None else "Corrected"
     return Change(Case, (record.case_id,), before, f"{action} case {record.case_id}", after)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
 from app.security.roles import Permission
-from app.services.editing import Change, put, remove, require_valid
+from app.services.editing import Change, delete_one, put, put_numbered, require_valid
 from app.storage.database import Database
 from app.storage.models import Case, DataEntry, ProgramYear, Staff
 
@@ -59,17 +59,16 @@ def save_data_entry(db: Database, day: dt.date | None, kind: str | None, case_id
         if staff_id and session.get(Staff, staff_id) is None:
             problems["staff_id"] = f"there is no staff member {staff_id}"
         require_valid(problems, "data-entry session")
-        obj, before = put(session, DataEntry, (entry_id,) if entry_id else None,
-                          {"date": day, "kind": kind, "case_id": case_id, "staff_id": staff_id},
-                          version=version, overwrite=overwrite, what="data-entry session")
-        key, after = (obj.id,), obj.version
-    return Change(DataEntry, key, before, f"{label(kind)} session of {day.isoformat()} saved", after)  # type: ignore[union-attr]
+        change = put_numbered(session, DataEntry, entry_id,
+                              {"date": day, "kind": kind, "case_id": case_id, "staff_id": staff_id},
+                              version=version, overwrite=overwrite, what="data-entry session",
+                              description=f"{label(kind)} session of {day.isoformat()} saved")  # type: ignore[union-attr]
+    return change
 
 
 def delete_data_entry(db: Database, entry_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.CASES) as session:
-        before = remove(session, DataEntry, (entry_id,), "data-entry session", version=version)
-    return Change(DataEntry, (entry_id,), before, "Data-entry session deleted")
+    return delete_one(db, Permission.CASES, DataEntry, (entry_id,), "data-entry session",
+                      "Data-entry session deleted", version=version)
 
 
 @dataclass(frozen=True)
@@ -105,6 +104,5 @@ def save_program_year(db: Database, year: int | None, performance_targets_met: b
 
 
 def delete_program_year(db: Database, year: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.PROGRAM_YEARS) as session:
-        before = remove(session, ProgramYear, (year,), "program year", version=version)
-    return Change(ProgramYear, (year,), before, f"Program year {year} deleted")
+    return delete_one(db, Permission.PROGRAM_YEARS, ProgramYear, (year,), "program year",
+                      f"Program year {year} deleted", version=version)

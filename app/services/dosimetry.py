@@ -10,10 +10,10 @@ from sqlalchemy import exists, func, select
 
 from app.domain.records import DosimetryRecord, validate_dosimetry
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, put, remove, require_valid
+from app.services.editing import Change, ValidationFailed, delete_one, put_numbered, require_valid
 from app.services.register import DOSIMETRY_PROJECTS  # one list: the register's flag reads it too
 from app.storage.database import Database
-from app.storage.models import Case, DosimetrySubmission, Staff
+from app.storage.models import Case, DosimetrySubmission, Staff, User
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,6 @@ def missing_submissions(db: Database, as_of: dt.date, limit: int | None = 500,
 
 def submitter_of(db: Database) -> str | None:
     """The staff record of the signed-in person (what a new submission is submitted by)."""
-    from app.storage.models import User
-
     if db.actor is None:
         return None
     with db.reader() as session:
@@ -83,8 +81,6 @@ def submitter_of(db: Database) -> str | None:
 def _check_submitter(db: Database, session, staff_id: str) -> None:  # type: ignore[no-untyped-def]
     """A physics lead records their own submissions: in their own name, once their account is
     linked to their staff record (a coordinator recording from paper names the physicist)."""
-    from app.storage.models import User
-
     if db.actor is None or db.actor.role != "physics":
         return
     account = session.scalars(select(User).where(User.name == db.actor.name)).first()
@@ -116,15 +112,13 @@ def save_submission(db: Database, record: DosimetryRecord, *, submission_id: int
             DosimetrySubmission.case_id == record.case_id, DosimetrySubmission.submitted_on == record.submitted_on)).first()
         if clash is not None and clash.id != submission_id:
             raise ValidationFailed({"submitted_on": "this case already has a submission on that date"}, "dosimetry submission")
-        obj, before = put(session, DosimetrySubmission, (submission_id,) if submission_id else None,
-                          dataclasses.asdict(record), version=record.version if submission_id else None,
-                          overwrite=overwrite, what="dosimetry submission")
-        key = (obj.id,)
-        after = obj.version
-    return Change(DosimetrySubmission, key, before, f"Dosimetry for case {record.case_id} saved", after)
+        change = put_numbered(session, DosimetrySubmission, submission_id, dataclasses.asdict(record),
+                              version=record.version if submission_id else None, overwrite=overwrite,
+                              what="dosimetry submission",
+                              description=f"Dosimetry for case {record.case_id} saved")
+    return change
 
 
 def delete_submission(db: Database, submission_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.DOSIMETRY) as session:
-        before = remove(session, DosimetrySubmission, (submission_id,), "dosimetry submission", version=version)
-    return Change(DosimetrySubmission, (submission_id,), before, "Dosimetry submission deleted")
+    return delete_one(db, Permission.DOSIMETRY, DosimetrySubmission, (submission_id,), "dosimetry submission",
+                      "Dosimetry submission deleted", version=version)

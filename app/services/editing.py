@@ -20,7 +20,9 @@ from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain.wording import table_words
 from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import AuditEntry, Base
@@ -130,8 +132,6 @@ def _check_version(session: Session, obj: Base | None, model: type[Base], key: t
 
 def flush_or_conflict(session: Session, what: str, key: tuple[Any, ...] | None, mine: dict[str, Any] | None) -> None:
     """Write now; a change committed by someone else since this session read the record is a conflict."""
-    from sqlalchemy.orm.exc import StaleDataError
-
     try:
         session.flush()
     except StaleDataError:
@@ -160,6 +160,30 @@ def put(session: Session, model: type[Base], key: tuple[Any, ...] | None, values
     return obj, before
 
 
+def put_by_id(session: Session, model: type[Base], record_id: str, original_id: str | None, values: dict[str, Any],
+              *, version: int | None, overwrite: bool, what: str, taken: str, fixed: str) -> tuple[Base, dict | None]:
+    """``put`` for a record whose ID the person types (a case, a person, a meeting): a new one
+    (``original_id`` None) needs an ID not in use (``taken`` says so), a correction keeps its ID
+    (``fixed`` says so); either refusal names the ID field."""
+    field = inspect(model).primary_key[0].key
+    if original_id is None and session.get(model, record_id) is not None:
+        raise ValidationFailed({field: taken}, what)
+    if original_id is not None and original_id != record_id:
+        raise ValidationFailed({field: fixed}, what)
+    return put(session, model, (record_id,) if original_id else None, values,
+               version=version if original_id else None, overwrite=overwrite, what=what)
+
+
+def put_numbered(session: Session, model: type[Base], record_id: int | None, values: dict[str, Any], *,
+                 version: int | None, overwrite: bool, what: str, description: str) -> Change:
+    """``put`` for a record the database numbers (a letter, a leave, an attendance, a submission):
+    a new one when ``record_id`` is None (or 0), else the one with that number; returns the
+    undoable ``Change`` under the number it has now."""
+    obj, before = put(session, model, (record_id,) if record_id else None, values, version=version,
+                      overwrite=overwrite, what=what)
+    return Change(model, (obj.id,), before, description, obj.version)
+
+
 def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str, *,
            version: int | None = None) -> dict[str, Any]:
     """Delete the record at ``key`` if it is still at ``version`` (None: no check)."""
@@ -175,11 +199,18 @@ def remove(session: Session, model: type[Base], key: tuple[Any, ...], what: str,
     return before
 
 
+def delete_one(db: Database, permission: Permission, model: type[Base], key: tuple[Any, ...], what: str,
+               description: str, *, version: int | None = None) -> Change:
+    """Delete the record at ``key`` in its own transaction (``remove``) and return the undoable
+    ``Change``: what every plain "delete" of a list screen does, written once."""
+    with db.transaction(permission) as session:
+        before = remove(session, model, key, what, version=version)
+    return Change(model, key, before, description)
+
+
 def next_free_id(db: Database, column: Any, prefix: str, width: int = 3) -> str:
     """The first ``prefix`` + number (``S-004``) not yet used in ``column``: an ID offered in a
     new record's form, which the person may change."""
-    from sqlalchemy import select
-
     with db.reader() as session:
         taken = set(session.scalars(select(column).where(column.like(f"{prefix}%"))))
     n = 1
@@ -207,8 +238,6 @@ UNDO_PERMISSION: dict[str, Permission] = {
 def undo(db: Database, change: Change) -> Change:
     """Put the record back as it was before ``change`` (``Conflict`` if someone changed it since);
     returns the change that undoing made, whose own undo is the redo."""
-    from app.domain.wording import table_words
-
     what = table_words(change.model.__tablename__)
     with db.transaction(UNDO_PERMISSION[change.model.__tablename__]) as session:
         obj = session.get(change.model, change.key, options=_ALL)

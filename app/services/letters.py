@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from app.domain.records import validate_absence, validate_letter
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, next_free_id, put, remove, require_valid
+from app.services.editing import (
+    Change,
+    ValidationFailed,
+    delete_one,
+    next_free_id,
+    put_numbered,
+    require_valid,
+)
 from app.storage.database import Database
 from app.storage.models import Absence, Correspondence, Staff
 
@@ -53,15 +60,14 @@ def save_letter(
             taken = session.scalars(select(Correspondence).where(Correspondence.letter_id == reference.strip())).first()
             if taken is not None and taken.id != letter_id:
                 raise ValidationFailed({"letter_id": f"the reference {reference.strip()} is already used"}, "letter")
-        obj, before = put(session, Correspondence, (letter_id,) if letter_id else None,
-                          {"received_on": received_on, "subject": subject, "reply_required": reply_required,
-                           "due_on": due_on if reply_required else None, "replied_on": replied_on,
-                           "sender": (sender or "").strip() or None}
-                          | ({"letter_id": reference.strip()} if reference and reference.strip() else {}),
-                          version=version, overwrite=overwrite, what="letter")
-        key = (obj.id,)
-        after = obj.version
-    return Change(Correspondence, key, before, f"Letter '{subject}' saved", after)
+        change = put_numbered(session, Correspondence, letter_id,
+                              {"received_on": received_on, "subject": subject, "reply_required": reply_required,
+                               "due_on": due_on if reply_required else None, "replied_on": replied_on,
+                               "sender": (sender or "").strip() or None}
+                              | ({"letter_id": reference.strip()} if reference and reference.strip() else {}),
+                              version=version, overwrite=overwrite, what="letter",
+                              description=f"Letter '{subject}' saved")
+    return change
 
 
 def next_letter_reference(db: Database, day: dt.date) -> str:
@@ -70,9 +76,8 @@ def next_letter_reference(db: Database, day: dt.date) -> str:
 
 
 def delete_letter(db: Database, letter_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.LETTERS) as session:
-        before = remove(session, Correspondence, (letter_id,), "letter", version=version)
-    return Change(Correspondence, (letter_id,), before, "Letter deleted")
+    return delete_one(db, Permission.LETTERS, Correspondence, (letter_id,), "letter",
+                      "Letter deleted", version=version)
 
 
 @dataclass(frozen=True)
@@ -107,16 +112,14 @@ def save_absence(
     with db.transaction(Permission.STAFF) as session:
         if staff_id and session.get(Staff, staff_id) is None:
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "leave or pause")
-        obj, before = put(session, Absence, (absence_id,) if absence_id else None,
-                          {"kind": kind, "start": start, "end": end, "approved": approved,
-                           "staff_id": staff_id, "project": project},
-                          version=version, overwrite=overwrite, what="leave or pause")
-        key = (obj.id,)
-        after = obj.version
-    return Change(Absence, key, before, "Leave or pause saved", after)
+        change = put_numbered(session, Absence, absence_id,
+                              {"kind": kind, "start": start, "end": end, "approved": approved,
+                               "staff_id": staff_id, "project": project},
+                              version=version, overwrite=overwrite, what="leave or pause",
+                              description="Leave or pause saved")
+    return change
 
 
 def delete_absence(db: Database, absence_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.STAFF) as session:
-        before = remove(session, Absence, (absence_id,), "leave or pause", version=version)
-    return Change(Absence, (absence_id,), before, "Leave or pause deleted")
+    return delete_one(db, Permission.STAFF, Absence, (absence_id,), "leave or pause",
+                      "Leave or pause deleted", version=version)

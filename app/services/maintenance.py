@@ -13,15 +13,18 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect as sql_inspect
+from sqlalchemy import select, text
 
+from app.security import evidence
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, key_file_for, user_slot
 from app.security.passwords import normal_recovery_key
-from app.security.people import person_from_boxes
+from app.security.people import authorities, person_from_boxes
 from app.security.roles import Actor, NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, normal_name, now_utc
 from app.storage import audit
 from app.storage.backup import (
+    COUNTED_TABLES,
     OpenedBackup,
     VerifyReport,
     aside_renames,
@@ -41,7 +44,7 @@ from app.storage.database import (
 )
 from app.storage.errors import DatabaseError
 from app.storage.journal import crash_point, operation
-from app.storage.locks import exclusive
+from app.storage.locks import APPLICATION, exclusive
 from app.storage.models import Facility, User
 from app.storage.schema_version import KNOWN_REVISIONS
 
@@ -83,9 +86,6 @@ def verify_database(db: Database, *, against: AuditPosition | None = None, rows:
     always; every transaction signed by its author with a certificate of the facility this person
     trusts; rows no audit entry explains (``rows``); key slots of no active user; and, ``against``,
     that the log still extends what a signed self-audit recorded (``app.security.evidence``)."""
-    from app.security import evidence
-    from app.security.people import authorities
-
     if db.path is not None and db.key is not None:
         report = check_file(db.path, db.key)
     else:
@@ -130,9 +130,7 @@ def connected_elsewhere(db: Database) -> list[str]:
     workstation gives itself), in words: what IT checks before restoring the server's database."""
     if db.is_sqlite:
         return []
-    from sqlalchemy import text
 
-    from app.storage.locks import APPLICATION
 
     with db.reader() as session:
         rows = session.execute(text(
@@ -236,11 +234,6 @@ def inspect_backup(url: str, backup_file: Path, name: str, secret: str, *, recov
 
 def current_counts(db: Database) -> dict[str, int]:
     """Rows per table of the open database, beside a backup's before a restore."""
-    from sqlalchemy import inspect as sql_inspect
-    from sqlalchemy import text
-
-    from app.storage.backup import COUNTED_TABLES
-
     present = set(sql_inspect(db.engine).get_table_names())
     with db.reader() as session:
         return {table: int(session.execute(text(f'SELECT count(*) FROM "{table}"')).scalar() or 0)

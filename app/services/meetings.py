@@ -9,7 +9,16 @@ from sqlalchemy import select
 
 from app.domain.records import validate_attendance, validate_meeting
 from app.security.roles import Permission
-from app.services.editing import Change, ValidationFailed, next_free_id, put, remove, require_valid
+from app.services.editing import (
+    Change,
+    ValidationFailed,
+    delete_one,
+    next_free_id,
+    put_by_id,
+    put_numbered,
+    remove,
+    require_valid,
+)
 from app.storage.database import Database
 from app.storage.models import Attendance, Meeting, Staff
 
@@ -56,14 +65,13 @@ def save_meeting(
     meeting_id = (meeting_id or "").strip()
     require_valid(validate_meeting(meeting_id, date, fmt), "meeting")
     with db.transaction(Permission.MEETINGS) as session:
-        if original_id is None and session.get(Meeting, meeting_id) is not None:
-            raise ValidationFailed({"meeting_id": f"meeting {meeting_id} already exists"}, "meeting")
-        if original_id is not None and original_id != meeting_id:
-            raise ValidationFailed({"meeting_id": "a meeting ID cannot be changed"}, "meeting")
-        obj, before = put(session, Meeting, (meeting_id,) if original_id else None,
-                          {"meeting_id": meeting_id, "date": date, "format": fmt,
-                           "title": (title or "").strip() or None, "location": (location or "").strip() or None},
-                          version=version if original_id else None, overwrite=overwrite, what="meeting")
+        obj, before = put_by_id(session, Meeting, meeting_id, original_id,
+                                {"meeting_id": meeting_id, "date": date, "format": fmt,
+                                 "title": (title or "").strip() or None,
+                                 "location": (location or "").strip() or None},
+                                version=version, overwrite=overwrite, what="meeting",
+                                taken=f"meeting {meeting_id} already exists",
+                                fixed="a meeting ID cannot be changed")
         after = obj.version
     return Change(Meeting, (meeting_id,), before, f"Meeting {meeting_id} saved", after)
 
@@ -103,18 +111,16 @@ def save_attendance(
             Attendance.meeting_id == meeting_id, Attendance.role == role, Attendance.staff_id == staff_id)).first()
         if duplicate is not None and duplicate.id != attendance_id:
             raise ValidationFailed({"staff_id": "this person is already recorded for that role"}, "attendance")
-        obj, before = put(session, Attendance, (attendance_id,) if attendance_id else None,
-                          {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit},
-                          version=version, overwrite=overwrite, what="attendance record")
-        key = (obj.id,)
-        after = obj.version
-    return Change(Attendance, key, before, "Attendance saved", after)
+        change = put_numbered(session, Attendance, attendance_id,
+                              {"meeting_id": meeting_id, "role": role, "staff_id": staff_id, "ce_credit": ce_credit},
+                              version=version, overwrite=overwrite, what="attendance record",
+                              description="Attendance saved")
+    return change
 
 
 def delete_attendance(db: Database, attendance_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.MEETINGS) as session:
-        before = remove(session, Attendance, (attendance_id,), "attendance record", version=version)
-    return Change(Attendance, (attendance_id,), before, "Attendance removed")
+    return delete_one(db, Permission.MEETINGS, Attendance, (attendance_id,), "attendance record",
+                      "Attendance removed", version=version)
 
 
 def next_meeting_id(db: Database, day: dt.date) -> str:

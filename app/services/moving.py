@@ -33,13 +33,26 @@ from sqlalchemy.exc import ArgumentError
 
 from app.security.keyfile import KeyFile, Slot, key_file_for, user_slot
 from app.security.passwords import new_first_password, new_recovery_key, normal_recovery_key
+from app.security.people import AUTHORITY, active_authority
+from app.security.pki import load_signing_key
 from app.security.roles import NotAllowed, Permission
-from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, now_utc, password_is_right
+from app.security.server_signin import scram_verifier
+from app.security.signin import (
+    RECOVERY_NAME,
+    WRONG,
+    NewServerUser,
+    SignInFailed,
+    add_facility_users,
+    now_utc,
+    password_is_right,
+)
 from app.storage import audit
 from app.storage.audit_chain import ServerJsonText
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.models import Base, User
+from app.storage.server_names import ServerNames
+from app.storage.server_roles import is_owner
 from app.storage.server_trouble import is_connection_failure, server_trouble
 
 BATCH = 5000
@@ -241,8 +254,6 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
 
 
 def _require_owner(target: Database) -> None:
-    from app.storage.server_roles import is_owner
-
     with target.engine.connect() as connection:
         if not is_owner(connection):
             raise DatabaseError("The copy needs the shared database's owner address (the role that owns it and makes "
@@ -252,12 +263,6 @@ def _require_owner(target: Database) -> None:
 def _give_logins(source: Database, target: Database, password: str, report: CopyReport, hand_over: str,
                  directory_logins: dict[str, str]) -> None:
     """Every enabled person's server login, the recovery key's, and the copy's own entry."""
-    from app.security.people import AUTHORITY, active_authority
-    from app.security.pki import load_signing_key
-    from app.security.server_signin import scram_verifier
-    from app.security.signin import NewServerUser, add_facility_users
-    from app.storage.server_names import ServerNames
-
     actor = source.actor
     assert actor is not None
     boxes: dict[str, bytes] = {}
@@ -268,18 +273,8 @@ def _give_logins(source: Database, target: Database, password: str, report: Copy
     with target.reader() as session:
         people = list(session.scalars(sa.select(User).where(User.disabled.is_(False)).order_by(User.name)))
         authority = active_authority(session)
-    given = []
-    for user in people:
-        if user.name == actor.name:
-            given.append(NewServerUser(user.name, user.role, password=password, must_change=False, existing=True))
-        elif hand_over == DIRECTORY:
-            login = directory_logins.get(user.name, user.name)
-            report.directory[user.name] = login
-            given.append(NewServerUser(user.name, user.role, directory=login, existing=True))
-        else:
-            report.first_passwords[user.name] = new_first_password()
-            given.append(NewServerUser(user.name, user.role, password=report.first_passwords[user.name],
-                                       must_change=True, existing=True))
+    given = server_logins_for(people, actor.name, password, hand_over, directory_logins,
+                              first_passwords=report.first_passwords, directory=report.directory)
     authority_key = load_signing_key(boxes[AUTHORITY]) if AUTHORITY in boxes else None
     add_facility_users(target, given, now_utc(), authority=authority[1] if authority else None,
                        authority_key=authority_key, admin_boxes=boxes)
@@ -290,6 +285,28 @@ def _give_logins(source: Database, target: Database, password: str, report: Copy
         audit.note(session, f"facility copied here from {source.path.name if source.path else 'another database'}: "
                             f"{report.rows} rows in {len(report.tables)} tables, verified; every person has a server "
                             "login of their own", table="-")
+
+
+def server_logins_for(people: Iterable[User], admin: str, password: str, hand_over: str,
+                      directory_logins: dict[str, str], *, first_passwords: dict[str, str],
+                      directory: dict[str, str]) -> list[NewServerUser]:
+    """The server login each person gets when a facility moves onto (or settles on) a shared
+    database: the administrator doing it keeps ``password``; the others sign in through the
+    directory (``hand_over`` DIRECTORY, their login noted in ``directory``) or with a first
+    password made here (noted in ``first_passwords``, to hand over) that they must change."""
+    given = []
+    for user in people:
+        if user.name == admin:
+            given.append(NewServerUser(user.name, user.role, password=password, must_change=False, existing=True))
+        elif hand_over == DIRECTORY:
+            login = directory_logins.get(user.name, user.name)
+            directory[user.name] = login
+            given.append(NewServerUser(user.name, user.role, directory=login, existing=True))
+        else:
+            first_passwords[user.name] = new_first_password()
+            given.append(NewServerUser(user.name, user.role, password=first_passwords[user.name],
+                                       must_change=True, existing=True))
+    return given
 
 
 def _key_slots(source: Database) -> dict[str, Slot]:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -128,8 +129,6 @@ def check_policy_file(text: str, file_name: str) -> Policy:
 
 def read_policy_file(path: str) -> tuple[str, str]:
     """(text, file name) of a policy file on disk; ``PolicyFileError`` says why it cannot be read."""
-    from pathlib import Path
-
     file = Path(path)
     try:
         if file.stat().st_size > MAX_FILE_BYTES:

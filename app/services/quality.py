@@ -37,7 +37,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.domain.records import CaseRecord
+from app.domain.dates import check_plausible
+from app.domain.records import SITE_IS_PROJECT, CaseRecord
 from app.domain.vocabulary import PROJECTS, label
 from app.rules.findings import Finding
 from app.rules.quality import (
@@ -71,7 +72,8 @@ from app.rules.quality_file import (
     Rule,
     quality_in_force,
 )
-from app.services.reviews import Review, ReviewError, mark_many_reviewed, review_states
+from app.services.policies import policy_at
+from app.services.reviews import Review, ReviewError, mark_many_reviewed, review_states, subject_key
 from app.storage.database import Database
 from app.storage.errors import NoFacility
 from app.storage.models import (
@@ -368,8 +370,6 @@ def _facility(session: Session) -> Facility:
 
 def period_start_of(session: Session, as_of: dt.date) -> str:
     """The month-day submission periods start on: the facility's enrollment period, else the policy's."""
-    from app.services.policies import policy_at
-
     facility = _facility(session)
     return facility.enrollment_period_start or policy_at(session, as_of).policy.period_start
 
@@ -446,8 +446,6 @@ def as_finding(p: Problem) -> Finding:
 def evaluate_quality(db: Database, as_of: dt.date) -> QualityReport:
     """Every data-quality rule in force at ``as_of`` over the whole register, each warning's
     explanation, and readiness per submission period and project."""
-    from app.domain.dates import check_plausible
-
     check_plausible(as_of, "the as-of date")
     in_force = quality_in_force(as_of)
     with db.reader() as session:
@@ -484,8 +482,6 @@ def _explanations(db: Database, problems: list[Problem], as_of: dt.date
 
 def problem_keys(db: Database, as_of: dt.date) -> set[tuple[str, str]]:
     """(rule, subject) of every problem at ``as_of``: what an import compares before and after."""
-    from app.services.reviews import subject_key
-
     in_force = quality_in_force(as_of)
     with db.reader() as session:
         if session.scalars(select(Facility).limit(1)).first() is None:
@@ -496,8 +492,6 @@ def problem_keys(db: Database, as_of: dt.date) -> set[tuple[str, str]]:
 
 def brought_in(db: Database, as_of: dt.date, before: set[tuple[str, str]]) -> list[Problem]:
     """The problems at ``as_of`` that were not there before (``problem_keys``): what an import brought in."""
-    from app.services.reviews import subject_key
-
     with db.reader() as session:
         if session.scalars(select(Facility).limit(1)).first() is None:
             return []
@@ -580,7 +574,6 @@ def check_case(db: Database, record: CaseRecord, as_of: dt.date) -> list[Problem
     """The data-quality problems of a case as typed (the case form), with the register's own
     knowledge: whether it has a dosimetry submission, and the cases of the same MRN and project."""
     rules = quality_in_force(as_of).rules
-    from app.domain.records import SITE_IS_PROJECT
 
     site = record.primary_site or (record.project if record.project in SITE_IS_PROJECT else None)  # as saved
     values = {"case_id": record.case_id or "(new)", "project": record.project, "primary_site": site,

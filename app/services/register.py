@@ -20,6 +20,7 @@ from app.services.case_state import (
     not_enrolled_unexplained_sql,
     pending_past_window_sql,
 )
+from app.services.facility import get_facility
 from app.storage.database import Database
 from app.storage.models import Case
 
@@ -59,7 +60,6 @@ class FlagPolicy:
 def flag_policy(db: Database, as_of: dt.date) -> FlagPolicy | None:
     """The flags' policy at ``as_of``; None without a facility (no flags then)."""
     from app.services.evaluations import in_force_at
-    from app.services.facility import get_facility
 
     facility = get_facility(db)
     if facility is None:

@@ -98,19 +98,30 @@ def _review(row: FindingReview, zone: Zone) -> Review:
                   (row.detail or {}).get("onset"), to_local(row.reviewed_at, zone))
 
 
-def mark_reviewed(db: Database, finding: Finding, note: str, as_of: dt.date, *, at: dt.datetime | None = None) -> Review:
-    """Keep ``note`` as the explanation of ``finding`` seen at ``as_of`` (a new row: history stays),
-    written now (``at``, UTC; tests pass it) whatever day ``as_of`` is."""
+def _note_text(note: str | None) -> str:
+    """The explanation as kept: trimmed, and refused (``ReviewError``) when empty or too long."""
     text = (note or "").strip()
     if not text:
         raise ReviewError("Write what explains the finding (or what was done about it) before marking it reviewed.")
     if len(text) > NOTE_CHARS:
         raise ReviewError(f"The note is {len(text)} characters long; keep it to {NOTE_CHARS}.")
+    return text
+
+
+def _review_row(db: Database, finding: Finding, text: str, at: dt.datetime, as_of: dt.date) -> FindingReview:
+    """One explanation of one finding, by the signed-in person (or the system), as a new row."""
+    return FindingReview(rule=finding.rule, subject_key=subject_key(finding.subject), subject=plain(finding.subject),
+                         note=text, reviewed_by=db.actor.name if db.actor else audit.SYSTEM_USER, reviewed_at=at,
+                         as_of=as_of, detail={"onset": onset(finding)})
+
+
+def mark_reviewed(db: Database, finding: Finding, note: str, as_of: dt.date, *, at: dt.datetime | None = None) -> Review:
+    """Keep ``note`` as the explanation of ``finding`` seen at ``as_of`` (a new row: history stays),
+    written now (``at``, UTC; tests pass it) whatever day ``as_of`` is."""
+    text = _note_text(note)
     zone = facility_zone(db)
     with db.transaction(Permission.REVIEW) as session:
-        row = FindingReview(rule=finding.rule, subject_key=subject_key(finding.subject), subject=plain(finding.subject),
-                            note=text, reviewed_by=db.actor.name if db.actor else audit.SYSTEM_USER,
-                            reviewed_at=at or audit.now(), as_of=as_of, detail={"onset": onset(finding)})
+        row = _review_row(db, finding, text, at or audit.now(), as_of)
         session.add(row)
         session.flush()
         review = _review(row, zone)
@@ -122,17 +133,11 @@ def mark_many_reviewed(db: Database, findings: list[Finding], note: str, as_of: 
     """``mark_reviewed`` for several findings with one note, in one audited transaction (one row
     each, so each keeps its own history): a coordinator explaining the data-quality warnings of one
     cause at once (``app.services.quality.explain``)."""
-    text = (note or "").strip()
-    if not text:
-        raise ReviewError("Write what explains the finding (or what was done about it) before marking it reviewed.")
-    if len(text) > NOTE_CHARS:
-        raise ReviewError(f"The note is {len(text)} characters long; keep it to {NOTE_CHARS}.")
+    text = _note_text(note)
     zone = facility_zone(db)
     when = at or audit.now()
     with db.transaction(Permission.REVIEW, summary=f"{len(findings)} finding(s) explained") as session:
-        rows = [FindingReview(rule=f.rule, subject_key=subject_key(f.subject), subject=plain(f.subject), note=text,
-                              reviewed_by=db.actor.name if db.actor else audit.SYSTEM_USER, reviewed_at=when,
-                              as_of=as_of, detail={"onset": onset(f)}) for f in findings]
+        rows = [_review_row(db, f, text, when, as_of) for f in findings]
         session.add_all(rows)
         session.flush()
         reviews = [_review(row, zone) for row in rows]

@@ -27,18 +27,19 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from app.security.passwords import (
-    new_first_password,
     new_recovery_key,
     normal_recovery_key,
     verify_password,
 )
 from app.security.roles import Actor, Permission
-from app.security.signin import WRONG, NewServerUser, SignInFailed, add_facility_users, now_utc
-from app.services.moving import DIRECTORY, FIRST_PASSWORDS, HAND_OVER
+from app.security.server_signin import scram_verifier, settle_schema
+from app.security.signin import WRONG, SignInFailed, add_facility_users, now_utc
+from app.services.moving import FIRST_PASSWORDS, HAND_OVER, server_logins_for
 from app.storage import audit
-from app.storage.database import open_database
+from app.storage.database import create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.models import FacilityCertificate, User
+from app.storage.server_names import ServerNames
 
 
 @dataclass
@@ -56,8 +57,6 @@ class LoginsReport:
 def _old_logins(owner_url: str) -> list[str]:
     """The server logins other than the owner's that may connect to the database now (the earlier
     version's shared login): what the upgrade takes back."""
-    from app.storage.database import create_db_engine
-
     engine = create_db_engine(owner_url)
     try:
         with engine.connect() as connection:
@@ -75,9 +74,6 @@ def give_server_logins(owner_url: str, admin: str, password: str, *, hand_over: 
                        directory_logins: dict[str, str] | None = None) -> LoginsReport:
     """Give every person of the shared database at ``owner_url`` (the owner's address) a server login
     of their own, with ``admin``'s password checked against the earlier version's hash."""
-    from app.security.server_signin import scram_verifier, settle_schema
-    from app.storage.server_names import ServerNames
-
     if hand_over not in HAND_OVER:
         raise ValueError(f"hand_over is one of {', '.join(HAND_OVER)}")
     before = _old_logins(owner_url)
@@ -96,18 +92,8 @@ def give_server_logins(owner_url: str, admin: str, password: str, *, hand_over: 
                                           .order_by(User.name)))
             had_ca = session.scalar(sa.select(sa.func.count()).select_from(FacilityCertificate)) > 0
         owner.actor = Actor(admin, "admin")
-        given = []
-        for user in people:
-            if user.name == admin:
-                given.append(NewServerUser(user.name, user.role, password=password, must_change=False, existing=True))
-            elif hand_over == DIRECTORY:
-                login = (directory_logins or {}).get(user.name, user.name)
-                report.directory[user.name] = login
-                given.append(NewServerUser(user.name, user.role, directory=login, existing=True))
-            else:
-                report.first_passwords[user.name] = new_first_password()
-                given.append(NewServerUser(user.name, user.role, password=report.first_passwords[user.name],
-                                           must_change=True, existing=True))
+        given = server_logins_for(people, admin, password, hand_over, directory_logins or {},
+                                  first_passwords=report.first_passwords, directory=report.directory)
         # the facility CA's key was in key slots on a file, never on the server: a new one, kept by the administrators
         add_facility_users(owner, given, now_utc(), new_ca=True)
         report.new_facility_certificate = had_ca

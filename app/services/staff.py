@@ -15,8 +15,10 @@ from app.services.editing import (
     Change,
     NotFound,
     ValidationFailed,
+    delete_one,
     next_free_id,
-    put,
+    put_by_id,
+    put_numbered,
     remove,
     require_valid,
     version_after,
@@ -41,12 +43,9 @@ def save_staff(db: Database, record: StaffRecord, *, original_id: str | None = N
     )
     require_valid(validate_staff(record), "person")
     with db.transaction(Permission.STAFF) as session:
-        if original_id is None and session.get(Staff, record.staff_id) is not None:
-            raise ValidationFailed({"staff_id": f"staff ID {record.staff_id} is taken"}, "person")
-        if original_id is not None and original_id != record.staff_id:
-            raise ValidationFailed({"staff_id": "a staff ID cannot be changed"}, "person")
-        _, before = put(session, Staff, (record.staff_id,) if original_id else None, dataclasses.asdict(record),
-                        version=record.version if original_id else None, overwrite=overwrite, what="person")
+        _, before = put_by_id(session, Staff, record.staff_id, original_id, dataclasses.asdict(record),
+                              version=record.version, overwrite=overwrite, what="person",
+                              taken=f"staff ID {record.staff_id} is taken", fixed="a staff ID cannot be changed")
         after = version_after(session, Staff, (record.staff_id,))
     return Change(Staff, (record.staff_id,), before, f"{'Added' if before is None else 'Updated'} {record.name}", after)
 
@@ -97,18 +96,16 @@ def save_role(
             raise ValidationFailed({"staff_id": f"there is no staff member {staff_id}"}, "role assignment")
         if assignment_id is not None and version is None and session.get(RoleAssignment, assignment_id) is None:
             raise NotFound("That role assignment no longer exists.")
-        obj, before = put(session, RoleAssignment, (assignment_id,) if assignment_id else None,
-                          {"staff_id": staff_id, "role": role, "start": start, "end": end},
-                          version=version, overwrite=overwrite, what="role assignment")
-        key = (obj.id,)
-        after = obj.version
-    return Change(RoleAssignment, key, before, f"{label(role)} assignment saved", after)
+        change = put_numbered(session, RoleAssignment, assignment_id,
+                              {"staff_id": staff_id, "role": role, "start": start, "end": end},
+                              version=version, overwrite=overwrite, what="role assignment",
+                              description=f"{label(role)} assignment saved")
+    return change
 
 
 def delete_role(db: Database, assignment_id: int, *, version: int | None = None) -> Change:
-    with db.transaction(Permission.STAFF) as session:
-        before = remove(session, RoleAssignment, (assignment_id,), "role assignment", version=version)
-    return Change(RoleAssignment, (assignment_id,), before, "Role assignment deleted")
+    return delete_one(db, Permission.STAFF, RoleAssignment, (assignment_id,), "role assignment",
+                      "Role assignment deleted", version=version)
 
 
 def holders_on(roles: list[RoleRow], role: str, day: dt.date) -> list[RoleRow]:

@@ -11,13 +11,15 @@ Every change is audited (the hash itself never is).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import sessionmaker
 
-from app.security import lockout
+from app.security import lockout, server_keys
 from app.security.keyfile import KeyFile, editing, key_file_for, locked, user_slot
 from app.security.passwords import check_new_password, hash_password, verify_password
 from app.security.people import (
@@ -29,15 +31,17 @@ from app.security.people import (
     issue_for,
     key_boxes,
 )
-from app.security.pki import PersonKeys, load_certificate
+from app.security.pki import PersonKeys, load_certificate, seal, sealing_public_key
 from app.security.policy import security_policy
 from app.security.roles import ROLE_NAMES, ROLES, Permission
+from app.security.server_signin import password_works, scram_verifier
 from app.security.signin import RECOVERY_NAME, SignInFailed, check_user_name, now_utc
 from app.storage import audit
-from app.storage.database import Database
+from app.storage.database import Database, create_db_engine
 from app.storage.journal import crash_point
 from app.storage.models import PersonKeys as PersonKeysRow
 from app.storage.models import SignInFailure, Staff, User
+from app.storage.server_names import ServerNames
 
 
 class UserError(ValueError):
@@ -253,8 +257,6 @@ def add_user(db: Database, name: str, role: str, password: str, *, full_name: st
 def _server_keys_for(db: Database, name: str, role: str, password: str) -> tuple[PersonKeys | None, str | None]:
     """A person's new keys on a shared database, wrapped under their first password (as a key slot
     would be), when this administrator holds the facility CA's key to certify them."""
-    from app.security import server_keys
-
     keys, boxes = _new_keys_for(db, role)
     if keys is None:
         return None, None
@@ -266,9 +268,6 @@ def _add_server_user(db: Database, name: str, role: str, password: str | None, f
                      staff_id: str | None, at: dt.datetime, *, directory: str | None = None) -> None:
     """A new person on a shared database: their own login, made by the server's ``mroqc_add_user``
     (the password reaches it as its SCRAM verifier only), or the directory's login ``directory``."""
-    from app.security.server_signin import scram_verifier
-    from app.storage.server_names import ServerNames
-
     keys, text = _server_keys_for(db, name, role, password) if password is not None else (None, None)
     with db.transaction(Permission.USERS) as session:
         staff_id = _check_staff(session, staff_id)
@@ -382,10 +381,6 @@ def _set_server_role(db: Database, name: str, role: str) -> None:
     """A new role on a shared database: the server moves the person's login to the role's group
     (``mroqc_set_role``); a new administrator is handed the facility CA's key sealed to their own
     sealing key, one who is one no more loses their copy."""
-    import json
-
-    from app.security.pki import seal, sealing_public_key
-
     with db.transaction(Permission.USERS) as session:
         user = _get(session, name)
         if user.role == "admin" and role != "admin" and _other_active_admins(session, user.name) == 0:
@@ -517,10 +512,6 @@ def _change_own_server_password(db: Database, name: str, old: str, new: str) -> 
     """On a shared database: the old password checked by the server (a connection of its own), the
     person's keys wrapped under the new one, the login's password changed by ``mroqc_change_own_password``
     (given its SCRAM verifier only); this window's connections use the new one from now on."""
-    from app.security import server_keys
-    from app.security.server_signin import password_works, scram_verifier
-    from app.storage.server_names import ServerNames
-
     if not password_works(db.url, name, old):
         raise SignInFailed("sign-in failed: the old password is not right")
     with db.reader() as session:
@@ -537,9 +528,7 @@ def _change_own_server_password(db: Database, name: str, old: str, new: str) -> 
     with db.transaction(None) as session:
         verifier = scram_verifier(session, ServerNames.of_url(db.url).login(name), new)
         session.execute(select(func.mroqc_change_own_password(verifier, text)))
-    from sqlalchemy.orm import sessionmaker
 
-    from app.storage.database import create_db_engine
 
     old_engine = db.engine  # its connections were opened with the old password
     db.password = new

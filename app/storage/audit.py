@@ -20,10 +20,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Text, cast, event, insert, inspect, select, update
+from sqlalchemy import Text, cast, event, func, insert, inspect, select, text, update
 from sqlalchemy.orm import Session
 
-from app.domain.vocabulary import PHI_CASE_FIELDS
+from app.domain.fields import PHI_CASE_FIELDS
 from app.storage.audit_chain import (
     GENESIS,
     HASHED_FIELDS,
@@ -259,8 +259,6 @@ def _server_note(session: Session, table: str, key: str, summary: str, after: An
     """A note on a shared database: the server writes it, in the name of whoever is connected
     (``mroqc_note``; nobody writes an entry in another's name there, failed sign-ins included:
     the sign-in door writes those)."""
-    from sqlalchemy import func
-
     session.execute(select(func.mroqc_note(table, key, summary[:300], stored_text(after))))
     _tables_written(session, [table])
 
@@ -268,8 +266,6 @@ def _server_note(session: Session, table: str, key: str, summary: str, after: An
 def server_link(session: Session) -> None:
     """On a shared database, where this transaction's audit entries end (``_last_link``, what its
     author signs): the chain's end, if the server wrote it for this transaction (its change set)."""
-    from sqlalchemy import text
-
     session.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # the server chains this transaction's entries now
     table = _AUDIT_TEXT["postgresql"]
     head = session.execute(select(table.c.id, table.c.hash, table.c.user, table.c.change_set)

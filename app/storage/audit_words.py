@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.domain.qip_process import step_title
 from app.domain.vocabulary import label
 from app.domain.wording import subject_words, table_words
+from app.storage.models import Base, Staff
 
 #: The longest words kept (``audit_log.summary`` holds 300 characters).
 WORDS_CHARS = 200
@@ -108,8 +109,6 @@ def words(table: str, key: str, values: Values, names: Mapping[str, str] | None 
 
 def staff_names(session: Session, staff_ids: Iterable[Any]) -> dict[str, str]:
     """Names of the staff ``staff_ids``, in one query (without flushing: it runs inside one)."""
-    from app.storage.models import Staff
-
     wanted = sorted({str(s) for s in staff_ids if s})
     names: dict[str, str] = {}
     with session.no_autoflush:
@@ -130,8 +129,6 @@ def records_words(session: Session, records: Sequence[tuple[str, str, Values]]) 
 
 
 def _model(table: str) -> Any:
-    from app.storage.models import Base
-
     return next((m.class_ for m in Base.registry.mappers if m.class_.__tablename__ == table), None)
 
 

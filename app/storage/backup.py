@@ -22,7 +22,7 @@ from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
 from app.storage.files import TEMP_NAME_CHARS, cannot_write, check_output, make_private
-from app.storage.journal import crash_point
+from app.storage.journal import crash_point, operation
 from app.storage.schema_version import KNOWN_REVISIONS
 
 BACKUP_FORMAT = "MROQC Facility Desk backup"
@@ -105,8 +105,6 @@ def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path, *, jo
     Journaled (``app.storage.journal``, beside ``journal_for``, the database a person opens —
     ``db_file`` unless that is a temporary): a kill leaves no temporary behind once the database
     is next opened, and ``out`` is either the previous file of that name or the whole new backup."""
-    from app.storage.journal import operation
-
     out = Path(out).expanduser().resolve()
     check_output(out)  # before the copy is made: a name too long is refused at once
     tag = os.urandom(4).hex()
@@ -126,6 +124,7 @@ def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive
                    taken_by: str | None) -> VerifyReport:
     """The database copied (online) into ``work``, checked, and archived with its manifest and key
     slots into ``archive_tmp``, synced."""
+    # here, not at the top: app.__version__ loads importlib.metadata (~50 ms) on first use
     from app import __version__
 
     work.mkdir(mode=0o700)

@@ -23,12 +23,14 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 # the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
 from app.paths import resolve_url, sqlite_url  # noqa: F401
-from app.storage import audit
+from app.security.keyfile import key_file_for
+from app.security.roles import authorize
+from app.storage import audit, server_roles
 from app.storage.changes import CHANNEL, DataChanged, Listener, OwnChanges, notice
 from app.storage.errors import (
     ConnectionLost,
@@ -38,8 +40,8 @@ from app.storage.errors import (
     PlaintextDatabase,
 )
 from app.storage.files import make_private
-from app.storage.locks import OpenLock, hold_open
-from app.storage.schema_version import HEAD_REVISION
+from app.storage.locks import OpenLock, hold_open, workstation_label
+from app.storage.schema_version import HEAD_REVISION, KNOWN_REVISIONS
 from app.storage.server_trouble import (
     CONNECT_TIMEOUT_SECONDS,
     ServerUnreachable,
@@ -84,7 +86,6 @@ def is_database_file(db_path: Path, path: Path) -> bool:
         same_folder = db_path.parent == path.parent
     if same_folder and path.name.casefold().startswith(db_path.name.casefold()):
         return True
-    from app.security.keyfile import key_file_for
 
     family = [db_path, key_file_for(db_path), *(db_path.with_name(db_path.name + c) for c in COMPANIONS)]
     try:
@@ -94,6 +95,7 @@ def is_database_file(db_path: Path, path: Path) -> bool:
 
 
 def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
+    # here, not at the top: Alembic takes ~0.3 s to load, and a current database opens without it
     from alembic.config import Config
 
     config = Config()
@@ -160,7 +162,6 @@ def identify_plain(path: Path) -> str | None:
         raise DatabaseError(f"{path} belongs to another program; it was left untouched.")
     if revision is None:
         raise DatabaseError(f"{path} has no schema version; it was left untouched.")
-    from app.storage.schema_version import KNOWN_REVISIONS
 
     if revision[0] not in KNOWN_REVISIONS:
         raise DatabaseError(f"{path} was written by a newer version of MROQC Facility Desk (schema {revision[0]}). "
@@ -245,7 +246,6 @@ def create_db_engine(url: str, key: bytes | None = None, *, password: str | None
         _sqlite_pragmas(engine, key)
         return engine
     _check_server_url(url)
-    from app.storage.locks import workstation_label
 
     # a server that does not answer is said so within seconds, not after the system's TCP timeout
     wait = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
@@ -264,18 +264,6 @@ def connect_sqlite(path: Path, key: bytes | None, *, read_only: bool = False):  
         conn.execute(key_pragma(key))
     conn.execute("PRAGMA temp_store=MEMORY")
     return conn
-
-
-def copy_sqlite(source: Path, target: Path, key: bytes | None = None) -> None:
-    """A consistent copy through SQLite's online backup (safe while others read), with the same key."""
-    src = connect_sqlite(source, key)
-    dst = connect_sqlite(target, key)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    make_private(target)
 
 
 def _recorded_revision(engine: Engine) -> str | None:
@@ -327,8 +315,6 @@ def quick_check_file(path: Path, page_size: int, page_count: int) -> None:
 def _server_in_step(engine: Engine) -> None:
     """A shared database opened by its owner: the server's grants, policies, trigger and functions
     made by this version (``app.storage.server_roles``), renewed when an earlier version made them."""
-    from app.storage import server_roles
-
     with engine.begin() as connection:
         if not server_roles.is_owner(connection):
             return
@@ -339,10 +325,6 @@ def _server_in_step(engine: Engine) -> None:
 def _check_person_revision(engine: Engine) -> None:
     """A person's connection to a shared database cannot upgrade its schema (only the owner can):
     a database of another version is said plainly."""
-    from sqlalchemy.exc import ProgrammingError
-
-    from app.storage.schema_version import KNOWN_REVISIONS
-
     with engine.connect() as connection:  # a login refused or a server away is raised as such
         try:
             recorded = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
@@ -529,8 +511,6 @@ class Database:
 
     def require(self, permission: Permission) -> None:
         """Refuse (``NotAllowed``) unless the signed-in user may; for work outside a transaction."""
-        from app.security.roles import authorize
-
         authorize(self.actor, permission)
 
     @contextmanager

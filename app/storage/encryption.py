@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.security.keyfile import KeyFile, key_file_for
+from app.storage.backup import write_backup_file
 from app.storage.database import (
     COMPANIONS,
     Database,
@@ -106,8 +107,6 @@ def encrypt_earlier_version(path: Path, key: bytes, keys: KeyFile, first_user: C
     to a hidden name, the key file and the encrypted file take their names, and the plain file is
     overwritten and removed. A kill at any step leaves the plain file as it was, or the encrypted
     one with its key file — and the next open finishes the overwriting."""
-    from app.storage.backup import write_backup_file
-
     identify_plain(path)
     with exclusive(path, "encryption", doing="encrypted"):
         identify_plain(path)  # again, now that nobody else has it: a settled journal may have changed it
@@ -172,8 +171,6 @@ def identify_revision(path: Path, key: bytes) -> str | None:
 def _encrypt_copy(copy: Path, key: bytes, keys: KeyFile, db_path: Path) -> None:
     """An earlier version's unencrypted copy becomes an encrypted backup file, then is shredded; a
     file that turns out not to be such a copy is left alone. Journaled beside ``db_path``."""
-    from app.storage.backup import write_backup_file
-
     try:
         identify_plain(copy)
     except DatabaseError:

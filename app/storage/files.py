@@ -18,14 +18,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
+# make_private lives in the lowest layer (app.paths makes the data folder private with it)
+from app.paths import PRIVATE_FILE, make_private
+
 #: Characters of the target's name kept in its temporary name (``.NAME-XXXXXXXX.tmp``): a name
 #: near the file system's limit must not fail only because its temporary name is longer.
 TEMP_NAME_CHARS = 40
@@ -68,22 +68,6 @@ def private_umask() -> None:
     """Make every file and folder this process creates from now on private to its account."""
     if os.name == "posix":
         os.umask(0o077)
-
-
-def make_private(path: Path) -> None:
-    """Restrict an existing file (0600) or folder (0700) to its owner; others' files are left alone."""
-    if os.name != "posix":
-        return
-    try:
-        info = path.stat()
-    except OSError:
-        return
-    if info.st_uid != os.getuid():
-        return
-    wanted = PRIVATE_DIR if stat.S_ISDIR(info.st_mode) else PRIVATE_FILE
-    if stat.S_IMODE(info.st_mode) & 0o077:
-        with contextlib.suppress(OSError):
-            path.chmod(stat.S_IMODE(info.st_mode) & wanted)
 
 
 def open_private(path: Path, mode: str = "a+b"):  # type: ignore[no-untyped-def]

@@ -33,6 +33,7 @@ import logging
 import os
 import shutil
 import signal
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from typing import IO
 
 import portalocker
 
+from app.storage.builds import remove_abandoned_builds
 from app.storage.errors import DatabaseError
 from app.storage.files import fsync_folder, open_private, shred
 
@@ -243,8 +245,6 @@ def _remove_legacy_leftovers(db_path: Path) -> None:
     """What a killed restore, backup or encryption of an earlier version left beside the database:
     ``.restore-*`` / ``.backup-*`` folders holding a database and its keys, and hidden
     ``.NAME.encrypting-*`` files. Only ones an hour old or more, and only when no journal names them."""
-    import time
-
     named = {str(p) for j in journals(db_path) for p in _named_in(j)}
     cutoff = time.time() - LEGACY_AGE_SECONDS
     candidates = [*(p for pattern in (".restore-*", ".backup-*") for p in db_path.parent.glob(pattern)
@@ -310,7 +310,6 @@ def settle(db_path: Path, *, exclusive: bool) -> list[str]:
             log.info("settled an interrupted %s of %s", journal.op, db_path.name)
         finally:
             handle.close()
-    from app.storage.builds import remove_abandoned_builds
     from app.storage.locks import holders
 
     remove_abandoned_builds(db_path)

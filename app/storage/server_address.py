@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.storage.database import create_db_engine
 from app.storage.server_trouble import ServerUnreachable, is_local_host
 
 DRIVER = "postgresql+psycopg"
@@ -117,7 +118,6 @@ def check_address(url: str) -> str:
     if parsed.password:
         raise AddressProblem("Leave the password out of the address: it is kept in this computer's pgpass file "
                              "(docs/shared-database.md), never in the app's settings.")
-    from app.storage.database import create_db_engine
 
     try:
         create_db_engine(text).dispose()  # the TLS rule every connection obeys; connects to nothing

@@ -38,6 +38,14 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from app.domain.fields import PHI_CASE_FIELDS
+from app.domain.qip_process import process_steps
+from app.domain.vocabulary import CODES, PROJECT_LABELS, ROLE_LABELS, SPECIAL_LABELS, label
+from app.domain.wording import FIELD_WORDS
+from app.security.policy import security_policy
+from app.storage.audit import PHI_COLUMNS as PHI
+from app.storage.audit import PHI_MASK, SECRET_COLUMNS, SECRET_MASK
+from app.storage.models import Base
 from app.storage.server_names import DOOR_PASSWORD, GROUP_ROLES, ServerNames
 
 #: Raised with each change to what ``install`` makes; the open checks it (an older setup is renewed).
@@ -49,7 +57,7 @@ NOT_AUDITED = frozenset({"audit_log", "audit_head", "audit_signatures", "alembic
 #: Written by the sign-in and the reminders without an entry (as on a file).
 UNAUDITED_COLUMNS = {"users": ("last_sign_in_at", "last_digest_at", "version")}
 #: The columns that identify a patient: readable only by the roles that may export them.
-PHI_COLUMNS = {"cases": ("mrn", "name", "birth_date")}
+PHI_COLUMNS = {"cases": PHI_CASE_FIELDS}
 #: The roles that may read (and export) patient identifiers.
 IDENTIFIED_ROLES = ("admin", "coordinator")
 #: The facility columns a coordinator's workbook import writes (not the settings: idle lock, date
@@ -86,8 +94,6 @@ HIDDEN_COLUMNS = {"signing_certificates": ("private_key_pem",)}
 
 def _tables(connection: Connection) -> dict[str, list[str]]:
     """The app's tables at the database, each with its primary-key columns in order."""
-    from app.storage.models import Base
-
     existing = set(sa.inspect(connection).get_table_names())
     return {t.name: [c.name for c in t.primary_key.columns] for t in Base.metadata.sorted_tables
             if t.name in existing}
@@ -129,10 +135,6 @@ def _render(sql: str, names: ServerNames) -> str:
 
 def _words_data() -> dict[str, str]:
     """The vocabulary the server's words need, as JSON literals (rendered from the app's own)."""
-    from app.domain.qip_process import process_steps
-    from app.domain.vocabulary import CODES, PROJECT_LABELS, ROLE_LABELS, SPECIAL_LABELS, label
-    from app.domain.wording import FIELD_WORDS
-
     labels = {**SPECIAL_LABELS, **ROLE_LABELS, **PROJECT_LABELS}  # label()'s order: projects, roles, special
     return {
         "labels": json.dumps(labels, ensure_ascii=False),
@@ -1029,9 +1031,6 @@ def _triggers_sql(tables: dict[str, list[str]]) -> list[str]:
 
 
 def _masks() -> str:
-    from app.storage.audit import PHI_COLUMNS as PHI
-    from app.storage.audit import PHI_MASK, SECRET_COLUMNS, SECRET_MASK
-
     masks: dict[str, dict[str, str]] = {}
     for table, columns in PHI.items():
         masks.setdefault(table, {}).update({c: PHI_MASK for c in columns})
@@ -1043,8 +1042,6 @@ def _masks() -> str:
 def install(connection: Connection) -> None:
     """Make (or bring up to date) the server's side of the facility database on ``connection``,
     which belongs to the owner role (or a superuser) and is inside a transaction. Idempotent."""
-    from app.security.policy import security_policy
-
     if connection.dialect.name != "postgresql":
         return
     database = connection.execute(sa.text("SELECT current_database()")).scalar_one()

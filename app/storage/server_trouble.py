@@ -18,14 +18,18 @@ server-away dialog: it connects, looks at what the database holds, and changes n
 from __future__ import annotations
 
 import enum
+import getpass
 import logging
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app.storage.errors import DatabaseError
+from app.storage.schema_version import KNOWN_REVISIONS
+from app.storage.server_names import DOOR_PASSWORD, ServerNames
 
 log = logging.getLogger(__name__)
 
@@ -231,11 +235,7 @@ def probe(url: str) -> DatabaseState:
     """Connect to the shared database at ``url`` and say what it holds, changing nothing; raises
     ``ServerUnreachable`` when it cannot be reached, ``DatabaseError`` for an address that is not
     a server database's."""
-    from sqlalchemy import func, inspect, select, text
-    from sqlalchemy.exc import SQLAlchemyError
-
     from app.storage.database import OUR_TABLES, create_db_engine
-    from app.storage.schema_version import KNOWN_REVISIONS
 
     try:
         if make_url(url).get_backend_name() != "postgresql":
@@ -276,15 +276,12 @@ def probe(url: str) -> DatabaseState:
 
 def _door_engine(url: str):  # type: ignore[no-untyped-def]
     from app.storage.database import create_db_engine
-    from app.storage.server_names import DOOR_PASSWORD, ServerNames
 
     door = make_url(url)._replace(username=ServerNames.of_url(url).signin, password=None)
     return create_db_engine(door.render_as_string(hide_password=False), password=DOOR_PASSWORD)
 
 
 def _account() -> str:
-    import getpass
-
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no login name (a service account)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -11,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.records import format_metrics
-from app.exports.tabular import Sheet, atomic_path, csv_text, write_csv, write_xlsx
 from app.services.facility import get_facility
 from app.storage.database import Database
+from app.storage.tabular import Sheet, atomic_path, csv_text, write_csv, write_xlsx
 from app.workbook.importer import _model
 from app.workbook.schema import FACILITY_KEYS, SHEETS, SheetSpec
 
@@ -62,8 +63,6 @@ def _write_csvs(sheets: list[Sheet], folder: Path) -> int:
 
 
 def _write_zip(sheets: list[Sheet], out: Path) -> int:
-    import csv
-
     count = 0
     with atomic_path(out, ".zip") as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for sheet in sheets:

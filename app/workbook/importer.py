@@ -24,7 +24,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.domain.records import parse_metrics
 from app.rules.quality import Problem
 from app.security.roles import Permission
+from app.services import quality
 from app.services.facility import keep_records_since_earliest
+from app.services.quality import brought_in_words
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import Base, Case, Correspondence, Facility, Meeting, Staff
@@ -58,7 +60,6 @@ class ImportResult:
 
         text = (f"Imported {self.source}: added {listing(self.added)}; updated {listing(self.updated)}; "
                 f"{self.unchanged:,} rows already up to date.")
-        from app.services.quality import brought_in_words
 
         if self.records_kept_since is not None:
             text += f" Records are now kept here since {self.records_kept_since.isoformat()} (the earliest imported)."
@@ -241,8 +242,6 @@ def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None)
     """Validate ``source`` completely, then write it in one transaction (or raise WorkbookError).
     With ``as_of``, the result also lists the data-quality problems the import brought in: those
     of the register at ``as_of`` afterwards that were not there before (``app.services.quality``)."""
-    from app.services import quality
-
     db.require(Permission.IMPORT)
     parsed = validate_workbook(db, Path(source))
     result = ImportResult(Path(source).name)

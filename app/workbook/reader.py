@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from app.exports.tabular import restore_csv
+from python_calamine import CalamineWorkbook
+
+from app.storage.tabular import restore_csv
 from app.workbook.archive import check_source_size, check_xlsx, open_zip, refuse
 from app.workbook.limits import MAX_CELL_CHARS, MAX_COLUMNS, MAX_LINE_CHARS, MAX_ROWS
 from app.workbook.schema import SHEET_NAMES, WorkbookError
@@ -121,7 +123,6 @@ def _unknown_sheets(names: Iterable[str]) -> list[str]:
 
 def read_xlsx(path: Path) -> Source:
     check_xlsx(path)
-    from python_calamine import CalamineWorkbook
 
     book = _guarded(path.name, lambda: CalamineWorkbook.from_path(str(path)))
     names = list(_guarded(path.name, lambda: book.sheet_names))

@@ -1,27 +1,16 @@
-"""The facility workbook's sheets and columns, declared once.
+"""The facility workbook's sheets and columns.
 
-Validation, import and export all read this table, so a column is added in one place.
+Validation, import and export all read this table; a record's columns are derived from its field
+declaration (``app.domain.fields``), so a column is added there, in one place.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.domain.vocabulary import (
-    ABSENCE_KINDS,
-    ATTENDANCE_ROLES,
-    CASE_STATUSES,
-    CE_CREDITS,
-    DATA_ENTRY_KINDS,
-    FACILITY_KINDS,
-    MEETING_FORMATS,
-    NOT_ENROLLED_REASONS,
-    PAYERS,
-    PHYSICIAN_TITLES,
-    PROFESSIONS,
-    PROJECTS,
-    ROLES,
-)
+from app.domain import fields
+from app.domain.fields import FieldSpec, RecordSpec
+from app.storage.models import Base
 from app.workbook.limits import MAX_ONCOLOGISTS, MAX_TEXT_CHARS, MAX_YEAR, MIN_YEAR
 
 MAX_PROBLEMS = 200
@@ -88,19 +77,9 @@ TEXT_KINDS = ("text", "id", "enum")
 
 def text_length(table: str, attr: str) -> int:
     """The characters the database column holds: ``String(n)``'s n, else ``MAX_TEXT_CHARS``."""
-    from app.storage.models import Base
-
     column = Base.metadata.tables[table].c[attr]
     length = getattr(column.type, "length", None)
     return int(length) if length else MAX_TEXT_CHARS
-
-
-def _enum(name: str, choices: tuple[str, ...], required: bool = True) -> Column:
-    return Column(name, "enum", required, choices)
-
-
-def _id(name: str, required: bool = True) -> Column:
-    return Column(name, "id", required)
 
 
 def _date(name: str, required: bool = False, *, past: bool = False, phi: bool = False) -> Column:
@@ -111,62 +90,47 @@ def _year(name: str, required: bool = True) -> Column:
     return Column(name, "year", required, low=MIN_YEAR, high=MAX_YEAR)
 
 
+#: Whole numbers the import bounds by its own limits (``limits.py``), by field.
+HIGHEST: dict[str, int] = {"radiation_oncologists": MAX_ONCOLOGISTS}
+
+
+def columns_of(record: RecordSpec) -> tuple[Column, ...]:
+    """A record's sheet columns, from its one field declaration (``app.domain.fields``)."""
+    return tuple(_column(f) for f in record)
+
+
+def _column(f: FieldSpec) -> Column:
+    if f.kind == "choice":
+        kind, choices = ("text", ()) if f.open_choices else ("enum", f.choices)
+        return Column(f.key, kind, f.required, choices, phi=f.identifies_patient, max_length=f.max_length)
+    if f.kind == "year":
+        return _year(f.key, f.required)
+    if f.kind == "date":
+        return _date(f.key, f.required, past=f.past, phi=f.identifies_patient)
+    return Column(f.key, f.kind, f.required, phi=f.identifies_patient, low=f.low, high=HIGHEST.get(f.key),
+                  max_length=f.max_length)
+
+
 #: The ``facility`` sheet is two columns, ``key`` and ``value``; these are its keys.
-FACILITY_KEYS: tuple[Column, ...] = (
-    Column("name", required=True, max_length=text_length("facility", "name")),
-    replace(_enum("kind", FACILITY_KINDS), max_length=text_length("facility", "kind")),
-    Column("radiation_oncologists", "int", True, low=0, high=MAX_ONCOLOGISTS),
-    _date("joined_on", True, past=True),
-    _year("baseline_year"),
-    Column("active_projects", "projects"),
-    Column("enrollment_period_start", "monthday"),
-    Column("policy_year", "policy_year"),
-    _date("records_kept_since", past=True),  # optional: else the import's earliest record moves it back
-)
+FACILITY_KEYS: tuple[Column, ...] = columns_of(fields.FACILITY)
+
 
 SHEETS: tuple[SheetSpec, ...] = (
-    SheetSpec("staff", "staff", (
-        _id("staff_id"), Column("name", required=True), _enum("profession", PROFESSIONS),
-        _enum("physician_title", PHYSICIAN_TITLES, False), Column("works_on_mroqc", "bool"),
-        Column("treats_mroqc_patients", "bool"), Column("cmd_id"), Column("arrt_id"),
-        _date("pgip_member_since", past=True), Column("email"),
-    ), ("staff_id",)),
-    SheetSpec("roles", "role_assignments", (
-        _id("staff_id"), _enum("role", ROLES), _date("start", True), _date("end"),
-    ), ("staff_id", "role", "start"), key_is_primary=False),
-    SheetSpec("cases", "cases", (
-        _id("case_id"), _enum("project", PROJECTS), Column("primary_site"),
-        _date("eligible_on", True, past=True), _enum("status", CASE_STATUSES), _date("enrolled_on", past=True),
-        _enum("not_enrolled_reason", NOT_ENROLLED_REASONS, False), Column("note"), _enum("payer", PAYERS, False),
-        Column("mrn", phi=True), Column("name", phi=True), _date("birth_date", past=True, phi=True),
-    ), ("case_id",)),
-    SheetSpec("data_entry", "data_entries", (
-        _date("date", True, past=True), _id("case_id", False), _enum("kind", DATA_ENTRY_KINDS), _id("staff_id", False),
-    ), ("date", "case_id", "kind", "staff_id"), key_is_primary=False),
-    SheetSpec("dosimetry", "dosimetry_submissions", (
-        _id("case_id"), _date("submitted_on", True, past=True), _id("staff_id"),
-        Column("technique", required=True), Column("total_dose_gy", "float", True), Column("fractions", "int", True),
-        Column("metrics", "metrics"),
-    ), ("case_id", "submitted_on"), key_is_primary=False),
-    SheetSpec("meetings", "meetings", (
-        _id("meeting_id"), _date("date", True), _enum("format", MEETING_FORMATS),
-        Column("title"), Column("location"),
-    ), ("meeting_id",)),
-    SheetSpec("attendance", "attendance", (
-        _id("meeting_id"), _enum("role", ATTENDANCE_ROLES), _id("staff_id"),
-        _enum("ce_credit", CE_CREDITS, False),
-    ), ("meeting_id", "role", "staff_id"), key_is_primary=False),
-    SheetSpec("correspondence", "correspondence", (
-        _id("letter_id", False), _date("received_on", True, past=True), Column("subject", required=True),
-        Column("sender"), Column("reply_required", "bool", True), _date("due_on"), _date("replied_on", past=True),
-    ), ("letter_id",), key_is_primary=False),
-    SheetSpec("absences", "absences", (
-        _id("staff_id", False), _enum("kind", ABSENCE_KINDS), _date("start", True), _date("end", True),
-        Column("approved", "bool", True), _enum("project", PROJECTS, False),
-    ), ("staff_id", "kind", "start", "project"), key_is_primary=False),
-    SheetSpec("program_years", "program_years", (
-        _year("year"), Column("performance_targets_met", "bool", True),
-    ), ("year",)),
+    SheetSpec("staff", "staff", columns_of(fields.STAFF), ("staff_id",)),
+    SheetSpec("roles", "role_assignments", columns_of(fields.ROLE_ASSIGNMENT), ("staff_id", "role", "start"),
+              key_is_primary=False),
+    SheetSpec("cases", "cases", columns_of(fields.CASE), ("case_id",)),
+    SheetSpec("data_entry", "data_entries", columns_of(fields.DATA_ENTRY), ("date", "case_id", "kind", "staff_id"),
+              key_is_primary=False),
+    SheetSpec("dosimetry", "dosimetry_submissions", columns_of(fields.DOSIMETRY), ("case_id", "submitted_on"),
+              key_is_primary=False),
+    SheetSpec("meetings", "meetings", columns_of(fields.MEETING), ("meeting_id",)),
+    SheetSpec("attendance", "attendance", columns_of(fields.ATTENDANCE), ("meeting_id", "role", "staff_id"),
+              key_is_primary=False),
+    SheetSpec("correspondence", "correspondence", columns_of(fields.LETTER), ("letter_id",), key_is_primary=False),
+    SheetSpec("absences", "absences", columns_of(fields.ABSENCE), ("staff_id", "kind", "start", "project"),
+              key_is_primary=False),
+    SheetSpec("program_years", "program_years", columns_of(fields.PROGRAM_YEAR), ("year",)),
 )
 SHEET_NAMES: tuple[str, ...] = ("facility", *(s.name for s in SHEETS))
 SPECS: dict[str, SheetSpec] = {s.name: s for s in SHEETS}

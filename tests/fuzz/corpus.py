@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.exports.tabular import Sheet, write_xlsx
+from app.storage.tabular import Sheet, write_xlsx
 from tests.unit.test_workbook import VALID, mutate
 
 Sheets = dict[str, list[list[str]]]

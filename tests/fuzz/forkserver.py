@@ -7,7 +7,9 @@ test's environment of the moment, exits with the command's code (or dies by ``ki
 crash point or from the test) and its peak memory starts from what a fresh process has loaded —
 a forked process's high-water mark begins at its parent's resident size, which is the size of
 the modules loaded here. An exception escaping ``app.cli.main`` prints its traceback and exits 1,
-as ``python -m app`` would, so a test that looks for "Traceback" still sees it.
+as ``python -m app`` would, so a test that looks for "Traceback" still sees it. Like the tests'
+own processes, the children derive keys at the lowest Argon2id cost (``tests.support.CHEAP_KDF``);
+a fresh interpreter (``harness.start(real=True)``) keeps the real cost.
 
 Protocol (one request at a time, JSON lines): the test writes ``{"args", "stdin", "out", "err",
 "env"}``; the server answers ``{"pid"}`` at once and ``{"status", "maxrss_kib"}`` when the child
@@ -73,8 +75,13 @@ def serve() -> None:
     """Load the command line once, then fork one child per request read from standard input."""
     import importlib
 
+    import app.security.passwords as passwords
+    from tests.support import cheap_security_policy
+
     for name in PRELOAD:
         importlib.import_module(name)
+    cheap = cheap_security_policy()  # as the tests' own processes (conftest.cheap_kdf)
+    passwords.security_policy = lambda: cheap
     requests = os.fdopen(0, "rb", buffering=0)
     answers = os.fdopen(1, "wb", buffering=0)
     while True:

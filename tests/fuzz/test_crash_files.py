@@ -35,7 +35,7 @@ from tests.fuzz.harness import run_cli
 from tests.fuzz.test_crash_import import killed_at_random
 from tests.support import ADMIN, PASSWORD, create, reopen
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(25)  # seconds on a quiet two-core machine: its file runs first
 
 TIMEOUT = 120.0
 OLD, NEW = "Current Radiation Oncology", "Backed-up Radiation Oncology"

@@ -25,7 +25,7 @@ from tests.fuzz.harness import clear_answer, run_cli
 from tests.support import ADMIN, PASSWORD, create, reopen
 from tests.unit.test_workbook import VALID, write_folder
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(90)  # seconds on a quiet two-core machine: its file runs first
 
 MAX_RSS_MB = 500
 NEW_ADMIN, NEW_PASSWORD = "fuzz-admin", "fuzz password 4567"

@@ -84,6 +84,17 @@ def recovery_keys(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return shown
 
 
+def recorded_messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Information, warning and critical boxes recorded as "title: text" instead of shown: what
+    the person was told, for a test to read."""
+    from PySide6.QtWidgets import QMessageBox
+
+    said: list[str] = []
+    for kind in ("information", "warning", "critical"):
+        monkeypatch.setattr(QMessageBox, kind, lambda _p, title, text, *a, **k: said.append(f"{title}: {text}"))
+    return said
+
+
 def type_administrator(qtbot, dialog, name: str = "dana", password: str = "dana's password 1") -> None:  # type: ignore[no-untyped-def]
     """Fill the first-run account: the administrator's name and password typed twice."""
     dialog.admin.clear()

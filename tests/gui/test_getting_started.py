@@ -76,6 +76,6 @@ def test_the_history_rule_on_a_new_facility_says_not_enough_history(qtbot, empty
                    for t in texts), texts
         assert "What counts:" in tile.toolTip() and tile.counts
     lag = page.findChild(TileWidget, "tile-QIP-DATA-LAG")
-    assert "data-entry session" in lag.findChild(QLabel, "what-counts").toolTip()
+    assert "data-entry session" in lag.findChild(QLabel, "why").toolTip()
     assert not any(t.status == "triggered" for t in page.tile_widgets if t.rule in
                    {"QIP-DATA-LAG", "QIP-ENR-ZERO", "QIP-ENR-DECLINE", "PART-VOLUME", "QIP-MTG-MISSED"})

@@ -91,12 +91,18 @@ def test_first_run_creates_the_facility_database_and_its_administrator(qtbot, tm
     sign_in_with_recovery_key(sqlite_url(target), recovery_keys[0]).dispose()
 
 
-def test_first_run_refuses_a_short_password_and_creates_nothing(qtbot, tmp_path: Path, monkeypatch) -> None:
-    warnings = []
+def first_run_dialog(qtbot, target: Path, monkeypatch) -> tuple[FirstRunDialog, list[str]]:  # type: ignore[no-untyped-def]
+    """The first-run dialog for ``target`` and the warnings it shows, recorded instead of shown."""
+    warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
-    target = tmp_path / "facility.sqlite3"
     dialog = FirstRunDialog(target)
     qtbot.addWidget(dialog)
+    return dialog, warnings
+
+
+def test_first_run_refuses_a_short_password_and_creates_nothing(qtbot, tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "facility.sqlite3"
+    dialog, warnings = first_run_dialog(qtbot, target, monkeypatch)
     qtbot.keyClicks(dialog.name, "Harbor Radiation Oncology")
     type_administrator(qtbot, dialog, password="short")
     dialog.create_button.click()
@@ -105,11 +111,8 @@ def test_first_run_refuses_a_short_password_and_creates_nothing(qtbot, tmp_path:
 
 
 def test_first_run_without_a_name_says_so_and_creates_nothing(qtbot, tmp_path: Path, monkeypatch) -> None:
-    warnings = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
     target = tmp_path / "facility.sqlite3"
-    dialog = FirstRunDialog(target)
-    qtbot.addWidget(dialog)
+    dialog, warnings = first_run_dialog(qtbot, target, monkeypatch)
     dialog.create_button.click()
     assert warnings == ["The facility needs a name."]
     assert not target.exists() and dialog.chosen_url is None

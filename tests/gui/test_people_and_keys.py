@@ -8,11 +8,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog
 
 from app.domain.records import StaffRecord
 from app.services import staff, users
-from tests.gui.conftest import settle
+from tests.gui.conftest import recorded_messages, settle
 from tests.support import ADMIN, PASSWORD, create, reopen
 from ui.users import UsersPanel
 
@@ -31,10 +31,7 @@ def facility(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def said(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    said: list[str] = []
-    for kind in ("information", "warning", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, lambda _p, title, text, *a, **k: said.append(f"{title}: {text}"))
-    return said
+    return recorded_messages(monkeypatch)
 
 
 def test_a_new_account_is_linked_to_its_person(qtbot, facility: Path, said: list[str]) -> None:

@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
 
 from app.domain.records import CaseRecord
 from app.services import cases
@@ -27,7 +26,7 @@ from app.services.maintenance import backup_database
 from app.storage.database import connect_sqlite
 from app.storage.errors import DatabaseReplaced
 from tests.fuzz.harness import run_cli
-from tests.gui.conftest import open_window, settle
+from tests.gui.conftest import open_window, recorded_messages, settle
 from tests.support import ADMIN, PASSWORD, create, database_key, reopen
 
 TODAY = dt.date(2026, 12, 7)
@@ -50,10 +49,7 @@ def facility(tmp_path: Path) -> Path:
 @pytest.fixture
 def quiet_messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Information, warning and critical boxes recorded instead of shown."""
-    said: list[str] = []
-    for kind in ("information", "warning", "critical"):
-        monkeypatch.setattr(QMessageBox, kind, lambda _p, title, text, *a, **k: said.append(f"{title}: {text}"))
-    return said
+    return recorded_messages(monkeypatch)
 
 
 def test_a_command_line_restore_is_refused_while_a_window_has_the_database_open(qtbot, facility: Path) -> None:

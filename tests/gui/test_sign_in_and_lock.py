@@ -158,20 +158,12 @@ def test_audit_log_screen_says_the_chain_is_intact(qtbot, settled_window) -> Non
 def test_audit_log_screen_names_an_entry_written_in_anothers_name(qtbot, tmp_path) -> None:
     from tests.gui.conftest import open_window
     from tests.support import ADMIN, create, raw_connection, reopen
+    from tests.unit.test_insider_attacks import forge_entry
 
     path = tmp_path / "facility.sqlite3"
     create(path).dispose()
     conn = raw_connection(path)
-    last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
-    conn.execute("INSERT INTO audit_log (id, at, user, action, table_name, record_key, change_set, summary) "
-                 "VALUES (?, '2026-12-07 10:00:00.000000', ?, 'note', '-', '-', 'forged', 'nothing happened')",
-                 (last + 1, ADMIN))
-    conn.commit()
-    conn.close()
-    from tests.unit.test_insider_attacks import _rechain
-
-    conn = raw_connection(path)
-    _rechain(conn)  # hashes and head recomputed, as the insider would
+    forge_entry(conn, ADMIN, "-", "-", "nothing happened")  # hashes and head recomputed, as the insider would
     conn.close()
     db = reopen(path)
     window = open_window(qtbot, db)

@@ -15,7 +15,7 @@ from app.services.editing import Conflict
 from bench import load
 from tests.support import as_role, create, reopen
 
-pytestmark = pytest.mark.pg
+pytestmark = [pytest.mark.pg, pytest.mark.slow(35)]  # seconds: its file runs first
 AS_OF = dt.date(2026, 6, 30)
 
 

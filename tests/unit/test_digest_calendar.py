@@ -7,7 +7,7 @@ import datetime as dt
 
 import icalendar
 
-from app.exports.calendar import fold
+from app.exports.calendar import CalendarEvent, ics_text
 from app.exports.service import export_kind
 from app.security.roles import Permission
 from app.services import qip
@@ -101,7 +101,14 @@ def test_calendar_export_is_valid_rfc5545(db, tmp_path) -> None:
 
 
 def test_folding_never_splits_a_character() -> None:
+    """The written calendar (the icalendar library folds it) never cuts a UTF-8 character in two."""
     line = "SUMMARY:" + "é" * 80
-    folded = fold(line)
+    raw = ics_text([CalendarEvent("x", D(2025, 7, 1), "é" * 80)], T(2025, 6, 30, 9, 0, tzinfo=dt.UTC), "n")
+    physical = raw.split("\r\n")
+    first = next(i for i, part in enumerate(physical) if part.startswith("SUMMARY:"))
+    end = first + 1
+    while physical[end].startswith(" "):
+        end += 1
+    folded = "\r\n".join(physical[first:end])
     assert all(len(part.encode("utf-8")) <= 75 for part in folded.split("\r\n"))
     assert folded.replace("\r\n ", "") == line

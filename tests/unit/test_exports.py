@@ -17,9 +17,9 @@ from app.exports.submissions import (
     enrollment_sheet,
     mdcb_roster_sheet,
 )
-from app.exports.tabular import ExportError, Sheet, restore_csv, write_table
 from app.security.roles import Permission
 from app.storage.models import Attendance, Case, DosimetrySubmission, Meeting, Staff
+from app.storage.tabular import ExportError, Sheet, restore_csv, write_table
 
 AS_OF = dt.date(2025, 6, 30)
 PHI = ("MRN-990011", "Alex Synthetic", "1957-04-09")

@@ -24,9 +24,16 @@ print(len(names))
 """
 
 
-def test_every_app_module_imports_without_qt() -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True)
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run by a fresh interpreter in the project folder (nothing imported yet), which
+    must exit 0 (its error output is the failure's message)."""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_every_app_module_imports_without_qt() -> None:
+    result = run_python(SCRIPT)
     assert int(result.stdout.strip()) >= 8
 
 
@@ -35,8 +42,7 @@ def test_the_cli_does_not_import_sqlalchemy_before_a_command_needs_it() -> None:
     code = ("import sys, app.cli; from app.cli import _url, build_parser; "
             "_url(build_parser().parse_args(['--db', 'x.sqlite3'])); "
             "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    run_python(code)
 
 
 def test_the_window_names_a_database_before_opening_it_without_its_password() -> None:
@@ -56,8 +62,7 @@ def test_the_command_line_never_imports_the_window() -> None:
         "code = main(['--db', 'nowhere.sqlite3'])\n"
         "assert code == 2, code\n"
         "assert not any(m == 'ui' or m.startswith('ui.') for m in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = run_python(code)
     assert result.stderr.strip() == "mroqc-desk: this command line has no window; start the app with 'mroqc-desk'"
 
 
@@ -73,6 +78,5 @@ def test_python_dash_m_app_is_the_command_line_without_the_window() -> None:
         "except SystemExit as done:\n"
         "    assert done.code in (0, None), done.code\n"
         "assert not any(m == 'ui' or m.startswith('ui.') for m in sys.modules)\n")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
+    result = run_python(code)
     assert result.stdout.startswith("mroqc-desk ")

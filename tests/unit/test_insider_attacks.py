@@ -132,15 +132,21 @@ def test_six_rewrites_of_the_log_are_found(facility, attack: str) -> None:
     assert cli(["verify", "--db", db_path]) == (2 if attack == "delete every entry of one user" else 1)
 
 
+def forge_entry(conn, user: str, table: str, key: str, summary: str) -> None:  # type: ignore[no-untyped-def]
+    """An entry written straight into the file in ``user``'s name and the chain rehashed, as an
+    insider would: only the missing signature gives it away."""
+    last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    conn.execute("INSERT INTO audit_log (id, at, user, action, table_name, record_key, change_set, summary) "
+                 "VALUES (?, '2026-12-07 10:00:00.000000', ?, 'note', ?, ?, 'forged', ?)",
+                 (last + 1, user, table, key, summary))
+    conn.commit()
+    _rechain(conn)
+
+
 def test_an_entry_written_in_anothers_name_is_found(facility) -> None:
     db_path, _ = facility
     conn = raw_connection(db_path)
-    last = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
-    conn.execute("INSERT INTO audit_log (id, at, user, action, table_name, record_key, change_set, summary) "
-                 "VALUES (?, '2026-12-07 10:00:00.000000', ?, 'note', 'cases', 'C1', 'forged', 'deleted C1')",
-                 (last + 1, ADMIN))
-    conn.commit()
-    _rechain(conn)
+    forge_entry(conn, ADMIN, "cases", "C1", "deleted C1")
     conn.close()
     assert any(f"in the name of {ADMIN} is not signed by {ADMIN}" in p for p in _honest_verify(db_path))
 

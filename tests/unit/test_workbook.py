@@ -70,10 +70,13 @@ def snapshot(db) -> tuple[int, int]:
         return s.scalar(select(func.count()).select_from(Case)), s.scalar(select(func.count(AuditEntry.id)))
 
 
-@pytest.fixture
-def loaded(empty_db, tmp_path: Path):
-    import_workbook(empty_db, write_folder(tmp_path / "valid", VALID))
-    return empty_db
+def refused(db, path: Path) -> list[str]:
+    """Import ``path`` expecting a refusal that changes nothing; returns the problems said."""
+    before = snapshot(db)
+    with pytest.raises(WorkbookError) as error:
+        import_workbook(db, path)
+    assert snapshot(db) == before
+    return error.value.problems
 
 
 CASES = [
@@ -114,11 +117,8 @@ CASES = [
 
 @pytest.mark.parametrize(("sheet", "row", "column", "value", "message"), CASES, ids=[c[4][:40] for c in CASES])
 def test_each_invalid_cell_is_reported_and_nothing_changes(loaded, tmp_path: Path, sheet, row, column, value, message) -> None:
-    before = snapshot(loaded)
-    with pytest.raises(WorkbookError) as error:
-        import_workbook(loaded, write_folder(tmp_path / "bad", mutate(sheet, row, column, value)))
-    assert any(p.startswith(message) for p in error.value.problems), error.value.problems
-    assert snapshot(loaded) == before
+    problems = refused(loaded, write_folder(tmp_path / "bad", mutate(sheet, row, column, value)))
+    assert any(p.startswith(message) for p in problems), problems
 
 
 def test_missing_required_column_and_unknown_sheet(empty_db, tmp_path: Path) -> None:

@@ -15,23 +15,8 @@ import app.workbook.archive as archive
 import app.workbook.reader as reader
 from app.workbook import importer
 from app.workbook.importer import import_workbook
-from app.workbook.schema import WorkbookError
 from tests.fuzz import corpus
-from tests.unit.test_workbook import VALID, snapshot, write_folder
-
-
-@pytest.fixture
-def loaded(empty_db, tmp_path: Path):
-    import_workbook(empty_db, write_folder(tmp_path / "valid", VALID))
-    return empty_db
-
-
-def refused(db, path: Path) -> list[str]:
-    before = snapshot(db)
-    with pytest.raises(WorkbookError) as error:
-        import_workbook(db, path)
-    assert snapshot(db) == before
-    return error.value.problems
+from tests.unit.test_workbook import refused
 
 
 @pytest.mark.parametrize("newline", ["\r", "\n", "\r\n"])

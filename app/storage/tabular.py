@@ -7,6 +7,9 @@
 - ``.csv``: UTF-8 with a BOM so Excel opens it; text that a spreadsheet would evaluate
   (``= + - @``) gets a leading apostrophe, which the workbook import removes again.
 - Both are written to a temporary file beside the target and renamed into place.
+
+Beside ``files`` in the storage layer: the submission exports, the facility workbook (which also
+reads its CSV back with ``restore_csv``) and the audit log's export all write through it.
 """
 
 from __future__ import annotations
