@@ -301,6 +301,20 @@ def to_json(result: CheckResult) -> dict[str, Any]:
     return found
 
 
+def not_enough_history_lines(result: CheckResult) -> list[str]:
+    """``check``'s lines on the rules that lack the history to fire (none for a facility with its
+    history): a heading with the day its records are kept since, then one line per rule and subject."""
+    short = [m for measures in result.measures.values() for m in measures if m.history_since is not None]
+    if not short:
+        return []
+    since = min(m.history_since for m in short if m.history_since is not None)
+    lines = [f"Not enough history yet (records kept since {since.isoformat()})"]
+    for m in short:
+        subject = ", ".join(f"{k} {v}" for k, v in m.subject.items())
+        lines.append(f"  {m.rule}{' (' + subject + ')' if subject else ''}")
+    return lines
+
+
 def meeting_verdicts(db: Database, year: int, as_of: dt.date) -> list[MeetingVerdict]:
     """The Meetings screen's and the attendance export's verdicts: ``year``'s meetings up to ``as_of``."""
     snapshot, policy = load_snapshot(db, as_of, cases=False)

@@ -263,3 +263,19 @@ def test_an_eligible_patient_list_with_older_patients_moves_it_back(empty_db) ->
     with db.reader() as session:
         earliest = min(session.scalars(select(Case.eligible_on)))
     assert get_facility(db).records_kept_since == earliest < D(2026, 12, 7)
+
+
+def test_check_says_which_rules_wait_for_history(empty_db) -> None:
+    """The human ``check`` lists them under their own heading; a facility with history has none."""
+    from app.services.findings import not_enough_history_lines
+
+    db = _new_facility_db(empty_db)
+    lines = not_enough_history_lines(evaluate_at(db, FIRST_DAY))
+    assert lines[0] == "Not enough history yet (records kept since 2026-12-07)"
+    assert "  QIP-ENR-ZERO (project lung)" in lines and "  QIP-DATA-LAG" in lines
+
+
+def test_check_of_a_facility_with_its_history_lists_none(db) -> None:
+    from app.services.findings import not_enough_history_lines
+
+    assert not_enough_history_lines(evaluate_at(db, D(2026, 6, 30))) == []
