@@ -279,3 +279,18 @@ def test_check_of_a_facility_with_its_history_lists_none(db) -> None:
     from app.services.findings import not_enough_history_lines
 
     assert not_enough_history_lines(evaluate_at(db, D(2026, 6, 30))) == []
+
+
+def test_a_tile_with_some_subjects_short_of_history_names_them(empty_db) -> None:
+    """Lung enrolled since the records began: its days count; the other projects still wait."""
+    from app.domain.records import CaseRecord
+    from app.services.cases import save_case
+
+    db = _new_facility_db(empty_db)
+    save_case(db, CaseRecord("C-1", "lung", FIRST_DAY, status="enrolled", enrolled_on=FIRST_DAY + 3 * ONE))
+    day = FIRST_DAY + 10 * ONE
+    words = dashboard_words(build_dashboard(db, day))
+    [zero] = [t for t in words.tiles if t.rule == enrollment.RULE_ZERO]
+    assert "Lung: 7" in zero.figure and zero.status != TileStatus.HISTORY
+    assert zero.detail.endswith("Breast, Prostate, Bone metastases: not enough history yet (records kept since "
+                                "2026-12-07)")
