@@ -196,8 +196,8 @@ def rule_tile(evaluation: Evaluation, spec: TileSpec) -> Tile | None:
     short = [m for m in measures if m.history_since is not None]
     since = min((m.history_since for m in short if m.history_since is not None), default=None)
     subjects: tuple[str, ...] = ()
-    if short and len(short) == len(measures):  # the whole tile: no figure yet
-        figure = NotEnoughHistory(since)  # type: ignore[arg-type]
+    if since is not None and len(short) == len(measures):  # the whole tile: no figure yet
+        figure = NotEnoughHistory(since)
         if status is TileStatus.CLEAR:
             status = TileStatus.HISTORY
     elif short:

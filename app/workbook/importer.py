@@ -60,7 +60,6 @@ class ImportResult:
 
         text = (f"Imported {self.source}: added {listing(self.added)}; updated {listing(self.updated)}; "
                 f"{self.unchanged:,} rows already up to date.")
-
         if self.records_kept_since is not None:
             text += f" Records are now kept here since {self.records_kept_since.isoformat()} (the earliest imported)."
         words = brought_in_words(self.quality)
