@@ -673,7 +673,11 @@ def cmd_check(args: argparse.Namespace) -> int:
             subject = ", ".join(f"{k} {v}" for k, v in f.to_json()["subject"].items())
             print(f"  [{f.severity}] {f.rule}{' (' + subject + ')' if subject else ''}: {f.message}")
         from app.rules.engine import upcoming
+        from app.services.findings import not_enough_history_lines
 
+        history = not_enough_history_lines(result)  # windows reaching back before the records (docs/rules.md)
+        if history:
+            print("\n" + "\n".join(history))
         coming = upcoming(result.forecast, as_of)
         if coming:
             print("\nNext to fire if nothing changes")

@@ -9,10 +9,12 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QProgressBar,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
 from app.rules.spec import NoFigure
 from app.services.dashboard import READINESS_TILE, Tile, TileStatus, build_dashboard, readiness_tile
 from app.services.dashboard_words import DashboardText, TileText, dashboard_words, tile_words
+from app.services.getting_started import Step, still_to_do
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import date_format
@@ -29,9 +32,10 @@ from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
                 # readiness to submit (the data-quality rules): red, yellow, green
-                "red": "NOT READY", "yellow": "Warnings to look at", "green": "Ready", "checking": "Checking…"}
+                "red": "NOT READY", "yellow": "Warnings to look at", "green": "Ready", "checking": "Checking…",
+                "history": "No verdict yet"}
 STATUS_MARK = {"clear": "✓", "close": "◐", "warning": "!", "triggered": "✕", "red": "✕", "yellow": "!", "green": "✓",
-               "checking": "…"}
+               "checking": "…", "history": "…"}
 # colour is a second cue only (the word says it too); each pair is (on a light window, on a dark one) so
 # the word stays readable in either system palette: dark red on a dark grey window all but disappears
 STATUS_COLOURS = {"triggered": ("#a00000", "#ff7b7b"), "warning": ("#8a6d00", "#e6c34a"),
@@ -61,7 +65,8 @@ class TileWidget(QFrame):
         self.setObjectName(f"tile-{tile.rule}")
         self.rule = tile.rule
         self.status = tile.status
-        self.setToolTip(f"{tile.rule} · {tile.detail}" if tile.detail else tile.rule)
+        tip = f"{tile.rule} · {tile.detail}" if tile.detail else tile.rule
+        self.setToolTip(f"{tip}\nWhat counts: {tile.counts}" if tile.counts else tip)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(self)
         layout.setSpacing(2)
@@ -69,7 +74,7 @@ class TileWidget(QFrame):
         head.setWordWrap(True)
         state = QLabel(f"{STATUS_MARK[tile.status]} {STATUS_WORDS[tile.status]}")
         font = state.font()
-        font.setBold(tile.status not in ("clear", "green", "checking"))
+        font.setBold(tile.status not in ("clear", "green", "checking", "history"))
         state.setFont(font)
         colour = status_colour(tile.status, state.palette())
         if colour is not None:
@@ -77,12 +82,19 @@ class TileWidget(QFrame):
             palette.setColor(QPalette.ColorRole.WindowText, colour)
             state.setPalette(palette)
         # "Breast: 0  Lung: 42  Bone metastases: 0": wrap between the items, never inside one
-        figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in tile.figure.split("  ")))
+        # (a figure of one part, a sentence such as "not enough history yet (…)", wraps as words do)
+        parts = tile.figure.split("  ")
+        figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in parts) if len(parts) > 1 else tile.figure)
         figure.setWordWrap(True)
         big = figure.font()
         big.setPointSizeF(big.pointSizeF() * 1.15)
         figure.setFont(big)
         rule = why_label(tile.rule)  # the code and "Why?" (the guide at the rule: ui.help)
+        rule.setWordWrap(True)  # on a narrow window "Why?" goes under the rule, never widens the tile
+        if tile.counts:  # what the tile counts and where that is entered: one line from its spec
+            rule.setToolTip(f"What counts: {tile.counts}\nWhy? opens the user guide at this rule.")
+            rule.setAccessibleDescription(tile.counts)
+        self.counts = tile.counts
         for w in (head, state, figure, rule):
             layout.addWidget(w)
         self.forecast = QLabel(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")
@@ -116,9 +128,48 @@ TILE_COLUMNS = 5
 NARROW_WIDTH, NARROW_TILE_COLUMNS = 900, 3
 
 
+class GettingStarted(QGroupBox):
+    """The checklist of a new facility (``app.services.getting_started``): one button per step not
+    done yet, opening the screen where it is done; hidden once every step is."""
+
+    #: a step was clicked: the title of the screen to open (``ui.screens``)
+    open_screen = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__("Getting started")
+        self.setObjectName("getting-started")
+        self.rows = QVBoxLayout(self)
+        self.rows.setSpacing(2)
+        self.buttons: dict[str, QPushButton] = {}
+        self.hide()
+
+    def show_steps(self, steps: list[Step]) -> None:
+        while self.rows.count():
+            item = self.rows.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.buttons = {}
+        if steps:
+            self.rows.addWidget(QLabel("<small>A few things to set up first; each leaves this list once it is "
+                                       "done.</small>"))
+        for number, step in enumerate(steps, 1):
+            button = QPushButton(f"{number}. {step.title} — {step.screen} ›".replace("&", "&&"))  # "Staff & roles"
+            button.setObjectName(f"step-{step.key}")
+            button.setFlat(True)
+            button.setStyleSheet("text-align: left")
+            button.setToolTip(f"{step.title}: {step.why}. Opens {step.screen}.")
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(lambda _=False, screen=step.screen: self.open_screen.emit(screen))
+            self.rows.addWidget(button)
+            self.buttons[step.key] = button
+        self.setVisible(bool(steps))
+
+
 class DashboardPage(QWidget):
     #: a tile was clicked: show that rule's findings (the ATT-* tile: every attendance violation)
     open_rule = Signal(str)
+    #: a getting-started step was clicked: open that screen (by its title in ``ui.screens``)
+    open_screen = Signal(str)
 
     def __init__(self, db: Database, as_of: AsOf) -> None:
         super().__init__()
@@ -163,8 +214,11 @@ class DashboardPage(QWidget):
         self.chart_holder = QVBoxLayout()
         self.body.addLayout(self.chart_holder, 3)
         self.body.addLayout(side, 2)
+        self.getting_started = GettingStarted()
+        self.getting_started.open_screen.connect(self.open_screen)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.getting_started)
         layout.addLayout(self.tiles)
         layout.addLayout(self.body, 1)
         self.refresh()
@@ -183,6 +237,9 @@ class DashboardPage(QWidget):
         db = self.db
         style = date_format()  # the facility's, as Settings last chose: one format on the whole screen
         run_in_background(lambda: dashboard_words(build_dashboard(db, day), style), self.show_data)
+        # a new facility's checklist: derived from its records, so a step done anywhere leaves it
+        run_in_background(lambda: still_to_do(db, day), self.getting_started.show_steps,
+                          lambda _exc: self.getting_started.show_steps([]), owner=self)
         # the readiness tile is its own job, queued after the tiles: they never wait for it
         run_in_background(lambda: (day, tile_words(readiness_tile(db, day), style)), self.show_readiness,
                           self._readiness_failed, owner=self)

@@ -145,7 +145,8 @@ class FirstRunDialog(QDialog):
             QMessageBox.warning(self, "Facility not created", f"Joined MROQC on: {problem}.")
             self.joined.setFocus()
             return
-        details = self.facility.details()
+        details = self.facility.details(
+            records_kept_since=dt.date.today())  # a new facility: the app knows nothing from before today
         try:
             details.validated(dt.date.today())
         except FacilityError as exc:

@@ -145,6 +145,7 @@ def _enrollment(page: Any, host: ScreenHost) -> QWidget:
 def _dashboard(page: Any, host: ScreenHost) -> QWidget:
     made = page(host.db, host.as_of)
     made.open_rule.connect(host.show_findings)
+    made.open_screen.connect(host.show_area)  # a getting-started step opens its screen
     return made  # type: ignore[no-any-return]
 
 

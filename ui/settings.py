@@ -48,7 +48,7 @@ from app.services.policies import (
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.data_transfer import DataTransferPanel
-from ui.date_field import use_date_format
+from ui.date_field import DateField, use_date_format
 from ui.facility_form import FacilityFields
 from ui.permissions import gate
 from ui.users import UsersPanel
@@ -74,6 +74,11 @@ class SettingsPage(QWidget):
         self.facility = FacilityFields({"name": "Facilit&y name", "radiation_oncologists": "Radia&tion oncologists"})
         self.name, self.kind, self.oncologists = self.facility.name, self.facility.kind, self.facility.oncologists
         self.joined, self.baseline = self.facility.joined, self.facility.baseline
+        # the app cannot know what happened before it: a rule reaching back further waits for history
+        self.kept_since = DateField(required=True)
+        self.kept_since.setToolTip("The day this facility started keeping its records in the app. A rule that "
+                                   "looks back before it says \"not enough history yet\" instead of firing; an "
+                                   "import with older records moves it back.")
         self.project_boxes = {code: QCheckBox(label(code)) for code in PROJECTS}
         self.projects = QWidget()
         row = QHBoxLayout(self.projects)
@@ -125,6 +130,7 @@ class SettingsPage(QWidget):
         form = QFormLayout()
         form.addRow("Database", self.location)
         self.facility.add_rows(form)
+        form.addRow(fields.FACILITY["records_kept_since"].label, self.kept_since)  # no Alt letter left here
         form.addRow(fields.FACILITY["active_projects"].label, self.projects)
         form.addRow(fields.FACILITY["enrollment_period_start"].label, self.period_start)
         form.addRow(fields.FACILITY["policy_year"].label, self.policy_year)
@@ -217,6 +223,7 @@ class SettingsPage(QWidget):
         if f is None:
             return
         self.facility.load(f)
+        self.kept_since.set_date(f.records_kept_since or f.joined_on)
         active = set((f.active_projects or ",".join(PROJECTS)).split(","))
         for code, box in self.project_boxes.items():
             box.setChecked(code in active)
@@ -234,11 +241,16 @@ class SettingsPage(QWidget):
             QMessageBox.warning(self, "Not saved", f"Joined MROQC on: {problem}. "
                                 "Your entries are kept; correct them and save again.")
             return False
+        if self.kept_since.problem() or self.kept_since.date() is None:
+            QMessageBox.warning(self, "Not saved", "Records kept here since: "
+                                f"{self.kept_since.problem() or 'a date is needed'}. "
+                                "Your entries are kept; correct them and save again.")
+            return False
         details = self.facility.details(
             active_projects=tuple(code for code, box in self.project_boxes.items() if box.isChecked()),
             date_format=self.date_format.currentData(), time_zone=self.time_zone.currentData(),
             enrollment_period_start=self.period_start.text().strip(), policy_year=self.policy_year.currentData(),
-            lock_after_minutes=self.lock_minutes.value())
+            lock_after_minutes=self.lock_minutes.value(), records_kept_since=self.kept_since.date())
         try:
             save_facility(self.db, details, today=dt.date.today())
         except FacilityError as exc:

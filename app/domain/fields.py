@@ -210,6 +210,8 @@ FACILITY = RecordSpec("facility", (
     FieldSpec("active_projects", "Active &projects", "projects"),
     FieldSpec("enrollment_period_start", "Enrollment period &starts", "monthday"),
     FieldSpec("policy_year", "Pro&gram (policy) year", "policy_year"),
+    # optional in the workbook: else an import's earliest record moves it back (docs/rules.md)
+    FieldSpec("records_kept_since", "Records kept here since", "date", past=True),
 ))
 
 #: Every record with fields people edit, by its table.

@@ -131,4 +131,5 @@ SPEC = RuleSpec(
     (RuleEntry(RULE, "qip", "Letters not answered by their due date",
                "Reply to each letter listed and record the reply date."),),
     correspondence, reply_measures, (reply_forecasts,),
-    (TileSpec(RULE, "Letters not answered on time", _late_figure, _late_detail),))
+    (TileSpec(RULE, "Letters not answered on time", _late_figure, _late_detail,
+              counts="Letters from the coordinating center in the last year that needed a reply and got none by their due date (Correspondence)."),))

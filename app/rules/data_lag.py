@@ -42,13 +42,17 @@ def lag_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> 
         return []
     # E: the latest activity, never before the join date (no lag accrues before membership).
     last = max(snapshot.last_activity or snapshot.facility.joined_on, snapshot.facility.joined_on)
-    reasons = [excused(snapshot, day) for day in day_range(last, as_of)]
+    # the days before the records begin are unknown, not days without data entry: count the known ones
+    start, kept = snapshot.facility.count_from(last)
+    reasons = [excused(snapshot, day) for day in day_range(start, as_of)]
     counted = sum(1 for r in reasons if r is None)
-    return [Measure(
-        RULE, {}, counted, policy.lag_days, counted > policy.lag_days,
-        {"last_activity": last, "days_counted": counted, "limit": policy.lag_days,
-         "days_excused_pause": reasons.count("pause"), "days_excused_cda_absence": reasons.count("cda_absent"),
-         "no_activity_on_record": snapshot.last_activity is None})]
+    fires = counted > policy.lag_days
+    evidence = {"last_activity": last, "days_counted": counted, "limit": policy.lag_days,
+                "days_excused_pause": reasons.count("pause"), "days_excused_cda_absence": reasons.count("cda_absent"),
+                "no_activity_on_record": snapshot.last_activity is None}
+    if kept is not None:
+        evidence["records_kept_since"] = kept
+    return [Measure(RULE, {}, counted, policy.lag_days, fires, evidence, kept if not fires else None)]
 
 
 def data_lag(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
@@ -58,9 +62,12 @@ def data_lag(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list
         if not m.fires:
             continue
         last = m.evidence["last_activity"]
+        kept = m.evidence.get("records_kept_since")
         findings.append(Finding(
             RULE, "qip", "trigger", {},
-            (f"No data entry since {last.isoformat()}" if last != snapshot.facility.joined_on or snapshot.last_activity == last
+            (f"No data entry since records began here on {kept.isoformat()}" if kept is not None
+             else f"No data entry since {last.isoformat()}" if last != snapshot.facility.joined_on
+             or snapshot.last_activity == last
              else f"No data entry since joining on {last.isoformat()}")
             + f": {m.value} days that count (the limit is {m.limit}).", m.evidence))
     return findings
@@ -106,4 +113,6 @@ SPEC = RuleSpec(
                onset="last_activity"),),
     data_lag, lag_measures, (lag_forecasts,),
     (TileSpec(RULE, "Days without data entry", _lag_figure,
-              lambda e: f"a trigger above {e.policy.lag_days} counted days (pauses and CDA absences excepted)"),))
+              lambda e: f"a trigger above {e.policy.lag_days} counted days (pauses and CDA absences excepted)",
+              counts="Days since the last data-entry session (Programs), dosimetry submission (Dosimetry) or "
+                     "enrollment date (Enrollment); entering a pending case does not count."),))

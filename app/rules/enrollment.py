@@ -68,16 +68,20 @@ def zero_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) ->
     measures = []
     for project in facility.active_projects:
         last = snapshot.last_enrollment.get(project)
-        window = max(d for d in (last, start, facility.joined_on) if d is not None)
+        # the days before the records begin are unknown, not days without: count the known ones
+        window, kept = facility.count_from(max(d for d in (last, start, facility.joined_on) if d is not None))
         paused_days = sum(1 for day in day_range(window, as_of) if paused(snapshot, project, day))
-        days = days_between(window, as_of) - paused_days
+        days = max(days_between(window, as_of) - paused_days, 0)
         seen = sum(n for (p, day), n in snapshot.eligible_counts.items() if p == project and window < day <= as_of)
         seen_ids = sorted(cid for day, cid in snapshot.cases_after_last_enrollment.get(project, ()) if window < day <= as_of)
-        measures.append(Measure(
-            RULE_ZERO, {"project": project}, days, policy.zero_enrollment_days, days >= policy.zero_enrollment_days,
-            {"window_start": window, "days_without_enrollment": days, "paused_days": paused_days,
-             "threshold_days": policy.zero_enrollment_days, "last_enrollment": last, "period_start": start,
-             "eligible_cases_seen": seen, "eligible_case_ids": seen_ids[:EVIDENCE_CASE_LIMIT]}))
+        fires = days >= policy.zero_enrollment_days
+        evidence = {"window_start": window, "days_without_enrollment": days, "paused_days": paused_days,
+                    "threshold_days": policy.zero_enrollment_days, "last_enrollment": last, "period_start": start,
+                    "eligible_cases_seen": seen, "eligible_case_ids": seen_ids[:EVIDENCE_CASE_LIMIT]}
+        if kept is not None:
+            evidence["records_kept_since"] = kept
+        measures.append(Measure(RULE_ZERO, {"project": project}, days, policy.zero_enrollment_days, fires, evidence,
+                                kept if kept is not None and not fires else None))
     return measures
 
 
@@ -90,10 +94,12 @@ def enrollment_zero(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) 
         e = m.evidence
         explain = (" No eligible cases were seen in that time, which the facility can explain to the coordinating center."
                    if not e["eligible_cases_seen"] else f" {e['eligible_cases_seen']} eligible case(s) were seen in that time.")
+        since = (f"counted from {e['records_kept_since'].isoformat()}, since when records are kept here"
+                 if "records_kept_since" in e else f"since {e['window_start'].isoformat()}")
         findings.append(Finding(
             RULE_ZERO, "qip", "trigger", m.subject,
-            f"No {label(m.subject['project']).lower()} enrollment for {m.value} days (since "
-            f"{e['window_start'].isoformat()}; the limit is {m.limit}).{explain}", e))
+            f"No {label(m.subject['project']).lower()} enrollment for {m.value} days ({since}; "
+            f"the limit is {m.limit}).{explain}", e))
     return findings
 
 
@@ -113,11 +119,16 @@ def decline_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date)
     current = sum(r["this_year"] for r in table)
     previous = sum(r["last_year"] for r in table)
     decline = Fraction(previous - current, previous) if previous else None
+    # both years' months from January: a year the records do not cover cannot be compared
+    kept = snapshot.facility.history_missing(dt.date(year - 1, 1, 1))
+    evidence = {"through_month": f"{year}-{month:02d}", "enrollments": current, "previous_year_enrollments": previous,
+                "decline": round(float(decline), 4) if decline is not None else None,
+                "threshold": float(policy.decline_fraction), "months": table}
+    if kept is not None:
+        evidence["records_kept_since"] = kept
     return [Measure(
-        RULE_DECLINE, {}, decline, policy.decline_fraction, decline is not None and decline >= policy.decline_fraction,
-        {"through_month": f"{year}-{month:02d}", "enrollments": current, "previous_year_enrollments": previous,
-         "decline": round(float(decline), 4) if decline is not None else None,
-         "threshold": float(policy.decline_fraction), "months": table})]
+        RULE_DECLINE, {}, decline, policy.decline_fraction,
+        kept is None and decline is not None and decline >= policy.decline_fraction, evidence, kept)]
 
 
 def enrollment_decline(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
@@ -198,8 +209,13 @@ def volume_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) 
         if since < day <= as_of and project in counts:
             counts[project] += n
     counted = sum(counts[p] for p in policy.counted_projects)
-    return [Measure(RULE_VOLUME, {}, counted, policy.min_cases, counted < policy.min_cases,
-                    {"since": since, "counted_cases": counted, "minimum": policy.min_cases, "by_project": counts})]
+    # a year of cases: fewer on record than a year's worth of records may hold says nothing yet
+    kept = snapshot.facility.history_missing(since + dt.timedelta(days=1))
+    evidence = {"since": since, "counted_cases": counted, "minimum": policy.min_cases, "by_project": counts}
+    if kept is not None:
+        evidence["records_kept_since"] = kept
+    return [Measure(RULE_VOLUME, {}, counted, policy.min_cases, kept is None and counted < policy.min_cases,
+                    evidence, kept)]
 
 
 def participation_volume(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
@@ -304,12 +320,18 @@ def volume_forecasts(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date)
         if project in policy.counted_projects and since < day <= as_of:
             by_day[day] = by_day.get(day, 0) + n
     need, dropped, fires_on = m.value - m.limit + 1, 0, None
+    candidate: dt.date | None = as_of + dt.timedelta(days=1) if need <= 0 else None  # too few already
     for day in sorted(by_day):
+        if candidate is not None:
+            break
         dropped += by_day[day]
         if dropped >= need:
             candidate = day + dt.timedelta(days=policy.participation_lookback_days)
-            fires_on = candidate if (candidate - as_of).days <= policy.horizon_days else None
-            break
+    if candidate is not None and m.history_since is not None:  # not before a year of records is kept
+        candidate = max(candidate, m.history_since + dt.timedelta(days=policy.participation_lookback_days - 1))
+    if candidate is not None and (candidate - as_of).days <= policy.horizon_days:
+        fires_on = candidate
+    need = max(need, 1)  # not firing: at least one case away (too few already, but too little history)
     return [Forecast(m.rule, m.subject, m.value, m.limit, need, "cases", fires_on,
                      f"{m.value} breast, lung and prostate cases in a year ({m.limit} expected) — "
                      f"{on_day(fires_on)} without new cases.")]
@@ -364,14 +386,17 @@ ZERO_SPEC = RuleSpec(
                "Enroll the eligible cases waiting in this project, or record why each was not enrolled; with none "
                "seen, write down why no patient was eligible.", onset="window_start"),),
     enrollment_zero, zero_measures, (zero_forecasts,),
-    (TileSpec(RULE_ZERO, "Days without enrollment", _zero_figure, _zero_detail),))
+    (TileSpec(RULE_ZERO, "Days without enrollment", _zero_figure, _zero_detail,
+              counts="Days since each project's last enrollment date (Enrollment: a case set to enrolled, with its "
+                     "date)."),))
 
 DECLINE_SPEC = RuleSpec(
     (RuleEntry(RULE_DECLINE, "qip", "Year-to-date enrollment fell too far against last year",
                "Compare this year's eligible cases with last year's and enroll the pending ones; explain a drop in "
                "referrals to the coordinating center."),),
     enrollment_decline, decline_measures, (decline_forecasts,),
-    (TileSpec(RULE_DECLINE, "Enrollment this year vs last", _decline_figure, _decline_detail),))
+    (TileSpec(RULE_DECLINE, "Enrollment this year vs last", _decline_figure, _decline_detail,
+              counts="Enrollment dates from January to the last complete month, this year and last (Enrollment)."),))
 
 SELECTIVE_SPEC = RuleSpec(
     (RuleEntry(RULE_SELECTIVE, "qip", "Cases undecided or not enrolled without an accepted reason",
@@ -380,11 +405,15 @@ SELECTIVE_SPEC = RuleSpec(
                "Read the note: if an accepted reason fits, record that reason instead of 'other'.")),
     selective_enrollment, selective_measures, (selective_forecasts,),
     (TileSpec(RULE_SELECTIVE, "Undecided or unexplained cases", _selective_figure,
-              lambda e: f"eligible more than {e.policy.selective_decision_days} days ago"),))
+              lambda e: f"eligible more than {e.policy.selective_decision_days} days ago",
+              counts="Cases past the decision window still pending, or not enrolled without an accepted reason "
+                     "(Enrollment: status and reason)."),))
 
 VOLUME_SPEC = RuleSpec(
     (RuleEntry(RULE_VOLUME, "participation", "Too few breast, lung and prostate cases in a year",
                "Screen for eligible breast, lung and prostate cases that have not been entered yet."),),
     participation_volume, volume_measures, (volume_forecasts,),
     (TileSpec(RULE_VOLUME, "Breast, lung and prostate cases in a year", _volume_figure,
-              lambda e: f"eligible in the last {e.policy.participation_lookback_days} days; bone metastases on top"),))
+              lambda e: f"eligible in the last {e.policy.participation_lookback_days} days; bone metastases on top",
+              counts="Breast, lung and prostate cases by eligible date (Enrollment: new case, or Import eligible "
+                     "patients)."),))

@@ -7,6 +7,7 @@ same measures, so a tile's figure is the rule's own figure, never a second deriv
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,10 @@ class Measure:
     limit: Any
     fires: bool
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: The day the facility's records are kept since, when the rule's window reaches back before
+    #: it and its figure alone does not fire: the app lacks the history to say ("not enough history
+    #: yet"). None: the window is inside the records.
+    history_since: dt.date | None = None
 
 
 Measures = dict[str, list[Measure]]  # by rule ID

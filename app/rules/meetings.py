@@ -193,7 +193,7 @@ def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
                 f"{person.name if person else staff_id} attended the {day.isoformat()} meeting for "
                 f"{' and '.join(label(r).lower() for r in roles)}; each role needs its own person.",
                 {"meeting_id": mv.meeting.meeting_id, "roles": list(roles)}))
-    for m in _missed_measures(missed, policy):
+    for m in _missed_measures(missed, policy, snapshot, as_of):
         if m.fires:
             findings.append(Finding(
                 RULE_MISSED, "qip", "trigger", m.subject,
@@ -202,11 +202,22 @@ def attendance_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.da
     return findings
 
 
-def _missed_measures(missed: dict[str, list[dt.date]], policy: Policy) -> list[Measure]:
-    return [Measure(RULE_MISSED, {"role": role}, len(days), policy.missed_meetings_limit,
-                    len(days) > policy.missed_meetings_limit,
-                    {"meetings_missed": len(days), "limit": policy.missed_meetings_limit, "meeting_dates": days})
-            for role, days in missed.items()]
+def _missed_measures(missed: dict[str, list[dt.date]], policy: Policy, snapshot: FacilitySnapshot,
+                     as_of: dt.date) -> list[Measure]:
+    """Per role, the year's uncovered meetings. When the records begin after January (and after
+    joining), only the meetings since then count: a meeting typed in afterwards without who came
+    is not known to have gone uncovered; until those alone fire, there is not enough history."""
+    kept = snapshot.facility.history_missing(dt.date(as_of.year, 1, 1))
+    measures = []
+    for role, days in missed.items():
+        counted = [d for d in days if kept is None or d >= kept]
+        fires = len(counted) > policy.missed_meetings_limit
+        evidence = {"meetings_missed": len(counted), "limit": policy.missed_meetings_limit, "meeting_dates": counted}
+        if kept is not None:
+            evidence["records_kept_since"] = kept
+        measures.append(Measure(RULE_MISSED, {"role": role}, len(counted), policy.missed_meetings_limit, fires,
+                                evidence, kept if kept is not None and not fires else None))
+    return measures
 
 
 def missed_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:
@@ -216,7 +227,7 @@ def missed_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) 
         for role, rv in mv.roles.items():
             if not rv.covered:
                 missed[role].append(mv.meeting.date)
-    return _missed_measures(missed, policy)
+    return _missed_measures(missed, policy, snapshot, as_of)
 
 
 def ce_findings(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Finding]:
@@ -333,10 +344,14 @@ ATTENDANCE_SPEC = RuleSpec(
                "Give each required role its own person at the next meeting.")),
     attendance_findings, missed_measures, (missed_forecasts, substitution_forecasts),
     (TileSpec(RULE_MISSED, "Meetings missed this year", _missed_figure,
-              lambda e: f"a trigger above {e.policy.missed_meetings_limit} per role"),
+              lambda e: f"a trigger above {e.policy.missed_meetings_limit} per role",
+              counts="This year's meetings at which nobody, or no acceptable substitute, attended for the role "
+                     "(Meetings: attendance)."),
      TileSpec(RULE_SUB_LIMIT, "Attendance violations this year", lambda e: Count(len(_violations(e))),
               _violations_detail, name=ATTENDANCE_TILE,
-              state=lambda e: "triggered" if _violations(e) else "clear")))
+              state=lambda e: "triggered" if _violations(e) else "clear",
+              counts="Absences, unacceptable substitutes and double roles at this year's meetings (Meetings: "
+                     "attendance).")))
 
 CE_SPEC = RuleSpec(
     (RuleEntry(RULE_CE_VIRTUAL, "ce", "CE credit requested for a virtual meeting",

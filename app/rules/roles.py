@@ -80,4 +80,5 @@ SPEC = RuleSpec(
                "Appoint an administrative lead or dosimetry representative and record the assignment.",
                onset="vacant_since")),
     vacancies, vacancy_measures, (vacancy_forecasts,),
-    (TileSpec(RULE_REQUIRED, "Required roles", _vacant_figure, lambda e: ""),))
+    (TileSpec(RULE_REQUIRED, "Required roles", _vacant_figure, lambda e: "",
+              counts="Who holds the clinical champion, physics lead and CDA roles on this date (Staff & roles)."),))

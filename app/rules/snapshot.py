@@ -22,6 +22,24 @@ class FacilityInfo:
     radiation_oncologists: int
     active_projects: tuple[str, ...]
     enrollment_period_start: str | None = None  # MM-DD; None: the policy's
+    #: Since when the facility's records are in the app; None: since joining (all its history). A
+    #: rule whose window reaches back before it does not fire: the app cannot know those days.
+    records_kept_since: dt.date | None = None
+
+    def history_missing(self, first_day: dt.date) -> dt.date | None:
+        """The records-kept-since day when a window starting on ``first_day`` reaches back before it
+        (only days of membership count: before joining there was nothing to record); else None."""
+        kept = self.records_kept_since
+        if kept is None or kept <= max(first_day, self.joined_on):
+            return None
+        return kept
+
+    def count_from(self, start: dt.date) -> tuple[dt.date, dt.date | None]:
+        """Where a count of the days after ``start`` begins as far as the records go: (``start``,
+        None), or (the day before records were kept, that records-kept-since day) when they begin
+        later. The days before it are unknown, not days without: a rule counts only the known ones."""
+        kept = self.history_missing(start + dt.timedelta(days=1))
+        return (start, None) if kept is None else (kept - dt.timedelta(days=1), kept)
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,15 @@ class NoFigure:
     reason: str
 
 
-Figure = Count | OutOf | Versus | PerSubject | Vacant | JoinsOn | NoFigure
+@dataclass(frozen=True)
+class NotEnoughHistory:
+    """The rule's window reaches back before the day the facility's records are kept since: no
+    figure yet, and the day its records begin."""
+
+    since: dt.date
+
+
+Figure = Count | OutOf | Versus | PerSubject | Vacant | JoinsOn | NoFigure | NotEnoughHistory
 
 
 # --- the declarations ---------------------------------------------------------------------------
@@ -140,7 +148,8 @@ class TileSpec:
     """A Dashboard tile fed by a rule: its title, its figure (None: no tile at that date) and the
     sentence on its threshold (the tooltip). Its state is ``rule``'s findings (or ``state`` for a
     tile standing for a family of rules), else *close* by ``rule``'s forecasts; ``name`` is the
-    tile's own ID when it stands for a family (``ATT-*``)."""
+    tile's own ID when it stands for a family (``ATT-*``). ``counts`` is the one line under the
+    tile on what it counts and where that is entered, so a coordinator knows what moves it."""
 
     rule: str
     title: str
@@ -148,6 +157,12 @@ class TileSpec:
     detail: Callable[[Evaluated], str]
     name: str | None = None
     state: Callable[[Evaluated], str] | None = None
+    counts: str = ""
+
+    def __post_init__(self) -> None:
+        if self.counts and ("\n" in self.counts or not self.counts.endswith(".")):
+            raise RuleSpecError(f"{self.id}: the tile {self.title!r} says what it counts in one line ending with a "
+                                "full stop")
 
     @property
     def id(self) -> str:

@@ -25,6 +25,7 @@ from app.screening.plan import CASE_FIELDS, CaseUpdate, Plan, make_plan
 from app.screening.reading import read_table
 from app.screening.rows import ParsedList, parse
 from app.security.roles import Permission
+from app.services.facility import keep_records_since_earliest
 from app.services.quality import screening_problems
 from app.storage import audit
 from app.storage.database import Database
@@ -125,6 +126,9 @@ def import_list(db: Database, parsed: ParsedList, *, expected: Plan | None = Non
             raise PlanChanged("The register changed since the preview (someone added or edited cases); "
                               "preview the list again before importing.")
         _write(session, plan, progress)
+        # patients eligible before the facility kept its records here: its history starts with them
+        keep_records_since_earliest(session, [c.get("eligible_on") for c in plan.new_cases]
+                                    + [u.after.get("eligible_on") for u in plan.updates])
         counts = plan.counts()
         audit.note(session, f"Screening list {plan.source}: {counts['new']} new, {counts['updated']} updated, "
                             f"{counts['unchanged']} unchanged, {counts['not_eligible']} not eligible", "cases")

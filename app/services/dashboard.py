@@ -15,7 +15,7 @@ from app.domain.vocabulary import REQUIRED_ROLES
 from app.rules import correspondence, engine, meetings
 from app.rules.findings import Finding
 from app.rules.forecast import STEP_UNITS, Forecast
-from app.rules.spec import Figure, TileSpec
+from app.rules.spec import Figure, NotEnoughHistory, TileSpec
 from app.services import qip
 from app.services.facility import get_facility
 from app.services.findings import Evaluation, evaluate_at
@@ -34,6 +34,8 @@ class TileStatus(StrEnum):
     YELLOW = "yellow"
     GREEN = "green"
     CHECKING = "checking"
+    #: nothing fires, but the rule's window reaches back before the records kept here
+    HISTORY = "history"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,12 @@ class Tile:
     figure: Figure | Readiness
     detail: str = ""
     forecast: Forecast | None = None
+    #: what the tile counts and where that is entered (its spec's ``counts``)
+    counts: str = ""
+    #: the day records are kept here since, when some subjects lack the history to fire
+    history_since: dt.date | None = None
+    #: those subjects (project or role codes; empty: the whole tile)
+    short_subjects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -148,7 +156,12 @@ def readiness_tile(db: Database, as_of: dt.date) -> Tile:
               f"{report.in_force.statement}")
     return Tile(READINESS_TILE, f"Ready to submit ({current.label})", TileStatus(report.status),
                 Readiness(tuple((c.project, TileStatus(c.status)) for c in cells), earlier, len(report.periods) > 1),
-                detail)
+                detail, counts=READINESS_COUNTS)
+
+
+#: What the readiness tile counts, and where that is entered (the rule tiles' come from their specs).
+READINESS_COUNTS = ("Errors and unexplained warnings of the data-quality rules in this submission period "
+                    "(corrected in Enrollment, Dosimetry, Meetings; explained in Data quality).")
 
 
 def _nearest(forecasts: list[Forecast]) -> Forecast | None:
@@ -179,7 +192,17 @@ def rule_tile(evaluation: Evaluation, spec: TileSpec) -> Tile | None:
     if figure is None:
         return None
     status, forecast = tile_state(evaluation, spec.rule, spec.state(evaluation) if spec.state else None)
-    return Tile(spec.id, spec.title, status, figure, spec.detail(evaluation), forecast)
+    measures = evaluation.measures.get(spec.rule, []) if spec.name is None else []
+    short = [m for m in measures if m.history_since is not None]
+    since = min((m.history_since for m in short if m.history_since is not None), default=None)
+    subjects: tuple[str, ...] = ()
+    if since is not None and len(short) == len(measures):  # the whole tile: no figure yet
+        figure = NotEnoughHistory(since)
+        if status is TileStatus.CLEAR:
+            status = TileStatus.HISTORY
+    elif short:
+        subjects = tuple(str(next(iter(m.subject.values()))) for m in short if m.subject)
+    return Tile(spec.id, spec.title, status, figure, spec.detail(evaluation), forecast, spec.counts, since, subjects)
 
 
 def build_dashboard(db: Database, as_of: dt.date, evaluation: Evaluation | None = None) -> Dashboard:

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 from app.domain.dates import dates_in, format_date
 from app.domain.vocabulary import label
-from app.rules.spec import Count, Figure, JoinsOn, NoFigure, OutOf, PerSubject, Vacant, Versus
+from app.rules.spec import (
+    Count,
+    Figure,
+    JoinsOn,
+    NoFigure,
+    NotEnoughHistory,
+    OutOf,
+    PerSubject,
+    Vacant,
+    Versus,
+)
 from app.services.dashboard import (
     Dashboard,
     Due,
@@ -43,6 +53,8 @@ class TileText:
     detail: str = ""
     #: the forecast of the subject nearest to firing, in words ("Lung: day 24 of 30 — fires on …")
     forecast: str = ""
+    #: what the tile counts and where that is entered ("What counts")
+    counts: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,9 +106,17 @@ def figure_words(figure: Figure | Readiness, style: str) -> str:
             return f"not a member yet (joins {format_date(day, style)})"
         case NoFigure(reason):
             return reason
+        case NotEnoughHistory(since):
+            return history_words(since, style)
         case Readiness(projects, _, _):
             return "  ".join(f"{project_words(p)} {MARKS[status]}" for p, status in projects)
     raise TypeError(f"no words for the figure {figure!r}")
+
+
+def history_words(since: dt.date, style: str) -> str:
+    """"not enough history yet (records kept since 2026-12-07)": a rule whose window reaches back
+    before the facility's records."""
+    return f"not enough history yet (records kept since {format_date(since, style)})"
 
 
 def _readiness_note(figure: Readiness) -> str:
@@ -112,8 +132,12 @@ def tile_words(tile: Tile, style: str) -> TileText:
         forecast = _readiness_note(tile.figure)
     else:
         forecast = dates_in(tile.forecast.text, style) if tile.forecast is not None else ""
-    return TileText(tile.rule, tile.title, tile.status, figure_words(tile.figure, style),
-                    dates_in(tile.detail, style), forecast)
+    detail = dates_in(tile.detail, style)
+    if tile.short_subjects and tile.history_since is not None:  # some subjects only: say which
+        short = ", ".join(_subject(code) for code in tile.short_subjects)
+        detail = "; ".join(part for part in (detail, f"{short}: {history_words(tile.history_since, style)}") if part)
+    return TileText(tile.rule, tile.title, tile.status, figure_words(tile.figure, style), detail, forecast,
+                    tile.counts)
 
 
 def next_meeting_words(meeting: NextMeeting | None, style: str) -> str:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from app.domain.dates import DATE_FORMATS
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.domain.wording import DEFAULT_TIME_ZONE, zone_info
 from app.security.policy import security_policy
 from app.security.roles import Permission
+from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import Facility
 
@@ -35,6 +38,10 @@ class FacilityDetails:
     #: The facility's time zone (IANA name): the audit log's and reviews' times are in it. None
     #: keeps the facility's (``America/Detroit`` for a new one).
     time_zone: str | None = None
+    #: Since when the facility keeps its records here (``records_kept_since``): a rule whose
+    #: window reaches back before it says "not enough history yet". None keeps the facility's; a
+    #: new facility's is its join date (set up with its history) unless the first run says today.
+    records_kept_since: dt.date | None = None
 
     def validated(self, today: dt.date) -> FacilityDetails:
         name = self.name.strip()
@@ -60,6 +67,8 @@ class FacilityDetails:
         except ValueError:
             raise FacilityError("The enrollment period start must be a month-day such as 01-01.") from None
         joined = self.joined_on or today
+        if self.records_kept_since is not None and self.records_kept_since > today:
+            raise FacilityError("Records cannot be kept here since a day after today.")
         baseline = self.baseline_year or joined.year
         policy = security_policy()
         lock = policy.idle_default_minutes if self.lock_after_minutes is None else self.lock_after_minutes
@@ -78,6 +87,7 @@ class FacilityDetails:
             lock_after_minutes=lock,
             date_format=self.date_format,
             time_zone=self.time_zone,
+            records_kept_since=self.records_kept_since,
         )
 
 
@@ -107,7 +117,34 @@ def save_facility(db: Database, details: FacilityDetails, *, today: dt.date) -> 
             facility.date_format = clean.date_format
         if clean.time_zone is not None:
             facility.time_zone = clean.time_zone
+        if clean.records_kept_since is not None:
+            facility.records_kept_since = clean.records_kept_since
+        elif facility.records_kept_since is None:
+            facility.records_kept_since = clean.joined_on
     return facility
+
+
+def records_kept_since(facility: Facility) -> dt.date:
+    """Since when the facility's records are in this database (a row from before the column: its
+    join date)."""
+    return facility.records_kept_since or facility.joined_on
+
+
+def keep_records_since_earliest(session: Session, days: Iterable[dt.date | None]) -> dt.date | None:
+    """An import brought records dated ``days``: move the facility's "records kept here since"
+    back to the earliest of them when that is earlier, audited, in the import's transaction (so the
+    history it brought is judged as history). Returns the new day, or None when nothing moved."""
+    earliest = min((d for d in days if d is not None), default=None)
+    facility = session.scalars(select(Facility).limit(1)).first()
+    if earliest is None or facility is None:
+        return None
+    current = facility.records_kept_since
+    if records_kept_since(facility) <= earliest:
+        return None
+    session.execute(update(Facility), [{"id": facility.id, "version": facility.version, "records_kept_since": earliest}])
+    audit.record_many(session, "facility", [("update", str(facility.id), {"records_kept_since": current},
+                                             {"records_kept_since": earliest})])
+    return earliest
 
 
 def facility_zone(db: Database) -> str:

@@ -205,6 +205,7 @@ def load_snapshot_in_force(db: Database, as_of: dt.date, fte_year: int | None = 
             radiation_oncologists=f.radiation_oncologists,
             active_projects=tuple(p for p in (f.active_projects or "").split(",") if p) or PROJECTS,
             enrollment_period_start=f.enrollment_period_start or None,
+            records_kept_since=f.records_kept_since,
         )
         staff = {s.staff_id: Person(s.staff_id, s.name, s.profession, s.physician_title, s.works_on_mroqc,
                                     s.treats_mroqc_patients, s.cmd_id, s.pgip_member_since)
@@ -290,11 +291,35 @@ def run_check(db: Database, as_of: dt.date) -> Evaluation:
 
 
 def to_json(result: CheckResult) -> dict[str, Any]:
-    """The ``check --json`` contract of INTERFACES.md, and ``policy_in_force`` (docs/cli.md)."""
-    return {"as_of": result.as_of.isoformat(), "policy": str(result.policy.year),
-            "policy_in_force": result.in_force.to_json(), "facility": result.facility,
-            "findings": [f.to_json() for f in result.findings],
-            "forecast": [f.to_json() for f in result.forecast]}
+    """The ``check --json`` contract of INTERFACES.md, and ``policy_in_force`` (docs/cli.md). A
+    facility whose records begin too late for some rules also gets ``records_kept_since`` and
+    ``not_enough_history`` (the rules and subjects that lack the history to fire): added keys,
+    left out when every window is inside the records."""
+    found = {"as_of": result.as_of.isoformat(), "policy": str(result.policy.year),
+             "policy_in_force": result.in_force.to_json(), "facility": result.facility,
+             "findings": [f.to_json() for f in result.findings],
+             "forecast": [f.to_json() for f in result.forecast]}
+    short = [{"rule": m.rule, "subject": m.subject, "records_kept_since": m.history_since.isoformat()}
+             for measures in result.measures.values() for m in measures if m.history_since is not None]
+    kept = result.snapshot.facility.records_kept_since
+    if short and kept is not None:
+        found["records_kept_since"] = kept.isoformat()
+        found["not_enough_history"] = short
+    return found
+
+
+def not_enough_history_lines(result: CheckResult) -> list[str]:
+    """``check``'s lines on the rules that lack the history to fire (none for a facility with its
+    history): a heading with the day its records are kept since, then one line per rule and subject."""
+    short = [m for measures in result.measures.values() for m in measures if m.history_since is not None]
+    if not short:
+        return []
+    since = min(m.history_since for m in short if m.history_since is not None)
+    lines = [f"Not enough history yet (records kept since {since.isoformat()})"]
+    for m in short:
+        subject = ", ".join(f"{k} {v}" for k, v in m.subject.items())
+        lines.append(f"  {m.rule}{' (' + subject + ')' if subject else ''}")
+    return lines
 
 
 def meeting_verdicts(db: Database, year: int, as_of: dt.date) -> list[MeetingVerdict]:

@@ -76,6 +76,10 @@ class Facility(Versioned, Base):
     date_format: Mapped[str] = mapped_column(String(20), default="iso", server_default="iso")
     #: The facility's time zone (IANA name): times are shown to people in it (the audit log, reviews).
     time_zone: Mapped[str] = mapped_column(String(64), default="America/Detroit", server_default="America/Detroit")
+    #: The day the facility started keeping its records here (migration 0012): the app cannot know
+    #: what happened before it, so a rule whose window reaches back before it does not fire. None
+    #: (a row written before the column) reads as the join date.
+    records_kept_since: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class Staff(Versioned, Base):

@@ -25,6 +25,7 @@ from app.domain.records import parse_metrics
 from app.rules.quality import Problem
 from app.security.roles import Permission
 from app.services import quality
+from app.services.facility import keep_records_since_earliest
 from app.services.quality import brought_in_words
 from app.storage import audit
 from app.storage.database import Database
@@ -50,6 +51,8 @@ class ImportResult:
     #: the data-quality problems the import brought in (``app.services.quality``): written, unlike a
     #: refused row, and listed apart from refusals
     quality: list[Problem] = field(default_factory=list)
+    #: the facility's "records kept here since", when the import's older records moved it back
+    records_kept_since: dt.date | None = None
 
     def __str__(self) -> str:
         def listing(counts: dict[str, int]) -> str:
@@ -57,7 +60,8 @@ class ImportResult:
 
         text = (f"Imported {self.source}: added {listing(self.added)}; updated {listing(self.updated)}; "
                 f"{self.unchanged:,} rows already up to date.")
-
+        if self.records_kept_since is not None:
+            text += f" Records are now kept here since {self.records_kept_since.isoformat()} (the earliest imported)."
         words = brought_in_words(self.quality)
         return f"{text} {words}" if words else text
 
@@ -180,13 +184,16 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
     result.updated[spec.name] = updated
 
 
-def _upsert_facility(session: Session, values: dict[str, Any], result: ImportResult) -> None:
+def _upsert_facility(session: Session, values: dict[str, Any], result: ImportResult,
+                     earliest: list[dt.date] | None = None) -> None:
     values = dict(values)
     if "active_projects" in values:
         values["active_projects"] = ",".join(values["active_projects"] or ())
     facility = session.scalars(select(Facility).limit(1)).first()
     if facility is None:
-        row = {"id": 1, "active_projects": "", "enrollment_period_start": "01-01", **values}
+        # a facility made by its workbook comes with its history: its records go back to joining
+        kept = values.get("records_kept_since") or min([values["joined_on"], *(earliest or [])])
+        row = {"id": 1, "active_projects": "", "enrollment_period_start": "01-01", **values, "records_kept_since": kept}
         row = {k: v for k, v in row.items() if v is not None or k == "policy_year"}
         session.execute(insert(Facility), [row])
         audit.record_many(session, "facility", [("insert", "1", None, row)])
@@ -200,6 +207,24 @@ def _upsert_facility(session: Session, values: dict[str, Any], result: ImportRes
         result.updated["facility"] = 1
     else:
         result.unchanged += 1
+
+
+#: The dates that say since when a workbook's records go back (sheet: columns).
+RECORD_DATES: dict[str, tuple[str, ...]] = {
+    "cases": ("eligible_on", "enrolled_on"), "data_entry": ("date",), "dosimetry": ("submitted_on",),
+    "meetings": ("date",), "correspondence": ("received_on",),
+}
+
+
+def _earliest_records(parsed: ParsedWorkbook) -> list[dt.date]:
+    """The earliest date of each kind of record the workbook brings (``RECORD_DATES``)."""
+    found = []
+    for name, columns in RECORD_DATES.items():
+        sheet = parsed.sheets.get(name)
+        for column in columns:
+            if sheet is not None and column in sheet.attrs:
+                found.append(min((d for d in sheet.column(column) if isinstance(d, dt.date)), default=None))
+    return [d for d in found if d is not None]
 
 
 def validate_workbook(db: Database, source: Path) -> ParsedWorkbook:
@@ -223,8 +248,13 @@ def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None)
     try:
         with db.transaction(Permission.IMPORT) as session:
             session.info["audited"] = False  # audited explicitly below, row by row
+            had_facility = session.scalar(select(Facility.id).limit(1)) is not None
+            earliest = _earliest_records(parsed)
             if parsed.facility is not None:
-                _upsert_facility(session, parsed.facility, result)
+                _upsert_facility(session, parsed.facility, result, earliest)
+            if had_facility and not (parsed.facility or {}).get("records_kept_since"):
+                # older records than the facility kept here: its history now starts with them
+                result.records_kept_since = keep_records_since_earliest(session, earliest)
             for spec in SHEETS:
                 if spec.name in parsed.sheets:
                     _upsert(session, spec, parsed.sheets.pop(spec.name), parsed.headers[spec.name], result)
