@@ -11,7 +11,8 @@ as ``python -m app`` would, so a test that looks for "Traceback" still sees it. 
 own processes, the children derive keys at the lowest Argon2id cost (``tests.support.CHEAP_KDF``);
 a fresh interpreter (``harness.start(real=True)``) keeps the real cost.
 
-Protocol (one request at a time, JSON lines): the test writes ``{"args", "stdin", "out", "err",
+Protocol (one request at a time, JSON lines): the server says ``{"ready": true}`` once loaded;
+the test writes ``{"args", "stdin", "out", "err",
 "env"}``; the server answers ``{"pid"}`` at once and ``{"status", "maxrss_kib"}`` when the child
 ends (``status`` as ``os.waitstatus_to_exitcode``).
 """
@@ -84,6 +85,7 @@ def serve() -> None:
     passwords.security_policy = lambda: cheap
     requests = os.fdopen(0, "rb", buffering=0)
     answers = os.fdopen(1, "wb", buffering=0)
+    answers.write(b'{"ready": true}\n')  # loaded: what the test times starts now
     while True:
         line = b""
         while not line.endswith(b"\n"):

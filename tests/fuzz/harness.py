@@ -57,6 +57,7 @@ class Child:
     """A command line started by a test: its pid, whether it has ended, its output; killable."""
 
     pid: int
+    started: float  # when it was started (monotonic): its run's time counts from here
 
     def __init__(self, stdin: str) -> None:
         self._files = {}
@@ -91,6 +92,7 @@ class RealChild(Child):
 
     def __init__(self, args: list[str], stdin: str, env: dict[str, str]) -> None:
         super().__init__(stdin)
+        self.started = time.monotonic()
         with open(self._files["stdin"], "rb") as i, open(self._files["out"], "wb") as o, open(self._files["err"], "wb") as e:
             self.process = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, stdin=i, stdout=o, stderr=e,
                                             env=env)
@@ -126,12 +128,20 @@ class _ForkServer:
     process: subprocess.Popen | None = None
 
     @classmethod
-    def request(cls, message: dict) -> subprocess.Popen:
+    def ready(cls) -> subprocess.Popen:
+        """The server, started and past loading the modules (its start is no run's time)."""
         if cls.process is None or cls.process.poll() is not None:
             cls.process = subprocess.Popen([sys.executable, "-m", "tests.fuzz.forkserver"], cwd=ROOT,
                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                            bufsize=0)  # unbuffered: select() sees every answer
-        assert cls.process.stdin is not None
+            assert cls.process.stdout is not None
+            if json.loads(cls.process.stdout.readline() or b"{}").get("ready") is not True:
+                raise RuntimeError("the fork server did not start")
+        return cls.process
+
+    @classmethod
+    def request(cls, message: dict) -> subprocess.Popen:
+        assert cls.process is not None and cls.process.stdin is not None
         cls.process.stdin.write(json.dumps(message).encode() + b"\n")
         cls.process.stdin.flush()
         return cls.process
@@ -142,6 +152,8 @@ class ForkedChild(Child):
 
     def __init__(self, args: list[str], stdin: str, env: dict[str, str]) -> None:
         super().__init__(stdin)
+        _ForkServer.ready()
+        self.started = time.monotonic()
         self.server = _ForkServer.request({"args": args, "env": env, "stdin": self._files["stdin"],
                                            "out": self._files["out"], "err": self._files["err"]})
         self.pid = self._answer()["pid"]
@@ -180,7 +192,7 @@ def start(args: list[str], stdin: str, env: dict[str, str] | None = None, real: 
     return ForkedChild(args, stdin, full_env)
 
 
-def finish(child: Child, timeout: float, started: float) -> Run:
+def finish(child: Child, timeout: float) -> Run:
     timed_out = False
     peak: float | None = None
     while True:
@@ -189,7 +201,7 @@ def finish(child: Child, timeout: float, started: float) -> Run:
             peak = max(peak or 0.0, seen)
         if child.poll() is not None:
             break
-        if time.monotonic() - started > timeout and not timed_out:
+        if time.monotonic() - child.started > timeout and not timed_out:
             child.kill()
             timed_out = True
         time.sleep(0.02)
@@ -198,13 +210,12 @@ def finish(child: Child, timeout: float, started: float) -> Run:
     if peak is not None and child.own_peak_unknown:  # the figure may be ours, not the child's
         rss = peak
     assert child.code is not None
-    return Run(child.code, stdout, stderr, rss, time.monotonic() - started, timed_out)
+    return Run(child.code, stdout, stderr, rss, time.monotonic() - child.started, timed_out)
 
 
 def run_cli(args: list[str], stdin: str = "", timeout: float = 120.0, env: dict[str, str] | None = None,
             real: bool = False) -> Run:
-    started = time.monotonic()
-    return finish(start(args, stdin, env, real), timeout, started)
+    return finish(start(args, stdin, env, real), timeout)
 
 
 def clear_answer(run: Run) -> str | None:
@@ -227,3 +238,15 @@ def clear_answer(run: Run) -> str | None:
     if len(lines) > 1:
         return f"{len(lines)} lines where one was expected: {lines[:3]}"
     return None
+
+
+def report(env_var: str, part: str, figures: dict) -> None:
+    """Print a suite's figures; with ``env_var=FILE`` (``MROQC_FUZZ_REPORT``, ``MROQC_CRASH_REPORT``)
+    also write them there under ``part``, beside the other parts' (each part is a test of its own,
+    maybe on another worker)."""
+    print(json.dumps(figures, indent=1))
+    if os.environ.get(env_var):
+        out = Path(os.environ[env_var])
+        known = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+        known[part] = figures
+        out.write_text(json.dumps(known, indent=1), encoding="utf-8")

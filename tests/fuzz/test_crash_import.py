@@ -9,8 +9,6 @@ new ones; and the same import run again succeeds (nothing is stuck).
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import shutil
 import time
@@ -20,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.storage.models import Case, DataEntry
+from tests.fuzz import harness
 from tests.fuzz.harness import run_cli, start
 from tests.fuzz.test_fuzz_import import NEW_ADMIN, NEW_PASSWORD
 from tests.support import reopen
@@ -59,14 +58,13 @@ def counts(path: Path, name: str, password: str) -> tuple[int, int]:
 
 def killed_at_random(args: list[str], stdin: str, delay: float) -> str:
     """Start the command, SIGKILL it after ``delay`` seconds (if still running); its end as text."""
-    started = time.monotonic()
     child = start(args, stdin)
     status = None
     while status is None:
         code = child.poll()
         if code is not None:
             status = f"exit {code}"
-        elif time.monotonic() - started >= delay:
+        elif time.monotonic() - child.started >= delay:
             child.kill()
             child.wait()
             status = "killed"
@@ -77,14 +75,8 @@ def killed_at_random(args: list[str], stdin: str, delay: float) -> str:
 
 
 def report(part: str, figures: dict) -> None:
-    """Print the figures; with ``MROQC_CRASH_REPORT=FILE`` also write them there under ``part``
-    (the new-file and existing-file trials are two tests, on two workers)."""
-    print(json.dumps(figures, indent=1))
-    if os.environ.get("MROQC_CRASH_REPORT"):
-        out = Path(os.environ["MROQC_CRASH_REPORT"])
-        known = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-        known[part] = figures
-        out.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    """The figures of ``part``, printed and (``MROQC_CRASH_REPORT``) written."""
+    harness.report("MROQC_CRASH_REPORT", part, figures)
 
 
 def verify(path: Path, name: str, password: str) -> int:

@@ -11,8 +11,6 @@ with ``MROQC_FUZZ_REPORT=FILE``, written as JSON.
 from __future__ import annotations
 
 import collections
-import json
-import os
 import shutil
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pytest
 
 from app.security.keyfile import key_file_for
 from app.workbook.importer import import_workbook
+from tests.fuzz import harness
 from tests.fuzz.corpus import build
 from tests.fuzz.harness import clear_answer, run_cli
 from tests.support import ADMIN, PASSWORD, create, reopen
@@ -76,14 +75,8 @@ def fresh_copy(base: Path, folder: Path) -> Path:
 
 
 def report(part: str, figures: dict) -> None:
-    """Print the figures; with ``MROQC_FUZZ_REPORT=FILE`` also write them there under ``part``
-    (the existing- and new-database runs are two tests, on two workers)."""
-    print(json.dumps(figures, indent=1))
-    if os.environ.get("MROQC_FUZZ_REPORT"):
-        out = Path(os.environ["MROQC_FUZZ_REPORT"])
-        known = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-        known[part] = figures
-        out.write_text(json.dumps(known, indent=1), encoding="utf-8")
+    """The figures of ``part``, printed and (``MROQC_FUZZ_REPORT``) written."""
+    harness.report("MROQC_FUZZ_REPORT", part, figures)
 
 
 def fresh_interpreter_for_first_of_each_family(corpus: list) -> list[tuple[object, bool]]:
