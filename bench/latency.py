@@ -149,13 +149,25 @@ def copy_database(path: Path) -> Path:
 
     work = Path(tempfile.mkdtemp(prefix="bench-latency-")) / path.name
     shutil.copy(path, work)
+    wal = Path(f"{path}-wal")  # a process that quit without closing (bench.show_window) leaves its last commits here
+    if wal.exists():
+        shutil.copy(wal, f"{work}-wal")
     shutil.copy(key_file_for(path), key_file_for(work))
     return work
+
+
+def said_instead(_parent: Any, title: str, text: str, *_args: Any, **_kwargs: Any) -> Any:
+    """A message box would wait for a person offscreen: the benchmark says it on stderr and goes on."""
+    from PySide6.QtWidgets import QMessageBox
+
+    print(f"{title}: {text}", file=sys.stderr, flush=True)
+    return QMessageBox.StandardButton.Ok
 
 
 def measure(path: Path, runs: int) -> list[Latency]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSize
+    from PySide6.QtWidgets import QMessageBox
 
     from app.security.signin import sign_in
     from app.storage.database import sqlite_url
@@ -164,6 +176,8 @@ def measure(path: Path, runs: int) -> list[Latency]:
     from ui.screens import DASHBOARD, DOSIMETRY, ENROLLMENT, FINDINGS, REPORTS, SCREENS
 
     app = make_app(version=False)
+    for kind in ("information", "warning", "critical"):
+        setattr(QMessageBox, kind, said_instead)
     work = copy_database(path)
     db = sign_in(sqlite_url(work), USER, PASSWORD)
     window = MainWindow(db)
