@@ -173,7 +173,7 @@ def measure(path: Path, runs: int) -> list[Latency]:
     from app.storage.database import sqlite_url
     from ui.application import make_app
     from ui.main_window import MainWindow
-    from ui.screens import DASHBOARD, DOSIMETRY, ENROLLMENT, FINDINGS, REPORTS, SCREENS
+    from ui.screens import DASHBOARD, DOSIMETRY, ENROLLMENT, FINDINGS, PROGRAMS, REPORTS, SCREENS
 
     app = make_app(version=False)
     for kind in ("information", "warning", "critical"):
@@ -195,6 +195,14 @@ def measure(path: Path, runs: int) -> list[Latency]:
         firsts.append((screen.title, timed(app, window, lambda s=screen: window.show_area(s.title))))
         window.show_area(DASHBOARD.title)
         drawn(app, window)
+    # Programs' data-entry sessions (every one ever logged) are read when their tab is first opened
+    window.show_area(PROGRAMS.title)
+    drawn(app, window)
+    programs = window.pages[PROGRAMS.title]
+    sessions_tab = timed(app, window, lambda: programs.tabs.setCurrentWidget(programs.sessions))  # type: ignore[attr-defined]
+    programs.tabs.setCurrentIndex(0)  # type: ignore[attr-defined]
+    window.show_area(DASHBOARD.title)
+    drawn(app, window)
     register = window.enrollment_page
     rows, columns = register.model.rowCount(), register.model.columnCount()
     bare = Baselines(app, window.size(), rows, columns)
@@ -205,6 +213,8 @@ def measure(path: Path, runs: int) -> list[Latency]:
     window.activateWindow()
     for title, first in firsts:
         figures.append(summary(f"first opening: {title}", [first], 300, base_switch, switch_base))
+    figures.append(summary(f"first opening: {PROGRAMS.title}, data-entry sessions tab", [sessions_tab], 300,
+                           base_table, table_base))
 
     # every screen again, from the Dashboard (the way a coordinator comes back to one)
     for screen in SCREENS:
