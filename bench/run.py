@@ -148,11 +148,40 @@ def bench_startup(runs: int, db: Path) -> list[Figure]:
     filled = median_ms(lambda: run_process([PY, "-m", "bench.show_window", str(db), "--filled", USER], offscreen,
                                            password=True), runs)
     empty = median_ms(lambda: run_process([PY, "-m", "bench.show_window", "--empty"], offscreen), runs)
+    dialog = median_ms(lambda: run_process([PY, "-m", "bench.show_window", str(db), "--dialog"], offscreen), runs)
+    signed = [sign_in_timings(db) for _ in range(runs)]
+    entered = statistics.median(t["password_to_filled_ms"] for t in signed)
+    derive = statistics.median(t["derive_ms"] for t in signed)
     return [
         Figure("start to --version", None, version, "python -c 'import PySide6.QtWidgets'", bare),
         Figure("start to main window shown", None, window, "empty QMainWindow shown", empty),
         Figure("start to first page filled", None, filled, "empty QMainWindow shown", empty),
+        Figure("start to sign-in dialog shown", None, dialog, "empty QMainWindow shown", empty),
+        Figure("password entered to first page filled", None, entered, "its Argon2id derivation(s)", derive),
     ]
+
+
+def sign_in_timings(db: Path) -> dict[str, float]:
+    """One start signed in (``bench.show_window --filled --timings``): from the password entered to
+    the first page filled, and the Argon2id derivation inside it."""
+    result = subprocess.run([PY, "-m", "bench.show_window", str(db), "--filled", "--timings", USER],
+                            check=True, capture_output=True, text=True, input=PASSWORD + "\n",
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def bench_latency(runs: int, size: int, path: Path) -> list[Figure]:
+    """What a coordinator waits for in the window (``bench.latency``, its own process so every first
+    visit is a first): each interaction's p50 (its p95 in the name) beside a bare-Qt baseline."""
+    out = Path(tempfile.mkdtemp(prefix="bench-latency-")) / "latency.json"
+    result = subprocess.run([PY, "-m", "bench.latency", str(path), "--runs", str(max(runs, 20)), "--json", str(out)],
+                            capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    print(f"\ninteraction latency at {size:,} cases:{result.stdout.rstrip()}", flush=True)
+    if result.returncode != 0 or not out.exists():
+        print(f"latency at {size:,} cases failed: {result.stderr.strip().splitlines()[-1:]}", flush=True)
+        return []
+    return [Figure(f"{f['name']} (p95 {f['p95_ms']:.1f} ms, target {f['target_ms']:.0f})", size, f["p50_ms"],
+                   f["baseline"], f["baseline_p50_ms"]) for f in json.loads(out.read_text())]
 
 
 def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
@@ -433,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument("--only", default="", metavar="STEPS",
                         help="comma list of steps to run (register, check, quality, dashboard, workbook, audit pdf, "
-                             "evidence, startup, memory); default: every one")
+                             "evidence, latency, startup, memory); default: every one")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     figures: list[Figure] = []
@@ -454,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += optional(lambda s=size, p=path: bench_workbook(args.runs, s, p), "workbook")
         figures += optional(lambda s=size, p=path: bench_audit_pdf(args.runs, s, p), "audit pdf")
         figures += optional(lambda s=size, p=path: bench_evidence(args.runs, s, p), "evidence")
+        figures += optional(lambda s=size, p=path: bench_latency(args.runs, s, p), "latency")
     if not only or "memory" in only:
         figures += bench_memory(max(sizes), dbs[max(sizes)])
     print_table(figures)

@@ -6,7 +6,12 @@ first, the database opened right after) and quits
 * by default when the window is on screen, painted with its areas, before the database opens;
 * with ``--filled`` when the database is open, the first page built and its first evaluation
   delivered (what the user waits for in all);
-* with ``--scroll --rss`` after scrolling the register to the end, printing the peak RSS in MB.
+* with ``--scroll --rss`` after scrolling the register to the end, printing the peak RSS in MB;
+* with ``--dialog`` (no user named) when the sign-in dialog is on screen, as a person starting the
+  app without ``--password-stdin`` first sees it.
+
+With ``--filled --timings`` it prints, as one JSON line, how long from the password entered (the
+sign-in called) to the first page filled, and how much of that was the Argon2id derivation.
 
 The last argument then names who signs in; the password comes on standard input, as
 ``mroqc-desk --db FILE --user NAME --password-stdin`` takes it (the window then skips the dialog).
@@ -48,9 +53,40 @@ def settle(app) -> None:  # type: ignore[no-untyped-def]
         app.processEvents()
 
 
+#: When the password was entered (the sign-in called) and the Argon2id derivations' time since
+#: (``--timings``): perf_counter seconds.
+TIMES: dict[str, float] = {"derive": 0.0}
+
+
+def count_derivations() -> None:
+    """Time every Argon2id derivation (the key file's ``derive_key``): reported apart, a security cost."""
+    import time
+
+    from app.security import keyfile
+
+    derive = keyfile.derive_key
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return derive(*args, **kwargs)
+        finally:
+            TIMES["derive"] += time.perf_counter() - start
+
+    keyfile.derive_key = timed  # type: ignore[assignment]
+
+
 def after_ready(app, window, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
     """The first page is built: wait for its evaluation, then scroll and measure if asked."""
+    import json
+    import time
+
     settle(app)  # the dashboard's evaluation counts toward "filled" and toward the peak RSS
+    if "--timings" in argv:
+        window.repaint()  # drawn with its data
+        filled = time.perf_counter()
+        print(json.dumps({"password_to_filled_ms": (filled - TIMES["entered"]) * 1000,
+                          "derive_ms": TIMES["derive"] * 1000}), flush=True)
     if "--scroll" in argv:
         window.show_area("Enrollment")
         app.processEvents()
@@ -91,11 +127,30 @@ def main(argv: list[str]) -> int:
     password = sys.stdin.readline().rstrip("\n") if user else ""
 
     def sign_in(url: str):  # type: ignore[no-untyped-def]
+        import time
+
+        TIMES["entered"] = time.perf_counter()  # as if the dialog's Sign in were pressed now
         from app.security.signin import (
             sign_in as open_signed_in,  # SQLAlchemy loads once the window shows
         )
 
+        if "--timings" in argv:
+            count_derivations()
         return open_signed_in(url, user or "", password)
+
+    if "--dialog" in argv:
+        from ui.sign_in import SignInDialog
+
+        def on_screen(dialog: SignInDialog) -> int:  # the modal dialog would wait for a person
+            dialog.show()
+            app.processEvents()
+            dialog.repaint()
+            os._exit(0)
+
+        SignInDialog.exec = on_screen  # type: ignore[assignment]
+        window = session.show_opening(sqlite_url(argv[0]))  # no password given: the dialog asks
+        app.exec()
+        return 0
 
     window = session.show_opening(sqlite_url(argv[0]), sign_in=sign_in)  # as run_gui does
     window.resize(1366, 768)

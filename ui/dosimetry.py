@@ -42,7 +42,7 @@ from ui.as_of import AsOf
 from ui.date_field import DateItem, shown
 from ui.permissions import gate
 from ui.record_form import RecordForm, columns_of, fields_of
-from ui.record_page import RecordPage
+from ui.record_page import RecordPage, row_of
 
 SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
 
@@ -158,6 +158,7 @@ class DosimetryPage(QWidget):
         self.as_of = as_of if as_of is not None else AsOf()
         self.case_search = ""  # the case-ID search in SQL, used when the list is capped
         self._adding_for: str | None = None  # the case "Add submission" was chosen for in the missing list
+        self._recounted_after = -1  # the list's read (``RecordPage.reads``) the missing list last followed
         def people() -> tuple[tuple[str, object], ...]:
             return (NOBODY_CHOSEN, *((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
                                      if p.profession in ("physicist", "dosimetrist")))
@@ -290,7 +291,7 @@ class DosimetryPage(QWidget):
     def rows(self) -> list[dict]:
         result = []
         for s in dosimetry.list_submissions(self.db, limit=SHOWN_SUBMISSIONS, case_search=self.case_search):
-            row = dataclasses.asdict(s)
+            row = row_of(s)
             row["per_fraction"] = round(s.total_dose_gy / s.fractions, 2) if s.fractions else None
             row["metrics_text"] = metrics_words(s.metrics)  # in words; the form shows them as typed
             row["metrics"] = format_metrics(s.metrics)
@@ -298,14 +299,19 @@ class DosimetryPage(QWidget):
         return result
 
     def reload(self) -> None:
+        """A change to submissions, cases or staff (here or elsewhere): the list, its note and the
+        missing list read again, unless the list's own save just read them all after the change
+        (``RecordPage.read_after_queued``): that save's announcement is the change itself."""
+        if self.list.read_after_queued and self._recounted_after == self.list.reads:
+            return
         self.list.refresh()
-        self.recount()
-        self.show_missing()
+        self.recount()  # (the missing list with it)
 
     def recount(self) -> None:
         """After a save, delete or undo: the note on what is listed, and the missing list."""
         self.list.set_note(self.capped_note(len(self.list.records)))
         self.show_missing()
+        self._recounted_after = self.list.reads  # the missing list read after that list read
 
     def capped_note(self, shown: int) -> str:
         """Say when older submissions are left out, so a missing old case is not taken for unlogged."""

@@ -40,7 +40,7 @@ from ui.as_of import AsOf, date_edit
 from ui.calculators import MipsEstimateDialog, MvcScoreDialog
 from ui.date_field import dates_shown, shown
 from ui.record_form import Field, choices_of
-from ui.record_page import RecordPage
+from ui.record_page import RecordPage, row_of
 from ui.workers import run_in_background
 
 
@@ -96,7 +96,7 @@ class ProgramsPage(QWidget):
         self.sessions = RecordPage(
             db, "Data-entry sessions",
             [("date", "Date"), ("kind", "Kind"), ("case_id", "Case"), ("staff_name", "By")],
-            lambda: [dataclasses.asdict(r) for r in data_entry.list_data_entries(db)],
+            lambda: [row_of(r) for r in data_entry.list_data_entries(db)],
             lambda: [Field("date", "&Date", "date"), Field("kind", "&Kind", "choice", choices_of(DATA_ENTRY_KINDS)),
                      Field("case_id", "&Case ID (optional)"), Field("staff_id", "&By", "choice", people())],
             lambda v, old, overwrite: data_entry.save_data_entry(
@@ -105,6 +105,7 @@ class ProgramsPage(QWidget):
             lambda r: data_entry.delete_data_entry(db, r["id"], version=r["version"]),
             lambda v: data_entry.validate_data_entry(v["date"], v["kind"]),
             lambda r: f"the {label(r['kind']).lower()} session of {r['date']}", sort=(0, Qt.SortOrder.DescendingOrder),
+            fill_when_shown=True,  # every session ever logged: read when its tab is opened, not with the Figures
         ).require(Permission.CASES)
         self.sessions.set_note("Abstraction, PRO and follow-up sessions: a long gap between them is what the "
                                "data-entry lag trigger (QIP-DATA-LAG) looks for.")
@@ -139,7 +140,7 @@ class ProgramsPage(QWidget):
     def reload(self) -> None:
         """Something changed (here, in another screen or at another workstation): read all again."""
         self.years.refresh()
-        self.sessions.refresh()
+        self.sessions.refresh_when_shown()
         self.refresh()
 
     def refresh(self) -> None:

@@ -4,12 +4,15 @@ selected row, Ctrl+Z undoes and Ctrl+Shift+Z (or Ctrl+Y) redoes, as on the Enrol
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -33,6 +36,27 @@ from app.storage.database import Database
 from ui.date_field import shown as shown_date
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector held off while a list is filled: the hundreds of thousands of
+    cells and rows made there are no garbage, yet set it off again and again (a sixth of filling
+    54,000 data-entry sessions was spent in it). It runs as before once the list is filled."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def row_of(record: Any) -> dict[str, Any]:
+    """A flat record (a dataclass of dates, text and numbers) as a row's dict: what
+    ``dataclasses.asdict`` gives for it without its deep copy of every value, which cost seconds
+    over tens of thousands of rows."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
 
 
 def shown(value: Any) -> str:
@@ -135,6 +159,7 @@ class RecordPage(QWidget):
     derive something from the records (warnings, a missing list) recompute on it."""
 
     changed = Signal()
+    _read_mark = Signal()  # queued to itself as each read starts: see ``read_after_queued``
 
     def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]],
                  fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None, bool], Change],
@@ -142,12 +167,15 @@ class RecordPage(QWidget):
                  describe: Callable[[dict], str] = lambda r: "this record",
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
                  sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True,
-                 defaults: Callable[[], dict] | None = None) -> None:
+                 defaults: Callable[[], dict] | None = None, fill_when_shown: bool = False) -> None:
         """``form_title`` names what the Add/Edit dialog is about when the title alone does not
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
         (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
         short list sharing the screen with a longer one (one meeting's attendance), where the
-        room is better spent on the buttons. ``require(permission)`` says what adding, editing and
+        room is better spent on the buttons. ``fill_when_shown``: a long list on a tab of its own
+        (tens of thousands of data-entry sessions) reads its rows when it is first shown, and a
+        change made elsewhere while it is hidden re-reads them when it is next shown, so opening
+        its screen does not wait for a table nobody is looking at. ``require(permission)`` says what adding, editing and
         deleting need: without it the buttons are disabled, saying who may (``ui.permissions``)."""
         super().__init__()
         self.db = db
@@ -230,7 +258,31 @@ class RecordPage(QWidget):
         delete_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
         delete_key.setContext(Qt.ShortcutContext.WidgetShortcut)  # in the list only: Delete in a text field edits text
         delete_key.activated.connect(self.delete)
+        #: True from the start of a read (``refresh``) until the events queued before it are handled:
+        #: a change announced meanwhile was committed before the read, so the list already shows it
+        #: (the window's change hub delivers the list's own save, queued, right after it). ``reads``
+        #: counts the reads, so a screen can tell which one it followed.
+        self.read_after_queued = False
+        self.reads = 0
+        self._read_mark.connect(self._queued_caught_up, Qt.ConnectionType.QueuedConnection)
+        self._fill_when_shown = fill_when_shown
+        self._unread = False  # (fill_when_shown) rows not read yet, or changed since: read them on the next show
+        self.refresh_when_shown()
+
+    def refresh_when_shown(self) -> None:
+        """``refresh()`` now, or, for a ``fill_when_shown`` list out of sight, when it is next shown."""
+        if self._fill_when_shown and not self.isVisible():
+            self._unread = True
+            return
         self.refresh()
+
+    def _queued_caught_up(self) -> None:
+        self.read_after_queued = False
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if self._unread:
+            self.refresh()
 
     def require(self, permission: Permission) -> RecordPage:
         """Changes here need ``permission``: without it the list is read-only, its buttons saying who may."""
@@ -296,18 +348,23 @@ class RecordPage(QWidget):
     def refresh(self) -> None:
         """Read the rows again, keeping the selected record selected and the list where it was
         scrolled to (a change from another workstation must not move the user's place)."""
+        self._unread = False
+        self.reads += 1
+        self.read_after_queued = True
+        self._read_mark.emit()  # queued after every change announced so far, before this read
         kept = self._identity(self.selected())
         column = max(self.table.currentColumn(), 0)
         scrolled = self.table.verticalScrollBar().value()
-        self.records = self._rows()
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(self.records))
-        for r, record in enumerate(self.records):
-            for c, (key, _) in enumerate(self.columns):
-                item = Cell(shown(record.get(key)))
-                item.setData(Qt.ItemDataRole.UserRole, r)
-                item.setData(SORT_ROLE, sort_key(record.get(key)))
-                self.table.setItem(r, c, item)
+        with _no_cycle_collection():
+            self.records = self._rows()
+            self.table.setSortingEnabled(False)
+            self.table.setRowCount(len(self.records))
+            for r, record in enumerate(self.records):
+                for c, (key, _) in enumerate(self.columns):
+                    item = Cell(shown(record.get(key)))
+                    item.setData(Qt.ItemDataRole.UserRole, r)
+                    item.setData(SORT_ROLE, sort_key(record.get(key)))
+                    self.table.setItem(r, c, item)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(self.table.horizontalHeader().sortIndicatorSection(),
                                 self.table.horizontalHeader().sortIndicatorOrder())

@@ -31,11 +31,13 @@ class DataEntryRow:
 
 
 def list_data_entries(db: Database) -> list[DataEntryRow]:
-    stmt = (select(DataEntry, Staff.name).outerjoin(Staff, Staff.staff_id == DataEntry.staff_id)
+    # the columns, not the mapped objects: tens of thousands of sessions, read for a list (seconds saved)
+    stmt = (select(DataEntry.id, DataEntry.date, DataEntry.kind, DataEntry.case_id, DataEntry.staff_id, Staff.name,
+                   DataEntry.version)
+            .outerjoin(Staff, Staff.staff_id == DataEntry.staff_id)
             .order_by(DataEntry.date.desc(), DataEntry.id.desc()))
     with db.reader() as session:
-        return [DataEntryRow(e.id, e.date, e.kind, e.case_id, e.staff_id, name, e.version)
-                for e, name in session.execute(stmt)]
+        return [DataEntryRow(*row) for row in session.execute(stmt)]
 
 
 def validate_data_entry(day: dt.date | None, kind: str | None) -> dict[str, str]:
