@@ -30,6 +30,7 @@ from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
 from ui.date_field import DateField
+from ui.dialog_fit import grows_to_fit
 from ui.form_guard import DiscardGuard
 
 
@@ -159,6 +160,7 @@ class RecordForm(DiscardGuard, QDialog):
             layout.addWidget(note)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
+        grows_to_fit(self)  # advice and problems push the buttons down, never squeeze the fields
         if values:
             self.set_values(values)
             for f in fields:
