@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QIcon, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -85,6 +85,11 @@ class _CurrentStack(QStackedWidget):
         return page.heightForWidth(width) if page is not None and page.hasHeightForWidth() else -1
 
 
+#: The list of screens' width on a wide window; below ``NARROW_WINDOW`` it keeps just its titles' width,
+#: leaving the page the room (half a 1366 screen, or 1366×768 at 150 %).
+NAV_WIDTH = 180
+NARROW_WINDOW = 1100
+
 PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
 
 
@@ -135,7 +140,7 @@ class MainWindow(QMainWindow):
         use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(180)
+        self.nav.setFixedWidth(NAV_WIDTH)  # narrower on a narrow window (resizeEvent)
         self.nav.setSpacing(3)
         self.stack = _CurrentStack()
         self.pages: dict[str, QWidget] = {}  # by screen title, once built
@@ -222,6 +227,16 @@ class MainWindow(QMainWindow):
             self.open_failed.emit(exc)
             return
         self._adopt(db)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.nav.setFixedWidth(NAV_WIDTH if self.width() >= NARROW_WINDOW else self.narrow_nav_width())
+
+    def narrow_nav_width(self) -> int:
+        """The list of screens as wide as its longest title, and no wider."""
+        metrics = self.nav.fontMetrics()
+        longest = max(metrics.horizontalAdvance(self.nav.item(row).text()) for row in range(self.nav.count()))
+        return min(NAV_WIDTH, longest + 2 * self.nav.spacing() + 2 * self.nav.frameWidth() + 12)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         super().paintEvent(event)
