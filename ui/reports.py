@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -26,6 +25,7 @@ from app.exports.service import export_kind, preview_audit_pdf, save_preview
 from app.security.roles import Permission
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
+from ui.flow_layout import FlowLayout
 from ui.pdf_preview import PdfPreview, render_pages
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
@@ -74,11 +74,12 @@ class ReportsPage(QWidget):
         self._preview_settings: ReportSettings | None = None
         self._preview_generation = 0
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # captions above the fields when narrow
         form.addRow("&Report", self.kind)
         form.addRow("&Year", self.year)
         form.addRow("As &of", date_edit(as_of))
         form.addRow("", self.identified)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps on a narrow window
         buttons.addWidget(self.preview_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.sign_button)
