@@ -111,7 +111,7 @@ class FlowLayout(QLayout):
         lines: list[list[int]] = [[]]
         used = 0
         for index, item in enumerate(self._items):
-            if item.isEmpty():
+            if item.isEmpty() and not isinstance(item, QSpacerItem):  # a hidden widget takes no room
                 continue
             wanted = item.sizeHint().width() if self._stretch[index] == 0 else item.minimumSize().width()
             if isinstance(item, QSpacerItem) and self._stretch[index]:
