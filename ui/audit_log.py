@@ -25,6 +25,7 @@ from app.services.facility import facility_zone
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.enrollment import DateFilter, months_before
+from ui.flow_layout import FlowLayout
 from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
 
@@ -56,7 +57,7 @@ class AuditLogPage(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for col, width in enumerate((170, 110, 70, 140, 220)):
             self.table.setColumnWidth(col, width)
-        filters = QHBoxLayout()
+        filters = FlowLayout()  # wraps on a narrow window
         for w in (self.user, self.table_filter, self.record, self.date_from, self.date_to, self.export_button):
             filters.addWidget(w)
         top = QHBoxLayout()

@@ -19,6 +19,7 @@ from app.services.cases import set_status
 from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.database import Database
 from app.storage.errors import DatabaseError
+from ui.dialog_fit import grows_to_fit
 from ui.form_guard import DiscardGuard
 from ui.record_form import choice_box, date_of, optional_date, set_date
 
@@ -55,6 +56,7 @@ class BulkStatusDialog(DiscardGuard, QDialog):
         layout.addLayout(form)
         layout.addWidget(self.problems)
         layout.addWidget(buttons)
+        grows_to_fit(self)  # a refusal's words push the buttons down, never squeeze the lists
         self.status.currentIndexChanged.connect(self._fields)
         self._fields()
         self.remember_state()

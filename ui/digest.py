@@ -1,6 +1,9 @@
 """The reminder digest in the window: on opening, and once a day while it stays open, a short
 bar above the screens lists what became due or overdue since the user last looked
-(``app.services.digest``); Dismiss hides it until the next day's digest."""
+(``app.services.digest``); Dismiss hides it until the next day's digest.
+
+It takes one line (the count and the first reminder) until the person asks for the list: at
+150 % on a laptop the whole list took a quarter of every screen's height."""
 
 from __future__ import annotations
 
@@ -9,7 +12,15 @@ import html
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.services.digest import Digest, build_digest, dismiss, last_digest_at
 from app.storage.database import Database
@@ -33,16 +44,27 @@ class DigestBar(QFrame):
         self.setObjectName("digest")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel()
+        self.first = QLabel()  # the first reminder, on the title's line while the list is folded
+        self.first.setObjectName("digest-first")
+        self.first.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # cut, never widening
         self.body = QLabel()
         self.body.setWordWrap(True)
+        self.body.hide()
+        self.more_button = QPushButton("Show all")
+        self.more_button.setObjectName("digest-more")
+        self.more_button.setCheckable(True)
+        self.more_button.toggled.connect(self.unfold)
         self.dismiss_button = QPushButton("Dismiss")
         self.dismiss_button.clicked.connect(self.dismiss)
-        text = QVBoxLayout()
-        text.addWidget(self.title)
-        text.addWidget(self.body)
-        layout = QHBoxLayout(self)
-        layout.addLayout(text, 1)
-        layout.addWidget(self.dismiss_button)
+        line = QHBoxLayout()
+        line.addWidget(self.title)
+        line.addWidget(self.first, 1)
+        line.addWidget(self.more_button)
+        line.addWidget(self.dismiss_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addLayout(line)
+        layout.addWidget(self.body)
         self.hide()
         self.timer = QTimer(self)
         self.timer.setInterval(CHECK_MS)
@@ -69,7 +91,16 @@ class DigestBar(QFrame):
         lines = [html.escape(i.words(date_format())) for i in digest.items[:SHOWN_ITEMS]]
         more = len(digest.items) - SHOWN_ITEMS
         self.body.setText("• " + "<br/>• ".join(lines) + (f"<br/>… and {more} more" if more > 0 else ""))
+        self.first.setText(html.escape(digest.items[0].text))
+        self.first.setToolTip(digest.items[0].text)
+        self.unfold(self.more_button.isChecked())
         self.show()
+
+    def unfold(self, unfolded: bool) -> None:
+        """The whole list under the line, or the line alone (the first reminder on it)."""
+        self.body.setVisible(unfolded)
+        self.first.setVisible(not unfolded)
+        self.more_button.setText("Show less" if unfolded else "Show all")
 
     def dismiss(self) -> None:
         dismiss(self.db, self.clock())

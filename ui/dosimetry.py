@@ -243,6 +243,7 @@ class DosimetryPage(QWidget):
         side_layout.addLayout(missing_actions)
         # wide enough for one whole "case · project · enrolled date" line, and no wider
         side.setMinimumWidth(self.fontMetrics().horizontalAdvance("MRQ-0000000 · breast · enrolled 2000-00-00") + 40)
+        self.missing_filter.setMinimumWidth(60)  # the side keeps its width: the filter gives way, the button stays
         splitter = QSplitter()
         splitter.addWidget(self.list)
         splitter.addWidget(side)

@@ -34,6 +34,7 @@ from app.services.register import FLAGS, RegisterQuery, flag_policy
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import DateField
+from ui.flow_layout import FlowLayout
 from ui.models.case_table_model import CaseTableModel
 from ui.permissions import gate
 from ui.saved_filters import FilterNameError, SavedFilter, delete_filter, save_filter, saved_filters
@@ -148,7 +149,7 @@ class EnrollmentPage(QWidget):
         for column, width in enumerate((120, 110, 100, 95, 100, 95, 150, 85, 200)):
             self.table.setColumnWidth(column, width)
 
-        filters = QHBoxLayout()
+        filters = FlowLayout()  # wraps on a narrow window rather than scrolling sideways
         filters.addWidget(self.search, 2)
         filters.addWidget(self.project)
         filters.addWidget(self.status)
@@ -182,7 +183,7 @@ class EnrollmentPage(QWidget):
                              self.delete_button, self.undo_button, self.redo_button)
         gate(db, Permission.IMPORT, self.screen_button)
         self.history = History()
-        top = QHBoxLayout()
+        top = FlowLayout()  # the buttons wrap under the heading on a narrow window
         top.addWidget(heading)
         top.addStretch(1)
         for button in (self.new_button, self.screen_button, self.edit_button, self.status_button, self.delete_button,

@@ -39,6 +39,7 @@ from app.storage.database import Database
 from app.storage.tabular import ExportError
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
+from ui.flow_layout import FlowLayout
 from ui.permissions import gate
 from ui.save_dialog import ask_save_path
 from ui.workers import run_in_background
@@ -133,12 +134,12 @@ class FindingsPage(QWidget):
         self.open_episode = QPushButton("Open a QIP episode for this trigger")
         gate(db, Permission.QIP, self.open_episode)
         self.summary = QLabel()
-        top = QHBoxLayout()
+        top = FlowLayout()
         top.addWidget(QLabel("<h2>Findings</h2>"))
         top.addStretch(1)
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
-        filters = QHBoxLayout()
+        filters = FlowLayout()  # wraps on a narrow window
         filters.addWidget(self.search, 1)
         filters.addWidget(self.severity)
         filters.addWidget(self.reviewed)
@@ -147,7 +148,7 @@ class FindingsPage(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(QLabel("<b>Evidence</b>"))
         right_layout.addWidget(self.panel, 1)
-        cases_row = QHBoxLayout()
+        cases_row = FlowLayout()
         cases_row.addWidget(self.show_all)
         cases_row.addWidget(self.export_cases)
         right_layout.addLayout(cases_row)
@@ -160,7 +161,9 @@ class FindingsPage(QWidget):
         splitter = QSplitter()
         splitter.addWidget(self.tree)
         splitter.addWidget(right)
-        splitter.setSizes([480, 620])
+        splitter.setSizes([620, 480])  # the findings and their subjects read whole; the evidence wraps
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)

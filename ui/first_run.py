@@ -36,6 +36,7 @@ from ui.sign_in import (
     SignInCancelled,
     ask_sign_in,
     default_user,
+    facility_of,
     remember_user,
 )
 from ui.workers import run_in_background
@@ -134,7 +135,7 @@ class FirstRunDialog(QDialog):
         """Show the recovery key once, then hand the signed-in database to the window."""
         assert db.actor is not None
         remember_user(db.actor.name)
-        RecoveryKeyDialog(recovery_key, self).exec()
+        RecoveryKeyDialog(recovery_key, self, facility=facility_of(db)).exec()
         self.db = db
         self.chosen_url = db.url
         self.accept()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from app.security.roles import Actor
 from app.security.signin import SignInFailed, check_credentials
 from app.storage.database import Database
+from ui.dialog_fit import grows_to_fit
 
 INPUT_EVENTS = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
@@ -161,6 +162,7 @@ class LockDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
+        grows_to_fit(self)  # the refusal and the warning about unsaved forms are read whole
         self.facility = facility
         if switching:
             self.someone_else()

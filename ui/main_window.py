@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QIcon, QPaintEvent
+from PySide6.QtGui import QCloseEvent, QIcon, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -32,6 +32,7 @@ from app.paths import resource
 from ui.as_of import AsOf
 from ui.screens import (
     CORRESPONDENCE,
+    DASHBOARD,
     DATA_QUALITY,
     DOSIMETRY,
     ENROLLMENT,
@@ -62,6 +63,12 @@ log = logging.getLogger(__name__)
 AREAS: tuple[tuple[str, str], ...] = tuple((screen.title, screen.purpose) for screen in SCREENS)
 
 
+#: A page of tiles read from the top down like a report (the Dashboard): it scrolls at the height
+#: its words need. Every other page is lists and tables, which take the height there is.
+READS_DOWNWARD = "reads_downward"
+READ_DOWNWARD_SCREENS = frozenset({DASHBOARD.title})
+
+
 class _CurrentStack(QStackedWidget):
     """A stack as large as its current page needs (not its largest page): what the window's
     scroll area scrolls."""
@@ -82,8 +89,21 @@ class _CurrentStack(QStackedWidget):
         Dashboard's, whose heading wraps), which the scroll area then gave every page with a wrapping
         label, a screen scrolling below its buttons."""
         page = self.currentWidget()
-        return page.heightForWidth(width) if page is not None and page.hasHeightForWidth() else -1
+        if page is None or not page.hasHeightForWidth():
+            return -1
+        if page.property(READS_DOWNWARD):
+            return page.heightForWidth(width)
+        # the least height at that width, not the preferred one: the scroll area takes this as the
+        # page's minimum, and a page's tables would otherwise scroll the page on a laptop at 150 %
+        layout = page.layout()
+        least = layout.minimumHeightForWidth(width) if layout is not None else -1
+        return least if least > 0 else page.heightForWidth(width)
 
+
+#: The list of screens' width on a wide window; below ``NARROW_WINDOW`` it keeps just its titles' width,
+#: leaving the page the room (half a 1366 screen, or 1366×768 at 150 %).
+NAV_WIDTH = 180
+NARROW_WINDOW = 1100
 
 PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
 
@@ -135,7 +155,7 @@ class MainWindow(QMainWindow):
         use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
-        self.nav.setFixedWidth(180)
+        self.nav.setFixedWidth(NAV_WIDTH)  # narrower on a narrow window (resizeEvent)
         self.nav.setSpacing(3)
         self.stack = _CurrentStack()
         self.pages: dict[str, QWidget] = {}  # by screen title, once built
@@ -222,6 +242,16 @@ class MainWindow(QMainWindow):
             self.open_failed.emit(exc)
             return
         self._adopt(db)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.nav.setFixedWidth(NAV_WIDTH if self.width() >= NARROW_WINDOW else self.narrow_nav_width())
+
+    def narrow_nav_width(self) -> int:
+        """The list of screens as wide as its longest title, and no wider."""
+        metrics = self.nav.fontMetrics()
+        longest = max(metrics.horizontalAdvance(self.nav.item(row).text()) for row in range(self.nav.count()))
+        return min(NAV_WIDTH, longest + 2 * self.nav.spacing() + 2 * self.nav.frameWidth() + 12)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         super().paintEvent(event)
@@ -370,6 +400,7 @@ class MainWindow(QMainWindow):
                 log.error("the %s screen could not be opened:\n%s", name, "".join(traceback.format_exception(exc)))
                 self._place(row, ScreenFailedPage(name, plain_reason(exc)))
                 raise ScreenFailed(name) from exc
+            page.setProperty(READS_DOWNWARD, name in READ_DOWNWARD_SCREENS)
             self._place(row, page)
             self.pages[name] = page
             reload = getattr(page, "reload", None) or getattr(page, "refresh", None)

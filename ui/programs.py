@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -39,6 +38,7 @@ from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.calculators import MipsEstimateDialog, MvcScoreDialog
 from ui.date_field import dates_shown, shown
+from ui.flow_layout import FlowLayout
 from ui.record_form import Field, choices_of
 from ui.record_page import RecordPage, row_of
 from ui.workers import run_in_background
@@ -51,7 +51,7 @@ class ProgramsPage(QWidget):
         self.as_of = as_of
         self.rate = QLineEdit()
         self.rate.setPlaceholderText("Payment per FTE in $ (optional)")
-        self.rate.setMinimumWidth(260)
+        self.rate.setMinimumWidth(self.rate.fontMetrics().horizontalAdvance(self.rate.placeholderText()) + 24)
         self.text = QTextBrowser()
         self.view: ProgramsView | None = None  # the figures shown, as numbers and dates
         # The calculators are non-modal and kept, so their inputs survive closing and reopening.
@@ -65,7 +65,7 @@ class ProgramsPage(QWidget):
         self.mips_button.setToolTip("Estimate a practice's MIPS final score and payment adjustment for a "
                                     f"performance year ({', '.join(map(str, mips_years()))})")
         self.mips_button.clicked.connect(self.open_mips)
-        top = QHBoxLayout()
+        top = FlowLayout()  # wraps on a narrow window
         top.addWidget(QLabel("<h2>Programs</h2>"))
         top.addStretch(1)
         top.addWidget(self.mvc_button)

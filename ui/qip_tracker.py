@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QInputDialog,
     QLabel,
     QMessageBox,
@@ -31,6 +30,7 @@ from app.services.findings import rule_words
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import shown
+from ui.flow_layout import FlowLayout
 from ui.permissions import gate
 
 
@@ -93,12 +93,12 @@ class QipTrackerPage(QWidget):
         self.withdraw_button.setToolTip(WITHDRAW_TIP)
         self.may_change = gate(db, Permission.QIP, self.done, self.note, self.close_button, self.withdraw_button)
         self.empty = QLabel("No QIP episodes yet. Open one from a trigger on the Findings page.")
-        top = QHBoxLayout()
+        top = FlowLayout()  # wraps on a narrow window
         top.addWidget(QLabel("<h2>QIP tracker</h2>"))
         top.addStretch(1)
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         for b in (self.done, self.note, self.close_button, self.withdraw_button):
             buttons.addWidget(b)
         buttons.addStretch(1)

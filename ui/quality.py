@@ -19,7 +19,6 @@ from PySide6.QtGui import QBrush, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -50,6 +49,7 @@ from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.dashboard import status_colour
 from ui.date_field import shown
+from ui.flow_layout import FlowLayout
 from ui.permissions import gate
 from ui.workers import run_in_background
 
@@ -183,6 +183,7 @@ class DataQualityPage(QWidget):
         self.readiness.setToolTip("Readiness of each submission period and project: ✕ an error to correct, ! warnings "
                                   "to correct or explain, ✓ ready. Click a cell to list its problems.")
         self.readiness.setMaximumHeight(150)
+        self.readiness.setMinimumHeight(self.fontMetrics().height() * 4)  # a small window: the lists get the room
         self.readiness.cellClicked.connect(self.choose_cell)
         self.rules = QTableWidget(0, 3)
         self.rules.setObjectName("quality-rules")
@@ -237,6 +238,7 @@ class DataQualityPage(QWidget):
         self.detail.setObjectName("quality-detail")
         self.detail.setOpenLinks(False)
         self.detail.setMaximumHeight(self.fontMetrics().height() * 6 + 12)
+        self.detail.setMinimumHeight(self.fontMetrics().height() * 2 + 12)  # the problems list keeps the height
         self.open_button = QPushButton("&Open the record")
         self.open_button.setToolTip("Open the case, submission, meeting or letter to correct it (Enter)")
         self.open_button.clicked.connect(self.open_record)
@@ -249,12 +251,12 @@ class DataQualityPage(QWidget):
         self.clear_cell.setToolTip("List the problems of every period and project again")
         self.clear_cell.clicked.connect(self.every_period)
         self.clear_cell.hide()
-        top = QHBoxLayout()
+        top = FlowLayout()  # wraps on a narrow window
         top.addWidget(QLabel("<h2>Data quality</h2>"))
         top.addStretch(1)
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
-        filters = QHBoxLayout()
+        filters = FlowLayout()
         filters.addWidget(self.search, 1)
         filters.addWidget(self.show_box)
         filters.addWidget(self.clear_cell)
@@ -265,7 +267,7 @@ class DataQualityPage(QWidget):
         right_layout.addLayout(filters)
         right_layout.addWidget(self.table, 1)
         right_layout.addWidget(self.detail)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.explain_button)

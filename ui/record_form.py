@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +30,7 @@ from app.services.editing import Change, Conflict, NotFound, ValidationFailed
 from app.storage.errors import DatabaseError
 from ui import conflict
 from ui.date_field import DateField
+from ui.dialog_fit import grows_to_fit
 from ui.form_guard import DiscardGuard
 
 
@@ -49,6 +50,23 @@ def set_date(edit: DateField, value: dt.date | None) -> None:
 def date_problems(fields: dict[str, QWidget]) -> dict[str, str]:
     """What is wrong with the text of the date fields among ``fields`` (typed but not a date)."""
     return {key: w.problem() for key, w in fields.items() if isinstance(w, DateField) and w.problem()}  # type: ignore[misc]
+
+
+#: The tint of a field with a problem (its tooltip says which).
+INVALID_TINT = QColor("#fde2e1")
+
+
+def mark_invalid(widget: QWidget, invalid: bool) -> None:
+    """Tint a field with a problem, or clear the tint. A colour of the palette, not a style sheet:
+    a style sheet's border redraws a combo box or a date in another style, up to a third lower,
+    and the field moves under the mouse as the person types."""
+    if not invalid:
+        widget.setPalette(QPalette())  # nothing of its own: the dialog's colours again
+        return
+    palette = widget.palette()
+    for role in (QPalette.ColorRole.Base, QPalette.ColorRole.Button):
+        palette.setColor(role, INVALID_TINT)
+    widget.setPalette(palette)
 
 
 def choice_box(values: tuple[str, ...], blank: str | None = None) -> QComboBox:
@@ -159,6 +177,7 @@ class RecordForm(DiscardGuard, QDialog):
             layout.addWidget(note)
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
+        grows_to_fit(self)  # advice and problems push the buttons down, never squeeze the fields
         if values:
             self.set_values(values)
             for f in fields:
@@ -255,7 +274,7 @@ class RecordForm(DiscardGuard, QDialog):
         for key, w in self.widgets.items():
             w.setToolTip(problems.get(key, ""))
             w.setProperty("invalid", key in problems)
-            w.setStyleSheet("border: 1px solid palette(highlight);" if key in problems else "")
+            mark_invalid(w, key in problems)
         self.problems.setText(self.describe(problems))
 
     def check(self) -> dict[str, str]:

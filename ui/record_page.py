@@ -16,7 +16,6 @@ from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -34,6 +33,7 @@ from app.security.roles import Permission
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.storage.database import Database
 from ui.date_field import shown as shown_date
+from ui.flow_layout import FlowLayout
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
 
@@ -228,7 +228,7 @@ class RecordPage(QWidget):
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.note.hide()  # an empty label would leave a blank band above the table
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # the buttons wrap under the title when two lists share a narrow screen
         bar.addWidget(QLabel(f"<b>{title}</b>"))
         bar.addWidget(self.filter, 1)
         bar.addStretch(1)

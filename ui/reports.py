@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QMessageBox,
     QProgressBar,
@@ -27,6 +26,7 @@ from app.security.roles import Permission
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.export_preview import ExportPreviewDialog
+from ui.flow_layout import FlowLayout
 from ui.pdf_preview import PdfPreview, render_pages
 from ui.permissions import gate
 from ui.phi import confirm_identifiers
@@ -78,11 +78,12 @@ class ReportsPage(QWidget):
         #: the rows of a spreadsheet report, shown before saving (None: none open)
         self.sheet_preview: ExportPreviewDialog | None = None
         form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # captions above the fields when narrow
         form.addRow("&Report", self.kind)
         form.addRow("&Year", self.year)
         form.addRow("As &of", date_edit(as_of))
         form.addRow("", self.identified)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps on a narrow window
         buttons.addWidget(self.preview_button)
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.sign_button)

@@ -8,6 +8,7 @@ it, which never says whether the user exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 from enum import Enum
 
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.security.passwords import PasswordRejected, check_new_password
+from app.security.passwords import PasswordRejected, check_new_password, password_rule
 from app.security.policy import security_policy
 from app.security.roles import ROLE_NAMES
 from app.security.signin import (
@@ -38,9 +40,12 @@ from app.security.signin import (
     sign_in_with_recovery_key,
     upgrade_database,
 )
+from app.services.facility import get_facility
 from app.storage.database import Database, sqlite_path
 from app.storage.errors import DatabaseError
+from ui.dialog_fit import fit_the_window_of, grows_to_fit
 from ui.form_guard import DiscardGuard
+from ui.key_on_paper import facility_named_by, print_asking, recovery_sheet, save_pdf_asking
 from ui.settings_file import settings
 
 LAST_USER_KEY = "sign_in/last_user"
@@ -151,6 +156,7 @@ class SignInDialog(QDialog):
         layout.addWidget(self.use_directory, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.use_recovery, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(buttons)
+        grows_to_fit(self)  # the refusal, however long, is read whole
         (self.password if self.user.text() else self.user).setFocus()
 
     def show_recovery(self) -> None:
@@ -222,8 +228,13 @@ class NewPasswordFields:
         self.first.setPlaceholderText(f"at least {minimum} characters")
         self.second = password_field()
         self.second.setObjectName("new_password_again")
+        self.rule = QLabel(password_rule())
+        self.rule.setObjectName("password_rule")
+        self.rule.setWordWrap(True)
         form.addRow(label, self.first)
         form.addRow("Type it &again", self.second)
+        form.addRow("", self.rule)  # the rule up front, under the fields it is about
+        fit_the_window_of(self.rule)  # never cut off, whichever dialog holds these fields
 
     def value(self, name: str = "", old: str | None = None) -> str:
         """The new password, or ``PasswordRejected`` saying what is wrong with it."""
@@ -238,13 +249,25 @@ class ShownOnceDialog(QDialog):
     person ticks that they kept it; Esc does not skip it."""
 
     def __init__(self, title: str, text: str, shown: QWidget, copied: str, kept: str,
-                 parent: QWidget | None = None, *, stretch: int = 0) -> None:
+                 parent: QWidget | None = None, *, stretch: int = 0, paper: str = "") -> None:
+        """``paper``: the secret as a printed page (HTML, ``ui.key_on_paper``), offered as Save as
+        PDF… and Print… beside Copy; none for a secret that must not be printed."""
         super().__init__(parent)
         self.setWindowTitle(title)
+        self.paper = paper
         label = QLabel(text)
         label.setWordWrap(True)
         copy = QPushButton("&Copy")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(copied))
+        self.save_pdf = QPushButton("Save as P&DF…")
+        self.save_pdf.clicked.connect(lambda: save_pdf_asking(self.paper, self))
+        self.print_button = QPushButton("&Print…")
+        self.print_button.clicked.connect(lambda: print_asking(self.paper, self))
+        keep = QHBoxLayout()
+        for button in (copy, self.save_pdf, self.print_button):
+            keep.addWidget(button)
+            button.setVisible(button is copy or bool(paper))
+        keep.addStretch(1)
         self.kept = QCheckBox(kept)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         self.ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
@@ -255,11 +278,12 @@ class ShownOnceDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(label)
         layout.addWidget(shown, stretch)
-        layout.addWidget(copy, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(keep)
         layout.addWidget(self.kept)
         layout.addWidget(buttons)
         # the title bar's buttons take about 150 px: the title is read whole, never "First passwo…"
         self.setMinimumWidth(max(self.minimumSizeHint().width(), self.fontMetrics().horizontalAdvance(title) + 160))
+        grows_to_fit(self)
 
     def reject(self) -> None:  # Esc does not skip it
         if self.kept.isChecked():
@@ -269,7 +293,9 @@ class ShownOnceDialog(QDialog):
 class RecoveryKeyDialog(ShownOnceDialog):
     """The recovery key, shown once: the person must say they have kept it before going on."""
 
-    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+    def __init__(self, recovery_key: str, parent: QWidget | None = None, *, facility: str = "",
+                 made_on: dt.date | None = None) -> None:
+        """``facility`` names whose key it is on the printed page (by default the window's facility)."""
         key = QLabel(recovery_key)
         key.setObjectName("recovery_key")
         font = QFont("monospace")
@@ -282,7 +308,8 @@ class RecoveryKeyDialog(ShownOnceDialog):
                          "lost. Keep it on paper, away from this computer (a locked drawer, the facility's "
                          "safe). <b>It is not shown again.</b></p>",
                          key, recovery_key, "I have written the recovery key down and put it somewhere safe",
-                         parent)
+                         parent, paper=recovery_sheet(recovery_key, facility or facility_named_by(parent),
+                                                      made_on or dt.date.today()))
         self.key = key
 
 
@@ -346,6 +373,7 @@ class PasswordDialog(DiscardGuard, QDialog):
             layout.addLayout(form)
             layout.addWidget(self.error)
             layout.addWidget(buttons)
+        grows_to_fit(self)
         self.remember_state()
 
     def guarded_widgets(self) -> dict[str, QWidget]:
@@ -397,7 +425,7 @@ class AdministratorDialog(PasswordDialog):
             self.say(str(exc)[0].upper() + str(exc)[1:])
             return
         remember_user(name)
-        RecoveryKeyDialog(self.recovery_key, self).exec()
+        RecoveryKeyDialog(self.recovery_key, self, facility=facility_of(self.db)).exec()
         self.accept()
 
 
@@ -452,6 +480,12 @@ def ask_sign_in(parent: QWidget | None, url: str, name: str, user: str | None = 
     if not dialog.exec() or dialog.db is None:
         raise SignInCancelled()
     return dialog.db
+
+
+def facility_of(db: Database) -> str:
+    """The facility's name in ``db`` ("" before it has one), for the recovery key's printed page."""
+    facility = get_facility(db)
+    return facility.name if facility is not None else ""
 
 
 def signed_in_as(db: Database) -> str:

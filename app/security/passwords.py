@@ -141,6 +141,14 @@ def check_new_password(password: str, *, name: str = "", old: str | None = None)
         raise PasswordRejected("the new password must differ from the old one")
 
 
+def password_rule() -> str:
+    """What ``check_new_password`` accepts, in words, for the form to show before anyone types
+    (the number from the security policy file): a rule learnt only from a refusal costs a try."""
+    minimum = security_policy().min_password_length
+    return (f"At least {minimum} characters (a few words make a good one), with no space at the start or end, "
+            "and not the user name. A new password must differ from the old one.")
+
+
 def new_recovery_key() -> str:
     """Eight groups of four letters and digits, e.g. ``K7QM-…``: easy to write down, 160 bits."""
     text = base64.b32encode(secrets.token_bytes(RECOVERY_BYTES)).decode("ascii")

@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
+    QAbstractSpinBox,
     QComboBox,
     QLabel,
     QLineEdit,
@@ -100,3 +101,115 @@ def test_the_dashboard_reflows_its_tiles_on_a_narrow_window(qtbot, settled_windo
         qtbot.wait(20)
         assert page._tile_columns == columns
         assert window.screen_scroll.horizontalScrollBar().maximum() == 0, f"{size}: the dashboard scrolls sideways"
+
+
+#: Where the page itself must not scroll (issue 25), in logical pixels: 1366×768 at 150 % (the
+#: usable window of a hospital laptop), half a 1366 screen (two windows side by side) and half a
+#: 1920 screen.
+LAPTOP_SIZES = {"1366x768 at 150%": (910, 512), "half of 1366": (683, 720), "half of 1920": (960, 1000)}
+
+#: Pages read from the top down like a report, which may scroll down (never sideways): the window's own list.
+READ_DOWNWARD = frozenset({"Dashboard"})
+
+#: What a person reaches for: these must be on the page without scrolling it.
+CONTROLS = (QAbstractButton, QComboBox, QLineEdit, QAbstractSpinBox, QAbstractScrollArea)
+
+
+def unreachable(window: MainWindow, page: QWidget, name: str) -> list[str]:
+    """Controls outside the visible part of the page (the page would have to scroll to them), and
+    a page that scrolls at all (a scroll bar of the page itself)."""
+    found = []
+    scroll = window.screen_scroll
+    sideways, down = scroll.horizontalScrollBar().maximum(), scroll.verticalScrollBar().maximum()
+    if sideways:
+        found.append(f"the page scrolls sideways by {sideways} px (its least width: {page.minimumSizeHint().width()})")
+    if down and name not in READ_DOWNWARD:
+        found.append(f"the page scrolls down by {down} px")
+    visible = QRect(scroll.viewport().mapTo(window, QPoint(0, 0)), scroll.viewport().size())
+    for w in page.findChildren(QWidget):
+        if not isinstance(w, CONTROLS) or not w.isVisible() or w.width() == 0 or w.height() == 0:
+            continue
+        if scrolled(w, scroll) or (name in READ_DOWNWARD and down):
+            continue  # in a list or a table of its own, scrolled to there
+        where = QRect(w.mapTo(window, QPoint(0, 0)), w.size())
+        if not visible.contains(where.adjusted(1, 1, -1, -1)):
+            text = w.text() if isinstance(w, (QAbstractButton, QLineEdit)) else ""
+            found.append(f"out of sight: {type(w).__name__} {text!r} at {where.x()},{where.y()} "
+                         f"{where.width()}x{where.height()}")
+    return found
+
+
+@pytest.mark.parametrize("size", list(LAPTOP_SIZES))
+def test_every_control_is_reachable_without_scrolling_the_page(qtbot, settled_window: MainWindow,
+                                                                size: str) -> None:
+    window = settled_window
+    window.resize(*LAPTOP_SIZES[size])
+    settle(qtbot)
+    report = {}
+    for name, _ in AREAS:
+        window.show_area(name)
+        settle(qtbot)
+        qtbot.wait(20)
+        found = unreachable(window, window.page(name), name)
+        if found:
+            report[name] = found
+    assert report == {}, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in report.items())
+
+
+def test_the_check_sees_a_button_out_of_sight(qtbot, settled_window: MainWindow) -> None:
+    window = settled_window
+    window.resize(*LAPTOP_SIZES["half of 1366"])
+    window.show_area("Enrollment")
+    settle(qtbot)
+    page = window.page("Enrollment")
+    page.setMinimumWidth(1200)  # as wide as the register was before its bars wrapped
+    settle(qtbot)
+    qtbot.wait(20)
+    found = unreachable(window, page, "Enrollment")
+    assert any("sideways" in f for f in found) and any("out of sight" in f for f in found)
+
+
+def test_toolbars_wrap_and_the_list_of_screens_narrows_on_half_a_screen(qtbot, settled_window: MainWindow) -> None:
+    from ui.main_window import NAV_WIDTH
+
+    window = settled_window
+    window.resize(*LAPTOP_SIZES["half of 1366"])
+    window.show_area("Enrollment")
+    settle(qtbot)
+    qtbot.wait(20)
+    page = window.page("Enrollment")
+    assert window.nav.width() < NAV_WIDTH
+    for row in range(window.nav.count()):  # every title still reads whole
+        assert window.nav.fontMetrics().horizontalAdvance(window.nav.item(row).text()) < window.nav.viewport().width()
+    first, last = page.new_button.mapTo(page, QPoint(0, 0)), page.undo_button.mapTo(page, QPoint(0, 0))
+    assert last.y() > first.y(), "the register's buttons wrapped onto a second line"
+    window.resize(1366, 728)
+    settle(qtbot)
+    qtbot.wait(20)
+    assert window.nav.width() == NAV_WIDTH
+
+
+def test_the_digest_takes_one_line_until_unfolded(qtbot, settled_window: MainWindow) -> None:
+    import datetime as dt
+
+    from app.services.digest import Digest, DigestItem
+
+    window = settled_window
+    window.resize(*LAPTOP_SIZES["1366x768 at 150%"])
+    if window.digest is None:
+        window._start_digest()
+    bar = window.digest
+    now = dt.datetime(2025, 6, 30, 8, 30)
+    items = tuple(DigestItem("letter", dt.date(2025, 6, d), f"Reply overdue since 2025-06-{d:02}: letter {d}")
+                  for d in range(1, 9))
+    bar.show_digest(Digest(None, now, items))
+    qtbot.wait(20)
+    line = bar.fontMetrics().height()
+    assert bar.isVisible() and not bar.body.isVisible()
+    assert bar.height() <= 3 * line, f"the folded digest is {bar.height()} px high"
+    assert bar.first.text().startswith("Reply overdue since 2025-06-01")
+    bar.more_button.click()
+    qtbot.wait(20)
+    assert bar.body.isVisible() and "letter 8" in bar.body.text() and bar.height() > 3 * line
+    bar.more_button.click()
+    assert not bar.body.isVisible()
