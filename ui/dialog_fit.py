@@ -10,12 +10,14 @@ inputs at their own height (``fixed_height``), so any extra room goes to the mes
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
+    QFrame,
     QLineEdit,
+    QScrollArea,
     QSizePolicy,
     QWidget,
 )
@@ -102,3 +104,29 @@ def fit_the_window_of(message: QWidget) -> None:
     """A message that goes into other dialogs' forms (the password rule): whichever dialog shows it
     grows to fit it, without each dialog having to ask."""
     message.installEventFilter(_FitItsWindow(message))
+
+
+class FittingScrollArea(QScrollArea):
+    """A frameless scroll area as tall as its widget needs at its width, up to the screen (less
+    ``reserve`` for what the dialog shows beside it): a dialog taller than a small screen (150 % on
+    a 1366×768 laptop) scrolls its body instead of squashing its words into each other."""
+
+    def __init__(self, body: QWidget, reserve: int = 0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reserve = reserve
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # words wrap instead
+        self.setWidget(body)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        body = self.widget()
+        width = body.sizeHint().width()
+        layout = body.layout()
+        height = body.sizeHint().height()
+        if layout is not None and layout.hasHeightForWidth():
+            height = max(height, layout.totalHeightForWidth(max(self.viewport().width(), width)))
+        screen = self.screen()
+        if screen is not None:
+            height = min(height, screen.availableGeometry().height() - FRAME_HEIGHT - self.reserve)
+        return QSize(width + self.verticalScrollBar().sizeHint().width(), height)

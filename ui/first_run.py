@@ -23,12 +23,14 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from app.security.passwords import PasswordRejected
 from app.security.signin import check_user_name, create_database
 from app.services.facility import FacilityError, save_facility
 from app.storage.database import Database, DatabaseError, sqlite_url
+from ui.dialog_fit import FittingScrollArea
 from ui.facility_form import FacilityFields
 from ui.sign_in import (
     NewPasswordFields,
@@ -103,17 +105,19 @@ class FirstRunDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         buttons.rejected.connect(self.reject)
 
+        body = QWidget()
+        content = QVBoxLayout(body)
+        content.setContentsMargins(0, 0, 0, 0)
+        for widget in (intro, admin_box, setup, self.join_button, self.demo_button, self.open_button, self.progress,
+                       self.status):
+            content.addWidget(widget)
+        content.addStretch(1)
+        # taller than a laptop screen at 150 %: the body scrolls, Cancel stays in sight
+        self.body = FittingScrollArea(body, reserve=buttons.sizeHint().height() + 30)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(admin_box)
-        layout.addWidget(setup)
-        layout.addWidget(self.join_button)
-        layout.addWidget(self.demo_button)
-        layout.addWidget(self.open_button)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.status)
+        layout.addWidget(self.body, 1)
         layout.addWidget(buttons)
-        self.resize(520, 0)
+        self.resize(520, self.sizeHint().height())
 
     def _busy(self, busy: bool, text: str = "") -> None:
         for widget in (self.create_button, self.join_button, self.demo_button, self.open_button):

@@ -221,14 +221,14 @@ class SignInDialog(QDialog):
 class NewPasswordFields:
     """A new password typed twice, checked against the policy as it is typed."""
 
-    def __init__(self, form: QFormLayout, label: str = "&Password") -> None:
+    def __init__(self, form: QFormLayout, label: str = "&Password", replacing: bool = False) -> None:  # noqa: FBT001, FBT002
         minimum = security_policy().min_password_length
         self.first = password_field()
         self.first.setObjectName("new_password")
         self.first.setPlaceholderText(f"at least {minimum} characters")
         self.second = password_field()
         self.second.setObjectName("new_password_again")
-        self.rule = QLabel(password_rule())
+        self.rule = QLabel(password_rule(replacing))  # "differ from the old one" only where there is one
         self.rule.setObjectName("password_rule")
         self.rule.setWordWrap(True)
         form.addRow(label, self.first)
@@ -352,7 +352,7 @@ class PasswordDialog(DiscardGuard, QDialog):
             self.user.setObjectName("user" if mode is PasswordMode.FIRST_ADMINISTRATOR else "name")
             self.user.setReadOnly(mode is PasswordMode.FIRST_PASSWORD)
             form.addRow("&User name", self.user)
-        self.password = NewPasswordFields(form, new_caption)
+        self.password = NewPasswordFields(form, new_caption, replacing=mode is PasswordMode.OWN)
         self.error = _error_label()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         if ok_words:

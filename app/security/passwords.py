@@ -141,12 +141,14 @@ def check_new_password(password: str, *, name: str = "", old: str | None = None)
         raise PasswordRejected("the new password must differ from the old one")
 
 
-def password_rule() -> str:
+def password_rule(replacing: bool = False) -> str:  # noqa: FBT001, FBT002
     """What ``check_new_password`` accepts, in words, for the form to show before anyone types
-    (the number from the security policy file): a rule learnt only from a refusal costs a try."""
+    (the number from the security policy file): a rule learnt only from a refusal costs a try.
+    ``replacing``: the person changes their own password (it must differ from the old one)."""
     minimum = security_policy().min_password_length
-    return (f"At least {minimum} characters (a few words make a good one), with no space at the start or end, "
-            "and not the user name. A new password must differ from the old one.")
+    rule = (f"At least {minimum} characters (a few words make a good one), with no space at the start or end, "
+            "and not the user name.")
+    return rule + " A new password must differ from the old one." if replacing else rule
 
 
 def new_recovery_key() -> str:

@@ -149,3 +149,25 @@ def test_fixed_height_keeps_the_horizontal_policy(qtbot) -> None:
     fixed_height(box)
     assert box.sizePolicy().horizontalPolicy() == QSizePolicy.Policy.Expanding
     assert box.sizePolicy().verticalPolicy() == QSizePolicy.Policy.Fixed
+
+
+def test_the_welcome_dialog_scrolls_on_a_small_screen_instead_of_squashing_its_words(qtbot, tmp_path: Path) -> None:
+    """At 150 % on a 1366×768 laptop the Welcome dialog is taller than the screen: its body
+    scrolls, every label keeps the height its words need, Cancel stays in sight."""
+    from PySide6.QtWidgets import QDialogButtonBox, QScrollArea
+
+    from ui.first_run import FirstRunDialog
+
+    dialog = FirstRunDialog(tmp_path / "facility.sqlite3")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.resize(dialog.width(), 420)  # what is left of 768 px at 150 %, less the panel
+    settle(qtbot)
+    assert dialog.height() <= 420, "the dialog cannot be as short as the screen"
+    for label in dialog.findChildren(QLabel):
+        if label.isVisible() and label.wordWrap() and label.text():
+            assert label.heightForWidth(label.width()) <= label.height(), label.text()[:60]
+    assert dialog.findChild(QScrollArea).verticalScrollBar().maximum() > 0  # the body scrolls
+    cancel = dialog.findChild(QDialogButtonBox)
+    assert cancel.isVisible() and dialog.rect().contains(QRect(cancel.mapTo(dialog, QPoint(0, 0)), cancel.size()))

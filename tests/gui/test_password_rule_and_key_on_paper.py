@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from app.security.passwords import password_rule
 from app.security.policy import security_policy
@@ -48,7 +48,9 @@ def test_every_password_dialog_shows_the_rule_before_the_first_try(qtbot, db: Da
         qtbot.waitExposed(dialog)
         rules = [label for label in dialog.findChildren(QLabel, "password_rule") if label.isVisible()]
         assert len(rules) == 1, name
-        assert rules[0].text() == password_rule(), name
+        assert rules[0].text() in (password_rule(), password_rule(replacing=True)), name
+        # "must differ from the old one" only where the person has an old password to replace
+        assert ("old one" in rules[0].text()) == (dialog.findChild(QLineEdit, "old_password") is not None), name
         assert rules[0].height() >= rules[0].heightForWidth(rules[0].width()), f"{name}: the rule is cut off"
 
 
