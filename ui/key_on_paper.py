@@ -12,12 +12,13 @@ import datetime as dt
 import html
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QStandardPaths
+from PySide6.QtCore import QMarginsF
 from PySide6.QtGui import QPageLayout, QPageSize, QTextDocument
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ui.date_field import shown
+from ui.save_dialog import ask_save_path
 
 
 class SheetNotWritten(OSError):
@@ -86,12 +87,10 @@ def print_on(sheet: str, printer: QPrinter) -> None:
 
 def save_pdf_asking(sheet: str, parent: QWidget, file_name: str = "recovery key.pdf") -> Path | None:
     """Ask where (the Documents folder first), write the PDF, say where it went; None if cancelled."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or str(Path.home())
-    chosen, _ = QFileDialog.getSaveFileName(parent, "Save the recovery key as PDF", str(Path(folder) / file_name),
-                                            "PDF (*.pdf)")
-    if not chosen:
+    choice = ask_save_path(parent, "recovery-key", "Save the recovery key as PDF", file_name, "PDF (*.pdf)")
+    if choice is None:
         return None
-    path = Path(chosen if chosen.lower().endswith(".pdf") else chosen + ".pdf")
+    path = choice.path if choice.path.suffix.lower() == ".pdf" else choice.path.with_name(choice.path.name + ".pdf")
     try:
         write_pdf(sheet, path)
     except SheetNotWritten as exc:
