@@ -91,8 +91,9 @@ class DigestBar(QFrame):
         lines = [html.escape(i.words(date_format())) for i in digest.items[:SHOWN_ITEMS]]
         more = len(digest.items) - SHOWN_ITEMS
         self.body.setText("• " + "<br/>• ".join(lines) + (f"<br/>… and {more} more" if more > 0 else ""))
-        self.first.setText(html.escape(digest.items[0].text))
-        self.first.setToolTip(digest.items[0].text)
+        first = digest.items[0].words(date_format())
+        self.first.setText(html.escape(first))
+        self.first.setToolTip(first)
         self.unfold(self.more_button.isChecked())
         self.show()
 

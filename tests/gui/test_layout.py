@@ -200,8 +200,7 @@ def test_the_digest_takes_one_line_until_unfolded(qtbot, settled_window: MainWin
         window._start_digest()
     bar = window.digest
     now = dt.datetime(2025, 6, 30, 8, 30)
-    items = tuple(DigestItem("letter", dt.date(2025, 6, d), f"Reply overdue since 2025-06-{d:02}: letter {d}")
-                  for d in range(1, 9))
+    items = tuple(DigestItem("letter", dt.date(2025, 6, d), f"letter {d}", overdue=True) for d in range(1, 9))
     bar.show_digest(Digest(None, now, items))
     qtbot.wait(20)
     line = bar.fontMetrics().height()
