@@ -1,0 +1,81 @@
+"""What the faster import and export paths must give exactly as the slower ones did (issue 28):
+the IDs SQLite would have given the new rows, and the cell xlsxwriter writes for a date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from sqlalchemy import delete, func, select
+from xlsxwriter.utility import _datetime_to_excel_datetime
+
+from app.storage.models import AuditEntry, DataEntry, RoleAssignment
+from app.storage.tabular import Sheet, excel_serial, write_xlsx
+from app.workbook.importer import import_workbook
+from tests.unit.test_workbook import VALID, write_folder
+
+DAYS = [dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(1999, 12, 31), dt.date(2024, 2, 29),
+        dt.date(2025, 6, 30), dt.date(2100, 12, 31)]
+
+
+@pytest.mark.parametrize("day", DAYS, ids=str)
+def test_a_date_is_the_serial_number_write_datetime_gives(day: dt.date) -> None:
+    assert excel_serial(day) == _datetime_to_excel_datetime(day, False, False)
+
+
+def _cells(path: Path) -> bytes:
+    """The sheet's cells as written (not its column widths)."""
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+    return xml[xml.index(b"<sheetData"):xml.index(b"</sheetData>")]
+
+
+def test_the_exported_cells_are_those_write_datetime_writes(tmp_path: Path) -> None:
+    rows = [[day, "text", 3, 2.5, True, None] for day in DAYS] + [[dt.datetime(2025, 1, 2, 3, 4), "x", 0, 0.0, False, ""]]
+    write_xlsx(tmp_path / "ours.xlsx", [Sheet("s", ["a", "b", "c", "d", "e", "f"], rows)])
+    book = xlsxwriter.Workbook(str(tmp_path / "plain.xlsx"), {"constant_memory": True})
+    sheet = book.add_worksheet("s")
+    date, stamp, bold = (book.add_format({"num_format": "yyyy-mm-dd"}), book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+                         book.add_format({"bold": True}))
+    for col, header in enumerate("abcdef"):
+        sheet.write_string(0, col, header, bold)
+    for number, row in enumerate(rows, start=1):
+        stamp_or_day, text, whole, real, flag, _empty = row
+        sheet.write_datetime(number, 0, stamp_or_day, stamp if isinstance(stamp_or_day, dt.datetime) else date)
+        sheet.write_string(number, 1, text)
+        sheet.write_number(number, 2, whole)
+        sheet.write_number(number, 3, real)
+        sheet.write_string(number, 4, "yes" if flag else "no")
+        if number == len(rows):
+            sheet.write_string(number, 5, "")
+    book.close()
+    assert _cells(tmp_path / "ours.xlsx") == _cells(tmp_path / "plain.xlsx")
+
+
+def test_new_rows_get_the_ids_sqlite_gives_and_their_entries_name_them(empty_db, tmp_path: Path) -> None:
+    import_workbook(empty_db, write_folder(tmp_path / "first", VALID))
+    with empty_db.transaction(None) as session:  # the last role gone: SQLite gives its ID again
+        session.info["audited"] = False
+        last = session.scalar(select(func.max(RoleAssignment.id)))
+        session.execute(delete(RoleAssignment).where(RoleAssignment.id == last))
+    sheets = {name: [list(r) for r in rows] for name, rows in VALID.items()}
+    sheets["roles"].append(["S1", "cda", "2020-01-01", ""])
+    sheets["data_entry"].append(["2025-01-12", "C1", "abstraction", "S3"])
+    result = import_workbook(empty_db, write_folder(tmp_path / "again", sheets))
+    assert (result.added["roles"], result.added["data_entry"]) == (2, 1)
+    with empty_db.reader() as session:
+        roles = {r.id: (r.staff_id, r.role, r.start) for r in session.scalars(select(RoleAssignment))}
+        assert sorted(roles)[-2:] == [last, last + 1]
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "insert",
+                                                           AuditEntry.table_name.in_(["role_assignments", "data_entries"]))
+                                  .order_by(AuditEntry.id.desc()).limit(3)).all()
+        entries_by_table = {(e.table_name, int(e.record_key)): e.after for e in entries}
+        for (table, key), after in entries_by_table.items():
+            if table == "role_assignments":
+                assert roles[key] == (after["staff_id"], after["role"], dt.date.fromisoformat(after["start"]))
+                assert "id" not in after
+            else:
+                assert session.get(DataEntry, key).date.isoformat() == after["date"] == "2025-01-12"
