@@ -65,6 +65,9 @@ def plain(value: Any) -> Any:
 
 
 def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    if table not in PHI_COLUMNS and table not in SECRET_COLUMNS:  # nothing to hide: ``plain`` inline (an import
+        # audits every row it writes; a datetime is a date)
+        return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}
     phi = PHI_COLUMNS.get(table, frozenset())
     secret = SECRET_COLUMNS.get(table, frozenset())
     return {
@@ -204,9 +207,11 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
         row["hash"] = previous = link(previous, row)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":  # straight to the driver: SQLAlchemy's per-row parameter work costs as much as SQLite's
+        times: dict[dt.datetime, str] = {}  # entries written together share their second
         session.connection().exec_driver_sql(_SQLITE_INSERT, [
-            (r["id"], r["at"].strftime(_SQLITE_DATETIME), r["user"], r["action"], r["table_name"], r["record_key"],
-             r["before"], r["after"], r["change_set"], r["summary"], r["hash"]) for r in rows])
+            (r["id"], times.get(r["at"]) or times.setdefault(r["at"], r["at"].strftime(_SQLITE_DATETIME)), r["user"],
+             r["action"], r["table_name"], r["record_key"], r["before"], r["after"], r["change_set"], r["summary"],
+             r["hash"]) for r in rows])
     else:
         session.execute(insert(_AUDIT_TEXT.get(dialect, _AUDIT_TEXT["postgresql"])), rows)
     count += len(rows)
