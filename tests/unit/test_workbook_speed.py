@@ -1,5 +1,6 @@
 """What the faster import and export paths must give exactly as the slower ones did (issue 28):
-the IDs SQLite would have given the new rows, and the cell xlsxwriter writes for a date."""
+the IDs SQLite would have given the new rows, the cell xlsxwriter writes for a date, and each
+cell's value or message as ``parse_cell`` gives it."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from xlsxwriter.utility import _datetime_to_excel_datetime
 
 from app.storage.models import AuditEntry, DataEntry, RoleAssignment
 from app.storage.tabular import Sheet, excel_serial, write_xlsx
+from app.workbook.cells import CellError, parse_cell, parser_for
 from app.workbook.importer import import_workbook
+from app.workbook.schema import FACILITY_KEYS, SHEETS, Column
 from tests.unit.test_workbook import VALID, write_folder
 
 DAYS = [dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(1999, 12, 31), dt.date(2024, 2, 29),
@@ -79,3 +82,31 @@ def test_new_rows_get_the_ids_sqlite_gives_and_their_entries_name_them(empty_db,
                 assert "id" not in after
             else:
                 assert session.get(DataEntry, key).date.isoformat() == after["date"] == "2025-01-12"
+
+
+def _outcome(parse, value):  # type: ignore[no-untyped-def]
+    try:
+        result = parse(value)
+    except CellError as exc:
+        return ("problem", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a date in a number column raises TypeError in both, as before
+        return ("raises", type(exc))
+    return ("value", type(result), result)
+
+
+TODAY = dt.date(2025, 6, 30)
+VALUES = [None, "", "  ", "\t", "yes", "No", " yes ", "YES", "nope", True, False, 0, 1, -1, 7, 15.0, 15.5, 2015.0, 1989.0,
+          2101, 1e10, -1e10, 10**9, 10**9 + 1, 2**70, float("nan"), float("inf"), "15", " 2015 ", "2025-01-02",
+          " 2025-01-02 ", "2025-02-30", "2025/01/02", dt.date(2025, 1, 2), dt.date(1800, 1, 1), dt.date(1905, 1, 1),
+          dt.date(2200, 1, 1), dt.date(2026, 7, 1), dt.date(2026, 6, 30), dt.datetime(2025, 1, 2, 3, 4), "abc",
+          " abc ", "a\x00b", "a\nb", "a\x7fb", "\xa0", "é", "x" * 5000, "MRQ-0000001", "breast", " breast ", "enrolled",
+          "lung,breast", "breast,breast", "01-01", "13-01", "mean_heart_dose_gy=1.2", "heart", "=SUM(A1)"]
+
+
+@pytest.mark.parametrize("column", [c for spec in SHEETS for c in spec.columns] + list(FACILITY_KEYS),
+                         ids=lambda c: f"{c.name}:{c.kind}")
+def test_a_column_parser_answers_as_parse_cell_does(column: Column) -> None:
+    """Every kind, required or not, bounded or not: the same value or the same message."""
+    fast = parser_for(column, TODAY)
+    for value in VALUES:
+        assert _outcome(fast, value) == _outcome(lambda v: parse_cell(column, v, TODAY), value), repr(value)
