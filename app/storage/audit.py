@@ -65,14 +65,14 @@ def plain(value: Any) -> Any:
 
 
 def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    if table not in PHI_COLUMNS and table not in SECRET_COLUMNS:  # nothing to hide: ``plain`` inline (an import
-        # audits every row it writes; a datetime is a date)
-        return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}
+    # ``plain`` written inline (a datetime is a date): an import audits every row it writes
     phi = PHI_COLUMNS.get(table, frozenset())
     secret = SECRET_COLUMNS.get(table, frozenset())
+    if not phi and not secret:
+        return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}
     return {
         key: (PHI_MASK if key in phi else SECRET_MASK) if value is not None and (key in phi or key in secret)
-        else plain(value)
+        else value.isoformat() if isinstance(value, dt.date) else value
         for key, value in values.items()
     }
 

@@ -13,6 +13,7 @@ import xlsxwriter
 from sqlalchemy import delete, func, select
 from xlsxwriter.utility import _datetime_to_excel_datetime
 
+from app.storage import audit
 from app.storage.models import AuditEntry, DataEntry, RoleAssignment
 from app.storage.tabular import Sheet, excel_serial, write_xlsx
 from app.workbook.cells import CellError, parse_cell, parser_for
@@ -110,3 +111,16 @@ def test_a_column_parser_answers_as_parse_cell_does(column: Column) -> None:
     fast = parser_for(column, TODAY)
     for value in VALUES:
         assert _outcome(fast, value) == _outcome(lambda v: parse_cell(column, v, TODAY), value), repr(value)
+
+
+@pytest.mark.parametrize("table", ["cases", "users", "data_entries", "staff"])
+def test_an_audit_entry_masks_and_writes_dates_as_before(table: str) -> None:
+    """The values an import's audit entries carry: ``plain`` for each, hidden where they must be."""
+    values = {"mrn": "MRN-1", "name": None, "birth_date": dt.date(1960, 5, 5), "password_hash": "x", "at":
+              dt.datetime(2025, 1, 2, 3, 4, 5), "date": dt.date(2025, 1, 2), "count": 3, "flag": True, "note": ""}
+    phi, secret = audit.PHI_COLUMNS.get(table, frozenset()), audit.SECRET_COLUMNS.get(table, frozenset())
+    expected = {key: (audit.PHI_MASK if key in phi else audit.SECRET_MASK)
+                if value is not None and (key in phi or key in secret) else audit.plain(value)
+                for key, value in values.items()}
+    assert audit._masked(table, values) == expected
+    assert [type(v) for v in audit._masked(table, values).values()] == [type(v) for v in expected.values()]
