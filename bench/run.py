@@ -59,13 +59,17 @@ def median_ms(action: Callable[[], object], runs: int, setup: Callable[[], objec
     return statistics.median(samples)
 
 
-def paired_median_ms(first: Callable[[], object], second: Callable[[], object], runs: int) -> tuple[float, float]:
+def paired_median_ms(first: Callable[[], object], second: Callable[[], object], runs: int,
+                     setup: Callable[[], object] | None = None) -> tuple[float, float]:
     """Medians of two actions measured in turn (first, second, first, …), so a drift of the
-    machine's speed during the run affects both alike: how encrypted and unencrypted compare."""
+    machine's speed during the run affects both alike: how encrypted and unencrypted compare.
+    ``setup`` runs before each, off the clock."""
     a: list[float] = []
     b: list[float] = []
     for _ in range(runs):
         for action, samples in ((first, a), (second, b)):
+            if setup:
+                setup()
             start = time.perf_counter()
             action()
             samples.append((time.perf_counter() - start) * 1000)
@@ -286,26 +290,28 @@ def bench_dashboard(runs: int, size: int, path: Path) -> list[Figure]:
 
 
 def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
+    """Export and import of the workbook beside a bare openpyxl pass over the same data (issue 28):
+    the export beside a write-only write of the same typed rows it writes (dates as dates), the
+    import into a new database beside a read-only read of the same file; and the import's peak
+    memory as a coordinator runs it (the whole ``import --admin`` process)."""
     import openpyxl
 
     from app.security.signin import create_database
     from app.storage.database import sqlite_url
-    from app.workbook.exporter import export_workbook
+    from app.workbook.exporter import export_workbook, workbook_sheets
     from app.workbook.importer import import_workbook
 
     db = signed_in(path)
     tmp = Path(tempfile.mkdtemp(prefix="mroqc-bench-"))
     out = tmp / "export.xlsx"
-    raw = raw_connection(path)
-    tables = ("staff", "role_assignments", "cases", "data_entries", "dosimetry_submissions", "meetings", "attendance",
-              "correspondence", "absences", "program_years")
-    rows = {t: raw.execute(f"SELECT * FROM {t}").fetchall() for t in tables}  # the same rows the export writes
+    # the rows the export writes, typed as it writes them, read before the clock starts
+    rows = {sheet.name: [list(row) for row in sheet.rows] for sheet in workbook_sheets(db, identified=False)}
 
     def raw_write() -> None:
         book = openpyxl.Workbook(write_only=True)
-        for table, table_rows in rows.items():
-            sheet = book.create_sheet(table)
-            for row in table_rows:
+        for name, sheet_rows in rows.items():
+            sheet = book.create_sheet(name)
+            for row in sheet_rows:
                 sheet.append(row)
         book.save(tmp / "raw.xlsx")
 
@@ -317,8 +323,8 @@ def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
         book.close()
 
     runs = runs if size < 100_000 else 1  # minutes per run at 200,000 cases: one run each
-    export_ms = median_ms(lambda: export_workbook(db, out), runs)
-    raw_write_ms = median_ms(raw_write, runs)
+    export_ms, raw_write_ms = paired_median_ms(lambda: export_workbook(db, out), raw_write, runs)
+    rows.clear()
     target = tmp / "import.sqlite3"
 
     def fresh_target() -> None:
@@ -331,13 +337,33 @@ def bench_workbook(runs: int, size: int, path: Path) -> list[Figure]:
         fresh.dispose()
 
     import_runs = max(1, runs // 2)
-    import_ms = median_ms(do_import, import_runs, setup=fresh_target)
-    raw_read_ms = median_ms(raw_read, import_runs)
+    import_ms, raw_read_ms = paired_median_ms(do_import, raw_read, import_runs, setup=fresh_target)
     db.dispose()
-    return [
-        Figure("export workbook (.xlsx)", size, export_ms, "raw openpyxl write-only, same rows", raw_write_ms),
+    fresh_target()
+    figures = [
+        Figure("export workbook (.xlsx)", size, export_ms, "raw openpyxl write-only, same typed rows", raw_write_ms),
         Figure("import workbook (.xlsx)", size, import_ms, "raw openpyxl read-only of the same file", raw_read_ms),
     ]
+    peak = import_peak_mb(out, target)
+    if peak is not None:
+        figures.append(Figure("import workbook peak RSS, whole process (MB)", size, peak))
+    fresh_target()
+    return figures
+
+
+def import_peak_mb(workbook: Path, target: Path) -> float | None:
+    """The peak memory of ``import --db NEW --admin NAME`` (the process alone: a parent of its own,
+    whose only child it is, reads its ``ru_maxrss``)."""
+    command = [str(BIN / "mroqc-desk"), "import", "--db", str(target), "--admin", USER, "--password-stdin",
+               str(workbook)]
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True, "
+             "input=sys.stdin.buffer.read()); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    result = subprocess.run([PY, "-c", probe, *command], capture_output=True, text=True, input=PASSWORD + "\n")
+    try:
+        return float(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        print(f"import peak memory not measured: {result.stderr.strip()[-300:]}", flush=True)
+        return None
 
 
 def bench_audit_pdf(runs: int, size: int, path: Path) -> list[Figure]:

@@ -65,11 +65,14 @@ def plain(value: Any) -> Any:
 
 
 def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    # ``plain`` written inline (a datetime is a date): an import audits every row it writes
     phi = PHI_COLUMNS.get(table, frozenset())
     secret = SECRET_COLUMNS.get(table, frozenset())
+    if not phi and not secret:
+        return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}
     return {
         key: (PHI_MASK if key in phi else SECRET_MASK) if value is not None and (key in phi or key in secret)
-        else plain(value)
+        else value.isoformat() if isinstance(value, dt.date) else value
         for key, value in values.items()
     }
 
@@ -204,9 +207,11 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
         row["hash"] = previous = link(previous, row)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":  # straight to the driver: SQLAlchemy's per-row parameter work costs as much as SQLite's
+        times: dict[dt.datetime, str] = {}  # entries written together share their second
         session.connection().exec_driver_sql(_SQLITE_INSERT, [
-            (r["id"], r["at"].strftime(_SQLITE_DATETIME), r["user"], r["action"], r["table_name"], r["record_key"],
-             r["before"], r["after"], r["change_set"], r["summary"], r["hash"]) for r in rows])
+            (r["id"], times.get(r["at"]) or times.setdefault(r["at"], r["at"].strftime(_SQLITE_DATETIME)), r["user"],
+             r["action"], r["table_name"], r["record_key"], r["before"], r["after"], r["change_set"], r["summary"],
+             r["hash"]) for r in rows])
     else:
         session.execute(insert(_AUDIT_TEXT.get(dialect, _AUDIT_TEXT["postgresql"])), rows)
     count += len(rows)

@@ -102,7 +102,14 @@ def _guarded(where: str, step: Callable[[], Any]) -> Any:
 def _numbered(where: str, rows: Iterator[list[Any]], budget: RowBudget) -> Rows:
     number = 1
     while True:
-        values = _guarded(where, lambda: next(rows, None))
+        try:  # ``_guarded``, written out: one row is too little work for a function and a lambda
+            values = next(rows, None)
+        except WorkbookError:
+            raise
+        except _NOT_THE_FILE:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - the Rust reader panics as a BaseException
+            raise _damaged(where, exc) from None
         if values is None:
             return
         number += 1

@@ -19,7 +19,15 @@ from typing import Any
 
 from app.domain import records
 from app.storage.models import new_letter_id
-from app.workbook.cells import SHARED_KINDS, Canon, CellError, as_text, parse_cell, quote
+from app.workbook.cells import (
+    SHARED_KINDS,
+    Canon,
+    CellError,
+    as_text,
+    parse_cell,
+    parser_for,
+    quote,
+)
 from app.workbook.reader import RawSheet, RowBudget, Source
 from app.workbook.schema import (
     FACILITY_KEYS,
@@ -43,7 +51,7 @@ class ParsedSheet:
         return len(self.rows)
 
     def append(self, number: int, values: dict[str, Any]) -> None:
-        self.rows.append(tuple(values[a] for a in self.attrs))
+        self.rows.append(tuple([values[a] for a in self.attrs]))
         self.numbers.append(number)
 
     def column(self, attr: str) -> Iterator[Any]:
@@ -189,19 +197,20 @@ def _parse_sheet(ctx: _Context, spec: SheetSpec, sheet: RawSheet) -> None:
     letters = spec.name == "correspondence"
     check = RECORD_CHECKS.get(spec.name)
     width = len(headers)
-    # (attribute, column, its index in the row or -1, whether its values are shared), once per sheet
-    plan = [(c.attr, c, headers.index(c.name) if c.name in headers else -1, c.kind in SHARED_KINDS)
-            for c in spec.columns]
-    canon, today = ctx.canon, ctx.today
+    # (attribute, column, its index in the row or -1, whether its values are shared, its parser),
+    # once per sheet
+    plan = [(c.attr, c, headers.index(c.name) if c.name in headers else -1, c.kind in SHARED_KINDS,
+             parser_for(c, ctx.today)) for c in spec.columns]
+    share = ctx.canon.shared_values  # (value, value) → the one kept; shared kinds are never bools
     for number, cells in rows:
         values: dict[str, Any] = {}
         cell_ok = True
         size = len(cells)
-        for attr, column, index, shared in plan:
+        for attr, column, index, shared, parse in plan:
             raw = cells[index] if 0 <= index < size else None
             try:
-                value = parse_cell(column, raw, today)
-                values[attr] = canon(value) if shared else value
+                value = parse(raw)
+                values[attr] = share(value, value) if shared and value is not None else value
             except CellError as exc:
                 parsed.problem(spec.name, number, column.name, str(exc))
                 cell_ok = False
