@@ -461,8 +461,8 @@ class EnrollmentPage(QWidget):
             self._remember([form.change])
 
     def edit_case(self) -> None:
-        if not self.may_edit:  # shortcuts and double-clicks too: the role may only read
-            return
+        """Open the selected case: its form, or for a role that may only read (shortcuts and
+        double-clicks too) the same form read-only, to read and copy from."""
         ids = self.selected_ids()
         if not ids:
             return
@@ -472,6 +472,10 @@ class EnrollmentPage(QWidget):
             QMessageBox.information(self, "Case not found", str(exc))
             return
         form = self.open_form(record)
+        if not self.may_edit:
+            form.make_read_only(f"Case {record.case_id} (read only)")
+            form.exec()
+            return
         if form.exec() and form.change:
             self._remember([form.change])
         elif form.reloaded:

@@ -192,6 +192,27 @@ class RecordForm(DiscardGuard, QDialog):
         self.check()
         self.remember_state()
 
+    def make_read_only(self, title: str) -> None:
+        """Show the record without a way to change it (a role that may only read): every field
+        readable, selectable and copyable but not editable, one Close button, Ctrl+S saving nothing."""
+        self.setWindowTitle(title)
+        for widget in self.widgets.values():
+            if hasattr(widget, "setReadOnly"):
+                widget.setReadOnly(True)
+                widget.setEnabled(True)
+            else:  # a combo box or check box has no read-only state: it stays shown, not changeable
+                widget.setEnabled(False)
+        self._save = None
+        self.buttons.clear()
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setDefault(True)
+        self.buttons.rejected.connect(self.reject)
+        self.problems.hide()
+        self.remember_state()  # nothing can change: Esc closes without asking
+
+    @property
+    def read_only(self) -> bool:
+        return self._save is None
+
     def guarded_widgets(self) -> dict[str, QWidget]:
         return self.widgets
 
@@ -283,11 +304,13 @@ class RecordForm(DiscardGuard, QDialog):
         self.show_problems(problems)
         if self._advise:
             self.advice.setText(self._advise(values))
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setEnabled(not problems)
+        save = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        if save is not None:  # (none on a read-only view)
+            save.setEnabled(not problems)
         return problems
 
     def save(self) -> None:
-        if self.check():
+        if self._save is None or self.check():  # read only: Ctrl+S saves nothing
             return
         values = self.values()
         try:

@@ -198,3 +198,39 @@ def test_enter_in_the_conflict_dialog_takes_theirs_never_overwrites(qtbot) -> No
     QTimer.singleShot(0, lambda: qtbot.keyClick(dialog, Qt.Key.Key_Return))
     dialog.exec()
     assert dialog.choice == RELOAD
+
+
+def test_a_read_only_role_opens_a_case_to_read_it_and_cannot_change_it(qtbot, db, monkeypatch) -> None:
+    """A physics lead or reviewer double-clicks a case: the case opens read-only (values shown and
+    copyable, one Close button, Ctrl+S saves nothing); nothing is written."""
+    from PySide6.QtGui import QKeySequence
+
+    from app.domain.records import CaseRecord
+    from app.services.cases import save_case
+    from tests.support import as_role
+
+    save_case(db, CaseRecord(case_id="R-1", project="lung", eligible_on=dt.date(2025, 1, 2), note="seen in clinic"))
+    reader = as_role(db, "reviewer")
+    page = EnrollmentPage(reader)
+    qtbot.addWidget(page)
+    page.show()
+    page.model.refresh()
+    page.table.selectRow(0)
+    opened: list[CaseForm] = []
+
+    def look(form: CaseForm) -> int:
+        opened.append(form)
+        assert form.read_only and "R-1" in form.windowTitle() and "read only" in form.windowTitle()
+        assert form.case_id.text() == "R-1" and form.note.text() == "seen in clinic"
+        assert form.note.isReadOnly() and not form.project.isEnabled()
+        assert form.buttons.button(QDialogButtonBox.StandardButton.Save) is None
+        assert form.buttons.button(QDialogButtonBox.StandardButton.Close) is not None
+        qtbot.keySequence(form, QKeySequence.StandardKey.Save)  # saves nothing
+        assert form.change is None
+        return 0
+
+    monkeypatch.setattr(CaseForm, "exec", look)
+    before = get_case(db, "R-1")
+    page.table.doubleClicked.emit(page.table.currentIndex())
+    assert len(opened) == 1
+    assert get_case(db, "R-1") == before
