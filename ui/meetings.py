@@ -106,6 +106,7 @@ class MeetingsPage(QWidget):
         coverage_layout = QVBoxLayout(coverage)
         coverage_layout.setContentsMargins(0, 0, 0, 0)
         coverage_layout.addWidget(QLabel("<b>Coverage of each required role and the policy verdict</b>"))
+        self.table.setAccessibleName("Coverage of each required role and the policy verdict")
         coverage_layout.addWidget(self.note)
         coverage_layout.addWidget(self.table, 1)
         # the lists being edited get most of the height; a year's coverage is a dozen rows

@@ -282,7 +282,10 @@ def _inside_a_list(widget: QWidget, page: QWidget) -> bool:
 
 
 def _caption(view: QWidget, page: QWidget) -> str:
-    """What the list is called on the screen: its tab or group box, when it has one."""
+    """What the list is called on the screen: its own name (``accessibleName``: a record list's
+    title), else its tab or group box, when it has one."""
+    if view.accessibleName():
+        return view.accessibleName()
     child, parent = view, view.parentWidget()
     while parent is not None and parent is not page:
         if isinstance(parent, QGroupBox) and parent.title():

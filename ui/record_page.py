@@ -196,6 +196,7 @@ class RecordPage(QWidget):
         #: called with each new Add/Edit form before it shows (a screen wiring one field to another)
         self.prepare_form: Callable[[RecordForm, dict | None], None] | None = None
         self.table = QTableWidget(0, len(columns))
+        self.table.setAccessibleName(title)  # what a screen reader says, and the printout's heading
         self.table.setHorizontalHeaderLabels([c for _, c in columns])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -166,3 +166,13 @@ def test_nothing_to_print_while_the_database_opens(qtbot, monkeypatch) -> None:
     qtbot.addWidget(window)
     assert printing.print_screen(window) is None
     assert said and "not open yet" in said[0]
+
+
+def test_a_screen_with_several_lists_heads_each_with_its_name(qtbot, settled_window) -> None:
+    """Meetings prints three lists: each under the name the screen gives it (a record list's title,
+    the coverage table's heading), never two unnamed tables one under the other."""
+    settled_window.show_area("Meetings")
+    settle(qtbot)
+    captions = [t.caption for t in printing.printout_of(settled_window).tables()]
+    assert "Meetings" in captions and "Attendance" in captions
+    assert "Coverage of each required role and the policy verdict" in captions
