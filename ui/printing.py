@@ -557,6 +557,13 @@ def print_screen(window: PrintHost) -> QPrintPreviewDialog | None:
     if not confirm_long(window, printout):
         return None
     dialog = preview_dialog(printout, window)
+    db = window.db
+    if db is not None:  # the preview closes accepted once it printed (on paper, or a file it asked for)
+        from app.services.export_guard import (
+            record_printed,  # as save_screen_as_pdf: loads SQLAlchemy
+        )
+
+        dialog.accepted.connect(lambda: record_printed(db, printout.screen, dialog.printer().printerName()))
     dialog.open()
     return dialog
 

@@ -36,3 +36,12 @@ def record_export(db: Database, kind: str, out: Path, identified: bool) -> None:
     with db.transaction(export_permission(identified)) as session:
         audit.note(session, f"exported {kind} ({'identified' if identified else 'de-identified'}) to {out.name}",
                    table="exports", key=kind)
+
+
+def record_printed(db: Database, screen: str, printer: str) -> None:
+    """The audit entry of a screen printed on paper by the signed-in user (``printout``): what it
+    shows leaves the app on paper, as a PDF does, but printing needs no right beyond seeing the
+    screen, so the entry is the user's own (no permission asked)."""
+    kind = export_kind_named("printout").name
+    with db.transaction(None) as session:
+        audit.note(session, f"printed {screen} on {printer or 'the default printer'}", table="exports", key=kind)

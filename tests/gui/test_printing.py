@@ -176,3 +176,27 @@ def test_a_screen_with_several_lists_heads_each_with_its_name(qtbot, settled_win
     captions = [t.caption for t in printing.printout_of(settled_window).tables()]
     assert "Meetings" in captions and "Attendance" in captions
     assert "Coverage of each required role and the policy verdict" in captions
+
+
+def test_printing_on_paper_is_written_in_the_audit_log(qtbot, settled_window) -> None:
+    """The preview closes accepted once it printed: that print is audited under the user, as a
+    PDF is (the preview alone writes nothing)."""
+    from sqlalchemy import select
+
+    from app.storage.models import AuditEntry
+
+    def printed() -> list[str]:
+        with settled_window.db.reader() as session:
+            return [e.summary for e in session.scalars(select(AuditEntry).where(AuditEntry.table_name == "exports"))
+                    if e.summary.startswith("printed ")]
+
+    settled_window.show_area("Staff & roles")
+    settle(qtbot)
+    before = printed()
+    preview = printing.print_screen(settled_window)
+    assert preview is not None
+    preview.reject()  # looked at, not printed
+    assert printed() == before
+    preview = printing.print_screen(settled_window)
+    preview.accept()  # what the preview does after printing
+    assert printed()[len(before):] == [f"printed Staff & roles on {preview.printer().printerName() or 'the default printer'}"]
