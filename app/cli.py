@@ -342,14 +342,16 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return db
 
 
-def _create(args: argparse.Namespace, build, facility: str | None = None) -> object:  # type: ignore[no-untyped-def]
-    """A new database with its administrator (``--admin``), filled by ``build(db)``; ``facility``
-    names its certificate authority (the facility certificate)."""
+def _create(args: argparse.Namespace, build, facility: str | None = None,  # type: ignore[no-untyped-def]
+            password: str | None = None) -> object:
+    """A new database with its administrator (``--admin``; ``password``, else asked now), filled by
+    ``build(db)``; ``facility`` names its certificate authority (the facility certificate)."""
     from app.security.signin import create_database
 
     url = _url(args)
-    db, recovery_key = create_database(url, args.admin, secrets(args).new_password(args.admin), build=build,
-                                       facility=facility)
+    if password is None:
+        password = secrets(args).new_password(args.admin)
+    db, recovery_key = create_database(url, args.admin, password, build=build, facility=facility)
     return db, recovery_key
 
 
@@ -393,7 +395,7 @@ def _print_rejected(exc, source: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from app.workbook.importer import import_workbook
+    from app.workbook.importer import import_workbook, validate_for_a_new_database
     from app.workbook.schema import WorkbookError
 
     if not Path(args.file).exists():
@@ -404,9 +406,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise UsageError(f"No database at {target}: to create it for this workbook, say who its administrator "
                              "is with --admin NAME")
         results = []
+        password = secrets(args).new_password(args.admin)  # asked first, as always
         try:
+            validate_for_a_new_database(Path(args.file))  # refused before a file, a key or a build
             db, recovery_key = _create(args, lambda db: results.append(
-                import_workbook(db, Path(args.file), as_of=dt.date.today())))
+                import_workbook(db, Path(args.file), as_of=dt.date.today())), password=password)
         except WorkbookError as exc:  # built under a temporary name: nothing is left behind
             return _print_rejected(exc, args.file)
         print(results[0])

@@ -246,7 +246,17 @@ def _earliest_records(parsed: ParsedWorkbook) -> list[dt.date]:
 
 def validate_workbook(db: Database, source: Path) -> ParsedWorkbook:
     """Read and check ``source`` completely against the database (WorkbookError if anything is wrong)."""
-    existing = _existing(db)
+    return _checked(source, _existing(db))
+
+
+def validate_for_a_new_database(source: Path) -> ParsedWorkbook:
+    """Read and check ``source`` as a new, empty database would (WorkbookError if anything is
+    wrong): a workbook refused before its database is built costs no key derivation and no build,
+    and leaves nothing behind to remove."""
+    return _checked(source, Existing())
+
+
+def _checked(source: Path, existing: Existing) -> ParsedWorkbook:
     with open_source(Path(source)) as opened:
         parsed = parse_workbook(opened, existing)
     if parsed.problems:

@@ -21,7 +21,7 @@ from tests.fuzz.test_fuzz_import import (
     report,
 )
 
-pytestmark = pytest.mark.slow(55)  # seconds on a quiet two-core machine: its file runs first
+pytestmark = pytest.mark.slow(25)  # seconds on a quiet two-core machine: its file runs first
 
 
 def test_every_corpus_file_gets_a_clear_answer_in_a_new_database(tmp_path: Path) -> None:

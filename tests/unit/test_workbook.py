@@ -233,3 +233,24 @@ def test_excel_dates_and_numbers_are_accepted(empty_db, tmp_path: Path) -> None:
     book.save(out)
     result = import_workbook(empty_db, out)
     assert result.added["cases"] == 3
+
+
+def test_a_workbook_for_a_new_database_is_judged_as_the_new_empty_database_would(tmp_path: Path) -> None:
+    """``import --db NEW`` checks the workbook before it builds the database (no key derivation, no
+    file for a refused one): the same answer, word for word, as a freshly built empty database."""
+    from app.workbook.importer import validate_for_a_new_database, validate_workbook
+    from tests.fuzz.corpus import NONSENSE
+
+    fresh = create(tmp_path / "fresh.sqlite3")
+    try:
+        for i, (sheet, row, column, value) in enumerate(NONSENSE):
+            folder = write_folder(tmp_path / f"n{i}", mutate(sheet, row, column, value))
+            with pytest.raises(WorkbookError) as built:
+                validate_workbook(fresh, folder)
+            with pytest.raises(WorkbookError) as before_building:
+                validate_for_a_new_database(folder)
+            assert before_building.value.problems == built.value.problems, (sheet, row, column, value)
+        valid = write_folder(tmp_path / "valid", VALID)
+        assert validate_for_a_new_database(valid).sheets.keys() == validate_workbook(fresh, valid).sheets.keys()
+    finally:
+        fresh.dispose()
