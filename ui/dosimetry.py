@@ -398,7 +398,12 @@ class DosimetryPage(QWidget):
         from app.exports.service import export_kind
         from ui.save_dialog import ask_save_path
 
-        if out is None:
+        if out is None:  # the rows first, then where to save them
+            from ui.export_preview import rows_before_saving
+
+            if not rows_before_saving(self, self.db, "missing-dosimetry", "Cases without dosimetry",
+                                      as_of=self.as_of.day):
+                return 0
             choice = ask_save_path(self, "missing-dosimetry", "Export the cases without dosimetry",
                                    f"cases-without-dosimetry-{self.as_of.day.isoformat()}.xlsx",
                                    "Excel (*.xlsx);;CSV (*.csv)")

@@ -7,6 +7,8 @@ dialog only: an identified preview never lands in a temporary file.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
@@ -14,13 +16,16 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMessageBox,
     QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from app.exports.preview import SheetPreview, cell_text
+from app.exports.preview import SheetPreview, cell_text, preview_export
+from app.storage.database import Database
+from app.storage.tabular import ExportError
 
 
 def rows_caption(sheet: SheetPreview) -> str:
@@ -88,3 +93,16 @@ class ExportPreviewDialog(QDialog):
         layout.addWidget(self.buttons)
         room = (parent or self).screen().availableGeometry()
         self.resize(min(1000, room.width() - 40), min(640, room.height() - 60))
+
+
+def rows_before_saving(parent: QWidget, db: Database, kind: str, title: str, *, as_of: dt.date,
+                       rule: str | None = None) -> bool:
+    """A screen's own export button (Findings' work list, Dosimetry's missing list): the rows the
+    file will hold, before the save dialog, as Reports and Settings show them. True when the person
+    chose Save; False on Cancel (nothing written) or when the rows cannot be read (said why)."""
+    try:
+        sheets = preview_export(db, kind, year=None, as_of=as_of, rule=rule)
+    except (ExportError, PermissionError, ValueError) as exc:
+        QMessageBox.warning(parent, "Preview", str(exc))
+        return False
+    return bool(ExportPreviewDialog(title, sheets, False, parent).exec())

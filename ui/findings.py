@@ -39,6 +39,7 @@ from app.storage.database import Database
 from app.storage.tabular import ExportError
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
+from ui.export_preview import rows_before_saving
 from ui.flow_layout import FlowLayout
 from ui.permissions import gate
 from ui.save_dialog import ask_save_path
@@ -379,7 +380,10 @@ class FindingsPage(QWidget):
         finding = self.current()
         if not finding:
             return
-        if path is None:
+        if path is None:  # the rows first, then where to save them
+            if not rows_before_saving(self, self.db, "finding-cases", "Cases behind the finding",
+                                      as_of=self.as_of.day, rule=finding["rule"]):
+                return
             choice = ask_save_path(self, "finding-cases", "Export these cases", f"{finding['rule']}-cases.xlsx",
                                    SPREADSHEET)
             if choice is None:

@@ -138,3 +138,28 @@ def test_metrics_are_typed_in_a_small_table(qtbot, db) -> None:
                                                      for r in range(form.metrics_table.rowCount())])
     page.list.edit()
     assert shown == [["lung_v20_pct", "mean_heart_dose_gy", ""]]  # an edit shows them in the table
+
+
+def test_the_export_button_shows_the_rows_before_asking_where(qtbot, demo_db, tmp_path, monkeypatch) -> None:
+    """Issue 25: an .xlsx export is previewed before it is saved, on the screen's own button too:
+    Cancel in the preview writes nothing and asks nothing; Save goes on to the save dialog."""
+    from ui import export_preview, save_dialog
+
+    page = DosimetryPage(demo_db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    previews: list[tuple[str, int]] = []
+    asked: list[str] = []
+
+    def preview(self, title, sheets, identified, parent=None):  # type: ignore[no-untyped-def]
+        previews.append((title, sum(s.total for s in sheets)))
+        self.exec = lambda: answer  # what the person chooses
+
+    monkeypatch.setattr(export_preview.ExportPreviewDialog, "__init__", preview)
+    monkeypatch.setattr(save_dialog, "ask_save_path", lambda *a, **k: asked.append(a[2]) or None)
+    every, _rows = missing_submissions(demo_db, AS_OF, limit=None)
+    answer = 0
+    assert page.export_missing() == 0
+    assert previews == [("Cases without dosimetry", every)] and asked == []  # cancelled: nothing asked
+    answer = 1
+    page.export_missing()
+    assert len(previews) == 2 and asked == ["Export the cases without dosimetry"]
