@@ -27,6 +27,9 @@ from ui.date_field import DateField
 #: What a dialog's one-line inputs are: they keep their height.
 INPUTS = (QComboBox, QLineEdit, QCheckBox, QAbstractSpinBox, DateField)
 
+#: The height ``fit`` last grew a dialog to (a property of the dialog): only that height shrinks back.
+GROWN_TO = "grown_to_fit"
+
 #: Room the window manager's title bar and frame take above the dialog on the screen.
 FRAME_HEIGHT = 40
 
@@ -49,10 +52,17 @@ def fit(dialog: QWidget) -> None:
     screen = dialog.screen()
     if screen is not None:
         needed = min(needed, screen.availableGeometry().height() - FRAME_HEIGHT)
+    was, grown_to = dialog.height(), dialog.property(GROWN_TO)
     if dialog.minimumHeight() != needed:
-        dialog.setMinimumHeight(needed)
-    if dialog.height() < needed:
+        dialog.setMinimumHeight(needed)  # (Qt grows a shown window to its new minimum at once)
+    if was < needed:
+        if dialog.height() < needed:
+            dialog.resize(dialog.width(), needed)
+        dialog.setProperty(GROWN_TO, needed)
+    elif grown_to is not None and was == grown_to and needed < grown_to:
+        # the message that made it grow went away: back down (a height the person chose stays)
         dialog.resize(dialog.width(), needed)
+        dialog.setProperty(GROWN_TO, needed)
 
 
 class _GrowToFit(QObject):

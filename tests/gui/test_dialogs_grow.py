@@ -171,3 +171,19 @@ def test_the_welcome_dialog_scrolls_on_a_small_screen_instead_of_squashing_its_w
     assert dialog.findChild(QScrollArea).verticalScrollBar().maximum() > 0  # the body scrolls
     cancel = dialog.findChild(QDialogButtonBox)
     assert cancel.isVisible() and dialog.rect().contains(QRect(cancel.mapTo(dialog, QPoint(0, 0)), cancel.size()))
+
+
+def test_a_dialog_grown_for_a_message_shrinks_back_when_it_goes(qtbot, demo_db: Database) -> None:
+    from ui.bulk_status import BulkStatusDialog
+
+    dialog = BulkStatusDialog(demo_db, ["MRQ-0000001", "MRQ-0000002"])
+    before = opened(qtbot, dialog)
+    height = dialog.height()
+    dialog.problems.setText("Nothing was changed. " + "A long reason the service gave, said in full. " * 6)
+    qtbot.wait(50)
+    assert dialog.height() > height
+    dialog.problems.setText("")
+    dialog.problems.hide()
+    qtbot.wait(50)
+    assert dialog.height() <= height + 2, "the dialog kept the room of a message that went away"
+    assert input_heights(dialog) == before
