@@ -546,15 +546,22 @@ def confirm_long(parent: QWidget, printout: Printout) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def print_screen(window: PrintHost) -> QPrintPreviewDialog | None:
-    """File → Print… (Ctrl+P): the preview of the screen shown, from which it prints."""
-    assert isinstance(window, QWidget)
+def _asked_printout(window: QWidget) -> Printout | None:
+    """The screen's printout, or None after saying there is nothing to print or the person chose
+    not to print a very long list (Print and Print to PDF alike)."""
     try:
-        printout = printout_of(window)
+        printout = printout_of(window)  # type: ignore[arg-type]
     except NothingToPrint as problem:
         _say(window, problem)
         return None
-    if not confirm_long(window, printout):
+    return printout if confirm_long(window, printout) else None
+
+
+def print_screen(window: PrintHost) -> QPrintPreviewDialog | None:
+    """File → Print… (Ctrl+P): the preview of the screen shown, from which it prints."""
+    assert isinstance(window, QWidget)
+    printout = _asked_printout(window)
+    if printout is None:
         return None
     dialog = preview_dialog(printout, window)
     db = window.db
@@ -586,12 +593,8 @@ def save_screen_as_pdf(window: PrintHost) -> Path | None:
     if window.db is not None and not may(window.db, export_permission(False)):
         QMessageBox.information(window, "Print to PDF", refusal(export_permission(False)))
         return None
-    try:
-        printout = printout_of(window)
-    except NothingToPrint as problem:
-        _say(window, problem)
-        return None
-    if not confirm_long(window, printout):
+    printout = _asked_printout(window)
+    if printout is None:
         return None
     name = f"{printout.screen} {printout.as_of.isoformat()}.pdf".replace("&", "and").replace(" ", "-")
     choice = ask_save_path(window, PRINTOUT_KIND, "Print to PDF", name, "PDF (*.pdf)")
