@@ -188,7 +188,7 @@ class OpenLock:
 def _leave_note(db_path: Path, info: dict) -> tuple[Path | None, IO[bytes] | None]:
     """Write who we are under a temporary name, lock it, then give it its note name: a reader never
     sees a note that is not yet locked (and would take it for a dead holder's)."""
-    tmp = db_path.with_name(f".{db_path.name}.opening-{os.getpid()}-{os.urandom(4).hex()}")
+    tmp = db_path.with_name(_opening_prefix(db_path) + f"{os.getpid()}-{os.urandom(4).hex()}")
     try:
         handle = open_private(tmp, "w+b")
     except OSError:
@@ -202,6 +202,19 @@ def _leave_note(db_path: Path, info: dict) -> tuple[Path | None, IO[bytes] | Non
     except OSError:
         return tmp, handle
     return note, handle
+
+
+def _opening_prefix(db_path: Path) -> str:
+    return f".{db_path.name}.opening-"
+
+
+def _remove_unfinished_notes(db_path: Path) -> None:
+    """Notes a process killed while writing them left under their first name: called only while
+    this process holds the lock file exclusively — and a process writes its note only after it got
+    its (shared) hold on that lock file — so every such file is a dead process's."""
+    for left in db_path.parent.glob(_opening_prefix(db_path) + "*"):
+        with contextlib.suppress(OSError):
+            left.unlink()
 
 
 def _info(user: str | None, replacing: str | None = None) -> dict:
@@ -221,6 +234,7 @@ def hold_open(db_path: Path, user: str | None = None, *, wait: float = OPEN_WAIT
     try:
         if _try_lock(handle, portalocker.LockFlags.EXCLUSIVE):  # nobody has it open: a full settling
             settle(db_path, exclusive=True)
+            _remove_unfinished_notes(db_path)
             portalocker.lock(handle, portalocker.LockFlags.SHARED)  # flock converts the lock in place
         else:
             deadline = time.monotonic() + wait

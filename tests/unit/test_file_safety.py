@@ -232,3 +232,19 @@ def test_disabling_a_user_while_their_name_is_guessed_keeps_their_slot_gone(faci
         assert user_slot(name) not in KeyFile.load(key_file_for(facility)).slots, f"trial {trial}: the slot came back"
         with editing(key_file_for(facility)) as keys:
             keys.failures.clear()
+
+
+def test_a_note_left_half_written_by_a_killed_process_is_removed_by_the_next_opening(facility: Path) -> None:
+    """A process killed between writing its "who has it open" note and giving it its name left
+    ``.facility.sqlite3.opening-…`` forever (the kill test of restores found two); the next
+    process to open the file alone removes it, and a note of a live holder is never touched."""
+    from app.storage.locks import hold_open
+
+    left = facility.with_name(f".{facility.name}.opening-99999-deadbeef")
+    left.write_bytes(b'{"user": "gone"}')
+    with hold_open(facility, "dana"):
+        assert not left.exists()
+        mine = [p.name for p in facility.parent.iterdir() if p.name.startswith(f".{facility.name}.open-")]
+        assert len(mine) == 1  # its own note, under its name
+        with hold_open(facility, "cy"):  # a second holder: not alone, removes nothing
+            assert len([p for p in facility.parent.iterdir() if p.name.startswith(f".{facility.name}.open-")]) == 2
