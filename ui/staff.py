@@ -16,7 +16,7 @@ from app.services import letters, staff
 from app.services.evaluations import in_force_at
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.date_field import date_format, reference_day, shown
+from ui.date_field import date_format, shown
 from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
 
@@ -145,6 +145,6 @@ class StaffPage(QWidget):
         day = self.as_of.day
         items = staff.role_warning_items(roles, day, in_force_at(self.db, day).policy.vacancy_warning_days)
         warnings = [w.words(date_format()) for w in items]
-        when = f"<i>As of {shown(day)}</i><br>" if day != reference_day() else ""  # the window's today
+        when = f"<i>As of {shown(day)}</i><br>" if day != self.as_of.current_day() else ""  # the window's clock
         self.warnings.setText(when + ("<br>".join(f"⚠ {w}" for w in warnings) if warnings
                                       else "✓ Every required role is held."))

@@ -56,3 +56,20 @@ def test_default_date_ranges_end_at_the_as_of_date(qtbot, demo_db) -> None:
     assert enrollment.eligible_to.date.date() == AS_OF
     assert enrollment.eligible_from.date.date() == years_before(later, 1)
     assert audit.date_to.date.date() == later
+
+
+def test_the_role_warnings_say_as_of_when_the_window_looks_at_another_day(qtbot, db) -> None:
+    """"As of …" heads the warnings when the as-of date is not today by the window's clock (it
+    compared the as-of date with itself for a while, and never showed)."""
+    from ui.date_field import use_reference
+
+    as_of = AsOf(dt.date(2026, 12, 7), clock=lambda: dt.datetime(2026, 12, 7, 9, 0))
+    use_reference(lambda: as_of.day)  # as the window does: "t" in a field is the as-of date
+    try:
+        page = StaffPage(db, as_of)
+        qtbot.addWidget(page)
+        assert "As of" not in page.warnings.text()
+        as_of.set(dt.date(2025, 6, 30))
+        assert "As of" in page.warnings.text()
+    finally:
+        use_reference(None)
