@@ -204,8 +204,7 @@ class RecordForm(DiscardGuard, QDialog):
                 widget.setEnabled(False)
         self._save = None
         self.buttons.clear()
-        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setDefault(True)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setDefault(True)  # rejected: reject, as Cancel
         self.problems.hide()
         self.remember_state()  # nothing can change: Esc closes without asking
 

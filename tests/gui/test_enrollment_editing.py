@@ -234,3 +234,16 @@ def test_a_read_only_role_opens_a_case_to_read_it_and_cannot_change_it(qtbot, db
     page.table.doubleClicked.emit(page.table.currentIndex())
     assert len(opened) == 1
     assert get_case(db, "R-1") == before
+
+
+def test_close_on_a_read_only_case_closes_it(qtbot, db) -> None:
+    from app.domain.records import CaseRecord
+    from app.services.cases import get_case, save_case
+
+    save_case(db, CaseRecord(case_id="R-2", project="lung", eligible_on=dt.date(2025, 1, 2)))
+    form = CaseForm(db, get_case(db, "R-2"))
+    qtbot.addWidget(form)
+    form.make_read_only("Case R-2 (read only)")
+    form.show()
+    form.buttons.button(QDialogButtonBox.StandardButton.Close).click()
+    assert not form.isVisible() and form.result() == 0
