@@ -134,7 +134,7 @@ def plain_copy(path: Path) -> Path:
 
 def unencrypted(path: Path):  # type: ignore[no-untyped-def]
     """The unencrypted copy opened by the same app code, with the same administrator signed in."""
-    from app.security.roles import Actor
+    from app.domain.permissions import Actor
     from app.storage.database import open_database, sqlite_url
 
     db = open_database(sqlite_url(plain_copy(path)), allow_plaintext=True, migrate=False)

@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-from app.security.policy import KdfCost, SecurityPolicy, security_policy
-from app.security.roles import Actor
+from app.domain.permissions import Actor
+from app.domain.security_policy import KdfCost, SecurityPolicy, security_policy
 from app.security.signin import create_database, sign_in
 from app.storage.database import Database, sqlite_url
 

@@ -20,8 +20,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from app.domain.permissions import Actor
 from app.security.keyfile import key_file_for
-from app.security.roles import Actor
 from app.security.signin import create_database
 from app.storage.database import Database, open_database, sqlite_url
 from app.storage.errors import DatabaseError

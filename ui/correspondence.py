@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.domain import fields, records
+from app.domain.permissions import Permission
 from app.rules.policy_file import Policy
-from app.security.roles import Permission
 from app.services import letters
 from app.services.evaluations import in_force_at, letters_at
 from app.storage.database import Database

@@ -42,8 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import Permission
 from app.exports.service import export_kind
-from app.security.roles import Permission
 from app.services.maintenance import backup_database
 from app.storage.backup import VerifyReport
 from app.storage.database import Database, is_database_file

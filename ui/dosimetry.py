@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain import fields
+from app.domain.permissions import Permission
 from app.domain.records import DosimetryRecord, format_metrics, parse_metrics, validate_dosimetry
 from app.domain.vocabulary import label
 from app.domain.wording import metric_words, metrics_words
-from app.security.roles import Permission
 from app.services import dosimetry, staff
 from app.services.register import DOSIMETRY_PROJECTS
 from app.storage.database import Database

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import Permission
 from app.domain.vocabulary import CASE_STATUSES, PROJECTS, label
-from app.security.roles import Permission
 from app.services.cases import delete_case, get_case
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.services.register import FLAGS, RegisterQuery, flag_policy

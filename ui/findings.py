@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.export_kinds import SPREADSHEET
+from app.domain.permissions import Permission
 from app.domain.vocabulary import label
 from app.domain.wording import counted, subject_words
 from app.rules.engine import KINDS
 from app.rules.findings import plain
-from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import CheckResult, rule_words, run_check
 from app.services.reviews import ReviewError, ReviewState, mark_reviewed, review_states

@@ -5,7 +5,7 @@ The form asks for the server, the database, an optional port and server account,
 connection is protected (a choice in words; ``app.storage.server_address`` makes the address and
 applies the rule every connection obeys: another computer only over TLS unless explicitly not).
 A whole address can be pasted instead. "Test connection" runs in the background and answers in
-plain words (``app.storage.server_trouble.probe``).
+plain words (``app.storage.server_probe.probe``).
 
 Joining then signs in as an existing user of the shared database and remembers the address in
 the data folder's settings (``ui.settings_file``): a workstation that had no database yet loses
@@ -41,14 +41,8 @@ from app.storage.server_address import (
     ServerAddress,
     check_address,
 )
-from app.storage.server_trouble import (
-    DatabaseState,
-    ServerUnreachable,
-    is_local_host,
-    probe,
-    probe_or_trouble,
-    where,
-)
+from app.storage.server_probe import DatabaseState, probe, probe_or_trouble
+from app.storage.server_trouble import ServerUnreachable, is_local_host, where
 from ui.sign_in import fit_to_text
 from ui.workers import run_in_background
 

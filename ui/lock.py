@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.security.roles import Actor
+from app.domain.permissions import Actor
 from app.security.signin import SignInFailed, check_credentials
 from app.storage.database import Database
 from ui.dialog_fit import grows_to_fit

@@ -523,7 +523,7 @@ class MainWindow(QMainWindow):
         that may back up. A shared database is backed up on its server (pg_dump, by whoever runs
         it; docs/shared-database.md): the item is disabled and says so, never a click that does
         nothing."""
-        from app.security.roles import Permission
+        from app.domain.permissions import Permission
         from ui.permissions import may, refusal
 
         if self.db is None:

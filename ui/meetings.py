@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain import fields, records
+from app.domain.permissions import Permission
 from app.domain.vocabulary import label
 from app.rules.meetings import MeetingVerdict
-from app.security.roles import Permission
 from app.services import meetings as meeting_service
 from app.services import staff as staff_service
 from app.services.findings import meeting_verdicts, substitute_verdict

@@ -1,6 +1,6 @@
 """The window reflects what the signed-in user's role may do: a control for something the role
 may not do is disabled, and its tooltip says who may. The services refuse it anyway
-(``app.security.roles``); this only keeps a person from trying.
+(``app.domain.permissions``); this only keeps a person from trying.
 
 A gated control stays disabled whatever else the page does with it later (an Undo button that
 the page enables after a change, say): an event filter puts it back.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtWidgets import QWidget
 
-from app.security.roles import Actor, Permission, who_may
+from app.domain.permissions import Actor, Permission, who_may
 from app.storage.database import Database
 
 GATED = "mroqc_gated_permission"

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.calculators.mips_years import available_years as mips_years
+from app.domain.permissions import Permission
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
 from app.rules.years import calendar_year_state, year_label
-from app.security.roles import Permission
 from app.services import data_entry, staff
 from app.services.program_view import (
     DATA_HISTORY,

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import Permission
 from app.domain.qip_process import withdrawal
 from app.domain.wording import subject_words
-from app.security.roles import Permission
 from app.services import qip
 from app.services.findings import rule_words
 from app.storage.database import Database

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import Permission
 from app.domain.vocabulary import PROJECTS, label
 from app.rules.quality import (
     FACILITY,
@@ -42,7 +43,6 @@ from app.rules.quality import (
     Period,
     Problem,
 )
-from app.security.roles import Permission
 from app.services.quality import QualityReport, evaluate_quality, explain, project_words
 from app.services.reviews import ReviewError
 from app.storage.database import Database

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import Permission
 from app.domain.vocabulary import CODES, label
 from app.domain.wording import article
-from app.security.roles import Permission
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.storage.database import Database
 from ui.date_field import shown as shown_date

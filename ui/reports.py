@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.export_kinds import BY_NAME, REPORTS_SCREEN
+from app.domain.permissions import Permission
 from app.exports.preview import preview_export, previewable
 from app.exports.service import export_kind, preview_audit_pdf, save_preview
-from app.security.roles import Permission
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.export_preview import ExportPreviewDialog

@@ -42,8 +42,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import NotAllowed
 from app.domain.wording import records_words
-from app.security.roles import NotAllowed
 from app.security.signin import SignInFailed, sign_in, sign_in_with_recovery_key
 from app.services.maintenance import (
     BackupContents,

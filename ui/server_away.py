@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from app.paths import database_name, default_db_path, sqlite_url
 from app.storage.errors import DatabaseError
-from app.storage.server_trouble import DatabaseState, ServerUnreachable, probe_or_trouble
+from app.storage.server_probe import DatabaseState, probe_or_trouble
+from app.storage.server_trouble import ServerUnreachable
 from ui.sign_in import SignInCancelled, ask_sign_in, fit_to_text
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
-from app.security.policy import security_policy
+from app.domain.security_policy import security_policy
 from app.security.signin import record_lock
 from app.services.facility import get_facility
 from app.storage.database import Database

@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 
 from app.domain import fields
 from app.domain.dates import DATE_FORMAT_LABELS
+from app.domain.permissions import Permission
+from app.domain.security_policy import security_policy
 from app.domain.vocabulary import PROJECTS, label
 from app.domain.wording import TIME_ZONES
 from app.rules.policy_file import PolicyFileError
-from app.security.policy import security_policy
-from app.security.roles import Permission
 from app.services.facility import FacilityError, get_facility, save_facility
 from app.services.policies import (
     PolicyInstallError,

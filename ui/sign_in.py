@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import ROLE_NAMES
+from app.domain.security_policy import security_policy
 from app.security.passwords import PasswordRejected, check_new_password, password_rule
-from app.security.policy import security_policy
-from app.security.roles import ROLE_NAMES
 from app.security.signin import (
     WRONG,
     SignInFailed,

@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.domain import fields, records
+from app.domain.permissions import Permission
 from app.domain.vocabulary import REQUIRED_ROLES, label
-from app.security.roles import Permission
 from app.services import letters, staff
 from app.services.evaluations import in_force_at
 from app.storage.database import Database

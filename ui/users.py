@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.permissions import ROLE_NAMES, ROLES, Permission
 from app.security.passwords import PasswordRejected
-from app.security.roles import ROLE_NAMES, ROLES, Permission
 from app.services import users
 from app.storage.database import Database
 from ui.form_guard import DiscardGuard

@@ -10,7 +10,7 @@ import argparse
 
 from app.commands.output import EXIT_OK, print_json
 from app.commands.signin import Secrets
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services import users
 from app.storage.database import Database
 

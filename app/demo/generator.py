@@ -27,10 +27,10 @@ from app.demo.meetings import AttendanceBuilder, schedule
 from app.demo.office import correspondence, program_years
 from app.demo.staff import absences, assignments, away_days, roster
 from app.demo.timeline import Timeline, plan_timeline
+from app.domain.permissions import Permission
+from app.domain.security_policy import security_policy
 from app.domain.vocabulary import PROJECTS
 from app.domain.wording import DEFAULT_TIME_ZONE
-from app.security.policy import security_policy
-from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import (

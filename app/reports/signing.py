@@ -21,13 +21,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_report import Attestation
 from app.reports.audit_service import build_report
 from app.security import pki
 from app.security.people import Person, authorities
 from app.security.pki import person_of, private_bytes
-from app.security.roles import Permission
 from app.services.export_guard import record_export
 from app.storage import audit
 from app.storage.database import Database

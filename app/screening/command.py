@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from app.commands.output import EXIT_OK, EXIT_USAGE, print_json
+from app.domain.permissions import Permission
 from app.screening.errors import ScreeningRejected
 from app.screening.mapping import Mapping, load_mapping
 from app.screening.service import import_list, preview, read_list
-from app.security.roles import Permission
 from app.storage.database import Database
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.screening.columns import digest
 from app.screening.errors import MappingError
 from app.screening.mapping import Mapping, from_dict
-from app.security.roles import Permission
 from app.storage.audit import now
 from app.storage.database import Database
 from app.storage.models import ScreeningProfile

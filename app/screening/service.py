@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.domain.permissions import Permission
 from app.screening import register
 from app.screening.errors import PlanChanged, ScreeningRejected, UndoRefused
 from app.screening.mapping import Mapping
 from app.screening.plan import CASE_FIELDS, CaseUpdate, Plan, make_plan
 from app.screening.reading import read_table
 from app.screening.rows import ParsedList, parse
-from app.security.roles import Permission
 from app.services.facility import keep_records_since_earliest
 from app.services.quality import screening_problems
 from app.storage import audit

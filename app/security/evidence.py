@@ -35,11 +35,20 @@ from sqlalchemy import Text, cast, func, inspect, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.security import pki
-from app.security.people import signed_message
 from app.storage import models
 from app.storage.audit import PHI_COLUMNS, SECRET_COLUMNS, plain
 from app.storage.audit_chain import audit_columns
 from app.storage.models import AuditSignature, UserCertificate
+
+SIGNATURE_FORMAT = "MROQC Facility Desk audit signature v1"
+
+
+def signed_message(last_id: int, last_hash: str, user: str, change_set: str | None) -> bytes:
+    """What a person's signature of a transaction covers: the audit chain's hash at the
+    transaction's last entry, its author and its change set (signed by ``app.security.people.Person``,
+    checked here)."""
+    return f"{SIGNATURE_FORMAT}|{last_id}|{last_hash}|{user}|{change_set or ''}".encode()
+
 
 #: Who writes without a person's keys (never a forgery by itself, said as a warning); a person's
 #: signed transaction may carry such entries too (the failed sign-ins they noted at sign-in)

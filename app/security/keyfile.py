@@ -34,6 +34,7 @@ import portalocker
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.domain.security_policy import KdfCost
 from app.security.passwords import (
     KEY_BYTES,
     cost,
@@ -42,22 +43,16 @@ from app.security.passwords import (
     new_salt,
     normal_recovery_key,
 )
-from app.security.policy import KdfCost
 from app.storage.errors import DatabaseError
 from app.storage.files import TEMP_NAME_CHARS, atomic_write, make_private, open_private
+from app.storage.key_slots import SUFFIX, key_file_for  # noqa: F401 (the file's name is storage's: re-exported)
 
 FORMAT = "MROQC Facility Desk key file"
 VERSION = 1
-SUFFIX = ".keys"
 RECOVERY_SLOT = "recovery"
 MAX_FAILURE_NAMES = 500  # a flood of made-up names cannot grow the file without bound
 MAX_NOTES = 1000
 HASHED_NAME = re.compile(r"^h:[0-9a-f]{32}$")
-
-
-def key_file_for(db_path: Path) -> Path:
-    """``facility.sqlite3`` → ``facility.sqlite3.keys``."""
-    return db_path.with_name(db_path.name + SUFFIX)
 
 
 def _b64(data: bytes) -> str:
@@ -177,6 +172,11 @@ class KeyFile:
     def save(self) -> None:
         atomic_write(self.path, json.dumps(self.to_json(), indent=1).encode("utf-8"))
         make_private(self.path)
+
+    def backup_json(self) -> dict[str, Any]:
+        """What a backup keeps of the file (``app.storage.backup``): the key slots, without the
+        failed sign-ins, notes and sealed boxes."""
+        return KeyFile(path=self.path, database_id=self.database_id, slots=dict(self.slots)).to_json()
 
     # ---- key slots -------------------------------------------------------------------------
 

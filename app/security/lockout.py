@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from app.security.policy import SecurityPolicy
+from app.domain.security_policy import SecurityPolicy
 
 
 def locked_until(failures: Iterable[dt.datetime], now: dt.datetime, policy: SecurityPolicy) -> dt.datetime | None:

@@ -25,7 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app.security.policy import KdfCost, security_policy
+from app.domain.security_policy import KdfCost, security_policy
 
 KEY_BYTES = 32
 SALT_BYTES = 16

@@ -27,7 +27,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from sqlalchemy import func, insert, select
 
 from app.security import pki, server_keys
+from app.security.evidence import signed_message, unrecorded_counts
 from app.security.keyfile import KeyFile, Unlocked, editing, key_file_for
+from app.storage import audit
 from app.storage.models import (
     AuditSignature,
     Facility,
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
     from app.storage.database import Database
 
 SIGNING, SEALING, AUTHORITY, SEEN, TRUSTED = "signing", "sealing", "authority", "seen", "trusted"
-SIGNATURE_FORMAT = "MROQC Facility Desk audit signature v1"
 
 
 class KeysMissing(PermissionError):
@@ -91,10 +92,6 @@ class Person:
         last_id, last_hash = self._last_signed
         self._last_signed = None
         remember_seen(self.keys_path, self, last_id, last_hash, self.signed_from)
-
-
-def signed_message(last_id: int, last_hash: str, user: str, change_set: str | None) -> bytes:
-    return f"{SIGNATURE_FORMAT}|{last_id}|{last_hash}|{user}|{change_set or ''}".encode()
 
 
 def request_code(public_key_pem: str, sealing_public: str) -> str:
@@ -263,9 +260,6 @@ def unlocked_person(db: Database, unlocked: Unlocked, name: str, role: str, keys
         db.signer = person.sign_transaction  # signed from its first entry on (its certificate is written in it)
         with db.transaction(None) as session:
             if authority is None and role == "admin":  # the first administrator after the upgrade
-                from app.security.evidence import unrecorded_counts
-                from app.storage import audit
-
                 earlier = unrecorded_counts(session)
                 if earlier:  # what the earlier version wrote without an entry per row, held to its count
                     audit.bulk_note(session, "rows written by an earlier version before signatures began, kept as "

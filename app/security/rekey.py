@@ -23,10 +23,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.security import pki
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, editing, key_file_for, user_slot
 from app.security.passwords import new_recovery_key, recovery_database_key
-from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import COMPANIONS, Database
 from app.storage.encryption import export_with_key

@@ -33,13 +33,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
+from app.domain.permissions import Actor
 from app.security import server_keys
 from app.security.passwords import normal_recovery_key
 from app.security.people import server_person
-from app.security.roles import Actor
+from app.security.signin_errors import WRONG, AccountLocked, NeedsAdministrator, SignInFailed
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.server_names import DOOR_PASSWORD, ServerNames
+from app.storage.server_roles import is_owner
 from app.storage.server_trouble import ServerUnreachable, TroubleKind, classify, server_trouble
 
 log = logging.getLogger(__name__)
@@ -91,8 +93,6 @@ def settle_schema(url: str) -> bool:
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
-            from app.storage.server_roles import is_owner
-
             owner = is_owner(connection)
     except SQLAlchemyError as exc:
         if _refused(exc):
@@ -107,8 +107,6 @@ def settle_schema(url: str) -> bool:
 
 def _needs_administrator(url: str) -> None:
     """``NeedsAdministrator`` for a database with no user yet (an earlier version's), read with the owner's login."""
-    from app.security.signin import NeedsAdministrator
-
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
@@ -144,8 +142,6 @@ def _call_door(url: str, names: ServerNames, statement: str, params: dict) -> dt
 
 def attempt(url: str, names: ServerNames, name: str) -> None:
     """Count this attempt before its password is tried; ``AccountLocked`` when the name is locked."""
-    from app.security.signin import AccountLocked
-
     until = _call_door(url, names, "SELECT mroqc_sign_in_attempt(:n)", {"n": name})
     if until is not None:
         raise AccountLocked(until)
@@ -153,8 +149,6 @@ def attempt(url: str, names: ServerNames, name: str) -> None:
 
 def failed(url: str, names: ServerNames, name: str) -> None:
     """The password was refused: noted (as nobody's), and ``AccountLocked`` or ``SignInFailed`` raised."""
-    from app.security.signin import WRONG, AccountLocked, SignInFailed
-
     until = _call_door(url, names, "SELECT mroqc_sign_in_failed(:n, :w)", {"n": name, "w": workstation()})
     raise AccountLocked(until) if until is not None else SignInFailed(WRONG)
 
@@ -175,8 +169,6 @@ def _connect(url: str, role: str | None, password: str | None) -> Database | Non
 def _who(db: Database) -> tuple[str, str, bool]:
     """Who this connection's login is here, in which role the server's groups give them, and
     whether they must change their password; ``SignInFailed`` for no active user of the facility."""
-    from app.security.signin import SignInFailed
-
     with db.engine.connect() as connection:
         role = connection.execute(sa.text("SELECT mroqc_my_role()")).scalar()
         if connection.execute(sa.text("SELECT session_user = :r"), {"r": ServerNames.of_url(db.url).recovery}).scalar():
@@ -205,8 +197,6 @@ def _own_keys(db: Database) -> tuple[str | None, str | None]:
 
 def sign_in_server(url: str, name: str, secret: str, *, recovery: bool, at: dt.datetime) -> Database:
     """``name`` (or the recovery key) signed in to the shared database at ``url`` with their own login."""
-    from app.security.signin import WRONG, SignInFailed
-
     if settle_schema(url):
         _needs_administrator(url)
     names = ServerNames.of_url(url)
@@ -241,16 +231,12 @@ def sign_in_directory(url: str, password: str | None = None) -> Database:
     """The person the address's own login (or this computer's account) is, as the server says:
     Kerberos, a certificate or LDAP in ``pg_hba.conf`` checked who it is (``password``: LDAP's,
     the directory's own). No app password, no keys: what they do is vouched for by the server's log."""
-    from app.security.signin import SignInFailed
-
     settle_schema(url) if make_url(url).username else None
     db = _connect(url, None, password)
     if db is None:
         raise SignInFailed("sign-in failed: the server did not accept this computer's account (directory sign-in); "
                            "sign in with your user name and password instead, or ask IT")
     try:
-        from app.storage.server_roles import is_owner
-
         with db.engine.connect() as connection:
             if is_owner(connection):
                 raise SignInFailed("sign-in failed: the address names the owner role (IT's, for upgrades), not a "

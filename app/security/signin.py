@@ -23,7 +23,9 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 
-from app.domain.wording import DEFAULT_TIME_ZONE, Zone, to_local
+from app.domain.permissions import ROLES, Actor
+from app.domain.security_policy import security_policy
+from app.domain.wording import DEFAULT_TIME_ZONE, Zone
 from app.security import lockout, server_keys
 from app.security.evidence import check_seen, granted_roles, signed_from
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_file_for, user_slot
@@ -59,9 +61,20 @@ from app.security.pki import (
     pem,
     private_bytes,
 )
-from app.security.policy import security_policy
 from app.security.rekey import adopt_sealed_key, open_sealed_key
-from app.security.roles import ROLES, Actor
+from app.security.server_signin import (
+    check_server_credentials,
+    password_works,
+    scram_verifier,
+    settle_schema,
+    sign_in_server,
+)
+from app.security.signin_errors import (  # noqa: F401 (NeedsAdministrator: sign_in raises it; re-exported)
+    WRONG,
+    AccountLocked,
+    NeedsAdministrator,
+    SignInFailed,
+)
 from app.storage import audit, server_roles
 from app.storage.backup import write_backup_file
 from app.storage.builds import (
@@ -87,27 +100,6 @@ from app.storage.server_names import ServerNames
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 RECOVERY_NAME = "(recovery key)"
-WRONG = "sign-in failed: the user name or password is not right"
-
-
-class SignInFailed(PermissionError):
-    """Nobody was signed in; the message starts with ``sign-in failed:`` and never says whether
-    the user exists."""
-
-
-class AccountLocked(SignInFailed):
-    """``until`` (stored UTC) said in ``zone``: the facility's where the database is open already
-    (the lock screen, Switch user), else this computer's; always with the zone's name."""
-
-    def __init__(self, until: dt.datetime, zone: Zone = None) -> None:
-        self.until = until
-        local = to_local(until, zone)
-        super().__init__(f"sign-in failed: too many failed attempts; this account is locked until "
-                         f"{local:%H:%M} ({local:%Y-%m-%d %Z}), or until an administrator unlocks it")
-
-
-class NeedsAdministrator(DatabaseError):
-    """The database has no user yet (an earlier version's): create its administrator first."""
 
 
 def normal_name(name: str) -> str:
@@ -138,8 +130,6 @@ def sign_in(url: str, name: str, password: str, *, at: dt.datetime | None = None
     path = sqlite_path(url)
     if path is not None:
         return _sign_in_sqlite(url, path, name, password, at, recovery=False)
-    from app.security.server_signin import sign_in_server
-
     return sign_in_server(url, name, password, recovery=False, at=at)
 
 
@@ -149,8 +139,6 @@ def sign_in_with_recovery_key(url: str, recovery_key: str, *, at: dt.datetime | 
     path = sqlite_path(url)
     if path is not None:
         return _sign_in_sqlite(url, path, RECOVERY_NAME, recovery_key, at, recovery=True)
-    from app.security.server_signin import sign_in_server
-
     return sign_in_server(url, RECOVERY_NAME, recovery_key, recovery=True, at=at)
 
 
@@ -511,8 +499,6 @@ def _create_server(url: str, admin: str, password: str, recovery_key: str,
     server's groups, grants and trigger (the migration), the administrator's own login and keys, the
     facility CA, the recovery key's login; then the administrator signs in with their own login and
     ``build`` fills the database as them."""
-    from app.security.server_signin import scram_verifier, sign_in_server
-
     owner = open_database(url, create=True)
     owner.actor = Actor(admin, "admin")  # what the app checks; the server records the owner's login
     try:
@@ -568,8 +554,6 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
     in the users table (``existing``: a copy, an earlier version's database) gets the login only.
     ``admin_boxes``: the keys an administrator brought from a file (their own, the CA's), kept as
     they were. Returns the names given a login."""
-    from app.security.server_signin import scram_verifier
-
     names = ServerNames.of_url(owner.url)
     done = []
     with owner.transaction(None) as session:
@@ -628,8 +612,6 @@ def needs_administrator(url: str) -> bool:
 
     if not make_url(url).username:  # a person's address: only their sign-in can tell
         return False
-    from app.security.server_signin import settle_schema
-
     if not settle_schema(url):  # not the owner's: a person or an earlier version's shared login
         return False
     db = open_database(url)
@@ -683,8 +665,6 @@ def password_is_right(db: Database, name: str, password: str) -> bool:
     if db.encrypted and db.path is not None:
         return KeyFile.load(key_file_for(db.path)).unwrap(user_slot(name), password) == db.key
     if db.is_server:
-        from app.security.server_signin import password_works
-
         return password_works(db.url, name, password)
     with db.reader() as session:
         user = session.scalars(select(User).where(User.name == name)).first()
@@ -728,8 +708,6 @@ def _check_credentials(db: Database, name: str, password: str, *, at: dt.datetim
             actor = _actor_for(db, name, recovery=False)
             _adopt_person(db, unlocked, actor, keys_path, at)
     elif db.is_server:  # the server checks the password and counts (app.security.server_signin)
-        from app.security.server_signin import check_server_credentials
-
         previous = db.actor
         check_server_credentials(db, name, password, at)
         actor = db.actor

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import undefer_group
 
 from app.domain.fields import PHI_CASE_FIELDS
+from app.domain.permissions import Permission
 from app.domain.records import SITE_IS_PROJECT, CaseRecord, validate_case
 from app.domain.vocabulary import label
-from app.security.roles import Permission
 from app.services.editing import (
     Change,
     Conflict,

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.domain.vocabulary import DATA_ENTRY_KINDS, label
-from app.security.roles import Permission
 from app.services.editing import Change, delete_one, put, put_numbered, require_valid
 from app.storage.database import Database
 from app.storage.models import Case, DataEntry, ProgramYear, Staff

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import exists, func, select
 
+from app.domain.permissions import Permission
 from app.domain.records import DosimetryRecord, validate_dosimetry
-from app.security.roles import Permission
 from app.services.editing import Change, ValidationFailed, delete_one, put_numbered, require_valid
 from app.services.register import DOSIMETRY_PROJECTS  # one list: the register's flag reads it too
 from app.storage.database import Database

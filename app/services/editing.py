@@ -22,8 +22,8 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain.permissions import Permission
 from app.domain.wording import table_words
-from app.security.roles import Permission
 from app.storage.database import Database
 from app.storage.models import AuditEntry, Base
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.domain.export_kinds import export_kind_named
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.storage import audit
 from app.storage.database import Database, is_database_file
 from app.storage.tabular import ExportError

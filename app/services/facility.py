@@ -10,10 +10,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.domain.dates import DATE_FORMATS
+from app.domain.permissions import Permission
+from app.domain.security_policy import security_policy
 from app.domain.vocabulary import FACILITY_KINDS, PROJECTS, label
 from app.domain.wording import DEFAULT_TIME_ZONE, zone_info
-from app.security.policy import security_policy
-from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import Facility

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.domain.records import validate_absence, validate_letter
-from app.security.roles import Permission
 from app.services.editing import (
     Change,
     ValidationFailed,

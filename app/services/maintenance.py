@@ -16,11 +16,11 @@ from pathlib import Path
 from sqlalchemy import inspect as sql_inspect
 from sqlalchemy import select, text
 
+from app.domain.permissions import Actor, NotAllowed, Permission
 from app.security import evidence
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, key_file_for, user_slot
 from app.security.passwords import normal_recovery_key
 from app.security.people import authorities, person_from_boxes
-from app.security.roles import Actor, NotAllowed, Permission
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, normal_name, now_utc
 from app.storage import audit
 from app.storage.backup import (
@@ -171,13 +171,13 @@ def describe_backup(backup_file: Path) -> BackupContents:
                           {str(k): int(v) for k, v in counts.items() if isinstance(v, int)}, verified=False)
 
 
-def _unlock_backup(backup: OpenedBackup, backup_file: Path, name: str, secret: str, recovery: bool) -> bytes:
+def _unlock_backup(backup: OpenedBackup[KeyFile], backup_file: Path, name: str, secret: str, recovery: bool) -> bytes:
     """The backup's database key, for an administrator of the backup (or its recovery key), after
     every page of it was checked; refuses anyone else."""
     return _unlock_backup_slot(backup, backup_file, name, secret, recovery).database_key  # type: ignore[return-value]
 
 
-def _unlock_backup_slot(backup: OpenedBackup, backup_file: Path, name: str, secret: str, recovery: bool) -> Unlocked:
+def _unlock_backup_slot(backup: OpenedBackup[KeyFile], backup_file: Path, name: str, secret: str, recovery: bool) -> Unlocked:
     keys = backup.keys
     unlocked = keys.unlock(RECOVERY_SLOT, normal_recovery_key(secret)) if recovery else keys.unlock(user_slot(name), secret)
     key = unlocked.database_key if unlocked is not None else None
@@ -218,7 +218,7 @@ def inspect_backup(url: str, backup_file: Path, name: str, secret: str, *, recov
     name = RECOVERY_NAME if recovery else normal_name(name)
     work = target.parent / f".{target.name}.inspect-{os.urandom(4).hex()}"
     with operation(target, "inspect", [work]):
-        backup = extract_backup(Path(backup_file), work)
+        backup = extract_backup(Path(backup_file), work, KeyFile.load)
         key = _unlock_backup(backup, Path(backup_file), name, secret, recovery)
         conn = connect_sqlite(backup.database, key, read_only=True)
         try:
@@ -265,7 +265,7 @@ def restore_database(url: str, backup_file: Path, name: str, secret: str, *, rec
     work = target.parent / f".{target.name}.restore-{os.urandom(4).hex()}"
     with exclusive(target, "restore", user=name, doing="restored"), \
             operation(target, "restore", [work]) as journal:
-        backup = extract_backup(Path(backup_file), work)
+        backup = extract_backup(Path(backup_file), work, KeyFile.load)
         crash_point("restore:extracted")
         unlocked = _unlock_backup_slot(backup, Path(backup_file), name, secret, recovery)
         key = unlocked.database_key

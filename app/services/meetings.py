@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.domain.records import validate_attendance, validate_meeting
 from app.rules.meetings import MeetingVerdict, RoleVerdict
-from app.security.roles import Permission
 from app.services.editing import (
     Change,
     ValidationFailed,

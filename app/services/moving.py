@@ -31,11 +31,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.domain.permissions import NotAllowed, Permission
 from app.security.keyfile import KeyFile, Slot, key_file_for, user_slot
 from app.security.passwords import new_first_password, new_recovery_key, normal_recovery_key
 from app.security.people import AUTHORITY, active_authority
 from app.security.pki import load_signing_key
-from app.security.roles import NotAllowed, Permission
 from app.security.server_signin import scram_verifier
 from app.security.signin import (
     RECOVERY_NAME,

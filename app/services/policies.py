@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.permissions import Permission
 from app.rules.policy_file import (
     KnownPolicy,
     Policy,
@@ -28,7 +29,6 @@ from app.rules.policy_file import (
     read_policy_text,
     resolve_policy,
 )
-from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import Facility, InstalledPolicy

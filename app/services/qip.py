@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.domain.qip_process import process_steps, step_title, withdrawal
 from app.domain.wording import subject_words
-from app.security.roles import Permission
 from app.storage import audit
 from app.storage.database import Database
 from app.storage.models import QipEpisode, QipStep

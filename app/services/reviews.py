@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.domain.permissions import Permission
 from app.domain.wording import Zone, to_local
 from app.rules import engine
 from app.rules.findings import Finding, plain
-from app.security.roles import Permission
 from app.services.facility import facility_zone
 from app.storage import audit
 from app.storage.database import Database

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from app.domain.permissions import Actor, Permission
 from app.security.passwords import (
     new_recovery_key,
     normal_recovery_key,
     verify_password,
 )
-from app.security.roles import Actor, Permission
 from app.security.server_signin import scram_verifier, settle_schema
 from app.security.signin import WRONG, SignInFailed, add_facility_users, now_utc
 from app.services.moving import FIRST_PASSWORDS, HAND_OVER, server_logins_for

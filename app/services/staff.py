@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.domain.dates import DEFAULT_DATE_FORMAT, format_date
+from app.domain.permissions import Permission
 from app.domain.records import StaffRecord, validate_role, validate_staff
 from app.domain.vocabulary import REQUIRED_ROLES, ROLES, SINGLE_HOLDER_ROLES, label
-from app.security.roles import Permission
 from app.services.editing import (
     Change,
     NotFound,

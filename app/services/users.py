@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import sessionmaker
 
+from app.domain.permissions import ROLE_NAMES, ROLES, Permission
+from app.domain.security_policy import security_policy
 from app.security import lockout, server_keys
 from app.security.keyfile import KeyFile, editing, key_file_for, locked, user_slot
 from app.security.passwords import check_new_password, hash_password, verify_password
@@ -32,8 +34,6 @@ from app.security.people import (
     key_boxes,
 )
 from app.security.pki import PersonKeys, load_certificate, seal, sealing_public_key
-from app.security.policy import security_policy
-from app.security.roles import ROLE_NAMES, ROLES, Permission
 from app.security.server_signin import password_works, scram_verifier
 from app.security.signin import RECOVERY_NAME, SignInFailed, check_user_name, now_utc
 from app.storage import audit

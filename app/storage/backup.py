@@ -15,14 +15,16 @@ import json
 import os
 import shutil
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
-from app.security.keyfile import KeyFile, key_file_for
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
 from app.storage.files import TEMP_NAME_CHARS, cannot_write, check_output, make_private
 from app.storage.journal import crash_point, operation
+from app.storage.key_slots import KeySlots, key_file_for
 from app.storage.schema_version import KNOWN_REVISIONS
 
 BACKUP_FORMAT = "MROQC Facility Desk backup"
@@ -30,6 +32,8 @@ BACKUP_VERSION = 1
 MANIFEST, KEYS, DATABASE = "manifest.json", "keys.json", "facility.sqlite3"
 MEMBERS = {MANIFEST, KEYS, DATABASE}
 MAX_SMALL_MEMBER = 1 << 20  # manifest and keys: a few kilobytes
+#: the key file a restore reads from a backup (``app.security.keyfile.KeyFile``, whose ``load`` reads it)
+Keys = TypeVar("Keys", bound=KeySlots)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ def table_counts(conn) -> dict[str, int]:  # type: ignore[no-untyped-def]
             for table in COUNTED_TABLES if table in present}
 
 
-def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path, *, journal_for: Path | None = None,
+def write_backup_file(db_file: Path, key: bytes, keys: KeySlots, out: Path, *, journal_for: Path | None = None,
                       taken_by: str | None = None) -> VerifyReport:
     """Back up the encrypted database file ``db_file`` (live or not) into the one-file backup ``out``.
 
@@ -120,7 +124,7 @@ def write_backup_file(db_file: Path, key: bytes, keys: KeyFile, out: Path, *, jo
     return report
 
 
-def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive_tmp: Path,
+def _write_archive(db_file: Path, key: bytes, keys: KeySlots, work: Path, archive_tmp: Path,
                    taken_by: str | None) -> VerifyReport:
     """The database copied (online) into ``work``, checked, and archived with its manifest and key
     slots into ``archive_tmp``, synced."""
@@ -146,7 +150,7 @@ def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive
                 "revision": report.revision, "facility": report.facility,
                 "taken_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
                 "taken_by": taken_by, "app_version": __version__, "counts": counts}
-    slots = KeyFile(path=keys.path, database_id=keys.database_id, slots=dict(keys.slots)).to_json()
+    slots = keys.backup_json()
     with zipfile.ZipFile(archive_tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
         archive.writestr(KEYS, json.dumps(slots, indent=1))
@@ -159,9 +163,9 @@ def _write_archive(db_file: Path, key: bytes, keys: KeyFile, work: Path, archive
 
 
 @dataclass(frozen=True)
-class OpenedBackup:
+class OpenedBackup(Generic[Keys]):
     manifest: dict
-    keys: KeyFile
+    keys: Keys
     database: Path  # extracted into the work folder the caller's journal removes
 
 
@@ -201,10 +205,11 @@ def _manifest(archive: zipfile.ZipFile, backup_file: Path) -> dict:
     return manifest
 
 
-def extract_backup(backup_file: Path, work: Path) -> OpenedBackup:
+def extract_backup(backup_file: Path, work: Path, load_keys: Callable[[Path], Keys]) -> OpenedBackup[Keys]:
     """Check a backup file's form and extract its database and key slots into the folder ``work``
-    (created here; beside the target, so moving the database into place is a rename). Refuses
-    anything that is not a backup. The caller's journal names ``work`` as a temporary."""
+    (created here; beside the target, so moving the database into place is a rename), the slots read
+    by ``load_keys`` (``KeyFile.load``). Refuses anything that is not a backup. The caller's journal
+    names ``work`` as a temporary."""
     backup_file = Path(backup_file)
     archive = _open_archive(backup_file)
     with archive:
@@ -216,7 +221,7 @@ def extract_backup(backup_file: Path, work: Path) -> OpenedBackup:
         try:
             keys_path = work / "keys.json"
             keys_path.write_bytes(archive.read(KEYS))
-            keys = KeyFile.load(keys_path)
+            keys = load_keys(keys_path)
             database = work / DATABASE
             with archive.open(DATABASE) as source, open(database, "wb") as target:
                 shutil.copyfileobj(source, target, 1 << 20)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from app.security.keyfile import key_file_for
 from app.storage.errors import DatabaseError
+from app.storage.key_slots import SUFFIX, key_file_for
 
 
 def building_name(path: Path) -> Path:
@@ -42,8 +42,8 @@ def finish_interrupted_build(path: Path) -> bool:
     keys = key_file_for(path)
     if not path.exists() or keys.exists():
         return False
-    for candidate in path.parent.glob(f".{path.name}.building-*{key_file_for(Path('x')).suffix}"):
-        built = candidate.with_name(candidate.name[: -len(key_file_for(Path('x')).suffix)])
+    for candidate in path.parent.glob(f".{path.name}.building-*{SUFFIX}"):
+        built = candidate.with_name(candidate.name[: -len(SUFFIX)])
         try:
             same = built.exists() and os.path.samefile(built, path)
         except OSError:

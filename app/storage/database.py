@@ -26,10 +26,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.permissions import Actor, Permission, authorize
+
 # the light helpers live in app.paths (the window needs them before SQLAlchemy loads); re-exported here
 from app.paths import resolve_url, sqlite_url  # noqa: F401
-from app.security.keyfile import key_file_for
-from app.security.roles import authorize
 from app.storage import audit, server_roles
 from app.storage.changes import CHANNEL, DataChanged, Listener, OwnChanges, notice
 from app.storage.errors import (
@@ -40,6 +40,7 @@ from app.storage.errors import (
     PlaintextDatabase,
 )
 from app.storage.files import make_private
+from app.storage.key_slots import key_file_for
 from app.storage.locks import OpenLock, hold_open, workstation_label
 from app.storage.schema_version import HEAD_REVISION, KNOWN_REVISIONS
 from app.storage.server_trouble import (
@@ -53,8 +54,6 @@ from app.storage.server_trouble import (
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-    from app.security.roles import Actor, Permission
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -454,8 +453,6 @@ class Database:
         not at all. ``permission`` is what the work needs (checked before anything is read);
         None only for sign-in bookkeeping, which every user does."""
         if permission is not None:
-            from app.security.roles import authorize
-
             authorize(self.actor, permission)
         self.check_still_there()
         change_set = audit.new_change_set()

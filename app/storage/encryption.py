@@ -20,7 +20,6 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from app.security.keyfile import KeyFile, key_file_for
 from app.storage.backup import write_backup_file
 from app.storage.database import (
     COMPANIONS,
@@ -34,6 +33,7 @@ from app.storage.database import (
 from app.storage.errors import DatabaseError
 from app.storage.files import make_private, shred  # noqa: F401 (shred: its home was here)
 from app.storage.journal import crash_point, operation
+from app.storage.key_slots import KeySlots, key_file_for
 from app.storage.locks import exclusive
 from app.storage.schema_version import HEAD_REVISION
 
@@ -98,7 +98,7 @@ def earlier_copies(path: Path) -> list[Path]:
                   if p.is_file() and is_plain_sqlite(p))
 
 
-def encrypt_earlier_version(path: Path, key: bytes, keys: KeyFile, first_user: Callable[[Database], None]) -> None:
+def encrypt_earlier_version(path: Path, key: bytes, keys: KeySlots, first_user: Callable[[Database], None]) -> None:
     """Encrypt the earlier version's database at ``path`` under ``key`` (whose slots ``keys``
     holds), migrate it and let ``first_user`` add its administrator; see the module docstring.
 
@@ -150,7 +150,7 @@ def _fold_wal_encrypted(path: Path, key: bytes) -> None:
         conn.close()
 
 
-def encrypt_earlier_copies(path: Path, key: bytes, keys: KeyFile) -> None:
+def encrypt_earlier_copies(path: Path, key: bytes, keys: KeySlots) -> None:
     """Unencrypted copies earlier versions kept beside ``path`` become encrypted backups (also run at
     every sign-in, so a copy left by an interrupted encryption is done the next time)."""
     for copy in earlier_copies(path):
@@ -168,7 +168,7 @@ def identify_revision(path: Path, key: bytes) -> str | None:
         conn.close()
 
 
-def _encrypt_copy(copy: Path, key: bytes, keys: KeyFile, db_path: Path) -> None:
+def _encrypt_copy(copy: Path, key: bytes, keys: KeySlots, db_path: Path) -> None:
     """An earlier version's unencrypted copy becomes an encrypted backup file, then is shredded; a
     file that turns out not to be such a copy is left alone. Journaled beside ``db_path``."""
     try:

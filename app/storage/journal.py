@@ -310,10 +310,7 @@ def settle(db_path: Path, *, exclusive: bool) -> list[str]:
             log.info("settled an interrupted %s of %s", journal.op, db_path.name)
         finally:
             handle.close()
-    from app.storage.locks import holders
-
     remove_abandoned_builds(db_path)
-    holders(db_path)  # reading them removes the notes of holders that are gone
     if exclusive:
         _remove_legacy_leftovers(db_path)
     for tmp in db_path.parent.glob(f"{_journal_prefix(db_path)}*.tmp"):  # a journal killed while written

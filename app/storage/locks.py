@@ -32,6 +32,7 @@ import portalocker
 
 from app.storage.errors import DatabaseError
 from app.storage.files import fsync_folder, open_private
+from app.storage.journal import settle
 
 LOCK_SUFFIX = ".lock"
 APPLICATION = "MROQC Facility Desk"
@@ -223,17 +224,22 @@ def _info(user: str | None, replacing: str | None = None) -> dict:
             "replacing": replacing}
 
 
+def _settle(db_path: Path, *, exclusive: bool) -> None:
+    """What killed operations on ``db_path`` left (``app.storage.journal.settle``), and the notes of
+    holders that are gone (reading them removes those)."""
+    settle(db_path, exclusive=exclusive)
+    holders(db_path)
+
+
 def hold_open(db_path: Path, user: str | None = None, *, wait: float = OPEN_WAIT_SECONDS) -> OpenLock:
     """Hold ``db_path`` open (shared). Whatever a killed restore, backup or encryption left is settled
     first (``app.storage.journal.settle``) — by whoever opens the file next, before anything reads it.
     Waits up to ``wait`` seconds for a restore or an encryption under way, then raises ``DatabaseInUse``."""
-    from app.storage.journal import settle
-
     db_path = Path(db_path)
     handle = _open_lock_file(lock_file_for(db_path))
     try:
         if _try_lock(handle, portalocker.LockFlags.EXCLUSIVE):  # nobody has it open: a full settling
-            settle(db_path, exclusive=True)
+            _settle(db_path, exclusive=True)
             _remove_unfinished_notes(db_path)
             portalocker.lock(handle, portalocker.LockFlags.SHARED)  # flock converts the lock in place
         else:
@@ -245,7 +251,7 @@ def hold_open(db_path: Path, user: str | None = None, *, wait: float = OPEN_WAIT
                     raise DatabaseInUse(f"{db_path.name} is being replaced right now ({words}); "
                                         "try again when that is done.", tuple(busy))
                 time.sleep(_POLL)
-            settle(db_path, exclusive=False)
+            _settle(db_path, exclusive=False)
         info = _info(user)
         note, note_handle = _leave_note(db_path, info)
     except BaseException:
@@ -258,8 +264,6 @@ def hold_open(db_path: Path, user: str | None = None, *, wait: float = OPEN_WAIT
 def exclusive(db_path: Path, what: str, *, user: str | None = None, doing: str = "replaced") -> Iterator[None]:
     """Hold ``db_path`` alone while it is replaced (``what``: "restore", "encryption"); refuses with
     ``DatabaseInUse`` naming whoever has it open. Settles what a killed operation left first."""
-    from app.storage.journal import settle
-
     db_path = Path(db_path)
     if not db_path.parent.is_dir():
         raise DatabaseError(f"The folder {db_path.parent} does not exist.")
@@ -268,7 +272,7 @@ def exclusive(db_path: Path, what: str, *, user: str | None = None, doing: str =
     try:
         if not _try_lock(handle, portalocker.LockFlags.EXCLUSIVE):
             raise _in_use(db_path, doing, holders(db_path))
-        settle(db_path, exclusive=True)
+        _settle(db_path, exclusive=True)
         note, note_handle = _leave_note(db_path, _info(user, replacing=what))
         yield
     finally:

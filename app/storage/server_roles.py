@@ -40,9 +40,9 @@ from sqlalchemy.engine import Connection
 
 from app.domain.fields import PHI_CASE_FIELDS
 from app.domain.qip_process import process_steps
+from app.domain.security_policy import security_policy
 from app.domain.vocabulary import CODES, PROJECT_LABELS, ROLE_LABELS, SPECIAL_LABELS, label
 from app.domain.wording import FIELD_WORDS
-from app.security.policy import security_policy
 from app.storage.audit import PHI_COLUMNS as PHI
 from app.storage.audit import PHI_MASK, SECRET_COLUMNS, SECRET_MASK
 from app.storage.models import Base

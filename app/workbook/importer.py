@@ -21,9 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.domain.permissions import Permission
 from app.domain.records import parse_metrics
 from app.rules.quality import Problem
-from app.security.roles import Permission
 from app.services import quality
 from app.services.facility import keep_records_since_earliest
 from app.services.quality import brought_in_words

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from tests.support import cli, create, raw_connection, reopen
 
 

@@ -43,7 +43,7 @@ def test_ready_is_exit_0_and_the_json_is_the_contract(facility: Path, capsys) ->
 
 
 def test_an_error_is_exit_1_and_said_with_its_record(facility: Path, capsys) -> None:
-    from app.security.roles import Permission
+    from app.domain.permissions import Permission
     from app.storage.models import Case
 
     db = reopen(facility)

@@ -7,7 +7,7 @@ import datetime as dt
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services.register import RegisterQuery
 from app.storage.models import Case
 from ui.models.case_table_model import COLUMNS, MAX_CACHED_PAGES, PAGE_SIZE, CaseTableModel

@@ -40,7 +40,7 @@ def test_under_us_dates_the_forecasts_and_the_next_dates_are_us_dates_too(qtbot,
     """The rules word their forecasts with ISO dates; the screen shows them as the facility chose."""
     from sqlalchemy import select
 
-    from app.security.roles import Permission
+    from app.domain.permissions import Permission
     from app.storage.models import Facility
     from tests.unit.test_findings_service import seed
     from ui.date_field import use_date_format

@@ -187,7 +187,7 @@ def test_every_screen_shows_dates_in_the_us_format_when_chosen(qtbot, demo_db) -
 
     from sqlalchemy import select
 
-    from app.security.roles import Permission
+    from app.domain.permissions import Permission
     from app.storage.models import Facility
     from tests.gui.conftest import open_window, settle
     from ui.date_field import DateItem
@@ -224,7 +224,7 @@ def test_the_dashboard_and_programs_write_dates_as_the_facility_chose(qtbot, dem
 
     from sqlalchemy import select
 
-    from app.security.roles import Permission
+    from app.domain.permissions import Permission
     from app.storage.models import Facility
     from tests.gui.conftest import open_window, settle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services.digest import last_digest_at
 from app.storage.models import Correspondence
 from tests.gui.conftest import settle

@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QFileDialog, QLabel, QMessageBox
 
+from app.domain.permissions import NotAllowed
 from app.exports.preview import PREVIEW_ROWS, cell_text, preview_export, previewable
-from app.security.roles import NotAllowed
 from tests.gui.conftest import AS_OF, settle
 from tests.support import as_role
 from ui.as_of import AsOf

@@ -22,7 +22,7 @@ def work_window(qtbot, demo_db):  # type: ignore[no-untyped-def]
     """The demo window with three more cases still pending past the decision window."""
     import datetime as dt
 
-    from app.security.roles import Permission
+    from app.domain.permissions import Permission
     from app.storage.models import Case
 
     with demo_db.transaction(Permission.IMPORT) as s:
@@ -110,7 +110,7 @@ def test_from_the_amber_tile_to_the_cases_to_decide(qtbot, db) -> None:
     case under "Close to firing"; deciding it clears the tile."""
     import datetime as dt
 
-    from app.security.roles import Permission
+    from app.domain.permissions import Permission
     from app.storage.models import Case
     from tests.unit.test_findings_service import seed
     from ui.dashboard import TileWidget

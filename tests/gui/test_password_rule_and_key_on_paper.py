@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
 from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
+from app.domain.security_policy import security_policy
 from app.security.passwords import password_rule
-from app.security.policy import security_policy
 from app.storage.database import Database
 from ui import key_on_paper
 from ui.first_run import FirstRunDialog

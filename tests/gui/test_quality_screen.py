@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services.quality import evaluate_quality
 from app.storage.models import AuditEntry, Case, FindingReview, Staff
 from tests.gui.conftest import AS_OF, open_window, settle

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.demo.generator import DemoOptions, generate_demo
+from app.domain.permissions import NotAllowed
 from app.domain.records import CaseRecord
-from app.security.policy import security_policy
-from app.security.roles import NotAllowed
+from app.domain.security_policy import security_policy
 from app.security.server_signin import sign_in_directory
 from app.security.signin import (
     AccountLocked,

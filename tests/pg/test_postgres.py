@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
-from app.security.roles import NotAllowed, Permission
+from app.domain.permissions import NotAllowed, Permission
 from app.security.signin import (
     AccountLocked,
     NeedsAdministrator,

@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.security.policy import security_policy
+from app.domain.security_policy import security_policy
 from app.security.signin import (
     AccountLocked,
     SignInFailed,

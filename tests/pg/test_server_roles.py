@@ -20,9 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.domain.records import CaseRecord, DosimetryRecord, StaffRecord
+from app.domain.security_policy import security_policy
 from app.rules.findings import Finding
 from app.security.passwords import new_recovery_key
-from app.security.policy import security_policy
 from app.security.signin import AccountLocked, SignInFailed, create_database, sign_in
 from app.services import cases, dosimetry, reviews, users
 from app.services.maintenance import verify_database

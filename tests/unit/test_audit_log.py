@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services import audit_log
 from app.services.facility import FacilityDetails, save_facility
 from app.storage.models import Case

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from app.domain.dates import dates_in
+from app.domain.permissions import Permission
 from app.rules.forecast import Forecast
 from app.rules.spec import Count, JoinsOn, NoFigure, OutOf, PerSubject, TileSpec, Vacant, Versus
-from app.security.roles import Permission
 from app.services.dashboard import (
     NextMeeting,
     ReplyOverdue,

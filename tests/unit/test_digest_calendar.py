@@ -8,9 +8,9 @@ import re
 
 import icalendar
 
+from app.domain.permissions import Permission
 from app.exports.calendar import CalendarEvent, ics_text
 from app.exports.service import export_kind
-from app.security.roles import Permission
 from app.services import qip
 from app.services.digest import build_digest, dismiss, last_digest_at
 from app.storage.models import Case, Correspondence, Meeting

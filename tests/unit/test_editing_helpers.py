@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from app.domain.permissions import Permission
 from app.domain.records import StaffRecord
-from app.security.roles import Permission
 from app.services import letters, staff
 from app.services.editing import ValidationFailed, delete_one, put_by_id, put_numbered, undo
 from app.storage.models import Correspondence, Meeting, Staff

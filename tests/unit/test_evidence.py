@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
+from app.domain.permissions import Permission
 from app.exports.service import export_kind
 from app.reports.evidence import next_steps, present
 from app.rules.engine import CATALOGUE
 from app.rules.findings import Finding
-from app.security.roles import Permission
 from app.services.findings import run_check
 from app.services.register import RegisterQuery, count_cases, fetch_page
 from app.storage.models import AuditEntry, Case

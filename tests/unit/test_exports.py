@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from app.domain.export_kinds import BY_NAME, EMPTY_WORDS
+from app.domain.permissions import Permission
 from app.exports.submissions import (
     Period,
     ce_certificates_sheet,
@@ -18,7 +19,6 @@ from app.exports.submissions import (
     enrollment_sheet,
     mdcb_roster_sheet,
 )
-from app.security.roles import Permission
 from app.storage.models import Attendance, Case, DosimetrySubmission, Meeting, Staff
 from app.storage.tabular import ExportError, Sheet, restore_csv, write_table
 

@@ -7,10 +7,10 @@ import random
 
 import pytest
 
+from app.domain.permissions import Permission
 from app.rules.policy_file import load_policy_file
 from app.rules.programs import default_fte_year
 from app.rules.snapshot import CaseRecord, case_fields
-from app.security.roles import Permission
 from app.services.findings import load_snapshot, meeting_verdicts, programs, run_check, to_json
 from app.storage.models import (
     Attendance,

@@ -174,7 +174,7 @@ def test_making_oneself_administrator_in_the_users_table_gives_no_rights(facilit
     try:
         assert phil.actor.role == "physics"
         assert any("role in the users table is admin" in a for a in phil.alarms)
-        from app.security.roles import NotAllowed
+        from app.domain.permissions import NotAllowed
 
         with pytest.raises(NotAllowed):
             users.add_user(phil, "crony", "admin", "a password for crony")

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from app.domain.permissions import NotAllowed
 from app.paths import resource
 from app.rules.policy_file import (
     KnownPolicy,
@@ -17,7 +18,6 @@ from app.rules.policy_file import (
     read_policy_text,
     resolve_policy,
 )
-from app.security.roles import NotAllowed
 from app.services.findings import run_check, to_json
 from app.services.policies import PolicyInstallError, install_policy, list_policies, policy_in_force
 from app.storage.models import AuditEntry, InstalledPolicy

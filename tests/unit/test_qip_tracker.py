@@ -80,7 +80,7 @@ def test_an_episode_opened_by_mistake_is_withdrawn_and_audited(db) -> None:
     episode_id = qip.open_episode(db, "QIP-ENR-ZERO", {"project": "lung"}, "No lung enrollment.", OPENED)
     with pytest.raises(qip.QipError, match="why"):
         qip.withdraw_episode(db, episode_id, "   ")
-    from app.security.roles import NotAllowed
+    from app.domain.permissions import NotAllowed
 
     with pytest.raises(NotAllowed):
         qip.withdraw_episode(as_role(db, "physics"), episode_id, "opened by mistake")

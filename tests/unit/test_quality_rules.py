@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
+from app.domain.permissions import Permission
 from app.rules.quality import age_years, detail, duplicates, period_of, subject_of
 from app.rules.quality_file import Duplicate, load_quality_file
-from app.security.roles import Permission
 from app.services import quality
 from app.storage.models import Attendance, Case, Correspondence, DosimetrySubmission, Meeting, Staff
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services.register import RegisterQuery, count_cases, fetch_page
 from app.storage.models import Case
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.services.register import FlagPolicy, RegisterQuery, count_cases, fetch_page, flag_policy
 from app.storage.models import Case, DosimetrySubmission, Staff
 

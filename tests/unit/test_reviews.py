@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
+from app.domain.permissions import NotAllowed
 from app.reports.audit_service import build_report
-from app.security.roles import NotAllowed
 from app.services.findings import run_check
 from app.services.reviews import ReviewError, mark_reviewed, review_states
 from app.storage.models import AuditEntry

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer_group
 
+from app.domain.permissions import NotAllowed
 from app.domain.records import CaseRecord
 from app.screening import service
 from app.screening.errors import PlanChanged, ScreeningRejected, UndoRefused
 from app.screening.mapping import Mapping, load_mapping
 from app.screening.profiles import list_profiles, profile_for, save_profile
 from app.screening.service import import_list, preview, read_list, undo_import
-from app.security.roles import NotAllowed
 from app.services.cases import save_case, set_status
 from app.storage.database import Database
 from app.storage.models import AuditEntry, Case

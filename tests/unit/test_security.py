@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from app.domain.permissions import ALLOWED, ROLES, NotAllowed, Permission
 from app.security.keyfile import KeyFile, key_file_for, user_slot
 from app.security.passwords import PasswordRejected
-from app.security.roles import ALLOWED, ROLES, NotAllowed, Permission
 from app.security.signin import AccountLocked, SignInFailed, sign_in, sign_in_with_recovery_key
 from app.services import cases, dosimetry, letters, meetings, qip, staff, users
 from app.services.facility import FacilityDetails, get_facility, save_facility

@@ -14,12 +14,11 @@ from app.security.keyfile import KeyFile, user_slot
 from app.security.passwords import KEYSLOT_PREFIX, hash_password, needs_new_hash, verify_password
 from app.storage.database import open_database
 from app.storage.errors import DatabaseError
+from app.storage.server_probe import DatabaseState, probe
 from app.storage.server_trouble import (
-    DatabaseState,
     ServerUnreachable,
     TroubleKind,
     classify,
-    probe,
     server_trouble,
     where,
 )

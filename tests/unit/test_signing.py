@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pypdf import PdfReader
 
+from app.domain.permissions import NotAllowed
 from app.domain.records import StaffRecord
 from app.reports.signing import NotAPdf, SigningError, save_signed, sign_audit, sign_pdf, verify_pdf
-from app.security.roles import NotAllowed
 from app.services import staff, users
 from app.services.maintenance import AuditPosition, verify_database
 from app.storage.database import sqlite_url

@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from app.security.roles import Permission
+from app.domain.permissions import Permission
 from app.security.signin import sign_in, upgrade_database
 from app.services.facility import FacilityDetails, FacilityError, get_facility, save_facility
 from app.storage.database import (

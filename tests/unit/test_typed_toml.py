@@ -19,11 +19,11 @@ from app.calculators.program_numbers import (
     program_numbers,
 )
 from app.domain.qip_process import QipProcess, QipProcessError, process_steps
+from app.domain.security_policy import SecurityPolicy, SecurityPolicyError, security_policy
 from app.exports.submissions import ExportDefinitionError, RosterDefinition, mdcb_columns
 from app.paths import resource
 from app.rules.policy_file import Policy, PolicyFileError
 from app.rules.quality_file import QualityFileError, QualityRules
-from app.security.policy import SecurityPolicy, SecurityPolicyError, security_policy
 from app.typed_toml import As, from_data, key, key_lines, line_of, read_text
 
 

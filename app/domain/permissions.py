@@ -8,6 +8,9 @@ disabled, with a tooltip naming who may).
 | coordinator (CDA) | cases, data entry, staff and roles, meetings, correspondence, imports, exports incl. identified, mark findings reviewed |
 | physics (physics lead, dosimetry representative) | dosimetry submissions; read the rest; de-identified exports |
 | reviewer (clinical champion, administrative lead) | read everything, acknowledge findings and QIP steps, mark findings reviewed, sign the self-audit; de-identified exports |
+
+In the domain, not in ``app.security``: the database checks it before every audited transaction
+(``app.storage.database.Database.transaction``), and storage never imports security.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """The sign-in policy (``resources/security.toml``): password length, lockout, idle lock, Argon2id cost.
 
 The dataclasses below are the file's model: each number declared once with its bounds, so a hand
-edit that weakens sign-in below them is refused with the key and its line, never half-applied."""
+edit that weakens sign-in below them is refused with the key and its line, never half-applied.
+
+In the domain, not in ``app.security``: the shared database's server enforces the lockout numbers
+too (``app.storage.server_roles``), and storage never imports security."""
 
 from __future__ import annotations
 
