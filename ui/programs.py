@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.calculators.mips_years import available_years as mips_years
+from app.domain import fields
 from app.domain.permissions import Permission
-from app.domain.vocabulary import DATA_ENTRY_KINDS, label
+from app.domain.vocabulary import label
 from app.rules.years import calendar_year_state, year_label
 from app.services import data_entry, staff
 from app.services.program_view import (
@@ -39,7 +40,7 @@ from ui.as_of import AsOf, date_edit
 from ui.calculators import MipsEstimateDialog, MvcScoreDialog
 from ui.date_field import dates_shown, shown
 from ui.flow_layout import FlowLayout
-from ui.record_form import Field, choices_of
+from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage, row_of
 from ui.workers import run_in_background
 
@@ -74,11 +75,12 @@ class ProgramsPage(QWidget):
         top.addWidget(QLabel("As of"))
         top.addWidget(date_edit(as_of))
         self.years = RecordPage(
-            db, "Program years", [("year", "Year"), ("targets", "Performance targets met"), ("state", "Year is")],
+            db, "Program years",
+            columns_of(fields.PROGRAM_YEAR, "year",
+                       ("targets", fields.PROGRAM_YEAR["performance_targets_met"].column_heading), ("state", "Year is")),
             lambda: [_program_year_row(dataclasses.asdict(r), calendar_year_state(r.year, self.as_of.day))
                      for r in data_entry.list_program_years(db)],
-            [Field("year", "&Year", "int", read_only_when_editing=True),
-             Field("performance_targets_met", "Performance &targets met (as the consortium decided)", "bool")],
+            fields_of(fields.PROGRAM_YEAR),
             lambda v, old, overwrite: data_entry.save_program_year(
                 db, v["year"], v["performance_targets_met"], original_year=old["year"] if old else None,
                 version=old["version"] if old else None, overwrite=overwrite),
@@ -95,10 +97,10 @@ class ProgramsPage(QWidget):
 
         self.sessions = RecordPage(
             db, "Data-entry sessions",
-            [("date", "Date"), ("kind", "Kind"), ("case_id", "Case"), ("staff_name", "By")],
+            columns_of(fields.DATA_ENTRY, "date", "kind", "case_id",
+                       ("staff_name", fields.DATA_ENTRY["staff_id"].column_heading)),
             lambda: [row_of(r) for r in data_entry.list_data_entries(db)],
-            lambda: [Field("date", "&Date", "date"), Field("kind", "&Kind", "choice", choices_of(DATA_ENTRY_KINDS)),
-                     Field("case_id", "&Case ID (optional)"), Field("staff_id", "&By", "choice", people())],
+            lambda: fields_of(fields.DATA_ENTRY, "date", "kind", "case_id", "staff_id", choices={"staff_id": people()}),
             lambda v, old, overwrite: data_entry.save_data_entry(
                 db, v["date"], v["kind"], v["case_id"], v["staff_id"], entry_id=old["id"] if old else None,
                 version=old["version"] if old else None, overwrite=overwrite),

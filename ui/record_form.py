@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -85,6 +85,8 @@ class Field:
     read_only_when_editing: bool = False
     #: Hidden until the person asks to see patient identifiers (``app.domain.fields``).
     identifies_patient: bool = False
+    #: The declared field it was built from (``form_field``); None for a form that is no record's
+    spec: FieldSpec | None = field(default=None, compare=False, repr=False)
 
 
 def choices_of(values: tuple[str, ...], blank: str | None = None) -> tuple[tuple[str, Any], ...]:
@@ -110,7 +112,7 @@ def form_field(spec: FieldSpec, choices: Choices | None = None, caption: str | N
     else:
         kind, choices = FORM_KINDS[spec.kind], ()
     return Field(spec.key, caption or spec.label, kind, choices, read_only_when_editing=spec.fixed_once_saved,
-                 identifies_patient=spec.identifies_patient)
+                 identifies_patient=spec.identifies_patient, spec=spec)
 
 
 def fields_of(record: RecordSpec, *keys: str, choices: dict[str, Choices] | None = None,

@@ -65,6 +65,53 @@ def test_meetings_and_letters_use_their_schema_captions(qtbot, db: Database) -> 
     assert captions["due_on"].startswith(fields.LETTER["due_on"].label)  # with the policy's reply days
 
 
+def test_programs_sessions_and_program_years_follow_their_schema(qtbot, db: Database) -> None:
+    """The two lists of Programs read as when they wrote their own fields, now built from
+    ``DATA_ENTRY`` and ``PROGRAM_YEAR``."""
+    from app.domain.vocabulary import DATA_ENTRY_KINDS
+    from ui.programs import ProgramsPage
+    from ui.record_form import Field, choices_of
+
+    page = ProgramsPage(db, AsOf())
+    qtbot.addWidget(page)
+    assert page.years.columns == [("year", "Year"), ("targets", "Performance targets met"), ("state", "Year is")]
+    assert page.years.current_fields() == [
+        Field("year", "&Year", "int", read_only_when_editing=True),
+        Field("performance_targets_met", "Performance &targets met (as the consortium decided)", "bool")]
+    assert page.sessions.columns == [("date", "Date"), ("kind", "Kind"), ("case_id", "Case"), ("staff_name", "By")]
+    nobody = (("(nobody named)", None),)
+    assert page.sessions.current_fields() == [
+        Field("date", "&Date", "date"), Field("kind", "&Kind", "choice", choices_of(DATA_ENTRY_KINDS)),
+        Field("case_id", "&Case ID (optional)"), Field("staff_id", "&By", "choice", nobody)]
+    assert [f.spec for f in page.years.current_fields()] == list(fields.PROGRAM_YEAR.fields)
+    assert {f.spec for f in page.sessions.current_fields()} == set(fields.DATA_ENTRY.fields)
+
+
+def test_every_record_form_on_every_screen_comes_from_one_record_schema(qtbot, db: Database) -> None:
+    """Each list's Add/Edit form on every screen is built by ``fields_of`` from one record of
+    ``app.domain.fields.RECORDS``: a form that lists its own fields fails here."""
+    from types import SimpleNamespace
+
+    from ui.record_page import RecordPage
+    from ui.screens import SCREENS
+
+    jumps = ("show_area", "show_findings", "show_case", "show_cases", "show_record", "open_database",
+             "restore_from", "rekey")
+    host = SimpleNamespace(db=db, as_of=AsOf(), session=None, **{name: lambda *a: None for name in jumps})
+    lists: list[RecordPage] = []
+    for screen in SCREENS:
+        page = screen.make(host)  # type: ignore[arg-type]
+        qtbot.addWidget(page)
+        lists += page.findChildren(RecordPage)
+    assert {"Program years", "Data-entry sessions", "Letters"} <= {p.title for p in lists}
+    for page in lists:
+        form = page.current_fields()
+        assert form and all(f.spec is not None for f in form), f"{page.title}: a field not built from its schema"
+        owners = [name for name, record in fields.RECORDS.items()
+                  if all(any(f.spec is declared for declared in record.fields) for f in form)]
+        assert owners, f"{page.title}: its fields are not one record's"
+
+
 def test_first_start_and_settings_show_the_same_facility_rows(qtbot, db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from ui.facility_form import CAPTIONS, FacilityFields
     from ui.first_run import FirstRunDialog
