@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, null, or_, select
 from sqlalchemy.orm import undefer_group
 
+from app.domain.fields import CASE
 from app.services import case_state
 from app.services.case_state import (
     missing_dosimetry_sql,
@@ -26,17 +27,12 @@ from app.services.facility import get_facility
 from app.storage.database import Database
 from app.storage.models import Case
 
-#: (key, header) in display order.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("case_id", "Case ID"),
-    ("project", "Project"),
-    ("primary_site", "Primary site"),
-    ("eligible_on", "Eligible on"),
-    ("status", "Status"),
-    ("enrolled_on", "Enrolled on"),
-    ("not_enrolled_reason", "Not-enrolled reason"),
-    ("payer", "Payer"),
-)
+#: The case fields the register lists, in display order (never a patient identifier).
+REGISTER_FIELDS: tuple[str, ...] = ("case_id", "project", "primary_site", "eligible_on", "status", "enrolled_on",
+                                    "not_enrolled_reason", "payer")
+#: (key, header) in display order: each header the case field's list heading (``app.domain.fields.CASE``:
+#: its ``heading`` where one is declared, else its label without the Alt+letter).
+COLUMNS: tuple[tuple[str, str], ...] = tuple((key, CASE[key].column_heading) for key in REGISTER_FIELDS)
 SORTABLE = {key: getattr(Case, key) for key, _ in COLUMNS}
 
 #: The register's status flag (one at most per case: each needs a different status), in words.

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert
 
+from app.domain.fields import CASE, PHI_CASE_FIELDS
 from app.domain.permissions import Permission
-from app.services.register import RegisterQuery, count_cases, fetch_page
+from app.services.register import COLUMNS, RegisterQuery, count_cases, fetch_page
 from app.storage.models import Case
 
 PROJECTS = ("breast", "lung", "prostate", "bone_mets")
@@ -93,3 +94,13 @@ def test_blanks_sort_last_in_either_order(register_db, descending: bool) -> None
     assert enrolled == filled + [None] * (len(enrolled) - len(filled))
     assert filled == sorted(filled, reverse=descending)
     assert [r for offset in range(0, 300, 70) for r in fetch_page(register_db, query, offset, 70, total=300)] == rows
+
+
+def test_the_register_headings_are_the_case_schema_headings_and_read_as_before() -> None:
+    """The register's column headings come from the case fields (``app.domain.fields.CASE``),
+    no patient identifier among them; they read as when the register wrote its own."""
+    assert all(heading == CASE[key].column_heading for key, heading in COLUMNS)
+    assert not {key for key, _ in COLUMNS} & set(PHI_CASE_FIELDS)
+    assert COLUMNS == (("case_id", "Case ID"), ("project", "Project"), ("primary_site", "Primary site"),
+                       ("eligible_on", "Eligible on"), ("status", "Status"), ("enrolled_on", "Enrolled on"),
+                       ("not_enrolled_reason", "Not-enrolled reason"), ("payer", "Payer"))
