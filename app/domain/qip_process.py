@@ -1,5 +1,6 @@
-"""The QIP process's steps (``resources/programs/qip_process.toml``): their order, titles and the
-day each is due after an episode opens.
+"""The QIP process (``resources/programs/qip_process.toml``): its steps' order, titles and the
+day each is due after an episode opens; how many days ahead a step is "due soon"; when an
+episode may be withdrawn.
 
 In the domain, not in the QIP service, because the audit log names a QIP step by its title too
 (``app.storage.audit_words``), and storage never imports a service."""
@@ -33,10 +34,19 @@ class Withdrawal(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     after_a_step_is_done: bool = False
 
 
+class Reminders(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """When a step not done yet is "due soon" (the QIP tracker, the Dashboard's QIP list, the digest)."""
+
+    #: from this many days before its due date; the day after it, it is overdue
+    due_soon_days: Annotated[int, msgspec.Meta(ge=0, le=30, description="a whole number of days from 0 to 30")]
+
+
 class QipProcess(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The file's model: ``[[step]]`` tables, in the order the steps are taken, and ``[withdrawal]``."""
+    """The file's model: ``[[step]]`` tables, in the order the steps are taken, ``[reminders]`` and
+    ``[withdrawal]``."""
 
     step: Annotated[tuple[ProcessStep, ...], msgspec.Meta(min_length=1)]
+    reminders: Reminders
     withdrawal: Withdrawal = Withdrawal()
 
 
@@ -47,6 +57,11 @@ def qip_process() -> QipProcess:
 
 def process_steps() -> tuple[ProcessStep, ...]:
     return qip_process().step
+
+
+def due_soon_days() -> int:
+    """How many days before its due date a step is "due soon" (``[reminders] due_soon_days``)."""
+    return qip_process().reminders.due_soon_days
 
 
 def withdrawal() -> Withdrawal:

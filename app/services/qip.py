@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.permissions import Permission
-from app.domain.qip_process import process_steps, step_title, withdrawal
+from app.domain.qip_process import due_soon_days, process_steps, step_title, withdrawal
 from app.domain.wording import subject_words
 from app.storage import audit
 from app.storage.database import Database
@@ -27,8 +27,11 @@ class QipError(ValueError):
     """A QIP tracker action that cannot be done; the message says why."""
 
 
-def step_status(due_on: dt.date | None, done_on: dt.date | None, as_of: dt.date, soon_days: int = 7) -> str:
-    """``done``, ``overdue``, ``due soon`` or ``upcoming`` at the as-of date."""
+def step_status(due_on: dt.date | None, done_on: dt.date | None, as_of: dt.date, soon_days: int | None = None) -> str:
+    """``done``, ``overdue``, ``due soon`` or ``upcoming`` at the as-of date; "due soon" from
+    ``soon_days`` before the due date (the QIP process file's ``[reminders] due_soon_days``)."""
+    if soon_days is None:
+        soon_days = due_soon_days()
     if done_on is not None and done_on <= as_of:
         return "done"
     if due_on is None:

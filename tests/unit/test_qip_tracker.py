@@ -40,6 +40,30 @@ def test_follow_up_is_overdue_the_day_after_it_was_due(as_of: dt.date, status: s
     assert qip.step_status(OPENED + dt.timedelta(days=14), None, as_of) == status
 
 
+def test_due_soon_is_the_qip_process_files_horizon(db, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Due soon" starts ``[reminders] due_soon_days`` before a step is due (7 in the bundled file):
+    the tracker, the Dashboard and the digest follow the file, not a number in the code."""
+    from app.domain import qip_process
+    from app.paths import resource
+    from app.typed_toml import read_text
+
+    assert qip_process.due_soon_days() == 7
+    text = resource("programs", "qip_process.toml").read_text(encoding="utf-8")
+    three = read_text(text.replace("due_soon_days = 7", "due_soon_days = 3"), "qip_process.toml",
+                      qip_process.QipProcess, qip_process.QipProcessError)
+    monkeypatch.setattr(qip_process, "qip_process", lambda: three)
+    due = OPENED + dt.timedelta(days=14)
+    assert qip.step_status(due, None, OPENED + dt.timedelta(days=10)) == "upcoming"  # 4 days ahead
+    assert qip.step_status(due, None, OPENED + dt.timedelta(days=11)) == "due soon"  # 3 days ahead
+    qip.open_episode(db, "QIP-DATA-LAG", {}, "m", OPENED)
+    qip.record_step(db, qip.list_episodes(db, OPENED)[0].id, "outreach", done_on=OPENED)
+    assert qip.due_soon(db, OPENED + dt.timedelta(days=10)) == []
+    assert [step.key for _, step in qip.due_soon(db, OPENED + dt.timedelta(days=11))] == ["follow_up"]
+    with pytest.raises(qip_process.QipProcessError, match=r"line \d+: 'reminders.due_soon_days' must be .* from 0 to 30"):
+        read_text(text.replace("due_soon_days = 7", "due_soon_days = 31"), "qip_process.toml",
+                  qip_process.QipProcess, qip_process.QipProcessError)
+
+
 def test_recording_steps_moves_the_next_step_and_is_audited(db) -> None:
     episode_id = qip.open_episode(db, "QIP-DATA-LAG", {}, "Data lag 45 days.", OPENED)
     qip.record_step(db, episode_id, "outreach", done_on=OPENED, note="Call from the coordinating center")
