@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -74,6 +75,10 @@ class Child:
 
     def wait(self) -> int:
         raise NotImplementedError
+
+    def pause(self, seconds: float) -> None:
+        """Wait up to ``seconds`` between two readings, less if the child ends meanwhile."""
+        time.sleep(seconds)
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -172,6 +177,12 @@ class ForkedChild(Child):
             self._ended(self._answer())
         return self.code
 
+    def pause(self, seconds: float) -> None:
+        """Until the fork server answers (the child ended) or ``seconds``: most runs end in a
+        fraction of the polling interval, which would otherwise be slept to its end (a few
+        seconds over the few hundred runs of the suites)."""
+        select.select([self.server.stdout], [], [], seconds)
+
     def wait(self) -> int:
         if self.code is None:
             self._ended(self._answer())
@@ -204,7 +215,7 @@ def finish(child: Child, timeout: float) -> Run:
         if time.monotonic() - child.started > timeout and not timed_out:
             child.kill()
             timed_out = True
-        time.sleep(0.02)
+        child.pause(0.02)
     stdout, stderr = child.outputs()
     rss = child.maxrss_kib / 1024
     if peak is not None and child.own_peak_unknown:  # the figure may be ours, not the child's
@@ -250,3 +261,14 @@ def report(env_var: str, part: str, figures: dict) -> None:
         known = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
         known[part] = figures
         out.write_text(json.dumps(known, indent=1), encoding="utf-8")
+
+
+def kill_moments(rng: random.Random, trials: int, window: float) -> list[float]:
+    """``trials`` moments to kill a command at, over ``window`` seconds: one at a random moment in
+    each of ``trials`` equal slices of it, in a random order. The kills cover the whole run evenly,
+    as a uniform draw over the window does only with many more of them (it clusters and leaves
+    gaps): the crash suites get the same reach with fewer runs."""
+    slice_ = window / trials
+    moments = [rng.uniform(n * slice_, (n + 1) * slice_) for n in range(trials)]
+    rng.shuffle(moments)
+    return moments

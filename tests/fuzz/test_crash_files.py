@@ -10,7 +10,8 @@ would. Then the next command on the database runs, as a person would run it, and
 - every command works afterwards (the operation run again succeeds);
 - nothing is left behind (no hidden temporary, journal or note beside the database).
 
-``test_kill_at_random_moments_of_a_restore`` adds 50 kills at random times of a restore.
+``test_kill_at_random_moments_of_a_restore`` adds 30 kills at random times of a restore, one in
+each thirtieth of its run (``harness.kill_moments``; 50 uniform draws clustered and left gaps).
 The table of outcomes is printed (``-s``) and, with ``MROQC_CRASH_REPORT=FILE``, written as JSON.
 """
 
@@ -31,7 +32,7 @@ from app.services.facility import FacilityDetails, get_facility, save_facility
 from app.services.maintenance import backup_database
 from app.storage.database import is_plain_sqlite
 from app.storage.journal import FAULT_ENV
-from tests.fuzz.harness import run_cli
+from tests.fuzz.harness import kill_moments, run_cli
 from tests.fuzz.test_crash_import import killed_at_random
 from tests.support import ADMIN, PASSWORD, create, reopen
 
@@ -240,14 +241,14 @@ def test_kill_at_random_moments_of_a_restore(facility_files: Path, tmp_path: Pat
     outcomes: dict[str, int] = {}
     failures = []
     deadline = time.monotonic() + 600
-    for trial in range(50):
+    for trial, moment in enumerate(kill_moments(rng, 30, full.seconds * 1.1)):
         if time.monotonic() > deadline:
             failures.append(f"out of time after {trial} trials")
             break
         target = _fresh(facility_files, tmp_path / f"t{trial}")
         args[2] = str(target)
         args[-1] = str(target.with_name("taken.backup"))
-        ended = killed_at_random(args, PASSWORD + "\n", rng.uniform(0, full.seconds * 1.1))
+        ended = killed_at_random(args, PASSWORD + "\n", moment)
         if _verify(target) != 0:
             failures.append(f"trial {trial} ({ended}): verify failed")
             continue

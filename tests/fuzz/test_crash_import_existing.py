@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fuzz.harness import run_cli
+from tests.fuzz.harness import kill_moments, run_cli
 from tests.fuzz.test_crash_import import (
     CASES,
     TRIAL_TIMEOUT,
@@ -41,13 +41,13 @@ def test_kill_during_an_import_into_an_existing_file_leaves_it_untouched_or_comp
                             PASSWORD + "\n", TRIAL_TIMEOUT)
     assert existing_full.code == 0, existing_full.stderr
     existing_window = existing_full.seconds * 1.1
-    for trial in range(TRIALS_EACH):
+    for trial, moment in enumerate(kill_moments(rng, TRIALS_EACH, existing_window)):
         if time.monotonic() > deadline:
             failures.append(f"out of time after {trial} existing-file trials")
             break
         work = fresh_copy(base, tmp_path / "existing")
         args = ["import", "--db", str(work), "--user", ADMIN, "--password-stdin", str(workbook)]
-        outcome = killed_at_random(args, PASSWORD + "\n", rng.uniform(0, existing_window))
+        outcome = killed_at_random(args, PASSWORD + "\n", moment)
         if verify(work, ADMIN, PASSWORD) != 0:
             failures.append(f"existing-file trial {trial} ({outcome}): verify failed")
             continue

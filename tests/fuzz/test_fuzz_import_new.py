@@ -30,7 +30,7 @@ def test_every_corpus_file_gets_a_clear_answer_in_a_new_database(tmp_path: Path)
     codes: collections.Counter[str] = collections.Counter()
     peak = 0.0
     stuck: list[str] = []
-    for item, real in fresh_interpreter_for_first_of_each_family(corpus):
+    for item, real in fresh_interpreter_for_first_of_each_family(corpus, share=1):
         target = tmp_path / "new" / item.name.replace(".", "-") / "facility.sqlite3"
         target.parent.mkdir(parents=True)
         run = run_cli(["import", "--db", str(target), "--admin", NEW_ADMIN, "--password-stdin", str(item.path)],
