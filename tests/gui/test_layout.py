@@ -108,9 +108,6 @@ def test_the_dashboard_reflows_its_tiles_on_a_narrow_window(qtbot, settled_windo
 #: 1920 screen.
 LAPTOP_SIZES = {"1366x768 at 150%": (910, 512), "half of 1366": (683, 720), "half of 1920": (960, 1000)}
 
-#: Pages read from the top down like a report, which may scroll down (never sideways): the window's own list.
-READ_DOWNWARD = frozenset({"Dashboard"})
-
 #: What a person reaches for: these must be on the page without scrolling it.
 CONTROLS = (QAbstractButton, QComboBox, QLineEdit, QAbstractSpinBox, QAbstractScrollArea)
 
@@ -123,13 +120,13 @@ def unreachable(window: MainWindow, page: QWidget, name: str) -> list[str]:
     sideways, down = scroll.horizontalScrollBar().maximum(), scroll.verticalScrollBar().maximum()
     if sideways:
         found.append(f"the page scrolls sideways by {sideways} px (its least width: {page.minimumSizeHint().width()})")
-    if down and name not in READ_DOWNWARD:
+    if down:
         found.append(f"the page scrolls down by {down} px")
     visible = QRect(scroll.viewport().mapTo(window, QPoint(0, 0)), scroll.viewport().size())
     for w in page.findChildren(QWidget):
         if not isinstance(w, CONTROLS) or not w.isVisible() or w.width() == 0 or w.height() == 0:
             continue
-        if scrolled(w, scroll) or (name in READ_DOWNWARD and down):
+        if scrolled(w, scroll):
             continue  # in a list or a table of its own, scrolled to there
         where = QRect(w.mapTo(window, QPoint(0, 0)), w.size())
         if not visible.contains(where.adjusted(1, 1, -1, -1)):
@@ -212,3 +209,46 @@ def test_the_digest_takes_one_line_until_unfolded(qtbot, settled_window: MainWin
     assert bar.body.isVisible() and "letter 8" in bar.body.text() and bar.height() > 3 * line
     bar.more_button.click()
     assert not bar.body.isVisible()
+
+
+def test_the_dashboard_fits_a_laptop_at_150_its_tiles_scrolling_in_their_own_area(qtbot, settled_window) -> None:
+    from ui.enrollment_chart import CHART_LEAST_HEIGHT
+
+    window = settled_window
+    window.resize(*LAPTOP_SIZES["1366x768 at 150%"])
+    window.show_area("Dashboard")
+    settle(qtbot)
+    qtbot.wait(20)
+    page = window.page("Dashboard")
+    assert window.screen_scroll.verticalScrollBar().maximum() == 0, "the page scrolls"
+    board = page.board
+    assert board.verticalScrollBar().maximum() > 0, "ten tiles and the chart fit 512 px: nothing to test"
+    seen = QRect(QPoint(0, 0), board.viewport().size())
+    for tile in page.tile_widgets[:page._tile_columns]:  # the first row reads whole, no tile cut in half
+        assert seen.contains(QRect(tile.mapTo(board.viewport(), QPoint(0, 0)), tile.size())), tile.rule
+    statuses = [tile.status for tile in page.tile_widgets]  # the heading counts the tiles out of sight too
+    assert f"✕ {sum(s in ('triggered', 'red') for s in statuses)} need action" in page.heading.text()
+    assert page.chart is not None and page.chart.view.height() >= CHART_LEAST_HEIGHT
+
+
+def test_a_new_facilitys_checklist_scrolls_in_its_own_box_on_a_laptop_at_150(qtbot, empty_db) -> None:
+    from tests.gui.conftest import open_window
+    from tests.gui.test_getting_started import new_facility
+
+    window = open_window(qtbot, new_facility(empty_db))
+    window.resize(*LAPTOP_SIZES["1366x768 at 150%"])
+    window.show_area("Dashboard")
+    page = window.page("Dashboard")
+    qtbot.waitUntil(lambda: page.getting_started.isVisible(), timeout=10000)
+    settle(qtbot)
+    qtbot.wait(20)
+    steps = page.getting_started.steps
+    assert len(page.getting_started.buttons) > 3 and steps.verticalScrollBar().maximum() > 0
+    assert unreachable(window, page, "Dashboard") == []
+
+
+def test_the_dashboards_tally_counts_the_tiles_by_state() -> None:
+    from ui.dashboard import tally_words
+
+    assert tally_words(["triggered", "red", "clear", "green", "warning", "history"]) == \
+        "✕ 2 need action · ! 1 to look at · ✓ 2 clear · … 1 not judged yet"
