@@ -5,7 +5,7 @@ what does not fit scrolls."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -13,6 +13,9 @@ from PySide6.QtWidgets import (
     QComboBox,
     QLabel,
     QLineEdit,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
     QWidget,
 )
 
@@ -252,3 +255,34 @@ def test_the_dashboards_tally_counts_the_tiles_by_state() -> None:
 
     assert tally_words(["triggered", "red", "clear", "green", "warning", "history"]) == \
         "✕ 2 need action · ! 1 to look at · ✓ 2 clear · … 1 not judged yet"
+
+
+def cut_cell(tree: QTreeWidget, item: QTreeWidgetItem, column: int) -> str | None:
+    """How a tree's cell fails to read whole in its visible rect (past the tree's edge, or its
+    text needing more lines than the row has at the column's width), or None."""
+    index = tree.indexFromItem(item, column)
+    rect, seen = tree.visualRect(index), tree.viewport().rect()
+    text = item.text(column)
+    if rect.left() < seen.left() or rect.right() > seen.right():
+        return f"{text!r} lies past the tree's edge ({rect.left()}–{rect.right()} of {seen.width()} px)"
+    margin = tree.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, tree) + 1
+    width = rect.width() - 2 * margin
+    needed = tree.fontMetrics().boundingRect(QRect(0, 0, width, 10**6), Qt.TextFlag.TextWordWrap, text)
+    if needed.width() > width or needed.height() > rect.height():
+        return f"{text!r} needs {needed.width()}×{needed.height()} px, has {width}×{rect.height()}"
+    return None
+
+
+@pytest.mark.parametrize("size", list(LAPTOP_SIZES))
+def test_every_findings_title_and_subject_reads_whole(qtbot, settled_window: MainWindow, size: str) -> None:
+    window = settled_window
+    window.resize(*LAPTOP_SIZES[size])
+    window.show_area("Findings")
+    settle(qtbot)
+    qtbot.wait(20)
+    tree = window.page("Findings").tree
+    findings = [tree.topLevelItem(g).child(c) for g in range(tree.topLevelItemCount())
+                for c in range(tree.topLevelItem(g).childCount())]
+    assert len(findings) >= 5
+    cut = [problem for item in findings for column in (0, 1) if (problem := cut_cell(tree, item, column))]
+    assert cut == []
