@@ -8,12 +8,15 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QAbstractScrollArea,
     QAbstractSpinBox,
+    QApplication,
     QComboBox,
     QLabel,
     QLineEdit,
     QStyle,
+    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -286,3 +289,34 @@ def test_every_findings_title_and_subject_reads_whole(qtbot, settled_window: Mai
     assert len(findings) >= 5
     cut = [problem for item in findings for column in (0, 1) if (problem := cut_cell(tree, item, column))]
     assert cut == []
+
+
+def rows_in_sight(table: QAbstractItemView) -> float:
+    """How many rows of one line the table shows at once, its tab (if it is on one) in front."""
+    child, parent = table, table.parentWidget()
+    while parent is not None:
+        if isinstance(parent, QTabWidget) and parent.indexOf(child) >= 0:
+            parent.setCurrentWidget(child)
+        child, parent = parent, parent.parentWidget()
+    QApplication.processEvents()
+    return table.viewport().height() / table.verticalHeader().defaultSectionSize()
+
+
+#: Rows each of the Meetings screen's tables shows at least (issue 25: at 150 % they showed about
+#: seven and three, the coverage's rows two lines high).
+MEETINGS_ROWS = {"meetings": 8, "attendance": 8, "coverage": 5}
+
+
+@pytest.mark.parametrize("size", list(LAPTOP_SIZES))
+def test_the_meetings_tables_show_their_rows(qtbot, settled_window: MainWindow, size: str) -> None:
+    window = settled_window
+    window.resize(*LAPTOP_SIZES[size])
+    window.show_area("Meetings")
+    settle(qtbot)
+    qtbot.wait(20)
+    page = window.page("Meetings")
+    tables = {"meetings": page.meeting_list.table, "attendance": page.attendance.table, "coverage": page.table}
+    shown = {name: rows_in_sight(table) for name, table in tables.items()}
+    short = {name: f"{rows:.1f} rows" for name, rows in shown.items() if rows < MEETINGS_ROWS[name]}
+    assert short == {}
+    assert unreachable(window, page, "Meetings") == []
