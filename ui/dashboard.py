@@ -319,13 +319,15 @@ class DashboardPage(QWidget):
         least height. On a short window (a laptop at 150 %) whole rows of tiles within
         ``TILE_SHARE`` of the height (more where the chart does not need it), the other rows
         scrolling in the tiles' own area. Left alone once the person moved the handle."""
-        if self.split_by_hand or not self.split.isVisible():
+        if not self.split.isVisible():
             return
-        room = self.split.height() - self.split.handleWidth()
         # the chart's legend and hint wrap: their lines at this width, which the splitter then keeps
         body_least = max(self.body.layout().minimumHeightForWidth(self.body.width()),
                          self.body.minimumSizeHint().height())
         self.body.setMinimumHeight(body_least)
+        if self.split_by_hand:
+            return
+        room = self.split.height() - self.split.handleWidth()
         # what the chart asks for; the lists beside it take the height it has (their own hint is Qt's 192 px)
         body_wanted = max(body_least, self.chart.sizeHint().height() if self.chart is not None else 0)
         tiles = self.board.needed_height()
