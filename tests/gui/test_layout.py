@@ -320,3 +320,20 @@ def test_the_meetings_tables_show_their_rows(qtbot, settled_window: MainWindow, 
     short = {name: f"{rows:.1f} rows" for name, rows in shown.items() if rows < MEETINGS_ROWS[name]}
     assert short == {}
     assert unreachable(window, page, "Meetings") == []
+
+
+def test_the_meetings_coverage_is_a_tab_when_short_and_stacks_again_when_tall(qtbot, settled_window) -> None:
+    window = settled_window
+    window.resize(*LAPTOP_SIZES["1366x768 at 150%"])
+    window.show_area("Meetings")
+    settle(qtbot)
+    qtbot.wait(20)
+    page = window.page("Meetings")
+    assert page.body.tabbed and "violation" in page.body.tabs.tabText(1)  # the tab says what it holds
+    page.body.tabs.setCurrentIndex(1)
+    page.select_meeting(page.meeting_list.table.item(0, 0).text())  # Findings' "Show the meeting"
+    assert page.meeting_list.table.isVisible()
+    window.resize(*LAPTOP_SIZES["half of 1920"])
+    settle(qtbot)
+    qtbot.wait(20)
+    assert not page.body.tabbed and page.table.isVisible() and page.meeting_list.table.isVisible()
