@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QProgressBar,
-    QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -22,12 +20,14 @@ from PySide6.QtWidgets import (
 from app.rules.spec import NoFigure
 from app.services.dashboard import READINESS_TILE, Tile, TileStatus, build_dashboard, readiness_tile
 from app.services.dashboard_words import DashboardText, TileText, dashboard_words, tile_words
-from app.services.getting_started import Step, still_to_do
+from app.services.getting_started import still_to_do
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.date_field import date_format
 from ui.enrollment_chart import EnrollmentChart, open_in_register
+from ui.getting_started import GettingStarted
 from ui.help import why_label
+from ui.tile_board import TileBoard, columns_for
 from ui.workers import run_in_background
 
 STATUS_WORDS = {"clear": "Clear", "close": "Close", "warning": "Warning", "triggered": "TRIGGERED",
@@ -116,56 +116,39 @@ class TileWidget(QFrame):
 TILE_TEXT_WIDTH = 150
 
 
+#: How the heading counts the tiles by state (``tally_words``): the mark, the words, the states.
+TALLY = (("✕", "need action", ("triggered", "red")), ("!", "to look at", ("warning", "yellow")),
+         ("◐", "close to firing", ("close",)), ("✓", "clear", ("clear", "green")),
+         ("…", "not judged yet", ("checking", "history")))
+
+
+def tally_words(statuses: list[str]) -> str:
+    """"✕ 4 need action · ! 1 to look at · ✓ 5 clear": the tiles counted in the heading, so a tile
+    scrolled out of sight in the tiles' own area (a short window) is still counted on the page."""
+    counts = [(mark, words, sum(status in states for status in statuses)) for mark, words, states in TALLY]
+    return " · ".join(f"{mark} {count} {words}" for mark, words, count in counts if count)
+
+
 def _checking(figure: str, detail: str = "") -> TileText:
     """The readiness tile while it is evaluated, or when it could not be."""
     return tile_words(Tile(READINESS_TILE, "Ready to submit", TileStatus.CHECKING, NoFigure(figure), detail),
                       date_format())
 
 
-#: tiles per row: two rows fit a 768-pixel-high screen with the chart below
-TILE_COLUMNS = 5
-#: narrower than this (a 1280×720 screen at 150 % leaves about 660 px for a screen), three a row
-NARROW_WIDTH, NARROW_TILE_COLUMNS = 900, 3
-
-
-class GettingStarted(QGroupBox):
-    """The checklist of a new facility (``app.services.getting_started``): one button per step not
-    done yet, opening the screen where it is done; hidden once every step is."""
-
-    #: a step was clicked: the title of the screen to open (``ui.screens``)
-    open_screen = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__("Getting started")
-        self.setObjectName("getting-started")
-        self.rows = QVBoxLayout(self)
-        self.rows.setSpacing(2)
-        self.buttons: dict[str, QPushButton] = {}
-        self.hide()
-
-    def show_steps(self, steps: list[Step]) -> None:
-        while self.rows.count():
-            item = self.rows.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        self.buttons = {}
-        if steps:
-            self.rows.addWidget(QLabel("<small>A few things to set up first; each leaves this list once it is "
-                                       "done.</small>"))
-        for number, step in enumerate(steps, 1):
-            button = QPushButton(f"{number}. {step.title} — {step.screen} ›".replace("&", "&&"))  # "Staff & roles"
-            button.setObjectName(f"step-{step.key}")
-            button.setFlat(True)
-            button.setStyleSheet("text-align: left")
-            button.setToolTip(f"{step.title}: {step.why}. Opens {step.screen}.")
-            button.setCursor(Qt.CursorShape.PointingHandCursor)
-            button.clicked.connect(lambda _=False, screen=step.screen: self.open_screen.emit(screen))
-            self.rows.addWidget(button)
-            self.buttons[step.key] = button
-        self.setVisible(bool(steps))
+#: Lines the due and coming lists beside the chart keep on a short window; more scroll within them.
+SIDE_LIST_ROWS = 2
+#: The due list's most height: a few lines, the room below going to what fires next.
+DUE_HEIGHT = 90
+#: The share of a short page's height the tiles get when they and the chart cannot both have what
+#: they ask for (the rest of the rows scroll in the tiles' own area; the handle between moves it).
+TILE_SHARE = 0.5
 
 
 class DashboardPage(QWidget):
+    """The heading (with the tiles counted by state), a new facility's checklist, then the tiles
+    above the chart and lists, sharing the height (``share_height``): the page never scrolls,
+    even on a laptop at 150 %; what does not fit scrolls in the tiles' own area."""
+
     #: a tile was clicked: show that rule's findings (the ATT-* tile: every attendance violation)
     open_rule = Signal(str)
     #: a getting-started step was clicked: open that screen (by its title in ``ui.screens``)
@@ -190,37 +173,47 @@ class DashboardPage(QWidget):
         top.addWidget(QLabel("As of"))
         top.addWidget(self.picker)
         top.addWidget(self.progress)
-        self.tiles = QGridLayout()
-        self.body = QHBoxLayout()
+        self.board = TileBoard()
+        self.tiles = self.board.grid
         self.next_meeting = QLabel()
         self.next_meeting.setWordWrap(True)
-        self.due = QListWidget()
-        self.due.setMaximumHeight(90)
-        self.due.setWordWrap(True)  # a letter's subject and dates: wrap rather than hide behind a scroll bar
-        self.due.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.due = self._side_list("due")
+        self.due.setMaximumHeight(DUE_HEIGHT)
+        self.upcoming = self._side_list("upcoming")
         side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(QLabel("<b>Next meeting</b>"))
         side.addWidget(self.next_meeting)
         side.addWidget(QLabel("<b>Due soon or overdue</b>"))
-        side.addWidget(self.due)
+        side.addWidget(self.due, 1)
         side.addWidget(QLabel("<b>Next to fire if nothing changes</b>"))
-        self.upcoming = QListWidget()
-        self.upcoming.setObjectName("upcoming")
-        self.upcoming.setMinimumHeight(150)
-        self.upcoming.setWordWrap(True)
-        self.upcoming.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side.addWidget(self.upcoming)
-        side.addStretch(1)
+        side.addWidget(self.upcoming, 2)
+        self.chart: EnrollmentChart | None = None  # once the dashboard is evaluated
         self.chart_holder = QVBoxLayout()
-        self.body.addLayout(self.chart_holder, 3)
-        self.body.addLayout(side, 2)
+        self.chart_holder.setContentsMargins(0, 0, 0, 0)
+        self.body = QWidget()
+        self.body.setObjectName("dashboard-body")
+        body = QHBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(self.chart_holder, 3)
+        body.addLayout(side, 2)
+        # the tiles above, the chart and the lists below, sharing the height there is (``share_height``);
+        # the handle between gives one more room by hand
+        self.split = QSplitter(Qt.Orientation.Vertical)
+        self.split.setObjectName("dashboard-split")
+        self.split.addWidget(self.board)
+        self.split.addWidget(self.body)
+        self.split.setChildrenCollapsible(False)
+        self.split.setStretchFactor(0, 1)
+        self.split.setStretchFactor(1, 1)
+        self.split_by_hand = False
+        self.split.splitterMoved.connect(self._moved_by_hand)
         self.getting_started = GettingStarted()
         self.getting_started.open_screen.connect(self.open_screen)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.getting_started)
-        layout.addLayout(self.tiles)
-        layout.addLayout(self.body, 1)
+        layout.addWidget(self.split, 1)
         self.refresh()
 
     def stop_busy(self) -> None:
@@ -265,24 +258,19 @@ class DashboardPage(QWidget):
             item = self.chart_holder.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
+        chart = self.chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
         chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
         self.chart_holder.addWidget(chart)
+        self._share_later()
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
         self.upcoming.clear()
         self.upcoming.addItems([u.text for u in data.upcoming] or ["Nothing fires within the forecast horizon."])
-        self.heading.setText(f"<h2>Dashboard</h2><small>{html.escape(data.facility)} · as of {data.as_of_text} · "
-                             f"{html.escape(data.policy_statement)}</small>")
 
     def _build_tiles(self) -> None:
         """The readiness tile first (or a tile saying it is being checked), then one per QIP trigger."""
         assert self.data is not None
-        while self.tiles.count():
-            item = self.tiles.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
         self.tile_widgets = []
         readiness = self.readiness if self.readiness is not None and self.readiness_day == self.data.as_of else \
             _checking("checking the data…")
@@ -290,30 +278,74 @@ class DashboardPage(QWidget):
             widget = TileWidget(tile)
             widget.clicked.connect(self.open_rule)
             self.tile_widgets.append(widget)
-        self._arrange(self._columns_for(self.width()))
+        self.board.show_tiles(self.tile_widgets, columns_for(self.width()))
+        data = self.data
+        self.heading.setText(f"<h2>Dashboard&nbsp;&nbsp;<span style='font-size:medium; font-weight:normal'>"
+                             f"{tally_words([t.status for t in self.tile_widgets])}</span></h2>"
+                             f"<small>{html.escape(data.facility)} · as of {data.as_of_text} · "
+                             f"{html.escape(data.policy_statement)}</small>")
+        self._share_later()
 
     @property
     def readiness_day(self):  # type: ignore[no-untyped-def]
         """The as-of date the readiness tile was evaluated at (its heading names the period)."""
         return getattr(self, "_readiness_day", None)
 
-    @staticmethod
-    def _columns_for(width: int) -> int:
-        """Five tiles a row where they fit (1366 px), fewer on a narrow window (1280×720 at 150 %)."""
-        return TILE_COLUMNS if width >= NARROW_WIDTH else NARROW_TILE_COLUMNS
+    @property
+    def _tile_columns(self) -> int:
+        """Tiles a row, as they now stand."""
+        return self.board.columns
 
-    def _arrange(self, columns: int) -> None:
-        self._tile_columns = columns
-        for widget in getattr(self, "tile_widgets", []):
-            self.tiles.removeWidget(widget)
-        for i, widget in enumerate(getattr(self, "tile_widgets", [])):
-            self.tiles.addWidget(widget, i // columns, i % columns)
+    @staticmethod
+    def _side_list(name: str) -> QListWidget:
+        """A list beside the chart: its lines wrap rather than hide behind a sideways scroll bar, and
+        it is as short as ``SIDE_LIST_ROWS`` lines on a short window (more scroll within it)."""
+        words = QListWidget()
+        words.setObjectName(name)
+        words.setWordWrap(True)
+        words.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        words.setMinimumHeight(SIDE_LIST_ROWS * words.fontMetrics().lineSpacing() + 2 * words.frameWidth())
+        return words
+
+    def _moved_by_hand(self, *_args: object) -> None:
+        self.split_by_hand = True
+
+    def _share_later(self) -> None:
+        """``share_height`` once the layouts have placed what just changed."""
+        QTimer.singleShot(0, self, self.share_height)
+
+    def share_height(self) -> None:
+        """The tiles first: every row of them where the chart and lists below still keep their
+        least height. On a short window (a laptop at 150 %) whole rows of tiles within
+        ``TILE_SHARE`` of the height (more where the chart does not need it), the other rows
+        scrolling in the tiles' own area. Left alone once the person moved the handle."""
+        if not self.split.isVisible():
+            return
+        # the chart's legend and hint wrap: their lines at this width, which the splitter then keeps
+        body_least = max(self.body.layout().minimumHeightForWidth(self.body.width()),
+                         self.body.minimumSizeHint().height())
+        self.body.setMinimumHeight(body_least)
+        if self.split_by_hand:
+            return
+        room = self.split.height() - self.split.handleWidth()
+        # what the chart asks for; the lists beside it take the height it has (their own hint is Qt's 192 px)
+        body_wanted = max(body_least, self.chart.sizeHint().height() if self.chart is not None else 0)
+        tiles = self.board.needed_height()
+        if tiles + body_least > room:
+            tiles = self.board.whole_rows_within(max(room - body_wanted, round(room * TILE_SHARE)))
+        tiles = max(self.board.minimumSizeHint().height(), min(tiles, room - body_least))
+        if self.split.sizes() != [tiles, room - tiles]:
+            self.split.setSizes([tiles, room - tiles])
 
     def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
-        columns = self._columns_for(event.size().width())
-        if columns != getattr(self, "_tile_columns", None):
-            self._arrange(columns)
+        self.board.arrange(columns_for(event.size().width()))
+        self._share_later()
+
+    def showEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+        """Back on the Dashboard after the window was resized on another screen: share it again."""
+        super().showEvent(event)
+        self._share_later()
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
         """Redraw tiles and chart when the system switches between light and dark."""

@@ -19,7 +19,7 @@ from PySide6.QtCharts import (
     QStackedBarSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, QPointF, Qt, Signal
+from PySide6.QtCore import QMargins, QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QLabel, QToolTip, QVBoxLayout, QWidget
 
@@ -42,6 +42,9 @@ from ui.workers import run_in_background
 PROJECT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00")
 #: The chart's labels and legend against the window's text size.
 SMALL_TEXT = 0.8
+#: The chart's least height: what a laptop at 150 % (910×512) leaves it beside the tiles; the
+#: height it asks for where there is room (``CHART_HEIGHT``) reads the months' bars more easily.
+CHART_LEAST_HEIGHT, CHART_HEIGHT = 110, 240
 
 
 def _dark(palette: QPalette) -> bool:
@@ -96,13 +99,16 @@ class EnrollmentChart(QWidget):
         self.bar_sets: dict[str, QBarSet] = {}
         self.view = QChartView()
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.view.setMinimumHeight(240)
+        self.view.setMinimumHeight(CHART_LEAST_HEIGHT)  # taller where there is room (sizeHint)
         #: the legend as text that wraps (Qt's own legend cuts names to "Bone m…" on a narrow chart)
         self.legend = QLabel()
         self.legend.setObjectName("chart-legend")
         self.legend.setWordWrap(True)
         self.hint = QLabel("Click a project's part of a bar to see its cases in the register.")
         self.hint.setWordWrap(True)
+        small = self.hint.font()  # the explanation a little smaller: the chart keeps the height
+        small.setPointSizeF(small.pointSizeF() * SMALL_TEXT)
+        self.hint.setFont(small)
         self.axis_x: QBarCategoryAxis | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -110,6 +116,13 @@ class EnrollmentChart(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.hint)
         run_in_background(lambda: enrollment_by_month(db, as_of), self.show_figures, self._failed, owner=self)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """The chart ``CHART_HEIGHT`` high, with its legend and hint below wrapped at the present width
+        (the view's own hint is the size it was last given: the chart's scene follows the view)."""
+        width = max(self.width(), self.minimumSizeHint().width())
+        words = sum(label.heightForWidth(width) + self.layout().spacing() for label in (self.legend, self.hint))
+        return QSize(super().sizeHint().width(), CHART_HEIGHT + words)
 
     def _failed(self, exc: Exception) -> None:
         self.hint.setText(f"The enrollment chart could not be drawn: {exc}")

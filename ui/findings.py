@@ -19,8 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QSplitter,
-    QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -40,6 +38,7 @@ from app.storage.tabular import ExportError
 from ui.as_of import AsOf, date_edit
 from ui.evidence_panel import EvidencePanel
 from ui.export_preview import rows_before_saving
+from ui.finding_tree import FindingTree, TreeAndEvidence
 from ui.flow_layout import FlowLayout
 from ui.permissions import gate
 from ui.save_dialog import ask_save_path
@@ -106,12 +105,7 @@ class FindingsPage(QWidget):
         self.reviewed.setToolTip("Show only the findings not reviewed yet (still to explain), or only the reviewed ones")
         for text, value in REVIEW_FILTERS:
             self.reviewed.addItem(text, value)
-        self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Finding", "Subject", "Severity", "Reviewed", "What"])
-        self.tree.setColumnWidth(0, 300)
-        self.tree.setColumnWidth(1, 200)
-        self.tree.setColumnWidth(2, self.fontMetrics().horizontalAdvance("Close to firing") + 24)  # never cut off
-        self.tree.setColumnWidth(3, self.fontMetrics().horizontalAdvance("✓ reviewed") + 24)
+        self.tree = FindingTree()  # titles and subjects wrap to the width there is (ui.finding_tree)
         self.reviews: list[ReviewState] = []  # per finding of ``result``, same order
         self.row_findings: list[int] = []     # per listed row, its index in ``result.findings``
         self.review_text = QLabel()
@@ -159,12 +153,7 @@ class FindingsPage(QWidget):
         right_layout.addLayout(review_row)
         right_layout.addWidget(self.jump)
         right_layout.addWidget(self.open_episode)
-        splitter = QSplitter()
-        splitter.addWidget(self.tree)
-        splitter.addWidget(right)
-        splitter.setSizes([620, 480])  # the findings and their subjects read whole; the evidence wraps
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter = TreeAndEvidence(self.tree, right)  # the tree gets what the evidence leaves
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(filters)
@@ -262,6 +251,7 @@ class FindingsPage(QWidget):
                 if keep == (r["rule"], subject_text(r["subject"])):
                     reselect = item
             group.setExpanded(True)
+        self.tree.fit_columns()
         if reselect is not None:  # a reload keeps the finding being read
             self.tree.setCurrentItem(reselect)
         else:

@@ -32,7 +32,6 @@ from app.paths import resource
 from ui.as_of import AsOf
 from ui.screens import (
     CORRESPONDENCE,
-    DASHBOARD,
     DATA_QUALITY,
     DOSIMETRY,
     ENROLLMENT,
@@ -63,12 +62,6 @@ log = logging.getLogger(__name__)
 AREAS: tuple[tuple[str, str], ...] = tuple((screen.title, screen.purpose) for screen in SCREENS)
 
 
-#: A page of tiles read from the top down like a report (the Dashboard): it scrolls at the height
-#: its words need. Every other page is lists and tables, which take the height there is.
-READS_DOWNWARD = "reads_downward"
-READ_DOWNWARD_SCREENS = frozenset({DASHBOARD.title})
-
-
 class _CurrentStack(QStackedWidget):
     """A stack as large as its current page needs (not its largest page): what the window's
     scroll area scrolls."""
@@ -91,8 +84,6 @@ class _CurrentStack(QStackedWidget):
         page = self.currentWidget()
         if page is None or not page.hasHeightForWidth():
             return -1
-        if page.property(READS_DOWNWARD):
-            return page.heightForWidth(width)
         # the least height at that width, not the preferred one: the scroll area takes this as the
         # page's minimum, and a page's tables would otherwise scroll the page on a laptop at 150 %
         layout = page.layout()
@@ -400,7 +391,6 @@ class MainWindow(QMainWindow):
                 log.error("the %s screen could not be opened:\n%s", name, "".join(traceback.format_exception(exc)))
                 self._place(row, ScreenFailedPage(name, plain_reason(exc)))
                 raise ScreenFailed(name) from exc
-            page.setProperty(READS_DOWNWARD, name in READ_DOWNWARD_SCREENS)
             self._place(row, page)
             self.pages[name] = page
             reload = getattr(page, "reload", None) or getattr(page, "refresh", None)

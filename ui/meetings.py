@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.domain import fields, records
 from app.domain.permissions import Permission
 from app.domain.vocabulary import label
+from app.domain.wording import counted
 from app.rules.meetings import MeetingVerdict
 from app.services import meetings as meeting_service
 from app.services import staff as staff_service
@@ -29,11 +30,26 @@ from app.services.meetings import meeting_years
 from app.storage.database import Database
 from ui.as_of import AsOf
 from ui.date_field import shown
+from ui.flow_layout import FlowLayout
 from ui.record_form import RecordForm, columns_of, fields_of
 from ui.record_page import RecordPage
+from ui.stack_or_tabs import StackOrTabs
 from ui.workers import run_in_background
 
 HEADERS = ["Date", "Format", "Role", "Attended for the role", "Coverage", "Verdict", "Why / notes"]
+COVERAGE = "Coverage of each required role and the policy verdict"
+#: The coverage's tab, when the page is too short to stack it under the lists (``StackOrTabs``).
+COVERAGE_TAB = "Coverage and verdicts"
+#: Rows the lists of meetings and of attendance show at least, and the coverage below them.
+MEETING_ROWS, COVERAGE_ROWS = 8, 5
+#: The height, in rows, at which the lists and the coverage stack and each shows its rows: the
+#: rows plus about nine more for the lists' button bars, the headings, table headers and scroll bars.
+STACKED_LINES = MEETING_ROWS + COVERAGE_ROWS + 9
+#: The coverage's columns' widths before the rows are known (the last one takes the rest);
+#: a column grows to its longest text up to twice that (a longer one reads in its tooltip).
+COLUMN_WIDTHS = (95, 120, 170, 220, 90, 170)
+#: Above and below a line of text in a row: the lists' own row height (``ui.record_page``).
+ROW_PADDING = 8
 
 
 class MeetingsPage(QWidget):
@@ -47,14 +63,15 @@ class MeetingsPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for col, width in enumerate((95, 120, 170, 220, 90, 170)):
+        # one line a row, as the lists above (a long reason reads in its tooltip): more rows in sight
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + ROW_PADDING)
+        for col, width in enumerate(COLUMN_WIDTHS):
             self.table.setColumnWidth(col, width)
         self.note = QLabel()
         top = QHBoxLayout()
         top.addWidget(QLabel("<h2>Meetings and attendance</h2>"))
         top.addStretch(1)
-        top.addWidget(QLabel("Year"))
-        top.addWidget(self.year)
         self.meeting_list = RecordPage(
             db, "Meetings",
             columns_of(fields.MEETING, "date", "meeting_id", "format", "title", "location"),
@@ -105,20 +122,22 @@ class MeetingsPage(QWidget):
         coverage = QWidget()
         coverage_layout = QVBoxLayout(coverage)
         coverage_layout.setContentsMargins(0, 0, 0, 0)
-        coverage_layout.addWidget(QLabel("<b>Coverage of each required role and the policy verdict</b>"))
-        self.table.setAccessibleName("Coverage of each required role and the policy verdict")
-        coverage_layout.addWidget(self.note)
+        heading = FlowLayout()  # the year the coverage is of, beside its heading: one line where it fits
+        heading.addWidget(QLabel(f"<b>{COVERAGE}</b>"))
+        heading.addWidget(QLabel("Year"))
+        heading.addWidget(self.year)
+        heading.addWidget(self.note)
+        self.table.setAccessibleName(COVERAGE)
+        coverage_layout.addLayout(heading)
         coverage_layout.addWidget(self.table, 1)
-        # the lists being edited get most of the height; a year's coverage is a dozen rows
-        body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(editing)
-        body.addWidget(coverage)
-        body.setStretchFactor(0, 3)
-        body.setStretchFactor(1, 2)
-        body.setChildrenCollapsible(False)
+        # the lists being edited get most of the height; a year's coverage is a dozen rows. Where
+        # the height does not give both their rows (a laptop at 150 %), they are two tabs
+        line = self.table.verticalHeader().defaultSectionSize()
+        self.body = StackOrTabs([(editing, "Meetings and attendance"), (coverage, COVERAGE_TAB)],
+                                lambda height: height >= STACKED_LINES * line, margin=line, stretch=(3, 2))
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(body, 1)
+        layout.addWidget(self.body, 1)
         self.load_years()
         self.year.currentIndexChanged.connect(self.refresh)
         self.meeting_changed()
@@ -152,6 +171,7 @@ class MeetingsPage(QWidget):
 
     def select_meeting(self, date_text: str) -> None:
         """Select the meeting held on ``date_text`` (ISO) and show its year's verdicts."""
+        self.body.show_pane(0)  # the list of meetings, when the coverage is a tab of its own
         year_index = self.year.findData(int(date_text[:4]))
         if year_index >= 0:
             self.year.setCurrentIndex(year_index)
@@ -216,8 +236,10 @@ class MeetingsPage(QWidget):
         self.table.setRowCount(len(rows))
         bold = QFont()
         bold.setBold(True)
+        violations = 0
         for r, (mv, role, rv) in enumerate(rows):
             verdict, reasons = meeting_service.verdict_words(mv, rv)  # as the attendance export says it
+            violations += verdict.startswith("VIOLATION")
             values = [shown(mv.meeting.date), label(mv.meeting.format), label(role),
                       "; ".join(a.name for a in rv.attendees) or "—", rv.coverage, verdict, reasons]
             for c, text in enumerate(values):
@@ -226,6 +248,10 @@ class MeetingsPage(QWidget):
                 if verdict.startswith("VIOLATION"):
                     item.setFont(bold)
                 self.table.setItem(r, c, item)
-        self.table.resizeRowsToContents()
+        for col, width in enumerate(COLUMN_WIDTHS):  # "Virtual, by webinar" whole, on its one line
+            self.table.setColumnWidth(col, min(max(width, self.table.sizeHintForColumn(col)), 2 * width))
         self.note.setText(f"{len(verdicts)} meeting(s) of the year up to {shown(self.as_of.day)}.")
+        # a tab says what it holds: the year, and its violations, which are the point of looking
+        self.body.set_title(1, f"{COVERAGE_TAB}, {self.year.currentText()}"
+                            + (f" · {counted(violations, 'violation')}" if violations else ""))
         self.table.setSortingEnabled(False)
