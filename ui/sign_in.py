@@ -164,7 +164,7 @@ class SignInDialog(QDialog):
             widget.show()
         for widget in (self.user, self.password):
             widget.setEnabled(False)
-        self.use_recovery.setText("Back to the &user name and password")
+        self.use_recovery.setText("&Back to the user name and password")  # Alt+U is the user name's
         self.error.hide()
         self.recovery.setFocus()
 

@@ -204,6 +204,32 @@ def test_a_stray_space_on_the_recovery_link_can_be_taken_back_by_keyboard(qtbot,
     dialog.db.dispose()
 
 
+def test_alt_b_takes_the_recovery_key_back_and_each_alt_letter_is_one_place(qtbot, demo_file) -> None:
+    """The link back had Alt+U, the user name's own letter: with two places on one letter Qt only
+    moves the focus between them, so Alt+U never went back (found driving the window by keyboard)."""
+    import re
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    from app.storage.database import sqlite_url
+    from ui.sign_in import SignInDialog
+
+    dialog = SignInDialog(sqlite_url(demo_file), "demo", user=ADMIN)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    dialog.show_recovery()
+    qtbot.waitUntil(dialog.recovery.hasFocus)
+    letters = [m.group(1).lower() for kind in (QAbstractButton, QLabel) for w in dialog.findChildren(kind) if w.isVisible()
+               for m in [re.search(r"&([^&])", w.text())] if m]
+    assert len(letters) == len(set(letters)), letters
+    qtbot.keyClick(dialog, Qt.Key.Key_B, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: not dialog.recovery.isVisible(), timeout=2000)
+    assert dialog.password.isEnabled() and dialog.password.hasFocus()
+
+
 def test_declining_the_first_password_change_goes_back_to_signing_in_not_out(qtbot, db, db_path, monkeypatch) -> None:
     """Cancel on the forced change: the window stays, covered, asking who signs in; the same
     person signing in again is asked again, and may then work."""
