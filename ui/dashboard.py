@@ -260,6 +260,7 @@ class DashboardPage(QWidget):
                 item.widget().deleteLater()
         chart = self.chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
         chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
+        chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
         self.chart_holder.addWidget(chart)
         self._share_later()
         self.next_meeting.setText(data.next_meeting)

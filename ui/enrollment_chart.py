@@ -45,6 +45,9 @@ SMALL_TEXT = 0.8
 #: The chart's least height: what a laptop at 150 % (910×512) leaves it beside the tiles; the
 #: height it asks for where there is room (``CHART_HEIGHT``) reads the months' bars more easily.
 CHART_LEAST_HEIGHT, CHART_HEIGHT = 110, 240
+#: The counts up the side at most, and the share of the chart's height its plot takes (the rest:
+#: its title and the months).
+MOST_COUNTS, PLOT_SHARE = 5, 0.6
 
 
 def _dark(palette: QPalette) -> bool:
@@ -89,6 +92,8 @@ class EnrollmentChart(QWidget):
     """The chart at ``as_of``; ``bar_clicked(project, year, month)`` when a bar's part is clicked."""
 
     bar_clicked = Signal(str, int, int)
+    #: the figures arrived and are drawn: the legend and explanation below now have their lines
+    drawn = Signal()
 
     def __init__(self, db: Database, as_of: dt.date, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,6 +115,8 @@ class EnrollmentChart(QWidget):
         small.setPointSizeF(small.pointSizeF() * SMALL_TEXT)
         self.hint.setFont(small)
         self.axis_x: QBarCategoryAxis | None = None
+        self.axis_y: QValueAxis | None = None
+        self._highest = 0.0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
@@ -163,9 +170,7 @@ class EnrollmentChart(QWidget):
         axis_x = QBarCategoryAxis()
         axis_x.append(list(MONTHS))
         axis_y = QValueAxis()
-        highest = max(4.0, figures.monthly_pace, *figures.total(figures.year), *figures.total(figures.year - 1))
-        axis_y.setRange(0, highest * 1.1)
-        axis_y.applyNiceNumbers()
+        self._highest = max(4.0, figures.monthly_pace, *figures.total(figures.year), *figures.total(figures.year - 1))
         axis_y.setLabelFormat("%d")
         for axis in (axis_x, axis_y):
             axis.setLabelsColor(text)
@@ -189,17 +194,32 @@ class EnrollmentChart(QWidget):
             axis.setLabelsFont(small)
         chart.layout().setContentsMargins(0, 0, 0, 0)
         chart.setMargins(QMargins(4, 4, 4, 4))
-        self.axis_x = axis_x
+        self.axis_x, self.axis_y = axis_x, axis_y
         self.view.setChart(chart)
         self._fit_months()
         self.legend.setText(legend_html(
             [(s.label(), s.color().name()) for s in self.bar_sets.values()],
             [(last.name(), last.pen().color().name(), "solid"), (pace.name(), pace.pen().color().name(), "dashed")]))
         self.hint.setText(pace_explained(figures))
+        self.updateGeometry()
+        self.drawn.emit()
+
+    def _fit_counts(self) -> None:
+        """As many counts up the side as have a line's height between them (Qt cuts every one of
+        them to "…" when they crowd, as on a laptop at 150 %, where the chart is short)."""
+        if self.axis_y is None:
+            return
+        line = QFontMetrics(self.axis_y.labelsFont()).height()
+        ticks = max(2, min(MOST_COUNTS, int(self.view.height() * PLOT_SHARE) // (2 * line) + 1))
+        if self.axis_y.tickCount() != ticks or self.axis_y.max() < self._highest:
+            self.axis_y.setTickCount(ticks)
+            self.axis_y.setRange(0, self._highest * 1.1)
+            self.axis_y.applyNiceNumbers()
 
     def _fit_months(self) -> None:
         """Months as "Jan" where they fit, else as "J" (Qt would cut a name to "…" on a narrow chart,
-        a 1366-pixel screen at 150 %)."""
+        a 1366-pixel screen at 150 %); the counts up the side as the height has room for."""
+        self._fit_counts()
         if self.axis_x is None:
             return
         room = self.view.width() / (MONTHS_A_YEAR + 2)  # the value axis takes about two months' width

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from tests.gui.conftest import settle
+from tests.gui.conftest import AS_OF, settle
 from ui.main_window import AREAS, MainWindow
 
 #: (width, height) of the screen in logical pixels, less the window manager's title bar.
@@ -337,3 +337,32 @@ def test_the_meetings_coverage_is_a_tab_when_short_and_stacks_again_when_tall(qt
     settle(qtbot)
     qtbot.wait(20)
     assert not page.body.tabbed and page.table.isVisible() and page.meeting_list.table.isVisible()
+
+
+def test_the_chart_keeps_its_height_when_its_figures_arrive_after_the_window_was_sized(qtbot, demo_db) -> None:
+    """As a person starts it: the window is laptop-sized before the Dashboard is evaluated, and the
+    chart's legend and explanation (two lines each at this width) arrive with its figures, after
+    the height was shared out. They once landed on the chart's month names, its value labels
+    squeezed to "…" (found on the real window at 150 %)."""
+    from ui.enrollment_chart import CHART_LEAST_HEIGHT
+    from ui.main_window import MainWindow
+
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    window.resize(910, 473)  # 1366×768 at 150 % less a title bar and a taskbar: what openbox gave it
+    window.as_of.set(AS_OF)
+    window.show()
+    page = window.page("Dashboard")
+    qtbot.waitUntil(lambda: page.chart is not None and page.chart.figures is not None, timeout=20000)
+    settle(qtbot)
+    chart = page.chart
+    assert chart.view.height() >= CHART_LEAST_HEIGHT
+    assert chart.legend.geometry().top() >= chart.view.geometry().bottom(), "the legend covers the chart"
+    for label in (chart.legend, chart.hint):  # its wrapped lines whole
+        assert label.height() >= label.heightForWidth(label.width()), label.text()
+    from PySide6.QtGui import QFontMetrics
+
+    axis = chart.axis_y  # the counts up the side a line apart at least (crowded, Qt cuts each to "…")
+    spacing = chart.view.chart().plotArea().height() / (axis.tickCount() - 1)
+    assert spacing >= 1.5 * QFontMetrics(axis.labelsFont()).height(), (axis.tickCount(), spacing)
+    assert window.screen_scroll.verticalScrollBar().maximum() == 0, "the page scrolls"
