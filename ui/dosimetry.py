@@ -281,8 +281,7 @@ class DosimetryPage(QWidget):
         self.search_cases()
         table = self.list.table
         for row in range(table.rowCount()):
-            item = table.item(row, 0)
-            record = self.list.records[item.data(Qt.ItemDataRole.UserRole)] if item is not None else None
+            record = self.list.record_at(row)
             if record and record["case_id"] == case_id and record["submitted_on"].isoformat() == submitted_on:
                 table.selectRow(row)
                 table.setFocus()
