@@ -54,6 +54,8 @@ from ui.record_form import Field, RecordForm
 __all__ = ["SORT_ROLE", "ListQuery", "PagedRecords", "RecordPage", "RecordTable", "form_title", "history_step",
            "row_of", "shown", "sort_key"]
 
+#: Rows a list's columns are measured on when sized to their contents (those shown first among them).
+RESIZE_SAMPLE_ROWS = 100
 #: How long a long list (``paged``) waits after the last key typed in its filter before it asks
 #: the database: each ask counts the rows again.
 PAGED_FILTER_DELAY_MS = 300
@@ -246,6 +248,9 @@ class RecordPage(QWidget):
         self.table.setAlternatingRowColors(True)
         # the register's row height: without it the style's taller default shows a third fewer rows at 1366x768
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        # columns as wide as their widest text among the first rows, not all of them (each cell
+        # measured is a call into Python for each of its roles)
+        self.table.horizontalHeader().setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         self.table.horizontalHeader().setSortIndicator(*sort)
         self.table.setSortingEnabled(True)  # the model sorts: in Python, or the service for a long list
         self._sorted_by = sort

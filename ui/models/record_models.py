@@ -103,16 +103,18 @@ class RecordListModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._order):
+        # the view asks each cell for a dozen roles: the ones a list has none of are answered first
+        if role != Qt.ItemDataRole.DisplayRole and role != Qt.ItemDataRole.UserRole and role != SORT_ROLE:
             return None
-        at = self._order[index.row()]
+        row = index.row()  # -1 for an invalid index
+        if not 0 <= row < len(self._order):
+            return None
+        at = self._order[row]
         if role == Qt.ItemDataRole.DisplayRole:
             return shown(self.records[at].get(self.keys[index.column()]))
         if role == Qt.ItemDataRole.UserRole:  # which record the row shows (as a list's cell kept it)
             return at
-        if role == SORT_ROLE:
-            return sort_key(self.records[at].get(self.keys[index.column()]))
-        return None
+        return sort_key(self.records[at].get(self.keys[index.column()]))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """The rows by ``column`` (the view's header), the selection kept on the same records."""
@@ -220,7 +222,9 @@ class PagedRecordModel(WindowedTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.UserRole, SORT_ROLE):
+        if role != Qt.ItemDataRole.DisplayRole and role != Qt.ItemDataRole.UserRole and role != SORT_ROLE:
+            return None
+        if not index.isValid():
             return None
         record = self.row_values(index.row())
         if record is None:
