@@ -39,7 +39,7 @@ from app.services import dosimetry, staff
 from app.services.register import DOSIMETRY_PROJECTS
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.date_field import DateItem, shown
+from ui.date_field import DateItem, date_format, shown
 from ui.permissions import gate
 from ui.record_form import RecordForm, columns_of, fields_of
 from ui.record_page import RecordPage, row_of
@@ -165,6 +165,8 @@ class DosimetryPage(QWidget):
         #: the rows last read, by submission ID (``rows``), and the (cap, search) they were read for
         self._kept: dict[int, dict] = {}
         self._kept_for: tuple[int, str] | None = None
+        #: the missing list's rows as filled in, and the date format they were written in
+        self._missing_shown: tuple[list, str] | None = None
         def people() -> tuple[tuple[str, object], ...]:
             return (NOBODY_CHOSEN, *((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
                                      if p.profession in ("physicist", "dosimetrist")))
@@ -373,6 +375,8 @@ class DosimetryPage(QWidget):
         self.missing_label.setText(f"<b>Enrolled {which}{period} without a submission{when}: {count:,}</b>"
                                    + (f" (the oldest {len(rows):,} listed; Export saves every case without one)"
                                       if count > len(rows) else ""))
+        if (rows, date_format()) == self._missing_shown:
+            return  # the same cases (a save that filled no gap): the list as it is, its selection kept
         self.missing.setSortingEnabled(False)
         self.missing.setRowCount(len(rows))
         for r, (cid, project, enrolled) in enumerate(rows):
@@ -381,6 +385,7 @@ class DosimetryPage(QWidget):
             self.missing.setItem(r, 2, DateItem(enrolled))
         self.missing.setSortingEnabled(True)
         self.missing_rows = rows
+        self._missing_shown = (rows, date_format())
 
     def missing_since(self) -> dt.date | None:
         """The first enrollment day the missing list shows (the period chosen; None: any time)."""

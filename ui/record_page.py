@@ -447,8 +447,10 @@ class RecordPage(QWidget):
         column = max(self.table.currentColumn(), 0)
         scrolled = self.table.verticalScrollBar().value()
         assert self._rows is not None
+        was_empty = not self.model.records
         self.model.set_records(self._rows())
-        self.table.resizeColumnsToContents()
+        if was_empty:  # sized to the rows once: a re-read keeps the widths (the user's too)
+            self.table.resizeColumnsToContents()
         self.apply_filter()
         if kept is not None:
             row = self.model.row_where(lambda record: self._identity(record) == kept)

@@ -101,11 +101,13 @@ def missing_submissions(db: Database, as_of: dt.date, limit: int | None = 500,
     if enrolled_from is not None:
         where += (Case.enrolled_on >= enrolled_from,)
     with db.reader() as session:
-        count = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
         rows = session.execute(
             select(Case.case_id, Case.project, Case.enrolled_on).where(*where).order_by(Case.enrolled_on, Case.case_id)
             .limit(limit)
         ).all()
+        # fewer than asked for: that is all of them, no second pass over the register to count them
+        count = len(rows) if limit is None or len(rows) < limit else (
+            session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
     return count, [tuple(r) for r in rows]
 
 

@@ -181,3 +181,31 @@ def test_a_list_held_whole_sorts_blanks_last_and_keeps_the_selection(qtbot) -> N
     assert [table.item(r, 0).text() for r in range(4)] == ["d", "c", "b", "a"]
     assert table.item(table.currentRow(), 0).text() == "b"  # type: ignore[union-attr]
     assert table.horizontalHeaderItem(1).text() == "Day" and table.item(9, 0) is None  # type: ignore[union-attr]
+
+
+def test_the_missing_list_is_filled_again_only_when_its_cases_change(qtbot, demo_db) -> None:
+    from app.domain.records import DosimetryRecord
+    from ui.dosimetry import DosimetryPage
+
+    page = DosimetryPage(demo_db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    page.missing.selectRow(1)
+    first = page.missing.item(0, 0)
+    case_id = page.missing.item(1, 0).text()
+    page.list.table.selectRow(0)
+
+    def press_save(form) -> None:  # type: ignore[no-untyped-def]
+        dose = form.widgets["total_dose_gy"]
+        dose.setValue(dose.value() + 0.5)
+        form.save()
+
+    page.list.form_hook = press_save
+    page.list.edit()  # a dose corrected: no case gained its submission
+    assert page.missing.item(0, 0) is first and page.missing.currentRow() == 1  # not filled again, still selected
+    before = page.missing.rowCount()
+    person = page.list.records[0]["staff_id"]
+    dosimetry.save_submission(demo_db, DosimetryRecord(case_id, AS_OF, person, "IMRT", 50.0, 25))
+    QApplication.processEvents()  # the first save's own announcement has passed
+    page.reload()  # this one's, as the change hub delivers it
+    assert page.missing.rowCount() == before - 1
+    assert case_id not in {page.missing.item(r, 0).text() for r in range(page.missing.rowCount())}
