@@ -79,8 +79,8 @@ def test_sorting_and_filtering_are_the_services(qtbot, demo_db, asked) -> None:
     asked.clear()
     sessions.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the Kind header clicked
     QApplication.processEvents()
-    assert asked[0] == ("count", DataEntryQuery(sort_column="kind", descending=False))
-    assert any(what == "page" and q.sort_column == "kind" for what, q in asked)
+    assert asked and all(what == "page" for what, _q in asked)  # the same sessions: not counted again
+    assert asked[0][1] == DataEntryQuery(sort_column="kind", descending=False)
     shown = [sessions.table.item(r, 1).text() for r in range(40)]
     assert shown == sorted(shown, key=str.casefold)
     asked.clear()

@@ -99,6 +99,7 @@ def test_the_filter_finds_case_kind_person_and_date(db) -> None:
     assert found(search="ADA") == {r.id for r in every if r.staff_id == "CDA2"}  # who, by name, any case
     assert found(search="cda1") == {r.id for r in every if r.staff_id == "CDA1"}  # or by staff ID
     assert found(search="2025-01-0") == {r.id for r in every if r.date.day < 10}  # the date as ISO text
+    assert found(search="2025") == {r.id for r in every}  # a year
     day = dt.date(2025, 1, 5)
     assert found(search="01/05/2025", on=day) == {r.id for r in every if r.date == day}  # a whole date typed
     assert found(search="nothing like it") == set()

@@ -248,7 +248,8 @@ class PagedRecordModel(WindowedTableModel):
         if not self.loaded:
             self.query = query
             return
-        self.reset_rows(before=lambda: setattr(self, "query", query))
+        same_rows = (query.search, query.on) == (self.query.search, self.query.on)  # only the order moved
+        self.reset_rows(before=lambda: setattr(self, "query", query), recount=not same_rows)
 
     def reload(self) -> None:
         """Count again and forget the pages read (the list opened, or something changed)."""

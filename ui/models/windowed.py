@@ -51,15 +51,17 @@ class WindowedTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else self._count
 
     # -- reading -------------------------------------------------------------------------------
-    def reset_rows(self, before: Callable[[], None] | None = None) -> None:
+    def reset_rows(self, before: Callable[[], None] | None = None, *, recount: bool = True) -> None:
         """The count read again and the cached pages forgotten, as one model reset (``before``
-        runs inside it: a new query set while the view holds no row)."""
+        runs inside it: a new query set while the view holds no row). ``recount=False``: the same
+        rows in another order (a sort), so the count stands."""
         self.beginResetModel()
         try:
             if before is not None:
                 before()
             self._pages.clear()
-            self._count = self.read_count()
+            if recount:
+                self._count = self.read_count()
         finally:
             self.endResetModel()
 
