@@ -149,6 +149,7 @@ class Session:
         QApplication.sendPostedEvents(None, 0)
         QApplication.processEvents()
         self.window = None
+        gc.unfreeze()  # the window's screens were kept out of the collector's way (``MainWindow.page``)
         gc.collect()
         if db is not None:  # None: the database never opened
             db.dispose()

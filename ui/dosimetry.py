@@ -39,12 +39,15 @@ from app.services import dosimetry, staff
 from app.services.register import DOSIMETRY_PROJECTS
 from app.storage.database import Database
 from ui.as_of import AsOf
-from ui.date_field import DateItem, shown
+from ui.date_field import DateItem, date_format, shown
 from ui.permissions import gate
 from ui.record_form import RecordForm, columns_of, fields_of
 from ui.record_page import RecordPage, row_of
 
 SHOWN_SUBMISSIONS = 5000  # dosimetry.list_submissions' default limit
+#: Submissions changed since the list was read that are read again one by one; more, and the
+#: whole list is read again (an import, another workstation's afternoon of entries).
+REREAD_AT_MOST = 200
 
 
 def _record(v: dict) -> DosimetryRecord:
@@ -159,6 +162,11 @@ class DosimetryPage(QWidget):
         self.case_search = ""  # the case-ID search in SQL, used when the list is capped
         self._adding_for: str | None = None  # the case "Add submission" was chosen for in the missing list
         self._recounted_after = -1  # the list's read (``RecordPage.reads``) the missing list last followed
+        #: the rows last read, by submission ID (``rows``), and the (cap, search) they were read for
+        self._kept: dict[int, dict] = {}
+        self._kept_for: tuple[int, str] | None = None
+        #: the missing list's rows as filled in, and the date format they were written in
+        self._missing_shown: tuple[list, str] | None = None
         def people() -> tuple[tuple[str, object], ...]:
             return (NOBODY_CHOSEN, *((f"{p.name} ({p.staff_id})", p.staff_id) for p in staff.list_staff(db)
                                      if p.profession in ("physicist", "dosimetrist")))
@@ -281,8 +289,7 @@ class DosimetryPage(QWidget):
         self.search_cases()
         table = self.list.table
         for row in range(table.rowCount()):
-            item = table.item(row, 0)
-            record = self.list.records[item.data(Qt.ItemDataRole.UserRole)] if item is not None else None
+            record = self.list.record_at(row)
             if record and record["case_id"] == case_id and record["submitted_on"].isoformat() == submitted_on:
                 table.selectRow(row)
                 table.setFocus()
@@ -290,21 +297,41 @@ class DosimetryPage(QWidget):
                 return
 
     def rows(self) -> list[dict]:
-        result = []
-        for s in dosimetry.list_submissions(self.db, limit=SHOWN_SUBMISSIONS, case_search=self.case_search):
-            row = row_of(s)
-            row["per_fraction"] = round(s.total_dose_gy / s.fractions, 2) if s.fractions else None
-            row["metrics_text"] = metrics_words(s.metrics)  # in words; the form shows them as typed
-            row["metrics"] = format_metrics(s.metrics)
-            result.append(row)
-        return result
+        """The submissions listed. The rows read before are kept by ID and version: after a save,
+        a delete or an undo here only what changed is read again (the IDs and versions of the
+        5,000 listed, then the one saved), not 5,000 rows; ``reload`` (a change elsewhere, which
+        may rename a person or move a case) reads them all."""
+        limit, search = SHOWN_SUBMISSIONS, self.case_search
+        kept = self._kept if self._kept_for == (limit, search) else {}
+        if not kept:
+            listed = [self._row(s) for s in dosimetry.list_submissions(self.db, limit=limit, case_search=search)]
+        else:
+            order = dosimetry.listed_versions(self.db, limit=limit, case_search=search)
+            changed = [i for i, version in order if i not in kept or kept[i]["version"] != version]
+            if len(changed) > REREAD_AT_MOST:
+                listed = [self._row(s) for s in dosimetry.list_submissions(self.db, limit=limit, case_search=search)]
+            else:
+                fresh = {s.id: self._row(s) for s in dosimetry.submissions_by_id(self.db, changed)}
+                listed = [fresh.get(i) or kept[i] for i, _version in order if i in fresh or i in kept]
+        self._kept, self._kept_for = {row["id"]: row for row in listed}, (limit, search)
+        return listed
+
+    @staticmethod
+    def _row(s: dosimetry.SubmissionRow) -> dict:
+        row = row_of(s)
+        row["per_fraction"] = round(s.total_dose_gy / s.fractions, 2) if s.fractions else None
+        row["metrics_text"] = metrics_words(s.metrics)  # in words; the form shows them as typed
+        row["metrics"] = format_metrics(s.metrics)
+        return row
 
     def reload(self) -> None:
         """A change to submissions, cases or staff (here or elsewhere): the list, its note and the
         missing list read again, unless the list's own save just read them all after the change
-        (``RecordPage.read_after_queued``): that save's announcement is the change itself."""
+        (``RecordPage.read_after_queued``): that save's announcement is the change itself. Every
+        row is read anew (a person renamed or a case moved changes rows whose version did not)."""
         if self.list.read_after_queued and self._recounted_after == self.list.reads:
             return
+        self._kept = {}
         self.list.refresh()
         self.recount()  # (the missing list with it)
 
@@ -348,6 +375,8 @@ class DosimetryPage(QWidget):
         self.missing_label.setText(f"<b>Enrolled {which}{period} without a submission{when}: {count:,}</b>"
                                    + (f" (the oldest {len(rows):,} listed; Export saves every case without one)"
                                       if count > len(rows) else ""))
+        if (rows, date_format()) == self._missing_shown:
+            return  # the same cases (a save that filled no gap): the list as it is, its selection kept
         self.missing.setSortingEnabled(False)
         self.missing.setRowCount(len(rows))
         for r, (cid, project, enrolled) in enumerate(rows):
@@ -356,6 +385,7 @@ class DosimetryPage(QWidget):
             self.missing.setItem(r, 2, DateItem(enrolled))
         self.missing.setSortingEnabled(True)
         self.missing_rows = rows
+        self._missing_shown = (rows, date_format())
 
     def missing_since(self) -> dt.date | None:
         """The first enrollment day the missing list shows (the period chosen; None: any time)."""

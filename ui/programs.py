@@ -41,7 +41,7 @@ from ui.calculators import MipsEstimateDialog, MvcScoreDialog
 from ui.date_field import dates_shown, shown
 from ui.flow_layout import FlowLayout
 from ui.record_form import columns_of, fields_of
-from ui.record_page import RecordPage, row_of
+from ui.record_page import ListQuery, PagedRecords, RecordPage, row_of
 from ui.workers import run_in_background
 
 
@@ -99,7 +99,7 @@ class ProgramsPage(QWidget):
             db, "Data-entry sessions",
             columns_of(fields.DATA_ENTRY, "date", "kind", "case_id",
                        ("staff_name", fields.DATA_ENTRY["staff_id"].column_heading)),
-            lambda: [row_of(r) for r in data_entry.list_data_entries(db)],
+            None,
             lambda: fields_of(fields.DATA_ENTRY, "date", "kind", "case_id", "staff_id", choices={"staff_id": people()}),
             lambda v, old, overwrite: data_entry.save_data_entry(
                 db, v["date"], v["kind"], v["case_id"], v["staff_id"], entry_id=old["id"] if old else None,
@@ -107,7 +107,8 @@ class ProgramsPage(QWidget):
             lambda r: data_entry.delete_data_entry(db, r["id"], version=r["version"]),
             lambda v: data_entry.validate_data_entry(v["date"], v["kind"]),
             lambda r: f"the {label(r['kind']).lower()} session of {r['date']}", sort=(0, Qt.SortOrder.DescendingOrder),
-            fill_when_shown=True,  # every session ever logged: read when its tab is opened, not with the Figures
+            fill_when_shown=True,  # read when its tab is opened, not with the Figures
+            paged=sessions_paged(db),  # every session ever logged: a count and the page shown, not all of them
         ).require(Permission.CASES)
         self.sessions.set_note("Abstraction, PRO and follow-up sessions: a long gap between them is what the "
                                "data-entry lag trigger (QIP-DATA-LAG) looks for.")
@@ -208,3 +209,18 @@ def _program_year_row(row: dict, state: str) -> dict:
     verdict = "yes" if row["performance_targets_met"] else "no"
     return {**row, "state": state, "targets": verdict if state == "complete" else f"{state}: no verdict yet"}
 
+
+def sessions_paged(db: Database) -> PagedRecords:
+    """The data-entry sessions as a long list reads them (``RecordPage(paged=...)``): counted,
+    sorted, filtered and read a page at a time by ``app.services.data_entry``."""
+
+    def asked(query: ListQuery) -> data_entry.DataEntryQuery:
+        return data_entry.DataEntryQuery(query.search, query.on, query.sort_column or "date", query.descending)
+
+    return PagedRecords(
+        count=lambda query: data_entry.count_data_entries(db, asked(query)),
+        page=lambda query, offset, limit, total: [row_of(r) for r in data_entry.data_entry_page(
+            db, asked(query), offset, limit, total)],
+        sortable=frozenset(data_entry.DATA_ENTRY_SORTS),
+        position=lambda query, record: data_entry.data_entry_position(db, asked(query), record["id"]),
+    )

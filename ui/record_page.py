@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import functools
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,92 +28,126 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from app.domain.dates import DATE_FORMATS
 from app.domain.permissions import Permission
-from app.domain.vocabulary import CODES, label
 from app.domain.wording import article
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.storage.database import Database
-from ui.date_field import shown as shown_date
+from ui.date_field import date_format
 from ui.flow_layout import FlowLayout
+from ui.models.record_models import (
+    SORT_ROLE,
+    ListQuery,
+    PagedRecordModel,
+    PagedRecords,
+    RecordListModel,
+    shown,
+    sort_key,
+)
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
 
+__all__ = ["SORT_ROLE", "ListQuery", "PagedRecords", "RecordPage", "RecordTable", "form_title", "history_step",
+           "row_of", "shown", "sort_key"]
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector held off while a list is filled: the hundreds of thousands of
-    cells and rows made there are no garbage, yet set it off again and again (a sixth of filling
-    54,000 data-entry sessions was spent in it). It runs as before once the list is filled."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
+#: Rows a list's columns are measured on when sized to their contents (those shown first among them).
+RESIZE_SAMPLE_ROWS = 100
+#: How long a long list (``paged``) waits after the last key typed in its filter before it asks
+#: the database: each ask counts the rows again.
+PAGED_FILTER_DELAY_MS = 300
 
 
 def row_of(record: Any) -> dict[str, Any]:
     """A flat record (a dataclass of dates, text and numbers) as a row's dict: what
     ``dataclasses.asdict`` gives for it without its deep copy of every value, which cost seconds
-    over tens of thousands of rows."""
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
+    over tens of thousands of rows (and its field names looked up once per kind of record)."""
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
-def shown(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ", timespec="minutes")
-    if isinstance(value, dt.date):
-        return shown_date(value)  # as the facility shows dates (Settings)
-    if isinstance(value, str):
-        return label(value) if value in CODES else value
-    return str(value)
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
 
 
+class _Shown:
+    """One cell or header as a screen reads it (``RecordTable.item``): its text, its data."""
 
-#: Where a cell keeps what it sorts by (``sort_key``): dates by day whatever the date format shown.
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+    def __init__(self, index: QModelIndex | None, text: str = "") -> None:
+        self._index = index
+        self._text = text
 
+    def text(self) -> str:
+        if self._index is None:
+            return self._text
+        value = self._index.data()
+        return "" if value is None else str(value)
 
-def sort_key(value: Any) -> Any:
-    """What a cell sorts by: None for a blank (kept last), numbers as numbers, dates as ISO text
-    (so 03/05/2025 sorts by day in any date format), anything else by its words, ignoring case."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return shown(value).casefold()
+    def data(self, role: int) -> Any:
+        return self._index.data(role) if self._index is not None else None
 
 
-class Cell(QTableWidgetItem):
-    """A list's cell: sorts by ``sort_key``, blanks last in either order (a blank "Replied on"
-    sorted up top hid the letters that have a date)."""
+class RecordTable(QTableView):
+    """A record list's table: a view over the list's model (``ui.models.record_models``), with
+    the few calls of a ``QTableWidget`` that screens use to find a row by what it shows
+    (``item(row, column).text()``, ``rowCount()``, ``currentRow()``, ``setCurrentCell``) and its
+    ``itemSelectionChanged``."""
 
-    def __lt__(self, other: QTableWidgetItem) -> bool:  # type: ignore[override]
-        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if mine is None or theirs is None:
-            table = self.tableWidget()
-            descending = table is not None and \
-                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
-            # Qt sorts descending by the reverse of this comparison: a blank is then the smallest
-            return (mine is None and theirs is not None) if descending else (theirs is None and mine is not None)
-        if type(mine) is not type(theirs):
-            return str(mine) < str(theirs)
-        return bool(mine < theirs)
+    itemSelectionChanged = Signal()  # noqa: N815 (QTableWidget's name)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:  # noqa: N802 (Qt's name)
+        super().setModel(model)
+        selection = self.selectionModel()
+        if selection is not None:
+            selection.selectionChanged.connect(lambda *_: self.itemSelectionChanged.emit())
+
+    def rowCount(self) -> int:  # noqa: N802
+        model = self.model()
+        return model.rowCount() if model is not None else 0
+
+    def columnCount(self) -> int:  # noqa: N802
+        model = self.model()
+        return model.columnCount() if model is not None else 0
+
+    def item(self, row: int, column: int) -> _Shown | None:
+        model = self.model()
+        if model is None or not (0 <= row < model.rowCount() and 0 <= column < model.columnCount()):
+            return None
+        return _Shown(model.index(row, column))
+
+    def horizontalHeaderItem(self, column: int) -> _Shown | None:  # noqa: N802
+        model = self.model()
+        if model is None or not 0 <= column < model.columnCount():
+            return None
+        return _Shown(None, str(model.headerData(column, Qt.Orientation.Horizontal) or ""))
+
+    def currentRow(self) -> int:  # noqa: N802
+        return self.currentIndex().row()
+
+    def currentColumn(self) -> int:  # noqa: N802
+        return self.currentIndex().column()
+
+    def setCurrentCell(self, row: int, column: int) -> None:  # noqa: N802
+        model = self.model()
+        if model is None or row < 0:
+            self.setCurrentIndex(QModelIndex())
+            return
+        self.setCurrentIndex(model.index(row, max(column, 0)))
+
+
+def typed_day(text: str) -> dt.date | None:
+    """The day a filter's text names when it is a whole date as the facility writes dates (or
+    ISO), else None."""
+    for style in dict.fromkeys((date_format(), "iso")):
+        try:
+            return dt.datetime.strptime(text.strip(), DATE_FORMATS.get(style, DATE_FORMATS["iso"])).date()
+        except ValueError:
+            continue
+    return None
 
 
 def history_step(parent: QWidget, db: Database, action: Callable[[Database], list[Change]], done: str,
@@ -161,13 +202,14 @@ class RecordPage(QWidget):
     changed = Signal()
     _read_mark = Signal()  # queued to itself as each read starts: see ``read_after_queued``
 
-    def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]],
+    def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]] | None,
                  fields: list[Field] | Callable[[], list[Field]], save: Callable[[dict, dict | None, bool], Change],
                  delete: Callable[[dict], Change] | None = None, validate: Callable[[dict], dict[str, str]] | None = None,
                  describe: Callable[[dict], str] = lambda r: "this record",
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
                  sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True,
-                 defaults: Callable[[], dict] | None = None, fill_when_shown: bool = False) -> None:
+                 defaults: Callable[[], dict] | None = None, fill_when_shown: bool = False,
+                 paged: PagedRecords | None = None) -> None:
         """``form_title`` names what the Add/Edit dialog is about when the title alone does not
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
         (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
@@ -175,7 +217,10 @@ class RecordPage(QWidget):
         room is better spent on the buttons. ``fill_when_shown``: a long list on a tab of its own
         (tens of thousands of data-entry sessions) reads its rows when it is first shown, and a
         change made elsewhere while it is hidden re-reads them when it is next shown, so opening
-        its screen does not wait for a table nobody is looking at. ``require(permission)`` says what adding, editing and
+        its screen does not wait for a table nobody is looking at. ``paged``: a list too long to
+        read whole (half a million data-entry sessions), read a page at a time from its service,
+        which sorts and filters it (``rows`` is then None; ``records`` stays empty): opening it
+        reads a count and the page shown. ``require(permission)`` says what adding, editing and
         deleting need: without it the buttons are disabled, saying who may (``ui.permissions``)."""
         super().__init__()
         self.db = db
@@ -190,25 +235,32 @@ class RecordPage(QWidget):
         self._advise = advise
         self._form_title = form_title
         self._defaults = defaults  # what a new record's form offers (a generated ID)
-        self.records: list[dict] = []
         self.history = History()
         self.form_hook: Callable[[RecordForm], None] | None = None  # tests drive the dialog through this
         #: called with each new Add/Edit form before it shows (a screen wiring one field to another)
         self.prepare_form: Callable[[RecordForm, dict | None], None] | None = None
-        self.table = QTableWidget(0, len(columns))
+        #: the rows: held whole (``RecordListModel``) or read a page at a time (``PagedRecordModel``)
+        self.model: RecordListModel | PagedRecordModel = (
+            PagedRecordModel(columns, paged, self) if paged is not None else RecordListModel(columns, self))
+        self.table = RecordTable()
+        self.table.setModel(self.model)
         self.table.setAccessibleName(title)  # what a screen reader says, and the printout's heading
-        self.table.setHorizontalHeaderLabels([c for _, c in columns])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setSortingEnabled(True)
         self.table.setWordWrap(False)
         self.table.setAlternatingRowColors(True)
         # the register's row height: without it the style's taller default shows a third fewer rows at 1366x768
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        # columns as wide as their widest text among the first rows, not all of them (each cell
+        # measured is a call into Python for each of its roles)
+        self.table.horizontalHeader().setResizeContentsPrecision(RESIZE_SAMPLE_ROWS)
         self.table.horizontalHeader().setSortIndicator(*sort)
+        self.table.setSortingEnabled(True)  # the model sorts: in Python, or the service for a long list
+        self._sorted_by = sort
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_chosen)
         self.add_button = QPushButton("&Add…")
         self.edit_button = QPushButton("&Edit…")
         self.delete_button = QPushButton("&Delete…")
@@ -247,7 +299,10 @@ class RecordPage(QWidget):
         self.redo_button.clicked.connect(self.redo_next)
         self.table.doubleClicked.connect(lambda _i: self.edit())
         self.table.itemSelectionChanged.connect(self._selection_changed)
-        self.filter.textChanged.connect(self.apply_filter)
+        self._filter_timer = QTimer(self, singleShot=True, interval=PAGED_FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(self.apply_filter)
+        # a list held whole filters as each key is typed; a long one asks the database when typing pauses
+        self.filter.textChanged.connect(self._filter_timer.start if paged is not None else self.apply_filter)
         self._shortcut(QKeySequence.StandardKey.New, lambda page: page.add_button.click())
         self._shortcut(QKeySequence.StandardKey.Find, RecordPage.focus_filter)
         self._shortcut(QKeySequence.StandardKey.Undo, RecordPage.undo_last)
@@ -332,19 +387,57 @@ class RecordPage(QWidget):
         target.filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
         target.filter.selectAll()
 
+    @property
+    def paged(self) -> bool:
+        """Whether the list is read a page at a time (``PagedRecordModel``)."""
+        return isinstance(self.model, PagedRecordModel)
+
+    @property
+    def records(self) -> list[dict]:
+        """Every record of a list held whole, as read (the order of its service, not of the
+        screen); empty for a long list read a page at a time."""
+        return self.model.records if isinstance(self.model, RecordListModel) else []
+
+    def record_at(self, row: int) -> dict | None:
+        """The record row ``row`` of the table shows (its page read if need be)."""
+        return self.model.record(row)
+
+    def _sort_chosen(self, column: int, order: Qt.SortOrder) -> None:
+        """A long list sorts by what its service can sort by: another column's header puts the
+        indicator back where the rows are sorted."""
+        if isinstance(self.model, PagedRecordModel) and self.columns[column][0] not in self.model.source.sortable:
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(*self._sorted_by)
+            header.blockSignals(False)
+            return
+        self._sorted_by = (column, order)
+
     def apply_filter(self) -> None:
-        """Hide the rows not containing the filter text (any column, any case); a hidden row is
-        also unselected, so Edit and Delete never act on a record the user cannot see."""
+        """Show only the rows containing the filter text (any column, any case); a row no longer
+        shown is also unselected, so Edit and Delete never act on a record the user cannot see.
+        A list held whole hides the other rows; a long one asks its service for those rows."""
+        self._filter_timer.stop()
         text = self.filter.text().strip().casefold()
-        for r in range(self.table.rowCount()):
-            cells = (self.table.item(r, c) for c in range(self.table.columnCount()))
-            hidden = bool(text) and not any(text in item.text().casefold() for item in cells if item is not None)
-            self.table.setRowHidden(r, hidden)
-        current = self.table.currentRow()
-        if current >= 0 and self.table.isRowHidden(current):
-            self.table.clearSelection()
-            self.table.setCurrentCell(-1, -1)
+        if isinstance(self.model, PagedRecordModel):
+            self._read_paged(replace_query=self._paged_query())
+            return
+        model, table = self.model, self.table
+        if text or table.verticalHeader().hiddenSectionCount():
+            for r in range(model.rowCount()):
+                hidden = bool(text) and not model.matches(r, text)
+                if table.isRowHidden(r) != hidden:
+                    table.setRowHidden(r, hidden)
+        current = table.currentRow()
+        if current >= 0 and table.isRowHidden(current):
+            table.clearSelection()
+            table.setCurrentCell(-1, -1)
         self._selection_changed()
+
+    def _paged_query(self) -> ListQuery:
+        assert isinstance(self.model, PagedRecordModel)
+        text = self.filter.text().strip()
+        return dataclasses.replace(self.model.query, search=text, on=typed_day(text) if text else None)
 
     def refresh(self) -> None:
         """Read the rows again, keeping the selected record selected and the list where it was
@@ -353,32 +446,54 @@ class RecordPage(QWidget):
         self.reads += 1
         self.read_after_queued = True
         self._read_mark.emit()  # queued after every change announced so far, before this read
+        if isinstance(self.model, PagedRecordModel):
+            self._read_paged()
+            return
         kept = self._identity(self.selected())
         column = max(self.table.currentColumn(), 0)
         scrolled = self.table.verticalScrollBar().value()
-        with _no_cycle_collection():
-            self.records = self._rows()
-            self.table.setSortingEnabled(False)
-            self.table.setRowCount(len(self.records))
-            for r, record in enumerate(self.records):
-                for c, (key, _) in enumerate(self.columns):
-                    item = Cell(shown(record.get(key)))
-                    item.setData(Qt.ItemDataRole.UserRole, r)
-                    item.setData(SORT_ROLE, sort_key(record.get(key)))
-                    self.table.setItem(r, c, item)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(self.table.horizontalHeader().sortIndicatorSection(),
-                                self.table.horizontalHeader().sortIndicatorOrder())
-        self.table.resizeColumnsToContents()
+        assert self._rows is not None
+        was_empty = not self.model.records
+        self.model.set_records(self._rows())
+        if was_empty:  # sized to the rows once: a re-read keeps the widths (the user's too)
+            self.table.resizeColumnsToContents()
         self.apply_filter()
         if kept is not None:
-            for r in range(self.table.rowCount()):
-                item = self.table.item(r, 0)
-                if item is not None and self._identity(self.records[item.data(Qt.ItemDataRole.UserRole)]) == kept:
-                    if not self.table.isRowHidden(r):
-                        self.table.setCurrentCell(r, column)
-                    break
+            row = self.model.row_where(lambda record: self._identity(record) == kept)
+            if row >= 0 and not self.table.isRowHidden(row):
+                self.table.setCurrentCell(row, column)
+        if self.selected() is None and kept is not None:
+            self.table.itemSelectionChanged.emit()  # the read cleared it (a reset says nothing)
         self.table.verticalScrollBar().setValue(scrolled)
+        self._selection_changed()
+
+    def _read_paged(self, replace_query: ListQuery | None = None) -> None:
+        """A long list counted again from its service (a new filter, a change saved), the pages
+        shown read as the view draws them, the selected record selected again where it now is."""
+        model = self.model
+        assert isinstance(model, PagedRecordModel)
+        record = self.selected()
+        column = max(self.table.currentColumn(), 0)
+        near = max(self.table.currentRow(), 0)
+        scrolled = self.table.verticalScrollBar().value()
+        first = not model.loaded
+        if replace_query is not None and model.loaded:
+            model.set_query(replace_query)
+        else:
+            if replace_query is not None:
+                model.set_query(replace_query)
+            model.reload()
+        if first:
+            self.table.resizeColumnsToContents()  # from the first page's rows (the view reads no more)
+        row = model.position(record, near, self._identity) if record is not None else None
+        if row is not None and row < model.rowCount():
+            self.table.setCurrentIndex(model.index(row, column))
+            self.table.selectionModel().select(model.index(row, column), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                                               | QItemSelectionModel.SelectionFlag.Rows)
+        elif record is not None:
+            self.table.itemSelectionChanged.emit()  # no longer listed: nothing selected (a reset says nothing)
+        if replace_query is None:
+            self.table.verticalScrollBar().setValue(scrolled)
         self._selection_changed()
 
     def _selection_changed(self) -> None:
@@ -403,10 +518,9 @@ class RecordPage(QWidget):
 
     def selected(self) -> dict | None:
         row = self.table.currentRow()
-        if row < 0 or self.table.isRowHidden(row) or not self.table.selectionModel().isRowSelected(row):
+        if row < 0 or self.table.isRowHidden(row) or not self.table.selectionModel().isRowSelected(row, QModelIndex()):
             return None
-        item = self.table.item(row, 0)
-        return self.records[item.data(Qt.ItemDataRole.UserRole)] if item else None
+        return self.model.record(row)
 
     def current_fields(self) -> list[Field]:
         """The form's fields as of now: a callable gives the choices and captions of the moment

@@ -8,6 +8,7 @@ Pure functions; the Findings page, the QIP tracker and the audit log all use the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -207,8 +208,10 @@ def utc_range(first: dt.date | None, last: dt.date | None, zone: Zone) -> tuple[
     return (start(first) if first else None, start(last + dt.timedelta(days=1)) if last else None)
 
 
+@functools.lru_cache(maxsize=1024)
 def metric_words(name: str) -> str:
-    """A dosimetry metric's name for people: ``mean_heart_dose_gy`` → ``Mean heart dose (Gy)``."""
+    """A dosimetry metric's name for people: ``mean_heart_dose_gy`` → ``Mean heart dose (Gy)``
+    (remembered: a list of 5,000 submissions names the same few metrics over and over)."""
     unit = ""
     for suffix, shown in (("_gy", " (Gy)"), ("_pct", " (%)"), ("_cc", " (cc)")):
         if name.endswith(suffix):

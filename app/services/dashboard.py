@@ -143,10 +143,11 @@ def readiness_tile(db: Database, as_of: dt.date) -> Tile:
     """"Ready to submit": the whole register's readiness (red with an error, yellow with a warning
     not explained, green), each project's in the current submission period, and the earlier
     periods' in its last line. Its own evaluation (``app.services.quality``), so the QIP tiles do not
-    wait for it."""
-    from app.services.quality import evaluate_quality
+    wait for it; kept by the window with its evaluations (``quality_at``), so Data quality opened
+    next shows the same report without evaluating it again."""
+    from app.services.evaluations import quality_at
 
-    report = evaluate_quality(db, as_of)
+    report = quality_at(db, as_of)
     current = report.periods[0]
     cells = [c for c in report.cells if c.period == current]
     earlier = tuple((p.label, TileStatus(report.period_status(p))) for p in report.periods[1:]

@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
 from app.rules.correspondence import due_date, letter_status
 from app.rules.policy_file import PolicyInForce
@@ -35,11 +36,15 @@ from app.services.policies import policy_in_force
 from app.storage.changes import DataChanged
 from app.storage.database import Database
 
+if TYPE_CHECKING:
+    from app.services.quality import QualityReport
+
 #: As-of dates kept per data version: the window's date, the digest's today and a date or two
 #: the coordinator steps through; each evaluation is a few aggregates, never a row per case.
 KEEP_DATES = 4
 
 Key = tuple[dt.date, int]
+T = TypeVar("T")
 
 
 class EvaluationCache:
@@ -57,6 +62,9 @@ class EvaluationCache:
         self._evaluations: OrderedDict[Key, Evaluation] = OrderedDict()
         self._in_force: dict[Key, PolicyInForce] = {}
         self._busy: dict[Key, threading.Lock] = {}
+        #: other evaluations of a date kept the same way (``report``: the data-quality report)
+        self._reports: OrderedDict[tuple[str, dt.date, int], object] = OrderedDict()
+        self._reports_busy: dict[tuple[str, dt.date, int], threading.Lock] = {}
         #: evaluations made (not served from the cache): what a test or the benchmark counts
         self.evaluated = 0
         self._closed = False  # closed: no longer hears of changes, so keeps nothing
@@ -76,6 +84,8 @@ class EvaluationCache:
             self._evaluations.clear()
             self._in_force.clear()
             self._busy.clear()
+            self._reports.clear()
+            self._reports_busy.clear()
 
     def evaluation(self, as_of: dt.date) -> Evaluation:
         """What is true at ``as_of`` on the data as it stands: evaluated once per data version."""
@@ -101,6 +111,31 @@ class EvaluationCache:
                     while len(self._evaluations) > self._keep:
                         self._evaluations.popitem(last=False)
                 self._busy.pop(key, None)
+        return result
+
+    def report(self, name: str, as_of: dt.date, compute: Callable[[Database, dt.date], T]) -> T:
+        """``compute(db, as_of)`` once per (``name``, as-of date, data version), as ``evaluation``
+        is: the Dashboard's readiness tile and the Data quality screen read one data-quality report
+        of a date, not one each."""
+        if self._closed:
+            return compute(self.db, as_of)
+        with self._lock:
+            key = (name, as_of, self._version)
+            if key in self._reports:
+                self._reports.move_to_end(key)
+                return self._reports[key]  # type: ignore[return-value]
+            busy = self._reports_busy.setdefault(key, threading.Lock())
+        with busy:  # a concurrent reader of the same key waits here, then finds it kept
+            with self._lock:
+                if key in self._reports:
+                    return self._reports[key]  # type: ignore[return-value]
+            result = compute(self.db, as_of)
+            with self._lock:
+                if key[2] == self._version and not self._closed:  # a commit meanwhile: this caller's only
+                    self._reports[key] = result
+                    while len(self._reports) > self._keep:
+                        self._reports.popitem(last=False)
+                self._reports_busy.pop(key, None)
         return result
 
     def in_force(self, as_of: dt.date) -> PolicyInForce:
@@ -134,6 +169,20 @@ class EvaluationCache:
             self._closed = True
             self._evaluations.clear()
             self._in_force.clear()
+            self._reports.clear()
+
+
+def quality_at(db: Database, as_of: dt.date) -> QualityReport:
+    """The data-quality report at ``as_of`` (``app.services.quality.evaluate_quality``): the
+    window's when its evaluation cache keeps one of this date and data version, else made now.
+    At 200,000 cases it takes most of a second; the Dashboard's readiness tile has usually made
+    it already when Data quality is opened."""
+    from app.services.quality import evaluate_quality
+
+    shared = shared_evaluations(db)
+    if isinstance(shared, EvaluationCache):
+        return shared.report("quality", as_of, evaluate_quality)
+    return evaluate_quality(db, as_of)
 
 
 def in_force_at(db: Database, as_of: dt.date) -> PolicyInForce:

@@ -143,3 +143,41 @@ def test_the_dosimetry_form_says_a_dose_outside_the_range_as_it_is_typed(qtbot, 
     assert "[DQ-DOSE-FRACTION]" in form.advice.text() and "[DQ-DOSE-TOTAL]" in form.advice.text()
     form.widgets["total_dose_gy"].setValue(40.05)
     assert "DQ-DOSE" not in form.advice.text()
+
+
+def test_data_quality_opened_after_the_dashboard_shows_its_report_without_evaluating_it_again(
+        qtbot, window, monkeypatch) -> None:
+    """Issue 28: the readiness tile's report (most of a second at 200,000 cases) is the one Data
+    quality shows when nothing changed since; a change makes it anew, once for both."""
+    import app.services.quality as quality
+
+    made: list[dt.date] = []
+    real = quality.evaluate_quality
+    monkeypatch.setattr(quality, "evaluate_quality", lambda db, day: (made.append(day), real(db, day))[1])
+    assert readiness(qtbot, window) == "red"
+    window.show_area("Data quality")
+    settle(qtbot)
+    page = window.page("Data quality")
+    assert page.report is not None and made == []  # the Dashboard's, not evaluated again
+    with window.db.transaction(Permission.CASES) as s:
+        s.get(Case, "C-NO-PAYER").payer = "bcbsm"
+    settle(qtbot)
+    qtbot.waitUntil(lambda: page.report is not None and page.report.errors == 0, timeout=10000)
+    assert readiness(qtbot, window) == "yellow" and made == [AS_OF]  # once, for the screen and the tile
+
+
+def test_the_problems_sort_without_reordering_the_shared_report(qtbot, window) -> None:
+    window.show_area("Data quality")
+    settle(qtbot)
+    page = window.page("Data quality")
+    qtbot.waitUntil(lambda: page.report is not None, timeout=10000)
+    page.show_box.setCurrentIndex(page.show_box.findData("all"))
+    order = list(page.report.problems)
+    page.table.selectRow(0)
+    chosen = page.selected()
+    for column, descending in ((0, True), (0, False), (3, True)):
+        page.table.sortByColumn(column, Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder)
+        keys = [page.filter.index(r, column).data(Qt.ItemDataRole.UserRole) for r in range(page.filter.rowCount())]
+        assert keys == sorted(keys, reverse=descending)
+        assert page.selected() == chosen  # the same problem selected wherever it sorts
+    assert page.report.problems == order  # the report itself (shared with the Dashboard) never reordered

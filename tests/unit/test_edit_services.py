@@ -148,6 +148,9 @@ def test_dosimetry_plausibility_and_missing_list(db) -> None:
     assert count == 1 and rows[0][0] == "C-2"
     count, rows = dosimetry.missing_submissions(db, D(2025, 1, 31))  # before C-1's submission of Feb 1
     assert count == 2 and [r[0] for r in rows] == ["C-1", "C-2"]
+    assert dosimetry.missing_submissions(db, D(2025, 1, 31), limit=1) == (2, rows[:1])  # the count beyond the limit
+    assert dosimetry.missing_submissions(db, D(2025, 1, 31), limit=2) == (2, rows)  # all listed: counted from them
+    assert dosimetry.missing_submissions(db, D(2025, 1, 31), limit=None) == (2, rows)
     assert dosimetry.list_submissions(db)[0].metrics == {"mean_heart_dose_gy": 1.5, "lung_v20_pct": 12.0}
     with pytest.raises(ValueError, match="not a number"):
         parse_metrics("v20=lots")

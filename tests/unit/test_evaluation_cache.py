@@ -109,3 +109,24 @@ def test_a_closed_cache_keeps_nothing(db: Database) -> None:
     cache.evaluation(D)
     cache.evaluation(D)
     assert calls == [D, D, D] and shared_evaluations(db) is None
+
+
+def test_the_quality_report_is_made_once_per_date_and_data_version(db: Database) -> None:
+    """Issue 28: the Dashboard's readiness tile and the Data quality screen read one report."""
+    from app.services import quality
+    from app.services.evaluations import quality_at
+
+    made: list[dt.date] = []
+
+    def counted(database: Database, as_of: dt.date):  # type: ignore[no-untyped-def]
+        made.append(as_of)
+        return quality.evaluate_quality(database, as_of)
+
+    cache = EvaluationCache(db).share()
+    first = cache.report("quality", D, counted)
+    assert cache.report("quality", D, counted) is first and made == [D]
+    assert quality_at(db, D) is first  # what the screens ask for
+    letters.save_letter(db, D - dt.timedelta(days=40), "A request", True)
+    assert cache.report("quality", D, counted) is not first and made == [D, D]
+    cache.close()
+    assert quality_at(db, D) is not first  # no window keeps it: made each time

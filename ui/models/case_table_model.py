@@ -1,28 +1,29 @@
 """The enrollment register model: pages of cases fetched on demand from the register service.
 
 ``rowCount`` is the SQL count; ``data`` asks for the page a row falls in and keeps only a few
-pages cached, so 200,000 cases cost a few hundred rows of memory.
+pages cached, so 200,000 cases cost a few hundred rows of memory (``ui.models.windowed``, which
+the long record lists share).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from app.domain.vocabulary import label
 from app.services.register import COLUMNS, FLAGS, RegisterQuery, count_cases, fetch_page
 from app.storage.database import Database
 from ui.date_field import shown
+from ui.models.windowed import MAX_CACHED_PAGES, PAGE_SIZE, WindowedTableModel
+
+__all__ = ["COLUMNS", "MAX_CACHED_PAGES", "PAGE_SIZE", "CaseTableModel"]
 
 #: the register columns that hold dates
 DATE_COLUMNS = frozenset({"eligible_on", "enrolled_on"})
 
-PAGE_SIZE = 500
-MAX_CACHED_PAGES = 8
 LABELLED = {"project", "status", "not_enrolled_reason", "payer", "primary_site"}
 #: The flag column, after the stored columns (``app.services.register.FLAGS``; not sortable:
 #: it is judged at the as-of date, so no index orders it)
@@ -31,18 +32,21 @@ FLAG_HEADER = "Flag"
 Index = QModelIndex | QPersistentModelIndex
 
 
-class CaseTableModel(QAbstractTableModel):
+class CaseTableModel(WindowedTableModel):
     def __init__(self, db: Database, parent: Any = None) -> None:
         super().__init__(parent)
         self.db = db
         self.query = RegisterQuery()
         self._count = count_cases(db, self.query)
-        self._pages: OrderedDict[int, list[tuple[Any, ...]]] = OrderedDict()
+
+    # -- the windowed model's reads ------------------------------------------------------
+    def read_count(self) -> int:
+        return count_cases(self.db, self.query)
+
+    def read_page(self, offset: int, limit: int, total: int) -> list[tuple[Any, ...]]:
+        return fetch_page(self.db, self.query, offset, limit, total=total)
 
     # -- what the view asks -------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else self._count
-
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(COLUMNS) + 1
 
@@ -83,29 +87,10 @@ class CaseTableModel(QAbstractTableModel):
 
     # -- what the page asks --------------------------------------------------------------
     def set_query(self, query: RegisterQuery) -> None:
-        self.beginResetModel()
-        self.query = query
-        self._pages.clear()
-        self._count = count_cases(self.db, query)
-        self.endResetModel()
+        self.reset_rows(before=lambda: setattr(self, "query", query))
 
     def refresh(self) -> None:
         self.set_query(self.query)
-
-    def row_values(self, row: int) -> tuple[Any, ...] | None:
-        if not 0 <= row < self._count:
-            return None
-        page = row // PAGE_SIZE
-        rows = self._pages.get(page)
-        if rows is None:
-            rows = fetch_page(self.db, self.query, page * PAGE_SIZE, PAGE_SIZE, total=self._count)
-            self._pages[page] = rows
-            while len(self._pages) > MAX_CACHED_PAGES:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page)
-        offset = row - page * PAGE_SIZE
-        return rows[offset] if offset < len(rows) else None
 
     def case_id(self, row: int) -> str | None:
         values = self.row_values(row)
@@ -116,18 +101,7 @@ class CaseTableModel(QAbstractTableModel):
         values = self.row_values(row)
         return values[len(COLUMNS)] if values and len(values) > len(COLUMNS) else None
 
-    def find_rows(self, case_ids: set[str], near: int, span: int = 200) -> dict[str, int]:
+    def find_rows(self, case_ids: set[str], near: int, span: int = 200) -> dict[str, int]:  # type: ignore[override]
         """Where these cases now are, looked for around row ``near`` (a change elsewhere moves a
         row a little if at all; looking further would read the whole register)."""
-        found: dict[str, int] = {}
-        for row in range(max(0, near - span), min(self._count, near + span + 1)):
-            case_id = self.case_id(row)
-            if case_id in case_ids:
-                found[case_id] = row
-                if len(found) == len(case_ids):
-                    break
-        return found
-
-    @property
-    def cached_pages(self) -> int:
-        return len(self._pages)
+        return super().find_rows(case_ids, near, lambda values: values[0], span)  # type: ignore[return-value]
