@@ -240,7 +240,21 @@ class DashboardPage(QWidget):
     def show_readiness(self, found: tuple) -> None:  # type: ignore[type-arg]
         self._readiness_day, self.readiness = found
         if self.data is not None:
+            self._show_readiness_tile()
+
+    def _show_readiness_tile(self) -> None:
+        """The readiness tile, in place of the one saying it is being checked: the QIP tiles stay
+        as built (they were built a second time for it: half the Dashboard's drawing)."""
+        assert self.data is not None
+        if not self.tile_widgets or self.readiness is None or self.readiness_day != self.data.as_of:
             self._build_tiles()
+            return
+        widget = TileWidget(self.readiness)
+        widget.clicked.connect(self.open_rule)
+        self.tile_widgets[0] = widget
+        self.board.replace_tile(0, widget)
+        self._show_heading()
+        self._share_later()
 
     def _readiness_failed(self, exc: Exception) -> None:
         """Without the readiness (no facility yet, a rule file that cannot be read) the other tiles
@@ -248,7 +262,7 @@ class DashboardPage(QWidget):
         self._readiness_day = self.as_of.day
         self.readiness = _checking("not checked", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         if self.data is not None:
-            self._build_tiles()
+            self._show_readiness_tile()
 
     def show_data(self, data: DashboardText) -> None:
         self.data = data
@@ -280,12 +294,17 @@ class DashboardPage(QWidget):
             widget.clicked.connect(self.open_rule)
             self.tile_widgets.append(widget)
         self.board.show_tiles(self.tile_widgets, columns_for(self.width()))
+        self._show_heading()
+        self._share_later()
+
+    def _show_heading(self) -> None:
+        """The heading: the tiles counted by state, the facility, the as-of date, the policy."""
         data = self.data
+        assert data is not None
         self.heading.setText(f"<h2>Dashboard&nbsp;&nbsp;<span style='font-size:medium; font-weight:normal'>"
                              f"{tally_words([t.status for t in self.tile_widgets])}</span></h2>"
                              f"<small>{html.escape(data.facility)} · as of {data.as_of_text} · "
                              f"{html.escape(data.policy_statement)}</small>")
-        self._share_later()
 
     @property
     def readiness_day(self):  # type: ignore[no-untyped-def]

@@ -62,6 +62,20 @@ def test_dashboard_tiles_agree_with_the_findings_and_the_stored_records(qtbot, w
     assert page.data.this_year[:AS_OF.month] == [month_counts.get(m, 0) for m in range(1, AS_OF.month + 1)]
 
 
+def test_the_readiness_tile_arriving_replaces_only_itself(qtbot, window: MainWindow) -> None:
+    """The data-quality pass ends after the QIP tiles are drawn: its tile takes the place of the one
+    saying it is being checked, the others are not built again (they were: half the drawing)."""
+    page = window.page("Dashboard")
+    settle(qtbot)
+    qip_tiles = page.tile_widgets[1:]
+    assert page.readiness is not None
+    page.show_readiness((page.readiness_day, page.readiness))
+    assert page.tile_widgets[1:] == qip_tiles  # the same widgets
+    assert page.tile_widgets[0].rule == page.readiness.rule and page.tiles.count() == len(qip_tiles) + 1
+    assert page.board.tiles == page.tile_widgets
+    assert f"{sum(t.status in ('triggered', 'red') for t in page.tile_widgets)} need action" in page.heading.text()
+
+
 def test_as_of_change_re_evaluates(qtbot, window: MainWindow) -> None:
     import datetime as dt
 
