@@ -51,6 +51,7 @@ from ui.as_of import AsOf, date_edit
 from ui.dashboard import status_colour
 from ui.date_field import shown
 from ui.flow_layout import FlowLayout
+from ui.models.record_models import reorder_rows
 from ui.permissions import gate
 from ui.workers import run_in_background
 
@@ -144,14 +145,7 @@ class ProblemModel(QAbstractTableModel):
         self._sort = (column, order == Qt.SortOrder.DescendingOrder)
         if not self._order:
             return
-        new = self._sorted()
-        self.layoutAboutToBeChanged.emit()
-        where = {at: row for row, at in enumerate(new)}
-        before = self.persistentIndexList()
-        after = [self.createIndex(where[self._order[i.row()]], i.column()) for i in before]
-        self._order = new
-        self.changePersistentIndexList(before, after)
-        self.layoutChanged.emit()
+        reorder_rows(self, self._order, self._sorted())
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if self.report is None or not index.isValid():

@@ -114,6 +114,15 @@ def test_the_dashboard_reflows_its_tiles_on_a_narrow_window(qtbot, settled_windo
 #: 1920 screen.
 LAPTOP_SIZES = {"1366x768 at 150%": (910, 512), "half of 1366": (683, 720), "half of 1920": (960, 1000)}
 
+def shown_at(qtbot, window: MainWindow, size: str, area: str) -> QWidget:  # type: ignore[no-untyped-def]
+    """``area``'s page in ``window`` resized to ``LAPTOP_SIZES[size]``, settled."""
+    window.resize(*LAPTOP_SIZES[size])
+    window.show_area(area)
+    settle(qtbot)
+    qtbot.wait(20)
+    return window.page(area)
+
+
 #: What a person reaches for: these must be on the page without scrolling it.
 CONTROLS = (QAbstractButton, QComboBox, QLineEdit, QAbstractSpinBox, QAbstractScrollArea)
 
@@ -176,11 +185,7 @@ def test_toolbars_wrap_and_the_list_of_screens_narrows_on_half_a_screen(qtbot, s
     from ui.main_window import NAV_WIDTH
 
     window = settled_window
-    window.resize(*LAPTOP_SIZES["half of 1366"])
-    window.show_area("Enrollment")
-    settle(qtbot)
-    qtbot.wait(20)
-    page = window.page("Enrollment")
+    page = shown_at(qtbot, window, "half of 1366", "Enrollment")
     assert window.nav.width() < NAV_WIDTH
     for row in range(window.nav.count()):  # every title still reads whole
         assert window.nav.fontMetrics().horizontalAdvance(window.nav.item(row).text()) < window.nav.viewport().width()
@@ -221,11 +226,7 @@ def test_the_dashboard_fits_a_laptop_at_150_its_tiles_scrolling_in_their_own_are
     from ui.enrollment_chart import CHART_LEAST_HEIGHT
 
     window = settled_window
-    window.resize(*LAPTOP_SIZES["1366x768 at 150%"])
-    window.show_area("Dashboard")
-    settle(qtbot)
-    qtbot.wait(20)
-    page = window.page("Dashboard")
+    page = shown_at(qtbot, window, "1366x768 at 150%", "Dashboard")
     assert window.screen_scroll.verticalScrollBar().maximum() == 0, "the page scrolls"
     board = page.board
     assert board.verticalScrollBar().maximum() > 0, "ten tiles and the chart fit 512 px: nothing to test"
@@ -278,12 +279,7 @@ def cut_cell(tree: QTreeWidget, item: QTreeWidgetItem, column: int) -> str | Non
 
 @pytest.mark.parametrize("size", list(LAPTOP_SIZES))
 def test_every_findings_title_and_subject_reads_whole(qtbot, settled_window: MainWindow, size: str) -> None:
-    window = settled_window
-    window.resize(*LAPTOP_SIZES[size])
-    window.show_area("Findings")
-    settle(qtbot)
-    qtbot.wait(20)
-    tree = window.page("Findings").tree
+    tree = shown_at(qtbot, settled_window, size, "Findings").tree
     findings = [tree.topLevelItem(g).child(c) for g in range(tree.topLevelItemCount())
                 for c in range(tree.topLevelItem(g).childCount())]
     assert len(findings) >= 5
@@ -309,26 +305,17 @@ MEETINGS_ROWS = {"meetings": 8, "attendance": 8, "coverage": 5}
 
 @pytest.mark.parametrize("size", list(LAPTOP_SIZES))
 def test_the_meetings_tables_show_their_rows(qtbot, settled_window: MainWindow, size: str) -> None:
-    window = settled_window
-    window.resize(*LAPTOP_SIZES[size])
-    window.show_area("Meetings")
-    settle(qtbot)
-    qtbot.wait(20)
-    page = window.page("Meetings")
+    page = shown_at(qtbot, settled_window, size, "Meetings")
     tables = {"meetings": page.meeting_list.table, "attendance": page.attendance.table, "coverage": page.table}
     shown = {name: rows_in_sight(table) for name, table in tables.items()}
     short = {name: f"{rows:.1f} rows" for name, rows in shown.items() if rows < MEETINGS_ROWS[name]}
     assert short == {}
-    assert unreachable(window, page, "Meetings") == []
+    assert unreachable(settled_window, page, "Meetings") == []
 
 
 def test_the_meetings_coverage_is_a_tab_when_short_and_stacks_again_when_tall(qtbot, settled_window) -> None:
     window = settled_window
-    window.resize(*LAPTOP_SIZES["1366x768 at 150%"])
-    window.show_area("Meetings")
-    settle(qtbot)
-    qtbot.wait(20)
-    page = window.page("Meetings")
+    page = shown_at(qtbot, window, "1366x768 at 150%", "Meetings")
     assert page.body.tabbed and "violation" in page.body.tabs.tabText(1)  # the tab says what it holds
     page.body.tabs.setCurrentIndex(1)
     page.select_meeting(page.meeting_list.table.item(0, 0).text())  # Findings' "Show the meeting"

@@ -77,7 +77,34 @@ def sorted_rows(keys: Sequence[Any], rows: Sequence[int], descending: bool) -> l
     return filled + blanks
 
 
-class RecordListModel(QAbstractTableModel):
+def reorder_rows(model: QAbstractTableModel, order: list[int], new: list[int]) -> None:
+    """Show ``model``'s rows in the ``new`` order (both lists of what each row shows), the views'
+    selection and current cell kept on the same things: one layout change, persistent indexes moved."""
+    model.layoutAboutToBeChanged.emit()
+    where = {at: row for row, at in enumerate(new)}
+    before = model.persistentIndexList()
+    after = [model.createIndex(where[order[i.row()]], i.column()) for i in before]
+    order[:] = new
+    model.changePersistentIndexList(before, after)
+    model.layoutChanged.emit()
+
+
+class _Headed:
+    """A table model's columns from ``columns``, (key, heading) pairs: the count and the headings."""
+
+    columns: list[tuple[str, str]]
+
+    def columnCount(self, parent: Any = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's name)
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][1]
+        return None
+
+
+class RecordListModel(_Headed, QAbstractTableModel):
     """The records of a list read whole (``set_records``), in the order of the column chosen."""
 
     def __init__(self, columns: list[tuple[str, str]], parent: Any = None) -> None:
@@ -92,15 +119,6 @@ class RecordListModel(QAbstractTableModel):
     # -- what the view asks ------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's name)
         return 0 if parent.isValid() else len(self._order)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][1]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # the view asks each cell for a dozen roles: the ones a list has none of are answered first
@@ -121,14 +139,7 @@ class RecordListModel(QAbstractTableModel):
         self._sort = (column, order == Qt.SortOrder.DescendingOrder)
         if not self._order:
             return
-        new = self._sorted(self._order)
-        self.layoutAboutToBeChanged.emit()
-        where = {at: row for row, at in enumerate(new)}
-        before = self.persistentIndexList()
-        after = [self.createIndex(where[self._order[i.row()]], i.column()) for i in before]
-        self._order = new
-        self.changePersistentIndexList(before, after)
-        self.layoutChanged.emit()
+        reorder_rows(self, self._order, self._sorted(self._order))
 
     def _sorted(self, rows: Sequence[int]) -> list[int]:
         if self._sort is None:
@@ -191,7 +202,7 @@ class PagedRecords:
     position: Callable[[ListQuery, dict], int | None] | None = None
 
 
-class PagedRecordModel(WindowedTableModel):
+class PagedRecordModel(_Headed, WindowedTableModel):
     """A long list's rows, a page at a time from its service (``PagedRecords``); nothing is read
     until ``reload()`` (a list on a tab nobody opened costs nothing)."""
 
@@ -211,15 +222,6 @@ class PagedRecordModel(WindowedTableModel):
 
     def read_page(self, offset: int, limit: int, total: int) -> list[dict]:
         return self.source.page(self.query, offset, limit, total)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section][1]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole and role != Qt.ItemDataRole.UserRole and role != SORT_ROLE:
