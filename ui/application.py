@@ -14,6 +14,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -165,8 +166,6 @@ class Session:
                                                   "MROQC database or backup (*.sqlite3 *.db *.backup);;All files (*)")
             if not name:
                 return
-            from pathlib import Path
-
             from ui.restore import offer_backup
 
             if offer_backup(self.window, Path(name), self.window, self.show):  # a backup: restored, not opened
@@ -181,9 +180,14 @@ class Session:
 
 
 def choose_database(url: str | None) -> str | Database | None:
-    """The URL to sign in to, or (first run) the new database already signed in, or None (cancelled)."""
+    """The URL to sign in to, or (first run) the new database already signed in, or None (cancelled).
+
+    A file named on the command line (``--db``) that does not exist yet gets the first-run setup
+    for that file, as the default one does: it used to ask for a password, then say there was no
+    database there and name a command to type."""
     if url is not None:
-        return url
+        missing = new_file_named(url)
+        return url if missing is None else _first_run(missing)
     from ui.settings_file import remembered_shared_url
 
     shared = os.environ.get(DB_URL_ENV) or remembered_shared_url()  # the facility moved to a shared database
@@ -192,6 +196,22 @@ def choose_database(url: str | None) -> str | Database | None:
     path = default_db_path()
     if path.exists():
         return sqlite_url(path)
+    return _first_run(path)
+
+
+def new_file_named(url: str) -> Path | None:
+    """The database file ``url`` names when it does not exist yet (None: it exists, or ``url`` is a
+    server's, or not one ``app.paths.sqlite_url`` wrote for ``--db``, which is always absolute). Read
+    from the URL as that writes it: SQLAlchemy is not loaded yet."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    path = Path(url.removeprefix(prefix))
+    return None if not path.is_absolute() or path.exists() else path
+
+
+def _first_run(path: Path) -> str | Database | None:
+    """The first-run setup for a new database at ``path`` (or another chosen there)."""
     from ui.first_run import FirstRunDialog
 
     dialog = FirstRunDialog(path)

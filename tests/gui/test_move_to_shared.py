@@ -156,3 +156,24 @@ def test_the_workstation_opens_the_shared_database_from_then_on(qtbot, monkeypat
     monkeypatch.setenv("MROQC_DESK_DB_URL", "postgresql+psycopg://desk@other.example.org/mroqc")
     assert choose_database(None) == "postgresql+psycopg://desk@other.example.org/mroqc"
     assert choose_database("sqlite:///chosen.sqlite3") == "sqlite:///chosen.sqlite3"  # --db / --db-url win
+
+
+def test_a_new_file_named_with_db_gets_the_first_run_setup_not_a_password(qtbot, tmp_path, monkeypatch) -> None:
+    """``mroqc-desk --db new.sqlite3`` on a file not made yet: the Welcome setup for that file (it
+    asked for a password, then said there was no database and named a command to type)."""
+    from app.paths import sqlite_url
+    from ui import first_run
+    from ui.application import choose_database
+
+    asked: list[object] = []
+
+    def welcome(dialog: first_run.FirstRunDialog) -> int:
+        asked.append(dialog.default_path)
+        return 0  # the person closes it
+
+    monkeypatch.setattr(first_run.FirstRunDialog, "exec", welcome)
+    new = tmp_path / "new.sqlite3"
+    assert choose_database(sqlite_url(new)) is None and asked == [new.resolve()]
+    existing = tmp_path / "there.sqlite3"
+    existing.write_bytes(b"")
+    assert choose_database(sqlite_url(existing)) == sqlite_url(existing) and len(asked) == 1
