@@ -269,16 +269,7 @@ def shown_lists(page: QWidget) -> list[QAbstractItemView]:
     """The tables and trees the page shows now (another tab's stay out), in the order of the page."""
     return [view for view in page.findChildren(QAbstractItemView)
             if isinstance(view, QTableView | QTreeView) and view.isVisibleTo(page) and view.model() is not None
-            and not _inside_a_list(view, page)]
-
-
-def _inside_a_list(widget: QWidget, page: QWidget) -> bool:
-    parent = widget.parentWidget()
-    while parent is not None and parent is not page:
-        if isinstance(parent, QAbstractItemView):
-            return True
-        parent = parent.parentWidget()
-    return False
+            and not _inside(view, QAbstractItemView, page)]
 
 
 def _caption(view: QWidget, page: QWidget) -> str:
@@ -304,7 +295,7 @@ def filter_in_force(page: QWidget) -> str:
     the label beside it ("Year: 2025"). "none" when nothing narrows what is shown."""
     parts: list[str] = []
     for widget in page.findChildren(QWidget):
-        if not widget.isVisibleTo(page) or not widget.isEnabled() or _inside_a_list(widget, page):
+        if not widget.isVisibleTo(page) or not widget.isEnabled() or _inside(widget, QAbstractItemView, page):
             continue
         if isinstance(widget, QComboBox) and not widget.isEditable() and widget.count():
             first = widget.itemText(0)
@@ -341,6 +332,8 @@ def _labelled(widget: QWidget, value: str) -> str:
 
 
 def _inside(widget: QWidget, kind: type | tuple[type, ...], page: QWidget) -> bool:
+    """Whether ``widget`` sits inside a ``kind`` below ``page`` (a cell editor in a list, a field's
+    own line edit in a date field or combo box)."""
     parent = widget.parentWidget()
     while parent is not None and parent is not page:
         if isinstance(parent, kind):
