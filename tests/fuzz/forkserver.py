@@ -85,6 +85,11 @@ def serve() -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    # the ORM's mappers are configured on first use, in every child again: 20 ms a child, about 420
+    # children a run (8 s of CPU); configured here once, as a long-running app has them after its first query
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
     cheap = cheap_security_policy()  # as the tests' own processes (conftest.cheap_kdf)
     passwords.security_policy = lambda: cheap
     requests = os.fdopen(0, "rb", buffering=0)
