@@ -441,6 +441,59 @@ def bench_evidence(runs: int, size: int, path: Path) -> list[Figure]:
     return figures
 
 
+def bench_copy(size: int, path: Path) -> list[Figure]:
+    """The move to a shared database (``copy``: every row, its verification table by table, the
+    logins; issue 28's target is 20,000 rows a second) into a new database on this machine's own
+    server, beside a bare ``COPY`` of the same rows, read with raw sqlcipher3, into the same schema
+    (the app's migration, off the clock): what moving the rows costs with nothing else. One run
+    each (a move of 200,000 cases takes a minute)."""
+    import psycopg
+
+    from app.services.moving import NOT_COPIED, copy_database
+    from app.storage.database import open_database
+    from app.storage.models import Base
+    from bench.scratch_pg import LOCAL_SERVER, drop_database, new_database, url_of
+
+    try:
+        psycopg.connect(LOCAL_SERVER, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        print(f"skipped copy: no PostgreSQL server on this machine ({type(exc).__name__})", flush=True)
+        return []
+    db = signed_in(path)
+    target = new_database("mroqc_bench")
+    try:
+        start = time.perf_counter()
+        rows = copy_database(db, url_of(target), PASSWORD).rows
+        ours = (time.perf_counter() - start) * 1000
+    finally:
+        db.dispose()
+        drop_database(target)
+
+    bare = new_database("mroqc_bench")
+    try:
+        open_database(url_of(bare), create=True).dispose()  # the schema, off the clock
+        tables = [t.name for t in Base.metadata.sorted_tables if t.name not in NOT_COPIED]
+        raw = raw_connection(path)
+        start = time.perf_counter()
+        with psycopg.connect(LOCAL_SERVER.replace("dbname=test", f"dbname={bare}")) as conn:
+            for table in reversed(tables):
+                conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+                conn.execute(f'DELETE FROM "{table}"')  # what the migration seeded
+            for table in tables:
+                cursor = raw.execute(f'SELECT * FROM "{table}"')
+                columns = ", ".join(f'"{d[0]}"' for d in cursor.description)
+                with conn.cursor().copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:
+                    for row in cursor:
+                        copy.write_row(row)
+        base = (time.perf_counter() - start) * 1000
+        raw.close()
+    finally:
+        drop_database(bare)
+    per_second = rows / (ours / 1000)
+    return [Figure(f"move to a shared database ({rows:,} rows, {per_second:,.0f} rows/s, target 20,000 rows/s)",
+                   size, ours, "bare COPY of the same rows (raw sqlcipher3 read)", base)]
+
+
 def bench_memory(size: int, path: Path) -> list[Figure]:
     result = subprocess.run([PY, "-m", "bench.show_window", str(path), "--scroll", "--rss", USER],
                             capture_output=True, text=True, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
@@ -489,7 +542,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument("--only", default="", metavar="STEPS",
                         help="comma list of steps to run (register, check, quality, dashboard, workbook, audit pdf, "
-                             "evidence, latency, startup, memory); default: every one")
+                             "evidence, latency, copy, startup, memory); default: every one")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     figures: list[Figure] = []
@@ -511,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += optional(lambda s=size, p=path: bench_audit_pdf(args.runs, s, p), "audit pdf")
         figures += optional(lambda s=size, p=path: bench_evidence(args.runs, s, p), "evidence")
         figures += optional(lambda s=size, p=path: bench_latency(args.runs, s, p), "latency")
+        figures += optional(lambda s=size, p=path: bench_copy(s, p), "copy")
     if not only or "memory" in only:
         figures += bench_memory(max(sizes), dbs[max(sizes)])
     print_table(figures)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.services.facility import FacilityDetails, save_facility  # noqa: E402
 from app.storage.database import Database  # noqa: E402
+from bench.scratch_pg import LOCAL_SERVER, drop_database, new_database, url_of  # noqa: E402
 from tests.support import cheap_security_policy, create  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -92,7 +92,7 @@ def _pg_available() -> str | None:
     try:
         import psycopg
 
-        with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", connect_timeout=2):
+        with psycopg.connect(LOCAL_SERVER, connect_timeout=2):
             return None
     except Exception as exc:  # any failure means: no usable server here
         return f"PostgreSQL at 127.0.0.1:5432 is not reachable ({type(exc).__name__})"
@@ -106,27 +106,13 @@ def pg_url() -> Iterator[str]:
         if os.environ.get("MROQC_DESK_REQUIRE_PG"):
             pytest.fail(f"{reason}; CI requires the PostgreSQL tests to run")
         pytest.skip(reason)
-    import psycopg
-
-    name = f"mroqc_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    name = new_database()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        yield url_of(name)
     finally:
         drop_pg_database(name)
 
 
 def drop_pg_database(name: str, extra_roles: tuple[str, ...] = ()) -> None:
-    """Drop a test database and the roles the app made for it (roles are the cluster's: the groups,
-    the door, the recovery key's login and every person's ``PREFIX.name`` login)."""
-    import psycopg
-
-    from app.storage.server_names import ServerNames
-
-    names = ServerNames.of_database(name)
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        roles = [r for (r,) in conn.execute("SELECT rolname FROM pg_roles") if names.is_ours(r) or r in extra_roles]
-        for role in sorted(roles, key=lambda r: (r in names.own_roles(), r)):
-            conn.execute(f'DROP ROLE IF EXISTS "{role}"')
+    """Drop a test database and the roles the app made for it (``bench.scratch_pg``)."""
+    drop_database(name, extra_roles)
