@@ -73,3 +73,35 @@ def test_the_role_warnings_say_as_of_when_the_window_looks_at_another_day(qtbot,
         assert "As of" in page.warnings.text()
     finally:
         use_reference(None)
+
+
+def test_the_missing_list_out_of_sight_is_recounted_when_shown(qtbot, demo_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: stepping the as-of date on the Dashboard does not recount Dosimetry's missing list
+    behind it (a whole-register anti-join on the GUI thread at every step); showing Dosimetry
+    recounts it at the date it then has."""
+    from app.services import dosimetry
+    from tests.gui.conftest import open_window, settle
+
+    window = open_window(qtbot, demo_db)
+    page = window.page("Dosimetry")
+    window.show_area("Dosimetry")
+    settle(qtbot)
+    window.show_area("Dashboard")
+    settle(qtbot)
+    counted: list[dt.date] = []
+    real = dosimetry.missing_submissions
+
+    def counting(db, as_of, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counted.append(as_of)
+        return real(db, as_of, *args, **kwargs)
+
+    monkeypatch.setattr(dosimetry, "missing_submissions", counting)
+    earlier = AS_OF - dt.timedelta(days=200)
+    window.as_of.set(AS_OF - dt.timedelta(days=1))
+    window.as_of.set(earlier)
+    settle(qtbot)
+    assert counted == []
+    window.show_area("Dosimetry")
+    settle(qtbot)
+    assert counted == [earlier]
+    assert f"(enrolled by {earlier.isoformat()})" in page.missing_label.text()
