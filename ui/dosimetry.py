@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,7 +38,7 @@ from app.domain.wording import metric_words, metrics_words
 from app.services import dosimetry, staff
 from app.services.register import DOSIMETRY_PROJECTS
 from app.storage.database import Database
-from ui.as_of import AsOf
+from ui.as_of import AsOf, follow_when_shown
 from ui.date_field import DateItem, date_format, shown
 from ui.permissions import gate
 from ui.record_form import RecordForm, columns_of, fields_of
@@ -263,27 +263,11 @@ class DosimetryPage(QWidget):
         layout.addWidget(splitter, 1)
         self.list.changed.connect(self.recount)
         self.list.set_note(self.capped_note(len(self.list.records)))
-        self._missing_stale = False  # the as-of date moved while the page was out of sight
-        self.as_of.changed.connect(self._as_of_moved)
+        follow_when_shown(self, self.as_of, self.show_missing)  # counted at the as-of date
         self._search_timer = QTimer(self, singleShot=True, interval=300)  # search when typing pauses
         self._search_timer.timeout.connect(self.search_cases)
         self.list.filter.textChanged.connect(self._search_timer.start)
         self.show_missing()
-
-    def _as_of_moved(self, *_day: object) -> None:
-        """The missing list counts at the as-of date: recounted now when it is on screen (or a page
-        of its own); out of sight in the window, when it is next shown. It was recounted on every
-        step of the date from any screen, on the GUI thread: 20-40 ms of each as-of change on the
-        Dashboard at 200,000 cases."""
-        if self.parentWidget() is not None and not self.isVisible():
-            self._missing_stale = True
-            return
-        self.show_missing()
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
-        super().showEvent(event)
-        if self._missing_stale:
-            self.show_missing()
 
     def quality_words(self, values: dict) -> str:
         """The data-quality rules on the submission as typed (a dose outside the range for the
@@ -379,8 +363,8 @@ class DosimetryPage(QWidget):
         self.list.set_note(self.capped_note(len(self.list.records)))
 
     def show_missing(self, *_changed: object) -> None:
-        """Recounted after every change to the submissions and whenever the as-of date moves."""
-        self._missing_stale = False
+        """Recounted after every change to the submissions and whenever the as-of date moves (out of
+        sight in the window, when next shown: ``follow_when_shown``)."""
         day = self.as_of.day
         project = self.missing_project.currentData()
         count, rows = dosimetry.missing_submissions(self.db, day, limit=MISSING_SHOWN, search=self.missing_filter.text(),
