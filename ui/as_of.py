@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from ui.date_field import DateField
 
@@ -33,6 +34,38 @@ class AsOf(QObject):
         if day != self.day:
             self.day = day
             self.changed.emit(day)
+
+
+def follow_when_shown(page: QWidget, as_of: AsOf, show: Callable[[], object]) -> None:
+    """``show()`` whenever the as-of date moves: at once while ``page`` is on screen (or is a window
+    of its own), else once when it is next shown. A screen out of sight in the window re-read its
+    figures on every step of the date from any other screen, on the GUI thread: at 200,000 cases
+    Dosimetry's missing list, the register's count, the role warnings and the policies took 30-60 ms
+    of each as-of change on the Dashboard."""
+    _FollowWhenShown(page, as_of, show)
+
+
+class _FollowWhenShown(QObject):
+    def __init__(self, page: QWidget, as_of: AsOf, show: Callable[[], object]) -> None:
+        super().__init__(page)
+        self.page = page
+        self.show = show
+        self.stale = False
+        as_of.changed.connect(self.moved)
+        page.installEventFilter(self)
+
+    def moved(self, *_day: object) -> None:
+        if self.page.parentWidget() is not None and not self.page.isVisible():
+            self.stale = True
+            return
+        self.stale = False
+        self.show()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Show and self.stale:
+            self.stale = False
+            self.show()
+        return False
 
 
 def date_edit(as_of: AsOf) -> DateField:

@@ -65,6 +65,7 @@ class TileWidget(QFrame):
         self.setObjectName(f"tile-{tile.rule}")
         self.rule = tile.rule
         self.status = tile.status
+        self.text = tile  # what it says: a tile saying the same is kept (``DashboardPage._build_tiles``)
         tip = f"{tile.rule} · {tile.detail}" if tile.detail else tile.rule
         self.setToolTip(f"{tip}\nWhat counts: {tile.counts}" if tile.counts else tip)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -284,14 +285,19 @@ class DashboardPage(QWidget):
         self.upcoming.addItems([u.text for u in data.upcoming] or ["Nothing fires within the forecast horizon."])
 
     def _build_tiles(self) -> None:
-        """The readiness tile first (or a tile saying it is being checked), then one per QIP trigger."""
+        """The readiness tile first (or a tile saying it is being checked), then one per QIP trigger.
+        A tile that says what it said is kept, not built again: a day's step of the as-of date
+        changes about half of them (building all eleven was 6-13 ms of each step at 200,000 cases)."""
         assert self.data is not None
-        self.tile_widgets = []
         readiness = self.readiness if self.readiness is not None and self.readiness_day == self.data.as_of else \
             _checking("checking the data…")
+        shown = {widget.text: widget for widget in getattr(self, "tile_widgets", [])}
+        self.tile_widgets = []
         for tile in (readiness, *self.data.tiles):
-            widget = TileWidget(tile)
-            widget.clicked.connect(self.open_rule)
+            widget = shown.pop(tile, None)
+            if widget is None:
+                widget = TileWidget(tile)
+                widget.clicked.connect(self.open_rule)
             self.tile_widgets.append(widget)
         self.board.show_tiles(self.tile_widgets, columns_for(self.width()))
         self._show_heading()
@@ -371,6 +377,7 @@ class DashboardPage(QWidget):
         """Redraw tiles and chart when the system switches between light and dark."""
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange and self.data is not None:
+            self.tile_widgets = []  # coloured for the old palette: every tile built anew
             self.show_data(self.data)
 
     def tile_status(self, rule: str) -> str | None:

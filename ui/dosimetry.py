@@ -38,7 +38,7 @@ from app.domain.wording import metric_words, metrics_words
 from app.services import dosimetry, staff
 from app.services.register import DOSIMETRY_PROJECTS
 from app.storage.database import Database
-from ui.as_of import AsOf
+from ui.as_of import AsOf, follow_when_shown
 from ui.date_field import DateItem, date_format, shown
 from ui.permissions import gate
 from ui.record_form import RecordForm, columns_of, fields_of
@@ -263,7 +263,7 @@ class DosimetryPage(QWidget):
         layout.addWidget(splitter, 1)
         self.list.changed.connect(self.recount)
         self.list.set_note(self.capped_note(len(self.list.records)))
-        self.as_of.changed.connect(self.show_missing)
+        follow_when_shown(self, self.as_of, self.show_missing)  # counted at the as-of date
         self._search_timer = QTimer(self, singleShot=True, interval=300)  # search when typing pauses
         self._search_timer.timeout.connect(self.search_cases)
         self.list.filter.textChanged.connect(self._search_timer.start)
@@ -363,7 +363,8 @@ class DosimetryPage(QWidget):
         self.list.set_note(self.capped_note(len(self.list.records)))
 
     def show_missing(self, *_changed: object) -> None:
-        """Recounted after every change to the submissions and whenever the as-of date moves."""
+        """Recounted after every change to the submissions and whenever the as-of date moves (out of
+        sight in the window, when next shown: ``follow_when_shown``)."""
         day = self.as_of.day
         project = self.missing_project.currentData()
         count, rows = dosimetry.missing_submissions(self.db, day, limit=MISSING_SHOWN, search=self.missing_filter.text(),

@@ -32,7 +32,7 @@ from app.services.cases import delete_case, get_case
 from app.services.editing import Change, Conflict, History, NotFound, ValidationFailed
 from app.services.register import FLAGS, RegisterQuery, flag_policy
 from app.storage.database import Database
-from ui.as_of import AsOf
+from ui.as_of import AsOf, follow_when_shown
 from ui.date_field import DateField
 from ui.flow_layout import FlowLayout
 from ui.models.case_table_model import CaseTableModel
@@ -224,12 +224,17 @@ class EnrollmentPage(QWidget):
         self.table.doubleClicked.connect(lambda _index: self.edit_case())
         self.model.modelReset.connect(self._show_count)
         self.as_of.changed.connect(self._as_of_changed)
+        follow_when_shown(self, self.as_of, self._read_at_as_of)
         self._show_count()
 
     def _as_of_changed(self, day: dt.date) -> None:
+        """The default date range ends at the as-of date at once; the rows, flagged at that date,
+        are read again now when the register is on screen, else when it is next shown."""
         self.eligible_from.follow(years_before(day, 1))
         self.eligible_to.follow(day)
-        self.flag_policy = flag_policy(self.db, day)  # the flags are judged at the as-of date
+
+    def _read_at_as_of(self) -> None:
+        self.flag_policy = flag_policy(self.db, self.as_of.day)  # the flags are judged at the as-of date
         self.apply_filters()
 
     def focus_search(self) -> None:

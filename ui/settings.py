@@ -46,7 +46,7 @@ from app.services.policies import (
     read_policy_file,
 )
 from app.storage.database import Database
-from ui.as_of import AsOf
+from ui.as_of import AsOf, follow_when_shown
 from ui.data_transfer import DataTransferPanel
 from ui.date_field import DateField, use_date_format
 from ui.facility_form import FacilityFields
@@ -165,7 +165,7 @@ class SettingsPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        self.as_of.changed.connect(self.show_policies)
+        follow_when_shown(self, self.as_of, self.show_policies)
         self.load()
 
     def show_policies(self, *_changed: object) -> None:

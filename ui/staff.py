@@ -15,7 +15,7 @@ from app.domain.vocabulary import REQUIRED_ROLES, label
 from app.services import letters, staff
 from app.services.evaluations import in_force_at
 from app.storage.database import Database
-from ui.as_of import AsOf
+from ui.as_of import AsOf, follow_when_shown
 from ui.date_field import date_format, shown
 from ui.record_form import columns_of, fields_of
 from ui.record_page import RecordPage
@@ -122,7 +122,7 @@ class StaffPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>Staff & roles</h2>"))
         layout.addWidget(tabs, 1)
-        self.as_of.changed.connect(self.show_warnings)
+        follow_when_shown(self, self.as_of, self.show_warnings)
         self.show_warnings()
 
     def select_person(self, staff_id: str) -> None:

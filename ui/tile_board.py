@@ -38,10 +38,11 @@ class TileBoard(QScrollArea):
         self.columns = 0
 
     def show_tiles(self, tiles: list[QWidget], columns: int) -> None:
-        """Replace the tiles shown."""
+        """Replace the tiles shown (one shown already and among ``tiles`` is kept, only placed again)."""
+        kept = {id(widget) for widget in tiles}
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item.widget():
+            if item.widget() and id(item.widget()) not in kept:
                 item.widget().deleteLater()
         self.tiles = list(tiles)
         self.columns = 0

@@ -3,7 +3,7 @@ beside the participation minimum's monthly pace.
 
 The same count as the snapshot's ``monthly_enrollments`` (a case counts in the month of its
 enrollment date, on or before the as-of date), split by project: one ``GROUP BY`` over the index
-on (project, enrolled_on), so it costs the same at 200,000 cases as at 2,000. The pace is the
+on (project, enrolled_on, case_id), so it costs the same at 200,000 cases as at 2,000. The pace is the
 policy in force's ``participation.min_cases`` spread over twelve months, for the projects it
 counts (``participation.counted_projects``): the policy file's numbers, never this module's.
 """
@@ -59,16 +59,18 @@ def enrollment_by_month(db: Database, as_of: dt.date) -> EnrollmentByMonth:
     """The chart's figures at ``as_of`` (see the module's docstring)."""
     year = as_of.year
     policy = in_force_at(db, as_of).policy
-    month = func.extract("month", Case.enrolled_on)
-    in_year = func.extract("year", Case.enrolled_on)
-    stmt = (select(Case.project, in_year, month, func.count())
-            .where(enrolled_at_sql(as_of), Case.enrolled_on >= dt.date(year - 1, 1, 1))
-            .group_by(Case.project, in_year, month))
+    projects = tuple(PROJECTS)  # every project, a silent one too: no bars is what QIP-ENR-ZERO reads
+    # counted per project and day, the months summed here: the covering index on (project,
+    # enrolled_on, case_id) answers it alone, where grouping by the year and month SQLite works
+    # out of each date read every row (23 ms against 2.5 ms at 200,000 cases, on every as-of change)
+    stmt = (select(Case.project, Case.enrolled_on, func.count())
+            .where(Case.project.in_(projects), enrolled_at_sql(as_of), Case.enrolled_on >= dt.date(year - 1, 1, 1))
+            .group_by(Case.project, Case.enrolled_on))
     counts: dict[tuple[str, int, int], int] = {}
     with db.engine.connect() as conn:
-        for project, y, m, n in conn.execute(stmt):
-            counts[(project, int(y), int(m))] = int(n)
-    projects = tuple(PROJECTS)  # every project, a silent one too: no bars is what QIP-ENR-ZERO reads
+        for project, day, n in conn.execute(stmt):
+            key = (project, day.year, day.month)
+            counts[key] = counts.get(key, 0) + int(n)
 
     def series(y: int) -> dict[str, tuple[int, ...]]:
         return {p: tuple(counts.get((p, y, m), 0) for m in range(1, MONTHS_A_YEAR + 1)) for p in projects}

@@ -305,8 +305,11 @@ def _failing(session: Session, record: str, rules: list[Rule], file: QualityRule
     rules' conditions joined by OR (SQLite stops at the first that holds), only those rows returned.
     Which rules each fails is then the rules' own word (``detail``), on these few rows."""
     eligible = None
-    if record == "case":  # two index seeks
-        low, high = session.execute(select(func.min(Case.eligible_on), func.max(Case.eligible_on))).one()
+    if record == "case":  # two index seeks: each a scalar subquery of its own, since SQLite seeks the
+        # index only for a lone min() or max(); both in one SELECT scanned an index of every case
+        # (9-25 ms at 200,000 cases, against 0.1 ms)
+        low, high = session.execute(select(select(func.min(Case.eligible_on)).scalar_subquery(),
+                                           select(func.max(Case.eligible_on)).scalar_subquery())).one()
         eligible = (low, high) if low is not None else None
     merged: dict[tuple[str, str, tuple[str, ...]], DaysAfter] = {}
     for rule in rules:  # day spans of the same two dates: one span test, from the smallest lower bound

@@ -73,3 +73,43 @@ def test_the_role_warnings_say_as_of_when_the_window_looks_at_another_day(qtbot,
         assert "As of" in page.warnings.text()
     finally:
         use_reference(None)
+
+
+def test_screens_out_of_sight_follow_the_as_of_date_when_shown(qtbot, demo_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: stepping the as-of date on the Dashboard does not recount Dosimetry's missing list
+    (a whole-register anti-join) nor the role warnings behind it, on the GUI thread at every step;
+    showing each screen recounts it once, at the date it then has."""
+    from app.services import dosimetry
+    from tests.gui.conftest import open_window, settle
+
+    window = open_window(qtbot, demo_db)
+    page = window.page("Dosimetry")
+    window.page("Staff & roles")
+    for area in ("Dosimetry", "Staff & roles", "Dashboard"):
+        window.show_area(area)
+        settle(qtbot)
+    counted: list[tuple[str, dt.date]] = []
+    missing, list_roles = dosimetry.missing_submissions, staff.list_roles
+
+    def counting_missing(db, as_of, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counted.append(("missing", as_of))
+        return missing(db, as_of, *args, **kwargs)
+
+    def counting_roles(db, *args, **kwargs):  # type: ignore[no-untyped-def]
+        counted.append(("roles", window.as_of.day))
+        return list_roles(db, *args, **kwargs)
+
+    monkeypatch.setattr(dosimetry, "missing_submissions", counting_missing)
+    monkeypatch.setattr(staff, "list_roles", counting_roles)
+    earlier = AS_OF - dt.timedelta(days=200)
+    window.as_of.set(AS_OF - dt.timedelta(days=1))
+    window.as_of.set(earlier)
+    settle(qtbot)
+    assert counted == []
+    window.show_area("Dosimetry")
+    settle(qtbot)
+    assert counted == [("missing", earlier)]
+    assert f"(enrolled by {earlier.isoformat()})" in page.missing_label.text()
+    window.show_area("Staff & roles")
+    settle(qtbot)
+    assert counted == [("missing", earlier), ("roles", earlier)]

@@ -62,3 +62,22 @@ def test_under_us_dates_the_forecasts_and_the_next_dates_are_us_dates_too(qtbot,
         assert "as of 01/26/2025" in page.heading.text() and "2025-01" not in page.heading.text()
     finally:
         use_date_format("iso")
+
+
+def test_a_step_of_the_as_of_date_keeps_the_tiles_that_say_the_same(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: a tile whose words did not change is kept, not built again; one that changed is new."""
+    from tests.gui.conftest import AS_OF, open_window
+
+    window = open_window(qtbot, demo_db)
+    page = window.page("Dashboard")
+    before = {w.rule: (w, w.text) for w in page.tile_widgets}
+    window.as_of.set(AS_OF - dt.timedelta(days=1))
+    settle(qtbot)
+    after = {w.rule: (w, w.text) for w in page.tile_widgets}
+    assert after.keys() == before.keys()
+    same = [rule for rule in after if after[rule][1] == before[rule][1]]
+    changed = [rule for rule in after if after[rule][1] != before[rule][1]]
+    assert same and changed  # a day moves some figures (days without enrollment), not all
+    assert all(after[rule][0] is before[rule][0] for rule in same)
+    assert all(after[rule][0] is not before[rule][0] for rule in changed)
+    assert [w.rule for w in page.board.tiles] == [w.rule for w in page.tile_widgets]

@@ -130,3 +130,28 @@ def test_the_quality_report_is_made_once_per_date_and_data_version(db: Database)
     assert cache.report("quality", D, counted) is not first and made == [D, D]
     cache.close()
     assert quality_at(db, D) is not first  # no window keeps it: made each time
+
+
+def test_the_self_audit_reads_the_quality_report_the_window_keeps(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: the self-audit's data-quality page is the report the Dashboard's readiness tile
+    made of that date (the whole-register pass, most of a 200,000-case preview), not one of its own."""
+    from app.reports.audit_service import build_report
+    from app.services import quality
+    from app.services.evaluations import quality_at
+
+    passes: list[dt.date] = []
+    find = quality.find_problems
+
+    def counted(session, rules, as_of, month_day):  # type: ignore[no-untyped-def]
+        passes.append(as_of)
+        return find(session, rules, as_of, month_day)
+
+    monkeypatch.setattr(quality, "find_problems", counted)
+    cache = EvaluationCache(db).share()
+    kept = quality_at(db, D)  # the readiness tile's
+    report = build_report(db, year=D.year, as_of=D)
+    assert passes == [D] and report.quality is not None
+    assert report.quality.statement == kept.in_force.statement
+    cache.close()
+    build_report(db, year=D.year, as_of=D)  # no window keeps one: made for the audit
+    assert passes == [D, D]
