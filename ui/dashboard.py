@@ -269,14 +269,13 @@ class DashboardPage(QWidget):
         self.data = data
         self.progress.hide()
         self._build_tiles()
-        while self.chart_holder.count():
-            item = self.chart_holder.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
-        chart = self.chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
-        chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
-        chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
-        self.chart_holder.addWidget(chart)
+        if self.chart is not None:  # the same chart at the new date: its bars move (``EnrollmentChart.follow``)
+            self.chart.follow(data.as_of)
+        else:
+            chart = self.chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
+            chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
+            chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
+            self.chart_holder.addWidget(chart)
         self._share_later()
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()

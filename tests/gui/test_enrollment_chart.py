@@ -104,3 +104,34 @@ def test_a_narrow_chart_names_every_month_by_its_initial(qtbot, demo_db) -> None
     assert chart.axis_x.count() == 12
     legend = chart.legend.text()
     assert all(name in legend.replace("&nbsp;", " ") for name in ("Breast", "Bone metastases", "Minimum pace"))
+
+
+def test_an_as_of_step_moves_the_bars_of_the_same_chart_and_a_new_year_redraws_it(qtbot, settled_window) -> None:
+    """The Dashboard keeps its chart across as-of changes: within the year only the bars move to the
+    new date's counts (the chart is not built again); another year draws its own title and lines."""
+    window = settled_window
+    window.show_area("Dashboard")
+    settle(qtbot)
+    dashboard = window.page("Dashboard")
+    chart = dashboard.chart
+    qtbot.waitUntil(lambda: chart.figures is not None, timeout=30000)
+    drawn = chart.view.chart()
+    earlier = AS_OF - dt.timedelta(days=45)  # the same year, some enrollments not yet made
+    window.as_of.set(earlier)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: chart.figures is not None and chart.figures.as_of == earlier, timeout=30000)
+    assert dashboard.chart is chart and chart.view.chart() is drawn  # moved, not built again
+    expected = enrollment_by_month(window.db, earlier)
+    assert expected.this_year != enrollment_by_month(window.db, AS_OF).this_year
+    for project in PROJECTS:
+        assert [int(chart.bar_sets[project].at(m)) for m in range(12)] == list(expected.this_year[project])
+    assert chart.axis_y.max() >= max(expected.total(earlier.year))
+
+    next_year = dt.date(AS_OF.year + 1, 3, 31)
+    window.as_of.set(next_year)
+    settle(qtbot)
+    qtbot.waitUntil(lambda: chart.figures.as_of == next_year, timeout=30000)
+    assert chart.view.chart() is not drawn
+    assert str(next_year.year) in chart.view.chart().title()
+    lines = [s for s in chart.view.chart().series() if isinstance(s, QLineSeries)]
+    assert lines[0].name() == f"All projects, {AS_OF.year}"
