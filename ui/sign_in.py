@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication
@@ -29,24 +30,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.permissions import ROLE_NAMES
-from app.domain.security_policy import security_policy
-from app.security.passwords import PasswordRejected, check_new_password, password_rule
-from app.security.signin import (
-    WRONG,
-    SignInFailed,
-    check_user_name,
-    needs_administrator,
-    sign_in,
-    sign_in_with_recovery_key,
-    upgrade_database,
-)
-from app.services.facility import get_facility
-from app.storage.database import Database, sqlite_path
+from app.security.before_sign_in import needs_administrator, sqlite_file
+from app.security.signin_errors import WRONG, SignInFailed
 from app.storage.errors import DatabaseError
 from ui.dialog_fit import fit_the_window_of, grows_to_fit
 from ui.form_guard import DiscardGuard
-from ui.key_on_paper import facility_named_by, print_asking, recovery_sheet, save_pdf_asking
 from ui.settings_file import settings
+
+if TYPE_CHECKING:
+    from app.storage.database import Database
+
+# ``app.security.signin`` (and with it SQLAlchemy and the models: ~0.31 s of the ~0.55 s from
+# start to the sign-in dialog on screen, ``python -X importtime``, 2-core development machine) is
+# imported where a password is checked, after the dialog shows; so are the password policy's
+# modules and Qt's printing (``ui.key_on_paper``), which only the dialogs that set a new password
+# or show the recovery key need.
 
 LAST_USER_KEY = "sign_in/last_user"
 
@@ -144,7 +142,7 @@ class SignInDialog(QDialog):
         self.use_directory.setToolTip("When IT set the shared database up for the hospital directory (Kerberos, or "
                                       "LDAP: type its password above): no password of this app's")
         self.use_directory.clicked.connect(self.try_directory)
-        self.use_directory.setVisible(sqlite_path(url) is None)
+        self.use_directory.setVisible(sqlite_file(url) is None)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
         buttons.accepted.connect(self.try_sign_in)
@@ -185,6 +183,8 @@ class SignInDialog(QDialog):
     def try_sign_in(self) -> None:
         try:
             with _Busy():
+                from app.security.signin import sign_in, sign_in_with_recovery_key
+
                 if self.recovery.isVisible():
                     self.db = sign_in_with_recovery_key(self.url, self.recovery.text())
                 else:
@@ -222,6 +222,9 @@ class NewPasswordFields:
     """A new password typed twice, checked against the policy as it is typed."""
 
     def __init__(self, form: QFormLayout, label: str = "&Password", replacing: bool = False) -> None:  # noqa: FBT001, FBT002
+        from app.domain.security_policy import security_policy
+        from app.security.passwords import password_rule
+
         minimum = security_policy().min_password_length
         self.first = password_field()
         self.first.setObjectName("new_password")
@@ -238,6 +241,8 @@ class NewPasswordFields:
 
     def value(self, name: str = "", old: str | None = None) -> str:
         """The new password, or ``PasswordRejected`` saying what is wrong with it."""
+        from app.security.passwords import PasswordRejected, check_new_password
+
         if self.first.text() != self.second.text():
             raise PasswordRejected("the two passwords typed differ")
         check_new_password(self.first.text(), name=name, old=old)
@@ -260,6 +265,8 @@ class ShownOnceDialog(QDialog):
         copy = QPushButton("&Copy")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(copied))
         self.save_pdf = QPushButton("Save as P&DF…")
+        from ui.key_on_paper import print_asking, save_pdf_asking
+
         self.save_pdf.clicked.connect(lambda: save_pdf_asking(self.paper, self))
         self.print_button = QPushButton("&Print…")
         self.print_button.clicked.connect(lambda: print_asking(self.paper, self))
@@ -296,6 +303,8 @@ class RecoveryKeyDialog(ShownOnceDialog):
     def __init__(self, recovery_key: str, parent: QWidget | None = None, *, facility: str = "",
                  made_on: dt.date | None = None) -> None:
         """``facility`` names whose key it is on the printed page (by default the window's facility)."""
+        from ui.key_on_paper import facility_named_by, recovery_sheet
+
         key = QLabel(recovery_key)
         key.setObjectName("recovery_key")
         font = QFont("monospace")
@@ -416,6 +425,8 @@ class AdministratorDialog(PasswordDialog):
         self.create()
 
     def create(self) -> None:
+        from app.security.signin import check_user_name, upgrade_database
+
         try:
             name = check_user_name(self.user.text())
             password = self.password.value(name)
@@ -484,6 +495,8 @@ def ask_sign_in(parent: QWidget | None, url: str, name: str, user: str | None = 
 
 def facility_of(db: Database) -> str:
     """The facility's name in ``db`` ("" before it has one), for the recovery key's printed page."""
+    from app.services.facility import get_facility
+
     facility = get_facility(db)
     return facility.name if facility is not None else ""
 
