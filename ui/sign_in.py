@@ -30,9 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.permissions import ROLE_NAMES
 from app.security.before_sign_in import needs_administrator, sqlite_file
-from app.security.signin_errors import WRONG, SignInFailed
 from app.storage.errors import DatabaseError
 from ui.dialog_fit import fit_the_window_of, grows_to_fit
 from ui.form_guard import DiscardGuard
@@ -43,9 +41,9 @@ if TYPE_CHECKING:
 
 # ``app.security.signin`` (and with it SQLAlchemy and the models: ~0.31 s of the ~0.55 s from
 # start to the sign-in dialog on screen, ``python -X importtime``, 2-core development machine) is
-# imported where a password is checked, after the dialog shows; so are the password policy's
-# modules and Qt's printing (``ui.key_on_paper``), which only the dialogs that set a new password
-# or show the recovery key need.
+# imported where a password is checked, after the dialog shows (``SignInDialog.preload``); so are
+# the password policy's modules and Qt's printing (``ui.key_on_paper``), which only the dialogs that
+# set a new password or show the recovery key need, and the refusals' and roles' words (~5 ms).
 
 LAST_USER_KEY = "sign_in/last_user"
 log = logging.getLogger(__name__)
@@ -210,6 +208,8 @@ class SignInDialog(QDialog):
         (self.hide_recovery if self.recovery.isVisible() else self.show_recovery)()
 
     def try_sign_in(self) -> None:
+        from app.security.signin_errors import WRONG, SignInFailed
+
         try:
             with _Busy():
                 from app.security.signin import sign_in, sign_in_with_recovery_key
@@ -235,6 +235,7 @@ class SignInDialog(QDialog):
     def try_directory(self) -> None:
         """The server says who this computer's account is (directory sign-in): no app password."""
         from app.security.server_signin import sign_in_directory
+        from app.security.signin_errors import SignInFailed
 
         try:
             with _Busy():
@@ -488,6 +489,8 @@ class ChangePasswordDialog(PasswordDialog):
         self.change()
 
     def change(self) -> None:
+        from app.security.signin_errors import SignInFailed
+
         assert self.db.actor is not None
         try:
             new = self.new.value(self.db.actor.name, self.old.text())
@@ -532,6 +535,8 @@ def facility_of(db: Database) -> str:
 
 def signed_in_as(db: Database) -> str:
     """"Signed in as dana (coordinator (CDA))" for the status bar."""
+    from app.domain.permissions import ROLE_NAMES
+
     if db.actor is None:
         return ""
     return f"Signed in as {db.actor.name} ({ROLE_NAMES.get(db.actor.role, db.actor.role)})"
