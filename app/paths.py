@@ -56,6 +56,19 @@ def sqlite_url(path: str | os.PathLike[str]) -> str:
     return f"sqlite:///{Path(path).expanduser().resolve()}"
 
 
+def written_sqlite_path(url: str) -> Path | None:
+    """The file a URL of ``sqlite_url``'s own form names (``sqlite:///`` and an absolute path),
+    read without SQLAlchemy, which takes some 0.2 s to import: the same path its ``make_url``
+    reads from such a URL (``app.storage.database.sqlite_path``). None for any other URL (a
+    server's, a SQLite URL written by hand) and for a path with ``?`` (a query to SQLAlchemy) or
+    ``%`` (which it unquotes): ``sqlite_path`` reads those."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url or "%" in url:
+        return None
+    path = Path(url.removeprefix(prefix))
+    return path if path.is_absolute() else None
+
+
 def resolve_url(db: str | None = None, db_url: str | None = None) -> str:
     """``--db`` wins, then ``--db-url``, then ``MROQC_DESK_DB_URL``, then the default file.
 

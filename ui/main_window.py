@@ -353,6 +353,16 @@ class MainWindow(QMainWindow):
         """The database's name, also while it is still being opened."""
         return self.db.display_name if self.db is not None else self._opening_name
 
+    def load_while_signing_in(self) -> None:
+        """Import what opening needs after the sign-in (the change hub, the first area's page),
+        while the person types their password (``ui.sign_in.SignInDialog.preload``): ~0.1 s less
+        between Sign in and the first page filled. Nothing is built or read."""
+        import ui.hub  # noqa: F401
+        import ui.session  # noqa: F401
+
+        if self.db is None:
+            SCREENS[self.nav.currentRow()].page_type()
+
     def _open_first_area(self) -> None:
         if not shiboken6.isValid(self):
             return

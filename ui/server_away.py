@@ -34,12 +34,12 @@ from PySide6.QtWidgets import (
 
 from app.paths import database_name, default_db_path, sqlite_url
 from app.storage.errors import DatabaseError
-from app.storage.server_probe import DatabaseState, probe_or_trouble
 from app.storage.server_trouble import ServerUnreachable
 from ui.sign_in import SignInCancelled, ask_sign_in, fit_to_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # both import SQLAlchemy, which the sign-in dialog shows without (ui.sign_in)
     from app.storage.database import Database
+    from app.storage.server_probe import DatabaseState
 
 #: Seconds between automatic attempts while the dialog is open.
 RETRY_SECONDS = 30
@@ -154,6 +154,7 @@ class ServerAwayDialog(QDialog):
         self.retry_button.setEnabled(False)
         self._show_countdown()
         url = self.url
+        from app.storage.server_probe import probe_or_trouble
         from ui.workers import run_in_background
 
         run_in_background(lambda: probe_or_trouble(url), self._answered, self._still_away, owner=self)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import logging
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -28,27 +30,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.domain.permissions import ROLE_NAMES
-from app.domain.security_policy import security_policy
-from app.security.passwords import PasswordRejected, check_new_password, password_rule
-from app.security.signin import (
-    WRONG,
-    SignInFailed,
-    check_user_name,
-    needs_administrator,
-    sign_in,
-    sign_in_with_recovery_key,
-    upgrade_database,
-)
-from app.services.facility import get_facility
-from app.storage.database import Database, sqlite_path
+from app.security.before_sign_in import needs_administrator, sqlite_file
 from app.storage.errors import DatabaseError
 from ui.dialog_fit import fit_the_window_of, grows_to_fit
 from ui.form_guard import DiscardGuard
-from ui.key_on_paper import facility_named_by, print_asking, recovery_sheet, save_pdf_asking
 from ui.settings_file import settings
 
+if TYPE_CHECKING:
+    from app.storage.database import Database
+
+# ``app.security.signin`` (and with it SQLAlchemy and the models: ~0.31 s of the ~0.55 s from
+# start to the sign-in dialog on screen, ``python -X importtime``, 2-core development machine) is
+# imported where a password is checked, after the dialog shows (``SignInDialog.preload``); so are
+# the password policy's modules and Qt's printing (``ui.key_on_paper``), which only the dialogs that
+# set a new password or show the recovery key need, and the refusals' and roles' words (~5 ms).
+
 LAST_USER_KEY = "sign_in/last_user"
+log = logging.getLogger(__name__)
 
 
 class SignInCancelled(Exception):
@@ -144,7 +142,7 @@ class SignInDialog(QDialog):
         self.use_directory.setToolTip("When IT set the shared database up for the hospital directory (Kerberos, or "
                                       "LDAP: type its password above): no password of this app's")
         self.use_directory.clicked.connect(self.try_directory)
-        self.use_directory.setVisible(sqlite_path(url) is None)
+        self.use_directory.setVisible(sqlite_file(url) is None)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
         buttons.accepted.connect(self.try_sign_in)
@@ -158,6 +156,33 @@ class SignInDialog(QDialog):
         layout.addWidget(buttons)
         grows_to_fit(self)  # the refusal, however long, is read whole
         (self.password if self.user.text() else self.user).setFocus()
+        self._preload_asked = False
+        #: the modules that check a password are loaded (``preload``)
+        self.preloaded = False
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if not self._preload_asked:
+            self._preload_asked = True
+            QTimer.singleShot(0, self.preload)  # once this first paint is on screen
+
+    def preload(self) -> None:
+        """Import what checking the password needs (``app.security.signin``: SQLAlchemy and the
+        models, ~0.3 s) while the person types, not after they press Sign in: the dialog is on
+        screen by then, and keys typed meanwhile wait in the queue (none is lost). A window
+        opening behind the dialog loads what its first page needs then too (its
+        ``load_while_signing_in``, ~0.1 s): measured by ``bench.show_window --dialog --timings``."""
+        try:
+            import app.security.signin  # noqa: F401
+            from app.storage.database import load_ahead
+
+            load_ahead()
+            ahead = getattr(self.parentWidget(), "load_while_signing_in", None)
+            if callable(ahead):
+                ahead()
+        except Exception:  # noqa: BLE001 - only ahead of time: it fails again, and is said, at Sign in
+            log.info("loading ahead of the sign-in failed", exc_info=True)
+        self.preloaded = True
 
     def show_recovery(self) -> None:
         for widget in (self.recovery, self.recovery_label):
@@ -183,8 +208,12 @@ class SignInDialog(QDialog):
         (self.hide_recovery if self.recovery.isVisible() else self.show_recovery)()
 
     def try_sign_in(self) -> None:
+        from app.security.signin_errors import WRONG, SignInFailed
+
         try:
             with _Busy():
+                from app.security.signin import sign_in, sign_in_with_recovery_key
+
                 if self.recovery.isVisible():
                     self.db = sign_in_with_recovery_key(self.url, self.recovery.text())
                 else:
@@ -206,6 +235,7 @@ class SignInDialog(QDialog):
     def try_directory(self) -> None:
         """The server says who this computer's account is (directory sign-in): no app password."""
         from app.security.server_signin import sign_in_directory
+        from app.security.signin_errors import SignInFailed
 
         try:
             with _Busy():
@@ -222,6 +252,9 @@ class NewPasswordFields:
     """A new password typed twice, checked against the policy as it is typed."""
 
     def __init__(self, form: QFormLayout, label: str = "&Password", replacing: bool = False) -> None:  # noqa: FBT001, FBT002
+        from app.domain.security_policy import security_policy
+        from app.security.passwords import password_rule
+
         minimum = security_policy().min_password_length
         self.first = password_field()
         self.first.setObjectName("new_password")
@@ -238,6 +271,8 @@ class NewPasswordFields:
 
     def value(self, name: str = "", old: str | None = None) -> str:
         """The new password, or ``PasswordRejected`` saying what is wrong with it."""
+        from app.security.passwords import PasswordRejected, check_new_password
+
         if self.first.text() != self.second.text():
             raise PasswordRejected("the two passwords typed differ")
         check_new_password(self.first.text(), name=name, old=old)
@@ -260,6 +295,8 @@ class ShownOnceDialog(QDialog):
         copy = QPushButton("&Copy")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(copied))
         self.save_pdf = QPushButton("Save as P&DF…")
+        from ui.key_on_paper import print_asking, save_pdf_asking
+
         self.save_pdf.clicked.connect(lambda: save_pdf_asking(self.paper, self))
         self.print_button = QPushButton("&Print…")
         self.print_button.clicked.connect(lambda: print_asking(self.paper, self))
@@ -296,6 +333,8 @@ class RecoveryKeyDialog(ShownOnceDialog):
     def __init__(self, recovery_key: str, parent: QWidget | None = None, *, facility: str = "",
                  made_on: dt.date | None = None) -> None:
         """``facility`` names whose key it is on the printed page (by default the window's facility)."""
+        from ui.key_on_paper import facility_named_by, recovery_sheet
+
         key = QLabel(recovery_key)
         key.setObjectName("recovery_key")
         font = QFont("monospace")
@@ -416,6 +455,8 @@ class AdministratorDialog(PasswordDialog):
         self.create()
 
     def create(self) -> None:
+        from app.security.signin import check_user_name, upgrade_database
+
         try:
             name = check_user_name(self.user.text())
             password = self.password.value(name)
@@ -448,6 +489,8 @@ class ChangePasswordDialog(PasswordDialog):
         self.change()
 
     def change(self) -> None:
+        from app.security.signin_errors import SignInFailed
+
         assert self.db.actor is not None
         try:
             new = self.new.value(self.db.actor.name, self.old.text())
@@ -484,12 +527,16 @@ def ask_sign_in(parent: QWidget | None, url: str, name: str, user: str | None = 
 
 def facility_of(db: Database) -> str:
     """The facility's name in ``db`` ("" before it has one), for the recovery key's printed page."""
+    from app.services.facility import get_facility
+
     facility = get_facility(db)
     return facility.name if facility is not None else ""
 
 
 def signed_in_as(db: Database) -> str:
     """"Signed in as dana (coordinator (CDA))" for the status bar."""
+    from app.domain.permissions import ROLE_NAMES
+
     if db.actor is None:
         return ""
     return f"Signed in as {db.actor.name} ({ROLE_NAMES.get(db.actor.role, db.actor.role)})"

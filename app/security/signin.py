@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import make_url
 
 from app.domain.permissions import ROLES, Actor
 from app.domain.security_policy import security_policy
 from app.domain.wording import DEFAULT_TIME_ZONE, Zone
 from app.security import lockout, server_keys
+
+# asked before the sign-in dialog shows, without SQLAlchemy; re-exported here
+from app.security.before_sign_in import hold_for_sign_in, needs_administrator  # noqa: F401
 from app.security.evidence import check_seen, granted_roles, signed_from
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_file_for, user_slot
 from app.security.passwords import (
@@ -66,7 +68,6 @@ from app.security.server_signin import (
     check_server_credentials,
     password_works,
     scram_verifier,
-    settle_schema,
     sign_in_server,
 )
 from app.security.signin_errors import (  # noqa: F401 (NeedsAdministrator: sign_in raises it; re-exported)
@@ -93,8 +94,8 @@ from app.storage.database import (
 )
 from app.storage.encryption import encrypt_earlier_version
 from app.storage.errors import DatabaseError, PlaintextDatabase
-from app.storage.journal import crash_point, journals
-from app.storage.locks import OpenLock, hold_open, lock_file_for
+from app.storage.journal import crash_point
+from app.storage.locks import OpenLock
 from app.storage.models import Facility, SignInFailure, User
 from app.storage.server_names import ServerNames
 
@@ -159,18 +160,6 @@ def check_openable(path: Path, *, settle: bool = True) -> None:
     if not key_file_for(path).exists() and not finish_interrupted_build(path):
         raise DatabaseError(f"{path} is not an MROQC Facility Desk database, or its key file {key_file_for(path).name} "
                             "is missing (restore a backup); it was left untouched.")
-
-
-def hold_for_sign_in(path: Path) -> OpenLock | None:
-    """Hold the file open before anything reads it: whatever a killed restore, backup or encryption
-    left is settled first (a database is never read half restored). Nothing is created beside a
-    file that is not this app's database (another program's, a typo's): it is refused by the
-    read-only checks of ``check_openable`` instead."""
-    ours = journals(path) or lock_file_for(path).exists() or key_file_for(path).exists()
-    if not ours and path.is_file() and is_plain_sqlite(path):
-        identify_plain(path)  # an earlier version's file is ours; another program's is refused here, read-only
-        ours = True
-    return hold_open(path) if ours else None
 
 
 def _sign_in_sqlite(url: str, path: Path, name: str, secret: str, at: dt.datetime, *, recovery: bool) -> Database:
@@ -599,27 +588,6 @@ def add_facility_users(owner: Database, people: list[NewServerUser], at: dt.date
                                   issuer=owner.actor.name if owner.actor else person.name, now=at)
             done.append(person.name)
     return done
-
-
-def needs_administrator(url: str) -> bool:
-    """Whether the database exists but has no user yet (an earlier version's file or server database)."""
-    path = sqlite_path(url)
-    if path is not None:
-        lock = hold_for_sign_in(path)  # an encryption killed half way is finished first
-        if lock is not None:
-            lock.release()
-        return path.is_file() and path.stat().st_size > 0 and is_plain_sqlite(path)
-
-    if not make_url(url).username:  # a person's address: only their sign-in can tell
-        return False
-    if not settle_schema(url):  # not the owner's: a person or an earlier version's shared login
-        return False
-    db = open_database(url)
-    try:
-        with db.reader() as session:
-            return session.scalar(select(func.count()).select_from(User)) == 0
-    finally:
-        db.dispose()
 
 
 def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | None = None) -> tuple[Database, str]:

@@ -45,6 +45,8 @@ import portalocker
 from app.storage.builds import remove_abandoned_builds
 from app.storage.errors import DatabaseError
 from app.storage.files import fsync_folder, open_private, shred
+from app.storage.journal_names import journal_prefix as _journal_prefix
+from app.storage.journal_names import journals
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +70,6 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_dev, info.st_ino
-
-
-def _journal_prefix(db_path: Path) -> str:
-    return f".{db_path.name}.journal-"
 
 
 @dataclass
@@ -270,10 +268,6 @@ def _named_in(journal_path: Path) -> list[Path]:
         return [Path(p) for p in data.get("temporaries", [])]
     except (OSError, ValueError, AttributeError):
         return []
-
-
-def journals(db_path: Path) -> list[Path]:
-    return sorted(p for p in Path(db_path).parent.glob(_journal_prefix(Path(db_path)) + "*.json"))
 
 
 def settle(db_path: Path, *, exclusive: bool) -> list[str]:

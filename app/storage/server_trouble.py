@@ -22,9 +22,6 @@ import logging
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from app.storage.errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -59,6 +56,11 @@ class Where:
 
 def where(url: str) -> Where:
     """Who to blame, named from the address (it may be malformed: then it says so plainly)."""
+    # here, not at the top: ``ServerUnreachable`` is caught by the window's sign-in, whose dialog
+    # shows before SQLAlchemy is imported (``app.security.before_sign_in``)
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(url)
     except ArgumentError:

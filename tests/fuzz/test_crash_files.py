@@ -195,6 +195,25 @@ def test_an_encryption_killed_at_each_step_leaves_the_plain_file_or_the_encrypte
                                 "no plain copy; nothing left")
 
 
+@pytest.mark.parametrize("step", ENCRYPTION_STEPS)
+def test_the_window_asks_for_an_administrator_as_the_settled_file_needs(tmp_path: Path, step: str) -> None:
+    """Before its sign-in dialog the window asks ``needs_administrator``, which for an encrypted
+    file with no journal beside it answers without settling (``app.security.before_sign_in``):
+    after a killed encryption it still settles first, and answers for the file as settled."""
+    from app.security.before_sign_in import needs_administrator
+    from app.storage.database import sqlite_url
+    from app.storage.journal_names import journals
+
+    target = tmp_path / "facility.sqlite3"
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "schema-0003.sqlite3", target)
+    first = ["verify", "--db", str(target), "--admin", "dana", "--password-stdin"]
+    assert _killed_at(step, first, PASSWORD + "\n") == "killed", f"{step} was never reached"
+    assert journals(target)  # what the kill left: the answer must wait for it to be settled
+    needed = needs_administrator(sqlite_url(target))
+    assert journals(target) == []
+    assert needed is is_plain_sqlite(target)
+
+
 def test_users_add_killed_after_its_slot_leaves_no_slot_that_opens_the_database(facility_files: Path,
                                                                                  tmp_path: Path) -> None:
     target = _fresh(facility_files, tmp_path / "f")

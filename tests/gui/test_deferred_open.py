@@ -212,3 +212,39 @@ app.exec()
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"on screen; sqlalchemy loaded: False areas: {len(AREAS)}",
                                           "ready: MROQC Facility Desk — Lakeside Regional Cancer Center (demo)"]
+
+
+def test_the_sign_in_dialog_is_on_screen_before_sqlalchemy_is_imported(demo_file: Path, tmp_path: Path) -> None:
+    """The dialog is painted over the window without SQLAlchemy (~0.3 s of imports), which loads
+    right after, while the person types (``SignInDialog.preload``); the sign-in goes on as before."""
+    code = f"""
+import os, sys, time
+from ui.application import Session, make_app
+from ui.sign_in import SignInDialog
+app = make_app(version=False)
+painted = SignInDialog.paintEvent
+def first_paint(dialog, event):
+    if not getattr(dialog, "seen", False):
+        dialog.seen = True
+        print("painted; sqlalchemy loaded:", "sqlalchemy" in sys.modules, flush=True)
+    painted(dialog, event)
+SignInDialog.paintEvent = first_paint
+def exec_(dialog):
+    dialog.show()
+    typing = time.monotonic() + 60
+    while not dialog.preloaded and time.monotonic() < typing:  # the person types
+        app.processEvents()
+    print("preloaded; sqlalchemy loaded:", "sqlalchemy" in sys.modules, flush=True)
+    dialog.user.setText({ADMIN!r})
+    dialog.password.setText({PASSWORD!r})
+    dialog.try_sign_in()
+    return int(dialog.db is not None)
+SignInDialog.exec = exec_
+window = Session().show_opening({sqlite_url(demo_file)!r})
+window.ready.connect(lambda: (print("ready:", window.windowTitle(), flush=True), os._exit(0)))
+app.exec()
+"""
+    result = _run(code, MROQC_DESK_DATA_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["painted; sqlalchemy loaded: False", "preloaded; sqlalchemy loaded: True",
+                                          "ready: MROQC Facility Desk — Lakeside Regional Cancer Center (demo)"]

@@ -31,3 +31,26 @@ def test_many_void_calls_survive(qtbot) -> None:
     for _ in range(20000):
         size.setWidth(1)
     assert table.item(1999, 5).text() == "x"
+
+
+def test_the_command_line_loads_no_qt_and_qt_is_protected_the_moment_it_loads() -> None:
+    """``mroqc-desk`` (``ui.launch``) runs its commands without Qt; whatever loads Qt afterwards
+    (the window) has the workaround applied as it loads, before any call into Qt."""
+    import subprocess
+    from pathlib import Path
+
+    code = """
+import sys, ui, ui.launch
+print("qt loaded:", "PySide6" in sys.modules)
+import ui.qt_compat as compat
+protected = []
+real = compat.protect_singletons
+compat.protect_singletons = lambda: protected.append(sys.modules["PySide6.QtCore"].QSize is not None) or real()
+from PySide6.QtWidgets import QApplication
+import PySide6.QtCore
+print("protected:", protected, "loader:", type(PySide6.QtCore.__loader__).__name__)
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["qt loaded: False", "protected: [True] loader: ExtensionFileLoader"]
