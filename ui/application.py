@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from app.paths import DB_URL_ENV, database_name, default_db_path, resource, sqlite_url
 from app.storage.errors import DatabaseError
+from ui.collector import collect_on_gui_thread
 
 if TYPE_CHECKING:  # both import SQLAlchemy: loaded only once the window is on screen
     from app.storage.database import Database
@@ -62,6 +63,7 @@ def make_app(*, version: bool = True) -> QApplication:
     if version:
         set_version()
     app.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
+    collect_on_gui_thread(app)  # never in a background job's thread, where Qt objects would be destroyed
     return app  # type: ignore[return-value]
 
 

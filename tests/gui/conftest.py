@@ -15,6 +15,20 @@ from tests.template import copy_of
 AS_OF = dt.date(2025, 6, 30)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _collect_on_gui_thread(qapp):  # type: ignore[no-untyped-def]
+    """Cycles collected on the GUI thread only, as the app has it (``ui.application.make_app``,
+    ``ui.collector``): otherwise a background job's thread could collect a closed window's widgets
+    and crash the process, as it once did here. Automatic collection is back after the module, for
+    the test files without Qt that the same worker runs next."""
+    from ui.collector import GuiThreadCollector
+
+    collector = GuiThreadCollector(qapp)
+    yield
+    collector.stop()
+    collector.setParent(None)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtCore import QSettings
