@@ -137,7 +137,9 @@ def parallel(rest: list[str]) -> list[str]:
     # workers, 3 min 38 s with 3, 3 min 25-40 s with 4); in the order conftest.py gives (the longest
     # files first), not xdist's by number of tests
     workers = (os.cpu_count() or 1) + 2
-    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder"]
+    # a worker that crashes (a segmentation fault) ends the run with its traceback and "worker gwN
+    # crashed": replaced, with each file on one worker, the run once waited forever at 98 %
+    return ["-n", str(workers), "--dist", "loadfile", "--no-loadscope-reorder", "--max-worker-restart", "0"]
 
 
 if __name__ == "__main__":
