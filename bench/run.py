@@ -469,7 +469,7 @@ def bench_copy(size: int, path: Path) -> list[Figure]:
     from app.services.moving import NOT_COPIED, copy_database
     from app.storage.database import open_database
     from app.storage.models import Base
-    from bench.scratch_pg import LOCAL_SERVER, drop_database, new_database, url_of
+    from bench.scratch_pg import LOCAL_SERVER, conninfo_of, drop_database, new_database, url_of
 
     try:
         psycopg.connect(LOCAL_SERVER, connect_timeout=2).close()
@@ -492,7 +492,7 @@ def bench_copy(size: int, path: Path) -> list[Figure]:
         tables = [t.name for t in Base.metadata.sorted_tables if t.name not in NOT_COPIED]
         raw = raw_connection(path)
         start = time.perf_counter()
-        with psycopg.connect(LOCAL_SERVER.replace("dbname=test", f"dbname={bare}")) as conn:
+        with psycopg.connect(conninfo_of(bare)) as conn:
             for table in reversed(tables):
                 conn.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
                 conn.execute(f'DELETE FROM "{table}"')  # what the migration seeded

@@ -17,6 +17,11 @@ def url_of(name: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
+def conninfo_of(name: str) -> str:
+    """The database's connection string for psycopg itself (a bare baseline, no SQLAlchemy)."""
+    return LOCAL_SERVER.replace("dbname=test", f"dbname={name}")
+
+
 def new_database(prefix: str = "mroqc_test") -> str:
     """A new, empty database on the local server; its name."""
     import psycopg

@@ -26,9 +26,7 @@ from app.domain.permissions import ROLES, Actor
 from app.domain.security_policy import security_policy
 from app.domain.wording import DEFAULT_TIME_ZONE, Zone
 from app.security import lockout, server_keys
-
-# asked before the sign-in dialog shows, without SQLAlchemy; re-exported here
-from app.security.before_sign_in import hold_for_sign_in, needs_administrator  # noqa: F401
+from app.security.before_sign_in import hold_for_sign_in, needs_administrator
 from app.security.evidence import check_seen, granted_roles, signed_from
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, editing, key_file_for, user_slot
 from app.security.passwords import (
@@ -87,8 +85,6 @@ from app.storage.builds import (
 from app.storage.database import (
     Database,
     check_sqlite_file,
-    identify_plain,
-    is_plain_sqlite,
     open_database,
     sqlite_path,
 )
@@ -97,6 +93,7 @@ from app.storage.errors import DatabaseError, PlaintextDatabase
 from app.storage.journal import crash_point
 from app.storage.locks import OpenLock
 from app.storage.models import Facility, SignInFailure, User
+from app.storage.plain_file import identify_plain, is_plain_sqlite
 from app.storage.server_names import ServerNames
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")

@@ -42,9 +42,7 @@ from app.storage.errors import (
 from app.storage.files import make_private
 from app.storage.key_slots import key_file_for
 from app.storage.locks import OpenLock, hold_open, workstation_label
-
-# read before sign-in, without SQLAlchemy (``app.storage.plain_file``); re-exported here
-from app.storage.plain_file import OUR_TABLES, SQLITE_HEADER, identify_plain, is_plain_sqlite  # noqa: F401
+from app.storage.plain_file import OUR_TABLES, is_plain_sqlite
 from app.storage.schema_version import HEAD_REVISION, KNOWN_REVISIONS
 from app.storage.server_trouble import (
     CONNECT_TIMEOUT_SECONDS,

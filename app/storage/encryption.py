@@ -24,8 +24,6 @@ from app.storage.backup import write_backup_file
 from app.storage.database import (
     COMPANIONS,
     Database,
-    identify_plain,
-    is_plain_sqlite,
     key_pragma,
     open_database,
     sqlcipher_module,
@@ -35,6 +33,7 @@ from app.storage.files import make_private, shred  # noqa: F401 (shred: its home
 from app.storage.journal import crash_point, operation
 from app.storage.key_slots import KeySlots, key_file_for
 from app.storage.locks import exclusive
+from app.storage.plain_file import identify_plain, is_plain_sqlite
 from app.storage.schema_version import HEAD_REVISION
 
 
