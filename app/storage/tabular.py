@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,10 @@ WIDTH_SAMPLE_ROWS = 200
 XLSX_CELL_CHARS = 32_767
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+#: xlsxwriter's constant-memory mode writes a text with these ends as rich-text markup, unescaped
+RICH_TEXT_START, RICH_TEXT_END = "<r>", "</r>"
+#: What xlsxwriter escapes as ``_xHHHH_`` (control characters) or escapes again (such a sequence)
+XLSX_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 
 
 class ExportError(ValueError):
@@ -130,10 +135,10 @@ class _XlsxSheet:
             if kind is bool:
                 value, kind = ("yes" if value else "no"), str
             if kind is str:
-                if len(value) > XLSX_CELL_CHARS:
-                    raise ExportError(f"{self.name}, row {number + 1}: a text of {len(value):,} characters is longer "
-                                      f"than a spreadsheet cell holds ({XLSX_CELL_CHARS:,}); save as CSV instead.")
-                sheet.write_string(number, col, value, style)
+                if len(value) > XLSX_CELL_CHARS or value.startswith(RICH_TEXT_START):
+                    self._text(number, col, value, style)
+                else:
+                    sheet.write_string(number, col, value, style)
             elif kind is dt.date:
                 serial = self._serials.get(value)
                 if serial is None:
@@ -144,16 +149,32 @@ class _XlsxSheet:
             else:
                 self._other(number, col, value, style)
 
+    def _text(self, number: int, col: int, value: str, style: Any) -> None:
+        """A text cell that needs care: refused when longer than a cell holds; written as a rich
+        text of three plain runs when it looks like xlsxwriter's own rich-text markup
+        (``<r>…</r>``), which its constant-memory mode would otherwise put into the sheet's XML
+        unescaped (the cell read back empty, or other markup let in)."""
+        where = f"{self.name}, row {number + 1}"
+        if len(value) > XLSX_CELL_CHARS:
+            raise ExportError(f"{where}: a text of {len(value):,} characters is longer than a spreadsheet cell "
+                              f"holds ({XLSX_CELL_CHARS:,}); save as CSV instead.")
+        if not (value.startswith(RICH_TEXT_START) and value.endswith(RICH_TEXT_END)):
+            self.sheet.write_string(number, col, value, style)
+            return
+        if XLSX_ESCAPED.search(value):  # escaped twice on that path: it would not read back as written
+            raise ExportError(f"{where}: a text that starts with '<r>' and ends with '</r>' and holds a control "
+                              "character or an '_xHHHH_' sequence cannot be written to .xlsx exactly; "
+                              "save as CSV instead.")
+        cell = [value[:1], value[1:2], value[2:]]
+        self.sheet.write_rich_string(number, col, *cell, *([style] if style is not None else []))
+
     def _other(self, number: int, col: int, value: Any, style: Any) -> None:
         """Subclasses of the common types, datetimes and anything else, as before."""
         sheet = self.sheet
         if isinstance(value, bool):
             value = "yes" if value else "no"
         if isinstance(value, str):
-            if len(value) > XLSX_CELL_CHARS:
-                raise ExportError(f"{self.name}, row {number + 1}: a text of {len(value):,} characters is longer "
-                                  f"than a spreadsheet cell holds ({XLSX_CELL_CHARS:,}); save as CSV instead.")
-            sheet.write_string(number, col, value, style)
+            self._text(number, col, str(value), style)
         elif isinstance(value, dt.datetime):
             sheet.write_datetime(number, col, value, self.datetime)
         elif isinstance(value, dt.date):

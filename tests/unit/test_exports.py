@@ -209,3 +209,29 @@ def test_the_attendance_export_says_what_the_meetings_screen_says(facility_db, t
     nobody = [r for r in rows if r["meeting_id"] == "M1" and r["role"] == "Clinical champion"]
     assert [(r["coverage"], r["verdict"]) for r in nobody] == [("absent", "VIOLATION: nobody attended")]
     assert not any(r["verdict"] == "absent" for r in rows)
+
+
+#: Texts xlsxwriter's constant-memory mode would write as its own rich-text markup, unescaped
+MARKUP_LOOKING = ["<r>Re: plan</r>", "<r></r>", "<r> a & b <t>x</t> </r>",
+                  "<r></r></is></c><c r=\"Z9\" t=\"inlineStr\"><is><t>injected</t></is></c><r></r>"]
+
+
+@pytest.mark.parametrize("text", MARKUP_LOOKING)
+def test_a_text_that_looks_like_rich_text_markup_is_written_as_text(tmp_path: Path, text: str) -> None:
+    """Found while timing the export: xlsxwriter writes a text that starts with ``<r>`` and ends
+    with ``</r>`` into the sheet's XML as it is, so the cell read back empty (a letter's subject
+    lost on export and import) or, crafted, put other cells into the sheet."""
+    from python_calamine import CalamineWorkbook
+
+    out = tmp_path / "x.xlsx"
+    write_table(out, [Sheet("x", ["subject", "after"], [[text, "next"], ["plain", "<r>"]])])
+    assert CalamineWorkbook.from_path(str(out)).get_sheet_by_name("x").to_python() == [
+        ["subject", "after"], [text, "next"], ["plain", "<r>"]]
+    assert [c.value for c in openpyxl.load_workbook(out)["x"][2]] == [text, "next"]  # a second reader agrees
+
+
+@pytest.mark.parametrize("text", ["<r>tab\x01</r>", "<r>_x0041_</r>"])
+def test_such_a_text_that_could_not_be_read_back_exactly_is_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ExportError, match="row 2: .* save as CSV instead"):
+        write_table(tmp_path / "x.xlsx", [Sheet("x", ["h"], [[text]])])
+    assert list(tmp_path.iterdir()) == []
