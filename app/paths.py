@@ -10,7 +10,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from platformdirs import user_data_path
 
@@ -52,20 +52,30 @@ def default_db_path() -> Path:
     return data_dir() / "facility.sqlite3"
 
 
+SQLITE_PREFIX = "sqlite:///"
+
+
+def file_url(path: str | os.PathLike[str]) -> str:
+    """The SQLAlchemy URL of a SQLite file, exactly as it reads it back: it unquotes ``%XX`` in
+    the path and takes a ``?`` as the start of options, so a file named ``a%20b.sqlite3`` would
+    otherwise open ``a b.sqlite3`` (someone else's file) and one with ``?`` a shorter name."""
+    return SQLITE_PREFIX + str(path).replace("%", "%25").replace("?", "%3F")
+
+
 def sqlite_url(path: str | os.PathLike[str]) -> str:
-    return f"sqlite:///{Path(path).expanduser().resolve()}"
+    """``--db``'s URL: the file's absolute path (``file_url``)."""
+    return file_url(Path(path).expanduser().resolve())
 
 
 def written_sqlite_path(url: str) -> Path | None:
     """The file a URL of ``sqlite_url``'s own form names (``sqlite:///`` and an absolute path),
     read without SQLAlchemy, which takes some 0.2 s to import: the same path its ``make_url``
-    reads from such a URL (``app.storage.database.sqlite_path``). None for any other URL (a
-    server's, a SQLite URL written by hand) and for a path with ``?`` (a query to SQLAlchemy) or
-    ``%`` (which it unquotes): ``sqlite_path`` reads those."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or "?" in url or "%" in url:
+    reads from such a URL (``app.storage.database.sqlite_path``), ``%XX`` unquoted as it does.
+    None for any other URL (a server's, a relative path, one with options after ``?``):
+    ``sqlite_path`` reads those."""
+    if not url.startswith(SQLITE_PREFIX) or "?" in url:
         return None
-    path = Path(url.removeprefix(prefix))
+    path = Path(unquote(url.removeprefix(SQLITE_PREFIX)))
     return path if path.is_absolute() else None
 
 
@@ -88,8 +98,8 @@ def resolve_url(db: str | None = None, db_url: str | None = None) -> str:
 def database_name(url: str) -> str:
     """How the window names a database it is still opening (before SQLAlchemy is loaded): the file
     of a SQLite URL, otherwise the URL with its password masked, as ``Database.display_name`` does."""
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return url[len("sqlite:///"):]
+    if url.startswith(SQLITE_PREFIX) and len(url) > len(SQLITE_PREFIX):
+        return unquote(url.removeprefix(SQLITE_PREFIX))
     try:
         parts = urlsplit(url)
         if parts.password is None:

@@ -22,7 +22,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from app.paths import DB_URL_ENV, database_name, default_db_path, resource, sqlite_url
+from app.paths import (
+    DB_URL_ENV,
+    database_name,
+    default_db_path,
+    resource,
+    sqlite_url,
+    written_sqlite_path,
+)
 from app.storage.errors import DatabaseError
 from ui.collector import collect_on_gui_thread
 
@@ -208,11 +215,8 @@ def new_file_named(url: str) -> Path | None:
     """The database file ``url`` names when it does not exist yet (None: it exists, or ``url`` is a
     server's, or not one ``app.paths.sqlite_url`` wrote for ``--db``, which is always absolute). Read
     from the URL as that writes it: SQLAlchemy is not loaded yet."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix) or "?" in url:
-        return None
-    path = Path(url.removeprefix(prefix))
-    return None if not path.is_absolute() or path.exists() else path
+    path = written_sqlite_path(url)
+    return None if path is None or path.exists() else path
 
 
 def _first_run(path: Path) -> str | Database | None:

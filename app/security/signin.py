@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, insert, select, update
 from app.domain.permissions import ROLES, Actor
 from app.domain.security_policy import security_policy
 from app.domain.wording import DEFAULT_TIME_ZONE, Zone
+from app.paths import file_url
 from app.security import lockout, server_keys
 from app.security.before_sign_in import hold_for_sign_in, needs_administrator
 from app.security.evidence import check_seen, granted_roles, signed_from
@@ -433,7 +434,7 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
     keys.wrap_recovery(recovery_key, key)
     person = Person(admin, person_keys, authority_key=authority_key, slot=user_slot(admin), kek=kek, trusted=authority)
     try:
-        db = open_database(f"sqlite:///{building}", create=True, key=key, hold=False)
+        db = open_database(file_url(building), create=True, key=key, hold=False)
         db.actor = Actor(admin, "admin")  # the administrator creates the database (and is "who" for it)
         _first_administrator(db, person, authority, password, at)
         try:
@@ -452,7 +453,7 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
         for leftover in (building, key_file_for(building),
                          *(building.with_name(building.name + s) for s in ("-wal", "-shm", "-journal"))):
             leftover.unlink(missing_ok=True)
-    db = open_database(f"sqlite:///{path}", key=key)
+    db = open_database(file_url(path), key=key)
     db.actor = Actor(admin, "admin")
     person.keys_path = key_file_for(path)
     db.person, db.signer = person, person.sign_transaction
@@ -611,7 +612,7 @@ def upgrade_database(url: str, admin: str, password: str, *, at: dt.datetime | N
                        table="users", key=admin)
 
     encrypt_earlier_version(path, key, keys, first_user)
-    db = open_database(f"sqlite:///{path}", key=key)
+    db = open_database(file_url(path), key=key)
     db.actor = Actor(admin, "admin")
     if db.lock is not None:
         db.lock.set_user(admin)

@@ -17,6 +17,7 @@ from sqlalchemy import inspect as sql_inspect
 from sqlalchemy import select, text
 
 from app.domain.permissions import Actor, NotAllowed, Permission
+from app.paths import file_url
 from app.security import evidence
 from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, key_file_for, user_slot
 from app.security.passwords import normal_recovery_key
@@ -187,7 +188,7 @@ def _unlock_backup_slot(backup: OpenedBackup[KeyFile], backup_file: Path, name: 
     if not report.ok:
         raise DatabaseError(f"{Path(backup_file).name} is not a valid backup: {report.problems[0]}")
     if not recovery:
-        db = open_database(f"sqlite:///{backup.database}", key=key, migrate=False, hold=False)
+        db = open_database(file_url(backup.database), key=key, migrate=False, hold=False)
         try:
             with db.reader() as session:
                 user = session.scalars(select(User).where(User.name == name)).first()
@@ -272,7 +273,7 @@ def restore_database(url: str, backup_file: Path, name: str, secret: str, *, rec
         assert key is not None
         report = check_file(backup.database, key)
         taken_at = backup.manifest.get("taken_at")
-        db = open_database(f"sqlite:///{backup.database}", key=key, hold=False)  # migrated here, not in place
+        db = open_database(file_url(backup.database), key=key, hold=False)  # migrated here, not in place
         try:
             db.actor = Actor(name, "admin")
             person = None if recovery else person_from_boxes(db, unlocked, name)

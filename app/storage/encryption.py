@@ -20,6 +20,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
+from app.paths import file_url
 from app.storage.backup import write_backup_file
 from app.storage.database import (
     COMPANIONS,
@@ -120,7 +121,7 @@ def encrypt_earlier_version(path: Path, key: bytes, keys: KeySlots, first_user: 
             if revision != HEAD_REVISION:
                 write_backup_file(building, key, keys, path.with_name(f"{path.stem}.before-{HEAD_REVISION}.backup"),
                                   journal_for=path)
-            db = open_database(f"sqlite:///{building}", key=key, hold=False)
+            db = open_database(file_url(building), key=key, hold=False)
             try:
                 first_user(db)
             finally:

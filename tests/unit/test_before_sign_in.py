@@ -23,8 +23,26 @@ FIXTURE = Path(__file__).resolve().parents[1] / "data" / "schema-0003.sqlite3"
 def test_a_file_url_is_read_as_sqlalchemy_reads_it(tmp_path: Path, name: str) -> None:
     url = sqlite_url(tmp_path / name)
     assert sqlite_file(url) == sqlite_path(url)
-    assert written_sqlite_path(url) in (None, sqlite_path(url))  # None: read by SQLAlchemy instead
-    assert (written_sqlite_path(url) is None) is ("?" in name or "%" in name)  # the others without it
+    assert written_sqlite_path(url) == sqlite_path(url) == (tmp_path / name).resolve()  # the file named, exactly
+
+
+@pytest.mark.parametrize("name", ["a%20b.sqlite3", "ask?mode=ro.sqlite3", "100%.sqlite3"])
+def test_a_database_named_with_percent_or_question_mark_is_that_file(tmp_path: Path, name: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """``--db 'a%20b.sqlite3'`` opened ``a b.sqlite3`` (SQLAlchemy unquotes a URL's path) and a
+    name with ``?`` a shorter one: another file than the one named. Each is its own file now,
+    created, signed in to and checked by the command line as named, and nothing else written."""
+    from tests.support import cli
+
+    (tmp_path / "a b.sqlite3").write_bytes(b"someone else's file")
+    assert cli(["init", "--db", tmp_path / name, "--facility", "Test"]) == 0
+    capsys.readouterr()
+    assert cli(["check", "--db", tmp_path / name, "--as-of", "2025-06-30"]) in (0, 1)  # 1: findings
+    assert capsys.readouterr().out.startswith("Test: as of 2025-06-30")
+    written = {p.name for p in tmp_path.iterdir()}
+    assert name in written and f"{name}.keys" in written
+    assert all(p.startswith(name) or p == "a b.sqlite3" for p in written), written
+    assert (tmp_path / "a b.sqlite3").read_bytes() == b"someone else's file"
 
 
 @pytest.mark.parametrize("url", ["sqlite:///relative.db", "sqlite://", "sqlite:///:memory:",
