@@ -1,7 +1,7 @@
 """Write tables to ``.xlsx`` or ``.csv`` safely: typed cells, no formulas, no half-written files.
 
-- ``.xlsx``: xlsxwriter in constant-memory mode (one row in memory at a time; faster than
-  openpyxl's write-only mode), dates as dates, numbers as numbers, every text cell written as a
+- ``.xlsx``: xlsxwriter in constant-memory mode (one row in memory at a time; its rows written
+  in one piece by ``app.storage.xlsx_rows``), dates as dates, numbers as numbers, every text cell written as a
   string (never a formula, whatever it starts with), a frozen header row, widths from the header
   and the first rows. A text longer than a cell holds is refused rather than cut short.
 - ``.csv``: UTF-8 with a BOM so Excel opens it; text that a spreadsheet would evaluate
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from app.storage import files
+from app.storage.xlsx_rows import RowWriter
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 CSV_ESCAPE = "'"
@@ -33,10 +33,6 @@ WIDTH_SAMPLE_ROWS = 200
 XLSX_CELL_CHARS = 32_767
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-#: xlsxwriter's constant-memory mode writes a text with these ends as rich-text markup, unescaped
-RICH_TEXT_START, RICH_TEXT_END = "<r>", "</r>"
-#: What xlsxwriter escapes as ``_xHHHH_`` (control characters) or escapes again (such a sequence)
-XLSX_ESCAPED = re.compile(r"[\x00-\x08\x0b-\x1f]|_x[0-9a-fA-F]{4}_")
 
 
 class ExportError(ValueError):
@@ -120,7 +116,7 @@ class _XlsxSheet:
 
     def __init__(self, book: Any, spec: Sheet) -> None:
         self.name = spec.name[:31]
-        self.sheet = book.add_worksheet(self.name)
+        self.sheet = book.add_worksheet(self.name, worksheet_class=RowWriter)
         self.date = book.add_format({"num_format": DATE_FORMAT})
         self.datetime = book.add_format({"num_format": DATETIME_FORMAT})
         self.bold = book.add_format({"bold": True})
@@ -135,7 +131,7 @@ class _XlsxSheet:
             if kind is bool:
                 value, kind = ("yes" if value else "no"), str
             if kind is str:
-                if len(value) > XLSX_CELL_CHARS or value.startswith(RICH_TEXT_START):
+                if len(value) > XLSX_CELL_CHARS:
                     self._text(number, col, value, style)
                 else:
                     sheet.write_string(number, col, value, style)
@@ -150,23 +146,11 @@ class _XlsxSheet:
                 self._other(number, col, value, style)
 
     def _text(self, number: int, col: int, value: str, style: Any) -> None:
-        """A text cell that needs care: refused when longer than a cell holds; written as a rich
-        text of three plain runs when it looks like xlsxwriter's own rich-text markup
-        (``<r>…</r>``), which its constant-memory mode would otherwise put into the sheet's XML
-        unescaped (the cell read back empty, or other markup let in)."""
-        where = f"{self.name}, row {number + 1}"
+        """A text longer than a cell holds is refused, not cut short as xlsxwriter would."""
         if len(value) > XLSX_CELL_CHARS:
-            raise ExportError(f"{where}: a text of {len(value):,} characters is longer than a spreadsheet cell "
-                              f"holds ({XLSX_CELL_CHARS:,}); save as CSV instead.")
-        if not (value.startswith(RICH_TEXT_START) and value.endswith(RICH_TEXT_END)):
-            self.sheet.write_string(number, col, value, style)
-            return
-        if XLSX_ESCAPED.search(value):  # escaped twice on that path: it would not read back as written
-            raise ExportError(f"{where}: a text that starts with '<r>' and ends with '</r>' and holds a control "
-                              "character or an '_xHHHH_' sequence cannot be written to .xlsx exactly; "
-                              "save as CSV instead.")
-        cell = [value[:1], value[1:2], value[2:]]
-        self.sheet.write_rich_string(number, col, *cell, *([style] if style is not None else []))
+            raise ExportError(f"{self.name}, row {number + 1}: a text of {len(value):,} characters is longer than a "
+                              f"spreadsheet cell holds ({XLSX_CELL_CHARS:,}); save as CSV instead.")
+        self.sheet.write_string(number, col, value, style)
 
     def _other(self, number: int, col: int, value: Any, style: Any) -> None:
         """Subclasses of the common types, datetimes and anything else, as before."""
