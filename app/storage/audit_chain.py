@@ -96,8 +96,14 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
     as sorted, compact JSON (``_encode`` of a dict of them; written field by field, as that
     writes them, since an import hashes hundreds of thousands: a test holds the two equal)."""
     get = entry.get
-    return (_CANONICAL % tuple(_json(_plain(get(name)) if name == "at" else get(name))
-                               for name in _SORTED_FIELDS)).encode()
+    return (_CANONICAL % (  # the fields in _SORTED_FIELDS' order (checked below)
+        _json(get("action")), _json(get("after")), _json(_plain(get("at"))), _json(get("before")),
+        _json(get("change_set")), _json(get("id")), _json(get("record_key")), _json(get("summary")),
+        _json(get("table_name")), _json(get("user")))).encode()
+
+
+assert _SORTED_FIELDS == ("action", "after", "at", "before", "change_set", "id", "record_key", "summary",
+                          "table_name", "user"), "canonical() writes the hashed fields in this order"
 
 
 def link(previous: str, entry: Mapping[str, Any]) -> str:
