@@ -54,7 +54,7 @@ from ui.permissions import gate
 from ui.phi import confirm_identifiers
 from ui.save_dialog import BACKUP, ask_save_path, documents_folder
 from ui.settings_file import settings
-from ui.workers import run_in_background
+from ui.workers import ProgressRelay, progress_words, run_in_background, show_progress
 
 WORKBOOK_FILTER = "Facility workbook (*.xlsx *.zip);;Excel workbook (*.xlsx);;ZIP of CSV files (*.zip)"
 EXPORT_FILTERS = {"Excel workbook (*.xlsx)": ".xlsx", "ZIP of CSV files (*.zip)": ".zip"}
@@ -191,7 +191,9 @@ class DataTransferPanel(QGroupBox):
         gate(db, Permission.BACKUP, self.backup_button)
         gate(db, Permission.RESTORE, self.restore_button)
         self.progress = QProgressBar()
-        self.progress.setRange(0, 0)  # busy: the services report no steps
+        self.progress.setRange(0, 0)  # busy until a service reports its steps (the import does)
+        self._relay = ProgressRelay(self)
+        self._relay.moved.connect(self._advanced)
         self.progress.setTextVisible(False)
         self.progress.setMaximumWidth(240)
         self.progress.hide()
@@ -246,6 +248,7 @@ class DataTransferPanel(QGroupBox):
 
     def _busy(self, busy: bool, text: str = "") -> None:
         """One job at a time: the buttons wait while the progress bar runs."""
+        self.progress.setRange(0, 0)
         self.progress.setVisible(busy)
         for button in (self.import_button, self.import_folder_button, self.export_button, self.preview_button):
             button.setEnabled(not busy)
@@ -282,9 +285,16 @@ class DataTransferPanel(QGroupBox):
             return
         self._remember_folder(source)
         self._busy(True, f"Checking and importing {source.name}…")
-        day = self.as_of_day()
-        run_in_background(lambda: import_workbook(self.db, source, as_of=day), self._imported,
+        day, heard = self.as_of_day(), self._relay.moved.emit
+        run_in_background(lambda: import_workbook(self.db, source, as_of=day, progress=heard), self._imported,
                           lambda exc: self._import_failed(source, exc), owner=self)
+
+    def _advanced(self, what: str, done: int, in_all: int) -> None:
+        """How far the import has come: each sheet checked, then the rows written of all there are."""
+        if self.progress.isHidden():  # a report that arrived after the job ended
+            return
+        show_progress(self.progress, done, in_all)
+        self.status.setText(progress_words(what, done, in_all))
 
     def as_of_day(self):  # type: ignore[no-untyped-def]
         """The window's as-of date (Settings gives it; alone, today): what the data-quality problems

@@ -18,7 +18,7 @@ person at it (docs/shared-database.md).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -52,15 +52,9 @@ from app.storage.database import Database
 from ui.data_files import explain
 from ui.settings_file import SHARED_URL_KEY, remember_shared_url, remembered_shared_url  # noqa: F401 (their home was here)
 from ui.sign_in import RecoveryKeyDialog, ShownOnceDialog
-from ui.workers import run_in_background
+from ui.workers import ProgressRelay, progress_words, run_in_background, show_progress
 
 EXAMPLE_URL = "postgresql+psycopg://mroqc_owner@db.hospital.org/mroqc?sslmode=verify-full"
-
-
-class _Progress(QObject):
-    """Carries the copy's progress from the worker thread to the GUI thread (a queued signal)."""
-
-    moved = Signal(str, int, int)
 
 
 class MoveDialog(QDialog):
@@ -125,7 +119,7 @@ class MoveDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.copy_button.clicked.connect(self.start)
         self.open_button.clicked.connect(self._open)
-        self._progress = _Progress(self)
+        self._progress = ProgressRelay(self)
         self._progress.moved.connect(self._moved)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
@@ -178,9 +172,8 @@ class MoveDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setEnabled(not busy)
 
     def _moved(self, table: str, done: int, everything: int) -> None:
-        self.progress.setRange(0, max(everything, 1))
-        self.progress.setValue(done)
-        self.status.setText(f"Copying {table.replace('_', ' ')}: {done:,} of {everything:,} rows")
+        show_progress(self.progress, done, max(everything, 1))
+        self.status.setText(progress_words(f"Copying {table.replace('_', ' ')}", done, everything))
 
     def _copied(self, report: CopyReport) -> None:
         self.report = report

@@ -14,7 +14,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QMessageBox, QProgressBar, QWidget
 
 from app.storage.errors import NoFacility
 
@@ -33,6 +33,29 @@ def pool() -> QThreadPool:
 class _Signals(QObject):
     done = Signal(object)
     failed = Signal(object)
+
+
+class ProgressRelay(QObject):
+    """Carries a background job's ``app.progress.Progress`` reports to the GUI thread (a queued
+    signal): pass ``relay.moved.emit`` to the service, connect ``moved`` to what shows it."""
+
+    moved = Signal(str, int, int)
+
+
+def show_progress(bar: QProgressBar, done: int, in_all: int) -> None:
+    """A bar that fills when the whole is known and runs (busy) while it is not."""
+    if in_all > 0:
+        bar.setRange(0, in_all)
+        bar.setValue(min(done, in_all))
+    else:
+        bar.setRange(0, 0)
+
+
+def progress_words(what: str, done: int, in_all: int) -> str:
+    """``Writing cases: 40,000 of 200,000 rows``; ``Checking cases: 120,000 rows`` while the whole is not known."""
+    if in_all > 0:
+        return f"{what}: {done:,} of {in_all:,} rows"
+    return f"{what}: {done:,} rows" if done else f"{what}…"
 
 
 class _Job(QRunnable):

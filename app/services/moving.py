@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -32,6 +32,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.domain.permissions import NotAllowed, Permission
+from app.progress import Progress
 from app.security.keyfile import KeyFile, Slot, key_file_for, user_slot
 from app.security.passwords import new_first_password, new_recovery_key, normal_recovery_key
 from app.security.people import AUTHORITY, active_authority
@@ -58,9 +59,6 @@ from app.storage.server_trouble import is_connection_failure, server_trouble
 BATCH = 5000
 #: Tables the schema owns rather than the facility (the target's own migration writes them).
 NOT_COPIED = frozenset({"alembic_version"})
-
-Progress = Callable[[str, int, int], None]  # (table, rows done, rows in all)
-
 
 class TargetNotEmpty(DatabaseError):
     """The target database already holds tables: nothing is copied over anything (exit 2)."""

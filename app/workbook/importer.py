@@ -23,6 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.permissions import Permission
 from app.domain.records import parse_metrics
+from app.progress import Progress, nobody
 from app.rules.quality import Problem
 from app.services import quality
 from app.services.facility import keep_records_since_earliest
@@ -39,6 +40,8 @@ LOOKUP_CHUNK = 500
 #: Stored values worth sharing between rows (not the metrics' dicts).
 SHAREABLE = (str, dt.date)
 WRITE_CHUNK = 5000
+#: What the import does last, when it was asked which data-quality problems it brings in
+QUALITY_WORDS = "Checking data quality"
 log = logging.getLogger(__name__)
 
 
@@ -155,7 +158,21 @@ def _insert_numbered(session: Session, model: type[Base], rows: list[dict[str, A
     return [str(i) for i in ids]
 
 
-def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[str], result: ImportResult) -> None:
+@dataclass
+class _Written:
+    """The rows written so far of all the import writes, told to ``progress`` chunk by chunk."""
+
+    progress: Progress
+    in_all: int
+    done: int = 0
+
+    def add(self, sheet: str, rows: int) -> None:
+        self.done += rows
+        self.progress(f"Writing {sheet.replace('_', ' ')}", self.done, self.in_all)
+
+
+def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[str], result: ImportResult,
+            written: _Written) -> None:
     """Insert or update ``sheet``'s rows a chunk at a time; rows with IDs are looked up per chunk,
     so memory holds one chunk of stored rows, not the whole table."""
     model = _model(spec.table)
@@ -196,6 +213,7 @@ def _upsert(session: Session, spec: SheetSpec, sheet: ParsedSheet, present: set[
         audit.record_many(session, spec.table, audit_rows)
         added += len(inserts)
         updated += len(updates)
+        written.add(spec.name, len(rows))
         del rows
     result.added[spec.name] = added
     result.updated[spec.name] = updated
@@ -244,9 +262,9 @@ def _earliest_records(parsed: ParsedWorkbook) -> list[dt.date]:
     return [d for d in found if d is not None]
 
 
-def validate_workbook(db: Database, source: Path) -> ParsedWorkbook:
+def validate_workbook(db: Database, source: Path, progress: Progress = nobody) -> ParsedWorkbook:
     """Read and check ``source`` completely against the database (WorkbookError if anything is wrong)."""
-    return _checked(source, _existing(db))
+    return _checked(source, _existing(db), progress)
 
 
 def validate_for_a_new_database(source: Path) -> ParsedWorkbook:
@@ -256,22 +274,27 @@ def validate_for_a_new_database(source: Path) -> ParsedWorkbook:
     return _checked(source, Existing())
 
 
-def _checked(source: Path, existing: Existing) -> ParsedWorkbook:
+def _checked(source: Path, existing: Existing, progress: Progress = nobody) -> ParsedWorkbook:
     with open_source(Path(source)) as opened:
-        parsed = parse_workbook(opened, existing)
+        parsed = parse_workbook(opened, existing, progress=progress)
     if parsed.problems:
         raise WorkbookError(parsed.listing(), total=len(parsed.problems) + parsed.more_problems)
     return parsed
 
 
-def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None) -> ImportResult:
+def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None,
+                    progress: Progress = nobody) -> ImportResult:
     """Validate ``source`` completely, then write it in one transaction (or raise WorkbookError).
     With ``as_of``, the result also lists the data-quality problems the import brought in: those
-    of the register at ``as_of`` afterwards that were not there before (``app.services.quality``)."""
+    of the register at ``as_of`` afterwards that were not there before (``app.services.quality``).
+    ``progress`` hears each sheet being checked, then the rows written of all there are to write."""
     db.require(Permission.IMPORT)
-    parsed = validate_workbook(db, Path(source))
+    parsed = validate_workbook(db, Path(source), progress)
     result = ImportResult(Path(source).name)
+    if as_of is not None:
+        progress(QUALITY_WORDS, 0, 0)
     before = quality.problem_keys(db, as_of) if as_of is not None else set()
+    written = _Written(progress, sum(len(sheet) for sheet in parsed.sheets.values()))
     try:
         with db.transaction(Permission.IMPORT) as session:
             session.info["audited"] = False  # audited explicitly below, row by row
@@ -284,7 +307,7 @@ def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None)
                 result.records_kept_since = keep_records_since_earliest(session, earliest)
             for spec in SHEETS:
                 if spec.name in parsed.sheets:
-                    _upsert(session, spec, parsed.sheets.pop(spec.name), parsed.headers[spec.name], result)
+                    _upsert(session, spec, parsed.sheets.pop(spec.name), parsed.headers[spec.name], result, written)
     except StaleDataError:  # someone changed rows of this workbook while it was written: all or nothing
         raise WorkbookError(["workbook: someone changed some of these records while the import was being written; "
                              "nothing was imported. Import the file again."]) from None
@@ -294,5 +317,6 @@ def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None)
         raise WorkbookError([f"workbook: the database refused the import, nothing was changed "
                              f"({type(exc).__name__}: {reason})"]) from None
     if as_of is not None:
+        progress(QUALITY_WORDS, 0, 0)
         result.quality = quality.brought_in(db, as_of, before)
     return result

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.domain import records
+from app.progress import EVERY_ROWS, Progress, nobody
 from app.storage.models import new_letter_id
 from app.workbook.cells import (
     SHARED_KINDS,
@@ -188,6 +189,7 @@ class _Context:
     budget: RowBudget
     today: dt.date
     canon: Canon = field(default_factory=Canon)
+    progress: Progress = nobody
 
 
 def _parse_sheet(ctx: _Context, spec: SheetSpec, sheet: RawSheet) -> None:
@@ -208,7 +210,11 @@ def _parse_sheet(ctx: _Context, spec: SheetSpec, sheet: RawSheet) -> None:
     plan = [(c.attr, c, headers.index(c.name) if c.name in headers else -1, c.kind in SHARED_KINDS,
              parser_for(c, ctx.today)) for c in spec.columns]
     share = ctx.canon.shared_values  # (value, value) → the one kept; shared kinds are never bools
+    what, next_report = f"Checking {spec.name.replace('_', ' ')}", EVERY_ROWS
     for number, cells in rows:
+        if number > next_report:
+            ctx.progress(what, number - 1, 0)
+            next_report += EVERY_ROWS
         values: dict[str, Any] = {}
         cell_ok = True
         size = len(cells)
@@ -303,9 +309,11 @@ def check_references(parsed: ParsedWorkbook, existing: Existing) -> None:
                                "the database)")
 
 
-def parse_workbook(source: Source, existing: Existing, today: dt.date | None = None) -> ParsedWorkbook:
-    """Read and check every sheet of ``source`` (each once, in the schema's order)."""
-    ctx = _Context(ParsedWorkbook(), existing, RowBudget(), today or dt.date.today())
+def parse_workbook(source: Source, existing: Existing, today: dt.date | None = None,
+                   progress: Progress = nobody) -> ParsedWorkbook:
+    """Read and check every sheet of ``source`` (each once, in the schema's order), saying every
+    ``EVERY_ROWS`` rows how far each sheet has come (``progress``; the whole is not known yet)."""
+    ctx = _Context(ParsedWorkbook(), existing, RowBudget(), today or dt.date.today(), progress=progress)
     raw = source.sheets
     if "facility" in raw:
         _parse_facility(ctx.parsed, raw["facility"], ctx.budget, ctx.today)

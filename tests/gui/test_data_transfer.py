@@ -320,3 +320,36 @@ def test_the_file_menu_imports_through_settings(qtbot, demo_db, empty_db, empty_
     assert window.stack.currentWidget() is settings
     qtbot.waitUntil(lambda: counts(empty_db)["cases"] == counts(demo_db)["cases"], timeout=120_000)
     settle(qtbot)
+
+
+def test_the_import_shows_each_sheet_checked_then_the_rows_written(qtbot, demo_db, empty_db, tmp_path, monkeypatch,
+                                                                   boxes) -> None:
+    """The bar runs while the sheets are read (how many rows so far) and fills as the rows are
+    written (of how many), then runs again while the data quality is checked."""
+    import app.workbook.importer as importer
+    import app.workbook.validate as validate
+
+    monkeypatch.setattr(validate, "EVERY_ROWS", 500)
+    monkeypatch.setattr(importer, "WRITE_CHUNK", 500)
+    workbook = tmp_path / "lakeside.xlsx"
+    export_workbook(demo_db, workbook)
+    page = page_for(qtbot, empty_db)
+    seen: list[tuple[str, int, int]] = []
+    page.data._relay.moved.connect(  # after the page's own slot: what the person sees at that moment
+        lambda *_: seen.append((page.data.status.text(), page.data.progress.value(), page.data.progress.maximum())))
+    open_file(monkeypatch, workbook)
+    with qtbot.waitSignal(page.data_changed, timeout=120_000):
+        page.data.import_button.click()
+    settle(qtbot)
+    rows = counts(demo_db)
+    checking = [s for s in seen if s[0].startswith("Checking cases: ")]
+    writing = [s for s in seen if s[0].startswith("Writing ")]
+    assert checking and all(maximum == 0 for _text, _value, maximum in checking)  # running: the whole not known
+    assert checking[0][0] == "Checking cases: 500 rows"
+    in_all = writing[-1][2]
+    assert in_all > rows["cases"] and all(maximum == in_all for _text, _value, maximum in writing)
+    assert writing[-1] == (f"Writing {writing[-1][0].split(':')[0].removeprefix('Writing ')}: {in_all:,} of {in_all:,} rows",
+                           in_all, in_all)
+    assert [value for _text, value, _max in writing] == sorted(value for _text, value, _max in writing)
+    assert seen[-1][0] == "Checking data quality…" and seen[-1][2] == 0
+    assert not page.data.progress.isVisible() and page.data.status.text().startswith("Imported lakeside.xlsx")

@@ -254,3 +254,26 @@ def test_a_workbook_for_a_new_database_is_judged_as_the_new_empty_database_would
         assert validate_for_a_new_database(valid).sheets.keys() == validate_workbook(fresh, valid).sheets.keys()
     finally:
         fresh.dispose()
+
+
+def test_an_import_says_how_far_it_has_come(empty_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each sheet being checked (rows so far; the whole is not known while reading), then the rows
+    written of all there are, then the data-quality check: what the window's progress bar shows."""
+    import app.workbook.importer as importer
+    import app.workbook.validate as validate
+
+    monkeypatch.setattr(validate, "EVERY_ROWS", 1)  # the workbook is small: a report for every row
+    monkeypatch.setattr(importer, "WRITE_CHUNK", 2)
+    heard: list[tuple[str, int, int]] = []
+    result = import_workbook(empty_db, write_folder(tmp_path / "wb", VALID), as_of=dt.date(2025, 6, 30),
+                             progress=lambda what, done, in_all: heard.append((what, done, in_all)))
+    rows = sum(len(rows) - 1 for name, rows in VALID.items() if name != "facility")
+    checking = [h for h in heard if h[0].startswith("Checking ") and h[0] != importer.QUALITY_WORDS]
+    writing = [h for h in heard if h[0].startswith("Writing ")]
+    assert ("Checking cases", 2, 0) in checking and ("Checking data entry", 2, 0) in checking
+    assert [done for _what, done, _all in writing] == sorted(done for _what, done, _all in writing)
+    assert {in_all for _what, _done, in_all in writing} == {rows} and writing[-1][1] == rows
+    assert {"Writing staff", "Writing cases", "Writing dosimetry", "Writing program years"} <= {w[0] for w in writing}
+    assert heard.index(checking[-1]) < heard.index(writing[0]) < heard.index((importer.QUALITY_WORDS, 0, 0),
+                                                                             heard.index(writing[-1]))
+    assert sum(result.added.values()) + sum(result.updated.values()) + result.unchanged == rows + 1  # + the facility
