@@ -186,6 +186,19 @@ def count_cases(db: Database, query: RegisterQuery) -> int:
         return conn.scalar(stmt) or 0
 
 
+def order_by(sort_column: str, descending: bool, *, reverse: bool = False) -> list[ColumnElement[Any]]:
+    """The register's ORDER BY: blanks last in either order (read in reverse: first), then the
+    column, then the case ID; ``app.storage.models.sort_key`` indexes each column so.
+
+    Flipping every key is an exact reversal; the blanks' key is first, so NULLs never depend on
+    where a database puts them."""
+    column = SORTABLE[sort_column]
+    order = [column.desc(), Case.case_id.desc()] if descending else [column.asc(), Case.case_id.asc()]
+    if column.property.columns[0].nullable:
+        order.insert(0, column.is_(None).desc() if reverse else column.is_(None).asc())
+    return order
+
+
 def fetch_page(
     db: Database, query: RegisterQuery, offset: int, limit: int, total: int | None = None
 ) -> list[tuple[Any, ...]]:
@@ -202,17 +215,12 @@ def fetch_page(
     """
     if query.sort_column not in SORTABLE:
         raise ValueError(f"Cannot sort by {query.sort_column!r}.")
-    column = SORTABLE[query.sort_column]
     descending = query.descending
     reverse = total is not None and offset > total // 2
     if reverse:
         end = min(offset + limit, total)
         offset, limit, descending = total - end, end - offset, not descending
-    order = [column.desc(), Case.case_id.desc()] if descending else [column.asc(), Case.case_id.asc()]
-    if column.property.columns[0].nullable:  # blanks last in either order (read in reverse: first)
-        order.insert(0, column.is_(None).desc() if reverse else column.is_(None).asc())
-    # Flipping every key is an exact reversal; the blanks' key is first, so NULLs never depend on
-    # where a database puts them.
+    order = order_by(query.sort_column, descending, reverse=reverse)
     # the version rides along, last: a save or bulk change from the register passes what it showed
     walk = (bool(query.flags) and query.flag_policy is not None and db.is_sqlite
             and (total if total is not None else count_cases(db, query)) > WALK_AFTER)

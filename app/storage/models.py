@@ -28,7 +28,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy import true as sa_true
-from sqlalchemy.orm import DeclarativeBase, Mapped, Unmapped, declared_attr, mapped_column, unmapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Unmapped,
+    declared_attr,
+    mapped_column,
+    unmapped_column,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -103,5 +103,6 @@ def downgrade() -> None:
     else:
         bind.execute(sa.text("DROP TRIGGER IF EXISTS dosimetry_first_on ON dosimetry_submissions"))
         bind.execute(sa.text("DROP FUNCTION IF EXISTS mroqc_first_dosimetry_on()"))
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.drop_column("first_dosimetry_on")
+    # ALTER TABLE, not batch mode's copy of the table: dropping ``cases`` to replace it would
+    # delete every submission with it (ON DELETE CASCADE)
+    op.drop_column("cases", "first_dosimetry_on")
