@@ -27,6 +27,10 @@ PROJECTS = ("breast", "lung", "prostate", "bone_mets")
 
 @pytest.fixture
 def scaled(db):  # type: ignore[no-untyped-def]
+    return fill_scaled(db)
+
+
+def fill_scaled(db):  # type: ignore[no-untyped-def]
     """400 cases with ties and blanks in every sortable column, and submissions before and after
     the dates judged."""
     rng = random.Random(28)
@@ -57,15 +61,17 @@ def scaled(db):  # type: ignore[no-untyped-def]
 
 def kept_wrong(db) -> list[tuple]:  # type: ignore[no-untyped-def]
     """Cases whose kept first dosimetry date is not their earliest submission's (none, when right)."""
+    differs = "IS NOT" if db.is_sqlite else "IS DISTINCT FROM"
     with db.engine.connect() as c:
-        return c.execute(text("SELECT case_id, first_dosimetry_on, (SELECT min(submitted_on) FROM dosimetry_submissions d "
-                              "WHERE d.case_id = cases.case_id) AS first FROM cases "
-                              "WHERE first_dosimetry_on IS NOT first")).all()
+        return c.execute(text(f"SELECT * FROM (SELECT case_id, first_dosimetry_on, (SELECT min(submitted_on) FROM "
+                              "dosimetry_submissions d WHERE d.case_id = cases.case_id) AS first FROM cases) AS kept "
+                              f"WHERE first_dosimetry_on {differs} first")).all()
 
 
 def first_of(db, case_id: str) -> str | None:  # type: ignore[no-untyped-def]
     with db.engine.connect() as c:
-        return c.scalar(text("SELECT first_dosimetry_on FROM cases WHERE case_id = :c"), {"c": case_id})
+        value = c.scalar(text("SELECT first_dosimetry_on FROM cases WHERE case_id = :c"), {"c": case_id})
+    return None if value is None else str(value)  # (a date on PostgreSQL, its text on SQLite)
 
 
 def plan(db, stmt) -> str:  # type: ignore[no-untyped-def]
