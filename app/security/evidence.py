@@ -38,7 +38,7 @@ from app.security import pki
 from app.storage import models
 from app.storage.audit import PHI_COLUMNS, SECRET_COLUMNS, plain
 from app.storage.audit_chain import audit_columns
-from app.storage.models import AuditSignature, UserCertificate
+from app.storage.models import KEPT_COLUMNS, AuditSignature, UserCertificate
 
 SIGNATURE_FORMAT = "MROQC Facility Desk audit signature v1"
 
@@ -228,8 +228,10 @@ NOT_REPLAYED = {"audit_log", "audit_head", "audit_signatures", "alembic_version"
 UNREAD_COLUMNS = {"signing_certificates": {"private_key_pem"}}
 #: What nobody reads on a shared database (the server's definer functions keep them).
 SERVER_UNREADABLE = {"recovery_keys"}
-#: Columns written without an entry on purpose (the time of a sign-in or a digest shown).
-UNAUDITED_COLUMNS = {"users": {"last_sign_in_at", "last_digest_at"}}
+#: Columns written without an entry on purpose (the time of a sign-in or a digest shown; what the
+#: database keeps itself, ``app.storage.models.KEPT_COLUMNS``).
+UNAUDITED_COLUMNS = {"users": {"last_sign_in_at", "last_digest_at"},
+                     **{table: set(columns) for table, columns in KEPT_COLUMNS.items()}}
 
 
 def _tables() -> dict[str, type]:

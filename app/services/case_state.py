@@ -13,13 +13,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, case, exists, or_
+from sqlalchemy import ColumnElement, Date, String, case, exists, func, literal_column, or_
 
 from app.rules.snapshot import status_at
-from app.storage.models import Case, DosimetrySubmission
+from app.storage.models import NEVER, Case, DosimetrySubmission
 
 #: Projects whose enrolled cases need a dosimetry submission (the register and the Dosimetry screen).
 DOSIMETRY_PROJECTS = ("breast", "lung")
+#: The case's earliest dosimetry submission date, kept by the database (not mapped: never written by the app).
+FIRST_DOSIMETRY_ON: ColumnElement[dt.date] = Case.__table__.c.first_dosimetry_on
 
 
 # --- enrolled at D ------------------------------------------------------------------------------
@@ -111,7 +113,14 @@ def pending_past_window(status: str, enrolled_on: dt.date | None, eligible_on: d
 
 
 def pending_past_window_sql(as_of: dt.date, decision_days: int) -> ColumnElement[bool]:
-    return pending_at_sql(as_of) & (Case.eligible_on <= as_of - dt.timedelta(days=decision_days))
+    """``pending_at_sql`` with a blank enrollment date read as ``NEVER``: one range of the index
+    ``ix_cases_pending`` (cases not marked not enrolled), the same cases."""
+    window_closed = Case.eligible_on <= as_of - dt.timedelta(days=decision_days)
+    if as_of.isoformat() >= NEVER:  # (no date is later: the blank ones are asked for by name)
+        return pending_at_sql(as_of) & window_closed
+    # the status as a literal: the index's condition, which SQLite matches only to a written value
+    return (_or_never(Case.enrolled_on) > as_of) & (Case.status != literal_column("'not_enrolled'", String)) \
+        & window_closed
 
 
 def not_enrolled_unexplained(status: str, reason: str | None, accepted: Collection[str]) -> bool:
@@ -131,6 +140,21 @@ def missing_dosimetry(project: str, enrolled_on: dt.date | None, submitted: Coll
 
 
 def missing_dosimetry_sql(as_of: dt.date) -> ColumnElement[bool]:
-    submitted = exists().where(DosimetrySubmission.case_id == Case.case_id, DosimetrySubmission.submitted_on <= as_of)
-    return Case.project.in_(DOSIMETRY_PROJECTS) & enrolled_at_sql(as_of) & ~submitted
+    """From the case's kept earliest submission date (``cases.first_dosimetry_on``, kept by the
+    database's triggers): blank or later than ``as_of``, one range of ``ix_cases_dosimetry_due``,
+    not a look for a submission per enrolled case. ``enrolled_on <= as_of`` is ``enrolled_at_sql``
+    (a blank date is never ``<=``), written without its ``IS NOT NULL`` so that no other index of
+    the enrollment date looks narrower to SQLite's planner."""
+    if as_of.isoformat() >= NEVER:  # (no date is later: the blank ones are asked for by name)
+        submitted = exists().where(DosimetrySubmission.case_id == Case.case_id,
+                                   DosimetrySubmission.submitted_on <= as_of)
+        return Case.project.in_(DOSIMETRY_PROJECTS) & enrolled_at_sql(as_of) & ~submitted
+    return (Case.project.in_(DOSIMETRY_PROJECTS) & (Case.enrolled_on <= as_of)
+            & (_or_never(FIRST_DOSIMETRY_ON) > as_of))
+
+
+def _or_never(column: ColumnElement[dt.date]) -> ColumnElement[dt.date]:
+    """The date, a blank one as ``NEVER``: the expression the flags' indexes hold, written as they
+    write it (a literal, not a parameter, or SQLite would not see the index's expression)."""
+    return func.coalesce(column, literal_column(f"'{NEVER}'", Date), type_=Date)
 

@@ -291,13 +291,15 @@ def quick_check_file(path: Path, page_size: int, page_count: int) -> None:
                             "tells more. It was left untouched.")
 
 
-def _server_in_step(engine: Engine) -> None:
+def _server_in_step(engine: Engine, *, schema_changed: bool = False) -> None:
     """A shared database opened by its owner: the server's grants, policies, trigger and functions
-    made by this version (``app.storage.server_roles``), renewed when an earlier version made them."""
+    made by this version (``app.storage.server_roles``), renewed when an earlier version made them,
+    or when the schema has just changed (a column added to a table read column by column, such as
+    ``cases``: the roles that may not read identifiers are granted its columns one by one)."""
     with engine.begin() as connection:
         if not server_roles.is_owner(connection):
             return
-        if server_roles.installed_version(connection) != server_roles.SETUP_VERSION:
+        if schema_changed or server_roles.installed_version(connection) != server_roles.SETUP_VERSION:
             server_roles.install(connection)
 
 
@@ -351,7 +353,7 @@ def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migrat
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
     if engine.dialect.name == "postgresql":
-        _server_in_step(engine)
+        _server_in_step(engine, schema_changed=True)
     if current is not None:  # an upgrade is in the audit log too, as every change is
         with Session(engine) as session, session.begin():
             session.info["user"] = audit.SYSTEM_USER

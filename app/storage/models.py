@@ -25,9 +25,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy import true as sa_true
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Unmapped,
+    declared_attr,
+    mapped_column,
+    unmapped_column,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -108,6 +116,26 @@ class RoleAssignment(Versioned, Base):
     end: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
+#: A date after every date (Python's last): what a blank date reads as in the register's flag
+#: indexes ("not enrolled yet", "no dosimetry yet"), so each flag is one range of its index.
+NEVER = dt.date.max.isoformat()
+#: Columns the database keeps itself (triggers), never written by the app: left out of the
+#: mapping, the audit log's entries and the replay that checks them.
+KEPT_COLUMNS: dict[str, tuple[str, ...]] = {"cases": ("first_dosimetry_on",)}
+#: The register's sortable columns that have an index in their sort order (``sort_key``).
+SORT_INDEXED = ("project", "primary_site", "status", "enrolled_on", "not_enrolled_reason", "payer")
+NULLABLE_SORTS = frozenset({"primary_site", "enrolled_on", "not_enrolled_reason", "payer"})
+
+
+def sort_key(column: str) -> tuple[Any, ...]:
+    """The register's order by ``column`` as index columns: its blanks last (``column IS NULL``
+    first, for a column that may be blank), then the column, then the case ID: the ORDER BY of
+    ``app.services.register.fetch_page`` exactly, so a page is read along the index."""
+    if column in NULLABLE_SORTS:
+        return (text(f"({column} IS NULL)"), column, "case_id")
+    return (column, "case_id")
+
+
 class Case(Versioned, Base):
     """One eligible patient of one project and where their enrollment stands."""
 
@@ -121,6 +149,14 @@ class Case(Versioned, Base):
         # the missing dosimetry, read from the index alone (migration 0010)
         Index("ix_cases_project_enrolled_case", "project", "enrolled_on", "case_id"),
         Index("ix_cases_mrn_project", "mrn", "project", "eligible_on", "case_id"),  # data-quality duplicates
+        # the register's sorts (migration 0013): each index is its ORDER BY, blanks last, ties by case ID
+        *(Index(f"ix_cases_sort_{column}", *sort_key(column)) for column in SORT_INDEXED),
+        # the register's flags, their matches found without reading the rest (migration 0013;
+        # app.services.case_state writes the same expressions)
+        Index("ix_cases_dosimetry_due", "project", text(f"coalesce(first_dosimetry_on, '{NEVER}')"), "enrolled_on",
+              sqlite_where=text("enrolled_on IS NOT NULL"), postgresql_where=text("enrolled_on IS NOT NULL")),
+        Index("ix_cases_pending", text(f"coalesce(enrolled_on, '{NEVER}')"), "eligible_on",
+              sqlite_where=text("status != 'not_enrolled'"), postgresql_where=text("status != 'not_enrolled'")),
     )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -137,6 +173,11 @@ class Case(Versioned, Base):
     mrn: Mapped[str | None] = mapped_column(String(64), nullable=True, deferred=True, deferred_group="phi")
     name: Mapped[str | None] = mapped_column(String(200), nullable=True, deferred=True, deferred_group="phi")
     birth_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True, deferred=True, deferred_group="phi")
+    #: The earliest dosimetry submission's date (None: none), kept by the database's own triggers
+    #: on ``dosimetry_submissions`` (migration 0013), so "no dosimetry submitted by D" is a range
+    #: of an index instead of a probe per enrolled case. Not mapped: no save, undo or audit entry
+    #: of a case ever carries it, so none can write back a stale value.
+    first_dosimetry_on: Unmapped[dt.date | None] = unmapped_column(Date, nullable=True)
 
 
 class DataEntry(Versioned, Base):

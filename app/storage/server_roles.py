@@ -45,17 +45,18 @@ from app.domain.vocabulary import CODES, PROJECT_LABELS, ROLE_LABELS, SPECIAL_LA
 from app.domain.wording import FIELD_WORDS
 from app.storage.audit import PHI_COLUMNS as PHI
 from app.storage.audit import PHI_MASK, SECRET_COLUMNS, SECRET_MASK
-from app.storage.models import Base
+from app.storage.models import KEPT_COLUMNS, Base
 from app.storage.server_names import DOOR_PASSWORD, GROUP_ROLES, ServerNames
 
 #: Raised with each change to what ``install`` makes; the open checks it (an older setup is renewed).
-SETUP_VERSION = 1
+SETUP_VERSION = 2
 
 #: Tables whose changes the trigger records (every table the app's own log records on a file).
 NOT_AUDITED = frozenset({"audit_log", "audit_head", "audit_signatures", "alembic_version", "sign_in_failures",
                          "person_keys"})
-#: Written by the sign-in and the reminders without an entry (as on a file).
-UNAUDITED_COLUMNS = {"users": ("last_sign_in_at", "last_digest_at", "version")}
+#: Written by the sign-in and the reminders without an entry (as on a file); kept by the database's
+#: own triggers (``app.storage.models.KEPT_COLUMNS``: a case's first dosimetry date).
+UNAUDITED_COLUMNS = {"users": ("last_sign_in_at", "last_digest_at", "version"), **KEPT_COLUMNS}
 #: The columns that identify a patient: readable only by the roles that may export them.
 PHI_COLUMNS = {"cases": PHI_CASE_FIELDS}
 #: The roles that may read (and export) patient identifiers.
