@@ -554,6 +554,7 @@ class MainWindow(QMainWindow):
         self.show_area(SETTINGS.title)
         page = self.built(SETTINGS.title)
         if page is not None:
+            page.show_data()
             target = getattr(page.data, button)
             if target.isEnabled():
                 target.click()

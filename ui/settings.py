@@ -158,7 +158,7 @@ class SettingsPage(QWidget):
         layout.addWidget(self.data)
         layout.addStretch(1)
         # Scrolls rather than squeezing: on a short window the Data group's wrapped text would overlap.
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(content)
@@ -167,6 +167,12 @@ class SettingsPage(QWidget):
         outer.addWidget(scroll)
         follow_when_shown(self, self.as_of, self.show_policies)
         self.load()
+
+    def show_data(self) -> None:
+        """Scroll to Data: where the File menu's import, export and backup show their progress
+        and what came of them (at the top of the page they ran out of sight)."""
+        self.scroll.widget().layout().activate()  # positions known before the first paint
+        self.scroll.ensureWidgetVisible(self.data, 0, 0)
 
     def show_policies(self, *_changed: object) -> None:
         """The policy in force at the window's as-of date, every file known, and the choices."""

@@ -318,6 +318,11 @@ def test_the_file_menu_imports_through_settings(qtbot, demo_db, empty_db, empty_
     action.trigger()
     settings = window.pages["Settings"]
     assert window.stack.currentWidget() is settings
+    # scrolled to Data: its button, its progress and what it says in sight (they were below the page's fold)
+    viewport = settings.scroll.viewport()
+    for widget in (settings.data.import_button, settings.data.status):
+        top_left = widget.mapTo(viewport, widget.rect().topLeft())
+        assert viewport.rect().contains(top_left), (widget, top_left, viewport.rect())
     qtbot.waitUntil(lambda: counts(empty_db)["cases"] == counts(demo_db)["cases"], timeout=120_000)
     settle(qtbot)
 
