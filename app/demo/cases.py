@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from itertools import accumulate
 from typing import Generic, TypeVar
 
-from app.demo.bulk import CHUNK
 from app.demo.staff import Assignment
 from app.demo.timeline import QUIET_PROJECT, Timeline
+from app.storage.bulk import CHUNK
 
 #: Relative referral volume per month: a summer dip and a December dip.
 MONTH_WEIGHTS = (1.05, 1.0, 1.1, 1.05, 1.0, 0.92, 0.8, 0.85, 1.0, 1.08, 1.0, 0.76)

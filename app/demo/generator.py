@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from app.demo.bulk import CHUNK, BulkWriter
 from app.demo.cases import CaseFactory, WorkCalendar, default_total
 from app.demo.meetings import AttendanceBuilder, schedule
 from app.demo.office import correspondence, program_years
@@ -32,6 +31,7 @@ from app.domain.security_policy import security_policy
 from app.domain.vocabulary import PROJECTS
 from app.domain.wording import DEFAULT_TIME_ZONE
 from app.storage import audit
+from app.storage.bulk import CHUNK, BulkWriter
 from app.storage.database import Database
 from app.storage.models import (
     Absence,

@@ -277,3 +277,43 @@ def test_an_import_says_how_far_it_has_come(empty_db, tmp_path: Path, monkeypatc
     assert heard.index(checking[-1]) < heard.index(writing[0]) < heard.index((importer.QUALITY_WORDS, 0, 0),
                                                                              heard.index(writing[-1]))
     assert sum(result.added.values()) + sum(result.updated.values()) + result.unchanged == rows + 1  # + the facility
+
+
+def test_the_rows_go_in_straight_to_sqlite_as_sqlalchemy_would_store_them(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The import hands its new rows to SQLite's driver (``app.storage.bulk.BulkWriter``, dates,
+    booleans and the metrics converted as SQLAlchemy's types store them): every stored value is
+    what SQLAlchemy's own insert stores, table by table; and the direct path is the one taken."""
+    from app.storage import bulk
+    from tests.support import raw_connection
+
+    source = write_folder(tmp_path / "wb", {**VALID, "correspondence": [
+        ["letter_id", "received_on", "subject", "reply_required", "due_on", "replied_on"],
+        ["L1", "2025-02-01", "Data request", "yes", "", "2025-02-05"], ["L2", "2025-03-01", "Notice", "no", "", ""]]})
+    stored = {}
+    direct: list[str] = []
+    real_plan = bulk.BulkWriter._plan
+
+    def plan(self, table, keys):  # type: ignore[no-untyped-def]
+        found = real_plan(self, table, keys)
+        if found is not None:
+            direct.append(table.name)
+        return found
+
+    for way in ("driver", "sqlalchemy"):
+        with monkeypatch.context() as patch:
+            if way == "sqlalchemy":
+                patch.setattr(bulk.BulkWriter, "_plan", lambda self, table, keys: None)
+            else:
+                patch.setattr(bulk.BulkWriter, "_plan", plan)
+            db = create(tmp_path / f"{way}.sqlite3")
+            import_workbook(db, source)
+            db.dispose()
+        conn = raw_connection(tmp_path / f"{way}.sqlite3")
+        tables = ["staff", "role_assignments", "cases", "data_entries", "dosimetry_submissions", "meetings", "attendance",
+                  "correspondence", "absences", "program_years"]
+        stored[way] = {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY 1, 2').fetchall() for t in tables}
+        conn.close()
+    assert stored["driver"] == stored["sqlalchemy"]
+    assert all(stored["driver"][t] for t in stored["driver"]), "every table has rows to compare"
+    assert {"cases", "dosimetry_submissions", "correspondence", "role_assignments"} <= set(direct)

@@ -1,10 +1,12 @@
-"""Bulk inserts for the demo: SQLAlchemy Core everywhere, with a direct path on SQLite.
+"""Bulk inserts (the demo, the workbook import): SQLAlchemy Core, with a direct path on SQLite.
 
-At 200,000 cases the demo writes about 850,000 rows. Through Core, SQLAlchemy's per-row
-parameter processing costs about as much as SQLite's own work, so on SQLite the statement is
-still compiled by SQLAlchemy (same SQL, same quoting) but the values are converted here exactly as
-SQLAlchemy's column types store them (ISO dates, 0/1 booleans, JSON text) and handed to the
-driver's ``executemany`` in chunks. Other databases (PostgreSQL) use the plain Core insert.
+At 200,000 cases the demo and an import each write about 850,000 rows. Through Core,
+SQLAlchemy's per-row parameter processing costs about as much as SQLite's own work, so on SQLite
+the statement is still compiled by SQLAlchemy (same SQL, same quoting) but the values are
+converted here exactly as SQLAlchemy's column types store them (ISO dates, 0/1 booleans, JSON
+text) and handed to the driver's ``executemany`` in chunks. Rows that would need more of
+SQLAlchemy (a column default to fill in, a type not converted here) and other databases
+(PostgreSQL) take the plain Core insert.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Table, insert
+from sqlalchemy import JSON, Boolean, Date, DateTime, Table, TypeDecorator, insert
 from sqlalchemy.orm import Session
 
 from app.storage.models import Base
@@ -30,10 +32,14 @@ def _flag(value: Any) -> Any:
     return None if value is None else int(value)
 
 
+class _NotConverted(Exception):
+    """A column this module does not convert as SQLAlchemy would: Core inserts the rows."""
+
+
 def _converter(column_type: Any) -> Converter:
     """How SQLAlchemy's SQLite types store a Python value (None: as it is)."""
-    if isinstance(column_type, DateTime):
-        raise TypeError("the demo writes no datetime columns")  # keep the fast path honest
+    if isinstance(column_type, DateTime | TypeDecorator):
+        raise _NotConverted(type(column_type).__name__)
     if isinstance(column_type, Date):
         return _date
     if isinstance(column_type, Boolean):
@@ -49,17 +55,18 @@ class BulkWriter:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.sqlite = session.get_bind().dialect.name == "sqlite"
-        self._plans: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str, Converter]]]] = {}
+        self._plans: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str, Converter]]] | None] = {}
 
     def insert(self, model: type[Base], rows: list[dict]) -> int:
         if not rows:
             return 0
         table: Table = model.__table__  # type: ignore[assignment]
-        if not self.sqlite:
+        plan = self._plan(table, rows[0].keys()) if self.sqlite else None
+        if plan is None:
             for i in range(0, len(rows), CHUNK):
                 self.session.execute(insert(table), rows[i:i + CHUNK])
             return len(rows)
-        sql, plan = self._plan(table, rows[0].keys())
+        sql, plan = plan
         cursor = self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             for i in range(0, len(rows), CHUNK):
@@ -68,13 +75,19 @@ class BulkWriter:
             cursor.close()
         return len(rows)
 
-    def _plan(self, table: Table, keys: Iterable[str]) -> tuple[str, list[tuple[str, Converter]]]:
-        """The compiled INSERT and, in its parameter order, each column's converter."""
+    def _plan(self, table: Table, keys: Iterable[str]) -> tuple[str, list[tuple[str, Converter]]] | None:
+        """The compiled INSERT and, in its parameter order, each column's converter; None when
+        the rows need SQLAlchemy itself (a default for a column they leave out, an unconverted type)."""
         key = (table.name, tuple(keys))
         if key not in self._plans:
             compiled = insert(table).compile(dialect=self.session.get_bind().dialect, column_keys=list(key[1]))
             order = list(compiled.positiontup or ())
-            self._plans[key] = (str(compiled), [(name, _converter(table.c[name].type)) for name in order])
+            try:
+                if not set(order) <= set(key[1]):
+                    raise _NotConverted("a default to fill in")
+                self._plans[key] = (str(compiled), [(name, _converter(table.c[name].type)) for name in order])
+            except _NotConverted:
+                self._plans[key] = None
         return self._plans[key]
 
 
