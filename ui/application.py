@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from app.paths import (
     DB_URL_ENV,
@@ -80,6 +80,20 @@ def set_version() -> None:
     QApplication.setApplicationVersion(__version__)
 
 
+def let_go(window: QWidget) -> None:
+    """Free a replaced window and what it holds once control is back in the event loop (it may be
+    the caller's own: a restore or a re-key replaces the window it runs from). Its screens were
+    kept out of the collector's way (``MainWindow.page``'s ``gc.freeze``), so they are let back in;
+    without this, every File → Open kept the old window's pages, models and caches for the session."""
+    window.deleteLater()
+
+    def collect() -> None:
+        gc.unfreeze()
+        gc.collect()
+
+    window.destroyed.connect(lambda *_: QTimer.singleShot(0, collect))
+
+
 class Session:
     """The open database and its window; replaced when the user opens another file."""
 
@@ -98,6 +112,7 @@ class Session:
             old.close()
             if old.db is not None:
                 old.db.dispose()
+            let_go(old)
         return self.window
 
     def show_opening(self, url: str, sign_in: Callable[[str], Database] | None = None,

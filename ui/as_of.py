@@ -18,9 +18,12 @@ class AsOf(QObject):
 
     changed = Signal(object)
 
-    def __init__(self, day: dt.date | None = None, clock: Callable[[], dt.datetime] | None = None) -> None:
-        """``clock``: the window's (``MainWindow.clock``, which tests replace); the computer's by default."""
-        super().__init__()
+    def __init__(self, day: dt.date | None = None, clock: Callable[[], dt.datetime] | None = None,
+                 parent: QObject | None = None) -> None:
+        """``clock``: the window's (``MainWindow.clock``, which tests replace); the computer's by default.
+        ``parent``: the window, so the date goes with it, and with it what its ``changed`` holds
+        (a connected function holding a screen would otherwise keep the screen, and the window)."""
+        super().__init__(parent)
         self.clock: Callable[[], dt.datetime] = clock or dt.datetime.now
         #: The calendar day when the window opened: what ``t`` means in the as-of field itself.
         self.today = self.clock().date()

@@ -89,8 +89,8 @@ class Hub(QObject):
         the policy in force may have changed (``POLICY_TABLES``)."""
         follower = _Follower(self, screen, None if shows is None else frozenset(shows), reload, bookkeeping)
         self._followers.append(follower)
-        if as_of:
-            self.as_of.changed.connect(lambda _day: follower.changed(EVERYTHING))
+        if as_of:  # the follower's own slot: the connection goes with the screen
+            self.as_of.changed.connect(follower.day_moved)
 
     def stop_watching(self) -> None:
         """The window closes: stop hearing of other workstations' changes (the screens go with it),
@@ -141,6 +141,10 @@ class _Follower(QObject):
             self.reload()
         else:
             self.stale = True
+
+    @Slot(object)
+    def day_moved(self, _day: object) -> None:
+        self.changed(EVERYTHING)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if event.type() == QEvent.Type.Show and self.stale:

@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(QIcon(str(resource("icons", "mroqc-desk-256.png"))))
 
         self.window_clock: Callable[[], dt.datetime] = type(self).clock  # as the class had it when built
-        self.as_of = AsOf(clock=lambda: self.window_clock())  # what "today" is when a record is made
+        self.as_of = AsOf(clock=lambda: self.window_clock(), parent=self)  # what "today" is when a record is made
         from ui.date_field import use_reference
 
         use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date

@@ -86,6 +86,14 @@ class _Job(QRunnable):
 _live: set[_Signals] = set()
 
 
+def _let_go(signals: _Signals) -> None:
+    """A job has reported: its signals object goes. Its connections hold ``finish`` and ``fail``,
+    which hold it (and the page that asked): a cycle through Qt that Python's collector cannot
+    see, so without ``deleteLater`` every job kept its page, and a replaced window all of its own."""
+    _live.discard(signals)
+    signals.deleteLater()
+
+
 def show_failure(parent: QWidget | None, exc: Exception) -> None:
     """What failed, in plain words, and what to do; the details are in the log (never a patient value)."""
     lines = str(exc).strip().splitlines()
@@ -112,12 +120,12 @@ def run_in_background(
         return owner is None or not isinstance(owner, QObject) or shiboken6.isValid(owner)
 
     def finish(result: Any) -> None:
-        _live.discard(signals)
+        _let_go(signals)
         if alive():
             done(result)
 
     def fail(exc: Exception) -> None:
-        _live.discard(signals)
+        _let_go(signals)
         if not alive():
             return
         if failed is not None:

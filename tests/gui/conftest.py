@@ -15,6 +15,22 @@ from tests.template import copy_of
 AS_OF = dt.date(2025, 6, 30)
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):  # type: ignore[no-untyped-def]
+    """pytest-qt closes every widget a test registered; a window the app itself has let go of
+    since (File → Open, a restore, a re-key: ``ui.application.let_go``) is already deleted, and
+    closing it again would fail the test. Such a window counts as gone."""
+    import shiboken6
+
+    def alive(ref):  # type: ignore[no-untyped-def]
+        return lambda: (w if (w := ref()) is not None and shiboken6.isValid(w) else None)
+
+    widgets = getattr(item, "qt_widgets", None)
+    if widgets:
+        item.qt_widgets = [(alive(ref), before) for ref, before in widgets]
+    return (yield)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _collect_on_gui_thread(qapp):  # type: ignore[no-untyped-def]
     """Cycles collected on the GUI thread only, as the app has it (``ui.application.make_app``,
