@@ -176,7 +176,7 @@ class SignInDialog(QDialog):
             import app.security.signin  # noqa: F401
             from app.storage.database import load_ahead
 
-            load_ahead()
+            load_ahead(self.url)
             ahead = getattr(self.parentWidget(), "load_while_signing_in", None)
             if callable(ahead):
                 ahead()
