@@ -192,7 +192,7 @@ class DashboardPage(QWidget):
         side.addWidget(self.due, 1)
         side.addWidget(QLabel("<b>Next to fire if nothing changes</b>"))
         side.addWidget(self.upcoming, 2)
-        self.chart: EnrollmentChart | None = None  # once the dashboard is evaluated
+        self.chart: EnrollmentChart | None = None  # once the dashboard is first evaluated (``refresh``)
         self.chart_holder = QVBoxLayout()
         self.chart_holder.setContentsMargins(0, 0, 0, 0)
         self.body = QWidget()
@@ -239,6 +239,12 @@ class DashboardPage(QWidget):
         # a new facility's checklist: derived from its records, so a step done anywhere leaves it
         run_in_background(lambda: still_to_do(db, day), self.getting_started.show_steps,
                           lambda _exc: self.getting_started.show_steps([]), owner=self)
+        # the chart's figures are read next, while the tiles are drawn (it was asked for them once the
+        # tiles were shown); built the first time while the tiles are evaluated, shown with them
+        if self.chart is None:
+            self._build_chart(day)
+        else:  # the same chart at the new date: its bars move (``EnrollmentChart.follow``)
+            self.chart.follow(day)
         # the readiness tile is its own job, queued once the rest of the page is drawn (``_chart_drawn``):
         # its pass over the whole register (0.5-0.8 s at 200,000 cases just after the sign-in, the
         # page cache cold) held up the chart's figures and the reminder digest, queued after it on the
@@ -289,20 +295,24 @@ class DashboardPage(QWidget):
         self.data = data
         self.progress.hide()
         self._build_tiles()
-        if self.chart is not None:  # the same chart at the new date: its bars move (``EnrollmentChart.follow``)
-            self.chart.follow(data.as_of)
-        else:
-            chart = self.chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
-            chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
-            chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
-            chart.drawn.connect(self._chart_drawn)
-            self.chart_holder.addWidget(chart)
+        if self.chart is not None:
+            self.chart.show()
         self._share_later()
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
         self.upcoming.clear()
         self.upcoming.addItems([u.text for u in data.upcoming] or ["Nothing fires within the forecast horizon."])
+
+    def _build_chart(self, day: dt.date) -> None:
+        """The enrollment chart, by project against last year and the minimum, asking for its
+        figures at ``day``; hidden until the tiles are shown (a new facility's says nothing)."""
+        chart = self.chart = EnrollmentChart(self.db, day)
+        chart.hide()
+        chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
+        chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
+        chart.drawn.connect(self._chart_drawn)
+        self.chart_holder.addWidget(chart)
 
     def _chart_drawn(self) -> None:
         """The chart is built (or says it could not be): the page is, and the readiness tile's job
@@ -412,6 +422,8 @@ class DashboardPage(QWidget):
         if event.type() == QEvent.Type.PaletteChange and self.data is not None:
             self.tile_widgets = []  # coloured for the old palette: every tile built anew
             self.show_data(self.data)
+            if self.chart is not None:
+                self.chart.follow(self.data.as_of)  # its colours: drawn anew
 
     def tile_status(self, rule: str) -> str | None:
         if rule == READINESS_TILE:

@@ -159,6 +159,43 @@ def test_the_readiness_is_evaluated_once_per_refresh_and_also_when_the_tiles_fai
     assert asked == [AS_OF, AS_OF, earlier] and page.readiness_day == earlier
 
 
+def test_a_dark_palette_redraws_the_tiles_and_the_chart(qtbot, window: MainWindow) -> None:
+    """The system switching to a dark scheme: every tile coloured anew and the chart drawn in its
+    dark theme (it is asked for its figures again: ``DashboardPage.changeEvent``)."""
+    from PySide6.QtCharts import QChart
+    from PySide6.QtGui import QColor, QPalette
+
+    from ui.dashboard import is_dark
+
+    page = window.page("Dashboard")
+    settle(qtbot)
+    assert page.chart.view.chart().theme() == QChart.ChartTheme.ChartThemeLight
+    before = list(page.tile_widgets)
+    dark = QPalette(page.palette())
+    for role, colour in ((QPalette.ColorRole.Window, "#202020"), (QPalette.ColorRole.WindowText, "#f0f0f0"),
+                         (QPalette.ColorRole.Base, "#181818"), (QPalette.ColorRole.Text, "#f0f0f0")):
+        dark.setColor(role, QColor(colour))
+    page.setPalette(dark)
+    settle(qtbot)
+    assert is_dark(page.palette())
+    assert page.chart.view.chart().theme() == QChart.ChartTheme.ChartThemeDark
+    assert not set(page.tile_widgets) & set(before) and len(page.tile_widgets) == len(before)
+
+
+def test_a_database_without_a_facility_shows_no_chart(qtbot, empty_db, monkeypatch) -> None:
+    """The chart is built while the tiles are evaluated (its figures read next), and shown with the
+    tiles: a database with no facility yet says so, with no chart saying it could not be drawn."""
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: said.append(text))
+    w = MainWindow(empty_db)
+    qtbot.addWidget(w)
+    w.show()
+    settle(qtbot)
+    page = w.page("Dashboard")
+    assert "no facility yet" in page.next_meeting.text() and page.data is None and said == []
+    assert page.chart is not None and not page.chart.isVisible()
+
+
 def test_as_of_change_re_evaluates(qtbot, window: MainWindow) -> None:
     import datetime as dt
 
