@@ -222,7 +222,7 @@ class DashboardPage(QWidget):
 
     def stop_busy(self) -> None:
         """The evaluation failed (a dialog says so): no spinner left running; the readiness is
-        evaluated all the same, as it is after tiles shown."""
+        evaluated all the same (otherwise once the page is drawn: ``_chart_drawn``)."""
         self.progress.hide()
         self._check_readiness()
 
