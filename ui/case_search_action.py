@@ -7,7 +7,6 @@ to import here, measured); it is imported when Ctrl+K is first pressed.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -17,8 +16,7 @@ SHORTCUT = "Ctrl+K"
 def find_case_action(window: QWidget) -> QAction:
     """The action, owned by ``window``: opens the box over whatever screen is shown."""
     action = QAction("&Find a case…", window)
-    action.setShortcuts([QKeySequence(SHORTCUT)])
-    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.setShortcuts([QKeySequence(SHORTCUT)])  # in the window's context, QAction's own (WindowShortcut)
 
     def show() -> None:
         from ui.case_search import CaseSearch, open_case  # see the module's docstring: start-up

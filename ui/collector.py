@@ -19,6 +19,8 @@ from PySide6.QtCore import QObject, QTimer
 
 #: How often the GUI thread looks at the allocation counts (a look costs next to nothing).
 INTERVAL_MS = 500
+#: The collector's object name, by which ``collect_on_gui_thread`` finds the one it made.
+NAME = "gui-thread-collector"
 
 
 class GuiThreadCollector(QObject):
@@ -26,6 +28,7 @@ class GuiThreadCollector(QObject):
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
+        self.setObjectName(NAME)
         self.thresholds = gc.get_threshold()
         self.was_enabled = gc.isenabled()
         gc.disable()
@@ -52,5 +55,7 @@ class GuiThreadCollector(QObject):
 
 def collect_on_gui_thread(app: QObject) -> GuiThreadCollector:
     """The application's collector, made once (a second call returns the first)."""
-    existing = app.findChild(GuiThreadCollector)
+    # looked for by its name: without one, PySide gave each of the application's children (its
+    # style among them) a Python type to compare, ~8 ms of building enums before the window shows
+    existing = app.findChild(GuiThreadCollector, NAME)
     return existing if existing is not None else GuiThreadCollector(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -163,6 +164,8 @@ class DashboardPage(QWidget):
         self.data: DashboardText | None = None
         #: the "Ready to submit" tile (the data-quality rules), evaluated after the QIP tiles
         self.readiness: TileText | None = None
+        #: (as-of date, date format) of the readiness job ``refresh`` asked for, until it is queued
+        self._readiness_wanted: tuple[dt.date, str] | None = None
         self.heading = QLabel("<h2>Dashboard</h2>")
         self.heading.setWordWrap(True)  # the policy in force is a sentence: it wraps on a narrow window
         self.picker = date_edit(as_of)
@@ -189,7 +192,7 @@ class DashboardPage(QWidget):
         side.addWidget(self.due, 1)
         side.addWidget(QLabel("<b>Next to fire if nothing changes</b>"))
         side.addWidget(self.upcoming, 2)
-        self.chart: EnrollmentChart | None = None  # once the dashboard is evaluated
+        self.chart: EnrollmentChart | None = None  # once the dashboard is first evaluated (``refresh``)
         self.chart_holder = QVBoxLayout()
         self.chart_holder.setContentsMargins(0, 0, 0, 0)
         self.body = QWidget()
@@ -218,8 +221,10 @@ class DashboardPage(QWidget):
         self.refresh()
 
     def stop_busy(self) -> None:
-        """The evaluation failed (a dialog says so): no spinner left running."""
+        """The evaluation failed (a dialog says so): no spinner left running; the readiness is
+        evaluated all the same (otherwise once the page is drawn: ``_chart_drawn``)."""
         self.progress.hide()
+        self._check_readiness()
 
     def show_no_facility(self, _reason: str) -> None:
         self.next_meeting.setText("This database has no facility yet: enter its details under Settings, or "
@@ -234,8 +239,29 @@ class DashboardPage(QWidget):
         # a new facility's checklist: derived from its records, so a step done anywhere leaves it
         run_in_background(lambda: still_to_do(db, day), self.getting_started.show_steps,
                           lambda _exc: self.getting_started.show_steps([]), owner=self)
-        # the readiness tile is its own job, queued after the tiles: they never wait for it
-        run_in_background(lambda: (day, tile_words(readiness_tile(db, day), style)), self.show_readiness,
+        # the chart's figures are read next, while the tiles are drawn (it was asked for them once the
+        # tiles were shown); built the first time while the tiles are evaluated, shown with them
+        if self.chart is None:
+            self._build_chart(day)
+        else:  # the same chart at the new date: its bars move (``EnrollmentChart.follow``)
+            self.chart.follow(day)
+        # the readiness tile is its own job, queued once the rest of the page is drawn (``_chart_drawn``):
+        # its pass over the whole register (0.5-0.8 s at 200,000 cases just after the sign-in, the
+        # page cache cold) held up the chart's figures and the reminder digest, queued after it on the
+        # one worker thread, and the first page stayed half drawn until it ended
+        self._readiness_wanted = (day, style)
+
+    def _check_readiness(self, day: dt.date | None = None) -> None:
+        """Queue the readiness tile's job for the date ``refresh`` last asked, once: ``day`` is the
+        date of the tiles just shown (an earlier date's, arriving after the date moved on, leaves
+        the job to the newer ones); None when the QIP tiles could not be evaluated."""
+        wanted = self._readiness_wanted
+        if wanted is None or (day is not None and wanted[0] != day):
+            return
+        self._readiness_wanted = None
+        when, style = wanted
+        db = self.db
+        run_in_background(lambda: (when, tile_words(readiness_tile(db, when), style)), self.show_readiness,
                           self._readiness_failed, owner=self)
 
     def show_readiness(self, found: tuple) -> None:  # type: ignore[type-arg]
@@ -269,19 +295,37 @@ class DashboardPage(QWidget):
         self.data = data
         self.progress.hide()
         self._build_tiles()
-        if self.chart is not None:  # the same chart at the new date: its bars move (``EnrollmentChart.follow``)
-            self.chart.follow(data.as_of)
-        else:
-            chart = self.chart = EnrollmentChart(self.db, data.as_of)  # by project, against last year and the minimum
-            chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
-            chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
-            self.chart_holder.addWidget(chart)
+        if self.chart is not None:
+            self.chart.show()
         self._share_later()
         self.next_meeting.setText(data.next_meeting)
         self.due.clear()
         self.due.addItems(data.due or ["Nothing due."])
         self.upcoming.clear()
         self.upcoming.addItems([u.text for u in data.upcoming] or ["Nothing fires within the forecast horizon."])
+
+    def _build_chart(self, day: dt.date) -> None:
+        """The enrollment chart, by project against last year and the minimum, asking for its
+        figures at ``day``; hidden until the tiles are shown (a new facility's says nothing)."""
+        chart = self.chart = EnrollmentChart(self.db, day)
+        chart.hide()
+        chart.bar_clicked.connect(lambda project, year, month: open_in_register(self.window(), project, year, month))
+        chart.drawn.connect(self._share_later)  # its legend's lines came with its figures: share the height again
+        chart.drawn.connect(self._chart_drawn)
+        self.chart_holder.addWidget(chart)
+
+    def _chart_drawn(self) -> None:
+        """The chart is built (or says it could not be): the page is, and the readiness tile's job
+        may start. Not before: beside the data-quality pass the GUI thread has the interpreter half
+        the time, and building the chart took twice as long (painting it is Qt's, without it)."""
+        assert self.chart is not None
+        self._check_readiness(self.chart.as_of)
+
+    @property
+    def first_drawn(self) -> bool:
+        """The QIP tiles, the chart's figures and the lists are shown (the readiness tile may still
+        say it is being checked): what a person sees at once (``bench.show_window`` times it)."""
+        return self.data is not None and self.chart is not None and self.chart.figures is not None
 
     def _build_tiles(self) -> None:
         """The readiness tile first (or a tile saying it is being checked), then one per QIP trigger.
@@ -378,6 +422,8 @@ class DashboardPage(QWidget):
         if event.type() == QEvent.Type.PaletteChange and self.data is not None:
             self.tile_widgets = []  # coloured for the old palette: every tile built anew
             self.show_data(self.data)
+            if self.chart is not None:
+                self.chart.follow(self.data.as_of)  # its colours: drawn anew
 
     def tile_status(self, rule: str) -> str | None:
         if rule == READINESS_TILE:

@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCalendarWidget,
@@ -100,6 +101,7 @@ class _LineEdit(QLineEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt)
         key, mods = event.key(), event.modifiers()
+        Qt = QtCore.Qt  # noqa: N806 (read here, not at the top: see ``ui.sign_in``'s note)
         if key == Qt.Key.Key_F4 or (key == Qt.Key.Key_Down and mods & Qt.KeyboardModifier.AltModifier):
             self.owner.open_calendar()
             return
@@ -127,7 +129,7 @@ class DateField(QWidget):
         self.button = QToolButton()
         self.button.setText("▾")
         self.button.setToolTip("Pick from a calendar (Alt+Down)")
-        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes from the field to the next field
+        self.button.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Tab goes from the field to the next field
         self.button.clicked.connect(self.open_calendar)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -137,7 +139,7 @@ class DateField(QWidget):
         self.setFocusProxy(self.edit)
         # a label's Alt+letter (a form's "&Eligible on") focuses its buddy only if the buddy itself
         # takes focus: the proxy then hands it to the typing field
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
         self._value: dt.date | None = None
         self._problem: str | None = None
         self._settled: dt.date | None = None

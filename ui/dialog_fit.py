@@ -10,7 +10,8 @@ inputs at their own height (``fixed_height``), so any extra room goes to the mes
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QEvent, QObject, QSize
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -126,7 +127,7 @@ class FittingScrollArea(QScrollArea):
         self.reserve = reserve
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # words wrap instead
+        self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # words wrap instead
         self.setWidget(body)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)

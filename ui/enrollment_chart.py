@@ -92,7 +92,8 @@ class EnrollmentChart(QWidget):
     """The chart at ``as_of``; ``bar_clicked(project, year, month)`` when a bar's part is clicked."""
 
     bar_clicked = Signal(str, int, int)
-    #: the figures arrived and are drawn: the legend and explanation below now have their lines
+    #: the figures arrived and are drawn (or the chart says why not): the legend and explanation below
+    #: now have their lines
     drawn = Signal()
 
     def __init__(self, db: Database, as_of: dt.date, parent: QWidget | None = None) -> None:
@@ -142,6 +143,7 @@ class EnrollmentChart(QWidget):
 
     def _failed(self, exc: Exception) -> None:
         self.hint.setText(f"The enrollment chart could not be drawn: {exc}")
+        self.drawn.emit()  # what it says instead is drawn: its lines, and what waits for the chart (the Dashboard)
 
     def _frame(self, figures: EnrollmentByMonth) -> tuple:
         """Everything the chart draws but this year's bars: its title, projects, last year's line,

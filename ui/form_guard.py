@@ -7,7 +7,8 @@ it: after the question box, Ctrl+N did nothing until a click."""
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6 import QtCore
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 
@@ -87,4 +88,4 @@ def restore_focus(widget: QWidget | None, *, activate: bool = True) -> None:
     if lost and activate:
         widget.window().activateWindow()
     if lost or QApplication.focusWidget() is None:
-        widget.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+        widget.setFocus(QtCore.Qt.FocusReason.ActiveWindowFocusReason)

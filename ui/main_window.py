@@ -100,6 +100,17 @@ NARROW_WINDOW = 1100
 PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window manager) opens its database anyway
 
 
+def copy_rows() -> None:
+    """Ctrl+C copies the selected rows of every table (``ui.table_copy``: one event filter on the
+    application; a second call does nothing). Installed once there are tables, not as the window is
+    built: the filter is Python's, and installing it has PySide create the Python types of nearly
+    every Qt class, ~170 enums (40-120 ms on the 2-core machine), which held up the window and the
+    sign-in dialog behind it."""
+    from ui import table_copy
+
+    table_copy.install()
+
+
 class ScreenFailed(Exception):
     """A screen could not be built; the window shows a ``ScreenFailedPage`` in its place."""
 
@@ -122,9 +133,6 @@ class MainWindow(QMainWindow):
     def __init__(self, db: Database | None, open_other: Callable[..., None] | None = None, *,
                  opener: Callable[[], Database] | None = None, name: str = "") -> None:
         super().__init__()
-        from ui import table_copy
-
-        table_copy.install()  # Ctrl+C copies the selected rows of every table
         if (db is None) == (opener is None):
             raise TypeError("MainWindow needs either an open database or an opener")
         self.db: Database | None = None
@@ -258,6 +266,7 @@ class MainWindow(QMainWindow):
         from ui.session import UserSession
 
         self.db = db
+        copy_rows()  # the tables come with the database (installed while the password was typed, if asked)
         self._offer_backup()
         self.hub = Hub(db, self.as_of, self)
         self.hub.changed.connect(self._facility_may_have_changed)
@@ -354,12 +363,15 @@ class MainWindow(QMainWindow):
         return self.db.display_name if self.db is not None else self._opening_name
 
     def load_while_signing_in(self) -> None:
-        """Import what opening needs after the sign-in (the change hub, the first area's page),
-        while the person types their password (``ui.sign_in.SignInDialog.preload``): ~0.1 s less
-        between Sign in and the first page filled. Nothing is built or read."""
+        """Import what opening needs after the sign-in (the change hub, the first area's page, the
+        reminder digest) and install Ctrl+C's copying of rows (``copy_rows``), while the person
+        types their password (``ui.sign_in.SignInDialog.preload``): ~0.1 s less between Sign in
+        and the first page drawn. Nothing is built or read."""
+        import ui.digest  # noqa: F401
         import ui.hub  # noqa: F401
         import ui.session  # noqa: F401
 
+        copy_rows()
         if self.db is None:
             SCREENS[self.nav.currentRow()].page_type()
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6 import QtCore
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -66,7 +67,7 @@ class ServerAwayDialog(QDialog):
         self.server = QLabel(f"Server: <b>{_escape(w.server)}</b> · database <b>{_escape(w.database)}</b>"
                              f"<br><small>{_escape(w.address)}</small>")
         self.server.setObjectName("server")
-        self.server.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.server.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.server.setWordWrap(True)
         self.reason = QLabel()
         self.reason.setObjectName("reason")

@@ -14,7 +14,8 @@ import logging
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6 import QtCore
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -44,6 +45,13 @@ if TYPE_CHECKING:
 # imported where a password is checked, after the dialog shows (``SignInDialog.preload``); so are
 # the password policy's modules and Qt's printing (``ui.key_on_paper``), which only the dialogs that
 # set a new password or show the recovery key need, and the refusals' and roles' words (~5 ms).
+#
+# Nor is PySide's ``Qt`` namespace read before the dialog is on screen: its first reading builds
+# its ~95 enums at once (~25 ms; 40-50 ms on the 2-core machine under load), as much as the rest
+# of the window's own start. The modules the window and this dialog import read it where it is
+# used, as ``QtCore.Qt`` (this one, ``ui.date_field``, ``ui.dialog_fit``, ``ui.form_guard``,
+# ``ui.server_away``); the dialog places its two links without an alignment flag (``at_left``)
+# and gives its button box its buttons apart. ``tests/gui/test_deferred_open.py`` checks it.
 
 LAST_USER_KEY = "sign_in/last_user"
 log = logging.getLogger(__name__)
@@ -71,7 +79,7 @@ class _Busy:
     """A wait cursor while Argon2id runs (or a server is asked something)."""
 
     def __enter__(self) -> None:
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        QApplication.setOverrideCursor(QtCore.Qt.CursorShape.WaitCursor)
 
     def __exit__(self, *exc: object) -> None:
         QApplication.restoreOverrideCursor()
@@ -99,6 +107,16 @@ def _error_label() -> QLabel:
     label.setStyleSheet("color: #b22222;")
     label.hide()
     return label
+
+
+def at_left(widget: QWidget) -> QHBoxLayout:
+    """``widget`` at the left of a row of its own, as ``Qt.AlignmentFlag.AlignLeft`` placed it
+    (without reading the ``Qt`` namespace before the dialog shows: see the note at the top)."""
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(widget)
+    row.addStretch(1)
+    return row
 
 
 def password_field() -> QLineEdit:
@@ -143,7 +161,10 @@ class SignInDialog(QDialog):
                                       "LDAP: type its password above): no password of this app's")
         self.use_directory.clicked.connect(self.try_directory)
         self.use_directory.setVisible(sqlite_file(url) is None)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        # the buttons set apart, not given to the constructor: choosing among its overloads (one takes a
+        # ``Qt.Orientation``) had PySide build the ``Qt`` namespace before the dialog showed (see the note)
+        buttons = QDialogButtonBox()
+        buttons.setStandardButtons(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
         buttons.accepted.connect(self.try_sign_in)
         buttons.rejected.connect(self.reject)
@@ -151,8 +172,8 @@ class SignInDialog(QDialog):
         layout.addWidget(heading)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(self.use_directory, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.use_recovery, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addLayout(at_left(self.use_directory))
+        layout.addLayout(at_left(self.use_recovery))
         layout.addWidget(buttons)
         grows_to_fit(self)  # the refusal, however long, is read whole
         (self.password if self.user.text() else self.user).setFocus()
@@ -176,7 +197,7 @@ class SignInDialog(QDialog):
             import app.security.signin  # noqa: F401
             from app.storage.database import load_ahead
 
-            load_ahead()
+            load_ahead(self.url)
             ahead = getattr(self.parentWidget(), "load_while_signing_in", None)
             if callable(ahead):
                 ahead()
@@ -341,7 +362,7 @@ class RecoveryKeyDialog(ShownOnceDialog):
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setPointSizeF(font.pointSizeF() * 1.4)
         key.setFont(font)
-        key.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        key.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         super().__init__("Your recovery key",
                          "<h3>Write down the recovery key</h3><p>It opens this database if every password is "
                          "lost. Keep it on paper, away from this computer (a locked drawer, the facility's "

@@ -94,6 +94,13 @@ def _let_go(signals: _Signals) -> None:
     signals.deleteLater()
 
 
+def pending() -> int:
+    """Jobs queued, running, or whose result has not reached the GUI thread yet: none once every
+    screen has what it asked for (a result may queue the next job, as the Dashboard's chart queues
+    its readiness tile's). What the tests and the benchmark wait on."""
+    return len(_live)
+
+
 def show_failure(parent: QWidget | None, exc: Exception) -> None:
     """What failed, in plain words, and what to do; the details are in the log (never a patient value)."""
     lines = str(exc).strip().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 import pytest
@@ -71,11 +72,15 @@ def demo_db(demo_file: Path) -> Database:
 
 def settle(qtbot) -> None:  # type: ignore[no-untyped-def]
     """Let background jobs (evaluations, previews) finish and their results reach the widgets."""
-    from ui.workers import pool
+    from ui.workers import pending, pool
 
     for _ in range(3):  # a change reaches the hub queued, which may start a job, whose result is queued
         pool().waitForDone(60000)
         qtbot.wait(30)
+    deadline = time.monotonic() + 60
+    while pending() and time.monotonic() < deadline:  # a result that queued the next job (the Dashboard's
+        pool().waitForDone(60000)  # tiles, then its chart, then its readiness tile), until the last is in
+        qtbot.wait(10)
 
 
 @pytest.fixture

@@ -67,3 +67,33 @@ def test_a_tree_copies_its_selected_rows_in_the_order_shown(qtbot) -> None:
     QGuiApplication.clipboard().clear()
     qtbot.keyClick(tree, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
     assert QGuiApplication.clipboard().text() == "Finding\tCases\nbreast\t2\nQIP-DATA-LAG\t1\n"
+
+
+def test_installing_pays_for_the_python_types_the_filter_makes_pyside_create() -> None:
+    """Issue 28: a Python event filter on the application has PySide create a Python type for the
+    class of each object an event reaches; the first object of a class it has no binding for (a
+    rich-text label's text control) made it create nearly every Qt type, ~170 enums (40-120 ms),
+    in whatever built the next label: the Dashboard's heading, between Sign in and the first page.
+    ``install`` pays for them itself (the window installs it while the password is typed)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = """
+import enum, sys
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication(sys.argv[:1])
+from ui import table_copy
+table_copy.install()
+made = []
+create = enum.EnumType._create_
+enum.EnumType._create_ = lambda cls, *a, **k: (made.append(a[0]), create(cls, *a, **k))[1]
+label = QLabel("<h2>Dashboard</h2>")
+print(len(made))
+"""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.split()[-1]) < 10  # were ~170

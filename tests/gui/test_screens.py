@@ -76,6 +76,126 @@ def test_the_readiness_tile_arriving_replaces_only_itself(qtbot, window: MainWin
     assert f"{sum(t.status in ('triggered', 'red') for t in page.tile_widgets)} need action" in page.heading.text()
 
 
+def test_the_first_page_is_drawn_while_the_readiness_is_still_being_checked(qtbot, demo_db, monkeypatch) -> None:
+    """Issue 28: the readiness tile's pass over the whole register (most of a second at 200,000
+    cases, just after the sign-in) runs once the rest of the page is drawn: the QIP tiles, the
+    chart's figures and the reminder digest are in while it still says "Checking…", and its verdict
+    then takes its place, the same as evaluated apart. The chart's and the digest's jobs used to
+    queue behind it on the one worker thread, and the page stayed half drawn until it ended."""
+    import threading
+
+    import ui.dashboard
+    from app.services.dashboard import readiness_tile
+    from app.services.dashboard_words import tile_words
+    from ui.date_field import date_format
+
+    gate = threading.Event()
+    asked: list[object] = []
+
+    def held(db, day):  # type: ignore[no-untyped-def]
+        asked.append(day)
+        gate.wait(30)
+        return readiness_tile(db, day)
+
+    monkeypatch.setattr(ui.dashboard, "readiness_tile", held)
+    w = MainWindow(demo_db)
+    qtbot.addWidget(w)
+    w.as_of.set(AS_OF)
+    w.show()
+    try:
+        page = w.page("Dashboard")
+        qtbot.waitUntil(lambda: page.chart is not None and page.chart.figures is not None, timeout=20000)
+        qtbot.waitUntil(lambda: w.digest is not None and w.digest.digest is not None, timeout=10000)
+        qtbot.waitUntil(lambda: asked == [AS_OF], timeout=10000)  # its job started after them
+        assert page.first_drawn and page.data is not None and page.readiness is None
+        first = page.tile_widgets[0]
+        assert first.rule == "DQ-*" and first.status == "checking"
+        assert "not judged yet" in page.heading.text()
+        assert page.tiles.count() == len(page.data.tiles) + 1
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: page.readiness is not None, timeout=20000)
+    settle(qtbot)
+    expected = tile_words(readiness_tile(demo_db, AS_OF), date_format())
+    assert page.readiness == expected and page.tile_widgets[0].text == expected  # the verdict, as evaluated apart
+    assert page.tile_widgets[0].status == expected.status != "checking"
+    assert asked == [AS_OF]  # once
+
+
+def test_the_readiness_is_evaluated_once_per_refresh_and_also_when_the_tiles_fail(qtbot, demo_db,
+                                                                               monkeypatch) -> None:
+    """The readiness job waits for the page's drawing, never for a date it no longer shows, and is
+    not skipped when the QIP tiles could not be evaluated (their failure is said; the tile is not)."""
+    import datetime as dt
+
+    import ui.dashboard
+    from app.services.dashboard import readiness_tile
+
+    asked: list[dt.date] = []
+    monkeypatch.setattr(ui.dashboard, "readiness_tile", lambda db, day: (asked.append(day), readiness_tile(db, day))[1])
+    w = MainWindow(demo_db)
+    qtbot.addWidget(w)
+    w.as_of.set(AS_OF)
+    w.show()
+    settle(qtbot)
+    page = w.page("Dashboard")
+    assert asked == [AS_OF] and page.readiness_day == AS_OF
+    earlier = AS_OF - dt.timedelta(days=1)
+    w.as_of.set(earlier)
+    w.as_of.set(AS_OF)  # moved on before the earlier date's tiles came back
+    settle(qtbot)
+    assert asked == [AS_OF, AS_OF] and page.readiness_day == AS_OF == page.data.as_of
+
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: said.append(text))
+
+    def broken(*_args):  # type: ignore[no-untyped-def]
+        raise ValueError("the rule file cannot be read")
+
+    monkeypatch.setattr(ui.dashboard, "build_dashboard", broken)
+    w.as_of.set(earlier)
+    settle(qtbot)
+    assert said and "the rule file cannot be read" in said[0]
+    assert asked == [AS_OF, AS_OF, earlier] and page.readiness_day == earlier
+
+
+def test_a_dark_palette_redraws_the_tiles_and_the_chart(qtbot, window: MainWindow) -> None:
+    """The system switching to a dark scheme: every tile coloured anew and the chart drawn in its
+    dark theme (it is asked for its figures again: ``DashboardPage.changeEvent``)."""
+    from PySide6.QtCharts import QChart
+    from PySide6.QtGui import QColor, QPalette
+
+    from ui.dashboard import is_dark
+
+    page = window.page("Dashboard")
+    settle(qtbot)
+    assert page.chart.view.chart().theme() == QChart.ChartTheme.ChartThemeLight
+    before = list(page.tile_widgets)
+    dark = QPalette(page.palette())
+    for role, colour in ((QPalette.ColorRole.Window, "#202020"), (QPalette.ColorRole.WindowText, "#f0f0f0"),
+                         (QPalette.ColorRole.Base, "#181818"), (QPalette.ColorRole.Text, "#f0f0f0")):
+        dark.setColor(role, QColor(colour))
+    page.setPalette(dark)
+    settle(qtbot)
+    assert is_dark(page.palette())
+    assert page.chart.view.chart().theme() == QChart.ChartTheme.ChartThemeDark
+    assert not set(page.tile_widgets) & set(before) and len(page.tile_widgets) == len(before)
+
+
+def test_a_database_without_a_facility_shows_no_chart(qtbot, empty_db, monkeypatch) -> None:
+    """The chart is built while the tiles are evaluated (its figures read next), and shown with the
+    tiles: a database with no facility yet says so, with no chart saying it could not be drawn."""
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: said.append(text))
+    w = MainWindow(empty_db)
+    qtbot.addWidget(w)
+    w.show()
+    settle(qtbot)
+    page = w.page("Dashboard")
+    assert "no facility yet" in page.next_meeting.text() and page.data is None and said == []
+    assert page.chart is not None and not page.chart.isVisible()
+
+
 def test_as_of_change_re_evaluates(qtbot, window: MainWindow) -> None:
     import datetime as dt
 
