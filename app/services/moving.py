@@ -48,7 +48,6 @@ from app.security.signin import (
     password_is_right,
 )
 from app.storage import audit
-from app.storage.audit_chain import ServerJsonText
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
 from app.storage.models import Base, User
@@ -132,26 +131,45 @@ def _reading(table: sa.Table) -> sa.Select:
     return sa.select(*[sa.cast(c, sa.Text).label(c.name) if _is_json(c) else c for c in table.columns])
 
 
-def _writing(table: sa.Table, server: bool) -> sa.TableClause:
-    """The table for inserts, JSON columns taking that text as it is."""
-    columns = [sa.column(c.name, (ServerJsonText() if server else sa.Text()) if _is_json(c) else c.type)
-               for c in table.columns]
-    return sa.table(table.name, *columns)
-
-
-def _row_digest(row: Iterable[object]) -> int:
-    values = [audit.plain(v) for v in row]
+def _row_digest(values: list[object]) -> int:
     return int.from_bytes(hashlib.sha256(json.dumps(values, default=str, separators=(",", ":")).encode()).digest())
 
 
 def table_checksum(connection: Connection, table: sa.Table) -> tuple[int, str]:
-    """(rows, checksum) of one table, independent of row order."""
+    """(rows, checksum) of one table, independent of row order: each row's values as JSON, its
+    dates and times as ISO text (converted in those columns only: a copy checks every row twice)."""
+    when = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Date | sa.DateTime)]
     total, rows = 0, 0
     result = connection.execution_options(yield_per=BATCH).execute(_reading(table))
     for row in result:
-        total = (total + _row_digest(row)) % (1 << 256)
+        values = list(row)
+        for i in when:
+            if values[i] is not None:
+                values[i] = values[i].isoformat()
+        total = (total + _row_digest(values)) % (1 << 256)
         rows += 1
     return rows, f"{total:064x}"
+
+
+def _copy_rows(reading: Connection, writing: Connection, table: sa.Table, done: int, everything: int,
+               progress: Progress | None) -> int:
+    """One table's rows into the server by PostgreSQL's ``COPY`` (a third of the time of batched
+    inserts): the values as SQLAlchemy read them, JSON as its stored text, each sent as psycopg
+    sends a parameter; the checksums afterwards compare every value on both sides. Returns the
+    rows done in all."""
+    names = ", ".join(f'"{c.name}"' for c in table.columns)
+    cursor = writing.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    result = reading.execution_options(yield_per=BATCH).execute(_reading(table))
+    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for rows in result.partitions():
+            for row in rows:
+                copy.write_row(row)
+            done += len(rows)
+            if progress:
+                progress(table.name, done, everything)
+    if progress:
+        progress(table.name, done, everything)
+    return done
 
 
 def _reset_sequences(connection: Connection, table: sa.Table) -> None:
@@ -208,22 +226,7 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
                 for table in reversed(tables):
                     writing.execute(table.delete())  # what the target's migration seeded (the audit head)
                 for table in tables:
-                    into = _writing(table, server=True)
-                    batch: list[dict] = []
-                    result = reading.execution_options(yield_per=BATCH).execute(_reading(table))
-                    for row in result.mappings():
-                        batch.append(dict(row))
-                        if len(batch) >= BATCH:
-                            writing.execute(sa.insert(into), batch)
-                            done += len(batch)
-                            batch.clear()
-                            if progress:
-                                progress(table.name, done, everything)
-                    if batch:
-                        writing.execute(sa.insert(into), batch)
-                        done += len(batch)
-                    if progress:
-                        progress(table.name, done, everything)
+                    done = _copy_rows(reading, writing, table, done, everything, progress)
                     _reset_sequences(writing, table)
                 for table in tables:
                     writing.exec_driver_sql(f'ALTER TABLE "{table.name}" ENABLE TRIGGER USER')

@@ -142,7 +142,7 @@ class Case(Versioned, Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_eligible_case", "eligible_on", "case_id"),  # register order + case-ID filter
-        Index("ix_cases_enrolled_on", "enrolled_on"),
+        Index("ix_cases_enrolled_payer", "enrolled_on", "payer"),  # the payer mix from the index (migration 0014)
         Index("ix_cases_project_eligible", "project", "eligible_on"),
         Index("ix_cases_status_eligible", "status", "eligible_on"),
         # (project, enrolled_on) for the last enrollment per project; the case ID for the anti-join of
