@@ -158,16 +158,18 @@ def _copy_rows(reading: Connection, writing: Connection, table: sa.Table, done: 
     sends a parameter; the checksums afterwards compare every value on both sides. Returns the
     rows done in all."""
     names = ", ".join(f'"{c.name}"' for c in table.columns)
-    cursor = writing.connection.driver_connection.cursor()  # type: ignore[union-attr]
     result = reading.execution_options(yield_per=BATCH).execute(_reading(table))
-    with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+    reported = False
+    with (writing.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
+          cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy):
         for rows in result.partitions():
             for row in rows:
                 copy.write_row(row)
             done += len(rows)
             if progress:
                 progress(table.name, done, everything)
-    if progress:
+                reported = True
+    if progress and not reported:  # an empty table is still said as it is passed
         progress(table.name, done, everything)
     return done
 

@@ -61,12 +61,12 @@ class BulkWriter:
         if not rows:
             return 0
         table: Table = model.__table__  # type: ignore[assignment]
-        plan = self._plan(table, rows[0].keys()) if self.sqlite else None
-        if plan is None:
+        planned = self._plan(table, rows[0].keys()) if self.sqlite else None
+        if planned is None:
             for i in range(0, len(rows), CHUNK):
                 self.session.execute(insert(table), rows[i:i + CHUNK])
             return len(rows)
-        sql, plan = plan
+        sql, plan = planned
         cursor = self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             for i in range(0, len(rows), CHUNK):
