@@ -77,6 +77,9 @@ class _Job(QRunnable):
             outcome, value = self.signals.failed, exc
         else:
             outcome, value = self.signals.done, result
+        # a failure's traceback holds this frame, and so this job: let go of the work (its closures,
+        # the page that asked) and the signals now, not when the collector finds that cycle
+        self.work = self.signals = None  # type: ignore[assignment]
         try:
             outcome.emit(value)
         except RuntimeError:  # the window closed while the job ran: nobody is left to tell

@@ -61,6 +61,9 @@ def test_a_finished_job_holds_nothing(qtbot, monkeypatch) -> None:  # type: igno
     workers.run_in_background(lambda: 1 / 0, results.append, failed=lambda _exc: results.append(-1), owner=page)
     qtbot.waitUntil(lambda: len(results) == 6, timeout=10_000)
     assert sorted(results) == [-1, 0, 2, 4, 6, 8]
+    # the last result can reach this thread before the pool's thread has returned from the job's run()
+    # and freed it (CI saw that once): a job is finished when its thread is done with it
+    assert workers.pool().waitForDone(10_000)
     page.deleteLater()
     del page
     _let_deferred_deletes_run(qtbot)
