@@ -28,10 +28,7 @@ def excused(snapshot: FacilitySnapshot, day: dt.date) -> str | None:
     if all(paused(snapshot, project, day) for project in projects):
         return "pause"
     holders = snapshot.holders("cda", day)
-    if holders and all(
-        any(a.staff_id == h and a.approved and a.kind in ("leave", "vacation") and a.covers(day) for a in snapshot.absences)
-        for h in holders
-    ):
+    if holders and all(any(a.covers(day) for a in snapshot.time_away.get(h, ())) for h in holders):
         return "cda_absent"
     return None
 

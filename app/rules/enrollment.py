@@ -52,11 +52,7 @@ def period_start(month_day: str, as_of: dt.date) -> dt.date:
 def paused(snapshot: FacilitySnapshot, project: str | None, day: dt.date) -> bool:
     """An approved enrollment pause covering the project that day: one naming it, or a facility-wide
     one (no project). ``project=None`` asks for a facility-wide pause only."""
-    return any(
-        a.kind == "enrollment_pause" and a.approved and a.staff_id is None and a.covers(day)
-        and (a.project is None or a.project == project)
-        for a in snapshot.absences
-    )
+    return any(a.covers(day) and (a.project is None or a.project == project) for a in snapshot.enrollment_pauses)
 
 
 def zero_measures(snapshot: FacilitySnapshot, policy: Policy, as_of: dt.date) -> list[Measure]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from app.rules.policy_file import Policy
@@ -183,6 +184,22 @@ class FacilitySnapshot:
 
     def holders(self, role: str, day: dt.date) -> list[str]:
         return [r.staff_id for r in self.roles if r.role == role and r.covers(day)]
+
+    # The rules ask these day by day over windows of hundreds of days: sorted out of ``absences``
+    # once per snapshot, not once per day (a facility's vacations outnumber its pauses).
+    @cached_property
+    def enrollment_pauses(self) -> tuple[AbsenceInfo, ...]:
+        """The approved enrollment pauses: facility-wide (no project) or one project's; never a person's."""
+        return tuple(a for a in self.absences if a.kind == "enrollment_pause" and a.approved and a.staff_id is None)
+
+    @cached_property
+    def time_away(self) -> dict[str, tuple[AbsenceInfo, ...]]:
+        """Each person's approved leave and vacation, by staff ID."""
+        away: dict[str, list[AbsenceInfo]] = {}
+        for a in self.absences:
+            if a.staff_id is not None and a.approved and a.kind in ("leave", "vacation"):
+                away.setdefault(a.staff_id, []).append(a)
+        return {staff_id: tuple(spans) for staff_id, spans in away.items()}
 
 
 #: Most case IDs a finding's evidence lists (counts are always complete).
