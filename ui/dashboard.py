@@ -65,48 +65,62 @@ class TileWidget(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setObjectName(f"tile-{tile.rule}")
         self.rule = tile.rule
-        self.status = tile.status
-        self.text = tile  # what it says: a tile saying the same is kept (``DashboardPage._build_tiles``)
-        tip = f"{tile.rule} · {tile.detail}" if tile.detail else tile.rule
-        self.setToolTip(f"{tip}\nWhat counts: {tile.counts}" if tile.counts else tip)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(self)
         layout.setSpacing(2)
-        head = QLabel(f"<b>{tile.title}</b>")
-        head.setWordWrap(True)
-        state = QLabel(f"{STATUS_MARK[tile.status]} {STATUS_WORDS[tile.status]}")
-        font = state.font()
+        self.head = QLabel()
+        self.head.setWordWrap(True)
+        self.state = QLabel()
+        self.figure = QLabel()
+        self.figure.setWordWrap(True)
+        big = self.figure.font()
+        big.setPointSizeF(big.pointSizeF() * 1.15)
+        self.figure.setFont(big)
+        self.why = why_label(tile.rule)  # the code and "Why?" (the guide at the rule: ui.help)
+        self.why.setWordWrap(True)  # on a narrow window "Why?" goes under the rule, never widens the tile
+        for w in (self.head, self.state, self.figure, self.why):
+            layout.addWidget(w)
+        self.forecast = QLabel()
+        self.forecast.setWordWrap(True)
+        self.forecast.setObjectName("forecast")
+        layout.addWidget(self.forecast)
+        layout.addStretch(1)
+        self.text: TileText | None = None
+        self.say(tile)
+
+    def say(self, tile: TileText) -> None:
+        """Show what ``tile`` says, in this tile of the same rule: a step of the as-of date changes
+        the words of about half the tiles, each said again in place (building a tile anew, its
+        labels polished, placed and shown, was most of what the step cost the GUI thread)."""
+        assert tile.rule == self.rule, "a tile says what its own rule found"
+        if tile == self.text:
+            return
+        self.text = tile  # what it says: a tile saying the same is left as it is (``DashboardPage._build_tiles``)
+        self.status = tile.status
+        tip = f"{tile.rule} · {tile.detail}" if tile.detail else tile.rule
+        self.setToolTip(f"{tip}\nWhat counts: {tile.counts}" if tile.counts else tip)
+        self.head.setText(f"<b>{tile.title}</b>")
+        self.state.setText(f"{STATUS_MARK[tile.status]} {STATUS_WORDS[tile.status]}")
+        font = self.state.font()
         font.setBold(tile.status not in ("clear", "green", "checking", "history"))
-        state.setFont(font)
-        colour = status_colour(tile.status, state.palette())
+        self.state.setFont(font)
+        palette = self.palette()  # the state's colour follows the page's palette, else its own
+        colour = status_colour(tile.status, palette)
         if colour is not None:
-            palette = state.palette()
             palette.setColor(QPalette.ColorRole.WindowText, colour)
-            state.setPalette(palette)
+        self.state.setPalette(palette)
         # "Breast: 0  Lung: 42  Bone metastases: 0": wrap between the items, never inside one
         # (a figure of one part, a sentence such as "not enough history yet (…)", wraps as words do)
         parts = tile.figure.split("  ")
-        figure = QLabel("  ".join(part.replace(" ", "\u00a0") for part in parts) if len(parts) > 1 else tile.figure)
-        figure.setWordWrap(True)
-        big = figure.font()
-        big.setPointSizeF(big.pointSizeF() * 1.15)
-        figure.setFont(big)
-        rule = why_label(tile.rule)  # the code and "Why?" (the guide at the rule: ui.help)
-        rule.setWordWrap(True)  # on a narrow window "Why?" goes under the rule, never widens the tile
+        self.figure.setText("  ".join(part.replace(" ", "\u00a0") for part in parts) if len(parts) > 1 else tile.figure)
         if tile.counts:  # what the tile counts and where that is entered: one line from its spec
-            rule.setToolTip(f"What counts: {tile.counts}\nWhy? opens the user guide at this rule.")
-            rule.setAccessibleDescription(tile.counts)
+            self.why.setToolTip(f"What counts: {tile.counts}\nWhy? opens the user guide at this rule.")
+            self.why.setAccessibleDescription(tile.counts)
         self.counts = tile.counts
-        for w in (head, state, figure, rule):
-            layout.addWidget(w)
-        self.forecast = QLabel(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")
-        self.forecast.setWordWrap(True)
-        self.forecast.setObjectName("forecast")
-        if tile.forecast:
-            layout.addWidget(self.forecast)
-            # a wrapped forecast is given the height its wrapped lines need, not the grid's guess
-            self.forecast.setMinimumHeight(self.forecast.heightForWidth(TILE_TEXT_WIDTH))
-        layout.addStretch(1)
+        self.forecast.setText(f"<small><i>{tile.forecast}</i></small>" if tile.forecast else "")
+        self.forecast.setVisible(bool(tile.forecast))
+        # a wrapped forecast is given the height its wrapped lines need, not the grid's guess
+        self.forecast.setMinimumHeight(self.forecast.heightForWidth(TILE_TEXT_WIDTH) if tile.forecast else 0)
 
     def mouseReleaseEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
         if event.button() == Qt.MouseButton.LeftButton:
@@ -212,6 +226,12 @@ class DashboardPage(QWidget):
         self.split.setStretchFactor(1, 1)
         self.split_by_hand = False
         self.split.splitterMoved.connect(self._moved_by_hand)
+        # one ``share_height`` for whatever changed in one pass of the event loop (tiles, chart,
+        # lists each ask): it lays out the wrapped texts, ~7 ms each time at 1366 px
+        self._share_timer = QTimer(self)
+        self._share_timer.setSingleShot(True)
+        self._share_timer.setInterval(0)
+        self._share_timer.timeout.connect(self.share_height)
         self.getting_started = GettingStarted()
         self.getting_started.open_screen.connect(self.open_screen)
         layout = QVBoxLayout(self)
@@ -276,10 +296,14 @@ class DashboardPage(QWidget):
         if not self.tile_widgets or self.readiness is None or self.readiness_day != self.data.as_of:
             self._build_tiles()
             return
-        widget = TileWidget(self.readiness)
-        widget.clicked.connect(self.open_rule)
-        self.tile_widgets[0] = widget
-        self.board.replace_tile(0, widget)
+        shown = self.tile_widgets[0]
+        if shown.rule == self.readiness.rule:
+            shown.say(self.readiness)  # in place of "checking the data…"
+        else:
+            widget = TileWidget(self.readiness)
+            widget.clicked.connect(self.open_rule)
+            self.tile_widgets[0] = widget
+            self.board.replace_tile(0, widget)
         self._show_heading()
         self._share_later()
 
@@ -329,18 +353,20 @@ class DashboardPage(QWidget):
 
     def _build_tiles(self) -> None:
         """The readiness tile first (or a tile saying it is being checked), then one per QIP trigger.
-        A tile that says what it said is kept, not built again: a day's step of the as-of date
-        changes about half of them (building all eleven was 6-13 ms of each step at 200,000 cases)."""
+        Each rule's tile is kept and says its new words in place (``TileWidget.say``; one saying
+        what it said is left alone); a tile is built only for a rule not shown yet."""
         assert self.data is not None
         readiness = self.readiness if self.readiness is not None and self.readiness_day == self.data.as_of else \
             _checking("checking the data…")
-        shown = {widget.text: widget for widget in getattr(self, "tile_widgets", [])}
+        shown = {widget.rule: widget for widget in getattr(self, "tile_widgets", [])}
         self.tile_widgets = []
         for tile in (readiness, *self.data.tiles):
-            widget = shown.pop(tile, None)
+            widget = shown.pop(tile.rule, None)
             if widget is None:
                 widget = TileWidget(tile)
                 widget.clicked.connect(self.open_rule)
+            else:
+                widget.say(tile)
             self.tile_widgets.append(widget)
         self.board.show_tiles(self.tile_widgets, columns_for(self.width()))
         self._show_heading()
@@ -380,8 +406,8 @@ class DashboardPage(QWidget):
         self.split_by_hand = True
 
     def _share_later(self) -> None:
-        """``share_height`` once the layouts have placed what just changed."""
-        QTimer.singleShot(0, self, self.share_height)
+        """``share_height`` once the layouts have placed what just changed: once, however many asked."""
+        self._share_timer.start()
 
     def share_height(self) -> None:
         """The tiles first: every row of them where the chart and lists below still keep their

@@ -1,8 +1,8 @@
 """The idle lock: after the facility's idle minutes (or File → Lock, Ctrl+L) every window is covered
 and only the unlock form shows, as KeePassXC locks its databases.
 
-``IdleWatcher`` restarts one timer on any keyboard or mouse input anywhere in the app (an
-application-wide event filter). Locking covers every visible window (the main window and any
+``IdleWatcher`` restarts one timer on any keyboard or mouse input in any window of the app (a
+filter where input enters each window, ``ui.window_events``). Locking covers every visible window (the main window and any
 dialog open over it, such as a half-typed case form) with an opaque panel, so no patient value
 stays on screen, and opens ``LockDialog`` on top. The same user unlocks with their password and
 finds everything as it was; another user may sign in instead, and the main window then discards
@@ -28,6 +28,7 @@ from app.domain.permissions import Actor
 from app.security.signin import SignInFailed, check_credentials
 from app.storage.database import Database
 from ui.dialog_fit import grows_to_fit
+from ui.window_events import stop_watching, watch_every_window
 
 INPUT_EVENTS = frozenset({
     QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel,
@@ -46,9 +47,7 @@ class IdleWatcher(QObject):
         self.timer.setSingleShot(True)
         self.timer.timeout.connect(self.idle)
         self.set_minutes(minutes)
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        watch_every_window(self)
 
     def set_minutes(self, minutes: int) -> None:
         self.set_interval_ms(int(minutes) * 60_000)
@@ -70,9 +69,7 @@ class IdleWatcher(QObject):
         return False
 
     def stop(self) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        stop_watching(self)
         self.timer.stop()
 
 

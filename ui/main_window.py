@@ -101,11 +101,8 @@ PAINT_WAIT_MS = 300  # a window not painted by then (minimised, a slow window ma
 
 
 def copy_rows() -> None:
-    """Ctrl+C copies the selected rows of every table (``ui.table_copy``: one event filter on the
-    application; a second call does nothing). Installed once there are tables, not as the window is
-    built: the filter is Python's, and installing it has PySide create the Python types of nearly
-    every Qt class, ~170 enums (40-120 ms on the 2-core machine), which held up the window and the
-    sign-in dialog behind it."""
+    """Ctrl+C copies the selected rows of every table (``ui.table_copy``: a filter where keys enter
+    each window; a second call does nothing). Installed once there are tables."""
     from ui import table_copy
 
     table_copy.install()

@@ -1,23 +1,24 @@
 """Ctrl+C on any table or tree copies the selected rows as a spreadsheet pastes them: tab-separated,
 with the header row, the visible columns in the order shown.
 
-One event filter on the application, so every list of every screen copies the same way without
-each one wiring it. What is copied is what the screen shows (the display text): a masked patient
+One event filter where keys enter each window (``ui.window_events``), so every list of every
+screen and dialog copies the same way without each one wiring it. What is copied is what the screen shows (the display text): a masked patient
 identifier stays masked. Qt's own Ctrl+C copies only the current cell.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QKeySequence, QWindow
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QHeaderView,
-    QLabel,
     QTableView,
     QTreeView,
 )
+
+from ui.window_events import watch_every_window
 
 
 def _clean(value: object) -> str:
@@ -69,11 +70,13 @@ def selected_rows_as_text(view: QAbstractItemView) -> str:
 class _CopyRows(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         if (event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
-                and event.matches(QKeySequence.StandardKey.Copy) and isinstance(watched, QAbstractItemView)):
-            selection = watched.selectionModel()
-            if selection is not None and selection.hasSelection():
-                QGuiApplication.clipboard().setText(selected_rows_as_text(watched))
-                return True
+                and event.matches(QKeySequence.StandardKey.Copy) and isinstance(watched, QWindow)):
+            view = watched.focusObject()  # the widget the key goes to
+            if isinstance(view, QAbstractItemView):
+                selection = view.selectionModel()
+                if selection is not None and selection.hasSelection():
+                    QGuiApplication.clipboard().setText(selected_rows_as_text(view))
+                    return True
         return False
 
 
@@ -82,12 +85,5 @@ def install(app: QApplication | None = None) -> None:
     app = app or QApplication.instance()  # type: ignore[assignment]
     if app is None or app.property("mroqc_copy_rows"):
         return
-    copier = _CopyRows(app)
-    app.installEventFilter(copier)
+    watch_every_window(_CopyRows(app))
     app.setProperty("mroqc_copy_rows", True)
-    # every object an event reaches now passes through Python, which gives its class a Python type;
-    # the first of a class PySide has no binding for (a rich-text label's text control) makes it
-    # create every type of QtCore, QtGui and QtWidgets not made yet, ~170 enums (40-120 ms on the
-    # 2-core machine). Paid here, where the filter is installed (``ui.main_window.copy_rows``: while
-    # the password is typed), not by whichever label comes next: the Dashboard's heading, after it
-    QLabel("<b></b>")

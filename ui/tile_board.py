@@ -38,7 +38,10 @@ class TileBoard(QScrollArea):
         self.columns = 0
 
     def show_tiles(self, tiles: list[QWidget], columns: int) -> None:
-        """Replace the tiles shown (one shown already and among ``tiles`` is kept, only placed again)."""
+        """Replace the tiles shown (one shown already and among ``tiles`` is kept, only placed again;
+        the same tiles in the same order stay where they are)."""
+        if list(tiles) == self.tiles and columns == self.columns:
+            return
         kept = {id(widget) for widget in tiles}
         while self.grid.count():
             item = self.grid.takeAt(0)

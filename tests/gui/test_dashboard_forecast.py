@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel
 
 from tests.gui.conftest import settle
 from ui.as_of import AsOf
-from ui.dashboard import STATUS_COLOURS, DashboardPage, TileWidget, is_dark
+from ui.dashboard import STATUS_COLOURS, STATUS_WORDS, DashboardPage, TileWidget, is_dark
 
 
 def test_close_tile_is_amber_with_its_forecast_and_the_next_dates_are_listed(qtbot, db) -> None:
@@ -65,7 +65,10 @@ def test_under_us_dates_the_forecasts_and_the_next_dates_are_us_dates_too(qtbot,
 
 
 def test_a_step_of_the_as_of_date_keeps_the_tiles_that_say_the_same(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
-    """Issue 28: a tile whose words did not change is kept, not built again; one that changed is new."""
+    """Issue 28: no tile is built again for a step of the date: one whose words did not change is left
+    as it is; one that changed says its new words in place (its labels show them)."""
+    from PySide6.QtWidgets import QLabel
+
     from tests.gui.conftest import AS_OF, open_window
 
     window = open_window(qtbot, demo_db)
@@ -78,6 +81,36 @@ def test_a_step_of_the_as_of_date_keeps_the_tiles_that_say_the_same(qtbot, demo_
     same = [rule for rule in after if after[rule][1] == before[rule][1]]
     changed = [rule for rule in after if after[rule][1] != before[rule][1]]
     assert same and changed  # a day moves some figures (days without enrollment), not all
-    assert all(after[rule][0] is before[rule][0] for rule in same)
-    assert all(after[rule][0] is not before[rule][0] for rule in changed)
+    assert all(after[rule][0] is before[rule][0] for rule in after)
+    for rule in changed:
+        widget, text = after[rule]
+        shown = [label.text() for label in widget.findChildren(QLabel)]
+        assert any(text.figure.split("  ")[0].replace(" ", "\u00a0") in line or text.figure in line for line in shown)
+        assert f"{STATUS_WORDS[text.status]}" in " ".join(shown) and widget.status == text.status
     assert [w.rule for w in page.board.tiles] == [w.rule for w in page.tile_widgets]
+
+
+def test_a_tile_saying_new_words_shows_only_them(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A tile said again in place (a step of the date) keeps nothing of what it said before: the
+    forecast goes when there is none, the state's colour and weight follow the new state."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.services.dashboard_words import TileText
+
+    red = TileText("QIP-ENR-ZERO", "Days without enrollment", "triggered", "Breast: 41", "detail",
+                   "Breast: day 41 of 30 — fired on 2025-01-31", "enrollments")
+    clear = TileText("QIP-ENR-ZERO", "Days without enrollment", "clear", "Breast: 2", "detail", "", "enrollments")
+    tile = TileWidget(red)
+    qtbot.addWidget(tile)
+    tile.show()
+    state = tile.state
+    assert tile.forecast.isVisible() and state.font().bold()
+    assert state.palette().color(QPalette.ColorRole.WindowText).name() == \
+        STATUS_COLOURS["triggered"][1 if is_dark(state.palette()) else 0]
+    tile.say(clear)
+    texts = [w.text() for w in tile.findChildren(QLabel) if w.isVisible()]
+    assert "Breast: 2" in texts and not any("41" in t for t in texts)
+    assert not tile.forecast.isVisible() and not state.font().bold() and tile.status == "clear"
+    assert state.palette().color(QPalette.ColorRole.WindowText) == tile.palette().color(QPalette.ColorRole.WindowText)
+    tile.say(red)
+    assert tile.forecast.isVisible() and "day 41" in tile.forecast.text() and tile.text == red
