@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.domain.export_kinds import KIND_INFO, ExportKind
-from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_service import build_report
 from app.services.export_guard import check_target, export_permission, record_export
 from app.storage.database import Database
@@ -57,6 +56,10 @@ def preview_audit_pdf(db: Database, *, year: int, as_of: dt.date, identified: bo
     an identified preview never lands on the disk. Not audited: nothing left the app yet."""
     db.require(export_permission(identified))
     buffer = io.BytesIO()
+    from app.reports.audit_pdf import (
+        write_audit_pdf,  # reportlab (~0.2 s) when a PDF is made: not with the Reports screen
+    )
+
     pages = write_audit_pdf(build_report(db, year=year, as_of=as_of, identified=identified), buffer)
     return buffer.getvalue(), pages
 

@@ -6,7 +6,6 @@ import datetime as dt
 from pathlib import Path
 
 from app.reports import audit_data
-from app.reports.audit_pdf import write_audit_pdf
 from app.reports.audit_report import AuditReport
 from app.reports.audit_rules import add_quality_content, add_rule_content
 from app.services.facility import get_facility
@@ -43,4 +42,6 @@ def build_report(db: Database, *, year: int, as_of: dt.date, identified: bool = 
 def export_audit_pdf(db: Database, out: Path, *, year: int, as_of: dt.date, identified: bool = False) -> int:
     """Write the PDF; returns its page count."""
     report = build_report(db, year=year, as_of=as_of, identified=identified)
+    from app.reports.audit_pdf import write_audit_pdf  # reportlab (~0.2 s) when a PDF is made
+
     return write_audit_pdf(report, out)

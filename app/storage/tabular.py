@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from app.storage import files
-from app.storage.xlsx_rows import RowWriter
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 CSV_ESCAPE = "'"
@@ -115,6 +114,10 @@ class _XlsxSheet:
     by the hundred thousand, and converting them was a third of an export's time."""
 
     def __init__(self, book: Any, spec: Sheet) -> None:
+        from app.storage.xlsx_rows import (
+            RowWriter,  # xlsxwriter (~70 ms) when a workbook is written, not before
+        )
+
         self.name = spec.name[:31]
         self.sheet = book.add_worksheet(self.name, worksheet_class=RowWriter)
         self.date = book.add_format({"num_format": DATE_FORMAT})
