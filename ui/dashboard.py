@@ -19,7 +19,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.rules.spec import NoFigure
-from app.services.dashboard import READINESS_TILE, Tile, TileStatus, build_dashboard, readiness_tile
+from app.services.dashboard import (
+    READINESS_TILE,
+    Tile,
+    TileStatus,
+    build_dashboard,
+    kept_readiness_tile,
+    readiness_tile,
+)
 from app.services.dashboard_words import DashboardText, TileText, dashboard_words, tile_words
 from app.services.getting_started import still_to_do
 from app.storage.database import Database
@@ -255,7 +262,13 @@ class DashboardPage(QWidget):
         day = self.as_of.day
         db = self.db
         style = date_format()  # the facility's, as Settings last chose: one format on the whole screen
-        run_in_background(lambda: dashboard_words(build_dashboard(db, day), style), self.show_data)
+
+        def evaluated() -> tuple[DashboardText, TileText | None]:
+            kept = kept_readiness_tile(db, day)  # a date seen before: its readiness comes with the rest
+            return dashboard_words(build_dashboard(db, day), style), \
+                (tile_words(kept, style) if kept is not None else None)
+
+        run_in_background(evaluated, self._show_evaluated)
         # a new facility's checklist: derived from its records, so a step done anywhere leaves it
         run_in_background(lambda: still_to_do(db, day), self.getting_started.show_steps,
                           lambda _exc: self.getting_started.show_steps([]), owner=self)
@@ -270,6 +283,16 @@ class DashboardPage(QWidget):
         # page cache cold) held up the chart's figures and the reminder digest, queued after it on the
         # one worker thread, and the first page stayed half drawn until it ended
         self._readiness_wanted = (day, style)
+
+    def _show_evaluated(self, found: tuple[DashboardText, TileText | None]) -> None:
+        """The tiles, and the readiness tile with them when the window kept that date's report (a
+        step back to a date seen before: no "checking the data…" in between, nor a second job)."""
+        data, readiness = found
+        if readiness is not None:
+            self._readiness_day, self.readiness = data.as_of, readiness
+            if self._readiness_wanted is not None and self._readiness_wanted[0] == data.as_of:
+                self._readiness_wanted = None
+        self.show_data(data)
 
     def _check_readiness(self, day: dt.date | None = None) -> None:
         """Queue the readiness tile's job for the date ``refresh`` last asked, once: ``day`` is the

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from app.domain.dates import DEFAULT_DATE_FORMAT
 from app.domain.vocabulary import REQUIRED_ROLES
@@ -20,6 +21,9 @@ from app.services import qip
 from app.services.facility import get_facility
 from app.services.findings import Evaluation, evaluate_at
 from app.storage.database import Database
+
+if TYPE_CHECKING:  # the report's module (the whole register's pass) loads when a report is made
+    from app.services.quality import QualityReport
 
 
 class TileStatus(StrEnum):
@@ -147,7 +151,20 @@ def readiness_tile(db: Database, as_of: dt.date) -> Tile:
     next shows the same report without evaluating it again."""
     from app.services.evaluations import quality_at
 
-    report = quality_at(db, as_of)
+    return _readiness(quality_at(db, as_of))
+
+
+def kept_readiness_tile(db: Database, as_of: dt.date) -> Tile | None:
+    """The readiness tile when the window keeps the date's data-quality report (a date seen
+    before, the data unchanged since), else None: the Dashboard shows it with the other tiles
+    instead of saying it is being checked."""
+    from app.services.evaluations import kept_quality
+
+    report = kept_quality(db, as_of)
+    return _readiness(report) if report is not None else None
+
+
+def _readiness(report: QualityReport) -> Tile:
     current = report.periods[0]
     cells = [c for c in report.cells if c.period == current]
     earlier = tuple((p.label, TileStatus(report.period_status(p))) for p in report.periods[1:]

@@ -138,6 +138,12 @@ class EvaluationCache:
                 self._reports_busy.pop(key, None)
         return result
 
+    def kept_report(self, name: str, as_of: dt.date) -> object | None:
+        """The ``report`` of (``name``, ``as_of``) on the data as it stands if it is kept, else None
+        (never computed here)."""
+        with self._lock:
+            return None if self._closed else self._reports.get((name, as_of, self._version))
+
     def in_force(self, as_of: dt.date) -> PolicyInForce:
         """The policy ``as_of`` is judged by: the evaluation's own when that date is evaluated,
         else resolved once per data version (a screen that needs only the policy does not pay for
@@ -183,6 +189,13 @@ def quality_at(db: Database, as_of: dt.date) -> QualityReport:
     if isinstance(shared, EvaluationCache):
         return shared.report("quality", as_of, evaluate_quality)
     return evaluate_quality(db, as_of)
+
+
+def kept_quality(db: Database, as_of: dt.date) -> QualityReport | None:
+    """The data-quality report at ``as_of`` if the window keeps it for the data as it stands, else
+    None: for a screen that shows it at once when it is there and otherwise asks for it apart."""
+    shared = shared_evaluations(db)
+    return shared.kept_report("quality", as_of) if isinstance(shared, EvaluationCache) else None  # type: ignore[return-value]
 
 
 def in_force_at(db: Database, as_of: dt.date) -> PolicyInForce:

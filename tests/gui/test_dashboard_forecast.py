@@ -114,3 +114,33 @@ def test_a_tile_saying_new_words_shows_only_them(qtbot) -> None:  # type: ignore
     assert state.palette().color(QPalette.ColorRole.WindowText) == tile.palette().color(QPalette.ColorRole.WindowText)
     tile.say(red)
     assert tile.forecast.isVisible() and "day 41" in tile.forecast.text() and tile.text == red
+
+
+def test_back_to_a_date_seen_before_the_readiness_tile_comes_with_the_others(qtbot, demo_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: the window keeps each date's data-quality report, so the Dashboard stepping back to
+    a date it showed says that date's readiness at once, not "checking the data…" while a second job
+    asks for it (that flash was most of an as-of step's time)."""
+    import ui.dashboard as dashboard
+    from tests.gui.conftest import AS_OF, open_window
+
+    window = open_window(qtbot, demo_db)
+    page = window.page("Dashboard")
+    first = page.tile_widgets[0].text
+    assert first.status != "checking"
+    window.as_of.set(AS_OF - dt.timedelta(days=1))
+    settle(qtbot)
+    said: list[str] = []
+    asked: list[dt.date] = []
+    say = dashboard.TileWidget.say
+    monkeypatch.setattr(dashboard.TileWidget, "say",
+                        lambda self, tile: (said.append(tile.status) if tile.rule == first.rule else None, say(self, tile))[1])
+    readiness = dashboard.readiness_tile
+    monkeypatch.setattr(dashboard, "readiness_tile", lambda db, day: (asked.append(day), readiness(db, day))[1])
+    window.as_of.set(AS_OF)
+    settle(qtbot)
+    assert "checking" not in said and asked == []
+    assert page.tile_widgets[0].text == first
+    window.as_of.set(AS_OF + dt.timedelta(days=3))  # a date not seen yet: checked apart, as before
+    settle(qtbot)
+    assert "checking" in said and asked == [AS_OF + dt.timedelta(days=3)]
+    assert page.tile_widgets[0].status != "checking"
