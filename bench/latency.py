@@ -346,6 +346,13 @@ def measure(path: Path, runs: int) -> list[Latency]:
             day = AS_OF - dt.timedelta(days=1) if i % 2 == 0 else AS_OF
             moved.append(timed(app, window, lambda d=day: window.as_of.set(d)))
         figures.append(summary(f"as-of date changed on {title}", moved, 100, base_switch, switch_base))
+        # each step to a date not shown before (nothing of it kept: the window evaluates it now),
+        # its first drawing and its filling in both reported
+        fresh = [timed(app, window, lambda d=AS_OF - dt.timedelta(days=2 + i): window.as_of.set(d))
+                 for i in range(runs)]
+        figures.append(summary(f"as-of date stepped to a new date on {title}", fresh, 100, base_switch, switch_base))
+        window.as_of.set(AS_OF)
+        drawn(app, window)
 
     # the self-audit preview (built on the worker thread, then its pages drawn)
     window.show_area(REPORTS.title)
