@@ -129,5 +129,5 @@ class UserSession(QObject):
         self.idle.resume()
 
     def stop(self) -> None:
-        """The window closes: no more idle lock (its application-wide input filter goes)."""
+        """The window closes: no more idle lock (its filter on each window's input goes)."""
         self.idle.stop()
