@@ -115,6 +115,10 @@ class RecordListModel(_Headed, QAbstractTableModel):
         self._order: list[int] = []  # the records shown, row by row (indexes into ``records``)
         self._sort: tuple[int, bool] | None = None  # (column, descending), once the view asked
         self._texts: list[str | None] = []  # each record's cells as the filter reads them, made on demand
+        #: the sort column's key of each record read, by the record's identity: a list read again after
+        #: one save hands back the same dicts for the rest (``ui.dosimetry``), whose keys are not made again
+        self._keys_for: str | None = None
+        self._keys: dict[int, tuple[dict, Any]] = {}
 
     # -- what the view asks ------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 (Qt's name)
@@ -145,9 +149,20 @@ class RecordListModel(_Headed, QAbstractTableModel):
         if self._sort is None:
             return list(rows)
         column, descending = self._sort
-        key = self.keys[column]
-        keys = [sort_key(r.get(key)) for r in self.records]
-        return sorted_rows(keys, rows, descending)
+        return sorted_rows(self._sort_keys(self.keys[column]), rows, descending)
+
+    def _sort_keys(self, key: str) -> list[Any]:
+        """Each record's ``sort_key`` of ``key``: kept for a record read before (the same dict; a
+        record changed is read as a new one), made for the others."""
+        kept = self._keys if self._keys_for == key else {}
+        keys, now = [], {}
+        for record in self.records:
+            hit = kept.get(id(record))
+            value = hit[1] if hit is not None and hit[0] is record else sort_key(record.get(key))
+            now[id(record)] = (record, value)
+            keys.append(value)
+        self._keys, self._keys_for = now, key
+        return keys
 
     # -- what the page asks --------------------------------------------------------------------------
     def set_records(self, records: list[dict]) -> None:
