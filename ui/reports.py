@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from pathlib import Path
 from typing import NamedTuple
 
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +26,7 @@ from PySide6.QtWidgets import (
 from app.domain.export_kinds import BY_NAME, REPORTS_SCREEN
 from app.domain.permissions import Permission
 from app.exports.preview import preview_export, previewable
-from app.exports.service import export_kind, preview_audit_pdf, save_preview
+from app.exports.service import export_kind, load_pdf_writer, preview_audit_pdf, save_preview
 from app.storage.database import Database
 from ui.as_of import AsOf, date_edit
 from ui.export_preview import ExportPreviewDialog
@@ -46,6 +50,18 @@ class ReportSettings(NamedTuple):
     identified: bool
 
 
+log = logging.getLogger(__name__)
+
+def _load_pdf_writer_aside() -> None:
+    def load() -> None:
+        try:
+            load_pdf_writer()
+        except Exception:  # noqa: BLE001 - only ahead of time: the preview loads it again and says why
+            log.info("loading the PDF writer ahead failed", exc_info=True)
+
+    threading.Thread(target=load, name="load-pdf-writer", daemon=True).start()
+
+
 class ReportsPage(QWidget):
     """Choose a report, preview the self-audit, save either. A preview lives in memory only: an
     identified one holds patient identifiers and must never be left in a temporary folder."""
@@ -54,6 +70,7 @@ class ReportsPage(QWidget):
         super().__init__()
         self.db = db
         self.as_of = as_of
+        self._writer_asked = False  # the PDF writer loaded aside (``showEvent``)
         self.kind = QComboBox()
         for code, text, _ in KINDS:
             self.kind.addItem(text, code)
@@ -122,6 +139,15 @@ class ReportsPage(QWidget):
     def confirm_identified(self, checked: bool) -> None:
         if checked and not confirm_identifiers(self, "The file"):
             self.identified.setChecked(False)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """The first time the page is shown, once it is drawn: the PDF writer loads on a thread of
+        its own (not the worker's, whose jobs the screens wait on), so the first preview does not
+        pay for it and the page's opening does not either."""
+        super().showEvent(event)
+        if not self._writer_asked:
+            self._writer_asked = True
+            QTimer.singleShot(0, self, _load_pdf_writer_aside)
 
     def _busy(self, busy: bool, text: str = "") -> None:
         self.progress.setVisible(busy)

@@ -51,6 +51,12 @@ def export_kind(db: Database, kind: str, out: Path, *, year: int | None, as_of: 
     return count
 
 
+def load_pdf_writer() -> None:
+    """Load the self-audit's PDF writer (reportlab, ~0.2-0.4 s) ahead of the first PDF: for a
+    screen that offers one to call aside while the person chooses (``ui.reports``)."""
+    import app.reports.audit_pdf  # noqa: F401
+
+
 def preview_audit_pdf(db: Database, *, year: int, as_of: dt.date, identified: bool = False) -> tuple[bytes, int]:
     """The self-audit PDF in memory (its bytes and pages), for the window to show before saving:
     an identified preview never lands on the disk. Not audited: nothing left the app yet."""
