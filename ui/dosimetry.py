@@ -188,6 +188,7 @@ class DosimetryPage(QWidget):
             advise=self.quality_words,
             sort=(2, Qt.SortOrder.DescendingOrder),  # the service lists the latest ones: show them latest first
             defaults=self.new_submission,
+            first_read_aside=True,  # 5,000 submissions: the screen is drawn at once and the list fills in
         ).require(Permission.DOSIMETRY)
         self.list.prepare_form = metrics_as_table
         self.missing_label = QLabel()
@@ -262,6 +263,7 @@ class DosimetryPage(QWidget):
         layout.addWidget(QLabel("<h2>Dosimetry</h2>"))
         layout.addWidget(splitter, 1)
         self.list.changed.connect(self.recount)
+        self.list.filled.connect(self.recount)  # the note on what is listed, once the first read is in
         self.list.set_note(self.capped_note(len(self.list.records)))
         follow_when_shown(self, self.as_of, self.show_missing)  # counted at the as-of date
         self._search_timer = QTimer(self, singleShot=True, interval=300)  # search when typing pauses

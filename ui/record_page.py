@@ -51,6 +51,7 @@ from ui.models.record_models import (
 )
 from ui.permissions import gate
 from ui.record_form import Field, RecordForm
+from ui.workers import run_in_background
 
 __all__ = ["SORT_ROLE", "ListQuery", "PagedRecords", "RecordPage", "RecordTable", "form_title", "history_step",
            "row_of", "shown", "sort_key"]
@@ -200,6 +201,8 @@ class RecordPage(QWidget):
     derive something from the records (warnings, a missing list) recompute on it."""
 
     changed = Signal()
+    #: the first read, made on the worker thread (``first_read_aside``), is shown
+    filled = Signal()
     _read_mark = Signal()  # queued to itself as each read starts: see ``read_after_queued``
 
     def __init__(self, db: Database, title: str, columns: list[tuple[str, str]], rows: Callable[[], list[dict]] | None,
@@ -209,7 +212,7 @@ class RecordPage(QWidget):
                  advise: Callable[[dict], str] | None = None, form_title: Callable[[], str] | None = None,
                  sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder), filterable: bool = True,
                  defaults: Callable[[], dict] | None = None, fill_when_shown: bool = False,
-                 paged: PagedRecords | None = None) -> None:
+                 paged: PagedRecords | None = None, first_read_aside: bool = False) -> None:
         """``form_title`` names what the Add/Edit dialog is about when the title alone does not
         (which meeting an attendance belongs to); ``sort`` is the order a user expects first
         (newest letters, latest submissions); ``filterable=False`` leaves out the filter box for a
@@ -221,7 +224,10 @@ class RecordPage(QWidget):
         read whole (half a million data-entry sessions), read a page at a time from its service,
         which sorts and filters it (``rows`` is then None; ``records`` stays empty): opening it
         reads a count and the page shown. ``require(permission)`` says what adding, editing and
-        deleting need: without it the buttons are disabled, saying who may (``ui.permissions``)."""
+        deleting need: without it the buttons are disabled, saying who may (``ui.permissions``).
+        ``first_read_aside``: the first read runs on the worker thread and the list fills in when it
+        is done (``filled``), so a screen whose list takes a noticeable time to read (5,000 dosimetry
+        submissions) is drawn at once; later reads keep the selection and the place, on this thread."""
         super().__init__()
         self.db = db
         self.title = title
@@ -322,6 +328,7 @@ class RecordPage(QWidget):
         self.reads = 0
         self._read_mark.connect(self._queued_caught_up, Qt.ConnectionType.QueuedConnection)
         self._fill_when_shown = fill_when_shown
+        self._first_read_aside = first_read_aside and paged is None
         self._unread = False  # (fill_when_shown) rows not read yet, or changed since: read them on the next show
         self.refresh_when_shown()
 
@@ -449,6 +456,12 @@ class RecordPage(QWidget):
         if isinstance(self.model, PagedRecordModel):
             self._read_paged()
             return
+        if self._first_read_aside:  # nothing shown yet: nothing selected or scrolled to keep
+            self._first_read_aside = False
+            read, rows = self.reads, self._rows
+            assert rows is not None
+            run_in_background(rows, lambda records: self._show_first(records, read), owner=self)
+            return
         kept = self._identity(self.selected())
         column = max(self.table.currentColumn(), 0)
         scrolled = self.table.verticalScrollBar().value()
@@ -466,6 +479,16 @@ class RecordPage(QWidget):
             self.table.itemSelectionChanged.emit()  # the read cleared it (a reset says nothing)
         self.table.verticalScrollBar().setValue(scrolled)
         self._selection_changed()
+
+    def _show_first(self, records: list[dict], read: int) -> None:
+        """The first read's rows, read on the worker thread, unless the list was read again since."""
+        if read != self.reads:
+            return
+        self.model.set_records(records)
+        self.table.resizeColumnsToContents()
+        self.apply_filter()
+        self._selection_changed()
+        self.filled.emit()
 
     def _read_paged(self, replace_query: ListQuery | None = None) -> None:
         """A long list counted again from its service (a new filter, a change saved), the pages

@@ -22,6 +22,7 @@ def test_filter_searches_older_submissions_when_the_list_is_capped(qtbot, db, mo
         dosimetry.save_submission(db, DosimetryRecord(case_id, dt.date(2024, 2, 1 + n), "PH1", "IMRT", 50.0, 25))
     page = DosimetryPage(db, AsOf(dt.date(2024, 6, 30)))
     qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: len(page.list.records) == 2, timeout=10000)  # the list fills in (read aside)
     assert sorted(r["case_id"] for r in page.list.records) == ["C-MID", "C-NEW"]
     assert "type a case ID" in page.list.note.text()
     page.list.filter.setText("old")
