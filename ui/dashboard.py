@@ -319,14 +319,7 @@ class DashboardPage(QWidget):
         if not self.tile_widgets or self.readiness is None or self.readiness_day != self.data.as_of:
             self._build_tiles()
             return
-        shown = self.tile_widgets[0]
-        if shown.rule == self.readiness.rule:
-            shown.say(self.readiness)  # in place of "checking the data…"
-        else:
-            widget = TileWidget(self.readiness)
-            widget.clicked.connect(self.open_rule)
-            self.tile_widgets[0] = widget
-            self.board.replace_tile(0, widget)
+        self.tile_widgets[0].say(self.readiness)  # the same rule's tile: in place of "checking the data…"
         self._show_heading()
         self._share_later()
 

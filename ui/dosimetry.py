@@ -263,8 +263,8 @@ class DosimetryPage(QWidget):
         layout.addWidget(QLabel("<h2>Dosimetry</h2>"))
         layout.addWidget(splitter, 1)
         self.list.changed.connect(self.recount)
-        self.list.filled.connect(self.recount)  # the note on what is listed, once the first read is in
-        self.list.set_note(self.capped_note(len(self.list.records)))
+        self.list.filled.connect(self.show_note)  # once the first read is in (the missing list is read below)
+        self.show_note()
         follow_when_shown(self, self.as_of, self.show_missing)  # counted at the as-of date
         self._search_timer = QTimer(self, singleShot=True, interval=300)  # search when typing pauses
         self._search_timer.timeout.connect(self.search_cases)
@@ -339,9 +339,13 @@ class DosimetryPage(QWidget):
 
     def recount(self) -> None:
         """After a save, delete or undo: the note on what is listed, and the missing list."""
-        self.list.set_note(self.capped_note(len(self.list.records)))
+        self.show_note()
         self.show_missing()
         self._recounted_after = self.list.reads  # the missing list read after that list read
+
+    def show_note(self) -> None:
+        """The note on what is listed, for the rows the list holds now."""
+        self.list.set_note(self.capped_note(len(self.list.records)))
 
     def capped_note(self, shown: int) -> str:
         """Say when older submissions are left out, so a missing old case is not taken for unlogged."""
@@ -362,7 +366,7 @@ class DosimetryPage(QWidget):
             return
         self.case_search = text
         self.list.refresh()
-        self.list.set_note(self.capped_note(len(self.list.records)))
+        self.show_note()
 
     def show_missing(self, *_changed: object) -> None:
         """Recounted after every change to the submissions and whenever the as-of date moves (out of

@@ -52,6 +52,7 @@ class ReportSettings(NamedTuple):
 
 log = logging.getLogger(__name__)
 
+
 def _load_pdf_writer_aside() -> None:
     def load() -> None:
         try:

@@ -51,13 +51,6 @@ class TileBoard(QScrollArea):
         self.columns = 0
         self.arrange(columns)
 
-    def replace_tile(self, index: int, widget: QWidget) -> None:
-        """Put ``widget`` where tile ``index`` is (the others stay as they are, not built again)."""
-        old = self.tiles[index]
-        self.grid.replaceWidget(old, widget)
-        old.deleteLater()
-        self.tiles[index] = widget
-
     def arrange(self, columns: int) -> None:
         """``columns`` tiles a row (nothing to do when they already are)."""
         if columns == self.columns:

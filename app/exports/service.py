@@ -60,12 +60,12 @@ def load_pdf_writer() -> None:
 def preview_audit_pdf(db: Database, *, year: int, as_of: dt.date, identified: bool = False) -> tuple[bytes, int]:
     """The self-audit PDF in memory (its bytes and pages), for the window to show before saving:
     an identified preview never lands on the disk. Not audited: nothing left the app yet."""
-    db.require(export_permission(identified))
-    buffer = io.BytesIO()
     from app.reports.audit_pdf import (
         write_audit_pdf,  # reportlab (~0.2 s) when a PDF is made: not with the Reports screen
     )
 
+    db.require(export_permission(identified))
+    buffer = io.BytesIO()
     pages = write_audit_pdf(build_report(db, year=year, as_of=as_of, identified=identified), buffer)
     return buffer.getvalue(), pages
 

@@ -89,13 +89,13 @@ def settled_window(qtbot, demo_db: Database):  # type: ignore[no-untyped-def]
     return open_window(qtbot, demo_db)
 
 
-def open_window(qtbot, db: Database):  # type: ignore[no-untyped-def]
-    """The main window on ``db`` at ``AS_OF``, shown, with its first evaluation done."""
+def open_window(qtbot, db: Database, at: dt.date = AS_OF):  # type: ignore[no-untyped-def]
+    """The main window on ``db`` at ``at``, shown, with its first evaluation done."""
     from ui.main_window import MainWindow
 
     w = MainWindow(db)
     qtbot.addWidget(w)
-    w.as_of.set(AS_OF)
+    w.as_of.set(at)
     w.show()
     settle(qtbot)
     return w

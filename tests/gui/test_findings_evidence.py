@@ -114,17 +114,12 @@ def test_from_the_amber_tile_to_the_cases_to_decide(qtbot, db) -> None:
     from app.storage.models import Case
     from tests.unit.test_findings_service import seed
     from ui.dashboard import TileWidget
-    from ui.main_window import MainWindow
 
     seed(db)
     as_of = dt.date(2025, 3, 20)
     with db.transaction(Permission.IMPORT) as s:
         s.add(Case(case_id="SOON-1", project="breast", eligible_on=dt.date(2025, 2, 22), status="pending"))  # leaves Mar 24
-    window = MainWindow(db)
-    qtbot.addWidget(window)
-    window.as_of.set(as_of)
-    window.show()
-    settle(qtbot)
+    window = open_window(qtbot, db, at=as_of)
     dashboard = window.page("Dashboard")
     tile = dashboard.findChild(TileWidget, "tile-QIP-ENR-SELECTIVE")
     assert tile.status == "close"

@@ -136,3 +136,25 @@ def test_the_preview_follows_the_as_of_date(qtbot, window: MainWindow) -> None:
     assert page._preview_settings == page.settings()
     page.kind.setCurrentIndex(page.kind.findData("enrollment"))  # not a PDF: no preview of another report left
     assert page._preview_pdf is None and page.preview.page_count == 0
+
+
+def test_the_pdf_writer_loads_on_a_thread_of_its_own_once_the_page_is_shown(qtbot, demo_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: Reports opens without reportlab; it is loaded aside once the page is drawn (not on
+    the GUI thread, not as a job the screens wait on), once however often the page is shown."""
+    import threading
+
+    from ui.as_of import AsOf
+    from ui.workers import pending
+
+    loaded: list[str] = []
+    monkeypatch.setattr(ui.reports, "load_pdf_writer", lambda: loaded.append(threading.current_thread().name))
+    page = ReportsPage(demo_db, AsOf(AS_OF))
+    qtbot.addWidget(page)
+    assert loaded == []  # built: nothing loaded yet
+    page.show()
+    qtbot.waitUntil(lambda: loaded != [], timeout=5000)
+    assert loaded == ["load-pdf-writer"] and pending() == 0
+    page.hide()
+    page.show()
+    qtbot.wait(50)
+    assert loaded == ["load-pdf-writer"]

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.services import qip
 from app.services.findings import run_check
-from tests.gui.conftest import AS_OF, settle
+from tests.gui.conftest import AS_OF, open_window, settle
 from ui.main_window import MainWindow
 
 
@@ -133,11 +133,7 @@ def test_the_readiness_is_evaluated_once_per_refresh_and_also_when_the_tiles_fai
 
     asked: list[dt.date] = []
     monkeypatch.setattr(ui.dashboard, "readiness_tile", lambda db, day: (asked.append(day), readiness_tile(db, day))[1])
-    w = MainWindow(demo_db)
-    qtbot.addWidget(w)
-    w.as_of.set(AS_OF)
-    w.show()
-    settle(qtbot)
+    w = open_window(qtbot, demo_db)
     page = w.page("Dashboard")
     assert asked == [AS_OF] and page.readiness_day == AS_OF
     earlier = AS_OF - dt.timedelta(days=1)
