@@ -23,8 +23,7 @@ with the **hospital directory's** login (Kerberos, LDAP in ``pg_hba.conf``: no p
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -50,6 +49,7 @@ from app.security.signin import (
 from app.storage import audit
 from app.storage.database import Database, create_db_engine, open_database
 from app.storage.errors import DatabaseError
+from app.storage.held_indexes import indexes_and_keys_held
 from app.storage.models import Base, User
 from app.storage.server_names import ServerNames
 from app.storage.server_roles import is_owner
@@ -131,47 +131,64 @@ def _reading(table: sa.Table) -> sa.Select:
     return sa.select(*[sa.cast(c, sa.Text).label(c.name) if _is_json(c) else c for c in table.columns])
 
 
-def _row_digest(values: list[object]) -> int:
-    return int.from_bytes(hashlib.sha256(json.dumps(values, default=str, separators=(",", ":")).encode()).digest())
+_MODULUS = 1 << 256
+
+
+def _row_hash(row: Sequence[object]) -> int:
+    return int.from_bytes(hashlib.sha256(repr(tuple(row)).encode()).digest())
+
+
+class TableDigest:
+    """The checksum of one table's rows, independent of their order: the sum of each row's SHA-256
+    modulo 2^256. A row is hashed as the ``repr`` of its typed values (a date is a date, a flag a
+    bool, JSON its stored text), so a value that came back as another type differs as surely as
+    one that came back changed; both sides are read by SQLAlchemy into the same Python types."""
+
+    def __init__(self) -> None:
+        self._total = 0
+        self.rows = 0
+
+    def add(self, rows: Sequence[Sequence[object]]) -> None:
+        self._total = (self._total + sum(map(_row_hash, rows))) % _MODULUS
+        self.rows += len(rows)
+
+    @property
+    def checksum(self) -> str:
+        return f"{self._total:064x}"
 
 
 def table_checksum(connection: Connection, table: sa.Table) -> tuple[int, str]:
-    """(rows, checksum) of one table, independent of row order: each row's values as JSON, its
-    dates and times as ISO text (converted in those columns only: a copy checks every row twice)."""
-    when = [i for i, c in enumerate(table.columns) if isinstance(c.type, sa.Date | sa.DateTime)]
-    total, rows = 0, 0
-    result = connection.execution_options(yield_per=BATCH).execute(_reading(table))
-    for row in result:
-        values = list(row)
-        for i in when:
-            if values[i] is not None:
-                values[i] = values[i].isoformat()
-        total = (total + _row_digest(values)) % (1 << 256)
-        rows += 1
-    return rows, f"{total:064x}"
+    """(rows, checksum) of one table as ``connection`` reads it (``TableDigest``)."""
+    digest = TableDigest()
+    for rows in connection.execution_options(yield_per=BATCH).execute(_reading(table)).partitions():
+        digest.add(rows)
+    return digest.rows, digest.checksum
 
 
 def _copy_rows(reading: Connection, writing: Connection, table: sa.Table, done: int, everything: int,
-               progress: Progress | None) -> int:
+               progress: Progress | None) -> tuple[int, TableDigest]:
     """One table's rows into the server by PostgreSQL's ``COPY`` (a third of the time of batched
     inserts): the values as SQLAlchemy read them, JSON as its stored text, each sent as psycopg
-    sends a parameter; the checksums afterwards compare every value on both sides. Returns the
-    rows done in all."""
+    sends a parameter. Returns the rows done in all and the digest of the rows read and sent (made
+    while the server takes in each batch: the source is read once); the target is read back and
+    compared with it before anything commits."""
     names = ", ".join(f'"{c.name}"' for c in table.columns)
     result = reading.execution_options(yield_per=BATCH).execute(_reading(table))
+    sent = TableDigest()
     reported = False
     with (writing.connection.driver_connection.cursor() as cursor,  # type: ignore[union-attr]
           cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy):
         for rows in result.partitions():
             for row in rows:
                 copy.write_row(row)
+            sent.add(rows)
             done += len(rows)
             if progress:
                 progress(table.name, done, everything)
                 reported = True
     if progress and not reported:  # an empty table is still said as it is passed
         progress(table.name, done, everything)
-    return done
+    return done, sent
 
 
 def _reset_sequences(connection: Connection, table: sa.Table) -> None:
@@ -227,15 +244,18 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
                     writing.exec_driver_sql(f'ALTER TABLE "{table.name}" DISABLE TRIGGER USER')
                 for table in reversed(tables):
                     writing.execute(table.delete())  # what the target's migration seeded (the audit head)
-                for table in tables:
-                    done = _copy_rows(reading, writing, table, done, everything, progress)
-                    _reset_sequences(writing, table)
+                sent: dict[str, TableDigest] = {}
+                with indexes_and_keys_held(writing, [t.name for t in tables]):  # built once, checked once
+                    for table in tables:
+                        done, sent[table.name] = _copy_rows(reading, writing, table, done, everything, progress)
+                        _reset_sequences(writing, table)
                 for table in tables:
                     writing.exec_driver_sql(f'ALTER TABLE "{table.name}" ENABLE TRIGGER USER')
                 for table in tables:  # read back before committing: only a verified copy commits
-                    rows, checksum = table_checksum(reading, table)
+                    source_rows = sent[table.name]
                     target_rows, target_checksum = table_checksum(writing, table)
-                    report.tables.append(TableCheck(table.name, rows, checksum, target_rows, target_checksum))
+                    report.tables.append(TableCheck(table.name, source_rows.rows, source_rows.checksum,
+                                                    target_rows, target_checksum))
                 if not report.ok:
                     bad = ", ".join(t.table for t in report.tables if not t.ok)
                     raise CopyMismatch(f"The copy differs from the source in {bad}; nothing was kept at the target.")

@@ -27,7 +27,9 @@ from app.security.signin import (
 from app.services import cases, letters, moving, users
 from app.services.maintenance import verify_database
 from app.storage.database import create_db_engine, open_database, sqlite_url
+from app.storage.errors import DatabaseError
 from app.storage.server_names import ServerNames
+from bench.scratch_pg import drop_database, new_database, url_of
 from tests.support import ADMIN, PASSWORD, as_role, cli, create, database_key, reopen, tables_at
 
 pytestmark = pytest.mark.pg
@@ -233,6 +235,82 @@ def test_a_copy_that_fails_half_way_keeps_nothing_at_the_target(facility_file, p
         source.dispose()
     assert "cases" in calls
     assert tables_at(pg_url) == []  # as empty as it was: a second attempt can start over
+
+
+@pytest.mark.parametrize(("table", "damage", "caught"), [
+    ("cases", "a note changed", "The copy differs from the source in cases"),
+    ("data_entries", "a row lost", "The copy differs from the source in data_entries"),
+    ("cases", "a row lost", "violates foreign key constraint"),  # a parent lost: its children's keys fail
+])
+def test_a_row_changed_or_lost_on_the_way_is_caught_and_nothing_is_kept(facility_file, pg_url, monkeypatch,
+                                                                        table, damage, caught) -> None:
+    """The checksum of what was read is held against what the server kept, row by row: one text
+    changed (or one row not arriving) in one table fails the whole copy before it commits."""
+    import psycopg
+
+    sent, copy_rows = psycopg.Copy.write_row, moving._copy_rows
+    now: list[str] = []
+    damaged: list[tuple] = []
+
+    def table_by_table(reading, writing, table, *rest):  # type: ignore[no-untyped-def]
+        now[:] = [table.name]
+        return copy_rows(reading, writing, table, *rest)
+
+    def on_the_wire(copy, row):  # type: ignore[no-untyped-def]
+        if now == [table] and not damaged:
+            damaged.append(tuple(row))
+            if damage == "a row lost":
+                return None
+            note = list(moving.Base.metadata.tables["cases"].columns.keys()).index("note")
+            row = (*row[:note], f"{row[note] or ''} (changed on the way)", *row[note + 1:])
+        return sent(copy, row)
+
+    monkeypatch.setattr(moving, "_copy_rows", table_by_table)
+    monkeypatch.setattr(psycopg.Copy, "write_row", on_the_wire)
+    source = reopen(facility_file)
+    try:
+        with pytest.raises(DatabaseError, match=caught):
+            moving.copy_database(source, pg_url, PASSWORD)
+    finally:
+        source.dispose()
+    assert damaged  # the damage was done ...
+    assert tables_at(pg_url) == []  # ... and caught: nothing kept
+
+
+def _catalogue(url: str) -> dict[str, list[str]]:
+    """Every index and constraint of the app's tables, as the server would make them again."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = [f'"{t.name}"' for t in moving._tables()]
+            indexes = connection.execute(sa.text(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = ANY(CAST(:t AS regclass[]))"),
+                {"t": tables}).scalars()
+            constraints = connection.execute(sa.text(
+                "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE conrelid = ANY(CAST(:t AS regclass[]))"), {"t": tables}).scalars()
+            return {"indexes": sorted(indexes), "constraints": sorted(constraints)}
+    finally:
+        engine.dispose()
+
+
+def test_the_moved_database_has_every_index_and_key_its_migrations_make(facility_file, pg_url) -> None:
+    """The rows go in with the secondary indexes and foreign keys held off (each built and checked
+    once afterwards): what commits has exactly the catalogue a new shared database gets."""
+    fresh = new_database()
+    try:
+        open_database(url_of(fresh), create=True).dispose()
+        made = _catalogue(url_of(fresh))
+    finally:
+        drop_database(fresh)
+    source = reopen(facility_file)
+    try:
+        moving.copy_database(source, pg_url, PASSWORD)
+    finally:
+        source.dispose()
+    moved = _catalogue(pg_url)
+    assert len(made["indexes"]) > 30 and any("FOREIGN KEY" in c for c in made["constraints"])
+    assert moved == made
 
 
 def test_only_an_administrator_with_their_password_copies(facility_file, pg_url) -> None:
