@@ -244,6 +244,10 @@ def bench_register(runs: int, size: int, path: Path) -> list[Figure]:
         ("register open", RegisterQuery(flag_policy=flags), ("", "eligible_on DESC, case_id DESC")),
         ("register sort by project", RegisterQuery(sort_column="project", descending=False, flag_policy=flags),
          ("", "project, case_id")),
+        # a column that may be blank, sorted the other way (its header clicked twice): blanks still last
+        ("register sort by enrollment date, descending",
+         RegisterQuery(sort_column="enrolled_on", descending=True, flag_policy=flags),
+         ("", "(enrolled_on IS NULL), enrolled_on DESC, case_id DESC")),
         ("register filter by text", RegisterQuery(search="123", flag_policy=flags),
          ("WHERE case_id LIKE '%123%' ESCAPE '/'", "eligible_on DESC, case_id DESC")),  # the app's own SQL
         # the flag filters against the plain SELECT of the same cases (what a hand-written query would do)

@@ -127,11 +127,15 @@ SORT_INDEXED = ("project", "primary_site", "status", "enrolled_on", "not_enrolle
 NULLABLE_SORTS = frozenset({"primary_site", "enrolled_on", "not_enrolled_reason", "payer"})
 
 
-def sort_key(column: str) -> tuple[Any, ...]:
+def sort_key(column: str, descending: bool = False) -> tuple[Any, ...]:
     """The register's order by ``column`` as index columns: its blanks last (``column IS NULL``
     first, for a column that may be blank), then the column, then the case ID: the ORDER BY of
-    ``app.services.register.fetch_page`` exactly, so a page is read along the index."""
+    ``app.services.register.fetch_page`` exactly, so a page is read along the index. Blanks stay
+    last in a descending order too, which is then not the ascending one read backwards: a column
+    that may be blank has a ``descending`` index of its own (migration 0015)."""
     if column in NULLABLE_SORTS:
+        if descending:
+            return (text(f"({column} IS NULL)"), text(f"{column} DESC"), text("case_id DESC"))
         return (text(f"({column} IS NULL)"), column, "case_id")
     return (column, "case_id")
 
@@ -151,6 +155,8 @@ class Case(Versioned, Base):
         Index("ix_cases_mrn_project", "mrn", "project", "eligible_on", "case_id"),  # data-quality duplicates
         # the register's sorts (migration 0013): each index is its ORDER BY, blanks last, ties by case ID
         *(Index(f"ix_cases_sort_{column}", *sort_key(column)) for column in SORT_INDEXED),
+        *(Index(f"ix_cases_sort_{column}_desc", *sort_key(column, descending=True))  # (migration 0015)
+          for column in sorted(NULLABLE_SORTS)),
         # the register's flags, their matches found without reading the rest (migration 0013;
         # app.services.case_state writes the same expressions)
         Index("ix_cases_dosimetry_due", "project", text(f"coalesce(first_dosimetry_on, '{NEVER}')"), "enrolled_on",
