@@ -92,6 +92,11 @@ def is_database_file(db_path: Path, path: Path) -> bool:
         return False
 
 
+#: Set on an upgrade's Alembic config when the caller makes the server's side of a shared database
+#: (``app.storage.server_roles.install``) after the upgrade, as ``_migrate`` always does
+SERVER_SIDE_AFTER = "server side made after the upgrade"
+
+
 def alembic_config(connection=None) -> Config:  # type: ignore[no-untyped-def]
     # here, not at the top: Alembic takes ~0.3 s to load, and a current database opens without it
     from alembic.config import Config
@@ -355,7 +360,9 @@ def _migrate(engine: Engine, path: Path | None, key: bytes | None, before_migrat
     if current is not None and path is not None and path.exists() and before_migration is not None:
         before_migration(path, head)  # an encrypted backup of the file as it was (app.storage.backup)
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
+        config = alembic_config(connection)
+        config.attributes[SERVER_SIDE_AFTER] = True  # made once, below, not also by migration 0011 on the way
+        command.upgrade(config, "head")
     if engine.dialect.name == "postgresql":
         _server_in_step(engine, schema_changed=True)
     if current is not None:  # an upgrade is in the audit log too, as every change is

@@ -19,6 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.storage.database import SERVER_SIDE_AFTER
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -39,10 +41,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_name", name="pk_person_keys"),
     )
     bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
+    if bind.dialect.name == "postgresql" and not op.get_context().config.attributes.get(SERVER_SIDE_AFTER):
         from app.storage.server_roles import install
 
-        install(bind)
+        install(bind)  # (an upgrade through the app makes it once, after the last migration)
 
 
 def downgrade() -> None:
