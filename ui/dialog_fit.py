@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.date_field import DateField
+from ui.wheel_guard import guard_fields
 
 #: What a dialog's one-line inputs are: they keep their height.
 INPUTS = (QComboBox, QLineEdit, QCheckBox, QAbstractSpinBox, DateField)
@@ -129,6 +130,7 @@ class FittingScrollArea(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # words wrap instead
         self.setWidget(body)
+        guard_fields(body)  # the wheel scrolls the body, not the field under the pointer
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
         body = self.widget()

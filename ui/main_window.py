@@ -44,6 +44,7 @@ from ui.screens import (
     position,
     screen_named,
 )
+from ui.wheel_guard import guard_fields
 from ui.window_geometry import restore_geometry, save_geometry
 from ui.window_menus import build_menus
 
@@ -413,6 +414,7 @@ class MainWindow(QMainWindow):
                 raise ScreenFailed(name) from exc
             self._place(row, page)
             self.pages[name] = page
+            guard_fields(page)  # the wheel scrolls the screen, not the field under the pointer
             # what the window and its screens are made of lives as long as the window: kept out of
             # the cycle collector's full passes, which walked it all (0.1-0.15 s at 200,000 cases,
             # now and then in the middle of a save); ``ui.application`` lets it go with the window
