@@ -32,6 +32,7 @@ from ui import conflict
 from ui.date_field import DateField
 from ui.dialog_fit import grows_to_fit
 from ui.form_guard import DiscardGuard
+from ui.wheel_guard import guard_fields
 
 
 def optional_date() -> DateField:
@@ -180,6 +181,7 @@ class RecordForm(DiscardGuard, QDialog):
         layout.addWidget(self.problems)
         layout.addWidget(self.buttons)
         grows_to_fit(self)  # advice and problems push the buttons down, never squeeze the fields
+        guard_fields(self)  # a wheel turn over a field the person has not chosen leaves it alone
         if values:
             self.set_values(values)
             for f in fields:

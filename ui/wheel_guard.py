@@ -14,7 +14,8 @@ those fields only (not an application-wide filter: see ``ui.window_events``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
 
 #: The fields a wheel turn would change.
@@ -52,7 +53,7 @@ def guard(field: QWidget) -> None:
     if field.property(GUARDED):
         return
     field.setProperty(GUARDED, True)
-    field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    field.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)  # (``Qt`` built on first use: ui.sign_in's note)
     field.installEventFilter(_the_watcher())
 
 

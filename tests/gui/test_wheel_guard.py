@@ -84,3 +84,23 @@ def test_every_field_of_a_screen_is_guarded(qtbot, demo_db) -> None:
         page = w.page(screen.title)
         fields = page.findChildren(QComboBox) + page.findChildren(QSpinBox)
         assert fields and all(f.property(GUARDED) for f in fields), screen.title
+
+
+def test_a_record_form_turns_only_the_field_being_edited(qtbot, demo_db) -> None:
+    """The case form (every record form is built the same way): a turn over its project leaves
+    the project as it was until the field is chosen."""
+    from ui.case_form import CaseForm
+
+    form = CaseForm(demo_db)
+    qtbot.addWidget(form)
+    form.show()
+    qtbot.waitExposed(form)
+    project = form.widgets["project"]
+    before = project.currentIndex()
+    turn_down(project)
+    assert project.currentIndex() == before
+    project.setFocus()
+    qtbot.waitUntil(project.hasFocus)
+    turn_down(project)
+    assert project.currentIndex() != before
+    form.remember_state()  # (closed at the end without asking to discard the change)
