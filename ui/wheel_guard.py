@@ -14,6 +14,8 @@ those fields only (not an application-wide filter: see ``ui.window_events``).
 
 from __future__ import annotations
 
+import functools
+
 from PySide6 import QtCore
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QWidget
@@ -38,14 +40,9 @@ class _WheelWatcher(QObject):
         return True  # the field itself never sees it
 
 
-_watcher: _WheelWatcher | None = None
-
-
+@functools.cache
 def _the_watcher() -> _WheelWatcher:
-    global _watcher
-    if _watcher is None:
-        _watcher = _WheelWatcher()
-    return _watcher
+    return _WheelWatcher()  # one for every field (it keeps nothing of its own)
 
 
 def guard(field: QWidget) -> None:
