@@ -7,9 +7,10 @@ field takes the wheel only once it has the keyboard (clicked or tabbed into); be
 goes on to what holds it, the page's scroll area. Fields take focus by click or Tab, never by the
 wheel (``Qt.StrongFocus``).
 
-``guard_fields(root)`` is called on each screen once it is built (``ui.main_window``) and on each
-dialog body that scrolls (``ui.dialog_fit.FittingScrollArea``); one watcher serves them all, on
-those fields only (not an application-wide filter: see ``ui.window_events``).
+``guard_fields(root)`` is called on each screen once it is built (``ui.main_window``), on each
+dialog body that scrolls (``ui.dialog_fit.FittingScrollArea``) and on every record form
+(``ui.record_form``); other dialogs have no page to scroll and keep Qt's way. One watcher serves
+them all, on those fields only (not an application-wide filter: see ``ui.window_events``).
 """
 
 from __future__ import annotations

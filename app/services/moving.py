@@ -252,10 +252,9 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
                 for table in tables:
                     writing.exec_driver_sql(f'ALTER TABLE "{table.name}" ENABLE TRIGGER USER')
                 for table in tables:  # read back before committing: only a verified copy commits
-                    source_rows = sent[table.name]
-                    target_rows, target_checksum = table_checksum(writing, table)
-                    report.tables.append(TableCheck(table.name, source_rows.rows, source_rows.checksum,
-                                                    target_rows, target_checksum))
+                    read = sent[table.name]
+                    report.tables.append(TableCheck(table.name, read.rows, read.checksum,
+                                                    *table_checksum(writing, table)))
                 if not report.ok:
                     bad = ", ".join(t.table for t in report.tables if not t.ok)
                     raise CopyMismatch(f"The copy differs from the source in {bad}; nothing was kept at the target.")
