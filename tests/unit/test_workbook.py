@@ -173,6 +173,9 @@ def test_export_then_import_gives_the_same_data(loaded, tmp_path: Path, target: 
     db = create(tmp_path / "copy.sqlite3")
     import_workbook(db, out)
     assert tables(db) == tables(loaded)
+    with db.reader() as s:  # the register's text filter finds the imported cases (migration 0016)
+        indexed = sorted(r[0] for r in s.execute(text("SELECT case_id FROM case_id_search")))
+        assert indexed == sorted(r[0] for r in s.execute(text("SELECT case_id FROM cases"))) and indexed
     db.dispose()
 
 
