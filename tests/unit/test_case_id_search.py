@@ -17,7 +17,13 @@ from app.domain.records import CaseRecord
 from app.services import register
 from app.services.cases import delete_case, save_case
 from app.services.editing import undo
-from app.services.register import RegisterQuery, count_cases, fetch_page, find_cases, trigram_candidates
+from app.services.register import (
+    RegisterQuery,
+    count_cases,
+    fetch_page,
+    find_cases,
+    trigram_candidates,
+)
 from app.storage.database import alembic_config
 from app.storage.models import Case
 
