@@ -23,7 +23,7 @@ from app.security.keyfile import RECOVERY_SLOT, KeyFile, Unlocked, key_file_for,
 from app.security.passwords import normal_recovery_key
 from app.security.people import authorities, person_from_boxes
 from app.security.signin import RECOVERY_NAME, WRONG, SignInFailed, normal_name, now_utc
-from app.storage import audit
+from app.storage import audit, case_search
 from app.storage.backup import (
     COUNTED_TABLES,
     OpenedBackup,
@@ -54,6 +54,21 @@ def _sqlite_only(db: Database, what: str) -> Path:
     if db.path is None or db.key is None:
         raise DatabaseError(f"{what} works on a SQLite file; for PostgreSQL use the server's own tools (pg_dump).")
     return db.path
+
+
+def reindex_database(db: Database) -> int:
+    """Every index of the SQLite file made again from its table (``REINDEX``: what a damaged
+    index that ``verify`` names needs), the register's search index of the case IDs too
+    (``app.storage.case_search``); one transaction, audited. Returns the case IDs indexed."""
+    db.require(Permission.FACILITY)
+    _sqlite_only(db, "Reindex")
+    with db.transaction(Permission.FACILITY) as session:
+        connection = session.connection()
+        connection.exec_driver_sql("REINDEX")
+        indexed = case_search.rebuild(connection) if case_search.held_by(connection) else 0
+        audit.note(session, f"every index made again from its table; {indexed} case IDs in the register's search "
+                            "index", table="cases")
+    return indexed
 
 
 def backup_database(db: Database, out: Path) -> VerifyReport:

@@ -38,6 +38,7 @@ from app.services.case_state import (
 )
 from app.services.cases import may_see_identifiers
 from app.services.facility import get_facility
+from app.storage import case_search
 from app.storage.database import Database
 from app.storage.models import Case
 
@@ -104,7 +105,7 @@ MAX_SEARCH_CHARS = 200
 
 
 #: The trigram index of the case IDs (SQLite, migration 0016): each ID's every three characters.
-CASE_ID_SEARCH = table("case_id_search", Column("case_id"))
+CASE_ID_SEARCH = table(case_search.TABLE, Column("case_id"))
 #: Characters of a search text from which the trigram index can find its candidates; a shorter
 #: text matches a good part of the register anyway, and is looked for in every case ID.
 TRIGRAM = 3
@@ -130,7 +131,7 @@ def trigram_candidates(db: Database, text: str, up_to: int) -> int | None:
     if not db.is_sqlite or len(text) < TRIGRAM:
         return None
     offered = select(literal_column("1")).select_from(CASE_ID_SEARCH).where(
-        literal_column("case_id_search").op("MATCH")(_phrase(text))).limit(up_to + 1)
+        literal_column(case_search.TABLE).op("MATCH")(_phrase(text))).limit(up_to + 1)
     with db.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(offered.subquery())) or 0)
 
@@ -149,7 +150,7 @@ def case_id_contains(text: str, dialect: str, *, from_index: bool = False) -> Co
     like = Case.case_id.contains(text, autoescape=True)
     if not from_index:
         return like
-    candidates = select(CASE_ID_SEARCH.c.case_id).where(literal_column("case_id_search").op("MATCH")(_phrase(text)))
+    candidates = select(CASE_ID_SEARCH.c.case_id).where(literal_column(case_search.TABLE).op("MATCH")(_phrase(text)))
     return and_(Case.case_id.in_(candidates), like)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from app.storage import case_search
 from app.storage.database import COMPANIONS, connect_sqlite
 from app.storage.errors import DatabaseError
 from app.storage.files import TEMP_NAME_CHARS, cannot_write, check_output, make_private
@@ -76,6 +77,7 @@ def check_file(path: Path, key: bytes | None) -> VerifyReport:
             problems.append(f"foreign key: {table} row {rowid} points to a missing {parent} record")
             if len(problems) > 50:
                 break
+        problems.extend(case_search.index_problems(conn))
     except DatabaseError:
         raise
     except Exception as exc:

@@ -161,3 +161,23 @@ def test_the_migration_indexes_the_cases_held(db, ids) -> None:
     assert indexed(db) == held(db) and len(held(db)) == len(ids)
     expected = reference(ids, "0001")
     assert found(db, "0001") == (len(expected), expected)
+
+
+def test_a_re_keyed_database_keeps_the_index_and_its_triggers(db, ids) -> None:
+    """A re-key writes the file again (SQLCipher's export, as VACUUM copies): the index comes along
+    and its triggers still keep it."""
+    from app.security.rekey import rekey_database
+    from tests.support import reopen
+
+    path = db.engine.url.database
+    rekey_database(db, "test")
+    db.dispose()
+    again = reopen(path)
+    try:
+        assert indexed(again) == held(again)
+        save_case(again, CaseRecord("AFTER-REKEY-1", "lung", D(2025, 1, 1)))
+        delete_case(again, "MRQ-X9")
+        assert indexed(again) == held(again)
+        assert found(again, "after-rekey") == (1, {"AFTER-REKEY-1"})
+    finally:
+        again.dispose()

@@ -12,13 +12,14 @@ import datetime as dt
 
 import pytest
 
+from app.domain.permissions import NotAllowed
 from app.domain.records import CaseRecord
 from app.security.keyfile import KeyFile, key_file_for, user_slot
 from app.security.people import SIGNING, signed_message
 from app.security.pki import load_signing_key, sign
 from app.security.signin import RoleNotGranted, SignInFailed, sign_in, sign_in_with_recovery_key
 from app.services import cases, users
-from app.services.maintenance import verify_database
+from app.services.maintenance import reindex_database, verify_database
 from app.storage.audit_chain import GENESIS, link
 from app.storage.database import sqlite_url
 from app.storage.errors import NoFacility  # noqa: F401 - the module's errors load without SQLAlchemy
@@ -162,6 +163,43 @@ def test_a_row_changed_outside_the_app_is_named(facility) -> None:
     found = _honest_verify(db_path)
     assert any("cases" in p and "C3" in p and "changed outside the app" in p for p in found), found
     assert any(p.startswith("table staff S-X") and "added outside the app" in p for p in found), found
+
+
+def test_a_case_hidden_from_the_search_by_id_is_found_and_reindex_brings_it_back(facility, capsys) -> None:
+    """The register's search index of the case IDs is derived, not audited: Phil removes a case's
+    entry (and slips in an ID of no case) so the coordinator's search for it finds nothing.
+    ``verify`` holds the index to the cases; ``reindex`` (an administrator) makes it again."""
+    from app.services.register import RegisterQuery, count_cases
+
+    db_path, _ = facility
+    admin = reopen(db_path)
+    cases.save_case(admin, CaseRecord(case_id="LUNG-2026-0042", project="lung", status="pending", eligible_on=TODAY))
+    admin.dispose()
+    conn = raw_connection(db_path)
+    conn.execute("DELETE FROM case_id_search WHERE case_id = 'LUNG-2026-0042'")
+    conn.execute("INSERT INTO case_id_search (case_id) VALUES ('GHOST-1')")
+    conn.commit()
+    conn.close()
+    admin = reopen(db_path)
+    assert count_cases(admin, RegisterQuery(search="2026-0042")) == 0  # hidden
+    admin.dispose()
+    found = _honest_verify(db_path)
+    assert any(p.startswith("search index:") and "1 case(s) missing" in p and "1 ID(s) of no case" in p
+               and "mroqc-desk reindex" in p for p in found), found
+    assert cli(["verify", "--db", db_path]) == 1
+    phil = sign_in(sqlite_url(db_path), PHIL, PHIL_PASSWORD)
+    with pytest.raises(NotAllowed):  # physics may not
+        reindex_database(phil)
+    phil.dispose()
+    assert cli(["reindex", "--db", db_path]) == 0
+    assert "the register's search index holds 8 case IDs" in capsys.readouterr().out
+    assert _honest_verify(db_path) == []
+    admin = reopen(db_path)
+    assert count_cases(admin, RegisterQuery(search="2026-0042")) == 1
+    admin.dispose()
+    conn = raw_connection(db_path)
+    assert conn.execute("SELECT count(*) FROM audit_log WHERE summary LIKE 'every index made again%'").fetchone()[0] == 1
+    conn.close()
 
 
 def test_making_oneself_administrator_in_the_users_table_gives_no_rights(facility) -> None:
