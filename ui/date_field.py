@@ -53,6 +53,13 @@ def use_reference(today: Callable[[], dt.date] | None) -> None:
     _reference["today"] = today
 
 
+def forget_reference(today: Callable[[], dt.date]) -> None:
+    """A closing window's reference given back (if it is still the one in use): a date typed in a
+    dialog opened afterwards counts from today, and the closed window is not kept alive by it."""
+    if _reference["today"] is today:
+        _reference["today"] = None
+
+
 def reference_day() -> dt.date:
     """The window's as-of date (what ``t`` means in a field), else today: for a dialog that judges
     what it shows at the date the screens show (the screening wizard's data-quality check)."""

@@ -150,7 +150,8 @@ class MainWindow(QMainWindow):
         self.as_of = AsOf(clock=lambda: self.window_clock(), parent=self)  # what "today" is when a record is made
         from ui.date_field import use_reference
 
-        use_reference(lambda: self.as_of.day)  # "t" and "+7" in a form count from the as-of date
+        self._reference_day = lambda: self.as_of.day
+        use_reference(self._reference_day)  # "t" and "+7" in a form count from the as-of date
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(NAV_WIDTH)  # narrower on a narrow window (resizeEvent)
@@ -642,6 +643,9 @@ class MainWindow(QMainWindow):
         if self.hub is not None:
             self.hub.stop_watching()  # no more listening for other workstations' changes
         save_geometry(self)
+        from ui.date_field import forget_reference
+
+        forget_reference(self._reference_day)
         for page in self.pages.values():
             close_previews = getattr(page, "close_previews", None)
             if close_previews is not None:  # report previews may hold patient identifiers: gone with the window

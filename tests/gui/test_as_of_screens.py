@@ -113,3 +113,17 @@ def test_screens_out_of_sight_follow_the_as_of_date_when_shown(qtbot, demo_db, m
     window.show_area("Staff & roles")
     settle(qtbot)
     assert counted == [("missing", earlier), ("roles", earlier)]
+
+
+def test_a_closed_window_gives_back_what_t_means(qtbot, db) -> None:
+    """"t" in a date field is the window's as-of date while the window is open; once it closes, a
+    field made later counts from today (it kept asking the closed window)."""
+    from ui.date_field import reference_day
+    from ui.main_window import MainWindow
+
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.as_of.set(AS_OF)
+    assert reference_day() == AS_OF
+    window.close()
+    assert reference_day() == dt.date.today()

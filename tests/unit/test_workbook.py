@@ -286,7 +286,8 @@ def test_the_rows_go_in_straight_to_sqlite_as_sqlalchemy_would_store_them(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The import hands its new rows to SQLite's driver (``app.storage.bulk.BulkWriter``, dates,
     booleans and the metrics converted as SQLAlchemy's types store them): every stored value is
-    what SQLAlchemy's own insert stores, table by table; and the direct path is the one taken."""
+    what SQLAlchemy's own insert stores, table by table, several rows to a statement; and the
+    direct path is the one taken."""
     from app.storage import bulk
     from tests.support import raw_connection
 
@@ -309,6 +310,7 @@ def test_the_rows_go_in_straight_to_sqlite_as_sqlalchemy_would_store_them(tmp_pa
                 patch.setattr(bulk.BulkWriter, "_plan", lambda self, table, keys: None)
             else:
                 patch.setattr(bulk.BulkWriter, "_plan", plan)
+                patch.setattr(bulk, "ROWS_PER_STATEMENT", 2)  # statements of two rows and one of the rest
             db = create(tmp_path / f"{way}.sqlite3")
             import_workbook(db, source)
             db.dispose()
