@@ -219,8 +219,7 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
         raise NotAllowed("not allowed: copy as an administrator signed in with their password (not the recovery key)")
     if hand_over not in HAND_OVER:
         raise ValueError(f"hand_over is one of {', '.join(HAND_OVER)}")
-    if not password_is_right(source, actor.name, password):
-        raise SignInFailed(WRONG)
+    boxes = _proved(source, actor.name, password)
     check_target(target_url)
     _refuse_if_not_empty(target_url)
     try:
@@ -260,7 +259,7 @@ def copy_database(source: Database, target_url: str, password: str, progress: Pr
                     raise CopyMismatch(f"The copy differs from the source in {bad}; nothing was kept at the target.")
         target.actor = source.actor
         report.recovery_key = new_recovery_key()
-        _give_logins(source, target, password, report, hand_over, directory_logins or {})
+        _give_logins(source, target, password, boxes, report, hand_over, directory_logins or {})
     except sa.exc.SQLAlchemyError as exc:
         _drop_schema(target)
         if is_connection_failure(exc):  # the server went away during the copy: said plainly
@@ -282,16 +281,26 @@ def _require_owner(target: Database) -> None:
                                 "its people's logins, docs/shared-database.md): this address's login is not its owner.")
 
 
-def _give_logins(source: Database, target: Database, password: str, report: CopyReport, hand_over: str,
-                 directory_logins: dict[str, str]) -> None:
-    """Every enabled person's server login, the recovery key's, and the copy's own entry."""
+def _proved(source: Database, name: str, password: str) -> dict[str, bytes]:
+    """The administrator's password checked again (the copy carries it to the server) and, on an
+    encrypted file, their keys (and the facility CA's) from their slot: one Argon2id derivation
+    for both. Raises ``SignInFailed`` for a wrong password."""
+    if user_slot(name) in _key_slots(source):
+        unlocked = KeyFile.load(key_file_for(source.path)).unlock(user_slot(name), password)  # type: ignore[arg-type]
+        if unlocked is None or unlocked.database_key != source.key:
+            raise SignInFailed(WRONG)
+        return dict(unlocked.boxes)
+    if not password_is_right(source, name, password):
+        raise SignInFailed(WRONG)
+    return {}
+
+
+def _give_logins(source: Database, target: Database, password: str, boxes: dict[str, bytes], report: CopyReport,
+                 hand_over: str, directory_logins: dict[str, str]) -> None:
+    """Every enabled person's server login, the recovery key's, and the copy's own entry;
+    ``boxes``: the administrator's own keys, wrapped again under ``password`` at the target."""
     actor = source.actor
     assert actor is not None
-    boxes: dict[str, bytes] = {}
-    slots = _key_slots(source)
-    if user_slot(actor.name) in slots:  # the administrator's own keys (and the facility CA's), from their slot
-        unlocked = KeyFile.load(key_file_for(source.path)).unlock(user_slot(actor.name), password)  # type: ignore[arg-type]
-        boxes = dict(unlocked.boxes) if unlocked is not None else {}
     with target.reader() as session:
         people = list(session.scalars(sa.select(User).where(User.disabled.is_(False)).order_by(User.name)))
         authority = active_authority(session)

@@ -135,6 +135,12 @@ def test_each_person_gets_a_server_login_of_their_own(facility_file, pg_url) -> 
         stored_keys = " ".join(connection.execute(sa.text("SELECT slot FROM person_keys")).scalars())
     engine.dispose()
     assert key.hex() not in stored_keys and base64.b64encode(key).decode().rstrip("=") not in stored_keys
+    admin = sign_in(pg_url, ADMIN, PASSWORD)  # her own keys and the facility CA's came along, under her password
+    try:
+        assert admin.person.keys is not None and admin.person.authority_key is not None
+        assert admin.signer is not None
+    finally:
+        admin.dispose()
 
     with pytest.raises(SignInFailed):
         sign_in(pg_url, "cy", CY_PASSWORD)  # her file password is not the server's
