@@ -119,9 +119,10 @@ COUNT_FROM_INDEX_UP_TO = 20_000
 PAGE_FROM_INDEX_UP_TO = 2_000
 
 
-def _phrase(text: str) -> str:
-    """``text`` as one phrase of the trigram index: quoted, its own quotes doubled."""
-    return '"' + text.replace('"', '""') + '"'
+def _matching(text: str) -> ColumnElement[bool]:
+    """The trigram index's entries holding ``text``: the text as one phrase, quoted, its own
+    quotes doubled (a ``LIKE`` on the index would not use it with an ``ESCAPE``)."""
+    return literal_column(case_search.TABLE).op("MATCH")('"' + text.replace('"', '""') + '"')
 
 
 def trigram_candidates(db: Database, text: str, up_to: int) -> int | None:
@@ -130,8 +131,7 @@ def trigram_candidates(db: Database, text: str, up_to: int) -> int | None:
     text shorter than ``TRIGRAM``)."""
     if not db.is_sqlite or len(text) < TRIGRAM:
         return None
-    offered = select(literal_column("1")).select_from(CASE_ID_SEARCH).where(
-        literal_column(case_search.TABLE).op("MATCH")(_phrase(text))).limit(up_to + 1)
+    offered = select(literal_column("1")).select_from(CASE_ID_SEARCH).where(_matching(text)).limit(up_to + 1)
     with db.engine.connect() as conn:
         return int(conn.scalar(select(func.count()).select_from(offered.subquery())) or 0)
 
@@ -141,8 +141,8 @@ def case_id_contains(text: str, dialect: str, *, from_index: bool = False) -> Co
     text filter; ``text`` already cut to ``MAX_SEARCH_CHARS``).
 
     ``LIKE`` decides, as it always did. ``from_index`` (SQLite, a text of ``TRIGRAM`` characters or
-    more: ``trigram_candidates`` not None) first finds the candidates in ``case_id_search``, the
-    text as a phrase: the index folds case beyond ASCII, so they include every case the ``LIKE``
+    more; ``index_answers`` says when) first finds the candidates in ``case_id_search``, the text as
+    a phrase: the index folds case beyond ASCII, so they include every case the ``LIKE``
     matches, and only they are read. PostgreSQL's ``ILIKE`` reads the register's indexes."""
     if dialect != "sqlite":
         return Case.case_id.icontains(text, autoescape=True)
@@ -150,7 +150,7 @@ def case_id_contains(text: str, dialect: str, *, from_index: bool = False) -> Co
     like = Case.case_id.contains(text, autoescape=True)
     if not from_index:
         return like
-    candidates = select(CASE_ID_SEARCH.c.case_id).where(literal_column(case_search.TABLE).op("MATCH")(_phrase(text)))
+    candidates = select(CASE_ID_SEARCH.c.case_id).where(_matching(text))
     return and_(Case.case_id.in_(candidates), like)
 
 
@@ -158,11 +158,13 @@ def _search_text(query: RegisterQuery) -> str:
     return query.search.strip()[:MAX_SEARCH_CHARS].rstrip()
 
 
-def _from_index(db: Database, query: RegisterQuery, up_to: int) -> bool:
-    """Whether the text filter's cases are best found from the trigram index: it can answer, and
-    it offers no more than ``up_to`` candidates."""
-    text = _search_text(query)
-    offered = trigram_candidates(db, text, up_to) if text else None
+def index_answers(db: Database, text: str, up_to: int, *, matched: int | None = None) -> bool:
+    """Whether the cases whose ID holds ``text`` are best found from the trigram index: it can
+    answer, and it offers no more than ``up_to`` candidates. ``matched``: the cases already known
+    to match (a page's ``total``): more than ``up_to`` of them, and the candidates are too."""
+    if not text or (matched is not None and matched > up_to):
+        return False
+    offered = trigram_candidates(db, text, up_to)
     return offered is not None and offered <= up_to
 
 
@@ -255,7 +257,7 @@ def _filtered(query: RegisterQuery, stmt: Select, dialect: str, *, walk: bool = 
 
 def count_cases(db: Database, query: RegisterQuery) -> int:
     stmt = _filtered(query, select(func.count()).select_from(Case), db.engine.dialect.name,
-                     from_index=_from_index(db, query, COUNT_FROM_INDEX_UP_TO))
+                     from_index=index_answers(db, _search_text(query), COUNT_FROM_INDEX_UP_TO))
     with db.engine.connect() as conn:
         return conn.scalar(stmt) or 0
 
@@ -300,7 +302,8 @@ def fetch_page(
             and (total if total is not None else count_cases(db, query)) > WALK_AFTER)
     stmt = _filtered(query, select(*SORTABLE.values(), Case.version, flag_column(query.flag_policy)),
                      db.engine.dialect.name, walk=walk,
-                     from_index=_from_index(db, query, PAGE_FROM_INDEX_UP_TO)).order_by(*order)
+                     from_index=index_answers(db, _search_text(query), PAGE_FROM_INDEX_UP_TO, matched=total)
+                     ).order_by(*order)
     with db.engine.connect() as conn:
         rows = [tuple(row) for row in conn.execute(stmt.offset(offset).limit(limit))]
     return rows[::-1] if reverse else rows
@@ -353,8 +356,7 @@ def find_cases(db: Database, text: str, *, reveal: bool = False, limit: int = FI
         exact = session.scalar(select(Case.case_id).where(Case.case_id == text))
         if exact is not None:
             found[exact] = "case_id"
-        offered = trigram_candidates(db, text, PAGE_FROM_INDEX_UP_TO)
-        by_id = case_id_contains(text, dialect, from_index=offered is not None and offered <= PAGE_FROM_INDEX_UP_TO)
+        by_id = case_id_contains(text, dialect, from_index=index_answers(db, text, PAGE_FROM_INDEX_UP_TO))
         newest = (Case.eligible_on.desc(), Case.case_id.desc())
         for (case_id,) in session.execute(select(Case.case_id).where(by_id).order_by(*newest).limit(limit)):
             found.setdefault(case_id, "case_id")

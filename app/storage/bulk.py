@@ -4,9 +4,9 @@ At 200,000 cases the demo and an import each write about 850,000 rows. Through C
 SQLAlchemy's per-row parameter processing costs about as much as SQLite's own work, so on SQLite
 the statement is still compiled by SQLAlchemy (same SQL, same quoting) but the values are
 converted here exactly as SQLAlchemy's column types store them (ISO dates, 0/1 booleans, JSON
-text) and handed to the driver in chunks, many rows to a statement (``ROWS_PER_STATEMENT``). Rows that would need more of
-SQLAlchemy (a column default to fill in, a type not converted here) and other databases
-(PostgreSQL) take the plain Core insert.
+text) and handed to the driver in chunks, many rows to a statement (``ROWS_PER_STATEMENT``).
+Rows that would need more of SQLAlchemy (a column default to fill in, a type not converted here)
+and other databases (PostgreSQL) take the plain Core insert.
 """
 
 from __future__ import annotations

@@ -14,16 +14,20 @@ from typing import Any
 TABLE = "case_id_search"
 
 
+def _runner(connection: Any) -> Any:
+    """How plain SQL runs on ``connection``: a SQLAlchemy one's ``exec_driver_sql``, a DB-API one's
+    ``execute`` (``verify`` reads the file through the driver, ``reindex`` through the session)."""
+    return getattr(connection, "exec_driver_sql", None) or connection.execute
+
+
 def held_by(connection: Any) -> bool:
-    """Whether the database has the index (SQLite at migration 0016 or later); a DB-API connection
-    or a SQLAlchemy one (``exec_driver_sql``)."""
-    run = getattr(connection, "exec_driver_sql", None) or connection.execute
-    return run(f"SELECT count(*) FROM sqlite_master WHERE name = '{TABLE}'").fetchone()[0] == 1
+    """Whether the database has the index (SQLite at migration 0016 or later)."""
+    return _runner(connection)(f"SELECT count(*) FROM sqlite_master WHERE name = '{TABLE}'").fetchone()[0] == 1
 
 
 def index_problems(connection: Any) -> list[str]:
     """How the index differs from the cases' IDs, in words (none: the same IDs, each once)."""
-    run = getattr(connection, "exec_driver_sql", None) or connection.execute
+    run = _runner(connection)
     if not held_by(connection):
         return []
     missing = run(f"SELECT count(*) FROM (SELECT case_id FROM cases EXCEPT SELECT case_id FROM {TABLE})").fetchone()[0]
@@ -42,7 +46,7 @@ def index_problems(connection: Any) -> list[str]:
 
 def rebuild(connection: Any) -> int:
     """The index made again from the cases (inside the caller's transaction); the IDs it holds."""
-    run = getattr(connection, "exec_driver_sql", None) or connection.execute
+    run = _runner(connection)
     run(f"DELETE FROM {TABLE}")
     run(f"INSERT INTO {TABLE} (case_id) SELECT case_id FROM cases")
     return int(run(f"SELECT count(*) FROM {TABLE}").fetchone()[0])

@@ -104,7 +104,7 @@ def test_a_selective_text_is_counted_from_the_index_a_common_one_by_every_id(db,
         query = RegisterQuery(search=search)
         up_to = register.COUNT_FROM_INDEX_UP_TO
         stmt = register._filtered(query, select(func.count()).select_from(Case), "sqlite",
-                                  from_index=register._from_index(db, query, up_to))
+                                  from_index=register.index_answers(db, query.search, up_to))
         return plan(db, stmt)
 
     assert "VIRTUAL TABLE" in count_plan("00012") and "SCAN cases" not in count_plan("00012")
@@ -181,3 +181,19 @@ def test_a_re_keyed_database_keeps_the_index_and_its_triggers(db, ids) -> None:
         assert found(again, "after-rekey") == (1, {"AFTER-REKEY-1"})
     finally:
         again.dispose()
+
+
+def test_a_page_of_a_known_large_match_does_not_ask_the_index_again(db, ids, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A page read with its ``total`` known: more matches than a page reads from the index means
+    more candidates too, so the index is not asked (each page of a scroll would ask it)."""
+    asked: list[str] = []
+    real = register.trigram_candidates
+    monkeypatch.setattr(register, "trigram_candidates", lambda db, text, up_to: (asked.append(text), real(db, text, up_to))[1])
+    monkeypatch.setattr(register, "PAGE_FROM_INDEX_UP_TO", 10)
+    query = RegisterQuery(search="MRQ")
+    total = count_cases(db, query)
+    asked.clear()
+    page = fetch_page(db, query, 0, 50, total=total)
+    assert asked == [] and len(page) == 50 and total > 10
+    fetch_page(db, RegisterQuery(search="00012"), 0, 50, total=2)
+    assert asked == ["00012"]
