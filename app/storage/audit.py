@@ -29,11 +29,13 @@ from app.storage.audit_chain import (
     HASHED_FIELDS,
     ChainReport,
     audit_columns,
-    link,
+    link_all,
+    stored_record,
     stored_text,
     walk,
 )
 from app.storage.audit_words import records_words
+from app.storage.bulk import insert_values
 from app.storage.models import AuditEntry, AuditHead, Base
 
 PHI_COLUMNS: dict[str, frozenset[str]] = {"cases": frozenset(PHI_CASE_FIELDS)}
@@ -75,6 +77,22 @@ def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
         else value.isoformat() if isinstance(value, dt.date) else value
         for key, value in values.items()
     }
+
+
+#: What each table's masked columns hold in the log instead of their value (``_masked``'s rule)
+_MASKS: dict[str, dict[str, str]] = {
+    table: {**dict.fromkeys(SECRET_COLUMNS.get(table, ()), SECRET_MASK), **dict.fromkeys(PHI_COLUMNS.get(table, ()), PHI_MASK)}
+    for table in {*PHI_COLUMNS, *SECRET_COLUMNS}}
+
+
+def _stored(table: str, values: Mapping[str, Any] | None) -> str | None:
+    """``stored_text(_masked(table, values))``, written at once (``stored_record``)."""
+    if values is None:
+        return None
+    try:
+        return stored_record(values, _MASKS.get(table, {}))
+    except TypeError:  # keys that are not all column names: the dict's own way
+        return stored_text(_masked(table, values))
 
 
 def _record_key(obj: Base) -> str:
@@ -183,8 +201,9 @@ _SQLITE_INSERT = ('INSERT INTO audit_log (id, "at", "user", action, table_name, 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores a value on SQLite
 
 
-def append(session: Session, rows: list[dict[str, Any]]) -> None:
+def append(session: Session, rows: list[dict[str, Any]], *, stored: bool = False) -> None:
     """Add entries at the end of the chain: lock its head, number and hash each entry, move the head.
+    ``stored``: their ``before`` and ``after`` are the JSON text stored already (``_stored``).
 
     The no-op UPDATE takes SQLite's write lock (and PostgreSQL's row lock) before the head is
     read, so two workstations appending at once wait for each other instead of forking the chain.
@@ -201,14 +220,15 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         last_id += 1
         row["id"] = last_id
-        row["before"] = stored_text(row.get("before"))
-        row["after"] = stored_text(row.get("after"))
+        if not stored:
+            row["before"] = stored_text(row.get("before"))
+            row["after"] = stored_text(row.get("after"))
         row.setdefault("summary", None)
-        row["hash"] = previous = link(previous, row)
+    previous = link_all(previous, rows)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":  # straight to the driver: SQLAlchemy's per-row parameter work costs as much as SQLite's
         times: dict[dt.datetime, str] = {}  # entries written together share their second
-        session.connection().exec_driver_sql(_SQLITE_INSERT, [
+        insert_values(session, _SQLITE_INSERT, [
             (r["id"], times.get(r["at"]) or times.setdefault(r["at"], r["at"].strftime(_SQLITE_DATETIME)), r["user"],
              r["action"], r["table_name"], r["record_key"], r["before"], r["after"], r["change_set"], r["summary"],
              r["hash"]) for r in rows])
@@ -237,12 +257,15 @@ def record_many(
         if changes:
             _tables_written(session, [table])
         return len(changes)
-    rows = [_entry(session, action, table, key, before, after) for action, key, before, after in changes]
+    at, user, change_set = session.info.get("at") or now(), session.info.get("user") or SYSTEM_USER, \
+        session.info.get("change_set")
     named = records_words(session, [(table, key, {**(before or {}), **(after or {})})
                                     for _action, key, before, after in changes])
-    for row, words in zip(rows, named, strict=True):
-        row["summary"] = words
-    append(session, rows)
+    # ``_entry``'s rows, their values stored at once: an import audits every row it writes
+    rows = [{"at": at, "user": user, "action": action, "table_name": table, "record_key": key,
+             "before": _stored(table, before), "after": _stored(table, after), "change_set": change_set,
+             "summary": words} for (action, key, before, after), words in zip(changes, named, strict=True)]
+    append(session, rows, stored=True)
     return len(rows)
 
 

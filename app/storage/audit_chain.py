@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -31,15 +32,16 @@ GENESIS = "0" * 64
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return _second(value)
+        return _second(value, value.tzinfo)
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
 
 
 @functools.lru_cache(maxsize=256)
-def _second(value: dt.datetime) -> str:
-    """A time as hashed, to the second; entries written together share it (an import's thousands)."""
+def _second(value: dt.datetime, zone: dt.tzinfo | None) -> str:
+    """A time as hashed, to the second; entries written together share it (an import's thousands).
+    ``zone``: a key of the cache, as equal times in two zones are hashed as two wall-clock times."""
     return value.replace(microsecond=0, tzinfo=None).isoformat(sep=" ")
 
 
@@ -52,6 +54,47 @@ def stored_text(value: Any) -> str | None:
     if value is None:
         return None
     return _encode(value)
+
+
+def _value(value: Any) -> str:
+    """One value of a stored record as ``_encode`` writes it in a dict, dates as their ISO text."""
+    if value is None:
+        return "null"
+    kind = value.__class__
+    if kind is str:
+        return encode_basestring(value)
+    if kind is int:
+        return int.__repr__(value)
+    if isinstance(value, dt.date):  # a datetime too: the audit log keeps dates as ISO text
+        return encode_basestring(value.isoformat())
+    return _encode(value)
+
+
+@functools.lru_cache(maxsize=128)
+def _record_form(keys: tuple[str, ...], masks: tuple[tuple[str, str], ...]) -> tuple[str, Any, tuple[str, ...]]:
+    """The JSON form of a record with these keys, sorted, a place (``%s``) for each value; what
+    reads its values in that order; the masked keys among them."""
+    if not all(key.__class__ is str for key in keys):
+        raise TypeError("a record's keys are column names")
+    order = tuple(sorted(keys))
+    form = "{" + ",".join(encode_basestring(key).replace("%", "%%") + ":%s" for key in order) + "}"
+    reader = operator.itemgetter(*order) if len(order) > 1 else (lambda values: tuple(values[k] for k in order))
+    return form, reader, tuple((at, mask) for at, key in enumerate(order) for name, mask in masks if name == key)
+
+
+def stored_record(values: Mapping[str, Any], masks: Mapping[str, str]) -> str:
+    """``stored_text`` of a record as the audit log keeps it: a value in ``masks`` (when there is
+    one) replaced by its mask, dates and times as their ISO text. Written through a form made once
+    per set of keys: an import stores hundreds of thousands (a test holds it to ``stored_text``).
+    Raises TypeError for keys that are not all text."""
+    form, reader, masked = _record_form(tuple(values), tuple(masks.items()))
+    if not masked:
+        return form % tuple(map(_value, reader(values)))
+    found = list(reader(values))
+    for at, mask in masked:
+        if found[at] is not None:
+            found[at] = mask
+    return form % tuple(map(_value, found))
 
 
 class ServerJsonText(sa.types.TypeDecorator):
@@ -83,12 +126,35 @@ _CANONICAL = "{" + ",".join(f'"{name}":%s' for name in _SORTED_FIELDS) + "}"
 
 
 def _json(value: Any) -> str:
-    """``_encode(value)``, without its dispatch for the two kinds nearly every field holds."""
+    """``_encode(value)``, without its dispatch for the kinds nearly every field holds."""
     if value is None:
         return "null"
-    if value.__class__ is str:
+    kind = value.__class__
+    if kind is str:
         return encode_basestring(value)  # what the encoder writes for a text (ensure_ascii=False)
+    if kind is int:
+        return int.__repr__(value)  # what the encoder writes for an int (a bool is not one here)
     return _encode(value)
+
+
+#: The fields entries written together share (an import's thousands, a save's few): written into
+#: their entries' form once (``_form``), the five others into its places entry by entry.
+_SHARED = ("action", "at", "change_set", "table_name", "user")
+
+
+@functools.lru_cache(maxsize=256, typed=True)  # typed: 1 and True are one key, but not one JSON
+def _form(action: Any, at: Any, change_set: Any, table_name: Any, user: Any) -> str:
+    """The canonical form of entries sharing these fields (``at`` as ``_plain`` gives it), with a
+    place (``%s``) for each of the others, in ``_SORTED_FIELDS``' order: after, before, id,
+    record_key, summary."""
+    shared = {name: _json(value).replace("%", "%%") for name, value in
+              zip(_SHARED, (action, at, change_set, table_name, user), strict=True)}
+    return _CANONICAL % tuple(shared.get(name, "%s") for name in _SORTED_FIELDS)
+
+
+def _shared(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    get = entry.get
+    return get("action"), _plain(get("at")), get("change_set"), get("table_name"), get("user")
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
@@ -96,10 +162,13 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
     as sorted, compact JSON (``_encode`` of a dict of them; written field by field, as that
     writes them, since an import hashes hundreds of thousands: a test holds the two equal)."""
     get = entry.get
-    return (_CANONICAL % (  # the fields in _SORTED_FIELDS' order (checked below)
-        _json(get("action")), _json(get("after")), _json(_plain(get("at"))), _json(get("before")),
-        _json(get("change_set")), _json(get("id")), _json(get("record_key")), _json(get("summary")),
-        _json(get("table_name")), _json(get("user")))).encode()
+    try:
+        form = _form(*_shared(entry))
+    except TypeError:  # a shared field that is no key of a cache (never one the app writes)
+        return (_CANONICAL % tuple(_json(_plain(get(name)) if name == "at" else get(name))
+                                   for name in _SORTED_FIELDS)).encode()
+    return (form % (_json(get("after")), _json(get("before")), _json(get("id")), _json(get("record_key")),
+                    _json(get("summary")))).encode()
 
 
 assert _SORTED_FIELDS == ("action", "after", "at", "before", "change_set", "id", "record_key", "summary",
@@ -108,6 +177,30 @@ assert _SORTED_FIELDS == ("action", "after", "at", "before", "change_set", "id",
 
 def link(previous: str, entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(previous.encode("ascii") + b"\n" + canonical(entry)).hexdigest()
+
+
+def link_all(previous: str, entries: Iterable[dict[str, Any]]) -> str:
+    """Each entry's ``hash``, linking it to the one before (``link``, the first to ``previous``);
+    returns the last. Written as a loop of its own: an import links hundreds of thousands."""
+    sha256 = hashlib.sha256
+    last: tuple[Any, ...] | None = None
+    form = ""
+    for entry in entries:
+        get = entry.get
+        shared = get("action"), get("at"), get("change_set"), get("table_name"), get("user")
+        # entries written together (the very same values): their form once
+        if last is None or any(mine is not theirs for mine, theirs in zip(shared, last, strict=True)):
+            try:
+                form = _form(*_shared(entry))
+            except TypeError:  # never a field the app writes: each entry its own way
+                entry["hash"] = previous = link(previous, entry)
+                last = None
+                continue
+            last = shared
+        text = form % (_json(get("after")), _json(get("before")), _json(get("id")), _json(get("record_key")),
+                       _json(get("summary")))
+        entry["hash"] = previous = sha256(previous.encode("ascii") + b"\n" + text.encode()).hexdigest()
+    return previous
 
 
 @dataclass(frozen=True)

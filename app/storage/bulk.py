@@ -73,21 +73,8 @@ class BulkWriter:
                 self.session.execute(insert(table), rows[i:i + CHUNK])
             return len(rows)
         sql, plan = planned
-        head, _, group = sql.partition(" VALUES ")
-        per = max(1, min(ROWS_PER_STATEMENT, MAX_VALUES // max(1, len(plan))))
-        cursor = self.session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            for i in range(0, len(rows), CHUNK):
-                values = _values(rows[i:i + CHUNK], plan)
-                whole = len(values) - len(values) % per
-                if whole:
-                    cursor.executemany(f"{head} VALUES {', '.join([group] * per)}",
-                                       [[v for row in values[j:j + per] for v in row] for j in range(0, whole, per)])
-                if whole < len(values):
-                    cursor.execute(f"{head} VALUES {', '.join([group] * (len(values) - whole))}",
-                                   [v for row in values[whole:] for v in row])
-        finally:
-            cursor.close()
+        for i in range(0, len(rows), CHUNK):
+            insert_values(self.session, sql, _values(rows[i:i + CHUNK], plan))
         return len(rows)
 
     def _plan(self, table: Table, keys: Iterable[str]) -> tuple[str, list[tuple[str, Converter]]] | None:
@@ -104,6 +91,27 @@ class BulkWriter:
             except _NotConverted:
                 self._plans[key] = None
         return self._plans[key]
+
+
+def insert_values(session: Session, sql: str, values: list[tuple]) -> None:
+    """``values`` inserted on SQLite by ``sql`` (``INSERT … VALUES (?, …)``, one row's), straight
+    to the driver, ``ROWS_PER_STATEMENT`` rows to a statement (the workbook's rows, the audit
+    entries of an import)."""
+    if not values:
+        return
+    head, _, group = sql.partition(" VALUES ")
+    per = max(1, min(ROWS_PER_STATEMENT, MAX_VALUES // max(1, len(values[0]))))
+    whole = len(values) - len(values) % per
+    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if whole:
+            cursor.executemany(f"{head} VALUES {', '.join([group] * per)}",
+                               [[v for row in values[j:j + per] for v in row] for j in range(0, whole, per)])
+        if whole < len(values):
+            cursor.execute(f"{head} VALUES {', '.join([group] * (len(values) - whole))}",
+                           [v for row in values[whole:] for v in row])
+    finally:
+        cursor.close()
 
 
 def _values(rows: list[dict], plan: list[tuple[str, Converter]]) -> list[tuple]:
