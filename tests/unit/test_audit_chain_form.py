@@ -13,7 +13,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.storage.audit_chain import GENESIS, HASHED_FIELDS, canonical, link, link_all, stored_record, stored_text
+from app.storage.audit_chain import (
+    GENESIS,
+    HASHED_FIELDS,
+    canonical,
+    link,
+    link_all,
+    stored_record,
+    stored_text,
+)
 
 
 def _defined(entry: dict[str, Any]) -> bytes:
