@@ -66,27 +66,24 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    # ``plain`` written inline (a datetime is a date): an import audits every row it writes
-    phi = PHI_COLUMNS.get(table, frozenset())
-    secret = SECRET_COLUMNS.get(table, frozenset())
-    if not phi and not secret:
-        return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}
-    return {
-        key: (PHI_MASK if key in phi else SECRET_MASK) if value is not None and (key in phi or key in secret)
-        else value.isoformat() if isinstance(value, dt.date) else value
-        for key, value in values.items()
-    }
-
-
-#: What each table's masked columns hold in the log instead of their value (``_masked``'s rule)
+#: What each table's masked columns hold in the log instead of their value (a patient identifier's
+#: mask where a column is both)
 _MASKS: dict[str, dict[str, str]] = {
     table: {**dict.fromkeys(SECRET_COLUMNS.get(table, ()), SECRET_MASK), **dict.fromkeys(PHI_COLUMNS.get(table, ()), PHI_MASK)}
     for table in {*PHI_COLUMNS, *SECRET_COLUMNS}}
 
 
+def _masked(table: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values as the log keeps them: a masked column's value (if any) replaced, dates as ISO text."""
+    masks = _MASKS.get(table, {})
+    return {key: masks[key] if value is not None and key in masks
+            else value.isoformat() if isinstance(value, dt.date) else value  # a datetime is a date
+            for key, value in values.items()}
+
+
 def _stored(table: str, values: Mapping[str, Any] | None) -> str | None:
-    """``stored_text(_masked(table, values))``, written at once (``stored_record``)."""
+    """``stored_text(_masked(table, values))``, written at once (``stored_record``): the JSON text
+    an entry's ``before``/``after`` is stored and hashed as."""
     if values is None:
         return None
     try:
@@ -124,15 +121,18 @@ def _changed_values(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
-def _entry(session: Session, action: str, table: str, key: str, before: Any, after: Any) -> dict:
+def _entry(session: Session, action: str, table: str, key: str, before: Any, after: Any, *,
+           at: dt.datetime | None = None) -> dict:
+    """An entry as ``append`` takes it, its values stored (``_stored``). ``at``: the time of the
+    entries written together (an import's: each then shares it, and ``link_all`` its form)."""
     return {
-        "at": session.info.get("at") or now(),
+        "at": at or session.info.get("at") or now(),
         "user": session.info.get("user") or SYSTEM_USER,
         "action": action,
         "table_name": table,
         "record_key": key,
-        "before": _masked(table, before) if before is not None else None,
-        "after": _masked(table, after) if after is not None else None,
+        "before": _stored(table, before),
+        "after": _stored(table, after),
         "change_set": session.info.get("change_set"),
         "summary": None,
     }
@@ -183,7 +183,7 @@ def _audit_after_flush(session: Session, flush_context: Any) -> None:
         return
     for row, obj in session.info.pop("_pending_keys", []):
         row["record_key"] = _record_key(obj)
-        row["after"] = _masked(obj.__tablename__, _column_values(obj))
+        row["after"] = _stored(obj.__tablename__, _column_values(obj))
     pending = session.info.pop("_pending_words", [])
     records = [(row["table_name"], row["record_key"], values if values is not None else _column_values(obj))
                for row, obj, values in pending]
@@ -201,9 +201,10 @@ _SQLITE_INSERT = ('INSERT INTO audit_log (id, "at", "user", action, table_name, 
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores a value on SQLite
 
 
-def append(session: Session, rows: list[dict[str, Any]], *, stored: bool = False) -> None:
+def append(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add entries at the end of the chain: lock its head, number and hash each entry, move the head.
-    ``stored``: their ``before`` and ``after`` are the JSON text stored already (``_stored``).
+    An entry's ``before``/``after``: a record's values, or the JSON text they are stored as
+    already (``_entry``'s, ``_stored``).
 
     The no-op UPDATE takes SQLite's write lock (and PostgreSQL's row lock) before the head is
     read, so two workstations appending at once wait for each other instead of forking the chain.
@@ -220,9 +221,9 @@ def append(session: Session, rows: list[dict[str, Any]], *, stored: bool = False
     for row in rows:
         last_id += 1
         row["id"] = last_id
-        if not stored:
-            row["before"] = stored_text(row.get("before"))
-            row["after"] = stored_text(row.get("after"))
+        for field in ("before", "after"):
+            if not isinstance(row.get(field), str | None):
+                row[field] = stored_text(row[field])
         row.setdefault("summary", None)
     previous = link_all(previous, rows)
     dialect = session.get_bind().dialect.name
@@ -257,15 +258,13 @@ def record_many(
         if changes:
             _tables_written(session, [table])
         return len(changes)
-    at, user, change_set = session.info.get("at") or now(), session.info.get("user") or SYSTEM_USER, \
-        session.info.get("change_set")
+    at = session.info.get("at") or now()  # one time for the call's entries
+    rows = [_entry(session, action, table, key, before, after, at=at) for action, key, before, after in changes]
     named = records_words(session, [(table, key, {**(before or {}), **(after or {})})
                                     for _action, key, before, after in changes])
-    # ``_entry``'s rows, their values stored at once: an import audits every row it writes
-    rows = [{"at": at, "user": user, "action": action, "table_name": table, "record_key": key,
-             "before": _stored(table, before), "after": _stored(table, after), "change_set": change_set,
-             "summary": words} for (action, key, before, after), words in zip(changes, named, strict=True)]
-    append(session, rows, stored=True)
+    for row, words in zip(rows, named, strict=True):
+        row["summary"] = words
+    append(session, rows)
     return len(rows)
 
 

@@ -71,9 +71,10 @@ def _value(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=128)
-def _record_form(keys: tuple[str, ...], masks: tuple[tuple[str, str], ...]) -> tuple[str, Any, tuple[str, ...]]:
+def _record_form(keys: tuple[str, ...], masks: tuple[tuple[str, str], ...]
+                 ) -> tuple[str, Any, tuple[tuple[int, str], ...]]:
     """The JSON form of a record with these keys, sorted, a place (``%s``) for each value; what
-    reads its values in that order; the masked keys among them."""
+    reads its values in that order; the places of the masked keys, each with its mask."""
     if not all(key.__class__ is str for key in keys):
         raise TypeError("a record's keys are column names")
     order = tuple(sorted(keys))
@@ -153,22 +154,35 @@ def _form(action: Any, at: Any, change_set: Any, table_name: Any, user: Any) -> 
 
 
 def _shared(entry: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The entry's ``_SHARED`` fields, as they are."""
     get = entry.get
-    return get("action"), _plain(get("at")), get("change_set"), get("table_name"), get("user")
+    return get("action"), get("at"), get("change_set"), get("table_name"), get("user")
+
+
+def _form_of(shared: tuple[Any, ...]) -> str:
+    """``_form`` of these shared fields; TypeError when one is no key of a cache."""
+    action, at, *rest = shared
+    return _form(action, _plain(at), *rest)
+
+
+def _filled(form: str, entry: Mapping[str, Any]) -> str:
+    """``form`` with the entry's own fields in its places."""
+    get = entry.get
+    return form % (_json(get("after")), _json(get("before")), _json(get("id")), _json(get("record_key")),
+                   _json(get("summary")))
 
 
 def canonical(entry: Mapping[str, Any]) -> bytes:
     """The bytes hashed for one entry: its fields (``before``/``after`` as their stored JSON text)
     as sorted, compact JSON (``_encode`` of a dict of them; written field by field, as that
     writes them, since an import hashes hundreds of thousands: a test holds the two equal)."""
-    get = entry.get
     try:
-        form = _form(*_shared(entry))
+        form = _form_of(_shared(entry))
     except TypeError:  # a shared field that is no key of a cache (never one the app writes)
+        get = entry.get
         return (_CANONICAL % tuple(_json(_plain(get(name)) if name == "at" else get(name))
                                    for name in _SORTED_FIELDS)).encode()
-    return (form % (_json(get("after")), _json(get("before")), _json(get("id")), _json(get("record_key")),
-                    _json(get("summary")))).encode()
+    return _filled(form, entry).encode()
 
 
 assert _SORTED_FIELDS == ("action", "after", "at", "before", "change_set", "id", "record_key", "summary",
@@ -186,20 +200,17 @@ def link_all(previous: str, entries: Iterable[dict[str, Any]]) -> str:
     last: tuple[Any, ...] | None = None
     form = ""
     for entry in entries:
-        get = entry.get
-        shared = get("action"), get("at"), get("change_set"), get("table_name"), get("user")
+        shared = _shared(entry)
         # entries written together (the very same values): their form once
         if last is None or any(mine is not theirs for mine, theirs in zip(shared, last, strict=True)):
             try:
-                form = _form(*_shared(entry))
+                form = _form_of(shared)
             except TypeError:  # never a field the app writes: each entry its own way
                 entry["hash"] = previous = link(previous, entry)
                 last = None
                 continue
             last = shared
-        text = form % (_json(get("after")), _json(get("before")), _json(get("id")), _json(get("record_key")),
-                       _json(get("summary")))
-        entry["hash"] = previous = sha256(previous.encode("ascii") + b"\n" + text.encode()).hexdigest()
+        entry["hash"] = previous = sha256(previous.encode("ascii") + b"\n" + _filled(form, entry).encode()).hexdigest()
     return previous
 
 
