@@ -367,6 +367,31 @@ def test_a_workbook_import_and_a_screening_list_verify_clean(facility, tmp_path)
         admin.dispose()
 
 
+def test_a_row_an_import_wrote_changed_outside_the_app_is_named(facility, tmp_path) -> None:
+    """An import's entries (stored a write at a time) carry each row's values as it wrote them:
+    an imported case changed afterwards with the key and raw SQL is found, as a saved one is."""
+    from app.exports.service import export_kind
+    from app.workbook.importer import import_workbook
+
+    db_path, _ = facility
+    admin = reopen(db_path)
+    book = tmp_path / "facility.xlsx"
+    try:
+        export_kind(admin, "workbook", book, year=None, as_of=TODAY)
+    finally:
+        admin.dispose()
+    other = tmp_path / "imported.sqlite3"
+    fresh, _recovery = create_with_key(other, build=lambda new: import_workbook(new, book))
+    fresh.dispose()
+    assert _honest_verify(other) == []
+    conn = raw_connection(other)
+    conn.execute("UPDATE cases SET note = 'moved by hand', eligible_on = '2020-01-01' WHERE case_id = 'C3'")
+    conn.commit()
+    conn.close()
+    found = _honest_verify(other)
+    assert any("cases" in p and "C3" in p and "changed outside the app" in p for p in found), found
+
+
 def test_every_change_of_users_and_certificates_verifies_clean(facility) -> None:
     """Resetting a password supersedes a certificate; linking re-issues one; setting a role hands
     the facility key over: each is an audited change the log replays."""
