@@ -411,9 +411,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         results = []
         password = secrets(args).new_password(args.admin)  # asked first, as always
         try:
-            validate_for_a_new_database(Path(args.file))  # refused before a file, a key or a build
+            checked = validate_for_a_new_database(Path(args.file))  # refused before a file, a key or a build
             db, recovery_key = _create(args, lambda db: results.append(
-                import_workbook(db, Path(args.file), as_of=dt.date.today())), password=password)
+                import_workbook(db, Path(args.file), as_of=dt.date.today(), checked=checked)), password=password)
         except WorkbookError as exc:  # built under a temporary name: nothing is left behind
             return _print_rejected(exc, args.file)
         print(results[0])

@@ -264,9 +264,16 @@ def _earliest_records(parsed: ParsedWorkbook) -> list[dt.date]:
     return [d for d in found if d is not None]
 
 
-def validate_workbook(db: Database, source: Path, progress: Progress = nobody) -> ParsedWorkbook:
-    """Read and check ``source`` completely against the database (WorkbookError if anything is wrong)."""
-    return _checked(source, _existing(db), progress)
+def validate_workbook(db: Database, source: Path, progress: Progress = nobody,
+                      checked: ParsedWorkbook | None = None) -> ParsedWorkbook:
+    """Read and check ``source`` completely against the database (WorkbookError if anything is wrong).
+    ``checked``: the workbook as ``validate_for_a_new_database`` read it, taken as it is while the
+    database holds nothing it could refer to or match (the new database it was checked for), and
+    read again otherwise."""
+    existing = _existing(db)
+    if checked is not None and existing == Existing():
+        return checked
+    return _checked(source, existing, progress)
 
 
 def validate_for_a_new_database(source: Path) -> ParsedWorkbook:
@@ -285,13 +292,15 @@ def _checked(source: Path, existing: Existing, progress: Progress = nobody) -> P
 
 
 def import_workbook(db: Database, source: Path, *, as_of: dt.date | None = None,
-                    progress: Progress = nobody) -> ImportResult:
+                    progress: Progress = nobody, checked: ParsedWorkbook | None = None) -> ImportResult:
     """Validate ``source`` completely, then write it in one transaction (or raise WorkbookError).
     With ``as_of``, the result also lists the data-quality problems the import brought in: those
     of the register at ``as_of`` afterwards that were not there before (``app.services.quality``).
-    ``progress`` hears each sheet being checked, then the rows written of all there are to write."""
+    ``progress`` hears each sheet being checked, then the rows written of all there are to write.
+    ``checked``: what ``validate_for_a_new_database`` read of ``source``, so a workbook that makes a
+    new database is read and checked once, not twice (``validate_workbook`` says when it is read again)."""
     db.require(Permission.IMPORT)
-    parsed = validate_workbook(db, Path(source), progress)
+    parsed = validate_workbook(db, Path(source), progress, checked)
     result = ImportResult(Path(source).name)
     if as_of is not None:
         progress(QUALITY_WORDS, 0, 0)

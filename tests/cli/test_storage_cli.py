@@ -88,7 +88,9 @@ def test_python_dash_m_app_runs_without_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr and "absent.sqlite3" in result.stderr
 
 
-def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp_path: Path, capsys) -> None:
+def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp_path: Path, capsys,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.workbook.importer as importer
     from tests.unit.test_workbook import VALID, mutate, write_folder
 
     good = write_folder(tmp_path / "good", VALID)
@@ -99,8 +101,12 @@ def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad", "good"]  # no database, key file or leftover
     assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(good)]) == 2
     assert "--admin NAME" in capsys.readouterr().err  # a new file needs its administrator
+    reads = []
+    parse = importer.parse_workbook
+    monkeypatch.setattr(importer, "parse_workbook", lambda *a, **k: reads.append(1) or parse(*a, **k))
     assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(good), "--admin", "test-admin"]) == 0
     assert "added" in capsys.readouterr().out
+    assert len(reads) == 1  # checked before the database is built, and not read a second time to write it
     assert cli(["import", "--db", str(tmp_path / "new.sqlite3"), str(tmp_path / "absent.xlsx")]) == 2
     assert "No workbook at" in capsys.readouterr().err
 

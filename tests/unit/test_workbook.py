@@ -259,6 +259,23 @@ def test_a_workbook_for_a_new_database_is_judged_as_the_new_empty_database_would
         fresh.dispose()
 
 
+def test_a_workbook_checked_for_a_new_database_is_read_again_for_one_that_holds_records(
+        empty_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import --db NEW`` hands the workbook it checked to the import, read once; given to a
+    database that holds records after all, it is read and checked again against them (as new, its
+    cases would be inserted a second time and the database would refuse the whole import)."""
+    import app.workbook.importer as importer
+
+    valid = write_folder(tmp_path / "valid", VALID)
+    reads = []
+    parse = importer.parse_workbook
+    monkeypatch.setattr(importer, "parse_workbook", lambda *a, **k: reads.append(1) or parse(*a, **k))
+    first = import_workbook(empty_db, valid, checked=importer.validate_for_a_new_database(valid))
+    assert len(reads) == 1 and first.added["cases"] == 3
+    again = import_workbook(empty_db, valid, checked=importer.validate_for_a_new_database(valid))
+    assert len(reads) == 3 and again.added["cases"] == 0 and again.unchanged > 0
+
+
 def test_an_import_says_how_far_it_has_come(empty_db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each sheet being checked (rows so far; the whole is not known while reading), then the rows
     written of all there are, then the data-quality check: what the window's progress bar shows."""
