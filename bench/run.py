@@ -180,6 +180,16 @@ def bench_startup(runs: int, db: Path) -> list[Figure]:
     check = [str(BIN / "mroqc-desk"), "check", "--json", "--as-of", AS_OF.isoformat(), "--db", str(db), *SIGN_IN]
     checked, versioned = paired_median_ms(lambda: run_process(check, password=True, ok=(0, 1)),
                                           lambda: run_process([str(BIN / "mroqc-desk"), "--version"]), runs)
+    # the floor under it (``bench.check_floor``): Python, Argon2id and sqlcipher3 replaying the
+    # check's own SELECTs, nothing of the app, no SQLAlchemy
+    statements = Path(tempfile.mkdtemp(prefix="mroqc-bench-")) / "check-statements.json"
+    run_process([PY, "-m", "bench.check_floor", "--capture", str(db), str(statements), USER, AS_OF.isoformat()],
+                password=True)
+    floor, versioned_floor = paired_median_ms(
+        lambda: run_process([PY, "-m", "bench.check_floor", str(db), str(statements), USER], password=True),
+        lambda: run_process([str(BIN / "mroqc-desk"), "--version"]), runs)
+    statements.unlink()
+    statements.parent.rmdir()
     return [
         Figure("start to --version", None, version, "python -c 'import PySide6.QtWidgets'", bare),
         Figure("start to main window shown", None, window, "empty QMainWindow shown", empty),
@@ -192,6 +202,8 @@ def bench_startup(runs: int, db: Path) -> list[Figure]:
         Figure("check --json, whole process", None, checked, "--version, whole process", versioned),
         Figure(f"check --json, whole process, less its Argon2id derivation ({derive:.0f} ms)", None,
                checked - derive, "--version, whole process", versioned),
+        Figure("check --json's floor: Python, Argon2id, sqlcipher3 and its own SELECTs (no app, no SQLAlchemy)", None,
+               floor, "--version, whole process", versioned_floor),
     ]
 
 
