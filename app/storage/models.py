@@ -158,11 +158,14 @@ class Case(Versioned, Base):
         *(Index(f"ix_cases_sort_{column}_desc", *sort_key(column, descending=True))  # (migration 0015)
           for column in sorted(NULLABLE_SORTS)),
         # the register's flags, their matches found without reading the rest (migration 0013;
-        # app.services.case_state writes the same expressions)
+        # app.services.case_state writes the same expressions). Partial indexes, with the same WHERE
+        # on PostgreSQL, where migration 0013 builds them: said here for SQLite alone, since a
+        # ``postgresql_where`` here would load PostgreSQL's dialect (30-50 ms) into every process
+        # that maps these models, the SQLite ones included (tests/unit/test_models_load.py)
         Index("ix_cases_dosimetry_due", "project", text(f"coalesce(first_dosimetry_on, '{NEVER}')"), "enrolled_on",
-              sqlite_where=text("enrolled_on IS NOT NULL"), postgresql_where=text("enrolled_on IS NOT NULL")),
+              sqlite_where=text("enrolled_on IS NOT NULL")),
         Index("ix_cases_pending", text(f"coalesce(enrolled_on, '{NEVER}')"), "eligible_on",
-              sqlite_where=text("status != 'not_enrolled'"), postgresql_where=text("status != 'not_enrolled'")),
+              sqlite_where=text("status != 'not_enrolled'")),
     )
 
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)

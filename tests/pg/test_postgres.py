@@ -47,6 +47,26 @@ def test_migrates_and_audits_on_postgres(pg_url: str) -> None:
         db.dispose()
 
 
+def test_the_register_flags_indexes_are_partial_on_postgres(pg_url: str) -> None:
+    """The models say these two indexes' WHERE for SQLite alone (naming PostgreSQL's would load its
+    dialect into every SQLite process): the migration gives the shared database the same WHERE."""
+    from app.storage.models import Case as CaseModel
+
+    db = create(pg_url)
+    try:
+        with db.engine.connect() as conn:
+            made = dict(conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'cases' "
+                                          "AND indexname IN ('ix_cases_dosimetry_due', 'ix_cases_pending')")).all())
+    finally:
+        db.dispose()
+    on_sqlite = {index.name: str(index.dialect_options["sqlite"]["where"])
+                 for index in CaseModel.__table__.indexes if index.dialect_options["sqlite"]["where"] is not None}
+    assert made.keys() == on_sqlite.keys() == {"ix_cases_dosimetry_due", "ix_cases_pending"}
+    assert "WHERE (enrolled_on IS NOT NULL)" in made["ix_cases_dosimetry_due"]
+    assert "WHERE ((status)::text <> 'not_enrolled'::text)" in made["ix_cases_pending"]
+    assert on_sqlite == {"ix_cases_dosimetry_due": "enrolled_on IS NOT NULL", "ix_cases_pending": "status != 'not_enrolled'"}
+
+
 def test_reopening_is_a_no_op_and_newer_schema_is_refused(pg_url: str) -> None:
     create(pg_url).dispose()
     db = reopen(pg_url)
