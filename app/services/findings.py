@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 
@@ -238,12 +239,17 @@ def load_snapshot_in_force(db: Database, as_of: dt.date, fte_year: int | None = 
     return snapshot, in_force
 
 
+T = TypeVar("T")
+
+
 class SharedEvaluations(Protocol):
     """A database's evaluations kept for a window (``app.services.evaluations.EvaluationCache``)."""
 
     db: Database
 
     def evaluation(self, as_of: dt.date) -> Evaluation: ...
+
+    def kept(self, name: str, key: Hashable, compute: Callable[[], T]) -> T: ...
 
 
 #: Per open database (by identity: ``Database`` is not hashable), the evaluations its window keeps.

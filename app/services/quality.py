@@ -17,6 +17,7 @@ error, yellow with a warning not reviewed, green otherwise (``app.rules.quality.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -266,6 +267,15 @@ def _condition(rule: Rule, rules: QualityRules, d: dt.date, dialect: str,
 RANGES_TABLE = "dq_dose_ranges"
 
 
+#: How a pass reads what is the same at every as-of date: ``(name, key, read)`` → what ``read()``
+#: returns, read now or kept per data version (``app.services.evaluations.EvaluationCache.kept``).
+Keep = Callable[[str, Hashable, Callable[[], Any]], Any]
+
+
+def _read_now(name: str, key: Hashable, read: Callable[[], Any]) -> Any:
+    return read()
+
+
 def _dose_rows_sqlite(session: Session, file: QualityRules) -> list[dict[str, Any]]:
     """The submissions outside their range (per fraction or total), by a join with the ranges."""
     session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {RANGES_TABLE} (project TEXT NOT NULL, "
@@ -300,7 +310,7 @@ def _base(record: str, identified: bool = True) -> Any:
 
 
 def _failing(session: Session, record: str, rules: list[Rule], file: QualityRules, d: dt.date,
-             dialect: str, identified: bool = True) -> list[dict[str, Any]]:
+             dialect: str, identified: bool = True, keep: Keep = _read_now) -> list[dict[str, Any]]:
     """Every row of ``record`` failing at least one of ``rules``: one statement whose WHERE is the
     rules' conditions joined by OR (SQLite stops at the first that holds), only those rows returned.
     Which rules each fails is then the rules' own word (``detail``), on these few rows."""
@@ -322,7 +332,8 @@ def _failing(session: Session, record: str, rules: list[Rule], file: QualityRule
     kept = [rule for rule in rules if not isinstance(rule.check, DaysAfter)] + spans
     found: list[dict[str, Any]] = []
     if dialect == "sqlite" and any(isinstance(rule.check, DoseRange) for rule in kept):
-        found = _dose_rows_sqlite(session, file)
+        # the same at every as-of date: kept per data version where the window keeps them
+        found = list(keep("quality: doses out of range", file.dose_ranges, lambda: _dose_rows_sqlite(session, file)))
         kept = [rule for rule in kept if not isinstance(rule.check, DoseRange)]
     conditions = [(rule, _condition(rule, file, d, dialect, eligible)) for rule in kept]
     conditions = [(rule, c) for rule, c in conditions if c is not None]
@@ -405,8 +416,11 @@ def _same_mrn_from_server(session: Session, check: Duplicate) -> list[tuple[dict
     return duplicates(check, cases)
 
 
-def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_day: str) -> list[Problem]:
-    """Every problem in the register at ``as_of``, sorted by severity, rule, period and record."""
+def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_day: str,
+                  keep: Keep = _read_now) -> list[Problem]:
+    """Every problem in the register at ``as_of``, sorted by severity, rule, period and record.
+    ``keep``: how what does not depend on ``as_of`` is read (the repeated MRNs, the doses out of
+    range): at once, or kept for the data as it stands by the window's evaluation cache."""
     dialect = session.get_bind().dialect.name
     identified = reads_identifiers(session)
     found: list[Problem] = []
@@ -422,7 +436,7 @@ def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_d
                     if text_ is not None:
                         found.append(problem(rule, values, text_, as_of, month_day))
             alone = [r for r in alone if not isinstance(r.check, Age)]
-        for values in _failing(session, record, alone, rules, as_of, dialect, identified):
+        for values in _failing(session, record, alone, rules, as_of, dialect, identified, keep):
             for rule in alone:  # the rules decide which fail: the SQL only narrows
                 text = detail(rule, values, as_of, rules)
                 if text is not None:
@@ -434,8 +448,9 @@ def find_problems(session: Session, rules: QualityRules, as_of: dt.date, month_d
                 if text is not None:
                     found.append(problem(rule, values, text, as_of, month_day))
         elif isinstance(rule.check, Duplicate):
-            pairs = (_duplicates(session, rule.check, dialect) if identified
-                     else _same_mrn_from_server(session, rule.check))
+            pairs = keep("quality: same MRN", (rule.check, dialect, identified),
+                         lambda: _duplicates(session, rule.check, dialect) if identified  # noqa: B023 - read at once
+                         else _same_mrn_from_server(session, rule.check))  # noqa: B023
             for later, earlier, days in pairs:
                 found.append(problem(rule, later, duplicate_text(earlier, days), as_of, month_day))
     return sorted(found, key=lambda p: (SEVERITY_ORDER[p.severity], p.rule, p.period, sorted(p.subject.items())))
@@ -449,13 +464,18 @@ def as_finding(p: Problem) -> Finding:
 def evaluate_quality(db: Database, as_of: dt.date) -> QualityReport:
     """Every data-quality rule in force at ``as_of`` over the whole register, each warning's
     explanation, and readiness per submission period and project."""
+    # here, not at the top: the workbook import loads this module, and needs none of the rules
+    from app.services.findings import shared_evaluations
+
     check_plausible(as_of, "the as-of date")
     in_force = quality_in_force(as_of)
     with db.reader() as session:
         facility = _facility(session)
         month_day = period_start_of(session, as_of)
         first = min(facility.joined_on, session.scalar(select(func.min(Case.eligible_on))) or facility.joined_on)
-        problems = find_problems(session, in_force.rules, as_of, month_day)
+        shared = shared_evaluations(db)  # the window's: what is the same at every date, read once per data version
+        problems = find_problems(session, in_force.rules, as_of, month_day,
+                                 shared.kept if shared is not None else _read_now)
         name = facility.name
     reviews, history = _explanations(db, problems, as_of)
     periods = periods_between(min(first, as_of), as_of, month_day)

@@ -142,9 +142,9 @@ def test_the_self_audit_reads_the_quality_report_the_window_keeps(db: Database, 
     passes: list[dt.date] = []
     find = quality.find_problems
 
-    def counted(session, rules, as_of, month_day):  # type: ignore[no-untyped-def]
+    def counted(session, rules, as_of, month_day, *keep):  # type: ignore[no-untyped-def]
         passes.append(as_of)
-        return find(session, rules, as_of, month_day)
+        return find(session, rules, as_of, month_day, *keep)
 
     monkeypatch.setattr(quality, "find_problems", counted)
     cache = EvaluationCache(db).share()
@@ -155,3 +155,49 @@ def test_the_self_audit_reads_the_quality_report_the_window_keeps(db: Database, 
     cache.close()
     build_report(db, year=D.year, as_of=D)  # no window keeps one: made for the audit
     assert passes == [D, D]
+
+
+def test_the_quality_pass_reads_what_no_date_changes_once_per_data_version(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 28: stepping the as-of date re-reads only what depends on it. The repeated MRNs and the
+    doses out of range are the same at every date: the window keeps them per data version (a third
+    of the pass at 200,000 cases), each report the same as one read afresh, and a change reads
+    them again."""
+    from app.services import quality
+    from app.services.reviews import subject_key
+    from app.storage.models import Case
+    from tests.unit.test_quality_rules import AS_OF, seed
+
+    def keys_of(listing: list[tuple[str, str, str]]) -> set[tuple[str, str]]:
+        return {(rule, subject) for rule, subject, _ in listing}
+
+    seed(db)
+    reads: list[str] = []
+    for name in ("_duplicates", "_dose_rows_sqlite"):
+        real = getattr(quality, name)
+        monkeypatch.setattr(quality, name, lambda *a, real=real, name=name: reads.append(name) or real(*a))
+    def listed(as_of: dt.date) -> list[tuple[str, str, str]]:  # every problem, in the report's order
+        return [(p.rule, subject_key(p.subject), p.message) for p in quality.evaluate_quality(db, as_of).problems]
+
+    dates = [AS_OF, AS_OF - dt.timedelta(days=40), AS_OF + dt.timedelta(days=30), AS_OF]
+    afresh = {d: listed(d) for d in dates}  # no window: read each time
+    assert reads.count("_duplicates") == reads.count("_dose_rows_sqlite") == 4
+    assert ("DQ-CASE-DUPLICATE", subject_key({"case": "DUP-B"})) in keys_of(afresh[AS_OF])
+    assert ("DQ-DOSE-TOTAL", subject_key({"case": "DOSE-6", "submitted_on": "2026-02-01"})) in keys_of(afresh[AS_OF])
+    reads.clear()
+    cache = EvaluationCache(db).share()
+    assert {d: listed(d) for d in dates} == afresh  # the same problems, none twice
+    assert reads == ["_dose_rows_sqlite", "_duplicates"]  # once for the three dates
+    dose_ranges = quality.quality_in_force(AS_OF).rules.dose_ranges
+    with db.reader() as session:
+        out_of_range = quality._dose_rows_sqlite(session, quality.quality_in_force(AS_OF).rules)
+    assert cache.kept("quality: doses out of range", dose_ranges, list) == out_of_range  # kept as read, not added to
+    reads.clear()
+    with db.transaction(None) as session:  # a case repeating DUP-C's MRN within 90 days
+        session.add(Case(case_id="DUP-E", project="breast", primary_site="breast", eligible_on=dt.date(2026, 1, 20),
+                         status="pending", payer="bcbsm", mrn="M2"))
+    after = keys_of(listed(AS_OF))
+    assert reads == ["_dose_rows_sqlite", "_duplicates"]
+    # DUP-E repeats DUP-C's MRN 19 days on, and DUP-D (91 days after DUP-C) now repeats DUP-E's 72 days on
+    assert after - keys_of(afresh[AS_OF]) == {("DQ-CASE-DUPLICATE", subject_key({"case": "DUP-E"})),
+                                     ("DQ-CASE-DUPLICATE", subject_key({"case": "DUP-D"}))}
+    cache.close()
