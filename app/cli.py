@@ -346,15 +346,17 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _create(args: argparse.Namespace, build, facility: str | None = None,  # type: ignore[no-untyped-def]
-            password: str | None = None) -> object:
+            password: str | None = None, before_file: Callable[[], object] | None = None) -> object:
     """A new database with its administrator (``--admin``; ``password``, else asked now), filled by
-    ``build(db)``; ``facility`` names its certificate authority (the facility certificate)."""
+    ``build(db)``; ``facility`` names its certificate authority (the facility certificate);
+    ``before_file()`` may refuse before anything is written (``create_database``)."""
     from app.security.signin import create_database
 
     url = _url(args)
     if password is None:
         password = secrets(args).new_password(args.admin)
-    db, recovery_key = create_database(url, args.admin, password, build=build, facility=facility)
+    db, recovery_key = create_database(url, args.admin, password, build=build, facility=facility,
+                                       before_file=before_file)
     return db, recovery_key
 
 
@@ -398,6 +400,7 @@ def _print_rejected(exc, source: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from app.commands.meanwhile import Meanwhile
     from app.workbook.importer import import_workbook, validate_for_a_new_database
     from app.workbook.schema import WorkbookError
 
@@ -410,10 +413,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                              "is with --admin NAME")
         results = []
         password = secrets(args).new_password(args.admin)  # asked first, as always
+        # checked while the new database's keys are derived, and before any file is made (refused: none)
+        checking = Meanwhile(lambda: validate_for_a_new_database(Path(args.file)), "checking the workbook")
         try:
-            checked = validate_for_a_new_database(Path(args.file))  # refused before a file, a key or a build
-            db, recovery_key = _create(args, lambda db: results.append(
-                import_workbook(db, Path(args.file), as_of=dt.date.today(), checked=checked)), password=password)
+            db, recovery_key = _create(args, lambda db: results.append(import_workbook(
+                db, Path(args.file), as_of=dt.date.today(), checked=checking.result())),
+                password=password, before_file=checking.result)
         except WorkbookError as exc:  # built under a temporary name: nothing is left behind
             return _print_rejected(exc, args.file)
         print(results[0])

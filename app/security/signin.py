@@ -403,35 +403,43 @@ def _checked_administrator(admin: str, password: str, at: dt.datetime | None) ->
 
 
 def create_database(url: str, admin: str, password: str, *, build: Callable[[Database], None] | None = None,
-                    at: dt.datetime | None = None, facility: str | None = None) -> tuple[Database, str]:
+                    at: dt.datetime | None = None, facility: str | None = None,
+                    before_file: Callable[[], object] | None = None) -> tuple[Database, str]:
     """A new, migrated database whose first user is the administrator ``admin``; returns it (signed
     in as the administrator) and its recovery key, to be shown once.
 
     ``build(db)`` fills it (the facility, or the demo) before it becomes visible: a SQLite file is
     built under a temporary name and renamed into place only once complete, so an interrupted
-    ``init`` or ``demo`` never leaves a file behind.
+    ``init`` or ``demo`` never leaves a file behind. ``before_file()`` runs before anything is
+    written, a file or a server's roles, and may refuse by raising: on a file, once its keys are
+    derived (``import --db NEW`` waits there for its workbook's check, made meanwhile).
     """
     at, admin, recovery_key = _checked_administrator(admin, password, at)
     path = sqlite_path(url)
     if path is None:
+        if before_file is not None:
+            before_file()
         return _create_server(url, admin, password, recovery_key, build, at, facility), recovery_key
-    return _create_sqlite(path, admin, password, recovery_key, build, at, facility), recovery_key
+    return _create_sqlite(path, admin, password, recovery_key, build, at, facility, before_file), recovery_key
 
 
 def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
-                   build: Callable[[Database], None] | None, at: dt.datetime, facility: str | None = None) -> Database:
+                   build: Callable[[Database], None] | None, at: dt.datetime, facility: str | None = None,
+                   before_file: Callable[[], object] | None = None) -> Database:
     if path.exists():
         raise DatabaseError(f"{path} already exists; choose a new file name.")
     if not path.parent.is_dir():
         raise DatabaseError(f"The folder {path.parent} does not exist.")
     key = recovery_database_key(recovery_key)  # the recovery key alone opens it, even without its key file
-    remove_abandoned_builds(path)
-    building = building_name(path)
     keys = KeyFile.new(key_file_for(path))
     person_keys = PersonKeys.new()
     authority, authority_key = new_authority(facility or "MROQC facility", at)
     kek = keys.wrap(user_slot(admin), password, key, boxes=key_boxes(person_keys, authority_key, authority))
     keys.wrap_recovery(recovery_key, key)
+    if before_file is not None:  # nothing written yet: a refusal leaves the folder as it was
+        before_file()
+    remove_abandoned_builds(path)
+    building = building_name(path)
     person = Person(admin, person_keys, authority_key=authority_key, slot=user_slot(admin), kek=kek, trusted=authority)
     try:
         db = open_database(file_url(building), create=True, key=key, hold=False)
