@@ -400,7 +400,6 @@ def _print_rejected(exc, source: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from app.commands.meanwhile import Meanwhile
     from app.workbook.importer import import_workbook, validate_for_a_new_database
     from app.workbook.schema import WorkbookError
 
@@ -411,14 +410,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.admin:
             raise UsageError(f"No database at {target}: to create it for this workbook, say who its administrator "
                              "is with --admin NAME")
-        results = []
+        results, checked = [], []
         password = secrets(args).new_password(args.admin)  # asked first, as always
-        # checked while the new database's keys are derived, and before any file is made (refused: none)
-        checking = Meanwhile(lambda: validate_for_a_new_database(Path(args.file)), "checking the workbook")
-        try:
+        try:  # the workbook checked before any file is made (refused: none), the keys derived meanwhile
             db, recovery_key = _create(args, lambda db: results.append(import_workbook(
-                db, Path(args.file), as_of=dt.date.today(), checked=checking.result())),
-                password=password, before_file=checking.result)
+                db, Path(args.file), as_of=dt.date.today(), checked=checked.pop())), password=password,
+                before_file=lambda: checked.append(validate_for_a_new_database(Path(args.file))))
         except WorkbookError as exc:  # built under a temporary name: nothing is left behind
             return _print_rejected(exc, args.file)
         print(results[0])

@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, insert, select, update
 from app.domain.permissions import ROLES, Actor
 from app.domain.security_policy import security_policy
 from app.domain.wording import DEFAULT_TIME_ZONE, Zone
+from app.meanwhile import Meanwhile
 from app.paths import file_url
 from app.security import lockout, server_keys
 from app.security.before_sign_in import hold_for_sign_in, needs_administrator
@@ -411,8 +412,8 @@ def create_database(url: str, admin: str, password: str, *, build: Callable[[Dat
     ``build(db)`` fills it (the facility, or the demo) before it becomes visible: a SQLite file is
     built under a temporary name and renamed into place only once complete, so an interrupted
     ``init`` or ``demo`` never leaves a file behind. ``before_file()`` runs before anything is
-    written, a file or a server's roles, and may refuse by raising: on a file, once its keys are
-    derived (``import --db NEW`` waits there for its workbook's check, made meanwhile).
+    written, a file or a server's roles, and may refuse by raising (``import --db NEW`` checks its
+    workbook there); on a file, the keys are derived meanwhile (``app.meanwhile``).
     """
     at, admin, recovery_key = _checked_administrator(admin, password, at)
     path = sqlite_path(url)
@@ -434,10 +435,18 @@ def _create_sqlite(path: Path, admin: str, password: str, recovery_key: str,
     keys = KeyFile.new(key_file_for(path))
     person_keys = PersonKeys.new()
     authority, authority_key = new_authority(facility or "MROQC facility", at)
-    kek = keys.wrap(user_slot(admin), password, key, boxes=key_boxes(person_keys, authority_key, authority))
-    keys.wrap_recovery(recovery_key, key)
-    if before_file is not None:  # nothing written yet: a refusal leaves the folder as it was
+
+    def derive() -> bytes:  # the administrator's slot and the recovery key's: two Argon2id runs
+        kek = keys.wrap(user_slot(admin), password, key, boxes=key_boxes(person_keys, authority_key, authority))
+        keys.wrap_recovery(recovery_key, key)
+        return kek
+
+    if before_file is None:
+        kek = derive()
+    else:  # nothing written yet: a refusal leaves the folder as it was; Argon2id runs meanwhile
+        deriving = Meanwhile(derive, "deriving the database's keys")
         before_file()
+        kek = deriving.result()
     remove_abandoned_builds(path)
     building = building_name(path)
     person = Person(admin, person_keys, authority_key=authority_key, slot=user_slot(admin), kek=kek, trusted=authority)

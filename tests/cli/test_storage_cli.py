@@ -111,37 +111,46 @@ def test_import_into_a_new_file_creates_it_and_a_rejected_one_leaves_nothing(tmp
     assert "No workbook at" in capsys.readouterr().err
 
 
-def test_a_new_file_s_password_is_judged_while_its_workbook_is_checked(tmp_path: Path, capsys,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """``import --db NEW`` checks the workbook while the database's keys are derived: a password the
-    rules refuse is said at once, not after the whole workbook is read (seconds for a large one),
-    and a workbook refused meanwhile leaves no file, keys derived or not."""
+def test_a_new_file_s_keys_are_derived_while_its_workbook_is_checked(tmp_path: Path, capsys,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import --db NEW`` derives the database's keys (Argon2id) while it checks the workbook, and
+    writes nothing until the check is done: a workbook refused meanwhile leaves no file. A password
+    the rules refuse is said before the workbook is read (seconds for a large one)."""
     import threading
 
+    import app.security.keyfile as keyfile
     import app.workbook.importer as importer
     from tests.unit.test_workbook import VALID, mutate, write_folder
 
     good = write_folder(tmp_path / "good", VALID)
-    still_checking, done, returned = threading.Event(), threading.Event(), threading.Event()
-    check = importer.validate_for_a_new_database
-
-    def slow(source: Path):  # type: ignore[no-untyped-def]
-        still_checking.set()
-        done.wait(5)  # the check would go on longer than the command
-        returned.set()
-        return check(source)
-
-    monkeypatch.setattr(importer, "validate_for_a_new_database", slow)
+    bad = write_folder(tmp_path / "bad", mutate("cases", 2, "eligible_on", "02/01/2025"))
     target = tmp_path / "new" / "facility.sqlite3"
     target.parent.mkdir()
+    checks: list[str] = []
+    check = importer.validate_for_a_new_database
+    monkeypatch.setattr(importer, "validate_for_a_new_database", lambda source: checks.append(source.name) or check(source))
     assert cli(["import", "--db", str(target), str(good), "--admin", "test-admin"], ["short"]) == 2
-    assert "at least 12 characters" in capsys.readouterr().err
-    assert still_checking.is_set() and not returned.is_set() and list(target.parent.iterdir()) == []
-    done.set()
-    monkeypatch.setattr(importer, "validate_for_a_new_database", check)
-    bad = write_folder(tmp_path / "bad", mutate("cases", 2, "eligible_on", "02/01/2025"))
+    assert "at least 12 characters" in capsys.readouterr().err and checks == []  # the workbook never read
+
+    derived, checked = threading.Event(), threading.Event()
+    wrap = keyfile.KeyFile.wrap
+
+    def slow_wrap(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        assert checked.wait(5), "the workbook is checked while the keys are derived, not after"
+        derived.set()
+        return wrap(self, *args, **kwargs)
+
+    def checked_meanwhile(source: Path):  # type: ignore[no-untyped-def]
+        checked.set()
+        return check(source)
+
+    monkeypatch.setattr(keyfile.KeyFile, "wrap", slow_wrap)
+    monkeypatch.setattr(importer, "validate_for_a_new_database", checked_meanwhile)
     assert cli(["import", "--db", str(target), str(bad), "--admin", "test-admin"]) == 2
     assert "is not a date" in capsys.readouterr().err and list(target.parent.iterdir()) == []
+    checked.clear()
+    assert cli(["import", "--db", str(target), str(good), "--admin", "test-admin"]) == 0
+    assert derived.is_set() and "added" in capsys.readouterr().out
 
 
 def test_a_damaged_file_is_refused_by_every_command_and_verify_names_it(tmp_path: Path, capsys) -> None:

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from app.commands.meanwhile import Meanwhile
+from app.meanwhile import Meanwhile
 
 
 def test_the_result_is_what_the_work_returned_and_waits_for_it() -> None:

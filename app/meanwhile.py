@@ -1,9 +1,9 @@
-"""Work a command starts now and needs later, done on a thread of its own meanwhile.
+"""Work started now and needed later, done on a thread of its own meanwhile.
 
-For what the interpreter can run beside a C call that lets go of it: ``import --db NEW`` checks
-its workbook while the new database's keys are derived (Argon2id, which runs without the
-interpreter), instead of one after the other. A daemon thread: a command that ends first (a
-refused password, Ctrl+C) does not wait for it.
+For a C call that lets go of the interpreter, beside work that needs it: a new database's keys
+are derived (Argon2id) while ``import --db NEW`` checks its workbook, instead of one after the
+other (``app.security.signin.create_database``'s ``before_file``). A daemon thread: a command
+that ends first (a refused workbook, Ctrl+C) does not wait for it.
 """
 
 from __future__ import annotations
