@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 
 from PySide6.QtCharts import (
     QBarCategoryAxis,
@@ -48,6 +49,17 @@ CHART_LEAST_HEIGHT, CHART_HEIGHT = 110, 240
 #: The counts up the side at most, and the share of the chart's height its plot takes (the rest:
 #: its title and the months).
 MOST_COUNTS, PLOT_SHARE = 5, 0.6
+#: The steps between the counts up the side (times a power of ten): whole numbers, as they are shown.
+ROUND_STEPS = (1, 2, 5, 10)
+
+
+def round_top(highest: float, gaps: int) -> float:
+    """The least top of a count axis of ``gaps`` equal, round steps (1, 2 or 5 times a power of
+    ten) that reaches ``highest``. Qt's own rounding (``applyNiceNumbers``) may add a count, and
+    more counts than the height has room for are each cut to "…"."""
+    need = max(highest / gaps, 1.0)  # a step of at least one: the counts are whole
+    power = 10 ** math.floor(math.log10(need))
+    return next(m * power for m in ROUND_STEPS if m * power >= need) * gaps
 
 
 def _dark(palette: QPalette) -> bool:
@@ -254,8 +266,7 @@ class EnrollmentChart(QWidget):
         ticks = max(2, min(MOST_COUNTS, int(self.view.height() * PLOT_SHARE) // (2 * line) + 1))
         if again or self.axis_y.tickCount() != ticks or self.axis_y.max() < self._highest:
             self.axis_y.setTickCount(ticks)
-            self.axis_y.setRange(0, self._highest * 1.1)
-            self.axis_y.applyNiceNumbers()
+            self.axis_y.setRange(0, round_top(self._highest * 1.1, ticks - 1))
 
     def _fit_months(self) -> None:
         """Months as "Jan" where they fit, else as "J" (Qt would cut a name to "…" on a narrow chart,
