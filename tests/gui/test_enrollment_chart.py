@@ -96,13 +96,19 @@ def test_a_case_shown_from_a_finding_leaves_the_charts_month(qtbot, settled_wind
     assert page.enrolled_in is None and not page.set_bar.isVisibleTo(window) and other != breast
 
 
-def test_a_narrow_chart_names_every_month_by_its_initial(qtbot, demo_db) -> None:
-    chart = EnrollmentChart(demo_db, AS_OF)
+def shown_chart(qtbot, db, width: int, height: int) -> EnrollmentChart:  # type: ignore[no-untyped-def]
+    """The chart of ``db`` at the as-of date, on screen at this size with its figures in."""
+    chart = EnrollmentChart(db, AS_OF)
     qtbot.addWidget(chart)
-    chart.resize(900, 400)
+    chart.resize(width, height)
     chart.show()
     settle(qtbot)
     qtbot.waitUntil(lambda: chart.figures is not None, timeout=30000)
+    return chart
+
+
+def test_a_narrow_chart_names_every_month_by_its_initial(qtbot, demo_db) -> None:
+    chart = shown_chart(qtbot, demo_db, 900, 400)
     assert chart.axis_x.categories()[0] == "Jan"
     chart.resize(260, 400)  # half a 1366-pixel screen at 150 %, less the side column
     qtbot.waitUntil(lambda: chart.axis_x.categories()[0] == "J", timeout=5000)
@@ -157,12 +163,7 @@ def test_the_counts_up_the_side_are_round_and_no_more_than_fit() -> None:
 
 
 def test_a_short_chart_of_a_large_register_keeps_the_counts_it_has_room_for(qtbot, demo_db) -> None:
-    chart = EnrollmentChart(demo_db, AS_OF)
-    qtbot.addWidget(chart)
-    chart.resize(600, 180)
-    chart.show()
-    settle(qtbot)
-    qtbot.waitUntil(lambda: chart.figures is not None, timeout=30000)
+    chart = shown_chart(qtbot, demo_db, 600, 180)
     for highest in (165.0, 950.0, 9939.0):  # the chart's counts as a larger register's would be
         chart._highest = highest
         chart._fit_counts(again=True)
