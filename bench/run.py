@@ -182,14 +182,13 @@ def bench_startup(runs: int, db: Path) -> list[Figure]:
                                           lambda: run_process([str(BIN / "mroqc-desk"), "--version"]), runs)
     # the floor under it (``bench.check_floor``): Python, Argon2id and sqlcipher3 replaying the
     # check's own SELECTs, nothing of the app, no SQLAlchemy
-    statements = Path(tempfile.mkdtemp(prefix="mroqc-bench-")) / "check-statements.json"
-    run_process([PY, "-m", "bench.check_floor", "--capture", str(db), str(statements), USER, AS_OF.isoformat()],
-                password=True)
-    floor, versioned_floor = paired_median_ms(
-        lambda: run_process([PY, "-m", "bench.check_floor", str(db), str(statements), USER], password=True),
-        lambda: run_process([str(BIN / "mroqc-desk"), "--version"]), runs)
-    statements.unlink()
-    statements.parent.rmdir()
+    with tempfile.TemporaryDirectory(prefix="mroqc-bench-") as folder:
+        statements = Path(folder) / "check-statements.json"
+        run_process([PY, "-m", "bench.check_floor", "--capture", str(db), str(statements), USER, AS_OF.isoformat()],
+                    password=True)
+        floor, versioned_floor = paired_median_ms(
+            lambda: run_process([PY, "-m", "bench.check_floor", str(db), str(statements), USER], password=True),
+            lambda: run_process([str(BIN / "mroqc-desk"), "--version"]), runs)
     return [
         Figure("start to --version", None, version, "python -c 'import PySide6.QtWidgets'", bare),
         Figure("start to main window shown", None, window, "empty QMainWindow shown", empty),

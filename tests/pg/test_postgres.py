@@ -67,6 +67,23 @@ def test_the_register_flags_indexes_are_partial_on_postgres(pg_url: str) -> None
     assert on_sqlite == {"ix_cases_dosimetry_due": "enrolled_on IS NOT NULL", "ix_cases_pending": "status != 'not_enrolled'"}
 
 
+def test_a_refusal_before_anything_is_written_leaves_the_server_as_it_was(pg_url: str) -> None:
+    """``create_database(before_file=…)`` on a shared database: asked before the server's schema,
+    roles or administrator are made, and its refusal (a workbook found wrong) leaves none of them."""
+    from app.security.signin import create_database
+    from tests.support import tables_at
+
+    class Refused(Exception):
+        pass
+
+    def refuse() -> None:
+        raise Refused("the workbook has problems")
+
+    with pytest.raises(Refused):
+        create_database(pg_url, ADMIN, PASSWORD, before_file=refuse)
+    assert tables_at(pg_url) == []
+
+
 def test_reopening_is_a_no_op_and_newer_schema_is_refused(pg_url: str) -> None:
     create(pg_url).dispose()
     db = reopen(pg_url)
